@@ -1,0 +1,51 @@
+"""Datasets shipped with the package, readable offline."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import pandas as pd
+
+from .errors import MultilevelError, close_matches
+
+_DESCRIPTIONS = {
+    "sleepstudy": "Reaction times (ms) of 18 subjects over 10 days of sleep deprivation (lme4).",
+    "rats": "Tumours m among n rats in each of 71 historical control batches (Gelman et al.).",
+    "hsb": "High School and Beyond: 7185 pupils' maths achievement in 160 schools.",
+    "dyestuff": "Yield of dyestuff from 6 batches of an intermediate product (lme4).",
+    "pastes": "Strength of paste from 3 casks in each of 10 batches (lme4).",
+}
+
+
+def list_datasets() -> pd.DataFrame:
+    """The shipped datasets with their sizes and a one-line description."""
+    rows = []
+    for name, description in _DESCRIPTIONS.items():
+        frame = load_dataset(name)
+        rows.append({"name": name, "rows": len(frame), "columns": ", ".join(frame.columns),
+                     "description": description})
+    return pd.DataFrame(rows).set_index("name")
+
+
+def load_dataset(name: str) -> pd.DataFrame:
+    """Load a shipped dataset by name.
+
+    Parameters
+    ----------
+    name
+        One of ``sleepstudy``, ``rats``, ``hsb``, ``dyestuff``, ``pastes``.
+
+    Returns
+    -------
+    DataFrame
+        The data, with ``attrs["name"]`` set so summaries print ``Data: sleepstudy``.
+    """
+    if name not in _DESCRIPTIONS:
+        raise MultilevelError(
+            f"No dataset named {name!r}." + close_matches(name, _DESCRIPTIONS)
+            + " Available: " + ", ".join(_DESCRIPTIONS) + "."
+        )
+    with resources.files("multilevel").joinpath("data", f"{name}.csv").open("r") as handle:
+        frame = pd.read_csv(handle)
+    frame.attrs["name"] = name
+    return frame

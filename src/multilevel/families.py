@@ -1,0 +1,385 @@
+"""Response families, each defined once.
+
+A :class:`Family` holds everything the pipeline needs about one response distribution: its
+links, the check of the response's support, its auxiliary parameters with brms's default
+priors, the PyMC likelihood, the mean (for ``posterior_epred``) and the random generator
+(for ``posterior_predict``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+
+from .errors import DataError
+from .links import LINKS, Link
+
+# brms computes the default Intercept location and scale from the response on these links.
+_DATA_SCALED_LINKS = ("identity", "log", "inverse", "sqrt", "1/mu^2")
+
+
+def r_round(value: float, digits: int = 1) -> float:
+    """Round half away from the binary representation as R's ``round`` does in practice."""
+    return float(round(float(value), digits))
+
+
+def r_mad(values: np.ndarray) -> float:
+    """R's ``mad()``: 1.4826 times the median absolute deviation from the median."""
+    values = np.asarray(values, dtype=float)
+    return 1.4826 * float(np.median(np.abs(values - np.median(values))))
+
+
+def format_number(value: float) -> str:
+    """Print a number inside a prior string as R prints it (``59.3``, ``0``, ``1530``)."""
+    value = float(value)
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.15g}"
+
+
+def scale_from_response(values: np.ndarray) -> float:
+    """brms's default scale: ``max(2.5, round(mad(values), 1))``."""
+    return max(2.5, r_round(r_mad(values), 1))
+
+
+@dataclass(frozen=True)
+class AuxParameter:
+    """A family parameter besides the mean, such as ``sigma`` or ``shape``."""
+
+    name: str
+    lower: float | None
+    default_prior: Callable[[np.ndarray], str]
+    link: str = "identity"
+
+
+def _sigma_prior(y: np.ndarray) -> str:
+    return f"student_t(3, 0, {format_number(scale_from_response(y))})"
+
+
+def _constant_prior(text: str) -> Callable[[np.ndarray], str]:
+    return lambda y: text
+
+
+def _kind_error(family: str, column: str, rule: str, bad: pd.Series) -> DataError:
+    examples = ", ".join(repr(v) for v in bad.unique()[:5].tolist())
+    return DataError(
+        f"Family {family!r} needs {rule}, but response {column!r} has {len(bad)} value(s) "
+        f"outside that, e.g. {examples}."
+    )
+
+
+def _numeric(series: pd.Series, family: str, column: str) -> np.ndarray:
+    if pd.api.types.is_bool_dtype(series.dtype) or not pd.api.types.is_numeric_dtype(
+        series.dtype
+    ):
+        raise DataError(
+            f"Response {column!r} must be numeric for family {family!r}, but its dtype is "
+            f"{series.dtype}."
+        )
+    return series.to_numpy(dtype=float)
+
+
+def _check_real(series, family, column, trials=None):
+    return _numeric(series, family, column)
+
+
+def _check_positive(series, family, column, trials=None):
+    values = _numeric(series, family, column)
+    bad = series[values <= 0]
+    if len(bad):
+        raise _kind_error(family, column, "positive values (> 0)", bad)
+    return values
+
+
+def _check_unit_interval(series, family, column, trials=None):
+    values = _numeric(series, family, column)
+    bad = series[(values <= 0) | (values >= 1)]
+    if len(bad):
+        raise _kind_error(family, column, "values strictly between 0 and 1", bad)
+    return values
+
+
+def _check_count(series, family, column, trials=None):
+    values = _numeric(series, family, column)
+    bad = series[(values < 0) | (values != np.round(values))]
+    if len(bad):
+        raise _kind_error(family, column, "non-negative integer counts", bad)
+    return values.astype(np.int64)
+
+
+def _check_binary(series, family, column, trials=None):
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return series.to_numpy(dtype=np.int64)
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        values = series.to_numpy(dtype=float)
+        bad = series[(values != 0) & (values != 1)]
+        if len(bad):
+            raise _kind_error(
+                family, column, "0/1 values, booleans or a factor with two levels", bad
+            )
+        return values.astype(np.int64)
+    from .naming import sorted_levels
+
+    levels = sorted_levels(series)
+    if len(levels) != 2:
+        raise DataError(
+            f"Family {family!r} needs 0/1 values, booleans or a factor with two levels, but "
+            f"response {column!r} has {len(levels)} level(s): "
+            + ", ".join(repr(str(level)) for level in levels[:6])
+            + "."
+        )
+    warnings.warn(
+        f"Response {column!r} has levels {str(levels[0])!r} and {str(levels[1])!r}; "
+        f"{str(levels[1])!r} is the success (1), as in brms.",
+        UserWarning,
+        stacklevel=2,
+    )
+    return (series == levels[1]).to_numpy(dtype=np.int64)
+
+
+def _check_binomial(series, family, column, trials=None):
+    values = _check_count(series, family, column)
+    if trials is None:
+        raise DataError(
+            f"Family 'binomial' needs the number of trials: write '{column} | trials(n) ~ ...' "
+            f"or 'cbind({column}, failures) ~ ...'."
+        )
+    bad = series[values > trials]
+    if len(bad):
+        raise _kind_error(family, column, "integer successes between 0 and the trials", bad)
+    return values
+
+
+@dataclass(frozen=True)
+class Family:
+    """A response distribution with its link.
+
+    Attributes
+    ----------
+    name
+        brms's family name (``gaussian``, ``bernoulli``, ...).
+    link
+        The link of the mean.
+    links
+        The links this family accepts.
+    aux
+        Auxiliary parameters with their default priors.
+    """
+
+    name: str
+    link: str
+    links: tuple[str, ...]
+    aux: tuple[AuxParameter, ...]
+    check_response: Callable = field(repr=False)
+    likelihood: Callable = field(repr=False)
+    mean: Callable = field(repr=False)
+    random: Callable = field(repr=False)
+    needs_trials: bool = False
+    log_scale_response: bool = False
+
+    def __call__(self, link: str | None = None) -> Family:
+        """Return this family with another link, as ``ml.bernoulli(link="probit")``."""
+        if link is None:
+            return self
+        if link not in self.links:
+            raise ValueError(
+                f"Link {link!r} is not available for family {self.name!r}; valid links: "
+                + ", ".join(self.links)
+                + "."
+            )
+        return replace(self, link=link)
+
+    @property
+    def link_function(self) -> Link:
+        return LINKS[self.link]
+
+    @property
+    def link_description(self) -> str:
+        """The ``Links:`` line of brms's summary."""
+        parts = [f"mu = {self.link}"] + [f"{a.name} = {a.link}" for a in self.aux]
+        return "; ".join(parts)
+
+    def intercept_prior_location_scale(
+        self, y: np.ndarray, offset_mean: float
+    ) -> tuple[float, float] | None:
+        """brms's default Intercept ``student_t`` location and scale, or None for (0, 2.5)."""
+        link = "log" if self.log_scale_response else self.link
+        if link not in _DATA_SCALED_LINKS:
+            return None
+        values = np.asarray(y, dtype=float)
+        if link in ("log", "inverse", "1/mu^2"):
+            values = np.where(values == 0, values + 0.1, values)
+        with np.errstate(all="ignore"):
+            transformed = LINKS[link].forward(values) if link in LINKS else values ** -2
+        transformed = transformed[np.isfinite(transformed)]
+        location = r_round(float(np.median(transformed)), 1) - offset_mean
+        return r_round(location, 1), scale_from_response(transformed)
+
+
+# --- likelihoods: (linear predictor, mean, aux, trials, link) -> PyMC class and kwargs
+
+def _gaussian_likelihood(eta, mu, aux, trials, link):
+    return pm.Normal, {"mu": mu, "sigma": aux["sigma"]}
+
+
+def _student_likelihood(eta, mu, aux, trials, link):
+    return pm.StudentT, {"nu": aux["nu"], "mu": mu, "sigma": aux["sigma"]}
+
+
+def _bernoulli_likelihood(eta, mu, aux, trials, link):
+    if link == "logit":
+        return pm.Bernoulli, {"logit_p": eta}
+    return pm.Bernoulli, {"p": mu}
+
+
+def _binomial_likelihood(eta, mu, aux, trials, link):
+    if link == "logit":
+        return pm.Binomial, {"n": trials, "logit_p": eta}
+    return pm.Binomial, {"n": trials, "p": mu}
+
+
+def _poisson_likelihood(eta, mu, aux, trials, link):
+    return pm.Poisson, {"mu": mu}
+
+
+def _negbinomial_likelihood(eta, mu, aux, trials, link):
+    # Stan's neg_binomial_2(mu, phi) has variance mu + mu^2 / phi, as PyMC's (mu, alpha).
+    return pm.NegativeBinomial, {"mu": mu, "alpha": aux["shape"]}
+
+
+def _gamma_likelihood(eta, mu, aux, trials, link):
+    return pm.Gamma, {"alpha": aux["shape"], "beta": aux["shape"] / mu}
+
+
+def _lognormal_likelihood(eta, mu, aux, trials, link):
+    return pm.LogNormal, {"mu": mu, "sigma": aux["sigma"]}
+
+
+def _beta_likelihood(eta, mu, aux, trials, link):
+    return pm.Beta, {"alpha": mu * aux["phi"], "beta": (1 - mu) * aux["phi"]}
+
+
+# --- means and random draws (numpy, draws x observations) --------------------------------------
+
+def _mean_is_mu(mu, aux, trials):
+    return mu
+
+
+def _binomial_mean(mu, aux, trials):
+    return mu * trials
+
+
+def _lognormal_mean(mu, aux, trials):
+    return np.exp(mu + aux["sigma"] ** 2 / 2)
+
+
+def _gaussian_random(rng, mu, aux, trials):
+    return rng.normal(mu, aux["sigma"])
+
+
+def _student_random(rng, mu, aux, trials):
+    return mu + aux["sigma"] * rng.standard_t(aux["nu"], size=np.shape(mu))
+
+
+def _bernoulli_random(rng, mu, aux, trials):
+    return rng.binomial(1, mu)
+
+
+def _binomial_random(rng, mu, aux, trials):
+    return rng.binomial(np.broadcast_to(trials, np.shape(mu)), mu)
+
+
+def _poisson_random(rng, mu, aux, trials):
+    return rng.poisson(mu)
+
+
+def _negbinomial_random(rng, mu, aux, trials):
+    shape = aux["shape"]
+    return rng.poisson(rng.gamma(shape, mu / shape))
+
+
+def _gamma_random(rng, mu, aux, trials):
+    shape = aux["shape"]
+    return rng.gamma(shape, mu / shape)
+
+
+def _lognormal_random(rng, mu, aux, trials):
+    return rng.lognormal(mu, aux["sigma"])
+
+
+def _beta_random(rng, mu, aux, trials):
+    phi = aux["phi"]
+    return rng.beta(mu * phi, (1 - mu) * phi)
+
+
+_BINARY_LINKS = ("logit", "probit", "cloglog", "identity")
+_POSITIVE_LINKS = ("log", "identity", "inverse", "sqrt", "softplus")
+
+
+_SIGMA = AuxParameter("sigma", 0.0, _sigma_prior)
+
+gaussian = Family("gaussian", "identity", ("identity", "log", "inverse", "softplus"), (_SIGMA,),
+                  _check_real, _gaussian_likelihood, _mean_is_mu, _gaussian_random)
+student = Family(
+    "student", "identity", ("identity", "log", "inverse", "softplus"),
+    (AuxParameter("nu", 1.0, _constant_prior("gamma(2, 0.1)")), _SIGMA),
+    _check_real, _student_likelihood, _mean_is_mu, _student_random,
+)
+bernoulli = Family("bernoulli", "logit", _BINARY_LINKS, (), _check_binary, _bernoulli_likelihood,
+                   _mean_is_mu, _bernoulli_random)
+binomial = Family("binomial", "logit", _BINARY_LINKS, (), _check_binomial, _binomial_likelihood,
+                  _binomial_mean, _binomial_random, needs_trials=True)
+poisson = Family("poisson", "log", _POSITIVE_LINKS, (), _check_count, _poisson_likelihood,
+                 _mean_is_mu, _poisson_random)
+negbinomial = Family(
+    "negbinomial", "log", _POSITIVE_LINKS,
+    (AuxParameter("shape", 0.0, _constant_prior("inv_gamma(0.4, 0.3)")),),
+    _check_count, _negbinomial_likelihood, _mean_is_mu, _negbinomial_random,
+)
+gamma = Family(
+    "gamma", "log", ("log", "identity", "inverse", "softplus"),
+    (AuxParameter("shape", 0.0, _constant_prior("gamma(0.01, 0.01)")),),
+    _check_positive, _gamma_likelihood, _mean_is_mu, _gamma_random,
+)
+lognormal = Family("lognormal", "identity", ("identity",), (_SIGMA,), _check_positive,
+                   _lognormal_likelihood, _lognormal_mean, _lognormal_random,
+                   log_scale_response=True)
+beta = Family(
+    "beta", "logit", _BINARY_LINKS,
+    (AuxParameter("phi", 0.0, _constant_prior("gamma(0.01, 0.01)")),),
+    _check_unit_interval, _beta_likelihood, _mean_is_mu, _beta_random,
+)
+
+_BY_NAME = {
+    "gaussian": gaussian, "normal": gaussian, "student": student, "bernoulli": bernoulli,
+    "binomial": binomial, "poisson": poisson, "negbinomial": negbinomial,
+    "negative_binomial": negbinomial, "gamma": gamma, "lognormal": lognormal, "beta": beta,
+}
+def get_family(family: str | Family, link: str | None = None) -> Family:
+    """Resolve a family name or object, optionally with another link.
+
+    Parameters
+    ----------
+    family
+        A name as brms spells it (``"gaussian"``, ``"Gamma"``, ``"negbinomial"``, ...) or a
+        :class:`Family`.
+    link
+        A link to use instead of the family's default.
+    """
+    if isinstance(family, Family):
+        resolved = family
+    else:
+        key = str(family).strip().lower()
+        if key not in _BY_NAME:
+            raise ValueError(
+                f"Unknown family {family!r}; available: "
+                + ", ".join(sorted(set(f.name for f in _BY_NAME.values())))
+                + "."
+            )
+        resolved = _BY_NAME[key]
+    return resolved(link)

@@ -1,0 +1,236 @@
+"""The fitted model: brms's accessors on top of an ArviZ InferenceData."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import arviz as az
+import numpy as np
+import pandas as pd
+
+from .design import Design
+from .model import ModelNames
+from .posterior import (
+    DIAGNOSTIC_COLUMNS,
+    SUMMARY_COLUMNS,
+    Draws,
+    collect_draws,
+    convergence,
+    quantile_label,
+    summarize,
+)
+from .priors import PriorTable
+from .sampling import SamplerSettings
+from .summary import TABLE_COLUMNS, Summary
+
+
+def _stats(values: np.ndarray, probs=(0.025, 0.975)) -> dict[str, float]:
+    """Estimate, Est.Error and quantiles of draws along axis 0."""
+    out = {"Estimate": values.mean(axis=0), "Est.Error": values.std(axis=0, ddof=1)}
+    for p in probs:
+        out[quantile_label(p)] = np.quantile(values, p, axis=0)
+    return out
+
+
+@dataclass
+class Fit:
+    """A fitted multilevel model, as returned by :func:`multilevel.brm`.
+
+    Attributes
+    ----------
+    idata
+        ArviZ InferenceData with named coords and dims: ``az.summary(fit.idata)`` works.
+    design
+        Response, design matrices and group blocks the model was fitted to.
+    prior_table
+        The priors in force (brms defaults merged with the user's).
+    """
+
+    idata: az.InferenceData
+    design: Design
+    prior_table: PriorTable
+    names: ModelNames
+    settings: SamplerSettings
+    seed: int
+    data_name: str = "data"
+
+    # --- what the model is ---------------------------------------------------------------
+    @property
+    def formula(self) -> str:
+        return self.design.spec.text
+
+    @property
+    def family(self):
+        return self.design.family
+
+    @property
+    def prior(self) -> pd.DataFrame:
+        """brms's prior table of this fit (``fit$prior``)."""
+        return self.prior_table.to_frame()
+
+    @property
+    def nobs(self) -> int:
+        return self.design.nobs
+
+    # --- draws ---------------------------------------------------------------------------
+    @cached_property
+    def draws(self) -> Draws:
+        """Every parameter's draws under brms's names."""
+        return collect_draws(self.idata, self.design, self.names)
+
+    def as_draws_df(self) -> pd.DataFrame:
+        """One row per draw, one column per brms-named parameter."""
+        return self.draws.as_frame()
+
+    @cached_property
+    def _convergence(self) -> pd.DataFrame:
+        return convergence(self.draws)
+
+    def posterior_summary(self, probs=(0.025, 0.975)) -> pd.DataFrame:
+        """Summaries of every parameter, indexed by brms's variable names.
+
+        Parameters
+        ----------
+        probs
+            Quantiles to report; brms's default gives ``Q2.5`` and ``Q97.5``.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``Estimate, Est.Error, Q2.5, Q97.5, Rhat, Bulk_ESS, Tail_ESS``.
+        """
+        table = summarize(self.draws, probs)
+        return pd.concat([table, self._convergence[DIAGNOSTIC_COLUMNS]], axis=1)
+
+    def fixef(self, probs=(0.025, 0.975)) -> pd.DataFrame:
+        """Population-level effects: rows ``Intercept``, ``Days``, ...; brms's columns."""
+        names = [n for n in self.draws.names if n.startswith("b_")]
+        table = summarize(self.draws, probs).loc[names]
+        table.index = [n[2:] for n in names]
+        return table
+
+    def ranef(self, probs=(0.025, 0.975)) -> dict[str, pd.DataFrame]:
+        """Group-level effects per grouping factor.
+
+        Returns
+        -------
+        dict of DataFrame
+            For each grouping factor, rows are its levels and columns a (coefficient,
+            statistic) MultiIndex, so ``fit.ranef()["Subject"]["Days"]`` is brms's
+            ``ranef(fit)$Subject[, , "Days"]``.
+        """
+        out = {}
+        for group in self.names.groups:
+            effects = self.idata.posterior[f"r_{group}"].values
+            out[group] = self._level_table(group, effects.reshape(-1, *effects.shape[2:]), probs)
+        return out
+
+    def coef(self, probs=(0.025, 0.975)) -> dict[str, pd.DataFrame]:
+        """Population plus group-level effects per level, as brms's ``coef()``."""
+        posterior = self.idata.posterior
+        population = {}
+        if "b_Intercept" in posterior:
+            population["Intercept"] = posterior["b_Intercept"].values.reshape(-1)
+        for k, name in enumerate(self.design.b_names):
+            population[name] = posterior["b"].values[..., k].reshape(-1)
+        out = {}
+        for group in self.names.groups:
+            effects = posterior[f"r_{group}"].values
+            effects = effects.reshape(-1, *effects.shape[2:])
+            coefs = self.design.group_coefs(group)
+            combined = []
+            for name, values in population.items():
+                varying = effects[:, :, coefs.index(name)] if name in coefs else 0.0
+                combined.append(values[:, None] + varying)
+            stacked = np.stack(combined, axis=-1)
+            out[group] = self._level_table(group, stacked, probs, list(population))
+        return out
+
+    def _level_table(self, group, values, probs, coefs=None) -> pd.DataFrame:
+        coefs = coefs or self.design.group_coefs(group)
+        stats = _stats(values, probs)
+        columns = pd.MultiIndex.from_product([coefs, list(stats)], names=["coef", "stat"])
+        table = pd.DataFrame(index=pd.Index(self.design.group_levels(group), name=group),
+                             columns=columns, dtype=float)
+        for k, coef in enumerate(coefs):
+            for stat, array in stats.items():
+                table[(coef, stat)] = array[:, k]
+        return table
+
+    def varcorr(self, probs=(0.025, 0.975)) -> dict[str, dict[str, pd.DataFrame]]:
+        """Standard deviations, correlations and covariances per grouping factor.
+
+        Returns
+        -------
+        dict
+            ``{group: {"sd": ..., "cor": ..., "cov": ...}}`` plus ``residual__`` with the
+            residual sd for families that have ``sigma``; as brms's ``VarCorr()``.
+        """
+        posterior = self.idata.posterior
+        out: dict[str, dict[str, pd.DataFrame]] = {}
+        for group in self.names.groups:
+            sd = posterior[f"sd_{group}"].values.reshape(-1, len(self.design.group_coefs(group)))
+            coefs = self.design.group_coefs(group)
+            entry = {"sd": pd.DataFrame(_stats(sd, probs), index=coefs)[SUMMARY_COLUMNS]}
+            if group in self.names.correlated_groups:
+                cor = posterior[f"cor_{group}"]
+                pairs = [tuple(p.split("__")) for p in cor.coords[cor.dims[-1]].values]
+                cor_values = cor.values.reshape(-1, len(pairs))
+                index = pd.MultiIndex.from_tuples(pairs, names=["coef1", "coef2"])
+                entry["cor"] = pd.DataFrame(_stats(cor_values, probs), index=index)
+                cov_values = np.stack(
+                    [cor_values[:, k] * sd[:, coefs.index(a)] * sd[:, coefs.index(b)]
+                     for k, (a, b) in enumerate(pairs)], axis=-1)
+                variances = sd**2
+                cov_index = pd.MultiIndex.from_tuples([(c, c) for c in coefs] + pairs,
+                                                      names=["coef1", "coef2"])
+                entry["cov"] = pd.DataFrame(
+                    _stats(np.concatenate([variances, cov_values], axis=1), probs),
+                    index=cov_index)
+            out[group] = entry
+        if "sigma" in self.names.aux:
+            sigma = posterior["sigma"].values.reshape(-1, 1)
+            out["residual__"] = {"sd": pd.DataFrame(_stats(sigma, probs), index=["Intercept"])}
+        return out
+
+    # --- printing ------------------------------------------------------------------------
+    def summary(self) -> Summary:
+        """brms's summary: family, formula, data, draws, then the parameter tables."""
+        table = self.posterior_summary()
+        table = table.rename(columns={"Q2.5": "l-95% CI", "Q97.5": "u-95% CI"})[TABLE_COLUMNS]
+        fixed = table.loc[[n for n in table.index if n.startswith("b_")]]
+        fixed.index = [n[2:] for n in fixed.index]
+        random, sizes = {}, {}
+        for group in self.names.groups:
+            sd_rows = [f"sd_{group}__{c}" for c in self.design.group_coefs(group)]
+            cor_rows = [n for n in table.index if n.startswith(f"cor_{group}__")]
+            block = table.loc[sd_rows + cor_rows]
+            labels = [f"sd({c})" for c in self.design.group_coefs(group)]
+            labels += ["cor(" + n[len(f"cor_{group}__"):].replace("__", ",") + ")"
+                       for n in cor_rows]
+            block.index = labels
+            random[group] = block
+            sizes[group] = len(self.design.group_levels(group))
+        spec = table.loc[list(self.names.aux)] if self.names.aux else None
+        return Summary(
+            family=self.family.name,
+            links=self.family.link_description,
+            formula=self.formula,
+            data_name=self.data_name,
+            nobs=self.nobs,
+            chains=self.settings.chains,
+            draws=self.settings.draws,
+            warmup=self.settings.warmup,
+            backend=self.settings.backend,
+            fixed=fixed,
+            random=random,
+            group_sizes=sizes,
+            spec=spec,
+        )
+
+    def __repr__(self) -> str:
+        return str(self.summary())
+
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()

@@ -1,0 +1,268 @@
+"""Read lme4/brms formula strings into a :class:`FormulaSpec`.
+
+formulae parses population terms and their transformations; the brms-only pieces are handled
+here before it sees them: group terms with ``|`` and ``||`` (including nesting with ``/``), the
+response additions ``| trials()`` and ``| weights()``, ``cbind(successes, failures)`` and
+``offset()`` terms. R's ``^`` becomes Python's ``**`` for formulae.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import FormulaError
+
+_ADDITIONS = ("trials", "weights")
+_NAME = re.compile(r"[A-Za-z_.][A-Za-z0-9_.]*")
+_CALL = re.compile(r"^([A-Za-z_.][A-Za-z0-9_.]*)\s*\((.*)\)$", re.S)
+
+
+@dataclass(frozen=True)
+class GroupTerm:
+    """One parenthesised group term after expanding ``a/b`` nesting.
+
+    Attributes
+    ----------
+    expr
+        The varying-effects part (left of the bar), e.g. ``"1 + Days"``.
+    factors
+        The columns whose combination forms the grouping factor (``("batch", "cask")``).
+    correlated
+        False for ``||``: each coefficient gets its own block without correlations.
+    text
+        The term as the user wrote it, for messages.
+    """
+
+    expr: str
+    factors: tuple[str, ...]
+    correlated: bool
+    text: str
+
+    @property
+    def group(self) -> str:
+        """brms's name of the grouping factor (``batch:cask``)."""
+        return ":".join(self.factors)
+
+
+@dataclass(frozen=True)
+class FormulaSpec:
+    """A parsed model formula; nothing downstream re-reads the string."""
+
+    text: str
+    response: str | None
+    cbind: tuple[str, str] | None
+    additions: dict[str, str]
+    population: str
+    offsets: tuple[str, ...]
+    group_terms: tuple[GroupTerm, ...]
+
+    @property
+    def response_label(self) -> str:
+        """The response as brms names it in messages and summaries."""
+        if self.cbind is not None:
+            return self.cbind[0]
+        return self.response or ""
+
+
+def _split_top_level(text: str, separators: str) -> list[tuple[str, str]]:
+    """Split ``text`` at separator characters outside parentheses.
+
+    Returns (separator preceding the piece, piece) pairs; the first piece gets ``""``.
+    """
+    pieces: list[tuple[str, str]] = []
+    depth = 0
+    current: list[str] = []
+    sign = ""
+    for char in text:
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+            if depth < 0:
+                raise FormulaError(f"Unbalanced ')' in formula part {text.strip()!r}.")
+        if depth == 0 and char in separators:
+            pieces.append((sign, "".join(current).strip()))
+            sign, current = char, []
+            continue
+        current.append(char)
+    if depth != 0:
+        raise FormulaError(f"Unbalanced '(' in formula part {text.strip()!r}.")
+    pieces.append((sign, "".join(current).strip()))
+    return pieces
+
+
+def _outer_parenthesised(term: str) -> str | None:
+    """The inside of ``term`` if one pair of parentheses encloses all of it."""
+    if not (term.startswith("(") and term.endswith(")")):
+        return None
+    depth = 0
+    for position, char in enumerate(term):
+        depth += char == "("
+        depth -= char == ")"
+        if depth == 0 and position != len(term) - 1:
+            return None
+    return term[1:-1]
+
+
+def _find_bar(inside: str) -> tuple[int, int] | None:
+    """Position and width (1 or 2) of the top-level ``|`` or ``||`` in a group term."""
+    depth = 0
+    position = 0
+    while position < len(inside):
+        char = inside[position]
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            if inside[position:position + 2] == "||":
+                return position, 2
+            return position, 1
+        position += 1
+    return None
+
+
+def _parse_group_term(inside: str, original: str) -> list[GroupTerm]:
+    found = _find_bar(inside)
+    assert found is not None
+    position, width = found
+    expr = inside[:position].strip()
+    grouping = inside[position + width:].strip()
+    if "|" in grouping:
+        raise FormulaError(
+            f"Group term {original!r}: brms's '|ID|' syntax for correlations across terms is not "
+            "supported; write one parenthesised term per grouping factor."
+        )
+    if not expr:
+        raise FormulaError(
+            f"Group term {original!r} has nothing left of the bar; write (1 | group) for "
+            "varying intercepts."
+        )
+    if not grouping:
+        raise FormulaError(
+            f"Group term {original!r} has no grouping factor right of the bar; write e.g. "
+            "(1 | subject)."
+        )
+    expr = expr.replace("^", "**")
+    nested = [part.strip() for part in grouping.split("/")]
+    factors_chain: list[tuple[str, ...]] = []
+    for depth in range(1, len(nested) + 1):
+        columns: list[str] = []
+        for part in nested[:depth]:
+            columns.extend(piece.strip() for piece in part.split(":"))
+        for column in columns:
+            if not column or not _NAME.fullmatch(column):
+                raise FormulaError(
+                    f"Group term {original!r}: {column!r} is not a column name; the grouping "
+                    "factor must be a column, 'a:b' (interaction) or 'a/b' (nesting)."
+                )
+        factors_chain.append(tuple(columns))
+    return [
+        GroupTerm(expr=expr, factors=factors, correlated=width == 1, text=original)
+        for factors in factors_chain
+    ]
+
+
+def _parse_response(lhs: str) -> tuple[str | None, tuple[str, str] | None, dict[str, str]]:
+    additions: dict[str, str] = {}
+    pieces = _split_top_level(lhs, "|")
+    response = pieces[0][1]
+    if len(pieces) > 2:
+        raise FormulaError(
+            f"Response {lhs!r}: write several additions joined by '+', as in "
+            "'y | trials(n) + weights(w)'."
+        )
+    if len(pieces) == 2:
+        for _, addition in _split_top_level(pieces[1][1], "+"):
+            call = _CALL.match(addition)
+            if not call or call.group(1) not in _ADDITIONS:
+                raise FormulaError(
+                    f"Response addition {addition!r} is not supported; use one of "
+                    + ", ".join(f"{name}()" for name in _ADDITIONS)
+                    + "."
+                )
+            if call.group(1) in additions:
+                raise FormulaError(f"Response addition {call.group(1)}() is given twice.")
+            additions[call.group(1)] = call.group(2).strip()
+    if not response:
+        raise FormulaError(f"The formula has no response left of '~' in {lhs!r}.")
+    call = _CALL.match(response)
+    if call and call.group(1) == "cbind":
+        arguments = [argument for _, argument in _split_top_level(call.group(2), ",")]
+        if len(arguments) != 2 or not all(arguments):
+            raise FormulaError(
+                f"{response!r}: cbind() takes two arguments, successes and failures, as in "
+                "cbind(m, n - m)."
+            )
+        return None, (arguments[0], arguments[1]), additions
+    return response, None, additions
+
+
+def parse_formula(text: str) -> FormulaSpec:
+    """Parse an lme4/brms model formula.
+
+    Parameters
+    ----------
+    text
+        A formula such as ``"Reaction ~ Days + (Days | Subject)"``.
+
+    Returns
+    -------
+    FormulaSpec
+        The response, its additions, the population part for formulae, offsets and the
+        group terms with nesting expanded.
+
+    Raises
+    ------
+    FormulaError
+        When the text is not a two-sided formula or a group term is malformed.
+    """
+    if not isinstance(text, str):
+        raise FormulaError(f"The formula must be a string, got {type(text).__name__}.")
+    sides = _split_top_level(text, "~")
+    if len(sides) != 2:
+        raise FormulaError(
+            f"A formula needs exactly one '~' between response and predictors, got {text!r}."
+        )
+    lhs, rhs = sides[0][1], sides[1][1]
+    if not rhs:
+        raise FormulaError(f"The formula {text!r} has nothing right of '~'; write '~ 1' for "
+                           "an intercept-only model.")
+    response, cbind, additions = _parse_response(lhs)
+
+    population: list[str] = []
+    offsets: list[str] = []
+    group_terms: list[GroupTerm] = []
+    for sign, term in _split_top_level(rhs, "+-"):
+        if not term:
+            if sign == "" and not population and not group_terms:
+                continue  # a leading '-' as in '~ -1 + x'
+            raise FormulaError(f"Empty term after {sign!r} in {rhs!r}.")
+        inside = _outer_parenthesised(term)
+        if inside is not None and _find_bar(inside) is not None:
+            if sign == "-":
+                raise FormulaError(f"A group term cannot be removed with '-': {term!r}.")
+            group_terms.extend(_parse_group_term(inside, term))
+            continue
+        call = _CALL.match(term)
+        if call and call.group(1) == "offset":
+            if sign == "-":
+                raise FormulaError(f"An offset cannot be removed with '-': {term!r}.")
+            offsets.append(call.group(2).strip())
+            continue
+        if population:
+            population.append(f"{sign} {term}")
+        else:
+            population.append(f"- {term}" if sign == "-" else term)
+    population_text = " ".join(population).strip() or "1"
+    population_text = population_text.replace("^", "**")
+    return FormulaSpec(
+        text=text.strip(),
+        response=response,
+        cbind=cbind,
+        additions=additions,
+        population=population_text,
+        offsets=tuple(offsets),
+        group_terms=tuple(group_terms),
+    )

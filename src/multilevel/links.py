@@ -1,0 +1,49 @@
+"""Link functions as brms names them, each with its inverse for PyMC and for numpy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pytensor.tensor as pt
+from scipy import special, stats
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link function g with g(mean) = linear predictor."""
+
+    name: str
+    forward: Callable[[np.ndarray], np.ndarray]
+    inverse_numpy: Callable[[np.ndarray], np.ndarray]
+    inverse_tensor: Callable
+
+
+def _probit_inverse_tensor(eta):
+    return 0.5 * pt.erfc(-eta / np.sqrt(2.0))
+
+
+LINKS: dict[str, Link] = {
+    link.name: link
+    for link in [
+        Link("identity", lambda y: y, lambda eta: eta, lambda eta: eta),
+        Link("log", np.log, np.exp, pt.exp),
+        Link("logit", special.logit, special.expit, pt.sigmoid),
+        Link("probit", stats.norm.ppf, stats.norm.cdf, _probit_inverse_tensor),
+        Link(
+            "cloglog",
+            lambda p: np.log(-np.log1p(-p)),
+            lambda eta: -np.expm1(-np.exp(eta)),
+            lambda eta: -pt.expm1(-pt.exp(eta)),
+        ),
+        Link("inverse", lambda y: 1.0 / y, lambda eta: 1.0 / eta, lambda eta: 1.0 / eta),
+        Link("sqrt", np.sqrt, np.square, pt.sqr),
+        Link(
+            "softplus",
+            lambda y: np.log(np.expm1(y)),
+            lambda eta: np.logaddexp(0.0, eta),
+            pt.softplus,
+        ),
+    ]
+}

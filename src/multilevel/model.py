@@ -1,0 +1,249 @@
+"""Build the PyMC model that brms would generate for a design and prior table.
+
+Population predictors are centred when the model has an intercept, and the intercept is
+sampled on the centred scale (``Intercept``) with ``b_Intercept`` recovered afterwards. Each
+group block is non-centred: ``r = (diag(sd) @ L @ z).T`` with ``z ~ Normal(0, 1)`` and ``L`` the
+Cholesky factor of an LKJ-distributed correlation matrix, gathered into the linear predictor by
+integer indexing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+from .design import Design, GroupBlock
+from .priors import Distribution, PriorTable
+
+
+@dataclass(frozen=True)
+class ModelNames:
+    """Names of the user-facing variables in the PyMC model, in brms's order."""
+
+    population: tuple[str, ...]
+    groups: tuple[str, ...]
+    correlated_groups: tuple[str, ...]
+    aux: tuple[str, ...]
+
+    @property
+    def stored(self) -> list[str]:
+        """Variables kept in the posterior (free internals such as ``z`` are dropped)."""
+        names = list(self.population)
+        for group in self.groups:
+            names.append(f"sd_{group}")
+            if group in self.correlated_groups:
+                names.append(f"cor_{group}")
+            names.append(f"r_{group}")
+        return names + list(self.aux)
+
+
+def group_dims(group: str) -> tuple[str, str, str]:
+    """Dimension names of a grouping factor's levels, coefficients and correlation pairs."""
+    return group, f"{group}_coef", f"{group}_cor"
+
+
+# Stan name -> (PyMC class, arguments in PyMC's names, half version for a bound at 0 when centred
+# at 0, PyMC's name of the location argument)
+_PYMC_DISTRIBUTIONS = {
+    "normal": (pm.Normal, lambda a: {"mu": a[0], "sigma": a[1]}, pm.HalfNormal, "mu"),
+    "student_t": (pm.StudentT, lambda a: {"nu": a[0], "mu": a[1], "sigma": a[2]},
+                  pm.HalfStudentT, "mu"),
+    "cauchy": (pm.Cauchy, lambda a: {"alpha": a[0], "beta": a[1]}, pm.HalfCauchy, "alpha"),
+    "double_exponential": (pm.Laplace, lambda a: {"mu": a[0], "b": a[1]}, None, "mu"),
+    "logistic": (pm.Logistic, lambda a: {"mu": a[0], "s": a[1]}, None, "mu"),
+    "exponential": (pm.Exponential, lambda a: {"lam": a[0]}, None, None),
+    "gamma": (pm.Gamma, lambda a: {"alpha": a[0], "beta": a[1]}, None, None),
+    "inv_gamma": (pm.InverseGamma, lambda a: {"alpha": a[0], "beta": a[1]}, None, None),
+    "lognormal": (pm.LogNormal, lambda a: {"mu": a[0], "sigma": a[1]}, None, None),
+    "weibull": (pm.Weibull, lambda a: {"alpha": a[0], "beta": a[1]}, None, None),
+    "chi_square": (pm.ChiSquared, lambda a: {"nu": a[0]}, None, None),
+    "inv_chi_square": (pm.InverseGamma, lambda a: {"alpha": a[0] / 2, "beta": 0.5}, None, None),
+    "beta": (pm.Beta, lambda a: {"alpha": a[0], "beta": a[1]}, None, None),
+    "uniform": (pm.Uniform, lambda a: {"lower": a[0], "upper": a[1]}, None, None),
+}
+
+
+def prior_variable(name: str, dist: Distribution, lower: float | None = None, **kwargs):
+    """Create a PyMC variable with a Stan-spelled prior, truncated below at ``lower``.
+
+    As in brms, a bound on the parameter truncates the prior: ``student_t(3, 0, s)`` on a
+    standard deviation is a half-t; priors whose support already respects the bound are used
+    as they are.
+    """
+    if dist.name == "flat":
+        if lower is None:
+            return pm.Flat(name, **kwargs)
+        if lower == 0.0:
+            return pm.HalfFlat(name, **kwargs)
+        return pm.Truncated(name, pm.Flat.dist(), lower=lower, **kwargs)
+    cls, arguments, half, location = _PYMC_DISTRIBUTIONS[dist.name]
+    params = arguments(dist.args)
+    support = dist.support_lower
+    if lower is None or (support is not None and support >= lower):
+        return cls(name, **params, **kwargs)
+    if dist.name == "uniform":
+        return cls(name, lower=lower, upper=params["upper"], **kwargs)
+    if lower == 0.0 and half is not None and params[location] == 0.0:
+        del params[location]
+        return half(name, **params, **kwargs)
+    return pm.Truncated(name, cls.dist(**params), lower=lower, **kwargs)
+
+
+def _lkj_cholesky(name: str, size: int, eta: float):
+    """Cholesky factor of an LKJ(eta) correlation matrix, as Stan's ``cholesky_factor_corr``.
+
+    The K(K-1)/2 unconstrained values go through tanh to canonical partial correlations and
+    are stick-broken into rows of unit length; the log-Jacobian and the LKJ density on the
+    Cholesky factor enter through a Potential.
+    """
+    raw = pm.Flat(name, shape=size * (size - 1) // 2)
+    partial = pt.tanh(raw)
+    log_jacobian = pt.sum(pt.log1p(-pt.sqr(partial)))
+    rows = [pt.concatenate([pt.ones(1), pt.zeros(size - 1)])]
+    log_diagonal = []
+    position = 0
+    for i in range(1, size):
+        entries = []
+        remaining = pt.constant(1.0)
+        for _ in range(i):
+            value = partial[position] * pt.sqrt(remaining)
+            if entries:
+                log_jacobian = log_jacobian + 0.5 * pt.log(remaining)
+            entries.append(value)
+            remaining = remaining - pt.sqr(value)
+            position += 1
+        diagonal = pt.sqrt(remaining)
+        log_diagonal.append(pt.log(diagonal))
+        rows.append(pt.concatenate([pt.stack(entries), diagonal[None], pt.zeros(size - 1 - i)]))
+    cholesky = pt.stack(rows)
+    # lkj_corr_cholesky_lpdf: sum_i (K - i - 1 + 2 eta - 2) log L_ii over i = 1..K-1
+    lkj = sum((size - i - 1 + 2 * eta - 2) * log_diagonal[i - 1] for i in range(1, size))
+    pm.Potential(f"{name}_lkj", lkj + log_jacobian)
+    return cholesky
+
+
+def _correlations(cholesky, size: int):
+    correlation = cholesky @ cholesky.T
+    return pt.stack([correlation[j, i] for i in range(1, size) for j in range(i)])
+
+
+def _class_variable(name: str, table: PriorTable, class_: str, coefs: list[str], group: str,
+                    lower: float | None, dims: str):
+    """One vector variable for a class, or one per coefficient where their priors differ."""
+    priors = [table.lookup(class_, coef, group) for coef in coefs]
+    if all(p == priors[0] for p in priors):
+        return prior_variable(name, priors[0], lower, dims=dims)
+    parts = [
+        prior_variable(f"{name}[{coef}]", dist, lower)
+        for coef, dist in zip(coefs, priors, strict=True)
+    ]
+    return pm.Deterministic(name, pt.stack(parts), dims=dims)
+
+
+def _block_effects(block: GroupBlock, number: int, sd, cholesky):
+    """Group-level effects r of one block, shape (levels, coefficients)."""
+    z = pm.Normal(f"z_{block.group}_{number}", 0.0, 1.0,
+                  shape=(len(block.coefs), len(block.levels)))
+    if cholesky is None:
+        return (sd[:, None] * z).T
+    return (sd[:, None] * (cholesky @ z)).T
+
+
+def build_model(design: Design, table: PriorTable) -> tuple[pm.Model, ModelNames]:
+    """Build brms's model for a design in PyMC.
+
+    Parameters
+    ----------
+    design
+        Response, population matrix, group blocks, offset, trials and weights.
+    table
+        The prior table (defaults merged with user priors).
+
+    Returns
+    -------
+    model, names
+        The PyMC model and the names of its user-facing variables.
+    """
+    family = design.family
+    coords: dict[str, list[str]] = {}
+    if design.b_names:
+        coords["b_coef"] = list(design.b_names)
+    for group in design.groups:
+        levels_dim, coef_dim, cor_dim = group_dims(group)
+        coords[levels_dim] = list(design.group_levels(group))
+        coords[coef_dim] = design.group_coefs(group)
+        pairs = [p for b in design.blocks if b.group == group and b.has_correlations
+                 for p in b.correlation_names]
+        if pairs:
+            coords[cor_dim] = pairs
+
+    population: list[str] = []
+    aux_names: list[str] = []
+    with pm.Model(coords=coords) as model:
+        X = design.X
+        eta = pt.zeros(design.nobs)
+        if design.has_intercept:
+            means = X.mean(axis=0) if X.shape[1] else np.zeros(0)
+            intercept = prior_variable("Intercept", table.lookup("Intercept"))
+            eta = eta + intercept
+        if design.b_names:
+            b = _class_variable("b", table, "b", design.b_names, "", None, "b_coef")
+            centred = X - means if design.has_intercept else X
+            eta = eta + pt.dot(centred, b)
+        if design.has_intercept:
+            b_intercept = intercept - pt.dot(means, b) if design.b_names else intercept
+            pm.Deterministic("b_Intercept", b_intercept)
+            population.append("b_Intercept")
+        if design.b_names:
+            population.append("b")
+        if design.has_intercept:
+            population.append("Intercept")
+
+        groups_with_cor: list[str] = []
+        for group in design.groups:
+            levels_dim, coef_dim, cor_dim = group_dims(group)
+            coefs = design.group_coefs(group)
+            sd = _class_variable(f"sd_{group}", table, "sd", coefs, group, 0.0, coef_dim)
+            effects, correlations = [], []
+            start = 0
+            for number, block in enumerate(design.blocks):
+                if block.group != group:
+                    continue
+                size = len(block.coefs)
+                cholesky = None
+                if block.has_correlations:
+                    eta_lkj = table.lookup("cor", "", group).args[0]
+                    cholesky = _lkj_cholesky(f"L_{group}_{number}", size, eta_lkj)
+                    correlations.append(_correlations(cholesky, size))
+                r_block = _block_effects(block, number, sd[start:start + size], cholesky)
+                effects.append(r_block)
+                start += size
+                gathered = r_block[block.index]
+                eta = eta + pt.sum(gathered * block.values, axis=1)
+            pm.Deterministic(f"r_{group}", pt.concatenate(effects, axis=1),
+                             dims=(levels_dim, coef_dim))
+            if correlations:
+                pm.Deterministic(f"cor_{group}", pt.concatenate(correlations), dims=cor_dim)
+                groups_with_cor.append(group)
+
+        if design.offset is not None:
+            eta = eta + design.offset
+        aux = {}
+        for parameter in family.aux:
+            aux[parameter.name] = prior_variable(
+                parameter.name, table.lookup(parameter.name), parameter.lower
+            )
+            aux_names.append(parameter.name)
+        mu = family.link_function.inverse_tensor(eta)
+        cls, params = family.likelihood(eta, mu, aux, design.trials, family.link)
+        if design.weights is None:
+            cls("y", **params, observed=design.y)
+        else:
+            pointwise = pm.logp(cls.dist(**params), design.y)
+            pm.Potential("y_weighted", pt.sum(design.weights * pointwise))
+    names = ModelNames(tuple(population), tuple(design.groups), tuple(groups_with_cor),
+                       tuple(aux_names))
+    return model, names

@@ -1,0 +1,83 @@
+"""Names as R and brms print them.
+
+brms builds parameter names from R's coefficient names (``sexFemale``, ``ses:himinty``) and then
+strips characters Stan cannot take in names. The same rules here keep ``b_`` names identical.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pandas as pd
+
+# brms:::rename(): these characters are dropped or spelled out in parameter names.
+_BRMS_SYMBOLS = [
+    (" ", ""), ("(", ""), (")", ""), ("[", ""), ("]", ""), (",", ""), ('"', ""), ("'", ""),
+    ("?", ""), ("+", "P"), ("-", "M"), ("*", "MU"), ("/", "D"), ("^", "E"), ("=", "EQ"),
+]
+
+
+def brms_rename(name: str) -> str:
+    """Apply brms's renaming of an R coefficient name into a parameter-name part."""
+    for symbol, replacement in _BRMS_SYMBOLS:
+        name = name.replace(symbol, replacement)
+    return name
+
+
+def r_level_label(value) -> str:
+    """Print one factor level as R prints it (``1`` not ``1.0``, ``TRUE`` not ``True``)."""
+    if isinstance(value, (bool, np.bool_)):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (float, np.floating)):
+        if math.isfinite(value) and float(value).is_integer():
+            return str(int(value))
+        return repr(float(value))
+    return str(value)
+
+
+def r_sort_key(label: str):
+    """Sort key approximating R's ``sort()`` of strings in an English UTF-8 locale."""
+    return (label.casefold(), label.swapcase())
+
+
+def sorted_levels(values: pd.Series) -> list:
+    """Distinct values of a grouping or factor column in R's ``factor()`` order."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        present = set(values.dropna().unique())
+        return [c for c in values.cat.categories if c in present]
+    unique = pd.unique(values.dropna())
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return sorted(unique)
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        return sorted(unique)
+    return sorted(unique, key=lambda v: r_sort_key(str(v)))
+
+
+_POLY_COLUMN = re.compile(r"^(poly\(.*\))\[(\d+)\]$")
+_LEVEL_SUFFIX = re.compile(r"\[([^\[\]]*)\]")
+
+
+def r_column_name(formulae_name: str) -> str:
+    """Turn a formulae design-column name into R's ``model.matrix`` column name.
+
+    formulae writes ``sex[Male]``, ``poly(x, 2)[0]``, ``I(x ** 2)`` and ``C(x)[2]``; R writes
+    ``sexMale``, ``poly(x, 2)1``, ``I(x^2)`` and ``factor(x)2``.
+    """
+    parts = []
+    for part in formulae_name.split(":"):
+        poly = _POLY_COLUMN.match(part)
+        if poly:
+            part = f"{poly.group(1)}{int(poly.group(2)) + 1}"
+        part = _LEVEL_SUFFIX.sub(lambda m: m.group(1), part)
+        part = part.replace(" ** ", "^").replace("**", "^")
+        parts.append(part)
+    return ":".join(parts)
+
+
+def coefficient_name(formulae_name: str) -> str:
+    """brms's coefficient name (the part after ``b_``) of a formulae design column."""
+    if formulae_name == "Intercept":
+        return "Intercept"
+    return brms_rename(r_column_name(formulae_name))

@@ -1,0 +1,100 @@
+"""Posterior draws under brms's variable names, and their summaries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from .design import Design
+from .model import ModelNames
+
+SUMMARY_COLUMNS = ["Estimate", "Est.Error", "Q2.5", "Q97.5"]
+DIAGNOSTIC_COLUMNS = ["Rhat", "Bulk_ESS", "Tail_ESS"]
+
+
+@dataclass(frozen=True)
+class Draws:
+    """Draws of every parameter, shape (chains, draws, parameters), with brms's names."""
+
+    names: list[str]
+    values: np.ndarray
+
+    def column(self, name: str) -> np.ndarray:
+        """All draws of one parameter, chains concatenated."""
+        return self.values[:, :, self.names.index(name)].reshape(-1)
+
+    def as_frame(self) -> pd.DataFrame:
+        """One row per draw, as brms's ``as_draws_df`` (with ``.chain``, ``.iteration``)."""
+        chains, draws, _ = self.values.shape
+        frame = pd.DataFrame(self.values.reshape(chains * draws, -1), columns=self.names)
+        frame[".chain"] = np.repeat(np.arange(1, chains + 1), draws)
+        frame[".iteration"] = np.tile(np.arange(1, draws + 1), chains)
+        frame[".draw"] = np.arange(1, chains * draws + 1)
+        return frame
+
+
+def collect_draws(idata: az.InferenceData, design: Design, names: ModelNames) -> Draws:
+    """Flatten the posterior into brms's variables in brms's order."""
+    posterior = idata.posterior
+    columns: list[str] = []
+    arrays: list[np.ndarray] = []
+
+    def add(name: str, values) -> None:
+        columns.append(name)
+        arrays.append(np.asarray(values, dtype=float))
+
+    if "b_Intercept" in posterior:
+        add("b_Intercept", posterior["b_Intercept"])
+    for k, coef in enumerate(design.b_names):
+        add(f"b_{coef}", posterior["b"][..., k])
+    for group in names.groups:
+        for k, coef in enumerate(design.group_coefs(group)):
+            add(f"sd_{group}__{coef}", posterior[f"sd_{group}"][..., k])
+        if group in names.correlated_groups:
+            pairs = posterior[f"cor_{group}"]
+            for k, pair in enumerate(pairs.coords[pairs.dims[-1]].values):
+                add(f"cor_{group}__{pair}", pairs[..., k])
+    for aux in names.aux:
+        add(aux, posterior[aux])
+    if "Intercept" in posterior:
+        add("Intercept", posterior["Intercept"])
+    for group in names.groups:
+        effects = posterior[f"r_{group}"]
+        levels = design.group_levels(group)
+        for k, coef in enumerate(design.group_coefs(group)):
+            for j, level in enumerate(levels):
+                add(f"r_{group}[{level},{coef}]", effects[..., j, k])
+    return Draws(columns, np.stack(arrays, axis=-1))
+
+
+def convergence(draws: Draws) -> pd.DataFrame:
+    """Rank-normalised split R-hat and bulk and tail ESS of every parameter."""
+    data = xr.Dataset(
+        {"x": (("chain", "draw", "parameter"), draws.values)},
+        coords={"parameter": draws.names},
+    )
+    frame = pd.DataFrame(index=draws.names)
+    frame["Rhat"] = az.rhat(data)["x"].values
+    frame["Bulk_ESS"] = az.ess(data, method="bulk")["x"].values
+    frame["Tail_ESS"] = az.ess(data, method="tail")["x"].values
+    return frame
+
+
+def summarize(draws: Draws, probs=(0.025, 0.975)) -> pd.DataFrame:
+    """Estimate (mean), Est.Error (sd) and quantiles of every parameter, as brms."""
+    flat = draws.values.reshape(-1, draws.values.shape[-1])
+    frame = pd.DataFrame(index=draws.names)
+    frame["Estimate"] = flat.mean(axis=0)
+    frame["Est.Error"] = flat.std(axis=0, ddof=1)
+    for p in probs:
+        frame[quantile_label(p)] = np.quantile(flat, p, axis=0)
+    return frame
+
+
+def quantile_label(p: float) -> str:
+    """brms's column name of a quantile: ``Q2.5``, ``Q97.5``."""
+    return "Q" + f"{100 * p:.10g}"

@@ -1,0 +1,363 @@
+"""Priors: brms's default prior table, user priors in Stan's spelling, and their checks."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from .design import Design
+from .errors import PriorError, close_matches
+from .families import format_number
+
+# Stan distribution name -> (argument names, support lower bound of the distribution itself)
+DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], float | None]] = {
+    "normal": (("mu", "sigma"), None),
+    "student_t": (("nu", "mu", "sigma"), None),
+    "cauchy": (("mu", "sigma"), None),
+    "double_exponential": (("mu", "sigma"), None),
+    "logistic": (("mu", "sigma"), None),
+    "exponential": (("lambda",), 0.0),
+    "gamma": (("alpha", "beta"), 0.0),
+    "inv_gamma": (("alpha", "beta"), 0.0),
+    "lognormal": (("mu", "sigma"), 0.0),
+    "weibull": (("alpha", "sigma"), 0.0),
+    "chi_square": (("nu",), 0.0),
+    "inv_chi_square": (("nu",), 0.0),
+    "beta": (("alpha", "beta"), 0.0),
+    "uniform": (("alpha", "beta"), None),
+    "lkj": (("eta",), None),
+    "lkj_corr_cholesky": (("eta",), None),
+}
+_POSITIVE_ARGUMENTS = {"sigma", "nu", "lambda", "alpha", "beta", "eta"}
+_SPEC = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*$", re.S)
+FLAT = "(flat)"
+COLUMNS = ["prior", "class", "coef", "group", "resp", "dpar", "nlpar", "lb", "ub", "tag",
+           "source"]
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """A parsed prior such as ``student_t(3, 0, 2.5)``; ``name == "flat"`` is improper."""
+
+    name: str
+    args: tuple[float, ...] = ()
+
+    def __str__(self) -> str:
+        if self.name == "flat":
+            return FLAT
+        return f"{self.name}({', '.join(format_number(a) for a in self.args)})"
+
+    @property
+    def support_lower(self) -> float | None:
+        if self.name == "flat":
+            return None
+        lower = DISTRIBUTIONS[self.name][1]
+        if self.name == "uniform":
+            return self.args[0]
+        return lower
+
+
+def parse_distribution(text: str) -> Distribution:
+    """Parse a prior written in Stan's spelling.
+
+    Parameters
+    ----------
+    text
+        For example ``"normal(0, 10)"``, ``"student_t(3, 0, 2.5)"`` or ``"lkj(2)"``; an empty
+        string or ``"(flat)"`` means brms's improper flat prior.
+
+    Raises
+    ------
+    PriorError
+        For an unknown distribution, a wrong number of arguments or an invalid argument.
+    """
+    if not isinstance(text, str):
+        raise PriorError(f"A prior must be a string such as 'normal(0, 10)', got {text!r}.")
+    stripped = text.strip()
+    if stripped in ("", FLAT, "flat"):
+        return Distribution("flat")
+    match = _SPEC.match(stripped)
+    if not match:
+        raise PriorError(
+            f"Cannot parse prior {text!r}; write a Stan distribution with numeric arguments "
+            "such as 'normal(0, 10)' or 'student_t(3, 0, 2.5)'."
+        )
+    name = match.group(1)
+    if name not in DISTRIBUTIONS:
+        raise PriorError(
+            f"Unknown prior distribution {name!r} in {text!r}."
+            + close_matches(name, DISTRIBUTIONS)
+            + " Available: "
+            + ", ".join(DISTRIBUTIONS)
+            + "."
+        )
+    argument_names = DISTRIBUTIONS[name][0]
+    raw = [piece.strip() for piece in match.group(2).split(",")] if match.group(2).strip() else []
+    if len(raw) != len(argument_names):
+        raise PriorError(
+            f"{name} takes {len(argument_names)} argument(s) ({', '.join(argument_names)}), "
+            f"got {len(raw)} in {text!r}."
+        )
+    values = []
+    for argument_name, piece in zip(argument_names, raw, strict=True):
+        try:
+            value = float(piece)
+        except ValueError:
+            raise PriorError(
+                f"Argument {argument_name} of {text!r} must be a number, got {piece!r}."
+            ) from None
+        if argument_name in _POSITIVE_ARGUMENTS and not value > 0:
+            raise PriorError(f"Argument {argument_name} of {text!r} must be positive.")
+        values.append(value)
+    if name == "uniform" and not values[0] < values[1]:
+        raise PriorError(f"uniform(lower, upper) needs lower < upper, got {text!r}.")
+    return Distribution(name, tuple(values))
+
+
+@dataclass(frozen=True)
+class Prior:
+    """A user prior, as made by :func:`prior`."""
+
+    prior: str
+    class_: str = "b"
+    coef: str = ""
+    group: str = ""
+    dpar: str = ""
+
+    def describe(self) -> str:
+        parts = [f"class {self.class_!r}"]
+        if self.coef:
+            parts.append(f"coef {self.coef!r}")
+        if self.group:
+            parts.append(f"group {self.group!r}")
+        if self.dpar:
+            parts.append(f"dpar {self.dpar!r}")
+        return f"{self.prior} on " + ", ".join(parts)
+
+
+def prior(prior: str, class_: str = "b", coef: str = "", group: str = "",
+          dpar: str = "") -> Prior:
+    """Specify a prior as brms's ``prior()`` / ``set_prior()`` does.
+
+    Parameters
+    ----------
+    prior
+        A Stan-spelled distribution, e.g. ``"normal(0, 10)"``.
+    class_
+        The parameter class: ``b``, ``Intercept``, ``sd``, ``cor`` (or brms 2.18's ``L``),
+        ``sigma``, or a family parameter such as ``shape``, ``nu``, ``phi``.
+    coef
+        A coefficient within the class (``"Days"``); empty for the whole class.
+    group
+        A grouping factor for ``sd`` and ``cor`` (``"Subject"``).
+    dpar
+        Distributional parameter; empty for the mean.
+
+    Returns
+    -------
+    Prior
+        To pass to :func:`multilevel.brm` or :func:`multilevel.get_prior`, alone or in a list.
+    """
+    parse_distribution(prior)
+    class_ = "cor" if class_ == "L" else class_
+    return Prior(prior.strip(), class_, coef, group, dpar)
+
+
+@dataclass(frozen=True)
+class PriorRow:
+    """One row of brms's prior table."""
+
+    prior: Distribution
+    class_: str
+    coef: str = ""
+    group: str = ""
+    lb: str = ""
+    source: str = "default"
+    dpar: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.class_, self.coef, self.group, self.dpar)
+
+
+def _sort_key(row: PriorRow):
+    return (row.dpar, row.class_.casefold(), row.group.casefold(), row.coef.casefold())
+
+
+@dataclass(frozen=True)
+class PriorTable:
+    """brms's prior table of a model, defaults merged with the user's priors."""
+
+    rows: tuple[PriorRow, ...]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The table in brms's layout and order."""
+        records = [
+            {
+                "prior": str(row.prior), "class": row.class_, "coef": row.coef,
+                "group": row.group, "resp": "", "dpar": row.dpar, "nlpar": "", "lb": row.lb,
+                "ub": "", "tag": "", "source": row.source,
+            }
+            for row in self.rows
+        ]
+        return pd.DataFrame.from_records(records, columns=COLUMNS)
+
+    def lookup(self, class_: str, coef: str = "", group: str = "", dpar: str = "") -> Distribution:
+        """The prior in force for one parameter (vectorized rows already inherit)."""
+        for row in self.rows:
+            if row.key == (class_, coef, group, dpar):
+                return row.prior
+        raise KeyError((class_, coef, group, dpar))
+
+    def __contains__(self, key) -> bool:
+        return any(row.key == key for row in self.rows)
+
+
+def _default_rows(design: Design) -> list[PriorRow]:
+    family = design.family
+    rows: list[PriorRow] = []
+    offset_mean = float(np.mean(design.offset)) if design.offset is not None else 0.0
+    location_scale = family.intercept_prior_location_scale(design.y, offset_mean)
+    location, scale = location_scale if location_scale is not None else (0.0, 2.5)
+    if design.b_names:
+        rows.append(PriorRow(Distribution("flat"), "b"))
+        rows.extend(PriorRow(Distribution("flat"), "b", coef=n, source="(vectorized)")
+                    for n in design.b_names)
+    if design.has_intercept:
+        rows.append(PriorRow(Distribution("student_t", (3.0, location, scale)), "Intercept"))
+    if design.blocks:
+        sd_prior = Distribution("student_t", (3.0, 0.0, scale))
+        rows.append(PriorRow(sd_prior, "sd", lb="0"))
+        for group in design.groups:
+            rows.append(PriorRow(sd_prior, "sd", group=group, lb="0", source="(vectorized)"))
+            rows.extend(
+                PriorRow(sd_prior, "sd", coef=coef, group=group, lb="0", source="(vectorized)")
+                for coef in design.group_coefs(group)
+            )
+        correlated = [g for g in design.groups
+                      if any(b.has_correlations for b in design.blocks if b.group == g)]
+        if correlated:
+            rows.append(PriorRow(Distribution("lkj", (1.0,)), "cor"))
+            rows.extend(PriorRow(Distribution("lkj", (1.0,)), "cor", group=g,
+                                 source="(vectorized)") for g in correlated)
+    for aux in family.aux:
+        prior_text = aux.default_prior(design.y)
+        lower = "" if aux.lower is None else format_number(aux.lower)
+        rows.append(PriorRow(parse_distribution(prior_text), aux.name, lb=lower))
+    return sorted(rows, key=_sort_key)
+
+
+def _parents(row: PriorRow) -> list[tuple[str, str, str, str]]:
+    """Keys a vectorized row inherits from, most specific first."""
+    keys = []
+    if row.coef and row.group:
+        keys.append((row.class_, "", row.group, row.dpar))
+    if row.coef or row.group:
+        keys.append((row.class_, "", "", row.dpar))
+    return keys
+
+
+def _valid_targets(rows: Iterable[PriorRow]) -> str:
+    descriptions = []
+    for row in rows:
+        parts = [f"class={row.class_!r}"]
+        if row.coef:
+            parts.append(f"coef={row.coef!r}")
+        if row.group:
+            parts.append(f"group={row.group!r}")
+        descriptions.append("(" + ", ".join(parts) + ")")
+    return "; ".join(descriptions)
+
+
+def _as_prior_list(priors) -> list[Prior]:
+    if priors is None:
+        return []
+    if isinstance(priors, Prior):
+        return [priors]
+    if isinstance(priors, str):
+        raise PriorError(
+            f"Pass priors made with ml.prior(), e.g. ml.prior({priors!r}, class_='b'), not a "
+            "bare string."
+        )
+    items = list(priors)
+    for item in items:
+        if not isinstance(item, Prior):
+            raise PriorError(f"Each prior must be made with ml.prior(), got {item!r}.")
+    return items
+
+
+def _warn_bound_mismatch(user: Prior, distribution: Distribution, row: PriorRow) -> None:
+    if row.lb == "" and distribution.support_lower is not None:
+        warnings.warn(
+            f"Prior {user.describe()}: {distribution.name} has a lower bound but the parameter "
+            "is unbounded, so the posterior is restricted to that bound.",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
+def build_prior_table(design: Design, priors=None) -> PriorTable:
+    """brms's prior table for a design, with the user's priors set.
+
+    Parameters
+    ----------
+    design
+        The evaluated model design.
+    priors
+        A :class:`Prior` or a list of them, or None for brms's defaults.
+
+    Raises
+    ------
+    PriorError
+        For a prior on a parameter the model lacks (listing the valid ones) or a prior
+        given twice.
+    """
+    rows = _default_rows(design)
+    index = {row.key: k for k, row in enumerate(rows)}
+    user_keys: set[tuple[str, str, str, str]] = set()
+    unmatched: list[Prior] = []
+    for user in _as_prior_list(priors):
+        key = (user.class_, user.coef, user.group, user.dpar)
+        if key in user_keys:
+            raise PriorError(f"Duplicated prior: {user.describe()} is given more than once.")
+        user_keys.add(key)
+        if key not in index:
+            unmatched.append(user)
+            continue
+        distribution = parse_distribution(user.prior)
+        row = rows[index[key]]
+        if user.class_ == "cor" and distribution.name not in ("lkj", "lkj_corr_cholesky"):
+            raise PriorError(f"Prior {user.describe()}: correlations take lkj(eta).")
+        if user.class_ != "cor" and distribution.name in ("lkj", "lkj_corr_cholesky"):
+            raise PriorError(f"Prior {user.describe()}: lkj() applies to class 'cor' only.")
+        if distribution.name == "lkj_corr_cholesky":
+            distribution = Distribution("lkj", distribution.args)
+        _warn_bound_mismatch(user, distribution, row)
+        rows[index[key]] = replace(row, prior=distribution, source="user")
+    if unmatched:
+        raise PriorError(
+            "The following priors do not correspond to any model parameter: "
+            + "; ".join(user.describe() + close_matches(user.coef or user.class_,
+                                                         [r.coef or r.class_ for r in rows])
+                        for user in unmatched)
+            + ". Valid targets: "
+            + _valid_targets(rows)
+            + "."
+        )
+    # Vectorized rows take the prior of their nearest user-set parent; rows are sorted so that
+    # a group's row comes before its coefficients' rows.
+    user_set = {row.key for row in rows if row.source == "user"}
+    for k, row in enumerate(rows):
+        if row.source != "(vectorized)":
+            continue
+        for parent_key in _parents(row):
+            if parent_key in user_set:
+                rows[k] = replace(row, prior=rows[index[parent_key]].prior)
+                user_set.add(row.key)
+                break
+    return PriorTable(tuple(rows))

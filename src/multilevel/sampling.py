@@ -1,0 +1,155 @@
+"""Run NUTS on a PyMC model and warn about the sampler's health as brms does."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import warnings
+from dataclasses import dataclass
+
+import arviz as az
+import numpy as np
+import pymc as pm
+
+from .errors import MultilevelError
+
+SAMPLERS = ("auto", "nutpie", "pymc")
+
+
+@dataclass(frozen=True)
+class SamplerSettings:
+    """How to run NUTS: chains, post-warmup draws and warmup per chain, seed and backend."""
+
+    chains: int = 4
+    draws: int = 1000
+    warmup: int = 1000
+    cores: int | None = None
+    seed: int | None = None
+    target_accept: float = 0.8
+    sampler: str = "auto"
+    progressbar: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("chains", "draws"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or value < 1:
+                raise MultilevelError(f"{name} must be a positive integer, got {value!r}.")
+        if not isinstance(self.warmup, (int, np.integer)) or self.warmup < 0:
+            raise MultilevelError(f"warmup must be a non-negative integer, got {self.warmup!r}.")
+        if not 0 < self.target_accept < 1:
+            raise MultilevelError(
+                f"target_accept must lie strictly between 0 and 1, got {self.target_accept!r}."
+            )
+        if self.sampler not in SAMPLERS:
+            raise MultilevelError(
+                f"sampler must be one of {', '.join(SAMPLERS)}, got {self.sampler!r}."
+            )
+
+    @property
+    def backend(self) -> str:
+        """The backend that will run: nutpie when installed, PyMC's own NUTS otherwise."""
+        if self.sampler == "auto":
+            return "nutpie" if importlib.util.find_spec("nutpie") else "pymc"
+        return self.sampler
+
+    def resolved_seed(self) -> int:
+        if self.seed is not None:
+            return int(self.seed)
+        return int(np.random.SeedSequence().generate_state(1)[0])
+
+    def resolved_cores(self) -> int:
+        if self.cores is not None:
+            return max(1, int(self.cores))
+        return max(1, min(self.chains, os.cpu_count() or 1))
+
+
+def run_nuts(model: pm.Model, var_names: list[str], settings: SamplerSettings,
+             seed: int) -> az.InferenceData:
+    """Sample ``model`` with NUTS and return the posterior of ``var_names``.
+
+    Parameters
+    ----------
+    model
+        The PyMC model.
+    var_names
+        Variables to keep in the posterior.
+    settings
+        Chains, draws, warmup, cores, target acceptance and backend.
+    seed
+        The seed; the same seed gives the same draws.
+    """
+    if settings.backend == "nutpie":
+        import nutpie
+
+        compiled = nutpie.compile_pymc_model(model, var_names=var_names)
+        idata = nutpie.sample(
+            compiled,
+            draws=settings.draws,
+            tune=settings.warmup,
+            chains=settings.chains,
+            cores=settings.resolved_cores(),
+            seed=seed,
+            save_warmup=False,
+            progress_bar=settings.progressbar,
+            target_accept=settings.target_accept,
+        )
+    else:
+        idata = pm.sample(
+            draws=settings.draws,
+            tune=settings.warmup,
+            chains=settings.chains,
+            cores=settings.resolved_cores(),
+            random_seed=seed,
+            target_accept=settings.target_accept,
+            progressbar=settings.progressbar,
+            model=model,
+            var_names=var_names,
+            compute_convergence_checks=False,
+        )
+    for group in ("warmup_posterior", "warmup_sample_stats", "unconstrained_posterior"):
+        if group in idata.groups():
+            del idata[group]
+    return idata
+
+
+def divergent_count(idata: az.InferenceData) -> int:
+    stats = idata.sample_stats
+    name = "diverging" if "diverging" in stats else "divergences"
+    return int(np.asarray(stats[name]).sum())
+
+
+def warn_about_convergence(idata: az.InferenceData, rhat: np.ndarray, ess_bulk: np.ndarray,
+                           ess_tail: np.ndarray, settings: SamplerSettings) -> None:
+    """Emit brms's sampler warnings: divergences, large R-hat, low bulk or tail ESS."""
+    divergent = divergent_count(idata)
+    if divergent:
+        warnings.warn(
+            f"There were {divergent} divergent transitions after warmup. Increasing "
+            f"target_accept above {settings.target_accept} (e.g. brm(..., target_accept=0.95)) "
+            "may help; check pairs of parameters for funnels.",
+            UserWarning,
+            stacklevel=3,
+        )
+    finite_rhat = rhat[np.isfinite(rhat)]
+    if finite_rhat.size and finite_rhat.max() > 1.05:
+        warnings.warn(
+            f"The largest R-hat is {finite_rhat.max():.2f}, indicating chains have not mixed. "
+            "Running the chains for more iterations (draws, warmup) may help.",
+            UserWarning,
+            stacklevel=3,
+        )
+    threshold = 100 * settings.chains
+    if np.nanmin(ess_bulk, initial=np.inf) < threshold:
+        warnings.warn(
+            "Bulk Effective Samples Size (ESS) is too low, indicating posterior means and "
+            "medians may be unreliable. Running the chains for more iterations may help.",
+            UserWarning,
+            stacklevel=3,
+        )
+    if np.nanmin(ess_tail, initial=np.inf) < threshold:
+        warnings.warn(
+            "Tail Effective Samples Size (ESS) is too low, indicating posterior variances and "
+            "tail quantiles may be unreliable. Running the chains for more iterations may help.",
+            UserWarning,
+            stacklevel=3,
+        )

@@ -1,0 +1,118 @@
+"""brms's ``summary()`` layout, as text and as HTML for notebooks."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+TABLE_COLUMNS = ["Estimate", "Est.Error", "l-95% CI", "u-95% CI", "Rhat", "Bulk_ESS", "Tail_ESS"]
+
+_FOOTER = (
+    "Draws were sampled using NUTS ({backend}). For each parameter, Bulk_ESS\n"
+    "and Tail_ESS are effective sample size measures, and Rhat is the potential\n"
+    "scale reduction factor on split chains (at convergence, Rhat = 1)."
+)
+
+
+def _format_table(table: pd.DataFrame) -> list[str]:
+    """Right-aligned columns with two decimals, ESS as integers, as R prints them."""
+    cells = {}
+    for column in TABLE_COLUMNS:
+        values = table[column]
+        if column in ("Bulk_ESS", "Tail_ESS"):
+            cells[column] = [("NA" if pd.isna(v) else str(int(round(v)))) for v in values]
+        else:
+            cells[column] = [("NA" if pd.isna(v) else f"{v:.2f}") for v in values]
+    labels = [str(i) for i in table.index]
+    label_width = max([len(label) for label in labels] + [0])
+    widths = {c: max(len(c), *(len(s) for s in cells[c])) for c in TABLE_COLUMNS}
+    lines = [" " * label_width + " " + " ".join(c.rjust(widths[c]) for c in TABLE_COLUMNS)]
+    for row, label in enumerate(labels):
+        lines.append(
+            label.ljust(label_width)
+            + " "
+            + " ".join(cells[c][row].rjust(widths[c]) for c in TABLE_COLUMNS)
+        )
+    return lines
+
+
+@dataclass
+class Summary:
+    """What ``fit.summary()`` returns: prints as brms does and renders as HTML in Jupyter.
+
+    Attributes
+    ----------
+    fixed
+        Regression coefficients (``Intercept``, ``Days``) with the table columns.
+    random
+        Per grouping factor, its sd and cor rows.
+    spec
+        Further distributional parameters (``sigma``, ``shape``, ...).
+    """
+
+    family: str
+    links: str
+    formula: str
+    data_name: str
+    nobs: int
+    chains: int
+    draws: int
+    warmup: int
+    backend: str
+    fixed: pd.DataFrame
+    random: dict[str, pd.DataFrame] = field(default_factory=dict)
+    group_sizes: dict[str, int] = field(default_factory=dict)
+    spec: pd.DataFrame | None = None
+
+    def _header(self) -> list[str]:
+        iterations = self.draws + self.warmup
+        return [
+            f" Family: {self.family} ",
+            f"  Links: {self.links} ",
+            f"Formula: {self.formula} ",
+            f"   Data: {self.data_name} (Number of observations: {self.nobs}) ",
+            f"  Draws: {self.chains} chains, each with iter = {iterations}; warmup = "
+            f"{self.warmup}; thin = 1;",
+            f"         total post-warmup draws = {self.chains * self.draws}",
+        ]
+
+    def _sections(self):
+        if self.random:
+            yield "Multilevel Hyperparameters:", [
+                (f"~{group} (Number of levels: {self.group_sizes[group]}) ", table)
+                for group, table in self.random.items()
+            ]
+        yield "Regression Coefficients:", [(None, self.fixed)]
+        if self.spec is not None and len(self.spec):
+            yield "Further Distributional Parameters:", [(None, self.spec)]
+
+    def __str__(self) -> str:
+        lines = self._header() + [""]
+        for title, tables in self._sections():
+            lines.append(title)
+            for caption, table in tables:
+                if caption:
+                    lines.append(caption)
+                lines.extend(_format_table(table))
+                lines.append("")
+        lines.append(_FOOTER.format(backend=self.backend))
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        parts = ["<div><pre style='margin:0'>" + html.escape("\n".join(self._header()))
+                 + "</pre>"]
+        for title, tables in self._sections():
+            parts.append(f"<p><b>{html.escape(title)}</b></p>")
+            for caption, table in tables:
+                if caption:
+                    parts.append(f"<p><i>{html.escape(caption)}</i></p>")
+                shown = table[TABLE_COLUMNS].copy()
+                for column in ("Bulk_ESS", "Tail_ESS"):
+                    shown[column] = shown[column].round().astype("Int64")
+                parts.append(shown.to_html(float_format=lambda v: f"{v:.2f}"))
+        parts.append("<pre>" + html.escape(_FOOTER.format(backend=self.backend)) + "</pre></div>")
+        return "".join(parts)

@@ -1,0 +1,58 @@
+# Fit one model with brms (default priors, 4 chains x 2000 iterations, seed 1234) and write its
+# posterior summary, prior tables and timing as JSON, in the layout of /work/shared/reference/*.json
+# (same variable selection as /work/shared/tools/brms_reference.R), plus the data file name, the
+# family string as given in R, its link, and brms's default prior table from get_prior().
+#
+# usage: Rscript make_reference.R DATA.csv "FORMULA" "FAMILY" OUT.json [factor columns, comma-separated]
+#   FAMILY is R code evaluated with brms attached, e.g. "gaussian", "poisson",
+#   "bernoulli(link='probit')", "Gamma(link='log')", "Beta()", "negbinomial()".
+#   A bare function name (e.g. "poisson") is called with no arguments.
+suppressMessages({library(brms); library(posterior); library(jsonlite)})
+a <- commandArgs(trailingOnly = TRUE)
+stopifnot(length(a) >= 4)
+data_path <- a[1]; f <- a[2]; fam_str <- a[3]; out_path <- a[4]
+d <- read.csv(data_path)
+if (length(a) >= 5) for (col in strsplit(a[5], ",")[[1]]) d[[col]] <- factor(d[[col]])
+fam <- eval(parse(text = fam_str))
+if (is.function(fam)) fam <- fam()
+form <- as.formula(f)
+seed <- 1234; chains <- 4; iter <- 2000
+
+gp <- as.data.frame(get_prior(form, data = d, family = fam))
+
+t0 <- Sys.time()
+fit <- brm(form, data = d, family = fam, seed = seed, refresh = 0,
+           cores = 2, chains = chains, iter = iter)
+total <- as.numeric(difftime(Sys.time(), t0, units = "secs"))
+
+dr <- as_draws_df(fit)
+summ <- function(vars) {
+  summarise_draws(subset_draws(dr, variable = vars), "mean", "sd",
+                  ~quantile(.x, c(0.025, 0.975)), "rhat", "ess_bulk", "ess_tail")
+}
+# same selection as the shared tool: b_Intercept kept; the centred Intercept, lprior, lp__ not
+keep <- grep("^(b_|sd_|cor_|sigma$|shape$|nu$|phi$|r_)", variables(dr), value = TRUE)
+s <- summ(keep)
+np <- nuts_params(fit)
+divergences <- sum(np$Value[np$Parameter == "divergent__"])
+max_rhat <- max(s$rhat)
+
+out <- list(id = sub("\\.json$", "", basename(out_path)),
+            data = basename(data_path),
+            formula = f,
+            family = fit$family$family,
+            link = fit$family$link,
+            family_r = fam_str,
+            nobs = nrow(d),
+            brms_version = as.character(packageVersion("brms")),
+            seed = seed, chains = chains, iter = iter,
+            seconds_total = total,
+            divergences = divergences,
+            max_rhat = max_rhat,
+            summary = s,
+            prior = as.data.frame(fit$prior),
+            get_prior = gp)
+write(toJSON(out, auto_unbox = TRUE, digits = 8, pretty = TRUE), out_path)
+cat(sprintf("wrote %s  family=%s link=%s divergences=%d max_rhat=%.4f min_ess_bulk=%.0f seconds=%.1f\n",
+            out_path, fit$family$family, fit$family$link, as.integer(divergences), max_rhat,
+            min(s$ess_bulk), total))

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Regenerate the datasets and all brms reference fits in this directory, one fit at a time.
+# usage: bash run_all.sh [name ...]   (no names: all of them)
+set -euo pipefail
+cd "$(dirname "$0")"
+python3 simulate.py
+fit() {  # name data formula family [factor columns]
+  local name=$1; shift
+  if [ ${#SELECTED[@]} -gt 0 ] && [[ ! " ${SELECTED[*]} " == *" $name "* ]]; then return; fi
+  Rscript make_reference.R "data/$1.csv" "$2" "$3" "$name.json" "${4:-g}"
+}
+SELECTED=("$@")
+fit bernoulli_logit  bernoulli        "y ~ x + (1 | g)"                            "bernoulli(link='logit')"
+fit bernoulli_probit bernoulli        "y ~ x + (1 | g)"                            "bernoulli(link='probit')"
+fit binomial_trials  binomial         "k | trials(n) ~ x + (1 | g)"                "binomial()"
+fit poisson          poisson          "count ~ x + (1 | g)"                        "poisson()"
+fit poisson_offset   poisson_offset   "count ~ x + offset(log(exposure)) + (1 | g)" "poisson()"
+fit negbinomial      negbinomial      "count ~ x + (1 | g)"                        "negbinomial()"
+fit student          student          "y ~ x + (1 | g)"                            "student()"
+fit gamma_log        gamma            "y ~ x + (1 | g)"                            "Gamma(link='log')"
+fit lognormal        lognormal        "y ~ x + (1 | g)"                            "lognormal()"
+fit beta             beta             "y ~ x + (1 | g)"                            "Beta()"
+fit gaussian_weights gaussian_weights "y | weights(w) ~ x + (1 | g)"               "gaussian()"
+fit gaussian_slopes  gaussian_slopes  "y ~ x1 + x2 + (1 + x1 | g) + (1 | h)"       "gaussian()" "g,h"

@@ -1,0 +1,163 @@
+"""Simulate the small datasets behind the brms reference fits in this directory.
+
+Writes data/*.csv (numpy + pandas only, one fixed seed per dataset, so re-running reproduces
+the files byte for byte). Every dataset has a grouping factor ``g`` with string levels
+"g01", "g02", ... and one or two standard-normal predictors. Run from anywhere:
+
+    python tests/reference/families/simulate.py
+"""
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+OUT = Path(__file__).resolve().parent / "data"
+
+
+def groups(rng, n_groups=15, lo=14, hi=26):
+    """Unbalanced group sizes; returns (integer codes per row, level names)."""
+    sizes = rng.integers(lo, hi + 1, size=n_groups)
+    codes = np.repeat(np.arange(n_groups), sizes)
+    levels = np.array([f"g{j + 1:02d}" for j in range(n_groups)])
+    return codes, levels
+
+
+def inv_logit(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def write(name, df):
+    OUT.mkdir(parents=True, exist_ok=True)
+    df.to_csv(OUT / f"{name}.csv", index=False, float_format="%.6g")
+
+
+def bernoulli():
+    rng = np.random.default_rng(101)
+    gi, lv = groups(rng)
+    x = rng.normal(size=gi.size)
+    u = rng.normal(0.0, 0.7, size=lv.size)
+    eta = 0.4 + 1.0 * x + u[gi]
+    y = rng.binomial(1, inv_logit(eta))
+    write("bernoulli", pd.DataFrame({"y": y, "x": x, "g": lv[gi]}))
+
+
+def binomial():
+    rng = np.random.default_rng(102)
+    gi, lv = groups(rng)
+    x = rng.normal(size=gi.size)
+    n = rng.integers(5, 21, size=gi.size)
+    u = rng.normal(0.0, 0.6, size=lv.size)
+    eta = -0.5 + 0.7 * x + u[gi]
+    k = rng.binomial(n, inv_logit(eta))
+    write("binomial", pd.DataFrame({"k": k, "n": n, "x": x, "g": lv[gi]}))
+
+
+def poisson():
+    rng = np.random.default_rng(103)
+    gi, lv = groups(rng)
+    x = rng.normal(size=gi.size)
+    u = rng.normal(0.0, 0.4, size=lv.size)
+    eta = 1.3 + 0.5 * x + u[gi]
+    count = rng.poisson(np.exp(eta))
+    write("poisson", pd.DataFrame({"count": count, "x": x, "g": lv[gi]}))
+
+
+def poisson_offset():
+    rng = np.random.default_rng(104)
+    gi, lv = groups(rng)
+    x = rng.normal(size=gi.size)
+    exposure = np.round(rng.uniform(0.5, 5.0, size=gi.size), 2)
+    u = rng.normal(0.0, 0.4, size=lv.size)
+    eta = 0.6 + 0.5 * x + np.log(exposure) + u[gi]
+    count = rng.poisson(np.exp(eta))
+    write("poisson_offset",
+          pd.DataFrame({"count": count, "x": x, "exposure": exposure, "g": lv[gi]}))
+
+
+def negbinomial():
+    rng = np.random.default_rng(105)
+    gi, lv = groups(rng)
+    x = rng.normal(size=gi.size)
+    u = rng.normal(0.0, 0.4, size=lv.size)
+    mu = np.exp(1.5 + 0.5 * x + u[gi])
+    shape = 3.0
+    count = rng.negative_binomial(shape, shape / (shape + mu))
+    write("negbinomial", pd.DataFrame({"count": count, "x": x, "g": lv[gi]}))
+
+
+def student():
+    rng = np.random.default_rng(106)
+    gi, lv = groups(rng)
+    x = rng.normal(size=gi.size)
+    u = rng.normal(0.0, 1.0, size=lv.size)
+    y = 5.0 + 1.5 * x + u[gi] + 1.0 * rng.standard_t(5.0, size=gi.size)
+    write("student", pd.DataFrame({"y": y, "x": x, "g": lv[gi]}))
+
+
+def gamma():
+    rng = np.random.default_rng(107)
+    gi, lv = groups(rng)
+    x = rng.normal(size=gi.size)
+    u = rng.normal(0.0, 0.4, size=lv.size)
+    mu = np.exp(1.0 + 0.5 * x + u[gi])
+    shape = 4.0
+    y = rng.gamma(shape, mu / shape)
+    write("gamma", pd.DataFrame({"y": y, "x": x, "g": lv[gi]}))
+
+
+def lognormal():
+    rng = np.random.default_rng(108)
+    gi, lv = groups(rng)
+    x = rng.normal(size=gi.size)
+    u = rng.normal(0.0, 0.5, size=lv.size)
+    y = np.exp(1.0 + 0.5 * x + u[gi] + rng.normal(0.0, 0.5, size=gi.size))
+    write("lognormal", pd.DataFrame({"y": y, "x": x, "g": lv[gi]}))
+
+
+def beta():
+    rng = np.random.default_rng(109)
+    gi, lv = groups(rng)
+    x = rng.normal(size=gi.size)
+    u = rng.normal(0.0, 0.4, size=lv.size)
+    mu = inv_logit(0.5 + 0.8 * x + u[gi])
+    phi = 10.0
+    y = rng.beta(mu * phi, (1.0 - mu) * phi)
+    y = np.clip(y, 1e-4, 1.0 - 1e-4)  # stays strictly inside (0, 1) after rounding to 6 digits
+    write("beta", pd.DataFrame({"y": y, "x": x, "g": lv[gi]}))
+
+
+def gaussian_weights():
+    rng = np.random.default_rng(110)
+    gi, lv = groups(rng)
+    x = rng.normal(size=gi.size)
+    w = rng.integers(1, 4, size=gi.size)
+    u = rng.normal(0.0, 1.5, size=lv.size)
+    y = 10.0 + 2.0 * x + u[gi] + rng.normal(0.0, 2.0 / np.sqrt(w))
+    write("gaussian_weights", pd.DataFrame({"y": y, "x": x, "w": w, "g": lv[gi]}))
+
+
+def gaussian_slopes():
+    rng = np.random.default_rng(111)
+    gi, lv = groups(rng)
+    n = gi.size
+    hlv = np.array([f"h{j + 1}" for j in range(8)])
+    hi = rng.permutation(np.resize(np.arange(8), n))
+    x1 = rng.normal(size=n)
+    x2 = rng.normal(size=n)
+    sd_g = np.array([1.0, 0.5])
+    rho = 0.3
+    cov = np.diag(sd_g) @ np.array([[1.0, rho], [rho, 1.0]]) @ np.diag(sd_g)
+    ug = rng.multivariate_normal(np.zeros(2), cov, size=lv.size)
+    vh = rng.normal(0.0, 0.7, size=hlv.size)
+    y = (3.0 + 1.0 * x1 - 0.5 * x2 + ug[gi, 0] + ug[gi, 1] * x1 + vh[hi]
+         + rng.normal(0.0, 1.0, size=n))
+    write("gaussian_slopes",
+          pd.DataFrame({"y": y, "x1": x1, "x2": x2, "g": lv[gi], "h": hlv[hi]}))
+
+
+if __name__ == "__main__":
+    for make in (bernoulli, binomial, poisson, poisson_offset, negbinomial, student, gamma,
+                 lognormal, beta, gaussian_weights, gaussian_slopes):
+        make()
+    for p in sorted(OUT.glob("*.csv")):
+        print(p.name, p.stat().st_size, "bytes")
