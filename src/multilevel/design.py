@@ -16,8 +16,10 @@ from .naming import coefficient_name, r_level_label, r_sort_key, sorted_levels
 
 
 def _factor(values):
-    """R's ``factor()`` inside formulas: the values as an unordered categorical."""
-    return pd.Categorical(values)
+    """R's ``factor()`` inside formulas: the values as categories in R's level order."""
+    series = pd.Series(values)
+    # formulae keeps the category order only of ordered categoricals; coding stays treatment
+    return pd.Categorical(series, categories=sorted_levels(series), ordered=True)
 
 
 # Functions a brms formula may call besides formulae's own (I, C, scale, poly, center).
@@ -180,15 +182,18 @@ def _as_r_factors(data: pd.DataFrame, columns) -> pd.DataFrame:
     for column in columns:
         series = data[column]
         if isinstance(series.dtype, pd.CategoricalDtype):
+            data[column] = series.cat.remove_unused_categories().cat.as_ordered()
             continue
         if pd.api.types.is_bool_dtype(series.dtype):
             data[column] = pd.Categorical(
-                np.where(series.to_numpy(dtype=bool), "TRUE", "FALSE"), categories=["FALSE", "TRUE"]
+                np.where(series.to_numpy(dtype=bool), "TRUE", "FALSE"),
+                categories=["FALSE", "TRUE"], ordered=True,
             )
         elif not pd.api.types.is_numeric_dtype(series.dtype):
             labels = series.astype(str)
+            # formulae keeps the category order only of ordered categoricals
             data[column] = pd.Categorical(
-                labels, categories=sorted(labels.unique(), key=r_sort_key)
+                labels, categories=sorted(labels.unique(), key=r_sort_key), ordered=True
             )
     return data
 

@@ -217,8 +217,9 @@ class Family:
         with np.errstate(all="ignore"):
             transformed = LINKS[link].forward(values) if link in LINKS else values ** -2
         transformed = transformed[np.isfinite(transformed)]
+        # brms rounds the median and then subtracts the mean offset without rounding again
         location = r_round(float(np.median(transformed)), 1) - offset_mean
-        return r_round(location, 1), scale_from_response(transformed)
+        return location, scale_from_response(transformed)
 
 
 # --- likelihoods: (linear predictor, mean, aux, trials, link) -> PyMC class and kwargs

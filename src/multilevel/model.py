@@ -16,6 +16,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from .design import Design, GroupBlock
+from .parametrization import centring_weights
 from .priors import Distribution, PriorTable
 
 
@@ -143,16 +144,40 @@ def _class_variable(name: str, table: PriorTable, class_: str, coefs: list[str],
     return pm.Deterministic(name, pt.stack(parts), dims=dims)
 
 
-def _block_effects(block: GroupBlock, number: int, sd, cholesky):
-    """Group-level effects r of one block, shape (levels, coefficients)."""
-    z = pm.Normal(f"z_{block.group}_{number}", 0.0, 1.0,
-                  shape=(len(block.coefs), len(block.levels)))
-    if cholesky is None:
-        return (sd[:, None] * z).T
-    return (sd[:, None] * (cholesky @ z)).T
+def _block_effects(block: GroupBlock, number: int, sd, cholesky, centring: np.ndarray):
+    """Group-level effects r of one block, shape (levels, coefficients).
+
+    Each level's effects are ``r = sd^(1 - w) * u`` with
+    ``u ~ MvNormal(0, diag(sd^w) L L^T diag(sd^w))``, so that ``r ~ MvNormal(0, diag(sd) L L^T
+    diag(sd))`` for any centring weight w in [0, 1]: w = 0 is brms's non-centred form
+    (u = L z), w = 1 the centred form. Well-informed coefficients sample best near 1, weakly
+    informed ones near 0. The density of u is written out by forward substitution over the
+    few coefficients, which keeps every gradient elementwise.
+    """
+    levels, size = len(block.levels), len(block.coefs)
+    name = f"u_{block.group}_{number}"
+    raw = pm.Flat(name, shape=(levels, size))
+    inner_scale = sd ** centring
+    log_density = -levels * pt.sum(pt.log(inner_scale))
+    whitened = []
+    for k in range(size):
+        value = raw[:, k]
+        if cholesky is not None:
+            for m in range(k):
+                value = value - cholesky[k, m] * inner_scale[k] * whitened[m]
+            value = value / (cholesky[k, k] * inner_scale[k])
+            log_density = log_density - levels * pt.log(cholesky[k, k])
+        else:
+            value = value / inner_scale[k]
+        whitened.append(value)
+    log_density = log_density - 0.5 * pt.sum(pt.sqr(pt.stack(whitened)))
+    log_density = log_density - 0.5 * levels * size * np.log(2 * np.pi)
+    pm.Potential(f"{name}_normal", log_density)
+    return raw * (sd ** (1.0 - centring))[None, :]
 
 
-def build_model(design: Design, table: PriorTable) -> tuple[pm.Model, ModelNames]:
+def build_model(design: Design, table: PriorTable,
+                centring: list[np.ndarray] | None = None) -> tuple[pm.Model, ModelNames]:
     """Build brms's model for a design in PyMC.
 
     Parameters
@@ -161,6 +186,10 @@ def build_model(design: Design, table: PriorTable) -> tuple[pm.Model, ModelNames
         Response, population matrix, group blocks, offset, trials and weights.
     table
         The prior table (defaults merged with user priors).
+    centring
+        Per group block, the centring weight of each coefficient (0 non-centred, 1 centred);
+        chosen from the data by :func:`multilevel.parametrization.centring_weights` when not
+        given.
 
     Returns
     -------
@@ -168,6 +197,8 @@ def build_model(design: Design, table: PriorTable) -> tuple[pm.Model, ModelNames
         The PyMC model and the names of its user-facing variables.
     """
     family = design.family
+    if centring is None:
+        centring = centring_weights(design)
     coords: dict[str, list[str]] = {}
     if design.b_names:
         coords["b_coef"] = list(design.b_names)
@@ -191,8 +222,8 @@ def build_model(design: Design, table: PriorTable) -> tuple[pm.Model, ModelNames
             eta = eta + intercept
         if design.b_names:
             b = _class_variable("b", table, "b", design.b_names, "", None, "b_coef")
-            centred = X - means if design.has_intercept else X
-            eta = eta + pt.dot(centred, b)
+            X_centred = X - means if design.has_intercept else X
+            eta = eta + pt.dot(X_centred, b)
         if design.has_intercept:
             b_intercept = intercept - pt.dot(means, b) if design.b_names else intercept
             pm.Deterministic("b_Intercept", b_intercept)
@@ -218,7 +249,8 @@ def build_model(design: Design, table: PriorTable) -> tuple[pm.Model, ModelNames
                     eta_lkj = table.lookup("cor", "", group).args[0]
                     cholesky = _lkj_cholesky(f"L_{group}_{number}", size, eta_lkj)
                     correlations.append(_correlations(cholesky, size))
-                r_block = _block_effects(block, number, sd[start:start + size], cholesky)
+                r_block = _block_effects(block, number, sd[start:start + size], cholesky,
+                                         np.asarray(centring[number], dtype=float))
                 effects.append(r_block)
                 start += size
                 gathered = r_block[block.index]

@@ -109,6 +109,8 @@ def run_nuts(model: pm.Model, var_names: list[str], settings: SamplerSettings,
     for group in ("warmup_posterior", "warmup_sample_stats", "unconstrained_posterior"):
         if group in idata.groups():
             del idata[group]
+    # nutpie also stores the free (transformed) variables; users see brms's parameters only
+    idata.posterior = idata.posterior[var_names]
     return idata
 
 

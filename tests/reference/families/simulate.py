@@ -107,10 +107,12 @@ def gamma():
 
 def lognormal():
     rng = np.random.default_rng(108)
-    gi, lv = groups(rng)
+    # more, smaller groups and noisier rows than the others: with 15 groups of ~20 rows and
+    # sigma = sd(g) = 0.5 brms's fit had rhat 1.0105 (intercept / group-effect ridge)
+    gi, lv = groups(rng, n_groups=20, lo=8, hi=16)
     x = rng.normal(size=gi.size)
-    u = rng.normal(0.0, 0.5, size=lv.size)
-    y = np.exp(1.0 + 0.5 * x + u[gi] + rng.normal(0.0, 0.5, size=gi.size))
+    u = rng.normal(0.0, 0.4, size=lv.size)
+    y = np.exp(1.0 + 0.5 * x + u[gi] + rng.normal(0.0, 0.7, size=gi.size))
     write("lognormal", pd.DataFrame({"y": y, "x": x, "g": lv[gi]}))
 
 
@@ -128,11 +130,13 @@ def beta():
 
 def gaussian_weights():
     rng = np.random.default_rng(110)
-    gi, lv = groups(rng)
+    # more, smaller groups and a smaller group sd than the others: with 15 groups of ~20 rows,
+    # sd(g) = 1.5 and sigma = 2 brms's fit had rhat 1.0106 (intercept / group-effect ridge)
+    gi, lv = groups(rng, n_groups=20, lo=8, hi=16)
     x = rng.normal(size=gi.size)
     w = rng.integers(1, 4, size=gi.size)
-    u = rng.normal(0.0, 1.5, size=lv.size)
-    y = 10.0 + 2.0 * x + u[gi] + rng.normal(0.0, 2.0 / np.sqrt(w))
+    u = rng.normal(0.0, 1.0, size=lv.size)
+    y = 10.0 + 2.0 * x + u[gi] + rng.normal(0.0, 3.0 / np.sqrt(w))
     write("gaussian_weights", pd.DataFrame({"y": y, "x": x, "w": w, "g": lv[gi]}))
 
 

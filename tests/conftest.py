@@ -1,0 +1,34 @@
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import multilevel as ml
+
+
+@pytest.fixture(scope="session")
+def sleepstudy() -> pd.DataFrame:
+    return ml.load_dataset("sleepstudy")
+
+
+@pytest.fixture(scope="session")
+def hsb() -> pd.DataFrame:
+    return ml.load_dataset("hsb")
+
+
+@pytest.fixture
+def no_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yield
+
+
+@pytest.fixture(scope="session")
+def small_gaussian() -> pd.DataFrame:
+    """60 rows, 6 groups, one slope: a model that samples in about a second."""
+    rng = np.random.default_rng(7)
+    g = np.repeat(np.arange(6), 10)
+    x = rng.normal(size=60)
+    y = 1.0 + 0.5 * x + rng.normal(0, 0.7, 6)[g] + rng.normal(0, 1.0, 60)
+    return pd.DataFrame({"y": y, "x": x, "g": [f"G{k}" for k in g]})

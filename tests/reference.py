@@ -1,0 +1,74 @@
+"""Comparisons of our fits and prior tables with brms reference fits."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+REFERENCE_DIR = SHARED / "reference"
+FAMILY_REFERENCE_DIR = Path(__file__).resolve().parent / "reference" / "families"
+
+
+def load_reference(name: str, directory: Path = REFERENCE_DIR) -> dict:
+    return json.loads((directory / f"{name}.json").read_text())
+
+
+def _normalise_prior(text: str) -> str:
+    return text.replace("lkj_corr_cholesky", "lkj").replace(" ", "")
+
+
+def prior_mismatches(ours: pd.DataFrame, brms_rows: list[dict]) -> list[str]:
+    """Differences between our prior table and brms's (2.18 spells cor as L)."""
+    problems = []
+    ours = ours.fillna("")
+    ours_by_key = {(r["class"], r["coef"], r["group"], r["dpar"]): r for _, r in ours.iterrows()}
+    brms_keys = set()
+    for row in brms_rows:
+        class_ = "cor" if row["class"] == "L" else row["class"]
+        key = (class_, row["coef"], row["group"], row.get("dpar", ""))
+        brms_keys.add(key)
+        if key not in ours_by_key:
+            problems.append(f"missing row {key}")
+            continue
+        mine = ours_by_key[key]
+        expected = row["prior"]
+        if expected == "" and class_ == "b":
+            expected = "(flat)"
+        if expected and _normalise_prior(mine["prior"]) != _normalise_prior(expected):
+            problems.append(f"{key}: ours {mine['prior']!r}, brms {expected!r}")
+        if expected == "" and mine["source"] != "(vectorized)":
+            problems.append(f"{key}: brms inherits the prior, ours has source {mine['source']}")
+        if row["lb"] and str(mine["lb"]) != row["lb"]:
+            problems.append(f"{key}: lb ours {mine['lb']!r}, brms {row['lb']!r}")
+    extra = set(ours_by_key) - brms_keys
+    problems.extend(f"extra row {key}" for key in sorted(extra))
+    return problems
+
+
+def posterior_mismatches(ours: pd.DataFrame, brms_summary: list[dict], z: float = 4.0,
+                         sd_tolerance: float = 0.15) -> list[str]:
+    """Parameters whose mean differs by more than ``z`` combined MCSE or sd by > 15%.
+
+    The Monte Carlo standard error of each mean is sd / sqrt(bulk ESS), for both fits.
+    """
+    problems = []
+    for row in brms_summary:
+        name = row["variable"]
+        if name not in ours.index:
+            problems.append(f"{name}: not in our posterior")
+            continue
+        mine = ours.loc[name]
+        mcse = np.sqrt(row["sd"] ** 2 / row["ess_bulk"]
+                       + mine["Est.Error"] ** 2 / mine["Bulk_ESS"])
+        if abs(mine["Estimate"] - row["mean"]) > z * mcse:
+            problems.append(
+                f"{name}: mean ours {mine['Estimate']:.4g}, brms {row['mean']:.4g} "
+                f"(|diff| {abs(mine['Estimate'] - row['mean']):.3g} > {z} x MCSE {mcse:.3g})"
+            )
+        if abs(mine["Est.Error"] / row["sd"] - 1) > sd_tolerance:
+            problems.append(f"{name}: sd ours {mine['Est.Error']:.4g}, brms {row['sd']:.4g}")
+    return problems

@@ -1,0 +1,144 @@
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import multilevel as ml
+from multilevel.design import build_design
+from multilevel.errors import DataError, FormulaError
+from multilevel.families import get_family
+from multilevel.formula import parse_formula
+
+
+def design(formula, data, family="gaussian"):
+    return build_design(parse_formula(formula), data, get_family(family))
+
+
+def test_sleepstudy_design(sleepstudy):
+    d = design("Reaction ~ Days + (Days | Subject)", sleepstudy)
+    assert d.has_intercept and d.b_names == ["Days"]
+    (block,) = d.blocks
+    assert block.coefs == ["Intercept", "Days"] and block.has_correlations
+    assert block.levels[:3] == ["308", "309", "310"] and len(block.levels) == 18
+    assert block.correlation_names == ["Intercept__Days"]
+    np.testing.assert_array_equal(block.values[:, 1], sleepstudy["Days"])
+    # the gather index points every row at its own subject
+    labels = [block.levels[i] for i in block.index]
+    assert labels == [str(s) for s in sleepstudy["Subject"]]
+
+
+def test_coefficient_names_as_r_prints_them(hsb):
+    d = design("mathach ~ ses * himinty + sex + minority:ses + I(ses^2) + log(size) "
+               "+ scale(ses) + poly(meanses, 2) + factor(himinty)", hsb)
+    assert d.b_names == [
+        "ses", "himinty", "ses:himinty", "sexMale", "minorityYes:ses", "IsesE2", "logsize",
+        "scaleses", "polymeanses21", "polymeanses22", "factorhiminty1",
+    ]
+
+
+def test_treatment_contrasts_use_r_level_order():
+    data = pd.DataFrame({"y": [1.0, 2, 3, 4, 5, 6], "grp": ["b", "a", "B", "c", "a", "b"]})
+    d = design("y ~ grp", data)
+    # R sorts a < b < B < c in an English locale: 'a' is the reference level
+    assert d.b_names == ["grpb", "grpB", "grpc"]
+
+
+def test_boolean_predictor_is_a_factor():
+    data = pd.DataFrame({"y": [1.0, 2, 3, 4], "treated": [True, False, True, False]})
+    assert design("y ~ treated", data).b_names == ["treatedTRUE"]
+
+
+def test_no_intercept_keeps_all_levels():
+    data = pd.DataFrame({"y": [1.0, 2, 3, 4], "sex": ["Female", "Male"] * 2})
+    d = design("y ~ 0 + sex", data)
+    assert not d.has_intercept and d.b_names == ["sexFemale", "sexMale"]
+
+
+def test_uncorrelated_terms_make_one_block_each(sleepstudy):
+    d = design("Reaction ~ Days + (Days || Subject)", sleepstudy)
+    assert [b.coefs for b in d.blocks] == [["Intercept"], ["Days"]]
+    assert d.groups == ["Subject"] and d.group_coefs("Subject") == ["Intercept", "Days"]
+    assert not any(b.has_correlations for b in d.blocks)
+
+
+def test_nested_levels_as_brms_names_them():
+    pastes = ml.load_dataset("pastes")
+    d = design("strength ~ 1 + (1 | batch/cask)", pastes)
+    assert d.groups == ["batch", "batch:cask"]
+    assert d.group_levels("batch:cask")[:4] == ["A_a", "A_b", "A_c", "B_a"]
+    assert len(d.group_levels("batch:cask")) == 30
+
+
+def test_any_dtype_groups():
+    data = pd.DataFrame({"y": np.arange(6.0), "g": [2.0, 10.0, 2.0, 10.0, 1.5, 1.5],
+                         "h": [True, False] * 3})
+    d = design("y ~ (1 | g) + (1 | h)", data)
+    assert d.group_levels("g") == ["1.5", "2", "10"]
+    assert d.group_levels("h") == ["FALSE", "TRUE"]
+
+
+def test_unknown_column_suggests_close_matches(sleepstudy):
+    with pytest.raises(FormulaError) as error:
+        design("Reaction ~ Dayz + (1 | Subject)", sleepstudy)
+    message = str(error.value)
+    assert "'Dayz'" in message and "Did you mean 'Days'" in message
+
+
+def test_unknown_grouping_column(sleepstudy):
+    with pytest.raises(FormulaError, match="'Subjet' used in group term"):
+        design("Reaction ~ Days + (1 | Subjet)", sleepstudy)
+
+
+def test_unknown_function_is_a_formula_error(sleepstudy):
+    with pytest.raises(FormulaError, match="population-level terms"):
+        design("Reaction ~ frobnicate(Days)", sleepstudy)
+
+
+def test_response_must_be_numeric(sleepstudy):
+    with pytest.raises(DataError, match="Response 'Subject' must be numeric.*gaussian"):
+        design("Subject ~ Days", sleepstudy.assign(Subject=sleepstudy.Subject.astype(str)))
+
+
+def test_missing_rows_dropped_with_count(sleepstudy):
+    data = sleepstudy.copy()
+    data.loc[[0, 5, 7], "Reaction"] = np.nan
+    data.loc[9, "Days"] = np.nan
+    data["unused"] = np.nan
+    with pytest.warns(UserWarning, match="4 of 180 rows have missing values in Reaction, Days"):
+        d = design("Reaction ~ Days + (1 | Subject)", data)
+    assert d.nobs == 176 and d.n_dropped == 4
+
+
+def test_all_rows_missing_is_an_error(sleepstudy):
+    with pytest.raises(DataError, match="no data are left"):
+        design("Reaction ~ Days", sleepstudy.assign(Days=np.nan))
+
+
+def test_constant_slope_within_group_warns(hsb):
+    with pytest.warns(UserWarning, match="'pracad' is constant within every level of 'school'"):
+        design("mathach ~ pracad + (pracad | school)", hsb)
+
+
+def test_varying_slope_does_not_warn(sleepstudy):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        design("Reaction ~ Days + (Days | Subject)", sleepstudy)
+
+
+def test_duplicated_group_effect_is_an_error(sleepstudy):
+    with pytest.raises(FormulaError, match="Duplicated group-level effect 'Intercept'"):
+        design("Reaction ~ Days + (1 | Subject) + (Days | Subject)", sleepstudy)
+
+
+def test_offset_trials_and_weights():
+    rats = ml.load_dataset("rats")
+    d = design("m | trials(n) ~ 1 + (1 | batch)", rats, "binomial")
+    np.testing.assert_array_equal(d.trials, rats["n"])
+    d2 = design("cbind(m, n - m) ~ 1 + (1 | batch)", rats, "binomial")
+    np.testing.assert_array_equal(d2.trials, rats["n"])
+    np.testing.assert_array_equal(d2.y, rats["m"])
+    data = pd.DataFrame({"y": [1, 0, 3], "t": [1.0, 2.0, 4.0], "w": [1.0, 2.0, 1.0]})
+    d3 = design("y | weights(w) ~ 1 + offset(log(t))", data, "poisson")
+    np.testing.assert_allclose(d3.offset, np.log([1, 2, 4]))
+    np.testing.assert_array_equal(d3.weights, [1, 2, 1])

@@ -1,0 +1,134 @@
+import warnings
+
+import pytest
+
+import multilevel as ml
+from multilevel.errors import PriorError
+from multilevel.priors import Distribution, parse_distribution
+from reference import load_reference, prior_mismatches
+
+REFERENCES = ["sleep_full", "sleep_uncorr", "hsb_glp", "pastes_nested", "dyestuff", "rats"]
+
+
+@pytest.mark.parametrize("name", REFERENCES)
+def test_default_priors_equal_brms(name):
+    reference = load_reference(name)
+    table = ml.get_prior(reference["formula"], ml.load_dataset(reference["data"]),
+                         reference["family"])
+    assert prior_mismatches(table, reference["prior"]) == []
+
+
+def test_prior_table_layout_matches_brms(sleepstudy):
+    table = ml.get_prior("Reaction ~ Days + (Days | Subject)", sleepstudy)
+    assert list(table.columns) == ["prior", "class", "coef", "group", "resp", "dpar", "nlpar",
+                                   "lb", "ub", "tag", "source"]
+    assert table[["prior", "class", "coef", "group", "lb", "source"]].values.tolist() == [
+        ["(flat)", "b", "", "", "", "default"],
+        ["(flat)", "b", "Days", "", "", "(vectorized)"],
+        ["lkj(1)", "cor", "", "", "", "default"],
+        ["lkj(1)", "cor", "", "Subject", "", "(vectorized)"],
+        ["student_t(3, 288.7, 59.3)", "Intercept", "", "", "", "default"],
+        ["student_t(3, 0, 59.3)", "sd", "", "", "0", "default"],
+        ["student_t(3, 0, 59.3)", "sd", "", "Subject", "0", "(vectorized)"],
+        ["student_t(3, 0, 59.3)", "sd", "Days", "Subject", "0", "(vectorized)"],
+        ["student_t(3, 0, 59.3)", "sd", "Intercept", "Subject", "0", "(vectorized)"],
+        ["student_t(3, 0, 59.3)", "sigma", "", "", "0", "default"],
+    ]
+
+
+def test_user_priors_are_set_and_inherited(sleepstudy):
+    table = ml.get_prior(
+        "Reaction ~ Days + (Days | Subject)", sleepstudy,
+        prior=[ml.prior("normal(0, 10)", class_="b", coef="Days"),
+               ml.prior("exponential(0.1)", class_="sd", group="Subject"),
+               ml.prior("lkj(2)", class_="cor")],
+    ).set_index(["class", "coef", "group"])
+    assert table.loc[("b", "Days", ""), ["prior", "source"]].tolist() == ["normal(0, 10)", "user"]
+    assert table.loc[("b", "", ""), "prior"] == "(flat)"
+    assert table.loc[("sd", "", "Subject"), ["prior", "source"]].tolist() == [
+        "exponential(0.1)", "user"]
+    assert table.loc[("sd", "Days", "Subject"), ["prior", "source"]].tolist() == [
+        "exponential(0.1)", "(vectorized)"]
+    assert table.loc[("sd", "", ""), "prior"] == "student_t(3, 0, 59.3)"
+    assert table.loc[("cor", "", "Subject"), "prior"] == "lkj(2)"
+
+
+def test_brms_218_spelling_of_correlation_prior(sleepstudy):
+    table = ml.get_prior("Reaction ~ Days + (Days | Subject)", sleepstudy,
+                         prior=ml.prior("lkj_corr_cholesky(3)", class_="L"))
+    assert "lkj(3)" in table.loc[table["class"] == "cor", "prior"].tolist()
+
+
+def test_prior_on_missing_parameter_lists_valid_ones(sleepstudy):
+    with pytest.raises(PriorError) as error:
+        ml.get_prior("Reaction ~ Days + (Days | Subject)", sleepstudy,
+                     prior=ml.prior("normal(0, 1)", class_="b", coef="Dayz"))
+    message = str(error.value)
+    assert "do not correspond to any model parameter" in message
+    assert "coef 'Dayz'" in message and "Did you mean 'Days'" in message
+    assert "(class='b', coef='Days')" in message
+    assert "(class='sd', coef='Intercept', group='Subject')" in message
+
+
+def test_prior_on_missing_group(sleepstudy):
+    with pytest.raises(PriorError, match="group 'Subjects'"):
+        ml.get_prior("Reaction ~ Days + (Days | Subject)", sleepstudy,
+                     prior=ml.prior("normal(0, 1)", class_="sd", group="Subjects"))
+
+
+def test_prior_on_class_the_family_lacks(sleepstudy):
+    with pytest.raises(PriorError, match="class 'shape'"):
+        ml.get_prior("Reaction ~ Days", sleepstudy, prior=ml.prior("gamma(1, 1)", class_="shape"))
+
+
+def test_duplicated_prior(sleepstudy):
+    with pytest.raises(PriorError, match="Duplicated prior"):
+        ml.get_prior("Reaction ~ Days", sleepstudy,
+                     prior=[ml.prior("normal(0, 1)", coef="Days"),
+                            ml.prior("normal(0, 2)", coef="Days")])
+
+
+def test_lower_bounded_prior_on_unbounded_parameter_warns(sleepstudy):
+    with pytest.warns(UserWarning, match="exponential has a lower bound"):
+        ml.get_prior("Reaction ~ Days", sleepstudy,
+                     prior=ml.prior("exponential(1)", coef="Days"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ml.get_prior("Reaction ~ Days", sleepstudy, prior=ml.prior("exponential(1)",
+                                                                    class_="sigma"))
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("normal(0)", "normal takes 2 argument(s) (mu, sigma), got 1"),
+        ("nromal(0, 1)", "Did you mean 'normal'"),
+        ("normal(0, -1)", "sigma of 'normal(0, -1)' must be positive"),
+        ("normal(a, 1)", "must be a number, got 'a'"),
+        ("normal 0 1", "Cannot parse prior"),
+        ("uniform(2, 1)", "lower < upper"),
+    ],
+)
+def test_unparseable_priors(text, fragment):
+    with pytest.raises(PriorError) as error:
+        ml.prior(text)
+    assert fragment in str(error.value)
+
+
+def test_stan_spelling_round_trips():
+    assert str(parse_distribution("student_t(3, 288.7, 59.3)")) == "student_t(3, 288.7, 59.3)"
+    assert parse_distribution("") == Distribution("flat")
+    assert str(parse_distribution("(flat)")) == "(flat)"
+
+
+def test_lkj_only_on_correlations(sleepstudy):
+    with pytest.raises(PriorError, match="lkj\\(\\) applies to class 'cor' only"):
+        ml.get_prior("Reaction ~ Days", sleepstudy, prior=ml.prior("lkj(2)", class_="b"))
+    with pytest.raises(PriorError, match="correlations take lkj"):
+        ml.get_prior("Reaction ~ Days + (Days | Subject)", sleepstudy,
+                     prior=ml.prior("normal(0, 1)", class_="cor"))
+
+
+def test_bare_string_prior_is_rejected(sleepstudy):
+    with pytest.raises(PriorError, match="ml.prior"):
+        ml.get_prior("Reaction ~ Days", sleepstudy, prior="normal(0, 1)")

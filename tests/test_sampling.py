@@ -1,0 +1,73 @@
+import warnings
+
+import arviz as az
+import numpy as np
+import pytest
+import xarray as xr
+
+import multilevel as ml
+from multilevel.sampling import SamplerSettings, warn_about_convergence
+
+
+def _idata_with(divergent: int) -> az.InferenceData:
+    diverging = np.zeros((4, 100), dtype=bool)
+    diverging.flat[:divergent] = True
+    return az.InferenceData(sample_stats=xr.Dataset(
+        {"diverging": (("chain", "draw"), diverging)}))
+
+
+def test_brms_style_warnings():
+    settings = SamplerSettings()
+    with pytest.warns(UserWarning) as caught:
+        warn_about_convergence(_idata_with(3), np.array([1.0, 1.2]), np.array([50.0, 800]),
+                               np.array([90.0, 900]), settings)
+    messages = [str(w.message) for w in caught]
+    assert any("There were 3 divergent transitions after warmup" in m
+               and "target_accept" in m for m in messages)
+    assert any("largest R-hat is 1.20" in m for m in messages)
+    assert any(m.startswith("Bulk Effective Samples Size (ESS) is too low") for m in messages)
+    assert any(m.startswith("Tail Effective Samples Size (ESS) is too low") for m in messages)
+
+
+def test_healthy_run_does_not_warn():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warn_about_convergence(_idata_with(0), np.array([1.0, 1.004]), np.array([900.0, 1500]),
+                               np.array([800.0, 1000]), SamplerSettings())
+
+
+@pytest.fixture(scope="module")
+def twin_fits(small_gaussian):
+    kwargs = dict(chains=2, draws=300, warmup=300, seed=42, progressbar=False)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*Effective Samples Size")
+        return (ml.brm("y ~ x + (1 | g)", small_gaussian, **kwargs),
+                ml.brm("y ~ x + (1 | g)", small_gaussian, **kwargs))
+
+
+def test_same_seed_gives_same_draws(twin_fits):
+    first, second = twin_fits
+    np.testing.assert_array_equal(first.draws.values, second.draws.values)
+    assert first.seed == second.seed == 42
+
+
+def test_fit_carries_brms_names_and_shapes(twin_fits):
+    fit, _ = twin_fits
+    names = list(fit.posterior_summary().index)
+    assert names[:5] == ["b_Intercept", "b_x", "sd_g__Intercept", "sigma", "Intercept"]
+    assert names[5:] == [f"r_g[G{k},Intercept]" for k in range(6)]
+    assert fit.draws.values.shape == (2, 300, 11)
+    assert set(fit.idata.posterior.data_vars) == {"b_Intercept", "b", "Intercept", "sd_g",
+                                                   "r_g", "sigma"}
+
+
+@pytest.mark.slow
+def test_pymc_sampler_agrees(small_gaussian, twin_fits):
+    fit, _ = twin_fits
+    other = ml.brm("y ~ x + (1 | g)", small_gaussian, chains=2, draws=500, warmup=500, seed=5,
+                   sampler="pymc", progressbar=False)
+    ours, theirs = fit.posterior_summary(), other.posterior_summary()
+    for name in ["b_Intercept", "b_x", "sigma"]:
+        mcse = np.hypot(ours.loc[name, "Est.Error"] / np.sqrt(ours.loc[name, "Bulk_ESS"]),
+                        theirs.loc[name, "Est.Error"] / np.sqrt(theirs.loc[name, "Bulk_ESS"]))
+        assert abs(ours.loc[name, "Estimate"] - theirs.loc[name, "Estimate"]) < 4 * mcse
