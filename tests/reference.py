@@ -17,8 +17,13 @@ def load_reference(name: str, directory: Path = REFERENCE_DIR) -> dict:
     return json.loads((directory / f"{name}.json").read_text())
 
 
-def _normalise_prior(text: str) -> str:
-    return text.replace("lkj_corr_cholesky", "lkj").replace(" ", "")
+def _same_prior(ours: str, theirs: str) -> bool:
+    """Equal distributions, numbers compared to 1e-9 (brms prints up to 13 digits)."""
+    from multilevel.priors import parse_distribution
+
+    a = parse_distribution(ours)
+    b = parse_distribution(theirs.replace("lkj_corr_cholesky", "lkj"))
+    return a.name == b.name and np.allclose(a.args, b.args, rtol=1e-9, atol=1e-12)
 
 
 def prior_mismatches(ours: pd.DataFrame, brms_rows: list[dict]) -> list[str]:
@@ -38,7 +43,7 @@ def prior_mismatches(ours: pd.DataFrame, brms_rows: list[dict]) -> list[str]:
         expected = row["prior"]
         if expected == "" and class_ == "b":
             expected = "(flat)"
-        if expected and _normalise_prior(mine["prior"]) != _normalise_prior(expected):
+        if expected and not _same_prior(mine["prior"], expected):
             problems.append(f"{key}: ours {mine['prior']!r}, brms {expected!r}")
         if expected == "" and mine["source"] != "(vectorized)":
             problems.append(f"{key}: brms inherits the prior, ours has source {mine['source']}")

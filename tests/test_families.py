@@ -1,0 +1,148 @@
+"""Generalised families against brms references made with tests/reference/families."""
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import multilevel as ml
+from multilevel.errors import DataError
+from reference import (
+    FAMILY_REFERENCE_DIR,
+    load_reference,
+    posterior_mismatches,
+    prior_mismatches,
+)
+
+FAMILY_MODELS = sorted(p.stem for p in FAMILY_REFERENCE_DIR.glob("*.json"))
+
+# brms 2.18 (the references) gave negbinomial's shape gamma(0.01, 0.01); current brms, which
+# multilevel follows, gives inv_gamma(0.4, 0.3).
+BRMS_218_PRIORS = {"negbinomial": [ml.prior("gamma(0.01, 0.01)", class_="shape")]}
+
+
+def family_reference(name):
+    reference = load_reference(name, FAMILY_REFERENCE_DIR)
+    data = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / reference["data"])
+    return reference, data, ml.get_family(reference["family"], reference["link"])
+
+
+@pytest.mark.parametrize("name", FAMILY_MODELS)
+def test_default_priors_equal_brms(name):
+    reference, data, family = family_reference(name)
+    table = ml.get_prior(reference["formula"], data, family, prior=BRMS_218_PRIORS.get(name))
+    assert prior_mismatches(table, reference["prior"]) == []
+
+
+def test_current_brms_negbinomial_shape_prior():
+    _, data, family = family_reference("negbinomial")
+    table = ml.get_prior("count ~ x + (1 | g)", data, family)
+    assert table.loc[table["class"] == "shape", "prior"].tolist() == ["inv_gamma(0.4, 0.3)"]
+
+
+def test_rats_prior_with_cbind_equals_trials():
+    rats = ml.load_dataset("rats")
+    reference = load_reference("rats")
+    table = ml.get_prior("cbind(m, n - m) ~ 1 + (1 | batch)", rats, "binomial")
+    assert prior_mismatches(table, reference["prior"]) == []
+
+
+@pytest.fixture(scope="module")
+def family_fits():
+    fits = {}
+    for name in FAMILY_MODELS + ["rats"]:
+        if name == "rats":
+            reference = load_reference("rats")
+            data, family = ml.load_dataset("rats"), ml.get_family("binomial")
+        else:
+            reference, data, family = family_reference(name)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fit = ml.brm(reference["formula"], data, family, prior=BRMS_218_PRIORS.get(name),
+                         seed=20261123, progressbar=False)
+        fits[name] = (reference, fit, [str(w.message) for w in caught])
+    return fits
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", FAMILY_MODELS + ["rats"])
+def test_posterior_equals_brms(family_fits, name):
+    reference, fit, messages = family_fits[name]
+    summary = fit.posterior_summary()
+    assert posterior_mismatches(summary, reference["summary"]) == []
+    assert int(fit.idata.sample_stats["diverging"].sum()) == 0, messages
+
+
+@pytest.mark.slow
+def test_summary_names_links_and_family_parameters(family_fits):
+    _, fit, _ = family_fits["negbinomial"]
+    text = str(fit.summary())
+    assert "  Links: mu = log; shape = identity " in text.splitlines()
+    assert "Further Distributional Parameters:" in text
+    assert any(line.startswith("shape ") for line in text.splitlines())
+    _, probit, _ = family_fits["bernoulli_probit"]
+    assert " Family: bernoulli " in str(probit.summary())
+    assert "  Links: mu = probit " in str(probit.summary()).splitlines()
+    assert "Further Distributional Parameters:" not in str(probit.summary())
+    for name, parameter in [("student", "nu"), ("beta", "phi"), ("gamma_log", "shape")]:
+        assert parameter in family_fits[name][1].posterior_summary().index
+
+
+def test_family_objects_and_links():
+    assert ml.bernoulli(link="probit").link == "probit"
+    assert ml.get_family("Gamma").link == "log"
+    assert ml.get_family("gamma", "inverse").link == "inverse"
+    with pytest.raises(ValueError, match="Link 'log' is not available for family 'bernoulli'"):
+        ml.bernoulli(link="log")
+    with pytest.raises(ValueError, match="Unknown family 'gausian'"):
+        ml.get_family("gausian")
+
+
+BAD_RESPONSES = [
+    ("bernoulli", [0, 1, 2, 1], "0/1 values, booleans or a factor with two levels"),
+    ("bernoulli", ["a", "b", "c", "a"], "3 level(s)"),
+    ("poisson", [0, 1.5, 2, 1], "non-negative integer counts"),
+    ("poisson", [0, -1, 2, 1], "non-negative integer counts"),
+    ("negbinomial", [0, 1, -2, 1], "non-negative integer counts"),
+    ("gamma", [1.0, 0.0, 2.0, 3.0], "positive values"),
+    ("lognormal", [1.0, -1.0, 2.0, 3.0], "positive values"),
+    ("beta", [0.2, 1.0, 0.5, 0.3], "strictly between 0 and 1"),
+    ("beta", [0.2, 0.0, 0.5, 0.3], "strictly between 0 and 1"),
+    ("student", ["a", "b", "c", "d"], "must be numeric"),
+]
+
+
+@pytest.mark.parametrize(("family", "values", "rule"), BAD_RESPONSES)
+def test_bad_responses_name_column_and_rule(family, values, rule):
+    data = pd.DataFrame({"resp": values, "x": [0.1, 0.2, 0.3, 0.4]})
+    with pytest.raises(DataError) as error:
+        ml.get_prior("resp ~ x", data, family)
+    assert "'resp'" in str(error.value) and rule in str(error.value)
+
+
+def test_binomial_successes_within_trials():
+    data = pd.DataFrame({"k": [1, 5, 3], "n": [4, 4, 4], "x": [0.0, 1, 2]})
+    with pytest.raises(DataError, match="between 0 and the trials, but response 'k'"):
+        ml.get_prior("k | trials(n) ~ x", data, "binomial")
+    with pytest.raises(DataError, match="needs the number of trials"):
+        ml.get_prior("k ~ x", data, "binomial")
+    with pytest.raises(DataError, match="failures must be non-negative"):
+        ml.get_prior("cbind(k, n - k) ~ x", data, "binomial")
+
+
+def test_two_level_factor_response_names_the_success():
+    data = pd.DataFrame({"outcome": ["no", "yes", "yes", "no"], "x": [0.0, 1, 2, 3]})
+    with pytest.warns(UserWarning, match="'yes' is the success"):
+        table = ml.get_prior("outcome ~ x", data, "bernoulli")
+    assert "student_t(3, 0, 2.5)" in table["prior"].tolist()
+    booleans = pd.DataFrame({"won": [True, False, True, False], "x": [0.0, 1, 2, 3]})
+    ml.get_prior("won ~ x", booleans, "bernoulli")
+
+
+def test_family_references_record_their_settings():
+    for name in FAMILY_MODELS:
+        reference = json.loads((FAMILY_REFERENCE_DIR / f"{name}.json").read_text())
+        assert reference["divergences"] == 0 and reference["max_rhat"] < 1.01
+        assert np.isfinite(reference["seconds_total"])
