@@ -141,17 +141,14 @@ def warn_about_convergence(idata: az.InferenceData, rhat: np.ndarray, ess_bulk: 
             stacklevel=3,
         )
     threshold = 100 * settings.chains
-    if np.nanmin(ess_bulk, initial=np.inf) < threshold:
-        warnings.warn(
-            "Bulk Effective Samples Size (ESS) is too low, indicating posterior means and "
-            "medians may be unreliable. Running the chains for more iterations may help.",
-            UserWarning,
-            stacklevel=3,
-        )
-    if np.nanmin(ess_tail, initial=np.inf) < threshold:
-        warnings.warn(
-            "Tail Effective Samples Size (ESS) is too low, indicating posterior variances and "
-            "tail quantiles may be unreliable. Running the chains for more iterations may help.",
-            UserWarning,
-            stacklevel=3,
-        )
+    for label, ess, consequence in (
+        ("Bulk", ess_bulk, "posterior means and medians"),
+        ("Tail", ess_tail, "posterior variances and tail quantiles"),
+    ):
+        if np.nanmin(ess, initial=np.inf) < threshold:
+            warnings.warn(
+                f"{label} Effective Samples Size (ESS) is too low, indicating {consequence} "
+                "may be unreliable. Running the chains for more iterations may help.",
+                UserWarning,
+                stacklevel=3,
+            )
