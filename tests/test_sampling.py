@@ -71,3 +71,18 @@ def test_pymc_sampler_agrees(small_gaussian, twin_fits):
         mcse = np.hypot(ours.loc[name, "Est.Error"] / np.sqrt(ours.loc[name, "Bulk_ESS"]),
                         theirs.loc[name, "Est.Error"] / np.sqrt(theirs.loc[name, "Bulk_ESS"]))
         assert abs(ours.loc[name, "Estimate"] - theirs.loc[name, "Estimate"]) < 4 * mcse
+
+
+def test_user_priors_enter_the_model(small_gaussian):
+    """A tight prior pins its coefficient; coefficients in one class may have different priors."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*Effective Samples Size")
+        fit = ml.brm("y ~ 0 + x + (1 + x | g)", small_gaussian, chains=2, draws=300,
+                     warmup=300, seed=9, progressbar=False,
+                     prior=[ml.prior("normal(5, 0.01)", class_="b", coef="x"),
+                            ml.prior("normal(3, 0.01)", class_="sd", coef="x", group="g")])
+    summary = fit.posterior_summary()
+    assert summary.loc["b_x", "Estimate"] == pytest.approx(5, abs=0.01)
+    assert summary.loc["sd_g__x", "Estimate"] == pytest.approx(3, abs=0.01)
+    assert summary.loc["sd_g__Intercept", "Estimate"] < 2.5
+    assert "b_Intercept" not in summary.index
