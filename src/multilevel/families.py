@@ -24,7 +24,7 @@ _DATA_SCALED_LINKS = ("identity", "log", "inverse", "sqrt", "1/mu^2")
 
 
 def r_round(value: float, digits: int = 1) -> float:
-    """Round half away from the binary representation as R's ``round`` does in practice."""
+    """Round to ``digits`` decimals as R's ``round()`` does for the numbers priors print."""
     return float(round(float(value), digits))
 
 
