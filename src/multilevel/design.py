@@ -61,6 +61,8 @@ class GroupBlock:
     term: str
     factors: tuple[str, ...]
     expr: str
+    terms: object = field(default=None, repr=False)
+    columns: list[int] = field(default_factory=list)
 
     @property
     def has_correlations(self) -> bool:
@@ -272,6 +274,8 @@ def _group_blocks(term: GroupTerm, data: pd.DataFrame) -> list[GroupBlock]:
             term=term.text,
             factors=term.factors,
             expr=term.expr,
+            terms=matrix,
+            columns=split,
         )
         for split in splits
     ]
@@ -375,3 +379,102 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
         has_intercept=has_intercept, blocks=blocks, offset=offset, trials=trials,
         weights=weights, n_dropped=n_dropped, population_terms=population,
     )
+
+
+@dataclass
+class NewData:
+    """A design evaluated on new data with the fitted model's encodings."""
+
+    X: np.ndarray
+    block_values: list[np.ndarray]
+    block_labels: list[list[str]]
+    offset: np.ndarray | None
+    trials: np.ndarray | None
+
+
+def _evaluate_new(matrix, frame: pd.DataFrame, where: str) -> np.ndarray:
+    try:
+        return matrix.evaluate_new_data(frame).as_dataframe().to_numpy(dtype=float)
+    except Exception as error:  # formulae reports unknown levels and columns in several ways
+        raise DataError(f"Cannot evaluate {where} on newdata: {error}") from None
+
+
+def _level_labels(frame: pd.DataFrame, factors: tuple[str, ...]) -> list[str]:
+    pieces = [frame[column].map(r_level_label) for column in factors]
+    if len(pieces) == 1:
+        return pieces[0].tolist()
+    return pieces[0].str.cat(pieces[1:], sep="_").tolist()
+
+
+def new_data_design(design: Design, newdata: pd.DataFrame, blocks: list[int]) -> NewData:
+    """Evaluate the fitted design's terms on ``newdata``.
+
+    Parameters
+    ----------
+    design
+        The fitted model's design, whose factor levels and transformations are reused.
+    newdata
+        Rows to predict for; it needs the columns of the population terms, of the chosen
+        group blocks and of offsets and trials, not the response.
+    blocks
+        Positions of the group blocks to evaluate.
+    """
+    if not isinstance(newdata, pd.DataFrame):
+        raise DataError(f"newdata must be a pandas DataFrame, got {type(newdata).__name__}.")
+    spec = design.spec
+    needed: dict[str, str] = {}
+    for name in _expression_variables(spec.population, "the population-level terms"):
+        needed.setdefault(name, "the population-level terms")
+    for expression in spec.offsets:
+        for name in _expression_variables(expression, "offset()"):
+            needed.setdefault(name, "offset()")
+    if design.trials is not None and "trials" in spec.additions:
+        for name in _expression_variables(spec.additions["trials"], "trials()"):
+            needed.setdefault(name, "trials()")
+    for position in blocks:
+        block = design.blocks[position]
+        for name in _expression_variables(block.expr, f"group term {block.term}"):
+            needed.setdefault(name, f"group term {block.term}")
+        for column in block.factors:
+            needed.setdefault(column, f"group term {block.term}")
+    _check_columns(needed, newdata)
+    frame = newdata.reset_index(drop=True)
+    if frame[list(needed)].isna().any().any():
+        raise DataError("newdata has missing values in "
+                        + ", ".join(c for c in needed if frame[c].isna().any()) + ".")
+    population_columns = _expression_variables(spec.population, "the population-level terms")
+    categorical = {c: design.data[c].cat.categories for c in needed
+                   if c in design.data and isinstance(design.data[c].dtype, pd.CategoricalDtype)}
+    for column, categories in categorical.items():
+        labels = frame[column].map(lambda v: r_level_label(v) if isinstance(v, bool) else str(v))
+        unknown = sorted(set(labels) - set(categories))
+        if unknown and column in population_columns:
+            raise DataError(
+                f"Column {column!r} of newdata has level(s) "
+                + ", ".join(repr(u) for u in unknown)
+                + " that the model was not fitted with; valid levels: "
+                + ", ".join(repr(str(c)) for c in categories) + "."
+            )
+        if not unknown:
+            frame[column] = pd.Categorical(labels, categories=categories, ordered=True)
+    X = np.zeros((len(frame), 0))
+    if design.population_terms is not None:
+        values = _evaluate_new(design.population_terms, frame, "the population-level terms")
+        names = [coefficient_name(str(c)) for c in design.population_terms.as_dataframe().columns]
+        X = values[:, [k for k, name in enumerate(names) if name != "Intercept"]]
+    block_values, block_labels = [], []
+    for position in blocks:
+        block = design.blocks[position]
+        values = _evaluate_new(block.terms, frame, f"group term {block.term}")
+        block_values.append(values[:, block.columns])
+        block_labels.append(_level_labels(frame, block.factors))
+    offset = None
+    for expression in spec.offsets:
+        term = _evaluate(expression, frame, "offset()").to_numpy(dtype=float)
+        offset = term if offset is None else offset + term
+    trials = _addition(spec, frame, "trials") if design.trials is not None else None
+    if design.trials is not None and trials is None and spec.cbind is not None:
+        successes = _evaluate(spec.cbind[0], frame, "cbind()").to_numpy(dtype=float)
+        failures = _evaluate(spec.cbind[1], frame, "cbind()").to_numpy(dtype=float)
+        trials = successes + failures
+    return NewData(X, block_values, block_labels, offset, trials)

@@ -20,6 +20,7 @@ from .posterior import (
     quantile_label,
     summarize,
 )
+from .predict import PredictionRequest, linear_predictor, summarize_rows
 from .priors import PriorTable
 from .sampling import SamplerSettings
 from .summary import TABLE_COLUMNS, Summary
@@ -193,6 +194,65 @@ class Fit:
             sigma = posterior["sigma"].values.reshape(-1, 1)
             out["residual__"] = {"sd": pd.DataFrame(_stats(sigma, probs), index=["Intercept"])}
         return out
+
+    # --- predictions -------------------------------------------------------------------------
+    def _predict(self, newdata, re_formula, allow_new_levels, sample_new_levels, ndraws, seed):
+        request = PredictionRequest(newdata, re_formula, allow_new_levels, sample_new_levels,
+                                    ndraws, seed)
+        return linear_predictor(self, request)
+
+    def posterior_linpred(self, newdata=None, re_formula=None, allow_new_levels=False,
+                          sample_new_levels="uncertainty", ndraws=None, seed=None) -> np.ndarray:
+        """Draws of the linear predictor (draws x rows), as brms's ``posterior_linpred``.
+
+        Parameters
+        ----------
+        newdata
+            Rows to predict for; the fitted data when None.
+        re_formula
+            Group terms to include: None for all, ``"~0"`` or False for none, or a formula
+            such as ``"~ (1 | Subject)"`` for a subset.
+        allow_new_levels
+            Allow grouping-factor levels the model was not fitted with.
+        sample_new_levels
+            How to draw new levels' effects: ``"uncertainty"`` (a random existing level per
+            draw), ``"gaussian"`` (from the fitted group distribution) or ``"old_levels"``
+            (one random existing level for all draws).
+        ndraws
+            Use a random subset of this many draws.
+        seed
+            Seed for new levels, draw subsets and predictive draws.
+        """
+        return self._predict(newdata, re_formula, allow_new_levels, sample_new_levels, ndraws,
+                             seed).eta
+
+    def posterior_epred(self, newdata=None, re_formula=None, allow_new_levels=False,
+                        sample_new_levels="uncertainty", ndraws=None, seed=None) -> np.ndarray:
+        """Draws of the expected response (draws x rows); arguments as ``posterior_linpred``."""
+        prediction = self._predict(newdata, re_formula, allow_new_levels, sample_new_levels,
+                                   ndraws, seed)
+        return prediction.mean(self.family)
+
+    def posterior_predict(self, newdata=None, re_formula=None, allow_new_levels=False,
+                          sample_new_levels="uncertainty", ndraws=None, seed=None) -> np.ndarray:
+        """Draws of new observations (draws x rows); arguments as ``posterior_linpred``."""
+        prediction = self._predict(newdata, re_formula, allow_new_levels, sample_new_levels,
+                                   ndraws, seed)
+        return prediction.sample(self.family, np.random.default_rng(seed))
+
+    def fitted(self, newdata=None, re_formula=None, allow_new_levels=False,
+               sample_new_levels="uncertainty", ndraws=None, seed=None,
+               probs=(0.025, 0.975)) -> pd.DataFrame:
+        """Summary per row of the expected response, as brms's ``fitted()``."""
+        return summarize_rows(self.posterior_epred(newdata, re_formula, allow_new_levels,
+                                                   sample_new_levels, ndraws, seed), probs)
+
+    def predict(self, newdata=None, re_formula=None, allow_new_levels=False,
+                sample_new_levels="uncertainty", ndraws=None, seed=None,
+                probs=(0.025, 0.975)) -> pd.DataFrame:
+        """Summary per row of new observations, as brms's ``predict()``."""
+        return summarize_rows(self.posterior_predict(newdata, re_formula, allow_new_levels,
+                                                     sample_new_levels, ndraws, seed), probs)
 
     # --- printing ------------------------------------------------------------------------
     def summary(self) -> Summary:

@@ -1,0 +1,193 @@
+"""Posterior predictions: linear predictor, expected values and new observations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .design import Design, new_data_design
+from .errors import DataError, MultilevelError
+from .formula import parse_formula
+
+NEW_LEVEL_METHODS = ("uncertainty", "gaussian", "old_levels")
+
+
+@dataclass(frozen=True)
+class PredictionRequest:
+    """What to predict for: rows, which group terms, and how to treat new levels."""
+
+    newdata: pd.DataFrame | None = None
+    re_formula: str | bool | None = None
+    allow_new_levels: bool = False
+    sample_new_levels: str = "uncertainty"
+    ndraws: int | None = None
+    seed: int | None = None
+
+
+def chosen_blocks(design: Design, re_formula) -> dict[int, np.ndarray]:
+    """The group blocks that ``re_formula`` keeps, each with a 0/1 mask of its coefficients."""
+    if re_formula is None:
+        return {k: np.ones(len(b.coefs)) for k, b in enumerate(design.blocks)}
+    if re_formula is False or (isinstance(re_formula, str)
+                               and re_formula.replace(" ", "") in ("~0", "NA", "~1", "")):
+        return {}
+    if not isinstance(re_formula, str):
+        raise MultilevelError(f"re_formula must be None, False or a formula string such as "
+                              f"'~ (1 | g)', got {re_formula!r}.")
+    wanted = {
+        (term.group, coef)
+        for term in parse_formula("y " + re_formula.strip()).group_terms
+        for coef in _term_coefs(design, term)
+    }
+    masks = {
+        k: np.array([float((block.group, coef) in wanted) for coef in block.coefs])
+        for k, block in enumerate(design.blocks)
+    }
+    return {k: mask for k, mask in masks.items() if mask.any()}
+
+
+def _term_coefs(design: Design, term) -> list[str]:
+    for block in design.blocks:
+        if block.group == term.group:
+            break
+    else:
+        raise MultilevelError(
+            f"re_formula names the grouping factor {term.group!r}, which the model lacks; "
+            f"grouping factors: {', '.join(design.groups)}."
+        )
+    from .design import _formulae_matrix  # the same evaluation as when fitting
+
+    matrix = _formulae_matrix(term.expr, design.data, f"re_formula term {term.text}")
+    from .naming import coefficient_name
+
+    return [coefficient_name(str(c)) for c in matrix.as_dataframe().columns]
+
+
+def _new_level_effects(rng, method: str, effects: np.ndarray, sd: np.ndarray,
+                       cholesky: np.ndarray | None) -> np.ndarray:
+    """Effects of one new level for every draw, shape (draws, coefficients)."""
+    draws, levels, _ = effects.shape
+    if method == "uncertainty":
+        return effects[np.arange(draws), rng.integers(0, levels, draws)]
+    if method == "old_levels":
+        return effects[:, rng.integers(0, levels)]
+    z = rng.standard_normal((draws, sd.shape[1]))
+    if cholesky is not None:
+        z = np.einsum("dij,dj->di", cholesky, z)
+    return z * sd
+
+
+def _cholesky_from_correlations(pairs: np.ndarray, size: int) -> np.ndarray:
+    draws = pairs.shape[0]
+    correlation = np.broadcast_to(np.eye(size), (draws, size, size)).copy()
+    position = 0
+    for i in range(1, size):
+        for j in range(i):
+            correlation[:, i, j] = correlation[:, j, i] = pairs[:, position]
+            position += 1
+    return np.linalg.cholesky(correlation)
+
+
+def linear_predictor(fit, request: PredictionRequest) -> Prediction:
+    """Draws of the linear predictor, shape (draws, rows), for the rows of the request."""
+    design: Design = fit.design
+    if request.sample_new_levels not in NEW_LEVEL_METHODS:
+        raise MultilevelError(f"sample_new_levels must be one of {', '.join(NEW_LEVEL_METHODS)}, "
+                              f"got {request.sample_new_levels!r}.")
+    rng = np.random.default_rng(request.seed)
+    posterior = fit.idata.posterior
+    total = posterior.sizes["chain"] * posterior.sizes["draw"]
+    keep = np.arange(total)
+    if request.ndraws is not None:
+        keep = np.sort(rng.choice(total, size=min(int(request.ndraws), total), replace=False))
+
+    def draws_of(name: str) -> np.ndarray:
+        values = posterior[name].values
+        return values.reshape(total, *values.shape[2:])[keep]
+
+    masks = chosen_blocks(design, request.re_formula)
+    blocks = list(masks)
+    if request.newdata is None:
+        X, offset = design.X, design.offset
+        block_values = [design.blocks[k].values for k in blocks]
+        block_index = [design.blocks[k].index for k in blocks]
+        new_levels: list[list[str]] = [[] for _ in blocks]
+    else:
+        new = new_data_design(design, request.newdata, blocks)
+        X, offset, block_values = new.X, new.offset, new.block_values
+        block_index, new_levels = [], []
+        for k, labels in zip(blocks, new.block_labels, strict=True):
+            known = {level: j for j, level in enumerate(design.blocks[k].levels)}
+            unknown = sorted({label for label in labels if label not in known})
+            if unknown and not request.allow_new_levels:
+                group = design.blocks[k].group
+                raise DataError(
+                    f"newdata has level(s) {', '.join(repr(u) for u in unknown)} of {group!r} "
+                    f"that the model was not fitted with; pass allow_new_levels=True to predict "
+                    f"for new levels (sampled as sample_new_levels={request.sample_new_levels!r})."
+                )
+            first_new = len(design.blocks[k].levels)
+            block_index.append(np.array([
+                known[label] if label in known else first_new + unknown.index(label)
+                for label in labels
+            ]))
+            new_levels.append(unknown)
+
+    eta = np.zeros((len(keep), X.shape[0]))
+    if "b_Intercept" in posterior:
+        eta += draws_of("b_Intercept")[:, None]
+    if design.b_names:
+        eta += draws_of("b") @ X.T
+    for k, values, index, unknown in zip(blocks, block_values, block_index, new_levels,
+                                         strict=True):
+        block = design.blocks[k]
+        coefs = design.group_coefs(block.group)
+        columns = [coefs.index(c) for c in block.coefs]
+        effects = draws_of(f"r_{block.group}")[:, :, columns]
+        if unknown:
+            sd = draws_of(f"sd_{block.group}")[:, columns]
+            cholesky = None
+            if block.has_correlations:
+                names = fit.idata.posterior[f"cor_{block.group}"].coords[f"{block.group}_cor"]
+                wanted = [list(names.values).index(p) for p in block.correlation_names]
+                cholesky = _cholesky_from_correlations(
+                    draws_of(f"cor_{block.group}")[:, wanted], len(block.coefs))
+            extra = np.stack([_new_level_effects(rng, request.sample_new_levels, effects, sd,
+                                                 cholesky) for _ in unknown], axis=1)
+            effects = np.concatenate([effects, extra], axis=1)
+        eta += np.einsum("drk,rk->dr", effects[:, index], values * masks[k])
+    if offset is not None:
+        eta += offset
+    trials = design.trials if request.newdata is None else new.trials
+    aux = {name: draws_of(name)[:, None] for name in fit.names.aux}
+    return Prediction(eta=eta, aux=aux, trials=trials)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Linear-predictor draws (draws x rows) with the family parameters of the same draws."""
+
+    eta: np.ndarray
+    aux: dict[str, np.ndarray]
+    trials: np.ndarray | None
+
+    def mean(self, family) -> np.ndarray:
+        """The family's expected value for every draw and row."""
+        return family.mean(family.link_function.inverse_numpy(self.eta), self.aux, self.trials)
+
+    def sample(self, family, rng: np.random.Generator) -> np.ndarray:
+        """One new observation for every draw and row."""
+        mu = family.link_function.inverse_numpy(self.eta)
+        return family.random(rng, mu, self.aux, self.trials).astype(float)
+
+
+def summarize_rows(draws: np.ndarray, probs=(0.025, 0.975)) -> pd.DataFrame:
+    """Estimate, Est.Error and quantiles per row, as brms's ``fitted()`` and ``predict()``."""
+    from .posterior import quantile_label
+
+    table = pd.DataFrame({"Estimate": draws.mean(axis=0), "Est.Error": draws.std(axis=0, ddof=1)})
+    for p in probs:
+        table[quantile_label(p)] = np.quantile(draws, p, axis=0)
+    return table
