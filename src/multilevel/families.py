@@ -18,6 +18,7 @@ import pymc as pm
 
 from .errors import DataError
 from .links import LINKS, Link
+from .naming import sorted_levels
 
 # brms computes the default Intercept location and scale from the response on these links.
 _DATA_SCALED_LINKS = ("identity", "log", "inverse", "sqrt", "1/mu^2")
@@ -123,8 +124,6 @@ def _check_binary(series, family, column, trials=None):
                 family, column, "0/1 values, booleans or a factor with two levels", bad
             )
         return values.astype(np.int64)
-    from .naming import sorted_levels
-
     levels = sorted_levels(series)
     if len(levels) != 2:
         raise DataError(

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .design import Design, new_data_design
+from .design import Design, _formulae_matrix, new_data_design
 from .errors import DataError, MultilevelError
 from .formula import parse_formula
+from .naming import coefficient_name
+from .posterior import quantile_label
 
 NEW_LEVEL_METHODS = ("uncertainty", "gaussian", "old_levels")
 
@@ -57,11 +59,7 @@ def _term_coefs(design: Design, term) -> list[str]:
             f"re_formula names the grouping factor {term.group!r}, which the model lacks; "
             f"grouping factors: {', '.join(design.groups)}."
         )
-    from .design import _formulae_matrix  # the same evaluation as when fitting
-
     matrix = _formulae_matrix(term.expr, design.data, f"re_formula term {term.text}")
-    from .naming import coefficient_name
-
     return [coefficient_name(str(c)) for c in matrix.as_dataframe().columns]
 
 
@@ -185,8 +183,6 @@ class Prediction:
 
 def summarize_rows(draws: np.ndarray, probs=(0.025, 0.975)) -> pd.DataFrame:
     """Estimate, Est.Error and quantiles per row, as brms's ``fitted()`` and ``predict()``."""
-    from .posterior import quantile_label
-
     table = pd.DataFrame({"Estimate": draws.mean(axis=0), "Est.Error": draws.std(axis=0, ddof=1)})
     for p in probs:
         table[quantile_label(p)] = np.quantile(draws, p, axis=0)

@@ -214,9 +214,6 @@ class PriorTable:
                 return row.prior
         raise KeyError((class_, coef, group, dpar))
 
-    def __contains__(self, key) -> bool:
-        return any(row.key == key for row in self.rows)
-
 
 def _default_rows(design: Design) -> list[PriorRow]:
     family = design.family

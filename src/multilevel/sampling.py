@@ -115,9 +115,8 @@ def run_nuts(model: pm.Model, var_names: list[str], settings: SamplerSettings,
 
 
 def divergent_count(idata: az.InferenceData) -> int:
-    stats = idata.sample_stats
-    name = "diverging" if "diverging" in stats else "divergences"
-    return int(np.asarray(stats[name]).sum())
+    """Divergent transitions after warmup; nutpie and PyMC both call them ``diverging``."""
+    return int(np.asarray(idata.sample_stats["diverging"]).sum())
 
 
 def warn_about_convergence(idata: az.InferenceData, rhat: np.ndarray, ess_bulk: np.ndarray,
