@@ -254,6 +254,33 @@ class Fit:
         return summarize_rows(self.posterior_predict(newdata, re_formula, allow_new_levels,
                                                      sample_new_levels, ndraws, seed), probs)
 
+    # --- plots -------------------------------------------------------------------------------
+    # matplotlib is imported only when a plot is asked for, so fitting stays light.
+    def pp_check(self, *args, **kwargs):
+        """Posterior predictive check; see :func:`multilevel.plots.pp_check`."""
+        from . import plots
+        return plots.pp_check(self, *args, **kwargs)
+
+    def conditional_effects(self, *args, **kwargs):
+        """Conditional effects; see :func:`multilevel.plots.conditional_effects`."""
+        from . import plots
+        return plots.conditional_effects(self, *args, **kwargs)
+
+    def plot(self, *args, **kwargs):
+        """Trace and density plots; see :func:`multilevel.plots.plot`."""
+        from . import plots
+        return plots.plot(self, *args, **kwargs)
+
+    def plot_ranef(self, *args, **kwargs):
+        """Caterpillar plot of group effects; see :func:`multilevel.plots.plot_ranef`."""
+        from . import plots
+        return plots.plot_ranef(self, *args, **kwargs)
+
+    def plot_shrinkage(self, *args, **kwargs):
+        """No-pooling against multilevel estimates; see :func:`multilevel.plots.plot_shrinkage`."""
+        from . import plots
+        return plots.plot_shrinkage(self, *args, **kwargs)
+
     # --- printing ------------------------------------------------------------------------
     def summary(self) -> Summary:
         """brms's summary: family, formula, data, draws, then the parameter tables."""
