@@ -3,11 +3,13 @@
 import numpy as np
 import pymc as pm
 import pytensor
+import pytensor.tensor as pt
 import pytest
 
 import multilevel as ml
 from multilevel.api import _design
 from multilevel.model import _lkj_cholesky, build_model, prior_variable
+from multilevel.parametrization import BlockGeometry, block_geometries
 from multilevel.priors import build_prior_table, parse_distribution
 
 
@@ -83,37 +85,130 @@ def test_model_has_brms_variables_with_coords(sleepstudy):
     assert model.named_vars_to_dims["r_Subject"] == ("Subject", "Subject_coef")
 
 
-def test_centring_weight_changes_only_the_parametrisation(sleepstudy):
-    """For fixed effects r, the density of u = r / sd^(1-w) differs across w by the Jacobian."""
+def _effect_map(model, names):
+    """r of all groups as an affine function of the sampled z's: r(0) and dr/dz, given the rest.
+
+    Returns the model's free value variables, the z variables among them and a function of a
+    point giving (r, the Jacobian of r in z).
+    """
+    values = list(model.value_vars)
+    sampled = [v for v in values if v.name.startswith("z_")]
+    effects = pt.concatenate([model[f"r_{group}"].flatten() for group in names.groups])
+    (effects,) = model.replace_rvs_by_values([effects])
+    jacobian = pt.concatenate(
+        [pytensor.gradient.jacobian(effects, z).reshape((effects.shape[0], -1)) for z in sampled],
+        axis=1)
+    function = pytensor.function(values, [effects, jacobian], on_unused_input="ignore")
+    return values, sampled, lambda point: function(*[point[v.name] for v in values])
+
+
+def _log_density_given_effects(design, table, geometries, point, effects):
+    """The model's log density at the z's that give ``effects``, less log |dr/dz|."""
+    model, names = build_model(design, table, geometries)
+    values, sampled, effect_map = _effect_map(model, names)
+    full = {**model.initial_point(), **point}
+    for z in sampled:
+        full[z.name] = np.zeros_like(full[z.name])
+    offset, jacobian = effect_map(full)
+    solution = np.linalg.solve(jacobian, effects - offset)
+    start = 0
+    for z in sampled:
+        size = full[z.name].size
+        full[z.name] = solution[start:start + size].reshape(full[z.name].shape)
+        start += size
+    sign, log_det = np.linalg.slogdet(jacobian)
+    assert sign != 0
+    return float(model.compile_logp()(full)) - log_det, full
+
+
+def _brms_form(geometries):
+    return [BlockGeometry(np.zeros_like(g.precision)) for g in geometries]
+
+
+def _random_geometry(geometries, rng):
+    return [BlockGeometry(rng.uniform(0, 3, g.precision.shape), g.target, g.population,
+                          g.parents) for g in geometries]
+
+
+@pytest.mark.parametrize(("formula", "dataset", "point"), [
+    ("Reaction ~ Days + (Days | Subject)", "sleepstudy",
+     {"sd_Subject_log__": np.log([20.0, 5.0]), "L_Subject_0": np.array([0.4]),
+      "Intercept": 300.0, "b": np.array([9.0])}),
+    ("Reaction ~ Days + (Days || Subject)", "sleepstudy",
+     {"sd_Subject_log__": np.log([30.0, 2.0]), "Intercept": 290.0}),
+    ("strength ~ 1 + (1 | batch/cask)", "pastes",
+     {"sd_batch_log__": np.log([1.5]), "sd_batch:cask_log__": np.log([3.0]),
+      "Intercept": 61.0}),
+    ("mathach ~ ses * himinty + (ses | school)", "hsb",
+     {"sd_school_log__": np.log([2.0, 0.3]), "L_school_0": np.array([-0.8]),
+      "Intercept": 12.5, "b": np.array([2.5, -1.8, -0.6])}),
+])
+def test_parametrisation_changes_only_the_coordinates(formula, dataset, point):
+    """At the same parameters and effects r, every parametrisation has the same density.
+
+    The sampled z's are found from r through the model's own map and its Jacobian,
+    computed by automatic differentiation; the brms form (zero precision) is the reference.
+    """
+    design = _design(formula, ml.load_dataset(dataset), "gaussian")
+    table = build_prior_table(design)
+    rng = np.random.default_rng(3)
+    geometries = block_geometries(design)
+    assert any(np.any(g.precision) for g in geometries)
+    total = sum(len(b.levels) * len(b.coefs) for b in design.blocks)
+    effects = rng.normal(0, 2.0, total)
+    densities = []
+    for variant in (_brms_form(geometries), geometries, _random_geometry(geometries, rng)):
+        density, full = _log_density_given_effects(design, table, variant, point, effects)
+        densities.append(density)
+    assert np.ptp(densities) < 1e-6 * max(1.0, abs(densities[0]))
+
+
+def test_zero_precision_samples_brms_z(sleepstudy):
+    """With no data precision the sampled values are brms's z = L^-1 diag(sd)^-1 r."""
     design = _design("Reaction ~ Days + (Days | Subject)", sleepstudy, "gaussian")
     table = build_prior_table(design)
-    rng = np.random.default_rng(1)
-    sd = np.array([20.0, 5.0])
-    effects = rng.normal(size=(18, 2)) * sd
-    adjusted = []
-    for weights in ([0.0, 0.0], [1.0, 1.0], [0.5, 0.3]):
-        model, _ = build_model(design, table, [np.array(weights)])
-        point = model.initial_point()
-        point["sd_Subject_log__"] = np.log(sd)
-        point["L_Subject_0"] = np.array([0.4])
-        point["u_Subject_0"] = effects / sd ** (1 - np.array(weights))
-        log_jacobian = 18 * np.sum((1 - np.array(weights)) * np.log(sd))
-        adjusted.append(model.compile_logp()(point) - log_jacobian)
-    assert np.ptp(adjusted) < 1e-8
+    sd, raw = np.array([20.0, 5.0]), np.array([0.4])
+    point = {"sd_Subject_log__": np.log(sd), "L_Subject_0": raw}
+    effects = np.random.default_rng(4).normal(0, 10, (18, 2))
+    _, full = _log_density_given_effects(design, table, _brms_form(block_geometries(design)),
+                                         point, effects.ravel())
+    rho = np.tanh(raw[0])
+    cholesky = np.array([[1.0, 0.0], [rho, np.sqrt(1 - rho**2)]])
+    z = np.linalg.solve(np.diag(sd) @ cholesky, effects.T).T
+    np.testing.assert_allclose(full["z_Subject_0"], z, rtol=1e-8)
 
 
-def test_well_informed_groups_are_centred_and_weak_ones_not(sleepstudy, hsb):
-    from multilevel.parametrization import centring_weights
-
-    (sleep,) = centring_weights(_design("Reaction ~ Days + (Days | Subject)", sleepstudy,
+def test_geometry_of_reference_designs(sleepstudy, hsb):
+    (sleep,) = block_geometries(_design("Reaction ~ Days + (Days | Subject)", sleepstudy,
                                         "gaussian"))
-    assert np.all(sleep > 0.5)
-    (school,) = centring_weights(_design("mathach ~ ses + (ses | school)", hsb, "gaussian"))
-    intercept, slope = school
-    assert intercept == slope == 0.0
+    assert np.all(sleep.precision > 0)
+    # each subject's own least-squares line in the block's columns 1 and Days
+    subject = sleepstudy[sleepstudy["Subject"] == sleepstudy["Subject"].min()]
+    slope, intercept = np.polyfit(subject["Days"], subject["Reaction"], 1)
+    np.testing.assert_allclose(sleep.target[0], [intercept, slope], rtol=1e-8)
+    np.testing.assert_allclose(sleep.population[0], [[1.0, -4.5], [0.0, 1.0]], atol=1e-12)
+
+    (school,) = block_geometries(_design("mathach ~ ses * himinty + (ses | school)", hsb,
+                                         "gaussian"))
+    # himinty is constant within a school: it moves the school's intercept, and through
+    # ses:himinty its slope
+    first = hsb[hsb["school"] == sorted(hsb["school"].unique())[0]]
+    himinty = first["himinty"].iloc[0]
+    assert school.population[0, 1, 3] == pytest.approx(himinty)
+    assert school.population[0, 0, 2] == pytest.approx(himinty - hsb["himinty"].mean())
+
+    pastes = ml.load_dataset("pastes")
+    batch, cask = block_geometries(_design("strength ~ 1 + (1 | batch/cask)", pastes,
+                                           "gaussian"))
+    assert batch.parents == []
+    (parent,) = cask.parents
+    assert parent.block == 0
+    np.testing.assert_allclose(parent.projection, 1.0)
+    np.testing.assert_array_equal(parent.index, np.repeat(np.arange(10), 3))
+
     rats = ml.load_dataset("rats")
-    (batch,) = centring_weights(_design("m | trials(n) ~ 1 + (1 | batch)", rats, "binomial"))
-    assert np.all(batch == 0.0)
+    (binomial,) = block_geometries(_design("m | trials(n) ~ 1 + (1 | batch)", rats, "binomial"))
+    assert not np.any(binomial.precision)
 
 
 def test_bad_sampler_settings_are_clear_errors(sleepstudy):

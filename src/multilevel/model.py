@@ -2,9 +2,10 @@
 
 Population predictors are centred when the model has an intercept, and the intercept is
 sampled on the centred scale (``Intercept``) with ``b_Intercept`` recovered afterwards. Each
-group block is non-centred: ``r = (diag(sd) @ L @ z).T`` with ``z ~ Normal(0, 1)`` and ``L`` the
+group block has brms's prior, ``r = (diag(sd) @ L @ z).T`` with ``z ~ Normal(0, 1)`` and ``L`` the
 Cholesky factor of an LKJ-distributed correlation matrix, gathered into the linear predictor by
-integer indexing.
+integer indexing; for Gaussian responses the sampler's coordinates are a data-informed
+mixture of that form and the centred one (see ``_block_effects``), with the same posterior.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from .design import Design, GroupBlock
-from .parametrization import centring_weights
+from .parametrization import BlockGeometry, block_geometries
 from .priors import Distribution, PriorTable
 
 
@@ -144,40 +145,81 @@ def _class_variable(name: str, table: PriorTable, class_: str, coefs: list[str],
     return pm.Deterministic(name, pt.stack(parts), dims=dims)
 
 
-def _block_effects(block: GroupBlock, number: int, sd, cholesky, centring: np.ndarray):
+def _block_effects(block: GroupBlock, number: int, sd, cholesky, geometry: BlockGeometry,
+                   location):
     """Group-level effects r of one block, shape (levels, coefficients).
 
-    Each level's effects are ``r = sd^(1 - w) * u`` with
-    ``u ~ MvNormal(0, diag(sd^w) L L^T diag(sd^w))``, so that ``r ~ MvNormal(0, diag(sd) L L^T
-    diag(sd))`` for any centring weight w in [0, 1]: w = 0 is brms's non-centred form
-    (u = L z), w = 1 the centred form. Well-informed coefficients sample best near 1, weakly
-    informed ones near 0. The density of u is written out by forward substitution over the
-    few coefficients, which keeps every gradient elementwise.
+    brms's form is ``r_j = diag(sd) L z_j`` with ``z_j ~ Normal(0, I)``: row k of it is
+    ``r_jk = m_jk + s_k z_jk`` with scale ``s_k = sd_k L_kk`` and the conditional mean
+    ``m_jk = sd_k sum_{l<k} L_kl z_jl`` given the earlier coefficients. Each coefficient is
+    sampled instead as ``v_jk`` with
+
+        r_jk = c_jk v_jk + (1 - w_jk) m_jk + w_jk (t_jk - a_jk),
+        w_jk = s_k^2 p_jk / (1 + s_k^2 p_jk),  c_jk = s_k / sqrt(1 + s_k^2 p_jk),
+
+    where ``p_jk`` is the precision of the level's own data about the coefficient, ``t_jk``
+    the level's own estimate of it and ``a_jk`` what the rest of the model adds to the
+    coefficient on the level's rows (population coefficients, enclosing groups' effects),
+    so that ``t_jk - a_jk`` estimates the effect. ``c_jk`` and ``w_jk`` are the
+    conditional posterior sd and shrinkage weight of a Gaussian level with that precision,
+    so ``v_jk`` is close to standard normal and close to independent of sd, L and the
+    location whatever the sd: a level the data pin down is sampled centred on its
+    coefficient, one they do not non-centred, and the choice moves with the sd during
+    sampling (a fixed choice leaves a funnel at one end of the sd's range). With
+    ``p = 0`` this is exactly brms's form, ``v = z``.
+
+    The map from v to r is triangular with diagonal c, so the density of v is r's
+    multivariate normal density plus ``sum log c_jk``.
     """
     levels, size = len(block.levels), len(block.coefs)
-    name = f"u_{block.group}_{number}"
-    raw = pm.Flat(name, shape=(levels, size))
-    inner_scale = sd ** centring
-    log_density = -levels * pt.sum(pt.log(inner_scale))
-    whitened = []
-    for k in range(size):
-        value = raw[:, k]
-        if cholesky is not None:
-            for m in range(k):
-                value = value - cholesky[k, m] * inner_scale[k] * whitened[m]
-            value = value / (cholesky[k, k] * inner_scale[k])
-            log_density = log_density - levels * pt.log(cholesky[k, k])
-        else:
-            value = value / inner_scale[k]
-        whitened.append(value)
-    log_density = log_density - 0.5 * pt.sum(pt.sqr(pt.stack(whitened)))
-    log_density = log_density - 0.5 * levels * size * np.log(2 * np.pi)
-    pm.Potential(f"{name}_normal", log_density)
-    return raw * (sd ** (1.0 - centring))[None, :]
+    raw = pm.Flat(f"z_{block.group}_{number}", shape=(levels, size))
+    factor = None if cholesky is None else sd[:, None] * cholesky
+    scale = sd if cholesky is None else sd * pt.diag(cholesky)
+    log_density = -0.5 * levels * size * np.log(2 * np.pi)
+    if not np.any(geometry.precision):
+        log_density = log_density - 0.5 * pt.sum(pt.sqr(raw))
+        pm.Potential(f"z_{block.group}_{number}_normal", log_density)
+        return raw * sd if factor is None else pt.dot(raw, factor.T)
+    ratio = pt.sqr(scale) * geometry.precision
+    weight = ratio / (1.0 + ratio)
+    deviation = geometry.target if location is None else geometry.target - location
+    # the effects without the conditional mean's share: c v + w (t - a)
+    partial = scale * raw / pt.sqrt(1.0 + ratio) + weight * deviation
+    if factor is None:
+        whitened = partial / scale
+    else:
+        columns = [partial[:, 0] / scale[0]]
+        for k in range(1, size):
+            mean = pt.dot(pt.stack(columns, axis=1), factor[k, :k])
+            columns.append((partial[:, k] - weight[:, k] * mean) / scale[k])
+        whitened = pt.stack(columns, axis=1)
+    # r's normal density has -log(scale) per level and the Jacobian log c = log(scale)
+    # - log1p(ratio) / 2
+    log_density = (log_density - 0.5 * pt.sum(pt.sqr(whitened))
+                   - 0.5 * pt.sum(pt.log1p(ratio)))
+    pm.Potential(f"z_{block.group}_{number}_normal", log_density)
+    return partial if factor is None else pt.dot(whitened, factor.T)
+
+
+def _block_location(geometry: BlockGeometry, population, effects: dict):
+    """What the population coefficients and enclosing groups add to each level's coefficients.
+
+    Shape (levels, coefficients), or None when nothing does.
+    """
+    location = None
+    if geometry.population is not None and population is not None:
+        levels, size, count = geometry.population.shape
+        flat = geometry.population.reshape(levels * size, count)
+        location = pt.dot(flat, population).reshape((levels, size))
+    for parent in geometry.parents:
+        outer = effects[parent.block][parent.index]
+        term = pt.sum(parent.projection * outer[:, None, :], axis=2)
+        location = term if location is None else location + term
+    return location
 
 
 def build_model(design: Design, table: PriorTable,
-                centring: list[np.ndarray] | None = None) -> tuple[pm.Model, ModelNames]:
+                geometries: list[BlockGeometry] | None = None) -> tuple[pm.Model, ModelNames]:
     """Build brms's model for a design in PyMC.
 
     Parameters
@@ -186,10 +228,10 @@ def build_model(design: Design, table: PriorTable,
         Response, population matrix, group blocks, offset, trials and weights.
     table
         The prior table (defaults merged with user priors).
-    centring
-        Per group block, the centring weight of each coefficient (0 non-centred, 1 centred);
-        chosen from the data by :func:`multilevel.parametrization.centring_weights` when not
-        given.
+    geometries
+        Per group block, the level precisions and location maps that set how its effects
+        are sampled (:func:`multilevel.parametrization.block_geometries` of the design when
+        not given); they change the sampler's coordinates, never the posterior.
 
     Returns
     -------
@@ -197,8 +239,8 @@ def build_model(design: Design, table: PriorTable,
         The PyMC model and the names of its user-facing variables.
     """
     family = design.family
-    if centring is None:
-        centring = centring_weights(design)
+    if geometries is None:
+        geometries = block_geometries(design)
     coords: dict[str, list[str]] = {}
     if design.b_names:
         coords["b_coef"] = list(design.b_names)
@@ -233,32 +275,44 @@ def build_model(design: Design, table: PriorTable,
         if design.has_intercept:
             population.append("Intercept")
 
+        population_coefficients = None
+        if design.has_intercept and design.b_names:
+            population_coefficients = pt.concatenate([intercept[None], b])
+        elif design.has_intercept:
+            population_coefficients = intercept[None]
+        elif design.b_names:
+            population_coefficients = b
+        sds, starts = {}, {}
+        for group in design.groups:
+            coefs = design.group_coefs(group)
+            sds[group] = _class_variable(f"sd_{group}", table, "sd", coefs, group, 0.0,
+                                         group_dims(group)[1])
+            starts[group] = 0
+        # blocks in design order: a nested block's location uses its enclosing block's effects
+        block_effects, correlations = {}, {}
+        for number, (block, geometry) in enumerate(zip(design.blocks, geometries, strict=True)):
+            group, size = block.group, len(block.coefs)
+            cholesky = None
+            if block.has_correlations:
+                eta_lkj = table.lookup("cor", "", group).args[0]
+                cholesky = _lkj_cholesky(f"L_{group}_{number}", size, eta_lkj)
+                correlations.setdefault(group, []).append(_correlations(cholesky, size))
+            sd = sds[group][starts[group]:starts[group] + size]
+            starts[group] += size
+            location = _block_location(geometry, population_coefficients, block_effects)
+            r_block = _block_effects(block, number, sd, cholesky, geometry, location)
+            block_effects[number] = r_block
+            gathered = r_block[block.index]
+            eta = eta + pt.sum(gathered * block.values, axis=1)
         groups_with_cor: list[str] = []
         for group in design.groups:
             levels_dim, coef_dim, cor_dim = group_dims(group)
-            coefs = design.group_coefs(group)
-            sd = _class_variable(f"sd_{group}", table, "sd", coefs, group, 0.0, coef_dim)
-            effects, correlations = [], []
-            start = 0
-            for number, block in enumerate(design.blocks):
-                if block.group != group:
-                    continue
-                size = len(block.coefs)
-                cholesky = None
-                if block.has_correlations:
-                    eta_lkj = table.lookup("cor", "", group).args[0]
-                    cholesky = _lkj_cholesky(f"L_{group}_{number}", size, eta_lkj)
-                    correlations.append(_correlations(cholesky, size))
-                r_block = _block_effects(block, number, sd[start:start + size], cholesky,
-                                         np.asarray(centring[number], dtype=float))
-                effects.append(r_block)
-                start += size
-                gathered = r_block[block.index]
-                eta = eta + pt.sum(gathered * block.values, axis=1)
+            effects = [block_effects[n] for n, b in enumerate(design.blocks) if b.group == group]
             pm.Deterministic(f"r_{group}", pt.concatenate(effects, axis=1),
                              dims=(levels_dim, coef_dim))
-            if correlations:
-                pm.Deterministic(f"cor_{group}", pt.concatenate(correlations), dims=cor_dim)
+            if group in correlations:
+                pm.Deterministic(f"cor_{group}", pt.concatenate(correlations[group]),
+                                 dims=cor_dim)
                 groups_with_cor.append(group)
 
         if design.offset is not None:

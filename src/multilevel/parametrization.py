@@ -1,85 +1,218 @@
-"""Choose, per group block, the centred or non-centred form of its group-level effects.
+"""Data-driven quantities that choose how each group block's effects are sampled.
 
-Both forms define the same posterior; they differ in the geometry NUTS has to traverse. When
-the data pin down each level's effect well (many observations per level relative to the
-residual noise), the non-centred form has a funnel and the centred form does not; when the
-data say little, it is the other way round. A method-of-moments variance split of the
-least-squares residuals tells the two cases apart before sampling.
+Every parametrisation used here defines the same posterior as brms's non-centred form; they
+differ only in the geometry NUTS has to traverse. What decides the best geometry is how well
+the data pin down each level's effect compared with the spread the group-level sd allows:
+a well-informed effect samples best centred (on its level's mean), a weakly informed one
+non-centred. Both quantities are computed once, before sampling:
+
+- the precision with which each level's data alone estimate each varying coefficient
+  (Gaussian responses on the identity link only; zero elsewhere, which gives brms's form);
+- where the rest of the model puts each level's coefficient: the population coefficients
+  and, for nested groups, the enclosing group's effects, written as exact linear maps.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .design import Design
 
 
-def level_information_ratios(residuals: np.ndarray, values: np.ndarray, index: np.ndarray,
-                             levels: int) -> np.ndarray:
-    """Per coefficient of a block, between-level variance over sampling variance.
+@dataclass(frozen=True)
+class ParentMap:
+    """How an enclosing group's effects enter a nested block's levels.
 
-    Each level with more observations than coefficients gets its own least-squares fit of the
-    residuals on the block's columns; the between-level variance of those estimates, less
-    their mean sampling variance, estimates the coefficient's group-level variance.
+    Attributes
+    ----------
+    block
+        Position of the enclosing block in ``design.blocks`` (always an earlier one).
+    index
+        For each level of the nested block, the level of the enclosing block holding it.
+    projection
+        Shape (levels, coefficients, enclosing coefficients): the enclosing effects'
+        contribution on a level's rows, expressed in the nested block's columns.
     """
-    size = values.shape[1]
+
+    block: int
+    index: np.ndarray
+    projection: np.ndarray
+
+
+@dataclass(frozen=True)
+class BlockGeometry:
+    """What the sampler's parametrisation of one group block is built from.
+
+    Attributes
+    ----------
+    precision
+        Shape (levels, coefficients): the precision of each level's own least-squares
+        estimate of each coefficient; zero where the data say nothing or the family is not
+        Gaussian with identity link.
+    target
+        Shape (levels, coefficients): each level's own estimate of its coefficient with the
+        location included (population and enclosing groups' part plus its effect), where
+        the precision is positive.
+    population
+        Shape (levels, coefficients, population coefficients) or None: the population
+        linear predictor on a level's rows, expressed in the block's columns; the population
+        coefficients are ``Intercept`` (when the model has one) followed by ``b``.
+    parents
+        Enclosing groups' effects, for a group nested in others.
+    """
+
+    precision: np.ndarray
+    target: np.ndarray | None = None
+    population: np.ndarray | None = None
+    parents: list[ParentMap] = field(default_factory=list)
+
+
+def _level_rows(index: np.ndarray, levels: int) -> list[np.ndarray]:
     order = np.argsort(index, kind="stable")
     boundaries = np.searchsorted(index[order], np.arange(levels + 1))
-    estimates, variances, squared_error, degrees = [], [], 0.0, 0
-    for j in range(levels):
-        rows = order[boundaries[j]:boundaries[j + 1]]
-        if len(rows) <= size:
-            continue
-        design_j, target_j = values[rows], residuals[rows]
-        gram = design_j.T @ design_j
-        if np.linalg.matrix_rank(gram) < size:
-            continue
-        coefficients = np.linalg.solve(gram, design_j.T @ target_j)
-        squared_error += float(np.sum((target_j - design_j @ coefficients) ** 2))
-        degrees += len(rows) - size
-        estimates.append(coefficients)
-        variances.append(np.diag(np.linalg.inv(gram)))
-    if len(estimates) < 2 or degrees == 0:
-        return np.zeros(size)
-    noise = squared_error / degrees
-    sampling = noise * np.mean(variances, axis=0)
-    between = np.var(np.array(estimates), axis=0, ddof=1) - sampling
-    if noise <= 0:
-        return np.full(size, np.inf)
-    return np.maximum(between, 0.0) / sampling
+    return [order[boundaries[j]:boundaries[j + 1]] for j in range(levels)]
 
 
-def centring_weights(design: Design) -> list[np.ndarray]:
-    """For each group block, the centring weight of each coefficient, in [0, 1].
+def _exact_projection(basis: np.ndarray, columns: np.ndarray) -> np.ndarray | None:
+    """Coefficients A with ``basis @ A == columns`` exactly, or None if no such A exists."""
+    if len(basis) == 0 or np.linalg.matrix_rank(basis) < basis.shape[1]:
+        return None
+    coefficients, *_ = np.linalg.lstsq(basis, columns, rcond=None)
+    tolerance = 1e-9 * (1.0 + np.abs(columns).max(initial=0.0))
+    if np.abs(basis @ coefficients - columns).max(initial=0.0) > tolerance:
+        return None
+    return coefficients
 
-    A coefficient whose group-level variance is rho times the sampling variance of one
-    level's estimate gets weight rho / (1 + rho): the share of a level's posterior precision
-    that comes from its data. A correlated block takes the smallest weight of its
-    coefficients. Only Gaussian responses have residuals on the scale of the
-    linear predictor; other families keep brms's non-centred form (weight 0).
+
+def level_estimates(residuals: np.ndarray, values: np.ndarray, index: np.ndarray,
+                    levels: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each level's own least-squares estimates of its coefficients and their precisions.
+
+    Each level's residuals are regressed on the columns ``values``; the residual variance
+    left within levels, pooled over levels, is the noise. A level whose columns are
+    collinear (a slope that does not vary inside it) or that has no rows gets precision
+    zero and estimate zero.
+
+    Returns
+    -------
+    estimates, precisions
+        Both of shape (levels, columns).
     """
-    if design.family.name != "gaussian" or design.weights is not None:
-        return [np.zeros(len(block.coefs)) for block in design.blocks]
-    columns = [design.X]
-    if design.has_intercept:
-        columns.insert(0, np.ones((design.nobs, 1)))
-    population = np.hstack(columns)
-    target = design.y - (design.offset if design.offset is not None else 0.0)
+    size = values.shape[1]
+    estimates, precision = np.zeros((levels, size)), np.zeros((levels, size))
+    inverse_grams: dict[int, np.ndarray] = {}
+    squared_error, degrees = 0.0, 0
+    for j, rows in enumerate(_level_rows(index, levels)):
+        design_j = values[rows]
+        gram = design_j.T @ design_j
+        if len(rows) < size or np.linalg.matrix_rank(gram) < size:
+            continue
+        inverse_grams[j] = np.linalg.inv(gram)
+        estimates[j] = inverse_grams[j] @ (design_j.T @ residuals[rows])
+        squared_error += float(np.sum((residuals[rows] - design_j @ estimates[j]) ** 2))
+        degrees += len(rows) - size
+    if degrees == 0 or squared_error <= 0.0:
+        return estimates, precision
+    noise = squared_error / degrees
+    for j, inverse in inverse_grams.items():
+        precision[j] = 1.0 / (noise * np.diag(inverse))
+    return estimates, precision
+
+
+def _group_columns(design: Design, number: int) -> tuple[np.ndarray, slice]:
+    """All varying columns of the block's grouping factor, and where the block's lie.
+
+    Uncorrelated terms of one factor, ``(1 + x || g)``, are separate blocks; a population
+    column is written in their joint span, as ``x - mean(x)`` is in that of 1 and x.
+    """
+    block = design.blocks[number]
+    siblings = [n for n, b in enumerate(design.blocks) if b.group == block.group]
+    start = sum(len(design.blocks[n].coefs) for n in siblings if n < number)
+    values = np.hstack([design.blocks[n].values for n in siblings])
+    return values, slice(start, start + len(block.coefs))
+
+
+def _population_columns(design: Design) -> np.ndarray:
+    """The population design as the model uses it: 1 and centred X with an intercept."""
+    if not design.has_intercept:
+        return design.X
+    return np.hstack([np.ones((design.nobs, 1)), design.X - design.X.mean(axis=0)])
+
+
+def _population_map(population: np.ndarray, values: np.ndarray, own: slice,
+                    rows_by_level: list[np.ndarray]) -> np.ndarray | None:
+    if population.shape[1] == 0:
+        return None
+    maps = np.zeros((len(rows_by_level), own.stop - own.start, population.shape[1]))
+    for j, rows in enumerate(rows_by_level):
+        for p in range(population.shape[1]):
+            projection = _exact_projection(values[rows], population[rows, p])
+            if projection is not None:
+                maps[j, :, p] = projection[own]
+    return maps if np.any(maps) else None
+
+
+def _parent_maps(design: Design, number: int, rows_by_level: list[np.ndarray]) -> list[ParentMap]:
+    block = design.blocks[number]
+    values, own = _group_columns(design, number)
+    parents = []
+    for earlier, outer in enumerate(design.blocks[:number]):
+        if outer.group == block.group:
+            continue
+        index = np.zeros(len(rows_by_level), dtype=int)
+        projection = np.zeros((len(rows_by_level), len(block.coefs), len(outer.coefs)))
+        nested = True
+        for j, rows in enumerate(rows_by_level):
+            holders = np.unique(outer.index[rows])
+            if len(holders) > 1:
+                nested = False
+                break
+            if len(holders) == 0:
+                continue
+            index[j] = holders[0]
+            for m in range(len(outer.coefs)):
+                coefficients = _exact_projection(values[rows], outer.values[rows, m])
+                if coefficients is not None:
+                    projection[j, :, m] = coefficients[own]
+        if nested and np.any(projection):
+            parents.append(ParentMap(earlier, index, projection))
+    return parents
+
+
+def block_geometries(design: Design) -> list[BlockGeometry]:
+    """For each group block, the level precisions and estimates and where its levels sit.
+
+    Only Gaussian responses on the identity link (without weights) have least-squares
+    residuals on the scale of the linear predictor; other models get zero precision, which
+    keeps brms's non-centred form, and no location maps, which that form does not use.
+    """
+    family = design.family
+    if family.name != "gaussian" or family.link != "identity" or design.weights is not None:
+        return [BlockGeometry(np.zeros((len(b.levels), len(b.coefs)))) for b in design.blocks]
+    population = _population_columns(design)
+    response = design.y - (design.offset if design.offset is not None else 0.0)
+    coefficients = np.zeros(population.shape[1])
+    residuals = response
     if population.shape[1]:
-        coefficients, *_ = np.linalg.lstsq(population, target, rcond=None)
-        residuals = target - population @ coefficients
-    else:
-        residuals = target
-    weights = []
-    for block in design.blocks:
-        ratio = level_information_ratios(residuals, block.values, block.index, len(block.levels))
-        weight = np.where(np.isinf(ratio), 1.0, ratio / (1.0 + ratio))
-        # a weakly informed coefficient whose sd may be near zero samples best fully
-        # non-centred: any power of sd left in its scale reintroduces a funnel
-        weight = np.where(weight < 0.5, 0.0, weight)
-        if block.has_correlations:
-            # mixed weights inside one correlated block shear its geometry; the least
-            # informed coefficient sets the block's weight
-            weight = np.full(len(weight), weight.min())
-        weights.append(weight)
-    return weights
+        coefficients, *_ = np.linalg.lstsq(population, response, rcond=None)
+        residuals = response - population @ coefficients
+    geometries = []
+    for number, block in enumerate(design.blocks):
+        rows_by_level = _level_rows(block.index, len(block.levels))
+        values, own = _group_columns(design, number)
+        estimates, precision = level_estimates(residuals, values, block.index, len(block.levels))
+        maps = _population_map(population, values, own, rows_by_level)
+        # a level's estimate of location plus effect: the population fit it shares with
+        # other levels, written in the block's columns, plus its own residual fit
+        target = estimates[:, own]
+        if maps is not None:
+            target = target + maps @ coefficients
+        geometries.append(BlockGeometry(
+            precision=precision[:, own],
+            target=target,
+            population=maps,
+            parents=_parent_maps(design, number, rows_by_level),
+        ))
+    return geometries
