@@ -185,14 +185,15 @@ def _block_effects(block: GroupBlock, number: int, sd, cholesky, geometry: Block
     deviation = geometry.target if location is None else geometry.target - location
     # the effects without the conditional mean's share: c v + w (t - a)
     partial = scale * raw / pt.sqrt(1.0 + ratio) + weight * deviation
-    if factor is None:
-        whitened = partial / scale
-    else:
-        columns = [partial[:, 0] / scale[0]]
-        for k in range(1, size):
-            mean = pt.dot(pt.stack(columns, axis=1), factor[k, :k])
-            columns.append((partial[:, k] - weight[:, k] * mean) / scale[k])
-        whitened = pt.stack(columns, axis=1)
+    whitened = partial / scale
+    if factor is not None:
+        # z_k = (partial_k - w_k m_k) / scale_k with m_k = sum_{l<k} factor_kl z_l: the
+        # strictly lower factor is nilpotent, so size - 1 sweeps give z exactly, in whole-
+        # matrix operations that keep the compiled graph small
+        lower = pt.tril(factor, -1).T
+        start, shrink = whitened, weight / scale
+        for _ in range(size - 1):
+            whitened = start - shrink * pt.dot(whitened, lower)
     # r's normal density has -log(scale) per level and the Jacobian log c = log(scale)
     # - log1p(ratio) / 2
     log_density = (log_density - 0.5 * pt.sum(pt.sqr(whitened))
