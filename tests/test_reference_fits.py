@@ -42,27 +42,13 @@ def test_posterior_equals_brms(fits, name):
     assert ours == brms_names
 
 
-def _known(name: str, reason: str):
-    return pytest.param(name, marks=pytest.mark.xfail(reason=reason, strict=False))
-
-
-RARE_DIVERGENCES = ("nutpie at target_accept 0.8 leaves about one divergent transition in "
-                    "4000 on this weakly identified variance (brms's reference used 0.99)")
-
-
-@pytest.mark.parametrize("name", ["sleep_full", "sleep_uncorr", "hsb_glp",
-                                  _known("pastes_nested", RARE_DIVERGENCES),
-                                  _known("dyestuff", RARE_DIVERGENCES)])
+@pytest.mark.parametrize("name", MODELS)
 def test_no_divergences_with_default_settings(fits, name):
     _, fit, messages = fits[name]
     assert int(fit.idata.sample_stats["diverging"].sum()) == 0, messages
 
 
-@pytest.mark.parametrize("name", [
-    "sleep_full", "sleep_uncorr", "dyestuff",
-    _known("hsb_glp", "cor_school's bulk ESS is about 150 of 4000 draws, below 100 per chain"),
-    _known("pastes_nested", "sd_batch's bulk and tail ESS are about 300, below 100 per chain"),
-])
+@pytest.mark.parametrize("name", MODELS)
 def test_no_convergence_warnings(fits, name):
     _, _, messages = fits[name]
     assert not [m for m in messages if "R-hat" in m or "ESS" in m]
