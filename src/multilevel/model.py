@@ -303,7 +303,11 @@ def build_model(design: Design, table: PriorTable,
             location = _block_location(geometry, population_coefficients, block_effects)
             r_block = _block_effects(block, number, sd, cholesky, geometry, location)
             block_effects[number] = r_block
-            gathered = r_block[block.index]
+            # gather from the flattened effects: indexing the (levels, coefficients) matrix
+            # lets the graph rewriter push the index into the whitening sweep and scatter
+            # the gradient over the observations twice
+            flat_index = (block.index[:, None] * size + np.arange(size)).ravel()
+            gathered = r_block.reshape((-1,))[flat_index].reshape((design.nobs, size))
             eta = eta + pt.sum(gathered * block.values, axis=1)
         groups_with_cor: list[str] = []
         for group in design.groups:
