@@ -176,8 +176,8 @@ def _block_effects(block: GroupBlock, number: int, sd, cholesky, centring: np.nd
     return raw * (sd ** (1.0 - centring))[None, :]
 
 
-def build_model(design: Design, table: PriorTable,
-                centring: list[np.ndarray] | None = None) -> tuple[pm.Model, ModelNames]:
+def build_model(design: Design, table: PriorTable, centring: list[np.ndarray] | None = None,
+                likelihood: bool = True) -> tuple[pm.Model, ModelNames]:
     """Build brms's model for a design in PyMC.
 
     Parameters
@@ -190,6 +190,9 @@ def build_model(design: Design, table: PriorTable,
         Per group block, the centring weight of each coefficient (0 non-centred, 1 centred);
         chosen from the data by :func:`multilevel.parametrization.centring_weights` when not
         given.
+    likelihood
+        Include the likelihood; without it the model is the prior (brms's
+        ``sample_prior = "only"``).
 
     Returns
     -------
@@ -271,7 +274,9 @@ def build_model(design: Design, table: PriorTable,
             aux_names.append(parameter.name)
         mu = family.link_function.inverse_tensor(eta)
         cls, params = family.likelihood(eta, mu, aux, design.trials, family.link)
-        if design.weights is None:
+        if not likelihood:
+            pass
+        elif design.weights is None:
             cls("y", **params, observed=design.y)
         else:
             pointwise = pm.logp(cls.dist(**params), design.y)
