@@ -293,7 +293,9 @@ def _bernoulli_random(rng, mu, aux, trials):
 
 
 def _binomial_random(rng, mu, aux, trials):
-    return rng.binomial(np.broadcast_to(trials, np.shape(mu)), mu)
+    # trials read from newdata may arrive as floats; numpy's binomial needs integers
+    counts = np.rint(np.asarray(trials, dtype=float)).astype(np.int64)
+    return rng.binomial(np.broadcast_to(counts, np.shape(mu)), mu)
 
 
 def _poisson_random(rng, mu, aux, trials):
