@@ -220,15 +220,17 @@ def pp_check(fit, type: str = "dens_overlay", ndraws: int | None = None,
     return _pp_scatter_avg(y, yrep, label)
 
 
-def _statistic(stat) -> tuple[Callable, str]:
+def _statistic(stat) -> tuple[Callable[[np.ndarray], np.ndarray], str]:
+    """A function giving the statistic of each row of a 2-D array, and its name."""
     if callable(stat):
-        function = stat
-        return (lambda values, axis=None: np.apply_along_axis(function, axis, values)
-                if axis is not None else function(values)), getattr(stat, "__name__", "stat")
+        def rows(values: np.ndarray) -> np.ndarray:
+            return np.array([float(stat(row)) for row in values])
+        return rows, getattr(stat, "__name__", "stat")
     if stat not in _STATS:
         raise MultilevelError(f"Unknown statistic {stat!r}; use one of "
                               + ", ".join(_STATS) + " or a function of a 1-D array.")
-    return _STATS[stat], stat
+    function = _STATS[stat]
+    return (lambda values: function(values, axis=1)), stat
 
 
 def _pp_dens_overlay(y, yrep, discrete: bool, label: str) -> Figure:
@@ -286,8 +288,8 @@ def _pp_hist(y, yrep, discrete: bool, label: str, bins: int) -> Figure:
 def _pp_stat(y, yrep, statistic, name: str, bins: int) -> Figure:
     figure, axes = _figure(1, 1, 6, 4)
     ax = axes[0, 0]
-    replicated = np.asarray(statistic(yrep, axis=1), dtype=float)
-    observed = float(statistic(y))
+    replicated = np.asarray(statistic(yrep), dtype=float)
+    observed = float(statistic(y[None, :])[0])
     edges = np.histogram_bin_edges(replicated[np.isfinite(replicated)], bins=bins)
     if edges[0] == edges[-1]:
         edges = np.array([edges[0] - 0.5, edges[0] + 0.5])
@@ -660,6 +662,7 @@ def _draw_effect(fit, ax, effect, held, points, prob, re_formula, resolution, ro
                      second_is_factor, jitter_width)
     if first_is_factor:
         ax.set_xticks(positions, [str(v) for v in first_values])
+        ax.set_xlim(-0.5, size - 0.5)
     ax.set_xlabel(effect[0])
     scale = {"posterior_linpred": f" (link scale: {fit.family.link})"}.get(method, "")
     response = _response_label(fit)
