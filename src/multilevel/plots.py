@@ -696,7 +696,9 @@ def _draw_points(fit, ax, effect, held, first_values, first_is_factor, second_va
         xs = xs + rng.uniform(-jitter_width, jitter_width, len(xs)) / 2
     else:
         xs = data[effect[0]].to_numpy(dtype=float)
-    ax.scatter(xs[keep], y[keep], c=list(colors[keep]), s=8, alpha=0.5, linewidths=0, zorder=0)
+    # above the credible band, below the line, as brms layers them
+    ax.scatter(xs[keep], y[keep], c=list(colors[keep]), s=8, alpha=0.5, linewidths=0,
+               zorder=1.5)
 
 
 # --- plot: densities and traces --------------------------------------------------------------
