@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .approximation import run_approximation
 from .criteria import EAGER_LOG_LIK_LIMIT, attach_log_lik
 from .design import Design, build_design
 from .errors import MultilevelError
@@ -51,7 +52,7 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
         chains: int = 4, draws: int = 1000, warmup: int = 1000, cores: int | None = None,
         seed: int | None = None, target_accept: float = 0.8, sampler: str = "auto",
         progressbar: bool = True, sample_prior: str = "no",
-        file: str | Path | None = None) -> Fit:
+        file: str | Path | None = None, algorithm: str = "sampling") -> Fit:
     """Fit a Bayesian multilevel model as brms does.
 
     Parameters
@@ -77,7 +78,8 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
     target_accept
         NUTS target acceptance rate (brms's ``adapt_delta``).
     sampler
-        ``"auto"`` (nutpie when installed), ``"nutpie"`` or ``"pymc"``.
+        NUTS backend: ``"auto"`` (nutpie when installed), ``"nutpie"``, ``"pymc"``, or the
+        JAX samplers ``"numpyro"`` and ``"blackjax"`` (they use a GPU when JAX has one).
     progressbar
         Show the sampler's progress.
     sample_prior
@@ -88,6 +90,11 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
         A directory to save the fit to. When it already holds a fit of the same formula,
         data, family, priors, sampler settings and ``sample_prior``, that fit is loaded
         instead of sampling again; otherwise the model is fitted and saved there.
+    algorithm
+        ``"sampling"`` (NUTS, the default) or a faster approximation of the posterior, as
+        brms's ``algorithm``: ``"meanfield"``, ``"fullrank"`` (ADVI), ``"pathfinder"`` or
+        ``"laplace"``. Approximations give ``chains * draws`` draws in one chain and their
+        summaries say they are approximations, without Rhat and ESS.
 
     Returns
     -------
@@ -97,7 +104,7 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
     """
     settings = SamplerSettings(chains=chains, draws=draws, warmup=warmup, cores=cores,
                                seed=seed, target_accept=target_accept, sampler=sampler,
-                               progressbar=progressbar)
+                               progressbar=progressbar, algorithm=algorithm)
     if sample_prior not in SAMPLE_PRIOR_CHOICES:
         raise MultilevelError(f"sample_prior must be one of {', '.join(SAMPLE_PRIOR_CHOICES)}, "
                               f"got {sample_prior!r}.")
@@ -112,14 +119,19 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
     table = build_prior_table(design, list(user_priors) or None)
     if sample_prior == "only":
         check_proper_priors(design, table)
-        # without data every block is weakly informed: the non-centred form suits the prior
+    centring = None
+    if sample_prior == "only" or settings.is_approximation:
+        # Without data every block is weakly informed, so the non-centred form suits the
+        # prior; approximations need it too, as the centred form's joint mode has sd = 0.
         centring = [np.zeros(len(block.coefs)) for block in design.blocks]
-        model, names = build_model(design, table, centring=centring, likelihood=False)
-    else:
-        model, names = build_model(design, table)
+    model, names = build_model(design, table, centring=centring,
+                               likelihood=sample_prior != "only")
     run_seed = settings.resolved_seed()
     try:
-        idata = run_nuts(model, names.stored, settings, run_seed)
+        if settings.is_approximation:
+            idata = run_approximation(model, names.stored, settings, run_seed)
+        else:
+            idata = run_nuts(model, names.stored, settings, run_seed)
     except (KeyboardInterrupt, MultilevelError):
         raise
     except Exception as error:  # the sampler's own failures, reworded for the user
@@ -128,21 +140,21 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
             "the data cannot identify a parameter, and that the response fits the family."
         ) from error
     if sample_prior == "yes":
+        chains = idata.posterior.sizes["chain"]
         priors = draw_priors(design, table, settings.chains * settings.draws, run_seed)
-        idata.add_groups(prior={
-            name: values.to_numpy().reshape(settings.chains, settings.draws)
-            for name, values in priors.items()
-        })
+        idata.add_groups(prior={name: values.to_numpy().reshape(chains, -1)
+                                for name, values in priors.items()})
     fit = Fit(idata=idata, design=design, prior_table=table, names=names, settings=settings,
               seed=run_seed, data_name=str(data.attrs.get("name", "data")),
               user_priors=user_priors, sample_prior=sample_prior, fingerprint=stamp)
     if sample_prior != "only" and settings.chains * settings.draws * design.nobs <= (
             EAGER_LOG_LIK_LIMIT):
         attach_log_lik(fit)
-    diagnostics = fit.posterior_summary()
-    warn_about_convergence(idata, diagnostics["Rhat"].to_numpy(),
-                           diagnostics["Bulk_ESS"].to_numpy(),
-                           diagnostics["Tail_ESS"].to_numpy(), settings)
+    if not settings.is_approximation:
+        diagnostics = fit.posterior_summary()
+        warn_about_convergence(idata, diagnostics["Rhat"].to_numpy(),
+                               diagnostics["Bulk_ESS"].to_numpy(),
+                               diagnostics["Tail_ESS"].to_numpy(), settings)
     if file is not None:
         fit.save(file)
     return fit

@@ -108,7 +108,11 @@ class Fit:
 
     @cached_property
     def _convergence(self) -> pd.DataFrame:
-        return convergence(self.draws)
+        table = convergence(self.draws)
+        if self.settings.is_approximation:
+            # independent draws from an approximation: chain diagnostics do not apply
+            table[:] = np.nan
+        return table
 
     def posterior_summary(self, probs=(0.025, 0.975)) -> pd.DataFrame:
         """Summaries of every parameter, indexed by brms's variable names.
@@ -164,7 +168,9 @@ class Fit:
             coefs = self.design.group_coefs(group)
             combined = []
             for name, values in population.items():
-                varying = effects[:, :, coefs.index(name)] if name in coefs else 0.0
+                # a coefficient that does not vary by this group is the same for every level
+                varying = (effects[:, :, coefs.index(name)] if name in coefs
+                           else np.zeros(effects.shape[:2]))
                 combined.append(values[:, None] + varying)
             stacked = np.stack(combined, axis=-1)
             out[group] = self._level_table(group, stacked, probs, list(population))
@@ -363,6 +369,7 @@ class Fit:
             draws=self.settings.draws,
             warmup=self.settings.warmup,
             backend=self.settings.backend,
+            algorithm=self.settings.algorithm,
             fixed=fixed,
             random=random,
             group_sizes=sizes,

@@ -155,6 +155,13 @@ def _block_effects(block: GroupBlock, number: int, sd, cholesky, centring: np.nd
     few coefficients, which keeps every gradient elementwise.
     """
     levels, size = len(block.levels), len(block.coefs)
+    if not np.any(centring):
+        # brms's own non-centred form, r = diag(sd) L z with z standard normal: the same
+        # posterior as u = L z, without det(L) in the density, so that its mode (for the
+        # Laplace approximation) does not run off to |cor| = 1
+        z = pm.Normal(f"z_{block.group}_{number}", 0.0, 1.0, shape=(levels, size))
+        scaled = z if cholesky is None else pt.dot(z, cholesky.T)
+        return scaled * sd[None, :]
     name = f"u_{block.group}_{number}"
     raw = pm.Flat(name, shape=(levels, size))
     inner_scale = sd ** centring
