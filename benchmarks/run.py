@@ -252,9 +252,10 @@ def run_fit(tool: str, bench: Benchmark | None, data: Path, args: argparse.Names
     if m.timed_out:
         record.update(status="timeout", note=f"timed out after {timeout:.0f} s")
     elif m.returncode != 0 or not out.exists():
-        tail = log.read_text(errors="replace").strip().splitlines()[-3:] if log.exists() else []
-        record.update(status="failed",
-                      note=f"exit status {m.returncode}: " + " / ".join(tail)[-300:])
+        # The last line of a traceback or of R's error is the message worth showing.
+        lines = log.read_text(errors="replace").strip().splitlines() if log.exists() else []
+        last = lines[-1].strip()[:200] if lines else "no output"
+        record.update(status="failed", note=f"failed (exit status {m.returncode}): {last}")
     else:
         result = json.loads(out.read_text())
         record.update(status="ok", **summarise(result, m.wall_s))

@@ -30,9 +30,9 @@ def crossed_bernoulli(seed: int = 20240501) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        8,000 rows with columns ``y`` (0/1), ``x`` (standard normal), ``a`` (subject label)
-        and ``b`` (item label); logit P(y = 1) = -0.5 + 0.8 x + a_j + b_k with sd(a) = 1.0
-        and sd(b) = 0.5.
+        8,000 rows with columns ``y`` (0/1), ``x`` (standard normal), ``subject`` and
+        ``item``; logit P(y = 1) = -0.5 + 0.8 x + u_subject + v_item with sd(u) = 1.0 and
+        sd(v) = 0.5.
     """
     rng = np.random.default_rng(seed)
     n_a, n_b = 200, 40
@@ -44,8 +44,8 @@ def crossed_bernoulli(seed: int = 20240501) -> pd.DataFrame:
     return pd.DataFrame({
         "y": y,
         "x": np.round(x, 6),
-        "a": [f"a{i:03d}" for i in a],
-        "b": [f"b{i:02d}" for i in b],
+        "subject": [f"s{i:03d}" for i in a],
+        "item": [f"i{i:02d}" for i in b],
     })
 
 
