@@ -215,3 +215,16 @@ def test_unknown_factor_level_of_a_predictor_is_an_error():
     with pytest.raises(ml.DataError, match="Column 'grp' of newdata has level\\(s\\) 'c'"):
         fit.fitted(pd.DataFrame({"grp": ["c"], "g": [0]}))
     assert fit.fitted(pd.DataFrame({"grp": ["b"], "g": [0]})).shape == (1, 4)
+
+
+def test_a_grouping_factor_named_like_a_parameter():
+    # a factor called "b" must not clash with the population coefficients "b" in the draws
+    rng = np.random.default_rng(2)
+    data = pd.DataFrame({"b": np.repeat(np.arange(8), 10), "x": rng.normal(size=80)})
+    data["y"] = 1 + 0.5 * data["x"] + rng.normal(size=8)[data["b"]] + rng.normal(size=80)
+    fit = ml.brm("y ~ x + (1 | b)", data, chains=2, draws=200, warmup=200, seed=1,
+                 progressbar=False)
+    assert fit.idata.posterior["b"].dims[-1] == "b_coef"
+    assert fit.idata.posterior["r_b"].sizes["b_level"] == 8
+    assert list(fit.ranef()["b"].index) == [str(k) for k in range(8)]
+    assert fit.log_lik().shape == (400, 80)

@@ -41,9 +41,16 @@ class ModelNames:
         return names + list(self.aux)
 
 
+# Names a grouping factor's level dimension must not take: an xarray dimension named like a
+# variable of the posterior (a factor called "b" beside the coefficients "b") replaces it.
+_TAKEN_NAMES = {"b", "b_coef", "b_Intercept", "Intercept", "chain", "draw", "obs", "sigma",
+                "nu", "shape", "phi"}
+
+
 def group_dims(group: str) -> tuple[str, str, str]:
     """Dimension names of a grouping factor's levels, coefficients and correlation pairs."""
-    return group, f"{group}_coef", f"{group}_cor"
+    taken = group in _TAKEN_NAMES or group.startswith(("sd_", "cor_", "r_", "z_", "u_", "L_"))
+    return (f"{group}_level" if taken else group), f"{group}_coef", f"{group}_cor"
 
 
 # Stan name -> (PyMC class, arguments in PyMC's names, half version for a bound at 0 when centred
