@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from .approximation import run_approximation
@@ -123,7 +122,7 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
     if sample_prior == "only" or settings.is_approximation:
         # Without data every block is weakly informed, so the non-centred form suits the
         # prior; approximations need it too, as the centred form's joint mode has sd = 0.
-        centring = [np.zeros(len(block.coefs)) for block in design.blocks]
+        centring = [None] * len(design.blocks)
     model, names = build_model(design, table, centring=centring,
                                likelihood=sample_prior != "only")
     run_seed = settings.resolved_seed()

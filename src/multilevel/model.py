@@ -151,7 +151,7 @@ def _class_variable(name: str, table: PriorTable, class_: str, coefs: list[str],
     return pm.Deterministic(name, pt.stack(parts), dims=dims)
 
 
-def _block_effects(block: GroupBlock, number: int, sd, cholesky, centring: np.ndarray):
+def _block_effects(block: GroupBlock, number: int, sd, cholesky, centring: np.ndarray | None):
     """Group-level effects r of one block, shape (levels, coefficients).
 
     Each level's effects are ``r = sd^(1 - w) * u`` with
@@ -162,7 +162,7 @@ def _block_effects(block: GroupBlock, number: int, sd, cholesky, centring: np.nd
     few coefficients, which keeps every gradient elementwise.
     """
     levels, size = len(block.levels), len(block.coefs)
-    if not np.any(centring):
+    if centring is None:
         # brms's own non-centred form, r = diag(sd) L z with z standard normal: the same
         # posterior as u = L z, without det(L) in the density, so that its mode (for the
         # Laplace approximation) does not run off to |cor| = 1
@@ -201,9 +201,9 @@ def build_model(design: Design, table: PriorTable, centring: list[np.ndarray] | 
     table
         The prior table (defaults merged with user priors).
     centring
-        Per group block, the centring weight of each coefficient (0 non-centred, 1 centred);
-        chosen from the data by :func:`multilevel.parametrization.centring_weights` when not
-        given.
+        Per group block, the centring weight of each coefficient (0 non-centred, 1 centred),
+        or None for brms's standard-normal form ``r = diag(sd) L z``; chosen from the data
+        by :func:`multilevel.parametrization.centring_weights` when not given.
     likelihood
         Include the likelihood; without it the model is the prior (brms's
         ``sample_prior = "only"``).
@@ -266,8 +266,10 @@ def build_model(design: Design, table: PriorTable, centring: list[np.ndarray] | 
                     eta_lkj = table.lookup("cor", "", group).args[0]
                     cholesky = _lkj_cholesky(f"L_{group}_{number}", size, eta_lkj)
                     correlations.append(_correlations(cholesky, size))
+                weights = centring[number]
                 r_block = _block_effects(block, number, sd[start:start + size], cholesky,
-                                         np.asarray(centring[number], dtype=float))
+                                         None if weights is None
+                                         else np.asarray(weights, dtype=float))
                 effects.append(r_block)
                 start += size
                 gathered = r_block[block.index]
