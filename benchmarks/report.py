@@ -161,7 +161,8 @@ def render(results: dict) -> str:
         out += [
             "> **Smoke run, not a benchmark.** These numbers come from "
             f"`{results['command']}`: {s['chains']} chains x {s['draws']} draws after "
-            f"{s['warmup']} warmup, small models only, on a machine shared with other jobs. "
+            f"{s['warmup']} warmup, small models only (the load average below tells how busy "
+            "the machine was). "
             "They show that the runner works end to end for every tool; they say nothing "
             "about speed or sampling efficiency (with 100 warmup iterations the samplers "
             "are barely adapted). The full run, `python benchmarks/run.py` on a quiet "
