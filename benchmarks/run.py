@@ -40,6 +40,7 @@ QUICK = {"chains": 2, "draws": 100, "warmup": 100}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options, with the --quick or full presets filled in where not given."""
     parser = argparse.ArgumentParser(
         description="Benchmark multilevel against bambi and brms.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -290,6 +291,18 @@ def data_info(path: Path) -> dict[str, object]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the selected fits, write the results JSON and render the performance page.
+
+    Parameters
+    ----------
+    argv
+        Command-line arguments; ``sys.argv[1:]`` when None.
+
+    Returns
+    -------
+    int
+        Exit status: 0, also when some fits failed or timed out (the results say which).
+    """
     args = parse_args(argv)
     if args.render:
         results = json.loads(Path(args.render).read_text())

@@ -159,6 +159,7 @@ def ensure(name: str, force: bool = False) -> Path:
 
 
 def main() -> None:
+    """Write every simulated data set that is missing (all of them with ``--force``)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--force", action="store_true", help="rewrite existing files")
     args = parser.parse_args()

@@ -38,6 +38,7 @@ def brms_name(name: str) -> str | None:
 
 
 def main(job_path: str, out_path: str) -> None:
+    """Fit the job's model with bambi and write timings, means and bulk ESS to ``out_path``."""
     imported = time.perf_counter()
     with open(job_path) as handle:
         job = json.load(handle)

@@ -22,6 +22,7 @@ KEPT = re.compile(r"^(b_|sd_|cor_|sigma$)")
 
 
 def main(job_path: str, out_path: str) -> None:
+    """Fit the job's model with multilevel; write timings, means and bulk ESS to ``out_path``."""
     imported = time.perf_counter()
     with open(job_path) as handle:
         job = json.load(handle)
