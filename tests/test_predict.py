@@ -1,4 +1,7 @@
-"""Predictions against brms's fitted() and predict() (../shared/reference/postproc_*.json)."""
+"""Post-processing against brms (../shared/reference/postproc_*.json): fitted(), predict(),
+loo(), bayes_R2() and hypothesis() of the sleepstudy and rats models."""
+
+import functools
 
 import arviz as az
 import numpy as np
@@ -15,12 +18,22 @@ pytestmark = pytest.mark.slow
 BRMS_ESS = 1000
 
 
+@functools.cache
+def _fitted_reference(name: str):
+    reference = load_reference(name)
+    fit = ml.brm(reference["formula"], ml.load_dataset(reference["data"]),
+                 family=reference["family"], seed=20261123, progressbar=False)
+    return reference, fit, pd.DataFrame(reference["newdata"])
+
+
+@pytest.fixture(scope="module", params=["postproc_sleep_full", "postproc_rats"])
+def postproc(request):
+    return _fitted_reference(request.param)
+
+
 @pytest.fixture(scope="module")
 def sleep_fit():
-    reference = load_reference("postproc_sleep_full")
-    fit = ml.brm(reference["formula"], ml.load_dataset("sleepstudy"), seed=20261123,
-                 progressbar=False)
-    return reference, fit, pd.DataFrame(reference["newdata"])
+    return _fitted_reference("postproc_sleep_full")
 
 
 def _mismatches(draws: np.ndarray, brms_rows: list[dict], chains: int) -> list[str]:
@@ -46,16 +59,127 @@ def _mismatches(draws: np.ndarray, brms_rows: list[dict], chains: int) -> list[s
         ("fitted_population", {"re_formula": "~0"}),
     ],
 )
-def test_fitted_values_equal_brms(sleep_fit, key, kwargs):
-    reference, fit, newdata = sleep_fit
+def test_fitted_values_equal_brms(postproc, key, kwargs):
+    reference, fit, newdata = postproc
     draws = fit.posterior_epred(newdata, seed=4, **kwargs)
     assert _mismatches(draws, reference[key], fit.settings.chains) == []
 
 
-def test_predictive_intervals_equal_brms(sleep_fit):
-    reference, fit, newdata = sleep_fit
+def test_predictive_intervals_equal_brms(postproc):
+    reference, fit, newdata = postproc
     draws = fit.posterior_predict(newdata, allow_new_levels=True, seed=5)
     assert _mismatches(draws, reference["predict_interval"], fit.settings.chains) == []
+
+
+def _batch_mcse(fit, statistic, batches: int = 8) -> float:
+    """Monte Carlo SE of a statistic of the draws by batch means: the statistic on each of
+    ``batches`` consecutive blocks of every chain's draws, sd / sqrt(batches)."""
+    posterior = fit.idata.posterior
+    draws = posterior.sizes["draw"]
+    size = draws * fit.settings.chains // batches
+    per_chain = batches // fit.settings.chains
+    values = []
+    for chain in range(fit.settings.chains):
+        for k in range(per_chain):
+            start = chain * draws + k * (draws // per_chain)
+            values.append(statistic(np.arange(start, start + size)))
+    return float(np.std(values, ddof=1) / np.sqrt(batches))
+
+
+def test_loo_equals_brms(postproc):
+    reference, fit, _ = postproc
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = fit.loo()
+    log_lik = fit.log_lik()
+
+    def elpd_of(rows):
+        sub = az.from_dict(log_likelihood={"y": log_lik[rows][None]})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return float(az.loo(sub, var_name="y", reff=1.0).elpd_loo)
+
+    # brms's MC error is not recorded; it drew as many draws, so take it equal to ours
+    tolerance = 4 * np.sqrt(2) * _batch_mcse(fit, elpd_of)
+    assert abs(result.elpd - reference["loo"]["elpd_loo"]) < tolerance
+    assert abs(result.p - reference["loo"]["p_loo"]) < tolerance
+    assert result.estimates.loc["looic", "Estimate"] == pytest.approx(-2 * result.elpd)
+    assert result.estimates["SE"].to_numpy() == pytest.approx(
+        [reference["loo_se"][k] for k in ("elpd_loo", "p_loo", "looic")], rel=0.15)
+
+
+def test_bayes_r2_equals_brms(postproc):
+    reference, fit, _ = postproc
+    draws = fit.bayes_R2(summary=False)
+    ess = float(az.ess(draws.reshape(fit.settings.chains, -1)))
+    mcse = np.sqrt(draws.var(ddof=1) / ess + reference["bayes_R2"]["Est.Error"] ** 2 / BRMS_ESS)
+    table = fit.bayes_R2()
+    assert list(table.index) == ["R2"]
+    assert abs(table.loc["R2", "Estimate"] - reference["bayes_R2"]["Estimate"]) < 4 * mcse
+    assert table.loc["R2", "Est.Error"] == pytest.approx(reference["bayes_R2"]["Est.Error"],
+                                                         rel=0.15)
+
+
+def _brms_hypothesis_text(text: str) -> str:
+    # brms writes "(Days)-(5) > 0" for "Days > 5" and "(Intercept)-(-1.5) < 0" for
+    # "Intercept < -1.5"; rebuild our input from its printed form
+    left, rest = text.split(")-(", 1)
+    right, sign = rest.rsplit(") ", 1)
+    return f"{left[1:]} {sign.split()[0]} {right}"
+
+
+def test_hypothesis_equals_brms(postproc):
+    reference, fit, _ = postproc
+    expected = reference["hypothesis"][0]
+    table = fit.hypothesis(_brms_hypothesis_text(expected["Hypothesis"]))
+    row = table.iloc[0]
+    assert row["Hypothesis"].replace(" ", "") == expected["Hypothesis"].replace(" ", "")
+    assert list(table.columns) == ["Hypothesis", "Estimate", "Est.Error", "CI.Lower",
+                                   "CI.Upper", "Evid.Ratio", "Post.Prob", "Star"]
+    draws = fit.as_draws_df()
+    ess = float(az.ess(draws["b_Intercept" if "Intercept" in expected["Hypothesis"]
+                             else "b_Days"].to_numpy().reshape(fit.settings.chains, -1)))
+    mcse = np.sqrt(row["Est.Error"] ** 2 / ess + expected["Est.Error"] ** 2 / BRMS_ESS)
+    assert abs(row["Estimate"] - expected["Estimate"]) < 4 * mcse
+    probability = (row["Post.Prob"] + expected["Post.Prob"]) / 2
+    probability_mcse = np.sqrt(probability * (1 - probability) * (1 / ess + 1 / BRMS_ESS))
+    assert abs(row["Post.Prob"] - expected["Post.Prob"]) <= 4 * probability_mcse
+    assert row["Star"] == expected["Star"]
+
+
+def test_loo_compare_orders_models(sleep_fit):
+    reference, fit, _ = sleep_fit
+    import warnings
+
+    simpler = ml.brm("Reaction ~ Days + (1 | Subject)", ml.load_dataset("sleepstudy"),
+                     seed=1, progressbar=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = ml.loo_compare(simpler, full=fit)
+        waic_table = ml.loo_compare(simpler, full=fit, criterion="waic")
+    assert list(table.index) == ["full", "model1"]
+    assert table.loc["full", "elpd_diff"] == 0.0
+    assert table.loc["model1", "elpd_diff"] < -2 * table.loc["model1", "se_diff"]
+    assert table.loc["model1", "elpd_diff"] == pytest.approx(
+        table.loc["model1", "elpd_loo"] - table.loc["full", "elpd_loo"])
+    assert list(waic_table.index) == ["full", "model1"]
+    rats = _fitted_reference("postproc_rats")[1]
+    with pytest.raises(ml.MultilevelError, match="same observations"):
+        ml.loo_compare(fit, rats)
+
+
+def test_icc_is_the_intercept_variance_share(sleep_fit):
+    _, fit, _ = sleep_fit
+    draws = fit.as_draws_df()
+    share = draws["sd_Subject__Intercept"] ** 2 / (draws["sd_Subject__Intercept"] ** 2
+                                                   + draws["sigma"] ** 2)
+    table = fit.icc()
+    assert list(table.index) == ["Subject"]
+    assert table.loc["Subject", "Estimate"] == pytest.approx(share.mean())
+    assert table.loc["Subject", "Q2.5"] < table.loc["Subject", "Estimate"] < table.loc[
+        "Subject", "Q97.5"]
 
 
 def test_fitted_and_predict_summaries(sleep_fit):
@@ -91,3 +215,16 @@ def test_unknown_factor_level_of_a_predictor_is_an_error():
     with pytest.raises(ml.DataError, match="Column 'grp' of newdata has level\\(s\\) 'c'"):
         fit.fitted(pd.DataFrame({"grp": ["c"], "g": [0]}))
     assert fit.fitted(pd.DataFrame({"grp": ["b"], "g": [0]})).shape == (1, 4)
+
+
+def test_a_grouping_factor_named_like_a_parameter():
+    # a factor called "b" must not clash with the population coefficients "b" in the draws
+    rng = np.random.default_rng(2)
+    data = pd.DataFrame({"b": np.repeat(np.arange(8), 10), "x": rng.normal(size=80)})
+    data["y"] = 1 + 0.5 * data["x"] + rng.normal(size=8)[data["b"]] + rng.normal(size=80)
+    fit = ml.brm("y ~ x + (1 | b)", data, chains=2, draws=200, warmup=200, seed=1,
+                 progressbar=False)
+    assert fit.idata.posterior["b"].dims[-1] == "b_coef"
+    assert fit.idata.posterior["r_b"].sizes["b_level"] == 8
+    assert list(fit.ranef()["b"].index) == [str(k) for k in range(8)]
+    assert fit.log_lik().shape == (400, 80)

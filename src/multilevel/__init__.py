@@ -14,7 +14,8 @@ import warnings
 # default here) does not use it.
 warnings.filterwarnings("ignore", message=r".*(BLAS|blas).*", category=UserWarning)
 
-from .api import brm, get_prior  # noqa: E402
+from .api import brm, get_prior, load  # noqa: E402
+from .criteria import loo_compare  # noqa: E402
 from .datasets import list_datasets, load_dataset  # noqa: E402
 from .errors import DataError, FormulaError, MultilevelError, PriorError  # noqa: E402
 from .families import (  # noqa: E402
@@ -31,6 +32,7 @@ from .families import (  # noqa: E402
     student,
 )
 from .fit import Fit  # noqa: E402
+from .hypothesis import hypothesis  # noqa: E402
 from .priors import prior  # noqa: E402
 
 Gamma = gamma
@@ -40,5 +42,6 @@ __version__ = "0.1.0"
 __all__ = [
     "DataError", "Family", "Fit", "FormulaError", "Gamma", "MultilevelError", "PriorError",
     "bernoulli", "beta", "binomial", "brm", "gamma", "gaussian", "get_family", "get_prior",
-    "list_datasets", "load_dataset", "lognormal", "negbinomial", "poisson", "prior", "student",
+    "hypothesis", "list_datasets", "load", "load_dataset", "lognormal", "loo_compare",
+    "negbinomial", "poisson", "prior", "student",
 ]

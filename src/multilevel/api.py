@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
+from .approximation import run_approximation
+from .criteria import EAGER_LOG_LIK_LIMIT, attach_log_lik
 from .design import Design, build_design
 from .errors import MultilevelError
 from .families import Family, get_family
 from .fit import Fit
 from .formula import parse_formula
 from .model import build_model
-from .priors import build_prior_table
+from .prior_sampling import SAMPLE_PRIOR_CHOICES, check_proper_priors, draw_priors
+from .priors import as_prior_list, build_prior_table
 from .sampling import SamplerSettings, run_nuts, warn_about_convergence
+from .storage import fingerprint, load_fit, read_fingerprint
 
 
 def _design(formula: str, data: pd.DataFrame, family: str | Family) -> Design:
@@ -44,7 +50,8 @@ def get_prior(formula: str, data: pd.DataFrame, family: str | Family = "gaussian
 def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", prior=None,
         chains: int = 4, draws: int = 1000, warmup: int = 1000, cores: int | None = None,
         seed: int | None = None, target_accept: float = 0.8, sampler: str = "auto",
-        progressbar: bool = True) -> Fit:
+        progressbar: bool = True, sample_prior: str = "no",
+        file: str | Path | None = None, algorithm: str = "sampling") -> Fit:
     """Fit a Bayesian multilevel model as brms does.
 
     Parameters
@@ -70,9 +77,23 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
     target_accept
         NUTS target acceptance rate (brms's ``adapt_delta``).
     sampler
-        ``"auto"`` (nutpie when installed), ``"nutpie"`` or ``"pymc"``.
+        NUTS backend: ``"auto"`` (nutpie when installed), ``"nutpie"``, ``"pymc"``, or the
+        JAX samplers ``"numpyro"`` and ``"blackjax"`` (they use a GPU when JAX has one).
     progressbar
         Show the sampler's progress.
+    sample_prior
+        ``"no"``; ``"yes"`` to also draw from the priors (brms's ``prior_*`` draws, used by
+        ``hypothesis()`` for point hypotheses); ``"only"`` to sample from the priors alone,
+        ignoring the likelihood (prior predictive checks; every prior must be proper).
+    file
+        A directory to save the fit to. When it already holds a fit of the same formula,
+        data, family, priors, sampler settings and ``sample_prior``, that fit is loaded
+        instead of sampling again; otherwise the model is fitted and saved there.
+    algorithm
+        ``"sampling"`` (NUTS, the default) or a faster approximation of the posterior, as
+        brms's ``algorithm``: ``"meanfield"``, ``"fullrank"`` (ADVI), ``"pathfinder"`` or
+        ``"laplace"``. Approximations give ``chains * draws`` draws in one chain and their
+        summaries say they are approximations, without Rhat and ESS.
 
     Returns
     -------
@@ -82,13 +103,34 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
     """
     settings = SamplerSettings(chains=chains, draws=draws, warmup=warmup, cores=cores,
                                seed=seed, target_accept=target_accept, sampler=sampler,
-                               progressbar=progressbar)
+                               progressbar=progressbar, algorithm=algorithm)
+    if sample_prior not in SAMPLE_PRIOR_CHOICES:
+        raise MultilevelError(f"sample_prior must be one of {', '.join(SAMPLE_PRIOR_CHOICES)}, "
+                              f"got {sample_prior!r}.")
+    family = get_family(family)
+    user_priors = tuple(as_prior_list(prior))
+    stamp = ""
+    if file is not None:
+        stamp = fingerprint(formula, data, family, user_priors, settings, sample_prior)
+        if read_fingerprint(file) == stamp:
+            return load_fit(file)
     design = _design(formula, data, family)
-    table = build_prior_table(design, prior)
-    model, names = build_model(design, table)
+    table = build_prior_table(design, list(user_priors) or None)
+    if sample_prior == "only":
+        check_proper_priors(design, table)
+    geometries = None
+    if sample_prior == "only" or settings.is_approximation:
+        # Without data every block is weakly informed, so brms's standard-normal form suits
+        # the prior; approximations need it too, as a data-centred form's joint mode has sd = 0.
+        geometries = [None] * len(design.blocks)
+    model, names = build_model(design, table, geometries=geometries,
+                               likelihood=sample_prior != "only")
     run_seed = settings.resolved_seed()
     try:
-        idata = run_nuts(model, names.stored, settings, run_seed)
+        if settings.is_approximation:
+            idata = run_approximation(model, names.stored, settings, run_seed)
+        else:
+            idata = run_nuts(model, names.stored, settings, run_seed)
     except (KeyboardInterrupt, MultilevelError):
         raise
     except Exception as error:  # the sampler's own failures, reworded for the user
@@ -96,10 +138,38 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
             f"Sampling failed for {formula!r}: {error}. Check that the priors are proper where "
             "the data cannot identify a parameter, and that the response fits the family."
         ) from error
+    if sample_prior == "yes":
+        chains = idata.posterior.sizes["chain"]
+        priors = draw_priors(design, table, settings.chains * settings.draws, run_seed)
+        idata.add_groups(prior={name: values.to_numpy().reshape(chains, -1)
+                                for name, values in priors.items()})
     fit = Fit(idata=idata, design=design, prior_table=table, names=names, settings=settings,
-              seed=run_seed, data_name=str(data.attrs.get("name", "data")))
-    diagnostics = fit.posterior_summary()
-    warn_about_convergence(idata, diagnostics["Rhat"].to_numpy(),
-                           diagnostics["Bulk_ESS"].to_numpy(),
-                           diagnostics["Tail_ESS"].to_numpy(), settings)
+              seed=run_seed, data_name=str(data.attrs.get("name", "data")),
+              user_priors=user_priors, sample_prior=sample_prior, fingerprint=stamp)
+    if sample_prior != "only" and settings.chains * settings.draws * design.nobs <= (
+            EAGER_LOG_LIK_LIMIT):
+        attach_log_lik(fit)
+    if not settings.is_approximation:
+        diagnostics = fit.posterior_summary()
+        warn_about_convergence(idata, diagnostics["Rhat"].to_numpy(),
+                               diagnostics["Bulk_ESS"].to_numpy(),
+                               diagnostics["Tail_ESS"].to_numpy(), settings)
+    if file is not None:
+        fit.save(file)
     return fit
+
+
+def load(path: str | Path) -> Fit:
+    """Read a fit saved with ``fit.save(path)`` or ``brm(..., file=path)``.
+
+    Parameters
+    ----------
+    path
+        The directory the fit was saved to.
+
+    Returns
+    -------
+    Fit
+        The saved fit, with its draws, data, formula, priors, family and settings.
+    """
+    return load_fit(path)

@@ -111,6 +111,13 @@ class Design:
     def group_coefs(self, group: str) -> list[str]:
         return [coef for block in self.blocks if block.group == group for coef in block.coefs]
 
+    def model_frame(self) -> pd.DataFrame:
+        """The data the model was fitted to: the used columns of the complete rows."""
+        used = _used_columns(self.spec)
+        frame = self.data[[c for c in self.data.columns if c in used]]
+        frame.attrs = dict(self.data.attrs)
+        return frame
+
 
 def _expression_variables(expression: str, where: str) -> set[str]:
     try:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 import pymc as pm
+from scipy import stats
 
 from .errors import DataError
 from .links import LINKS, Link
@@ -178,6 +179,7 @@ class Family:
     likelihood: Callable = field(repr=False)
     mean: Callable = field(repr=False)
     random: Callable = field(repr=False)
+    log_density: Callable = field(repr=False)
     needs_trials: bool = False
     log_scale_response: bool = False
 
@@ -291,7 +293,9 @@ def _bernoulli_random(rng, mu, aux, trials):
 
 
 def _binomial_random(rng, mu, aux, trials):
-    return rng.binomial(np.broadcast_to(trials, np.shape(mu)), mu)
+    # trials read from newdata may arrive as floats; numpy's binomial needs integers
+    counts = np.rint(np.asarray(trials, dtype=float)).astype(np.int64)
+    return rng.binomial(np.broadcast_to(counts, np.shape(mu)), mu)
 
 
 def _poisson_random(rng, mu, aux, trials):
@@ -317,6 +321,47 @@ def _beta_random(rng, mu, aux, trials):
     return rng.beta(mu * phi, (1 - mu) * phi)
 
 
+# --- pointwise log densities (numpy, draws x observations), for loo and waic ------------------
+
+def _gaussian_log_density(y, mu, aux, trials):
+    return stats.norm.logpdf(y, mu, aux["sigma"])
+
+
+def _student_log_density(y, mu, aux, trials):
+    return stats.t.logpdf(y, aux["nu"], mu, aux["sigma"])
+
+
+def _bernoulli_log_density(y, mu, aux, trials):
+    return stats.bernoulli.logpmf(y, mu)
+
+
+def _binomial_log_density(y, mu, aux, trials):
+    return stats.binom.logpmf(y, trials, mu)
+
+
+def _poisson_log_density(y, mu, aux, trials):
+    return stats.poisson.logpmf(y, mu)
+
+
+def _negbinomial_log_density(y, mu, aux, trials):
+    shape = aux["shape"]
+    return stats.nbinom.logpmf(y, shape, shape / (shape + mu))
+
+
+def _gamma_log_density(y, mu, aux, trials):
+    shape = aux["shape"]
+    return stats.gamma.logpdf(y, shape, scale=mu / shape)
+
+
+def _lognormal_log_density(y, mu, aux, trials):
+    return stats.lognorm.logpdf(y, aux["sigma"], scale=np.exp(mu))
+
+
+def _beta_log_density(y, mu, aux, trials):
+    phi = aux["phi"]
+    return stats.beta.logpdf(y, mu * phi, (1 - mu) * phi)
+
+
 _BINARY_LINKS = ("logit", "probit", "cloglog", "identity")
 _POSITIVE_LINKS = ("log", "identity", "inverse", "sqrt", "softplus")
 
@@ -324,35 +369,37 @@ _POSITIVE_LINKS = ("log", "identity", "inverse", "sqrt", "softplus")
 _SIGMA = AuxParameter("sigma", 0.0, _sigma_prior)
 
 gaussian = Family("gaussian", "identity", ("identity", "log", "inverse", "softplus"), (_SIGMA,),
-                  _check_real, _gaussian_likelihood, _mean_is_mu, _gaussian_random)
+                  _check_real, _gaussian_likelihood, _mean_is_mu, _gaussian_random,
+                  _gaussian_log_density)
 student = Family(
     "student", "identity", ("identity", "log", "inverse", "softplus"),
     (AuxParameter("nu", 1.0, _constant_prior("gamma(2, 0.1)")), _SIGMA),
-    _check_real, _student_likelihood, _mean_is_mu, _student_random,
+    _check_real, _student_likelihood, _mean_is_mu, _student_random, _student_log_density,
 )
 bernoulli = Family("bernoulli", "logit", _BINARY_LINKS, (), _check_binary, _bernoulli_likelihood,
-                   _mean_is_mu, _bernoulli_random)
+                   _mean_is_mu, _bernoulli_random, _bernoulli_log_density)
 binomial = Family("binomial", "logit", _BINARY_LINKS, (), _check_binomial, _binomial_likelihood,
-                  _binomial_mean, _binomial_random, needs_trials=True)
+                  _binomial_mean, _binomial_random, _binomial_log_density, needs_trials=True)
 poisson = Family("poisson", "log", _POSITIVE_LINKS, (), _check_count, _poisson_likelihood,
-                 _mean_is_mu, _poisson_random)
+                 _mean_is_mu, _poisson_random, _poisson_log_density)
 negbinomial = Family(
     "negbinomial", "log", _POSITIVE_LINKS,
     (AuxParameter("shape", 0.0, _constant_prior("inv_gamma(0.4, 0.3)")),),
     _check_count, _negbinomial_likelihood, _mean_is_mu, _negbinomial_random,
+    _negbinomial_log_density,
 )
 gamma = Family(
     "gamma", "log", ("log", "identity", "inverse", "softplus"),
     (AuxParameter("shape", 0.0, _constant_prior("gamma(0.01, 0.01)")),),
-    _check_positive, _gamma_likelihood, _mean_is_mu, _gamma_random,
+    _check_positive, _gamma_likelihood, _mean_is_mu, _gamma_random, _gamma_log_density,
 )
 lognormal = Family("lognormal", "identity", ("identity",), (_SIGMA,), _check_positive,
                    _lognormal_likelihood, _lognormal_mean, _lognormal_random,
-                   log_scale_response=True)
+                   _lognormal_log_density, log_scale_response=True)
 beta = Family(
     "beta", "logit", _BINARY_LINKS,
     (AuxParameter("phi", 0.0, _constant_prior("gamma(0.01, 0.01)")),),
-    _check_unit_interval, _beta_likelihood, _mean_is_mu, _beta_random,
+    _check_unit_interval, _beta_likelihood, _mean_is_mu, _beta_random, _beta_log_density,
 )
 
 _BY_NAME = {

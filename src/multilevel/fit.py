@@ -9,7 +9,9 @@ import arviz as az
 import numpy as np
 import pandas as pd
 
+from . import criteria
 from .design import Design
+from .hypothesis import hypothesis as hypothesis_test
 from .model import ModelNames
 from .posterior import (
     DIAGNOSTIC_COLUMNS,
@@ -23,6 +25,7 @@ from .posterior import (
 from .predict import PredictionRequest, linear_predictor, summarize_rows
 from .priors import PriorTable
 from .sampling import SamplerSettings
+from .storage import save_fit
 from .summary import TABLE_COLUMNS, Summary
 
 
@@ -55,6 +58,9 @@ class Fit:
     settings: SamplerSettings
     seed: int
     data_name: str = "data"
+    user_priors: tuple = ()
+    sample_prior: str = "no"
+    fingerprint: str = ""
 
     # --- what the model is ---------------------------------------------------------------
     @property
@@ -81,12 +87,32 @@ class Fit:
         return collect_draws(self.idata, self.design, self.names)
 
     def as_draws_df(self) -> pd.DataFrame:
-        """One row per draw, one column per brms-named parameter."""
-        return self.draws.as_frame()
+        """One row per draw, one column per brms-named parameter.
+
+        With ``sample_prior="yes"`` the prior draws follow as brms's ``prior_*`` columns.
+        """
+        frame = self.draws.as_frame()
+        priors = self.prior_draws
+        if priors is None:
+            return frame
+        index = [c for c in frame.columns if c.startswith(".")]
+        return pd.concat([frame.drop(columns=index), priors, frame[index]], axis=1)
+
+    @property
+    def prior_draws(self) -> pd.DataFrame | None:
+        """Draws from the priors (``sample_prior="yes"``), brms's ``prior_*`` columns."""
+        if "prior" not in self.idata.groups():
+            return None
+        prior = self.idata.prior
+        return pd.DataFrame({name: prior[name].values.reshape(-1) for name in prior.data_vars})
 
     @cached_property
     def _convergence(self) -> pd.DataFrame:
-        return convergence(self.draws)
+        table = convergence(self.draws)
+        if self.settings.is_approximation:
+            # independent draws from an approximation: chain diagnostics do not apply
+            table[:] = np.nan
+        return table
 
     def posterior_summary(self, probs=(0.025, 0.975)) -> pd.DataFrame:
         """Summaries of every parameter, indexed by brms's variable names.
@@ -142,7 +168,9 @@ class Fit:
             coefs = self.design.group_coefs(group)
             combined = []
             for name, values in population.items():
-                varying = effects[:, :, coefs.index(name)] if name in coefs else 0.0
+                # a coefficient that does not vary by this group is the same for every level
+                varying = (effects[:, :, coefs.index(name)] if name in coefs
+                           else np.zeros(effects.shape[:2]))
                 combined.append(values[:, None] + varying)
             stacked = np.stack(combined, axis=-1)
             out[group] = self._level_table(group, stacked, probs, list(population))
@@ -254,6 +282,37 @@ class Fit:
         return summarize_rows(self.posterior_predict(newdata, re_formula, allow_new_levels,
                                                      sample_new_levels, ndraws, seed), probs)
 
+    # --- model checking and comparison ----------------------------------------------------
+    def log_lik(self) -> np.ndarray:
+        """Pointwise log-likelihood (draws x observations), kept in ``idata.log_likelihood``."""
+        array = criteria.attach_log_lik(self)
+        return array.values.reshape(-1, array.shape[-1])
+
+    def loo(self) -> criteria.InformationCriterion:
+        """PSIS leave-one-out cross-validation, as brms's ``loo()``; see ``.estimates``."""
+        return criteria.loo(self)
+
+    def waic(self) -> criteria.InformationCriterion:
+        """The widely applicable information criterion, as brms's ``waic()``."""
+        return criteria.waic(self)
+
+    def bayes_R2(self, summary: bool = True, probs=(0.025, 0.975)):  # noqa: N802 (brms's name)
+        """Bayesian R² (one row ``R2``), or its draws with ``summary=False``."""
+        return criteria.bayes_r2(self, summary, probs)
+
+    def icc(self, probs=(0.025, 0.975)) -> pd.DataFrame:
+        """Intraclass correlation per grouping factor with a posterior interval."""
+        return criteria.icc(self, probs)
+
+    def hypothesis(self, hypotheses, class_: str | None = "b", alpha: float = 0.05):
+        """Test hypotheses such as ``"Days > 5"``; see :func:`multilevel.hypothesis.hypothesis`."""
+        return hypothesis_test(self, hypotheses, class_, alpha)
+
+    # --- saving --------------------------------------------------------------------------
+    def save(self, path) -> None:
+        """Save to the directory ``path`` (netCDF draws + JSON); read back with ``ml.load``."""
+        save_fit(self, path)
+
     # --- plots -------------------------------------------------------------------------------
     # matplotlib is imported only when a plot is asked for, so fitting stays light.
     def pp_check(self, *args, **kwargs):
@@ -310,6 +369,7 @@ class Fit:
             draws=self.settings.draws,
             warmup=self.settings.warmup,
             backend=self.settings.backend,
+            algorithm=self.settings.algorithm,
             fixed=fixed,
             random=random,
             group_sizes=sizes,

@@ -42,9 +42,16 @@ class ModelNames:
         return names + list(self.aux)
 
 
+# Names a grouping factor's level dimension must not take: an xarray dimension named like a
+# variable of the posterior (a factor called "b" beside the coefficients "b") replaces it.
+_TAKEN_NAMES = {"b", "b_coef", "b_Intercept", "Intercept", "chain", "draw", "obs", "sigma",
+                "nu", "shape", "phi"}
+
+
 def group_dims(group: str) -> tuple[str, str, str]:
     """Dimension names of a grouping factor's levels, coefficients and correlation pairs."""
-    return group, f"{group}_coef", f"{group}_cor"
+    taken = group in _TAKEN_NAMES or group.startswith(("sd_", "cor_", "r_", "z_", "u_", "L_"))
+    return (f"{group}_level" if taken else group), f"{group}_coef", f"{group}_cor"
 
 
 # Stan name -> (PyMC class, arguments in PyMC's names, half version for a bound at 0 when centred
@@ -145,7 +152,7 @@ def _class_variable(name: str, table: PriorTable, class_: str, coefs: list[str],
     return pm.Deterministic(name, pt.stack(parts), dims=dims)
 
 
-def _block_effects(block: GroupBlock, number: int, sd, cholesky, geometry: BlockGeometry,
+def _block_effects(block: GroupBlock, number: int, sd, cholesky, geometry: BlockGeometry | None,
                    location):
     """Group-level effects r of one block, shape (levels, coefficients).
 
@@ -172,6 +179,13 @@ def _block_effects(block: GroupBlock, number: int, sd, cholesky, geometry: Block
     multivariate normal density plus ``sum log c_jk``.
     """
     levels, size = len(block.levels), len(block.coefs)
+    if geometry is None:
+        # brms's own form with z a named standard normal: prior draws need a distribution
+        # to draw from, and the Laplace approximation needs a density without det(L), whose
+        # mode would run off to |cor| = 1
+        z = pm.Normal(f"z_{block.group}_{number}", 0.0, 1.0, shape=(levels, size))
+        scaled = z if cholesky is None else pt.dot(z, cholesky.T)
+        return scaled * sd[None, :]
     raw = pm.Flat(f"z_{block.group}_{number}", shape=(levels, size))
     factor = None if cholesky is None else sd[:, None] * cholesky
     scale = sd if cholesky is None else sd * pt.diag(cholesky)
@@ -220,7 +234,8 @@ def _block_location(geometry: BlockGeometry, population, effects: dict):
 
 
 def build_model(design: Design, table: PriorTable,
-                geometries: list[BlockGeometry] | None = None) -> tuple[pm.Model, ModelNames]:
+                geometries: list[BlockGeometry | None] | None = None,
+                likelihood: bool = True) -> tuple[pm.Model, ModelNames]:
     """Build brms's model for a design in PyMC.
 
     Parameters
@@ -300,7 +315,8 @@ def build_model(design: Design, table: PriorTable,
                 correlations.setdefault(group, []).append(_correlations(cholesky, size))
             sd = sds[group][starts[group]:starts[group] + size]
             starts[group] += size
-            location = _block_location(geometry, population_coefficients, block_effects)
+            location = (None if geometry is None
+                        else _block_location(geometry, population_coefficients, block_effects))
             r_block = _block_effects(block, number, sd, cholesky, geometry, location)
             block_effects[number] = r_block
             # gather from the flattened effects: indexing the (levels, coefficients) matrix
@@ -330,7 +346,9 @@ def build_model(design: Design, table: PriorTable,
             aux_names.append(parameter.name)
         mu = family.link_function.inverse_tensor(eta)
         cls, params = family.likelihood(eta, mu, aux, design.trials, family.link)
-        if design.weights is None:
+        if not likelihood:
+            pass
+        elif design.weights is None:
             cls("y", **params, observed=design.y)
         else:
             pointwise = pm.logp(cls.dist(**params), design.y)

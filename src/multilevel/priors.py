@@ -271,7 +271,8 @@ def _valid_targets(rows: Iterable[PriorRow]) -> str:
     return "; ".join(descriptions)
 
 
-def _as_prior_list(priors) -> list[Prior]:
+def as_prior_list(priors) -> list[Prior]:
+    """User priors as a list: None, one :class:`Prior` or an iterable of them."""
     if priors is None:
         return []
     if isinstance(priors, Prior):
@@ -318,7 +319,7 @@ def build_prior_table(design: Design, priors=None) -> PriorTable:
     index = {row.key: k for k, row in enumerate(rows)}
     user_keys: set[tuple[str, str, str, str]] = set()
     unmatched: list[Prior] = []
-    for user in _as_prior_list(priors):
+    for user in as_prior_list(priors):
         key = (user.class_, user.coef, user.group, user.dpar)
         if key in user_keys:
             raise PriorError(f"Duplicated prior: {user.describe()} is given more than once.")

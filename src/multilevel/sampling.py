@@ -13,12 +13,20 @@ import pymc as pm
 
 from .errors import MultilevelError
 
-SAMPLERS = ("auto", "nutpie", "pymc")
+SAMPLERS = ("auto", "nutpie", "pymc", "numpyro", "blackjax")
+ALGORITHMS = ("sampling", "meanfield", "fullrank", "pathfinder", "laplace")
+# The package that each approximation and JAX sampler needs beyond the core dependencies.
+_EXTRA_PACKAGES = {"numpyro": "numpyro", "blackjax": "blackjax", "pathfinder": "pymc_extras",
+                   "laplace": "pymc_extras"}
 
 
 @dataclass(frozen=True)
 class SamplerSettings:
-    """How to run NUTS: chains, post-warmup draws and warmup per chain, seed and backend."""
+    """How to fit: chains, post-warmup draws and warmup per chain, seed, backend, algorithm.
+
+    ``algorithm`` is ``"sampling"`` (NUTS) or an approximation; an approximation draws
+    ``chains * draws`` draws in one chain.
+    """
 
     chains: int = 4
     draws: int = 1000
@@ -28,6 +36,7 @@ class SamplerSettings:
     target_accept: float = 0.8
     sampler: str = "auto"
     progressbar: bool = True
+    algorithm: str = "sampling"
 
     def __post_init__(self) -> None:
         for name in ("chains", "draws"):
@@ -44,10 +53,29 @@ class SamplerSettings:
             raise MultilevelError(
                 f"sampler must be one of {', '.join(SAMPLERS)}, got {self.sampler!r}."
             )
+        if self.algorithm not in ALGORITHMS:
+            raise MultilevelError(
+                f"algorithm must be one of {', '.join(ALGORITHMS)}, got {self.algorithm!r}."
+            )
+        needed = self.algorithm if self.algorithm != "sampling" else self.sampler
+        package = _EXTRA_PACKAGES.get(needed)
+        if package and importlib.util.find_spec(package) is None:
+            raise MultilevelError(
+                f"{needed!r} needs the package {package.replace('_', '-')}: "
+                f"pip install {package.replace('_', '-')}"
+                + (" (or pip install 'multilevel[jax]')" if package != "pymc_extras" else
+                   " (or pip install 'multilevel[approx]')")
+            )
+
+    @property
+    def is_approximation(self) -> bool:
+        return self.algorithm != "sampling"
 
     @property
     def backend(self) -> str:
         """The backend that will run: nutpie when installed, PyMC's own NUTS otherwise."""
+        if self.is_approximation:
+            return "pymc-extras" if self.algorithm in ("pathfinder", "laplace") else "pymc"
         if self.sampler == "auto":
             return "nutpie" if importlib.util.find_spec("nutpie") else "pymc"
         return self.sampler
@@ -93,6 +121,24 @@ def run_nuts(model: pm.Model, var_names: list[str], settings: SamplerSettings,
             progress_bar=settings.progressbar,
             target_accept=settings.target_accept,
         )
+    elif settings.backend in ("numpyro", "blackjax"):
+        import jax
+
+        # one device (a CPU) runs the chains best vectorised; several (GPUs) in parallel
+        method = "parallel" if jax.local_device_count() >= settings.chains else "vectorized"
+        idata = pm.sample(
+            draws=settings.draws,
+            tune=settings.warmup,
+            chains=settings.chains,
+            random_seed=seed,
+            target_accept=settings.target_accept,
+            progressbar=settings.progressbar,
+            model=model,
+            var_names=var_names,
+            nuts_sampler=settings.backend,
+            nuts_sampler_kwargs={"chain_method": method},
+            compute_convergence_checks=False,
+        )
     else:
         idata = pm.sample(
             draws=settings.draws,
@@ -116,6 +162,8 @@ def run_nuts(model: pm.Model, var_names: list[str], settings: SamplerSettings,
 
 def divergent_count(idata: az.InferenceData) -> int:
     """Divergent transitions after warmup; nutpie and PyMC both call them ``diverging``."""
+    if "sample_stats" not in idata.groups() or "diverging" not in idata.sample_stats:
+        return 0
     return int(np.asarray(idata.sample_stats["diverging"]).sum())
 
 

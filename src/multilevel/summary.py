@@ -14,6 +14,10 @@ _FOOTER = (
     "and Tail_ESS are effective sample size measures, and Rhat is the potential\n"
     "scale reduction factor on split chains (at convergence, Rhat = 1)."
 )
+_APPROXIMATION_FOOTER = (
+    "Draws were drawn from a {algorithm} approximation of the posterior ({backend}),\n"
+    "not sampled by MCMC: estimates are approximate, and Rhat and ESS do not apply."
+)
 
 
 def _format_table(table: pd.DataFrame) -> list[str]:
@@ -65,8 +69,26 @@ class Summary:
     random: dict[str, pd.DataFrame] = field(default_factory=dict)
     group_sizes: dict[str, int] = field(default_factory=dict)
     spec: pd.DataFrame | None = None
+    algorithm: str = "sampling"
+
+    @property
+    def footer(self) -> str:
+        if self.algorithm == "sampling":
+            return _FOOTER.format(backend=self.backend)
+        return _APPROXIMATION_FOOTER.format(algorithm=self.algorithm, backend=self.backend)
 
     def _header(self) -> list[str]:
+        if self.algorithm != "sampling":
+            total = self.chains * self.draws
+            return [
+                f" Family: {self.family} ",
+                f"  Links: {self.links} ",
+                f"Formula: {self.formula} ",
+                f"   Data: {self.data_name} (Number of observations: {self.nobs}) ",
+                f"Algorithm: {self.algorithm} (approximate posterior)",
+                f"  Draws: 1 chains, each with iter = {total}; warmup = 0; thin = 1;",
+                f"         total post-warmup draws = {total}",
+            ]
         iterations = self.draws + self.warmup
         return [
             f" Family: {self.family} ",
@@ -97,7 +119,7 @@ class Summary:
                     lines.append(caption)
                 lines.extend(_format_table(table))
                 lines.append("")
-        lines.append(_FOOTER.format(backend=self.backend))
+        lines.append(self.footer)
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -114,5 +136,5 @@ class Summary:
                 for column in ("Bulk_ESS", "Tail_ESS"):
                     shown[column] = shown[column].round().astype("Int64")
                 parts.append(shown.to_html(float_format=lambda v: f"{v:.2f}"))
-        parts.append("<pre>" + html.escape(_FOOTER.format(backend=self.backend)) + "</pre></div>")
+        parts.append("<pre>" + html.escape(self.footer) + "</pre></div>")
         return "".join(parts)

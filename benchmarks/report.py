@@ -1,0 +1,287 @@
+"""Render the benchmark's results (``results/latest.json``) as ``docs/performance.md``."""
+
+from __future__ import annotations
+
+import math
+
+TOOL_ORDER = ("multilevel", "bambi", "brms")
+# The issue's targets, each "multilevel against another tool on these models".
+HEADLINE_MODELS = ("sleepstudy", "hsb")
+BIG_MODEL = "insteval"
+
+
+def _num(value: float | None, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    return f"{value:,.{digits}f}"
+
+
+def _sig(value: float | None) -> str:
+    """Three significant figures, for ESS per second that ranges from 0.01 to 1,000s."""
+    if value is None or not math.isfinite(value):
+        return "–"
+    if value >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
+def one_line(record: dict) -> str:
+    """A fit's record in one line, for the runner's progress output.
+
+    Parameters
+    ----------
+    record
+        One entry of ``results["fits"]``.
+
+    Returns
+    -------
+    str
+    """
+    if record.get("status") != "ok":
+        return f"{record.get('status')}: {record.get('note', '')} ({record.get('log', '')})"
+    return (f"{record['wall_s']:.1f} s, {record['peak_tree_mib']:.0f} MiB, "
+            f"min bulk ESS {_num(record['min_ess_bulk'], 0)} ({record['min_ess_param']}), "
+            f"{_sig(record['min_ess_bulk_per_s'])} ESS/s, "
+            f"{record.get('divergences')} divergences")
+
+
+def _by_model(results: dict) -> dict[str, dict[str, dict]]:
+    table: dict[str, dict[str, dict]] = {}
+    for fit in results["fits"]:
+        table.setdefault(fit["model"], {})[fit["tool"]] = fit
+    return table
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a Markdown table cell, where a bare ``|`` would end the cell."""
+    return text.replace("|", "\\|")
+
+
+def _ok(fit: dict | None) -> bool:
+    return bool(fit) and fit.get("status") == "ok"
+
+
+def results_table(results: dict) -> list[str]:
+    """The Markdown table: one row per model and tool, with ratios to multilevel's row."""
+    lines = [
+        "| Model | Tool | Wall s | Peak MiB | Min bulk ESS (parameter) | Min bulk ESS/s "
+        "| Wall ÷ multilevel | ESS/s ÷ multilevel | Divergences |",
+        "|---|---|--:|--:|---|--:|--:|--:|--:|",
+    ]
+    for model, tools in _by_model(results).items():
+        base = tools.get("multilevel")
+        for tool in sorted(tools, key=lambda t: TOOL_ORDER.index(t) if t in TOOL_ORDER else 9):
+            fit = tools[tool]
+            if not _ok(fit):
+                lines.append(f"| {model} | {tool} | {_cell(fit.get('note', fit.get('status')))} "
+                             "| – | – | – | – | – | – |")
+                continue
+            wall_ratio = ess_ratio = "–"
+            if _ok(base):
+                wall_ratio = f"{fit['wall_s'] / base['wall_s']:.2f}"
+                if fit["min_ess_bulk_per_s"] and base["min_ess_bulk_per_s"]:
+                    ess_ratio = f"{fit['min_ess_bulk_per_s'] / base['min_ess_bulk_per_s']:.2f}"
+            lines.append(
+                f"| {model} | {tool} | {_num(fit['wall_s'])} | {_num(fit['peak_tree_mib'], 0)} "
+                f"| {_num(fit['min_ess_bulk'], 0)} (`{fit['min_ess_param']}`) "
+                f"| {_sig(fit['min_ess_bulk_per_s'])} | {wall_ratio} | {ess_ratio} "
+                f"| {fit.get('divergences', '–')} |"
+            )
+    return lines
+
+
+def closing_note(results: dict) -> list[str]:
+    """The issue's headline numbers: ratios on sleepstudy and hsb, and the big model's cost."""
+    table = _by_model(results)
+    lines = []
+    for model in HEADLINE_MODELS:
+        if model not in table:
+            lines.append(f"- **{model}**: not run.")
+            continue
+        tools = table[model]
+        base = tools.get("multilevel")
+        if not _ok(base):
+            lines.append(f"- **{model}**: no successful multilevel fit in this run.")
+            continue
+        parts = [f"multilevel {base['wall_s']:.1f} s"]
+        brms, bambi = tools.get("brms"), tools.get("bambi")
+        if _ok(brms):
+            share = base["wall_s"] / brms["wall_s"]
+            parts.append(f"brms {brms['wall_s']:.1f} s: multilevel's wall time is {share:.2f} x "
+                         f"brms's (target 0.10 or less: {'met' if share <= 0.1 else 'not met'})")
+        if _ok(bambi):
+            share = base["wall_s"] / bambi["wall_s"]
+            parts.append(f"bambi {bambi['wall_s']:.1f} s: {share:.2f} x bambi's "
+                         f"(target 0.50 or less: {'met' if share <= 0.5 else 'not met'})")
+            if bambi["min_ess_bulk_per_s"] and base["min_ess_bulk_per_s"]:
+                ess = base["min_ess_bulk_per_s"] / bambi["min_ess_bulk_per_s"]
+                parts.append(f"multilevel's smallest bulk ESS per second is {ess:.2f} x bambi's "
+                             f"(target 2 or more: {'met' if ess >= 2 else 'not met'})")
+        lines.append(f"- **{model}**: " + "; ".join(parts) + ".")
+    tools = table.get(BIG_MODEL, {})
+    base = tools.get("multilevel")
+    if _ok(base):
+        others = [f"{tool} {_num(fit['wall_s'])} s and {_num(fit['peak_tree_mib'], 0)} MiB"
+                  if _ok(fit) else f"{tool} {fit.get('note', fit.get('status'))}"
+                  for tool, fit in tools.items() if tool != "multilevel"]
+        lines.append(
+            f"- **{BIG_MODEL}** ({results['models'][BIG_MODEL]['rows']:,} rows): multilevel "
+            f"took {base['wall_s']:.0f} s ({base['wall_s'] / 60:.1f} min) with a peak of "
+            f"{base['peak_tree_mib']:.0f} MiB, at {_sig(base['min_ess_bulk_per_s'])} bulk ESS/s"
+            + (f"; {'; '.join(others)}" if others else "") + "."
+        )
+    elif BIG_MODEL in table:
+        lines.append(f"- **{BIG_MODEL}**: no successful multilevel fit in this run.")
+    else:
+        lines.append(f"- **{BIG_MODEL}**: not run.")
+    return lines
+
+
+def render(results: dict) -> str:
+    """The whole of ``docs/performance.md`` for one run's results.
+
+    Parameters
+    ----------
+    results
+        The content of ``benchmarks/results/latest.json``.
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
+    s, m, v = results["settings"], results["machine"], results["versions"]
+    out = ["# Performance", ""]
+    out += [
+        "This page is written by `python benchmarks/run.py`; edit the runner "
+        "(`benchmarks/report.py`), not this file.",
+        "",
+    ]
+    if results.get("quick"):
+        out += [
+            "> **Smoke run, not a benchmark.** These numbers come from "
+            f"`{results['command']}`: {s['chains']} chains x {s['draws']} draws after "
+            f"{s['warmup']} warmup, small models only (the load average below tells how busy "
+            "the machine was). "
+            "They show that the runner works end to end for every tool; they say nothing "
+            "about speed or sampling efficiency (with 100 warmup iterations the samplers "
+            "are barely adapted). The full run, `python benchmarks/run.py` on a quiet "
+            "machine, overwrites this page.",
+            "",
+        ]
+    load_start = m.get("load_at_start") or ["?"]
+    load_end = m.get("load_at_end") or ["?"]
+    out += [
+        f"**Run** {results['date']} (UTC), commit `{results.get('commit')}`, "
+        f"{_num(results.get('duration_s'), 0)} s in all: `{results['command']}`",
+        "",
+        f"**Machine** {m['cpu']}, {m['logical_cores']} logical cores, "
+        f"{m['memory_gib']} GiB, {m['os']}; load average {load_start[0]} at the start "
+        f"and {load_end[0]} at the end.",
+        "",
+        f"**Settings** {s['chains']} chains x {s['draws']} draws after {s['warmup']} warmup, "
+        f"{s['cores']} cores per fit, seed {s['seed']}, timeout {s['timeout_s']:.0f} s per "
+        f"fit, compilation caches: `{s['cache']}`.",
+        "",
+        "**Versions**",
+        "",
+        "| Tool | Versions |",
+        "|---|---|",
+    ]
+    for tool in TOOL_ORDER:
+        if tool in v:
+            out.append(f"| {tool} | " + ", ".join(f"{k} {val}" for k, val in v[tool].items())
+                       + " |")
+        elif tool in s.get("tools", TOOL_ORDER):
+            out.append(f"| {tool} | not available |")
+        else:
+            out.append(f"| {tool} | not run |")
+    out += ["", "## Models", "", "| Model | Formula | Family | Rows | Data (SHA-256) |",
+            "|---|---|---|--:|---|"]
+    for name, model in results["models"].items():
+        out.append(f"| {name} | `{_cell(model['formula'])}` | {model['family']} "
+                   f"| {model['rows']:,} "
+                   f"| `{model['path']}` (`{model['sha256'][:12]}`) |")
+    out += ["", "## Results", ""] + results_table(results)
+    out += ["", "Ratios are the tool's value over multilevel's on the same model: a wall ratio "
+            "of 10 means the tool took ten times as long as multilevel; an ESS/s ratio of 0.5 "
+            "means it produced half multilevel's effective draws per second.", ""]
+    out += ["## Summary", ""]
+    if results.get("quick"):
+        out += ["(From the smoke run: these ratios measure compilation and start-up, not "
+                "sampling, and are no evidence for or against the targets.)", ""]
+    out += closing_note(results)
+    out += ["", METHOD]
+    return "\n".join(out) + "\n"
+
+
+METHOD = """## What is measured
+
+- **Wall s**: seconds from starting the fit's process to its exit, measured by the runner:
+  interpreter or R start, imports, reading the CSV, building and compiling the model,
+  warmup and sampling of all chains, and the posterior summary. Every fit runs in a new
+  process, so nothing is shared between fits but the on-disk caches described below.
+- **Peak MiB**: the largest total proportional set size (PSS) of the fit's whole process
+  tree, sampled four times a second. nutpie runs chains in threads of one process, PyMC
+  (bambi) forks a worker process per core and rstan (brms) starts an R process per core;
+  PSS counts pages shared between those processes once. `maxrss_mib` in the JSON is the
+  kernel's `ru_maxrss`, the resident peak of the largest single process. For brms on the
+  smaller models the peak is that of the C++ compiler building the Stan model, not of
+  sampling.
+- **Min bulk ESS/s**: the smallest rank-normalised bulk effective sample size over the
+  population-level effects (`b_`), the group-level standard deviations (`sd_`), the
+  correlations (`cor_`) and `sigma`, divided by the wall time. Group-level effects (`r_`)
+  are left out. multilevel and bambi compute it with ArviZ, brms with
+  `posterior::summarise_draws`; both implement Vehtari et al. (2021). bambi's names are
+  mapped to brms's: `Days` is `b_Days`, `1|Subject_sigma` is `sd_Subject__Intercept`.
+- The JSON (`benchmarks/results/latest.json`) also keeps each tool's own timings (imports,
+  fit, summary; Stan's seconds per chain for brms), the posterior mean and bulk ESS of every
+  parameter counted, divergences, warnings and the SHA-256 of the data each fit read. Each
+  fit's output is logged in `benchmarks/results/logs/`.
+
+**Compilation caches.** PyTensor and numba keep compiled code on disk, so the first model a
+Python user ever fits is slower than later ones. With `--cache fresh` (the default) each
+Python tool gets new, empty caches for the run, filled by one untimed fit of a tiny model
+before the timed fits: every timed fit still compiles its own model, as brms does, but not
+the libraries' common code. `--cache cold` gives every fit empty caches (a user's very first
+fit); `--cache user` uses the caches already on the machine (a user refitting models they
+fitted before). brms has no such cache: rstan compiles each model's C++ anew.
+
+## The three tools do not fit quite the same model
+
+- **multilevel and brms** use brms's default priors and the same non-centred
+  parameterisation, so they target the same posterior; their estimates in the JSON should
+  agree within Monte Carlo error.
+- **bambi** is run as its users get it: `bmb.Model(formula, data, family=...)` and
+  `model.fit(draws=1000, tune=1000, chains=4, cores=2, random_seed=...)`, with its default
+  priors and sampler (PyMC's NUTS, its C backend). Its priors are not brms's: normal priors
+  scaled by the data on every coefficient (brms: flat on `b`, `student_t(3, ...)` on the
+  intercept), half-normal priors on the group-level sds (brms: half `student_t(3, 0, ...)`)
+  and a half-Student-t(4) on `sigma`. bambi also has no correlation between the group-level
+  effects of a term: `(Days | Subject)` gets independent intercepts and slopes, so bambi's
+  smallest ESS is taken over one parameter fewer (no `cor_`).
+- **Samplers**: multilevel samples with nutpie (Rust NUTS on a numba-compiled log density,
+  chains in threads), bambi with PyMC's NUTS (a process per core), brms with Stan through
+  rstan (a process per core). All use NUTS with a target acceptance of 0.8 and the same
+  number of chains, warmup and draws; each tool's own seed is set to the same number.
+- Both Python environments are plain pip installs, in which PyTensor finds no BLAS to link
+  against (the versions table shows `pytensor blas`); that is what pip users get.
+
+## How to rerun
+
+```bash
+pip install -e .                       # multilevel and its dependencies
+bash benchmarks/setup_bambi.sh         # bambi 0.17 in benchmarks/.venv-bambi
+bash ../shared/tools/brms-setup.sh     # R, rstan and brms (optional; skipped if missing)
+python benchmarks/run.py               # all models, all tools: several hours
+python benchmarks/run.py --models sleepstudy hsb --tools multilevel brms
+python benchmarks/run.py --quick       # smoke test: 2 chains x 100 draws, small models
+python benchmarks/run.py --timeout 3600 --models insteval
+```
+
+The simulated data (`crossed_bernoulli`, `insteval`) are written to `benchmarks/data/` by
+`python benchmarks/simulate.py` with fixed seeds, on first use. Run on an otherwise idle
+machine: every tool is given two cores, and anything else running slows all of them.
+`python benchmarks/run.py --help` lists every option; `--render RESULTS.json` redraws this
+page from saved results.
+"""

@@ -1,0 +1,55 @@
+"""Write the figures of docs/plots.md into docs/images/.
+
+Run from anywhere with ``python docs/make_images.py``; it fits three models (sleepstudy, the
+High School and Beyond data and the rats data), which takes a few minutes on two cores.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import multilevel as ml  # noqa: E402
+
+IMAGES = Path(__file__).resolve().parent / "images"
+DPI = 100
+
+
+def save(figure, name: str, dpi: int = DPI) -> None:
+    path = IMAGES / f"{name}.png"
+    figure.savefig(path, dpi=dpi)
+    print(f"wrote {path.relative_to(IMAGES.parent.parent)}")
+
+
+def main() -> None:
+    IMAGES.mkdir(exist_ok=True)
+    warnings.simplefilter("ignore", UserWarning)
+
+    sleep = ml.brm("Reaction ~ Days + (Days | Subject)", data=ml.load_dataset("sleepstudy"),
+                   seed=1, progressbar=False)
+    save(sleep.pp_check(seed=1), "pp_check_dens_overlay")
+    save(sleep.pp_check("hist", ndraws=7, seed=1), "pp_check_hist")
+    save(sleep.pp_check("stat", stat="sd", seed=1), "pp_check_stat")
+    save(sleep.pp_check("intervals", seed=1), "pp_check_intervals")
+    save(sleep.conditional_effects("Days", points=True), "conditional_effects_numeric")
+    save(sleep.plot(), "plot", dpi=70)  # 4000 noisy trace points per row
+    save(sleep.plot_ranef(), "plot_ranef")
+    save(sleep.plot_shrinkage(), "plot_shrinkage_2d")
+
+    hsb = ml.brm("mathach ~ ses * sector + (ses | school)", data=ml.load_dataset("hsb"),
+                 chains=2, draws=500, warmup=500, seed=1, progressbar=False)
+    save(hsb.conditional_effects("sector"), "conditional_effects_categorical")
+    save(hsb.conditional_effects("ses:sector"), "conditional_effects_interaction")
+
+    rats = ml.brm("m | trials(n) ~ 1 + (1 | batch)", data=ml.load_dataset("rats"),
+                  family="binomial", seed=1, progressbar=False)
+    save(rats.pp_check("bars", seed=1), "pp_check_bars")
+    save(rats.plot_shrinkage(), "plot_shrinkage_1d")
+
+
+if __name__ == "__main__":
+    main()

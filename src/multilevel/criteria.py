@@ -1,0 +1,306 @@
+"""Model checking and comparison: pointwise log-likelihood, LOO, WAIC, Bayesian R², ICC."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy.special import logsumexp, polygamma
+
+from .errors import MultilevelError
+from .posterior import quantile_label
+from .predict import PredictionRequest, linear_predictor
+
+# Above this many draws x observations the log-likelihood is computed when first needed
+# rather than at fit time: a float64 matrix of 3e7 values takes 240 MB.
+EAGER_LOG_LIK_LIMIT = 30_000_000
+
+
+def pointwise_log_lik(fit) -> np.ndarray:
+    """Log-likelihood of every observation under every draw, shape (draws, observations).
+
+    Observation weights multiply the log-likelihood, as in brms's ``log_lik()``.
+    """
+    design = fit.design
+    prediction = linear_predictor(fit, PredictionRequest())
+    mu = design.family.link_function.inverse_numpy(prediction.eta)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = design.family.log_density(design.y, mu, prediction.aux, design.trials)
+    if design.weights is not None:
+        values = values * design.weights
+    return values
+
+
+def attach_log_lik(fit) -> xr.DataArray:
+    """Store the pointwise log-likelihood in ``fit.idata.log_likelihood`` and return it."""
+    name = fit.design.spec.response
+    if "log_likelihood" in fit.idata.groups() and name in fit.idata.log_likelihood:
+        return fit.idata.log_likelihood[name]
+    posterior = fit.idata.posterior
+    chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
+    values = pointwise_log_lik(fit).reshape(chains, draws, -1)
+    array = xr.DataArray(
+        values,
+        dims=("chain", "draw", "obs"),
+        coords={"chain": posterior["chain"].values, "draw": posterior["draw"].values,
+                "obs": np.arange(values.shape[2])},
+        name=name,
+    )
+    dataset = xr.Dataset({name: array})
+    if "log_likelihood" in fit.idata.groups():
+        fit.idata.log_likelihood[name] = array
+    else:
+        fit.idata.add_groups(log_likelihood=dataset)
+    return array
+
+
+@dataclass(frozen=True)
+class InformationCriterion:
+    """An estimate of out-of-sample predictive accuracy: LOO or WAIC.
+
+    Attributes
+    ----------
+    criterion
+        ``"loo"`` or ``"waic"``.
+    estimates
+        Rows ``elpd_<criterion>``, ``p_<criterion>`` and ``<criterion>ic``/``waic``; columns
+        ``Estimate`` and ``SE``, as brms prints them.
+    pointwise
+        One row per observation: ``elpd``, ``p`` and, for LOO, ``pareto_k``.
+    draws
+        Number of posterior draws used.
+    """
+
+    criterion: str
+    estimates: pd.DataFrame
+    pointwise: pd.DataFrame
+    draws: int
+
+    @property
+    def elpd(self) -> float:
+        return float(self.estimates["Estimate"].iloc[0])
+
+    @property
+    def p(self) -> float:
+        return float(self.estimates["Estimate"].iloc[1])
+
+    @property
+    def nobs(self) -> int:
+        return len(self.pointwise)
+
+    def __repr__(self) -> str:
+        lines = [f"Computed from {self.draws} by {self.nobs} log-likelihood matrix", ""]
+        lines.append(self.estimates.round(1).to_string())
+        if "pareto_k" in self.pointwise:
+            k = self.pointwise["pareto_k"].to_numpy()
+            lines += ["------", "Pareto k diagnostic values:"]
+            bins = [("(-Inf, 0.5]", "(good)", k <= 0.5),
+                    (" (0.5, 0.7]", "(ok)", (k > 0.5) & (k <= 0.7)),
+                    ("   (0.7, 1]", "(bad)", (k > 0.7) & (k <= 1)),
+                    ("   (1, Inf)", "(very bad)", k > 1)]
+            for interval, label, mask in bins:
+                lines.append(f"{interval} {label:<11}{mask.sum():>5} {100 * mask.mean():6.1f}%")
+        return "\n".join(lines)
+
+
+def _estimates(criterion: str, elpd_i: np.ndarray, p_i: np.ndarray) -> pd.DataFrame:
+    n = len(elpd_i)
+
+    def se(values: np.ndarray) -> float:
+        # the loo package's standard error: sqrt(n * var) with R's var (ddof = 1)
+        return float(np.sqrt(n * np.var(values, ddof=1))) if n > 1 else float("nan")
+
+    ic_name = "looic" if criterion == "loo" else "waic"
+    return pd.DataFrame(
+        {"Estimate": [elpd_i.sum(), p_i.sum(), -2 * elpd_i.sum()],
+         "SE": [se(elpd_i), se(p_i), 2 * se(elpd_i)]},
+        index=[f"elpd_{criterion}", f"p_{criterion}", ic_name],
+    )
+
+
+def _log_lik_idata(fit) -> tuple[az.InferenceData, np.ndarray]:
+    array = attach_log_lik(fit)
+    values = array.values.reshape(-1, array.shape[-1])
+    return fit.idata, values
+
+
+def loo(fit) -> InformationCriterion:
+    """Pareto-smoothed importance-sampling leave-one-out cross-validation (through ArviZ).
+
+    Warns, as brms does, when observations have Pareto k above 0.7.
+    """
+    idata, values = _log_lik_idata(fit)
+    with warnings.catch_warnings():
+        # ArviZ's own Pareto k warning is replaced by brms's message below
+        warnings.simplefilter("ignore")
+        result = az.loo(idata, pointwise=True, var_name=fit.design.spec.response)
+    elpd_i = np.asarray(result.loo_i)
+    lpd_i = logsumexp(values, axis=0) - np.log(values.shape[0])
+    k = np.asarray(result.pareto_k)
+    bad = int((k > 0.7).sum())
+    if bad:
+        warnings.warn(
+            f"Found {bad} observation(s) with a pareto_k > 0.7 in model {fit.formula!r}: the "
+            "PSIS-LOO estimate for them is unreliable; consider exact leave-one-out "
+            "refits (reloo) or k-fold cross-validation.",
+            UserWarning,
+            stacklevel=3,
+        )
+    pointwise = pd.DataFrame({"elpd_loo": elpd_i, "p_loo": lpd_i - elpd_i, "pareto_k": k})
+    return InformationCriterion("loo", _estimates("loo", elpd_i, lpd_i - elpd_i), pointwise,
+                                values.shape[0])
+
+
+def waic(fit) -> InformationCriterion:
+    """The widely applicable information criterion (through ArviZ)."""
+    idata, values = _log_lik_idata(fit)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = az.waic(idata, pointwise=True, var_name=fit.design.spec.response)
+    elpd_i = np.asarray(result.waic_i)
+    lpd_i = logsumexp(values, axis=0) - np.log(values.shape[0])
+    pointwise = pd.DataFrame({"elpd_waic": elpd_i, "p_waic": lpd_i - elpd_i})
+    return InformationCriterion("waic", _estimates("waic", elpd_i, lpd_i - elpd_i), pointwise,
+                                values.shape[0])
+
+
+def loo_compare(*fits, criterion: str = "loo", **named_fits) -> pd.DataFrame:
+    """Compare models by expected log predictive density, as brms's ``loo_compare()``.
+
+    Parameters
+    ----------
+    *fits, **named_fits
+        Fitted models (or their ``loo()``/``waic()`` results); keyword names label the rows,
+        positional ones are called ``model1``, ``model2``, ...
+    criterion
+        ``"loo"`` or ``"waic"``.
+
+    Returns
+    -------
+    DataFrame
+        Models from best to worst with ``elpd_diff`` and ``se_diff`` (difference to the best
+        model and its standard error), then each model's own estimates.
+    """
+    if criterion not in ("loo", "waic"):
+        raise MultilevelError(f"criterion must be 'loo' or 'waic', got {criterion!r}.")
+    entries = {f"model{k + 1}": f for k, f in enumerate(fits)}
+    entries.update(named_fits)
+    if len(entries) < 2:
+        raise MultilevelError("loo_compare needs at least two models.")
+    results = {}
+    for name, item in entries.items():
+        if isinstance(item, InformationCriterion):
+            results[name] = item
+        elif hasattr(item, criterion):
+            results[name] = getattr(item, criterion)()
+        else:
+            raise MultilevelError(
+                f"{name} is a {type(item).__name__}; loo_compare takes fitted models or the "
+                "results of their loo()/waic()."
+            )
+    sizes = {name: r.nobs for name, r in results.items()}
+    if len(set(sizes.values())) > 1:
+        raise MultilevelError(
+            "Models must be fitted to the same observations to be compared; numbers of "
+            "observations: " + ", ".join(f"{n}: {s}" for n, s in sizes.items()) + "."
+        )
+    column = f"elpd_{criterion}"
+    order = sorted(results, key=lambda n: -results[n].elpd)
+    best = results[order[0]].pointwise[column].to_numpy()
+    rows = []
+    for name in order:
+        result = results[name]
+        difference = result.pointwise[column].to_numpy() - best
+        n = len(difference)
+        se_diff = float(np.sqrt(n * np.var(difference, ddof=1))) if name != order[0] else 0.0
+        estimates = result.estimates
+        rows.append({
+            "elpd_diff": float(difference.sum()), "se_diff": se_diff,
+            column: estimates["Estimate"].iloc[0], f"se_{column}": estimates["SE"].iloc[0],
+            f"p_{criterion}": estimates["Estimate"].iloc[1],
+            f"se_p_{criterion}": estimates["SE"].iloc[1],
+            estimates.index[2]: estimates["Estimate"].iloc[2],
+            f"se_{estimates.index[2]}": estimates["SE"].iloc[2],
+        })
+    return pd.DataFrame(rows, index=order)
+
+
+def _summary_row(values: np.ndarray, name: str, probs) -> pd.DataFrame:
+    row = {"Estimate": values.mean(), "Est.Error": values.std(ddof=1)}
+    for p in probs:
+        row[quantile_label(p)] = float(np.quantile(values, p))
+    return pd.DataFrame(row, index=[name])
+
+
+def bayes_r2_draws(fit) -> np.ndarray:
+    """Bayesian R² per draw: var(fitted) / (var(fitted) + var(residuals)), as brms."""
+    fitted = fit.posterior_epred()
+    residuals = fit.design.y[None, :] - fitted
+    explained = fitted.var(axis=1, ddof=1)
+    return explained / (explained + residuals.var(axis=1, ddof=1))
+
+
+def bayes_r2(fit, summary: bool = True, probs=(0.025, 0.975)):
+    """brms's ``bayes_R2()``: a one-row table ``R2``, or the draws when ``summary=False``."""
+    draws = bayes_r2_draws(fit)
+    return _summary_row(draws, "R2", probs) if summary else draws
+
+
+# Latent-scale residual variances of the families without a variance parameter on the link
+# scale (Nakagawa, Johnson & Schielzeth 2017).
+_LATENT_VARIANCE = {"logit": np.pi ** 2 / 3, "probit": 1.0, "cloglog": np.pi ** 2 / 6}
+
+
+def _residual_variance(fit, group_variance: np.ndarray) -> np.ndarray:
+    family, posterior = fit.family, fit.idata.posterior
+
+    def draws(name: str) -> np.ndarray:
+        return posterior[name].values.reshape(-1)
+
+    if family.name in ("gaussian", "student", "lognormal") and family.link == "identity":
+        return draws("sigma") ** 2
+    if family.name in ("bernoulli", "binomial") and family.link in _LATENT_VARIANCE:
+        return np.full_like(group_variance, _LATENT_VARIANCE[family.link])
+    if family.name in ("poisson", "negbinomial") and family.link == "log":
+        if "b_Intercept" not in posterior:
+            raise MultilevelError("icc() of a count model needs a population-level intercept.")
+        # lognormal approximation of the observation-level variance at the mean count
+        mean_count = np.exp(draws("b_Intercept") + group_variance / 2)
+        extra = 1 / draws("shape") if family.name == "negbinomial" else 0.0
+        return np.log1p(1 / mean_count + extra)
+    if family.name == "gamma" and family.link == "log":
+        return polygamma(1, draws("shape"))
+    raise MultilevelError(
+        f"icc() has no latent residual variance for family {family.name!r} with link "
+        f"{family.link!r}; it supports gaussian, student and lognormal (identity), "
+        "bernoulli and binomial (logit, probit, cloglog), poisson and negbinomial (log) and "
+        "gamma (log)."
+    )
+
+
+def icc(fit, probs=(0.025, 0.975)) -> pd.DataFrame:
+    """Intraclass correlation per grouping factor, with a posterior interval.
+
+    For each grouping factor with a varying intercept: its intercept variance over the sum of
+    all groups' intercept variances and the residual variance (on the latent scale for
+    non-Gaussian families). Varying slopes do not enter, so with slopes this is the ICC at
+    predictors equal to zero.
+    """
+    posterior = fit.idata.posterior
+    variances = {}
+    for group in fit.names.groups:
+        coefs = fit.design.group_coefs(group)
+        if "Intercept" in coefs:
+            sd = posterior[f"sd_{group}"].values.reshape(-1, len(coefs))
+            variances[group] = sd[:, coefs.index("Intercept")] ** 2
+    if not variances:
+        raise MultilevelError(
+            f"icc() needs a varying intercept, e.g. (1 | g); {fit.formula!r} has none."
+        )
+    total_group = np.sum(list(variances.values()), axis=0)
+    total = total_group + _residual_variance(fit, total_group)
+    return pd.concat([_summary_row(v / total, group, probs) for group, v in variances.items()])

@@ -1,0 +1,183 @@
+"""brms's ``hypothesis()``: posterior tests of linear and non-linear parameter combinations."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import numpy as np
+import pandas as pd
+from scipy.stats import gaussian_kde
+
+from .errors import MultilevelError
+
+_COMPARISONS = ("<=", ">=", "<", ">", "=")
+_FUNCTIONS = {"exp": np.exp, "log": np.log, "sqrt": np.sqrt, "abs": np.abs,
+              "inv_logit": lambda x: 1 / (1 + np.exp(-x)), "logit": lambda p: np.log(p / (1 - p))}
+_OPERATORS = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply,
+              ast.Div: np.divide, ast.Pow: np.power}
+
+
+def _split(hypothesis: str) -> tuple[str, str, str]:
+    """Split ``"a + b > 5"`` into left side, comparison and right side."""
+    for sign in _COMPARISONS:
+        # '=' alone must not match inside '<=' or '>='
+        pattern = r"(?<![<>=])=(?!=)" if sign == "=" else re.escape(sign)
+        parts = re.split(pattern, hypothesis)
+        if len(parts) == 2:
+            left, right = (part.strip() for part in parts)
+            if left and right:
+                return left, sign, right
+    raise MultilevelError(
+        f"Cannot read hypothesis {hypothesis!r}: it needs exactly one of <, >, <=, >= or = "
+        "between two expressions, e.g. 'Days > 5' or 'Intercept + Days = 300'."
+    )
+
+
+def _evaluate(node: ast.AST, values: dict[str, np.ndarray], text: str) -> np.ndarray | float:
+    if isinstance(node, ast.Expression):
+        return _evaluate(node.body, values, text)
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+        return float(node.value)
+    if isinstance(node, ast.Name) and node.id in values:
+        return values[node.id]
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
+        return _OPERATORS[type(node.op)](_evaluate(node.left, values, text),
+                                         _evaluate(node.right, values, text))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        operand = _evaluate(node.operand, values, text)
+        return -operand if isinstance(node.op, ast.USub) else operand
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id in _FUNCTIONS and len(node.args) == 1):
+        return _FUNCTIONS[node.func.id](_evaluate(node.args[0], values, text))
+    raise MultilevelError(
+        f"Cannot evaluate {ast.unparse(node)!r} in hypothesis {text!r}: use parameter names, "
+        "numbers, + - * / ^ and " + ", ".join(_FUNCTIONS) + "."
+    )
+
+
+def _substitute(expression: str, names: list[str]) -> tuple[str, dict[str, str]]:
+    """Replace parameter names (which may hold ':' or '.') by plain identifiers."""
+    placeholders = {}
+    # longest first so that 'ses:himinty' is replaced before 'ses'
+    for k, name in enumerate(sorted(names, key=len, reverse=True)):
+        token = f"__p{k}__"
+        pattern = r"(?<![\w.:])" + re.escape(name) + r"(?![\w.:])"
+        expression, count = re.subn(pattern, token, expression)
+        if count:
+            placeholders[token] = name
+    return expression, placeholders
+
+
+def _parameter_draws(fit, class_: str | None) -> dict[str, np.ndarray]:
+    frame = fit.as_draws_df()
+    if class_ is None:
+        return {name: frame[name].to_numpy() for name in frame.columns}
+    prefix = f"{class_}_"
+    return {name[len(prefix):]: frame[name].to_numpy() for name in frame.columns
+            if name.startswith(prefix)}
+
+
+def _prior_column(full_name: str, priors: pd.DataFrame) -> str | None:
+    """The column of prior draws for a parameter: its own, else its class's shared one."""
+    if full_name == "b_Intercept":
+        candidates = ["prior_Intercept"]
+    else:
+        candidates = [f"prior_{full_name}", "prior_" + full_name.split("__")[0]]
+        if full_name.startswith("b_"):
+            candidates.append("prior_b")
+    return next((c for c in candidates if c in priors), None)
+
+
+def _prior_density_at_zero(fit, expression: str, class_: str | None,
+                           names: list[str]) -> float | None:
+    """The prior density of the hypothesis at zero, from ``sample_prior="yes"`` draws."""
+    priors = fit.prior_draws
+    if priors is None or priors.empty:
+        return None
+    values = {}
+    for name in names:
+        column = _prior_column(f"{class_}_{name}" if class_ else name, priors)
+        if column is None:
+            return None
+        values[name] = priors[column].to_numpy()
+    substituted, placeholders = _substitute(expression, names)
+    draws = _evaluate(ast.parse(substituted, mode="eval"),
+                      {t: values[n] for t, n in placeholders.items()}, expression)
+    return float(gaussian_kde(np.asarray(draws))(0.0)[0])
+
+
+def hypothesis(fit, hypotheses: str | list[str], class_: str | None = "b",
+               alpha: float = 0.05) -> pd.DataFrame:
+    """Test hypotheses about parameters, as brms's ``hypothesis()``.
+
+    Parameters
+    ----------
+    fit
+        A fitted model.
+    hypotheses
+        One or more strings such as ``"Days > 5"``, ``"Intercept + Days * 5 = 300"`` or
+        ``"sexMale - 2 < 0"``. Names are population-level coefficients (brms's ``class="b"``)
+        unless ``class_`` is None, when full names such as ``sd_Subject__Days`` are used.
+    class_
+        Prefix of the parameter names; None for full names.
+    alpha
+        Credible intervals are two-sided ``1 - alpha`` intervals for ``=`` and one-sided
+        ``1 - 2 alpha`` intervals (quantiles alpha and 1 - alpha) for inequalities, as brms.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``Hypothesis, Estimate, Est.Error, CI.Lower, CI.Upper, Evid.Ratio, Post.Prob,
+        Star``. For an inequality, Evid.Ratio is the posterior odds of the hypothesis and
+        Post.Prob its posterior probability; for ``=`` both need prior draws
+        (``brm(..., sample_prior="yes")``) and are NaN otherwise.
+    """
+    if isinstance(hypotheses, str):
+        hypotheses = [hypotheses]
+    values = _parameter_draws(fit, class_)
+    rows = []
+    for text in hypotheses:
+        left, sign, right = _split(text)
+        expression = f"({left})-({right})"
+        substituted, placeholders = _substitute(expression, list(values))
+        try:
+            tree = ast.parse(substituted, mode="eval")
+        except SyntaxError:
+            tree = None
+        unknown = sorted(set(re.findall(r"[A-Za-z_][\w.:]*", substituted))
+                         - set(placeholders) - set(_FUNCTIONS))
+        if tree is None or unknown:
+            what = f"unknown name(s) {', '.join(unknown)}" if unknown else "malformed"
+            raise MultilevelError(
+                f"Cannot read hypothesis {text!r}: {what}. Valid names"
+                + (f" (class {class_!r})" if class_ else "") + ": "
+                + ", ".join(sorted(values)) + "."
+            )
+        draws = np.asarray(_evaluate(tree, {t: values[n] for t, n in placeholders.items()},
+                                     text), dtype=float)
+        draws = np.broadcast_to(draws, (len(next(iter(values.values()))),))
+        if sign == "=":
+            lower, upper = np.quantile(draws, [alpha / 2, 1 - alpha / 2])
+            prior_density = _prior_density_at_zero(fit, expression, class_,
+                                                   list(placeholders.values()))
+            if prior_density:
+                evidence = float(gaussian_kde(draws)(0.0)[0]) / prior_density
+                probability = evidence / (1 + evidence)
+            else:
+                evidence = probability = float("nan")
+        else:
+            lower, upper = np.quantile(draws, [alpha, 1 - alpha])
+            probability = float(np.mean(draws < 0 if sign in ("<", "<=") else draws > 0))
+            evidence = probability / (1 - probability) if probability < 1 else float("inf")
+        rows.append({
+            "Hypothesis": f"{expression} {'=' if sign == '=' else sign} 0",
+            "Estimate": float(draws.mean()),
+            "Est.Error": float(draws.std(ddof=1)),
+            "CI.Lower": float(lower),
+            "CI.Upper": float(upper),
+            "Evid.Ratio": evidence,
+            "Post.Prob": probability,
+            "Star": "*" if (lower > 0 or upper < 0) else "",
+        })
+    return pd.DataFrame(rows)

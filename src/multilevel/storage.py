@@ -1,0 +1,191 @@
+"""Saving and loading fits in open formats: netCDF for the draws, JSON for everything else.
+
+A saved fit is a directory holding ``draws.nc`` (the InferenceData: posterior, sample stats,
+log-likelihood and prior draws) and ``fit.json`` (formula, family, user priors, data, sampler
+settings, seed). Loading rebuilds the design and prior table from these, which are
+deterministic, so predictions and summaries of a loaded fit equal the original's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from dataclasses import asdict
+from pathlib import Path
+
+import arviz as az
+import numpy as np
+import pandas as pd
+
+from .errors import MultilevelError
+from .priors import Prior
+
+FORMAT = "multilevel-fit"
+FORMAT_VERSION = 1
+DRAWS_FILE = "draws.nc"
+METADATA_FILE = "fit.json"
+
+
+def _scalar(value):
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value
+
+
+def frame_to_json(frame: pd.DataFrame) -> dict:
+    """A data frame as plain JSON values, keeping each column's dtype and category levels."""
+    columns = []
+    for name in frame.columns:
+        series = frame[name]
+        entry = {"name": str(name), "dtype": str(series.dtype)}
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            entry["categories"] = [_scalar(c) for c in series.cat.categories]
+            entry["ordered"] = bool(series.cat.ordered)
+            entry["codes"] = series.cat.codes.astype(int).tolist()
+        else:
+            entry["values"] = [_scalar(v) for v in series.tolist()]
+        columns.append(entry)
+    return {"index": [_scalar(v) for v in frame.index.tolist()], "columns": columns,
+            "name": frame.attrs.get("name")}
+
+
+def frame_from_json(payload: dict) -> pd.DataFrame:
+    """The inverse of :func:`frame_to_json`."""
+    columns = {}
+    for entry in payload["columns"]:
+        dtype = entry["dtype"]
+        if "codes" in entry:
+            columns[entry["name"]] = pd.Categorical.from_codes(
+                entry["codes"], categories=entry["categories"], ordered=entry["ordered"])
+        elif dtype.startswith("datetime64"):
+            columns[entry["name"]] = pd.to_datetime(pd.Series(entry["values"])).astype(dtype)
+        else:
+            values = entry["values"]
+            if dtype.startswith("float"):
+                values = [np.nan if v is None else v for v in values]
+            columns[entry["name"]] = pd.Series(values, dtype=dtype)
+    frame = pd.DataFrame(columns)
+    frame.index = pd.Index(payload["index"])
+    if payload.get("name") is not None:
+        frame.attrs["name"] = payload["name"]
+    return frame
+
+
+def priors_to_json(priors) -> list[dict]:
+    return [asdict(p) for p in priors]
+
+
+def priors_from_json(rows: list[dict]) -> tuple[Prior, ...]:
+    return tuple(Prior(**row) for row in rows)
+
+
+def fingerprint(formula: str, data: pd.DataFrame, family, priors, settings,
+                sample_prior: str) -> str:
+    """A hash of everything that determines a fit's draws, for ``brm(..., file=...)``."""
+    hasher = hashlib.sha256()
+    hasher.update(pd.util.hash_pandas_object(data, index=True).to_numpy().tobytes())
+    described = {
+        "formula": formula,
+        "columns": [[str(c), str(t)] for c, t in data.dtypes.items()],
+        "family": [family.name, family.link],
+        "priors": priors_to_json(priors),
+        "settings": {k: v for k, v in asdict(settings).items() if k != "progressbar"},
+        "sample_prior": sample_prior,
+    }
+    hasher.update(json.dumps(described, sort_keys=True, default=str).encode())
+    return hasher.hexdigest()
+
+
+def save_fit(fit, path: str | Path) -> Path:
+    """Write ``fit`` to the directory ``path`` (created if needed); return the path."""
+    from . import __version__
+
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise MultilevelError(f"Cannot save the fit to {str(path)!r}: it is a file; a fit is "
+                              "saved as a directory holding draws.nc and fit.json.")
+    path.mkdir(parents=True, exist_ok=True)
+    metadata = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "multilevel_version": __version__,
+        "formula": fit.formula,
+        "family": {"name": fit.family.name, "link": fit.family.link},
+        "priors": priors_to_json(fit.user_priors),
+        "settings": asdict(fit.settings),
+        "seed": fit.seed,
+        "sample_prior": fit.sample_prior,
+        "data_name": fit.data_name,
+        "names": asdict(fit.names),
+        "fingerprint": fit.fingerprint,
+        "data": frame_to_json(fit.design.model_frame()),
+    }
+    temporary = path / (DRAWS_FILE + ".tmp")
+    fit.idata.to_netcdf(str(temporary))
+    temporary.replace(path / DRAWS_FILE)
+    (path / METADATA_FILE).write_text(json.dumps(metadata))
+    return path
+
+
+def read_fingerprint(path: str | Path) -> str | None:
+    """The fingerprint of a saved fit, or None when ``path`` holds no readable fit."""
+    metadata_path = Path(path) / METADATA_FILE
+    if not metadata_path.is_file() or not (Path(path) / DRAWS_FILE).is_file():
+        return None
+    try:
+        return json.loads(metadata_path.read_text()).get("fingerprint")
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def load_fit(path: str | Path):
+    """Read a fit written by :meth:`Fit.save`.
+
+    Parameters
+    ----------
+    path
+        The directory given to ``fit.save``.
+
+    Returns
+    -------
+    Fit
+        Equal to the saved fit in draws, data, formula, priors, family and settings.
+    """
+    from .design import build_design
+    from .families import get_family
+    from .fit import Fit
+    from .formula import parse_formula
+    from .model import ModelNames
+    from .priors import build_prior_table
+    from .sampling import SamplerSettings
+
+    path = Path(path)
+    metadata_path = path / METADATA_FILE
+    if not metadata_path.is_file():
+        raise MultilevelError(f"No saved fit at {str(path)!r}: expected {METADATA_FILE} and "
+                              f"{DRAWS_FILE} in that directory (written by fit.save()).")
+    metadata = json.loads(metadata_path.read_text())
+    if metadata.get("format") != FORMAT or metadata.get("format_version") != FORMAT_VERSION:
+        raise MultilevelError(f"{str(metadata_path)!r} is not a multilevel fit of format "
+                              f"version {FORMAT_VERSION}.")
+    data = frame_from_json(metadata["data"])
+    priors = priors_from_json(metadata["priors"])
+    with warnings.catch_warnings():
+        # the warnings about dropped rows or constant slopes were given when it was fitted
+        warnings.simplefilter("ignore")
+        family = get_family(metadata["family"]["name"], metadata["family"]["link"])
+        design = build_design(parse_formula(metadata["formula"]), data, family)
+    table = build_prior_table(design, list(priors) or None)
+    idata = az.from_netcdf(str(path / DRAWS_FILE))
+    for group in idata.groups():
+        idata[group].load()
+    names = ModelNames(**{k: tuple(v) for k, v in metadata["names"].items()})
+    return Fit(idata=idata, design=design, prior_table=table, names=names,
+               settings=SamplerSettings(**metadata["settings"]), seed=metadata["seed"],
+               data_name=metadata["data_name"], user_priors=priors,
+               sample_prior=metadata["sample_prior"], fingerprint=metadata["fingerprint"])

@@ -1,0 +1,256 @@
+"""Plots: every kind renders to PNG, and what it draws is what the fit says.
+
+Two small fits are shared by the module (each costs a compile): a Gaussian model on 16 hsb
+schools with a numeric predictor, two factors, an interaction and a varying slope, and the
+binomial rats model.
+"""
+
+import warnings
+
+import matplotlib
+import numpy as np
+import pytest
+from matplotlib.collections import LineCollection, PathCollection
+from matplotlib.patches import FancyArrowPatch, Rectangle
+
+import multilevel as ml
+
+matplotlib.use("Agg")
+
+SCHOOLS = 16
+
+
+@pytest.fixture(scope="module")
+def hsb_fit():
+    data = ml.load_dataset("hsb")
+    data = data[data["school"].isin(sorted(data["school"].unique())[:SCHOOLS])]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # few draws: ESS warnings are expected
+        return ml.brm("mathach ~ ses * sector + minority + (ses | school)", data=data, chains=2,
+                      draws=200, warmup=200, seed=1, progressbar=False)
+
+
+@pytest.fixture(scope="module")
+def rats_fit():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ml.brm("m | trials(n) ~ 1 + (1 | batch)", data=ml.load_dataset("rats"),
+                      family="binomial", chains=2, draws=200, warmup=200, seed=1,
+                      progressbar=False)
+
+
+def _save(figure, tmp_path, name):
+    path = tmp_path / f"{name}.png"
+    figure.savefig(path, dpi=50)
+    assert path.stat().st_size > 1000
+    return path
+
+
+def _arrows(ax):
+    return [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
+
+
+# --- pp_check ------------------------------------------------------------------------------
+
+def test_pp_check_dens_overlay_draws_y_over_replicates(hsb_fit, tmp_path):
+    figure = hsb_fit.pp_check(ndraws=5, seed=1)
+    _save(figure, tmp_path, "dens")
+    (ax,) = figure.axes
+    assert len(ax.lines) == 6
+    assert ax.lines[-1].get_label() == "y"
+    assert ax.get_xlabel() == "mathach"
+    assert len(hsb_fit.pp_check(seed=1).axes[0].lines) == 11  # brms's default of 10 draws
+
+
+def test_pp_check_hist_has_a_panel_for_y_and_each_replicate(hsb_fit, tmp_path):
+    figure = hsb_fit.pp_check("hist", ndraws=3, seed=1)
+    _save(figure, tmp_path, "hist")
+    assert [ax.get_title() for ax in figure.axes] == ["y", "yrep 1", "yrep 2", "yrep 3"]
+    heights = sum(p.get_height() for p in figure.axes[0].patches)
+    assert heights == hsb_fit.nobs
+
+
+@pytest.mark.parametrize("stat", ["mean", "sd", "max", np.median])
+def test_pp_check_stat_marks_the_observed_statistic(hsb_fit, tmp_path, stat):
+    figure = hsb_fit.pp_check("stat", stat=stat, ndraws=100, seed=1)
+    _save(figure, tmp_path, "stat")
+    (ax,) = figure.axes
+    (observed,) = [line for line in ax.lines if line.get_label() == "T(y)"]
+    expected = {"mean": np.mean, "sd": lambda y: np.std(y, ddof=1), "max": np.max}.get(
+        stat, np.median)(hsb_fit.design.y)
+    assert observed.get_xdata()[0] == pytest.approx(expected)
+    assert sum(p.get_height() for p in ax.patches) == 100
+
+
+def test_pp_check_intervals_has_a_point_and_interval_per_observation(hsb_fit, tmp_path):
+    figure = hsb_fit.pp_check("intervals", ndraws=100, seed=1)
+    _save(figure, tmp_path, "intervals")
+    (ax,) = figure.axes
+    ranges = [c for c in ax.collections if isinstance(c, LineCollection)]
+    assert len(ranges) == 2 and all(len(c.get_segments()) == hsb_fit.nobs for c in ranges)
+    (points,) = [c for c in ax.collections if c.get_label() == "y"]
+    np.testing.assert_allclose(points.get_offsets()[:, 1], hsb_fit.design.y)
+
+
+def test_pp_check_unknown_type_lists_the_valid_ones(hsb_fit):
+    with pytest.raises(ml.MultilevelError, match="Valid types: dens_overlay, hist, stat"):
+        hsb_fit.pp_check("density")
+    with pytest.raises(ml.MultilevelError, match="Unknown statistic"):
+        hsb_fit.pp_check("stat", stat="skew")
+
+
+def test_pp_check_discrete_response_uses_integer_bins(rats_fit, tmp_path):
+    y = rats_fit.design.y
+    dens = rats_fit.pp_check(ndraws=4, seed=2)
+    _save(dens, tmp_path, "rats_dens")
+    observed = dens.axes[0].lines[-1]
+    assert observed.get_drawstyle() == "steps-mid"
+    np.testing.assert_allclose(observed.get_ydata()[0], np.mean(y == observed.get_xdata()[0]))
+
+    hist = rats_fit.pp_check("hist", ndraws=2, seed=2)
+    _save(hist, tmp_path, "rats_hist")
+    widths = {round(p.get_width(), 9) for p in hist.axes[0].patches}
+    assert widths == {1.0}
+
+    bars = rats_fit.pp_check("bars", ndraws=20, seed=2)
+    _save(bars, tmp_path, "rats_bars")
+    heights = [p.get_height() for p in bars.axes[0].patches if isinstance(p, Rectangle)]
+    assert sum(heights) == len(y)
+
+    stat = rats_fit.pp_check("stat", stat="mean", seed=2)
+    _save(stat, tmp_path, "rats_stat")
+    assert stat.axes[0].lines[0].get_xdata()[0] == pytest.approx(np.mean(y))
+
+
+# --- conditional_effects -------------------------------------------------------------------
+
+def test_conditional_effects_numeric_is_the_epred_median_line(hsb_fit, tmp_path):
+    figure = hsb_fit.conditional_effects("ses", resolution=20)
+    _save(figure, tmp_path, "ce_numeric")
+    (ax,) = figure.axes
+    (line,) = ax.lines
+    assert len(line.get_xdata()) == 20
+    assert len(ax.collections) == 1  # the credible band
+    assert ax.get_xlabel() == "ses" and ax.get_ylabel() == "mathach"
+    data = hsb_fit.design.data
+    newdata = data.iloc[:1][["ses", "sector", "minority", "school"]].copy()
+    newdata["ses"] = data["ses"].max()
+    newdata["sector"], newdata["minority"] = "Catholic", "No"
+    expected = np.median(hsb_fit.posterior_epred(newdata=newdata, re_formula="~0"))
+    assert line.get_ydata()[-1] == pytest.approx(expected)
+
+
+def test_conditional_effects_categorical_has_a_point_per_level(hsb_fit, tmp_path):
+    figure = hsb_fit.conditional_effects("sector", points=True)
+    _save(figure, tmp_path, "ce_factor")
+    (ax,) = figure.axes
+    (errorbars,) = ax.containers
+    assert len(errorbars.lines[0].get_xdata()) == 2
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["Catholic", "Public"]
+    # the data are overlaid, only pupils at minority's reference level
+    (points,) = [c for c in ax.collections if isinstance(c, PathCollection)]
+    data = hsb_fit.design.data
+    assert len(points.get_offsets()) == int((data["minority"] == "No").sum())
+
+
+def test_conditional_effects_numeric_by_factor_draws_a_line_per_level(hsb_fit, tmp_path):
+    figure = hsb_fit.conditional_effects("ses:sector")
+    _save(figure, tmp_path, "ce_interaction")
+    (ax,) = figure.axes
+    assert len(ax.lines) == 2
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Catholic", "Public"]
+    catholic, public = (line.get_ydata() for line in ax.lines)
+    # the Public line is the Catholic one plus sectorPublic and ses:sectorPublic * ses
+    fixef = hsb_fit.fixef()["Estimate"]
+    ses = ax.lines[0].get_xdata()
+    slope_gap = (public[-1] - catholic[-1]) - (public[0] - catholic[0])
+    assert slope_gap == pytest.approx(fixef["ses:sectorPublic"] * (ses[-1] - ses[0]), rel=0.25)
+
+
+def test_conditional_effects_factor_by_factor_and_defaults(hsb_fit, tmp_path):
+    figure = hsb_fit.conditional_effects("sector:minority")
+    _save(figure, tmp_path, "ce_factor_factor")
+    assert len(figure.axes[0].containers) == 2
+    defaults = hsb_fit.conditional_effects(resolution=10)
+    assert [ax.get_title() for ax in defaults.axes] == ["ses", "sector", "minority", "ses:sector"]
+
+
+def test_conditional_effects_unknown_effect_names_the_valid_ones(hsb_fit, rats_fit):
+    with pytest.raises(ml.MultilevelError, match=r"'sex' is not a population-level.*ses, sector"):
+        hsb_fit.conditional_effects("ses:sex")
+    with pytest.raises(ml.MultilevelError, match="no population-level predictors"):
+        rats_fit.conditional_effects()
+
+
+# --- plot, plot_ranef ----------------------------------------------------------------------
+
+def test_plot_has_density_and_trace_per_parameter(hsb_fit, tmp_path):
+    figure = hsb_fit.plot()
+    _save(figure, tmp_path, "plot")
+    expected = [n for n in hsb_fit.draws.names if n.startswith(("b_", "sd_", "cor_"))]
+    expected.append("sigma")
+    assert len(figure.axes) == 2 * len(expected)
+    titles = [ax.get_title(loc="left") for ax in figure.axes[::2]]
+    assert titles == expected
+    assert all(len(ax.lines) == 2 for ax in figure.axes[1::2])  # one trace per chain
+    assert len(hsb_fit.plot("^sd_", regex=True).axes) == 4
+    with pytest.raises(ml.MultilevelError, match="Did you mean 'b_ses'"):
+        hsb_fit.plot(["b_se"])
+
+
+def test_plot_ranef_sorts_levels_by_estimate(hsb_fit, tmp_path):
+    figure = hsb_fit.plot_ranef()
+    _save(figure, tmp_path, "ranef")
+    assert [ax.get_title() for ax in figure.axes] == ["school: Intercept", "school: ses"]
+    ranef = hsb_fit.ranef()["school"]
+    for ax, coef in zip(figure.axes, ["Intercept", "ses"], strict=True):
+        (points,) = [c for c in ax.collections if isinstance(c, PathCollection)]
+        estimates = points.get_offsets()[:, 0]
+        np.testing.assert_allclose(estimates, np.sort(ranef[(coef, "Estimate")].to_numpy()))
+        assert len(ax.get_yticklabels()) == SCHOOLS
+    with pytest.raises(ml.MultilevelError, match="Grouping factors: school"):
+        hsb_fit.plot_ranef("schol")
+
+
+# --- plot_shrinkage ------------------------------------------------------------------------
+
+def test_plot_shrinkage_2d_arrows_each_school_to_its_estimate(hsb_fit, tmp_path):
+    figure = hsb_fit.plot_shrinkage()
+    _save(figure, tmp_path, "shrinkage_2d")
+    (ax,) = figure.axes
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("Intercept", "ses")
+    arrows = _arrows(ax)
+    assert len(arrows) == SCHOOLS
+    fixef = hsb_fit.fixef()["Estimate"]
+    ranef = hsb_fit.ranef()["school"]
+    (multilevel,) = [c for c in ax.collections if c.get_label() == "multilevel"]
+    np.testing.assert_allclose(multilevel.get_offsets()[:, 0],
+                               fixef["Intercept"] + ranef[("Intercept", "Estimate")])
+    (population,) = [c for c in ax.collections if c.get_label() == "population estimate"]
+    np.testing.assert_allclose(population.get_offsets()[0], [fixef["Intercept"], fixef["ses"]])
+
+
+def test_plot_shrinkage_1d_binomial_starts_at_the_empirical_logit(rats_fit, tmp_path):
+    figure = rats_fit.plot_shrinkage()
+    _save(figure, tmp_path, "shrinkage_1d")
+    (ax,) = figure.axes
+    data = rats_fit.design.data
+    assert len(_arrows(ax)) == len(data)
+    (no_pooling,) = [c for c in ax.collections if c.get_label() == "no pooling"]
+    empirical = np.log((data["m"] + 0.5) / (data["n"] - data["m"] + 0.5))
+    np.testing.assert_allclose(no_pooling.get_offsets()[:, 1], empirical, rtol=1e-6)
+    (population,) = [line for line in ax.lines if line.get_label() == "population estimate"]
+    assert population.get_ydata()[0] == pytest.approx(rats_fit.fixef().loc["Intercept",
+                                                                              "Estimate"])
+
+
+def test_plot_shrinkage_one_coefficient_and_errors(hsb_fit, tmp_path):
+    figure = hsb_fit.plot_shrinkage(coef="ses")
+    _save(figure, tmp_path, "shrinkage_ses")
+    (ax,) = figure.axes
+    assert len(_arrows(ax)) == SCHOOLS
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["no pooling", "multilevel"]
+    with pytest.raises(ml.MultilevelError, match="Coefficients of school: Intercept, ses"):
+        hsb_fit.plot_shrinkage(coef="sector")
+    with pytest.raises(ml.MultilevelError, match="Grouping factors: school"):
+        hsb_fit.plot_shrinkage(group="class")

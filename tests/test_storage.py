@@ -1,0 +1,141 @@
+"""Saving and loading fits, brm(file=...), and sampling from the priors."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import multilevel as ml
+from multilevel import api
+from multilevel.storage import frame_from_json, frame_to_json
+
+SMALL = {"chains": 2, "draws": 300, "warmup": 300, "progressbar": False}
+
+
+@pytest.fixture(scope="module")
+def dyestuff_fit():
+    return ml.brm("Yield ~ 1 + (1 | Batch)", ml.load_dataset("dyestuff"), seed=3,
+                  sample_prior="yes", **SMALL)
+
+
+def test_frames_survive_json():
+    frame = pd.DataFrame({
+        "x": [1.5, np.nan, 3.0],
+        "n": np.array([1, 2, 3], dtype=np.int64),
+        "flag": [True, False, True],
+        "label": pd.Series(["a", "b", None], dtype="str"),
+        "level": pd.Categorical(["lo", "hi", "lo"], categories=["lo", "hi"], ordered=True),
+        "when": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"]),
+    }, index=[10, 11, 12])
+    frame.attrs["name"] = "example"
+    back = frame_from_json(json.loads(json.dumps(frame_to_json(frame))))
+    pd.testing.assert_frame_equal(back, frame)
+    assert back.attrs["name"] == "example"
+
+
+def test_save_and_load_lose_nothing(dyestuff_fit, tmp_path):
+    fit = dyestuff_fit
+    fit.save(tmp_path / "fit")
+    assert sorted(p.name for p in (tmp_path / "fit").iterdir()) == ["draws.nc", "fit.json"]
+    back = ml.load(tmp_path / "fit")
+    assert str(back.summary()) == str(fit.summary())
+    pd.testing.assert_frame_equal(back.prior, fit.prior)
+    pd.testing.assert_frame_equal(back.as_draws_df(), fit.as_draws_df())
+    pd.testing.assert_frame_equal(back.design.data, fit.design.data)
+    assert (back.formula, back.family, back.settings, back.seed) == (
+        fit.formula, fit.family, fit.settings, fit.seed)
+    new = pd.DataFrame({"Batch": ["A", "new"]})
+    for method in ("posterior_epred", "posterior_predict"):
+        np.testing.assert_array_equal(
+            getattr(back, method)(new, allow_new_levels=True, seed=9),
+            getattr(fit, method)(new, allow_new_levels=True, seed=9))
+    np.testing.assert_array_equal(back.log_lik(), fit.log_lik())
+
+
+def test_load_names_a_missing_fit(tmp_path):
+    with pytest.raises(ml.MultilevelError, match="No saved fit at .*fit.json"):
+        ml.load(tmp_path)
+
+
+def test_file_reuses_an_unchanged_fit_and_refits_a_changed_one(dyestuff_fit, tmp_path,
+                                                               monkeypatch):
+    data = ml.load_dataset("dyestuff")
+    target = tmp_path / "cached"
+    arguments = dict(seed=3, sample_prior="yes", **SMALL)
+    stamp = api.fingerprint("Yield ~ 1 + (1 | Batch)", data, ml.gaussian, (),
+                            api.SamplerSettings(**{k: v for k, v in arguments.items()
+                                                   if k != "sample_prior"}), "yes")
+    dyestuff_fit.fingerprint = stamp
+    dyestuff_fit.save(target)
+
+    def no_sampling(*args, **kwargs):
+        raise AssertionError("sampled although the saved fit matches")
+
+    monkeypatch.setattr(api, "run_nuts", no_sampling)
+    reused = ml.brm("Yield ~ 1 + (1 | Batch)", data, file=target, **arguments)
+    assert str(reused.summary()) == str(dyestuff_fit.summary())
+
+    class Sampled(Exception):
+        pass
+
+    def sampling(*args, **kwargs):
+        raise Sampled
+
+    monkeypatch.setattr(api, "run_nuts", sampling)
+    changed = data.assign(Yield=data["Yield"] + 1.0)
+    for call in (
+        lambda: ml.brm("Yield ~ 1 + (1 | Batch)", changed, file=target, **arguments),
+        lambda: ml.brm("Yield ~ 1 + (1 | Batch)", data, file=target,
+                       **{**arguments, "draws": 301}),
+        lambda: ml.brm("Yield ~ 1 + (1 | Batch)", data, file=target,
+                       prior=ml.prior("normal(1500, 100)", class_="Intercept"), **arguments),
+        lambda: ml.brm("Yield ~ 1 + (1 | Batch)", data, family="student", file=target,
+                       **arguments),
+    ):
+        with pytest.raises(ml.MultilevelError) as raised:
+            call()
+        assert isinstance(raised.value.__cause__, Sampled)
+
+
+def test_sample_prior_yes_draws_brms_prior_columns(dyestuff_fit):
+    draws = dyestuff_fit.as_draws_df()
+    assert [c for c in draws if c.startswith("prior_")] == [
+        "prior_Intercept", "prior_sd_Batch", "prior_sigma"]
+    table = dyestuff_fit.prior.set_index(["class", "group", "coef"])
+    scale = float(table.loc[("sigma", "", ""), "prior"].split(",")[-1].rstrip(")"))
+    # a half student_t(3, 0, s): its median is s times the t's 75% quantile
+    expected = scale * stats.t.ppf(0.75, 3)
+    sigma = draws["prior_sigma"].to_numpy()
+    assert sigma.min() > 0
+    assert np.median(sigma) == pytest.approx(expected, rel=0.1)
+
+
+def test_point_hypothesis_uses_prior_draws(dyestuff_fit):
+    table = dyestuff_fit.hypothesis("sd_Batch__Intercept = 0", class_=None)
+    assert np.isfinite(table.loc[0, "Evid.Ratio"])
+    assert table.loc[0, "Post.Prob"] == pytest.approx(
+        table.loc[0, "Evid.Ratio"] / (1 + table.loc[0, "Evid.Ratio"]))
+
+
+def test_sample_prior_only_needs_proper_priors():
+    sleep = ml.load_dataset("sleepstudy")
+    with pytest.raises(ml.PriorError, match="class b.*prior\\('normal"):
+        ml.brm("Reaction ~ Days + (1 | Subject)", sleep, sample_prior="only", **SMALL)
+    with pytest.raises(ml.MultilevelError, match="sample_prior must be one of no, yes, only"):
+        ml.brm("Reaction ~ Days", sleep, sample_prior="true", **SMALL)
+
+
+def test_sample_prior_only_gives_the_prior(dyestuff_fit):
+    data = ml.load_dataset("dyestuff")
+    fit = ml.brm("Yield ~ 1 + (1 | Batch)", data, sample_prior="only", seed=5, **SMALL)
+    draws = fit.as_draws_df()
+    prior = dyestuff_fit.as_draws_df()
+    # NUTS on the prior alone against independent draws of the same priors
+    for ours, independent in (("sigma", "prior_sigma"), ("sd_Batch__Intercept",
+                                                          "prior_sd_Batch")):
+        assert np.median(draws[ours]) == pytest.approx(np.median(prior[independent]), rel=0.2)
+    assert stats.ks_2samp(draws["Intercept"], prior["prior_Intercept"]).pvalue > 1e-3
+    predictions = fit.posterior_predict(seed=1)
+    assert predictions.shape == (600, len(data))
