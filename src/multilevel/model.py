@@ -173,7 +173,10 @@ def _block_effects(block: GroupBlock, number: int, sd, cholesky, geometry: Block
     location whatever the sd: a level the data pin down is sampled centred on its
     coefficient, one they do not non-centred, and the choice moves with the sd during
     sampling (a fixed choice leaves a funnel at one end of the sd's range). With
-    ``p = 0`` this is exactly brms's form, ``v = z``.
+    ``p = 0`` this is exactly brms's form, ``v = z``. In a correlated block every
+    coefficient of a level takes the smallest ratio ``s_k^2 p_jk`` of its coefficients:
+    a level centred in one coefficient and not in another shears the block, which leaves
+    rare divergent transitions where the correlation nears 1.
 
     The map from v to r is triangular with diagonal c, so the density of v is r's
     multivariate normal density plus ``sum log c_jk``.
@@ -195,6 +198,8 @@ def _block_effects(block: GroupBlock, number: int, sd, cholesky, geometry: Block
         pm.Potential(f"z_{block.group}_{number}_normal", log_density)
         return raw * sd if factor is None else pt.dot(raw, factor.T)
     ratio = pt.sqr(scale) * geometry.precision
+    if factor is not None:
+        ratio = pt.repeat(pt.min(ratio, axis=1, keepdims=True), size, axis=1)
     weight = ratio / (1.0 + ratio)
     deviation = geometry.target if location is None else geometry.target - location
     # the effects without the conditional mean's share: c v + w (t - a)
