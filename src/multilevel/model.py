@@ -54,6 +54,17 @@ def group_dims(group: str) -> tuple[str, str, str]:
     return (f"{group}_level" if taken else group), f"{group}_coef", f"{group}_cor"
 
 
+def data(name: str, value) -> pt.TensorVariable:
+    """Data of the model as a named ``pm.Data``, never a constant of the graph.
+
+    Everything that changes with the data set (design arrays, response, the sampler's
+    geometry, data-derived prior parameters) is data, so that models of one structure have
+    the same graph and a compiled model can be reused for a new data set (see
+    :mod:`multilevel.compile_cache`).
+    """
+    return pm.Data(name, np.asarray(value))
+
+
 # Stan name -> (PyMC class, arguments in PyMC's names, half version for a bound at 0 when centred
 # at 0, PyMC's name of the location argument)
 _PYMC_DISTRIBUTIONS = {
@@ -91,14 +102,19 @@ def prior_variable(name: str, dist: Distribution, lower: float | None = None, **
     cls, arguments, half, location = _PYMC_DISTRIBUTIONS[dist.name]
     params = arguments(dist.args)
     support = dist.support_lower
+
+    def as_data(chosen: dict) -> dict:
+        # brms's default priors depend on the response (median, MAD)
+        return {key: data(f"{name}_prior_{key}", value) for key, value in chosen.items()}
+
     if lower is None or (support is not None and support >= lower):
-        return cls(name, **params, **kwargs)
+        return cls(name, **as_data(params), **kwargs)
     if dist.name == "uniform":
-        return cls(name, lower=lower, upper=params["upper"], **kwargs)
+        return cls(name, lower=lower, **as_data({"upper": params["upper"]}), **kwargs)
     if lower == 0.0 and half is not None and params[location] == 0.0:
         del params[location]
-        return half(name, **params, **kwargs)
-    return pm.Truncated(name, cls.dist(**params), lower=lower, **kwargs)
+        return half(name, **as_data(params), **kwargs)
+    return pm.Truncated(name, cls.dist(**as_data(params)), lower=lower, **kwargs)
 
 
 def _lkj_cholesky(name: str, size: int, eta: float):
@@ -197,11 +213,12 @@ def _block_effects(block: GroupBlock, number: int, sd, cholesky, geometry: Block
         log_density = log_density - 0.5 * pt.sum(pt.sqr(raw))
         pm.Potential(f"z_{block.group}_{number}_normal", log_density)
         return raw * sd if factor is None else pt.dot(raw, factor.T)
-    ratio = pt.sqr(scale) * geometry.precision
+    ratio = pt.sqr(scale) * data(f"precision_{block.group}_{number}", geometry.precision)
     if factor is not None:
         ratio = pt.repeat(pt.min(ratio, axis=1, keepdims=True), size, axis=1)
     weight = ratio / (1.0 + ratio)
-    deviation = geometry.target if location is None else geometry.target - location
+    target = data(f"target_{block.group}_{number}", geometry.target)
+    deviation = target if location is None else target - location
     # the effects without the conditional mean's share: c v + w (t - a)
     partial = scale * raw / pt.sqrt(1.0 + ratio) + weight * deviation
     whitened = partial / scale
@@ -221,7 +238,7 @@ def _block_effects(block: GroupBlock, number: int, sd, cholesky, geometry: Block
     return partial if factor is None else pt.dot(whitened, factor.T)
 
 
-def _block_location(geometry: BlockGeometry, population, effects: dict):
+def _block_location(geometry: BlockGeometry, number: int, population, effects: dict):
     """What the population coefficients and enclosing groups add to each level's coefficients.
 
     Shape (levels, coefficients), or None when nothing does.
@@ -229,11 +246,13 @@ def _block_location(geometry: BlockGeometry, population, effects: dict):
     location = None
     if geometry.population is not None and population is not None:
         levels, size, count = geometry.population.shape
-        flat = geometry.population.reshape(levels * size, count)
+        flat = data(f"population_map_{number}", geometry.population.reshape(levels * size, count))
         location = pt.dot(flat, population).reshape((levels, size))
     for parent in geometry.parents:
-        outer = effects[parent.block][parent.index]
-        term = pt.sum(parent.projection * outer[:, None, :], axis=2)
+        index = data(f"parent_index_{number}_{parent.block}", parent.index)
+        projection = data(f"parent_map_{number}_{parent.block}", parent.projection)
+        outer = effects[parent.block][index]
+        term = pt.sum(projection * outer[:, None, :], axis=2)
         location = term if location is None else location + term
     return location
 
@@ -278,14 +297,15 @@ def build_model(design: Design, table: PriorTable,
     aux_names: list[str] = []
     with pm.Model(coords=coords) as model:
         X = design.X
-        eta = pt.zeros(design.nobs)
+        y = data("y_data", design.y)
+        eta = pt.zeros(y.shape[0])
         if design.has_intercept:
-            means = X.mean(axis=0) if X.shape[1] else np.zeros(0)
+            means = data("X_means", X.mean(axis=0) if X.shape[1] else np.zeros(0))
             intercept = prior_variable("Intercept", table.lookup("Intercept"))
             eta = eta + intercept
         if design.b_names:
             b = _class_variable("b", table, "b", design.b_names, "", None, "b_coef")
-            X_centred = X - means if design.has_intercept else X
+            X_centred = data("X_centred", X - X.mean(axis=0) if design.has_intercept else X)
             eta = eta + pt.dot(X_centred, b)
         if design.has_intercept:
             b_intercept = intercept - pt.dot(means, b) if design.b_names else intercept
@@ -321,15 +341,17 @@ def build_model(design: Design, table: PriorTable,
             sd = sds[group][starts[group]:starts[group] + size]
             starts[group] += size
             location = (None if geometry is None
-                        else _block_location(geometry, population_coefficients, block_effects))
+                        else _block_location(geometry, number, population_coefficients,
+                                             block_effects))
             r_block = _block_effects(block, number, sd, cholesky, geometry, location)
             block_effects[number] = r_block
             # gather from the flattened effects: indexing the (levels, coefficients) matrix
             # lets the graph rewriter push the index into the whitening sweep and scatter
             # the gradient over the observations twice
-            flat_index = (block.index[:, None] * size + np.arange(size)).ravel()
-            gathered = r_block.reshape((-1,))[flat_index].reshape((design.nobs, size))
-            eta = eta + pt.sum(gathered * block.values, axis=1)
+            flat_index = data(f"index_{group}_{number}",
+                              (block.index[:, None] * size + np.arange(size)).ravel())
+            gathered = r_block.reshape((-1,))[flat_index].reshape((-1, size))
+            eta = eta + pt.sum(gathered * data(f"values_{group}_{number}", block.values), axis=1)
         groups_with_cor: list[str] = []
         for group in design.groups:
             levels_dim, coef_dim, cor_dim = group_dims(group)
@@ -342,7 +364,7 @@ def build_model(design: Design, table: PriorTable,
                 groups_with_cor.append(group)
 
         if design.offset is not None:
-            eta = eta + design.offset
+            eta = eta + data("offset", design.offset)
         aux = {}
         for parameter in family.aux:
             aux[parameter.name] = prior_variable(
@@ -350,14 +372,15 @@ def build_model(design: Design, table: PriorTable,
             )
             aux_names.append(parameter.name)
         mu = family.link_function.inverse_tensor(eta)
-        cls, params = family.likelihood(eta, mu, aux, design.trials, family.link)
+        trials = None if design.trials is None else data("trials", design.trials)
+        cls, params = family.likelihood(eta, mu, aux, trials, family.link)
         if not likelihood:
             pass
         elif design.weights is None:
-            cls("y", **params, observed=design.y)
+            cls("y", **params, observed=y)
         else:
-            pointwise = pm.logp(cls.dist(**params), design.y)
-            pm.Potential("y_weighted", pt.sum(design.weights * pointwise))
+            pointwise = pm.logp(cls.dist(**params), y)
+            pm.Potential("y_weighted", pt.sum(data("weights", design.weights) * pointwise))
     names = ModelNames(tuple(population), tuple(design.groups), tuple(groups_with_cor),
                        tuple(aux_names))
     return model, names

@@ -11,6 +11,7 @@ import arviz as az
 import numpy as np
 import pymc as pm
 
+from .compile_cache import compile_nutpie
 from .errors import MultilevelError
 
 SAMPLERS = ("auto", "nutpie", "pymc", "numpyro", "blackjax")
@@ -109,7 +110,7 @@ def run_nuts(model: pm.Model, var_names: list[str], settings: SamplerSettings,
     if settings.backend == "nutpie":
         import nutpie
 
-        compiled = nutpie.compile_pymc_model(model, var_names=var_names)
+        compiled = compile_nutpie(model, var_names)
         idata = nutpie.sample(
             compiled,
             draws=settings.draws,
@@ -157,6 +158,9 @@ def run_nuts(model: pm.Model, var_names: list[str], settings: SamplerSettings,
             del idata[group]
     # nutpie also stores the free (transformed) variables; users see brms's parameters only
     idata.posterior = idata.posterior[var_names]
+    # compiled code reused from another data set carries that data set's level names
+    idata.posterior = idata.posterior.assign_coords(
+        {dim: list(values) for dim, values in model.coords.items() if dim in idata.posterior.dims})
     return idata
 
 

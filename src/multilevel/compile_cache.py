@@ -1,0 +1,106 @@
+"""Reuse a compiled nutpie model for every later fit of the same model structure.
+
+Compiling dominates a small fit: pytensor's graph rewriting and numba's code generation take
+tens of seconds, sampling a few. Every data-dependent array of a model is a named
+``pm.Data`` (see :func:`multilevel.model.data`), so two fits that differ only in their data
+(new responses, resampled rows, another data set with the same number of levels) have equal
+log-density graphs. Such a fit takes the compiled model of the first and swaps in its data.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+import pymc as pm
+from pytensor.compile.sharedvalue import SharedVariable
+from pytensor.graph.basic import Variable, ancestors, equal_computations
+
+# compiled models kept per process; each holds a few MB of generated code
+CACHE_SIZE = 8
+
+
+@dataclass
+class _Entry:
+    model: pm.Model
+    outputs: list[Variable]
+    inputs: list[Variable]
+    compiled: object
+
+
+@dataclass(frozen=True)
+class _Graph:
+    """What decides whether two models can share compiled code."""
+
+    key: tuple
+    outputs: list[Variable]
+    inputs: list[Variable]
+    shared: dict[str, SharedVariable]
+
+
+_compiled: OrderedDict[tuple, list[_Entry]] = OrderedDict()
+# how often a model was compiled and how often compiled code was reused, for tests and users
+statistics = {"compiled": 0, "reused": 0}
+
+
+def _graph(model: pm.Model, var_names: list[str]) -> _Graph:
+    outputs = model.replace_rvs_by_values([model.logp(), *[model[name] for name in var_names]])
+    shared = {v.name: v for v in ancestors(outputs) if isinstance(v, SharedVariable)}
+    values = list(model.value_vars)
+    inputs = values + [shared[name] for name in sorted(shared)]
+    key = (
+        tuple(var_names),
+        tuple((v.name, str(v.type)) for v in values),
+        tuple((name, shared[name].type.ndim, shared[name].type.dtype) for name in sorted(shared)),
+    )
+    return _Graph(key, outputs, inputs, shared)
+
+
+def compile_nutpie(model: pm.Model, var_names: list[str]):
+    """nutpie's compiled model for ``model``, reusing an equal model's compiled code.
+
+    Parameters
+    ----------
+    model
+        The PyMC model, with its data as named ``pm.Data``.
+    var_names
+        Variables nutpie stores in the trace.
+
+    Returns
+    -------
+    nutpie.CompiledModel
+        Compiled for ``model`` itself, or an earlier compiled model with ``model``'s data.
+    """
+    import nutpie
+
+    graph = _graph(model, var_names)
+    for entry in _compiled.get(graph.key, []):
+        if equal_computations(graph.outputs, entry.outputs, graph.inputs, entry.inputs):
+            _compiled.move_to_end(graph.key)
+            statistics["reused"] += 1
+            return _with_data(entry, graph.shared)
+    compiled = nutpie.compile_pymc_model(model, var_names=var_names)
+    statistics["compiled"] += 1
+    _compiled.setdefault(graph.key, []).append(
+        _Entry(model, graph.outputs, graph.inputs, compiled))
+    _compiled.move_to_end(graph.key)
+    while len(_compiled) > CACHE_SIZE:
+        _compiled.popitem(last=False)
+    return compiled
+
+
+def _with_data(entry: _Entry, shared: dict[str, SharedVariable]):
+    values = {name: np.asarray(variable.get_value()) for name, variable in shared.items()}
+    # the initial-point function reads the cached model's own data (the prior location of
+    # Intercept, say), so that model takes the new values too
+    cached = {v.name: v for v in entry.inputs if isinstance(v, SharedVariable)}
+    for name, value in values.items():
+        cached[name].set_value(value)
+    return entry.compiled.with_data(**{name: values[name] for name in entry.compiled.shared_data
+                                       if name in values})
+
+
+def clear() -> None:
+    """Forget every compiled model."""
+    _compiled.clear()

@@ -1,0 +1,48 @@
+"""Refits of one model structure reuse its compiled code and give the same draws."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import multilevel as ml
+from multilevel import compile_cache
+
+pytestmark = pytest.mark.slow
+
+FORMULA = "y ~ x + (1 | g)"
+SETTINGS = {"chains": 2, "draws": 200, "warmup": 200, "progressbar": False}
+
+
+def _data(seed: int, groups: int, rows_per_group: int, scale: float) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    g = np.repeat(np.arange(groups), rows_per_group)
+    x = rng.normal(size=g.size)
+    y = scale * (2.0 + 0.5 * x + rng.normal(0, 0.7, groups)[g] + rng.normal(0, 1.0, g.size))
+    return pd.DataFrame({"y": y, "x": x, "g": [f"level{seed}_{k}" for k in g]})
+
+
+def test_new_data_of_the_same_structure_reuses_the_compiled_model():
+    compile_cache.clear()
+    before = dict(compile_cache.statistics)
+    ml.brm(FORMULA, _data(1, 6, 10, 1.0), seed=1, **SETTINGS)
+    # other rows, response scale (so other default priors) and level names; same levels count
+    new = _data(2, 6, 13, 50.0)
+    refit = ml.brm(FORMULA, new, seed=2, **SETTINGS)
+    assert compile_cache.statistics["compiled"] == before["compiled"] + 1
+    assert compile_cache.statistics["reused"] == before["reused"] + 1
+    assert list(refit.idata.posterior["g"].values) == sorted(new["g"].unique())
+    assert list(refit.ranef()["g"].index) == sorted(new["g"].unique())
+
+    compile_cache.clear()
+    fresh = ml.brm(FORMULA, new, seed=2, **SETTINGS)
+    for name in ("b_Intercept", "b", "sd_g", "r_g", "sigma"):
+        np.testing.assert_array_equal(refit.idata.posterior[name].values,
+                                      fresh.idata.posterior[name].values)
+    assert refit.prior.equals(fresh.prior)
+
+
+def test_another_structure_is_compiled_anew():
+    ml.brm(FORMULA, _data(1, 6, 10, 1.0), seed=1, **SETTINGS)
+    compiled = compile_cache.statistics["compiled"]
+    ml.brm(FORMULA, _data(3, 7, 10, 1.0), seed=1, **SETTINGS)  # seven levels, not six
+    assert compile_cache.statistics["compiled"] == compiled + 1
