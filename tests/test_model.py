@@ -1,6 +1,7 @@
 """The PyMC model's pieces against independent calculations."""
 
 import numpy as np
+import pandas as pd
 import pymc as pm
 import pytensor
 import pytensor.tensor as pt
@@ -92,7 +93,7 @@ def _effect_map(model, names):
     point giving (r, the Jacobian of r in z).
     """
     values = list(model.value_vars)
-    sampled = [v for v in values if v.name.startswith("z_")]
+    sampled = [v for v in values if v.name.startswith(("z_", "u_"))]
     effects = pt.concatenate([model[f"r_{group}"].flatten() for group in names.groups])
     (effects,) = model.replace_rvs_by_values([effects])
     jacobian = pt.concatenate(
@@ -127,7 +128,9 @@ def _brms_form(geometries):
 
 def _random_geometry(geometries, rng):
     return [BlockGeometry(rng.uniform(0, 3, g.precision.shape), g.target, g.population,
-                          g.parents) for g in geometries]
+                          g.parents,
+                          None if g.centring is None else rng.uniform(0, 1, g.centring.shape))
+            for g in geometries]
 
 
 @pytest.mark.parametrize(("formula", "dataset", "point"), [
@@ -139,6 +142,9 @@ def _random_geometry(geometries, rng):
     ("strength ~ 1 + (1 | batch/cask)", "pastes",
      {"sd_batch_log__": np.log([1.5]), "sd_batch:cask_log__": np.log([3.0]),
       "Intercept": 61.0}),
+    ("y ~ x1 + x2 + (1 + x1 | g) + (1 | h)", "crossed",
+     {"sd_g_log__": np.log([1.2, 0.6]), "L_g_0": np.array([0.3]), "sd_h_log__": np.log([0.9]),
+      "Intercept": 1.0, "b": np.array([0.5, -0.2])}),
     ("mathach ~ ses * himinty + (ses | school)", "hsb",
      {"sd_school_log__": np.log([2.0, 0.3]), "L_school_0": np.array([-0.8]),
       "Intercept": 12.5, "b": np.array([2.5, -1.8, -0.6])}),
@@ -149,11 +155,12 @@ def test_parametrisation_changes_only_the_coordinates(formula, dataset, point):
     The sampled z's are found from r through the model's own map and its Jacobian,
     computed by automatic differentiation; the brms form (zero precision) is the reference.
     """
-    design = _design(formula, ml.load_dataset(dataset), "gaussian")
+    data = _crossed_data() if dataset == "crossed" else ml.load_dataset(dataset)
+    design = _design(formula, data, "gaussian")
     table = build_prior_table(design)
     rng = np.random.default_rng(3)
     geometries = block_geometries(design)
-    assert any(np.any(g.precision) for g in geometries)
+    assert any(np.any(g.precision) or g.centring is not None for g in geometries)
     total = sum(len(b.levels) * len(b.coefs) for b in design.blocks)
     effects = rng.normal(0, 2.0, total)
     densities = []
@@ -161,6 +168,28 @@ def test_parametrisation_changes_only_the_coordinates(formula, dataset, point):
         density, full = _log_density_given_effects(design, table, variant, point, effects)
         densities.append(density)
     assert np.ptp(densities) < 1e-6 * max(1.0, abs(densities[0]))
+
+
+def _crossed_data() -> pd.DataFrame:
+    """Two crossed factors, 12 and 5 levels, 20 rows per level of g."""
+    rng = np.random.default_rng(11)
+    g, h = np.repeat(np.arange(12), 20), rng.integers(0, 5, 240)
+    x1, x2 = rng.normal(size=240), rng.normal(size=240)
+    y = (1 + 0.5 * x1 - 0.2 * x2 + rng.normal(0, 1.0, 12)[g] + rng.normal(0, 0.5, 12)[g] * x1
+         + rng.normal(0, 0.8, 5)[h] + rng.normal(0, 0.5, 240))
+    return pd.DataFrame({"y": y, "x1": x1, "x2": x2, "g": g, "h": h})
+
+
+def test_crossed_factors_get_fixed_centring_weights():
+    design = _design("y ~ x1 + x2 + (1 + x1 | g) + (1 | h)", _crossed_data(), "gaussian")
+    by_group, by_h = block_geometries(design)
+    # each level's own estimate mixes in the other factor's effects: no per-level centring
+    for geometry in (by_group, by_h):
+        assert not np.any(geometry.precision) and geometry.target is None
+    # well-informed levels (20 and 48 rows against residual sd 0.5) are centred, the
+    # correlated block with one weight for both coefficients
+    assert by_group.centring[0] == by_group.centring[1] > 0.5
+    assert by_h.centring[0] > 0.5
 
 
 def test_zero_precision_samples_brms_z(sleepstudy):

@@ -205,6 +205,8 @@ def _block_effects(block: GroupBlock, number: int, sd, cholesky, geometry: Block
         z = pm.Normal(f"z_{block.group}_{number}", 0.0, 1.0, shape=(levels, size))
         scaled = z if cholesky is None else pt.dot(z, cholesky.T)
         return scaled * sd[None, :]
+    if geometry.centring is not None:
+        return _partially_centred_effects(block, number, sd, cholesky, geometry.centring)
     raw = pm.Flat(f"z_{block.group}_{number}", shape=(levels, size))
     factor = None if cholesky is None else sd[:, None] * cholesky
     scale = sd if cholesky is None else sd * pt.diag(cholesky)
@@ -217,10 +219,11 @@ def _block_effects(block: GroupBlock, number: int, sd, cholesky, geometry: Block
     if factor is not None:
         ratio = pt.repeat(pt.min(ratio, axis=1, keepdims=True), size, axis=1)
     weight = ratio / (1.0 + ratio)
-    target = data(f"target_{block.group}_{number}", geometry.target)
-    deviation = target if location is None else target - location
     # the effects without the conditional mean's share: c v + w (t - a)
-    partial = scale * raw / pt.sqrt(1.0 + ratio) + weight * deviation
+    partial = scale * raw / pt.sqrt(1.0 + ratio)
+    if geometry.target is not None:
+        target = data(f"target_{block.group}_{number}", geometry.target)
+        partial = partial + weight * (target if location is None else target - location)
     whitened = partial / scale
     if factor is not None:
         # z_k = (partial_k - w_k m_k) / scale_k with m_k = sum_{l<k} factor_kl z_l: the
@@ -236,6 +239,38 @@ def _block_effects(block: GroupBlock, number: int, sd, cholesky, geometry: Block
                    - 0.5 * pt.sum(pt.log1p(ratio)))
     pm.Potential(f"z_{block.group}_{number}_normal", log_density)
     return partial if factor is None else pt.dot(whitened, factor.T)
+
+
+def _partially_centred_effects(block: GroupBlock, number: int, sd, cholesky,
+                               centring: np.ndarray):
+    """Effects ``r = sd^(1 - w) u`` with ``u ~ MvNormal(0, diag(sd^w) L L^T diag(sd^w))``.
+
+    ``r ~ MvNormal(0, diag(sd) L L^T diag(sd))`` for any fixed centring weight w in [0, 1]:
+    w = 0 is brms's non-centred form (u = L z), w = 1 the centred form. The density of u is
+    written out by forward substitution over the few coefficients, which keeps every
+    gradient elementwise.
+    """
+    levels, size = len(block.levels), len(block.coefs)
+    name = f"u_{block.group}_{number}"
+    raw = pm.Flat(name, shape=(levels, size))
+    weights = data(f"centring_{block.group}_{number}", centring)
+    inner_scale = sd ** weights
+    log_density = -levels * pt.sum(pt.log(inner_scale))
+    whitened = []
+    for k in range(size):
+        value = raw[:, k]
+        if cholesky is not None:
+            for m in range(k):
+                value = value - cholesky[k, m] * inner_scale[k] * whitened[m]
+            value = value / (cholesky[k, k] * inner_scale[k])
+            log_density = log_density - levels * pt.log(cholesky[k, k])
+        else:
+            value = value / inner_scale[k]
+        whitened.append(value)
+    log_density = log_density - 0.5 * pt.sum(pt.sqr(pt.stack(whitened)))
+    log_density = log_density - 0.5 * levels * size * np.log(2 * np.pi)
+    pm.Potential(f"{name}_normal", log_density)
+    return raw * (sd ** (1.0 - weights))[None, :]
 
 
 def _block_location(geometry: BlockGeometry, number: int, population, effects: dict):

@@ -61,12 +61,17 @@ class BlockGeometry:
         coefficients are ``Intercept`` (when the model has one) followed by ``b``.
     parents
         Enclosing groups' effects, for a group nested in others.
+    centring
+        For a block whose factor is crossed with another (each level's own estimate then
+        mixes in the other factor's effects): a fixed centring weight per coefficient, 0 for
+        brms's non-centred form and 1 for the centred form, used instead of the precision.
     """
 
     precision: np.ndarray
     target: np.ndarray | None = None
     population: np.ndarray | None = None
     parents: list[ParentMap] = field(default_factory=list)
+    centring: np.ndarray | None = None
 
 
 def _level_rows(index: np.ndarray, levels: int) -> list[np.ndarray]:
@@ -181,6 +186,44 @@ def _parent_maps(design: Design, number: int, rows_by_level: list[np.ndarray]) -
     return parents
 
 
+def _nested(inner: np.ndarray, outer: np.ndarray) -> bool:
+    """Whether every level of the inner index lies within one level of the outer index."""
+    pairs = np.unique(np.stack([inner, outer]), axis=1)
+    return len(np.unique(pairs[0])) == pairs.shape[1]
+
+
+def _crossed(design: Design, number: int) -> bool:
+    block = design.blocks[number]
+    return any(other.group != block.group and not _nested(block.index, other.index)
+               and not _nested(other.index, block.index) for other in design.blocks)
+
+
+def crossed_centring(estimates: np.ndarray, precision: np.ndarray,
+                     correlated: bool) -> np.ndarray:
+    """Fixed centring weights of a crossed block, from a variance split of level estimates.
+
+    The between-level variance of the levels' own estimates, less their mean sampling
+    variance, estimates the coefficient's group-level variance; a coefficient whose group
+    variance is rho times the sampling variance gets weight rho / (1 + rho), the share of a
+    level's posterior precision that comes from its data.
+    """
+    size = precision.shape[1]
+    fitted = np.all(precision > 0, axis=1)
+    if fitted.sum() < 2:
+        return np.zeros(size)
+    sampling = np.mean(1.0 / precision[fitted], axis=0)
+    between = np.var(estimates[fitted], axis=0, ddof=1) - sampling
+    ratio = np.maximum(between, 0.0) / sampling
+    weight = ratio / (1.0 + ratio)
+    # a weakly informed coefficient, whose sd may be near zero, samples best fully
+    # non-centred: any power of sd left in its scale reintroduces a funnel
+    weight = np.where(weight < 0.5, 0.0, weight)
+    if correlated:
+        # mixed weights inside one correlated block shear its geometry
+        weight = np.full(size, weight.min())
+    return weight
+
+
 def block_geometries(design: Design) -> list[BlockGeometry]:
     """For each group block, the level precisions and estimates and where its levels sit.
 
@@ -203,6 +246,12 @@ def block_geometries(design: Design) -> list[BlockGeometry]:
         rows_by_level = _level_rows(block.index, len(block.levels))
         values, own = _group_columns(design, number)
         estimates, precision = level_estimates(residuals, values, block.index, len(block.levels))
+        if _crossed(design, number):
+            geometries.append(BlockGeometry(
+                precision=np.zeros_like(precision[:, own]),
+                centring=crossed_centring(estimates[:, own], precision[:, own],
+                                          block.has_correlations)))
+            continue
         maps = _population_map(population, values, own, rows_by_level)
         # a level's estimate of location plus effect: the population fit it shares with
         # other levels, written in the block's columns, plus its own residual fit
