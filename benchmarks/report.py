@@ -180,7 +180,7 @@ def render(results: dict) -> str:
         f"and {load_end[0]} at the end.",
         "",
         f"**Settings** {s['chains']} chains x {s['draws']} draws after {s['warmup']} warmup, "
-        f"{s['cores']} cores per fit, seed {s['seed']}, timeout {s['timeout_s']:.0f} s per "
+        f"{s['cores']} cores per fit, seed {s['seed']}, timeout at most {s['timeout_s']:.0f} s per "
         f"fit, compilation caches: `{s['cache']}`.",
         "",
         "**Versions**",

@@ -72,6 +72,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="JSON file the results are written to")
     parser.add_argument("--doc", default=str(ROOT / "docs" / "performance.md"),
                         help="Markdown page rendered from the results ('' to skip)")
+    parser.add_argument("--append", action="store_true",
+                        help="add these fits to the existing --results file (same chains, "
+                             "draws, warmup, cores and seed), replacing any of the same model "
+                             "and tool: a long model can then run with its own --tools and "
+                             "--timeout")
     parser.add_argument("--render", metavar="RESULTS_JSON",
                         help="only render --doc from an existing results file")
     args = parser.parse_args(argv)
@@ -290,6 +295,45 @@ def data_info(path: Path) -> dict[str, object]:
     return {"path": str(shown), "rows": rows, "sha256": simulate.sha256(path)}
 
 
+SHARED_SETTINGS = ("chains", "draws", "warmup", "cores", "seed", "cache")
+
+
+def _check_same_settings(earlier: dict, now: dict) -> None:
+    different = [k for k in SHARED_SETTINGS if earlier.get(k) != now.get(k)]
+    if different:
+        raise SystemExit("--append needs the settings of the existing results; these differ: "
+                         + ", ".join(f"{k} {earlier.get(k)} there, {now.get(k)} here"
+                                     for k in different))
+
+
+def merged(earlier: dict | None, results: dict) -> dict:
+    """``results`` added to an earlier run's: its fits replace those of the same model and tool.
+
+    The commands, timeouts and load averages of both runs are kept; the date and commit are
+    the earlier run's when both ran the same commit.
+    """
+    if earlier is None:
+        return results
+    rerun = {(f["model"], f["tool"]) for f in results["fits"]}
+    out = json.loads(json.dumps(earlier))
+    out["fits"] = [f for f in earlier["fits"] if (f["model"], f["tool"]) not in rerun]
+    out["fits"] += results["fits"]
+    out["models"].update(results["models"])
+    out["versions"].update(results["versions"])
+    out["warmups"] = earlier.get("warmups", []) + results["warmups"]
+    out["command"] = f"{earlier['command']}, then {results['command']}"
+    settings = out["settings"]
+    settings["models"] = list(dict.fromkeys(settings["models"] + results["settings"]["models"]))
+    settings["tools"] = list(dict.fromkeys(settings["tools"] + results["settings"]["tools"]))
+    settings["timeout_s"] = max(settings["timeout_s"], results["settings"]["timeout_s"])
+    if earlier.get("commit") != results.get("commit"):
+        out["commit"] = f"{earlier.get('commit')} and {results.get('commit')}"
+    out["machine"]["load_at_end"] = results["machine"].get("load_at_end")
+    if "duration_s" in results:
+        out["duration_s"] = earlier.get("duration_s", 0) + results["duration_s"]
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the selected fits, write the results JSON and render the performance page.
 
@@ -339,6 +383,10 @@ def main(argv: list[str] | None = None) -> int:
     }
 
     results_path = Path(args.results)
+    earlier = None
+    if args.append and results_path.exists():
+        earlier = json.loads(results_path.read_text())
+        _check_same_settings(earlier["settings"], results["settings"])
     log_dir = results_path.parent / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="multilevel-bench-"))
@@ -375,12 +423,13 @@ def main(argv: list[str] | None = None) -> int:
                 # Written after every fit, so that a long run stopped half-way keeps its results.
                 results["machine"]["load_at_end"] = load()
                 results_path.parent.mkdir(parents=True, exist_ok=True)
-                results_path.write_text(json.dumps(results, indent=1) + "\n")
+                results_path.write_text(json.dumps(merged(earlier, results), indent=1) + "\n")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
     results["machine"]["load_at_end"] = load()
     results["duration_s"] = round((dt.datetime.now(dt.timezone.utc) - started).total_seconds())
+    results = merged(earlier, results)
     results_path.write_text(json.dumps(results, indent=1) + "\n")
     print(f"wrote {results_path}")
     if args.doc:
