@@ -24,17 +24,23 @@ def _data(seed: int, groups: int, rows_per_group: int, scale: float) -> pd.DataF
 def test_new_data_of_the_same_structure_reuses_the_compiled_model():
     compile_cache.clear()
     before = dict(compile_cache.statistics)
+    # the first fit of a structure compiles with its data frozen, the second with data
+    # variables, and every later one reuses that
     ml.brm(FORMULA, _data(1, 6, 10, 1.0), seed=1, **SETTINGS)
+    ml.brm(FORMULA, _data(4, 6, 8, 3.0), seed=1, **SETTINGS)
     # other rows, response scale (so other default priors) and level names; same levels count
     new = _data(2, 6, 13, 50.0)
     refit = ml.brm(FORMULA, new, seed=2, **SETTINGS)
-    assert compile_cache.statistics["compiled"] == before["compiled"] + 1
+    assert compile_cache.statistics["compiled"] == before["compiled"] + 2
     assert compile_cache.statistics["reused"] == before["reused"] + 1
     assert list(refit.idata.posterior["g"].values) == sorted(new["g"].unique())
     assert list(refit.ranef()["g"].index) == sorted(new["g"].unique())
 
+    # the same data compiled anew with data variables: the structure was seen before
     compile_cache.clear()
+    ml.brm(FORMULA, _data(1, 6, 10, 1.0), seed=1, **SETTINGS)
     fresh = ml.brm(FORMULA, new, seed=2, **SETTINGS)
+    assert compile_cache.statistics["reused"] == before["reused"] + 1
     for name in ("b_Intercept", "b", "sd_g", "r_g", "sigma"):
         np.testing.assert_array_equal(refit.idata.posterior[name].values,
                                       fresh.idata.posterior[name].values)

@@ -183,9 +183,11 @@ def _crossed_data() -> pd.DataFrame:
 def test_crossed_factors_get_fixed_centring_weights():
     design = _design("y ~ x1 + x2 + (1 + x1 | g) + (1 | h)", _crossed_data(), "gaussian")
     by_group, by_h = block_geometries(design)
-    # each level's own estimate mixes in the other factor's effects: no per-level centring
+    # each level's own estimate mixes in the other factor's effects: no per-level centring,
+    # but hierarchical centring on the population part of each level's coefficients
     for geometry in (by_group, by_h):
-        assert not np.any(geometry.precision) and geometry.target is None
+        assert not np.any(geometry.precision)
+        assert geometry.population is not None and geometry.target.shape == geometry.precision.shape
     # well-informed levels (20 and 48 rows against residual sd 0.5) are centred, the
     # correlated block with one weight for both coefficients
     assert by_group.centring[0] == by_group.centring[1] > 0.5

@@ -62,7 +62,8 @@ def data(name: str, value) -> pt.TensorVariable:
     the same graph and a compiled model can be reused for a new data set (see
     :mod:`multilevel.compile_cache`).
     """
-    return pm.Data(name, np.asarray(value))
+    value = np.asarray(value)
+    return pm.Data(name, value)
 
 
 # Stan name -> (PyMC class, arguments in PyMC's names, half version for a bound at 0 when centred
@@ -206,7 +207,7 @@ def _block_effects(block: GroupBlock, number: int, sd, cholesky, geometry: Block
         scaled = z if cholesky is None else pt.dot(z, cholesky.T)
         return scaled * sd[None, :]
     if geometry.centring is not None:
-        return _partially_centred_effects(block, number, sd, cholesky, geometry.centring)
+        return _partially_centred_effects(block, number, sd, cholesky, geometry, location)
     raw = pm.Flat(f"z_{block.group}_{number}", shape=(levels, size))
     factor = None if cholesky is None else sd[:, None] * cholesky
     scale = sd if cholesky is None else sd * pt.diag(cholesky)
@@ -242,7 +243,7 @@ def _block_effects(block: GroupBlock, number: int, sd, cholesky, geometry: Block
 
 
 def _partially_centred_effects(block: GroupBlock, number: int, sd, cholesky,
-                               centring: np.ndarray):
+                               geometry: BlockGeometry, location):
     """Effects ``r = sd^(1 - w) u`` with ``u ~ MvNormal(0, diag(sd^w) L L^T diag(sd^w))``.
 
     ``r ~ MvNormal(0, diag(sd) L L^T diag(sd))`` for any fixed centring weight w in [0, 1]:
@@ -253,12 +254,19 @@ def _partially_centred_effects(block: GroupBlock, number: int, sd, cholesky,
     levels, size = len(block.levels), len(block.coefs)
     name = f"u_{block.group}_{number}"
     raw = pm.Flat(name, shape=(levels, size))
-    weights = data(f"centring_{block.group}_{number}", centring)
+    weights = data(f"centring_{block.group}_{number}", geometry.centring)
     inner_scale = sd ** weights
+    outer_scale = sd ** (1.0 - weights)
+    effective = raw
+    if location is not None and geometry.target is not None:
+        # hierarchical centring: r + w (location - its least-squares value) is sampled, so
+        # a centred level's rows see no change of the population coefficients
+        target = data(f"target_{block.group}_{number}", geometry.target)
+        effective = raw - weights * (location - target) / outer_scale
     log_density = -levels * pt.sum(pt.log(inner_scale))
     whitened = []
     for k in range(size):
-        value = raw[:, k]
+        value = effective[:, k]
         if cholesky is not None:
             for m in range(k):
                 value = value - cholesky[k, m] * inner_scale[k] * whitened[m]
@@ -270,7 +278,7 @@ def _partially_centred_effects(block: GroupBlock, number: int, sd, cholesky,
     log_density = log_density - 0.5 * pt.sum(pt.sqr(pt.stack(whitened)))
     log_density = log_density - 0.5 * levels * size * np.log(2 * np.pi)
     pm.Potential(f"{name}_normal", log_density)
-    return raw * (sd ** (1.0 - weights))[None, :]
+    return effective * outer_scale[None, :]
 
 
 def _block_location(geometry: BlockGeometry, number: int, population, effects: dict):

@@ -247,8 +247,11 @@ def block_geometries(design: Design) -> list[BlockGeometry]:
         values, own = _group_columns(design, number)
         estimates, precision = level_estimates(residuals, values, block.index, len(block.levels))
         if _crossed(design, number):
+            maps = _population_map(population, values, own, rows_by_level)
             geometries.append(BlockGeometry(
                 precision=np.zeros_like(precision[:, own]),
+                target=None if maps is None else maps @ coefficients,
+                population=maps,
                 centring=crossed_centring(estimates[:, own], precision[:, own],
                                           block.has_correlations)))
             continue
