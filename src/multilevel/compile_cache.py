@@ -8,8 +8,10 @@ log-density graphs, and a compiled model can take the other's data.
 
 Code compiled with the data as variables takes about twice as long to compile as code with
 the data folded in as constants, so a structure seen for the first time is compiled with its
-data frozen; when the same structure comes again, it is compiled once with data variables,
-and that compiled model serves every later fit of the structure.
+data frozen, and that compiled model serves later fits of the same data (so that the same
+seed gives the same draws). When the structure comes again with other data, it is compiled
+once with data variables, and that compiled model serves every later fit of the structure
+with new data.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ class _Entry:
     outputs: list[Variable]
     inputs: list[Variable]
     compiled: object
+    # the data folded into a frozen compilation; None when the data are variables
+    frozen: dict[str, np.ndarray] | None = None
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,6 @@ class _Graph:
 
 
 _compiled: OrderedDict[tuple, list[_Entry]] = OrderedDict()
-_seen: OrderedDict[tuple, None] = OrderedDict()
 # how often a model was compiled and how often compiled code was reused, for tests and users
 statistics = {"compiled": 0, "reused": 0}
 
@@ -83,20 +86,21 @@ def compile_nutpie(model: pm.Model, var_names: list[str]):
     import nutpie
 
     graph = _graph(model, var_names)
-    for entry in _compiled.get(graph.key, []):
+    values = {name: np.asarray(variable.get_value()) for name, variable in graph.shared.items()}
+    entries = _compiled.get(graph.key, [])
+    # the same data first, then any data: the same data and seed give the same draws
+    candidates = [e for e in entries if e.frozen is not None and _same(e.frozen, values)]
+    candidates += [e for e in entries if e.frozen is None]
+    for entry in candidates:
         if equal_computations(graph.outputs, entry.outputs, graph.inputs, entry.inputs):
             _compiled.move_to_end(graph.key)
             statistics["reused"] += 1
-            return _with_data(entry, graph.shared)
+            return entry.compiled if entry.frozen is not None else _with_data(entry, graph.shared)
     statistics["compiled"] += 1
-    if graph.key not in _seen:
-        _seen[graph.key] = None
-        while len(_seen) > 16 * CACHE_SIZE:
-            _seen.popitem(last=False)
-        return nutpie.compile_pymc_model(model, var_names=var_names, freeze_model=True)
-    compiled = nutpie.compile_pymc_model(model, var_names=var_names)
-    _compiled.setdefault(graph.key, []).append(
-        _Entry(model, graph.outputs, graph.inputs, compiled))
+    frozen = not entries
+    compiled = nutpie.compile_pymc_model(model, var_names=var_names, freeze_model=frozen)
+    _compiled.setdefault(graph.key, []).append(_Entry(
+        model, graph.outputs, graph.inputs, compiled, values if frozen else None))
     _compiled.move_to_end(graph.key)
     while len(_compiled) > CACHE_SIZE:
         _compiled.popitem(last=False)
@@ -114,7 +118,12 @@ def _with_data(entry: _Entry, shared: dict[str, SharedVariable]):
                                        if name in values})
 
 
+def _same(frozen: dict[str, np.ndarray], values: dict[str, np.ndarray]) -> bool:
+    return frozen.keys() == values.keys() and all(
+        frozen[name].shape == values[name].shape and np.array_equal(frozen[name], values[name])
+        for name in frozen)
+
+
 def clear() -> None:
-    """Forget every compiled model and every structure seen."""
+    """Forget every compiled model."""
     _compiled.clear()
-    _seen.clear()
