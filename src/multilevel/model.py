@@ -199,7 +199,7 @@ def _block_effects(block: GroupBlock, number: int, sd, cholesky, geometry: Block
     multivariate normal density plus ``sum log c_jk``.
     """
     levels, size = len(block.levels), len(block.coefs)
-    if geometry is None:
+    if geometry is None or (geometry.centring is None and not np.any(geometry.precision)):
         # brms's own form with z a named standard normal: prior draws need a distribution
         # to draw from, and the Laplace approximation needs a density without det(L), whose
         # mode would run off to |cor| = 1
@@ -212,19 +212,14 @@ def _block_effects(block: GroupBlock, number: int, sd, cholesky, geometry: Block
     factor = None if cholesky is None else sd[:, None] * cholesky
     scale = sd if cholesky is None else sd * pt.diag(cholesky)
     log_density = -0.5 * levels * size * np.log(2 * np.pi)
-    if not np.any(geometry.precision):
-        log_density = log_density - 0.5 * pt.sum(pt.sqr(raw))
-        pm.Potential(f"z_{block.group}_{number}_normal", log_density)
-        return raw * sd if factor is None else pt.dot(raw, factor.T)
     ratio = pt.sqr(scale) * data(f"precision_{block.group}_{number}", geometry.precision)
     if factor is not None:
         ratio = pt.repeat(pt.min(ratio, axis=1, keepdims=True), size, axis=1)
     weight = ratio / (1.0 + ratio)
+    target = data(f"target_{block.group}_{number}", geometry.target)
+    deviation = target if location is None else target - location
     # the effects without the conditional mean's share: c v + w (t - a)
-    partial = scale * raw / pt.sqrt(1.0 + ratio)
-    if geometry.target is not None:
-        target = data(f"target_{block.group}_{number}", geometry.target)
-        partial = partial + weight * (target if location is None else target - location)
+    partial = scale * raw / pt.sqrt(1.0 + ratio) + weight * deviation
     whitened = partial / scale
     if factor is not None:
         # z_k = (partial_k - w_k m_k) / scale_k with m_k = sum_{l<k} factor_kl z_l: the
@@ -340,15 +335,16 @@ def build_model(design: Design, table: PriorTable,
     aux_names: list[str] = []
     with pm.Model(coords=coords) as model:
         X = design.X
+        column_means = X.mean(axis=0) if X.shape[1] else np.zeros(0)
         y = data("y_data", design.y)
         eta = pt.zeros(y.shape[0])
         if design.has_intercept:
-            means = data("X_means", X.mean(axis=0) if X.shape[1] else np.zeros(0))
+            means = data("X_means", column_means)
             intercept = prior_variable("Intercept", table.lookup("Intercept"))
             eta = eta + intercept
         if design.b_names:
             b = _class_variable("b", table, "b", design.b_names, "", None, "b_coef")
-            X_centred = data("X_centred", X - X.mean(axis=0) if design.has_intercept else X)
+            X_centred = data("X_centred", X - column_means if design.has_intercept else X)
             eta = eta + pt.dot(X_centred, b)
         if design.has_intercept:
             b_intercept = intercept - pt.dot(means, b) if design.b_names else intercept

@@ -91,8 +91,8 @@ def _exact_projection(basis: np.ndarray, columns: np.ndarray) -> np.ndarray | No
     return coefficients
 
 
-def level_estimates(residuals: np.ndarray, values: np.ndarray, index: np.ndarray,
-                    levels: int) -> tuple[np.ndarray, np.ndarray]:
+def level_estimates(residuals: np.ndarray, values: np.ndarray,
+                    rows_by_level: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Each level's own least-squares estimates of its coefficients and their precisions.
 
     Each level's residuals are regressed on the columns ``values``; the residual variance
@@ -105,11 +105,11 @@ def level_estimates(residuals: np.ndarray, values: np.ndarray, index: np.ndarray
     estimates, precisions
         Both of shape (levels, columns).
     """
-    size = values.shape[1]
+    size, levels = values.shape[1], len(rows_by_level)
     estimates, precision = np.zeros((levels, size)), np.zeros((levels, size))
     inverse_grams: dict[int, np.ndarray] = {}
     squared_error, degrees = 0.0, 0
-    for j, rows in enumerate(_level_rows(index, levels)):
+    for j, rows in enumerate(rows_by_level):
         design_j = values[rows]
         gram = design_j.T @ design_j
         if len(rows) < size or np.linalg.matrix_rank(gram) < size:
@@ -164,24 +164,19 @@ def _parent_maps(design: Design, number: int, rows_by_level: list[np.ndarray]) -
     values, own = _group_columns(design, number)
     parents = []
     for earlier, outer in enumerate(design.blocks[:number]):
-        if outer.group == block.group:
+        if outer.group == block.group or not _nested(block.index, outer.index):
             continue
         index = np.zeros(len(rows_by_level), dtype=int)
         projection = np.zeros((len(rows_by_level), len(block.coefs), len(outer.coefs)))
-        nested = True
         for j, rows in enumerate(rows_by_level):
-            holders = np.unique(outer.index[rows])
-            if len(holders) > 1:
-                nested = False
-                break
-            if len(holders) == 0:
+            if len(rows) == 0:
                 continue
-            index[j] = holders[0]
+            index[j] = outer.index[rows[0]]
             for m in range(len(outer.coefs)):
                 coefficients = _exact_projection(values[rows], outer.values[rows, m])
                 if coefficients is not None:
                     projection[j, :, m] = coefficients[own]
-        if nested and np.any(projection):
+        if np.any(projection):
             parents.append(ParentMap(earlier, index, projection))
     return parents
 
@@ -245,9 +240,9 @@ def block_geometries(design: Design) -> list[BlockGeometry]:
     for number, block in enumerate(design.blocks):
         rows_by_level = _level_rows(block.index, len(block.levels))
         values, own = _group_columns(design, number)
-        estimates, precision = level_estimates(residuals, values, block.index, len(block.levels))
+        estimates, precision = level_estimates(residuals, values, rows_by_level)
+        maps = _population_map(population, values, own, rows_by_level)
         if _crossed(design, number):
-            maps = _population_map(population, values, own, rows_by_level)
             geometries.append(BlockGeometry(
                 precision=np.zeros_like(precision[:, own]),
                 target=None if maps is None else maps @ coefficients,
@@ -255,7 +250,6 @@ def block_geometries(design: Design) -> list[BlockGeometry]:
                 centring=crossed_centring(estimates[:, own], precision[:, own],
                                           block.has_correlations)))
             continue
-        maps = _population_map(population, values, own, rows_by_level)
         # a level's estimate of location plus effect: the population fit it shares with
         # other levels, written in the block's columns, plus its own residual fit
         target = estimates[:, own]
