@@ -137,13 +137,124 @@ def closing_note(results: dict) -> list[str]:
     return lines
 
 
-def render(results: dict) -> str:
+# (key in the profile, what the stage is); the stages follow each other in one fit
+STAGES = (
+    ("import_s", "imports"),
+    ("build_s", "formula, design, priors, PyMC model"),
+    ("rewrite_s", "PyTensor graph rewriting"),
+    ("numba_logp_s", "numba code: log density and gradient"),
+    ("numba_expand_s", "numba code: stored quantities"),
+    ("compile_other_s", "rest of compiling"),
+    ("sampling_s", "sampling"),
+    ("after_sampling_s", "pointwise log-likelihood, summary, diagnostics"),
+)
+
+
+def profile_table(profile: dict) -> list[str]:
+    """Seconds per stage of each profiled fit, one column per model and run.
+
+    Parameters
+    ----------
+    profile
+        The content of ``benchmarks/results/profile.json``.
+
+    Returns
+    -------
+    list of str
+        Markdown lines.
+    """
+    runs = [p for p in profile["profiles"] if p["status"] == "ok" and "stages" in p]
+    if not runs:
+        return ["(no profiled fit succeeded)"]
+    lines = ["| Stage | " + " | ".join(f"{p['model']}, {p['run']}" for p in runs) + " |",
+             "|---|" + "--:|" * len(runs)]
+    for key, label in STAGES:
+        lines.append(f"| {label} | " + " | ".join(_num(p["stages"][key]) for p in runs) + " |")
+    lines.append("| interpreter start, reading the data, exit | " + " | ".join(
+        _num(p["wall_s"] - sum(p["stages"][key] for key, _ in STAGES)) for p in runs) + " |")
+    lines.append("| **wall time** | " + " | ".join(f"**{_num(p['wall_s'])}**" for p in runs)
+                 + " |")
+    lines.append("| numba functions compiled | " + " | ".join(
+        f"{p['stages']['numba_functions_compiled']:,}" for p in runs) + " |")
+    return lines
+
+
+def sampler_table(profile: dict) -> list[str]:
+    """Wall time and smallest bulk ESS per second of one model under each sampler backend.
+
+    Parameters
+    ----------
+    profile
+        The content of ``benchmarks/results/profile.json``.
+
+    Returns
+    -------
+    list of str
+        Markdown lines.
+    """
+    model = profile.get("sampler_model")
+    runs = [p for p in profile["profiles"] if p["model"] == model]
+    lines = [f"| `brm(..., sampler=)` on {model} | Run | Wall s | Min bulk ESS (parameter) "
+             "| Min bulk ESS/s | Divergences |", "|---|---|--:|---|--:|--:|"]
+    for p in runs:
+        if p["status"] != "ok":
+            lines.append(f"| `{p['sampler']}` | {p['run']} | failed (`{p['log']}`) | | | |")
+            continue
+        lines.append(f"| `{p['sampler']}` | {p['run']} | {_num(p['wall_s'])} "
+                     f"| {_num(p['min_ess_bulk'], 0)} (`{p['min_ess_param']}`) "
+                     f"| {_sig(p['min_ess_bulk_per_s'])} | {p['divergences']} |")
+    return lines
+
+
+def profile_section(profile: dict) -> list[str]:
+    """The page's section on where multilevel's time goes."""
+    return [
+        "## Where multilevel's time goes",
+        "",
+        f"From `{profile['command']}` on {profile['date']} (UTC), commit "
+        f"`{profile.get('commit')}`: each fit runs as in the benchmark, in a new process with "
+        f"{profile['settings']['chains']} chains x {profile['settings']['draws']} draws after "
+        f"{profile['settings']['warmup']} warmup, seconds per stage. The *first fit* of a model "
+        "runs with new caches warmed only by the tiny fit, as above; the *refit* runs the same "
+        "model again in a new process, with what the first fit compiled on disk. The stages "
+        "are timed inside the process, the wall time from outside it.",
+        "",
+        *profile_table(profile),
+        "",
+        "nutpie samples a log density that PyTensor's numba backend generates for each "
+        "model: numba turns every operation of the log density and its gradient into "
+        "machine code through LLVM and keeps the pieces in its on-disk cache. What it "
+        "cannot keep is the function that strings one model's operations together, so "
+        "every fit in a new process pays for it again; operations whose code depends on the "
+        "data (shapes and values folded in as constants) are compiled anew for new data. "
+        "Within one Python session a compiled model is reused for refits of the same "
+        "structure (`multilevel.compile_cache`). XLA compiles numpyro's whole sampler for a "
+        "new model in seconds, which is why `sampler=\"auto\"` takes numpyro below 10,000 "
+        "rows; on larger data nutpie's faster gradient and parallel chains outweigh its "
+        "compile.",
+        "",
+        "### Sampler backends",
+        "",
+        "The same model with each backend `brm` offers, each fit in a new process with the "
+        "caches above: nutpie (Rust NUTS on the numba log density), numpyro (NUTS in JAX, the "
+        "whole sampler compiled by XLA, a chain per virtual CPU device), blackjax (NUTS in "
+        "JAX through PyMC, chains vectorised) and PyMC's own NUTS (PyTensor's C backend, a "
+        "process per core).",
+        "",
+        *sampler_table(profile),
+        "",
+    ]
+
+
+def render(results: dict, profile: dict | None = None) -> str:
     """The whole of ``docs/performance.md`` for one run's results.
 
     Parameters
     ----------
     results
         The content of ``benchmarks/results/latest.json``.
+    profile
+        The content of ``benchmarks/results/profile.json``, if there is one.
 
     Returns
     -------
@@ -211,6 +322,8 @@ def render(results: dict) -> str:
         out += ["(From the smoke run: these ratios measure compilation and start-up, not "
                 "sampling, and are no evidence for or against the targets.)", ""]
     out += closing_note(results)
+    if profile is not None:
+        out += [""] + profile_section(profile)
     out += ["", METHOD]
     return "\n".join(out) + "\n"
 
@@ -222,7 +335,7 @@ METHOD = """## What is measured
   warmup and sampling of all chains, and the posterior summary. Every fit runs in a new
   process, so nothing is shared between fits but the on-disk caches described below.
 - **Peak MiB**: the largest total proportional set size (PSS) of the fit's whole process
-  tree, sampled four times a second. nutpie runs chains in threads of one process, PyMC
+  tree, sampled four times a second. numpyro and nutpie run chains in threads of one process, PyMC
   (bambi) forks a worker process per core and rstan (brms) starts an R process per core;
   PSS counts pages shared between those processes once. `maxrss_mib` in the JSON is the
   kernel's `ru_maxrss`, the resident peak of the largest single process. For brms on the
@@ -249,9 +362,10 @@ fitted before). brms has no such cache: rstan compiles each model's C++ anew.
 
 ## The three tools do not fit quite the same model
 
-- **multilevel and brms** use brms's default priors and the same non-centred
-  parameterisation, so they target the same posterior; their estimates in the JSON should
-  agree within Monte Carlo error.
+- **multilevel and brms** use brms's default priors, so they target the same posterior
+  (multilevel samples the group-level effects of Gaussian models in data-informed
+  coordinates, which change the sampler's geometry, not the posterior); their estimates in
+  the JSON should agree within Monte Carlo error.
 - **bambi** is run as its users get it: `bmb.Model(formula, data, family=...)` and
   `model.fit(draws=1000, tune=1000, chains=4, cores=2, random_seed=...)`, with its default
   priors and sampler (PyMC's NUTS, its C backend). Its priors are not brms's: normal priors
@@ -260,8 +374,10 @@ fitted before). brms has no such cache: rstan compiles each model's C++ anew.
   and a half-Student-t(4) on `sigma`. bambi also has no correlation between the group-level
   effects of a term: `(Days | Subject)` gets independent intercepts and slopes, so bambi's
   smallest ESS is taken over one parameter fewer (no `cor_`).
-- **Samplers**: multilevel samples with nutpie (Rust NUTS on a numba-compiled log density,
-  chains in threads), bambi with PyMC's NUTS (a process per core), brms with Stan through
+- **Samplers**: multilevel samples as `brm`'s default `sampler="auto"` does: with numpyro
+  (NUTS in JAX, compiled whole by XLA, chains in threads) below 10,000 rows and with nutpie
+  (Rust NUTS on a numba-compiled log density, chains in threads) above; the Backend column of
+  the JSON says which ran. bambi with PyMC's NUTS (a process per core), brms with Stan through
   rstan (a process per core). All use NUTS with a target acceptance of 0.8 and the same
   number of chains, warmup and draws; each tool's own seed is set to the same number.
 - Both Python environments are plain pip installs, in which PyTensor finds no BLAS to link
@@ -277,6 +393,7 @@ python benchmarks/run.py               # all models, all tools: several hours
 python benchmarks/run.py --models sleepstudy hsb --tools multilevel brms
 python benchmarks/run.py --quick       # smoke test: 2 chains x 100 draws, small models
 python benchmarks/run.py --timeout 3600 --models insteval
+python benchmarks/profile.py           # stages of multilevel's fits; sampler backends
 ```
 
 The simulated data (`crossed_bernoulli`, `insteval`) are written to `benchmarks/data/` by

@@ -334,6 +334,12 @@ def merged(earlier: dict | None, results: dict) -> dict:
     return out
 
 
+def saved_profile() -> dict | None:
+    """The stage timings written by ``profile.py``, if it has been run."""
+    path = HERE / "results" / "profile.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the selected fits, write the results JSON and render the performance page.
 
@@ -350,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.render:
         results = json.loads(Path(args.render).read_text())
-        Path(args.doc).write_text(report.render(results))
+        Path(args.doc).write_text(report.render(results, saved_profile()))
         print(f"wrote {args.doc}")
         return 0
 
@@ -433,7 +439,7 @@ def main(argv: list[str] | None = None) -> int:
     results_path.write_text(json.dumps(results, indent=1) + "\n")
     print(f"wrote {results_path}")
     if args.doc:
-        Path(args.doc).write_text(report.render(results))
+        Path(args.doc).write_text(report.render(results, saved_profile()))
         print(f"wrote {args.doc}")
     return 0
 

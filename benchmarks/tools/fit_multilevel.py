@@ -34,7 +34,7 @@ def main(job_path: str, out_path: str) -> None:
         warnings.simplefilter("always")
         fit = ml.brm(job["formula"], data=data, family=job["family"], chains=job["chains"],
                      draws=job["draws"], warmup=job["warmup"], cores=job["cores"],
-                     seed=job["seed"], progressbar=False)
+                     seed=job["seed"], sampler=job.get("sampler", "auto"), progressbar=False)
     fitted = time.perf_counter()
     table = fit.posterior_summary()
     table = table[[bool(KEPT.match(name)) for name in table.index]]

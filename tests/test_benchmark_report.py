@@ -1,0 +1,84 @@
+"""The benchmark's bookkeeping: appending runs and the tables of the performance page."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+import report  # noqa: E402
+import run  # noqa: E402
+
+
+def _stages(**seconds):
+    stages = {key: 1.0 for key, _ in report.STAGES}
+    stages.update(seconds)
+    stages["numba_functions_compiled"] = 1234
+    return stages
+
+
+@pytest.fixture
+def profile():
+    return {
+        "date": "2026-11-23T18:00:00+00:00", "commit": "abc1234", "sampler_model": "sleepstudy",
+        "command": "python benchmarks/profile.py",
+        "settings": {"chains": 4, "draws": 1000, "warmup": 1000},
+        "profiles": [
+            {"model": "sleepstudy", "run": "first fit", "sampler": "nutpie", "status": "ok",
+             "wall_s": 50.0, "stages": _stages(numba_logp_s=30.0), "min_ess_bulk": 2000.0,
+             "min_ess_param": "sd_Subject__Days", "min_ess_bulk_per_s": 40.0, "divergences": 0},
+            {"model": "sleepstudy", "run": "refit", "sampler": "nutpie", "status": "ok",
+             "wall_s": 20.0, "stages": _stages(), "min_ess_bulk": 2000.0,
+             "min_ess_param": "sd_Subject__Days", "min_ess_bulk_per_s": 100.0, "divergences": 0},
+            {"model": "sleepstudy", "run": "first fit", "sampler": "pymc", "status": "failed",
+             "wall_s": 3.0, "log": "benchmarks/results/logs/x.log"},
+        ],
+    }
+
+
+def test_profile_table_has_a_column_per_profiled_fit_and_accounts_for_the_wall_time(profile):
+    lines = report.profile_table(profile)
+    assert lines[0] == "| Stage | sleepstudy, first fit | sleepstudy, refit |"
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in lines[2:]}
+    assert rows["numba code: log density and gradient"].split(" | ")[1] == "30.0"
+    # the stages sum to 37 s and 8 s; the rest of the wall time is outside them
+    assert rows["interpreter start, reading the data, exit"].split(" | ")[1:] == ["13.0", "12.0 |"]
+    assert "1,234" in rows["numba functions compiled"]
+
+
+def test_sampler_table_shows_failures_with_their_log(profile):
+    lines = report.sampler_table(profile)
+    assert len(lines) == 2 + 3
+    assert "`nutpie` | refit | 20.0 | 2,000 (`sd_Subject__Days`) | 100 | 0 |" in lines[3]
+    assert "failed (`benchmarks/results/logs/x.log`)" in lines[4]
+
+
+def test_the_page_has_the_profile_section_only_when_there_is_a_profile(profile):
+    results = {
+        "settings": {"chains": 4, "draws": 1000, "warmup": 1000, "cores": 2, "seed": 1,
+                     "timeout_s": 10.0, "cache": "fresh", "models": [], "tools": []},
+        "machine": {"cpu": "cpu", "logical_cores": 2, "memory_gib": 1, "os": "os"},
+        "versions": {}, "models": {}, "fits": [], "date": "d", "command": "c",
+    }
+    assert "Where multilevel's time goes" not in report.render(results)
+    page = report.render(results, profile)
+    assert "## Where multilevel's time goes" in page and "### Sampler backends" in page
+
+
+def test_appended_fits_replace_those_of_the_same_model_and_tool():
+    def fit(model, tool, wall):
+        return {"model": model, "tool": tool, "wall_s": wall}
+
+    def results(commit, fits):
+        return {"fits": fits, "models": {}, "versions": {}, "warmups": [], "command": commit,
+                "commit": commit, "machine": {}, "duration_s": 1.0,
+                "settings": {"models": [f["model"] for f in fits], "tools": ["multilevel"],
+                             "timeout_s": 10.0}}
+
+    earlier = results("a", [fit("sleepstudy", "multilevel", 1.0), fit("hsb", "multilevel", 2.0)])
+    merged = run.merged(earlier, results("b", [fit("hsb", "multilevel", 3.0)]))
+    assert sorted((f["model"], f["wall_s"]) for f in merged["fits"]) == [
+        ("hsb", 3.0), ("sleepstudy", 1.0)]
+    assert merged["commit"] == "a and b"
+    assert merged["duration_s"] == 2.0
