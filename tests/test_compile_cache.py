@@ -10,7 +10,8 @@ from multilevel import compile_cache
 pytestmark = pytest.mark.slow
 
 FORMULA = "y ~ x + (1 | g)"
-SETTINGS = {"chains": 2, "draws": 200, "warmup": 200, "progressbar": False}
+# the compile cache serves nutpie, the sampler of large data sets
+SETTINGS = {"chains": 2, "draws": 200, "warmup": 200, "progressbar": False, "sampler": "nutpie"}
 
 
 def _data(seed: int, groups: int, rows_per_group: int, scale: float) -> pd.DataFrame:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import arviz as az
 import numpy as np
@@ -13,12 +13,19 @@ import pymc as pm
 
 from .compile_cache import compile_nutpie
 from .errors import MultilevelError
+from .jax_sampling import sample_numpyro
 
 SAMPLERS = ("auto", "nutpie", "pymc", "numpyro", "blackjax")
 ALGORITHMS = ("sampling", "meanfield", "fullrank", "pathfinder", "laplace")
+# "auto" samples smaller data sets with numpyro and larger ones with nutpie (see for_data)
+NUMPYRO_MAX_ROWS = 10_000
 # The package that each approximation and JAX sampler needs beyond the core dependencies.
 _EXTRA_PACKAGES = {"numpyro": "numpyro", "blackjax": "blackjax", "pathfinder": "pymc_extras",
                    "laplace": "pymc_extras"}
+
+
+def _installed(package: str) -> bool:
+    return importlib.util.find_spec(package) is not None
 
 
 @dataclass(frozen=True)
@@ -60,7 +67,7 @@ class SamplerSettings:
             )
         needed = self.algorithm if self.algorithm != "sampling" else self.sampler
         package = _EXTRA_PACKAGES.get(needed)
-        if package and importlib.util.find_spec(package) is None:
+        if package and not _installed(package):
             raise MultilevelError(
                 f"{needed!r} needs the package {package.replace('_', '-')}: "
                 f"pip install {package.replace('_', '-')}"
@@ -74,12 +81,27 @@ class SamplerSettings:
 
     @property
     def backend(self) -> str:
-        """The backend that will run: nutpie when installed, PyMC's own NUTS otherwise."""
+        """The backend that will run; ``"auto"`` before :meth:`for_data` has chosen one."""
         if self.is_approximation:
             return "pymc-extras" if self.algorithm in ("pathfinder", "laplace") else "pymc"
-        if self.sampler == "auto":
-            return "nutpie" if importlib.util.find_spec("nutpie") else "pymc"
         return self.sampler
+
+    def for_data(self, rows: int) -> SamplerSettings:
+        """These settings with ``sampler="auto"`` resolved for a data set of ``rows`` rows.
+
+        Below :data:`NUMPYRO_MAX_ROWS` rows numpyro runs, when installed: XLA compiles the
+        whole sampler in seconds, where numba's compile of a new model takes tens of seconds
+        and dominates a small fit. Above it nutpie runs: its chains run in parallel threads
+        rather than in lockstep, and its gradient is several times faster on large data, which
+        outweighs the compile (``docs/performance.md`` has the measurements).
+        """
+        if self.sampler != "auto":
+            return self
+        if rows < NUMPYRO_MAX_ROWS and _installed("numpyro"):
+            chosen = "numpyro"
+        else:
+            chosen = "nutpie" if _installed("nutpie") else "pymc"
+        return replace(self, sampler=chosen)
 
     def resolved_seed(self) -> int:
         if self.seed is not None:
@@ -122,7 +144,11 @@ def run_nuts(model: pm.Model, var_names: list[str], settings: SamplerSettings,
             progress_bar=settings.progressbar,
             target_accept=settings.target_accept,
         )
-    elif settings.backend in ("numpyro", "blackjax"):
+    elif settings.backend == "numpyro":
+        idata = sample_numpyro(model, var_names, chains=settings.chains, draws=settings.draws,
+                               warmup=settings.warmup, target_accept=settings.target_accept,
+                               seed=seed, progressbar=settings.progressbar)
+    elif settings.backend == "blackjax":
         import jax
 
         # one device (a CPU) runs the chains best vectorised; several (GPUs) in parallel
@@ -136,7 +162,7 @@ def run_nuts(model: pm.Model, var_names: list[str], settings: SamplerSettings,
             progressbar=settings.progressbar,
             model=model,
             var_names=var_names,
-            nuts_sampler=settings.backend,
+            nuts_sampler="blackjax",
             nuts_sampler_kwargs={"chain_method": method},
             compute_convergence_checks=False,
         )
