@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         env = with_cache(multilevel_env(), workdir / "cache")
         warm_job, warm_out = workdir / "warmup.job.json", workdir / "warmup.out.json"
         write_job(warm_job, None, simulate.ensure("warmup.csv"), args, chains=2, draws=30,
-                  warmup=30)
+                  warmup=30, sampler="nutpie")
         fit_once(warm_job, warm_out, env, log_dir / "profile-warmup.log", args.timeout,
                  stages=False)
         for name in args.models:

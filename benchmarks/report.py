@@ -283,8 +283,9 @@ def render(results: dict, profile: dict | None = None) -> str:
     load_start = m.get("load_at_start") or ["?"]
     load_end = m.get("load_at_end") or ["?"]
     out += [
-        f"**Run** {results['date']} (UTC), commit `{results.get('commit')}`, "
-        f"{_num(results.get('duration_s'), 0)} s in all: `{results['command']}`",
+        f"**Run** {results['date']} (UTC), commit `{results.get('commit')}`"
+        + (f", {_num(results['duration_s'], 0)} s in all" if results.get("duration_s") else "")
+        + f": `{results['command']}`",
         "",
         f"**Machine** {m['cpu']}, {m['logical_cores']} logical cores, "
         f"{m['memory_gib']} GiB, {m['os']}; load average {load_start[0]} at the start "
@@ -355,8 +356,9 @@ METHOD = """## What is measured
 **Compilation caches.** PyTensor and numba keep compiled code on disk, so the first model a
 Python user ever fits is slower than later ones. With `--cache fresh` (the default) each
 Python tool gets new, empty caches for the run, filled by one untimed fit of a tiny model
-before the timed fits: every timed fit still compiles its own model, as brms does, but not
-the libraries' common code. `--cache cold` gives every fit empty caches (a user's very first
+(multilevel's with nutpie, whose numba code is what the caches keep) before the timed fits:
+every timed fit still compiles its own model, as brms does, but not the libraries' common
+code. `--cache cold` gives every fit empty caches (a user's very first
 fit); `--cache user` uses the caches already on the machine (a user refitting models they
 fitted before). brms has no such cache: rstan compiles each model's C++ anew.
 

@@ -309,28 +309,35 @@ def _check_same_settings(earlier: dict, now: dict) -> None:
 def merged(earlier: dict | None, results: dict) -> dict:
     """``results`` added to an earlier run's: its fits replace those of the same model and tool.
 
-    The commands, timeouts and load averages of both runs are kept; the date and commit are
-    the earlier run's when both ran the same commit.
+    Every fit keeps the date, commit and command of the run that made it; the page's date,
+    commits and commands are those of the runs whose fits remain.
     """
     if earlier is None:
         return results
     rerun = {(f["model"], f["tool"]) for f in results["fits"]}
     out = json.loads(json.dumps(earlier))
-    out["fits"] = [f for f in earlier["fits"] if (f["model"], f["tool"]) not in rerun]
-    out["fits"] += results["fits"]
+    kept = []
+    for fit in earlier["fits"]:
+        if (fit["model"], fit["tool"]) not in rerun:
+            for key in ("date", "commit", "command"):
+                fit.setdefault(key, earlier.get(key))
+            kept.append(fit)
+    out["fits"] = kept + results["fits"]
     out["models"].update(results["models"])
     out["versions"].update(results["versions"])
     out["warmups"] = earlier.get("warmups", []) + results["warmups"]
-    out["command"] = f"{earlier['command']}, then {results['command']}"
     settings = out["settings"]
     settings["models"] = list(dict.fromkeys(settings["models"] + results["settings"]["models"]))
     settings["tools"] = list(dict.fromkeys(settings["tools"] + results["settings"]["tools"]))
     settings["timeout_s"] = max(settings["timeout_s"], results["settings"]["timeout_s"])
-    if earlier.get("commit") != results.get("commit"):
-        out["commit"] = f"{earlier.get('commit')} and {results.get('commit')}"
+    runs = [f for f in out["fits"] if f.get("command")]
+    out["date"] = min(f["date"] for f in runs)
+    out["commit"] = " and ".join(dict.fromkeys(str(f["commit"]) for f in runs))
+    out["command"] = ", then ".join(dict.fromkeys(f["command"] for f in runs))
     out["machine"]["load_at_end"] = results["machine"].get("load_at_end")
-    if "duration_s" in results:
-        out["duration_s"] = earlier.get("duration_s", 0) + results["duration_s"]
+    # the time of the whole run is known only while one run made all the fits
+    out["duration_s"] = results.get("duration_s") if len({f["command"] for f in runs}) == 1 \
+        else None
     return out
 
 
@@ -407,8 +414,10 @@ def main(argv: list[str] | None = None) -> int:
                 # Fills the caches with what every model needs, so that the first timed
                 # fit does not pay for the library's own compilation alone.
                 warm = simulate.ensure("warmup.csv")
+                # multilevel's numpyro keeps nothing on disk; nutpie's numba code does
+                extra = {"sampler": "nutpie"} if tool == "multilevel" else {}
                 record = run_fit(tool, None, warm, args, envs[tool], workdir, log_dir,
-                                 args.timeout, chains=2, draws=30, warmup=30)
+                                 args.timeout, chains=2, draws=30, warmup=30, **extra)
                 results["warmups"].append({k: record.get(k) for k in
                                            ("tool", "status", "wall_s", "note")})
                 print(f"  warm-up {tool}: {record['status']} in {record['wall_s']} s")
@@ -424,6 +433,8 @@ def main(argv: list[str] | None = None) -> int:
                     env = with_cache(env, workdir / f"cache-{name}-{tool}")
                 record = run_fit(tool, MODELS[name], data[name], args, env, workdir,
                                  log_dir, args.timeout)
+                record.update(date=results["date"], commit=results["commit"],
+                              command=results["command"])
                 results["fits"].append(record)
                 print(f"{name:>18} {tool:>10}: {report.one_line(record)}")
                 # Written after every fit, so that a long run stopped half-way keeps its results.

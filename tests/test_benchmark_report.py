@@ -67,18 +67,24 @@ def test_the_page_has_the_profile_section_only_when_there_is_a_profile(profile):
 
 
 def test_appended_fits_replace_those_of_the_same_model_and_tool():
-    def fit(model, tool, wall):
-        return {"model": model, "tool": tool, "wall_s": wall}
+    def results(commit, walls, provenance=True):
+        # runs before fits carried their provenance had it only at the top
+        made = {"date": f"2026-11-0{ord(commit) - 96}", "commit": commit,
+                "command": f"run {commit}"}
+        fits = [{"model": model, "tool": "multilevel", "wall_s": wall,
+                 **(made if provenance else {})} for model, wall in walls.items()]
+        return {"fits": fits, "models": {}, "versions": {}, "warmups": [], "machine": {},
+                "duration_s": 1.0, **made,
+                "settings": {"models": list(walls), "tools": ["multilevel"], "timeout_s": 10.0}}
 
-    def results(commit, fits):
-        return {"fits": fits, "models": {}, "versions": {}, "warmups": [], "command": commit,
-                "commit": commit, "machine": {}, "duration_s": 1.0,
-                "settings": {"models": [f["model"] for f in fits], "tools": ["multilevel"],
-                             "timeout_s": 10.0}}
-
-    earlier = results("a", [fit("sleepstudy", "multilevel", 1.0), fit("hsb", "multilevel", 2.0)])
-    merged = run.merged(earlier, results("b", [fit("hsb", "multilevel", 3.0)]))
-    assert sorted((f["model"], f["wall_s"]) for f in merged["fits"]) == [
-        ("hsb", 3.0), ("sleepstudy", 1.0)]
-    assert merged["commit"] == "a and b"
-    assert merged["duration_s"] == 2.0
+    earlier = results("a", {"sleepstudy": 1.0, "hsb": 2.0}, provenance=False)
+    merged = run.merged(earlier, results("b", {"hsb": 3.0}))
+    assert sorted((f["model"], f["wall_s"], f["commit"]) for f in merged["fits"]) == [
+        ("hsb", 3.0, "b"), ("sleepstudy", 1.0, "a")]
+    assert merged["commit"] == "a and b" and merged["command"] == "run a, then run b"
+    assert merged["date"] == "2026-11-01"
+    assert merged["duration_s"] is None  # two runs made the remaining fits
+    # a rerun of every fit leaves only the new run's commit, command and duration
+    again = run.merged(merged, results("c", {"hsb": 4.0, "sleepstudy": 5.0}))
+    assert again["commit"] == "c" and again["command"] == "run c"
+    assert again["date"] == "2026-11-03" and again["duration_s"] == 1.0
