@@ -9,15 +9,19 @@ PyMC's NumPy initial-point function.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import arviz as az
 import numpy as np
 import pymc as pm
 from pymc.initial_point import make_initial_point_fn
 
+if TYPE_CHECKING:
+    from .sampling import SamplerSettings
 
-def sample_numpyro(model: pm.Model, var_names: list[str], *, chains: int, draws: int,
-                   warmup: int, target_accept: float, seed: int,
-                   progressbar: bool) -> az.InferenceData:
+
+def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSettings,
+                   seed: int) -> az.InferenceData:
     """Sample ``model`` with numpyro's NUTS and return the posterior of ``var_names``.
 
     Parameters
@@ -26,14 +30,10 @@ def sample_numpyro(model: pm.Model, var_names: list[str], *, chains: int, draws:
         The PyMC model.
     var_names
         Variables to keep in the posterior.
-    chains, draws, warmup
-        Chains, and post-warmup draws and warmup iterations per chain.
-    target_accept
-        Target acceptance rate of the step-size adaptation.
+    settings
+        Chains, draws, warmup, target acceptance and progress bar.
     seed
         The seed; the same seed gives the same draws.
-    progressbar
-        Whether numpyro shows its progress bar.
 
     Returns
     -------
@@ -57,6 +57,7 @@ def sample_numpyro(model: pm.Model, var_names: list[str], *, chains: int, draws:
 
     initial = make_initial_point_fn(model=model, jitter_rvs=set(model.free_RVs),
                                     return_transformed=True)
+    chains = settings.chains
     seeds = np.random.SeedSequence(seed).generate_state(chains)
     points = [initial(int(s)) for s in seeds]
     start = [np.stack([point[v.name] for point in points]) for v in values]
@@ -64,9 +65,9 @@ def sample_numpyro(model: pm.Model, var_names: list[str], *, chains: int, draws:
     # with fewer devices than chains (JAX started before PyMC could split the CPU) the
     # chains run vectorised, in lockstep
     method = "parallel" if jax.local_device_count() >= chains else "vectorized"
-    mcmc = MCMC(NUTS(potential_fn=potential, target_accept_prob=target_accept),
-                num_warmup=warmup, num_samples=draws, num_chains=chains, chain_method=method,
-                progress_bar=progressbar)
+    mcmc = MCMC(NUTS(potential_fn=potential, target_accept_prob=settings.target_accept),
+                num_warmup=settings.warmup, num_samples=settings.draws, num_chains=chains,
+                chain_method=method, progress_bar=settings.progressbar)
     mcmc.run(jax.random.PRNGKey(seed), init_params=start, extra_fields=("diverging",))
     position = mcmc.get_samples(group_by_chain=True)
 

@@ -62,8 +62,7 @@ def data(name: str, value) -> pt.TensorVariable:
     the same graph and a compiled model can be reused for a new data set (see
     :mod:`multilevel.compile_cache`).
     """
-    value = np.asarray(value)
-    return pm.Data(name, value)
+    return pm.Data(name, np.asarray(value))
 
 
 # Stan name -> (PyMC class, arguments in PyMC's names, half version for a bound at 0 when centred

@@ -19,9 +19,10 @@ SAMPLERS = ("auto", "nutpie", "pymc", "numpyro", "blackjax")
 ALGORITHMS = ("sampling", "meanfield", "fullrank", "pathfinder", "laplace")
 # "auto" samples smaller data sets with numpyro and larger ones with nutpie (see for_data)
 NUMPYRO_MAX_ROWS = 10_000
-# The package that each approximation and JAX sampler needs beyond the core dependencies.
-_EXTRA_PACKAGES = {"numpyro": "numpyro", "blackjax": "blackjax", "pathfinder": "pymc_extras",
-                   "laplace": "pymc_extras"}
+# The package, and the extra of multilevel that brings it, of each sampler or approximation
+# beyond the core dependencies
+_EXTRA_PACKAGES = {"blackjax": ("blackjax", "jax"), "pathfinder": ("pymc_extras", "approx"),
+                   "laplace": ("pymc_extras", "approx")}
 
 
 def _installed(package: str) -> bool:
@@ -66,14 +67,11 @@ class SamplerSettings:
                 f"algorithm must be one of {', '.join(ALGORITHMS)}, got {self.algorithm!r}."
             )
         needed = self.algorithm if self.algorithm != "sampling" else self.sampler
-        package = _EXTRA_PACKAGES.get(needed)
+        package, extra = _EXTRA_PACKAGES.get(needed, (None, None))
         if package and not _installed(package):
-            raise MultilevelError(
-                f"{needed!r} needs the package {package.replace('_', '-')}: "
-                f"pip install {package.replace('_', '-')}"
-                + (" (or pip install 'multilevel[jax]')" if package != "pymc_extras" else
-                   " (or pip install 'multilevel[approx]')")
-            )
+            name = package.replace("_", "-")
+            raise MultilevelError(f"{needed!r} needs the package {name}: pip install {name} "
+                                  f"(or pip install 'multilevel[{extra}]')")
 
     @property
     def is_approximation(self) -> bool:
@@ -145,9 +143,7 @@ def run_nuts(model: pm.Model, var_names: list[str], settings: SamplerSettings,
             target_accept=settings.target_accept,
         )
     elif settings.backend == "numpyro":
-        idata = sample_numpyro(model, var_names, chains=settings.chains, draws=settings.draws,
-                               warmup=settings.warmup, target_accept=settings.target_accept,
-                               seed=seed, progressbar=settings.progressbar)
+        idata = sample_numpyro(model, var_names, settings, seed)
     elif settings.backend == "blackjax":
         import jax
 
