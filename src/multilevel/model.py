@@ -16,6 +16,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
+from .crossproducts import CrossProducts, gaussian_cross_products
 from .design import Design, GroupBlock
 from .parametrization import BlockGeometry, block_geometries
 from .priors import Distribution, PriorTable
@@ -294,6 +295,47 @@ def _block_location(geometry: BlockGeometry, number: int, population, effects: d
     return location
 
 
+def _cross_product_likelihood(products: CrossProducts, population, effects: list, sigma):
+    """The Gaussian log-likelihood of all rows from the data's cross-products.
+
+    ``population`` holds the population coefficients in the order of
+    :func:`multilevel.crossproducts.population_design` (None without any), ``effects`` each
+    group block's effects, shape (levels, size).
+    """
+    linear = pt.constant(0.0)
+    quadratic = pt.constant(0.0)
+    difference = None
+    if population is not None:
+        difference = population - data("crossproducts_reference", products.reference)
+        linear = linear + pt.dot(difference,
+                                 data("crossproducts_population_residual",
+                                      products.population_residual))
+        quadratic = quadratic + pt.dot(
+            difference, pt.dot(data("crossproducts_population", products.population),
+                               difference))
+    for number, (block, effect) in enumerate(zip(products.blocks, effects, strict=True)):
+        linear = linear + pt.sum(data(f"crossproducts_residual_{number}", block.residual)
+                                 * effect)
+        own = data(f"crossproducts_own_{number}", block.own)
+        quadratic = quadratic + pt.sum(effect * pt.sum(own * effect[:, None, :], axis=2))
+        if difference is not None:
+            with_population = data(f"crossproducts_population_{number}", block.population)
+            quadratic = quadratic + 2 * pt.dot(difference,
+                                               pt.dot(with_population, effect.reshape((-1,))))
+    for pair in products.pairs:
+        values = data(f"crossproducts_pair_{pair.first}_{pair.second}", pair.values)
+        first, second = effects[pair.first], effects[pair.second]
+        if pair.same_levels:
+            term = pt.sum(first * pt.sum(values * second[:, None, :], axis=2))
+        else:
+            term = pt.dot(first.reshape((-1,)), pt.dot(values, second.reshape((-1,))))
+        quadratic = quadratic + 2 * term
+    squares = data("crossproducts_residual_ss", products.residual_ss) - 2 * linear + quadratic
+    total = data("crossproducts_total_weight", products.total_weight)
+    return (-0.5 * np.log(2 * np.pi) * total - total * pt.log(sigma)
+            - 0.5 * squares / pt.sqr(sigma))
+
+
 def build_model(design: Design, table: PriorTable,
                 geometries: list[BlockGeometry | None] | None = None,
                 likelihood: bool = True) -> tuple[pm.Model, ModelNames]:
@@ -412,8 +454,13 @@ def build_model(design: Design, table: PriorTable,
         mu = family.link_function.inverse_tensor(eta)
         trials = None if design.trials is None else data("trials", design.trials)
         cls, params = family.likelihood(eta, mu, aux, trials, family.link)
+        products = gaussian_cross_products(design) if likelihood else None
         if not likelihood:
             pass
+        elif products is not None:
+            effects = [block_effects[number] for number in range(len(design.blocks))]
+            pm.Potential("y_loglik", _cross_product_likelihood(
+                products, population_coefficients, effects, aux["sigma"]))
         elif design.weights is None:
             cls("y", **params, observed=y)
         else:
