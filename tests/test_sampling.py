@@ -86,3 +86,16 @@ def test_user_priors_enter_the_model(small_gaussian):
     assert summary.loc["sd_g__x", "Estimate"] == pytest.approx(3, abs=0.01)
     assert summary.loc["sd_g__Intercept", "Estimate"] < 2.5
     assert "b_Intercept" not in summary.index
+
+
+def test_numpyro_runs_more_chains_than_cores_and_reports_progress(small_gaussian, capfd):
+    fit = ml.brm("y ~ x + (1 | g)", small_gaussian, sampler="numpyro", chains=3, cores=2,
+                 draws=60, warmup=40, seed=5, progressbar=True)
+    intercepts = fit.idata.posterior["b_Intercept"].values
+    assert intercepts.shape == (3, 60)
+    assert len({tuple(chain) for chain in intercepts}) == 3
+    lines = [line for line in capfd.readouterr().err.splitlines() if line.startswith("Chain")]
+    # rstan's lines at every tenth of the 100 iterations, for the three chains only
+    assert len(lines) == 30
+    assert "Chain 3: Iteration: 100 / 100 [100%]  (Sampling)" in lines
+    assert "Chain 1: Iteration:  40 / 100 [ 40%]  (Warmup)" in lines

@@ -1,14 +1,22 @@
-"""NUTS in JAX (numpyro) on the model's log density, compiled by XLA in one piece.
+"""NUTS in JAX (numpyro's kernel) on the model's log density, compiled by XLA in one piece.
 
 PyMC's own route to numpyro evaluates the log density operation by operation at the
 initial points and again after sampling, and XLA compiles every one of those operations
-separately, which costs more than the sampling of a small model. Here the log density
-and the stored quantities are each compiled once, whole, and the initial points come from
+separately, which costs more than the sampling of a small model. Here warmup, sampling and
+the stored quantities of every draw form one XLA program, and the initial points come from
 PyMC's NumPy initial-point function.
+
+On the CPU, JAX runs parallel chains on virtual devices, one thread each. PyMC asks for 100 of
+them; with many more devices than cores the same program ran two to four times slower in
+about half of the runs, so the CPU is split into as many devices as it has cores, and each
+device runs its share of the chains one after another.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import sys
 from typing import TYPE_CHECKING
 
 import arviz as az
@@ -18,6 +26,28 @@ from pymc.initial_point import make_initial_point_fn
 
 if TYPE_CHECKING:
     from .sampling import SamplerSettings
+
+_DEVICE_COUNT_FLAG = "--xla_force_host_platform_device_count"
+
+
+def _split_cpu() -> None:
+    """Ask XLA for one CPU device per core; without effect once JAX has started its backend."""
+    flags = re.sub(rf"{_DEVICE_COUNT_FLAG}=\S+", "", os.environ.get("XLA_FLAGS", "")).split()
+    os.environ["XLA_FLAGS"] = " ".join([*flags, f"{_DEVICE_COUNT_FLAG}={os.cpu_count() or 1}"])
+
+
+def _progress_printer(chains: int, total: int, warmup: int):
+    """A host callback printing rstan's progress lines, called every tenth of the iterations."""
+    def report(chain, iteration):
+        chain, iteration = int(chain), int(iteration)
+        if chain >= chains:  # a chain that only fills a device's share
+            return
+        phase = "Warmup" if iteration <= warmup else "Sampling"
+        # one write per line: chains on other devices report from other threads
+        sys.stderr.write(f"Chain {chain + 1}: Iteration: {iteration:>{len(str(total))}} / "
+                         f"{total} [{round(100 * iteration / total):>3}%]  ({phase})\n")
+        sys.stderr.flush()
+    return report
 
 
 def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSettings,
@@ -31,7 +61,7 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
     var_names
         Variables to keep in the posterior.
     settings
-        Chains, draws, warmup, target acceptance and progress bar.
+        Chains, draws, warmup, cores, target acceptance and progress bar.
     seed
         The seed; the same seed gives the same draws.
 
@@ -40,45 +70,83 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
     InferenceData
         ``posterior`` with ``var_names`` and ``sample_stats`` with ``diverging``.
     """
-    # JAX is slow to import: only the JAX samplers load it. PyMC's JAX module, imported first,
-    # splits the CPU into virtual devices before JAX starts, so that each chain gets a device
-    # and the chains run in parallel threads.
+    # JAX is slow to import: only the JAX samplers load it. PyMC's JAX module rewrites
+    # XLA_FLAGS when imported, so the CPU is split after it.
     from pymc.sampling.jax import get_jaxified_graph
 
+    _split_cpu()
     # isort: split
     import jax
-    from numpyro.infer import MCMC, NUTS
+    from jax import lax
+    from numpyro.infer import NUTS
 
     values = list(model.value_vars)
     log_density = get_jaxified_graph(inputs=values, outputs=[model.logp()])
-
-    def potential(position):
-        return -log_density(*position)[0]
+    stored = model.replace_rvs_by_values([model[name] for name in var_names])
+    expand = get_jaxified_graph(inputs=values, outputs=stored)
 
     initial = make_initial_point_fn(model=model, jitter_rvs=set(model.free_RVs),
                                     return_transformed=True)
-    chains = settings.chains
-    seeds = np.random.SeedSequence(seed).generate_state(chains)
+    chains, warmup, draws = settings.chains, settings.warmup, settings.draws
+    devices = jax.local_devices()
+    on_cpu = devices[0].platform == "cpu"
+    used = min(len(devices), settings.resolved_cores(), chains) if on_cpu else 1
+    per_device = -(-chains // used)
+    # chains beyond ``chains`` fill the last device's share and are dropped afterwards
+    padded = used * per_device
+    seeds = np.random.SeedSequence(seed).generate_state(padded)
     points = [initial(int(s)) for s in seeds]
-    start = [np.stack([point[v.name] for point in points]) for v in values]
+    start = [np.stack([point[v.name] for point in points]).reshape(used, per_device, *np.shape(
+        points[0][v.name])) for v in values]
+    keys = jax.random.split(jax.random.PRNGKey(seed), padded).reshape(used, per_device, -1)
+    numbers = np.arange(padded).reshape(used, per_device)
 
-    # with fewer devices than chains (JAX started before PyMC could split the CPU) the
-    # chains run vectorised, in lockstep
-    method = "parallel" if jax.local_device_count() >= chains else "vectorized"
-    mcmc = MCMC(NUTS(potential_fn=potential, target_accept_prob=settings.target_accept),
-                num_warmup=settings.warmup, num_samples=settings.draws, num_chains=chains,
-                chain_method=method, progress_bar=settings.progressbar)
-    mcmc.run(jax.random.PRNGKey(seed), init_params=start, extra_fields=("diverging",))
-    position = mcmc.get_samples(group_by_chain=True)
+    kernel = NUTS(potential_fn=lambda position: -log_density(*position)[0],
+                  target_accept_prob=settings.target_accept)
+    total = warmup + draws
+    report = _progress_printer(chains, total, warmup) if settings.progressbar else None
+    every = max(1, total // 10)
 
-    stored = model.replace_rvs_by_values([model[name] for name in var_names])
-    expand = get_jaxified_graph(inputs=values, outputs=stored)
-    per_draw = jax.jit(jax.vmap(jax.vmap(lambda *v: tuple(expand(*v)))))
-    posterior = {name: np.asarray(draws_of)
-                 for name, draws_of in zip(var_names, per_draw(*position), strict=True)}
-    diverging = np.asarray(mcmc.get_extra_fields(group_by_chain=True)["diverging"])
+    def iterate(state, iteration, chain):
+        state = kernel.sample(state, (), {})
+        if report is not None:
+            lax.cond((iteration + 1) % every == 0,
+                     lambda: jax.debug.callback(report, chain, iteration + 1),
+                     lambda: None)
+        return state
+
+    def run_chain(key, position, chain):
+        state = kernel.init(key, warmup, list(position), (), {})
+        state = lax.fori_loop(0, warmup, lambda i, s: iterate(s, i, chain), state)
+
+        def draw(state, iteration):
+            state = iterate(state, iteration, chain)
+            return state, (tuple(expand(*state.z)), state.diverging)
+
+        return lax.scan(draw, state, warmup + np.arange(draws))[1]
+
+    def run_share(key, position, chain):
+        if per_device == 1:
+            outputs = run_chain(key[0], [p[0] for p in position], chain[0])
+            return jax.tree_util.tree_map(lambda a: a[None], outputs)
+        return lax.map(lambda args: run_chain(*args), (key, position, chain))
+
+    if on_cpu:
+        program = jax.pmap(run_share, devices=devices[:used])
+    else:
+        # one accelerator: chains run vectorised, in lockstep
+        program = jax.jit(jax.vmap(run_chain))
+        keys, start, numbers = keys[0], [s[0] for s in start], numbers[0]
+    quantities, diverging = program(keys, start, numbers)
+
+    def by_chain(array):
+        array = np.asarray(array)
+        return array.reshape(padded, *array.shape[2 if on_cpu else 1:])[:chains]
+
+    posterior = {name: by_chain(draws_of)
+                 for name, draws_of in zip(var_names, quantities, strict=True)}
     dims = {name: list(model.named_vars_to_dims.get(name, ())) for name in var_names}
-    used = {dim for names in dims.values() for dim in names}
-    coords = {dim: list(labels) for dim, labels in model.coords.items() if dim in used}
-    return az.from_dict(posterior=posterior, sample_stats={"diverging": diverging},
+    named = {dim for names in dims.values() for dim in names}
+    coords = {dim: list(labels) for dim, labels in model.coords.items() if dim in named}
+    return az.from_dict(posterior=posterior, sample_stats={"diverging": by_chain(diverging)},
                         coords=coords, dims=dims)
