@@ -6,9 +6,10 @@ import pytest
 from scipy import stats
 
 from multilevel.api import _design
-from multilevel.crossproducts import gaussian_cross_products
+from multilevel.crossproducts import cross_products_apply, gaussian_cross_products
 from multilevel.model import build_model
 from multilevel.priors import build_prior_table
+from multilevel.sampling import SamplerSettings
 
 
 def _data(rows: int, seed: int = 3, location: float = 3.0) -> pd.DataFrame:
@@ -110,3 +111,15 @@ def test_many_crossed_levels_keep_the_rows():
     assert gaussian_cross_products(design) is None
     single = _design("y ~ 1 + (1 | a)", data, "gaussian")
     assert gaussian_cross_products(single) is not None
+
+
+def test_auto_sampler_counts_the_rows_the_likelihood_works_through():
+    big = _data(30_000)
+    gaussian = _design("y ~ x + (1 | g)", big, "gaussian")
+    big["y"] = (big.y > 3).astype(int)
+    bernoulli = _design("y ~ x + (1 | g)", big, "bernoulli")
+    assert cross_products_apply(gaussian) and not cross_products_apply(bernoulli)
+    auto = SamplerSettings()
+    assert auto.for_data(0).sampler == "numpyro"
+    assert auto.for_data(bernoulli.nobs).sampler == "nutpie"
+    assert SamplerSettings(sampler="pymc").for_data(0).sampler == "pymc"

@@ -8,6 +8,7 @@ import pandas as pd
 
 from .approximation import run_approximation
 from .criteria import EAGER_LOG_LIK_LIMIT, attach_log_lik
+from .crossproducts import cross_products_apply
 from .design import Design, build_design
 from .errors import MultilevelError
 from .families import Family, get_family
@@ -116,7 +117,7 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
         if read_fingerprint(file) == stamp:
             return load_fit(file)
     design = _design(formula, data, family)
-    settings = settings.for_data(design.nobs)
+    settings = settings.for_data(0 if cross_products_apply(design) else design.nobs)
     table = build_prior_table(design, list(user_priors) or None)
     if sample_prior == "only":
         check_proper_priors(design, table)

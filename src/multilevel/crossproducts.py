@@ -133,6 +133,17 @@ def _block_design(block: GroupBlock) -> sparse.csr_matrix:
         shape=(rows, len(block.levels) * size))
 
 
+def cross_products_apply(design: Design) -> bool:
+    """Whether the likelihood comes from cross-products: a Gaussian identity-link design
+    whose products have fewer entries than its rows have terms."""
+    family = design.family
+    if family.name != "gaussian" or family.link != "identity":
+        return False
+    terms = (design.X.shape[1] + design.has_intercept
+             + sum(len(block.coefs) for block in design.blocks))
+    return _entry_count(design) <= design.nobs * terms
+
+
 def gaussian_cross_products(design: Design) -> CrossProducts | None:
     """The cross-products of a Gaussian identity-link design, when they beat the rows.
 
@@ -147,13 +158,9 @@ def gaussian_cross_products(design: Design) -> CrossProducts | None:
         None for other families or links, and when the products have more entries than
         the rows have terms (many levels of crossed factors, whose products are dense).
     """
-    family = design.family
-    if family.name != "gaussian" or family.link != "identity":
+    if not cross_products_apply(design):
         return None
     population = population_design(design)
-    terms = population.shape[1] + sum(len(block.coefs) for block in design.blocks)
-    if _entry_count(design) > design.nobs * terms:
-        return None
     weights = np.ones(design.nobs) if design.weights is None else design.weights
     response = design.y if design.offset is None else design.y - design.offset
     reference = np.zeros(population.shape[1])

@@ -85,13 +85,14 @@ class SamplerSettings:
         return self.sampler
 
     def for_data(self, rows: int) -> SamplerSettings:
-        """These settings with ``sampler="auto"`` resolved for a data set of ``rows`` rows.
+        """These settings with ``sampler="auto"`` resolved for a log density that works
+        through ``rows`` rows of data (none when the likelihood comes from cross-products).
 
         Below :data:`NUMPYRO_MAX_ROWS` rows numpyro runs, when installed: XLA compiles the
         whole sampler in seconds, where numba's compile of a new model takes tens of seconds
-        and dominates a small fit. Above it nutpie runs: its chains run in parallel threads
-        rather than in lockstep, and its gradient is several times faster on large data, which
-        outweighs the compile (``docs/performance.md`` has the measurements).
+        and dominates a small fit. Above it nutpie runs: its gradient is several times faster
+        on large data (XLA's gathers over the rows are slow on the CPU), which outweighs the
+        compile (``docs/performance.md`` has the measurements).
         """
         if self.sampler != "auto":
             return self
