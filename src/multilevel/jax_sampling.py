@@ -10,6 +10,12 @@ On the CPU, JAX runs parallel chains on virtual devices, one thread each. PyMC a
 them; with many more devices than cores the same program ran two to four times slower in
 about half of the runs, so the CPU is split into as many devices as it has cores, and each
 device runs its share of the chains one after another.
+
+Compiling is most of a small model's fit, so the program is kept small: warmup and sampling
+are one loop, which holds the NUTS kernel, and with it the model's gradient, once instead of
+twice; and XLA's CPU backend compiles it without its newer fusion emitters, which generate
+one machine-code module per fused kernel: on sleepstudy that compiled in 1.8 s instead of
+2.9 s, and sampled as fast.
 """
 
 from __future__ import annotations
@@ -28,12 +34,25 @@ if TYPE_CHECKING:
     from .sampling import SamplerSettings
 
 _DEVICE_COUNT_FLAG = "--xla_force_host_platform_device_count"
+# XLA options of the sampler's program on the CPU; a jaxlib without one compiles without it
+_CPU_COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
 
 
 def _split_cpu() -> None:
     """Ask XLA for one CPU device per core; without effect once JAX has started its backend."""
     flags = re.sub(rf"{_DEVICE_COUNT_FLAG}=\S+", "", os.environ.get("XLA_FLAGS", "")).split()
     os.environ["XLA_FLAGS"] = " ".join([*flags, f"{_DEVICE_COUNT_FLAG}={os.cpu_count() or 1}"])
+
+
+def _compile(lowered, on_cpu: bool):
+    """The lowered program compiled, with the CPU options where this jaxlib has them."""
+    if on_cpu:
+        try:
+            return lowered.compile(compiler_options=_CPU_COMPILER_OPTIONS)
+        except Exception as error:  # jaxlib raises its own runtime error class
+            if "compile option" not in str(error):
+                raise
+    return lowered.compile()
 
 
 def _progress_printer(chains: int, total: int, warmup: int):
@@ -77,6 +96,7 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
     _split_cpu()
     # isort: split
     import jax
+    import jax.numpy as jnp
     from jax import lax
     from numpyro.infer import NUTS
 
@@ -117,13 +137,20 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
 
     def run_chain(key, position, chain):
         state = kernel.init(key, warmup, list(position), (), {})
-        state = lax.fori_loop(0, warmup, lambda i, s: iterate(s, i, chain), state)
+        shapes = jax.eval_shape(lambda z: tuple(expand(*z)), state.z)
+        stored = tuple(jnp.zeros((draws, *shape.shape), shape.dtype) for shape in shapes)
+        diverging = jnp.zeros(draws, dtype=bool)
 
-        def draw(state, iteration):
+        def step(iteration, carry):
+            state, stored, diverging = carry
             state = iterate(state, iteration, chain)
-            return state, (tuple(expand(*state.z)), state.diverging)
+            # warmup iterations write to the first slot, which the first draw overwrites
+            slot = jnp.maximum(iteration - warmup, 0)
+            stored = tuple(lax.dynamic_update_index_in_dim(values, new, slot, 0)
+                           for values, new in zip(stored, expand(*state.z), strict=True))
+            return state, stored, diverging.at[slot].set(state.diverging)
 
-        return lax.scan(draw, state, warmup + np.arange(draws))[1]
+        return lax.fori_loop(0, warmup + draws, step, (state, stored, diverging))[1:]
 
     def run_share(key, position, chain):
         if per_device == 1:
@@ -137,7 +164,8 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
         # one accelerator: chains run vectorised, in lockstep
         program = jax.jit(jax.vmap(run_chain))
         keys, start, numbers = keys[0], [s[0] for s in start], numbers[0]
-    quantities, diverging = program(keys, start, numbers)
+    quantities, diverging = _compile(program.lower(keys, start, numbers), on_cpu)(
+        keys, start, numbers)
 
     def by_chain(array):
         array = np.asarray(array)
