@@ -28,7 +28,14 @@ from typing import TYPE_CHECKING
 import arviz as az
 import numpy as np
 import pymc as pm
+import pytensor.tensor as pt
 from pymc.initial_point import make_initial_point_fn
+from pytensor.compile.mode import get_mode
+from pytensor.compile.sharedvalue import SharedVariable
+from pytensor.graph.basic import Variable
+from pytensor.graph.fg import FunctionGraph
+from pytensor.graph.replace import clone_replace
+from pytensor.graph.traversal import ancestors
 
 if TYPE_CHECKING:
     from .sampling import SamplerSettings
@@ -42,6 +49,23 @@ def _split_cpu() -> None:
     """Ask XLA for one CPU device per core; without effect once JAX has started its backend."""
     flags = re.sub(rf"{_DEVICE_COUNT_FLAG}=\S+", "", os.environ.get("XLA_FLAGS", "")).split()
     os.environ["XLA_FLAGS"] = " ".join([*flags, f"{_DEVICE_COUNT_FLAG}={os.cpu_count() or 1}"])
+
+
+def _jax_function(inputs: list[Variable], outputs: list[Variable]):
+    """A JAX function of ``inputs`` computing ``outputs``, with the data folded in.
+
+    As PyMC's ``get_jaxified_graph``, less one rewrite: the sparse ``local_usmm`` asks for
+    PyTensor's BLAS flags, whose first use runs the C compiler to probe for a BLAS (half a
+    second), which JAX does not use.
+    """
+    from pytensor.link.jax.dispatch import jax_funcify
+
+    shared = [v for v in ancestors(outputs) if isinstance(v, SharedVariable)]
+    constants = {v: pt.constant(v.get_value(borrow=True)) for v in shared}
+    graph = FunctionGraph(inputs=inputs, outputs=clone_replace(outputs, replace=constants),
+                          clone=True)
+    get_mode("JAX").excluding("local_usmm").optimizer.rewrite(graph)
+    return jax_funcify(graph)
 
 
 def _compile(lowered, on_cpu: bool):
@@ -89,21 +113,17 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
     InferenceData
         ``posterior`` with ``var_names`` and ``sample_stats`` with ``diverging``.
     """
-    # JAX is slow to import: only the JAX samplers load it. PyMC's JAX module rewrites
-    # XLA_FLAGS when imported, so the CPU is split after it.
-    from pymc.sampling.jax import get_jaxified_graph
-
+    # JAX is slow to import: only the JAX samplers load it, after the CPU is split
     _split_cpu()
-    # isort: split
     import jax
     import jax.numpy as jnp
     from jax import lax
     from numpyro.infer import NUTS
 
     values = list(model.value_vars)
-    log_density = get_jaxified_graph(inputs=values, outputs=[model.logp()])
-    stored = model.replace_rvs_by_values([model[name] for name in var_names])
-    expand = get_jaxified_graph(inputs=values, outputs=stored)
+    log_density = _jax_function(values, [model.logp()])
+    expand = _jax_function(values, model.replace_rvs_by_values(
+        [model[name] for name in var_names]))
 
     initial = make_initial_point_fn(model=model, jitter_rvs=set(model.free_RVs),
                                     return_transformed=True)
