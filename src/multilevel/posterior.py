@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import arviz as az
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from .design import Design
+from .diagnostics import ess_bulk, ess_tail, rhat
 from .model import ModelNames
 
 SUMMARY_COLUMNS = ["Estimate", "Est.Error", "Q2.5", "Q97.5"]
@@ -72,15 +72,11 @@ def collect_draws(idata: az.InferenceData, design: Design, names: ModelNames) ->
 
 
 def convergence(draws: Draws) -> pd.DataFrame:
-    """Rank-normalised split R-hat and bulk and tail ESS of every parameter."""
-    data = xr.Dataset(
-        {"x": (("chain", "draw", "parameter"), draws.values)},
-        coords={"parameter": draws.names},
-    )
+    """Rank-normalised split R-hat and bulk and tail ESS of every parameter, as ArviZ's."""
     frame = pd.DataFrame(index=draws.names)
-    frame["Rhat"] = az.rhat(data)["x"].values
-    frame["Bulk_ESS"] = az.ess(data, method="bulk")["x"].values
-    frame["Tail_ESS"] = az.ess(data, method="tail")["x"].values
+    frame["Rhat"] = rhat(draws.values)
+    frame["Bulk_ESS"] = ess_bulk(draws.values)
+    frame["Tail_ESS"] = ess_tail(draws.values)
     return frame
 
 
