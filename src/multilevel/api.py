@@ -117,7 +117,9 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
         if read_fingerprint(file) == stamp:
             return load_fit(file)
     design = _design(formula, data, family)
-    settings = settings.for_data(0 if cross_products_apply(design) else design.nobs)
+    # the rows the log density works through: none when the likelihood is cross-products
+    rows = 0 if cross_products_apply(design) else design.nobs
+    settings = settings.for_data(rows)
     table = build_prior_table(design, list(user_priors) or None)
     if sample_prior == "only":
         check_proper_priors(design, table)
@@ -133,7 +135,7 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
         if settings.is_approximation:
             idata = run_approximation(model, names.stored, settings, run_seed)
         else:
-            idata = run_nuts(model, names.stored, settings, run_seed)
+            idata = run_nuts(model, names.stored, settings, run_seed, rows=rows)
     except (KeyboardInterrupt, MultilevelError):
         raise
     except Exception as error:  # the sampler's own failures, reworded for the user

@@ -13,11 +13,12 @@ device runs its share of the chains one after another.
 
 Compiling is most of a small model's fit, so the program is kept small: warmup and sampling
 are one loop, which holds the NUTS kernel, and with it the model's gradient, once instead of
-twice; and when the log density works on small arrays only, XLA's CPU backend compiles it
-without its newer fusion emitters, which generate one machine-code module per fused kernel:
-sleepstudy's program (whose likelihood comes from cross-products) compiles in 1.8 s instead
-of 2.9 s and samples as fast. Over long arrays the older emitters' loops run slower: a
-bernoulli model of 3,000 rows sampled 30% slower with them, one of 1,000 rows as fast.
+twice; and when the log density works through few rows of data, XLA's CPU backend compiles
+it without its newer fusion emitters, which generate one machine-code module per fused
+kernel: sleepstudy's and hsb's programs (whose likelihoods come from cross-products) compile
+in 1.8 s instead of 2.9 s and 3.2 s, and sample as fast. Over many rows the older emitters'
+loops run slower: a bernoulli model of 3,000 rows sampled 30% slower with them, one of 1,000
+rows as fast.
 """
 
 from __future__ import annotations
@@ -43,20 +44,16 @@ if TYPE_CHECKING:
     from .sampling import SamplerSettings
 
 _DEVICE_COUNT_FLAG = "--xla_force_host_platform_device_count"
-# XLA options of the sampler's program on the CPU when every data array of the log density
-# has at most SMALL_DATA entries; a jaxlib without one of them compiles without it
-_SMALL_DATA_COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
-SMALL_DATA = 1000
+# XLA options of the sampler's program on the CPU when the log density works through at most
+# FEW_ROWS rows; a jaxlib without one of them compiles without it
+_FEW_ROWS_COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
+FEW_ROWS = 1000
 
 
 def _split_cpu() -> None:
     """Ask XLA for one CPU device per core; without effect once JAX has started its backend."""
     flags = re.sub(rf"{_DEVICE_COUNT_FLAG}=\S+", "", os.environ.get("XLA_FLAGS", "")).split()
     os.environ["XLA_FLAGS"] = " ".join([*flags, f"{_DEVICE_COUNT_FLAG}={os.cpu_count() or 1}"])
-
-
-def _data_of(outputs: list[Variable]) -> list[SharedVariable]:
-    return [v for v in ancestors(outputs) if isinstance(v, SharedVariable)]
 
 
 def _jax_function(inputs: list[Variable], outputs: list[Variable]):
@@ -68,18 +65,19 @@ def _jax_function(inputs: list[Variable], outputs: list[Variable]):
     """
     from pytensor.link.jax.dispatch import jax_funcify
 
-    constants = {v: pt.constant(v.get_value(borrow=True)) for v in _data_of(outputs)}
+    shared = [v for v in ancestors(outputs) if isinstance(v, SharedVariable)]
+    constants = {v: pt.constant(v.get_value(borrow=True)) for v in shared}
     graph = FunctionGraph(inputs=inputs, outputs=clone_replace(outputs, replace=constants),
                           clone=True)
     get_mode("JAX").excluding("local_usmm").optimizer.rewrite(graph)
     return jax_funcify(graph)
 
 
-def _compile(lowered, small_data_on_cpu: bool):
-    """The lowered program compiled, with the small-data options where this jaxlib has them."""
-    if small_data_on_cpu:
+def _compile(lowered, few_rows_on_cpu: bool):
+    """The lowered program compiled, with the few-rows options where this jaxlib has them."""
+    if few_rows_on_cpu:
         try:
-            return lowered.compile(compiler_options=_SMALL_DATA_COMPILER_OPTIONS)
+            return lowered.compile(compiler_options=_FEW_ROWS_COMPILER_OPTIONS)
         except Exception as error:  # jaxlib raises its own runtime error class
             if "compile option" not in str(error):
                 raise
@@ -101,7 +99,7 @@ def _progress_printer(chains: int, total: int, warmup: int):
 
 
 def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSettings,
-                   seed: int) -> az.InferenceData:
+                   seed: int, rows: int | None = None) -> az.InferenceData:
     """Sample ``model`` with numpyro's NUTS and return the posterior of ``var_names``.
 
     Parameters
@@ -114,6 +112,10 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
         Chains, draws, warmup, cores, target acceptance and progress bar.
     seed
         The seed; the same seed gives the same draws.
+    rows
+        How many rows of data the log density works through, when known (0 when the
+        likelihood comes from cross-products); up to :data:`FEW_ROWS` rows XLA compiles
+        the program in its faster mode.
 
     Returns
     -------
@@ -128,10 +130,7 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
     from numpyro.infer import NUTS
 
     values = list(model.value_vars)
-    log_density_graph = model.logp()
-    log_density = _jax_function(values, [log_density_graph])
-    largest_data = max((np.size(v.get_value(borrow=True)) for v in _data_of([log_density_graph])),
-                       default=0)
+    log_density = _jax_function(values, [model.logp()])
     expand = _jax_function(values, model.replace_rvs_by_values(
         [model[name] for name in var_names]))
 
@@ -194,8 +193,8 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
         # one accelerator: chains run vectorised, in lockstep
         program = jax.jit(jax.vmap(run_chain))
         keys, start, numbers = keys[0], [s[0] for s in start], numbers[0]
-    small_data_on_cpu = on_cpu and largest_data <= SMALL_DATA
-    quantities, diverging = _compile(program.lower(keys, start, numbers), small_data_on_cpu)(
+    few_rows_on_cpu = on_cpu and rows is not None and rows <= FEW_ROWS
+    quantities, diverging = _compile(program.lower(keys, start, numbers), few_rows_on_cpu)(
         keys, start, numbers)
 
     def by_chain(array):

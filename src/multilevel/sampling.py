@@ -114,7 +114,7 @@ class SamplerSettings:
 
 
 def run_nuts(model: pm.Model, var_names: list[str], settings: SamplerSettings,
-             seed: int) -> az.InferenceData:
+             seed: int, rows: int | None = None) -> az.InferenceData:
     """Sample ``model`` with NUTS and return the posterior of ``var_names``.
 
     Parameters
@@ -127,6 +127,9 @@ def run_nuts(model: pm.Model, var_names: list[str], settings: SamplerSettings,
         Chains, draws, warmup, cores, target acceptance and backend.
     seed
         The seed; the same seed gives the same draws.
+    rows
+        How many rows of data the log density works through (0 when the likelihood comes
+        from cross-products), when known: numpyro's compilation depends on it.
     """
     if settings.backend == "nutpie":
         import nutpie
@@ -144,7 +147,7 @@ def run_nuts(model: pm.Model, var_names: list[str], settings: SamplerSettings,
             target_accept=settings.target_accept,
         )
     elif settings.backend == "numpyro":
-        idata = sample_numpyro(model, var_names, settings, seed)
+        idata = sample_numpyro(model, var_names, settings, seed, rows=rows)
     elif settings.backend == "blackjax":
         import jax
 
