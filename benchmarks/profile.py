@@ -1,7 +1,8 @@
 """Where multilevel's time goes: each stage of a benchmark fit, timed in a fresh process.
 
-For each model, the fit runs twice in new processes sharing one new compilation cache, as
-``run.py --cache fresh`` sets them up (the cache first warmed by the untimed tiny fit):
+For each model, the fit runs twice with the default backend for these sizes (numpyro) and,
+with ``--staged nutpie``, with nutpie too, in new processes sharing one new compilation cache,
+as ``run.py --cache fresh`` sets them up (the cache first warmed by the untimed tiny fit):
 
 - **first fit**: the model's structure and data are new to the caches, as in the benchmark;
 - **refit**: the same model again in a new process, its compiled pieces now on disk, as
@@ -14,7 +15,7 @@ Results go to ``benchmarks/results/profile.json``; ``run.py`` renders them into
 ``docs/performance.md`` when the file exists::
 
     python benchmarks/profile.py                         # sleepstudy and hsb; backends
-    python benchmarks/profile.py --models sleepstudy --samplers nutpie
+    python benchmarks/profile.py --models sleepstudy --staged numpyro nutpie --samplers pymc
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from run import FULL, HERE, ROOT, git_commit, multilevel_env, summarise, with_ca
 PROFILE_PATH = HERE / "results" / "profile.json"
 RUNS = ("first fit", "refit")
 SAMPLERS = ("nutpie", "numpyro", "blackjax", "pymc")
+# the backends whose stages tools/profile_multilevel.py times
+STAGED = tuple(report.STAGES)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -44,6 +47,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         metavar="MODEL", help="models to profile (default: sleepstudy hsb)")
     parser.add_argument("--samplers", nargs="+", default=list(SAMPLERS), choices=SAMPLERS,
                         help="sampler backends to compare (default: all)")
+    parser.add_argument("--staged", nargs="+", default=["numpyro"], choices=STAGED,
+                        help="backends whose stages are timed on every model (default: numpyro)")
     parser.add_argument("--sampler-model", default="sleepstudy", choices=MODELS,
                         help="the model the backends are compared on (default: sleepstudy)")
     parser.add_argument("--seed", type=int, default=1234)
@@ -58,7 +63,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def fit_once(job: Path, out: Path, env: dict[str, str], log: Path, timeout: float,
              stages: bool) -> dict[str, object]:
-    """One fit in a new process: wall time, smallest bulk ESS and, for nutpie, its stages."""
+    """One fit in a new process: wall time, smallest bulk ESS and, if asked, its stages."""
     script = "profile_multilevel.py" if stages else "fit_multilevel.py"
     command = [sys.executable, str(HERE / "tools" / script), str(job), str(out)]
     measured = run_measured(command, timeout=timeout, env=env, cwd=ROOT, log_path=log)
@@ -86,7 +91,7 @@ def fit_twice(name: str, sampler: str, args: argparse.Namespace, env: dict[str, 
     records = []
     for run in RUNS:
         log = log_dir / f"profile-{name}-{sampler}-{run.replace(' ', '-')}.log"
-        record = fit_once(job, out, env, log, args.timeout, stages=sampler == "nutpie")
+        record = fit_once(job, out, env, log, args.timeout, stages=sampler in STAGED)
         record.update(model=name, run=run, sampler=sampler)
         records.append(record)
         print(f"{name:>18} {sampler:>9} {run:>9}: {record['status']} in {record['wall_s']} s")
@@ -111,17 +116,18 @@ def main(argv: list[str] | None = None) -> int:
                   warmup=30, sampler="nutpie")
         fit_once(warm_job, warm_out, env, log_dir / "profile-warmup.log", args.timeout,
                  stages=False)
-        for name in args.models:
-            results["profiles"] += fit_twice(name, "nutpie", args, env, workdir, log_dir)
+        for sampler in args.staged:
+            for name in args.models:
+                results["profiles"] += fit_twice(name, sampler, args, env, workdir, log_dir)
         for sampler in args.samplers:
-            if sampler == "nutpie" and args.sampler_model in args.models:
+            if sampler in args.staged and args.sampler_model in args.models:
                 continue  # profiled above
             results["profiles"] += fit_twice(args.sampler_model, sampler, args, env, workdir,
                                              log_dir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     Path(args.results).write_text(json.dumps(results, indent=1))
-    print("\n".join(report.profile_table(results) + [""] + report.sampler_table(results)))
+    print("\n".join(report.profile_tables(results) + [""] + report.sampler_table(results)))
     return 0
 
 

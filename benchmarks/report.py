@@ -138,45 +138,72 @@ def closing_note(results: dict) -> list[str]:
 
 
 # (key in the profile, what the stage is); the stages follow each other in one fit
-STAGES = (
-    ("import_s", "imports"),
-    ("build_s", "formula, design, priors, PyMC model"),
-    ("rewrite_s", "PyTensor graph rewriting"),
-    ("numba_logp_s", "numba code: log density and gradient"),
-    ("numba_expand_s", "numba code: stored quantities"),
-    ("compile_other_s", "rest of compiling"),
-    ("sampling_s", "sampling"),
-    ("after_sampling_s", "pointwise log-likelihood, summary, diagnostics"),
-)
+# The stages of a fit that tools/profile_multilevel.py times, for each backend it knows
+STAGES = {
+    "nutpie": (
+        ("import_s", "imports"),
+        ("build_s", "formula, design, priors, PyMC model"),
+        ("rewrite_s", "PyTensor graph rewriting"),
+        ("numba_logp_s", "numba code: log density and gradient"),
+        ("numba_expand_s", "numba code: stored quantities"),
+        ("compile_other_s", "rest of compiling"),
+        ("sampling_s", "sampling"),
+        ("after_sampling_s", "pointwise log-likelihood, summary, diagnostics"),
+    ),
+    "numpyro": (
+        ("import_s", "imports"),
+        ("build_s", "formula, design, priors, PyMC model"),
+        ("jax_function_s", "PyTensor graph rewriting into JAX functions"),
+        ("trace_s", "initial points, tracing the sampler, lowering to XLA"),
+        ("xla_compile_s", "XLA compiling the sampler"),
+        ("sampling_s", "sampling"),
+        ("after_sampling_s", "pointwise log-likelihood, summary, diagnostics"),
+    ),
+}
 
 
-def profile_table(profile: dict) -> list[str]:
-    """Seconds per stage of each profiled fit, one column per model and run.
+def profile_table(profile: dict, sampler: str) -> list[str]:
+    """Seconds per stage of each fit profiled with one backend, a column per model and run.
 
     Parameters
     ----------
     profile
         The content of ``benchmarks/results/profile.json``.
+    sampler
+        The backend, a key of :data:`STAGES`.
 
     Returns
     -------
     list of str
-        Markdown lines.
+        Markdown lines; none when no fit with this backend was profiled.
     """
-    runs = [p for p in profile["profiles"] if p["status"] == "ok" and "stages" in p]
+    runs = [p for p in profile["profiles"]
+            if p["status"] == "ok" and "stages" in p and p["sampler"] == sampler]
     if not runs:
-        return ["(no profiled fit succeeded)"]
-    lines = ["| Stage | " + " | ".join(f"{p['model']}, {p['run']}" for p in runs) + " |",
-             "|---|" + "--:|" * len(runs)]
-    for key, label in STAGES:
+        return []
+    stages = STAGES[sampler]
+    lines = [f"| Stage ({sampler}) | " + " | ".join(f"{p['model']}, {p['run']}" for p in runs)
+             + " |", "|---|" + "--:|" * len(runs)]
+    for key, label in stages:
         lines.append(f"| {label} | " + " | ".join(_num(p["stages"][key]) for p in runs) + " |")
     lines.append("| interpreter start, reading the data, exit | " + " | ".join(
-        _num(p["wall_s"] - sum(p["stages"][key] for key, _ in STAGES)) for p in runs) + " |")
+        _num(p["wall_s"] - sum(p["stages"][key] for key, _ in stages)) for p in runs) + " |")
     lines.append("| **wall time** | " + " | ".join(f"**{_num(p['wall_s'])}**" for p in runs)
                  + " |")
-    lines.append("| numba functions compiled | " + " | ".join(
-        f"{p['stages']['numba_functions_compiled']:,}" for p in runs) + " |")
+    if sampler == "nutpie":
+        lines.append("| numba functions compiled | " + " | ".join(
+            f"{p['stages']['numba_functions_compiled']:,}" for p in runs) + " |")
     return lines
+
+
+def profile_tables(profile: dict) -> list[str]:
+    """:func:`profile_table` of every profiled backend, with a blank line between them."""
+    lines: list[str] = []
+    for sampler in STAGES:
+        table = profile_table(profile, sampler)
+        if table:
+            lines += ([""] if lines else []) + table
+    return lines or ["(no profiled fit succeeded)"]
 
 
 def sampler_table(profile: dict) -> list[str]:
@@ -219,7 +246,14 @@ def profile_section(profile: dict) -> list[str]:
         "model again in a new process, with what the first fit compiled on disk. The stages "
         "are timed inside the process, the wall time from outside it.",
         "",
-        *profile_table(profile),
+        *profile_tables(profile),
+        "",
+        "numpyro, the default below 10,000 rows, samples a JAX function that PyTensor "
+        "writes from the model's log density: numpyro's NUTS, the model's gradient, the "
+        "warmup and the draws are traced into one program that XLA compiles, in a few "
+        "seconds for any model, and nothing of it is kept on disk, so a refit in a new "
+        "process compiles again. Imports (PyMC with ArviZ, then JAX) are a fixed cost of "
+        "every fit.",
         "",
         "nutpie samples a log density that PyTensor's numba backend generates for each "
         "model: numba turns every operation of the log density and its gradient into "

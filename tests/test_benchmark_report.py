@@ -11,10 +11,11 @@ import report  # noqa: E402
 import run  # noqa: E402
 
 
-def _stages(**seconds):
-    stages = {key: 1.0 for key, _ in report.STAGES}
+def _stages(sampler="nutpie", **seconds):
+    stages = {key: 1.0 for key, _ in report.STAGES[sampler]}
     stages.update(seconds)
-    stages["numba_functions_compiled"] = 1234
+    if sampler == "nutpie":
+        stages["numba_functions_compiled"] = 1234
     return stages
 
 
@@ -31,6 +32,10 @@ def profile():
             {"model": "sleepstudy", "run": "refit", "sampler": "nutpie", "status": "ok",
              "wall_s": 20.0, "stages": _stages(), "min_ess_bulk": 2000.0,
              "min_ess_param": "sd_Subject__Days", "min_ess_bulk_per_s": 100.0, "divergences": 0},
+            {"model": "hsb", "run": "first fit", "sampler": "numpyro", "status": "ok",
+             "wall_s": 12.0, "stages": _stages("numpyro", xla_compile_s=2.5),
+             "min_ess_bulk": 600.0, "min_ess_param": "sd_school__ses",
+             "min_ess_bulk_per_s": 50.0, "divergences": 0},
             {"model": "sleepstudy", "run": "first fit", "sampler": "pymc", "status": "failed",
              "wall_s": 3.0, "log": "benchmarks/results/logs/x.log"},
         ],
@@ -38,13 +43,28 @@ def profile():
 
 
 def test_profile_table_has_a_column_per_profiled_fit_and_accounts_for_the_wall_time(profile):
-    lines = report.profile_table(profile)
-    assert lines[0] == "| Stage | sleepstudy, first fit | sleepstudy, refit |"
+    lines = report.profile_table(profile, "nutpie")
+    assert lines[0] == "| Stage (nutpie) | sleepstudy, first fit | sleepstudy, refit |"
     rows = {line.split(" | ")[0].lstrip("| "): line for line in lines[2:]}
     assert rows["numba code: log density and gradient"].split(" | ")[1] == "30.0"
     # the stages sum to 37 s and 8 s; the rest of the wall time is outside them
     assert rows["interpreter start, reading the data, exit"].split(" | ")[1:] == ["13.0", "12.0 |"]
     assert "1,234" in rows["numba functions compiled"]
+
+
+def test_each_profiled_backend_gets_its_own_stages(profile):
+    lines = report.profile_tables(profile)
+    headers = [line for line in lines if line.startswith("| Stage")]
+    assert headers == ["| Stage (nutpie) | sleepstudy, first fit | sleepstudy, refit |",
+                       "| Stage (numpyro) | hsb, first fit |"]
+    numpyro = lines[lines.index(headers[1]):]
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in numpyro[2:]}
+    assert rows["XLA compiling the sampler"] == "| XLA compiling the sampler | 2.5 |"
+    # six stages of 1 s and 2.5 s of compiling leave 3.5 s of the 12 s outside them
+    assert rows["interpreter start, reading the data, exit"] == (
+        "| interpreter start, reading the data, exit | 3.5 |")
+    assert "numba functions compiled" not in rows
+    assert report.profile_tables({"profiles": []}) == ["(no profiled fit succeeded)"]
 
 
 def test_sampler_table_shows_failures_with_their_log(profile):

@@ -2,9 +2,10 @@
 
 usage: python profile_multilevel.py JOB.json OUT.json (run by ``benchmarks/profile.py``)
 
-The stages are timed by wrapping the library functions that mark them (PyTensor's function
-maker, numba's ``cfunc`` that nutpie compiles the log density with, ``nutpie.sample``), so the
-fit itself runs exactly as in the benchmark.
+The stages are timed by wrapping the library functions that mark them, so the fit itself runs
+exactly as in the benchmark: for nutpie, PyTensor's function maker, numba's ``cfunc`` that
+nutpie compiles the log density with and ``nutpie.sample``; for numpyro, multilevel's driver,
+its JAX functions and its XLA compile.
 """
 
 import json
@@ -19,6 +20,7 @@ import nutpie
 from numba.core import dispatcher
 from pytensor.compile.function import types as function_types
 
+import multilevel.jax_sampling
 import multilevel.sampling
 
 spans: dict[str, float] = defaultdict(float)
@@ -57,6 +59,32 @@ def _wrap_sample(original):
     return wrapped
 
 
+def _wrap_numpyro_driver(original):
+    def wrapped(*args, **kwargs):
+        marks["driver_start"] = time.perf_counter()
+        result = original(*args, **kwargs)
+        marks["sampling_end"] = time.perf_counter()
+        return result
+    return wrapped
+
+
+def _wrap_spanned(original, name: str):
+    def wrapped(*args, **kwargs):
+        with span(name):
+            return original(*args, **kwargs)
+    return wrapped
+
+
+def _wrap_xla_compile(original):
+    def wrapped(*args, **kwargs):
+        marks["xla_compile_start"] = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            marks["xla_compile_end"] = time.perf_counter()
+    return wrapped
+
+
 def _wrap_function_maker(original):
     def wrapped(self, *args, **kwargs):
         if not compiling[0]:
@@ -89,6 +117,10 @@ def install() -> None:
     """Wrap the functions that mark each stage."""
     multilevel.sampling.compile_nutpie = _wrap_compile_nutpie(multilevel.sampling.compile_nutpie)
     nutpie.sample = _wrap_sample(nutpie.sample)
+    multilevel.sampling.sample_numpyro = _wrap_numpyro_driver(multilevel.sampling.sample_numpyro)
+    driver = multilevel.jax_sampling
+    driver._jax_function = _wrap_spanned(driver._jax_function, "jax_function")
+    driver._compile = _wrap_xla_compile(driver._compile)
     function_types.FunctionMaker.__init__ = _wrap_function_maker(
         function_types.FunctionMaker.__init__)
     numba.cfunc = _wrap_cfunc(numba.cfunc)
@@ -101,6 +133,18 @@ def stages(result: dict) -> dict[str, float | int]:
     timings = result["timings"]
     fit_start = fit_multilevel.START + timings["import_s"] + timings["load_s"]
     fit_end = fit_start + timings["fit_s"]
+    after_sampling = fit_end - marks["sampling_end"] + timings["summary_s"]
+    if result["backend"] == "numpyro":
+        compile_start, compile_end = marks["xla_compile_start"], marks["xla_compile_end"]
+        return {
+            "import_s": timings["import_s"],
+            "build_s": marks["driver_start"] - fit_start,
+            "jax_function_s": spans["jax_function"],
+            "trace_s": compile_start - marks["driver_start"] - spans["jax_function"],
+            "xla_compile_s": compile_end - compile_start,
+            "sampling_s": marks["sampling_end"] - compile_end,
+            "after_sampling_s": after_sampling,
+        }
     numba_logp = spans["numba_logp_numba"]
     numba_expand = spans["numba_expand_numba"]
     return {
@@ -111,7 +155,7 @@ def stages(result: dict) -> dict[str, float | int]:
         "numba_expand_s": numba_expand,
         "compile_other_s": spans["compile"] - numba_logp - numba_expand - spans["rewrite"],
         "sampling_s": spans["sampling"],
-        "after_sampling_s": fit_end - marks["sampling_end"] + timings["summary_s"],
+        "after_sampling_s": after_sampling,
         "numba_functions_compiled": counts["numba_functions_compiled"],
     }
 
