@@ -10,30 +10,33 @@ from __future__ import annotations
 
 import warnings
 
-# pip's pytensor lacks a BLAS; its C backend says so at import, but nutpie's numba path (the
-# default here) does not use it.
+# pip's pytensor lacks a BLAS; its C backend says so at import, but the default samplers here
+# (numpyro through XLA, nutpie through numba) do not use it.
 warnings.filterwarnings("ignore", message=r".*(BLAS|blas).*", category=UserWarning)
 
-from .api import brm, get_prior, load  # noqa: E402
-from .criteria import loo_compare  # noqa: E402
-from .datasets import list_datasets, load_dataset  # noqa: E402
-from .errors import DataError, FormulaError, MultilevelError, PriorError  # noqa: E402
-from .families import (  # noqa: E402
-    Family,
-    bernoulli,
-    beta,
-    binomial,
-    gamma,
-    gaussian,
-    get_family,
-    lognormal,
-    negbinomial,
-    poisson,
-    student,
-)
-from .fit import Fit  # noqa: E402
-from .hypothesis import hypothesis  # noqa: E402
-from .priors import prior  # noqa: E402
+from .startup import frozen_imports  # noqa: E402
+
+with frozen_imports():
+    from .api import brm, get_prior, load
+    from .criteria import loo_compare
+    from .datasets import list_datasets, load_dataset
+    from .errors import DataError, FormulaError, MultilevelError, PriorError
+    from .families import (
+        Family,
+        bernoulli,
+        beta,
+        binomial,
+        gamma,
+        gaussian,
+        get_family,
+        lognormal,
+        negbinomial,
+        poisson,
+        student,
+    )
+    from .fit import Fit
+    from .hypothesis import hypothesis
+    from .priors import prior
 
 Gamma = gamma
 
