@@ -57,15 +57,12 @@ def rhat(values: ArrayLike) -> np.ndarray:
     n_params, n_chains, n_draws = x.shape
     if n_chains < 2 or n_draws < _MIN_DRAWS or n_params == 0:
         return np.full(n_params, np.nan)
-    split = _split_chains(x)
-    rows = split.reshape(n_params, -1)
-    order, ordered = _sort_rows(rows)
-    bulk = _scatter(_normal_scores(ordered), order).reshape(split.shape)
+    order, ordered, bulk = _rank_normalised(x)
 
     # the split array has an even number of values, so np.median is the mean of the two middle
     # ones; the folded values fall towards the middle positions and rise after them, so with
     # the lower half reversed they form two ascending runs
-    middle = rows.shape[1] // 2
+    middle = ordered.shape[1] // 2
     low_first = np.concatenate([ordered[:, middle - 1 :: -1], ordered[:, middle:]], axis=1)
     # arviz folds in the precision of the draws, which matters for ties of float32 draws
     precision = values.dtype if values.dtype.kind == "f" else float
@@ -76,7 +73,7 @@ def rhat(values: ArrayLike) -> np.ndarray:
     unfolded = np.concatenate([order[:, middle - 1 :: -1], order[:, middle:]], axis=1)
     folded_order, folded = _sort_runs(folded)
     tail_scores = _normal_scores(folded)
-    tail = _scatter(tail_scores, unfolded.take(folded_order)).reshape(split.shape)
+    tail = _scatter(tail_scores, unfolded.take(folded_order)).reshape(bulk.shape)
 
     with np.errstate(divide="ignore", invalid="ignore"):
         rhat_bulk = _split_rhat(bulk)
@@ -113,10 +110,7 @@ def ess_bulk(values: ArrayLike) -> np.ndarray:
     n_params, _, n_draws = x.shape
     if n_draws < _MIN_DRAWS or n_params == 0:
         return np.full(n_params, np.nan)
-    split = _split_chains(x)
-    rows = split.reshape(n_params, -1)
-    order, ordered = _sort_rows(rows)
-    result = _ess(_scatter(_normal_scores(ordered), order).reshape(split.shape))
+    result = _ess(_rank_normalised(x)[2])
     result[_has_nan(x)] = np.nan
     return result
 
@@ -175,6 +169,17 @@ def _split_chains(x: np.ndarray) -> np.ndarray:
     n_draws = x.shape[-1]
     half = n_draws // 2
     return np.concatenate([x[..., :half], x[..., n_draws - half :]], axis=-2)
+
+
+def _rank_normalised(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The split chains' normal scores, with the sorting order and the sorted draws.
+
+    Returns the flat indices sorting each parameter's split draws, those draws sorted (both
+    (parameters, split draws)) and the scores in the split chains' shape.
+    """
+    split = _split_chains(x)
+    order, ordered = _sort_rows(split.reshape(len(split), -1))
+    return order, ordered, _scatter(_normal_scores(ordered), order).reshape(split.shape)
 
 
 def _sort_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
