@@ -154,7 +154,7 @@ STAGES = {
         ("import_s", "imports"),
         ("build_s", "formula, design, priors, PyMC model"),
         ("jax_function_s", "PyTensor graph rewriting into JAX functions"),
-        ("trace_s", "initial points, tracing the sampler, lowering to XLA"),
+        ("trace_s", "JAX imports, initial points, tracing the sampler, lowering to XLA"),
         ("xla_compile_s", "XLA compiling the sampler"),
         ("sampling_s", "sampling"),
         ("after_sampling_s", "pointwise log-likelihood, summary, diagnostics"),
