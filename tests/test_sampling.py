@@ -2,10 +2,12 @@ import warnings
 
 import arviz as az
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 
 import multilevel as ml
+from multilevel import jax_sampling
 from multilevel.sampling import SamplerSettings, warn_about_convergence
 
 
@@ -99,3 +101,56 @@ def test_numpyro_runs_more_chains_than_cores_and_reports_progress(small_gaussian
     assert len(lines) == 30
     assert "Chain 3: Iteration: 100 / 100 [100%]  (Sampling)" in lines
     assert "Chain 1: Iteration:  40 / 100 [ 40%]  (Warmup)" in lines
+
+
+class _Lowered:
+    """A lowered program whose compile fails with ``error`` whenever options are given."""
+
+    def __init__(self, error: str | None = None):
+        self.error, self.options = error, []
+
+    def compile(self, compiler_options=None):
+        self.options.append(compiler_options)
+        if compiler_options and self.error:
+            raise RuntimeError(self.error)
+        return "compiled"
+
+
+def test_xla_options_this_jaxlib_lacks_fall_back_to_a_plain_compile():
+    lacking = _Lowered("INVALID_ARGUMENT: No such compile option: 'xla_cpu_use_fusion_emitters'")
+    assert jax_sampling._compile(lacking, few_rows_on_cpu=True) == "compiled"
+    assert lacking.options == [jax_sampling._FEW_ROWS_COMPILER_OPTIONS, None]
+    with pytest.raises(RuntimeError, match="out of memory"):
+        jax_sampling._compile(_Lowered("RESOURCE_EXHAUSTED: out of memory"), few_rows_on_cpu=True)
+    many_rows = _Lowered()
+    jax_sampling._compile(many_rows, few_rows_on_cpu=False)
+    assert many_rows.options == [None]
+
+
+def test_the_installed_jaxlib_knows_the_few_rows_options():
+    import jax
+
+    # an unknown option raises; the fallback above would hide it and compile more slowly
+    lowered = jax.jit(lambda x: x + 1.0).lower(1.0)
+    assert float(lowered.compile(compiler_options=jax_sampling._FEW_ROWS_COMPILER_OPTIONS)(
+        1.0)) == 2.0
+
+
+def test_brm_compiles_in_the_few_rows_mode_by_the_rows_the_likelihood_reads(small_gaussian,
+                                                                             monkeypatch):
+    modes = []
+    original = jax_sampling._compile
+
+    def recording(lowered, few_rows_on_cpu):
+        modes.append(few_rows_on_cpu)
+        return original(lowered, few_rows_on_cpu)
+
+    monkeypatch.setattr(jax_sampling, "_compile", recording)
+    settings = dict(sampler="numpyro", chains=1, draws=20, warmup=20, seed=3, progressbar=False)
+    many = pd.concat([small_gaussian] * 20, ignore_index=True)  # 1,200 rows
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ml.brm("y ~ x + (1 | g)", small_gaussian, **settings)  # cross-products: no rows
+        ml.brm("y ~ x + (1 | g)", small_gaussian, family="student", **settings)  # 60 rows
+        ml.brm("y ~ x + (1 | g)", many, family="student", **settings)
+    assert modes == [True, True, False]
