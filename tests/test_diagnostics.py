@@ -181,7 +181,7 @@ def test_too_few_draws(n_draws):
 
 
 def test_values_equal_to_about_1e_12():
-    """Distinct values that the integer sort keys cannot tell apart, and signed zeros."""
+    """Distinct values about 1e-12 apart, tiny values and signed zeros."""
     rng = np.random.default_rng(22)
     values = 1.0 + rng.integers(0, 50, size=(4, 100, 4)) * 2.0**-50
     values[..., 1] = rng.normal(size=(4, 100)) * 1e-300

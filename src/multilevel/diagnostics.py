@@ -71,7 +71,7 @@ def rhat(values: ArrayLike) -> np.ndarray:
         median = (low_first[:, :1] + low_first[:, middle : middle + 1]) / low_first.dtype.type(2)
         folded = np.abs(low_first - median).astype(float, copy=False)
     unfolded = np.concatenate([order[:, middle - 1 :: -1], order[:, middle:]], axis=1)
-    folded_order, folded = _sort_runs(folded)
+    folded_order, folded = _sort_rows(folded, kind="stable")
     tail_scores = _normal_scores(folded)
     tail = _scatter(tail_scores, unfolded.take(folded_order)).reshape(bulk.shape)
 
@@ -182,36 +182,12 @@ def _rank_normalised(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return order, ordered, _scatter(_normal_scores(ordered), order).reshape(split.shape)
 
 
-def _sort_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _sort_rows(rows: np.ndarray, kind: str = "quicksort") -> tuple[np.ndarray, np.ndarray]:
     """Each row sorted, and the flat indices into ``rows`` that sort it.
 
-    Sorting integer keys that carry the index in their low bits is faster than ``argsort``:
-    the high bits are the float's bits mapped to an order-preserving integer. Values that agree
-    in those high bits are left in index order, so a row that comes out unsorted (distinct
-    values closer than about 1e-12 relative) is sorted again by ``argsort``.
+    ``kind="stable"`` (timsort) suits rows made of a few ascending runs, which it merges.
     """
-    n_rows, n = rows.shape
-    offsets = np.arange(0, n_rows * n, n)[:, None]
-    index_bits = max(1, (n - 1).bit_length())
-    bits = np.ascontiguousarray(rows).view(np.int64)
-    # flipping the magnitude bits of negative floats makes the signed integers ascend with them
-    keys = bits ^ ((bits >> 63) & np.int64(0x7FFF_FFFF_FFFF_FFFF))
-    keys &= np.int64(-1 << index_bits)
-    keys |= np.arange(n)
-    keys.sort(axis=1)
-    order = keys & np.int64((1 << index_bits) - 1)
-    order += offsets
-    ordered = rows.take(order)
-    unsorted = np.flatnonzero((ordered[:, 1:] < ordered[:, :-1]).any(axis=1))
-    if unsorted.size:
-        order[unsorted] = np.argsort(rows[unsorted], axis=1) + offsets[unsorted]
-        ordered[unsorted] = rows.take(order[unsorted])
-    return order, ordered
-
-
-def _sort_runs(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``_sort_rows`` for rows made of a few ascending runs, which timsort merges quickly."""
-    order = np.argsort(rows, axis=1, kind="stable")
+    order = np.argsort(rows, axis=1, kind=kind)
     order += np.arange(0, rows.size, rows.shape[1])[:, None]
     return order, rows.take(order)
 
