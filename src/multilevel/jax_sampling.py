@@ -170,14 +170,21 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
         stored = tuple(jnp.zeros((draws, *shape.shape), shape.dtype) for shape in shapes)
         diverging = jnp.zeros(draws, dtype=bool)
 
+        def keep(state, stored, diverging, slot):
+            return stored, diverging
+
+        def store(state, stored, diverging, slot):
+            stored = tuple(lax.dynamic_update_index_in_dim(values, new, slot, 0)
+                           for values, new in zip(stored, expand(*state.z), strict=True))
+            return stored, diverging.at[slot].set(state.diverging)
+
         def step(iteration, carry):
             state, stored, diverging = carry
             state = iterate(state, iteration, chain)
-            # warmup iterations write to the first slot, which the first draw overwrites
-            slot = jnp.maximum(iteration - warmup, 0)
-            stored = tuple(lax.dynamic_update_index_in_dim(values, new, slot, 0)
-                           for values, new in zip(stored, expand(*state.z), strict=True))
-            return state, stored, diverging.at[slot].set(state.diverging)
+            # warmup iterations store nothing
+            stored, diverging = lax.cond(iteration >= warmup, store, keep, state, stored,
+                                         diverging, iteration - warmup)
+            return state, stored, diverging
 
         return lax.fori_loop(0, warmup + draws, step, (state, stored, diverging))[1:]
 
