@@ -1,8 +1,8 @@
 """Where multilevel's time goes: each stage of a benchmark fit, timed in a fresh process.
 
-For each model, the fit runs twice with the default backend for these sizes (numpyro) and,
-with ``--staged nutpie``, with nutpie too, in new processes sharing one new compilation cache,
-as ``run.py --cache fresh`` sets them up (the cache first warmed by the untimed tiny fit):
+For each model, the fit runs twice with each ``--staged`` backend (by default numpyro, the
+default for these sizes), in new processes sharing one new compilation cache, as
+``run.py --cache fresh`` sets them up (the cache first warmed by the untimed tiny fit):
 
 - **first fit**: the model's structure and data are new to the caches, as in the benchmark;
 - **refit**: the same model again in a new process, its compiled pieces now on disk, as

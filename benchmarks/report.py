@@ -137,8 +137,8 @@ def closing_note(results: dict) -> list[str]:
     return lines
 
 
-# (key in the profile, what the stage is); the stages follow each other in one fit
-# The stages of a fit that tools/profile_multilevel.py times, for each backend it knows
+# For each backend that tools/profile_multilevel.py times, the stages of a fit as (key in the
+# profile, what the stage is); they follow each other in one fit
 STAGES = {
     "nutpie": (
         ("import_s", "imports"),

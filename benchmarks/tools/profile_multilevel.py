@@ -59,15 +59,6 @@ def _wrap_sample(original):
     return wrapped
 
 
-def _wrap_numpyro_driver(original):
-    def wrapped(*args, **kwargs):
-        marks["driver_start"] = time.perf_counter()
-        result = original(*args, **kwargs)
-        marks["sampling_end"] = time.perf_counter()
-        return result
-    return wrapped
-
-
 def _wrap_spanned(original, name: str):
     def wrapped(*args, **kwargs):
         with span(name):
@@ -75,13 +66,14 @@ def _wrap_spanned(original, name: str):
     return wrapped
 
 
-def _wrap_xla_compile(original):
+def _wrap_marked(original, start: str, end: str):
+    """Mark the times at which each call of ``original`` starts and ends."""
     def wrapped(*args, **kwargs):
-        marks["xla_compile_start"] = time.perf_counter()
+        marks[start] = time.perf_counter()
         try:
             return original(*args, **kwargs)
         finally:
-            marks["xla_compile_end"] = time.perf_counter()
+            marks[end] = time.perf_counter()
     return wrapped
 
 
@@ -117,10 +109,11 @@ def install() -> None:
     """Wrap the functions that mark each stage."""
     multilevel.sampling.compile_nutpie = _wrap_compile_nutpie(multilevel.sampling.compile_nutpie)
     nutpie.sample = _wrap_sample(nutpie.sample)
-    multilevel.sampling.sample_numpyro = _wrap_numpyro_driver(multilevel.sampling.sample_numpyro)
+    multilevel.sampling.sample_numpyro = _wrap_marked(multilevel.sampling.sample_numpyro,
+                                                      "driver_start", "sampling_end")
     driver = multilevel.jax_sampling
     driver._jax_function = _wrap_spanned(driver._jax_function, "jax_function")
-    driver._compile = _wrap_xla_compile(driver._compile)
+    driver._compile = _wrap_marked(driver._compile, "xla_compile_start", "xla_compile_end")
     function_types.FunctionMaker.__init__ = _wrap_function_maker(
         function_types.FunctionMaker.__init__)
     numba.cfunc = _wrap_cfunc(numba.cfunc)
