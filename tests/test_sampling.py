@@ -154,3 +154,25 @@ def test_brm_compiles_in_the_few_rows_mode_by_the_rows_the_likelihood_reads(smal
         ml.brm("y ~ x + (1 | g)", small_gaussian, family="student", **settings)  # 60 rows
         ml.brm("y ~ x + (1 | g)", many, family="student", **settings)
     assert modes == [True, True, False]
+
+
+def test_initial_points_jitter_the_support_points_where_pymc_does(small_gaussian):
+    from multilevel.design import build_design
+    from multilevel.families import get_family
+    from multilevel.formula import parse_formula
+    from multilevel.model import build_model
+    from multilevel.priors import build_prior_table
+
+    design = build_design(parse_formula("y ~ x + (1 | g)"), small_gaussian, get_family("gaussian"))
+    model, _ = build_model(design, build_prior_table(design))
+    support = model.initial_point()  # PyMC's support points, transformed, without jitter
+    first, second, again = jax_sampling._initial_points(model, np.array([1, 2, 1]))
+    log_density = model.compile_logp()
+    for point in (first, second):
+        assert point.keys() == support.keys()
+        for name, value in support.items():
+            offset = point[name] - value
+            assert np.all((np.abs(offset) <= 1) & (offset != 0)), name
+        assert np.isfinite(log_density(point))
+    assert all(np.array_equal(first[name], again[name]) for name in support)
+    assert not any(np.array_equal(first[name], second[name]) for name in support)

@@ -32,8 +32,9 @@ import arviz as az
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
-from pymc.initial_point import make_initial_point_fn
-from pytensor.compile.mode import get_mode
+from pymc.initial_point import make_initial_point_expression
+from pytensor.compile.function import function
+from pytensor.compile.mode import Mode, get_mode
 from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import Variable
 from pytensor.graph.fg import FunctionGraph
@@ -71,6 +72,28 @@ def _jax_function(inputs: list[Variable], outputs: list[Variable]):
                           clone=True)
     get_mode("JAX").excluding("local_usmm").optimizer.rewrite(graph)
     return jax_funcify(graph)
+
+
+def _initial_points(model: pm.Model, seeds: np.ndarray) -> list[dict[str, np.ndarray]]:
+    """One starting point per seed: each free variable's support point, transformed, with
+    uniform(-1, 1) jitter, as PyMC's initial points.
+
+    PyMC compiles its jittered initial-point function through the C linker, which imports
+    setuptools and loads a compiled module per operation (half a second); the support points
+    are evaluated once here by Python's own implementations of the operations and the jitter
+    drawn with NumPy.
+    """
+    values = make_initial_point_expression(
+        free_rvs=model.free_RVs, rvs_to_transforms=model.rvs_to_transforms,
+        initval_strategies=model.rvs_to_initial_values, return_transformed=True)
+    support = function([], values, mode=Mode(linker="py", optimizer="fast_compile"))()
+    names = [v.name for v in model.value_vars]
+    points = []
+    for seed in seeds:
+        generator = np.random.default_rng(int(seed))
+        points.append({name: (value + generator.uniform(-1, 1, np.shape(value))).astype(
+            np.asarray(value).dtype) for name, value in zip(names, support, strict=True)})
+    return points
 
 
 def _compile(lowered, few_rows_on_cpu: bool):
@@ -134,8 +157,6 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
     expand = _jax_function(values, model.replace_rvs_by_values(
         [model[name] for name in var_names]))
 
-    initial = make_initial_point_fn(model=model, jitter_rvs=set(model.free_RVs),
-                                    return_transformed=True)
     chains, warmup, draws = settings.chains, settings.warmup, settings.draws
     devices = jax.local_devices()
     on_cpu = devices[0].platform == "cpu"
@@ -143,11 +164,13 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
     per_device = -(-chains // used)
     # chains beyond ``chains`` fill the last device's share and are dropped afterwards
     padded = used * per_device
-    seeds = np.random.SeedSequence(seed).generate_state(padded)
-    points = [initial(int(s)) for s in seeds]
+    # the chains' starting points and random keys come from NumPy: JAX would compile a
+    # program for each of its own operations on them
+    seeds = np.random.SeedSequence(seed).generate_state(3 * padded).reshape(3, padded)
+    points = _initial_points(model, seeds[0])
     start = [np.stack([point[v.name] for point in points]).reshape(used, per_device, *np.shape(
         points[0][v.name])) for v in values]
-    keys = jax.random.split(jax.random.PRNGKey(seed), padded).reshape(used, per_device, -1)
+    keys = seeds[1:].T.copy().reshape(used, per_device, 2)
     numbers = np.arange(padded).reshape(used, per_device)
 
     kernel = NUTS(potential_fn=lambda position: -log_density(*position)[0],
