@@ -14,7 +14,7 @@ from .errors import MultilevelError
 from .families import Family, get_family
 from .fit import Fit
 from .formula import parse_formula
-from .model import build_model
+from .model import build_model, untraced_graphs
 from .prior_sampling import SAMPLE_PRIOR_CHOICES, check_proper_priors, draw_priors
 from .priors import as_prior_list, build_prior_table
 from .sampling import SamplerSettings, run_nuts, warn_about_convergence
@@ -116,52 +116,53 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
         stamp = fingerprint(formula, data, family, user_priors, settings, sample_prior)
         if read_fingerprint(file) == stamp:
             return load_fit(file)
-    design = _design(formula, data, family)
-    # the rows the log density works through: none when the likelihood is cross-products
-    rows = 0 if cross_products_apply(design) else design.nobs
-    settings = settings.for_data(rows)
-    table = build_prior_table(design, list(user_priors) or None)
-    if sample_prior == "only":
-        check_proper_priors(design, table)
-    geometries = None
-    if sample_prior == "only" or settings.is_approximation:
-        # Without data every block is weakly informed, so brms's standard-normal form suits
-        # the prior; approximations need it too, as a data-centred form's joint mode has sd = 0.
-        geometries = [None] * len(design.blocks)
-    model, names = build_model(design, table, geometries=geometries,
-                               likelihood=sample_prior != "only")
-    run_seed = settings.resolved_seed()
-    try:
-        if settings.is_approximation:
-            idata = run_approximation(model, names.stored, settings, run_seed)
-        else:
-            idata = run_nuts(model, names.stored, settings, run_seed, rows=rows)
-    except (KeyboardInterrupt, MultilevelError):
-        raise
-    except Exception as error:  # the sampler's own failures, reworded for the user
-        raise MultilevelError(
-            f"Sampling failed for {formula!r}: {error}. Check that the priors are proper where "
-            "the data cannot identify a parameter, and that the response fits the family."
-        ) from error
-    if sample_prior == "yes":
-        chains = idata.posterior.sizes["chain"]
-        priors = draw_priors(design, table, settings.chains * settings.draws, run_seed)
-        idata.add_groups(prior={name: values.to_numpy().reshape(chains, -1)
-                                for name, values in priors.items()})
-    fit = Fit(idata=idata, design=design, prior_table=table, names=names, settings=settings,
-              seed=run_seed, data_name=str(data.attrs.get("name", "data")),
-              user_priors=user_priors, sample_prior=sample_prior, fingerprint=stamp)
-    if sample_prior != "only" and settings.chains * settings.draws * design.nobs <= (
-            EAGER_LOG_LIK_LIMIT):
-        attach_log_lik(fit)
-    if not settings.is_approximation:
-        diagnostics = fit.posterior_summary()
-        warn_about_convergence(idata, diagnostics["Rhat"].to_numpy(),
-                               diagnostics["Bulk_ESS"].to_numpy(),
-                               diagnostics["Tail_ESS"].to_numpy(), settings)
-    if file is not None:
-        fit.save(file)
-    return fit
+    with untraced_graphs():
+        design = _design(formula, data, family)
+        # the rows the log density works through: none when the likelihood is cross-products
+        rows = 0 if cross_products_apply(design) else design.nobs
+        settings = settings.for_data(rows)
+        table = build_prior_table(design, list(user_priors) or None)
+        if sample_prior == "only":
+            check_proper_priors(design, table)
+        geometries = None
+        if sample_prior == "only" or settings.is_approximation:
+            # Without data every block is weakly informed, so brms's standard-normal form suits
+            # the prior; approximations need it too, as a data-centred form's joint mode has sd = 0.
+            geometries = [None] * len(design.blocks)
+        model, names = build_model(design, table, geometries=geometries,
+                                   likelihood=sample_prior != "only")
+        run_seed = settings.resolved_seed()
+        try:
+            if settings.is_approximation:
+                idata = run_approximation(model, names.stored, settings, run_seed)
+            else:
+                idata = run_nuts(model, names.stored, settings, run_seed, rows=rows)
+        except (KeyboardInterrupt, MultilevelError):
+            raise
+        except Exception as error:  # the sampler's own failures, reworded for the user
+            raise MultilevelError(
+                f"Sampling failed for {formula!r}: {error}. Check that the priors are proper where "
+                "the data cannot identify a parameter, and that the response fits the family."
+            ) from error
+        if sample_prior == "yes":
+            chains = idata.posterior.sizes["chain"]
+            priors = draw_priors(design, table, settings.chains * settings.draws, run_seed)
+            idata.add_groups(prior={name: values.to_numpy().reshape(chains, -1)
+                                    for name, values in priors.items()})
+        fit = Fit(idata=idata, design=design, prior_table=table, names=names, settings=settings,
+                  seed=run_seed, data_name=str(data.attrs.get("name", "data")),
+                  user_priors=user_priors, sample_prior=sample_prior, fingerprint=stamp)
+        if sample_prior != "only" and settings.chains * settings.draws * design.nobs <= (
+                EAGER_LOG_LIK_LIMIT):
+            attach_log_lik(fit)
+        if not settings.is_approximation:
+            diagnostics = fit.posterior_summary()
+            warn_about_convergence(idata, diagnostics["Rhat"].to_numpy(),
+                                   diagnostics["Bulk_ESS"].to_numpy(),
+                                   diagnostics["Tail_ESS"].to_numpy(), settings)
+        if file is not None:
+            fit.save(file)
+        return fit
 
 
 def load(path: str | Path) -> Fit:
