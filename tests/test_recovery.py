@@ -42,4 +42,7 @@ def test_intervals_cover_true_values():
     }
     assert missed == {}
     assert int(fit.idata.sample_stats["diverging"].sum()) == 0
-    assert summary["Rhat"].max() < 1.01
+    # the largest of 274 R-hats, the slowest with a bulk ESS near 300, ranged from 1.004 to
+    # 1.026 over seeds 1 to 12: 1.05, brms's own warning threshold, tests convergence, not
+    # the seed
+    assert summary["Rhat"].max() < 1.05
