@@ -126,10 +126,23 @@ def _brms_form(geometries):
     return [BlockGeometry(np.zeros_like(g.precision)) for g in geometries]
 
 
+def _random_precision_matrices(shape, rng):
+    factors = rng.normal(0, 1.0, shape)
+    return factors @ np.swapaxes(factors, 1, 2)
+
+
 def _random_geometry(geometries, rng):
     return [BlockGeometry(rng.uniform(0, 3, g.precision.shape), g.target, g.population,
                           g.parents,
-                          None if g.centring is None else rng.uniform(0, 1, g.centring.shape))
+                          None if g.centring is None else rng.uniform(0, 1, g.centring.shape),
+                          None if g.precision_matrix is None
+                          else _random_precision_matrices(g.precision_matrix.shape, rng))
+            for g in geometries]
+
+
+def _coefficient_weights(geometries):
+    """The geometries with each correlated block's joint precision left out."""
+    return [BlockGeometry(g.precision, g.target, g.population, g.parents, g.centring)
             for g in geometries]
 
 
@@ -164,7 +177,8 @@ def test_parametrisation_changes_only_the_coordinates(formula, dataset, point):
     total = sum(len(b.levels) * len(b.coefs) for b in design.blocks)
     effects = rng.normal(0, 2.0, total)
     densities = []
-    for variant in (_brms_form(geometries), geometries, _random_geometry(geometries, rng)):
+    for variant in (_brms_form(geometries), geometries, _random_geometry(geometries, rng),
+                    _coefficient_weights(geometries)):
         density, full = _log_density_given_effects(design, table, variant, point, effects)
         densities.append(density)
     assert np.ptp(densities) < 1e-6 * max(1.0, abs(densities[0]))
@@ -218,6 +232,15 @@ def test_geometry_of_reference_designs(sleepstudy, hsb):
     slope, intercept = np.polyfit(subject["Days"], subject["Reaction"], 1)
     np.testing.assert_allclose(sleep.target[0], [intercept, slope], rtol=1e-8)
     np.testing.assert_allclose(sleep.population[0], [[1.0, -4.5], [0.0, 1.0]], atol=1e-12)
+    # the joint precision of a subject's line is its Gram matrix over the pooled residual
+    # variance: days 0 to 9 correlate the intercept and slope estimates, and each estimate
+    # alone (the diagonal precision) is less precise than it is given the other
+    gram = np.array([[10.0, 45.0], [45.0, 285.0]])
+    noise = gram[0, 0] / sleep.precision_matrix[0, 0, 0]
+    np.testing.assert_allclose(sleep.precision_matrix, np.broadcast_to(gram / noise, (18, 2, 2)),
+                               rtol=1e-10)
+    np.testing.assert_allclose(sleep.precision, 1.0 / np.diagonal(
+        np.linalg.inv(sleep.precision_matrix), axis1=1, axis2=2), rtol=1e-10)
 
     (school,) = block_geometries(_design("mathach ~ ses * himinty + (ses | school)", hsb,
                                          "gaussian"))

@@ -204,7 +204,10 @@ def _block_effects(block: GroupBlock, number: int, sd, cholesky, geometry: Block
     ``p = 0`` this is exactly brms's form, ``v = z``. In a correlated block every
     coefficient of a level takes the smallest ratio ``s_k^2 p_jk`` of its coefficients:
     a level centred in one coefficient and not in another shears the block, which leaves
-    rare divergent transitions where the correlation nears 1.
+    rare divergent transitions where the correlation nears 1. A correlated block whose
+    geometry holds its levels' joint precision matrices is sampled by
+    :func:`_conditional_effects` instead, which also takes out the correlation between a
+    level's estimates.
 
     The map from v to r is triangular with diagonal c, so the density of v is r's
     multivariate normal density plus ``sum log c_jk``.
@@ -219,6 +222,8 @@ def _block_effects(block: GroupBlock, number: int, sd, cholesky, geometry: Block
         return scaled * sd[None, :]
     if geometry.centring is not None:
         return _partially_centred_effects(block, number, sd, cholesky, geometry, location)
+    if cholesky is not None and geometry.precision_matrix is not None:
+        return _conditional_effects(block, number, sd, cholesky, geometry, location)
     raw = pm.Flat(f"z_{block.group}_{number}", shape=(levels, size))
     factor = None if cholesky is None else sd[:, None] * cholesky
     scale = sd if cholesky is None else sd * pt.diag(cholesky)
@@ -246,6 +251,69 @@ def _block_effects(block: GroupBlock, number: int, sd, cholesky, geometry: Block
                    - 0.5 * pt.sum(pt.log1p(ratio)))
     pm.Potential(f"z_{block.group}_{number}_normal", log_density)
     return partial if factor is None else pt.dot(whitened, factor.T)
+
+
+def _lower_inverse(lower, size: int):
+    """The inverse of a small lower-triangular matrix, by forward substitution."""
+    inverse = [[pt.constant(0.0)] * size for _ in range(size)]
+    for i in range(size):
+        inverse[i][i] = 1.0 / lower[i, i]
+        for j in range(i):
+            inverse[i][j] = -sum(lower[i, m] * inverse[m][j] for m in range(j, i)) / lower[i, i]
+    return pt.stack([pt.stack(row) for row in inverse])
+
+
+def _conditional_effects(block: GroupBlock, number: int, sd, cholesky, geometry: BlockGeometry,
+                         location):
+    """Effects of a correlated block sampled around each level's Gaussian conditional posterior.
+
+    With ``Sigma = F F^T`` (``F = diag(sd) L``) and ``P_j`` the precision matrix of level j's
+    own estimates ``t_j`` of its coefficients, a Gaussian level's effect given everything else
+    is normal with precision ``Q_j = Sigma^-1 + P_j`` and mean ``Q_j^-1 P_j (t_j - a_j)``
+    (``a_j`` the location, as in :func:`_block_effects`). Each level's effect is sampled as
+
+        r_j = Q_j^-1 P_j (t_j - a_j) + U_j^-1 v_j,   Q_j = U_j^T U_j (U_j upper triangular),
+
+    so ``v_j`` is close to standard normal and independent across coefficients, whatever the
+    sd and correlations: where the data say little (``P_j = 0``) this is a non-centred form,
+    where they pin the level down a centred one, and the correlation of a level's estimates
+    (an intercept and a slope on an uncentred predictor) is taken out, which a coefficient-
+    by-coefficient weight leaves in. The density of v is r's multivariate normal density
+    plus ``log |det U_j^-1| = -sum_k log U_jkk``. The K x K algebra is unrolled over the few
+    coefficients, each step vectorised over levels.
+    """
+    levels, size = len(block.levels), len(block.coefs)
+    raw = pm.Flat(f"z_{block.group}_{number}", shape=(levels, size))
+    factor = sd[:, None] * cholesky
+    inverse = _lower_inverse(factor, size)
+    precision = data(f"precision_{block.group}_{number}", geometry.precision_matrix)
+    target = data(f"target_{block.group}_{number}", geometry.target)
+    deviation = target if location is None else target - location
+    joint = pt.dot(inverse.T, inverse)[None, :, :] + precision
+    shift = pt.sum(precision * deviation[:, None, :], axis=2)
+    # Q_j = C_j C_j^T with C_j = U_j^T lower triangular, one length-levels vector per entry
+    lower = [[None] * size for _ in range(size)]
+    for i in range(size):
+        for k in range(i, size):
+            value = joint[:, k, i] - sum(lower[k][m] * lower[i][m] for m in range(i))
+            lower[k][i] = pt.sqrt(value) if k == i else value / lower[i][i]
+    # r = C^-T (C^-1 shift + v): the conditional mean plus U^-1 v in one backward sweep
+    forward = []
+    for i in range(size):
+        value = shift[:, i] - sum(lower[i][m] * forward[m] for m in range(i))
+        forward.append(value / lower[i][i])
+    effects = [None] * size
+    for i in reversed(range(size)):
+        value = forward[i] + raw[:, i] - sum(lower[m][i] * effects[m]
+                                            for m in range(i + 1, size))
+        effects[i] = value / lower[i][i]
+    effects = pt.stack(effects, axis=1)
+    whitened = pt.dot(effects, inverse.T)
+    log_density = (-0.5 * levels * size * np.log(2 * np.pi) - 0.5 * pt.sum(pt.sqr(whitened))
+                   - levels * pt.sum(pt.log(pt.diag(factor)))
+                   - sum(pt.sum(pt.log(lower[k][k])) for k in range(size)))
+    pm.Potential(f"z_{block.group}_{number}_normal", log_density)
+    return effects
 
 
 def _partially_centred_effects(block: GroupBlock, number: int, sd, cholesky,

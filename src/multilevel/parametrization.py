@@ -6,8 +6,9 @@ the data pin down each level's effect compared with the spread the group-level s
 a well-informed effect samples best centred (on its level's mean), a weakly informed one
 non-centred. Both quantities are computed once, before sampling:
 
-- the precision with which each level's data alone estimate each varying coefficient
-  (Gaussian responses on the identity link only; zero elsewhere, which gives brms's form);
+- the precision with which each level's data alone estimate each varying coefficient, and
+  for a correlated block the precision matrix of those estimates jointly (Gaussian responses
+  on the identity link only; zero elsewhere, which gives brms's form);
 - where the rest of the model puts each level's coefficient: the population coefficients
   and, for nested groups, the enclosing group's effects, written as exact linear maps.
 """
@@ -65,6 +66,11 @@ class BlockGeometry:
         For a block whose factor is crossed with another (each level's own estimate then
         mixes in the other factor's effects): a fixed centring weight per coefficient, 0 for
         brms's non-centred form and 1 for the centred form, used instead of the precision.
+    precision_matrix
+        For a correlated block: shape (levels, coefficients, coefficients), the precision
+        matrix of each level's own estimates of its coefficients jointly (whose diagonal
+        ``precision`` is not: that holds each estimate's precision alone); zero where the
+        data say nothing.
     """
 
     precision: np.ndarray
@@ -72,6 +78,7 @@ class BlockGeometry:
     population: np.ndarray | None = None
     parents: list[ParentMap] = field(default_factory=list)
     centring: np.ndarray | None = None
+    precision_matrix: np.ndarray | None = None
 
 
 def _level_rows(index: np.ndarray, levels: int) -> list[np.ndarray]:
@@ -91,8 +98,8 @@ def _exact_projection(basis: np.ndarray, columns: np.ndarray) -> np.ndarray | No
     return coefficients
 
 
-def level_estimates(residuals: np.ndarray, values: np.ndarray,
-                    rows_by_level: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def level_estimates(residuals: np.ndarray, values: np.ndarray, rows_by_level: list[np.ndarray]
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each level's own least-squares estimates of its coefficients and their precisions.
 
     Each level's residuals are regressed on the columns ``values``; the residual variance
@@ -102,11 +109,13 @@ def level_estimates(residuals: np.ndarray, values: np.ndarray,
 
     Returns
     -------
-    estimates, precisions
-        Both of shape (levels, columns).
+    estimates, precisions, covariances
+        Shapes (levels, columns) for the first two, the precision of each estimate alone,
+        and (levels, columns, columns) for the estimates' joint sampling covariances.
     """
     size, levels = values.shape[1], len(rows_by_level)
     estimates, precision = np.zeros((levels, size)), np.zeros((levels, size))
+    covariance = np.zeros((levels, size, size))
     inverse_grams: dict[int, np.ndarray] = {}
     squared_error, degrees = 0.0, 0
     for j, rows in enumerate(rows_by_level):
@@ -119,11 +128,21 @@ def level_estimates(residuals: np.ndarray, values: np.ndarray,
         squared_error += float(np.sum((residuals[rows] - design_j @ estimates[j]) ** 2))
         degrees += len(rows) - size
     if degrees == 0 or squared_error <= 0.0:
-        return estimates, precision
+        return estimates, precision, covariance
     noise = squared_error / degrees
     for j, inverse in inverse_grams.items():
-        precision[j] = 1.0 / (noise * np.diag(inverse))
-    return estimates, precision
+        covariance[j] = noise * inverse
+        precision[j] = 1.0 / np.diag(covariance[j])
+    return estimates, precision, covariance
+
+
+def _joint_precision(covariance: np.ndarray, own: slice) -> np.ndarray:
+    """Each level's precision matrix of its estimates of the block's own coefficients."""
+    own_covariance = covariance[:, own, own]
+    matrices = np.zeros_like(own_covariance)
+    fitted = np.any(own_covariance != 0.0, axis=(1, 2))
+    matrices[fitted] = np.linalg.inv(own_covariance[fitted])
+    return matrices
 
 
 def _group_columns(design: Design, number: int) -> tuple[np.ndarray, slice]:
@@ -240,7 +259,7 @@ def block_geometries(design: Design) -> list[BlockGeometry]:
     for number, block in enumerate(design.blocks):
         rows_by_level = _level_rows(block.index, len(block.levels))
         values, own = _group_columns(design, number)
-        estimates, precision = level_estimates(residuals, values, rows_by_level)
+        estimates, precision, covariance = level_estimates(residuals, values, rows_by_level)
         maps = _population_map(population, values, own, rows_by_level)
         if _crossed(design, number):
             geometries.append(BlockGeometry(
@@ -260,5 +279,7 @@ def block_geometries(design: Design) -> list[BlockGeometry]:
             target=target,
             population=maps,
             parents=_parent_maps(design, number, rows_by_level),
+            precision_matrix=(_joint_precision(covariance, own) if block.has_correlations
+                              else None),
         ))
     return geometries
