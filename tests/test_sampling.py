@@ -176,3 +176,18 @@ def test_initial_points_jitter_the_support_points_where_pymc_does(small_gaussian
         assert np.isfinite(log_density(point))
     assert all(np.array_equal(first[name], again[name]) for name in support)
     assert not any(np.array_equal(first[name], second[name]) for name in support)
+
+
+def test_warmup_starts_with_the_inverse_mass_of_steep_coordinates_scaled_down():
+    import jax
+    import jax.numpy as jnp
+    from numpyro.infer import NUTS
+
+    # a tightly identified coordinate (sd 0.01) and a loose one (sd 1) at (0.5, 0.5)
+    kernel = NUTS(potential_fn=lambda z: 0.5 * jnp.sum((z / jnp.array([0.01, 1.0])) ** 2))
+    state = jax_sampling._gradient_scaled(
+        kernel.init(jax.random.PRNGKey(0), 10, jnp.array([0.5, 0.5]), (), {}))
+    adapt = state.adapt_state
+    np.testing.assert_allclose(adapt.inverse_mass_matrix, [1 / 5000, 1.0])
+    np.testing.assert_allclose(adapt.mass_matrix_sqrt * adapt.mass_matrix_sqrt_inv, 1.0)
+    assert np.all(np.isfinite(kernel.sample(state, (), {}).z))
