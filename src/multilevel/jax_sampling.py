@@ -63,18 +63,28 @@ def _split_cpu() -> None:
 def _jax_function(inputs: list[Variable], outputs: list[Variable]):
     """A JAX function of ``inputs`` computing ``outputs``, with the data folded in.
 
-    As PyMC's ``get_jaxified_graph``, less one rewrite: the sparse ``local_usmm`` asks for
-    PyTensor's BLAS flags, whose first use runs the C compiler to probe for a BLAS (half a
-    second), which JAX does not use.
+    As PyMC's ``get_jaxified_graph``, less one rewrite and one conversion: the sparse
+    ``local_usmm`` asks for PyTensor's BLAS flags, whose first use runs the C compiler to probe
+    for a BLAS (half a second), which JAX does not use; and PyTensor turns each constant array
+    into a JAX array with ``jnp.array``, which compiles a small XLA program per shape, where
+    copying it to the device compiles nothing.
     """
-    from pytensor.link.jax.dispatch import jax_funcify
+    import jax
+    from pytensor.link.jax.dispatch import jax_funcify, jax_typify
+    from pytensor.link.utils import fgraph_to_python
+
+    def constant(data, dtype=None, **kwargs):
+        if isinstance(data, np.ndarray) and data.ndim > 0:
+            return jax.device_put(np.asarray(data, dtype=dtype))
+        return jax_typify(data, dtype=dtype, **kwargs)
 
     shared = [v for v in ancestors(outputs) if isinstance(v, SharedVariable)]
     constants = {v: pt.constant(v.get_value(borrow=True)) for v in shared}
     graph = FunctionGraph(inputs=inputs, outputs=clone_replace(outputs, replace=constants),
                           clone=True)
     get_mode("JAX").excluding("local_usmm").optimizer.rewrite(graph)
-    return jax_funcify(graph)
+    return fgraph_to_python(graph, jax_funcify, type_conversion_fn=constant,
+                            fgraph_name="jax_funcified_fgraph")
 
 
 def _initial_points(model: pm.Model, seeds: np.ndarray) -> list[dict[str, np.ndarray]]:
@@ -177,9 +187,16 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
     from numpyro.infer import NUTS
 
     values = list(model.value_vars)
-    log_density = _jax_function(values, [model.logp()])
-    expand = _jax_function(values, model.replace_rvs_by_values(
-        [model[name] for name in var_names]))
+    # one graph for both: PyTensor rewrites their shared parts once, and XLA drops what each
+    # use of the function leaves unused
+    joint = _jax_function(values, [model.logp(), *model.replace_rvs_by_values(
+        [model[name] for name in var_names])])
+
+    def log_density(*point):
+        return joint(*point)[0]
+
+    def expand(*point):
+        return joint(*point)[1:]
 
     chains, warmup, draws = settings.chains, settings.warmup, settings.draws
     devices = jax.local_devices()
@@ -206,7 +223,7 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
     keys = seeds[1:].T.copy().reshape(used, per_device, 2)
     numbers = np.arange(padded).reshape(used, per_device)
 
-    kernel = NUTS(potential_fn=lambda position: -log_density(*unflatten(position))[0],
+    kernel = NUTS(potential_fn=lambda position: -log_density(*unflatten(position)),
                   target_accept_prob=settings.target_accept)
     total = warmup + draws
     report = _progress_printer(chains, total, warmup) if settings.progressbar else None
