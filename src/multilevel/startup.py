@@ -14,10 +14,15 @@ them would never be. They are the libraries' modules, classes and functions, whi
 long as the process anyway, whatever the session held before importing multilevel, and the
 imports' own cyclic garbage: about 13,000 objects, which one collection before freezing would
 free, at the cost of walking all 560,000 (0.3 s).
+
+At exit, what the session made since (fits, compiled programs) is frozen too: the interpreter
+collects once more as it shuts down, and the operating system frees the memory anyway
+(0.1 s of a sleepstudy fit's 0.3 s shutdown).
 """
 
 from __future__ import annotations
 
+import atexit
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +30,8 @@ from contextlib import contextmanager
 
 @contextmanager
 def frozen_imports() -> Iterator[None]:
-    """Import inside this block with the collector paused, then freeze what is alive."""
+    """Import inside this block with the collector paused, then freeze what is alive, and
+    again at exit."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -34,3 +40,4 @@ def frozen_imports() -> Iterator[None]:
         if enabled:
             gc.enable()
     gc.freeze()
+    atexit.register(gc.freeze)
