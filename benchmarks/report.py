@@ -107,11 +107,11 @@ def closing_note(results: dict) -> list[str]:
         brms, bambi = tools.get("brms"), tools.get("bambi")
         if _ok(brms):
             share = base["wall_s"] / brms["wall_s"]
-            parts.append(f"brms {brms['wall_s']:.1f} s: multilevel's wall time is {share:.2f} x "
+            parts.append(f"brms {brms['wall_s']:.1f} s: multilevel's wall time is {share:.3f} x "
                          f"brms's (target 0.10 or less: {'met' if share <= 0.1 else 'not met'})")
         if _ok(bambi):
             share = base["wall_s"] / bambi["wall_s"]
-            parts.append(f"bambi {bambi['wall_s']:.1f} s: {share:.2f} x bambi's "
+            parts.append(f"bambi {bambi['wall_s']:.1f} s: {share:.3f} x bambi's "
                          f"(target 0.50 or less: {'met' if share <= 0.5 else 'not met'})")
             if bambi["min_ess_bulk_per_s"] and base["min_ess_bulk_per_s"]:
                 ess = base["min_ess_bulk_per_s"] / bambi["min_ess_bulk_per_s"]
