@@ -191,3 +191,27 @@ def test_warmup_starts_with_the_inverse_mass_of_steep_coordinates_scaled_down():
     np.testing.assert_allclose(adapt.inverse_mass_matrix, [1 / 5000, 1.0])
     np.testing.assert_allclose(adapt.mass_matrix_sqrt * adapt.mass_matrix_sqrt_inv, 1.0)
     assert np.all(np.isfinite(kernel.sample(state, (), {}).z))
+    # a gradient that is not finite at the start leaves that coordinate at the identity
+    cusp = NUTS(potential_fn=lambda z: jnp.sqrt(jnp.abs(z[0])) + 0.5 * jnp.sum(z ** 2))
+    state = jax_sampling._gradient_scaled(
+        cusp.init(jax.random.PRNGKey(0), 10, jnp.array([0.0, 0.5]), (), {}))
+    np.testing.assert_allclose(state.adapt_state.inverse_mass_matrix, [1.0, 1.0])
+
+
+def test_only_a_warmup_that_estimates_the_mass_matrix_starts_gradient_scaled(small_gaussian,
+                                                                            monkeypatch):
+    scaled = []
+    original = jax_sampling._gradient_scaled
+
+    def recording(state):
+        scaled.append(True)
+        return original(state)
+
+    monkeypatch.setattr(jax_sampling, "_gradient_scaled", recording)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for warmup in (jax_sampling.MASS_WINDOW_WARMUP - 1, jax_sampling.MASS_WINDOW_WARMUP):
+            scaled.clear()
+            ml.brm("y ~ x + (1 | g)", small_gaussian, sampler="numpyro", chains=1, draws=20,
+                   warmup=warmup, seed=3, progressbar=False)
+            assert bool(scaled) == (warmup >= jax_sampling.MASS_WINDOW_WARMUP)

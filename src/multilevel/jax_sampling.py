@@ -52,6 +52,8 @@ _DEVICE_COUNT_FLAG = "--xla_force_host_platform_device_count"
 # FEW_ROWS rows; a jaxlib without one of them compiles without it
 _FEW_ROWS_COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
 FEW_ROWS = 1000
+# numpyro's (and Stan's) warmup estimates the mass matrix from the draws from this length on
+MASS_WINDOW_WARMUP = 20
 
 
 def _split_cpu() -> None:
@@ -130,11 +132,15 @@ def _gradient_scaled(state):
     coordinate whose log density is steep at the starting point, ``|gradient| > 1``, starts
     with inverse mass ``1 / |gradient|`` instead (for a Gaussian coordinate of sd s at
     distance d from its mean, ``s^2 / d``: small where s is); the others keep the identity's
-    1. Only warmup starts differently; the mass matrix is estimated from the draws as before.
+    1. Only warmup starts differently, and only a warmup of :data:`MASS_WINDOW_WARMUP`
+    iterations or more, whose middle windows estimate the mass matrix from the draws as before
+    (a shorter one has a single window that keeps the starting matrix).
     """
     import jax.numpy as jnp
 
-    inverse_mass = jnp.clip(1.0 / jnp.abs(state.z_grad), 1e-12, 1.0)
+    gradient = state.z_grad
+    inverse_mass = jnp.where(jnp.isfinite(gradient),
+                             jnp.clip(1.0 / jnp.abs(gradient), 1e-12, 1.0), 1.0)
     adapt = state.adapt_state._replace(inverse_mass_matrix=inverse_mass,
                                        mass_matrix_sqrt=1.0 / jnp.sqrt(inverse_mass),
                                        mass_matrix_sqrt_inv=jnp.sqrt(inverse_mass))
@@ -238,7 +244,9 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
         return state
 
     def run_chain(key, position, chain):
-        state = _gradient_scaled(kernel.init(key, warmup, position, (), {}))
+        state = kernel.init(key, warmup, position, (), {})
+        if warmup >= MASS_WINDOW_WARMUP:
+            state = _gradient_scaled(state)
         shapes = jax.eval_shape(lambda z: tuple(expand(*unflatten(z))), state.z)
         stored = tuple(jnp.zeros((draws, *shape.shape), shape.dtype) for shape in shapes)
         diverging = jnp.zeros(draws, dtype=bool)
