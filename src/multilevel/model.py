@@ -184,33 +184,25 @@ def _block_effects(block: GroupBlock, number: int, sd, cholesky, geometry: Block
                    location):
     """Group-level effects r of one block, shape (levels, coefficients).
 
-    brms's form is ``r_j = diag(sd) L z_j`` with ``z_j ~ Normal(0, I)``: row k of it is
-    ``r_jk = m_jk + s_k z_jk`` with scale ``s_k = sd_k L_kk`` and the conditional mean
-    ``m_jk = sd_k sum_{l<k} L_kl z_jl`` given the earlier coefficients. Each coefficient is
-    sampled instead as ``v_jk`` with
+    brms's form is ``r_j = diag(sd) L z_j`` with ``z_j ~ Normal(0, I)``. Where the data inform
+    the levels, an uncorrelated block's effects are sampled instead as ``v_jk`` with
 
-        r_jk = c_jk v_jk + (1 - w_jk) m_jk + w_jk (t_jk - a_jk),
-        w_jk = s_k^2 p_jk / (1 + s_k^2 p_jk),  c_jk = s_k / sqrt(1 + s_k^2 p_jk),
+        r_jk = c_jk v_jk + w_jk (t_jk - a_jk),
+        w_jk = sd_k^2 p_jk / (1 + sd_k^2 p_jk),  c_jk = sd_k / sqrt(1 + sd_k^2 p_jk),
 
     where ``p_jk`` is the precision of the level's own data about the coefficient, ``t_jk``
     the level's own estimate of it and ``a_jk`` what the rest of the model adds to the
     coefficient on the level's rows (population coefficients, enclosing groups' effects),
     so that ``t_jk - a_jk`` estimates the effect. ``c_jk`` and ``w_jk`` are the
     conditional posterior sd and shrinkage weight of a Gaussian level with that precision,
-    so ``v_jk`` is close to standard normal and close to independent of sd, L and the
+    so ``v_jk`` is close to standard normal and close to independent of sd and the
     location whatever the sd: a level the data pin down is sampled centred on its
     coefficient, one they do not non-centred, and the choice moves with the sd during
     sampling (a fixed choice leaves a funnel at one end of the sd's range). With
-    ``p = 0`` this is exactly brms's form, ``v = z``. In a correlated block every
-    coefficient of a level takes the smallest ratio ``s_k^2 p_jk`` of its coefficients:
-    a level centred in one coefficient and not in another shears the block, which leaves
-    rare divergent transitions where the correlation nears 1. A correlated block whose
-    geometry holds its levels' joint precision matrices is sampled by
-    :func:`_conditional_effects` instead, which also takes out the correlation between a
-    level's estimates.
-
-    The map from v to r is triangular with diagonal c, so the density of v is r's
-    multivariate normal density plus ``sum log c_jk``.
+    ``p = 0`` this is exactly brms's form, ``v = z``; the density of v is r's normal density
+    plus ``sum log c_jk``. A correlated block is sampled the same way around each level's
+    joint conditional posterior (:func:`_conditional_effects`), a crossed one with fixed
+    centring weights (:func:`_partially_centred_effects`).
     """
     levels, size = len(block.levels), len(block.coefs)
     if geometry is None or (geometry.centring is None and not np.any(geometry.precision)):
@@ -222,35 +214,20 @@ def _block_effects(block: GroupBlock, number: int, sd, cholesky, geometry: Block
         return scaled * sd[None, :]
     if geometry.centring is not None:
         return _partially_centred_effects(block, number, sd, cholesky, geometry, location)
-    if cholesky is not None and geometry.precision_matrix is not None:
+    if cholesky is not None:
         return _conditional_effects(block, number, sd, cholesky, geometry, location)
     raw = pm.Flat(f"z_{block.group}_{number}", shape=(levels, size))
-    factor = None if cholesky is None else sd[:, None] * cholesky
-    scale = sd if cholesky is None else sd * pt.diag(cholesky)
-    log_density = -0.5 * levels * size * np.log(2 * np.pi)
-    ratio = pt.sqr(scale) * data(f"precision_{block.group}_{number}", geometry.precision)
-    if factor is not None:
-        ratio = pt.repeat(pt.min(ratio, axis=1, keepdims=True), size, axis=1)
+    ratio = pt.sqr(sd) * data(f"precision_{block.group}_{number}", geometry.precision)
     weight = ratio / (1.0 + ratio)
     target = data(f"target_{block.group}_{number}", geometry.target)
     deviation = target if location is None else target - location
-    # the effects without the conditional mean's share: c v + w (t - a)
-    partial = scale * raw / pt.sqrt(1.0 + ratio) + weight * deviation
-    whitened = partial / scale
-    if factor is not None:
-        # z_k = (partial_k - w_k m_k) / scale_k with m_k = sum_{l<k} factor_kl z_l: the
-        # strictly lower factor is nilpotent, so size - 1 sweeps give z exactly, in whole-
-        # matrix operations that keep the compiled graph small
-        lower = pt.tril(factor, -1).T
-        start, shrink = whitened, weight / scale
-        for _ in range(size - 1):
-            whitened = start - shrink * pt.dot(whitened, lower)
-    # r's normal density has -log(scale) per level and the Jacobian log c = log(scale)
+    effects = sd * raw / pt.sqrt(1.0 + ratio) + weight * deviation
+    # r's normal density has -log(sd) per level and the Jacobian log c = log(sd)
     # - log1p(ratio) / 2
-    log_density = (log_density - 0.5 * pt.sum(pt.sqr(whitened))
+    log_density = (-0.5 * levels * size * np.log(2 * np.pi) - 0.5 * pt.sum(pt.sqr(effects / sd))
                    - 0.5 * pt.sum(pt.log1p(ratio)))
     pm.Potential(f"z_{block.group}_{number}_normal", log_density)
-    return partial if factor is None else pt.dot(whitened, factor.T)
+    return effects
 
 
 def _lower_inverse(lower, size: int):
