@@ -53,37 +53,9 @@ def rhat(values: ArrayLike) -> np.ndarray:
     accumulated in arviz's order so that the same rounding happens here.
     """
     values = np.asarray(values)
-    x = _parameter_rows(values)
-    n_params, n_chains, n_draws = x.shape
-    if n_chains < 2 or n_draws < _MIN_DRAWS or n_params == 0:
-        return np.full(n_params, np.nan)
-    order, ordered, bulk = _rank_normalised(x)
-
-    # the split array has an even number of values, so np.median is the mean of the two middle
-    # ones; the folded values fall towards the middle positions and rise after them, so with
-    # the lower half reversed they form two ascending runs
-    middle = ordered.shape[1] // 2
-    low_first = np.concatenate([ordered[:, middle - 1 :: -1], ordered[:, middle:]], axis=1)
     # arviz folds in the precision of the draws, which matters for ties of float32 draws
     precision = values.dtype if values.dtype.kind == "f" else float
-    low_first = low_first.astype(precision, copy=False)
-    with np.errstate(invalid="ignore"):
-        median = (low_first[:, :1] + low_first[:, middle : middle + 1]) / low_first.dtype.type(2)
-        folded = np.abs(low_first - median).astype(float, copy=False)
-    unfolded = np.concatenate([order[:, middle - 1 :: -1], order[:, middle:]], axis=1)
-    folded_order, folded = _sort_rows(folded, kind="stable")
-    tail_scores = _normal_scores(folded)
-    tail = _scatter(tail_scores, unfolded.take(folded_order)).reshape(bulk.shape)
-
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rhat_bulk = _split_rhat(bulk)
-        rhat_tail = _split_rhat(tail)
-    # infinite draws can fold to NaN (inf - inf); arviz then drops the folded R-hat
-    rhat_tail[np.isnan(folded).any(axis=1)] = np.nan
-    # Python's max(bulk, tail), as arviz takes it: bulk unless tail is larger
-    result = np.where(rhat_tail > rhat_bulk, rhat_tail, rhat_bulk)
-    result[_has_nan(x)] = np.nan
-    return result
+    return _per_parameter(values, lambda x: _rhat(x, precision), min_chains=2)
 
 
 def ess_bulk(values: ArrayLike) -> np.ndarray:
@@ -106,13 +78,7 @@ def ess_bulk(values: ArrayLike) -> np.ndarray:
     on the FFT autocovariance, capped at ``S log10(S)`` for ``S`` split draws in all; a
     constant parameter has ESS ``S``.
     """
-    x = _parameter_rows(values)
-    n_params, _, n_draws = x.shape
-    if n_draws < _MIN_DRAWS or n_params == 0:
-        return np.full(n_params, np.nan)
-    result = _ess(_rank_normalised(x)[2])
-    result[_has_nan(x)] = np.nan
-    return result
+    return _per_parameter(values, lambda x: _ess(_rank_normalised(x)[2]))
 
 
 def ess_tail(values: ArrayLike) -> np.ndarray:
@@ -136,18 +102,61 @@ def ess_tail(values: ArrayLike) -> np.ndarray:
     draws, before the chains are split (so they include the middle draw of an odd number of
     draws); the indicators are then split like the draws for the bulk ESS.
     """
-    x = np.ascontiguousarray(_parameter_rows(values))
+    return _per_parameter(values, _ess_tail)
+
+
+def _per_parameter(values: ArrayLike, compute, min_chains: int = 1) -> np.ndarray:
+    """``compute`` of the (parameters, chains, draws) draws, NaN where arviz gives NaN.
+
+    That is every parameter when there are fewer than ``min_chains`` chains or fewer than
+    :data:`_MIN_DRAWS` draws, and each parameter with a NaN draw.
+    """
+    x = _parameter_rows(values)
     n_params, n_chains, n_draws = x.shape
-    if n_draws < _MIN_DRAWS or n_params == 0:
+    if n_chains < min_chains or n_draws < _MIN_DRAWS or n_params == 0:
         return np.full(n_params, np.nan)
+    result = compute(x)
+    result[_has_nan(x)] = np.nan
+    return result
+
+
+def _rhat(x: np.ndarray, precision) -> np.ndarray:
+    """R-hat of (parameters, chains, draws), folding in ``precision``."""
+    order, ordered, bulk = _rank_normalised(x)
+
+    # the split array has an even number of values, so np.median is the mean of the two middle
+    # ones; the folded values fall towards the middle positions and rise after them, so with
+    # the lower half reversed they form two ascending runs
+    middle = ordered.shape[1] // 2
+    low_first = np.concatenate([ordered[:, middle - 1 :: -1], ordered[:, middle:]], axis=1)
+    low_first = low_first.astype(precision, copy=False)
+    with np.errstate(invalid="ignore"):
+        median = (low_first[:, :1] + low_first[:, middle : middle + 1]) / low_first.dtype.type(2)
+        folded = np.abs(low_first - median).astype(float, copy=False)
+    unfolded = np.concatenate([order[:, middle - 1 :: -1], order[:, middle:]], axis=1)
+    folded_order, folded = _sort_rows(folded, kind="stable")
+    tail_scores = _normal_scores(folded)
+    tail = _scatter(tail_scores, unfolded.take(folded_order)).reshape(bulk.shape)
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rhat_bulk = _split_rhat(bulk)
+        rhat_tail = _split_rhat(tail)
+    # infinite draws can fold to NaN (inf - inf); arviz then drops the folded R-hat
+    rhat_tail[np.isnan(folded).any(axis=1)] = np.nan
+    # Python's max(bulk, tail), as arviz takes it: bulk unless tail is larger
+    return np.where(rhat_tail > rhat_bulk, rhat_tail, rhat_bulk)
+
+
+def _ess_tail(x: np.ndarray) -> np.ndarray:
+    """Tail ESS of (parameters, chains, draws)."""
+    x = np.ascontiguousarray(x)
+    n_params, n_chains, n_draws = x.shape
     quantiles = _type7_quantiles(x.reshape(n_params, -1), _TAIL_PROBS)
     below = x[None] <= quantiles.T[:, :, None, None]
     split = _split_chains(below.reshape(-1, n_chains, n_draws)).astype(float)
     low, high = _ess(split).reshape(len(_TAIL_PROBS), n_params)
     # Python's min(low, high), as arviz takes it: low unless high is smaller
-    result = np.where(high < low, high, low)
-    result[_has_nan(x)] = np.nan
-    return result
+    return np.where(high < low, high, low)
 
 
 def _parameter_rows(values: ArrayLike) -> np.ndarray:
