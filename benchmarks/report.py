@@ -153,7 +153,7 @@ STAGES = {
     "numpyro": (
         ("import_s", "imports"),
         ("build_s", "formula, design, priors, PyMC model"),
-        ("jax_function_s", "PyTensor graph rewriting into JAX functions"),
+        ("jax_function_s", "PyTensor graph rewriting into a JAX function"),
         ("trace_s", "JAX imports, initial points, tracing the sampler, lowering to XLA"),
         ("xla_compile_s", "XLA compiling the sampler"),
         ("sampling_s", "sampling"),
