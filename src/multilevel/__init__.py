@@ -14,9 +14,9 @@ import warnings
 # (numpyro through XLA, nutpie through numba) do not use it.
 warnings.filterwarnings("ignore", message=r".*(BLAS|blas).*", category=UserWarning)
 
-from .startup import frozen_imports  # noqa: E402
+from .startup import frozen_imports, without_unused_imports  # noqa: E402
 
-with frozen_imports():
+with frozen_imports(), without_unused_imports():
     from .api import brm, get_prior, load
     from .criteria import loo_compare
     from .datasets import list_datasets, load_dataset
