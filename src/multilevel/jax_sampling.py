@@ -195,8 +195,10 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
     values = list(model.value_vars)
     # one graph for both: PyTensor rewrites their shared parts once, and XLA drops what each
     # use of the function leaves unused
-    joint = _jax_function(values, [model.logp(), *model.replace_rvs_by_values(
-        [model[name] for name in var_names])])
+    # jitted, JAX traces the Python function once and reuses its jaxpr where the sampler
+    # calls it again (at the initial point, in the loop, for the stored quantities)
+    joint = jax.jit(_jax_function(values, [model.logp(), *model.replace_rvs_by_values(
+        [model[name] for name in var_names])]))
 
     def log_density(*point):
         return joint(*point)[0]
