@@ -45,6 +45,14 @@ def one_line(record: dict) -> str:
             f"{record.get('divergences')} divergences")
 
 
+def _wall(fit: dict) -> str:
+    """A fit's wall time and, when it ran more than once, how many runs and their range."""
+    runs = fit.get("runs_wall_s")
+    if not runs:
+        return _num(fit["wall_s"])
+    return f"{_num(fit['wall_s'])} (median of {len(runs)}: {_num(min(runs))}–{_num(max(runs))})"
+
+
 def _by_model(results: dict) -> dict[str, dict[str, dict]]:
     table: dict[str, dict[str, dict]] = {}
     for fit in results["fits"]:
@@ -82,7 +90,7 @@ def results_table(results: dict) -> list[str]:
                 if fit["min_ess_bulk_per_s"] and base["min_ess_bulk_per_s"]:
                     ess_ratio = f"{fit['min_ess_bulk_per_s'] / base['min_ess_bulk_per_s']:.2f}"
             lines.append(
-                f"| {model} | {tool} | {_num(fit['wall_s'])} | {_num(fit['peak_tree_mib'], 0)} "
+                f"| {model} | {tool} | {_wall(fit)} | {_num(fit['peak_tree_mib'], 0)} "
                 f"| {_num(fit['min_ess_bulk'], 0)} (`{fit['min_ess_param']}`) "
                 f"| {_sig(fit['min_ess_bulk_per_s'])} | {wall_ratio} | {ess_ratio} "
                 f"| {fit.get('divergences', '–')} |"
@@ -103,15 +111,15 @@ def closing_note(results: dict) -> list[str]:
         if not _ok(base):
             lines.append(f"- **{model}**: no successful multilevel fit in this run.")
             continue
-        parts = [f"multilevel {base['wall_s']:.1f} s"]
+        parts = [f"multilevel {_wall(base)} s"]
         brms, bambi = tools.get("brms"), tools.get("bambi")
         if _ok(brms):
             share = base["wall_s"] / brms["wall_s"]
-            parts.append(f"brms {brms['wall_s']:.1f} s: multilevel's wall time is {share:.3f} x "
+            parts.append(f"brms {_wall(brms)} s: multilevel's wall time is {share:.3f} x "
                          f"brms's (target 0.10 or less: {'met' if share <= 0.1 else 'not met'})")
         if _ok(bambi):
             share = base["wall_s"] / bambi["wall_s"]
-            parts.append(f"bambi {bambi['wall_s']:.1f} s: {share:.3f} x bambi's "
+            parts.append(f"bambi {_wall(bambi)} s: {share:.3f} x bambi's "
                          f"(target 0.50 or less: {'met' if share <= 0.5 else 'not met'})")
             if bambi["min_ess_bulk_per_s"] and base["min_ess_bulk_per_s"]:
                 ess = base["min_ess_bulk_per_s"] / bambi["min_ess_bulk_per_s"]
@@ -327,7 +335,9 @@ def render(results: dict, profile: dict | None = None) -> str:
         "",
         f"**Settings** {s['chains']} chains x {s['draws']} draws after {s['warmup']} warmup, "
         f"{s['cores']} cores per fit, seed {s['seed']}, timeout at most {s['timeout_s']:.0f} s per "
-        f"fit, compilation caches: `{s['cache']}`.",
+        f"fit, compilation caches: `{s['cache']}`"
+        + (f", {s['repeats']} runs of each fit (the tools taking turns), of which the table "
+           "gives the run of median wall time" if s.get("repeats", 1) > 1 else "") + ".",
         "",
         "**Versions**",
         "",
@@ -368,7 +378,10 @@ METHOD = """## What is measured
 - **Wall s**: seconds from starting the fit's process to its exit, measured by the runner:
   interpreter or R start, imports, reading the CSV, building and compiling the model,
   warmup and sampling of all chains, and the posterior summary. Every fit runs in a new
-  process, so nothing is shared between fits but the on-disk caches described below.
+  process, so nothing is shared between fits but the on-disk caches described below. With
+  `--repeats N` each model is fitted N times by each tool, the tools taking turns; a tool's
+  row is then its run of median wall time (its ESS and memory are that run's), and the cell
+  gives the range of all N.
 - **Peak MiB**: the largest total proportional set size (PSS) of the fit's whole process
   tree, sampled four times a second. numpyro and nutpie run chains in threads of one process, PyMC
   (bambi) forks a worker process per core and rstan (brms) starts an R process per core;
@@ -392,9 +405,11 @@ Python user ever fits is slower than later ones. With `--cache fresh` (the defau
 Python tool gets new, empty caches for the run, filled by one untimed fit of a tiny model
 (multilevel's with nutpie, whose numba code is what the caches keep) before the timed fits:
 every timed fit still compiles its own model, as brms does, but not the libraries' common
-code. `--cache cold` gives every fit empty caches (a user's very first
-fit); `--cache user` uses the caches already on the machine (a user refitting models they
-fitted before). brms has no such cache: rstan compiles each model's C++ anew.
+code. Each timed fit starts from its own copy of those warmed caches, so none reuses what an
+earlier timed fit compiled (another model's, or its own model's in an earlier repeat).
+`--cache cold` gives every fit empty caches (a user's very first fit); `--cache user` uses
+the caches already on the machine (a user refitting models they fitted before). brms has no
+such cache: rstan compiles each model's C++ anew.
 
 ## The three tools do not fit quite the same model
 

@@ -61,6 +61,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1234, help="seed passed to every tool")
     parser.add_argument("--timeout", type=float, default=7200,
                         help="seconds after which a fit is stopped and recorded as timed out")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="fits of each model with each tool, each in a new process; a "
+                             "tool's record is its run of median wall time (of an even number, "
+                             "the faster of the middle two), so that a single slow or fast run "
+                             "does not decide a ratio")
     parser.add_argument("--cache", choices=("fresh", "cold", "user"), default="fresh",
                         help="compilation caches of the Python tools: 'fresh' gives each tool "
                              "a new cache for the run, warmed by one untimed tiny fit; 'cold' "
@@ -80,6 +85,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--render", metavar="RESULTS_JSON",
                         help="only render --doc from an existing results file")
     args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error(f"--repeats must be 1 or more, not {args.repeats}")
     preset = QUICK if args.quick else FULL
     for key, value in preset.items():
         if getattr(args, key) is None:
@@ -105,7 +112,8 @@ def with_cache(env: dict[str, str], cache_dir: Path | None) -> dict[str, str]:
     if cache_dir is None:
         return env
     env = dict(env)
-    flags = [f for f in env.get("PYTENSOR_FLAGS", "").split(",") if f]
+    flags = [f for f in env.get("PYTENSOR_FLAGS", "").split(",")
+             if f and not f.startswith("base_compiledir=")]
     env["PYTENSOR_FLAGS"] = ",".join(flags + [f"base_compiledir={cache_dir / 'pytensor'}"])
     env["NUMBA_CACHE_DIR"] = str(cache_dir / "numba")
     return env
@@ -240,12 +248,12 @@ def write_job(path: Path, bench: Benchmark | None, data: Path, args: argparse.Na
 
 def run_fit(tool: str, bench: Benchmark | None, data: Path, args: argparse.Namespace,
             env: dict[str, str], workdir: Path, log_dir: Path, timeout: float | None,
-            **override) -> dict[str, object]:
+            log_suffix: str = "", **override) -> dict[str, object]:
     """Fit one model with one tool in a fresh process and return its record."""
     name = bench.name if bench else "warmup"
     job, out = workdir / f"{name}-{tool}.job.json", workdir / f"{name}-{tool}.out.json"
     write_job(job, bench, data, args, **override)
-    log = log_dir / f"{name}-{tool}.log"
+    log = log_dir / f"{name}-{tool}{log_suffix}.log"
     m = run_measured(tool_command(tool, args, job, out), timeout=timeout, env=env, cwd=ROOT,
                      log_path=log)
     record: dict[str, object] = {
@@ -266,6 +274,21 @@ def run_fit(tool: str, bench: Benchmark | None, data: Path, args: argparse.Names
         result = json.loads(out.read_text())
         record.update(status="ok", **summarise(result, m.wall_s))
     return record
+
+
+def median_run(records: list[dict[str, object]]) -> dict[str, object]:
+    """The record of one model and tool over its repeated runs: the run of median wall time.
+
+    Of an even number of runs it is the faster of the middle two. A run that failed or timed
+    out makes the record that run's, since a tool that fails some of the time has no time to
+    report. With more than one run, the record keeps every run's wall time in ``runs_wall_s``.
+    """
+    failed = [r for r in records if r.get("status") != "ok"]
+    chosen = failed[0] if failed else sorted(records, key=lambda r: r["wall_s"])[
+        (len(records) - 1) // 2]
+    if len(records) == 1:
+        return chosen
+    return {**chosen, "repeats": len(records), "runs_wall_s": [r["wall_s"] for r in records]}
 
 
 def summarise(result: dict, wall_s: float) -> dict[str, object]:
@@ -385,7 +408,8 @@ def main(argv: list[str] | None = None) -> int:
         "commit": git_commit(),
         "settings": {"chains": args.chains, "draws": args.draws, "warmup": args.warmup,
                      "cores": args.cores, "seed": args.seed, "timeout_s": args.timeout,
-                     "cache": args.cache, "models": args.models, "tools": args.tools},
+                     "cache": args.cache, "repeats": args.repeats, "models": args.models,
+                     "tools": args.tools},
         "machine": machine(),
         "versions": versions,
         "models": {name: {"formula": MODELS[name].formula, "family": MODELS[name].family,
@@ -414,8 +438,9 @@ def main(argv: list[str] | None = None) -> int:
                 # Fills the caches with what every model needs, so that the first timed
                 # fit does not pay for the library's own compilation alone.
                 warm = simulate.ensure("warmup.csv")
-                # multilevel's two default samplers cache different code: nutpie's numba
-                # functions, and for numpyro the compiled initial-point function
+                # multilevel's two default samplers: nutpie's numba functions are cached;
+                # the numpyro path keeps nothing on disk, and its warm-up fit loads JAX's
+                # libraries once, as any earlier session would have
                 extras = ([{"sampler": "nutpie"}, {"sampler": "numpyro"}]
                           if tool == "multilevel" else [{}])
                 for extra in extras:
@@ -425,25 +450,45 @@ def main(argv: list[str] | None = None) -> int:
                                                ("tool", "status", "wall_s", "note")})
                     print(f"  warm-up {tool}: {record['status']} in {record['wall_s']} s")
         for name in args.models:
+            runs: dict[str, list[dict[str, object]]] = {}
+            # the tools take turns within each repeat, so that a slow spell of the machine
+            # falls on all of them
+            for repeat in range(args.repeats):
+                for tool in args.tools:
+                    if tool not in available:
+                        continue
+                    env = envs[tool]
+                    own_cache = workdir / f"cache-{name}-{tool}-{repeat}"
+                    if args.cache == "cold" and tool != "brms":
+                        env = with_cache(env, own_cache)
+                    elif args.cache == "fresh" and tool != "brms":
+                        # a copy of the warmed caches: no timed fit reuses what another one
+                        # compiled, its own model's earlier run included
+                        warmed = workdir / f"cache-{tool}"
+                        if warmed.exists():
+                            shutil.copytree(warmed, own_cache)
+                        env = with_cache(env, own_cache)
+                    suffix = f"-{repeat + 1}" if args.repeats > 1 else ""
+                    record = run_fit(tool, MODELS[name], data[name], args, env, workdir,
+                                     log_dir, args.timeout, log_suffix=suffix)
+                    shutil.rmtree(own_cache, ignore_errors=True)
+                    runs.setdefault(tool, []).append(record)
+                    run_label = f" (run {repeat + 1} of {args.repeats})" if suffix else ""
+                    print(f"{name:>18} {tool:>10}: {report.one_line(record)}{run_label}")
             for tool in args.tools:
                 if tool not in available:
-                    results["fits"].append({"model": name, "tool": tool, "status": "skipped",
-                                            "note": skip_note(tool, args)})
-                    print(f"{name:>18} {tool:>10}: {results['fits'][-1]['note']}")
-                    continue
-                env = envs[tool]
-                if args.cache == "cold" and tool != "brms":
-                    env = with_cache(env, workdir / f"cache-{name}-{tool}")
-                record = run_fit(tool, MODELS[name], data[name], args, env, workdir,
-                                 log_dir, args.timeout)
-                record.update(date=results["date"], commit=results["commit"],
-                              command=results["command"])
+                    record = {"model": name, "tool": tool, "status": "skipped",
+                              "note": skip_note(tool, args)}
+                    print(f"{name:>18} {tool:>10}: {record['note']}")
+                else:
+                    record = median_run(runs[tool])
+                    record.update(date=results["date"], commit=results["commit"],
+                                  command=results["command"])
                 results["fits"].append(record)
-                print(f"{name:>18} {tool:>10}: {report.one_line(record)}")
-                # Written after every fit, so that a long run stopped half-way keeps its results.
-                results["machine"]["load_at_end"] = load()
-                results_path.parent.mkdir(parents=True, exist_ok=True)
-                results_path.write_text(json.dumps(merged(earlier, results), indent=1) + "\n")
+            # Written after every model, so that a long run stopped half-way keeps its results.
+            results["machine"]["load_at_end"] = load()
+            results_path.parent.mkdir(parents=True, exist_ok=True)
+            results_path.write_text(json.dumps(merged(earlier, results), indent=1) + "\n")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

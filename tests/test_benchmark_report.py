@@ -108,3 +108,39 @@ def test_appended_fits_replace_those_of_the_same_model_and_tool():
     again = run.merged(merged, results("c", {"hsb": 4.0, "sleepstudy": 5.0}))
     assert again["commit"] == "c" and again["command"] == "run c"
     assert again["date"] == "2026-11-03" and again["duration_s"] == 1.0
+
+
+def _fit(wall, status="ok", **fields):
+    return {"model": "sleepstudy", "tool": "multilevel", "status": status, "wall_s": wall,
+            "peak_tree_mib": 500.0, "min_ess_bulk": 3000.0, "min_ess_param": "b_Days",
+            "min_ess_bulk_per_s": 3000.0 / wall, "divergences": 0, **fields}
+
+
+def test_repeated_fits_keep_the_run_of_median_wall_time_with_all_runs_walls():
+    runs = [_fit(6.9), _fit(5.1), _fit(5.4)]
+    record = run.median_run(runs)
+    assert record["wall_s"] == 5.4 and record["min_ess_bulk_per_s"] == 3000.0 / 5.4
+    assert record["repeats"] == 3 and record["runs_wall_s"] == [6.9, 5.1, 5.4]
+    # of an even number, the faster of the middle two
+    assert run.median_run(runs + [_fit(7.5)])["wall_s"] == 5.4
+    # a single run is recorded as it was
+    assert run.median_run([_fit(6.0)]) == _fit(6.0)
+
+
+def test_a_failed_run_among_repeats_makes_the_record_a_failure():
+    failed = _fit(2.0, status="failed", note="failed (exit status 1): boom")
+    record = run.median_run([_fit(5.0), failed, _fit(5.2)])
+    assert record["status"] == "failed" and record["note"].endswith("boom")
+    assert record["runs_wall_s"] == [5.0, 2.0, 5.2]
+
+
+def test_tables_give_the_median_and_the_range_of_repeated_fits():
+    brms = {**run.median_run([_fit(w) for w in (60.0, 58.0, 63.0)]), "tool": "brms"}
+    ours = run.median_run([_fit(w) for w in (5.0, 6.9, 5.2)])
+    results = {"fits": [ours, brms], "models": {}}
+    rows = report.results_table(results)
+    assert "| sleepstudy | multilevel | 5.2 (median of 3: 5.0–6.9) | 500 |" in rows[2]
+    assert "| 60.0 (median of 3: 58.0–63.0) |" in rows[3]
+    assert "| 11.54 |" in rows[3]  # 60.0 / 5.2
+    note = report.closing_note(results)[0]
+    assert "multilevel 5.2 (median of 3: 5.0–6.9) s" in note and "0.087 x brms's" in note
