@@ -1,4 +1,5 @@
-"""Importing multilevel's dependencies without the cyclic garbage collector's rescans.
+"""Importing multilevel's dependencies without the cyclic garbage collector's rescans, and without
+two imports a fit does not use.
 
 PyMC, ArviZ, SciPy, pandas and PyTensor leave about 300,000 long-lived objects behind, and
 Python's cyclic garbage collector walks through all of them at every full collection: during
