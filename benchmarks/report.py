@@ -337,7 +337,9 @@ def render(results: dict, profile: dict | None = None) -> str:
         f"{s['cores']} cores per fit, seed {s['seed']}, timeout at most {s['timeout_s']:.0f} s per "
         f"fit, compilation caches: `{s['cache']}`"
         + (f", {s['repeats']} runs of each fit (the tools taking turns), of which the table "
-           "gives the run of median wall time" if s.get("repeats", 1) > 1 else "") + ".",
+           "gives the run of median wall time" if s.get("repeats", 1) > 1 else "")
+        + ("; each timed fit follows an untimed tiny fit of its tool, which brings the tool's "
+           "files into the file cache" if s.get("warm_each_fit") else "") + ".",
         "",
         "**Versions**",
         "",
@@ -407,6 +409,11 @@ Python tool gets new, empty caches for the run, filled by one untimed fit of a t
 every timed fit still compiles its own model, as brms does, but not the libraries' common
 code. Each timed fit starts from its own copy of those warmed caches, so none reuses what an
 earlier timed fit compiled (another model's, or its own model's in an earlier repeat).
+Before each timed fit the tool's tiny fit runs once more, untimed, on a throwaway copy of
+the caches (`--no-warm-each-fit` leaves it out): this machine's kernel pages out file pages
+unused for a minute, so that a tool fitted right after a two-minute brms fit would otherwise
+read its libraries from disk (multilevel's imports took 13 s instead of 2 s once). Every fit
+thus starts as for a user who has used the tool in the last minute.
 `--cache cold` gives every fit empty caches (a user's very first fit); `--cache user` uses
 the caches already on the machine (a user refitting models they fitted before). brms has no
 such cache: rstan compiles each model's C++ anew.
@@ -441,6 +448,7 @@ pip install -e .                       # multilevel and its dependencies
 bash benchmarks/setup_bambi.sh         # bambi 0.17 in benchmarks/.venv-bambi
 bash ../shared/tools/brms-setup.sh     # R, rstan and brms (optional; skipped if missing)
 python benchmarks/run.py               # all models, all tools: several hours
+python benchmarks/run.py --models sleepstudy hsb crossed_bernoulli --repeats 3
 python benchmarks/run.py --models sleepstudy hsb --tools multilevel brms
 python benchmarks/run.py --quick       # smoke test: 2 chains x 100 draws, small models
 python benchmarks/run.py --timeout 3600 --models insteval

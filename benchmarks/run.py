@@ -66,6 +66,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "tool's record is its run of median wall time (of an even number, "
                              "the faster of the middle two), so that a single slow or fast run "
                              "does not decide a ratio")
+    parser.add_argument("--warm-each-fit", action=argparse.BooleanOptionalAction,
+                        default=True,
+                        help="run the tool's untimed tiny fit again before every timed fit, "
+                             "so that every fit starts with its tool's files in the "
+                             "operating system's file cache")
     parser.add_argument("--cache", choices=("fresh", "cold", "user"), default="fresh",
                         help="compilation caches of the Python tools: 'fresh' gives each tool "
                              "a new cache for the run, warmed by one untimed tiny fit; 'cold' "
@@ -291,6 +296,40 @@ def median_run(records: list[dict[str, object]]) -> dict[str, object]:
     return {**chosen, "repeats": len(records), "runs_wall_s": [r["wall_s"] for r in records]}
 
 
+def warm_up(tool: str, data: Path, args: argparse.Namespace, env: dict[str, str],
+            workdir: Path, log_dir: Path) -> list[dict[str, object]]:
+    """The tool's untimed tiny fits (2 chains x 30 draws of ``y ~ x + (1 | g)``).
+
+    They compile and load everything a fit of any model needs: run first, they fill the
+    compilation caches; run again before a timed fit, they bring the tool's files back into
+    the operating system's file cache (this machine's kernel pages out file pages unused for
+    a minute, so a tool run after a two-minute brms fit would otherwise read its libraries
+    from disk). multilevel runs one per default sampler: nutpie's numba functions are cached;
+    the numpyro path keeps nothing on disk, but loads JAX's libraries.
+    """
+    extras = ([{"sampler": "nutpie"}, {"sampler": "numpyro"}] if tool == "multilevel"
+              else [{}])
+    return [run_fit(tool, None, data, args, env, workdir, log_dir, args.timeout, chains=2,
+                    draws=30, warmup=30, **extra) for extra in extras]
+
+
+def fit_caches(tool: str, env: dict[str, str], cache: str, workdir: Path,
+               own: Path) -> dict[str, str]:
+    """``env`` with the compilation caches one fit starts from, in the directory ``own``.
+
+    With ``cache="fresh"`` that is a copy of the caches the first warm-up fits filled, so
+    that no fit reuses what another one compiled (its own model's earlier repeat included);
+    with ``"cold"`` an empty directory; with ``"user"`` the user's caches, unchanged.
+    """
+    if tool == "brms" or cache == "user":
+        return env
+    if cache == "fresh":
+        warmed = workdir / f"cache-{tool}"
+        if warmed.exists():
+            shutil.copytree(warmed, own)
+    return with_cache(env, own)
+
+
 def summarise(result: dict, wall_s: float) -> dict[str, object]:
     """The record's fields from a tool's output: smallest bulk ESS and ESS per second."""
     params = result["params"]
@@ -408,7 +447,8 @@ def main(argv: list[str] | None = None) -> int:
         "commit": git_commit(),
         "settings": {"chains": args.chains, "draws": args.draws, "warmup": args.warmup,
                      "cores": args.cores, "seed": args.seed, "timeout_s": args.timeout,
-                     "cache": args.cache, "repeats": args.repeats, "models": args.models,
+                     "cache": args.cache, "repeats": args.repeats,
+                     "warm_each_fit": args.warm_each_fit, "models": args.models,
                      "tools": args.tools},
         "machine": machine(),
         "versions": versions,
@@ -430,6 +470,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         envs = {"multilevel": multilevel_env(), "bambi": dict(os.environ),
                 "brms": dict(os.environ)}
+        warm = simulate.ensure("warmup.csv")
         if args.cache == "fresh":
             for tool in available:
                 if tool == "brms":
@@ -437,15 +478,7 @@ def main(argv: list[str] | None = None) -> int:
                 envs[tool] = with_cache(envs[tool], workdir / f"cache-{tool}")
                 # Fills the caches with what every model needs, so that the first timed
                 # fit does not pay for the library's own compilation alone.
-                warm = simulate.ensure("warmup.csv")
-                # multilevel's two default samplers: nutpie's numba functions are cached;
-                # the numpyro path keeps nothing on disk, and its warm-up fit loads JAX's
-                # libraries once, as any earlier session would have
-                extras = ([{"sampler": "nutpie"}, {"sampler": "numpyro"}]
-                          if tool == "multilevel" else [{}])
-                for extra in extras:
-                    record = run_fit(tool, None, warm, args, envs[tool], workdir, log_dir,
-                                     args.timeout, chains=2, draws=30, warmup=30, **extra)
+                for record in warm_up(tool, warm, args, envs[tool], workdir, log_dir):
                     results["warmups"].append({k: record.get(k) for k in
                                                ("tool", "status", "wall_s", "note")})
                     print(f"  warm-up {tool}: {record['status']} in {record['wall_s']} s")
@@ -457,17 +490,15 @@ def main(argv: list[str] | None = None) -> int:
                 for tool in args.tools:
                     if tool not in available:
                         continue
-                    env = envs[tool]
+                    if args.warm_each_fit:
+                        scratch = workdir / f"scratch-{tool}"
+                        env = fit_caches(tool, envs[tool], args.cache, workdir, scratch)
+                        for record in warm_up(tool, warm, args, env, workdir, log_dir):
+                            if record["status"] != "ok":
+                                print(f"  warm-up {tool}: {report.one_line(record)}")
+                        shutil.rmtree(scratch, ignore_errors=True)
                     own_cache = workdir / f"cache-{name}-{tool}-{repeat}"
-                    if args.cache == "cold" and tool != "brms":
-                        env = with_cache(env, own_cache)
-                    elif args.cache == "fresh" and tool != "brms":
-                        # a copy of the warmed caches: no timed fit reuses what another one
-                        # compiled, its own model's earlier run included
-                        warmed = workdir / f"cache-{tool}"
-                        if warmed.exists():
-                            shutil.copytree(warmed, own_cache)
-                        env = with_cache(env, own_cache)
+                    env = fit_caches(tool, envs[tool], args.cache, workdir, own_cache)
                     suffix = f"-{repeat + 1}" if args.repeats > 1 else ""
                     record = run_fit(tool, MODELS[name], data[name], args, env, workdir,
                                      log_dir, args.timeout, log_suffix=suffix)
