@@ -1,5 +1,5 @@
 """Importing multilevel's dependencies without the cyclic garbage collector's rescans, and without
-two imports a fit does not use.
+an import a fit does not use.
 
 PyMC, ArviZ, SciPy, pandas and PyTensor leave about 300,000 long-lived objects behind, and
 Python's cyclic garbage collector walks through all of them at every full collection: during
@@ -23,31 +23,26 @@ collection would still do is run ``__del__`` of objects caught in reference cycl
 Python does not promise at exit; ``atexit`` callbacks and ``weakref.finalize`` (how
 ``tempfile`` and most libraries clean up) run as before.
 
-Two of the imports serve nothing a plain Python process uses, and are left out while
-multilevel imports its dependencies, when nothing has imported them before
-(:func:`without_unused_imports`):
-
-- IPython (0.2 s), which PyMC imports to register its pretty printers for IPython's display.
-  In a notebook or an IPython shell, IPython is already imported and PyMC registers them as
-  always; in a script nothing displays through IPython.
-- numba (0.3 s), which ArviZ imports to make NumPy ufuncs of two one-line helpers (a square
-  root of a sum, an angle) when it is installed, and otherwise keeps them as the NumPy
-  expressions they are. ArviZ's numba switch is then turned back on, so its other helpers
-  compile with numba at their first call, as they would have; nutpie imports numba when it
-  compiles a model.
+One import serves nothing a plain Python process uses, and is left out while multilevel
+imports its dependencies, when nothing has imported it before (:func:`without_unused_imports`):
+IPython (0.2 s), which PyMC imports only to register its pretty printers for IPython's
+display. In a notebook or an IPython shell, IPython is already imported and PyMC registers
+them as always; a script that starts IPython later (``IPython.embed()``) shows PyMC's objects
+with IPython's default display.
 """
 
 from __future__ import annotations
 
 import atexit
 import gc
-import importlib.util
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-# imported by PyMC and ArviZ for what a fit in a plain Python process never uses
-UNUSED_IMPORTS = ("IPython", "numba")
+# imported by PyMC for what a fit in a plain Python process never uses. (numba, which ArviZ
+# imports, is not one: ArviZ binds numba's decorators at import, and its ECDF bands then fail
+# without them once numba is in use.)
+UNUSED_IMPORTS = ("IPython",)
 
 
 @contextmanager
@@ -68,11 +63,10 @@ def frozen_imports() -> Iterator[None]:
 @contextmanager
 def without_unused_imports() -> Iterator[None]:
     """Import inside this block as if the :data:`UNUSED_IMPORTS` not yet imported were not
-    installed, then make them importable again and give ArviZ its numba switch back."""
+    installed; afterwards, or if the block fails, they import as usual."""
     absent = [name for name in UNUSED_IMPORTS if name not in sys.modules]
-    arviz_imported_here = "arviz" not in sys.modules
-    # a None entry makes ``import name`` raise ImportError, which both libraries expect when
-    # the package is not installed
+    # a None entry makes ``import name`` raise ImportError, which PyMC expects when the
+    # package is not installed
     for name in absent:
         sys.modules[name] = None
     try:
@@ -81,6 +75,3 @@ def without_unused_imports() -> Iterator[None]:
         for name in absent:
             if sys.modules.get(name, ...) is None:
                 del sys.modules[name]
-    if "numba" in absent and arviz_imported_here and "arviz" in sys.modules \
-            and importlib.util.find_spec("numba") is not None:
-        sys.modules["arviz"].Numba.enable_numba()
