@@ -127,9 +127,13 @@ def run_measured(command: list[str], *, timeout: float | None, env: dict[str, st
         exited = threading.Event()
 
         def wait() -> None:
-            ended["result"] = os.wait4(process.pid, 0)
-            ended["at"] = time.perf_counter()
-            exited.set()
+            try:
+                ended["result"] = os.wait4(process.pid, 0)
+            except OSError as error:
+                ended["error"] = error
+            finally:
+                ended["at"] = time.perf_counter()
+                exited.set()
 
         waiter = threading.Thread(target=wait, daemon=True)
         waiter.start()
@@ -143,6 +147,8 @@ def run_measured(command: list[str], *, timeout: float | None, env: dict[str, st
                 break
             exited.wait(interval)
         waiter.join()
+        if "error" in ended:
+            raise ended["error"]
         _, status, usage = ended["result"]
         wall = ended["at"] - start
         # Workers that outlive the child (a cluster not shut down) would keep running.

@@ -134,7 +134,7 @@ def closing_note(results: dict) -> list[str]:
                   for tool, fit in tools.items() if tool != "multilevel"]
         lines.append(
             f"- **{BIG_MODEL}** ({results['models'][BIG_MODEL]['rows']:,} rows): multilevel "
-            f"took {base['wall_s']:.0f} s ({base['wall_s'] / 60:.1f} min) with a peak of "
+            f"took {_wall(base)} s ({base['wall_s'] / 60:.1f} min) with a peak of "
             f"{base['peak_tree_mib']:.0f} MiB, at {_sig(base['min_ess_bulk_per_s'])} bulk ESS/s"
             + (f"; {'; '.join(others)}" if others else "") + "."
         )
@@ -336,8 +336,9 @@ def render(results: dict, profile: dict | None = None) -> str:
         f"**Settings** {s['chains']} chains x {s['draws']} draws after {s['warmup']} warmup, "
         f"{s['cores']} cores per fit, seed {s['seed']}, timeout at most {s['timeout_s']:.0f} s per "
         f"fit, compilation caches: `{s['cache']}`"
-        + (f", {s['repeats']} runs of each fit (the tools taking turns), of which the table "
-           "gives the run of median wall time" if s.get("repeats", 1) > 1 else "")
+        + (f", up to {s['repeats']} runs of each fit (the tools taking turns; each Wall cell "
+           "says how many), of which the table gives the run of median wall time"
+           if s.get("repeats", 1) > 1 else "")
         + ("; each timed fit follows an untimed tiny fit of its tool, which brings the tool's "
            "files into the file cache" if s.get("warm_each_fit") else "") + ".",
         "",
@@ -382,8 +383,9 @@ METHOD = """## What is measured
   warmup and sampling of all chains, and the posterior summary. Every fit runs in a new
   process, so nothing is shared between fits but the on-disk caches described below. With
   `--repeats N` each model is fitted N times by each tool, the tools taking turns; a tool's
-  row is then its run of median wall time (its ESS and memory are that run's), and the cell
-  gives the range of all N.
+  row is then its run of median wall time (of an even N the faster of the middle two; its ESS
+  and memory are that run's), and the cell gives the range of all N. A tool that fails in any
+  of the N runs gets that failure as its row.
 - **Peak MiB**: the largest total proportional set size (PSS) of the fit's whole process
   tree, sampled four times a second. numpyro and nutpie run chains in threads of one process, PyMC
   (bambi) forks a worker process per core and rstan (brms) starts an R process per core;
@@ -410,10 +412,11 @@ every timed fit still compiles its own model, as brms does, but not the librarie
 code. Each timed fit starts from its own copy of those warmed caches, so none reuses what an
 earlier timed fit compiled (another model's, or its own model's in an earlier repeat).
 Before each timed fit the tool's tiny fit runs once more, untimed, on a throwaway copy of
-the caches (`--no-warm-each-fit` leaves it out): this machine's kernel pages out file pages
-unused for a minute, so that a tool fitted right after a two-minute brms fit would otherwise
-read its libraries from disk (multilevel's imports took 13 s instead of 2 s once). Every fit
-thus starts as for a user who has used the tool in the last minute.
+the caches (on the user's own with `--cache user`; `--no-warm-each-fit` leaves it out): this
+machine's kernel pages out file pages unused for a minute, so that a tool fitted right after
+a two-minute brms fit would otherwise read its libraries from disk (multilevel's imports took
+13 s instead of 2 s once). Every fit thus starts as for a user who has used the tool in the
+last minute.
 `--cache cold` gives every fit empty caches (a user's very first fit); `--cache user` uses
 the caches already on the machine (a user refitting models they fitted before). brms has no
 such cache: rstan compiles each model's C++ anew.

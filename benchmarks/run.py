@@ -259,6 +259,8 @@ def run_fit(tool: str, bench: Benchmark | None, data: Path, args: argparse.Names
     job, out = workdir / f"{name}-{tool}.job.json", workdir / f"{name}-{tool}.out.json"
     write_job(job, bench, data, args, **override)
     log = log_dir / f"{name}-{tool}{log_suffix}.log"
+    # a run that writes nothing must not be read as the previous run's output
+    out.unlink(missing_ok=True)
     m = run_measured(tool_command(tool, args, job, out), timeout=timeout, env=env, cwd=ROOT,
                      log_path=log)
     record: dict[str, object] = {
@@ -309,8 +311,9 @@ def warm_up(tool: str, data: Path, args: argparse.Namespace, env: dict[str, str]
     """
     extras = ([{"sampler": "nutpie"}, {"sampler": "numpyro"}] if tool == "multilevel"
               else [{}])
-    return [run_fit(tool, None, data, args, env, workdir, log_dir, args.timeout, chains=2,
-                    draws=30, warmup=30, **extra) for extra in extras]
+    return [run_fit(tool, None, data, args, env, workdir, log_dir, args.timeout,
+                    log_suffix=f"-{extra['sampler']}" if extra else "", chains=2, draws=30,
+                    warmup=30, **extra) for extra in extras]
 
 
 def fit_caches(tool: str, env: dict[str, str], cache: str, workdir: Path,
@@ -357,7 +360,7 @@ def data_info(path: Path) -> dict[str, object]:
     return {"path": str(shown), "rows": rows, "sha256": simulate.sha256(path)}
 
 
-SHARED_SETTINGS = ("chains", "draws", "warmup", "cores", "seed", "cache")
+SHARED_SETTINGS = ("chains", "draws", "warmup", "cores", "seed", "cache", "warm_each_fit")
 
 
 def _check_same_settings(earlier: dict, now: dict) -> None:
@@ -392,6 +395,8 @@ def merged(earlier: dict | None, results: dict) -> dict:
     settings["models"] = list(dict.fromkeys(settings["models"] + results["settings"]["models"]))
     settings["tools"] = list(dict.fromkeys(settings["tools"] + results["settings"]["tools"]))
     settings["timeout_s"] = max(settings["timeout_s"], results["settings"]["timeout_s"])
+    # the fits of each run keep their own number of runs; the page names the largest
+    settings["repeats"] = max(settings.get("repeats", 1), results["settings"].get("repeats", 1))
     runs = [f for f in out["fits"] if f.get("command")]
     out["date"] = min(f["date"] for f in runs)
     out["commit"] = " and ".join(dict.fromkeys(str(f["commit"]) for f in runs))
@@ -490,15 +495,17 @@ def main(argv: list[str] | None = None) -> int:
                 for tool in args.tools:
                     if tool not in available:
                         continue
+                    # the timed fit's caches are copied first, so that writing the copy
+                    # to disk is over before the fit starts
+                    own_cache = workdir / f"cache-{name}-{tool}-{repeat}"
+                    env = fit_caches(tool, envs[tool], args.cache, workdir, own_cache)
                     if args.warm_each_fit:
-                        scratch = workdir / f"scratch-{tool}"
-                        env = fit_caches(tool, envs[tool], args.cache, workdir, scratch)
-                        for record in warm_up(tool, warm, args, env, workdir, log_dir):
+                        scratch = workdir / f"scratch-{name}-{tool}-{repeat}"
+                        warm_env = fit_caches(tool, envs[tool], args.cache, workdir, scratch)
+                        for record in warm_up(tool, warm, args, warm_env, workdir, log_dir):
                             if record["status"] != "ok":
                                 print(f"  warm-up {tool}: {report.one_line(record)}")
                         shutil.rmtree(scratch, ignore_errors=True)
-                    own_cache = workdir / f"cache-{name}-{tool}-{repeat}"
-                    env = fit_caches(tool, envs[tool], args.cache, workdir, own_cache)
                     suffix = f"-{repeat + 1}" if args.repeats > 1 else ""
                     record = run_fit(tool, MODELS[name], data[name], args, env, workdir,
                                      log_dir, args.timeout, log_suffix=suffix)
