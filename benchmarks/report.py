@@ -45,12 +45,13 @@ def one_line(record: dict) -> str:
             f"{record.get('divergences')} divergences")
 
 
-def _wall(fit: dict) -> str:
+def _wall(fit: dict, unit: str = "") -> str:
     """A fit's wall time and, when it ran more than once, how many runs and their range."""
     runs = fit.get("runs_wall_s")
     if not runs:
-        return _num(fit["wall_s"])
-    return f"{_num(fit['wall_s'])} (median of {len(runs)}: {_num(min(runs))}–{_num(max(runs))})"
+        return _num(fit["wall_s"]) + unit
+    return (f"{_num(fit['wall_s'])}{unit} (median of {len(runs)}: "
+            f"{_num(min(runs))}–{_num(max(runs))}{unit})")
 
 
 def _by_model(results: dict) -> dict[str, dict[str, dict]]:
@@ -111,15 +112,15 @@ def closing_note(results: dict) -> list[str]:
         if not _ok(base):
             lines.append(f"- **{model}**: no successful multilevel fit in this run.")
             continue
-        parts = [f"multilevel {_wall(base)} s"]
+        parts = [f"multilevel {_wall(base, ' s')}"]
         brms, bambi = tools.get("brms"), tools.get("bambi")
         if _ok(brms):
             share = base["wall_s"] / brms["wall_s"]
-            parts.append(f"brms {_wall(brms)} s: multilevel's wall time is {share:.3f} x "
+            parts.append(f"brms {_wall(brms, ' s')}: multilevel's wall time is {share:.3f} x "
                          f"brms's (target 0.10 or less: {'met' if share <= 0.1 else 'not met'})")
         if _ok(bambi):
             share = base["wall_s"] / bambi["wall_s"]
-            parts.append(f"bambi {_wall(bambi)} s: {share:.3f} x bambi's "
+            parts.append(f"bambi {_wall(bambi, ' s')}: {share:.3f} x bambi's "
                          f"(target 0.50 or less: {'met' if share <= 0.5 else 'not met'})")
             if bambi["min_ess_bulk_per_s"] and base["min_ess_bulk_per_s"]:
                 ess = base["min_ess_bulk_per_s"] / bambi["min_ess_bulk_per_s"]
@@ -134,7 +135,7 @@ def closing_note(results: dict) -> list[str]:
                   for tool, fit in tools.items() if tool != "multilevel"]
         lines.append(
             f"- **{BIG_MODEL}** ({results['models'][BIG_MODEL]['rows']:,} rows): multilevel "
-            f"took {_wall(base)} s ({base['wall_s'] / 60:.1f} min) with a peak of "
+            f"took {_wall(base, ' s')} ({base['wall_s'] / 60:.1f} min) with a peak of "
             f"{base['peak_tree_mib']:.0f} MiB, at {_sig(base['min_ess_bulk_per_s'])} bulk ESS/s"
             + (f"; {'; '.join(others)}" if others else "") + "."
         )

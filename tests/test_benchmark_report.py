@@ -143,4 +143,4 @@ def test_tables_give_the_median_and_the_range_of_repeated_fits():
     assert "| 60.0 (median of 3: 58.0–63.0) |" in rows[3]
     assert "| 11.54 |" in rows[3]  # 60.0 / 5.2
     note = report.closing_note(results)[0]
-    assert "multilevel 5.2 (median of 3: 5.0–6.9) s" in note and "0.087 x brms's" in note
+    assert "multilevel 5.2 s (median of 3: 5.0–6.9 s)" in note and "0.087 x brms's" in note
