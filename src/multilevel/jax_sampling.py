@@ -194,9 +194,8 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
 
     values = list(model.value_vars)
     # one graph for both: PyTensor rewrites their shared parts once, and XLA drops what each
-    # use of the function leaves unused
-    # jitted, JAX traces the Python function once and reuses its jaxpr where the sampler
-    # calls it again (at the initial point, in the loop, for the stored quantities)
+    # use leaves unused; jitted, it is traced once for its four uses (the initial point, the
+    # loop, and the stored quantities' shapes and values)
     joint = jax.jit(_jax_function(values, [model.logp(), *model.replace_rvs_by_values(
         [model[name] for name in var_names])]))
 
@@ -220,11 +219,12 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
     # NUTS moves one flat vector: its own work (momenta, mass matrix, U-turn checks) is then a
     # few operations per leapfrog step instead of a few per free variable
     shapes = [np.shape(points[0][v.name]) for v in values]
-    ends = np.cumsum([int(np.prod(shape)) for shape in shapes])
+    sizes = [int(np.prod(shape)) for shape in shapes]
+    ends = np.cumsum(sizes)
 
     def unflatten(flat):
-        return [flat[end - int(np.prod(shape)):end].reshape(shape)
-                for end, shape in zip(ends, shapes, strict=True)]
+        return [flat[end - size:end].reshape(shape)
+                for end, size, shape in zip(ends, sizes, shapes, strict=True)]
 
     start = np.stack([np.concatenate([np.ravel(point[v.name]) for v in values])
                       for point in points]).astype(float).reshape(used, per_device, -1)
