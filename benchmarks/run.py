@@ -295,7 +295,7 @@ def median_run(records: list[dict[str, object]]) -> dict[str, object]:
         (len(records) - 1) // 2]
     if len(records) == 1:
         return chosen
-    return {**chosen, "repeats": len(records), "runs_wall_s": [r["wall_s"] for r in records]}
+    return {**chosen, "runs_wall_s": [r["wall_s"] for r in records]}
 
 
 def warm_up(tool: str, data: Path, args: argparse.Namespace, env: dict[str, str],
