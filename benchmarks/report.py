@@ -280,8 +280,8 @@ def profile_section(profile: dict) -> list[str]:
         "",
         "The same model with the backends `brm` offers that the command above names, each "
         "fit in a new process with the caches above: nutpie (Rust NUTS on the numba log "
-        "density), numpyro (NUTS in JAX, the whole sampler compiled by XLA, a device per core "
-        "running its share of the chains), blackjax (NUTS in JAX through PyMC, chains "
+        "density), numpyro (NUTS in JAX, the whole sampler compiled by XLA for one chain, a thread "
+        "per core running the chains), blackjax (NUTS in JAX through PyMC, chains "
         "vectorised) or PyMC's own NUTS (PyTensor's C backend, a process per core).",
         "",
         *sampler_table(profile),

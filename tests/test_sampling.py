@@ -103,6 +103,48 @@ def test_numpyro_runs_more_chains_than_cores_and_reports_progress(small_gaussian
     assert "Chain 1: Iteration:  40 / 100 [ 40%]  (Warmup)" in lines
 
 
+def test_numpyro_chains_do_not_depend_on_the_cores_that_run_them(small_gaussian, monkeypatch):
+    compiles = []
+    original = jax_sampling._compile
+
+    def counting(lowered, few_rows_on_cpu):
+        compiles.append(lowered)
+        return original(lowered, few_rows_on_cpu)
+
+    monkeypatch.setattr(jax_sampling, "_compile", counting)
+    settings = dict(sampler="numpyro", chains=3, draws=30, warmup=30, seed=8, progressbar=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        one = ml.brm("y ~ x + (1 | g)", small_gaussian, cores=1, **settings)
+        two = ml.brm("y ~ x + (1 | g)", small_gaussian, cores=2, **settings)
+    # one program per fit, whatever the number of chains and cores
+    assert len(compiles) == 2
+    for name in ("b_Intercept", "sd_g", "r_g", "sigma"):
+        np.testing.assert_array_equal(one.idata.posterior[name].values,
+                                      two.idata.posterior[name].values)
+    np.testing.assert_array_equal(one.idata.sample_stats["diverging"].values,
+                                  two.idata.sample_stats["diverging"].values)
+
+
+def test_numpyro_on_an_accelerator_runs_the_chains_vectorised(small_gaussian, monkeypatch):
+    import jax
+
+    class Accelerator:
+        platform = "gpu"
+
+    # the program still runs on the CPU: only the choice of the vectorised path is forced
+    monkeypatch.setattr(jax, "local_devices", lambda: [Accelerator()])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = ml.brm("y ~ x + (1 | g)", small_gaussian, sampler="numpyro", chains=3, draws=30,
+                     warmup=30, seed=8, progressbar=False)
+    intercepts = fit.idata.posterior["b_Intercept"].values
+    assert intercepts.shape == (3, 30)
+    assert np.all(np.isfinite(intercepts))
+    assert len({tuple(chain) for chain in intercepts}) == 3
+    assert fit.idata.sample_stats["diverging"].shape == (3, 30)
+
+
 class _Lowered:
     """A lowered program whose compile fails with ``error`` whenever options are given."""
 
