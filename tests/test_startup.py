@@ -7,9 +7,13 @@ import sys
 
 import pytest
 
+from multilevel.startup import ZARR_UNUSED_FROM, _major_version
+
 # probed without importing: the test process itself must not import IPython for these tests
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("IPython") is None,
-                                reason="IPython is not installed")
+needs_ipython = pytest.mark.skipif(importlib.util.find_spec("IPython") is None,
+                                   reason="IPython is not installed")
+needs_zarr_3 = pytest.mark.skipif(_major_version("zarr") < ZARR_UNUSED_FROM,
+                                  reason="zarr 3 or later is not installed")
 
 
 def _in_new_process(code: str) -> dict:
@@ -18,6 +22,7 @@ def _in_new_process(code: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@needs_ipython
 def test_a_plain_process_does_not_import_ipython_and_can_import_it_later():
     state = _in_new_process(
         "import json, sys\n"
@@ -30,6 +35,7 @@ def test_a_plain_process_does_not_import_ipython_and_can_import_it_later():
     assert state == {"ipython": False, "numba": True, "imported_later": "IPython"}
 
 
+@needs_ipython
 def test_where_ipython_runs_pymc_still_registers_its_pretty_printers():
     state = _in_new_process(
         "import json\n"
@@ -39,6 +45,7 @@ def test_where_ipython_runs_pymc_still_registers_its_pretty_printers():
     assert state == {"model": True}
 
 
+@needs_ipython
 def test_a_failed_import_leaves_ipython_importable():
     state = _in_new_process(
         "import json, sys\n"
@@ -51,3 +58,34 @@ def test_a_failed_import_leaves_ipython_importable():
         "import IPython\n"
         "print(json.dumps({'imported': IPython.__name__}))\n")
     assert state == {"imported": "IPython"}
+
+
+@needs_zarr_3
+def test_pymc_cannot_use_zarr_3_so_multilevel_leaves_it_out_until_it_is_used():
+    state = _in_new_process(
+        "import json, sys\n"
+        "import pymc.backends.zarr as backend\n"
+        "print(json.dumps({'pymc_uses_zarr': backend._zarr_available}))\n")
+    # PyMC's zarr backend needs zarr 2: importing zarr 3 at PyMC's import gains nothing
+    assert state == {"pymc_uses_zarr": False}
+    state = _in_new_process(
+        "import json, sys\n"
+        "import multilevel\n"
+        "state = {name: name in sys.modules for name in ('zarr', 'numcodecs')}\n"
+        "import zarr, numcodecs\n"
+        "state['imported_later'] = [zarr.__name__, numcodecs.__name__]\n"
+        "print(json.dumps(state))\n")
+    assert state == {"zarr": False, "numcodecs": False, "imported_later": ["zarr", "numcodecs"]}
+
+
+def test_zarr_is_left_out_only_from_version_3_on(monkeypatch):
+    from multilevel import startup
+
+    monkeypatch.setattr(startup, "_major_version", lambda distribution: 2)
+    assert startup.unused_imports() == ("IPython",)
+    monkeypatch.setattr(startup, "_major_version", lambda distribution: 3)
+    assert startup.unused_imports() == ("IPython", "zarr", "numcodecs")
+
+
+def test_a_distribution_that_is_not_installed_has_major_version_0():
+    assert _major_version("no-such-distribution-here") == 0

@@ -23,12 +23,17 @@ collection would still do is run ``__del__`` of objects caught in reference cycl
 Python does not promise at exit; ``atexit`` callbacks and ``weakref.finalize`` (how
 ``tempfile`` and most libraries clean up) run as before.
 
-One import serves nothing a plain Python process uses, and is left out while multilevel
-imports its dependencies, when nothing has imported it before (:func:`without_unused_imports`):
-IPython (0.2 s), which PyMC imports only to register its pretty printers for IPython's
-display. In a notebook or an IPython shell, IPython is already imported and PyMC registers
-them as always; a script that starts IPython later (``IPython.embed()``) shows PyMC's objects
-with IPython's default display.
+Some imports serve nothing a plain Python process uses, and are left out while multilevel
+imports its dependencies, when nothing has imported them before (:func:`without_unused_imports`):
+
+- IPython (0.2 s), which PyMC imports only to register its pretty printers for IPython's
+  display. In a notebook or an IPython shell, IPython is already imported and PyMC registers
+  them as always; a script that starts IPython later (``IPython.embed()``) shows PyMC's
+  objects with IPython's default display.
+- zarr and numcodecs (0.1 s) when the installed zarr is version 3 or later (nutpie requires
+  it): PyMC imports them for its ``ZarrTrace`` backend, which is written for zarr 2's API and
+  does not load with zarr 3 either way. nutpie, ArviZ and xarray import zarr when they use it,
+  and then it imports as usual.
 """
 
 from __future__ import annotations
@@ -38,11 +43,29 @@ import gc
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib.metadata import PackageNotFoundError, version
 
 # imported by PyMC for what a fit in a plain Python process never uses. (numba, which ArviZ
 # imports, is not one: ArviZ binds numba's decorators at import, and its ECDF bands then fail
 # without them once numba is in use.)
 UNUSED_IMPORTS = ("IPython",)
+# imported by PyMC for its zarr backend, which needs zarr 2; unused from this major version on
+ZARR_UNUSED_FROM = 3
+
+
+def _major_version(distribution: str) -> int:
+    """The installed major version of ``distribution``, 0 when it is not installed."""
+    try:
+        return int(version(distribution).split(".")[0])
+    except (PackageNotFoundError, ValueError):
+        return 0
+
+
+def unused_imports() -> tuple[str, ...]:
+    """The modules left out while multilevel imports its dependencies, with this installation."""
+    if _major_version("zarr") >= ZARR_UNUSED_FROM:
+        return (*UNUSED_IMPORTS, "zarr", "numcodecs")
+    return UNUSED_IMPORTS
 
 
 @contextmanager
@@ -62,9 +85,9 @@ def frozen_imports() -> Iterator[None]:
 
 @contextmanager
 def without_unused_imports() -> Iterator[None]:
-    """Import inside this block as if the :data:`UNUSED_IMPORTS` not yet imported were not
+    """Import inside this block as if the :func:`unused_imports` not yet imported were not
     installed; afterwards, or if the block fails, they import as usual."""
-    absent = [name for name in UNUSED_IMPORTS if name not in sys.modules]
+    absent = [name for name in unused_imports() if name not in sys.modules]
     # a None entry makes ``import name`` raise ImportError, which PyMC expects when the
     # package is not installed
     for name in absent:
