@@ -97,7 +97,7 @@ def test_numpyro_runs_more_chains_than_cores_and_reports_progress(small_gaussian
     assert intercepts.shape == (3, 60)
     assert len({tuple(chain) for chain in intercepts}) == 3
     lines = [line for line in capfd.readouterr().err.splitlines() if line.startswith("Chain")]
-    # rstan's lines at every tenth of the 100 iterations, for the three chains only
+    # rstan's lines at every tenth of the 100 iterations, for each of the three chains
     assert len(lines) == 30
     assert "Chain 3: Iteration: 100 / 100 [100%]  (Sampling)" in lines
     assert "Chain 1: Iteration:  40 / 100 [ 40%]  (Warmup)" in lines
