@@ -1,3 +1,7 @@
+import json
+import os
+import subprocess
+import sys
 import warnings
 
 import arviz as az
@@ -143,6 +147,31 @@ def test_numpyro_on_an_accelerator_runs_the_chains_vectorised(small_gaussian, mo
     assert np.all(np.isfinite(intercepts))
     assert len({tuple(chain) for chain in intercepts}) == 3
     assert fit.idata.sample_stats["diverging"].shape == (3, 30)
+
+
+def test_numpyro_drops_pymcs_request_for_virtual_cpu_devices():
+    code = (
+        "import json, os, warnings\n"
+        "import pandas as pd\n"
+        "import pymc.sampling.jax\n"  # sets XLA_FLAGS to ask for 100 CPU devices
+        "import multilevel as ml\n"
+        "asked = os.environ['XLA_FLAGS']\n"
+        "data = pd.DataFrame({'y': [1.0, 2.0, 0.5, 1.5, 2.5, 1.0], 'g': list('ababab')})\n"
+        "with warnings.catch_warnings():\n"
+        "    warnings.simplefilter('ignore')\n"
+        "    ml.brm('y ~ 1 + (1 | g)', data, sampler='numpyro', chains=2, draws=10, warmup=10,\n"
+        "           progressbar=False)\n"
+        "import jax\n"
+        "print(json.dumps({'asked': asked, 'devices': jax.local_device_count(),\n"
+        "                  'flags': os.environ['XLA_FLAGS']}))\n")
+    environment = {**os.environ, "XLA_FLAGS": "--xla_cpu_enable_fast_math=false"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=300, env=environment)
+    state = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "--xla_force_host_platform_device_count=100" in state["asked"]
+    assert state["devices"] == 1
+    # the user's own flags stay
+    assert state["flags"] == "--xla_cpu_enable_fast_math=false"
 
 
 class _Lowered:

@@ -11,16 +11,18 @@ call it, one chain per call, a thread that finishes its chain taking the next. T
 faster than a program for all chains partitioned over one virtual device per core (sleepstudy's
 in 1.3 s instead of 1.9 s), the CPU runtime runs the threads' calls in parallel, no core waits
 while another has two slow chains left, and a chain's draws depend on its seed only, not on
-the number of cores. On an accelerator the chains run vectorised in one call.
+the number of cores. On an accelerator the chains run vectorised in one call. PyMC's JAX
+module asks XLA for 100 virtual CPU devices when it is imported; with them the same calls ran
+two to three times slower in some runs, so that request is dropped before JAX starts.
 
 Compiling is most of a small model's fit, so the program is kept small: warmup and sampling
 are one loop, which holds the NUTS kernel, and with it the model's gradient, once instead of
 twice; and when the log density works through few rows of data, XLA's CPU backend compiles
 it without its newer fusion emitters, which generate one machine-code module per fused
 kernel: sleepstudy's and hsb's programs (whose likelihoods come from cross-products) compile
-in 1.8 s instead of 2.9 s and 3.2 s, and sample as fast. Over many rows the older emitters'
-loops run slower: a bernoulli model of 3,000 rows sampled 30% slower with them, one of 1,000
-rows as fast.
+in 1.2–1.5 s and 1.4–1.7 s instead of 2.0–2.3 s, and sample as fast. Over many rows the
+older emitters' loops run slower: a bernoulli model of 3,000 rows sampled 30% slower with
+them, one of 1,000 rows as fast.
 
 NUTS moves one flat vector of all free variables, and its warmup starts from an inverse mass
 matrix scaled down where the log density is steep (:func:`_gradient_scaled`).
@@ -28,6 +30,8 @@ matrix scaled down where the log density is steep (:func:`_gradient_scaled`).
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
@@ -48,12 +52,21 @@ from pytensor.graph.traversal import ancestors
 if TYPE_CHECKING:
     from .sampling import SamplerSettings
 
+_DEVICE_COUNT_FLAG = re.compile(r"--xla_force_host_platform_device_count=\S*")
 # XLA options of the sampler's program on the CPU when the log density works through at most
 # FEW_ROWS rows; a jaxlib without one of them compiles without it
 _FEW_ROWS_COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
 FEW_ROWS = 1000
 # numpyro's (and Stan's) warmup estimates the mass matrix from the draws from this length on
 MASS_WINDOW_WARMUP = 20
+
+
+def _without_virtual_devices() -> None:
+    """Drop a request for virtual CPU devices from ``XLA_FLAGS``; without effect once JAX
+    has started its backend."""
+    flags = os.environ.get("XLA_FLAGS", "")
+    if _DEVICE_COUNT_FLAG.search(flags):
+        os.environ["XLA_FLAGS"] = " ".join(_DEVICE_COUNT_FLAG.sub("", flags).split())
 
 
 def _jax_function(inputs: list[Variable], outputs: list[Variable]):
@@ -141,7 +154,7 @@ def _gradient_scaled(state):
     return state._replace(adapt_state=adapt)
 
 
-def _progress_printer(chains: int, total: int, warmup: int):
+def _progress_printer(total: int, warmup: int):
     """A host callback printing rstan's progress lines, called every tenth of the iterations."""
     def report(chain, iteration):
         chain, iteration = int(chain), int(iteration)
@@ -178,6 +191,7 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
         ``posterior`` with ``var_names`` and ``sample_stats`` with ``diverging``.
     """
     # JAX is slow to import: only the JAX samplers load it
+    _without_virtual_devices()
     import jax
     import jax.numpy as jnp
     from jax import lax
@@ -185,8 +199,8 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
 
     values = list(model.value_vars)
     # one graph for both: PyTensor rewrites their shared parts once, and XLA drops what each
-    # use leaves unused; jitted, it is traced once for its four uses (the initial point, the
-    # loop, and the stored quantities' shapes and values)
+    # use leaves unused; jitted, it is traced once for all its uses (the log density's
+    # gradient, and the stored quantities' shapes and values)
     joint = jax.jit(_jax_function(values, [model.logp(), *model.replace_rvs_by_values(
         [model[name] for name in var_names])]))
 
@@ -218,7 +232,8 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
     numbers = np.arange(chains)
 
     # NUTS differentiates its potential where it starts and in its leapfrog step; as a
-    # jitted gradient behind a custom derivative, the log density is differentiated once
+    # jitted gradient behind a custom derivative, the log density is differentiated once.
+    # The derivative is reverse-mode only, which is numpyro's default.
     potential_and_gradient = jax.jit(jax.value_and_grad(
         lambda position: -log_density(*unflatten(position))))
 
@@ -235,7 +250,7 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
     potential.defvjp(potential_forward, potential_backward)
     kernel = NUTS(potential_fn=potential, target_accept_prob=settings.target_accept)
     total = warmup + draws
-    report = _progress_printer(chains, total, warmup) if settings.progressbar else None
+    report = _progress_printer(total, warmup) if settings.progressbar else None
     every = max(1, total // 10)
 
     def iterate(state, iteration, chain):

@@ -1,5 +1,5 @@
 """Importing multilevel's dependencies without the cyclic garbage collector's rescans, and without
-an import a fit does not use.
+imports a fit does not use.
 
 PyMC, ArviZ, SciPy, pandas and PyTensor leave about 300,000 long-lived objects behind, and
 Python's cyclic garbage collector walks through all of them at every full collection: during
@@ -32,8 +32,8 @@ imports its dependencies, when nothing has imported them before (:func:`without_
   objects with IPython's default display.
 - zarr and numcodecs (0.1 s) when the installed zarr is version 3 or later (nutpie requires
   it): PyMC imports them for its ``ZarrTrace`` backend, which is written for zarr 2's API and
-  does not load with zarr 3 either way. nutpie, ArviZ and xarray import zarr when they use it,
-  and then it imports as usual.
+  does not load with zarr 3 either way. nutpie and xarray import zarr when they use it, and
+  then it imports as usual.
 """
 
 from __future__ import annotations
@@ -62,7 +62,14 @@ def _major_version(distribution: str) -> int:
 
 
 def unused_imports() -> tuple[str, ...]:
-    """The modules left out while multilevel imports its dependencies, with this installation."""
+    """The modules left out while multilevel imports its dependencies.
+
+    Returns
+    -------
+    tuple of str
+        :data:`UNUSED_IMPORTS`, and zarr and numcodecs when the installed zarr is version
+        :data:`ZARR_UNUSED_FROM` or later.
+    """
     if _major_version("zarr") >= ZARR_UNUSED_FROM:
         return (*UNUSED_IMPORTS, "zarr", "numcodecs")
     return UNUSED_IMPORTS
