@@ -241,13 +241,11 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
     def potential(position):
         return potential_and_gradient(position)[0]
 
-    def potential_forward(position):
-        return potential_and_gradient(position)
-
     def potential_backward(gradient, cotangent):
         return (cotangent * gradient,)
 
-    potential.defvjp(potential_forward, potential_backward)
+    # the forward pass keeps the gradient as its residual
+    potential.defvjp(potential_and_gradient, potential_backward)
     kernel = NUTS(potential_fn=potential, target_accept_prob=settings.target_accept)
     total = warmup + draws
     report = _progress_printer(total, warmup) if settings.progressbar else None
