@@ -1,7 +1,4 @@
-import json
 import os
-import subprocess
-import sys
 import warnings
 
 import arviz as az
@@ -13,6 +10,21 @@ import xarray as xr
 import multilevel as ml
 from multilevel import jax_sampling
 from multilevel.sampling import SamplerSettings, warn_about_convergence
+from new_process import in_new_process
+
+
+@pytest.fixture
+def compile_modes(monkeypatch) -> list[bool]:
+    """Whether each sampler program numpyro's path compiles uses the few-rows options."""
+    modes = []
+    original = jax_sampling._compile
+
+    def recording(lowered, few_rows_on_cpu):
+        modes.append(few_rows_on_cpu)
+        return original(lowered, few_rows_on_cpu)
+
+    monkeypatch.setattr(jax_sampling, "_compile", recording)
+    return modes
 
 
 def _idata_with(divergent: int) -> az.InferenceData:
@@ -107,22 +119,15 @@ def test_numpyro_runs_more_chains_than_cores_and_reports_progress(small_gaussian
     assert "Chain 1: Iteration:  40 / 100 [ 40%]  (Warmup)" in lines
 
 
-def test_numpyro_chains_do_not_depend_on_the_cores_that_run_them(small_gaussian, monkeypatch):
-    compiles = []
-    original = jax_sampling._compile
-
-    def counting(lowered, few_rows_on_cpu):
-        compiles.append(lowered)
-        return original(lowered, few_rows_on_cpu)
-
-    monkeypatch.setattr(jax_sampling, "_compile", counting)
+def test_numpyro_chains_do_not_depend_on_the_cores_that_run_them(small_gaussian,
+                                                                compile_modes):
     settings = dict(sampler="numpyro", chains=3, draws=30, warmup=30, seed=8, progressbar=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         one = ml.brm("y ~ x + (1 | g)", small_gaussian, cores=1, **settings)
         two = ml.brm("y ~ x + (1 | g)", small_gaussian, cores=2, **settings)
     # one program per fit, whatever the number of chains and cores
-    assert len(compiles) == 2
+    assert len(compile_modes) == 2
     for name in ("b_Intercept", "sd_g", "r_g", "sigma"):
         np.testing.assert_array_equal(one.idata.posterior[name].values,
                                       two.idata.posterior[name].values)
@@ -164,10 +169,8 @@ def test_numpyro_drops_pymcs_request_for_virtual_cpu_devices():
         "import jax\n"
         "print(json.dumps({'asked': asked, 'devices': jax.local_device_count(),\n"
         "                  'flags': os.environ['XLA_FLAGS']}))\n")
-    environment = {**os.environ, "XLA_FLAGS": "--xla_cpu_enable_fast_math=false"}
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True, timeout=300, env=environment)
-    state = json.loads(done.stdout.strip().splitlines()[-1])
+    state = in_new_process(code, env={**os.environ,
+                                      "XLA_FLAGS": "--xla_cpu_enable_fast_math=false"})
     assert "--xla_force_host_platform_device_count=100" in state["asked"]
     assert state["devices"] == 1
     # the user's own flags stay
@@ -208,15 +211,7 @@ def test_the_installed_jaxlib_knows_the_few_rows_options():
 
 
 def test_brm_compiles_in_the_few_rows_mode_by_the_rows_the_likelihood_reads(small_gaussian,
-                                                                             monkeypatch):
-    modes = []
-    original = jax_sampling._compile
-
-    def recording(lowered, few_rows_on_cpu):
-        modes.append(few_rows_on_cpu)
-        return original(lowered, few_rows_on_cpu)
-
-    monkeypatch.setattr(jax_sampling, "_compile", recording)
+                                                                             compile_modes):
     settings = dict(sampler="numpyro", chains=1, draws=20, warmup=20, seed=3, progressbar=False)
     many = pd.concat([small_gaussian] * 20, ignore_index=True)  # 1,200 rows
     with warnings.catch_warnings():
@@ -224,7 +219,7 @@ def test_brm_compiles_in_the_few_rows_mode_by_the_rows_the_likelihood_reads(smal
         ml.brm("y ~ x + (1 | g)", small_gaussian, **settings)  # cross-products: no rows
         ml.brm("y ~ x + (1 | g)", small_gaussian, family="student", **settings)  # 60 rows
         ml.brm("y ~ x + (1 | g)", many, family="student", **settings)
-    assert modes == [True, True, False]
+    assert compile_modes == [True, True, False]
 
 
 def test_initial_points_jitter_the_support_points_where_pymc_does(small_gaussian):

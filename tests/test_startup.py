@@ -1,13 +1,11 @@
 """What importing multilevel leaves out, and that what it leaves out still works afterwards."""
 
 import importlib.util
-import json
-import subprocess
-import sys
 
 import pytest
 
 from multilevel.startup import ZARR_UNUSED_FROM, _major_version
+from new_process import in_new_process
 
 # probed without importing: the test process itself must not import IPython for these tests
 needs_ipython = pytest.mark.skipif(importlib.util.find_spec("IPython") is None,
@@ -16,15 +14,9 @@ needs_zarr_3 = pytest.mark.skipif(_major_version("zarr") < ZARR_UNUSED_FROM,
                                   reason="zarr 3 or later is not installed")
 
 
-def _in_new_process(code: str) -> dict:
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True, timeout=300)
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 @needs_ipython
 def test_a_plain_process_does_not_import_ipython_and_can_import_it_later():
-    state = _in_new_process(
+    state = in_new_process(
         "import json, sys\n"
         "import multilevel\n"
         "state = {'ipython': 'IPython' in sys.modules, 'numba': 'numba' in sys.modules}\n"
@@ -37,7 +29,7 @@ def test_a_plain_process_does_not_import_ipython_and_can_import_it_later():
 
 @needs_ipython
 def test_where_ipython_runs_pymc_still_registers_its_pretty_printers():
-    state = _in_new_process(
+    state = in_new_process(
         "import json\n"
         "import IPython.lib.pretty as pretty\n"
         "import multilevel, pymc\n"
@@ -47,7 +39,7 @@ def test_where_ipython_runs_pymc_still_registers_its_pretty_printers():
 
 @needs_ipython
 def test_a_failed_import_leaves_ipython_importable():
-    state = _in_new_process(
+    state = in_new_process(
         "import json, sys\n"
         "from multilevel.startup import without_unused_imports\n"
         "try:\n"
@@ -62,13 +54,13 @@ def test_a_failed_import_leaves_ipython_importable():
 
 @needs_zarr_3
 def test_pymc_cannot_use_zarr_3_so_multilevel_leaves_it_out_until_it_is_used():
-    state = _in_new_process(
+    state = in_new_process(
         "import json, sys\n"
         "import pymc.backends.zarr as backend\n"
         "print(json.dumps({'pymc_uses_zarr': backend._zarr_available}))\n")
     # PyMC's zarr backend needs zarr 2: importing zarr 3 at PyMC's import gains nothing
     assert state == {"pymc_uses_zarr": False}
-    state = _in_new_process(
+    state = in_new_process(
         "import json, sys\n"
         "import multilevel\n"
         "state = {name: name in sys.modules for name in ('zarr', 'numcodecs')}\n"
