@@ -7,27 +7,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from formulae import design_matrices, model_description
 
+from .data_checks import (
+    collinear_columns,
+    require_factor_levels,
+    require_finite,
+    require_finite_columns,
+    require_rows,
+    warn_grouping_sizes,
+)
 from .errors import DataError, FormulaError, close_matches
+from .evaluation import design_matrix, formula_variables
 from .families import Family
 from .formula import FormulaSpec, GroupTerm
 from .naming import coefficient_name, r_level_label, r_sort_key, sorted_levels
-
-
-def _factor(values):
-    """R's ``factor()`` inside formulas: the values as categories in R's level order."""
-    series = pd.Series(values)
-    # formulae keeps the category order only of ordered categoricals; coding stays treatment
-    return pd.Categorical(series, categories=sorted_levels(series), ordered=True)
-
-
-# Functions a brms formula may call besides formulae's own (I, C, scale, poly, center).
-FORMULA_FUNCTIONS = {
-    "log": np.log, "log10": np.log10, "log2": np.log2, "log1p": np.log1p, "exp": np.exp,
-    "sqrt": np.sqrt, "abs": np.abs, "inv_logit": lambda x: 1 / (1 + np.exp(-x)),
-    "factor": _factor,
-}
 
 
 @dataclass
@@ -95,6 +88,7 @@ class Design:
     weights: np.ndarray | None
     n_dropped: int = 0
     population_terms: object = field(default=None, repr=False)
+    collinear: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def nobs(self) -> int:
@@ -119,20 +113,12 @@ class Design:
         return frame
 
 
-def _expression_variables(expression: str, where: str) -> set[str]:
-    try:
-        names = model_description(expression).var_names
-    except Exception as error:  # formulae raises several unrelated types for bad syntax
-        raise FormulaError(f"Cannot read {where} {expression!r}: {error}") from None
-    return {name for name in names if name}
-
-
 def _used_columns(spec: FormulaSpec) -> dict[str, str]:
     """Each column the formula uses, with the place that uses it (for error messages)."""
     used: dict[str, str] = {}
 
     def add(expression: str, where: str) -> None:
-        for name in _expression_variables(expression, where):
+        for name in formula_variables(expression, where):
             used.setdefault(name, where)
 
     if spec.response is not None:
@@ -171,7 +157,7 @@ def _drop_missing(data: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame,
     if count == len(data):
         raise DataError(
             "Every row has a missing value in a column the model uses ("
-            + ", ".join(c for c in columns if data[c].isna().any())
+            + ", ".join(repr(c) for c in columns if data[c].isna().any())
             + "); no data are left."
         )
     if count:
@@ -207,18 +193,11 @@ def _as_r_factors(data: pd.DataFrame, columns) -> pd.DataFrame:
     return data
 
 
-def _formulae_matrix(expression: str, data: pd.DataFrame, where: str):
-    try:
-        return design_matrices(expression, data, na_action="error",
-                               extra_namespace=FORMULA_FUNCTIONS).common
-    except Exception as error:  # formulae's parse and evaluation errors have no common base
-        raise FormulaError(f"Cannot evaluate {where} {expression!r}: {error}") from None
-
-
 def _evaluate(expression: str, data: pd.DataFrame, where: str) -> pd.Series:
     if expression in data.columns:
         return data[expression]
-    matrix = _formulae_matrix(f"0 + I({expression})", data, where)
+    formula_variables(expression, where)
+    matrix = design_matrix(f"0 + I({expression})", data, where)
     return pd.Series(np.asarray(matrix)[:, 0], index=data.index, name=expression)
 
 
@@ -261,7 +240,7 @@ def _warn_constant_slopes(block: GroupBlock) -> None:
 
 
 def _group_blocks(term: GroupTerm, data: pd.DataFrame) -> list[GroupBlock]:
-    matrix = _formulae_matrix(term.expr, data, f"group term {term.text}:")
+    matrix = design_matrix(term.expr, data, f"group term {term.text}")
     values, coefs = _columns_of(matrix)
     if not coefs:
         raise FormulaError(f"Group term {term.text} has no varying coefficients.")
@@ -309,6 +288,8 @@ def _response(spec: FormulaSpec, data: pd.DataFrame, family: Family, trials):
     if trials is not None and not family.needs_trials:
         raise FormulaError(f"trials() or cbind() only apply to the binomial family, not "
                            f"{family.name!r}.")
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series):
+        require_finite(series.to_numpy(dtype=float), f"The response {label!r}")
     y = family.check_response(series, family.name, label, trials)
     return np.asarray(y), trials
 
@@ -348,23 +329,33 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
         raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
     used = _used_columns(spec)
     _check_columns(used, data)
+    require_rows(data)
     frame, n_dropped = _drop_missing(data, list(used))
+    require_finite_columns(frame, list(used))
+    if len(frame) < 2:
+        raise DataError(f"Only {len(frame)} complete row is left; a model needs at least two "
+                        "observations.")
     frame = _as_r_factors(frame, [c for c in used if c != spec.response])
+    require_factor_levels(frame, [c for c in formula_variables(
+        spec.population, "the population-level terms") if c in frame.columns])
 
     trials = _addition(spec, frame, "trials")
     weights = _addition(spec, frame, "weights")
     y, trials = _response(spec, frame, family, trials)
 
-    population = _formulae_matrix(spec.population, frame, "the population-level terms")
+    population = design_matrix(spec.population, frame, "the population-level terms")
     values, names = _columns_of(population)
     has_intercept = "Intercept" in names
     keep = [k for k, name in enumerate(names) if name != "Intercept"]
     X = values[:, keep] if keep else np.zeros((len(frame), 0))
     b_names = [names[k] for k in keep]
+    for k, name in enumerate(b_names):
+        require_finite(X[:, k], f"The population-level column {name!r}")
 
     offset = None
     for expression in spec.offsets:
         term = _evaluate(expression, frame, "offset()").to_numpy(dtype=float)
+        require_finite(term, f"offset({expression})")
         offset = term if offset is None else offset + term
 
     blocks: list[GroupBlock] = []
@@ -378,13 +369,19 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
                         f"{term.text}); each coefficient may vary by a grouping factor once."
                     )
                 seen.add((block.group, coef))
+            require_finite(block.values, f"Group term {term.text}")
             _warn_constant_slopes(block)
             blocks.append(block)
+    residual_scale = any(aux.name == "sigma" for aux in family.aux)
+    for group in dict.fromkeys(block.group for block in blocks):
+        levels = next(len(block.levels) for block in blocks if block.group == group)
+        warn_grouping_sizes(group, levels, len(frame), residual_scale)
 
     return Design(
         spec=spec, family=family, data=frame, y=y, X=X, b_names=b_names,
         has_intercept=has_intercept, blocks=blocks, offset=offset, trials=trials,
         weights=weights, n_dropped=n_dropped, population_terms=population,
+        collinear=collinear_columns(X, b_names, has_intercept),
     )
 
 
@@ -430,17 +427,17 @@ def new_data_design(design: Design, newdata: pd.DataFrame, blocks: list[int]) ->
         raise DataError(f"newdata must be a pandas DataFrame, got {type(newdata).__name__}.")
     spec = design.spec
     needed: dict[str, str] = {}
-    for name in _expression_variables(spec.population, "the population-level terms"):
+    for name in formula_variables(spec.population, "the population-level terms"):
         needed.setdefault(name, "the population-level terms")
     for expression in spec.offsets:
-        for name in _expression_variables(expression, "offset()"):
+        for name in formula_variables(expression, "offset()"):
             needed.setdefault(name, "offset()")
     if design.trials is not None and "trials" in spec.additions:
-        for name in _expression_variables(spec.additions["trials"], "trials()"):
+        for name in formula_variables(spec.additions["trials"], "trials()"):
             needed.setdefault(name, "trials()")
     for position in blocks:
         block = design.blocks[position]
-        for name in _expression_variables(block.expr, f"group term {block.term}"):
+        for name in formula_variables(block.expr, f"group term {block.term}"):
             needed.setdefault(name, f"group term {block.term}")
         for column in block.factors:
             needed.setdefault(column, f"group term {block.term}")
@@ -448,8 +445,9 @@ def new_data_design(design: Design, newdata: pd.DataFrame, blocks: list[int]) ->
     frame = newdata.reset_index(drop=True)
     if frame[list(needed)].isna().any().any():
         raise DataError("newdata has missing values in "
-                        + ", ".join(c for c in needed if frame[c].isna().any()) + ".")
-    population_columns = _expression_variables(spec.population, "the population-level terms")
+                        + ", ".join(repr(c) for c in needed if frame[c].isna().any()) + ".")
+    require_finite_columns(frame, list(needed))
+    population_columns = formula_variables(spec.population, "the population-level terms")
     categorical = {c: design.data[c].cat.categories for c in needed
                    if c in design.data and isinstance(design.data[c].dtype, pd.CategoricalDtype)}
     for column, categories in categorical.items():

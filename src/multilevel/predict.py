@@ -7,8 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .design import Design, _formulae_matrix, new_data_design
+from .design import Design, new_data_design
 from .errors import DataError, MultilevelError
+from .evaluation import design_matrix
 from .formula import parse_formula
 from .naming import coefficient_name
 from .posterior import quantile_label
@@ -26,6 +27,25 @@ class PredictionRequest:
     sample_new_levels: str = "uncertainty"
     ndraws: int | None = None
     seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.ndraws is not None and (isinstance(self.ndraws, bool) or not isinstance(
+                self.ndraws, (int, np.integer)) or self.ndraws < 1):
+            raise MultilevelError(f"ndraws must be a positive integer or None (all draws), got "
+                                  f"{self.ndraws!r}.")
+        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(
+                self.seed, (int, np.integer)) or self.seed < 0):
+            raise MultilevelError(f"seed must be a non-negative integer or None, got "
+                                  f"{self.seed!r}.")
+        if self.newdata is not None:
+            if not isinstance(self.newdata, pd.DataFrame):
+                raise DataError(f"newdata must be a pandas DataFrame, got "
+                                f"{type(self.newdata).__name__}.")
+            if len(self.newdata) == 0:
+                raise DataError("newdata has no rows; pass at least one row to predict for.")
+        if not isinstance(self.allow_new_levels, (bool, np.bool_)):
+            raise MultilevelError(f"allow_new_levels must be True or False, got "
+                                  f"{self.allow_new_levels!r}.")
 
 
 def chosen_blocks(design: Design, re_formula) -> dict[int, np.ndarray]:
@@ -59,7 +79,7 @@ def _term_coefs(design: Design, term) -> list[str]:
             f"re_formula names the grouping factor {term.group!r}, which the model lacks; "
             f"grouping factors: {', '.join(design.groups)}."
         )
-    matrix = _formulae_matrix(term.expr, design.data, f"re_formula term {term.text}")
+    matrix = design_matrix(term.expr, design.data, f"re_formula term {term.text}")
     return [coefficient_name(str(c)) for c in matrix.as_dataframe().columns]
 
 

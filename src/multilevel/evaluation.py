@@ -1,0 +1,168 @@
+"""The closed language formula expressions are evaluated in.
+
+A formula is data, never code: it may come from a web form, a course's worksheet or a saved
+fit. formulae evaluates the calls in a formula against an environment, by default the calling
+module's globals, where a dotted name such as ``pd.io.common.os.system`` reaches any module.
+Here every expression is first read with formulae's parser (which evaluates nothing) and
+checked: it may call only the functions of :data:`FORMULA_FUNCTIONS`, by their plain names,
+and name only the data's columns; arithmetic and comparisons are allowed, except a power
+whose base and exponent are both constants (``10**10**10`` would never finish). Then
+formulae evaluates it in an environment that holds those functions and nothing else.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from formulae import design_matrices, model_description
+from formulae.environment import Environment
+from formulae.terms.call_resolver import LazyCall, LazyOperator, LazyValue, LazyVariable
+
+from .errors import FormulaError, close_matches
+from .naming import sorted_levels
+
+
+def _factor(values):
+    """R's ``factor()`` inside formulas: the values as categories in R's level order."""
+    series = pd.Series(values)
+    # formulae keeps the category order only of ordered categoricals; coding stays treatment
+    return pd.Categorical(series, categories=sorted_levels(series), ordered=True)
+
+
+def _inv_logit(values):
+    return 1 / (1 + np.exp(-values))
+
+
+# Functions a formula may call that multilevel supplies, as brms's formulas spell them.
+FORMULA_FUNCTIONS = {
+    "log": np.log, "log10": np.log10, "log2": np.log2, "log1p": np.log1p, "exp": np.exp,
+    "expm1": np.expm1, "sqrt": np.sqrt, "abs": np.abs, "inv_logit": _inv_logit,
+    "factor": _factor,
+}
+# formulae's own transformations that keep their R meaning: I() (arithmetic as written),
+# C() (a categorical), scale() and center(), poly() (orthogonal polynomials)
+FORMULAE_FUNCTIONS = ("I", "C", "scale", "center", "poly")
+ALLOWED_FUNCTIONS = tuple(sorted((*FORMULA_FUNCTIONS, *FORMULAE_FUNCTIONS), key=str.casefold))
+
+
+def closed_environment() -> Environment:
+    """The only names formulae may resolve besides the data's columns and its own
+    transformations."""
+    return Environment([dict(FORMULA_FUNCTIONS)])
+
+
+def _allowed_list() -> str:
+    return ", ".join(f"{name}()" for name in ALLOWED_FUNCTIONS)
+
+
+def _is_constant(node) -> bool:
+    if isinstance(node, LazyValue):
+        return True
+    if isinstance(node, LazyOperator):
+        return all(_is_constant(arg) for arg in node.args)
+    return False
+
+
+def _check_call(call: LazyCall, expression: str, where: str, variables: set[str]) -> None:
+    callee = str(call.callee)
+    if "." in callee or callee.startswith("_"):
+        raise FormulaError(
+            f"{expression!r} in {where} calls {callee!r}: formulas may call only "
+            f"these functions by their plain names, with no attribute access ('.'): "
+            f"{_allowed_list()}."
+        )
+    if callee not in ALLOWED_FUNCTIONS:
+        raise FormulaError(
+            f"{expression!r} in {where} calls {callee}(), which formulas do not "
+            f"provide.{close_matches(callee, ALLOWED_FUNCTIONS)} Allowed functions: "
+            f"{_allowed_list()}."
+        )
+    for argument in (*call.args, *call.kwargs.values()):
+        _check_node(argument, expression, where, variables)
+
+
+def _check_node(node, expression: str, where: str, variables: set[str]) -> None:
+    if isinstance(node, LazyCall):
+        _check_call(node, expression, where, variables)
+    elif isinstance(node, LazyOperator):
+        if node.symbol == "**" and all(_is_constant(arg) for arg in node.args):
+            raise FormulaError(
+                f"{expression!r} in {where} raises a constant to a constant power "
+                f"({node}); write the number itself."
+            )
+        for argument in node.args:
+            _check_node(argument, expression, where, variables)
+    elif isinstance(node, LazyVariable):
+        variables.add(str(node.name))
+    elif not isinstance(node, LazyValue):
+        raise FormulaError(f"Cannot read {where} {expression!r}: unexpected {node}.")
+
+
+def formula_variables(expression: str, where: str) -> set[str]:
+    """Check a formula expression against the closed language and return the columns it uses.
+
+    Parameters
+    ----------
+    expression
+        A formula part without the response, e.g. ``"Days + I(Days**2) + log(dose)"``.
+    where
+        What the expression is, for messages (``"the population-level terms"``).
+
+    Returns
+    -------
+    set of str
+        The names the expression reads from the data.
+
+    Raises
+    ------
+    FormulaError
+        When the expression cannot be parsed, calls a function outside
+        :data:`ALLOWED_FUNCTIONS`, reaches an attribute with ``.``, or raises a constant to a
+        constant power.
+    """
+    try:
+        description = model_description(expression)
+    except Exception as error:  # formulae raises several unrelated types for bad syntax
+        raise FormulaError(f"Cannot read {where} {expression!r}: {error}") from None
+    variables: set[str] = set()
+    for term in description.terms:
+        for component in getattr(term, "components", ()):
+            call = getattr(component, "call", None)
+            if call is not None:
+                _check_call(call, expression, where, variables)
+            else:
+                variables.add(str(component.name))
+    return variables
+
+
+def design_matrix(expression: str, data: pd.DataFrame, where: str):
+    """formulae's design matrix of a checked expression, evaluated in the closed language.
+
+    Parameters
+    ----------
+    expression
+        The formula part, as for :func:`formula_variables`.
+    data
+        The data frame whose columns the expression reads.
+    where
+        What the expression is, for messages.
+
+    Returns
+    -------
+    formulae.matrices.CommonEffectsMatrix or None
+        None when the expression has no terms (``"0"``).
+    """
+    used = formula_variables(expression, where)
+    missing = sorted(name for name in used if name not in data.columns)
+    if missing:
+        columns = [str(c) for c in data.columns]
+        raise FormulaError(
+            f"{expression!r} in {where} uses {missing[0]!r}, which is not a column "
+            f"of the data.{close_matches(missing[0], columns)} Columns: "
+            + ", ".join(columns[:20]) + (" ..." if len(columns) > 20 else "")
+        )
+    try:
+        return design_matrices(expression, data, na_action="error",
+                               env=closed_environment()).common
+    except Exception as error:  # formulae's evaluation errors have no common base
+        raise FormulaError(f"Cannot evaluate {where} {expression!r}: {error}") from None
