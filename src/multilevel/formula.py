@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from .errors import FormulaError
 
 _ADDITIONS = ("trials", "weights")
-_NAME = re.compile(r"[A-Za-z_.][A-Za-z0-9_.]*")
+# a column name as R and Python allow it, letters of any script included
+_NAME = re.compile(r"[^\W\d][\w.]*")
 _CALL = re.compile(r"^([A-Za-z_.][A-Za-z0-9_.]*)\s*\((.*)\)$", re.S)
 
 
@@ -245,6 +246,12 @@ def parse_formula(text: str) -> FormulaSpec:
                 raise FormulaError(f"A group term cannot be removed with '-': {term!r}.")
             group_terms.extend(_parse_group_term(inside, term))
             continue
+        if _find_bar(term) is not None:
+            raise FormulaError(
+                f"{term!r} in {text!r} has a '|' outside parentheses. Put each group term in "
+                f"parentheses, as in '(Days | Subject)'; R would read everything right of '~' "
+                "as one group term here, which is rarely what was meant."
+            )
         call = _CALL.match(term)
         if call and call.group(1) == "offset":
             if sign == "-":
