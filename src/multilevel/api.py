@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -9,8 +10,9 @@ import pandas as pd
 from .approximation import run_approximation
 from .criteria import EAGER_LOG_LIK_LIMIT, attach_log_lik
 from .crossproducts import cross_products_apply
+from .data_checks import require_identified
 from .design import Design, build_design
-from .errors import MultilevelError
+from .errors import DataError, MultilevelError, StorageError
 from .families import Family, get_family
 from .fit import Fit
 from .formula import parse_formula
@@ -18,7 +20,7 @@ from .model import build_model, untraced_graphs
 from .prior_sampling import SAMPLE_PRIOR_CHOICES, check_proper_priors, draw_priors
 from .priors import as_prior_list, build_prior_table
 from .sampling import SamplerSettings, run_nuts, warn_about_convergence
-from .storage import fingerprint, load_fit, read_fingerprint
+from .storage import check_writable, fingerprint, load_fit, read_fingerprint
 
 
 def _design(formula: str, data: pd.DataFrame, family: str | Family) -> Design:
@@ -103,6 +105,8 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
         With ``prior``, ``summary()``, ``posterior_summary()``, ``fixef()``, ``ranef()``,
         ``coef()``, ``varcorr()`` and ``idata``.
     """
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
     settings = SamplerSettings(chains=chains, draws=draws, warmup=warmup, cores=cores,
                                seed=seed, target_accept=target_accept, sampler=sampler,
                                progressbar=progressbar, algorithm=algorithm)
@@ -113,15 +117,22 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
     user_priors = tuple(as_prior_list(prior))
     stamp = ""
     if file is not None:
+        check_writable(file)
         stamp = fingerprint(formula, data, family, user_priors, settings, sample_prior)
         if read_fingerprint(file) == stamp:
-            return load_fit(file)
+            try:
+                return load_fit(file)
+            except StorageError as error:
+                warnings.warn(f"{error} Fitting the model again and saving it to "
+                              f"{str(file)!r}.", UserWarning, stacklevel=2)
     with untraced_graphs():
         design = _design(formula, data, family)
         # the rows the log density works through: none when the likelihood is cross-products
         rows = 0 if cross_products_apply(design) else design.nobs
         settings = settings.for_data(rows)
         table = build_prior_table(design, list(user_priors) or None)
+        require_identified(design.collinear, {row.coef for row in table.rows
+                                              if row.class_ == "b" and row.prior.name == "flat"})
         if sample_prior == "only":
             check_proper_priors(design, table)
         geometries = None
