@@ -25,9 +25,22 @@ class PriorError(MultilevelError):
     """A prior cannot be parsed or does not correspond to a model parameter."""
 
 
+class FamilyError(MultilevelError):
+    """An unknown family, or a link the family does not have."""
+
+
+class SettingsError(MultilevelError):
+    """A sampler or algorithm setting outside its valid values."""
+
+
+class StorageError(MultilevelError):
+    """A saved fit is missing, malformed, or was changed after it was saved."""
+
+
 def close_matches(name: str, candidates, n: int = 3) -> str:
     """Return a ' Did you mean ...?' hint listing the candidates closest to ``name``."""
-    matches = difflib.get_close_matches(str(name), [str(c) for c in candidates], n=n, cutoff=0.5)
+    unique = list(dict.fromkeys(str(c) for c in candidates))
+    matches = difflib.get_close_matches(str(name), unique, n=n, cutoff=0.5)
     if not matches:
         return ""
     return " Did you mean " + " or ".join(repr(m) for m in matches) + "?"

@@ -17,7 +17,7 @@ import pandas as pd
 import pymc as pm
 from scipy import stats
 
-from .errors import DataError
+from .errors import DataError, FamilyError, close_matches
 from .links import LINKS, Link
 from .naming import sorted_levels
 
@@ -188,7 +188,7 @@ class Family:
         if link is None:
             return self
         if link not in self.links:
-            raise ValueError(
+            raise FamilyError(
                 f"Link {link!r} is not available for family {self.name!r}; valid links: "
                 + ", ".join(self.links)
                 + "."
@@ -421,12 +421,19 @@ def get_family(family: str | Family, link: str | None = None) -> Family:
     if isinstance(family, Family):
         resolved = family
     else:
-        key = str(family).strip().lower()
+        available = sorted(set(f.name for f in _BY_NAME.values()))
+        if not isinstance(family, str):
+            raise FamilyError(f"family must be a family name such as 'gaussian' or a family "
+                              f"object such as ml.poisson(), got {family!r}; available: "
+                              + ", ".join(available) + ".")
+        key = family.strip().lower()
         if key not in _BY_NAME:
-            raise ValueError(
-                f"Unknown family {family!r}; available: "
-                + ", ".join(sorted(set(f.name for f in _BY_NAME.values())))
+            raise FamilyError(
+                f"Unknown family {family!r}.{close_matches(key, _BY_NAME)} Available: "
+                + ", ".join(available)
                 + "."
             )
         resolved = _BY_NAME[key]
+    if link is not None and not isinstance(link, str):
+        raise FamilyError(f"link must be a link name such as 'logit', got {link!r}.")
     return resolved(link)

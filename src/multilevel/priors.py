@@ -14,7 +14,8 @@ from .design import Design
 from .errors import PriorError, close_matches
 from .families import format_number
 
-# Stan distribution name -> (argument names, support lower bound of the distribution itself)
+# Stan distribution name -> (argument names, support lower bound of the distribution itself);
+# an argument name in _POSITIVE_ARGUMENTS must be positive, except uniform's bounds
 DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], float | None]] = {
     "normal": (("mu", "sigma"), None),
     "student_t": (("nu", "mu", "sigma"), None),
@@ -111,8 +112,12 @@ def parse_distribution(text: str) -> Distribution:
             raise PriorError(
                 f"Argument {argument_name} of {text!r} must be a number, got {piece!r}."
             ) from None
-        if argument_name in _POSITIVE_ARGUMENTS and not value > 0:
-            raise PriorError(f"Argument {argument_name} of {text!r} must be positive.")
+        if not np.isfinite(value):
+            raise PriorError(f"Argument {argument_name} of {text!r} must be a finite number, "
+                             f"got {piece!r}.")
+        if name != "uniform" and argument_name in _POSITIVE_ARGUMENTS and not value > 0:
+            raise PriorError(f"Argument {argument_name} of {text!r} must be positive, got "
+                             f"{piece!r}.")
         values.append(value)
     if name == "uniform" and not values[0] < values[1]:
         raise PriorError(f"uniform(lower, upper) needs lower < upper, got {text!r}.")
@@ -164,6 +169,10 @@ def prior(prior: str, class_: str = "b", coef: str = "", group: str = "",
         To pass to :func:`multilevel.brm` or :func:`multilevel.get_prior`, alone or in a list.
     """
     parse_distribution(prior)
+    for argument, value in (("class_", class_), ("coef", coef), ("group", group),
+                            ("dpar", dpar)):
+        if not isinstance(value, str):
+            raise PriorError(f"{argument} of prior {prior!r} must be a string, got {value!r}.")
     class_ = "cor" if class_ == "L" else class_
     return Prior(prior.strip(), class_, coef, group, dpar)
 
