@@ -2,7 +2,13 @@
 
 A saved fit is a directory holding ``draws.nc`` (the InferenceData: posterior, sample stats,
 log-likelihood and prior draws) and ``fit.json`` (formula, family, user priors, data, sampler
-settings, seed). Loading rebuilds the design and prior table from these, which are
+settings, seed, and a sha256 content hash over the rest of ``fit.json`` and the bytes of
+``draws.nc``). Loading checks the hash first, so a fit whose draws, data or formula were changed
+after saving, or whose files were damaged, is refused instead of silently giving another
+posterior. The hash is a check of integrity, not a signature: whoever can write the files can
+also write a matching hash. What makes loading safe with files of unknown origin is that it
+evaluates nothing but the closed formula language of ``evaluation.py`` and reads data, never
+code. Loading rebuilds the design and prior table from the saved parts, which are
 deterministic, so predictions and summaries of a loaded fit equal the original's.
 """
 
@@ -10,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 import warnings
 from dataclasses import asdict
 from pathlib import Path
@@ -18,13 +25,17 @@ import arviz as az
 import numpy as np
 import pandas as pd
 
-from .errors import MultilevelError
+from .errors import MultilevelError, StorageError
 from .priors import Prior
 
 FORMAT = "multilevel-fit"
-FORMAT_VERSION = 1
+# version 2: fit.json carries a content hash over itself and the draws
+FORMAT_VERSION = 2
 DRAWS_FILE = "draws.nc"
 METADATA_FILE = "fit.json"
+METADATA_KEYS = ("format", "format_version", "multilevel_version", "formula", "family",
+                 "priors", "settings", "seed", "sample_prior", "data_name", "names",
+                 "fingerprint", "data", "content_hash")
 
 
 def _scalar(value):
@@ -101,15 +112,44 @@ def fingerprint(formula: str, data: pd.DataFrame, family, priors, settings,
     return hasher.hexdigest()
 
 
+def _content_hash(metadata: dict, draws_path: Path) -> str:
+    """sha256 over the metadata (without its own hash) and the bytes of the draws file."""
+    hasher = hashlib.sha256()
+    described = {key: value for key, value in metadata.items() if key != "content_hash"}
+    hasher.update(json.dumps(described, sort_keys=True).encode())
+    with open(draws_path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            hasher.update(chunk)
+    return hasher.hexdigest()
+
+
+def check_writable(path: str | Path) -> Path:
+    """Make sure a fit can be saved to the directory ``path``, before any sampling.
+
+    Raises
+    ------
+    StorageError
+        When ``path`` is a file, or the directory cannot be created or written to.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise StorageError(f"Cannot save the fit to {str(path)!r}: it is a file; a fit is "
+                           "saved as a directory holding draws.nc and fit.json.")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-check-"):
+            pass
+    except OSError as error:
+        raise StorageError(f"Cannot save the fit to {str(path)!r}: {error.strerror or error}. "
+                           "Choose a directory you can write to.") from None
+    return path
+
+
 def save_fit(fit, path: str | Path) -> Path:
     """Write ``fit`` to the directory ``path`` (created if needed); return the path."""
     from . import __version__
 
-    path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise MultilevelError(f"Cannot save the fit to {str(path)!r}: it is a file; a fit is "
-                              "saved as a directory holding draws.nc and fit.json.")
-    path.mkdir(parents=True, exist_ok=True)
+    path = check_writable(path)
     metadata = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -128,6 +168,7 @@ def save_fit(fit, path: str | Path) -> Path:
     temporary = path / (DRAWS_FILE + ".tmp")
     fit.idata.to_netcdf(str(temporary))
     temporary.replace(path / DRAWS_FILE)
+    metadata["content_hash"] = _content_hash(metadata, path / DRAWS_FILE)
     (path / METADATA_FILE).write_text(json.dumps(metadata))
     return path
 
@@ -138,13 +179,52 @@ def read_fingerprint(path: str | Path) -> str | None:
     if not metadata_path.is_file() or not (Path(path) / DRAWS_FILE).is_file():
         return None
     try:
-        return json.loads(metadata_path.read_text()).get("fingerprint")
-    except (OSError, json.JSONDecodeError):
+        metadata = json.loads(metadata_path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return None
+    return metadata.get("fingerprint") if isinstance(metadata, dict) else None
+
+
+def _read_metadata(path: Path) -> dict:
+    metadata_path = path / METADATA_FILE
+    if not metadata_path.is_file() or not (path / DRAWS_FILE).is_file():
+        raise StorageError(f"No saved fit at {str(path)!r}: expected {METADATA_FILE} and "
+                           f"{DRAWS_FILE} in that directory (written by fit.save()).")
+    try:
+        metadata = json.loads(metadata_path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise StorageError(f"{str(metadata_path)!r} is not valid JSON ({error}); the file is "
+                           "truncated or damaged. Refit the model.") from None
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
+        raise StorageError(f"{str(metadata_path)!r} is not a saved multilevel fit.")
+    if metadata.get("format_version") != FORMAT_VERSION:
+        raise StorageError(
+            f"{str(metadata_path)!r} has format version {metadata.get('format_version')!r}; "
+            f"this version of multilevel reads version {FORMAT_VERSION} (fits saved with a "
+            "content hash). Refit the model and save it again."
+        )
+    unknown = sorted(set(metadata) - set(METADATA_KEYS))
+    missing = sorted(set(METADATA_KEYS) - set(metadata))
+    if unknown or missing:
+        raise StorageError(
+            f"{str(metadata_path)!r} is not as fit.save() writes it: "
+            + (f"unknown keys {', '.join(map(repr, unknown))}" if unknown else "")
+            + ("; " if unknown and missing else "")
+            + (f"missing keys {', '.join(map(repr, missing))}" if missing else "") + "."
+        )
+    if metadata["content_hash"] != _content_hash(metadata, path / DRAWS_FILE):
+        raise StorageError(
+            f"The fit saved at {str(path)!r} was changed after it was saved: its content hash "
+            "does not match its formula, data, settings and draws. It is not loaded; refit "
+            "the model."
+        )
+    return metadata
 
 
 def load_fit(path: str | Path):
-    """Read a fit written by :meth:`Fit.save`.
+    """Read a fit written by :meth:`Fit.save`, after verifying its content hash.
+
+    Loading evaluates nothing but the closed formula language (``evaluation.py``).
 
     Parameters
     ----------
@@ -155,6 +235,12 @@ def load_fit(path: str | Path):
     -------
     Fit
         Equal to the saved fit in draws, data, formula, priors, family and settings.
+
+    Raises
+    ------
+    StorageError
+        When the directory holds no fit, or its files are damaged, malformed or were changed
+        after saving.
     """
     from .design import build_design
     from .families import get_family
@@ -165,27 +251,34 @@ def load_fit(path: str | Path):
     from .sampling import SamplerSettings
 
     path = Path(path)
-    metadata_path = path / METADATA_FILE
-    if not metadata_path.is_file():
-        raise MultilevelError(f"No saved fit at {str(path)!r}: expected {METADATA_FILE} and "
-                              f"{DRAWS_FILE} in that directory (written by fit.save()).")
-    metadata = json.loads(metadata_path.read_text())
-    if metadata.get("format") != FORMAT or metadata.get("format_version") != FORMAT_VERSION:
-        raise MultilevelError(f"{str(metadata_path)!r} is not a multilevel fit of format "
-                              f"version {FORMAT_VERSION}.")
-    data = frame_from_json(metadata["data"])
-    priors = priors_from_json(metadata["priors"])
-    with warnings.catch_warnings():
-        # the warnings about dropped rows or constant slopes were given when it was fitted
-        warnings.simplefilter("ignore")
+    metadata = _read_metadata(path)
+    step = "its data"
+    try:
+        data = frame_from_json(metadata["data"])
+        step = "its priors"
+        priors = priors_from_json(metadata["priors"])
+        step = "its settings"
+        settings = SamplerSettings(**metadata["settings"])
+        names = ModelNames(**{k: tuple(v) for k, v in metadata["names"].items()})
+        step = "its family"
         family = get_family(metadata["family"]["name"], metadata["family"]["link"])
-        design = build_design(parse_formula(metadata["formula"]), data, family)
-    table = build_prior_table(design, list(priors) or None)
-    idata = az.from_netcdf(str(path / DRAWS_FILE))
-    for group in idata.groups():
-        idata[group].load()
-    names = ModelNames(**{k: tuple(v) for k, v in metadata["names"].items()})
+        step = "its formula and data"
+        with warnings.catch_warnings():
+            # the warnings about dropped rows or constant slopes were given when it was fitted
+            warnings.simplefilter("ignore")
+            design = build_design(parse_formula(metadata["formula"]), data, family)
+        table = build_prior_table(design, list(priors) or None)
+        step = DRAWS_FILE
+        idata = az.from_netcdf(str(path / DRAWS_FILE))
+        for group in idata.groups():
+            idata[group].load()
+    except (MultilevelError, KeyError, TypeError, ValueError, AttributeError, OSError) as error:
+        raise StorageError(f"Cannot read {step} from the fit saved at {str(path)!r}: "
+                           f"{error}") from None
+    missing = sorted(set(names.stored) - set(idata.posterior.data_vars))
+    if missing:
+        raise StorageError(f"The draws saved at {str(path)!r} lack {', '.join(missing)}.")
     return Fit(idata=idata, design=design, prior_table=table, names=names,
-               settings=SamplerSettings(**metadata["settings"]), seed=metadata["seed"],
+               settings=settings, seed=metadata["seed"],
                data_name=metadata["data_name"], user_priors=priors,
                sample_prior=metadata["sample_prior"], fingerprint=metadata["fingerprint"])
