@@ -54,12 +54,30 @@ def prior_mismatches(ours: pd.DataFrame, brms_rows: list[dict]) -> list[str]:
     return problems
 
 
-def posterior_mismatches(ours: pd.DataFrame, brms_summary: list[dict], z: float = 4.0,
-                         sd_tolerance: float = 0.15) -> list[str]:
-    """Parameters whose mean differs by more than ``z`` combined MCSE or sd by > 15%.
+def _relative_sd_error(draws: np.ndarray, ess: float) -> float:
+    """Monte Carlo standard error of a posterior sd, relative to the sd, from ``ess`` draws.
 
-    The Monte Carlo standard error of each mean is sd / sqrt(bulk ESS), for both fits.
+    By the delta method the sd of n independent draws has a standard error of
+    sd * sqrt((kurtosis - 1) / (4 n)); with autocorrelated draws n is the effective sample
+    size. The kurtosis is taken from our draws for both fits: if the two posteriors are the
+    same, so are their kurtoses, and brms's reference holds only its sd and ESS.
     """
+    centred = draws - draws.mean()
+    variance = np.mean(centred**2)
+    kurtosis = np.mean(centred**4) / variance**2 if variance > 0 else 3.0
+    return float(np.sqrt(max(kurtosis - 1.0, 0.0) / (4.0 * ess)))
+
+
+def posterior_mismatches(fit, brms_summary: list[dict], z: float = 4.0) -> list[str]:
+    """Parameters whose mean or sd differ from brms's by more than ``z`` combined Monte Carlo
+    standard errors.
+
+    The Monte Carlo standard error of each mean is sd / sqrt(bulk ESS); that of each sd is
+    :func:`_relative_sd_error` times the sd, with the smaller of bulk and tail ESS, which
+    together bound how well the draws know the spread; both fits' errors combine.
+    """
+    ours = fit.posterior_summary()
+    draws = fit.as_draws_df()
     problems = []
     for row in brms_summary:
         name = row["variable"]
@@ -74,6 +92,15 @@ def posterior_mismatches(ours: pd.DataFrame, brms_summary: list[dict], z: float 
                 f"{name}: mean ours {mine['Estimate']:.4g}, brms {row['mean']:.4g} "
                 f"(|diff| {abs(mine['Estimate'] - row['mean']):.3g} > {z} x MCSE {mcse:.3g})"
             )
-        if abs(mine["Est.Error"] / row["sd"] - 1) > sd_tolerance:
-            problems.append(f"{name}: sd ours {mine['Est.Error']:.4g}, brms {row['sd']:.4g}")
+        values = draws[name].to_numpy()
+        sd_error = np.hypot(
+            mine["Est.Error"] * _relative_sd_error(values, min(mine["Bulk_ESS"],
+                                                               mine["Tail_ESS"])),
+            row["sd"] * _relative_sd_error(values, min(row["ess_bulk"], row["ess_tail"])))
+        if abs(mine["Est.Error"] - row["sd"]) > z * sd_error:
+            problems.append(
+                f"{name}: sd ours {mine['Est.Error']:.4g}, brms {row['sd']:.4g} "
+                f"(|diff| {abs(mine['Est.Error'] - row['sd']):.3g} > {z} x MCSE "
+                f"{sd_error:.3g})"
+            )
     return problems

@@ -154,8 +154,8 @@ INJECTIONS = [
 ]
 
 CASES = [
-    *[(name, _injection(template), FormulaError, r"calls|constant power|Cannot read|not in the data")
-      for name, template in INJECTIONS],
+    *[(name, _injection(template), FormulaError,
+       r"calls|constant power|Cannot read|not in the data") for name, template in INJECTIONS],
     # --- formula syntax
     ("no-tilde", prior_table("y x"), FormulaError, "one '~'"),
     ("two-tildes", prior_table("y ~ x ~ z"), FormulaError, "one '~'"),
