@@ -10,10 +10,13 @@ import warnings
 import matplotlib
 import numpy as np
 import pytest
+from matplotlib.backend_bases import FigureCanvasBase
 from matplotlib.collections import LineCollection, PathCollection
+from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, Rectangle
 
 import multilevel as ml
+from multilevel.plots import PlotFigure
 
 matplotlib.use("Agg")
 
@@ -254,3 +257,46 @@ def test_plot_shrinkage_one_coefficient_and_errors(hsb_fit, tmp_path):
         hsb_fit.plot_shrinkage(coef="sector")
     with pytest.raises(ml.MultilevelError, match="Grouping factors: school"):
         hsb_fit.plot_shrinkage(group="class")
+
+
+# --- display in notebooks -------------------------------------------------------------------
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _small_figure() -> PlotFigure:
+    figure = PlotFigure(figsize=(3, 2))
+    figure.subplots().plot([0, 1], [1, 0])
+    return figure
+
+
+def test_plot_figure_renders_png_and_still_saves(tmp_path):
+    figure = _small_figure()
+    canvas = figure.canvas
+    assert isinstance(figure, Figure)
+    assert figure._repr_png_().startswith(PNG_SIGNATURE)
+    # rendering for a notebook must not swap the figure onto another canvas
+    assert figure.canvas is canvas and type(canvas) is FigureCanvasBase
+    _save(figure, tmp_path, "small")
+    figure.savefig(tmp_path / "small.svg")
+    assert (tmp_path / "small.svg").read_text().lstrip().startswith("<?xml")
+
+
+def test_ipython_shows_a_plot_figure_as_one_png():
+    formatters = pytest.importorskip("IPython.core.formatters")
+    figure = _small_figure()
+    # a formatter of our own: registering types on it leaves the global one alone
+    display = formatters.DisplayFormatter()
+    bundle, _ = display.format(figure)
+    assert bundle["image/png"] == figure._repr_png_()
+    assert "PlotFigure" in bundle["text/plain"]
+    # as matplotlib_inline does for %matplotlib inline: its printer takes precedence
+    display.formatters["image/png"].for_type(Figure, lambda fig: PNG_SIGNATURE + b"inline")
+    bundle, _ = display.format(figure)
+    assert bundle["image/png"] == PNG_SIGNATURE + b"inline"
+
+
+def test_every_plot_method_returns_a_plot_figure(hsb_fit, rats_fit):
+    figures = [hsb_fit.pp_check(ndraws=2, seed=1), hsb_fit.conditional_effects("ses"),
+               hsb_fit.plot("sigma"), hsb_fit.plot_ranef(), rats_fit.plot_shrinkage()]
+    assert all(isinstance(figure, PlotFigure) for figure in figures)

@@ -1,13 +1,14 @@
 """Plots of a fit as brms and bayesplot draw them, with matplotlib.
 
-Every function takes a :class:`multilevel.Fit` and returns a :class:`matplotlib.figure.Figure`.
-Figures are made with the object API rather than ``pyplot``, so nothing is kept in pyplot's
-global figure list: a notebook shows the returned figure once, a script saves it with
-``fig.savefig(...)``, and any backend (Agg included) works.
+Every function takes a :class:`multilevel.Fit` and returns a :class:`PlotFigure`, a
+:class:`matplotlib.figure.Figure`. Figures are made with the object API rather than ``pyplot``,
+so nothing is kept in pyplot's global figure list: a notebook shows the returned figure once, a
+script saves it with ``fig.savefig(...)``, and any backend (Agg included) works.
 """
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable, Sequence
 
@@ -65,8 +66,26 @@ _STATS: dict[str, Callable] = {
 
 # --- shared helpers ---------------------------------------------------------------------------
 
+class PlotFigure(Figure):
+    """A :class:`matplotlib.figure.Figure` that a notebook shows as a PNG image.
+
+    IPython registers its PNG formatter for figures only once pyplot's inline backend is
+    loaded, which a figure made without ``pyplot`` never triggers, so a plain ``Figure`` shows
+    as text in a fresh kernel. This subclass renders itself instead, through Agg, leaving
+    pyplot, the backend and IPython's formatters alone. Where the inline backend is active its
+    formatter for ``Figure`` takes precedence over ``_repr_png_``, so a figure still shows as
+    one image, drawn by the inline backend.
+    """
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        # savefig picks the Agg canvas for "png" without replacing this figure's own canvas
+        self.savefig(buffer, format="png")
+        return buffer.getvalue()
+
+
 def _figure(nrows: int, ncols: int, width: float, height: float, **kwargs):
-    figure = Figure(figsize=(width, height), layout="constrained")
+    figure = PlotFigure(figsize=(width, height), layout="constrained")
     axes = figure.subplots(nrows, ncols, squeeze=False, **kwargs)
     return figure, axes
 
