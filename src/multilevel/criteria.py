@@ -28,9 +28,7 @@ def pointwise_log_lik(fit) -> np.ndarray:
     """
     design = fit.design
     prediction = linear_predictor(fit, PredictionRequest())
-    mu = design.family.link_function.inverse_numpy(prediction.eta)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        values = design.family.log_density(design.y, mu, prediction.aux, design.trials)
+    values = design.family.log_density(design.y, prediction.eta, prediction.aux, design.trials)
     if design.weights is not None:
         values = values * design.weights
     return values

@@ -15,7 +15,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 import pymc as pm
-from scipy import stats
+import pytensor.tensor as pt
+from pytensor.compile.function import function
+from pytensor.compile.mode import Mode
+from pytensor.tensor.random.type import random_generator_type
 
 from .errors import DataError, FamilyError, close_matches
 from .links import LINKS, Link
@@ -169,6 +172,13 @@ class Family:
         The links this family accepts.
     aux
         Auxiliary parameters with their default priors.
+    likelihood
+        ``(eta, mu, aux, trials, link) -> (PyMC distribution class, its parameters)``: the
+        one definition of the response distribution. The model's likelihood, the pointwise
+        log density (:meth:`log_density`) and new observations (:meth:`random`) all come
+        from it.
+    mean
+        ``(mu, aux, trials) -> expected value``, for ``posterior_epred``.
     """
 
     name: str
@@ -178,8 +188,6 @@ class Family:
     check_response: Callable = field(repr=False)
     likelihood: Callable = field(repr=False)
     mean: Callable = field(repr=False)
-    random: Callable = field(repr=False)
-    log_density: Callable = field(repr=False)
     needs_trials: bool = False
     log_scale_response: bool = False
 
@@ -194,6 +202,47 @@ class Family:
                 + "."
             )
         return replace(self, link=link)
+
+    def log_density(self, y, eta, aux, trials=None) -> np.ndarray:
+        """Pointwise log density of ``y`` under every draw, from the PyMC distribution.
+
+        Parameters
+        ----------
+        y
+            Observations, shape (rows,).
+        eta
+            Linear predictor draws, shape (draws, rows).
+        aux
+            Each auxiliary parameter's draws, shape (draws, 1).
+        trials
+            Binomial trials per row, or None.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (draws, rows).
+        """
+        compiled = _derived_functions(self).log_density
+        with np.errstate(all="ignore"):
+            return np.asarray(compiled(*self._inputs(eta, aux, trials), np.asarray(y)))
+
+    def random(self, rng: np.random.Generator, eta, aux, trials=None) -> np.ndarray:
+        """One new observation per draw and row, drawn by the PyMC distribution.
+
+        Parameters are those of :meth:`log_density`; ``rng`` seeds the draws.
+        """
+        compiled = _derived_functions(self).random
+        generator = np.random.default_rng(rng.integers(2**63))
+        with np.errstate(all="ignore"):
+            return np.asarray(compiled(generator, *self._inputs(eta, aux, trials)))
+
+    def _inputs(self, eta, aux, trials) -> list:
+        values = [np.asarray(eta, dtype=float)]
+        values += [np.asarray(aux[a.name], dtype=float).reshape(-1, 1) for a in self.aux]
+        if self.needs_trials:
+            # trials read from newdata may arrive as floats; the binomial needs integers
+            values.append(np.rint(np.asarray(trials, dtype=float)).astype(np.int64))
+        return values
 
     @property
     def link_function(self) -> Link:
@@ -221,6 +270,40 @@ class Family:
         # brms rounds the median and then subtracts the mean offset without rounding again
         location = r_round(float(np.median(transformed)), 1) - offset_mean
         return location, scale_from_response(transformed)
+
+
+@dataclass(frozen=True)
+class _DerivedFunctions:
+    log_density: Callable
+    random: Callable
+
+
+# One compiled pair per family and link; compiling takes a few milliseconds.
+_DERIVED: dict[tuple[str, str], _DerivedFunctions] = {}
+# NumPy's own implementations of each operation, without graph rewrites: the functions run once
+# per call on whole (draws x rows) arrays, and rewrites would merge products into n-ary
+# operations that PyTensor's Python implementation evaluates element by element.
+_NUMPY_MODE = Mode(linker="py", optimizer=None)
+
+
+def _derived_functions(family: Family) -> _DerivedFunctions:
+    key = (family.name, family.link)
+    if key not in _DERIVED:
+        eta = pt.matrix("eta")
+        aux = {a.name: pt.tensor(a.name, shape=(None, 1)) for a in family.aux}
+        trials = pt.vector("trials", dtype="int64") if family.needs_trials else None
+        rng = random_generator_type("rng")
+        mu = family.link_function.inverse_tensor(eta)
+        cls, parameters = family.likelihood(eta, mu, aux, trials, family.link)
+        distribution = cls.dist(**parameters, rng=rng)
+        y = pt.vector("y", dtype=distribution.dtype)
+        inputs = [eta, *aux.values()] + ([trials] if trials is not None else [])
+        log_density = function([*inputs, y], pm.logp(distribution, y), mode=_NUMPY_MODE,
+                               on_unused_input="ignore")
+        draws = function([rng, *inputs], distribution.owner.outputs[1], mode=_NUMPY_MODE,
+                         on_unused_input="ignore")
+        _DERIVED[key] = _DerivedFunctions(log_density, draws)
+    return _DERIVED[key]
 
 
 # --- likelihoods: (linear predictor, mean, aux, trials, link) -> PyMC class and kwargs
@@ -266,7 +349,7 @@ def _beta_likelihood(eta, mu, aux, trials, link):
     return pm.Beta, {"alpha": mu * aux["phi"], "beta": (1 - mu) * aux["phi"]}
 
 
-# --- means and random draws (numpy, draws x observations) --------------------------------------
+# --- expected values (numpy, draws x observations) ----------------------------------------------
 
 def _mean_is_mu(mu, aux, trials):
     return mu
@@ -280,88 +363,6 @@ def _lognormal_mean(mu, aux, trials):
     return np.exp(mu + aux["sigma"] ** 2 / 2)
 
 
-def _gaussian_random(rng, mu, aux, trials):
-    return rng.normal(mu, aux["sigma"])
-
-
-def _student_random(rng, mu, aux, trials):
-    return mu + aux["sigma"] * rng.standard_t(aux["nu"], size=np.shape(mu))
-
-
-def _bernoulli_random(rng, mu, aux, trials):
-    return rng.binomial(1, mu)
-
-
-def _binomial_random(rng, mu, aux, trials):
-    # trials read from newdata may arrive as floats; numpy's binomial needs integers
-    counts = np.rint(np.asarray(trials, dtype=float)).astype(np.int64)
-    return rng.binomial(np.broadcast_to(counts, np.shape(mu)), mu)
-
-
-def _poisson_random(rng, mu, aux, trials):
-    return rng.poisson(mu)
-
-
-def _negbinomial_random(rng, mu, aux, trials):
-    shape = aux["shape"]
-    return rng.poisson(rng.gamma(shape, mu / shape))
-
-
-def _gamma_random(rng, mu, aux, trials):
-    shape = aux["shape"]
-    return rng.gamma(shape, mu / shape)
-
-
-def _lognormal_random(rng, mu, aux, trials):
-    return rng.lognormal(mu, aux["sigma"])
-
-
-def _beta_random(rng, mu, aux, trials):
-    phi = aux["phi"]
-    return rng.beta(mu * phi, (1 - mu) * phi)
-
-
-# --- pointwise log densities (numpy, draws x observations), for loo and waic ------------------
-
-def _gaussian_log_density(y, mu, aux, trials):
-    return stats.norm.logpdf(y, mu, aux["sigma"])
-
-
-def _student_log_density(y, mu, aux, trials):
-    return stats.t.logpdf(y, aux["nu"], mu, aux["sigma"])
-
-
-def _bernoulli_log_density(y, mu, aux, trials):
-    return stats.bernoulli.logpmf(y, mu)
-
-
-def _binomial_log_density(y, mu, aux, trials):
-    return stats.binom.logpmf(y, trials, mu)
-
-
-def _poisson_log_density(y, mu, aux, trials):
-    return stats.poisson.logpmf(y, mu)
-
-
-def _negbinomial_log_density(y, mu, aux, trials):
-    shape = aux["shape"]
-    return stats.nbinom.logpmf(y, shape, shape / (shape + mu))
-
-
-def _gamma_log_density(y, mu, aux, trials):
-    shape = aux["shape"]
-    return stats.gamma.logpdf(y, shape, scale=mu / shape)
-
-
-def _lognormal_log_density(y, mu, aux, trials):
-    return stats.lognorm.logpdf(y, aux["sigma"], scale=np.exp(mu))
-
-
-def _beta_log_density(y, mu, aux, trials):
-    phi = aux["phi"]
-    return stats.beta.logpdf(y, mu * phi, (1 - mu) * phi)
-
-
 _BINARY_LINKS = ("logit", "probit", "cloglog", "identity")
 _POSITIVE_LINKS = ("log", "identity", "inverse", "sqrt", "softplus")
 
@@ -369,37 +370,34 @@ _POSITIVE_LINKS = ("log", "identity", "inverse", "sqrt", "softplus")
 _SIGMA = AuxParameter("sigma", 0.0, _sigma_prior)
 
 gaussian = Family("gaussian", "identity", ("identity", "log", "inverse", "softplus"), (_SIGMA,),
-                  _check_real, _gaussian_likelihood, _mean_is_mu, _gaussian_random,
-                  _gaussian_log_density)
+                  _check_real, _gaussian_likelihood, _mean_is_mu)
 student = Family(
     "student", "identity", ("identity", "log", "inverse", "softplus"),
     (AuxParameter("nu", 1.0, _constant_prior("gamma(2, 0.1)")), _SIGMA),
-    _check_real, _student_likelihood, _mean_is_mu, _student_random, _student_log_density,
+    _check_real, _student_likelihood, _mean_is_mu,
 )
 bernoulli = Family("bernoulli", "logit", _BINARY_LINKS, (), _check_binary, _bernoulli_likelihood,
-                   _mean_is_mu, _bernoulli_random, _bernoulli_log_density)
+                   _mean_is_mu)
 binomial = Family("binomial", "logit", _BINARY_LINKS, (), _check_binomial, _binomial_likelihood,
-                  _binomial_mean, _binomial_random, _binomial_log_density, needs_trials=True)
+                  _binomial_mean, needs_trials=True)
 poisson = Family("poisson", "log", _POSITIVE_LINKS, (), _check_count, _poisson_likelihood,
-                 _mean_is_mu, _poisson_random, _poisson_log_density)
+                 _mean_is_mu)
 negbinomial = Family(
     "negbinomial", "log", _POSITIVE_LINKS,
     (AuxParameter("shape", 0.0, _constant_prior("inv_gamma(0.4, 0.3)")),),
-    _check_count, _negbinomial_likelihood, _mean_is_mu, _negbinomial_random,
-    _negbinomial_log_density,
+    _check_count, _negbinomial_likelihood, _mean_is_mu,
 )
 gamma = Family(
     "gamma", "log", ("log", "identity", "inverse", "softplus"),
     (AuxParameter("shape", 0.0, _constant_prior("gamma(0.01, 0.01)")),),
-    _check_positive, _gamma_likelihood, _mean_is_mu, _gamma_random, _gamma_log_density,
+    _check_positive, _gamma_likelihood, _mean_is_mu,
 )
 lognormal = Family("lognormal", "identity", ("identity",), (_SIGMA,), _check_positive,
-                   _lognormal_likelihood, _lognormal_mean, _lognormal_random,
-                   _lognormal_log_density, log_scale_response=True)
+                   _lognormal_likelihood, _lognormal_mean, log_scale_response=True)
 beta = Family(
     "beta", "logit", _BINARY_LINKS,
     (AuxParameter("phi", 0.0, _constant_prior("gamma(0.01, 0.01)")),),
-    _check_unit_interval, _beta_likelihood, _mean_is_mu, _beta_random, _beta_log_density,
+    _check_unit_interval, _beta_likelihood, _mean_is_mu,
 )
 
 _BY_NAME = {

@@ -197,8 +197,7 @@ class Prediction:
 
     def sample(self, family, rng: np.random.Generator) -> np.ndarray:
         """One new observation for every draw and row."""
-        mu = family.link_function.inverse_numpy(self.eta)
-        return family.random(rng, mu, self.aux, self.trials).astype(float)
+        return family.random(rng, self.eta, self.aux, self.trials).astype(float)
 
 
 def summarize_rows(draws: np.ndarray, probs=(0.025, 0.975)) -> pd.DataFrame:
