@@ -9,7 +9,7 @@ import arviz as az
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy.special import logsumexp, polygamma
+from scipy.special import logsumexp
 
 from .errors import MultilevelError
 from .posterior import quantile_label
@@ -249,36 +249,26 @@ def bayes_r2(fit, summary: bool = True, probs=(0.025, 0.975)):
     return _summary_row(draws, "R2", probs) if summary else draws
 
 
-# Latent-scale residual variances of the families without a variance parameter on the link
-# scale (Nakagawa, Johnson & Schielzeth 2017).
-_LATENT_VARIANCE = {"logit": np.pi ** 2 / 3, "probit": 1.0, "cloglog": np.pi ** 2 / 6}
-
-
 def _residual_variance(fit, group_variance: np.ndarray) -> np.ndarray:
     family, posterior = fit.family, fit.idata.posterior
 
-    def draws(name: str) -> np.ndarray:
+    def draw(name: str) -> np.ndarray:
+        if name not in posterior:
+            raise MultilevelError(f"icc() of a {family.name} model needs the parameter "
+                                  f"{name!r}, which this model lacks.")
         return posterior[name].values.reshape(-1)
 
-    if family.name in ("gaussian", "student", "lognormal") and family.link == "identity":
-        return draws("sigma") ** 2
-    if family.name in ("bernoulli", "binomial") and family.link in _LATENT_VARIANCE:
-        return np.full_like(group_variance, _LATENT_VARIANCE[family.link])
-    if family.name in ("poisson", "negbinomial") and family.link == "log":
-        if "b_Intercept" not in posterior:
-            raise MultilevelError("icc() of a count model needs a population-level intercept.")
-        # lognormal approximation of the observation-level variance at the mean count
-        mean_count = np.exp(draws("b_Intercept") + group_variance / 2)
-        extra = 1 / draws("shape") if family.name == "negbinomial" else 0.0
-        return np.log1p(1 / mean_count + extra)
-    if family.name == "gamma" and family.link == "log":
-        return polygamma(1, draws("shape"))
-    raise MultilevelError(
-        f"icc() has no latent residual variance for family {family.name!r} with link "
-        f"{family.link!r}; it supports gaussian, student and lognormal (identity), "
-        "bernoulli and binomial (logit, probit, cloglog), poisson and negbinomial (log) and "
-        "gamma (log)."
-    )
+    variance = None
+    if family.latent_variance is not None:
+        variance = family.latent_variance(family.link, draw, group_variance)
+    if variance is None:
+        raise MultilevelError(
+            f"icc() has no latent residual variance for family {family.name!r} with link "
+            f"{family.link!r}; it supports gaussian, student and lognormal (identity), "
+            "bernoulli and binomial (logit, probit, cloglog), poisson and negbinomial (log) and "
+            "gamma (log)."
+        )
+    return variance
 
 
 def icc(fit, probs=(0.025, 0.975)) -> pd.DataFrame:

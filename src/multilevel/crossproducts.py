@@ -137,7 +137,7 @@ def cross_products_apply(design: Design) -> bool:
     """Whether the likelihood comes from cross-products: a Gaussian identity-link design
     whose products have fewer entries than its rows have terms."""
     family = design.family
-    if family.name != "gaussian" or family.link != "identity":
+    if not family.normal or family.link != "identity":
         return False
     terms = (design.X.shape[1] + design.has_intercept
              + sum(len(block.coefs) for block in design.blocks))

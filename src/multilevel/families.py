@@ -19,6 +19,7 @@ import pytensor.tensor as pt
 from pytensor.compile.function import function
 from pytensor.compile.mode import Mode
 from pytensor.tensor.random.type import random_generator_type
+from scipy.special import polygamma
 
 from .errors import DataError, FamilyError, close_matches
 from .links import LINKS, Link
@@ -179,6 +180,19 @@ class Family:
         from it.
     mean
         ``(mu, aux, trials) -> expected value``, for ``posterior_epred``.
+    variance
+        The variance function of the mean up to a dispersion factor, as in a GLM.
+    latent_variance
+        ``(link, draw, group_variance) -> residual variance on the latent (link) scale``
+        for :func:`multilevel.criteria.icc`, where ``draw(name)`` gives a parameter's draws;
+        None, or a None result, where the family has none for that link.
+    discrete
+        Whether the response takes integer values.
+    proportion
+        Whether the response counts successes out of trials (one trial for bernoulli).
+    normal
+        Whether the response is normal given the linear predictor, which with the identity
+        link allows the likelihood from cross-products.
     """
 
     name: str
@@ -190,6 +204,11 @@ class Family:
     mean: Callable = field(repr=False)
     needs_trials: bool = False
     log_scale_response: bool = False
+    variance: Callable = field(default=lambda mu: np.ones_like(mu), repr=False)
+    latent_variance: Callable | None = field(default=None, repr=False)
+    discrete: bool = False
+    proportion: bool = False
+    normal: bool = False
 
     def __call__(self, link: str | None = None) -> Family:
         """Return this family with another link, as ``ml.bernoulli(link="probit")``."""
@@ -363,6 +382,47 @@ def _lognormal_mean(mu, aux, trials):
     return np.exp(mu + aux["sigma"] ** 2 / 2)
 
 
+def _binary_variance(mu):
+    return mu * (1 - mu)
+
+
+def _identity_variance(mu):
+    return mu
+
+
+# --- latent-scale residual variances, for icc() (Nakagawa, Johnson & Schielzeth 2017) -------
+
+_LOGISTIC_LATENT = {"logit": np.pi ** 2 / 3, "probit": 1.0, "cloglog": np.pi ** 2 / 6}
+
+
+def _sigma_latent(link, draw, group_variance):
+    return draw("sigma") ** 2 if link == "identity" else None
+
+
+def _binary_latent(link, draw, group_variance):
+    if link not in _LOGISTIC_LATENT:
+        return None
+    return np.full_like(group_variance, _LOGISTIC_LATENT[link])
+
+
+def _count_latent(link, draw, group_variance, extra=0.0):
+    if link != "log":
+        return None
+    # lognormal approximation of the observation-level variance at the mean count
+    mean_count = np.exp(draw("b_Intercept") + group_variance / 2)
+    return np.log1p(1 / mean_count + extra)
+
+
+def _negbinomial_latent(link, draw, group_variance):
+    if link != "log":
+        return None
+    return _count_latent(link, draw, group_variance, extra=1 / draw("shape"))
+
+
+def _gamma_latent(link, draw, group_variance):
+    return polygamma(1, draw("shape")) if link == "log" else None
+
+
 _BINARY_LINKS = ("logit", "probit", "cloglog", "identity")
 _POSITIVE_LINKS = ("log", "identity", "inverse", "sqrt", "softplus")
 
@@ -370,34 +430,41 @@ _POSITIVE_LINKS = ("log", "identity", "inverse", "sqrt", "softplus")
 _SIGMA = AuxParameter("sigma", 0.0, _sigma_prior)
 
 gaussian = Family("gaussian", "identity", ("identity", "log", "inverse", "softplus"), (_SIGMA,),
-                  _check_real, _gaussian_likelihood, _mean_is_mu)
+                  _check_real, _gaussian_likelihood, _mean_is_mu,
+                  latent_variance=_sigma_latent, normal=True)
 student = Family(
     "student", "identity", ("identity", "log", "inverse", "softplus"),
     (AuxParameter("nu", 1.0, _constant_prior("gamma(2, 0.1)")), _SIGMA),
-    _check_real, _student_likelihood, _mean_is_mu,
+    _check_real, _student_likelihood, _mean_is_mu, latent_variance=_sigma_latent,
 )
 bernoulli = Family("bernoulli", "logit", _BINARY_LINKS, (), _check_binary, _bernoulli_likelihood,
-                   _mean_is_mu)
+                   _mean_is_mu, variance=_binary_variance, latent_variance=_binary_latent,
+                   discrete=True, proportion=True)
 binomial = Family("binomial", "logit", _BINARY_LINKS, (), _check_binomial, _binomial_likelihood,
-                  _binomial_mean, needs_trials=True)
+                  _binomial_mean, needs_trials=True, variance=_binary_variance,
+                  latent_variance=_binary_latent, discrete=True, proportion=True)
 poisson = Family("poisson", "log", _POSITIVE_LINKS, (), _check_count, _poisson_likelihood,
-                 _mean_is_mu)
+                 _mean_is_mu, variance=_identity_variance, latent_variance=_count_latent,
+                 discrete=True)
 negbinomial = Family(
     "negbinomial", "log", _POSITIVE_LINKS,
     (AuxParameter("shape", 0.0, _constant_prior("inv_gamma(0.4, 0.3)")),),
-    _check_count, _negbinomial_likelihood, _mean_is_mu,
+    _check_count, _negbinomial_likelihood, _mean_is_mu, variance=_identity_variance,
+    latent_variance=_negbinomial_latent, discrete=True,
 )
 gamma = Family(
     "gamma", "log", ("log", "identity", "inverse", "softplus"),
     (AuxParameter("shape", 0.0, _constant_prior("gamma(0.01, 0.01)")),),
-    _check_positive, _gamma_likelihood, _mean_is_mu,
+    _check_positive, _gamma_likelihood, _mean_is_mu, variance=np.square,
+    latent_variance=_gamma_latent,
 )
 lognormal = Family("lognormal", "identity", ("identity",), (_SIGMA,), _check_positive,
-                   _lognormal_likelihood, _lognormal_mean, log_scale_response=True)
+                   _lognormal_likelihood, _lognormal_mean, log_scale_response=True,
+                   latent_variance=_sigma_latent)
 beta = Family(
     "beta", "logit", _BINARY_LINKS,
     (AuxParameter("phi", 0.0, _constant_prior("gamma(0.01, 0.01)")),),
-    _check_unit_interval, _beta_likelihood, _mean_is_mu,
+    _check_unit_interval, _beta_likelihood, _mean_is_mu, variance=_binary_variance,
 )
 
 _BY_NAME = {

@@ -246,7 +246,7 @@ def block_geometries(design: Design) -> list[BlockGeometry]:
     keeps brms's non-centred form, and no location maps, which that form does not use.
     """
     family = design.family
-    if family.name != "gaussian" or family.link != "identity" or design.weights is not None:
+    if not family.normal or family.link != "identity" or design.weights is not None:
         return [BlockGeometry(np.zeros((len(b.levels), len(b.coefs)))) for b in design.blocks]
     population = _population_columns(design)
     response = design.y - (design.offset if design.offset is not None else 0.0)

@@ -33,7 +33,6 @@ _DARK_HI = "#011f4b"
 _PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
             "#7f7f7f", "#bcbd22", "#17becf")
 
-_DISCRETE_FAMILIES = ("bernoulli", "binomial", "poisson", "negbinomial")
 # Integer responses spanning more values than this are drawn as continuous ones.
 _MAX_INTEGER_SUPPORT = 60
 
@@ -221,7 +220,7 @@ def pp_check(fit, type: str = "dens_overlay", ndraws: int | None = None,
     statistic, stat_name = _statistic(stat) if type == "stat" else (None, "")
     y = np.asarray(fit.design.y, dtype=float)
     yrep = np.asarray(fit.posterior_predict(ndraws=ndraws, seed=seed), dtype=float)
-    discrete = fit.family.name in _DISCRETE_FAMILIES
+    discrete = fit.family.discrete
     label = _response_label(fit)
     if type == "dens_overlay":
         return _pp_dens_overlay(y, yrep, discrete, label)
@@ -921,23 +920,19 @@ def _adjusted_response(fit, index: np.ndarray, levels: int):
     observation, so levels with all zeros (or all successes) keep a finite link-scale
     estimate: the empirical logit and log(mean + 0.5) of intercept-only blocks.
     """
-    family = fit.family.name
+    family = fit.family
     y = np.asarray(fit.design.y, dtype=float)
     ones = np.ones_like(y)
-    if family in ("bernoulli", "binomial"):
+    if family.proportion:
         trials = fit.design.trials if fit.design.trials is not None else ones
         rows = np.bincount(index, minlength=levels)[index]
         proportion = (y + 0.5 / rows) / (trials + 1.0 / rows)
-        return proportion, trials + 1.0 / rows, lambda mu: mu * (1 - mu)
-    if family in ("poisson", "negbinomial"):
-        return y + 0.5, ones, lambda mu: mu
-    if family == "gamma":
-        return y, ones, lambda mu: mu ** 2
-    if family == "beta":
-        return y, ones, lambda mu: mu * (1 - mu)
-    if family == "lognormal":
-        return np.log(y), ones, lambda mu: np.ones_like(mu)
-    return y, ones, lambda mu: np.ones_like(mu)
+        return proportion, trials + 1.0 / rows, family.variance
+    if family.discrete:
+        return y + 0.5, ones, family.variance
+    if family.log_scale_response:
+        return np.log(y), ones, family.variance
+    return y, ones, family.variance
 
 
 def _no_pooling_fit(link, response, weights, variance, values, offset) -> np.ndarray:
