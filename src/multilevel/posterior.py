@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import arviz as az
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 from .design import Design
-from .diagnostics import ess_bulk, ess_tail, rhat
 from .model import ModelNames
 
 SUMMARY_COLUMNS = ["Estimate", "Est.Error", "Q2.5", "Q97.5"]
@@ -72,12 +73,15 @@ def collect_draws(idata: az.InferenceData, design: Design, names: ModelNames) ->
 
 
 def convergence(draws: Draws) -> pd.DataFrame:
-    """Rank-normalised split R-hat and bulk and tail ESS of every parameter, as ArviZ's."""
-    frame = pd.DataFrame(index=draws.names)
-    frame["Rhat"] = rhat(draws.values)
-    frame["Bulk_ESS"] = ess_bulk(draws.values)
-    frame["Tail_ESS"] = ess_tail(draws.values)
-    return frame
+    """ArviZ's rank-normalised split R-hat and bulk and tail ESS of every parameter."""
+    dataset = xr.Dataset({"draws": (("chain", "draw", "parameter"), draws.values)})
+    with warnings.catch_warnings():
+        # draws that are constant within a chain divide zero by zero inside ArviZ
+        warnings.simplefilter("ignore", RuntimeWarning)
+        rhat = az.rhat(dataset, method="rank")["draws"].values
+        bulk = az.ess(dataset, method="bulk")["draws"].values
+        tail = az.ess(dataset, method="tail")["draws"].values
+    return pd.DataFrame({"Rhat": rhat, "Bulk_ESS": bulk, "Tail_ESS": tail}, index=draws.names)
 
 
 def summarize(draws: Draws, probs=(0.025, 0.975)) -> pd.DataFrame:
