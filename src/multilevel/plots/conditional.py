@@ -1,0 +1,329 @@
+"""Conditional effects, as brms's ``conditional_effects()``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from formulae import model_description
+from matplotlib.figure import Figure
+
+from ..errors import MultilevelError, close_matches
+from ..naming import sorted_levels
+from .common import (
+    _MID_HI,
+    _PALETTE,
+    _check_positive_int,
+    _check_prob,
+    _drop_spare_axes,
+    _figure,
+    _grid_shape,
+    _response_label,
+)
+
+_METHODS = ("posterior_epred", "posterior_predict", "posterior_linpred")
+
+
+def _variables_of(expression: str) -> set[str]:
+    return {name for name in model_description(expression).var_names if name}
+
+
+def _ordered(names, text: str) -> list[str]:
+    """Variable names in order of first appearance in ``text``."""
+    def position(name: str) -> int:
+        found = re.search(rf"(?<![\w.]){re.escape(name)}(?![\w.])", text)
+        return found.start() if found else len(text)
+    return sorted(names, key=position)
+
+
+def _population_effects(fit) -> list[tuple[str, ...]]:
+    """brms's default effects: each variable, then two-way combinations named by a term."""
+    population = fit.design.spec.population
+    combinations: list[tuple[str, ...]] = []
+    for term in model_description(population).terms:
+        names: list[str] = []
+        for component in getattr(term, "components", []):
+            for name in _ordered([n for n in component.var_names if n], str(component.name)):
+                if name not in names:
+                    names.append(name)
+        if names and tuple(names) not in combinations:
+            combinations.append(tuple(names))
+    variables = list(dict.fromkeys(name for combo in combinations for name in combo))
+    pairs = [combo for combo in combinations if len(combo) == 2]
+    return [(name,) for name in variables] + pairs
+
+
+def _uses_factor_call(fit, variable: str) -> bool:
+    pattern = rf"\b(factor|C)\(\s*{re.escape(variable)}\s*\)"
+    return re.search(pattern, fit.design.spec.population) is not None
+
+
+def _is_factor(fit, variable: str) -> bool:
+    column = fit.design.data[variable]
+    if isinstance(column.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(column.dtype):
+        return True
+    return not pd.api.types.is_numeric_dtype(column.dtype) or _uses_factor_call(fit, variable)
+
+
+def _factor_levels(fit, variable: str) -> list:
+    column = fit.design.data[variable]
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return [str(level) for level in column.cat.categories]
+    return list(sorted_levels(column))
+
+
+def _required_variables(fit) -> tuple[list[str], set[str], set[str]]:
+    """Columns newdata needs: predictors, group factors, and response-side trials columns."""
+    spec = fit.design.spec
+    predictors = _variables_of(spec.population)
+    for offset in spec.offsets:
+        predictors |= _variables_of(offset)
+    groups: set[str] = set()
+    for term in spec.group_terms:
+        predictors |= _variables_of(term.expr)
+        groups.update(term.factors)
+    trials: set[str] = set()
+    if "trials" in spec.additions:
+        trials |= _variables_of(spec.additions["trials"])
+    if spec.cbind is not None:
+        for part in spec.cbind:
+            trials |= _variables_of(f"I({part})")
+    predictors -= groups | trials
+    return sorted(predictors), groups, trials
+
+
+def _conditions(fit, conditions: dict | None) -> dict[str, object]:
+    """Values at which the variables not being plotted are held."""
+    data = fit.design.data
+    predictors, groups, trials = _required_variables(fit)
+    conditions = dict(conditions or {})
+    known = set(predictors) | groups | trials
+    unknown = [name for name in conditions if name not in known]
+    if unknown:
+        raise MultilevelError(
+            "conditions names variable(s) the model does not use: "
+            + ", ".join(repr(u) for u in unknown) + "; variables: "
+            + ", ".join(sorted(known)) + ".")
+    values: dict[str, object] = {}
+    for name in predictors:
+        if name in conditions:
+            values[name] = conditions[name]
+        elif _is_factor(fit, name):
+            values[name] = _factor_levels(fit, name)[0]
+        else:
+            values[name] = float(data[name].mean())
+    for name in groups:
+        # with re_formula="~0" the level is ignored; with group terms it names an existing level
+        values[name] = conditions.get(name, data[name].iloc[0])
+    for name in trials:
+        # one trial, as brms does, so the binomial curve is a probability
+        values[name] = conditions.get(name, 1)
+    return values
+
+
+def _parse_effects(fit, effects) -> list[tuple[str, ...]]:
+    defaults = _population_effects(fit)
+    valid = [combo[0] for combo in defaults if len(combo) == 1]
+    if not valid:
+        raise MultilevelError(f"The model {fit.formula!r} has no population-level predictors, so "
+                              "it has no conditional effects to show.")
+    if effects is None:
+        return defaults
+    if isinstance(effects, str):
+        effects = [effects]
+    parsed = []
+    for effect in effects:
+        names = tuple(part.strip() for part in str(effect).split(":"))
+        if len(names) > 2 or len(set(names)) != len(names):
+            raise MultilevelError(f"Effect {effect!r}: give one variable or two distinct "
+                                  "variables joined by ':' (e.g. 'Days:Sex').")
+        for name in names:
+            if name not in valid:
+                raise MultilevelError(
+                    f"Effect {effect!r}: {name!r} is not a population-level predictor of the "
+                    "model." + close_matches(name, valid) + " Valid effects: "
+                    + ", ".join(":".join(c) for c in defaults) + " (or any two joined by ':').")
+        parsed.append(names)
+    return parsed
+
+
+def _effect_values(fit, variable: str, resolution: int, secondary: bool):
+    """Values of an effect variable: a grid (or mean -1/0/+1 sd) if numeric, levels if a factor."""
+    if _is_factor(fit, variable):
+        return _factor_levels(fit, variable), True
+    column = fit.design.data[variable].to_numpy(dtype=float)
+    if secondary:
+        mean, sd = column.mean(), column.std(ddof=1)
+        return [mean + sd, mean, mean - sd], False
+    return np.linspace(column.min(), column.max(), resolution), False
+
+
+def _predictions(fit, newdata: pd.DataFrame, method: str, re_formula, ndraws, seed):
+    if method == "posterior_epred" and fit.family.needs_trials:
+        # the probability of success, whatever the trials columns hold
+        eta = fit.posterior_linpred(newdata=newdata, re_formula=re_formula, ndraws=ndraws,
+                                    seed=seed)
+        return fit.family.link_function.inverse_numpy(eta)
+    return getattr(fit, method)(newdata=newdata, re_formula=re_formula, ndraws=ndraws, seed=seed)
+
+
+def _observed(fit) -> np.ndarray:
+    y = np.asarray(fit.design.y, dtype=float)
+    if fit.family.needs_trials:
+        return y / fit.design.trials
+    return y
+
+
+def conditional_effects(fit, effects: str | Sequence[str] | None = None, points: bool = False,
+                        prob: float = 0.95, re_formula="~0", resolution: int = 100,
+                        robust: bool = True, method: str = "posterior_epred",
+                        conditions: dict | None = None, ndraws: int | None = None,
+                        seed: int | None = None, ncol: int | None = None,
+                        jitter_width: float = 0.0) -> Figure:
+    """Conditional effects of predictors on the expected response, as brms.
+
+    Each effect is shown with the other predictors held at their mean (numeric) or
+    reference level (factors). A numeric predictor gives a line with a credible band, a
+    factor points with error bars; an interaction ``"x:f"`` gives one line or point set per
+    level of ``f`` (for a numeric second variable, at its mean and mean +/- one sd).
+
+    Parameters
+    ----------
+    fit
+        The fitted model.
+    effects
+        A predictor (``"Days"``), an interaction of two (``"Days:Sex"``), or a list of these.
+        None shows every population-level predictor and every two-way interaction of the
+        formula, as brms.
+    points
+        Overlay the data (for binomial models the proportion of successes). As in brms, only
+        rows at the reference level of the factors held fixed are shown.
+    prob
+        Probability mass of the credible band.
+    re_formula
+        Group terms to include; ``"~0"`` (brms's ``NA``) for none. Grouping factors are held
+        at their first level.
+    resolution
+        Number of grid points of a numeric predictor.
+    robust
+        Centre line at the posterior median (brms's default) rather than the mean.
+    method
+        ``"posterior_epred"`` (expected response; for binomial models the success
+        probability, as brms's default of one trial), ``"posterior_predict"`` or
+        ``"posterior_linpred"``.
+    conditions
+        Values to hold other variables at instead of their means or reference levels, e.g.
+        ``{"minority": "Yes"}``.
+    ndraws, seed
+        Use a random subset of draws.
+    ncol
+        Number of panel columns.
+    jitter_width
+        Horizontal jitter of data points on a factor axis.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axis per effect.
+
+    Raises
+    ------
+    MultilevelError
+        For an effect naming a variable the model's population terms lack, or for a model
+        without population-level predictors.
+    """
+    if method not in _METHODS:
+        raise MultilevelError(f"method must be one of {', '.join(_METHODS)}, got {method!r}.")
+    prob = _check_prob(prob)
+    resolution = _check_positive_int(resolution, "resolution")
+    parsed = _parse_effects(fit, effects)
+    held = _conditions(fit, conditions)
+    nrows, ncols = _grid_shape(len(parsed), ncol)
+    figure, axes = _figure(nrows, ncols, 4.2 * ncols, 3.4 * nrows)
+    used = _drop_spare_axes(figure, axes, len(parsed))
+    for ax, effect in zip(used, parsed, strict=True):
+        _draw_effect(fit, ax, effect, held, points, prob, re_formula, resolution, robust,
+                     method, ndraws, seed, jitter_width)
+    return figure
+
+
+def _draw_effect(fit, ax, effect, held, points, prob, re_formula, resolution, robust, method,
+                 ndraws, seed, jitter_width) -> None:
+    first_values, first_is_factor = _effect_values(fit, effect[0], resolution, False)
+    if len(effect) == 2:
+        second_values, second_is_factor = _effect_values(fit, effect[1], resolution, True)
+    else:
+        second_values, second_is_factor = [None], True
+    rows = []
+    for second in second_values:
+        for first in first_values:
+            row = dict(held)
+            row[effect[0]] = first
+            if len(effect) == 2:
+                row[effect[1]] = second
+            rows.append(row)
+    newdata = pd.DataFrame(rows)
+    draws = _predictions(fit, newdata, method, re_formula, ndraws, seed)
+    center = np.median(draws, axis=0) if robust else draws.mean(axis=0)
+    lower, upper = np.quantile(draws, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
+    size = len(first_values)
+    groups = len(second_values)
+    positions = np.arange(size, dtype=float)
+    for k, second in enumerate(second_values):
+        piece = slice(k * size, (k + 1) * size)
+        color = _PALETTE[k % len(_PALETTE)] if groups > 1 else _MID_HI
+        name = None if second is None else (str(second) if second_is_factor
+                                            else f"{second:.2f}")
+        if first_is_factor:
+            offset = (k - (groups - 1) / 2) * min(0.6 / groups, 0.2) if groups > 1 else 0.0
+            ax.errorbar(positions + offset, center[piece],
+                        yerr=[center[piece] - lower[piece], upper[piece] - center[piece]],
+                        fmt="o", color=color, capsize=3, label=name)
+        else:
+            ax.fill_between(first_values, lower[piece], upper[piece], color=color, alpha=0.25,
+                            linewidth=0)
+            ax.plot(first_values, center[piece], color=color, lw=2, label=name)
+    if points:
+        _draw_points(fit, ax, effect, held, first_values, first_is_factor, second_values,
+                     second_is_factor, jitter_width)
+    if first_is_factor:
+        ax.set_xticks(positions, [str(v) for v in first_values])
+        ax.set_xlim(-0.5, size - 0.5)
+    ax.set_xlabel(effect[0])
+    scale = {"posterior_linpred": f" (link scale: {fit.family.link})"}.get(method, "")
+    response = _response_label(fit)
+    if fit.family.needs_trials and method == "posterior_epred":
+        response = f"{response} (probability per trial)"
+    ax.set_ylabel(response + scale)
+    ax.set_title(":".join(effect), fontsize=10)
+    ax.spines[["top", "right"]].set_visible(False)
+    if len(effect) == 2:
+        ax.legend(title=effect[1], frameon=False, fontsize=8, title_fontsize=8)
+
+
+def _draw_points(fit, ax, effect, held, first_values, first_is_factor, second_values,
+                 second_is_factor, jitter_width) -> None:
+    data = fit.design.data
+    y = _observed(fit)
+    keep = np.ones(len(data), dtype=bool)
+    predictors, _, _ = _required_variables(fit)
+    for name in predictors:
+        if name not in effect and _is_factor(fit, name):
+            keep &= (data[name].astype(str) == str(held[name])).to_numpy()
+    rng = np.random.default_rng(0)
+    colors = np.full(len(data), "0.35", dtype=object)
+    if len(effect) == 2 and second_is_factor:
+        labels = data[effect[1]].astype(str).to_numpy()
+        for k, level in enumerate(second_values):
+            colors[labels == str(level)] = _PALETTE[k % len(_PALETTE)]
+    if first_is_factor:
+        lookup = {str(level): k for k, level in enumerate(first_values)}
+        xs = data[effect[0]].astype(str).map(lookup).to_numpy(dtype=float)
+        xs = xs + rng.uniform(-jitter_width, jitter_width, len(xs)) / 2
+    else:
+        xs = data[effect[0]].to_numpy(dtype=float)
+    # above the credible band, below the line, as brms layers them
+    ax.scatter(xs[keep], y[keep], c=list(colors[keep]), s=8, alpha=0.5, linewidths=0,
+               zorder=1.5)
