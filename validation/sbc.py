@@ -29,13 +29,19 @@ interrupted run resumes where it stopped.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import datetime
+import importlib.metadata
+import json
+import os
+import platform
 import re
+import subprocess
 import sys
 import time
 import warnings
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -121,7 +127,7 @@ def draw_prior(rng: np.random.Generator, prior: str, size: int | None = None,
 # The models
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Simulation:
     """A data set simulated from the model and the true values it was simulated with."""
 
@@ -129,7 +135,7 @@ class Simulation:
     truth: dict[str, float]
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class SBCModel:
     """A model to calibrate: its formula, family, priors and simulator.
 
@@ -401,7 +407,7 @@ def uniform_band(replications: int, bins: int = BINS, level: float = 0.99
 # Running
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Settings:
     """How each replication is fitted: ``ml.brm``'s sampler, chains, draws and warmup."""
 
@@ -574,12 +580,10 @@ def plot_ranks(results: pd.DataFrame, path: Path | None = None, title: str = "",
     Returns
     -------
     matplotlib.figure.Figure
+        The figure.
     """
-    import matplotlib
-
-    if path is not None:
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # the object API draws without pyplot, so no backend is chosen or figure left open
+    from matplotlib.figure import Figure
 
     ok = results[results["status"] == "ok"]
     ranked = int(ok["ranked"].iloc[0])
@@ -587,8 +591,8 @@ def plot_ranks(results: pd.DataFrame, path: Path | None = None, title: str = "",
     parameters = list(table.index)
     columns = 4
     rows = -(-len(parameters) // columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 2.3 * rows),
-                                squeeze=False, sharex=True)
+    figure = Figure(figsize=(3.2 * columns, 2.3 * rows))
+    axes = figure.subplots(rows, columns, squeeze=False, sharex=True)
     width = (ranked + 1) / bins
     edges = np.arange(bins) * width
     for axis, parameter in zip(axes.flat, parameters, strict=False):
@@ -612,7 +616,6 @@ def plot_ranks(results: pd.DataFrame, path: Path | None = None, title: str = "",
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         figure.savefig(path, dpi=110)
-        plt.close(figure)
     return figure
 
 
@@ -631,12 +634,15 @@ def report(models: Sequence[str], results_dir: Path = RESULTS, images: Path = IM
                    title=f"{model.title}: {model.formula}")
         per_replication = results.drop_duplicates("replication")
         failed = int((per_replication["status"] != "ok").sum())
-        with_divergences = int((ok.drop_duplicates("replication")["divergences"] > 0).sum())
+        worst = ok.groupby("replication").agg(divergences=("divergences", "first"),
+                                              rhat=("rhat", "max"), ess=("ess_bulk", "min"))
         print(f"\n### {name}\n", file=out)
-        print(f"{ok['replication'].nunique()} replications fitted, {failed} failed; "
-              f"{with_divergences} with divergent transitions; fits took "
-              f"{per_replication['seconds'].sum() / 60:.1f} min in all (median "
-              f"{per_replication['seconds'].median():.1f} s).\n", file=out)
+        print(f"{len(worst)} replications fitted, {failed} failed; "
+              f"{int((worst['divergences'] > 0).sum())} with divergent transitions, "
+              f"{int((worst['rhat'] > 1.05).sum())} with an R-hat above 1.05 and "
+              f"{int((worst['ess'] < 100).sum())} with a bulk ESS below 100 among the "
+              f"parameters ranked; fits took {per_replication['seconds'].sum() / 60:.1f} min "
+              f"in all (median {per_replication['seconds'].median():.1f} s).\n", file=out)
         print("| parameter | chi-square | p-value | mean rank | median bulk ESS | max R-hat |",
               file=out)
         print("|---|---:|---:|---:|---:|---:|", file=out)
@@ -666,9 +672,40 @@ def main(argv: Sequence[str] | None = None) -> None:
                         warmup=args.warmup)
     replications = range(args.first, args.first + args.replications)
     for name in args.models:
+        started = datetime.datetime.now(datetime.timezone.utc)
         start = time.perf_counter()
-        run(MODELS[name], replications, settings, args.results / f"{name}.csv")
-        print(f"{name}: {time.perf_counter() - start:.0f} s", flush=True)
+        fitted = run(MODELS[name], replications, settings, args.results / f"{name}.csv")
+        seconds = time.perf_counter() - start
+        print(f"{name}: {seconds:.0f} s", flush=True)
+        record = {"model": name, "first": args.first, "replications": args.replications,
+                  "fitted": int(fitted["replication"].nunique()),
+                  "started": started.isoformat(timespec="seconds"), "wall_s": round(seconds, 1),
+                  "settings": dataclasses.asdict(settings), **provenance()}
+        with open(args.results / "runs.jsonl", "a") as log:
+            log.write(json.dumps(record) + "\n")
+
+
+def provenance() -> dict:
+    """The library's commit (with whether its sources differ from it) and versions."""
+    import multilevel
+
+    source = Path(multilevel.__file__).resolve().parent
+
+    def git(*arguments: str) -> str:
+        result = subprocess.run(["git", "-C", str(source), *arguments], capture_output=True,
+                                text=True, check=False)
+        return result.stdout.strip() if result.returncode == 0 else ""
+
+    versions = {}
+    for package in ("multilevel", "pymc", "pytensor", "nutpie", "numpyro", "jax", "numpy"):
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package] = None
+    return {"commit": git("rev-parse", "HEAD") or None,
+            "modified_sources": bool(git("status", "--porcelain", "--", ".")),
+            "source": str(source), "versions": versions,
+            "python": platform.python_version(), "cpus": os.cpu_count()}
 
 
 if __name__ == "__main__":
