@@ -281,3 +281,38 @@ def test_only_a_warmup_that_estimates_the_mass_matrix_starts_gradient_scaled(sma
             ml.brm("y ~ x + (1 | g)", small_gaussian, sampler="numpyro", chains=1, draws=20,
                    warmup=warmup, seed=3, progressbar=False)
             assert bool(scaled) == (warmup >= jax_sampling.MASS_WINDOW_WARMUP)
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    ({"seed": "abc"}, "seed must be a non-negative integer"),
+    ({"seed": -1}, "seed must be a non-negative integer"),
+    ({"seed": True}, "seed must be a non-negative integer"),
+    ({"seed": 2**64}, r"seed must be .* less than 2\*\*64 or None"),
+    ({"cores": 0}, "cores must be a positive integer or None"),
+    ({"cores": -3}, "cores must be a positive integer or None"),
+    ({"cores": "2"}, "cores must be a positive integer or None"),
+    ({"target_accept": "high"}, "target_accept must lie strictly between 0 and 1"),
+    ({"target_accept": float("nan")}, "target_accept must lie strictly between 0"),
+    ({"chains": True}, "chains must be a positive integer"),
+    ({"draws": 2.5}, "draws must be a positive integer"),
+    ({"warmup": -1}, "warmup must be a non-negative integer"),
+    ({"sampler": 3}, "sampler must be one of auto, nutpie"),
+    ({"progressbar": "yes"}, "progressbar must be True or False"),
+])
+def test_bad_settings_name_the_argument_and_what_is_valid(arguments, message):
+    with pytest.raises(ml.MultilevelError, match=message):
+        SamplerSettings(**arguments)
+
+
+def test_numpy_scalars_are_valid_settings():
+    settings = SamplerSettings(chains=np.int64(2), draws=np.int32(10), warmup=np.int64(0),
+                               seed=np.uint32(5), cores=np.int8(1),
+                               target_accept=np.float32(0.9), progressbar=np.bool_(False))
+    assert settings.resolved_seed() == 5 and settings.resolved_cores() == 1
+
+
+def test_brm_rejects_a_negative_seed_before_building_anything(sleepstudy):
+    with pytest.raises(ml.MultilevelError, match="seed must be") as caught:
+        ml.brm("Reaction ~ Days", sleepstudy, seed=-1)
+    # not the rewording of a sampler failure, which blames the priors
+    assert "priors" not in str(caught.value)

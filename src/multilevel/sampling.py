@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import math
+import numbers
 import os
 import warnings
 from dataclasses import dataclass, replace
@@ -25,8 +27,32 @@ _EXTRA_PACKAGES = {"blackjax": ("blackjax", "jax"), "pathfinder": ("pymc_extras"
                    "laplace": ("pymc_extras", "approx")}
 
 
+# nutpie takes its seed as an unsigned 64-bit integer
+SEED_BITS = 64
+
+
 def _installed(package: str) -> bool:
     return importlib.util.find_spec(package) is not None
+
+
+def _is_integer(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _check_integer(name: str, value, least: int, allow_none: bool = False,
+                   bits: int | None = None) -> None:
+    """Raise a :class:`MultilevelError` naming ``name`` unless ``value`` is an integer of at
+    least ``least`` (and less than ``2**bits``), or None where that is allowed."""
+    if allow_none and value is None:
+        return
+    if _is_integer(value) and value >= least and (bits is None or value < 2**bits):
+        return
+    kind = {0: "a non-negative integer", 1: "a positive integer"}[least]
+    if bits is not None:
+        kind += f" less than 2**{bits}"
+    if allow_none:
+        kind += " or None"
+    raise MultilevelError(f"{name} must be {kind}, got {value!r}.")
 
 
 @dataclass(frozen=True)
@@ -48,21 +74,24 @@ class SamplerSettings:
     algorithm: str = "sampling"
 
     def __post_init__(self) -> None:
-        for name in ("chains", "draws"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                raise MultilevelError(f"{name} must be a positive integer, got {value!r}.")
-        if not isinstance(self.warmup, (int, np.integer)) or self.warmup < 0:
-            raise MultilevelError(f"warmup must be a non-negative integer, got {self.warmup!r}.")
-        if not 0 < self.target_accept < 1:
+        _check_integer("chains", self.chains, 1)
+        _check_integer("draws", self.draws, 1)
+        _check_integer("warmup", self.warmup, 0)
+        _check_integer("cores", self.cores, 1, allow_none=True)
+        _check_integer("seed", self.seed, 0, allow_none=True, bits=SEED_BITS)
+        accept = self.target_accept
+        if (not isinstance(accept, numbers.Real) or isinstance(accept, (bool, np.bool_))
+                or not math.isfinite(accept) or not 0 < accept < 1):
             raise MultilevelError(
-                f"target_accept must lie strictly between 0 and 1, got {self.target_accept!r}."
+                f"target_accept must lie strictly between 0 and 1, got {accept!r}."
             )
-        if self.sampler not in SAMPLERS:
+        if not isinstance(self.progressbar, (bool, np.bool_)):
+            raise MultilevelError(f"progressbar must be True or False, got {self.progressbar!r}.")
+        if not isinstance(self.sampler, str) or self.sampler not in SAMPLERS:
             raise MultilevelError(
                 f"sampler must be one of {', '.join(SAMPLERS)}, got {self.sampler!r}."
             )
-        if self.algorithm not in ALGORITHMS:
+        if not isinstance(self.algorithm, str) or self.algorithm not in ALGORITHMS:
             raise MultilevelError(
                 f"algorithm must be one of {', '.join(ALGORITHMS)}, got {self.algorithm!r}."
             )
