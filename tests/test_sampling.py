@@ -9,7 +9,7 @@ import xarray as xr
 
 import multilevel as ml
 from multilevel import jax_sampling
-from multilevel.sampling import SamplerSettings, warn_about_convergence
+from multilevel.sampling import SamplerSettings, warn_about_convergence, without_blas_notices
 from new_process import in_new_process
 
 
@@ -316,3 +316,19 @@ def test_brm_rejects_a_negative_seed_before_building_anything(sleepstudy):
         ml.brm("Reaction ~ Days", sleepstudy, seed=-1)
     # not the rewording of a sampler failure, which blames the priors
     assert "priors" not in str(caught.value)
+
+
+def test_blas_notices_are_silenced_inside_only():
+    import logging
+
+    logger = logging.getLogger("pytensor.tensor.blas")
+    filters, logger_filters = list(warnings.filters), list(logger.filters)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with without_blas_notices():
+            warnings.warn("PyTensor could not link to a BLAS installation.", UserWarning,
+                          stacklevel=1)
+            warnings.warn("something else", UserWarning, stacklevel=1)
+    assert [str(w.message) for w in caught] == ["something else"]
+    assert warnings.filters == filters
+    assert logger.filters == logger_filters

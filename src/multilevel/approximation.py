@@ -9,7 +9,7 @@ import pytensor
 from scipy import optimize
 
 from .errors import MultilevelError
-from .sampling import SamplerSettings
+from .sampling import SamplerSettings, without_blas_notices
 
 # Optimisation steps of the variational approximations (PyMC's and Stan's ADVI default).
 VARIATIONAL_ITERATIONS = 10_000
@@ -98,6 +98,12 @@ def run_approximation(model: pm.Model, var_names: list[str], settings: SamplerSe
     Pareto-smoothed importance resampling, ``laplace`` a normal at the mode of the
     unconstrained posterior with the inverse Hessian as covariance.
     """
+    with without_blas_notices():
+        return _approximate(model, var_names, settings, seed)
+
+
+def _approximate(model: pm.Model, var_names: list[str], settings: SamplerSettings,
+                 seed: int) -> az.InferenceData:
     total = settings.chains * settings.draws
     progress = settings.progressbar
     dims = {name: list(model.named_vars_to_dims.get(name, ())) for name in var_names}

@@ -33,6 +33,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -59,6 +60,8 @@ _FEW_ROWS_COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
 FEW_ROWS = 1000
 # numpyro's (and Stan's) warmup estimates the mass matrix from the draws from this length on
 MASS_WINDOW_WARMUP = 20
+# pytensor warns for each assertion of the graph (parameter checks) that JAX drops
+_SKIPPED_CHECK = r"Skipping .* as JAX tracing would remove it"
 
 
 def _without_virtual_devices() -> None:
@@ -92,8 +95,13 @@ def _jax_function(inputs: list[Variable], outputs: list[Variable]):
     graph = FunctionGraph(inputs=inputs, outputs=clone_replace(outputs, replace=constants),
                           clone=True)
     get_mode("JAX").excluding("local_usmm").optimizer.rewrite(graph)
-    return fgraph_to_python(graph, jax_funcify, type_conversion_fn=constant,
-                            fgraph_name="jax_funcified_fgraph")
+    with warnings.catch_warnings():
+        # the checks guard PyMC's own samplers against invalid parameters; NUTS here treats
+        # such a point as a divergence, as it does any non-finite log density
+        warnings.filterwarnings("ignore", message=_SKIPPED_CHECK, category=UserWarning)
+        return fgraph_to_python(graph, jax_funcify, type_conversion_fn=constant,
+                                fgraph_name="jax_funcified_fgraph")
+
 
 
 def _initial_points(model: pm.Model, seeds: np.ndarray) -> list[dict[str, np.ndarray]]:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
+import logging
 import math
 import numbers
 import os
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 import arviz as az
@@ -29,6 +32,11 @@ _EXTRA_PACKAGES = {"blackjax": ("blackjax", "jax"), "pathfinder": ("pymc_extras"
 
 # nutpie takes its seed as an unsigned 64-bit integer
 SEED_BITS = 64
+# pip's PyTensor finds no BLAS and says so, once per process, when it first compiles C code
+# (PyMC's NUTS and ADVI, and the parts of nutpie's and blackjax's compilation that touch it);
+# the default samplers do not use that BLAS
+_NO_BLAS_WARNING = "PyTensor could not link to a BLAS installation"
+_NO_BLAS_LOGGER = "pytensor.tensor.blas"
 
 
 def _installed(package: str) -> bool:
@@ -53,6 +61,39 @@ def _check_integer(name: str, value, least: int, allow_none: bool = False,
     if allow_none:
         kind += " or None"
     raise MultilevelError(f"{name} must be {kind}, got {value!r}.")
+
+
+class _DropMessages(logging.Filter):
+    """A logging filter dropping records whose message starts with one of ``prefixes``."""
+
+    def __init__(self, *prefixes: str):
+        super().__init__()
+        self.prefixes = prefixes
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(self.prefixes)
+
+
+@contextmanager
+def without_blas_notices() -> Iterator[None]:
+    """A context in which PyTensor does not report that it found no BLAS.
+
+    Its warning and its log line are silenced for the code inside only; the warning filters
+    and PyTensor's logger are as before afterwards.
+
+    Yields
+    ------
+    None
+    """
+    logger = logging.getLogger(_NO_BLAS_LOGGER)
+    notices = _DropMessages("Using NumPy C-API based implementation for BLAS")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_NO_BLAS_WARNING, category=UserWarning)
+        logger.addFilter(notices)
+        try:
+            yield
+        finally:
+            logger.removeFilter(notices)
 
 
 @dataclass(frozen=True)
@@ -160,11 +201,27 @@ def run_nuts(model: pm.Model, var_names: list[str], settings: SamplerSettings,
         How many rows of data the log density works through (0 when the likelihood comes
         from cross-products), when known: numpyro's compilation depends on it.
     """
+    with without_blas_notices():
+        idata = _sample(model, var_names, settings, seed, rows)
+    for group in ("warmup_posterior", "warmup_sample_stats", "unconstrained_posterior"):
+        if group in idata.groups():
+            del idata[group]
+    # nutpie also stores the free (transformed) variables; users see brms's parameters only
+    idata.posterior = idata.posterior[var_names]
+    # compiled code reused from another data set carries that data set's level names
+    idata.posterior = idata.posterior.assign_coords(
+        {dim: list(values) for dim, values in model.coords.items() if dim in idata.posterior.dims})
+    return idata
+
+
+def _sample(model: pm.Model, var_names: list[str], settings: SamplerSettings, seed: int,
+            rows: int | None) -> az.InferenceData:
+    """The InferenceData of the backend ``settings`` name, as it returns it."""
     if settings.backend == "nutpie":
         import nutpie
 
         compiled = compile_nutpie(model, var_names)
-        idata = nutpie.sample(
+        return nutpie.sample(
             compiled,
             draws=settings.draws,
             tune=settings.warmup,
@@ -175,14 +232,14 @@ def run_nuts(model: pm.Model, var_names: list[str], settings: SamplerSettings,
             progress_bar=settings.progressbar,
             target_accept=settings.target_accept,
         )
-    elif settings.backend == "numpyro":
-        idata = sample_numpyro(model, var_names, settings, seed, rows=rows)
-    elif settings.backend == "blackjax":
+    if settings.backend == "numpyro":
+        return sample_numpyro(model, var_names, settings, seed, rows=rows)
+    if settings.backend == "blackjax":
         import jax
 
         # one device (a CPU) runs the chains best vectorised; several (GPUs) in parallel
         method = "parallel" if jax.local_device_count() >= settings.chains else "vectorized"
-        idata = pm.sample(
+        return pm.sample(
             draws=settings.draws,
             tune=settings.warmup,
             chains=settings.chains,
@@ -195,28 +252,18 @@ def run_nuts(model: pm.Model, var_names: list[str], settings: SamplerSettings,
             nuts_sampler_kwargs={"chain_method": method},
             compute_convergence_checks=False,
         )
-    else:
-        idata = pm.sample(
-            draws=settings.draws,
-            tune=settings.warmup,
-            chains=settings.chains,
-            cores=settings.resolved_cores(),
-            random_seed=seed,
-            target_accept=settings.target_accept,
-            progressbar=settings.progressbar,
-            model=model,
-            var_names=var_names,
-            compute_convergence_checks=False,
-        )
-    for group in ("warmup_posterior", "warmup_sample_stats", "unconstrained_posterior"):
-        if group in idata.groups():
-            del idata[group]
-    # nutpie also stores the free (transformed) variables; users see brms's parameters only
-    idata.posterior = idata.posterior[var_names]
-    # compiled code reused from another data set carries that data set's level names
-    idata.posterior = idata.posterior.assign_coords(
-        {dim: list(values) for dim, values in model.coords.items() if dim in idata.posterior.dims})
-    return idata
+    return pm.sample(
+        draws=settings.draws,
+        tune=settings.warmup,
+        chains=settings.chains,
+        cores=settings.resolved_cores(),
+        random_seed=seed,
+        target_accept=settings.target_accept,
+        progressbar=settings.progressbar,
+        model=model,
+        var_names=var_names,
+        compute_convergence_checks=False,
+    )
 
 
 def divergent_count(idata: az.InferenceData) -> int:
