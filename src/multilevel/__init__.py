@@ -8,35 +8,26 @@
 
 from __future__ import annotations
 
-import warnings
-
-# pip's pytensor lacks a BLAS; its C backend says so at import, but the default samplers here
-# (numpyro through XLA, nutpie through numba) do not use it.
-warnings.filterwarnings("ignore", message=r".*(BLAS|blas).*", category=UserWarning)
-
-from .startup import frozen_imports, without_unused_imports  # noqa: E402
-
-with frozen_imports(), without_unused_imports():
-    from .api import brm, get_prior, load
-    from .criteria import loo_compare
-    from .datasets import list_datasets, load_dataset
-    from .errors import DataError, FormulaError, MultilevelError, PriorError
-    from .families import (
-        Family,
-        bernoulli,
-        beta,
-        binomial,
-        gamma,
-        gaussian,
-        get_family,
-        lognormal,
-        negbinomial,
-        poisson,
-        student,
-    )
-    from .fit import Fit
-    from .hypothesis import hypothesis
-    from .priors import prior
+from .api import brm, get_prior, load
+from .criteria import loo_compare
+from .datasets import list_datasets, load_dataset
+from .errors import DataError, FormulaError, MultilevelError, PriorError
+from .families import (
+    Family,
+    bernoulli,
+    beta,
+    binomial,
+    gamma,
+    gaussian,
+    get_family,
+    lognormal,
+    negbinomial,
+    poisson,
+    student,
+)
+from .fit import Fit
+from .hypothesis import hypothesis
+from .priors import prior
 
 Gamma = gamma
 
