@@ -154,27 +154,32 @@ def test_numpyro_on_an_accelerator_runs_the_chains_vectorised(small_gaussian, mo
     assert fit.idata.sample_stats["diverging"].shape == (3, 30)
 
 
-def test_numpyro_drops_pymcs_request_for_virtual_cpu_devices():
+@pytest.mark.parametrize("flags", [None, "--xla_cpu_enable_fast_math=false"])
+def test_importing_pymcs_jax_module_through_multilevel_keeps_xla_flags(flags):
     code = (
-        "import json, os, warnings\n"
-        "import pandas as pd\n"
-        "import pymc.sampling.jax\n"  # sets XLA_FLAGS to ask for 100 CPU devices
-        "import multilevel as ml\n"
-        "asked = os.environ['XLA_FLAGS']\n"
-        "data = pd.DataFrame({'y': [1.0, 2.0, 0.5, 1.5, 2.5, 1.0], 'g': list('ababab')})\n"
-        "with warnings.catch_warnings():\n"
-        "    warnings.simplefilter('ignore')\n"
-        "    ml.brm('y ~ 1 + (1 | g)', data, sampler='numpyro', chains=2, draws=10, warmup=10,\n"
-        "           progressbar=False)\n"
+        "import json, os\n"
+        "from multilevel.jax_sampling import import_pymc_jax\n"
+        "module = import_pymc_jax()\n"
         "import jax\n"
-        "print(json.dumps({'asked': asked, 'devices': jax.local_device_count(),\n"
-        "                  'flags': os.environ['XLA_FLAGS']}))\n")
-    state = in_new_process(code, env={**os.environ,
-                                      "XLA_FLAGS": "--xla_cpu_enable_fast_math=false"})
-    assert "--xla_force_host_platform_device_count=100" in state["asked"]
-    assert state["devices"] == 1
-    # the user's own flags stay
-    assert state["flags"] == "--xla_cpu_enable_fast_math=false"
+        "print(json.dumps({'module': module.__name__, 'flags': os.environ.get('XLA_FLAGS'),\n"
+        "                  'devices': jax.local_device_count()}))\n")
+    env = {name: value for name, value in os.environ.items() if name != "XLA_FLAGS"}
+    if flags is not None:
+        env["XLA_FLAGS"] = flags
+    state = in_new_process(code, env=env)
+    # PyMC's module asks for 100 virtual CPU devices at import; the user's value comes back
+    assert state == {"module": "pymc.sampling.jax", "flags": flags, "devices": 1}
+
+
+def test_xla_flags_set_otherwise_stay_as_they_are(monkeypatch):
+    import sys
+
+    monkeypatch.delitem(sys.modules, jax_sampling.PYMC_JAX_MODULE, raising=False)
+    monkeypatch.setenv("XLA_FLAGS", "--before")
+    with jax_sampling.xla_flags_kept():
+        os.environ["XLA_FLAGS"] = "--set-inside"
+    # PyMC's module was not imported inside: whoever set the value meant it
+    assert os.environ["XLA_FLAGS"] == "--set-inside"
 
 
 class _Lowered:

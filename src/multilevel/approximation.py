@@ -9,6 +9,7 @@ import pytensor
 from scipy import optimize
 
 from .errors import MultilevelError
+from .jax_sampling import xla_flags_kept
 from .sampling import SamplerSettings, without_blas_notices
 
 # Optimisation steps of the variational approximations (PyMC's and Stan's ADVI default).
@@ -130,9 +131,11 @@ def _approximate(model: pm.Model, var_names: list[str], settings: SamplerSetting
         else:
             import pymc_extras as pmx
 
-            idata = pmx.fit_pathfinder(num_paths=settings.chains, num_draws=total,
-                                       random_seed=seed, progressbar=progress,
-                                       concurrent=None, display_summary=False)
+            # Pathfinder imports PyMC's JAX module, which rewrites XLA_FLAGS
+            with xla_flags_kept():
+                idata = pmx.fit_pathfinder(num_paths=settings.chains, num_draws=total,
+                                           random_seed=seed, progressbar=progress,
+                                           concurrent=None, display_summary=False)
     posterior = idata.posterior
     missing = [name for name in var_names if name not in posterior]
     if missing:

@@ -11,9 +11,11 @@ call it, one chain per call, a thread that finishes its chain taking the next. T
 faster than a program for all chains partitioned over one virtual device per core (sleepstudy's
 in 1.3 s instead of 1.9 s), the CPU runtime runs the threads' calls in parallel, no core waits
 while another has two slow chains left, and a chain's draws depend on its seed only, not on
-the number of cores. On an accelerator the chains run vectorised in one call. PyMC's JAX
-module asks XLA for 100 virtual CPU devices when it is imported; with them the same calls ran
-two to three times slower in some runs, so that request is dropped before JAX starts.
+the number of cores. On an accelerator the chains run vectorised in one call.
+
+PyMC's JAX module asks XLA for 100 virtual CPU devices by rewriting ``XLA_FLAGS`` when it is
+imported. numpyro's path here does not import it; the paths that do (blackjax, Pathfinder)
+import it through :func:`xla_flags_kept`, which puts back the value the user had.
 
 Compiling is most of a small model's fit, so the program is kept small: warmup and sampling
 are one loop, which holds the NUTS kernel, and with it the model's gradient, once instead of
@@ -30,11 +32,13 @@ matrix scaled down where the log density is steep (:func:`_gradient_scaled`).
 
 from __future__ import annotations
 
+import importlib
 import os
-import re
 import sys
 import warnings
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import arviz as az
@@ -53,23 +57,55 @@ from pytensor.graph.traversal import ancestors
 if TYPE_CHECKING:
     from .sampling import SamplerSettings
 
-_DEVICE_COUNT_FLAG = re.compile(r"--xla_force_host_platform_device_count=\S*")
 # XLA options of the sampler's program on the CPU when the log density works through at most
 # FEW_ROWS rows; a jaxlib without one of them compiles without it
 _FEW_ROWS_COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
 FEW_ROWS = 1000
 # numpyro's (and Stan's) warmup estimates the mass matrix from the draws from this length on
 MASS_WINDOW_WARMUP = 20
+# the module of PyMC that writes XLA_FLAGS when it is imported
+PYMC_JAX_MODULE = "pymc.sampling.jax"
 # pytensor warns for each assertion of the graph (parameter checks) that JAX drops
 _SKIPPED_CHECK = r"Skipping .* as JAX tracing would remove it"
 
 
-def _without_virtual_devices() -> None:
-    """Drop a request for virtual CPU devices from ``XLA_FLAGS``; without effect once JAX
-    has started its backend."""
-    flags = os.environ.get("XLA_FLAGS", "")
-    if _DEVICE_COUNT_FLAG.search(flags):
-        os.environ["XLA_FLAGS"] = " ".join(_DEVICE_COUNT_FLAG.sub("", flags).split())
+@contextmanager
+def xla_flags_kept() -> Iterator[None]:
+    """A context in which importing PyMC's JAX module leaves ``XLA_FLAGS`` as it was.
+
+    That module rewrites ``XLA_FLAGS`` when it is first imported, to ask XLA for 100 virtual
+    CPU devices. When the module was first imported inside this context and ``XLA_FLAGS``
+    changed, the value from before the context (or its absence) is put back; JAX reads the
+    variable only when it starts its backend, so importing the module here, before any use of
+    JAX, keeps JAX on the real devices. A value set in any other way stays as it is.
+
+    Yields
+    ------
+    None
+    """
+    imported_before = PYMC_JAX_MODULE in sys.modules
+    flags = os.environ.get("XLA_FLAGS")
+    try:
+        yield
+    finally:
+        if (not imported_before and PYMC_JAX_MODULE in sys.modules
+                and os.environ.get("XLA_FLAGS") != flags):
+            if flags is None:
+                os.environ.pop("XLA_FLAGS", None)
+            else:
+                os.environ.update({"XLA_FLAGS": flags})
+
+
+def import_pymc_jax():
+    """PyMC's JAX module, imported (if it was not) without the ``XLA_FLAGS`` it writes.
+
+    Returns
+    -------
+    module
+        ``pymc.sampling.jax``.
+    """
+    with xla_flags_kept():
+        return importlib.import_module(PYMC_JAX_MODULE)
 
 
 def _jax_function(inputs: list[Variable], outputs: list[Variable]):
@@ -199,7 +235,6 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
         ``posterior`` with ``var_names`` and ``sample_stats`` with ``diverging``.
     """
     # JAX is slow to import: only the JAX samplers load it
-    _without_virtual_devices()
     import jax
     import jax.numpy as jnp
     from jax import lax

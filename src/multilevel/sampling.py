@@ -18,7 +18,7 @@ import pymc as pm
 
 from .compile_cache import compile_nutpie
 from .errors import MultilevelError
-from .jax_sampling import sample_numpyro
+from .jax_sampling import import_pymc_jax, sample_numpyro
 
 SAMPLERS = ("auto", "nutpie", "pymc", "numpyro", "blackjax")
 ALGORITHMS = ("sampling", "meanfield", "fullrank", "pathfinder", "laplace")
@@ -235,6 +235,9 @@ def _sample(model: pm.Model, var_names: list[str], settings: SamplerSettings, se
     if settings.backend == "numpyro":
         return sample_numpyro(model, var_names, settings, seed, rows=rows)
     if settings.backend == "blackjax":
+        # PyMC's blackjax path imports this module, which would ask for 100 virtual CPU
+        # devices through XLA_FLAGS; imported here first, the user's XLA_FLAGS stay
+        import_pymc_jax()
         import jax
 
         # one device (a CPU) runs the chains best vectorised; several (GPUs) in parallel
