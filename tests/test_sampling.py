@@ -126,8 +126,8 @@ def test_numpyro_chains_do_not_depend_on_the_cores_that_run_them(small_gaussian,
         warnings.simplefilter("ignore")
         one = ml.brm("y ~ x + (1 | g)", small_gaussian, cores=1, **settings)
         two = ml.brm("y ~ x + (1 | g)", small_gaussian, cores=2, **settings)
-    # one program per fit, whatever the number of chains and cores
-    assert len(compile_modes) == 2
+    # two programs per fit (beginning and continuing a chain), whatever the chains and cores
+    assert len(compile_modes) == 4
     for name in ("b_Intercept", "sd_g", "r_g", "sigma"):
         np.testing.assert_array_equal(one.idata.posterior[name].values,
                                       two.idata.posterior[name].values)
@@ -224,7 +224,8 @@ def test_brm_compiles_in_the_few_rows_mode_by_the_rows_the_likelihood_reads(smal
         ml.brm("y ~ x + (1 | g)", small_gaussian, **settings)  # cross-products: no rows
         ml.brm("y ~ x + (1 | g)", small_gaussian, family="student", **settings)  # 60 rows
         ml.brm("y ~ x + (1 | g)", many, family="student", **settings)
-    assert compile_modes == [True, True, False]
+    # each fit compiles the program beginning a chain and the one continuing it
+    assert compile_modes == [True, True, True, True, False, False]
 
 
 def test_initial_points_jitter_the_support_points_where_pymc_does(small_gaussian):
@@ -321,6 +322,52 @@ def test_brm_rejects_a_negative_seed_before_building_anything(sleepstudy):
         ml.brm("Reaction ~ Days", sleepstudy, seed=-1)
     # not the rewording of a sampler failure, which blames the priors
     assert "priors" not in str(caught.value)
+
+
+def test_calls_end_at_the_progress_lines_and_at_the_last_iteration():
+    assert jax_sampling._next_call(0, 100, 10, None) == 1
+    # at the last call's pace, CALL_SECONDS' worth, up to the next tenth
+    assert jax_sampling._next_call(1, 100, 10, jax_sampling.CALL_SECONDS / 4) == 4
+    assert jax_sampling._next_call(7, 100, 10, 1e-6) == 3
+    assert jax_sampling._next_call(95, 105, 10, 1e-6) == 5
+    assert jax_sampling._next_call(100, 105, 10, 1e-6) == 5
+    # an iteration slower than a call's time still runs
+    assert jax_sampling._next_call(3, 100, 10, 10.0) == 1
+
+
+def test_draws_do_not_depend_on_where_the_calls_end(small_gaussian, monkeypatch):
+    settings = dict(sampler="numpyro", chains=2, draws=40, warmup=40, seed=4, progressbar=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        default = ml.brm("y ~ x + (1 | g)", small_gaussian, **settings)
+        monkeypatch.setattr(jax_sampling, "_next_call", lambda done, total, every, pace: 1)
+        single = ml.brm("y ~ x + (1 | g)", small_gaussian, **settings)
+    for name in ("b_Intercept", "sd_g", "r_g", "sigma"):
+        np.testing.assert_array_equal(default.idata.posterior[name].values,
+                                      single.idata.posterior[name].values)
+    np.testing.assert_array_equal(default.idata.sample_stats["diverging"].values,
+                                  single.idata.sample_stats["diverging"].values)
+
+
+def test_a_failing_chain_stops_the_others_and_its_error_goes_on():
+    import threading
+
+    stop = threading.Event()
+    seen = []
+
+    def run(chain):
+        if chain == 0:
+            raise ValueError("chain 0 failed")
+        stop.wait(5)
+        seen.append(stop.is_set())
+        return chain
+
+    with pytest.raises(ValueError, match="chain 0 failed"):
+        jax_sampling._in_threads(run, chains=3, workers=3, stop=stop)
+    # the other chains saw the request to stop and their threads are gone
+    assert seen == [True, True]
+    assert not any(thread.name.startswith("multilevel-chain")
+                   for thread in threading.enumerate())
 
 
 def test_blas_notices_are_silenced_inside_only():

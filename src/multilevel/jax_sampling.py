@@ -1,30 +1,35 @@
-"""NUTS in JAX (numpyro's kernel) on the model's log density, compiled by XLA in one piece.
+"""NUTS in JAX (numpyro's kernel) on the model's log density, compiled by XLA.
 
 PyMC's own route to numpyro evaluates the log density operation by operation at the
 initial points and again after sampling, and XLA compiles every one of those operations
-separately, which costs more than the sampling of a small model. Here warmup, sampling and
-the stored quantities of every draw form one XLA program, and the initial points come from
-PyMC's NumPy initial-point function.
+separately, which costs more than the sampling of a small model. Here XLA compiles two
+programs: one begins a chain (its first NUTS state, at an initial point from PyMC's
+initial-point expression evaluated with NumPy), the other continues a chain, warmup and
+sampling alike, and stores the quantities of every draw.
 
-On the CPU, XLA compiles the program for one chain on one device, and as many threads as cores
-call it, one chain per call, a thread that finishes its chain taking the next. That compiles
-faster than a program for all chains partitioned over one virtual device per core (sleepstudy's
-in 1.3 s instead of 1.9 s), the CPU runtime runs the threads' calls in parallel, no core waits
-while another has two slow chains left, and a chain's draws depend on its seed only, not on
-the number of cores. On an accelerator the chains run vectorised in one call.
+On the CPU, XLA compiles the programs for one chain on one device, and as many threads as
+cores run the chains, a thread that finishes its chain taking the next. That compiles faster
+than a program for all chains partitioned over one virtual device per core, the CPU runtime
+runs the threads' calls in parallel, no core waits while another has two slow chains left,
+and a chain's draws depend on its seed only, not on the number of cores. On an accelerator
+the chains run vectorised, all in each call.
+
+A chain runs as a sequence of calls of the continuing program, each for about
+:data:`CALL_SECONDS` of iterations at the pace of the one before: XLA cannot be interrupted
+within a call, so between calls the threads look for a request to stop (Ctrl-C in the main
+thread), and they print the progress lines there too. The draws do not depend on where the
+calls end.
 
 PyMC's JAX module asks XLA for 100 virtual CPU devices by rewriting ``XLA_FLAGS`` when it is
 imported. numpyro's path here does not import it; the paths that do (blackjax, Pathfinder)
 import it through :func:`xla_flags_kept`, which puts back the value the user had.
 
-Compiling is most of a small model's fit, so the program is kept small: warmup and sampling
+Compiling is most of a small model's fit, so the programs are kept small: warmup and sampling
 are one loop, which holds the NUTS kernel, and with it the model's gradient, once instead of
-twice; and when the log density works through few rows of data, XLA's CPU backend compiles
-it without its newer fusion emitters, which generate one machine-code module per fused
-kernel: sleepstudy's and hsb's programs (whose likelihoods come from cross-products) compile
-in 1.2–1.5 s and 1.4–1.7 s instead of 2.0–2.3 s, and sample as fast. Over many rows the
-older emitters' loops run slower: a bernoulli model of 3,000 rows sampled 30% slower with
-them, one of 1,000 rows as fast.
+twice; and when the log density works through at most :data:`FEW_ROWS` rows of data, XLA's
+CPU backend compiles without its newer fusion emitters, which generate one machine-code
+module per fused kernel: that compiles faster and samples as fast, where over many rows the
+older emitters' loops sample more slowly (``docs/performance.md`` has the measurements).
 
 NUTS moves one flat vector of all free variables, and its warmup starts from an inverse mass
 matrix scaled down where the log density is steep (:func:`_gradient_scaled`).
@@ -35,9 +40,11 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import threading
+import time
 import warnings
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -63,8 +70,16 @@ _FEW_ROWS_COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
 FEW_ROWS = 1000
 # numpyro's (and Stan's) warmup estimates the mass matrix from the draws from this length on
 MASS_WINDOW_WARMUP = 20
+
+
 # the module of PyMC that writes XLA_FLAGS when it is imported
 PYMC_JAX_MODULE = "pymc.sampling.jax"
+# how long one call of the sampler's program should run: the longest wait for Ctrl-C to take
+# effect, and long enough that the calls' own overhead is lost in the sampling
+CALL_SECONDS = 0.25
+# a thread waiting for the chains wakes this often, so that Ctrl-C reaches it wherever the
+# operating system delivered the signal
+POLL_SECONDS = 0.1
 # pytensor warns for each assertion of the graph (parameter checks) that JAX drops
 _SKIPPED_CHECK = r"Skipping .* as JAX tracing would remove it"
 
@@ -139,7 +154,6 @@ def _jax_function(inputs: list[Variable], outputs: list[Variable]):
                                 fgraph_name="jax_funcified_fgraph")
 
 
-
 def _initial_points(model: pm.Model, seeds: np.ndarray) -> list[dict[str, np.ndarray]]:
     """One starting point per seed: each free variable's support point, transformed, with
     uniform(-1, 1) jitter, as PyMC's initial points.
@@ -198,16 +212,84 @@ def _gradient_scaled(state):
     return state._replace(adapt_state=adapt)
 
 
-def _progress_printer(total: int, warmup: int):
-    """A host callback printing rstan's progress lines, called every tenth of the iterations."""
-    def report(chain, iteration):
-        chain, iteration = int(chain), int(iteration)
-        phase = "Warmup" if iteration <= warmup else "Sampling"
-        # one write per line: the chains report from several threads
-        sys.stderr.write(f"Chain {chain + 1}: Iteration: {iteration:>{len(str(total))}} / "
-                         f"{total} [{round(100 * iteration / total):>3}%]  ({phase})\n")
-        sys.stderr.flush()
-    return report
+def _report_progress(chain: int, iteration: int, total: int, warmup: int) -> None:
+    """Print rstan's progress line of ``chain`` having run ``iteration`` of ``total``."""
+    phase = "Warmup" if iteration <= warmup else "Sampling"
+    # one write per line: the chains report from several threads
+    sys.stderr.write(f"Chain {chain + 1}: Iteration: {iteration:>{len(str(total))}} / "
+                     f"{total} [{round(100 * iteration / total):>3}%]  ({phase})\n")
+    sys.stderr.flush()
+
+
+def _next_call(done: int, total: int, every: int, per_iteration: float | None) -> int:
+    """How many iterations the next call runs: :data:`CALL_SECONDS`' worth at the last
+    call's pace, one at first, and never past the next progress line or the end."""
+    wanted = 1 if per_iteration is None else int(CALL_SECONDS / max(per_iteration, 1e-9))
+    return max(1, min(wanted, every - done % every, total - done))
+
+
+class _Interrupted(Exception):
+    """A chain stopped because sampling was asked to stop."""
+
+
+def _run_chain(call, state, chains: range, warmup: int, draws: int, every: int,
+               progressbar: bool, stop: threading.Event | None):
+    """Run the chains numbered ``chains`` by calls of their program until they have their
+    draws, or until ``stop`` is set; return their stored quantities and divergences.
+
+    ``call(state, done, count)`` runs ``count`` iterations after ``done`` and returns the new
+    state and the stored quantities and divergences of those iterations, along their first
+    axis, of which the warmup iterations' are placeholders.
+    """
+    import jax
+
+    total = warmup + draws
+    quantities = diverging = None
+    done, per_iteration = 0, None
+    while done < total:
+        if stop is not None and stop.is_set():
+            raise _Interrupted
+        count = _next_call(done, total, every, per_iteration)
+        began = time.perf_counter()
+        state, stored, divergent = call(state, done, count)
+        stored, divergent = jax.device_get((stored, divergent))
+        per_iteration = (time.perf_counter() - began) / count
+        if quantities is None:
+            quantities = tuple(np.empty((draws, *values.shape[1:]), values.dtype)
+                               for values in stored)
+            diverging = np.empty((draws, *divergent.shape[1:]), dtype=bool)
+        kept = max(done, warmup)
+        if kept < done + count:
+            for into, values in zip((*quantities, diverging), (*stored, divergent),
+                                    strict=True):
+                into[kept - warmup:done + count - warmup] = values[kept - done:count]
+        done += count
+        if progressbar and done % every == 0:
+            for chain in chains:
+                _report_progress(chain, done, total, warmup)
+    return quantities, diverging
+
+
+def _in_threads(run, chains: int, workers: int, stop: threading.Event) -> list:
+    """``run(chain)`` of every chain, on ``workers`` threads, the main thread waiting.
+
+    The main thread waits in short intervals, so that Ctrl-C (or any exception of a chain)
+    ends the wait at once; then every thread stops after its current call, and the
+    exception goes on once they have.
+    """
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="multilevel-chain")
+    futures = [pool.submit(run, chain) for chain in range(chains)]
+    try:
+        pending = futures
+        while pending:
+            finished, pending = wait(pending, timeout=POLL_SECONDS,
+                                     return_when=FIRST_EXCEPTION)
+            for future in finished:
+                future.result()  # a chain's failure ends the wait
+    finally:
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+    return [future.result() for future in futures]
 
 
 def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSettings,
@@ -272,7 +354,6 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
     start = np.stack([np.concatenate([np.ravel(point[v.name]) for v in values])
                       for point in points]).astype(float)
     keys = seeds[1:].T.copy()
-    numbers = np.arange(chains)
 
     # NUTS differentiates its potential where it starts and in its leapfrog step; as a
     # jitted gradient behind a custom derivative, the log density is differentiated once.
@@ -291,24 +372,18 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
     potential.defvjp(potential_and_gradient, potential_backward)
     kernel = NUTS(potential_fn=potential, target_accept_prob=settings.target_accept)
     total = warmup + draws
-    report = _progress_printer(total, warmup) if settings.progressbar else None
+    # progress lines at every tenth of the iterations, where a call of the program ends
     every = max(1, total // 10)
 
-    def iterate(state, iteration, chain):
-        state = kernel.sample(state, (), {})
-        if report is not None:
-            lax.cond((iteration + 1) % every == 0,
-                     lambda: jax.debug.callback(report, chain, iteration + 1),
-                     lambda: None)
-        return state
-
-    def run_chain(key, position, chain):
+    def begin(key, position):
         state = kernel.init(key, warmup, position, (), {})
-        if warmup >= MASS_WINDOW_WARMUP:
-            state = _gradient_scaled(state)
+        return _gradient_scaled(state) if warmup >= MASS_WINDOW_WARMUP else state
+
+    def advance(state, done, count):
+        """``count`` iterations from ``state``, which ``done`` iterations have led to."""
         shapes = jax.eval_shape(lambda z: tuple(expand(*unflatten(z))), state.z)
-        stored = tuple(jnp.zeros((draws, *shape.shape), shape.dtype) for shape in shapes)
-        diverging = jnp.zeros(draws, dtype=bool)
+        stored = tuple(jnp.zeros((every, *shape.shape), shape.dtype) for shape in shapes)
+        diverging = jnp.zeros(every, dtype=bool)
 
         def keep(state, stored, diverging, slot):
             return stored, diverging
@@ -319,34 +394,44 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
                                                  strict=True))
             return stored, diverging.at[slot].set(state.diverging)
 
-        def step(iteration, carry):
+        def step(slot, carry):
             state, stored, diverging = carry
-            state = iterate(state, iteration, chain)
+            state = kernel.sample(state, (), {})
             # warmup iterations store nothing
-            stored, diverging = lax.cond(iteration >= warmup, store, keep, state, stored,
-                                         diverging, iteration - warmup)
+            stored, diverging = lax.cond(done + slot >= warmup, store, keep, state, stored,
+                                         diverging, slot)
             return state, stored, diverging
 
-        return lax.fori_loop(0, warmup + draws, step, (state, stored, diverging))[1:]
+        return lax.fori_loop(0, count, step, (state, stored, diverging))
 
     few_rows_on_cpu = on_cpu and rows is not None and rows <= FEW_ROWS
     if on_cpu:
-        # one chain per call of a one-chain program, as many calls at a time as cores: a thread
-        # that finishes its chain takes the next
-        compiled = _compile(jax.jit(run_chain).lower(keys[0], start[0], numbers[0]),
-                            few_rows_on_cpu)
+        # one chain per thread calling one-chain programs, as many threads at a time as
+        # cores: a thread that finishes its chain takes the next. A chain's first state
+        # comes from a program of its own, so that the sampling program only continues one.
+        lowered = jax.jit(begin).lower(keys[0], start[0])
+        beginning = _compile(lowered, few_rows_on_cpu)
+        compiled = _compile(jax.jit(advance).lower(lowered.out_info, 0, 1), few_rows_on_cpu)
+        stop = threading.Event()
 
         def run(chain):
-            return jax.device_get(compiled(keys[chain], start[chain], numbers[chain]))
+            return _run_chain(compiled, beginning(keys[chain], start[chain]),
+                              range(chain, chain + 1), warmup, draws, every,
+                              settings.progressbar, stop)
 
-        with ThreadPoolExecutor(max_workers=min(settings.resolved_cores(), chains)) as pool:
-            outputs = list(pool.map(run, range(chains)))
+        outputs = _in_threads(run, chains, min(settings.resolved_cores(), chains), stop)
         quantities, diverging = jax.tree_util.tree_map(lambda *parts: np.stack(parts),
                                                        *outputs)
     else:
         # one accelerator: chains run vectorised, in lockstep
-        compiled = _compile(jax.jit(jax.vmap(run_chain)).lower(keys, start, numbers), False)
-        quantities, diverging = jax.device_get(compiled(keys, start, numbers))
+        lowered = jax.jit(jax.vmap(begin)).lower(keys, start)
+        beginning = _compile(lowered, False)
+        vectorised = jax.vmap(advance, in_axes=(0, None, None), out_axes=(0, 1, 1))
+        compiled = _compile(jax.jit(vectorised).lower(lowered.out_info, 0, 1), False)
+        quantities, diverging = _run_chain(compiled, beginning(keys, start), range(chains),
+                                           warmup, draws, every, settings.progressbar, None)
+        quantities = tuple(np.moveaxis(values, 1, 0) for values in quantities)
+        diverging = np.moveaxis(diverging, 1, 0)
 
     posterior = dict(zip(var_names, quantities, strict=True))
     dims = {name: list(model.named_vars_to_dims.get(name, ())) for name in var_names}

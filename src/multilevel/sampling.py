@@ -221,7 +221,7 @@ def _sample(model: pm.Model, var_names: list[str], settings: SamplerSettings, se
         import nutpie
 
         compiled = compile_nutpie(model, var_names)
-        return nutpie.sample(
+        sampler = nutpie.sample(
             compiled,
             draws=settings.draws,
             tune=settings.warmup,
@@ -231,7 +231,16 @@ def _sample(model: pm.Model, var_names: list[str], settings: SamplerSettings, se
             save_warmup=False,
             progress_bar=settings.progressbar,
             target_accept=settings.target_accept,
+            blocking=False,
         )
+        try:
+            return sampler.wait()
+        except BaseException:
+            # nutpie's own blocking call answers Ctrl-C with the draws so far, as if
+            # sampling had finished; the caller's KeyboardInterrupt goes on instead, once
+            # the sampler's threads have stopped
+            sampler.cancel()
+            raise
     if settings.backend == "numpyro":
         return sample_numpyro(model, var_names, settings, seed, rows=rows)
     if settings.backend == "blackjax":
