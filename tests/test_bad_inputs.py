@@ -27,7 +27,7 @@ from multilevel.errors import (
     PriorError,
     StorageError,
 )
-from multilevel.storage import _content_hash
+from multilevel.results.storage import _content_hash
 
 
 @dataclass

@@ -6,8 +6,8 @@ import pytest
 from scipy import stats
 
 import multilevel as ml
-from multilevel.families import get_family
-from multilevel.hypothesis import hypothesis
+from multilevel.families.family import get_family
+from multilevel.results.hypothesis import hypothesis
 
 RESPONSES = {
     "gaussian": [1.2, -0.3, 2.5], "student": [1.2, -0.3, 2.5], "lognormal": [0.5, 1.5, 4.0],

@@ -6,10 +6,10 @@ import pytest
 from scipy import stats
 
 from multilevel.api import _design
-from multilevel.crossproducts import cross_products_apply, gaussian_cross_products
-from multilevel.model import build_model
-from multilevel.priors import build_prior_table
-from multilevel.sampling import SamplerSettings
+from multilevel.inference.nuts import SamplerSettings
+from multilevel.model.build import build_model
+from multilevel.model.crossproducts import cross_products_apply, gaussian_cross_products
+from multilevel.priors.table import build_prior_table
 
 
 def _data(rows: int, seed: int = 3, location: float = 3.0) -> pd.DataFrame:

@@ -5,10 +5,10 @@ import pandas as pd
 import pytest
 
 import multilevel as ml
-from multilevel.design import build_design
 from multilevel.errors import DataError, FormulaError
-from multilevel.families import get_family
-from multilevel.formula import parse_formula
+from multilevel.families.family import get_family
+from multilevel.spec.design import build_design
+from multilevel.spec.formula import parse_formula
 
 
 def design(formula, data, family="gaussian"):

@@ -1,7 +1,7 @@
 import pytest
 
 from multilevel.errors import FormulaError
-from multilevel.formula import parse_formula
+from multilevel.spec.formula import parse_formula
 
 
 def test_sleepstudy_formula():

@@ -9,9 +9,9 @@ import pytest
 
 import multilevel as ml
 from multilevel.api import _design
-from multilevel.model import _lkj_cholesky, build_model, prior_variable
-from multilevel.parametrization import BlockGeometry, block_geometries
-from multilevel.priors import build_prior_table, parse_distribution
+from multilevel.model.build import _lkj_cholesky, build_model, prior_variable
+from multilevel.model.parametrization import BlockGeometry, block_geometries
+from multilevel.priors.table import build_prior_table, parse_distribution
 
 
 def _lkj_log_density(size, eta):

@@ -9,7 +9,7 @@ import xarray as xr
 
 import multilevel as ml
 from multilevel import jax_sampling
-from multilevel.sampling import SamplerSettings, warn_about_convergence, without_blas_notices
+from multilevel.inference.nuts import SamplerSettings, warn_about_convergence, without_blas_notices
 from new_process import in_new_process
 
 
@@ -158,7 +158,7 @@ def test_numpyro_on_an_accelerator_runs_the_chains_vectorised(small_gaussian, mo
 def test_importing_pymcs_jax_module_through_multilevel_keeps_xla_flags(flags):
     code = (
         "import json, os\n"
-        "from multilevel.jax_sampling import import_pymc_jax\n"
+        "from multilevel.inference.numpyro import import_pymc_jax\n"
         "module = import_pymc_jax()\n"
         "import jax\n"
         "print(json.dumps({'module': module.__name__, 'flags': os.environ.get('XLA_FLAGS'),\n"
@@ -229,11 +229,11 @@ def test_brm_compiles_in_the_few_rows_mode_by_the_rows_the_likelihood_reads(smal
 
 
 def test_initial_points_jitter_the_support_points_where_pymc_does(small_gaussian):
-    from multilevel.design import build_design
-    from multilevel.families import get_family
-    from multilevel.formula import parse_formula
-    from multilevel.model import build_model
-    from multilevel.priors import build_prior_table
+    from multilevel.families.family import get_family
+    from multilevel.model.build import build_model
+    from multilevel.priors.table import build_prior_table
+    from multilevel.spec.design import build_design
+    from multilevel.spec.formula import parse_formula
 
     design = build_design(parse_formula("y ~ x + (1 | g)"), small_gaussian, get_family("gaussian"))
     model, _ = build_model(design, build_prior_table(design))

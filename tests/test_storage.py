@@ -9,7 +9,7 @@ from scipy import stats
 
 import multilevel as ml
 from multilevel import api
-from multilevel.storage import frame_from_json, frame_to_json
+from multilevel.results.storage import frame_from_json, frame_to_json
 
 SMALL = {"chains": 2, "draws": 300, "warmup": 300, "progressbar": False}
 

@@ -20,8 +20,8 @@ import nutpie
 from numba.core import dispatcher
 from pytensor.compile.function import types as function_types
 
-import multilevel.jax_sampling
-import multilevel.sampling
+import multilevel.inference.numpyro
+import multilevel.inference.nuts
 
 spans: dict[str, float] = defaultdict(float)
 marks: dict[str, float] = {}
@@ -107,11 +107,11 @@ def _wrap_compile_core(original):
 
 def install() -> None:
     """Wrap the functions that mark each stage."""
-    multilevel.sampling.compile_nutpie = _wrap_compile_nutpie(multilevel.sampling.compile_nutpie)
+    multilevel.inference.nuts.compile_nutpie = _wrap_compile_nutpie(multilevel.inference.nuts.compile_nutpie)
     nutpie.sample = _wrap_sample(nutpie.sample)
-    multilevel.sampling.sample_numpyro = _wrap_marked(multilevel.sampling.sample_numpyro,
+    multilevel.inference.nuts.sample_numpyro = _wrap_marked(multilevel.inference.nuts.sample_numpyro,
                                                       "driver_start", "sampling_end")
-    driver = multilevel.jax_sampling
+    driver = multilevel.inference.numpyro
     driver._jax_function = _wrap_spanned(driver._jax_function, "jax_function")
     driver._compile = _wrap_marked(driver._compile, "xla_compile_start", "xla_compile_end")
     function_types.FunctionMaker.__init__ = _wrap_function_maker(

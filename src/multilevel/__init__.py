@@ -9,10 +9,9 @@
 from __future__ import annotations
 
 from .api import brm, get_prior, load
-from .criteria import loo_compare
 from .datasets import list_datasets, load_dataset
 from .errors import DataError, FormulaError, MultilevelError, PriorError
-from .families import (
+from .families.family import (
     Family,
     bernoulli,
     beta,
@@ -25,9 +24,10 @@ from .families import (
     poisson,
     student,
 )
-from .fit import Fit
-from .hypothesis import hypothesis
-from .priors import prior
+from .priors.table import prior
+from .results.criteria import loo_compare
+from .results.fit import Fit
+from .results.hypothesis import hypothesis
 
 Gamma = gamma
 

@@ -7,20 +7,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from .approximation import run_approximation
-from .criteria import EAGER_LOG_LIK_LIMIT, attach_log_lik
-from .crossproducts import cross_products_apply
-from .data_checks import require_identified
-from .design import Design, build_design
 from .errors import DataError, MultilevelError, StorageError
-from .families import Family, get_family
-from .fit import Fit
-from .formula import parse_formula
-from .model import build_model, untraced_graphs
-from .prior_sampling import SAMPLE_PRIOR_CHOICES, check_proper_priors, draw_priors
-from .priors import as_prior_list, build_prior_table
-from .sampling import SamplerSettings, run_nuts, warn_about_convergence
-from .storage import check_writable, fingerprint, load_fit, read_fingerprint
+from .families.family import Family, get_family
+from .inference.approximation import run_approximation
+from .inference.nuts import SamplerSettings, run_nuts, warn_about_convergence
+from .model.build import build_model, untraced_graphs
+from .model.crossproducts import cross_products_apply
+from .priors.sampling import SAMPLE_PRIOR_CHOICES, check_proper_priors, draw_priors
+from .priors.table import as_prior_list, build_prior_table
+from .results.criteria import EAGER_LOG_LIK_LIMIT, attach_log_lik
+from .results.fit import Fit
+from .results.storage import check_writable, fingerprint, load_fit, read_fingerprint
+from .spec.checks import require_identified
+from .spec.design import Design, build_design
+from .spec.formula import parse_formula
 
 
 def _design(formula: str, data: pd.DataFrame, family: str | Family) -> Design:

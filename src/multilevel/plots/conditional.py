@@ -11,7 +11,7 @@ from formulae import model_description
 from matplotlib.figure import Figure
 
 from ..errors import MultilevelError, close_matches
-from ..naming import sorted_levels
+from ..names import sorted_levels
 from .common import (
     _MID_HI,
     _PALETTE,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..posterior import quantile_label
+from ..results.posterior import quantile_label
 from .common import (
     _DARK_HI,
     _MID,

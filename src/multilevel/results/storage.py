@@ -25,8 +25,8 @@ import arviz as az
 import numpy as np
 import pandas as pd
 
-from .errors import MultilevelError, StorageError
-from .priors import Prior
+from ..errors import MultilevelError, StorageError
+from ..priors.table import Prior
 
 FORMAT = "multilevel-fit"
 # version 2: fit.json carries a content hash over itself and the draws
@@ -147,7 +147,7 @@ def check_writable(path: str | Path) -> Path:
 
 def save_fit(fit, path: str | Path) -> Path:
     """Write ``fit`` to the directory ``path`` (created if needed); return the path."""
-    from . import __version__
+    from .. import __version__
 
     path = check_writable(path)
     metadata = {
@@ -242,13 +242,13 @@ def load_fit(path: str | Path):
         When the directory holds no fit, or its files are damaged, malformed or were changed
         after saving.
     """
-    from .design import build_design
-    from .families import get_family
+    from ..families.family import get_family
+    from ..inference.nuts import SamplerSettings
+    from ..model.build import ModelNames
+    from ..priors.table import build_prior_table
+    from ..spec.design import build_design
+    from ..spec.formula import parse_formula
     from .fit import Fit
-    from .formula import parse_formula
-    from .model import ModelNames
-    from .priors import build_prior_table
-    from .sampling import SamplerSettings
 
     path = Path(path)
     metadata = _read_metadata(path)

@@ -16,9 +16,9 @@ import arviz as az
 import numpy as np
 import pymc as pm
 
+from ..errors import MultilevelError
 from .compile_cache import compile_nutpie
-from .errors import MultilevelError
-from .jax_sampling import import_pymc_jax, sample_numpyro
+from .numpyro import import_pymc_jax, sample_numpyro
 
 SAMPLERS = ("auto", "nutpie", "pymc", "numpyro", "blackjax")
 ALGORITHMS = ("sampling", "meanfield", "fullrank", "pathfinder", "laplace")

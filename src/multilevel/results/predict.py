@@ -7,11 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .design import Design, new_data_design
-from .errors import DataError, MultilevelError
-from .evaluation import design_matrix
-from .formula import parse_formula
-from .naming import coefficient_name
+from ..errors import DataError, MultilevelError
+from ..names import coefficient_name
+from ..spec.design import Design, new_data_design
+from ..spec.evaluation import design_matrix
+from ..spec.formula import parse_formula
 from .posterior import quantile_label
 
 NEW_LEVEL_METHODS = ("uncertainty", "gaussian", "old_levels")

@@ -17,10 +17,10 @@ import pymc as pm
 import pytensor
 import pytensor.tensor as pt
 
+from ..priors.table import Distribution, PriorTable
+from ..spec.design import Design, GroupBlock
 from .crossproducts import CrossProducts, gaussian_cross_products
-from .design import Design, GroupBlock
 from .parametrization import BlockGeometry, block_geometries
-from .priors import Distribution, PriorTable
 
 
 @dataclass(frozen=True)

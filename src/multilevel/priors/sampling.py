@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 
-from .design import Design
-from .errors import PriorError
-from .model import prior_variable
-from .priors import Distribution, PriorTable
+from ..errors import PriorError
+from ..model.build import prior_variable
+from ..spec.design import Design
+from .table import Distribution, PriorTable
 
 SAMPLE_PRIOR_CHOICES = ("no", "yes", "only")
 

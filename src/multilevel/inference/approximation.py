@@ -8,9 +8,9 @@ import pymc as pm
 import pytensor
 from scipy import optimize
 
-from .errors import MultilevelError
-from .jax_sampling import xla_flags_kept
-from .sampling import SamplerSettings, without_blas_notices
+from ..errors import MultilevelError
+from .numpyro import xla_flags_kept
+from .nuts import SamplerSettings, without_blas_notices
 
 # Optimisation steps of the variational approximations (PyMC's and Stan's ADVI default).
 VARIATIONAL_ITERATIONS = 10_000

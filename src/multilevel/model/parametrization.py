@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .design import Design
+from ..spec.design import Design
 
 
 @dataclass(frozen=True)

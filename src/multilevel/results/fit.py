@@ -9,10 +9,12 @@ import arviz as az
 import numpy as np
 import pandas as pd
 
+from ..inference.nuts import SamplerSettings
+from ..model.build import ModelNames
+from ..priors.table import PriorTable
+from ..spec.design import Design
 from . import criteria
-from .design import Design
 from .hypothesis import hypothesis as hypothesis_test
-from .model import ModelNames
 from .posterior import (
     DIAGNOSTIC_COLUMNS,
     SUMMARY_COLUMNS,
@@ -23,8 +25,6 @@ from .posterior import (
     summarize,
 )
 from .predict import PredictionRequest, linear_predictor, summarize_rows
-from .priors import PriorTable
-from .sampling import SamplerSettings
 from .storage import save_fit
 from .summary import TABLE_COLUMNS, Summary
 
@@ -317,27 +317,27 @@ class Fit:
     # matplotlib is imported only when a plot is asked for, so fitting stays light.
     def pp_check(self, *args, **kwargs):
         """Posterior predictive check; see :func:`multilevel.plots.pp_check`."""
-        from . import plots
+        from .. import plots
         return plots.pp_check(self, *args, **kwargs)
 
     def conditional_effects(self, *args, **kwargs):
         """Conditional effects; see :func:`multilevel.plots.conditional_effects`."""
-        from . import plots
+        from .. import plots
         return plots.conditional_effects(self, *args, **kwargs)
 
     def plot(self, *args, **kwargs):
         """Trace and density plots; see :func:`multilevel.plots.plot`."""
-        from . import plots
+        from .. import plots
         return plots.plot(self, *args, **kwargs)
 
     def plot_ranef(self, *args, **kwargs):
         """Caterpillar plot of group effects; see :func:`multilevel.plots.plot_ranef`."""
-        from . import plots
+        from .. import plots
         return plots.plot_ranef(self, *args, **kwargs)
 
     def plot_shrinkage(self, *args, **kwargs):
         """No-pooling against multilevel estimates; see :func:`multilevel.plots.plot_shrinkage`."""
-        from . import plots
+        from .. import plots
         return plots.plot_shrinkage(self, *args, **kwargs)
 
     # --- printing ------------------------------------------------------------------------

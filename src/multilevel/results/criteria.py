@@ -11,7 +11,7 @@ import pandas as pd
 import xarray as xr
 from scipy.special import logsumexp
 
-from .errors import MultilevelError
+from ..errors import MultilevelError
 from .posterior import quantile_label
 from .predict import PredictionRequest, linear_predictor
 

@@ -21,9 +21,9 @@ from pytensor.compile.mode import Mode
 from pytensor.tensor.random.type import random_generator_type
 from scipy.special import polygamma
 
-from .errors import DataError, FamilyError, close_matches
+from ..errors import DataError, FamilyError, close_matches
+from ..names import sorted_levels
 from .links import LINKS, Link
-from .naming import sorted_levels
 
 # brms computes the default Intercept location and scale from the response on these links.
 _DATA_SCALED_LINKS = ("identity", "log", "inverse", "sqrt", "1/mu^2")

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import gaussian_kde
 
-from .errors import MultilevelError
+from ..errors import MultilevelError
 
 _COMPARISONS = ("<=", ">=", "<", ">", "=")
 _FUNCTIONS = {"exp": np.exp, "log": np.log, "sqrt": np.sqrt, "abs": np.abs,

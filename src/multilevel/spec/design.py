@@ -8,7 +8,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .data_checks import (
+from ..errors import DataError, FormulaError, close_matches
+from ..families.family import Family
+from ..names import coefficient_name, r_level_label, r_sort_key, sorted_levels
+from .checks import (
     collinear_columns,
     require_factor_levels,
     require_finite,
@@ -16,11 +19,8 @@ from .data_checks import (
     require_rows,
     warn_grouping_sizes,
 )
-from .errors import DataError, FormulaError, close_matches
 from .evaluation import design_matrix, formula_variables
-from .families import Family
 from .formula import FormulaSpec, GroupTerm
-from .naming import coefficient_name, r_level_label, r_sort_key, sorted_levels
 
 
 @dataclass

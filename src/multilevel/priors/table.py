@@ -10,9 +10,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from .design import Design
-from .errors import PriorError, close_matches
-from .families import format_number
+from ..errors import PriorError, close_matches
+from ..families.family import format_number
+from ..spec.design import Design
 
 # Stan distribution name -> (argument names, support lower bound of the distribution itself);
 # an argument name in _POSITIVE_ARGUMENTS must be positive, except uniform's bounds

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from .design import Design, GroupBlock
+from ..spec.design import Design, GroupBlock
 
 
 @dataclass(frozen=True)

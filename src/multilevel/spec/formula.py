@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import FormulaError
+from ..errors import FormulaError
 
 _ADDITIONS = ("trials", "weights")
 # a column name as R and Python allow it, letters of any script included

@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .errors import DataError
+from ..errors import DataError
 
 # A column whose part not explained by the columns before it is smaller than this, relative to
 # its own size, is taken as a linear combination of them.

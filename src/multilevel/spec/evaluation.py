@@ -18,8 +18,8 @@ from formulae import design_matrices, model_description
 from formulae.environment import Environment
 from formulae.terms.call_resolver import LazyCall, LazyOperator, LazyValue, LazyVariable
 
-from .errors import FormulaError, close_matches
-from .naming import sorted_levels
+from ..errors import FormulaError, close_matches
+from ..names import sorted_levels
 
 
 def _factor(values):

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .design import Design
-from .model import ModelNames
+from ..model.build import ModelNames
+from ..spec.design import Design
 
 SUMMARY_COLUMNS = ["Estimate", "Est.Error", "Q2.5", "Q97.5"]
 DIAGNOSTIC_COLUMNS = ["Rhat", "Bulk_ESS", "Tail_ESS"]
