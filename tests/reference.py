@@ -19,7 +19,7 @@ def load_reference(name: str, directory: Path = REFERENCE_DIR) -> dict:
 
 def _same_prior(ours: str, theirs: str) -> bool:
     """Equal distributions, numbers compared to 1e-9 (brms prints up to 13 digits)."""
-    from multilevel.priors.table import parse_distribution
+    from multilevel.priors.distributions import parse_distribution
 
     a = parse_distribution(ours)
     b = parse_distribution(theirs.replace("lkj_corr_cholesky", "lkj"))

@@ -9,9 +9,10 @@ import pytest
 
 import multilevel as ml
 from multilevel.api import _design
-from multilevel.model.build import _lkj_cholesky, build_model, prior_variable
+from multilevel.model.build import _lkj_cholesky, build_model
 from multilevel.model.parametrization import BlockGeometry, block_geometries
-from multilevel.priors.table import build_prior_table, parse_distribution
+from multilevel.priors.distributions import parse_distribution, prior_variable
+from multilevel.priors.table import build_prior_table
 
 
 def _lkj_log_density(size, eta):

@@ -4,7 +4,7 @@ import pytest
 
 import multilevel as ml
 from multilevel.errors import PriorError
-from multilevel.priors.table import Distribution, parse_distribution
+from multilevel.priors.distributions import Distribution, parse_distribution
 from reference import load_reference, prior_mismatches
 
 REFERENCES = ["sleep_full", "sleep_uncorr", "hsb_glp", "pastes_nested", "dyestuff", "rats"]

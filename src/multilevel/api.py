@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import fields
 from pathlib import Path
 
 import pandas as pd
@@ -17,7 +18,7 @@ from .priors.sampling import SAMPLE_PRIOR_CHOICES, check_proper_priors, draw_pri
 from .priors.table import as_prior_list, build_prior_table
 from .results.criteria import EAGER_LOG_LIK_LIMIT, attach_log_lik
 from .results.fit import Fit
-from .results.storage import check_writable, fingerprint, load_fit, read_fingerprint
+from .results.storage import check_writable, fingerprint, read_fingerprint, read_saved_fit
 from .spec.checks import require_identified
 from .spec.design import Design, build_design
 from .spec.formula import parse_formula
@@ -121,7 +122,7 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
         stamp = fingerprint(formula, data, family, user_priors, settings, sample_prior)
         if read_fingerprint(file) == stamp:
             try:
-                return load_fit(file)
+                return load(file)
             except StorageError as error:
                 warnings.warn(f"{error} Fitting the model again and saving it to "
                               f"{str(file)!r}.", UserWarning, stacklevel=2)
@@ -188,5 +189,12 @@ def load(path: str | Path) -> Fit:
     -------
     Fit
         The saved fit, with its draws, data, formula, priors, family and settings.
+
+    Raises
+    ------
+    StorageError
+        When the directory holds no fit, or its files are damaged, malformed or were changed
+        after saving (their content hash does not match).
     """
-    return load_fit(path)
+    saved = read_saved_fit(path)
+    return Fit(**{field.name: getattr(saved, field.name) for field in fields(saved)})

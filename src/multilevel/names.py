@@ -81,3 +81,8 @@ def coefficient_name(formulae_name: str) -> str:
     if formulae_name == "Intercept":
         return "Intercept"
     return brms_rename(r_column_name(formulae_name))
+
+
+def quantile_label(p: float) -> str:
+    """brms's column name of a quantile: ``Q2.5``, ``Q97.5``."""
+    return "Q" + f"{100 * p:.10g}"

@@ -17,7 +17,8 @@ import pymc as pm
 import pytensor
 import pytensor.tensor as pt
 
-from ..priors.table import Distribution, PriorTable
+from ..priors.distributions import data, prior_variable
+from ..priors.table import PriorTable
 from ..spec.design import Design, GroupBlock
 from .crossproducts import CrossProducts, gaussian_cross_products
 from .parametrization import BlockGeometry, block_geometries
@@ -64,69 +65,6 @@ def group_dims(group: str) -> tuple[str, str, str]:
     """Dimension names of a grouping factor's levels, coefficients and correlation pairs."""
     taken = group in _TAKEN_NAMES or group.startswith(("sd_", "cor_", "r_", "z_", "u_", "L_"))
     return (f"{group}_level" if taken else group), f"{group}_coef", f"{group}_cor"
-
-
-def data(name: str, value) -> pt.TensorVariable:
-    """Data of the model as a named ``pm.Data``, never a constant of the graph.
-
-    Everything that changes with the data set (design arrays, response, the sampler's
-    geometry, data-derived prior parameters) is data, so that models of one structure have
-    the same graph and a compiled model can be reused for a new data set (see
-    :mod:`multilevel.compile_cache`).
-    """
-    return pm.Data(name, np.asarray(value))
-
-
-# Stan name -> (PyMC class, arguments in PyMC's names, half version for a bound at 0 when centred
-# at 0, PyMC's name of the location argument)
-_PYMC_DISTRIBUTIONS = {
-    "normal": (pm.Normal, lambda a: {"mu": a[0], "sigma": a[1]}, pm.HalfNormal, "mu"),
-    "student_t": (pm.StudentT, lambda a: {"nu": a[0], "mu": a[1], "sigma": a[2]},
-                  pm.HalfStudentT, "mu"),
-    "cauchy": (pm.Cauchy, lambda a: {"alpha": a[0], "beta": a[1]}, pm.HalfCauchy, "alpha"),
-    "double_exponential": (pm.Laplace, lambda a: {"mu": a[0], "b": a[1]}, None, "mu"),
-    "logistic": (pm.Logistic, lambda a: {"mu": a[0], "s": a[1]}, None, "mu"),
-    "exponential": (pm.Exponential, lambda a: {"lam": a[0]}, None, None),
-    "gamma": (pm.Gamma, lambda a: {"alpha": a[0], "beta": a[1]}, None, None),
-    "inv_gamma": (pm.InverseGamma, lambda a: {"alpha": a[0], "beta": a[1]}, None, None),
-    "lognormal": (pm.LogNormal, lambda a: {"mu": a[0], "sigma": a[1]}, None, None),
-    "weibull": (pm.Weibull, lambda a: {"alpha": a[0], "beta": a[1]}, None, None),
-    "chi_square": (pm.ChiSquared, lambda a: {"nu": a[0]}, None, None),
-    "inv_chi_square": (pm.InverseGamma, lambda a: {"alpha": a[0] / 2, "beta": 0.5}, None, None),
-    "beta": (pm.Beta, lambda a: {"alpha": a[0], "beta": a[1]}, None, None),
-    "uniform": (pm.Uniform, lambda a: {"lower": a[0], "upper": a[1]}, None, None),
-}
-
-
-def prior_variable(name: str, dist: Distribution, lower: float | None = None, **kwargs):
-    """Create a PyMC variable with a Stan-spelled prior, truncated below at ``lower``.
-
-    As in brms, a bound on the parameter truncates the prior: ``student_t(3, 0, s)`` on a
-    standard deviation is a half-t; priors whose support already respects the bound are used
-    as they are.
-    """
-    if dist.name == "flat":
-        if lower is None:
-            return pm.Flat(name, **kwargs)
-        if lower == 0.0:
-            return pm.HalfFlat(name, **kwargs)
-        return pm.Truncated(name, pm.Flat.dist(), lower=lower, **kwargs)
-    cls, arguments, half, location = _PYMC_DISTRIBUTIONS[dist.name]
-    params = arguments(dist.args)
-    support = dist.support_lower
-
-    def as_data(chosen: dict) -> dict:
-        # brms's default priors depend on the response (median, MAD)
-        return {key: data(f"{name}_prior_{key}", value) for key, value in chosen.items()}
-
-    if lower is None or (support is not None and support >= lower):
-        return cls(name, **as_data(params), **kwargs)
-    if dist.name == "uniform":
-        return cls(name, lower=lower, **as_data({"upper": params["upper"]}), **kwargs)
-    if lower == 0.0 and half is not None and params[location] == 0.0:
-        del params[location]
-        return half(name, **as_data(params), **kwargs)
-    return pm.Truncated(name, cls.dist(**as_data(params)), lower=lower, **kwargs)
 
 
 def _lkj_cholesky(name: str, size: int, eta: float):

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..results.posterior import quantile_label
+from ..names import quantile_label
 from .common import (
     _DARK_HI,
     _MID,

@@ -7,9 +7,9 @@ import pandas as pd
 import pymc as pm
 
 from ..errors import PriorError
-from ..model.build import prior_variable
 from ..spec.design import Design
-from .table import Distribution, PriorTable
+from .distributions import Distribution, prior_variable
+from .table import PriorTable
 
 SAMPLE_PRIOR_CHOICES = ("no", "yes", "only")
 

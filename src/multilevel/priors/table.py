@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -13,115 +12,10 @@ import pandas as pd
 from ..errors import PriorError, close_matches
 from ..families.family import format_number
 from ..spec.design import Design
+from .distributions import Distribution, parse_distribution
 
-# Stan distribution name -> (argument names, support lower bound of the distribution itself);
-# an argument name in _POSITIVE_ARGUMENTS must be positive, except uniform's bounds
-DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], float | None]] = {
-    "normal": (("mu", "sigma"), None),
-    "student_t": (("nu", "mu", "sigma"), None),
-    "cauchy": (("mu", "sigma"), None),
-    "double_exponential": (("mu", "sigma"), None),
-    "logistic": (("mu", "sigma"), None),
-    "exponential": (("lambda",), 0.0),
-    "gamma": (("alpha", "beta"), 0.0),
-    "inv_gamma": (("alpha", "beta"), 0.0),
-    "lognormal": (("mu", "sigma"), 0.0),
-    "weibull": (("alpha", "sigma"), 0.0),
-    "chi_square": (("nu",), 0.0),
-    "inv_chi_square": (("nu",), 0.0),
-    "beta": (("alpha", "beta"), 0.0),
-    "uniform": (("alpha", "beta"), None),
-    "lkj": (("eta",), None),
-    "lkj_corr_cholesky": (("eta",), None),
-}
-_POSITIVE_ARGUMENTS = {"sigma", "nu", "lambda", "alpha", "beta", "eta"}
-_SPEC = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*$", re.S)
-FLAT = "(flat)"
 COLUMNS = ["prior", "class", "coef", "group", "resp", "dpar", "nlpar", "lb", "ub", "tag",
            "source"]
-
-
-@dataclass(frozen=True)
-class Distribution:
-    """A parsed prior such as ``student_t(3, 0, 2.5)``; ``name == "flat"`` is improper."""
-
-    name: str
-    args: tuple[float, ...] = ()
-
-    def __str__(self) -> str:
-        if self.name == "flat":
-            return FLAT
-        return f"{self.name}({', '.join(format_number(a) for a in self.args)})"
-
-    @property
-    def support_lower(self) -> float | None:
-        if self.name == "flat":
-            return None
-        lower = DISTRIBUTIONS[self.name][1]
-        if self.name == "uniform":
-            return self.args[0]
-        return lower
-
-
-def parse_distribution(text: str) -> Distribution:
-    """Parse a prior written in Stan's spelling.
-
-    Parameters
-    ----------
-    text
-        For example ``"normal(0, 10)"``, ``"student_t(3, 0, 2.5)"`` or ``"lkj(2)"``; an empty
-        string or ``"(flat)"`` means brms's improper flat prior.
-
-    Raises
-    ------
-    PriorError
-        For an unknown distribution, a wrong number of arguments or an invalid argument.
-    """
-    if not isinstance(text, str):
-        raise PriorError(f"A prior must be a string such as 'normal(0, 10)', got {text!r}.")
-    stripped = text.strip()
-    if stripped in ("", FLAT, "flat"):
-        return Distribution("flat")
-    match = _SPEC.match(stripped)
-    if not match:
-        raise PriorError(
-            f"Cannot parse prior {text!r}; write a Stan distribution with numeric arguments "
-            "such as 'normal(0, 10)' or 'student_t(3, 0, 2.5)'."
-        )
-    name = match.group(1)
-    if name not in DISTRIBUTIONS:
-        raise PriorError(
-            f"Unknown prior distribution {name!r} in {text!r}."
-            + close_matches(name, DISTRIBUTIONS)
-            + " Available: "
-            + ", ".join(DISTRIBUTIONS)
-            + "."
-        )
-    argument_names = DISTRIBUTIONS[name][0]
-    raw = [piece.strip() for piece in match.group(2).split(",")] if match.group(2).strip() else []
-    if len(raw) != len(argument_names):
-        raise PriorError(
-            f"{name} takes {len(argument_names)} argument(s) ({', '.join(argument_names)}), "
-            f"got {len(raw)} in {text!r}."
-        )
-    values = []
-    for argument_name, piece in zip(argument_names, raw, strict=True):
-        try:
-            value = float(piece)
-        except ValueError:
-            raise PriorError(
-                f"Argument {argument_name} of {text!r} must be a number, got {piece!r}."
-            ) from None
-        if not np.isfinite(value):
-            raise PriorError(f"Argument {argument_name} of {text!r} must be a finite number, "
-                             f"got {piece!r}.")
-        if name != "uniform" and argument_name in _POSITIVE_ARGUMENTS and not value > 0:
-            raise PriorError(f"Argument {argument_name} of {text!r} must be positive, got "
-                             f"{piece!r}.")
-        values.append(value)
-    if name == "uniform" and not values[0] < values[1]:
-        raise PriorError(f"uniform(lower, upper) needs lower < upper, got {text!r}.")
-    return Distribution(name, tuple(values))
 
 
 @dataclass(frozen=True)

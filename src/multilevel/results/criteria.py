@@ -12,7 +12,7 @@ import xarray as xr
 from scipy.special import logsumexp
 
 from ..errors import MultilevelError
-from .posterior import quantile_label
+from ..names import quantile_label
 from .predict import PredictionRequest, linear_predictor
 
 # Above this many draws x observations the log-likelihood is computed when first needed

@@ -11,6 +11,7 @@ import pandas as pd
 import xarray as xr
 
 from ..model.build import ModelNames
+from ..names import quantile_label
 from ..spec.design import Design
 
 SUMMARY_COLUMNS = ["Estimate", "Est.Error", "Q2.5", "Q97.5"]
@@ -93,8 +94,3 @@ def summarize(draws: Draws, probs=(0.025, 0.975)) -> pd.DataFrame:
     for p in probs:
         frame[quantile_label(p)] = np.quantile(flat, p, axis=0)
     return frame
-
-
-def quantile_label(p: float) -> str:
-    """brms's column name of a quantile: ``Q2.5``, ``Q97.5``."""
-    return "Q" + f"{100 * p:.10g}"

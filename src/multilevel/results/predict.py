@@ -8,11 +8,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, MultilevelError
-from ..names import coefficient_name
+from ..names import coefficient_name, quantile_label
 from ..spec.design import Design, new_data_design
 from ..spec.evaluation import design_matrix
 from ..spec.formula import parse_formula
-from .posterior import quantile_label
 
 NEW_LEVEL_METHODS = ("uncertainty", "gaussian", "old_levels")
 

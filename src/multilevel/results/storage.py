@@ -18,7 +18,8 @@ import hashlib
 import json
 import tempfile
 import warnings
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 import arviz as az
@@ -26,7 +27,12 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MultilevelError, StorageError
-from ..priors.table import Prior
+from ..families.family import get_family
+from ..inference.nuts import SamplerSettings
+from ..model.build import ModelNames
+from ..priors.table import Prior, PriorTable, build_prior_table
+from ..spec.design import Design, build_design
+from ..spec.formula import parse_formula
 
 FORMAT = "multilevel-fit"
 # version 2: fit.json carries a content hash over itself and the draws
@@ -147,13 +153,11 @@ def check_writable(path: str | Path) -> Path:
 
 def save_fit(fit, path: str | Path) -> Path:
     """Write ``fit`` to the directory ``path`` (created if needed); return the path."""
-    from .. import __version__
-
     path = check_writable(path)
     metadata = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "multilevel_version": __version__,
+        "multilevel_version": version("multilevel"),
         "formula": fit.formula,
         "family": {"name": fit.family.name, "link": fit.family.link},
         "priors": priors_to_json(fit.user_priors),
@@ -221,10 +225,26 @@ def _read_metadata(path: Path) -> dict:
     return metadata
 
 
-def load_fit(path: str | Path):
-    """Read a fit written by :meth:`Fit.save`, after verifying its content hash.
+@dataclass(frozen=True)
+class SavedFit:
+    """A saved fit's parts, verified and rebuilt: the arguments of :class:`Fit`."""
 
-    Loading evaluates nothing but the closed formula language (``evaluation.py``).
+    idata: az.InferenceData
+    design: Design
+    prior_table: PriorTable
+    names: ModelNames
+    settings: SamplerSettings
+    seed: int
+    data_name: str
+    user_priors: tuple[Prior, ...]
+    sample_prior: str
+    fingerprint: str
+
+
+def read_saved_fit(path: str | Path) -> SavedFit:
+    """Read the parts of a fit written by :meth:`Fit.save`, after verifying its content hash.
+
+    Loading evaluates nothing but the closed formula language (``spec/evaluation.py``).
 
     Parameters
     ----------
@@ -233,8 +253,8 @@ def load_fit(path: str | Path):
 
     Returns
     -------
-    Fit
-        Equal to the saved fit in draws, data, formula, priors, family and settings.
+    SavedFit
+        Equal to the saved fit's draws, data, formula, priors, family and settings.
 
     Raises
     ------
@@ -242,14 +262,6 @@ def load_fit(path: str | Path):
         When the directory holds no fit, or its files are damaged, malformed or were changed
         after saving.
     """
-    from ..families.family import get_family
-    from ..inference.nuts import SamplerSettings
-    from ..model.build import ModelNames
-    from ..priors.table import build_prior_table
-    from ..spec.design import build_design
-    from ..spec.formula import parse_formula
-    from .fit import Fit
-
     path = Path(path)
     metadata = _read_metadata(path)
     step = "its data"
@@ -278,7 +290,7 @@ def load_fit(path: str | Path):
     missing = sorted(set(names.stored) - set(idata.posterior.data_vars))
     if missing:
         raise StorageError(f"The draws saved at {str(path)!r} lack {', '.join(missing)}.")
-    return Fit(idata=idata, design=design, prior_table=table, names=names,
-               settings=settings, seed=metadata["seed"],
-               data_name=metadata["data_name"], user_priors=priors,
-               sample_prior=metadata["sample_prior"], fingerprint=metadata["fingerprint"])
+    return SavedFit(idata=idata, design=design, prior_table=table, names=names,
+                    settings=settings, seed=metadata["seed"], data_name=metadata["data_name"],
+                    user_priors=priors, sample_prior=metadata["sample_prior"],
+                    fingerprint=metadata["fingerprint"])

@@ -1,0 +1,188 @@
+"""Priors in Stan's spelling: parsed, checked, and made into PyMC variables.
+
+brms writes priors as Stan distributions (``student_t(3, 0, 2.5)``); :func:`parse_distribution`
+reads and checks one, and :func:`prior_variable` creates the PyMC variable with that prior,
+truncated where the parameter is bounded, as brms's Stan code does.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+from ..errors import PriorError, close_matches
+from ..families.family import format_number
+
+# Stan distribution name -> (argument names, support lower bound of the distribution itself);
+# an argument name in _POSITIVE_ARGUMENTS must be positive, except uniform's bounds
+DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], float | None]] = {
+    "normal": (("mu", "sigma"), None),
+    "student_t": (("nu", "mu", "sigma"), None),
+    "cauchy": (("mu", "sigma"), None),
+    "double_exponential": (("mu", "sigma"), None),
+    "logistic": (("mu", "sigma"), None),
+    "exponential": (("lambda",), 0.0),
+    "gamma": (("alpha", "beta"), 0.0),
+    "inv_gamma": (("alpha", "beta"), 0.0),
+    "lognormal": (("mu", "sigma"), 0.0),
+    "weibull": (("alpha", "sigma"), 0.0),
+    "chi_square": (("nu",), 0.0),
+    "inv_chi_square": (("nu",), 0.0),
+    "beta": (("alpha", "beta"), 0.0),
+    "uniform": (("alpha", "beta"), None),
+    "lkj": (("eta",), None),
+    "lkj_corr_cholesky": (("eta",), None),
+}
+_POSITIVE_ARGUMENTS = {"sigma", "nu", "lambda", "alpha", "beta", "eta"}
+_SPEC = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*$", re.S)
+FLAT = "(flat)"
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """A parsed prior such as ``student_t(3, 0, 2.5)``; ``name == "flat"`` is improper."""
+
+    name: str
+    args: tuple[float, ...] = ()
+
+    def __str__(self) -> str:
+        if self.name == "flat":
+            return FLAT
+        return f"{self.name}({', '.join(format_number(a) for a in self.args)})"
+
+    @property
+    def support_lower(self) -> float | None:
+        if self.name == "flat":
+            return None
+        lower = DISTRIBUTIONS[self.name][1]
+        if self.name == "uniform":
+            return self.args[0]
+        return lower
+
+
+def parse_distribution(text: str) -> Distribution:
+    """Parse a prior written in Stan's spelling.
+
+    Parameters
+    ----------
+    text
+        For example ``"normal(0, 10)"``, ``"student_t(3, 0, 2.5)"`` or ``"lkj(2)"``; an empty
+        string or ``"(flat)"`` means brms's improper flat prior.
+
+    Raises
+    ------
+    PriorError
+        For an unknown distribution, a wrong number of arguments or an invalid argument.
+    """
+    if not isinstance(text, str):
+        raise PriorError(f"A prior must be a string such as 'normal(0, 10)', got {text!r}.")
+    stripped = text.strip()
+    if stripped in ("", FLAT, "flat"):
+        return Distribution("flat")
+    match = _SPEC.match(stripped)
+    if not match:
+        raise PriorError(
+            f"Cannot parse prior {text!r}; write a Stan distribution with numeric arguments "
+            "such as 'normal(0, 10)' or 'student_t(3, 0, 2.5)'."
+        )
+    name = match.group(1)
+    if name not in DISTRIBUTIONS:
+        raise PriorError(
+            f"Unknown prior distribution {name!r} in {text!r}."
+            + close_matches(name, DISTRIBUTIONS)
+            + " Available: "
+            + ", ".join(DISTRIBUTIONS)
+            + "."
+        )
+    argument_names = DISTRIBUTIONS[name][0]
+    raw = [piece.strip() for piece in match.group(2).split(",")] if match.group(2).strip() else []
+    if len(raw) != len(argument_names):
+        raise PriorError(
+            f"{name} takes {len(argument_names)} argument(s) ({', '.join(argument_names)}), "
+            f"got {len(raw)} in {text!r}."
+        )
+    values = []
+    for argument_name, piece in zip(argument_names, raw, strict=True):
+        try:
+            value = float(piece)
+        except ValueError:
+            raise PriorError(
+                f"Argument {argument_name} of {text!r} must be a number, got {piece!r}."
+            ) from None
+        if not np.isfinite(value):
+            raise PriorError(f"Argument {argument_name} of {text!r} must be a finite number, "
+                             f"got {piece!r}.")
+        if name != "uniform" and argument_name in _POSITIVE_ARGUMENTS and not value > 0:
+            raise PriorError(f"Argument {argument_name} of {text!r} must be positive, got "
+                             f"{piece!r}.")
+        values.append(value)
+    if name == "uniform" and not values[0] < values[1]:
+        raise PriorError(f"uniform(lower, upper) needs lower < upper, got {text!r}.")
+    return Distribution(name, tuple(values))
+
+
+def data(name: str, value) -> pt.TensorVariable:
+    """Data of the model as a named ``pm.Data``, never a constant of the graph.
+
+    Everything that changes with the data set (design arrays, response, the sampler's
+    geometry, data-derived prior parameters) is data, so that models of one structure have
+    the same graph and a compiled model can be reused for a new data set (see
+    :mod:`multilevel.compile_cache`).
+    """
+    return pm.Data(name, np.asarray(value))
+
+
+# Stan name -> (PyMC class, arguments in PyMC's names, half version for a bound at 0 when centred
+# at 0, PyMC's name of the location argument)
+_PYMC_DISTRIBUTIONS = {
+    "normal": (pm.Normal, lambda a: {"mu": a[0], "sigma": a[1]}, pm.HalfNormal, "mu"),
+    "student_t": (pm.StudentT, lambda a: {"nu": a[0], "mu": a[1], "sigma": a[2]},
+                  pm.HalfStudentT, "mu"),
+    "cauchy": (pm.Cauchy, lambda a: {"alpha": a[0], "beta": a[1]}, pm.HalfCauchy, "alpha"),
+    "double_exponential": (pm.Laplace, lambda a: {"mu": a[0], "b": a[1]}, None, "mu"),
+    "logistic": (pm.Logistic, lambda a: {"mu": a[0], "s": a[1]}, None, "mu"),
+    "exponential": (pm.Exponential, lambda a: {"lam": a[0]}, None, None),
+    "gamma": (pm.Gamma, lambda a: {"alpha": a[0], "beta": a[1]}, None, None),
+    "inv_gamma": (pm.InverseGamma, lambda a: {"alpha": a[0], "beta": a[1]}, None, None),
+    "lognormal": (pm.LogNormal, lambda a: {"mu": a[0], "sigma": a[1]}, None, None),
+    "weibull": (pm.Weibull, lambda a: {"alpha": a[0], "beta": a[1]}, None, None),
+    "chi_square": (pm.ChiSquared, lambda a: {"nu": a[0]}, None, None),
+    "inv_chi_square": (pm.InverseGamma, lambda a: {"alpha": a[0] / 2, "beta": 0.5}, None, None),
+    "beta": (pm.Beta, lambda a: {"alpha": a[0], "beta": a[1]}, None, None),
+    "uniform": (pm.Uniform, lambda a: {"lower": a[0], "upper": a[1]}, None, None),
+}
+
+
+def prior_variable(name: str, dist: Distribution, lower: float | None = None, **kwargs):
+    """Create a PyMC variable with a Stan-spelled prior, truncated below at ``lower``.
+
+    As in brms, a bound on the parameter truncates the prior: ``student_t(3, 0, s)`` on a
+    standard deviation is a half-t; priors whose support already respects the bound are used
+    as they are.
+    """
+    if dist.name == "flat":
+        if lower is None:
+            return pm.Flat(name, **kwargs)
+        if lower == 0.0:
+            return pm.HalfFlat(name, **kwargs)
+        return pm.Truncated(name, pm.Flat.dist(), lower=lower, **kwargs)
+    cls, arguments, half, location = _PYMC_DISTRIBUTIONS[dist.name]
+    params = arguments(dist.args)
+    support = dist.support_lower
+
+    def as_data(chosen: dict) -> dict:
+        # brms's default priors depend on the response (median, MAD)
+        return {key: data(f"{name}_prior_{key}", value) for key, value in chosen.items()}
+
+    if lower is None or (support is not None and support >= lower):
+        return cls(name, **as_data(params), **kwargs)
+    if dist.name == "uniform":
+        return cls(name, lower=lower, **as_data({"upper": params["upper"]}), **kwargs)
+    if lower == 0.0 and half is not None and params[location] == 0.0:
+        del params[location]
+        return half(name, **as_data(params), **kwargs)
+    return pm.Truncated(name, cls.dist(**as_data(params)), lower=lower, **kwargs)
