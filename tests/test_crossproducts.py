@@ -6,7 +6,7 @@ import pytest
 from scipy import stats
 
 from multilevel.api import _design
-from multilevel.inference.nuts import SamplerSettings
+from multilevel.inference.settings import SamplerSettings
 from multilevel.model.build import build_model
 from multilevel.model.crossproducts import cross_products_apply, gaussian_cross_products
 from multilevel.priors.table import build_prior_table

@@ -9,7 +9,8 @@ import xarray as xr
 
 import multilevel as ml
 from multilevel import jax_sampling
-from multilevel.inference.nuts import SamplerSettings, warn_about_convergence, without_blas_notices
+from multilevel.inference.nuts import warn_about_convergence, without_blas_notices
+from multilevel.inference.settings import SamplerSettings
 from new_process import in_new_process
 
 

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from .api import brm, get_prior, load
 from .datasets import list_datasets, load_dataset
-from .errors import DataError, FormulaError, MultilevelError, PriorError
+from .errors import (
+    DataError,
+    FamilyError,
+    FormulaError,
+    MultilevelError,
+    PriorError,
+    SettingsError,
+    StorageError,
+)
 from .families.family import (
     Family,
     bernoulli,
@@ -34,7 +42,8 @@ Gamma = gamma
 __version__ = "0.1.0"
 
 __all__ = [
-    "DataError", "Family", "Fit", "FormulaError", "Gamma", "MultilevelError", "PriorError",
+    "DataError", "Family", "FamilyError", "Fit", "FormulaError", "Gamma", "MultilevelError",
+    "PriorError", "SettingsError", "StorageError",
     "bernoulli", "beta", "binomial", "brm", "gamma", "gaussian", "get_family", "get_prior",
     "hypothesis", "list_datasets", "load", "load_dataset", "lognormal", "loo_compare",
     "negbinomial", "poisson", "prior", "student",

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import DataError, MultilevelError, StorageError
+from .errors import DataError, MultilevelError, SettingsError, StorageError
 from .families.family import Family, get_family
 from .inference.approximation import run_approximation
-from .inference.nuts import SamplerSettings, run_nuts, warn_about_convergence
+from .inference.nuts import run_nuts, warn_about_convergence
+from .inference.settings import SamplerSettings
 from .model.build import build_model, untraced_graphs
 from .model.crossproducts import cross_products_apply
 from .priors.sampling import SAMPLE_PRIOR_CHOICES, check_proper_priors, draw_priors
@@ -112,7 +113,7 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
                                seed=seed, target_accept=target_accept, sampler=sampler,
                                progressbar=progressbar, algorithm=algorithm)
     if sample_prior not in SAMPLE_PRIOR_CHOICES:
-        raise MultilevelError(f"sample_prior must be one of {', '.join(SAMPLE_PRIOR_CHOICES)}, "
+        raise SettingsError(f"sample_prior must be one of {', '.join(SAMPLE_PRIOR_CHOICES)}, "
                               f"got {sample_prior!r}.")
     family = get_family(family)
     user_priors = tuple(as_prior_list(prior))

@@ -10,7 +10,8 @@ from scipy import optimize
 
 from ..errors import MultilevelError
 from .numpyro import xla_flags_kept
-from .nuts import SamplerSettings, without_blas_notices
+from .nuts import without_blas_notices
+from .settings import SamplerSettings
 
 # Optimisation steps of the variational approximations (PyMC's and Stan's ADVI default).
 VARIATIONAL_ITERATIONS = 10_000

@@ -62,7 +62,7 @@ from pytensor.graph.replace import clone_replace
 from pytensor.graph.traversal import ancestors
 
 if TYPE_CHECKING:
-    from .nuts import SamplerSettings
+    from .settings import SamplerSettings
 
 # XLA options of the sampler's program on the CPU when the log density works through at most
 # FEW_ROWS rows; a jaxlib without one of them compiles without it

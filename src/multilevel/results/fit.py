@@ -9,7 +9,7 @@ import arviz as az
 import numpy as np
 import pandas as pd
 
-from ..inference.nuts import SamplerSettings
+from ..inference.settings import SamplerSettings
 from ..model.build import ModelNames
 from ..priors.table import PriorTable
 from ..spec.design import Design

@@ -28,7 +28,7 @@ import pandas as pd
 
 from ..errors import MultilevelError, StorageError
 from ..families.family import get_family
-from ..inference.nuts import SamplerSettings
+from ..inference.settings import SamplerSettings
 from ..model.build import ModelNames
 from ..priors.table import Prior, PriorTable, build_prior_table
 from ..spec.design import Design, build_design
