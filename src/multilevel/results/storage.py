@@ -7,8 +7,8 @@ settings, seed, and a sha256 content hash over the rest of ``fit.json`` and the 
 after saving, or whose files were damaged, is refused instead of silently giving another
 posterior. The hash is a check of integrity, not a signature: whoever can write the files can
 also write a matching hash. What makes loading safe with files of unknown origin is that it
-evaluates nothing but the closed formula language of ``evaluation.py`` and reads data, never
-code. Loading rebuilds the design and prior table from the saved parts, which are
+evaluates nothing but the closed formula language of ``spec/evaluation.py`` and reads data,
+never code. Loading rebuilds the design and prior table from the saved parts, which are
 deterministic, so predictions and summaries of a loaded fit equal the original's.
 """
 
