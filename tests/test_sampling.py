@@ -8,7 +8,7 @@ import pytest
 import xarray as xr
 
 import multilevel as ml
-from multilevel import jax_sampling
+from multilevel.inference import numpyro as jax_sampling
 from multilevel.inference.nuts import warn_about_convergence, without_blas_notices
 from multilevel.inference.settings import SamplerSettings
 from new_process import in_new_process
