@@ -271,10 +271,10 @@ def profile_section(profile: dict) -> list[str]:
         "every fit in a new process pays for it again; operations whose code depends on the "
         "data (shapes and values folded in as constants) are compiled anew for new data. "
         "Within one Python session a compiled model is reused for refits of the same "
-        "structure (`multilevel.inference.compile_cache`). XLA compiles numpyro's whole sampler for a "
-        "new model in seconds, which is why `sampler=\"auto\"` takes numpyro below 10,000 "
-        "rows; on larger data nutpie's faster gradient and parallel chains outweigh its "
-        "compile.",
+        "structure (`multilevel.inference.compile_cache`). XLA compiles numpyro's whole "
+        "sampler for a new model in seconds, which is why `sampler=\"auto\"` takes numpyro "
+        "below 10,000 rows; on larger data nutpie's faster gradient and parallel chains "
+        "outweigh its compile.",
         "",
         "### Sampler backends",
         "",

@@ -107,10 +107,10 @@ def _wrap_compile_core(original):
 
 def install() -> None:
     """Wrap the functions that mark each stage."""
-    multilevel.inference.nuts.compile_nutpie = _wrap_compile_nutpie(multilevel.inference.nuts.compile_nutpie)
+    runner = multilevel.inference.nuts
+    runner.compile_nutpie = _wrap_compile_nutpie(runner.compile_nutpie)
     nutpie.sample = _wrap_sample(nutpie.sample)
-    multilevel.inference.nuts.sample_numpyro = _wrap_marked(multilevel.inference.nuts.sample_numpyro,
-                                                      "driver_start", "sampling_end")
+    runner.sample_numpyro = _wrap_marked(runner.sample_numpyro, "driver_start", "sampling_end")
     driver = multilevel.inference.numpyro
     driver._jax_function = _wrap_spanned(driver._jax_function, "jax_function")
     driver._compile = _wrap_marked(driver._compile, "xla_compile_start", "xla_compile_end")
