@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 import multilevel as ml
-from multilevel import compile_cache
+from multilevel.inference import compile_cache
 
 pytestmark = pytest.mark.slow
 
