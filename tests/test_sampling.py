@@ -127,8 +127,8 @@ def test_numpyro_chains_do_not_depend_on_the_cores_that_run_them(small_gaussian,
         warnings.simplefilter("ignore")
         one = ml.brm("y ~ x + (1 | g)", small_gaussian, cores=1, **settings)
         two = ml.brm("y ~ x + (1 | g)", small_gaussian, cores=2, **settings)
-    # two programs per fit (beginning and continuing a chain), whatever the chains and cores
-    assert len(compile_modes) == 4
+    # one program per fit, whatever the number of chains and cores
+    assert len(compile_modes) == 2
     for name in ("b_Intercept", "sd_g", "r_g", "sigma"):
         np.testing.assert_array_equal(one.idata.posterior[name].values,
                                       two.idata.posterior[name].values)
@@ -225,8 +225,7 @@ def test_brm_compiles_in_the_few_rows_mode_by_the_rows_the_likelihood_reads(smal
         ml.brm("y ~ x + (1 | g)", small_gaussian, **settings)  # cross-products: no rows
         ml.brm("y ~ x + (1 | g)", small_gaussian, family="student", **settings)  # 60 rows
         ml.brm("y ~ x + (1 | g)", many, family="student", **settings)
-    # each fit compiles the program beginning a chain and the one continuing it
-    assert compile_modes == [True, True, True, True, False, False]
+    assert compile_modes == [True, True, False]
 
 
 def test_initial_points_jitter_the_support_points_where_pymc_does(small_gaussian):
@@ -325,23 +324,42 @@ def test_brm_rejects_a_negative_seed_before_building_anything(sleepstudy):
     assert "priors" not in str(caught.value)
 
 
-def test_calls_end_at_the_progress_lines_and_at_the_last_iteration():
-    assert jax_sampling._next_call(0, 100, 10, None) == 1
-    # at the last call's pace, CALL_SECONDS' worth, up to the next tenth
-    assert jax_sampling._next_call(1, 100, 10, jax_sampling.CALL_SECONDS / 4) == 4
-    assert jax_sampling._next_call(7, 100, 10, 1e-6) == 3
-    assert jax_sampling._next_call(95, 105, 10, 1e-6) == 5
-    assert jax_sampling._next_call(100, 105, 10, 1e-6) == 5
-    # an iteration slower than a call's time still runs
-    assert jax_sampling._next_call(3, 100, 10, 10.0) == 1
+def test_checkpoints_fall_on_the_progress_lines_and_on_the_last_iteration():
+    assert jax_sampling._next_check(0, 100, 10, None) == 1
+    # at the pace since the last checkpoint, CHECK_SECONDS' worth, up to the next tenth
+    assert jax_sampling._next_check(1, 100, 10, jax_sampling.CHECK_SECONDS / 4) == 4
+    assert jax_sampling._next_check(7, 100, 10, 1e-6) == 3
+    assert jax_sampling._next_check(95, 105, 10, 1e-6) == 5
+    assert jax_sampling._next_check(100, 105, 10, 1e-6) == 5
+    # an iteration slower than the time between checkpoints still runs
+    assert jax_sampling._next_check(3, 100, 10, 10.0) == 1
 
 
-def test_draws_do_not_depend_on_where_the_calls_end(small_gaussian, monkeypatch):
+def test_a_checkpoint_prints_the_progress_due_and_says_when_to_stop(capsys):
+    import threading
+
+    stop = threading.Event()
+    checkpoints = jax_sampling._Checkpoints(total=100, warmup=50, every=10, chains=2,
+                                            progressbar=True, stop=stop)
+    assert checkpoints(np.int32(1), np.int32(1)) == 2
+    assert 2 < checkpoints(np.int32(1), np.int32(2)) <= 10
+    # -1 stands for all chains at once: the vectorised program on an accelerator
+    checkpoints(np.int32(-1), np.int32(60))
+    stop.set()
+    assert checkpoints(np.int32(0), np.int32(70)) == 0
+    assert capsys.readouterr().err.splitlines() == [
+        "Chain 1: Iteration:  60 / 100 [ 60%]  (Sampling)",
+        "Chain 2: Iteration:  60 / 100 [ 60%]  (Sampling)",
+        "Chain 1: Iteration:  70 / 100 [ 70%]  (Sampling)"]
+
+
+def test_draws_do_not_depend_on_where_the_checkpoints_fall(small_gaussian, monkeypatch):
     settings = dict(sampler="numpyro", chains=2, draws=40, warmup=40, seed=4, progressbar=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         default = ml.brm("y ~ x + (1 | g)", small_gaussian, **settings)
-        monkeypatch.setattr(jax_sampling, "_next_call", lambda done, total, every, pace: 1)
+        # a checkpoint after every iteration
+        monkeypatch.setattr(jax_sampling, "_next_check", lambda done, total, every, pace: 1)
         single = ml.brm("y ~ x + (1 | g)", small_gaussian, **settings)
     for name in ("b_Intercept", "sd_g", "r_g", "sigma"):
         np.testing.assert_array_equal(default.idata.posterior[name].values,
@@ -364,7 +382,7 @@ def test_a_failing_chain_stops_the_others_and_its_error_goes_on():
         return chain
 
     with pytest.raises(ValueError, match="chain 0 failed"):
-        jax_sampling._in_threads(run, chains=3, workers=3, stop=stop)
+        jax_sampling._in_threads(run, tasks=3, workers=3, stop=stop)
     # the other chains saw the request to stop and their threads are gone
     assert seen == [True, True]
     assert not any(thread.name.startswith("multilevel-chain")

@@ -1,33 +1,32 @@
-"""NUTS in JAX (numpyro's kernel) on the model's log density, compiled by XLA.
+"""NUTS in JAX (numpyro's kernel) on the model's log density, compiled by XLA in one piece.
 
 PyMC's own route to numpyro evaluates the log density operation by operation at the
 initial points and again after sampling, and XLA compiles every one of those operations
-separately, which costs more than the sampling of a small model. Here XLA compiles two
-programs: one begins a chain (its first NUTS state, at an initial point from PyMC's
-initial-point expression evaluated with NumPy), the other continues a chain, warmup and
-sampling alike, and stores the quantities of every draw.
+separately, which costs more than the sampling of a small model. Here warmup, sampling and
+the stored quantities of every draw form one XLA program, and the initial points come from
+PyMC's initial-point expression, evaluated with NumPy.
 
-On the CPU, XLA compiles the programs for one chain on one device, and as many threads as
-cores run the chains, a thread that finishes its chain taking the next. That compiles faster
-than a program for all chains partitioned over one virtual device per core, the CPU runtime
-runs the threads' calls in parallel, no core waits while another has two slow chains left,
-and a chain's draws depend on its seed only, not on the number of cores. On an accelerator
-the chains run vectorised, all in each call.
+On the CPU, XLA compiles the program for one chain on one device, and as many threads as cores
+call it, one chain per call, a thread that finishes its chain taking the next. That compiles
+faster than a program for all chains partitioned over one virtual device per core, the CPU
+runtime runs the threads' calls in parallel, no core waits while another has two slow chains
+left, and a chain's draws depend on its seed only, not on the number of cores. On an
+accelerator the chains run vectorised in one call.
 
-A chain runs as a sequence of calls of the continuing program, each for about
-:data:`CALL_SECONDS` of iterations at the pace of the one before: XLA cannot be interrupted
-within a call, so between calls the threads look for a request to stop (Ctrl-C in the main
-thread), and they print the progress lines there too. The draws do not depend on where the
-calls end.
+XLA cannot be interrupted within a call, so the program stops at checkpoints, about
+:data:`CHECK_SECONDS` apart at the pace of the iterations before, and calls back into Python
+(:class:`_Checkpoints`), which prints the progress lines due and answers whether to go on.
+The calls run on threads while the main thread waits where Ctrl-C reaches it; it then asks
+the checkpoints to stop. Where the checkpoints fall does not change the draws.
 
 PyMC's JAX module asks XLA for 100 virtual CPU devices by rewriting ``XLA_FLAGS`` when it is
 imported. numpyro's path here does not import it; the paths that do (blackjax, Pathfinder)
 import it through :func:`xla_flags_kept`, which puts back the value the user had.
 
-Compiling is most of a small model's fit, so the programs are kept small: warmup and sampling
+Compiling is most of a small model's fit, so the program is kept small: warmup and sampling
 are one loop, which holds the NUTS kernel, and with it the model's gradient, once instead of
 twice; and when the log density works through at most :data:`FEW_ROWS` rows of data, XLA's
-CPU backend compiles without its newer fusion emitters, which generate one machine-code
+CPU backend compiles it without its newer fusion emitters, which generate one machine-code
 module per fused kernel: that compiles faster and samples as fast, where over many rows the
 older emitters' loops sample more slowly (``docs/performance.md`` has the measurements).
 
@@ -74,9 +73,10 @@ MASS_WINDOW_WARMUP = 20
 
 # the module of PyMC that writes XLA_FLAGS when it is imported
 PYMC_JAX_MODULE = "pymc.sampling.jax"
-# how long one call of the sampler's program should run: the longest wait for Ctrl-C to take
-# effect, and long enough that the calls' own overhead is lost in the sampling
-CALL_SECONDS = 0.25
+# how long the sampler runs between two checkpoints, where it prints progress and looks for a
+# request to stop: the longest wait for Ctrl-C to take effect, and long enough that the
+# checkpoints' own cost is lost in the sampling
+CHECK_SECONDS = 0.25
 # a thread waiting for the chains wakes this often, so that Ctrl-C reaches it wherever the
 # operating system delivered the signal
 POLL_SECONDS = 0.1
@@ -221,10 +221,11 @@ def _report_progress(chain: int, iteration: int, total: int, warmup: int) -> Non
     sys.stderr.flush()
 
 
-def _next_call(done: int, total: int, every: int, per_iteration: float | None) -> int:
-    """How many iterations the next call runs: :data:`CALL_SECONDS`' worth at the last
-    call's pace, one at first, and never past the next progress line or the end."""
-    wanted = 1 if per_iteration is None else int(CALL_SECONDS / max(per_iteration, 1e-9))
+def _next_check(done: int, total: int, every: int, per_iteration: float | None) -> int:
+    """How many iterations to run until the next checkpoint: :data:`CHECK_SECONDS`' worth at
+    the pace since the last one, one at first, and never past the next progress line or the
+    end."""
+    wanted = 1 if per_iteration is None else int(CHECK_SECONDS / max(per_iteration, 1e-9))
     return max(1, min(wanted, every - done % every, total - done))
 
 
@@ -232,60 +233,51 @@ class _Interrupted(Exception):
     """A chain stopped because sampling was asked to stop."""
 
 
-def _run_chain(call, state, chains: range, warmup: int, draws: int, every: int,
-               progressbar: bool, stop: threading.Event | None):
-    """Run the chains numbered ``chains`` by calls of their program until they have their
-    draws, or until ``stop`` is set; return their stored quantities and divergences.
+class _Checkpoints:
+    """The host's side of the sampler's checkpoints, called from inside the XLA program.
 
-    ``call(state, done, count)`` runs ``count`` iterations after ``done`` and returns the new
-    state and the stored quantities and divergences of those iterations, along their first
-    axis, of which the warmup iterations' are placeholders.
+    At a checkpoint the program has run ``iteration`` iterations of ``chain`` (of every
+    chain when it is -1); the call prints the progress line due there and answers with the
+    iteration of the next checkpoint, or 0 when sampling is to stop.
     """
-    import jax
 
-    total = warmup + draws
-    quantities = diverging = None
-    done, per_iteration = 0, None
-    while done < total:
-        if stop is not None and stop.is_set():
-            raise _Interrupted
-        count = _next_call(done, total, every, per_iteration)
-        began = time.perf_counter()
-        state, stored, divergent = call(state, done, count)
-        stored, divergent = jax.device_get((stored, divergent))
-        per_iteration = (time.perf_counter() - began) / count
-        if quantities is None:
-            quantities = tuple(np.empty((draws, *values.shape[1:]), values.dtype)
-                               for values in stored)
-            diverging = np.empty((draws, *divergent.shape[1:]), dtype=bool)
-        kept = max(done, warmup)
-        if kept < done + count:
-            for into, values in zip((*quantities, diverging), (*stored, divergent),
-                                    strict=True):
-                into[kept - warmup:done + count - warmup] = values[kept - done:count]
-        done += count
-        if progressbar and done % every == 0:
-            for chain in chains:
-                _report_progress(chain, done, total, warmup)
-    return quantities, diverging
+    def __init__(self, total: int, warmup: int, every: int, chains: int, progressbar: bool,
+                 stop: threading.Event):
+        self.total, self.warmup, self.every, self.chains = total, warmup, every, chains
+        self.progressbar, self.stop = progressbar, stop
+        # the time and iteration of each chain's last checkpoint
+        self.last: dict[int, tuple[float, int]] = {}
+
+    def __call__(self, chain, iteration) -> np.ndarray:
+        chain, iteration = int(chain), int(iteration)
+        now = time.perf_counter()
+        if self.progressbar and iteration % self.every == 0:
+            for number in (range(self.chains) if chain < 0 else (chain,)):
+                _report_progress(number, iteration, self.total, self.warmup)
+        if self.stop.is_set():
+            return np.int32(0)
+        before = self.last.get(chain)
+        self.last[chain] = (now, iteration)
+        pace = None if before is None else (now - before[0]) / (iteration - before[1])
+        return np.int32(iteration + _next_check(iteration, self.total, self.every, pace))
 
 
-def _in_threads(run, chains: int, workers: int, stop: threading.Event) -> list:
-    """``run(chain)`` of every chain, on ``workers`` threads, the main thread waiting.
+def _in_threads(run, tasks: int, workers: int, stop: threading.Event) -> list:
+    """``run(task)`` of every task, on ``workers`` threads, the main thread waiting.
 
-    The main thread waits in short intervals, so that Ctrl-C (or any exception of a chain)
-    ends the wait at once; then every thread stops after its current call, and the
-    exception goes on once they have.
+    The main thread waits in short intervals, so that Ctrl-C (or any task's exception) ends
+    the wait at once; it then sets ``stop``, which the programs running on the threads answer
+    at their next checkpoint, and the exception goes on once the threads have ended.
     """
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="multilevel-chain")
-    futures = [pool.submit(run, chain) for chain in range(chains)]
+    futures = [pool.submit(run, task) for task in range(tasks)]
     try:
         pending = futures
         while pending:
             finished, pending = wait(pending, timeout=POLL_SECONDS,
                                      return_when=FIRST_EXCEPTION)
             for future in finished:
-                future.result()  # a chain's failure ends the wait
+                future.result()  # a task's failure ends the wait
     finally:
         stop.set()
         pool.shutdown(wait=True, cancel_futures=True)
@@ -320,6 +312,7 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
     import jax
     import jax.numpy as jnp
     from jax import lax
+    from jax.experimental import io_callback
     from numpyro.infer import NUTS
 
     values = list(model.value_vars)
@@ -379,57 +372,80 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
         state = kernel.init(key, warmup, position, (), {})
         return _gradient_scaled(state) if warmup >= MASS_WINDOW_WARMUP else state
 
-    def advance(state, done, count):
-        """``count`` iterations from ``state``, which ``done`` iterations have led to."""
-        shapes = jax.eval_shape(lambda z: tuple(expand(*unflatten(z))), state.z)
-        stored = tuple(jnp.zeros((every, *shape.shape), shape.dtype) for shape in shapes)
-        diverging = jnp.zeros(every, dtype=bool)
+    def expand_flat(z):
+        return tuple(expand(*unflatten(z)))
+
+    stop = threading.Event()
+    checkpoints = _Checkpoints(total, warmup, every, chains, settings.progressbar, stop)
+    if on_cpu:
+        sample = kernel.sample
+    else:
+        # one accelerator: the chains run vectorised, in lockstep, through one loop
+        begin, expand_flat = jax.vmap(begin), jax.vmap(expand_flat)
+        sample = jax.vmap(kernel.sample, in_axes=(0, None, None))
+
+    def run_chain(key, position, chain):
+        """The stored quantities and divergences of ``chain`` (of all chains when -1), and
+        the iterations run: all of them unless sampling was asked to stop."""
+        state = begin(key, position)
+        shapes = jax.eval_shape(expand_flat, state.z)
+        stored = tuple(jnp.zeros((draws, *shape.shape), shape.dtype) for shape in shapes)
+        diverging = jnp.zeros((draws, *jnp.shape(state.diverging)), dtype=bool)
 
         def keep(state, stored, diverging, slot):
             return stored, diverging
 
         def store(state, stored, diverging, slot):
             stored = tuple(lax.dynamic_update_index_in_dim(values, new, slot, 0)
-                           for values, new in zip(stored, expand(*unflatten(state.z)),
-                                                 strict=True))
-            return stored, diverging.at[slot].set(state.diverging)
+                           for values, new in zip(stored, expand_flat(state.z), strict=True))
+            return stored, lax.dynamic_update_index_in_dim(diverging, state.diverging, slot, 0)
 
-        def step(slot, carry):
-            state, stored, diverging = carry
-            state = kernel.sample(state, (), {})
+        def checkpoint(iteration):
+            return io_callback(checkpoints, jax.ShapeDtypeStruct((), jnp.int32), chain,
+                               iteration, ordered=False)
+
+        def step(carry):
+            iteration, check, state, stored, diverging = carry
+            state = sample(state, (), {})
             # warmup iterations store nothing
-            stored, diverging = lax.cond(done + slot >= warmup, store, keep, state, stored,
-                                         diverging, slot)
-            return state, stored, diverging
+            stored, diverging = lax.cond(iteration >= warmup, store, keep, state, stored,
+                                         diverging, iteration - warmup)
+            iteration = iteration + 1
+            check = lax.cond(iteration == check, checkpoint, lambda _: check, iteration)
+            return iteration, check, state, stored, diverging
 
-        return lax.fori_loop(0, count, step, (state, stored, diverging))
+        def going(carry):
+            iteration, check = carry[:2]
+            return (iteration < total) & (check > 0)
+
+        first = (jnp.int32(0), jnp.int32(1), state, stored, diverging)
+        iteration, _, _, stored, diverging = lax.while_loop(going, step, first)
+        return stored, diverging, iteration
 
     few_rows_on_cpu = on_cpu and rows is not None and rows <= FEW_ROWS
     if on_cpu:
-        # one chain per thread calling one-chain programs, as many threads at a time as
-        # cores: a thread that finishes its chain takes the next. A chain's first state
-        # comes from a program of its own, so that the sampling program only continues one.
-        lowered = jax.jit(begin).lower(keys[0], start[0])
-        beginning = _compile(lowered, few_rows_on_cpu)
-        compiled = _compile(jax.jit(advance).lower(lowered.out_info, 0, 1), few_rows_on_cpu)
-        stop = threading.Event()
+        # one chain per call of a one-chain program, as many calls at a time as cores: a
+        # thread that finishes its chain takes the next
+        compiled = _compile(jax.jit(run_chain).lower(keys[0], start[0], 0), few_rows_on_cpu)
+        arguments = [(keys[chain], start[chain], chain) for chain in range(chains)]
+    else:
+        compiled = _compile(jax.jit(run_chain).lower(keys, start, -1), False)
+        arguments = [(keys, start, -1)]
 
-        def run(chain):
-            return _run_chain(compiled, beginning(keys[chain], start[chain]),
-                              range(chain, chain + 1), warmup, draws, every,
-                              settings.progressbar, stop)
+    def run(task):
+        stored, diverging, iteration = jax.device_get(compiled(*arguments[task]))
+        if iteration < total:
+            raise _Interrupted
+        return stored, diverging
 
-        outputs = _in_threads(run, chains, min(settings.resolved_cores(), chains), stop)
+    # the program runs on threads of its own even on an accelerator: the main thread waits
+    # where Ctrl-C reaches it, and sets the stop that the next checkpoint answers
+    outputs = _in_threads(run, len(arguments), min(settings.resolved_cores(), chains), stop)
+    if on_cpu:
         quantities, diverging = jax.tree_util.tree_map(lambda *parts: np.stack(parts),
                                                        *outputs)
     else:
-        # one accelerator: chains run vectorised, in lockstep
-        lowered = jax.jit(jax.vmap(begin)).lower(keys, start)
-        beginning = _compile(lowered, False)
-        vectorised = jax.vmap(advance, in_axes=(0, None, None), out_axes=(0, 1, 1))
-        compiled = _compile(jax.jit(vectorised).lower(lowered.out_info, 0, 1), False)
-        quantities, diverging = _run_chain(compiled, beginning(keys, start), range(chains),
-                                           warmup, draws, every, settings.progressbar, None)
+        (quantities, diverging), = outputs
         quantities = tuple(np.moveaxis(values, 1, 0) for values in quantities)
         diverging = np.moveaxis(diverging, 1, 0)
 
