@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from new_process import in_new_process
+from new_process import in_new_process, new_process_output
 
 pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self/task"),
                                 reason="counts threads and child processes through /proc")
@@ -141,3 +141,35 @@ def test_ctrl_c_stops_nutpie_and_its_threads():
     assert state["os_left"] <= state["os_threads"]
     assert state["children"] == []
     assert state["second"] == 100
+
+
+def test_a_ctrl_c_lost_in_a_garbage_collection_callback_still_stops_the_fit():
+    # JAX runs Python code in every garbage collection, where Python drops any exception:
+    # a Ctrl-C handled there must still stop sampling
+    code = textwrap.dedent("""
+        import gc, json, signal
+        from multilevel.inference.numpyro import interrupt_noticed
+
+        def press_ctrl_c(phase, info):
+            if phase == "start":
+                signal.raise_signal(signal.SIGINT)
+                len(())  # the handler runs here, inside the callback
+
+        try:
+            with interrupt_noticed() as interrupted:
+                gc.callbacks.append(press_ctrl_c)
+                try:
+                    gc.collect()
+                finally:
+                    gc.callbacks.remove(press_ctrl_c)
+                lost = interrupted.is_set()
+            outcome = "finished"
+        except KeyboardInterrupt:
+            outcome = "interrupted"
+        restored = signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        print(json.dumps({"outcome": outcome, "lost": lost, "handler": restored}))
+    """)
+    state, stderr = new_process_output(code)
+    # the interrupt was lost inside the callback, noticed, and raised on leaving the context
+    assert state == {"outcome": "interrupted", "lost": True, "handler": True}
+    assert "KeyboardInterrupt" in stderr

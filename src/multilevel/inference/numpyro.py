@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import sys
 import threading
 import time
@@ -233,6 +234,54 @@ class _Interrupted(Exception):
     """A chain stopped because sampling was asked to stop."""
 
 
+@contextmanager
+def interrupt_noticed() -> Iterator[threading.Event]:
+    """A context that notices Ctrl-C even where the ``KeyboardInterrupt`` it raises is lost.
+
+    JAX runs Python code in every garbage collection (a ``gc.callbacks`` entry), and
+    Python prints and drops an exception raised there: a Ctrl-C whose handler happens to run
+    inside it would be lost, and the fit would go on to the end. Inside this context, in the
+    main thread and where Python's own handler is in place, Ctrl-C also sets the event
+    yielded, which the samplers look at (:func:`raise_if_interrupted`) before and while they
+    sample; on leaving the context, the handler is Python's own again.
+
+    Yields
+    ------
+    threading.Event
+        Set once Ctrl-C was pressed inside the context.
+    """
+    noticed = threading.Event()
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGINT) if in_main else None
+    if previous is not signal.default_int_handler:
+        # another handler (an IPython kernel's, say) is the user's choice: leave it alone
+        yield noticed
+        return
+
+    def handler(signum, frame):
+        noticed.set()
+        signal.default_int_handler(signum, frame)
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield noticed
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    raise_if_interrupted(noticed)
+
+
+def raise_if_interrupted(interrupted: threading.Event | None) -> None:
+    """Raise ``KeyboardInterrupt`` when ``interrupted`` (of :func:`interrupt_noticed`) is set.
+
+    Parameters
+    ----------
+    interrupted
+        The event :func:`interrupt_noticed` yielded, or None.
+    """
+    if interrupted is not None and interrupted.is_set():
+        raise KeyboardInterrupt
+
+
 class _Checkpoints:
     """The host's side of the sampler's checkpoints, called from inside the XLA program.
 
@@ -262,18 +311,21 @@ class _Checkpoints:
         return np.int32(iteration + _next_check(iteration, self.total, self.every, pace))
 
 
-def _in_threads(run, tasks: int, workers: int, stop: threading.Event) -> list:
+def _in_threads(run, tasks: int, workers: int, stop: threading.Event,
+                interrupted: threading.Event | None = None) -> list:
     """``run(task)`` of every task, on ``workers`` threads, the main thread waiting.
 
     The main thread waits in short intervals, so that Ctrl-C (or any task's exception) ends
-    the wait at once; it then sets ``stop``, which the programs running on the threads answer
-    at their next checkpoint, and the exception goes on once the threads have ended.
+    the wait at once, as does ``interrupted`` once set; it then sets ``stop``, which the
+    programs running on the threads answer at their next checkpoint, and the exception goes
+    on once the threads have ended.
     """
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="multilevel-chain")
     futures = [pool.submit(run, task) for task in range(tasks)]
     try:
         pending = futures
         while pending:
+            raise_if_interrupted(interrupted)
             finished, pending = wait(pending, timeout=POLL_SECONDS,
                                      return_when=FIRST_EXCEPTION)
             for future in finished:
@@ -285,7 +337,8 @@ def _in_threads(run, tasks: int, workers: int, stop: threading.Event) -> list:
 
 
 def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSettings,
-                   seed: int, rows: int | None = None) -> az.InferenceData:
+                   seed: int, rows: int | None = None,
+                   interrupted: threading.Event | None = None) -> az.InferenceData:
     """Sample ``model`` with numpyro's NUTS and return the posterior of ``var_names``.
 
     Parameters
@@ -302,6 +355,9 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
         How many rows of data the log density works through, when known (0 when the
         likelihood comes from cross-products); up to :data:`FEW_ROWS` rows XLA compiles
         the program in its faster mode.
+    interrupted
+        The event of :func:`interrupt_noticed` around the call, when there is one: once it
+        is set, sampling stops.
 
     Returns
     -------
@@ -440,7 +496,9 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
 
     # the program runs on threads of its own even on an accelerator: the main thread waits
     # where Ctrl-C reaches it, and sets the stop that the next checkpoint answers
-    outputs = _in_threads(run, len(arguments), min(settings.resolved_cores(), chains), stop)
+    raise_if_interrupted(interrupted)
+    outputs = _in_threads(run, len(arguments), min(settings.resolved_cores(), chains), stop,
+                          interrupted)
     if on_cpu:
         quantities, diverging = jax.tree_util.tree_map(lambda *parts: np.stack(parts),
                                                        *outputs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +13,12 @@ import numpy as np
 import pymc as pm
 
 from .compile_cache import compile_nutpie
-from .numpyro import import_pymc_jax, sample_numpyro
+from .numpyro import (
+    import_pymc_jax,
+    interrupt_noticed,
+    raise_if_interrupted,
+    sample_numpyro,
+)
 from .settings import SamplerSettings
 
 # pip's PyTensor finds no BLAS and says so, once per process, when it first compiles C code
@@ -73,8 +79,8 @@ def run_nuts(model: pm.Model, var_names: list[str], settings: SamplerSettings,
         How many rows of data the log density works through (0 when the likelihood comes
         from cross-products), when known: numpyro's compilation depends on it.
     """
-    with without_blas_notices():
-        idata = _sample(model, var_names, settings, seed, rows)
+    with without_blas_notices(), interrupt_noticed() as interrupted:
+        idata = _sample(model, var_names, settings, seed, rows, interrupted)
     for group in ("warmup_posterior", "warmup_sample_stats", "unconstrained_posterior"):
         if group in idata.groups():
             del idata[group]
@@ -87,12 +93,14 @@ def run_nuts(model: pm.Model, var_names: list[str], settings: SamplerSettings,
 
 
 def _sample(model: pm.Model, var_names: list[str], settings: SamplerSettings, seed: int,
-            rows: int | None) -> az.InferenceData:
-    """The InferenceData of the backend ``settings`` name, as it returns it."""
+            rows: int | None, interrupted: threading.Event) -> az.InferenceData:
+    """The InferenceData of the backend ``settings`` name, as it returns it; ``interrupted``
+    is set once Ctrl-C was pressed, even where its ``KeyboardInterrupt`` was lost."""
     if settings.backend == "nutpie":
         import nutpie
 
         compiled = compile_nutpie(model, var_names)
+        raise_if_interrupted(interrupted)
         sampler = nutpie.sample(
             compiled,
             draws=settings.draws,
@@ -114,7 +122,8 @@ def _sample(model: pm.Model, var_names: list[str], settings: SamplerSettings, se
             sampler.cancel()
             raise
     if settings.backend == "numpyro":
-        return sample_numpyro(model, var_names, settings, seed, rows=rows)
+        return sample_numpyro(model, var_names, settings, seed, rows=rows,
+                              interrupted=interrupted)
     if settings.backend == "blackjax":
         # PyMC's blackjax path imports this module, which would ask for 100 virtual CPU
         # devices through XLA_FLAGS; imported here first, the user's XLA_FLAGS stay
