@@ -17,7 +17,7 @@ sets proper priors with ``ml.prior`` and the true values are drawn from exactly 
 
 usage::
 
-    python validation/sbc.py run                       # the five models, 200 replications
+    python validation/sbc.py run                       # the five models, 400 replications
     python validation/sbc.py run --models poisson_offset --replications 20
     python validation/sbc.py report                    # p-values and docs/images/sbc_*.png
 
@@ -409,11 +409,18 @@ def uniform_band(replications: int, bins: int = BINS, level: float = 0.99
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
-    """How each replication is fitted: ``ml.brm``'s sampler, chains, draws and warmup."""
+    """How each replication is fitted: ``ml.brm``'s sampler, chains, draws and warmup.
+
+    nutpie compiles a model structure once per process and refits it to every new data set,
+    where numpyro compiles a program per data set, which is most of a small fit's time. Two
+    chains of 1000 draws, thinned to L = 99 (every twentieth draw), leave the kept draws
+    nearly independent also where a parameter mixes slowly, as the intercepts of the
+    non-Gaussian models do when the groups are well identified.
+    """
 
     sampler: str = "nutpie"
     chains: int = 2
-    draws: int = 500
+    draws: int = 1000
     warmup: int = 500
     ranked: int = DRAWS_RANKED
 
@@ -566,6 +573,10 @@ def plot_ranks(results: pd.DataFrame, path: Path | None = None, title: str = "",
                bins: int = BINS):
     """Rank histograms, one panel per parameter, with the 99% band of uniform ranks.
 
+    The band is the central 99% interval of one bin's count under uniform ranks (dashed);
+    bars outside it are drawn in orange. With 20 bins, at most one bar in five panels falls
+    outside by chance.
+
     Parameters
     ----------
     results
@@ -599,10 +610,15 @@ def plot_ranks(results: pd.DataFrame, path: Path | None = None, title: str = "",
         ranks = ok.loc[ok["parameter"] == parameter, "rank"].astype(int)
         counts = bin_counts(ranks, ranked, bins)
         low, high = uniform_band(len(ranks), bins)
-        axis.axhspan(low, high, color="0.85", zorder=0)
-        axis.axhline(len(ranks) / bins, color="0.5", linewidth=0.8, zorder=1)
-        axis.bar(edges, counts, width=width, align="edge", color="#4878a8",
-                 edgecolor="white", linewidth=0.5, zorder=2)
+        axis.axhspan(low, high, color="0.88", zorder=0)
+        # bars outside the band stand out, and the band's edges stay visible over the bars
+        outside = (counts < low) | (counts > high)
+        axis.bar(edges, counts, width=width, align="edge",
+                 color=np.where(outside, "#d1603d", "#4878a8"), edgecolor="white",
+                 linewidth=0.5, zorder=1)
+        for edge in (low, high):
+            axis.axhline(edge, color="0.35", linestyle="--", linewidth=0.7, zorder=2)
+        axis.axhline(len(ranks) / bins, color="0.35", linewidth=0.7, zorder=2)
         axis.set_title(f"{parameter}\np = {table.loc[parameter, 'p_value']:.3f}", fontsize=9)
         axis.set_xlim(0, ranked + 1)
         axis.tick_params(labelsize=8)
@@ -657,16 +673,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=("run", "report"))
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
-    parser.add_argument("--replications", type=int, default=200)
+    parser.add_argument("--replications", type=int, default=400)
     parser.add_argument("--first", type=int, default=0, help="first replication number")
     parser.add_argument("--sampler", default=Settings.sampler)
     parser.add_argument("--chains", type=int, default=Settings.chains)
     parser.add_argument("--draws", type=int, default=Settings.draws)
     parser.add_argument("--warmup", type=int, default=Settings.warmup)
     parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--images", type=Path, default=IMAGES,
+                        help="where report writes the histograms")
     args = parser.parse_args(argv)
     if args.command == "report":
-        report(args.models, args.results)
+        report(args.models, args.results, args.images)
         return
     settings = Settings(sampler=args.sampler, chains=args.chains, draws=args.draws,
                         warmup=args.warmup)
