@@ -64,6 +64,8 @@ WITH_CHECKS = textwrap.dedent("""
 
 BRMS_WARNING = re.compile(
     r"^<string>:\d+: UserWarning: (There were \d+ divergent transitions after warmup"
+    r"|There were \d+ transitions after warmup that exceeded the maximum treedepth"
+    r"|There were \d+ chains where the estimated Bayesian Fraction"
     r"|The largest R-hat is |Bulk Effective Samples Size \(ESS\) is too low"
     r"|Tail Effective Samples Size \(ESS\) is too low)")
 PROGRESS = re.compile(r"^Chain \d+: Iteration: +\d+ / \d+ \[ *\d+%\]  \((Warmup|Sampling)\)$")

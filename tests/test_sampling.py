@@ -48,6 +48,54 @@ def test_brms_style_warnings():
     assert any(m.startswith("Tail Effective Samples Size (ESS) is too low") for m in messages)
 
 
+@pytest.mark.parametrize("stored", ["reached_max_treedepth", "maxdepth_reached", "tree_depth"])
+def test_iterations_at_the_maximum_tree_depth_are_counted_as_rstan_does(stored):
+    depth = np.full((4, 100), 6)
+    depth[1, :7] = 12
+    values = depth >= 12 if stored != "tree_depth" else depth
+    idata = az.InferenceData(sample_stats=xr.Dataset({stored: (("chain", "draw"), values)}))
+    with pytest.warns(UserWarning) as caught:
+        warn_about_convergence(idata, np.array([1.0]), np.array([900.0]), np.array([900.0]),
+                               SamplerSettings(max_treedepth=12))
+    assert [str(w.message).split(". ")[0] for w in caught] == [
+        "There were 7 transitions after warmup that exceeded the maximum treedepth"]
+    assert "max_treedepth above 12" in str(caught[0].message)
+
+
+def test_chains_with_a_low_e_bfmi_are_counted_from_arviz():
+    rng = np.random.default_rng(3)
+    # a chain whose energy wanders as a random walk has an E-BFMI near zero
+    energy = np.stack([rng.normal(size=500), np.cumsum(rng.normal(size=500)),
+                       rng.normal(size=500)])
+    idata = az.InferenceData(sample_stats=xr.Dataset({"energy": (("chain", "draw"), energy)}))
+    assert (az.bfmi(idata) < 0.2).tolist() == [False, True, False]
+    with pytest.warns(UserWarning, match="There were 1 chains where the estimated Bayesian "
+                                         "Fraction of Missing Information was low"):
+        warn_about_convergence(idata, np.array([1.0]), np.array([900.0]), np.array([900.0]),
+                               SamplerSettings())
+
+
+def test_numpyro_records_tree_depth_and_energy_and_keeps_max_treedepth(small_gaussian):
+    with pytest.warns(UserWarning, match="exceeded the maximum treedepth. Increase "
+                                         "max_treedepth above 2"):
+        fit = ml.brm("y ~ x + (1 | g)", small_gaussian, sampler="numpyro", chains=2, draws=100,
+                     warmup=100, seed=4, max_treedepth=2, progressbar=False)
+    stats = fit.idata.sample_stats
+    assert {"tree_depth", "reached_max_treedepth", "n_steps", "energy", "acceptance_rate",
+            "step_size", "lp"} <= set(stats.data_vars)
+    assert int(stats["n_steps"].max()) <= 3 and int(stats["tree_depth"].max()) == 2
+    assert bool(stats["reached_max_treedepth"].any())
+    assert np.isfinite(az.bfmi(fit.idata)).all()
+
+
+def test_blackjax_keeps_its_own_max_treedepth():
+    with pytest.raises(ml.SettingsError, match="max_treedepth cannot be changed with "
+                                               "sampler='blackjax'"):
+        SamplerSettings(sampler="blackjax", max_treedepth=12)
+    with pytest.raises(ml.SettingsError, match="max_treedepth must be a positive integer"):
+        SamplerSettings(max_treedepth=0)
+
+
 def test_healthy_run_does_not_warn():
     with warnings.catch_warnings():
         warnings.simplefilter("error")

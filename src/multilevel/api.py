@@ -56,7 +56,8 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
         chains: int = 4, draws: int = 1000, warmup: int = 1000, cores: int | None = None,
         seed: int | None = None, target_accept: float = 0.8, sampler: str = "auto",
         progressbar: bool = True, sample_prior: str = "no",
-        file: str | Path | None = None, algorithm: str = "sampling") -> Fit:
+        file: str | Path | None = None, algorithm: str = "sampling",
+        max_treedepth: int = 10) -> Fit:
     """Fit a Bayesian multilevel model as brms does.
 
     Parameters
@@ -100,6 +101,10 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
         brms's ``algorithm``: ``"meanfield"``, ``"fullrank"`` (ADVI), ``"pathfinder"`` or
         ``"laplace"``. Approximations give ``chains * draws`` draws in one chain and their
         summaries say they are approximations, without Rhat and ESS.
+    max_treedepth
+        The deepest NUTS tree, at most ``2**max_treedepth - 1`` leapfrog steps per iteration
+        (brms's ``control = list(max_treedepth = )``); iterations that reach it are counted in
+        a warning after the fit.
 
     Returns
     -------
@@ -111,7 +116,8 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
         raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
     settings = SamplerSettings(chains=chains, draws=draws, warmup=warmup, cores=cores,
                                seed=seed, target_accept=target_accept, sampler=sampler,
-                               progressbar=progressbar, algorithm=algorithm)
+                               progressbar=progressbar, algorithm=algorithm,
+                               max_treedepth=max_treedepth)
     if sample_prior not in SAMPLE_PRIOR_CHOICES:
         raise SettingsError(f"sample_prior must be one of {', '.join(SAMPLE_PRIOR_CHOICES)}, "
                               f"got {sample_prior!r}.")

@@ -230,6 +230,26 @@ def _next_check(done: int, total: int, every: int, per_iteration: float | None) 
     return max(1, min(wanted, every - done % every, total - done))
 
 
+def _statistics(state) -> dict:
+    """What NUTS reports about the iteration that ended in ``state``."""
+    return {"diverging": state.diverging, "energy": state.energy, "n_steps": state.num_steps,
+            "acceptance_rate": state.accept_prob, "step_size": state.adapt_state.step_size,
+            "lp": -state.potential_energy}
+
+
+def _sample_stats(statistics: dict[str, np.ndarray], max_treedepth: int) -> dict:
+    """``statistics`` under ArviZ's names, with the tree depth that PyMC and nutpie store.
+
+    A tree of depth d takes up to ``2**d - 1`` leapfrog steps, and numpyro stops doubling at
+    ``max_treedepth``, as Stan does.
+    """
+    stats = dict(statistics)
+    depth = np.floor(np.log2(np.maximum(stats["n_steps"], 1))).astype(int) + 1
+    stats["tree_depth"] = depth
+    stats["reached_max_treedepth"] = depth >= max_treedepth
+    return stats
+
+
 class _Interrupted(Exception):
     """A chain stopped because sampling was asked to stop."""
 
@@ -419,7 +439,8 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
 
     # the forward pass keeps the gradient as its residual
     potential.defvjp(potential_and_gradient, potential_backward)
-    kernel = NUTS(potential_fn=potential, target_accept_prob=settings.target_accept)
+    kernel = NUTS(potential_fn=potential, target_accept_prob=settings.target_accept,
+                  max_tree_depth=settings.max_treedepth)
     total = warmup + draws
     # progress lines at every tenth of the iterations, where a call of the program ends
     every = max(1, total // 10)
@@ -441,42 +462,45 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
         sample = jax.vmap(kernel.sample, in_axes=(0, None, None))
 
     def run_chain(key, position, chain):
-        """The stored quantities and divergences of ``chain`` (of all chains when -1), and
-        the iterations run: all of them unless sampling was asked to stop."""
+        """The stored quantities and sampler statistics of ``chain`` (of all chains when
+        -1), and the iterations run: all of them unless sampling was asked to stop."""
         state = begin(key, position)
         shapes = jax.eval_shape(expand_flat, state.z)
         stored = tuple(jnp.zeros((draws, *shape.shape), shape.dtype) for shape in shapes)
-        diverging = jnp.zeros((draws, *jnp.shape(state.diverging)), dtype=bool)
+        statistics = {name: jnp.zeros((draws, *jnp.shape(value)), jnp.result_type(value))
+                      for name, value in _statistics(state).items()}
 
-        def keep(state, stored, diverging, slot):
-            return stored, diverging
+        def keep(state, stored, statistics, slot):
+            return stored, statistics
 
-        def store(state, stored, diverging, slot):
+        def store(state, stored, statistics, slot):
             stored = tuple(lax.dynamic_update_index_in_dim(values, new, slot, 0)
                            for values, new in zip(stored, expand_flat(state.z), strict=True))
-            return stored, lax.dynamic_update_index_in_dim(diverging, state.diverging, slot, 0)
+            statistics = {name: lax.dynamic_update_index_in_dim(statistics[name], new, slot, 0)
+                          for name, new in _statistics(state).items()}
+            return stored, statistics
 
         def checkpoint(iteration):
             return io_callback(checkpoints, jax.ShapeDtypeStruct((), jnp.int32), chain,
                                iteration, ordered=False)
 
         def step(carry):
-            iteration, check, state, stored, diverging = carry
+            iteration, check, state, stored, statistics = carry
             state = sample(state, (), {})
             # warmup iterations store nothing
-            stored, diverging = lax.cond(iteration >= warmup, store, keep, state, stored,
-                                         diverging, iteration - warmup)
+            stored, statistics = lax.cond(iteration >= warmup, store, keep, state, stored,
+                                          statistics, iteration - warmup)
             iteration = iteration + 1
             check = lax.cond(iteration == check, checkpoint, lambda _: check, iteration)
-            return iteration, check, state, stored, diverging
+            return iteration, check, state, stored, statistics
 
         def going(carry):
             iteration, check = carry[:2]
             return (iteration < total) & (check > 0)
 
-        first = (jnp.int32(0), jnp.int32(1), state, stored, diverging)
-        iteration, _, _, stored, diverging = lax.while_loop(going, step, first)
-        return stored, diverging, iteration
+        first = (jnp.int32(0), jnp.int32(1), state, stored, statistics)
+        iteration, _, _, stored, statistics = lax.while_loop(going, step, first)
+        return stored, statistics, iteration
 
     few_rows_on_cpu = on_cpu and rows is not None and rows <= FEW_ROWS
     if on_cpu:
@@ -489,10 +513,10 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
         arguments = [(keys, start, -1)]
 
     def run(task):
-        stored, diverging, iteration = jax.device_get(compiled(*arguments[task]))
+        stored, statistics, iteration = jax.device_get(compiled(*arguments[task]))
         if iteration < total:
             raise _Interrupted
-        return stored, diverging
+        return stored, statistics
 
     # the program runs on threads of its own even on an accelerator: the main thread waits
     # where Ctrl-C reaches it, and sets the stop that the next checkpoint answers
@@ -500,16 +524,17 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
     outputs = _in_threads(run, len(arguments), min(settings.resolved_cores(), chains), stop,
                           interrupted)
     if on_cpu:
-        quantities, diverging = jax.tree_util.tree_map(lambda *parts: np.stack(parts),
-                                                       *outputs)
+        quantities, statistics = jax.tree_util.tree_map(lambda *parts: np.stack(parts),
+                                                        *outputs)
     else:
-        (quantities, diverging), = outputs
-        quantities = tuple(np.moveaxis(values, 1, 0) for values in quantities)
-        diverging = np.moveaxis(diverging, 1, 0)
+        (quantities, statistics), = outputs
+        quantities, statistics = jax.tree_util.tree_map(lambda values: np.moveaxis(values, 1, 0),
+                                                        (quantities, statistics))
 
     posterior = dict(zip(var_names, quantities, strict=True))
     dims = {name: list(model.named_vars_to_dims.get(name, ())) for name in var_names}
     named = {dim for names in dims.values() for dim in names}
     coords = {dim: list(labels) for dim, labels in model.coords.items() if dim in named}
-    return az.from_dict(posterior=posterior, sample_stats={"diverging": diverging},
+    return az.from_dict(posterior=posterior,
+                        sample_stats=_sample_stats(statistics, settings.max_treedepth),
                         coords=coords, dims=dims)

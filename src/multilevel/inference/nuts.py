@@ -26,6 +26,8 @@ from .settings import SamplerSettings
 # the default samplers do not use that BLAS
 _NO_BLAS_WARNING = "PyTensor could not link to a BLAS installation"
 _NO_BLAS_LOGGER = "pytensor.tensor.blas"
+# rstan's threshold for a chain's E-BFMI, below which brms warns
+LOW_BFMI = 0.2
 
 
 class _DropMessages(logging.Filter):
@@ -111,6 +113,7 @@ def _sample(model: pm.Model, var_names: list[str], settings: SamplerSettings, se
             save_warmup=False,
             progress_bar=settings.progressbar,
             target_accept=settings.target_accept,
+            maxdepth=settings.max_treedepth,
             blocking=False,
         )
         try:
@@ -152,6 +155,7 @@ def _sample(model: pm.Model, var_names: list[str], settings: SamplerSettings, se
         cores=settings.resolved_cores(),
         random_seed=seed,
         target_accept=settings.target_accept,
+        max_treedepth=settings.max_treedepth,
         progressbar=settings.progressbar,
         model=model,
         var_names=var_names,
@@ -166,15 +170,59 @@ def divergent_count(idata: az.InferenceData) -> int:
     return int(np.asarray(idata.sample_stats["diverging"]).sum())
 
 
+def max_treedepth_count(idata: az.InferenceData, max_treedepth: int) -> int:
+    """Iterations after warmup whose tree reached ``max_treedepth``.
+
+    PyMC and numpyro's path here store ``reached_max_treedepth``, nutpie ``maxdepth_reached``;
+    blackjax stores only the depth.
+    """
+    if "sample_stats" not in idata.groups():
+        return 0
+    stats = idata.sample_stats
+    for name in ("reached_max_treedepth", "maxdepth_reached"):
+        if name in stats:
+            return int(np.asarray(stats[name]).sum())
+    if "tree_depth" in stats:
+        return int((np.asarray(stats["tree_depth"]) >= max_treedepth).sum())
+    return 0
+
+
+def low_bfmi_chains(idata: az.InferenceData) -> int:
+    """Chains whose energy Bayesian fraction of missing information (ArviZ's E-BFMI) is below
+    :data:`LOW_BFMI`."""
+    if "sample_stats" not in idata.groups() or "energy" not in idata.sample_stats:
+        return 0
+    return int((np.asarray(az.bfmi(idata)) < LOW_BFMI).sum())
+
+
 def warn_about_convergence(idata: az.InferenceData, rhat: np.ndarray, ess_bulk: np.ndarray,
                            ess_tail: np.ndarray, settings: SamplerSettings) -> None:
-    """Emit brms's sampler warnings: divergences, large R-hat, low bulk or tail ESS."""
+    """Emit brms's sampler warnings, in rstan's order: divergences, iterations at the maximum
+    tree depth, chains with a low E-BFMI, large R-hat, low bulk or tail ESS."""
     divergent = divergent_count(idata)
     if divergent:
         warnings.warn(
             f"There were {divergent} divergent transitions after warmup. Increasing "
             f"target_accept above {settings.target_accept} (e.g. brm(..., target_accept=0.95)) "
             "may help; check pairs of parameters for funnels.",
+            UserWarning,
+            stacklevel=3,
+        )
+    deepest = max_treedepth_count(idata, settings.max_treedepth)
+    if deepest:
+        warnings.warn(
+            f"There were {deepest} transitions after warmup that exceeded the maximum "
+            f"treedepth. Increase max_treedepth above {settings.max_treedepth} (e.g. "
+            f"brm(..., max_treedepth={settings.max_treedepth + 2})). See "
+            "https://mc-stan.org/misc/warnings.html#maximum-treedepth-exceeded",
+            UserWarning,
+            stacklevel=3,
+        )
+    low_bfmi = low_bfmi_chains(idata)
+    if low_bfmi:
+        warnings.warn(
+            f"There were {low_bfmi} chains where the estimated Bayesian Fraction of Missing "
+            "Information was low. See https://mc-stan.org/misc/warnings.html#bfmi-low",
             UserWarning,
             stacklevel=3,
         )

@@ -24,6 +24,10 @@ _EXTRA_PACKAGES = {"blackjax": ("blackjax", "jax"), "pathfinder": ("pymc_extras"
 
 # nutpie takes its seed as an unsigned 64-bit integer
 SEED_BITS = 64
+# Stan's, and every backend's, deepest NUTS tree by default: at most 2**10 - 1 leapfrog steps
+DEFAULT_MAX_TREEDEPTH = 10
+
+
 def _installed(package: str) -> bool:
     return importlib.util.find_spec(package) is not None
 
@@ -65,6 +69,7 @@ class SamplerSettings:
     sampler: str = "auto"
     progressbar: bool = True
     algorithm: str = "sampling"
+    max_treedepth: int = DEFAULT_MAX_TREEDEPTH
 
     def __post_init__(self) -> None:
         _check_integer("chains", self.chains, 1)
@@ -77,6 +82,15 @@ class SamplerSettings:
                 or not math.isfinite(accept) or not 0 < accept < 1):
             raise SettingsError(
                 f"target_accept must lie strictly between 0 and 1, got {accept!r}."
+            )
+        _check_integer("max_treedepth", self.max_treedepth, 1)
+        if self.sampler == "blackjax" and self.max_treedepth != DEFAULT_MAX_TREEDEPTH:
+            # PyMC's blackjax sampler builds its kernel from the adapted step size and mass
+            # matrix only, so blackjax's own depth of 10 is the one it runs
+            raise SettingsError(
+                f"max_treedepth cannot be changed with sampler='blackjax' (it keeps "
+                f"{DEFAULT_MAX_TREEDEPTH}); use sampler='nutpie', 'numpyro' or 'pymc' for "
+                f"max_treedepth={self.max_treedepth}."
             )
         if not isinstance(self.progressbar, (bool, np.bool_)):
             raise SettingsError(f"progressbar must be True or False, got {self.progressbar!r}.")
