@@ -448,6 +448,7 @@ def test_bad_input_gets_a_clear_error(context, name, call, error, pattern):
     assert not context.sentinel.exists(), "a formula ran code"
 
 
+@pytest.mark.slow
 def test_a_tampered_file_fit_is_refitted_with_a_warning(context):
     target = context.work / "refit"
     first = ml.brm("y ~ x + (1 | g)", context.data, chains=1, draws=50, warmup=50, seed=2,

@@ -15,6 +15,7 @@ def sleep_fit(sleepstudy):
                   warmup=300, seed=8, progressbar=False)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "variable", "selection"), [
     ("b_Intercept", "b_Intercept", {}),
     ("b_Days", "b", {"b_coef": "Days"}),
@@ -35,6 +36,7 @@ def test_summary_diagnostics_equal_arviz_on_idata(sleep_fit, name, variable, sel
         np.testing.assert_allclose(row[column], value, rtol=1e-10, err_msg=column)
 
 
+@pytest.mark.slow
 def test_printed_summary_shows_the_same_numbers(sleep_fit):
     text = str(sleep_fit.summary())
     row = sleep_fit.posterior_summary().loc["b_Days"]

@@ -14,8 +14,9 @@ import pytest
 
 from new_process import in_new_process, new_process_output
 
-pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self/task"),
-                                reason="counts threads and child processes through /proc")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not os.path.isdir("/proc/self/task"),
+                                 reason="counts threads and child processes through /proc")]
 
 # the slowest the interrupt may take to reach the caller, and the threads to be joined
 LATENCY = 3.0

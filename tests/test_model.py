@@ -14,6 +14,10 @@ from multilevel.model.parametrization import BlockGeometry, block_geometries
 from multilevel.priors.distributions import parse_distribution, prior_variable
 from multilevel.priors.table import build_prior_table
 
+# the densities are evaluated once each: Python's implementations of the operations are fast
+# enough, where compiling them to C takes seconds per graph
+QUICK = pytensor.compile.mode.Mode(linker="py", optimizer="fast_compile")
+
 
 def _lkj_log_density(size, eta):
     """Our LKJ Cholesky log density (with Jacobian) as a function of the free values."""
@@ -98,9 +102,10 @@ def _effect_map(model, names):
     effects = pt.concatenate([model[f"r_{group}"].flatten() for group in names.groups])
     (effects,) = model.replace_rvs_by_values([effects])
     jacobian = pt.concatenate(
-        [pytensor.gradient.jacobian(effects, z).reshape((effects.shape[0], -1)) for z in sampled],
-        axis=1)
-    function = pytensor.function(values, [effects, jacobian], on_unused_input="ignore")
+        [pytensor.gradient.jacobian(effects, z, vectorize=True).reshape((effects.shape[0], -1))
+         for z in sampled], axis=1)
+    function = pytensor.function(values, [effects, jacobian], on_unused_input="ignore",
+                                 mode=QUICK)
     return values, sampled, lambda point: function(*[point[v.name] for v in values])
 
 
@@ -120,7 +125,7 @@ def _log_density_given_effects(design, table, geometries, point, effects):
         start += size
     sign, log_det = np.linalg.slogdet(jacobian)
     assert sign != 0
-    return float(model.compile_logp()(full)) - log_det, full
+    return float(model.compile_logp(mode=QUICK)(full)) - log_det, full
 
 
 def _brms_form(geometries):
@@ -141,6 +146,7 @@ def _random_geometry(geometries, rng):
             for g in geometries]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("formula", "dataset", "point"), [
     ("Reaction ~ Days + (Days | Subject)", "sleepstudy",
      {"sd_Subject_log__": np.log([20.0, 5.0]), "L_Subject_0": np.array([0.4]),
@@ -202,6 +208,7 @@ def test_crossed_factors_get_fixed_centring_weights():
     assert by_h.centring[0] > 0.5
 
 
+@pytest.mark.slow
 def test_zero_precision_samples_brms_z(sleepstudy):
     """With no data precision the sampled values are brms's z = L^-1 diag(sd)^-1 r."""
     design = _design("Reaction ~ Days + (Days | Subject)", sleepstudy, "gaussian")

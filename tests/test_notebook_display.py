@@ -15,6 +15,8 @@ nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
+# each check executes a notebook in a new kernel that fits a model
+pytestmark = pytest.mark.slow
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PLOTS = ("fit.pp_check()", "fit.conditional_effects()", "fit.plot()", "fit.plot_ranef()",
          "fit.plot_shrinkage()")
@@ -56,7 +58,7 @@ def _images(cell) -> list[bytes]:
 # also checked without a kernel in test_plots.py.
 @pytest.mark.parametrize("first", [
     pytest.param([], id="fresh"),
-    pytest.param(["%matplotlib inline"], id="inline", marks=pytest.mark.slow),
+    pytest.param(["%matplotlib inline"], id="inline"),
 ])
 def test_every_plot_shows_as_one_image(first, fit_dir, tmp_path):
     leftover = "import matplotlib.pyplot as plt\nplt.get_fignums()"

@@ -55,6 +55,7 @@ def _arrows(ax):
 
 # --- pp_check ------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_pp_check_dens_overlay_draws_y_over_replicates(hsb_fit, tmp_path):
     figure = hsb_fit.pp_check(ndraws=5, seed=1)
     _save(figure, tmp_path, "dens")
@@ -65,6 +66,7 @@ def test_pp_check_dens_overlay_draws_y_over_replicates(hsb_fit, tmp_path):
     assert len(hsb_fit.pp_check(seed=1).axes[0].lines) == 11  # brms's default of 10 draws
 
 
+@pytest.mark.slow
 def test_pp_check_hist_has_a_panel_for_y_and_each_replicate(hsb_fit, tmp_path):
     figure = hsb_fit.pp_check("hist", ndraws=3, seed=1)
     _save(figure, tmp_path, "hist")
@@ -73,6 +75,7 @@ def test_pp_check_hist_has_a_panel_for_y_and_each_replicate(hsb_fit, tmp_path):
     assert heights == hsb_fit.nobs
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stat", ["mean", "sd", "max", np.median])
 def test_pp_check_stat_marks_the_observed_statistic(hsb_fit, tmp_path, stat):
     figure = hsb_fit.pp_check("stat", stat=stat, ndraws=100, seed=1)
@@ -85,6 +88,7 @@ def test_pp_check_stat_marks_the_observed_statistic(hsb_fit, tmp_path, stat):
     assert sum(p.get_height() for p in ax.patches) == 100
 
 
+@pytest.mark.slow
 def test_pp_check_intervals_has_a_point_and_interval_per_observation(hsb_fit, tmp_path):
     figure = hsb_fit.pp_check("intervals", ndraws=100, seed=1)
     _save(figure, tmp_path, "intervals")
@@ -95,6 +99,7 @@ def test_pp_check_intervals_has_a_point_and_interval_per_observation(hsb_fit, tm
     np.testing.assert_allclose(points.get_offsets()[:, 1], hsb_fit.design.y)
 
 
+@pytest.mark.slow
 def test_pp_check_unknown_type_lists_the_valid_ones(hsb_fit):
     with pytest.raises(ml.MultilevelError, match="Valid types: dens_overlay, hist, stat"):
         hsb_fit.pp_check("density")
@@ -102,6 +107,7 @@ def test_pp_check_unknown_type_lists_the_valid_ones(hsb_fit):
         hsb_fit.pp_check("stat", stat="skew")
 
 
+@pytest.mark.slow
 def test_pp_check_discrete_response_uses_integer_bins(rats_fit, tmp_path):
     y = rats_fit.design.y
     dens = rats_fit.pp_check(ndraws=4, seed=2)
@@ -127,6 +133,7 @@ def test_pp_check_discrete_response_uses_integer_bins(rats_fit, tmp_path):
 
 # --- conditional_effects -------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_conditional_effects_numeric_is_the_epred_median_line(hsb_fit, tmp_path):
     figure = hsb_fit.conditional_effects("ses", resolution=20)
     _save(figure, tmp_path, "ce_numeric")
@@ -143,6 +150,7 @@ def test_conditional_effects_numeric_is_the_epred_median_line(hsb_fit, tmp_path)
     assert line.get_ydata()[-1] == pytest.approx(expected)
 
 
+@pytest.mark.slow
 def test_conditional_effects_categorical_has_a_point_per_level(hsb_fit, tmp_path):
     figure = hsb_fit.conditional_effects("sector", points=True)
     _save(figure, tmp_path, "ce_factor")
@@ -156,6 +164,7 @@ def test_conditional_effects_categorical_has_a_point_per_level(hsb_fit, tmp_path
     assert len(points.get_offsets()) == int((data["minority"] == "No").sum())
 
 
+@pytest.mark.slow
 def test_conditional_effects_numeric_by_factor_draws_a_line_per_level(hsb_fit, tmp_path):
     figure = hsb_fit.conditional_effects("ses:sector")
     _save(figure, tmp_path, "ce_interaction")
@@ -170,6 +179,7 @@ def test_conditional_effects_numeric_by_factor_draws_a_line_per_level(hsb_fit, t
     assert slope_gap == pytest.approx(fixef["ses:sectorPublic"] * (ses[-1] - ses[0]), rel=0.25)
 
 
+@pytest.mark.slow
 def test_conditional_effects_factor_by_factor_and_defaults(hsb_fit, tmp_path):
     figure = hsb_fit.conditional_effects("sector:minority")
     _save(figure, tmp_path, "ce_factor_factor")
@@ -178,6 +188,7 @@ def test_conditional_effects_factor_by_factor_and_defaults(hsb_fit, tmp_path):
     assert [ax.get_title() for ax in defaults.axes] == ["ses", "sector", "minority", "ses:sector"]
 
 
+@pytest.mark.slow
 def test_conditional_effects_unknown_effect_names_the_valid_ones(hsb_fit, rats_fit):
     with pytest.raises(ml.MultilevelError, match=r"'sex' is not a population-level.*ses, sector"):
         hsb_fit.conditional_effects("ses:sex")
@@ -187,6 +198,7 @@ def test_conditional_effects_unknown_effect_names_the_valid_ones(hsb_fit, rats_f
 
 # --- plot, plot_ranef ----------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_plot_has_density_and_trace_per_parameter(hsb_fit, tmp_path):
     figure = hsb_fit.plot()
     _save(figure, tmp_path, "plot")
@@ -201,6 +213,7 @@ def test_plot_has_density_and_trace_per_parameter(hsb_fit, tmp_path):
         hsb_fit.plot(["b_se"])
 
 
+@pytest.mark.slow
 def test_plot_ranef_sorts_levels_by_estimate(hsb_fit, tmp_path):
     figure = hsb_fit.plot_ranef()
     _save(figure, tmp_path, "ranef")
@@ -217,6 +230,7 @@ def test_plot_ranef_sorts_levels_by_estimate(hsb_fit, tmp_path):
 
 # --- plot_shrinkage ------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_plot_shrinkage_2d_arrows_each_school_to_its_estimate(hsb_fit, tmp_path):
     figure = hsb_fit.plot_shrinkage()
     _save(figure, tmp_path, "shrinkage_2d")
@@ -233,6 +247,7 @@ def test_plot_shrinkage_2d_arrows_each_school_to_its_estimate(hsb_fit, tmp_path)
     np.testing.assert_allclose(population.get_offsets()[0], [fixef["Intercept"], fixef["ses"]])
 
 
+@pytest.mark.slow
 def test_plot_shrinkage_1d_binomial_starts_at_the_empirical_logit(rats_fit, tmp_path):
     figure = rats_fit.plot_shrinkage()
     _save(figure, tmp_path, "shrinkage_1d")
@@ -247,6 +262,7 @@ def test_plot_shrinkage_1d_binomial_starts_at_the_empirical_logit(rats_fit, tmp_
                                                                               "Estimate"])
 
 
+@pytest.mark.slow
 def test_plot_shrinkage_one_coefficient_and_errors(hsb_fit, tmp_path):
     figure = hsb_fit.plot_shrinkage(coef="ses")
     _save(figure, tmp_path, "shrinkage_ses")
@@ -296,6 +312,7 @@ def test_ipython_shows_a_plot_figure_as_one_png():
     assert bundle["image/png"] == PNG_SIGNATURE + b"inline"
 
 
+@pytest.mark.slow
 def test_every_plot_method_returns_a_plot_figure(hsb_fit, rats_fit):
     figures = [hsb_fit.pp_check(ndraws=2, seed=1), hsb_fit.conditional_effects("ses"),
                hsb_fit.plot("sigma"), hsb_fit.plot_ranef(), rats_fit.plot_shrinkage()]

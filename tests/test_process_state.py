@@ -15,6 +15,9 @@ import pytest
 
 from new_process import new_process_output
 
+# each check starts an interpreter and fits a model in it
+pytestmark = pytest.mark.slow
+
 USER_FLAGS = "--xla_cpu_enable_fast_math=false"
 # what multilevel's own dependencies are, for the process that imports them before multilevel
 DEPENDENCIES = [name for name in ("numpy", "scipy", "pandas", "xarray", "arviz", "formulae",

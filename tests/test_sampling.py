@@ -14,18 +14,29 @@ from multilevel.inference.settings import SamplerSettings
 from new_process import in_new_process
 
 
+class _Traced(Exception):
+    """Raised in place of compiling numpyro's program, once it was traced."""
+
+
 @pytest.fixture
 def compile_modes(monkeypatch) -> list[bool]:
-    """Whether each sampler program numpyro's path compiles uses the few-rows options."""
+    """Whether each program numpyro's path traces would be compiled with the few-rows options;
+    the fit stops there, before compiling."""
     modes = []
-    original = jax_sampling._compile
 
     def recording(lowered, few_rows_on_cpu):
         modes.append(few_rows_on_cpu)
-        return original(lowered, few_rows_on_cpu)
+        raise _Traced
 
     monkeypatch.setattr(jax_sampling, "_compile", recording)
     return modes
+
+
+def _traced_only(*args, **kwargs) -> None:
+    """``ml.brm(*args, **kwargs)`` up to the point where numpyro's program would compile."""
+    with pytest.raises(ml.MultilevelError) as stopped:
+        ml.brm(*args, **kwargs)
+    assert isinstance(stopped.value.__cause__, _Traced)
 
 
 def _idata_with(divergent: int) -> az.InferenceData:
@@ -75,6 +86,7 @@ def test_chains_with_a_low_e_bfmi_are_counted_from_arviz():
                                SamplerSettings())
 
 
+@pytest.mark.slow
 def test_numpyro_records_tree_depth_and_energy_and_keeps_max_treedepth(small_gaussian):
     with pytest.warns(UserWarning, match="exceeded the maximum treedepth. Increase "
                                          "max_treedepth above 2"):
@@ -105,19 +117,26 @@ def test_healthy_run_does_not_warn():
 
 @pytest.fixture(scope="module")
 def twin_fits(small_gaussian):
+    """Two fits with the same seed, their two chains run in parallel and one after the other."""
     kwargs = dict(chains=2, draws=300, warmup=300, seed=42, progressbar=False)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*Effective Samples Size")
-        return (ml.brm("y ~ x + (1 | g)", small_gaussian, **kwargs),
-                ml.brm("y ~ x + (1 | g)", small_gaussian, **kwargs))
+        return (ml.brm("y ~ x + (1 | g)", small_gaussian, cores=2, **kwargs),
+                ml.brm("y ~ x + (1 | g)", small_gaussian, cores=1, **kwargs))
 
 
-def test_same_seed_gives_same_draws(twin_fits):
+@pytest.mark.slow
+def test_same_seed_gives_same_draws_whatever_the_cores(twin_fits):
     first, second = twin_fits
+    assert first.settings.backend == second.settings.backend == "numpyro"
     np.testing.assert_array_equal(first.draws.values, second.draws.values)
+    for name in ("diverging", "energy", "tree_depth"):
+        np.testing.assert_array_equal(first.idata.sample_stats[name].values,
+                                      second.idata.sample_stats[name].values)
     assert first.seed == second.seed == 42
 
 
+@pytest.mark.slow
 def test_fit_carries_brms_names_and_shapes(twin_fits):
     fit, _ = twin_fits
     names = list(fit.posterior_summary().index)
@@ -129,17 +148,6 @@ def test_fit_carries_brms_names_and_shapes(twin_fits):
 
 
 @pytest.mark.slow
-def test_pymc_sampler_agrees(small_gaussian, twin_fits):
-    fit, _ = twin_fits
-    other = ml.brm("y ~ x + (1 | g)", small_gaussian, chains=2, draws=500, warmup=500, seed=5,
-                   sampler="pymc", progressbar=False)
-    ours, theirs = fit.posterior_summary(), other.posterior_summary()
-    for name in ["b_Intercept", "b_x", "sigma"]:
-        mcse = np.hypot(ours.loc[name, "Est.Error"] / np.sqrt(ours.loc[name, "Bulk_ESS"]),
-                        theirs.loc[name, "Est.Error"] / np.sqrt(theirs.loc[name, "Bulk_ESS"]))
-        assert abs(ours.loc[name, "Estimate"] - theirs.loc[name, "Estimate"]) < 4 * mcse
-
-
 def test_user_priors_enter_the_model(small_gaussian):
     """A tight prior pins its coefficient; coefficients in one class may have different priors."""
     with warnings.catch_warnings():
@@ -155,6 +163,7 @@ def test_user_priors_enter_the_model(small_gaussian):
     assert "b_Intercept" not in summary.index
 
 
+@pytest.mark.slow
 def test_numpyro_runs_more_chains_than_cores_and_reports_progress(small_gaussian, capfd):
     fit = ml.brm("y ~ x + (1 | g)", small_gaussian, sampler="numpyro", chains=3, cores=2,
                  draws=60, warmup=40, seed=5, progressbar=True)
@@ -168,22 +177,7 @@ def test_numpyro_runs_more_chains_than_cores_and_reports_progress(small_gaussian
     assert "Chain 1: Iteration:  40 / 100 [ 40%]  (Warmup)" in lines
 
 
-def test_numpyro_chains_do_not_depend_on_the_cores_that_run_them(small_gaussian,
-                                                                compile_modes):
-    settings = dict(sampler="numpyro", chains=3, draws=30, warmup=30, seed=8, progressbar=False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        one = ml.brm("y ~ x + (1 | g)", small_gaussian, cores=1, **settings)
-        two = ml.brm("y ~ x + (1 | g)", small_gaussian, cores=2, **settings)
-    # one program per fit, whatever the number of chains and cores
-    assert len(compile_modes) == 2
-    for name in ("b_Intercept", "sd_g", "r_g", "sigma"):
-        np.testing.assert_array_equal(one.idata.posterior[name].values,
-                                      two.idata.posterior[name].values)
-    np.testing.assert_array_equal(one.idata.sample_stats["diverging"].values,
-                                  two.idata.sample_stats["diverging"].values)
-
-
+@pytest.mark.slow
 def test_numpyro_on_an_accelerator_runs_the_chains_vectorised(small_gaussian, monkeypatch):
     import jax
 
@@ -203,6 +197,7 @@ def test_numpyro_on_an_accelerator_runs_the_chains_vectorised(small_gaussian, mo
     assert fit.idata.sample_stats["diverging"].shape == (3, 30)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flags", [None, "--xla_cpu_enable_fast_math=false"])
 def test_importing_pymcs_jax_module_through_multilevel_keeps_xla_flags(flags):
     code = (
@@ -264,15 +259,14 @@ def test_the_installed_jaxlib_knows_the_few_rows_options():
         1.0)) == 2.0
 
 
+@pytest.mark.slow
 def test_brm_compiles_in_the_few_rows_mode_by_the_rows_the_likelihood_reads(small_gaussian,
                                                                              compile_modes):
     settings = dict(sampler="numpyro", chains=1, draws=20, warmup=20, seed=3, progressbar=False)
     many = pd.concat([small_gaussian] * 20, ignore_index=True)  # 1,200 rows
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ml.brm("y ~ x + (1 | g)", small_gaussian, **settings)  # cross-products: no rows
-        ml.brm("y ~ x + (1 | g)", small_gaussian, family="student", **settings)  # 60 rows
-        ml.brm("y ~ x + (1 | g)", many, family="student", **settings)
+    _traced_only("y ~ x + (1 | g)", small_gaussian, **settings)  # cross-products: no rows
+    _traced_only("y ~ x + (1 | g)", small_gaussian, family="student", **settings)  # 60 rows
+    _traced_only("y ~ x + (1 | g)", many, family="student", **settings)
     assert compile_modes == [True, True, False]
 
 
@@ -298,6 +292,7 @@ def test_initial_points_jitter_the_support_points_where_pymc_does(small_gaussian
     assert not any(np.array_equal(first[name], second[name]) for name in support)
 
 
+@pytest.mark.slow
 def test_warmup_starts_with_the_inverse_mass_of_steep_coordinates_scaled_down():
     import jax
     import jax.numpy as jnp
@@ -318,7 +313,9 @@ def test_warmup_starts_with_the_inverse_mass_of_steep_coordinates_scaled_down():
     np.testing.assert_allclose(state.adapt_state.inverse_mass_matrix, [1.0, 1.0])
 
 
+@pytest.mark.slow
 def test_only_a_warmup_that_estimates_the_mass_matrix_starts_gradient_scaled(small_gaussian,
+                                                                            compile_modes,
                                                                             monkeypatch):
     scaled = []
     original = jax_sampling._gradient_scaled
@@ -328,13 +325,11 @@ def test_only_a_warmup_that_estimates_the_mass_matrix_starts_gradient_scaled(sma
         return original(state)
 
     monkeypatch.setattr(jax_sampling, "_gradient_scaled", recording)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for warmup in (jax_sampling.MASS_WINDOW_WARMUP - 1, jax_sampling.MASS_WINDOW_WARMUP):
-            scaled.clear()
-            ml.brm("y ~ x + (1 | g)", small_gaussian, sampler="numpyro", chains=1, draws=20,
-                   warmup=warmup, seed=3, progressbar=False)
-            assert bool(scaled) == (warmup >= jax_sampling.MASS_WINDOW_WARMUP)
+    for warmup in (jax_sampling.MASS_WINDOW_WARMUP - 1, jax_sampling.MASS_WINDOW_WARMUP):
+        scaled.clear()
+        _traced_only("y ~ x + (1 | g)", small_gaussian, sampler="numpyro", chains=1, draws=20,
+                     warmup=warmup, seed=3, progressbar=False)
+        assert bool(scaled) == (warmup >= jax_sampling.MASS_WINDOW_WARMUP)
 
 
 @pytest.mark.parametrize(("arguments", "message"), [
@@ -401,17 +396,17 @@ def test_a_checkpoint_prints_the_progress_due_and_says_when_to_stop(capsys):
         "Chain 1: Iteration:  70 / 100 [ 70%]  (Sampling)"]
 
 
-def test_draws_do_not_depend_on_where_the_checkpoints_fall(small_gaussian, monkeypatch):
-    settings = dict(sampler="numpyro", chains=2, draws=40, warmup=40, seed=4, progressbar=False)
+@pytest.mark.slow
+def test_draws_do_not_depend_on_where_the_checkpoints_fall(small_gaussian, twin_fits,
+                                                           monkeypatch):
+    default, _ = twin_fits
+    # a checkpoint after every iteration
+    monkeypatch.setattr(jax_sampling, "_next_check", lambda done, total, every, pace: 1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        default = ml.brm("y ~ x + (1 | g)", small_gaussian, **settings)
-        # a checkpoint after every iteration
-        monkeypatch.setattr(jax_sampling, "_next_check", lambda done, total, every, pace: 1)
-        single = ml.brm("y ~ x + (1 | g)", small_gaussian, **settings)
-    for name in ("b_Intercept", "sd_g", "r_g", "sigma"):
-        np.testing.assert_array_equal(default.idata.posterior[name].values,
-                                      single.idata.posterior[name].values)
+        single = ml.brm("y ~ x + (1 | g)", small_gaussian, chains=2, draws=300, warmup=300,
+                        seed=42, progressbar=False)
+    np.testing.assert_array_equal(default.draws.values, single.draws.values)
     np.testing.assert_array_equal(default.idata.sample_stats["diverging"].values,
                                   single.idata.sample_stats["diverging"].values)
 

@@ -93,6 +93,7 @@ def test_every_parameter_has_the_drawn_prior(name):
 SMALL_REPLICATIONS = 6
 
 
+@pytest.mark.slow
 def test_small_calibration_run_gives_uniform_ranks():
     model = sbc.MODELS["poisson_offset"]
     ranked = 19

@@ -35,6 +35,7 @@ def test_frames_survive_json():
     assert back.attrs["name"] == "example"
 
 
+@pytest.mark.slow
 def test_save_and_load_lose_nothing(dyestuff_fit, tmp_path):
     fit = dyestuff_fit
     fit.save(tmp_path / "fit")
@@ -59,6 +60,7 @@ def test_load_names_a_missing_fit(tmp_path):
         ml.load(tmp_path)
 
 
+@pytest.mark.slow
 def test_file_reuses_an_unchanged_fit_and_refits_a_changed_one(dyestuff_fit, tmp_path,
                                                                monkeypatch):
     data = ml.load_dataset("dyestuff")
@@ -99,6 +101,7 @@ def test_file_reuses_an_unchanged_fit_and_refits_a_changed_one(dyestuff_fit, tmp
         assert isinstance(raised.value.__cause__, Sampled)
 
 
+@pytest.mark.slow
 def test_sample_prior_yes_draws_brms_prior_columns(dyestuff_fit):
     draws = dyestuff_fit.as_draws_df()
     assert [c for c in draws if c.startswith("prior_")] == [
@@ -112,6 +115,7 @@ def test_sample_prior_yes_draws_brms_prior_columns(dyestuff_fit):
     assert np.median(sigma) == pytest.approx(expected, rel=0.1)
 
 
+@pytest.mark.slow
 def test_point_hypothesis_uses_prior_draws(dyestuff_fit):
     table = dyestuff_fit.hypothesis("sd_Batch__Intercept = 0", class_=None)
     assert np.isfinite(table.loc[0, "Evid.Ratio"])
@@ -127,6 +131,7 @@ def test_sample_prior_only_needs_proper_priors():
         ml.brm("Reaction ~ Days", sleep, sample_prior="true", **SMALL)
 
 
+@pytest.mark.slow
 def test_sample_prior_only_gives_the_prior(dyestuff_fit):
     data = ml.load_dataset("dyestuff")
     fit = ml.brm("Yield ~ 1 + (1 | Batch)", data, sample_prior="only", seed=5, **SMALL)

