@@ -10,6 +10,7 @@ from multilevel.inference.settings import SamplerSettings
 from multilevel.model.build import build_model
 from multilevel.model.crossproducts import cross_products_apply, gaussian_cross_products
 from multilevel.priors.table import build_prior_table
+from quick_mode import QUICK
 
 
 def _data(rows: int, seed: int = 3, location: float = 3.0) -> pd.DataFrame:
@@ -29,7 +30,8 @@ def _data(rows: int, seed: int = 3, location: float = 3.0) -> pd.DataFrame:
 def _compile(model, names: list[str]):
     """The named quantities as a function of a point of the model's free values."""
     outputs = model.replace_rvs_by_values([model[name] for name in names])
-    return model.compile_fn(outputs, inputs=model.value_vars, on_unused_input="ignore")
+    return model.compile_fn(outputs, inputs=model.value_vars, on_unused_input="ignore",
+                            mode=QUICK)
 
 
 def _expected_log_lik(design, point: dict) -> float:

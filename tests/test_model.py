@@ -13,18 +13,15 @@ from multilevel.model.build import _lkj_cholesky, build_model
 from multilevel.model.parametrization import BlockGeometry, block_geometries
 from multilevel.priors.distributions import parse_distribution, prior_variable
 from multilevel.priors.table import build_prior_table
-
-# the densities are evaluated once each: Python's implementations of the operations are fast
-# enough, where compiling them to C takes seconds per graph
-QUICK = pytensor.compile.mode.Mode(linker="py", optimizer="fast_compile")
+from quick_mode import QUICK
 
 
 def _lkj_log_density(size, eta):
     """Our LKJ Cholesky log density (with Jacobian) as a function of the free values."""
     with pm.Model() as model:
         cholesky = _lkj_cholesky("L", size, eta)
-    density = model.compile_fn(model.varlogp + model.potentiallogp)
-    factor = pytensor.function([model["L"]], cholesky)
+    density = model.compile_fn(model.varlogp + model.potentiallogp, mode=QUICK)
+    factor = pytensor.function([model["L"]], cholesky, mode=QUICK)
     return (lambda raw: float(density({"L": raw}))), factor
 
 
@@ -62,20 +59,20 @@ def test_lkj_density_matches_change_of_variables(size, eta):
     ("text", "lower", "value", "expected"),
     [
         ("student_t(3, 0, 2.5)", 0.0, 1.3,
-         np.log(2) + pm.logp(pm.StudentT.dist(nu=3, mu=0, sigma=2.5), 1.3).eval()),
+         np.log(2) + pm.logp(pm.StudentT.dist(nu=3, mu=0, sigma=2.5), 1.3).eval(mode=QUICK)),
         ("normal(1, 2)", 0.0, 0.5,
-         pm.logp(pm.Normal.dist(1, 2), 0.5).eval() - np.log(1 - 0.3085375387259869)),
-        ("normal(0, 10)", None, -3.0, pm.logp(pm.Normal.dist(0, 10), -3.0).eval()),
+         pm.logp(pm.Normal.dist(1, 2), 0.5).eval(mode=QUICK) - np.log(1 - 0.3085375387259869)),
+        ("normal(0, 10)", None, -3.0, pm.logp(pm.Normal.dist(0, 10), -3.0).eval(mode=QUICK)),
         ("gamma(2, 0.1)", 1.0, 4.0,
-         pm.logp(pm.Gamma.dist(2, 0.1), 4.0).eval()
-         - np.log(1 - pm.logcdf(pm.Gamma.dist(2, 0.1), 1.0).exp().eval())),
+         pm.logp(pm.Gamma.dist(2, 0.1), 4.0).eval(mode=QUICK)
+         - np.log(1 - pm.logcdf(pm.Gamma.dist(2, 0.1), 1.0).exp().eval(mode=QUICK))),
         ("exponential(2)", 0.0, 0.3, np.log(2) - 0.6),
     ],
 )
 def test_bounded_priors_are_truncated(text, lower, value, expected):
     with pm.Model() as model:
         variable = prior_variable("x", parse_distribution(text), lower)
-    logp = pm.logp(variable, value).eval()
+    logp = pm.logp(variable, value).eval(mode=QUICK)
     assert logp == pytest.approx(float(expected), rel=1e-6)
     assert model is not None
 

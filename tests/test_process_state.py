@@ -35,6 +35,9 @@ STATE = textwrap.dedent("""
     ml.brm("Reaction ~ Days + (Days | Subject)", data=ml.load_dataset("sleepstudy"), chains=2,
            draws=200, warmup=200, seed=1, progressbar={progressbar})
     {after_fit}
+    # the blackjax sampler's path imports PyMC's JAX module, which writes XLA_FLAGS
+    from multilevel.inference.numpyro import import_pymc_jax
+    state["pymc_jax"] = import_pymc_jax().__name__
     try:
         import IPython
         ipython = IPython.__name__
@@ -109,6 +112,8 @@ def test_the_collector_runs_as_before(run, request):
 def test_xla_flags_stay_as_the_user_had_them_and_jax_sees_the_real_cpu(run, request):
     state, _ = request.getfixturevalue(run)
     assert state["flags_after_import"] and state["flags_after_fit"]
+    # PyMC's JAX module asks for 100 virtual CPU devices when imported; not here
+    assert state["pymc_jax"] == "pymc.sampling.jax"
     assert state["devices"] == 1
 
 
