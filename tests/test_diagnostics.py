@@ -48,3 +48,21 @@ def test_no_diagnostics_of_its_own_remain_in_the_package():
     import importlib.util
 
     assert importlib.util.find_spec("multilevel.diagnostics") is None
+
+
+def test_a_single_chain_has_the_r_hat_of_its_halves():
+    from multilevel.results.posterior import Draws, convergence
+
+    rng = np.random.default_rng(1)
+    # a chain that drifts: its two halves disagree
+    values = np.stack([rng.normal(size=400), np.linspace(0, 3, 400) + rng.normal(size=400)],
+                      axis=-1)[None]
+    table = convergence(Draws(["steady", "drifting"], values))
+    # ArviZ's own R-hat of one chain is NaN, and says it needs two
+    assert np.isnan(float(az.rhat(values[:, :, 0], method="rank")))
+    halves = np.stack([values[0, :200], values[0, 200:]])
+    expected = [float(az.rhat(halves[:, :, k], method="rank")) for k in range(2)]
+    np.testing.assert_allclose(table["Rhat"], expected)
+    assert table.loc["steady", "Rhat"] < 1.05 < table.loc["drifting", "Rhat"]
+    assert float(table.loc["steady", "Bulk_ESS"]) == pytest.approx(
+        float(az.ess(values[:, :, 0], method="bulk")))

@@ -74,12 +74,22 @@ def collect_draws(idata: az.InferenceData, design: Design, names: ModelNames) ->
 
 
 def convergence(draws: Draws) -> pd.DataFrame:
-    """ArviZ's rank-normalised split R-hat and bulk and tail ESS of every parameter."""
+    """ArviZ's rank-normalised split R-hat and bulk and tail ESS of every parameter.
+
+    ArviZ's R-hat needs two chains; a single chain's R-hat, as Stan's for one chain, compares
+    its halves (which ArviZ splits once more).
+    """
     dataset = xr.Dataset({"draws": (("chain", "draw", "parameter"), draws.values)})
+    chains, length = draws.values.shape[:2]
+    halves = dataset
+    if chains == 1 and length >= 8:
+        half = length // 2
+        halves = xr.Dataset({"draws": (("chain", "draw", "parameter"), np.stack(
+            [draws.values[0, :half], draws.values[0, length - half:]]))})
     with warnings.catch_warnings():
         # draws that are constant within a chain divide zero by zero inside ArviZ
         warnings.simplefilter("ignore", RuntimeWarning)
-        rhat = az.rhat(dataset, method="rank")["draws"].values
+        rhat = az.rhat(halves, method="rank")["draws"].values
         bulk = az.ess(dataset, method="bulk")["draws"].values
         tail = az.ess(dataset, method="tail")["draws"].values
     return pd.DataFrame({"Rhat": rhat, "Bulk_ESS": bulk, "Tail_ESS": tail}, index=draws.names)
