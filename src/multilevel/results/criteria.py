@@ -121,6 +121,17 @@ def _estimates(criterion: str, elpd_i: np.ndarray, p_i: np.ndarray) -> pd.DataFr
     )
 
 
+def _criterion(name: str, elpd_i: np.ndarray, values: np.ndarray,
+               **columns: np.ndarray) -> InformationCriterion:
+    """The criterion ``name`` from its pointwise elpd and the log-likelihood draws ``values``
+    (draws x observations): the effective number of parameters of each observation is its
+    log pointwise predictive density less its elpd, as ArviZ and loo compute it."""
+    lpd_i = logsumexp(values, axis=0) - np.log(values.shape[0])
+    p_i = lpd_i - elpd_i
+    pointwise = pd.DataFrame({f"elpd_{name}": elpd_i, f"p_{name}": p_i, **columns})
+    return InformationCriterion(name, _estimates(name, elpd_i, p_i), pointwise, values.shape[0])
+
+
 def _log_lik_idata(fit) -> tuple[az.InferenceData, np.ndarray]:
     array = attach_log_lik(fit)
     values = array.values.reshape(-1, array.shape[-1])
@@ -137,8 +148,6 @@ def loo(fit) -> InformationCriterion:
         # ArviZ's own Pareto k warning is replaced by brms's message below
         warnings.simplefilter("ignore")
         result = az.loo(idata, pointwise=True, var_name=fit.design.spec.response)
-    elpd_i = np.asarray(result.loo_i)
-    lpd_i = logsumexp(values, axis=0) - np.log(values.shape[0])
     k = np.asarray(result.pareto_k)
     bad = int((k > 0.7).sum())
     if bad:
@@ -149,9 +158,7 @@ def loo(fit) -> InformationCriterion:
             UserWarning,
             stacklevel=3,
         )
-    pointwise = pd.DataFrame({"elpd_loo": elpd_i, "p_loo": lpd_i - elpd_i, "pareto_k": k})
-    return InformationCriterion("loo", _estimates("loo", elpd_i, lpd_i - elpd_i), pointwise,
-                                values.shape[0])
+    return _criterion("loo", np.asarray(result.loo_i), values, pareto_k=k)
 
 
 def waic(fit) -> InformationCriterion:
@@ -160,11 +167,7 @@ def waic(fit) -> InformationCriterion:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = az.waic(idata, pointwise=True, var_name=fit.design.spec.response)
-    elpd_i = np.asarray(result.waic_i)
-    lpd_i = logsumexp(values, axis=0) - np.log(values.shape[0])
-    pointwise = pd.DataFrame({"elpd_waic": elpd_i, "p_waic": lpd_i - elpd_i})
-    return InformationCriterion("waic", _estimates("waic", elpd_i, lpd_i - elpd_i), pointwise,
-                                values.shape[0])
+    return _criterion("waic", np.asarray(result.waic_i), values)
 
 
 def loo_compare(*fits, criterion: str = "loo", **named_fits) -> pd.DataFrame:
