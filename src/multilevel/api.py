@@ -12,7 +12,7 @@ from .errors import DataError, MultilevelError, SettingsError, StorageError
 from .families.family import Family, get_family
 from .inference.approximation import run_approximation
 from .inference.nuts import run_nuts, warn_about_convergence
-from .inference.settings import SamplerSettings
+from .inference.settings import DEFAULT_MAX_TREEDEPTH, SamplerSettings
 from .model.build import build_model, untraced_graphs
 from .model.crossproducts import cross_products_apply
 from .priors.sampling import SAMPLE_PRIOR_CHOICES, check_proper_priors, draw_priors
@@ -57,7 +57,7 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
         seed: int | None = None, target_accept: float = 0.8, sampler: str = "auto",
         progressbar: bool = True, sample_prior: str = "no",
         file: str | Path | None = None, algorithm: str = "sampling",
-        max_treedepth: int = 10) -> Fit:
+        max_treedepth: int = DEFAULT_MAX_TREEDEPTH) -> Fit:
     """Fit a Bayesian multilevel model as brms does.
 
     Parameters
