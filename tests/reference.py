@@ -18,6 +18,19 @@ def load_reference(name: str, directory: Path = REFERENCE_DIR) -> dict:
     return json.loads((directory / f"{name}.json").read_text())
 
 
+def family_reference_names(zero_or_dpars: bool) -> list[str]:
+    """The family references with (True) or without (False) a zero-inflated or hurdle family or
+    distributional formulas; the two sets are fitted in two test modules."""
+    names = []
+    for path in sorted(FAMILY_REFERENCE_DIR.glob("*.json")):
+        reference = json.loads(path.read_text())
+        special = bool(reference.get("dpars")) or reference["family"].startswith(
+            ("zero_inflated", "hurdle"))
+        if special == zero_or_dpars:
+            names.append(path.stem)
+    return names
+
+
 def _same_prior(ours: str, theirs: str) -> bool:
     """Equal distributions, numbers compared to 1e-9 (brms prints up to 13 digits)."""
     from multilevel.priors.distributions import parse_distribution

@@ -241,7 +241,7 @@ CASES = [
     ("cbind-negative-failures", with_counts("cbind(k, n - k - 20) ~ x", lambda f: f,
                                             "binomial"), DataError, "failures must be"),
     ("trials-for-poisson", with_counts("k | trials(n) ~ x", lambda f: f, "poisson"),
-     FormulaError, "only apply to the binomial"),
+     FormulaError, "only apply to binomial families"),
     ("weights-negative", with_data("y | weights(w) ~ x", _set("w", -1.0)), DataError,
      r"weights\(w\) must be non-negative"),
     ("weights-string", with_data("y | weights(h) ~ x", lambda f: f), DataError,

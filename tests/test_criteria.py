@@ -6,7 +6,7 @@ import pytest
 from scipy import stats
 
 import multilevel as ml
-from multilevel.families.family import get_family
+from multilevel.families import get_family
 from multilevel.results.hypothesis import hypothesis
 
 RESPONSES = {

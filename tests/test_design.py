@@ -6,7 +6,7 @@ import pytest
 
 import multilevel as ml
 from multilevel.errors import DataError, FormulaError
-from multilevel.families.family import get_family
+from multilevel.families import get_family
 from multilevel.spec.design import build_design
 from multilevel.spec.formula import parse_formula
 

@@ -253,7 +253,7 @@ def test_brm_compiles_in_the_few_rows_mode_by_the_rows_the_likelihood_reads(smal
 
 
 def test_initial_points_jitter_the_support_points_where_pymc_does(small_gaussian):
-    from multilevel.families.family import get_family
+    from multilevel.families import get_family
     from multilevel.model.build import build_model
     from multilevel.priors.table import build_prior_table
     from multilevel.spec.design import build_design

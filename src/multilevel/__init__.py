@@ -19,23 +19,31 @@ from .errors import (
     SettingsError,
     StorageError,
 )
-from .families.family import (
-    Family,
+from .families.builtin import (
     bernoulli,
     beta,
     binomial,
+    cumulative,
     gamma,
     gaussian,
     get_family,
+    hurdle_lognormal,
+    hurdle_negbinomial,
+    hurdle_poisson,
     lognormal,
     negbinomial,
     poisson,
     student,
+    zero_inflated_binomial,
+    zero_inflated_negbinomial,
+    zero_inflated_poisson,
 )
+from .families.family import Family
 from .priors.table import prior
 from .results.criteria import loo_compare
 from .results.fit import Fit
 from .results.hypothesis import hypothesis
+from .spec.formula import bf
 
 Gamma = gamma
 
@@ -44,7 +52,9 @@ __version__ = "0.1.0"
 __all__ = [
     "DataError", "Family", "FamilyError", "Fit", "FormulaError", "Gamma", "MultilevelError",
     "PriorError", "SettingsError", "StorageError",
-    "bernoulli", "beta", "binomial", "brm", "gamma", "gaussian", "get_family", "get_prior",
-    "hypothesis", "list_datasets", "load", "load_dataset", "lognormal", "loo_compare",
-    "negbinomial", "poisson", "prior", "student",
+    "bernoulli", "beta", "bf", "binomial", "brm", "cumulative", "gamma", "gaussian", "get_family",
+    "get_prior", "hurdle_lognormal", "hurdle_negbinomial", "hurdle_poisson", "hypothesis",
+    "list_datasets", "load", "load_dataset", "lognormal", "loo_compare", "negbinomial",
+    "poisson", "prior", "student", "zero_inflated_binomial", "zero_inflated_negbinomial",
+    "zero_inflated_poisson",
 ]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import DataError, MultilevelError, SettingsError, StorageError
-from .families.family import Family, get_family
+from .families import Family, get_family
 from .inference.approximation import run_approximation
 from .inference.nuts import run_nuts, warn_about_convergence
 from .inference.settings import DEFAULT_MAX_TREEDEPTH, SamplerSettings

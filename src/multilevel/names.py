@@ -86,3 +86,14 @@ def coefficient_name(formulae_name: str) -> str:
 def quantile_label(p: float) -> str:
     """brms's column name of a quantile: ``Q2.5``, ``Q97.5``."""
     return "Q" + f"{100 * p:.10g}"
+
+
+def population_names(dpar: str = "") -> tuple[str, str, str, str]:
+    """Model names of a parameter's centred intercept, coefficients, intercept and their dim.
+
+    ``Intercept``, ``b``, ``b_Intercept`` and ``b_coef`` for the mean; ``Intercept_sigma``,
+    ``b_sigma``, ``b_sigma_Intercept`` and ``b_sigma_coef`` for ``sigma``, as brms names them.
+    """
+    if not dpar:
+        return "Intercept", "b", "b_Intercept", "b_coef"
+    return f"Intercept_{dpar}", f"b_{dpar}", f"b_{dpar}_Intercept", f"b_{dpar}_coef"

@@ -8,21 +8,23 @@ priors, the PyMC likelihood, the mean (for ``posterior_epred``) and the random g
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
+from pymc.distributions.distribution import SymbolicRandomVariable
+from pymc.pytensorf import find_rng_nodes
 from pytensor.compile.function import function
 from pytensor.compile.mode import Mode
+from pytensor.graph.replace import graph_replace
+from pytensor.graph.rewriting.utils import rewrite_graph
+from pytensor.graph.traversal import ancestors
+from pytensor.tensor.random.op import RandomVariable
 from pytensor.tensor.random.type import random_generator_type
-from scipy.special import polygamma
 
-from ..errors import DataError, FamilyError, close_matches
-from ..names import sorted_levels
+from ..errors import FamilyError
 from .links import LINKS, Link
 
 # brms computes the default Intercept location and scale from the response on these links.
@@ -55,108 +57,28 @@ def scale_from_response(values: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class AuxParameter:
-    """A family parameter besides the mean, such as ``sigma`` or ``shape``."""
+    """A family parameter besides the mean, such as ``sigma`` or ``shape``.
+
+    Attributes
+    ----------
+    name
+        brms's name of the parameter.
+    lower, upper
+        Its bounds when it is one parameter for all observations.
+    default_prior
+        ``y -> prior`` in Stan's spelling, brms's default for the constant parameter.
+    dpar_link
+        The link of the parameter when it is predicted (``ml.bf(..., sigma="~ x")``).
+    dpar_intercept_prior
+        brms's default prior of the predicted parameter's intercept.
+    """
 
     name: str
     lower: float | None
     default_prior: Callable[[np.ndarray], str]
-    link: str = "identity"
-
-
-def _sigma_prior(y: np.ndarray) -> str:
-    return f"student_t(3, 0, {format_number(scale_from_response(y))})"
-
-
-def _constant_prior(text: str) -> Callable[[np.ndarray], str]:
-    return lambda y: text
-
-
-def _kind_error(family: str, column: str, rule: str, bad: pd.Series) -> DataError:
-    examples = ", ".join(repr(v) for v in bad.unique()[:5].tolist())
-    return DataError(
-        f"Family {family!r} needs {rule}, but response {column!r} has {len(bad)} value(s) "
-        f"outside that, e.g. {examples}."
-    )
-
-
-def _numeric(series: pd.Series, family: str, column: str) -> np.ndarray:
-    if pd.api.types.is_bool_dtype(series.dtype) or not pd.api.types.is_numeric_dtype(
-        series.dtype
-    ):
-        raise DataError(
-            f"Response {column!r} must be numeric for family {family!r}, but its dtype is "
-            f"{series.dtype}."
-        )
-    return series.to_numpy(dtype=float)
-
-
-def _check_real(series, family, column, trials=None):
-    return _numeric(series, family, column)
-
-
-def _check_positive(series, family, column, trials=None):
-    values = _numeric(series, family, column)
-    bad = series[values <= 0]
-    if len(bad):
-        raise _kind_error(family, column, "positive values (> 0)", bad)
-    return values
-
-
-def _check_unit_interval(series, family, column, trials=None):
-    values = _numeric(series, family, column)
-    bad = series[(values <= 0) | (values >= 1)]
-    if len(bad):
-        raise _kind_error(family, column, "values strictly between 0 and 1", bad)
-    return values
-
-
-def _check_count(series, family, column, trials=None):
-    values = _numeric(series, family, column)
-    bad = series[(values < 0) | (values != np.round(values))]
-    if len(bad):
-        raise _kind_error(family, column, "non-negative integer counts", bad)
-    return values.astype(np.int64)
-
-
-def _check_binary(series, family, column, trials=None):
-    if pd.api.types.is_bool_dtype(series.dtype):
-        return series.to_numpy(dtype=np.int64)
-    if pd.api.types.is_numeric_dtype(series.dtype):
-        values = series.to_numpy(dtype=float)
-        bad = series[(values != 0) & (values != 1)]
-        if len(bad):
-            raise _kind_error(
-                family, column, "0/1 values, booleans or a factor with two levels", bad
-            )
-        return values.astype(np.int64)
-    levels = sorted_levels(series)
-    if len(levels) != 2:
-        raise DataError(
-            f"Family {family!r} needs 0/1 values, booleans or a factor with two levels, but "
-            f"response {column!r} has {len(levels)} level(s): "
-            + ", ".join(repr(str(level)) for level in levels[:6])
-            + "."
-        )
-    warnings.warn(
-        f"Response {column!r} has levels {str(levels[0])!r} and {str(levels[1])!r}; "
-        f"{str(levels[1])!r} is the success (1), as in brms.",
-        UserWarning,
-        stacklevel=2,
-    )
-    return (series == levels[1]).to_numpy(dtype=np.int64)
-
-
-def _check_binomial(series, family, column, trials=None):
-    values = _check_count(series, family, column)
-    if trials is None:
-        raise DataError(
-            f"Family 'binomial' needs the number of trials: write '{column} | trials(n) ~ ...' "
-            f"or 'cbind({column}, failures) ~ ...'."
-        )
-    bad = series[values > trials]
-    if len(bad):
-        raise _kind_error(family, column, "integer successes between 0 and the trials", bad)
-    return values
+    upper: float | None = None
+    dpar_link: str = "log"
+    dpar_intercept_prior: str = "student_t(3, 0, 2.5)"
 
 
 @dataclass(frozen=True)
@@ -193,6 +115,13 @@ class Family:
     normal
         Whether the response is normal given the linear predictor, which with the identity
         link allows the likelihood from cross-products.
+    draw
+        ``(rng, mu, aux, trials) -> new observations``, where drawing from the PyMC
+        distribution would not do (see the hurdle families); None draws from it.
+    ordinal
+        Whether the response is ordered categories 1..K, modelled through K - 1 ordered
+        thresholds (``b_Intercept[1]``, ...) that the linear predictor is subtracted from;
+        they reach the likelihood as ``aux["thresholds"]``.
     """
 
     name: str
@@ -209,6 +138,8 @@ class Family:
     discrete: bool = False
     proportion: bool = False
     normal: bool = False
+    draw: Callable | None = field(default=None, repr=False)
+    ordinal: bool = False
 
     def __call__(self, link: str | None = None) -> Family:
         """Return this family with another link, as ``ml.bernoulli(link="probit")``."""
@@ -232,7 +163,8 @@ class Family:
         eta
             Linear predictor draws, shape (draws, rows).
         aux
-            Each auxiliary parameter's draws, shape (draws, 1).
+            Each auxiliary parameter's draws, shape (draws, 1), or (draws, rows) where it is
+            predicted.
         trials
             Binomial trials per row, or None.
 
@@ -250,14 +182,35 @@ class Family:
 
         Parameters are those of :meth:`log_density`; ``rng`` seeds the draws.
         """
-        compiled = _derived_functions(self).random
-        generator = np.random.default_rng(rng.integers(2**63))
+        if self.draw is not None:
+            inputs = self._inputs(eta, aux, trials)
+            values = dict(zip([a.name for a in self.aux], inputs[1:], strict=False))
+            with np.errstate(all="ignore"):
+                return self.draw(rng, self.link_function.inverse_numpy(inputs[0]), values,
+                                 trials)
+        derived = _derived_functions(self)
+        generators = [np.random.default_rng(seed)
+                      for seed in rng.integers(2**63, size=derived.generators)]
         with np.errstate(all="ignore"):
-            return np.asarray(compiled(generator, *self._inputs(eta, aux, trials)))
+            return np.asarray(derived.random(*generators, *self._inputs(eta, aux, trials)))
+
+    def expected_value(self, eta, aux, trials=None) -> np.ndarray:
+        """The expected response per draw and row; per category (draws, rows, K) if ordinal."""
+        if self.ordinal:
+            cumulative = self.link_function.inverse_numpy(
+                np.asarray(aux["thresholds"])[:, None, :] - np.asarray(eta)[:, :, None])
+            ones = np.ones(cumulative.shape[:2] + (1,))
+            return np.diff(np.concatenate([0 * ones, cumulative, ones], axis=2), axis=2)
+        return self.mean(self.link_function.inverse_numpy(eta), aux, trials)
 
     def _inputs(self, eta, aux, trials) -> list:
-        values = [np.asarray(eta, dtype=float)]
-        values += [np.asarray(aux[a.name], dtype=float).reshape(-1, 1) for a in self.aux]
+        eta = np.asarray(eta, dtype=float)
+        values = [eta]
+        # a predicted parameter varies by row; a constant one is a column of draws
+        values += [np.broadcast_to(np.asarray(aux[a.name], dtype=float).reshape(
+            eta.shape[0], -1), eta.shape) for a in self.aux]
+        if self.ordinal:
+            values.append(np.asarray(aux["thresholds"], dtype=float)[:, None, :])
         if self.needs_trials:
             # trials read from newdata may arrive as floats; the binomial needs integers
             values.append(np.rint(np.asarray(trials, dtype=float)).astype(np.int64))
@@ -267,11 +220,16 @@ class Family:
     def link_function(self) -> Link:
         return LINKS[self.link]
 
-    @property
-    def link_description(self) -> str:
-        """The ``Links:`` line of brms's summary."""
-        parts = [f"mu = {self.link}"] + [f"{a.name} = {a.link}" for a in self.aux]
+    def link_description(self, predicted: tuple[str, ...] = ()) -> str:
+        """The ``Links:`` line of brms's summary, given the predicted parameters."""
+        parts = [f"mu = {self.link}"] + [
+            f"{a.name} = {a.dpar_link if a.name in predicted else 'identity'}"
+            for a in self.aux
+        ]
         return "; ".join(parts)
+
+    def aux_parameter(self, name: str) -> AuxParameter:
+        return next(a for a in self.aux if a.name == name)
 
     def intercept_prior_location_scale(
         self, y: np.ndarray, offset_mean: float
@@ -294,7 +252,8 @@ class Family:
 @dataclass(frozen=True)
 class _DerivedFunctions:
     log_density: Callable
-    random: Callable
+    random: Callable | None
+    generators: int
 
 
 # One compiled pair per family and link; compiling takes a few milliseconds.
@@ -305,200 +264,44 @@ _DERIVED: dict[tuple[str, str], _DerivedFunctions] = {}
 _NUMPY_MODE = Mode(linker="py", optimizer=None)
 
 
+def _without_draws(graph):
+    """A log density that reads shapes from its inputs, not from a draw.
+
+    A truncated distribution's density (the positive part of a hurdle) refers to the shape of
+    its random variable, whose rejection sampler would then run, allocating its whole loop;
+    canonicalising takes such shapes from the inputs. Other densities stay unrewritten.
+    """
+    if any(node.owner is not None
+           and isinstance(node.owner.op, (RandomVariable, SymbolicRandomVariable))
+           for node in ancestors([graph])):
+        return rewrite_graph(graph, include=("canonicalize",))
+    return graph
+
+
 def _derived_functions(family: Family) -> _DerivedFunctions:
     key = (family.name, family.link)
     if key not in _DERIVED:
         eta = pt.matrix("eta")
-        aux = {a.name: pt.tensor(a.name, shape=(None, 1)) for a in family.aux}
+        aux = {a.name: pt.matrix(a.name) for a in family.aux}
+        if family.ordinal:
+            aux["thresholds"] = pt.tensor("thresholds", shape=(None, 1, None))
         trials = pt.vector("trials", dtype="int64") if family.needs_trials else None
-        rng = random_generator_type("rng")
         mu = family.link_function.inverse_tensor(eta)
         cls, parameters = family.likelihood(eta, mu, aux, trials, family.link)
-        distribution = cls.dist(**parameters, rng=rng)
+        distribution = cls.dist(**parameters)
         y = pt.vector("y", dtype=distribution.dtype)
         inputs = [eta, *aux.values()] + ([trials] if trials is not None else [])
-        log_density = function([*inputs, y], pm.logp(distribution, y), mode=_NUMPY_MODE,
+        log_density = function([*inputs, y], _without_draws(pm.logp(distribution, y)),
+                               mode=_NUMPY_MODE,
                                on_unused_input="ignore")
-        draws = function([rng, *inputs], distribution.owner.outputs[1], mode=_NUMPY_MODE,
-                         on_unused_input="ignore")
-        _DERIVED[key] = _DerivedFunctions(log_density, draws)
+        compiled, rngs = None, []
+        if family.draw is None:
+            # the random generators become inputs, so each call is seeded by the caller: a
+            # mixture (zero-inflated) holds one per component
+            shared = find_rng_nodes([distribution])
+            rngs = [random_generator_type(f"rng_{k}") for k in range(len(shared))]
+            value = graph_replace(distribution, dict(zip(shared, rngs, strict=True)))
+            compiled = function([*rngs, *inputs], value, mode=_NUMPY_MODE,
+                                on_unused_input="ignore")
+        _DERIVED[key] = _DerivedFunctions(log_density, compiled, len(rngs))
     return _DERIVED[key]
-
-
-# --- likelihoods: (linear predictor, mean, aux, trials, link) -> PyMC class and kwargs
-
-def _gaussian_likelihood(eta, mu, aux, trials, link):
-    return pm.Normal, {"mu": mu, "sigma": aux["sigma"]}
-
-
-def _student_likelihood(eta, mu, aux, trials, link):
-    return pm.StudentT, {"nu": aux["nu"], "mu": mu, "sigma": aux["sigma"]}
-
-
-def _bernoulli_likelihood(eta, mu, aux, trials, link):
-    if link == "logit":
-        return pm.Bernoulli, {"logit_p": eta}
-    return pm.Bernoulli, {"p": mu}
-
-
-def _binomial_likelihood(eta, mu, aux, trials, link):
-    if link == "logit":
-        return pm.Binomial, {"n": trials, "logit_p": eta}
-    return pm.Binomial, {"n": trials, "p": mu}
-
-
-def _poisson_likelihood(eta, mu, aux, trials, link):
-    return pm.Poisson, {"mu": mu}
-
-
-def _negbinomial_likelihood(eta, mu, aux, trials, link):
-    # Stan's neg_binomial_2(mu, phi) has variance mu + mu^2 / phi, as PyMC's (mu, alpha).
-    return pm.NegativeBinomial, {"mu": mu, "alpha": aux["shape"]}
-
-
-def _gamma_likelihood(eta, mu, aux, trials, link):
-    return pm.Gamma, {"alpha": aux["shape"], "beta": aux["shape"] / mu}
-
-
-def _lognormal_likelihood(eta, mu, aux, trials, link):
-    return pm.LogNormal, {"mu": mu, "sigma": aux["sigma"]}
-
-
-def _beta_likelihood(eta, mu, aux, trials, link):
-    return pm.Beta, {"alpha": mu * aux["phi"], "beta": (1 - mu) * aux["phi"]}
-
-
-# --- expected values (numpy, draws x observations) ----------------------------------------------
-
-def _mean_is_mu(mu, aux, trials):
-    return mu
-
-
-def _binomial_mean(mu, aux, trials):
-    return mu * trials
-
-
-def _lognormal_mean(mu, aux, trials):
-    return np.exp(mu + aux["sigma"] ** 2 / 2)
-
-
-def _binary_variance(mu):
-    return mu * (1 - mu)
-
-
-def _identity_variance(mu):
-    return mu
-
-
-# --- latent-scale residual variances, for icc() (Nakagawa, Johnson & Schielzeth 2017) -------
-
-_LOGISTIC_LATENT = {"logit": np.pi ** 2 / 3, "probit": 1.0, "cloglog": np.pi ** 2 / 6}
-
-
-def _sigma_latent(link, draw, group_variance):
-    return draw("sigma") ** 2 if link == "identity" else None
-
-
-def _binary_latent(link, draw, group_variance):
-    if link not in _LOGISTIC_LATENT:
-        return None
-    return np.full_like(group_variance, _LOGISTIC_LATENT[link])
-
-
-def _count_latent(link, draw, group_variance, extra=0.0):
-    if link != "log":
-        return None
-    # lognormal approximation of the observation-level variance at the mean count
-    mean_count = np.exp(draw("b_Intercept") + group_variance / 2)
-    return np.log1p(1 / mean_count + extra)
-
-
-def _negbinomial_latent(link, draw, group_variance):
-    if link != "log":
-        return None
-    return _count_latent(link, draw, group_variance, extra=1 / draw("shape"))
-
-
-def _gamma_latent(link, draw, group_variance):
-    return polygamma(1, draw("shape")) if link == "log" else None
-
-
-_BINARY_LINKS = ("logit", "probit", "cloglog", "identity")
-_POSITIVE_LINKS = ("log", "identity", "inverse", "sqrt", "softplus")
-
-
-_SIGMA = AuxParameter("sigma", 0.0, _sigma_prior)
-
-gaussian = Family("gaussian", "identity", ("identity", "log", "inverse", "softplus"), (_SIGMA,),
-                  _check_real, _gaussian_likelihood, _mean_is_mu,
-                  latent_variance=_sigma_latent, normal=True)
-student = Family(
-    "student", "identity", ("identity", "log", "inverse", "softplus"),
-    (AuxParameter("nu", 1.0, _constant_prior("gamma(2, 0.1)")), _SIGMA),
-    _check_real, _student_likelihood, _mean_is_mu, latent_variance=_sigma_latent,
-)
-bernoulli = Family("bernoulli", "logit", _BINARY_LINKS, (), _check_binary, _bernoulli_likelihood,
-                   _mean_is_mu, variance=_binary_variance, latent_variance=_binary_latent,
-                   discrete=True, proportion=True)
-binomial = Family("binomial", "logit", _BINARY_LINKS, (), _check_binomial, _binomial_likelihood,
-                  _binomial_mean, needs_trials=True, variance=_binary_variance,
-                  latent_variance=_binary_latent, discrete=True, proportion=True)
-poisson = Family("poisson", "log", _POSITIVE_LINKS, (), _check_count, _poisson_likelihood,
-                 _mean_is_mu, variance=_identity_variance, latent_variance=_count_latent,
-                 discrete=True)
-negbinomial = Family(
-    "negbinomial", "log", _POSITIVE_LINKS,
-    (AuxParameter("shape", 0.0, _constant_prior("inv_gamma(0.4, 0.3)")),),
-    _check_count, _negbinomial_likelihood, _mean_is_mu, variance=_identity_variance,
-    latent_variance=_negbinomial_latent, discrete=True,
-)
-gamma = Family(
-    "gamma", "log", ("log", "identity", "inverse", "softplus"),
-    (AuxParameter("shape", 0.0, _constant_prior("gamma(0.01, 0.01)")),),
-    _check_positive, _gamma_likelihood, _mean_is_mu, variance=np.square,
-    latent_variance=_gamma_latent,
-)
-lognormal = Family("lognormal", "identity", ("identity",), (_SIGMA,), _check_positive,
-                   _lognormal_likelihood, _lognormal_mean, log_scale_response=True,
-                   latent_variance=_sigma_latent)
-beta = Family(
-    "beta", "logit", _BINARY_LINKS,
-    (AuxParameter("phi", 0.0, _constant_prior("gamma(0.01, 0.01)")),),
-    _check_unit_interval, _beta_likelihood, _mean_is_mu, variance=_binary_variance,
-)
-
-_BY_NAME = {
-    "gaussian": gaussian, "normal": gaussian, "student": student, "bernoulli": bernoulli,
-    "binomial": binomial, "poisson": poisson, "negbinomial": negbinomial,
-    "negative_binomial": negbinomial, "gamma": gamma, "lognormal": lognormal, "beta": beta,
-}
-def get_family(family: str | Family, link: str | None = None) -> Family:
-    """Resolve a family name or object, optionally with another link.
-
-    Parameters
-    ----------
-    family
-        A name as brms spells it (``"gaussian"``, ``"Gamma"``, ``"negbinomial"``, ...) or a
-        :class:`Family`.
-    link
-        A link to use instead of the family's default.
-    """
-    if isinstance(family, Family):
-        resolved = family
-    else:
-        available = sorted(set(f.name for f in _BY_NAME.values()))
-        if not isinstance(family, str):
-            raise FamilyError(f"family must be a family name such as 'gaussian' or a family "
-                              f"object such as ml.poisson(), got {family!r}; available: "
-                              + ", ".join(available) + ".")
-        key = family.strip().lower()
-        if key not in _BY_NAME:
-            raise FamilyError(
-                f"Unknown family {family!r}.{close_matches(key, _BY_NAME)} Available: "
-                + ", ".join(available)
-                + "."
-            )
-        resolved = _BY_NAME[key]
-    if link is not None and not isinstance(link, str):
-        raise FamilyError(f"link must be a link name such as 'logit', got {link!r}.")
-    return resolved(link)

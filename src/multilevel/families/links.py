@@ -39,6 +39,9 @@ LINKS: dict[str, Link] = {
         ),
         Link("inverse", lambda y: 1.0 / y, lambda eta: 1.0 / eta, lambda eta: 1.0 / eta),
         Link("sqrt", np.sqrt, np.square, pt.sqr),
+        # brms's link of student's nu when predicted: nu = 1 + exp(eta)
+        Link("logm1", lambda y: np.log(y - 1.0), lambda eta: 1.0 + np.exp(eta),
+             lambda eta: 1.0 + pt.exp(eta)),
         Link(
             "softplus",
             lambda y: np.log(np.expm1(y)),

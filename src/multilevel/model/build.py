@@ -17,7 +17,9 @@ import pymc as pm
 import pytensor
 import pytensor.tensor as pt
 
-from ..priors.distributions import data, prior_variable
+from ..families.links import LINKS
+from ..names import population_names
+from ..priors.distributions import data, ordered_prior_variable, prior_variable
 from ..priors.table import PriorTable
 from ..spec.design import Design, GroupBlock
 from .crossproducts import CrossProducts, gaussian_cross_products
@@ -32,6 +34,7 @@ class ModelNames:
     groups: tuple[str, ...]
     correlated_groups: tuple[str, ...]
     aux: tuple[str, ...]
+    dpars: tuple[str, ...] = ()
 
     @property
     def stored(self) -> list[str]:
@@ -47,8 +50,10 @@ class ModelNames:
 
 # Names a grouping factor's level dimension must not take: an xarray dimension named like a
 # variable of the posterior (a factor called "b" beside the coefficients "b") replaces it.
-_TAKEN_NAMES = {"b", "b_coef", "b_Intercept", "Intercept", "chain", "draw", "obs", "sigma",
-                "nu", "shape", "phi"}
+# the dimension of an ordinal model's thresholds
+THRESHOLD_DIM = "threshold"
+_TAKEN_NAMES = {THRESHOLD_DIM, "b", "b_coef", "b_Intercept", "Intercept", "chain", "draw", "obs",
+                "sigma", "nu", "shape", "phi", "zi", "hu"}
 
 
 def untraced_graphs():
@@ -106,9 +111,17 @@ def _correlations(cholesky, size: int):
 
 
 def _class_variable(name: str, table: PriorTable, class_: str, coefs: list[str], group: str,
-                    lower: float | None, dims: str):
-    """One vector variable for a class, or one per coefficient where their priors differ."""
-    priors = [table.lookup(class_, coef, group) for coef in coefs]
+                    lower: float | None, dims: str, dpars: list[str] | None = None,
+                    own_coefs: list[str] | None = None):
+    """One vector variable for a class, or one per coefficient where their priors differ.
+
+    ``own_coefs`` and ``dpars`` give each coefficient's name and parameter in the prior table
+    where they differ from ``coefs`` and the mean.
+    """
+    dpars = dpars or [""] * len(coefs)
+    own_coefs = own_coefs or coefs
+    priors = [table.lookup(class_, coef, group, dpar)
+              for coef, dpar in zip(own_coefs, dpars, strict=True)]
     if all(p == priors[0] for p in priors):
         return prior_variable(name, priors[0], lower, dims=dims)
     parts = [
@@ -116,6 +129,50 @@ def _class_variable(name: str, table: PriorTable, class_: str, coefs: list[str],
         for coef, dist in zip(coefs, priors, strict=True)
     ]
     return pm.Deterministic(name, pt.stack(parts), dims=dims)
+
+
+def _population_effects(X: np.ndarray, b_names: list[str], has_intercept: bool,
+                        table: PriorTable, dpar: str, stored: list[str], thresholds: int = 0):
+    """One parameter's population part of the linear predictor, on centred predictors.
+
+    Returns the linear predictor's population part, the coefficients (intercept first; None
+    without any) and an ordinal model's thresholds on the centred scale (else None), which
+    the linear predictor is subtracted from instead of adding an intercept; ``stored`` gets
+    the names to keep.
+    """
+    centred_name, b_name, intercept_name, dim = population_names(dpar)
+    suffix = f"_{dpar}" if dpar else ""
+    eta = pt.constant(0.0)
+    column_means = X.mean(axis=0) if X.shape[1] else np.zeros(0)
+    intercept = b = None
+    if has_intercept:
+        means = data(f"X_means{suffix}", column_means)
+    if has_intercept and thresholds:
+        intercept = ordered_prior_variable(
+            centred_name, [table.lookup("Intercept", str(k), "", dpar)
+                           for k in range(1, thresholds + 1)], dims=THRESHOLD_DIM)
+    elif has_intercept:
+        intercept = prior_variable(centred_name, table.lookup("Intercept", "", "", dpar))
+        eta = eta + intercept
+    if b_names:
+        b = _class_variable(b_name, table, "b", b_names, "", None, dim,
+                            dpars=[dpar] * len(b_names))
+        eta = eta + pt.dot(data(f"X_centred{suffix}", X - column_means if has_intercept else X),
+                           b)
+    if has_intercept:
+        # thresholds are compared with the linear predictor, so the centring adds to them
+        shift = pt.dot(means, b) if b_names else 0.0
+        pm.Deterministic(intercept_name, intercept + shift if thresholds else intercept - shift,
+                         dims=THRESHOLD_DIM if thresholds else None)
+        stored.append(intercept_name)
+    if b_names:
+        stored.append(b_name)
+    if has_intercept:
+        stored.append(centred_name)
+    if thresholds:
+        return eta, b, intercept
+    parts = ([intercept[None]] if has_intercept else []) + ([b] if b_names else [])
+    return eta, (pt.concatenate(parts) if parts else None), None
 
 
 def _block_effects(block: GroupBlock, number: int, sd, cholesky, geometry: BlockGeometry | None,
@@ -357,6 +414,11 @@ def build_model(design: Design, table: PriorTable,
     coords: dict[str, list[str]] = {}
     if design.b_names:
         coords["b_coef"] = list(design.b_names)
+    for name, part in design.dpars.items():
+        if part.b_names:
+            coords[population_names(name)[3]] = list(part.b_names)
+    if design.categories:
+        coords[THRESHOLD_DIM] = [str(k) for k in range(1, len(design.categories))]
     for group in design.groups:
         levels_dim, coef_dim, cor_dim = group_dims(group)
         coords[levels_dim] = list(design.group_levels(group))
@@ -369,39 +431,26 @@ def build_model(design: Design, table: PriorTable,
     population: list[str] = []
     aux_names: list[str] = []
     with pm.Model(coords=coords) as model:
-        X = design.X
-        column_means = X.mean(axis=0) if X.shape[1] else np.zeros(0)
         y = data("y_data", design.y)
-        eta = pt.zeros(y.shape[0])
-        if design.has_intercept:
-            means = data("X_means", column_means)
-            intercept = prior_variable("Intercept", table.lookup("Intercept"))
-            eta = eta + intercept
-        if design.b_names:
-            b = _class_variable("b", table, "b", design.b_names, "", None, "b_coef")
-            X_centred = data("X_centred", X - column_means if design.has_intercept else X)
-            eta = eta + pt.dot(X_centred, b)
-        if design.has_intercept:
-            b_intercept = intercept - pt.dot(means, b) if design.b_names else intercept
-            pm.Deterministic("b_Intercept", b_intercept)
-            population.append("b_Intercept")
-        if design.b_names:
-            population.append("b")
-        if design.has_intercept:
-            population.append("Intercept")
+        population_part, population_coefficients, thresholds = _population_effects(
+            design.X, design.b_names, design.has_intercept, table, "", population,
+            len(design.categories) - 1 if design.categories else 0)
+        etas = {"": pt.zeros(y.shape[0]) + population_part}
+        for name, part in design.dpars.items():
+            dpar_part, _, _ = _population_effects(part.X, part.b_names, part.has_intercept,
+                                                  table, name, population)
+            etas[name] = pt.zeros(y.shape[0]) + dpar_part
+            if part.offset is not None:
+                etas[name] = etas[name] + data(f"offset_{name}", part.offset)
 
-        population_coefficients = None
-        if design.has_intercept and design.b_names:
-            population_coefficients = pt.concatenate([intercept[None], b])
-        elif design.has_intercept:
-            population_coefficients = intercept[None]
-        elif design.b_names:
-            population_coefficients = b
         sds, starts = {}, {}
         for group in design.groups:
-            coefs = design.group_coefs(group)
-            sds[group] = _class_variable(f"sd_{group}", table, "sd", coefs, group, 0.0,
-                                         group_dims(group)[1])
+            blocks = [block for block in design.blocks if block.group == group]
+            sds[group] = _class_variable(
+                f"sd_{group}", table, "sd", design.group_coefs(group), group, 0.0,
+                group_dims(group)[1],
+                dpars=[block.dpar for block in blocks for _ in block.coefs],
+                own_coefs=[block.own_coef(c) for block in blocks for c in block.coefs])
             starts[group] = 0
         # blocks in design order: a nested block's location uses its enclosing block's effects
         block_effects, correlations = {}, {}
@@ -425,7 +474,8 @@ def build_model(design: Design, table: PriorTable,
             flat_index = data(f"index_{group}_{number}",
                               (block.index[:, None] * size + np.arange(size)).ravel())
             gathered = r_block.reshape((-1,))[flat_index].reshape((-1, size))
-            eta = eta + pt.sum(gathered * data(f"values_{group}_{number}", block.values), axis=1)
+            etas[block.dpar] = etas[block.dpar] + pt.sum(
+                gathered * data(f"values_{group}_{number}", block.values), axis=1)
         groups_with_cor: list[str] = []
         for group in design.groups:
             levels_dim, coef_dim, cor_dim = group_dims(group)
@@ -437,13 +487,18 @@ def build_model(design: Design, table: PriorTable,
                                  dims=cor_dim)
                 groups_with_cor.append(group)
 
+        eta = etas[""]
         if design.offset is not None:
             eta = eta + data("offset", design.offset)
-        aux = {}
+        aux = {} if thresholds is None else {"thresholds": thresholds}
         for parameter in family.aux:
+            if parameter.name in design.dpars:
+                aux[parameter.name] = LINKS[parameter.dpar_link].inverse_tensor(
+                    etas[parameter.name])
+                continue
             aux[parameter.name] = prior_variable(
-                parameter.name, table.lookup(parameter.name), parameter.lower
-            )
+                parameter.name, table.lookup(parameter.name), parameter.lower,
+                upper=parameter.upper)
             aux_names.append(parameter.name)
         mu = family.link_function.inverse_tensor(eta)
         trials = None if design.trials is None else data("trials", design.trials)
@@ -461,5 +516,5 @@ def build_model(design: Design, table: PriorTable,
             pointwise = pm.logp(cls.dist(**params), y)
             pm.Potential("y_weighted", pt.sum(data("weights", design.weights) * pointwise))
     names = ModelNames(tuple(population), tuple(design.groups), tuple(groups_with_cor),
-                       tuple(aux_names))
+                       tuple(aux_names), tuple(design.dpars))
     return model, names

@@ -135,9 +135,9 @@ def _block_design(block: GroupBlock) -> sparse.csr_matrix:
 
 def cross_products_apply(design: Design) -> bool:
     """Whether the likelihood comes from cross-products: a Gaussian identity-link design
-    whose products have fewer entries than its rows have terms."""
+    whose products have fewer entries than its rows have terms (and sigma is one for all)."""
     family = design.family
-    if not family.normal or family.link != "identity":
+    if not family.normal or family.link != "identity" or design.dpars:
         return False
     terms = (design.X.shape[1] + design.has_intercept
              + sum(len(block.coefs) for block in design.blocks))

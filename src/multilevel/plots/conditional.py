@@ -181,7 +181,7 @@ def conditional_effects(fit, effects: str | Sequence[str] | None = None, points:
                         robust: bool = True, method: str = "posterior_epred",
                         conditions: dict | None = None, ndraws: int | None = None,
                         seed: int | None = None, ncol: int | None = None,
-                        jitter_width: float = 0.0) -> Figure:
+                        jitter_width: float = 0.0, categorical: bool = False) -> Figure:
     """Conditional effects of predictors on the expected response, as brms.
 
     Each effect is shown with the other predictors held at their mean (numeric) or
@@ -222,6 +222,9 @@ def conditional_effects(fit, effects: str | Sequence[str] | None = None, points:
         Number of panel columns.
     jitter_width
         Horizontal jitter of data points on a factor axis.
+    categorical
+        For an ordinal model, one line per category's probability instead of the expected
+        category (the categories taken as the numbers 1..K), as brms's ``categorical``.
 
     Returns
     -------
@@ -236,21 +239,31 @@ def conditional_effects(fit, effects: str | Sequence[str] | None = None, points:
     """
     if method not in _METHODS:
         raise MultilevelError(f"method must be one of {', '.join(_METHODS)}, got {method!r}.")
+    if categorical and not fit.design.categories:
+        raise MultilevelError("categorical=True is only available for ordinal models; "
+                              f"this model's family is {fit.family.name!r}.")
+    if categorical and method != "posterior_epred":
+        raise MultilevelError("categorical=True shows the categories' probabilities, so it "
+                              "takes method='posterior_epred'.")
     prob = _check_prob(prob)
     resolution = _check_positive_int(resolution, "resolution")
     parsed = _parse_effects(fit, effects)
+    if categorical and any(len(effect) > 1 for effect in parsed):
+        raise MultilevelError("categorical=True shows one predictor per panel; interactions "
+                              "such as " + ":".join(next(e for e in parsed if len(e) > 1))
+                              + " are not available with it.")
     held = _conditions(fit, conditions)
     nrows, ncols = _grid_shape(len(parsed), ncol)
     figure, axes = _figure(nrows, ncols, 4.2 * ncols, 3.4 * nrows)
     used = _drop_spare_axes(figure, axes, len(parsed))
     for ax, effect in zip(used, parsed, strict=True):
         _draw_effect(fit, ax, effect, held, points, prob, re_formula, resolution, robust,
-                     method, ndraws, seed, jitter_width)
+                     method, ndraws, seed, jitter_width, categorical)
     return figure
 
 
 def _draw_effect(fit, ax, effect, held, points, prob, re_formula, resolution, robust, method,
-                 ndraws, seed, jitter_width) -> None:
+                 ndraws, seed, jitter_width, categorical) -> None:
     first_values, first_is_factor = _effect_values(fit, effect[0], resolution, False)
     if len(effect) == 2:
         second_values, second_is_factor = _effect_values(fit, effect[1], resolution, True)
@@ -266,6 +279,14 @@ def _draw_effect(fit, ax, effect, held, points, prob, re_formula, resolution, ro
             rows.append(row)
     newdata = pd.DataFrame(rows)
     draws = _predictions(fit, newdata, method, re_formula, ndraws, seed)
+    legend_title = effect[1] if len(effect) == 2 else None
+    if draws.ndim == 3 and categorical:
+        # each category's probability takes the place of a second variable's level
+        draws = draws.transpose(0, 2, 1).reshape(draws.shape[0], -1)
+        second_values, second_is_factor = fit.design.categories, True
+        legend_title = _response_label(fit)
+    elif draws.ndim == 3:
+        draws = draws @ np.arange(1, draws.shape[2] + 1)
     center = np.median(draws, axis=0) if robust else draws.mean(axis=0)
     lower, upper = np.quantile(draws, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
     size = len(first_values)
@@ -296,11 +317,15 @@ def _draw_effect(fit, ax, effect, held, points, prob, re_formula, resolution, ro
     response = _response_label(fit)
     if fit.family.needs_trials and method == "posterior_epred":
         response = f"{response} (probability per trial)"
+    if categorical:
+        response = "Probability"
+    elif fit.design.categories and method == "posterior_epred":
+        response = f"{response} (expected category)"
     ax.set_ylabel(response + scale)
     ax.set_title(":".join(effect), fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
-    if len(effect) == 2:
-        ax.legend(title=effect[1], frameon=False, fontsize=8, title_fontsize=8)
+    if legend_title is not None:
+        ax.legend(title=legend_title, frameon=False, fontsize=8, title_fontsize=8)
 
 
 def _draw_points(fit, ax, effect, held, first_values, first_is_factor, second_values,

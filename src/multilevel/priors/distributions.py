@@ -157,13 +157,16 @@ _PYMC_DISTRIBUTIONS = {
 }
 
 
-def prior_variable(name: str, dist: Distribution, lower: float | None = None, **kwargs):
-    """Create a PyMC variable with a Stan-spelled prior, truncated below at ``lower``.
+def prior_variable(name: str, dist: Distribution, lower: float | None = None,
+                   upper: float | None = None, **kwargs):
+    """Create a PyMC variable with a Stan-spelled prior, truncated at ``lower`` and ``upper``.
 
     As in brms, a bound on the parameter truncates the prior: ``student_t(3, 0, s)`` on a
     standard deviation is a half-t; priors whose support already respects the bound are used
     as they are.
     """
+    if upper is not None:
+        return _doubly_bounded(name, dist, lower, upper, **kwargs)
     if dist.name == "flat":
         if lower is None:
             return pm.Flat(name, **kwargs)
@@ -186,3 +189,39 @@ def prior_variable(name: str, dist: Distribution, lower: float | None = None, **
         del params[location]
         return half(name, **as_data(params), **kwargs)
     return pm.Truncated(name, cls.dist(**as_data(params)), lower=lower, **kwargs)
+
+
+def _doubly_bounded(name: str, dist: Distribution, lower: float, upper: float, **kwargs):
+    """A parameter on [lower, upper] (a probability such as ``zi``), its prior truncated there."""
+    if dist.name == "flat":
+        return pm.Uniform(name, lower=lower, upper=upper, **kwargs)
+    cls, arguments, _, _ = _PYMC_DISTRIBUTIONS[dist.name]
+    params = {key: data(f"{name}_prior_{key}", value)
+              for key, value in arguments(dist.args).items()}
+    within = (dist.name == "beta" and (lower, upper) == (0.0, 1.0)) or (
+        dist.name == "uniform" and lower <= dist.args[0] and dist.args[1] <= upper)
+    if within:
+        return cls(name, **params, **kwargs)
+    return pm.Truncated(name, cls.dist(**params), lower=lower, upper=upper, **kwargs)
+
+
+def ordered_prior_variable(name: str, priors: list[Distribution], **kwargs):
+    """An increasing vector (an ordinal model's thresholds), each element with its own prior.
+
+    As Stan's ``ordered`` type: the priors apply to the elements, restricted to increasing
+    values, whose order the transform keeps.
+    """
+    size = len(priors)
+    raw = pm.Flat(name, shape=size, transform=pm.distributions.transforms.ordered,
+                  initval=np.linspace(-1.0, 1.0, size), **kwargs)
+    terms = []
+    for k, dist in enumerate(priors):
+        if dist.name == "flat":
+            continue
+        cls, arguments, _, _ = _PYMC_DISTRIBUTIONS[dist.name]
+        params = {key: data(f"{name}_prior_{k}_{key}", value)
+                  for key, value in arguments(dist.args).items()}
+        terms.append(pm.logp(cls.dist(**params), raw[k]))
+    if terms:
+        pm.Potential(f"{name}_prior", pt.sum(pt.stack(terms)))
+    return raw

@@ -24,26 +24,35 @@ def _parameter_priors(design: Design, table: PriorTable) -> list[ParameterPrior]
     ``prior_sd_Subject``), as in brms; otherwise one per coefficient.
     """
     out = []
-    if design.has_intercept:
-        out.append(("prior_Intercept", table.lookup("Intercept"), None, "class Intercept"))
 
-    def add_class(prefix: str, class_: str, coefs: list[str], group: str, lower, separator):
-        priors = [table.lookup(class_, coef, group) for coef in coefs]
+    def add_class(prefix: str, class_: str, coefs: list[str], group: str, lower, separator,
+                  dpar: str):
+        priors = [table.lookup(class_, coef, group, dpar) for coef in coefs]
+        where = (f" (group {group})" if group else "") + (f" (dpar {dpar})" if dpar else "")
         if all(p == priors[0] for p in priors):
-            target = f"class {class_}" + (f" (group {group})" if group else "")
-            out.append((prefix, priors[0], lower, target))
+            out.append((prefix, priors[0], lower, f"class {class_}{where}"))
         else:
             for coef, dist in zip(coefs, priors, strict=True):
-                target = f"class {class_}, coef {coef}" + (f", group {group}" if group else "")
-                out.append((f"{prefix}{separator}{coef}", dist, lower, target))
+                out.append((f"{prefix}{separator}{coef}", dist, lower,
+                            f"class {class_}, coef {coef}{where}"))
 
-    if design.b_names:
-        add_class("prior_b", "b", design.b_names, "", None, "_")
-    for group in design.groups:
-        add_class(f"prior_sd_{group}", "sd", design.group_coefs(group), group, 0.0, "__")
+    for dpar in ["", *design.dpars]:
+        part = design.dpars[dpar] if dpar else design
+        suffix = f"_{dpar}" if dpar else ""
+        if part.has_intercept:
+            out.append((f"prior_Intercept{suffix}", table.lookup("Intercept", "", "", dpar),
+                        None, "class Intercept" + (f" (dpar {dpar})" if dpar else "")))
+        if part.b_names:
+            add_class(f"prior_b{suffix}", "b", part.b_names, "", None, "_", dpar)
+        for group in design.groups:
+            coefs = [coef for owner, coef in design.group_coef_parts(group) if owner == dpar]
+            if coefs:
+                add_class(f"prior_sd_{group}" + (f"__{dpar}" if dpar else ""), "sd", coefs,
+                          group, 0.0, "__", dpar)
     for parameter in design.family.aux:
-        out.append((f"prior_{parameter.name}", table.lookup(parameter.name), parameter.lower,
-                    f"class {parameter.name}"))
+        if parameter.name not in design.dpars:
+            out.append((f"prior_{parameter.name}", table.lookup(parameter.name),
+                        parameter.lower, f"class {parameter.name}"))
     return out
 
 

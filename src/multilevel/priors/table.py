@@ -82,6 +82,7 @@ class PriorRow:
     lb: str = ""
     source: str = "default"
     dpar: str = ""
+    ub: str = ""
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -104,7 +105,7 @@ class PriorTable:
             {
                 "prior": str(row.prior), "class": row.class_, "coef": row.coef,
                 "group": row.group, "resp": "", "dpar": row.dpar, "nlpar": "", "lb": row.lb,
-                "ub": "", "tag": "", "source": row.source,
+                "ub": row.ub, "tag": "", "source": row.source,
             }
             for row in self.rows
         ]
@@ -118,37 +119,65 @@ class PriorTable:
         raise KeyError((class_, coef, group, dpar))
 
 
+def _population_rows(b_names: list[str], has_intercept: bool, intercept: Distribution,
+                     dpar: str, thresholds: int = 0) -> list[PriorRow]:
+    rows = []
+    if b_names:
+        rows.append(PriorRow(Distribution("flat"), "b", dpar=dpar))
+        rows.extend(PriorRow(Distribution("flat"), "b", coef=n, source="(vectorized)", dpar=dpar)
+                    for n in b_names)
+    if has_intercept:
+        rows.append(PriorRow(intercept, "Intercept", dpar=dpar))
+        # an ordinal model's thresholds, each of which may take its own prior
+        rows.extend(PriorRow(intercept, "Intercept", coef=str(k), source="(vectorized)",
+                             dpar=dpar) for k in range(1, thresholds + 1))
+    return rows
+
+
+def _sd_rows(design: Design, dpar: str, sd_prior: Distribution) -> list[PriorRow]:
+    blocks = [block for block in design.blocks if block.dpar == dpar]
+    if not blocks:
+        return []
+    rows = [PriorRow(sd_prior, "sd", lb="0", dpar=dpar)]
+    for group in dict.fromkeys(block.group for block in blocks):
+        rows.append(PriorRow(sd_prior, "sd", group=group, lb="0", source="(vectorized)",
+                             dpar=dpar))
+        rows.extend(
+            PriorRow(sd_prior, "sd", coef=block.own_coef(coef), group=group, lb="0",
+                     source="(vectorized)", dpar=dpar)
+            for block in blocks if block.group == group for coef in block.coefs
+        )
+    return rows
+
+
+def _bound(value: float | None) -> str:
+    return "" if value is None else format_number(value)
+
+
 def _default_rows(design: Design) -> list[PriorRow]:
     family = design.family
-    rows: list[PriorRow] = []
     offset_mean = float(np.mean(design.offset)) if design.offset is not None else 0.0
     location_scale = family.intercept_prior_location_scale(design.y, offset_mean)
     location, scale = location_scale if location_scale is not None else (0.0, 2.5)
-    if design.b_names:
-        rows.append(PriorRow(Distribution("flat"), "b"))
-        rows.extend(PriorRow(Distribution("flat"), "b", coef=n, source="(vectorized)")
-                    for n in design.b_names)
-    if design.has_intercept:
-        rows.append(PriorRow(Distribution("student_t", (3.0, location, scale)), "Intercept"))
-    if design.blocks:
-        sd_prior = Distribution("student_t", (3.0, 0.0, scale))
-        rows.append(PriorRow(sd_prior, "sd", lb="0"))
-        for group in design.groups:
-            rows.append(PriorRow(sd_prior, "sd", group=group, lb="0", source="(vectorized)"))
-            rows.extend(
-                PriorRow(sd_prior, "sd", coef=coef, group=group, lb="0", source="(vectorized)")
-                for coef in design.group_coefs(group)
-            )
-        correlated = [g for g in design.groups
-                      if any(b.has_correlations for b in design.blocks if b.group == g)]
-        if correlated:
-            rows.append(PriorRow(Distribution("lkj", (1.0,)), "cor"))
-            rows.extend(PriorRow(Distribution("lkj", (1.0,)), "cor", group=g,
-                                 source="(vectorized)") for g in correlated)
+    thresholds = len(design.categories) - 1 if design.categories else 0
+    rows = _population_rows(design.b_names, design.has_intercept,
+                            Distribution("student_t", (3.0, location, scale)), "", thresholds)
+    rows += _sd_rows(design, "", Distribution("student_t", (3.0, 0.0, scale)))
+    correlated = [g for g in design.groups
+                  if any(b.has_correlations for b in design.blocks if b.group == g)]
+    if correlated:
+        rows.append(PriorRow(Distribution("lkj", (1.0,)), "cor"))
+        rows.extend(PriorRow(Distribution("lkj", (1.0,)), "cor", group=g,
+                             source="(vectorized)") for g in correlated)
     for aux in family.aux:
-        prior_text = aux.default_prior(design.y)
-        lower = "" if aux.lower is None else format_number(aux.lower)
-        rows.append(PriorRow(parse_distribution(prior_text), aux.name, lb=lower))
+        if aux.name in design.dpars:
+            part = design.dpars[aux.name]
+            rows += _population_rows(part.b_names, part.has_intercept,
+                                     parse_distribution(aux.dpar_intercept_prior), aux.name)
+            rows += _sd_rows(design, aux.name, Distribution("student_t", (3.0, 0.0, scale)))
+            continue
+        rows.append(PriorRow(parse_distribution(aux.default_prior(design.y)), aux.name,
+                             lb=_bound(aux.lower), ub=_bound(aux.upper)))
     return sorted(rows, key=_sort_key)
 
 
@@ -170,6 +199,8 @@ def _valid_targets(rows: Iterable[PriorRow]) -> str:
             parts.append(f"coef={row.coef!r}")
         if row.group:
             parts.append(f"group={row.group!r}")
+        if row.dpar:
+            parts.append(f"dpar={row.dpar!r}")
         descriptions.append("(" + ", ".join(parts) + ")")
     return "; ".join(descriptions)
 

@@ -24,7 +24,12 @@ from .posterior import (
     quantile_label,
     summarize,
 )
-from .predict import PredictionRequest, linear_predictor, summarize_rows
+from .predict import (
+    PredictionRequest,
+    category_frequencies,
+    linear_predictor,
+    summarize_rows,
+)
 from .storage import save_fit
 from .summary import TABLE_COLUMNS, Summary
 
@@ -256,7 +261,10 @@ class Fit:
 
     def posterior_epred(self, newdata=None, re_formula=None, allow_new_levels=False,
                         sample_new_levels="uncertainty", ndraws=None, seed=None) -> np.ndarray:
-        """Draws of the expected response (draws x rows); arguments as ``posterior_linpred``."""
+        """Draws of the expected response (draws x rows); arguments as ``posterior_linpred``.
+
+        For an ordinal model, each category's probability (draws x rows x categories).
+        """
         prediction = self._predict(newdata, re_formula, allow_new_levels, sample_new_levels,
                                    ndraws, seed)
         return prediction.mean(self.family)
@@ -271,16 +279,27 @@ class Fit:
     def fitted(self, newdata=None, re_formula=None, allow_new_levels=False,
                sample_new_levels="uncertainty", ndraws=None, seed=None,
                probs=(0.025, 0.975)) -> pd.DataFrame:
-        """Summary per row of the expected response, as brms's ``fitted()``."""
+        """Summary per row of the expected response, as brms's ``fitted()``.
+
+        For an ordinal model, one block of columns per category's probability
+        (``fit.fitted()["P(Y = 2)"]``).
+        """
         return summarize_rows(self.posterior_epred(newdata, re_formula, allow_new_levels,
-                                                   sample_new_levels, ndraws, seed), probs)
+                                                   sample_new_levels, ndraws, seed), probs,
+                              self.design.categories)
 
     def predict(self, newdata=None, re_formula=None, allow_new_levels=False,
                 sample_new_levels="uncertainty", ndraws=None, seed=None,
                 probs=(0.025, 0.975)) -> pd.DataFrame:
-        """Summary per row of new observations, as brms's ``predict()``."""
-        return summarize_rows(self.posterior_predict(newdata, re_formula, allow_new_levels,
-                                                     sample_new_levels, ndraws, seed), probs)
+        """Summary per row of new observations, as brms's ``predict()``.
+
+        For an ordinal model, the share of draws in each category (``P(Y = 1)``, ...).
+        """
+        draws = self.posterior_predict(newdata, re_formula, allow_new_levels, sample_new_levels,
+                                       ndraws, seed)
+        if self.design.categories:
+            return category_frequencies(draws, self.design.categories)
+        return summarize_rows(draws, probs)
 
     # --- model checking and comparison ----------------------------------------------------
     def log_lik(self) -> np.ndarray:
@@ -361,8 +380,8 @@ class Fit:
         spec = table.loc[list(self.names.aux)] if self.names.aux else None
         return Summary(
             family=self.family.name,
-            links=self.family.link_description,
-            formula=self.formula,
+            links=self.family.link_description(self.names.dpars),
+            formula="\n         ".join(self.design.spec.lines),
             data_name=self.data_name,
             nobs=self.nobs,
             chains=self.settings.chains,

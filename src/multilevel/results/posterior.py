@@ -11,7 +11,7 @@ import pandas as pd
 import xarray as xr
 
 from ..model.build import ModelNames
-from ..names import quantile_label
+from ..names import population_names, quantile_label
 from ..spec.design import Design
 
 SUMMARY_COLUMNS = ["Estimate", "Est.Error", "Q2.5", "Q97.5"]
@@ -46,13 +46,23 @@ def collect_draws(idata: az.InferenceData, design: Design, names: ModelNames) ->
     arrays: list[np.ndarray] = []
 
     def add(name: str, values) -> None:
+        values = np.asarray(values, dtype=float)
+        if values.ndim == 3:  # an ordinal model's thresholds: b_Intercept[1], ...
+            for k in range(values.shape[2]):
+                add(f"{name}[{k + 1}]", values[..., k])
+            return
         columns.append(name)
-        arrays.append(np.asarray(values, dtype=float))
+        arrays.append(values)
 
-    if "b_Intercept" in posterior:
-        add("b_Intercept", posterior["b_Intercept"])
-    for k, coef in enumerate(design.b_names):
-        add(f"b_{coef}", posterior["b"][..., k])
+    parts = [("", design.b_names)] + [(name, design.dpars[name].b_names) for name in names.dpars]
+    for dpar, _ in parts:
+        intercept = population_names(dpar)[2]
+        if intercept in posterior:
+            add(intercept, posterior[intercept])
+    for dpar, b_names in parts:
+        b_name = population_names(dpar)[1]
+        for k, coef in enumerate(b_names):
+            add(f"{b_name}_{coef}", posterior[b_name][..., k])
     for group in names.groups:
         for k, coef in enumerate(design.group_coefs(group)):
             add(f"sd_{group}__{coef}", posterior[f"sd_{group}"][..., k])
@@ -62,14 +72,17 @@ def collect_draws(idata: az.InferenceData, design: Design, names: ModelNames) ->
                 add(f"cor_{group}__{pair}", pairs[..., k])
     for aux in names.aux:
         add(aux, posterior[aux])
-    if "Intercept" in posterior:
-        add("Intercept", posterior["Intercept"])
+    for dpar, _ in parts:
+        centred = population_names(dpar)[0]
+        if centred in posterior:
+            add(centred, posterior[centred])
     for group in names.groups:
         effects = posterior[f"r_{group}"]
         levels = design.group_levels(group)
-        for k, coef in enumerate(design.group_coefs(group)):
+        for k, (dpar, coef) in enumerate(design.group_coef_parts(group)):
+            prefix = f"r_{group}__{dpar}" if dpar else f"r_{group}"
             for j, level in enumerate(levels):
-                add(f"r_{group}[{level},{coef}]", effects[..., j, k])
+                add(f"{prefix}[{level},{coef}]", effects[..., j, k])
     return Draws(columns, np.stack(arrays, axis=-1))
 
 

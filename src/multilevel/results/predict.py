@@ -8,10 +8,12 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, MultilevelError
-from ..names import coefficient_name, quantile_label
-from ..spec.design import Design, new_data_design
+from ..families.links import LINKS
+from ..names import coefficient_name, population_names, quantile_label
+from ..spec.design import Design
 from ..spec.evaluation import design_matrix
 from ..spec.formula import parse_formula
+from ..spec.newdata import new_data_design
 
 NEW_LEVEL_METHODS = ("uncertainty", "gaussian", "old_levels")
 
@@ -128,12 +130,15 @@ def linear_predictor(fit, request: PredictionRequest) -> Prediction:
     blocks = list(masks)
     if request.newdata is None:
         X, offset = design.X, design.offset
+        dpar_X = {name: part.X for name, part in design.dpars.items()}
+        dpar_offsets = {name: part.offset for name, part in design.dpars.items()}
         block_values = [design.blocks[k].values for k in blocks]
         block_index = [design.blocks[k].index for k in blocks]
         new_levels: list[list[str]] = [[] for _ in blocks]
     else:
         new = new_data_design(design, request.newdata, blocks)
         X, offset, block_values = new.X, new.offset, new.block_values
+        dpar_X, dpar_offsets = new.dpar_X, new.dpar_offsets
         block_index, new_levels = [], []
         for k, labels in zip(blocks, new.block_labels, strict=True):
             known = {level: j for j, level in enumerate(design.blocks[k].levels)}
@@ -152,11 +157,19 @@ def linear_predictor(fit, request: PredictionRequest) -> Prediction:
             ]))
             new_levels.append(unknown)
 
-    eta = np.zeros((len(keep), X.shape[0]))
-    if "b_Intercept" in posterior:
-        eta += draws_of("b_Intercept")[:, None]
-    if design.b_names:
-        eta += draws_of("b") @ X.T
+    def population_part(dpar: str, matrix: np.ndarray, shift: np.ndarray | None) -> np.ndarray:
+        _, b_name, intercept_name, _ = population_names(dpar)
+        eta = np.zeros((len(keep), matrix.shape[0]))
+        # an ordinal model's intercepts are its thresholds, outside the linear predictor
+        if intercept_name in posterior and not (design.categories and not dpar):
+            eta += draws_of(intercept_name)[:, None]
+        if matrix.shape[1]:
+            eta += draws_of(b_name) @ matrix.T
+        return eta if shift is None else eta + shift
+
+    etas = {"": population_part("", X, offset)}
+    for name in design.dpars:
+        etas[name] = population_part(name, dpar_X[name], dpar_offsets[name])
     for k, values, index, unknown in zip(blocks, block_values, block_index, new_levels,
                                          strict=True):
         block = design.blocks[k]
@@ -174,12 +187,15 @@ def linear_predictor(fit, request: PredictionRequest) -> Prediction:
             extra = np.stack([_new_level_effects(rng, request.sample_new_levels, effects, sd,
                                                  cholesky) for _ in unknown], axis=1)
             effects = np.concatenate([effects, extra], axis=1)
-        eta += np.einsum("drk,rk->dr", effects[:, index], values * masks[k])
-    if offset is not None:
-        eta += offset
+        etas[block.dpar] += np.einsum("drk,rk->dr", effects[:, index], values * masks[k])
     trials = design.trials if request.newdata is None else new.trials
     aux = {name: draws_of(name)[:, None] for name in fit.names.aux}
-    return Prediction(eta=eta, aux=aux, trials=trials)
+    if design.categories:
+        aux["thresholds"] = draws_of(population_names()[2])
+    for name in design.dpars:
+        link = LINKS[design.family.aux_parameter(name).dpar_link]
+        aux[name] = link.inverse_numpy(etas[name])
+    return Prediction(eta=etas[""], aux=aux, trials=trials)
 
 
 @dataclass(frozen=True)
@@ -191,17 +207,33 @@ class Prediction:
     trials: np.ndarray | None
 
     def mean(self, family) -> np.ndarray:
-        """The family's expected value for every draw and row."""
-        return family.mean(family.link_function.inverse_numpy(self.eta), self.aux, self.trials)
+        """The family's expected value for every draw and row (and category, if ordinal)."""
+        return family.expected_value(self.eta, self.aux, self.trials)
 
     def sample(self, family, rng: np.random.Generator) -> np.ndarray:
         """One new observation for every draw and row."""
         return family.random(rng, self.eta, self.aux, self.trials).astype(float)
 
 
-def summarize_rows(draws: np.ndarray, probs=(0.025, 0.975)) -> pd.DataFrame:
-    """Estimate, Est.Error and quantiles per row, as brms's ``fitted()`` and ``predict()``."""
+def summarize_rows(draws: np.ndarray, probs=(0.025, 0.975),
+                   categories: list[str] | None = None) -> pd.DataFrame:
+    """Estimate, Est.Error and quantiles per row, as brms's ``fitted()`` and ``predict()``.
+
+    Draws of category probabilities (draws x rows x categories) give one such block of
+    columns per category, labelled ``P(Y = 1)``, ... as brms labels them.
+    """
+    if draws.ndim == 3:
+        blocks = {f"P(Y = {label})": summarize_rows(draws[:, :, k], probs)
+                  for k, label in enumerate(categories)}
+        return pd.concat(blocks, axis=1, names=["category", "stat"])
     table = pd.DataFrame({"Estimate": draws.mean(axis=0), "Est.Error": draws.std(axis=0, ddof=1)})
     for p in probs:
         table[quantile_label(p)] = np.quantile(draws, p, axis=0)
     return table
+
+
+def category_frequencies(draws: np.ndarray, categories: list[str]) -> pd.DataFrame:
+    """The share of predicted draws in each category per row, as brms's ``predict()`` gives
+    for ordinal models (columns ``P(Y = 1)``, ...)."""
+    return pd.DataFrame({f"P(Y = {label})": np.mean(draws == k + 1, axis=0)
+                         for k, label in enumerate(categories)})

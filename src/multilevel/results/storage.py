@@ -27,12 +27,12 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MultilevelError, StorageError
-from ..families.family import get_family
+from ..families.builtin import get_family
 from ..inference.settings import SamplerSettings
 from ..model.build import ModelNames
 from ..priors.table import Prior, PriorTable, build_prior_table
 from ..spec.design import Design, build_design
-from ..spec.formula import parse_formula
+from ..spec.formula import bf, parse_formula
 
 FORMAT = "multilevel-fit"
 # version 2: fit.json carries a content hash over itself and the draws
@@ -42,6 +42,8 @@ METADATA_FILE = "fit.json"
 METADATA_KEYS = ("format", "format_version", "multilevel_version", "formula", "family",
                  "priors", "settings", "seed", "sample_prior", "data_name", "names",
                  "fingerprint", "data", "content_hash")
+# keys a fit without distributional formulas may lack
+OPTIONAL_KEYS = ("dpars",)
 
 
 def _scalar(value):
@@ -159,6 +161,7 @@ def save_fit(fit, path: str | Path) -> Path:
         "format_version": FORMAT_VERSION,
         "multilevel_version": version("multilevel"),
         "formula": fit.formula,
+        "dpars": [[name, part.text] for name, part in fit.design.spec.dpars],
         "family": {"name": fit.family.name, "link": fit.family.link},
         "priors": priors_to_json(fit.user_priors),
         "settings": asdict(fit.settings),
@@ -207,8 +210,8 @@ def _read_metadata(path: Path) -> dict:
             f"this version of multilevel reads version {FORMAT_VERSION} (fits saved with a "
             "content hash). Refit the model and save it again."
         )
-    unknown = sorted(set(metadata) - set(METADATA_KEYS))
-    missing = sorted(set(METADATA_KEYS) - set(metadata))
+    unknown = sorted(set(metadata) - set(METADATA_KEYS) - set(OPTIONAL_KEYS))
+    missing = sorted(set(METADATA_KEYS) - set(metadata) - set(OPTIONAL_KEYS))
     if unknown or missing:
         raise StorageError(
             f"{str(metadata_path)!r} is not as fit.save() writes it: "
@@ -278,7 +281,8 @@ def read_saved_fit(path: str | Path) -> SavedFit:
         with warnings.catch_warnings():
             # the warnings about dropped rows or constant slopes were given when it was fitted
             warnings.simplefilter("ignore")
-            design = build_design(parse_formula(metadata["formula"]), data, family)
+            formula = bf(metadata["formula"], **dict(metadata.get("dpars", [])))
+            design = build_design(parse_formula(formula), data, family)
         table = build_prior_table(design, list(priors) or None)
         step = DRAWS_FILE
         idata = az.from_netcdf(str(path / DRAWS_FILE))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, FormulaError, close_matches
+from ..errors import DataError, FamilyError, FormulaError, close_matches
 from ..families.family import Family
 from ..names import coefficient_name, r_level_label, r_sort_key, sorted_levels
 from .checks import (
@@ -43,6 +43,10 @@ class GroupBlock:
         Level labels as R prints them, in R's factor order.
     term
         The group term as written, for messages.
+    dpar
+        The distributional parameter whose linear predictor the block enters; empty for the
+        mean. A distributional parameter's coefficients carry its name, as brms's
+        ``sigma_Intercept``.
     """
 
     group: str
@@ -56,6 +60,11 @@ class GroupBlock:
     expr: str
     terms: object = field(default=None, repr=False)
     columns: list[int] = field(default_factory=list)
+    dpar: str = ""
+
+    def own_coef(self, coef: str) -> str:
+        """A coefficient's name within its parameter: ``Intercept`` for ``sigma_Intercept``."""
+        return coef[len(self.dpar) + 1:] if self.dpar else coef
 
     @property
     def has_correlations(self) -> bool:
@@ -72,8 +81,29 @@ class GroupBlock:
 
 
 @dataclass
+class DparDesign:
+    """The population part of a predicted distributional parameter (``sigma ~ Days``).
+
+    Its group terms are blocks of the :class:`Design` with ``dpar`` set.
+    """
+
+    name: str
+    spec: FormulaSpec
+    X: np.ndarray
+    b_names: list[str]
+    has_intercept: bool
+    offset: np.ndarray | None
+    population_terms: object = field(default=None, repr=False)
+
+
+@dataclass
 class Design:
-    """Numeric arrays of a model, ready for priors and the PyMC model."""
+    """Numeric arrays of a model, ready for priors and the PyMC model.
+
+    ``dpars`` holds the population part of each predicted distributional parameter; the
+    group blocks of all parameters are in ``blocks``. ``categories`` are the labels of an
+    ordinal response's categories 1..K.
+    """
 
     spec: FormulaSpec
     family: Family
@@ -89,6 +119,8 @@ class Design:
     n_dropped: int = 0
     population_terms: object = field(default=None, repr=False)
     collinear: dict[str, list[str]] = field(default_factory=dict)
+    dpars: dict[str, DparDesign] = field(default_factory=dict)
+    categories: list[str] | None = None
 
     @property
     def nobs(self) -> int:
@@ -104,6 +136,11 @@ class Design:
 
     def group_coefs(self, group: str) -> list[str]:
         return [coef for block in self.blocks if block.group == group for coef in block.coefs]
+
+    def group_coef_parts(self, group: str) -> list[tuple[str, str]]:
+        """Each of a group's coefficients as (parameter, name within it): ``("sigma", "Days")``."""
+        return [(block.dpar, block.own_coef(coef)) for block in self.blocks
+                if block.group == group for coef in block.coefs]
 
     def model_frame(self) -> pd.DataFrame:
         """The data the model was fitted to: the used columns of the complete rows."""
@@ -128,17 +165,19 @@ def _used_columns(spec: FormulaSpec) -> dict[str, str]:
         add(f"I({spec.cbind[1]})", "cbind()")
     for name, expression in spec.additions.items():
         add(expression, f"{name}()")
-    add(spec.population, "the population-level terms")
-    for offset in spec.offsets:
-        add(offset, "offset()")
-    for term in spec.group_terms:
-        add(term.expr, f"group term {term.text}")
-        for column in term.factors:
-            used.setdefault(column, f"group term {term.text}")
+    for part in [spec] + [dpar for _, dpar in spec.dpars]:
+        where = "" if part is spec else f" of {part.text!r}"
+        add(part.population, "the population-level terms" + where)
+        for offset in part.offsets:
+            add(offset, "offset()" + where)
+        for term in part.group_terms:
+            add(term.expr, f"group term {term.text}" + where)
+            for column in term.factors:
+                used.setdefault(column, f"group term {term.text}" + where)
     return used
 
 
-def _check_columns(used: dict[str, str], data: pd.DataFrame) -> None:
+def check_columns(used: dict[str, str], data: pd.DataFrame) -> None:
     columns = [str(c) for c in data.columns]
     for name, where in used.items():
         if name not in data.columns:
@@ -193,7 +232,7 @@ def _as_r_factors(data: pd.DataFrame, columns) -> pd.DataFrame:
     return data
 
 
-def _evaluate(expression: str, data: pd.DataFrame, where: str) -> pd.Series:
+def evaluate_expression(expression: str, data: pd.DataFrame, where: str) -> pd.Series:
     if expression in data.columns:
         return data[expression]
     formula_variables(expression, where)
@@ -269,8 +308,8 @@ def _group_blocks(term: GroupTerm, data: pd.DataFrame) -> list[GroupBlock]:
 
 def _response(spec: FormulaSpec, data: pd.DataFrame, family: Family, trials):
     if spec.cbind is not None:
-        successes = _evaluate(spec.cbind[0], data, "cbind()")
-        failures = _evaluate(spec.cbind[1], data, "cbind()")
+        successes = evaluate_expression(spec.cbind[0], data, "cbind()")
+        failures = evaluate_expression(spec.cbind[1], data, "cbind()")
         trials = (successes.to_numpy(dtype=float) + failures.to_numpy(dtype=float))
         if np.any(failures.to_numpy(dtype=float) < 0):
             raise DataError(
@@ -279,14 +318,14 @@ def _response(spec: FormulaSpec, data: pd.DataFrame, family: Family, trials):
             )
         series, label = successes, spec.cbind[0]
     else:
-        series, label = _evaluate(spec.response, data, "the response"), spec.response
+        series, label = evaluate_expression(spec.response, data, "the response"), spec.response
     if family.needs_trials and trials is None:
         raise DataError(
-            f"Family 'binomial' needs the number of trials: write '{label} | trials(n) ~ ...' or "
-            f"'cbind({label}, failures) ~ ...'."
+            f"Family {family.name!r} needs the number of trials: write "
+            f"'{label} | trials(n) ~ ...' or 'cbind({label}, failures) ~ ...'."
         )
     if trials is not None and not family.needs_trials:
-        raise FormulaError(f"trials() or cbind() only apply to the binomial family, not "
+        raise FormulaError(f"trials() or cbind() only apply to binomial families, not "
                            f"{family.name!r}.")
     if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series):
         require_finite(series.to_numpy(dtype=float), f"The response {label!r}")
@@ -294,10 +333,10 @@ def _response(spec: FormulaSpec, data: pd.DataFrame, family: Family, trials):
     return np.asarray(y), trials
 
 
-def _addition(spec: FormulaSpec, data: pd.DataFrame, name: str) -> np.ndarray | None:
+def addition_values(spec: FormulaSpec, data: pd.DataFrame, name: str) -> np.ndarray | None:
     if name not in spec.additions:
         return None
-    series = _evaluate(spec.additions[name], data, f"{name}()")
+    series = evaluate_expression(spec.additions[name], data, f"{name}()")
     if not pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series):
         raise DataError(f"{name}({spec.additions[name]}) must be numeric, got {series.dtype}.")
     values = series.to_numpy(dtype=float)
@@ -327,8 +366,9 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
     """
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
+    _check_dpars(spec, family)
     used = _used_columns(spec)
-    _check_columns(used, data)
+    check_columns(used, data)
     require_rows(data)
     frame, n_dropped = _drop_missing(data, list(used))
     require_finite_columns(frame, list(used))
@@ -336,14 +376,64 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
         raise DataError(f"Only {len(frame)} complete row is left; a model needs at least two "
                         "observations.")
     frame = _as_r_factors(frame, [c for c in used if c != spec.response])
-    require_factor_levels(frame, [c for c in formula_variables(
-        spec.population, "the population-level terms") if c in frame.columns])
+    for part in [spec] + [dpar for _, dpar in spec.dpars]:
+        require_factor_levels(frame, [c for c in formula_variables(
+            part.population, "the population-level terms") if c in frame.columns])
 
-    trials = _addition(spec, frame, "trials")
-    weights = _addition(spec, frame, "weights")
+    trials = addition_values(spec, frame, "trials")
+    weights = addition_values(spec, frame, "weights")
     y, trials = _response(spec, frame, family, trials)
 
-    population = design_matrix(spec.population, frame, "the population-level terms")
+    X, b_names, has_intercept, population = _population_part(spec, frame)
+    offset = _offset(spec, frame)
+    blocks = _blocks(spec, frame, "")
+    dpars = {}
+    for name, part in spec.dpars:
+        dpar_X, dpar_names, dpar_intercept, terms = _population_part(part, frame)
+        dpars[name] = DparDesign(name, part, dpar_X, dpar_names, dpar_intercept,
+                                 _offset(part, frame), terms)
+        blocks += _blocks(part, frame, name)
+    residual_scale = any(aux.name == "sigma" for aux in family.aux) and "sigma" not in dpars
+    for group in dict.fromkeys(block.group for block in blocks):
+        levels = next(len(block.levels) for block in blocks if block.group == group)
+        warn_grouping_sizes(group, levels, len(frame), residual_scale)
+
+    return Design(
+        spec=spec, family=family, data=frame, y=y, X=X, b_names=b_names,
+        has_intercept=has_intercept, blocks=blocks, offset=offset, trials=trials,
+        weights=weights, n_dropped=n_dropped, population_terms=population,
+        collinear=collinear_columns(X, b_names, has_intercept), dpars=dpars,
+        categories=_categories(spec, frame, family, y),
+    )
+
+
+def _categories(spec: FormulaSpec, frame: pd.DataFrame, family: Family,
+                y: np.ndarray) -> list[str] | None:
+    if not family.ordinal:
+        return None
+    series = frame[spec.response] if spec.response in frame.columns else None
+    if series is not None and isinstance(series.dtype, pd.CategoricalDtype):
+        return [str(c) for c in series.cat.categories]
+    return [str(k) for k in range(1, int(y.max()) + 1)]
+
+
+def _check_dpars(spec: FormulaSpec, family: Family) -> None:
+    parameters = [aux.name for aux in family.aux]
+    for name in spec.dpar_names:
+        if name not in parameters:
+            valid = (f"its distributional parameters are {', '.join(parameters)}"
+                     if parameters else "it has none besides the mean, mu")
+            raise FamilyError(
+                f"Family {family.name!r} has no distributional parameter {name!r} to predict; "
+                f"{valid}.{close_matches(name, parameters)}"
+            )
+
+
+def _population_part(spec: FormulaSpec, frame: pd.DataFrame):
+    """The population matrix without intercept column, its names, the intercept, the terms."""
+    where = "the population-level terms" + (f" of {spec.text!r}" if spec.response is None
+                                            else "")
+    population = design_matrix(spec.population, frame, where)
     values, names = _columns_of(population)
     has_intercept = "Intercept" in names
     keep = [k for k, name in enumerate(names) if name != "Intercept"]
@@ -351,13 +441,20 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
     b_names = [names[k] for k in keep]
     for k, name in enumerate(b_names):
         require_finite(X[:, k], f"The population-level column {name!r}")
+    return X, b_names, has_intercept, population
 
+
+def _offset(spec: FormulaSpec, frame: pd.DataFrame) -> np.ndarray | None:
     offset = None
     for expression in spec.offsets:
-        term = _evaluate(expression, frame, "offset()").to_numpy(dtype=float)
+        term = evaluate_expression(expression, frame, "offset()").to_numpy(dtype=float)
         require_finite(term, f"offset({expression})")
         offset = term if offset is None else offset + term
+    return offset
 
+
+def _blocks(spec: FormulaSpec, frame: pd.DataFrame, dpar: str) -> list[GroupBlock]:
+    """The group blocks of one parameter's formula, coefficients named with the parameter."""
     blocks: list[GroupBlock] = []
     seen: set[tuple[str, str]] = set()
     for term in spec.group_terms:
@@ -371,115 +468,8 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
                 seen.add((block.group, coef))
             require_finite(block.values, f"Group term {term.text}")
             _warn_constant_slopes(block)
+            if dpar:
+                block.dpar = dpar
+                block.coefs = [f"{dpar}_{coef}" for coef in block.coefs]
             blocks.append(block)
-    residual_scale = any(aux.name == "sigma" for aux in family.aux)
-    for group in dict.fromkeys(block.group for block in blocks):
-        levels = next(len(block.levels) for block in blocks if block.group == group)
-        warn_grouping_sizes(group, levels, len(frame), residual_scale)
-
-    return Design(
-        spec=spec, family=family, data=frame, y=y, X=X, b_names=b_names,
-        has_intercept=has_intercept, blocks=blocks, offset=offset, trials=trials,
-        weights=weights, n_dropped=n_dropped, population_terms=population,
-        collinear=collinear_columns(X, b_names, has_intercept),
-    )
-
-
-@dataclass
-class NewData:
-    """A design evaluated on new data with the fitted model's encodings."""
-
-    X: np.ndarray
-    block_values: list[np.ndarray]
-    block_labels: list[list[str]]
-    offset: np.ndarray | None
-    trials: np.ndarray | None
-
-
-def _evaluate_new(matrix, frame: pd.DataFrame, where: str) -> np.ndarray:
-    try:
-        return matrix.evaluate_new_data(frame).as_dataframe().to_numpy(dtype=float)
-    except Exception as error:  # formulae reports unknown levels and columns in several ways
-        raise DataError(f"Cannot evaluate {where} on newdata: {error}") from None
-
-
-def _level_labels(frame: pd.DataFrame, factors: tuple[str, ...]) -> list[str]:
-    pieces = [frame[column].map(r_level_label) for column in factors]
-    if len(pieces) == 1:
-        return pieces[0].tolist()
-    return pieces[0].str.cat(pieces[1:], sep="_").tolist()
-
-
-def new_data_design(design: Design, newdata: pd.DataFrame, blocks: list[int]) -> NewData:
-    """Evaluate the fitted design's terms on ``newdata``.
-
-    Parameters
-    ----------
-    design
-        The fitted model's design, whose factor levels and transformations are reused.
-    newdata
-        Rows to predict for; it needs the columns of the population terms, of the chosen
-        group blocks and of offsets and trials, not the response.
-    blocks
-        Positions of the group blocks to evaluate.
-    """
-    if not isinstance(newdata, pd.DataFrame):
-        raise DataError(f"newdata must be a pandas DataFrame, got {type(newdata).__name__}.")
-    spec = design.spec
-    needed: dict[str, str] = {}
-    for name in formula_variables(spec.population, "the population-level terms"):
-        needed.setdefault(name, "the population-level terms")
-    for expression in spec.offsets:
-        for name in formula_variables(expression, "offset()"):
-            needed.setdefault(name, "offset()")
-    if design.trials is not None and "trials" in spec.additions:
-        for name in formula_variables(spec.additions["trials"], "trials()"):
-            needed.setdefault(name, "trials()")
-    for position in blocks:
-        block = design.blocks[position]
-        for name in formula_variables(block.expr, f"group term {block.term}"):
-            needed.setdefault(name, f"group term {block.term}")
-        for column in block.factors:
-            needed.setdefault(column, f"group term {block.term}")
-    _check_columns(needed, newdata)
-    frame = newdata.reset_index(drop=True)
-    if frame[list(needed)].isna().any().any():
-        raise DataError("newdata has missing values in "
-                        + ", ".join(repr(c) for c in needed if frame[c].isna().any()) + ".")
-    require_finite_columns(frame, list(needed))
-    population_columns = formula_variables(spec.population, "the population-level terms")
-    categorical = {c: design.data[c].cat.categories for c in needed
-                   if c in design.data and isinstance(design.data[c].dtype, pd.CategoricalDtype)}
-    for column, categories in categorical.items():
-        labels = frame[column].map(lambda v: r_level_label(v) if isinstance(v, bool) else str(v))
-        unknown = sorted(set(labels) - set(categories))
-        if unknown and column in population_columns:
-            raise DataError(
-                f"Column {column!r} of newdata has level(s) "
-                + ", ".join(repr(u) for u in unknown)
-                + " that the model was not fitted with; valid levels: "
-                + ", ".join(repr(str(c)) for c in categories) + "."
-            )
-        if not unknown:
-            frame[column] = pd.Categorical(labels, categories=categories, ordered=True)
-    X = np.zeros((len(frame), 0))
-    if design.population_terms is not None:
-        values = _evaluate_new(design.population_terms, frame, "the population-level terms")
-        names = [coefficient_name(str(c)) for c in design.population_terms.as_dataframe().columns]
-        X = values[:, [k for k, name in enumerate(names) if name != "Intercept"]]
-    block_values, block_labels = [], []
-    for position in blocks:
-        block = design.blocks[position]
-        values = _evaluate_new(block.terms, frame, f"group term {block.term}")
-        block_values.append(values[:, block.columns])
-        block_labels.append(_level_labels(frame, block.factors))
-    offset = None
-    for expression in spec.offsets:
-        term = _evaluate(expression, frame, "offset()").to_numpy(dtype=float)
-        offset = term if offset is None else offset + term
-    trials = _addition(spec, frame, "trials") if design.trials is not None else None
-    if design.trials is not None and trials is None and spec.cbind is not None:
-        successes = _evaluate(spec.cbind[0], frame, "cbind()").to_numpy(dtype=float)
-        failures = _evaluate(spec.cbind[1], frame, "cbind()").to_numpy(dtype=float)
-        trials = successes + failures
-    return NewData(X, block_values, block_labels, offset, trials)
+    return blocks

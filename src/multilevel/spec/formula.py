@@ -3,7 +3,8 @@
 formulae parses population terms and their transformations; the brms-only pieces are handled
 here before it sees them: group terms with ``|`` and ``||`` (including nesting with ``/``), the
 response additions ``| trials()`` and ``| weights()``, ``cbind(successes, failures)`` and
-``offset()`` terms. R's ``^`` becomes Python's ``**`` for formulae.
+``offset()`` terms. R's ``^`` becomes Python's ``**`` for formulae. :func:`bf` adds formulas
+for a family's distributional parameters (``sigma``, ``zi``, ...), as brms's ``bf()``.
 """
 
 from __future__ import annotations
@@ -48,7 +49,11 @@ class GroupTerm:
 
 @dataclass(frozen=True)
 class FormulaSpec:
-    """A parsed model formula; nothing downstream re-reads the string."""
+    """A parsed model formula; nothing downstream re-reads the string.
+
+    ``dpars`` holds the parsed formula of each predicted distributional parameter (a spec
+    without response), in the order given.
+    """
 
     text: str
     response: str | None
@@ -57,6 +62,16 @@ class FormulaSpec:
     population: str
     offsets: tuple[str, ...]
     group_terms: tuple[GroupTerm, ...]
+    dpars: tuple[tuple[str, FormulaSpec], ...] = ()
+
+    @property
+    def dpar_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.dpars)
+
+    @property
+    def lines(self) -> list[str]:
+        """The formula and each distributional parameter's, as brms's summary prints them."""
+        return [self.text] + [part.text for _, part in self.dpars]
 
     @property
     def response_label(self) -> str:
@@ -64,6 +79,49 @@ class FormulaSpec:
         if self.cbind is not None:
             return self.cbind[0]
         return self.response or ""
+
+
+@dataclass(frozen=True)
+class BrmsFormula:
+    """A model formula with formulas for distributional parameters, made by :func:`bf`."""
+
+    formula: str
+    dpars: tuple[tuple[str, str], ...] = ()
+
+    def __str__(self) -> str:
+        return "\n".join([self.formula] + [f"{name} {text}" for name, text in self.dpars])
+
+
+def bf(formula: str, **dpars: str) -> BrmsFormula:
+    """A formula with predicted distributional parameters, as brms's ``bf()``.
+
+    Parameters
+    ----------
+    formula
+        The formula of the response's mean, e.g. ``"Reaction ~ Days + (Days | Subject)"``.
+    **dpars
+        One formula per distributional parameter of the family, written without response
+        (``sigma="~ Days"``) or with the parameter's name (``sigma="sigma ~ Days"``); each may
+        have population and group terms, ``zi="~ mined + (1 | site)"``.
+
+    Returns
+    -------
+    BrmsFormula
+        To pass as the formula of :func:`multilevel.brm` or :func:`multilevel.get_prior`.
+
+    Examples
+    --------
+    >>> ml.bf("Reaction ~ Days + (Days | Subject)", sigma="~ Days")
+    """
+    if not isinstance(formula, str):
+        raise FormulaError(f"The formula must be a string, got {type(formula).__name__}.")
+    parts = []
+    for name, text in dpars.items():
+        if not isinstance(text, str):
+            raise FormulaError(f"The formula of {name!r} must be a string such as '~ x', got "
+                               f"{text!r}.")
+        parts.append((name, text.strip()))
+    return BrmsFormula(formula.strip(), tuple(parts))
 
 
 def _split_top_level(text: str, separators: str) -> list[tuple[str, str]]:
@@ -200,38 +258,11 @@ def _parse_response(lhs: str) -> tuple[str | None, tuple[str, str] | None, dict[
     return response, None, additions
 
 
-def parse_formula(text: str) -> FormulaSpec:
-    """Parse an lme4/brms model formula.
-
-    Parameters
-    ----------
-    text
-        A formula such as ``"Reaction ~ Days + (Days | Subject)"``.
-
-    Returns
-    -------
-    FormulaSpec
-        The response, its additions, the population part for formulae, offsets and the
-        group terms with nesting expanded.
-
-    Raises
-    ------
-    FormulaError
-        When the text is not a two-sided formula or a group term is malformed.
-    """
-    if not isinstance(text, str):
-        raise FormulaError(f"The formula must be a string, got {type(text).__name__}.")
-    sides = _split_top_level(text, "~")
-    if len(sides) != 2:
-        raise FormulaError(
-            f"A formula needs exactly one '~' between response and predictors, got {text!r}."
-        )
-    lhs, rhs = sides[0][1], sides[1][1]
+def _parse_terms(rhs: str, text: str) -> tuple[str, tuple[str, ...], tuple[GroupTerm, ...]]:
+    """The population part for formulae, the offsets and the group terms of a right side."""
     if not rhs:
         raise FormulaError(f"The formula {text!r} has nothing right of '~'; write '~ 1' for "
                            "an intercept-only model.")
-    response, cbind, additions = _parse_response(lhs)
-
     population: list[str] = []
     offsets: list[str] = []
     group_terms: list[GroupTerm] = []
@@ -263,13 +294,67 @@ def parse_formula(text: str) -> FormulaSpec:
         else:
             population.append(f"- {term}" if sign == "-" else term)
     population_text = " ".join(population).strip() or "1"
-    population_text = population_text.replace("^", "**")
+    return population_text.replace("^", "**"), tuple(offsets), tuple(group_terms)
+
+
+def _parse_dpar(name: str, text: str) -> FormulaSpec:
+    sides = _split_top_level(text, "~")
+    if len(sides) != 2 or sides[0][1] not in ("", name):
+        raise FormulaError(
+            f"The formula of {name!r} must be one-sided, as '~ x', or name the parameter, as "
+            f"'{name} ~ x'; got {text!r}."
+        )
+    rhs = sides[1][1]
+    population, offsets, group_terms = _parse_terms(rhs, text)
+    return FormulaSpec(text=f"{name} ~ {rhs}", response=None, cbind=None, additions={},
+                       population=population, offsets=offsets, group_terms=group_terms)
+
+
+def parse_formula(text: str | BrmsFormula) -> FormulaSpec:
+    """Parse an lme4/brms model formula.
+
+    Parameters
+    ----------
+    text
+        A formula such as ``"Reaction ~ Days + (Days | Subject)"``, or one made by
+        :func:`bf` with formulas for distributional parameters.
+
+    Returns
+    -------
+    FormulaSpec
+        The response, its additions, the population part for formulae, offsets and the
+        group terms with nesting expanded.
+
+    Raises
+    ------
+    FormulaError
+        When the text is not a two-sided formula or a group term is malformed.
+    """
+    dpars: tuple[tuple[str, FormulaSpec], ...] = ()
+    if isinstance(text, BrmsFormula):
+        dpars = tuple((name, _parse_dpar(name, part)) for name, part in text.dpars)
+        text = text.formula
+    if not isinstance(text, str):
+        raise FormulaError(f"The formula must be a string or made by ml.bf(), got "
+                           f"{type(text).__name__}.")
+    sides = _split_top_level(text, "~")
+    if len(sides) != 2:
+        raise FormulaError(
+            f"A formula needs exactly one '~' between response and predictors, got {text!r}."
+        )
+    lhs, rhs = sides[0][1], sides[1][1]
+    if not rhs:
+        raise FormulaError(f"The formula {text!r} has nothing right of '~'; write '~ 1' for "
+                           "an intercept-only model.")
+    response, cbind, additions = _parse_response(lhs)
+    population, offsets, group_terms = _parse_terms(rhs, text)
     return FormulaSpec(
         text=text.strip(),
         response=response,
         cbind=cbind,
         additions=additions,
-        population=population_text,
-        offsets=tuple(offsets),
-        group_terms=tuple(group_terms),
+        population=population,
+        offsets=offsets,
+        group_terms=group_terms,
+        dpars=dpars,
     )

@@ -4,6 +4,7 @@
 # family string as given in R, its link, and brms's default prior table from get_prior().
 #
 # usage: Rscript make_reference.R DATA.csv "FORMULA" "FAMILY" OUT.json [factor columns, comma-separated]
+#          [DPARS: distributional formulas for bf(), semicolon-separated, e.g. "hu=~ x"]
 #   FAMILY is R code evaluated with brms attached, e.g. "gaussian", "poisson",
 #   "bernoulli(link='probit')", "Gamma(link='log')", "Beta()", "negbinomial()".
 #   A bare function name (e.g. "poisson") is called with no arguments.
@@ -15,7 +16,13 @@ d <- read.csv(data_path)
 if (length(a) >= 5) for (col in strsplit(a[5], ",")[[1]]) d[[col]] <- factor(d[[col]])
 fam <- eval(parse(text = fam_str))
 if (is.function(fam)) fam <- fam()
-form <- as.formula(f)
+dpars <- list()
+if (length(a) >= 6 && nzchar(a[6])) for (part in strsplit(a[6], ";")[[1]]) {
+  kv <- strsplit(part, "=", fixed = TRUE)[[1]]
+  dpars[[trimws(kv[1])]] <- trimws(paste(kv[-1], collapse = "="))
+}
+form <- do.call(bf, c(list(as.formula(f)),
+                      lapply(names(dpars), function(k) as.formula(paste(k, dpars[[k]])))))
 seed <- 1234; chains <- 4; iter <- 2000
 
 gp <- as.data.frame(get_prior(form, data = d, family = fam))
@@ -31,7 +38,7 @@ summ <- function(vars) {
                   ~quantile(.x, c(0.025, 0.975)), "rhat", "ess_bulk", "ess_tail")
 }
 # same selection as the shared tool: b_Intercept kept; the centred Intercept, lprior, lp__ not
-keep <- grep("^(b_|sd_|cor_|sigma$|shape$|nu$|phi$|r_)", variables(dr), value = TRUE)
+keep <- grep("^(b_|sd_|cor_|sigma$|shape$|nu$|phi$|zi$|hu$|r_)", variables(dr), value = TRUE)
 s <- summ(keep)
 np <- nuts_params(fit)
 divergences <- sum(np$Value[np$Parameter == "divergent__"])
@@ -40,6 +47,7 @@ max_rhat <- max(s$rhat)
 out <- list(id = sub("\\.json$", "", basename(out_path)),
             data = basename(data_path),
             formula = f,
+            dpars = dpars,
             family = fit$family$family,
             link = fit$family$link,
             family_r = fam_str,

@@ -4,10 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 python3 simulate.py
-fit() {  # name data formula family [factor columns]
+fit() {  # name data formula family [factor columns] [distributional formulas]
   local name=$1; shift
   if [ ${#SELECTED[@]} -gt 0 ] && [[ ! " ${SELECTED[*]} " == *" $name "* ]]; then return; fi
-  Rscript make_reference.R "data/$1.csv" "$2" "$3" "$name.json" "${4:-g}"
+  Rscript make_reference.R "data/$1.csv" "$2" "$3" "$name.json" "${4:-g}" "${5:-}"
 }
 SELECTED=("$@")
 fit bernoulli_logit  bernoulli        "y ~ x + (1 | g)"                            "bernoulli(link='logit')"
@@ -22,3 +22,9 @@ fit lognormal        lognormal        "y ~ x + (1 | g)"                         
 fit beta             beta             "y ~ x + (1 | g)"                            "Beta()"
 fit gaussian_weights gaussian_weights "y | weights(w) ~ x + (1 | g)"               "gaussian()"
 fit gaussian_slopes  gaussian_slopes  "y ~ x1 + x2 + (1 + x1 | g) + (1 | h)"       "gaussian()" "g,h"
+fit zero_inflated_negbinomial zero_inflated_negbinomial "count ~ x + (1 | g)" "zero_inflated_negbinomial()"
+fit zero_inflated_binomial zero_inflated_binomial "k | trials(n) ~ x + (1 | g)" "zero_inflated_binomial()"
+fit hurdle_poisson   hurdle_poisson   "count ~ x + (1 | g)"                        "hurdle_poisson()" "g" "hu=~ x"
+fit hurdle_negbinomial hurdle_negbinomial "count ~ x + (1 | g)"                    "hurdle_negbinomial()"
+fit hurdle_lognormal hurdle_lognormal "y ~ x + (1 | g)"                            "hurdle_lognormal()"
+fit sleep_sigma_group sleepstudy      "Reaction ~ Days + (Days | Subject)"         "gaussian()" "Subject" "sigma=~ Days + (1 | Subject)"

@@ -159,9 +159,73 @@ def gaussian_slopes():
           pd.DataFrame({"y": y, "x1": x1, "x2": x2, "g": lv[gi], "h": hlv[hi]}))
 
 
+def zero_inflated_negbinomial():
+    rng = np.random.default_rng(112)
+    gi, lv = groups(rng)
+    x = rng.normal(size=gi.size)
+    u = rng.normal(0.0, 0.5, size=lv.size)
+    mu = np.exp(1.2 + 0.5 * x + u[gi])
+    shape = 3.0
+    count = rng.negative_binomial(shape, shape / (shape + mu))
+    count[rng.uniform(size=gi.size) < 0.25] = 0
+    write("zero_inflated_negbinomial", pd.DataFrame({"count": count, "x": x, "g": lv[gi]}))
+
+
+def zero_inflated_binomial():
+    rng = np.random.default_rng(113)
+    gi, lv = groups(rng)
+    x = rng.normal(size=gi.size)
+    n = rng.integers(5, 16, size=gi.size)
+    u = rng.normal(0.0, 0.6, size=lv.size)
+    k = rng.binomial(n, inv_logit(0.3 + 0.8 * x + u[gi]))
+    k[rng.uniform(size=gi.size) < 0.2] = 0
+    write("zero_inflated_binomial", pd.DataFrame({"k": k, "n": n, "x": x, "g": lv[gi]}))
+
+
+def hurdle_poisson():
+    rng = np.random.default_rng(114)
+    gi, lv = groups(rng)
+    x = rng.normal(size=gi.size)
+    u = rng.normal(0.0, 0.5, size=lv.size)
+    mu = np.exp(1.0 + 0.4 * x + u[gi])
+    # zero-truncated Poisson by rejection, behind a hurdle whose probability moves with x
+    count = rng.poisson(mu)
+    while np.any(count == 0):
+        zero = count == 0
+        count[zero] = rng.poisson(mu[zero])
+    count[rng.uniform(size=gi.size) < inv_logit(-1.0 + 0.8 * x)] = 0
+    write("hurdle_poisson", pd.DataFrame({"count": count, "x": x, "g": lv[gi]}))
+
+
+def hurdle_negbinomial():
+    rng = np.random.default_rng(115)
+    gi, lv = groups(rng)
+    x = rng.normal(size=gi.size)
+    u = rng.normal(0.0, 0.5, size=lv.size)
+    mu = np.exp(1.3 + 0.5 * x + u[gi])
+    shape = 2.0
+    count = rng.negative_binomial(shape, shape / (shape + mu))
+    while np.any(count == 0):
+        zero = count == 0
+        count[zero] = rng.negative_binomial(shape, shape / (shape + mu[zero]))
+    count[rng.uniform(size=gi.size) < 0.3] = 0
+    write("hurdle_negbinomial", pd.DataFrame({"count": count, "x": x, "g": lv[gi]}))
+
+
+def hurdle_lognormal():
+    rng = np.random.default_rng(116)
+    gi, lv = groups(rng)
+    x = rng.normal(size=gi.size)
+    u = rng.normal(0.0, 0.4, size=lv.size)
+    y = np.exp(1.0 + 0.5 * x + u[gi] + rng.normal(0.0, 0.6, size=gi.size))
+    y[rng.uniform(size=gi.size) < 0.3] = 0.0
+    write("hurdle_lognormal", pd.DataFrame({"y": y, "x": x, "g": lv[gi]}))
+
+
 if __name__ == "__main__":
     for make in (bernoulli, binomial, poisson, poisson_offset, negbinomial, student, gamma,
-                 lognormal, beta, gaussian_weights, gaussian_slopes):
+                 lognormal, beta, gaussian_weights, gaussian_slopes, zero_inflated_negbinomial,
+                 zero_inflated_binomial, hurdle_poisson, hurdle_negbinomial, hurdle_lognormal):
         make()
     for p in sorted(OUT.glob("*.csv")):
         print(p.name, p.stat().st_size, "bytes")

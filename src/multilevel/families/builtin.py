@@ -1,0 +1,514 @@
+"""The built-in families, each defined once: its response check, likelihood and mean.
+
+Each :class:`~multilevel.families.family.Family` below is the one definition of its response
+distribution; the model, the log density, ``posterior_epred`` and ``posterior_predict`` all
+read it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytensor.tensor as pt
+from scipy import stats
+from scipy.special import polygamma
+
+from ..errors import DataError, FamilyError, close_matches
+from ..names import sorted_levels
+from .family import AuxParameter, Family, format_number, scale_from_response
+
+
+def _sigma_prior(y: np.ndarray) -> str:
+    return f"student_t(3, 0, {format_number(scale_from_response(y))})"
+
+
+def _constant_prior(text: str) -> Callable[[np.ndarray], str]:
+    return lambda y: text
+
+
+def _kind_error(family: str, column: str, rule: str, bad: pd.Series) -> DataError:
+    examples = ", ".join(repr(v) for v in bad.unique()[:5].tolist())
+    return DataError(
+        f"Family {family!r} needs {rule}, but response {column!r} has {len(bad)} value(s) "
+        f"outside that, e.g. {examples}."
+    )
+
+
+def _numeric(series: pd.Series, family: str, column: str) -> np.ndarray:
+    if pd.api.types.is_bool_dtype(series.dtype) or not pd.api.types.is_numeric_dtype(
+        series.dtype
+    ):
+        raise DataError(
+            f"Response {column!r} must be numeric for family {family!r}, but its dtype is "
+            f"{series.dtype}."
+        )
+    return series.to_numpy(dtype=float)
+
+
+def _check_real(series, family, column, trials=None):
+    return _numeric(series, family, column)
+
+
+def _check_positive(series, family, column, trials=None):
+    values = _numeric(series, family, column)
+    bad = series[values <= 0]
+    if len(bad):
+        raise _kind_error(family, column, "positive values (> 0)", bad)
+    return values
+
+
+def _check_unit_interval(series, family, column, trials=None):
+    values = _numeric(series, family, column)
+    bad = series[(values <= 0) | (values >= 1)]
+    if len(bad):
+        raise _kind_error(family, column, "values strictly between 0 and 1", bad)
+    return values
+
+
+def _check_count(series, family, column, trials=None):
+    values = _numeric(series, family, column)
+    bad = series[(values < 0) | (values != np.round(values))]
+    if len(bad):
+        raise _kind_error(family, column, "non-negative integer counts", bad)
+    return values.astype(np.int64)
+
+
+def _check_binary(series, family, column, trials=None):
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return series.to_numpy(dtype=np.int64)
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        values = series.to_numpy(dtype=float)
+        bad = series[(values != 0) & (values != 1)]
+        if len(bad):
+            raise _kind_error(
+                family, column, "0/1 values, booleans or a factor with two levels", bad
+            )
+        return values.astype(np.int64)
+    levels = sorted_levels(series)
+    if len(levels) != 2:
+        raise DataError(
+            f"Family {family!r} needs 0/1 values, booleans or a factor with two levels, but "
+            f"response {column!r} has {len(levels)} level(s): "
+            + ", ".join(repr(str(level)) for level in levels[:6])
+            + "."
+        )
+    warnings.warn(
+        f"Response {column!r} has levels {str(levels[0])!r} and {str(levels[1])!r}; "
+        f"{str(levels[1])!r} is the success (1), as in brms.",
+        UserWarning,
+        stacklevel=2,
+    )
+    return (series == levels[1]).to_numpy(dtype=np.int64)
+
+
+def _check_non_negative(series, family, column, trials=None):
+    values = _numeric(series, family, column)
+    bad = series[values < 0]
+    if len(bad):
+        raise _kind_error(family, column, "non-negative values (>= 0)", bad)
+    return values
+
+
+def _check_ordinal(series, family, column, trials=None):
+    """Categories 1..K: positive integers without gaps, or an ordered categorical."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        if not series.dtype.ordered:
+            raise DataError(
+                f"Family {family!r} needs ordered categories, but response {column!r} is an "
+                "unordered categorical; make it ordered (pd.Categorical(..., ordered=True)) "
+                "or use family 'categorical'."
+            )
+        codes = series.cat.codes.to_numpy() + 1
+        labels = [str(c) for c in series.cat.categories]
+    else:
+        values = _numeric(series, family, column)
+        bad = series[(values < 1) | (values != np.round(values))]
+        if len(bad):
+            raise _kind_error(family, column, "categories numbered 1, 2, ..., K or an ordered "
+                              "categorical", bad)
+        codes = values.astype(np.int64)
+        labels = [str(k) for k in range(1, int(codes.max()) + 1)]
+    missing = [labels[k - 1] for k in range(1, len(labels) + 1) if k not in set(codes)]
+    if missing:
+        raise DataError(
+            f"Response {column!r} of family {family!r} has no observation of categor"
+            f"{'y' if len(missing) == 1 else 'ies'} {', '.join(repr(m) for m in missing)} "
+            f"among 1..{len(labels)}; number the observed categories without gaps."
+        )
+    if len(labels) < 2:
+        raise DataError(f"Response {column!r} of family {family!r} has a single category; "
+                        "an ordinal model needs at least two.")
+    return codes
+
+
+def _check_binomial(series, family, column, trials=None):
+    values = _check_count(series, family, column)
+    if trials is None:
+        raise DataError(
+            f"Family {family!r} needs the number of trials: write '{column} | trials(n) ~ ...' "
+            f"or 'cbind({column}, failures) ~ ...'."
+        )
+    bad = series[values > trials]
+    if len(bad):
+        raise _kind_error(family, column, "integer successes between 0 and the trials", bad)
+    return values
+
+
+# --- likelihoods: (linear predictor, mean, aux, trials, link) -> PyMC class and kwargs
+
+def _gaussian_likelihood(eta, mu, aux, trials, link):
+    return pm.Normal, {"mu": mu, "sigma": aux["sigma"]}
+
+
+def _student_likelihood(eta, mu, aux, trials, link):
+    return pm.StudentT, {"nu": aux["nu"], "mu": mu, "sigma": aux["sigma"]}
+
+
+def _bernoulli_likelihood(eta, mu, aux, trials, link):
+    if link == "logit":
+        return pm.Bernoulli, {"logit_p": eta}
+    return pm.Bernoulli, {"p": mu}
+
+
+def _binomial_likelihood(eta, mu, aux, trials, link):
+    if link == "logit":
+        return pm.Binomial, {"n": trials, "logit_p": eta}
+    return pm.Binomial, {"n": trials, "p": mu}
+
+
+def _poisson_likelihood(eta, mu, aux, trials, link):
+    return pm.Poisson, {"mu": mu}
+
+
+def _negbinomial_likelihood(eta, mu, aux, trials, link):
+    # Stan's neg_binomial_2(mu, phi) has variance mu + mu^2 / phi, as PyMC's (mu, alpha).
+    return pm.NegativeBinomial, {"mu": mu, "alpha": aux["shape"]}
+
+
+def _gamma_likelihood(eta, mu, aux, trials, link):
+    return pm.Gamma, {"alpha": aux["shape"], "beta": aux["shape"] / mu}
+
+
+def _lognormal_likelihood(eta, mu, aux, trials, link):
+    return pm.LogNormal, {"mu": mu, "sigma": aux["sigma"]}
+
+
+def _beta_likelihood(eta, mu, aux, trials, link):
+    return pm.Beta, {"alpha": mu * aux["phi"], "beta": (1 - mu) * aux["phi"]}
+
+
+# brms's zi and hu are the probabilities of a zero from the extra process; PyMC's psi is the
+# probability of the count process
+def _zero_inflated_poisson_likelihood(eta, mu, aux, trials, link):
+    return pm.ZeroInflatedPoisson, {"psi": 1 - aux["zi"], "mu": mu}
+
+
+def _zero_inflated_negbinomial_likelihood(eta, mu, aux, trials, link):
+    return pm.ZeroInflatedNegativeBinomial, {"psi": 1 - aux["zi"], "mu": mu,
+                                             "alpha": aux["shape"]}
+
+
+def _zero_inflated_binomial_likelihood(eta, mu, aux, trials, link):
+    return pm.ZeroInflatedBinomial, {"psi": 1 - aux["zi"], "n": trials, "p": mu}
+
+
+def _hurdle_poisson_likelihood(eta, mu, aux, trials, link):
+    return pm.HurdlePoisson, {"psi": 1 - aux["hu"], "mu": mu}
+
+
+def _hurdle_negbinomial_logp(value, psi, mu, alpha):
+    # P(y > 0) in closed form: PyMC's truncation takes it from the negative binomial's cdf,
+    # whose gradient in its shape JAX does not have
+    log_zero = alpha * (pt.log(alpha) - pt.log(mu + alpha))
+    counts = pm.logp(pm.NegativeBinomial.dist(mu=mu, alpha=alpha), value)
+    return pt.switch(pt.eq(value, 0), pt.log1p(-psi),
+                     pt.log(psi) + counts - pt.log1mexp(log_zero))
+
+
+class _HurdleNegativeBinomial:
+    """brms's hurdle negative binomial as a PyMC distribution (``psi`` = 1 - hu)."""
+
+    def __new__(cls, name, psi, mu, alpha, **kwargs):
+        return pm.CustomDist(name, psi, mu, alpha, logp=_hurdle_negbinomial_logp,
+                             dtype="int64", **kwargs)
+
+    @staticmethod
+    def dist(psi, mu, alpha, **kwargs):
+        return pm.CustomDist.dist(psi, mu, alpha, logp=_hurdle_negbinomial_logp,
+                                  dtype="int64", **kwargs)
+
+
+def _hurdle_negbinomial_likelihood(eta, mu, aux, trials, link):
+    return _HurdleNegativeBinomial, {"psi": 1 - aux["hu"], "mu": mu, "alpha": aux["shape"]}
+
+
+def _hurdle_lognormal_likelihood(eta, mu, aux, trials, link):
+    return pm.HurdleLogNormal, {"psi": 1 - aux["hu"], "mu": mu, "sigma": aux["sigma"]}
+
+
+def _cumulative_logp(value, eta, cutpoints, link):
+    return pm.logp(_ORDERED[link].dist(eta=eta, cutpoints=cutpoints), value - 1)
+
+
+def _cumulative_draws(eta, cutpoints, link, size):
+    return _ORDERED[link].dist(eta=eta, cutpoints=cutpoints, size=size) + 1
+
+
+_ORDERED = {"logit": pm.OrderedLogistic, "probit": pm.OrderedProbit}
+
+
+class _Cumulative:
+    """brms's cumulative model on categories 1..K, from PyMC's ordered logistic or probit."""
+
+    def __new__(cls, name, eta, cutpoints, link, **kwargs):
+        return pm.CustomDist(name, eta, cutpoints, **cls._functions(link), dtype="int64",
+                             **kwargs)
+
+    @staticmethod
+    def _functions(link):
+        return {"logp": lambda value, eta, cutpoints: _cumulative_logp(value, eta, cutpoints,
+                                                                       link),
+                "dist": lambda eta, cutpoints, size: _cumulative_draws(eta, cutpoints, link,
+                                                                       size)}
+
+    @classmethod
+    def dist(cls, eta, cutpoints, link, **kwargs):
+        return pm.CustomDist.dist(eta, cutpoints, **cls._functions(link), dtype="int64",
+                                  **kwargs)
+
+
+def _cumulative_likelihood(eta, mu, aux, trials, link):
+    return _Cumulative, {"eta": eta, "cutpoints": aux["thresholds"], "link": link}
+
+
+# --- new observations of the hurdle families ---------------------------------------------------
+# PyMC draws a hurdle's positive part from its truncated distribution by rejection, in a loop
+# that allocates max_n_steps times the shape of the draws (tens of gigabytes for draws x rows)
+# or runs slowly; inverting the distribution function above its zero gives the same draws.
+
+def _hurdle(rng, hu, positive):
+    return np.where(rng.uniform(size=positive.shape) < hu, 0, positive)
+
+
+def _above_zero(rng, counts):
+    """Draws of a count distribution given that they are positive, by its inverse cdf."""
+    uniform = rng.uniform(counts.cdf(0), 1.0)
+    return np.maximum(counts.ppf(uniform), 1)
+
+
+def _hurdle_poisson_draws(rng, mu, aux, trials):
+    return _hurdle(rng, aux["hu"], _above_zero(rng, stats.poisson(mu)))
+
+
+def _hurdle_negbinomial_draws(rng, mu, aux, trials):
+    shape = aux["shape"]
+    return _hurdle(rng, aux["hu"], _above_zero(rng, stats.nbinom(shape, shape / (shape + mu))))
+
+
+def _hurdle_lognormal_draws(rng, mu, aux, trials):
+    return _hurdle(rng, aux["hu"], np.exp(rng.normal(mu, aux["sigma"])))
+
+
+# --- expected values (numpy, draws x observations) ----------------------------------------------
+
+def _mean_is_mu(mu, aux, trials):
+    return mu
+
+
+def _binomial_mean(mu, aux, trials):
+    return mu * trials
+
+
+def _lognormal_mean(mu, aux, trials):
+    return np.exp(mu + aux["sigma"] ** 2 / 2)
+
+
+def _zero_inflated_mean(mu, aux, trials):
+    return mu * (1 - aux["zi"])
+
+
+def _zero_inflated_binomial_mean(mu, aux, trials):
+    return mu * trials * (1 - aux["zi"])
+
+
+def _hurdle_poisson_mean(mu, aux, trials):
+    return (1 - aux["hu"]) * mu / -np.expm1(-mu)
+
+
+def _hurdle_negbinomial_mean(mu, aux, trials):
+    shape = aux["shape"]
+    return (1 - aux["hu"]) * mu / -np.expm1(shape * np.log(shape / (mu + shape)))
+
+
+def _hurdle_lognormal_mean(mu, aux, trials):
+    return (1 - aux["hu"]) * np.exp(mu + aux["sigma"] ** 2 / 2)
+
+
+def _binary_variance(mu):
+    return mu * (1 - mu)
+
+
+def _identity_variance(mu):
+    return mu
+
+
+# --- latent-scale residual variances, for icc() (Nakagawa, Johnson & Schielzeth 2017) -------
+
+_LOGISTIC_LATENT = {"logit": np.pi ** 2 / 3, "probit": 1.0, "cloglog": np.pi ** 2 / 6}
+
+
+def _sigma_latent(link, draw, group_variance):
+    return draw("sigma") ** 2 if link == "identity" else None
+
+
+def _binary_latent(link, draw, group_variance):
+    if link not in _LOGISTIC_LATENT:
+        return None
+    return np.full_like(group_variance, _LOGISTIC_LATENT[link])
+
+
+def _count_latent(link, draw, group_variance, extra=0.0):
+    if link != "log":
+        return None
+    # lognormal approximation of the observation-level variance at the mean count
+    mean_count = np.exp(draw("b_Intercept") + group_variance / 2)
+    return np.log1p(1 / mean_count + extra)
+
+
+def _negbinomial_latent(link, draw, group_variance):
+    if link != "log":
+        return None
+    return _count_latent(link, draw, group_variance, extra=1 / draw("shape"))
+
+
+def _gamma_latent(link, draw, group_variance):
+    return polygamma(1, draw("shape")) if link == "log" else None
+
+
+_BINARY_LINKS = ("logit", "probit", "cloglog", "identity")
+_POSITIVE_LINKS = ("log", "identity", "inverse", "sqrt", "softplus")
+
+
+_SIGMA = AuxParameter("sigma", 0.0, _sigma_prior)
+_NU = AuxParameter("nu", 1.0, _constant_prior("gamma(2, 0.1)"), dpar_link="logm1",
+                   dpar_intercept_prior="normal(2.7, 0.8)")
+_NEGBINOMIAL_SHAPE = AuxParameter("shape", 0.0, _constant_prior("inv_gamma(0.4, 0.3)"))
+_ZI = AuxParameter("zi", 0.0, _constant_prior("beta(1, 1)"), upper=1.0, dpar_link="logit",
+                   dpar_intercept_prior="logistic(0, 1)")
+_HU = AuxParameter("hu", 0.0, _constant_prior("beta(1, 1)"), upper=1.0, dpar_link="logit",
+                   dpar_intercept_prior="logistic(0, 1)")
+
+gaussian = Family("gaussian", "identity", ("identity", "log", "inverse", "softplus"), (_SIGMA,),
+                  _check_real, _gaussian_likelihood, _mean_is_mu,
+                  latent_variance=_sigma_latent, normal=True)
+student = Family(
+    "student", "identity", ("identity", "log", "inverse", "softplus"),
+    (_NU, _SIGMA),
+    _check_real, _student_likelihood, _mean_is_mu, latent_variance=_sigma_latent,
+)
+bernoulli = Family("bernoulli", "logit", _BINARY_LINKS, (), _check_binary, _bernoulli_likelihood,
+                   _mean_is_mu, variance=_binary_variance, latent_variance=_binary_latent,
+                   discrete=True, proportion=True)
+binomial = Family("binomial", "logit", _BINARY_LINKS, (), _check_binomial, _binomial_likelihood,
+                  _binomial_mean, needs_trials=True, variance=_binary_variance,
+                  latent_variance=_binary_latent, discrete=True, proportion=True)
+poisson = Family("poisson", "log", _POSITIVE_LINKS, (), _check_count, _poisson_likelihood,
+                 _mean_is_mu, variance=_identity_variance, latent_variance=_count_latent,
+                 discrete=True)
+negbinomial = Family(
+    "negbinomial", "log", _POSITIVE_LINKS, (_NEGBINOMIAL_SHAPE,), _check_count,
+    _negbinomial_likelihood, _mean_is_mu, variance=_identity_variance,
+    latent_variance=_negbinomial_latent, discrete=True,
+)
+gamma = Family(
+    "gamma", "log", ("log", "identity", "inverse", "softplus"),
+    (AuxParameter("shape", 0.0, _constant_prior("gamma(0.01, 0.01)")),),
+    _check_positive, _gamma_likelihood, _mean_is_mu, variance=np.square,
+    latent_variance=_gamma_latent,
+)
+lognormal = Family("lognormal", "identity", ("identity",), (_SIGMA,), _check_positive,
+                   _lognormal_likelihood, _lognormal_mean, log_scale_response=True,
+                   latent_variance=_sigma_latent)
+beta = Family(
+    "beta", "logit", _BINARY_LINKS,
+    (AuxParameter("phi", 0.0, _constant_prior("gamma(0.01, 0.01)")),),
+    _check_unit_interval, _beta_likelihood, _mean_is_mu, variance=_binary_variance,
+)
+
+zero_inflated_poisson = Family(
+    "zero_inflated_poisson", "log", _POSITIVE_LINKS, (_ZI,), _check_count,
+    _zero_inflated_poisson_likelihood, _zero_inflated_mean, discrete=True,
+)
+zero_inflated_negbinomial = Family(
+    "zero_inflated_negbinomial", "log", _POSITIVE_LINKS, (_NEGBINOMIAL_SHAPE, _ZI),
+    _check_count, _zero_inflated_negbinomial_likelihood, _zero_inflated_mean, discrete=True,
+)
+zero_inflated_binomial = Family(
+    "zero_inflated_binomial", "logit", _BINARY_LINKS, (_ZI,), _check_binomial,
+    _zero_inflated_binomial_likelihood, _zero_inflated_binomial_mean, needs_trials=True,
+    discrete=True, proportion=True,
+)
+hurdle_poisson = Family(
+    "hurdle_poisson", "log", _POSITIVE_LINKS, (_HU,), _check_count, _hurdle_poisson_likelihood,
+    _hurdle_poisson_mean, discrete=True, draw=_hurdle_poisson_draws,
+)
+hurdle_negbinomial = Family(
+    "hurdle_negbinomial", "log", _POSITIVE_LINKS, (_NEGBINOMIAL_SHAPE, _HU), _check_count,
+    _hurdle_negbinomial_likelihood, _hurdle_negbinomial_mean, discrete=True,
+    draw=_hurdle_negbinomial_draws,
+)
+hurdle_lognormal = Family(
+    "hurdle_lognormal", "identity", ("identity",), (_SIGMA, _HU), _check_non_negative,
+    _hurdle_lognormal_likelihood, _hurdle_lognormal_mean, log_scale_response=True,
+    draw=_hurdle_lognormal_draws,
+)
+
+cumulative = Family(
+    "cumulative", "logit", ("logit", "probit"), (), _check_ordinal, _cumulative_likelihood,
+    _mean_is_mu, discrete=True, ordinal=True,
+)
+
+_BY_NAME = {
+    "gaussian": gaussian, "normal": gaussian, "student": student, "bernoulli": bernoulli,
+    "binomial": binomial, "poisson": poisson, "negbinomial": negbinomial,
+    "negative_binomial": negbinomial, "gamma": gamma, "lognormal": lognormal, "beta": beta,
+    "zero_inflated_poisson": zero_inflated_poisson,
+    "zero_inflated_negbinomial": zero_inflated_negbinomial,
+    "zero_inflated_binomial": zero_inflated_binomial, "hurdle_poisson": hurdle_poisson,
+    "hurdle_negbinomial": hurdle_negbinomial, "hurdle_lognormal": hurdle_lognormal,
+    "cumulative": cumulative,
+}
+def get_family(family: str | Family, link: str | None = None) -> Family:
+    """Resolve a family name or object, optionally with another link.
+
+    Parameters
+    ----------
+    family
+        A name as brms spells it (``"gaussian"``, ``"Gamma"``, ``"negbinomial"``, ...) or a
+        :class:`Family`.
+    link
+        A link to use instead of the family's default.
+    """
+    if isinstance(family, Family):
+        resolved = family
+    else:
+        available = sorted(set(f.name for f in _BY_NAME.values()))
+        if not isinstance(family, str):
+            raise FamilyError(f"family must be a family name such as 'gaussian' or a family "
+                              f"object such as ml.poisson(), got {family!r}; available: "
+                              + ", ".join(available) + ".")
+        key = family.strip().lower()
+        if key not in _BY_NAME:
+            raise FamilyError(
+                f"Unknown family {family!r}.{close_matches(key, _BY_NAME)} Available: "
+                + ", ".join(available)
+                + "."
+            )
+        resolved = _BY_NAME[key]
+    if link is not None and not isinstance(link, str):
+        raise FamilyError(f"link must be a link name such as 'logit', got {link!r}.")
+    return resolved(link)

@@ -1,0 +1,133 @@
+"""Evaluate a fitted design's terms on new data, with the fitted model's encodings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+from ..names import coefficient_name, r_level_label
+from .checks import require_finite_columns
+from .design import Design, addition_values, check_columns, evaluate_expression
+from .evaluation import formula_variables
+
+
+@dataclass
+class NewData:
+    """A design evaluated on new data with the fitted model's encodings."""
+
+    X: np.ndarray
+    block_values: list[np.ndarray]
+    block_labels: list[list[str]]
+    offset: np.ndarray | None
+    trials: np.ndarray | None
+    dpar_X: dict[str, np.ndarray]
+    dpar_offsets: dict[str, np.ndarray | None]
+
+
+def _evaluate_new(matrix, frame: pd.DataFrame, where: str) -> np.ndarray:
+    try:
+        return matrix.evaluate_new_data(frame).as_dataframe().to_numpy(dtype=float)
+    except Exception as error:  # formulae reports unknown levels and columns in several ways
+        raise DataError(f"Cannot evaluate {where} on newdata: {error}") from None
+
+
+def _level_labels(frame: pd.DataFrame, factors: tuple[str, ...]) -> list[str]:
+    pieces = [frame[column].map(r_level_label) for column in factors]
+    if len(pieces) == 1:
+        return pieces[0].tolist()
+    return pieces[0].str.cat(pieces[1:], sep="_").tolist()
+
+
+def new_data_design(design: Design, newdata: pd.DataFrame, blocks: list[int]) -> NewData:
+    """Evaluate the fitted design's terms on ``newdata``.
+
+    Parameters
+    ----------
+    design
+        The fitted model's design, whose factor levels and transformations are reused.
+    newdata
+        Rows to predict for; it needs the columns of the population terms, of the chosen
+        group blocks and of offsets and trials, not the response.
+    blocks
+        Positions of the group blocks to evaluate.
+    """
+    if not isinstance(newdata, pd.DataFrame):
+        raise DataError(f"newdata must be a pandas DataFrame, got {type(newdata).__name__}.")
+    spec = design.spec
+    needed: dict[str, str] = {}
+    for part in [spec] + [dpar.spec for dpar in design.dpars.values()]:
+        where = "" if part is spec else f" of {part.text!r}"
+        for name in formula_variables(part.population, "the population-level terms" + where):
+            needed.setdefault(name, "the population-level terms" + where)
+        for expression in part.offsets:
+            for name in formula_variables(expression, "offset()" + where):
+                needed.setdefault(name, "offset()" + where)
+    if design.trials is not None and "trials" in spec.additions:
+        for name in formula_variables(spec.additions["trials"], "trials()"):
+            needed.setdefault(name, "trials()")
+    for position in blocks:
+        block = design.blocks[position]
+        for name in formula_variables(block.expr, f"group term {block.term}"):
+            needed.setdefault(name, f"group term {block.term}")
+        for column in block.factors:
+            needed.setdefault(column, f"group term {block.term}")
+    check_columns(needed, newdata)
+    frame = newdata.reset_index(drop=True)
+    if frame[list(needed)].isna().any().any():
+        raise DataError("newdata has missing values in "
+                        + ", ".join(repr(c) for c in needed if frame[c].isna().any()) + ".")
+    require_finite_columns(frame, list(needed))
+    population_columns = {column for part in [spec] + [d.spec for d in design.dpars.values()]
+                          for column in formula_variables(part.population, "the population terms")}
+    categorical = {c: design.data[c].cat.categories for c in needed
+                   if c in design.data and isinstance(design.data[c].dtype, pd.CategoricalDtype)}
+    for column, categories in categorical.items():
+        labels = frame[column].map(lambda v: r_level_label(v) if isinstance(v, bool) else str(v))
+        unknown = sorted(set(labels) - set(categories))
+        if unknown and column in population_columns:
+            raise DataError(
+                f"Column {column!r} of newdata has level(s) "
+                + ", ".join(repr(u) for u in unknown)
+                + " that the model was not fitted with; valid levels: "
+                + ", ".join(repr(str(c)) for c in categories) + "."
+            )
+        if not unknown:
+            frame[column] = pd.Categorical(labels, categories=categories, ordered=True)
+    X = _population(design.population_terms, frame, "the population-level terms")
+    dpar_X = {name: _population(part.population_terms, frame,
+                                f"the population-level terms of {part.spec.text!r}")
+              for name, part in design.dpars.items()}
+    block_values, block_labels = [], []
+    for position in blocks:
+        block = design.blocks[position]
+        values = _evaluate_new(block.terms, frame, f"group term {block.term}")
+        block_values.append(values[:, block.columns])
+        block_labels.append(_level_labels(frame, block.factors))
+    offset = _offset(spec, frame)
+    dpar_offsets = {name: _offset(part.spec, frame) for name, part in design.dpars.items()}
+    trials = addition_values(spec, frame, "trials") if design.trials is not None else None
+    if design.trials is not None and trials is None and spec.cbind is not None:
+        successes = evaluate_expression(spec.cbind[0], frame, "cbind()").to_numpy(dtype=float)
+        failures = evaluate_expression(spec.cbind[1], frame, "cbind()").to_numpy(dtype=float)
+        trials = successes + failures
+    return NewData(X, block_values, block_labels, offset, trials, dpar_X, dpar_offsets)
+
+
+def _population(terms, frame: pd.DataFrame, where: str) -> np.ndarray:
+    """A fitted population matrix's columns on new data, without the intercept column."""
+    if terms is None:
+        return np.zeros((len(frame), 0))
+    values = _evaluate_new(terms, frame, where)
+    names = [coefficient_name(str(c)) for c in terms.as_dataframe().columns]
+    return values[:, [k for k, name in enumerate(names) if name != "Intercept"]]
+
+
+def _offset(spec, frame: pd.DataFrame) -> np.ndarray | None:
+    offset = None
+    for expression in spec.offsets:
+        term = evaluate_expression(expression, frame, "offset()").to_numpy(dtype=float)
+        offset = term if offset is None else offset + term
+    return offset

@@ -1,0 +1,165 @@
+"""Distributional parameters (``ml.bf``) against brms 2.18 (../shared/reference)."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import multilevel as ml
+from multilevel.errors import FamilyError, FormulaError, PriorError
+from multilevel.spec.formula import parse_formula
+from reference import SHARED, load_reference, posterior_mismatches, prior_mismatches
+
+MODELS = ["sleep_sigma", "salamanders_zip"]
+
+
+def reference_model(name):
+    reference = load_reference(name)
+    data = pd.read_csv(SHARED / "data" / f"{reference['data']}.csv")
+    formula = ml.bf(reference["formula"], **(reference["dpars"] or {}))
+    return reference, data, formula
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_prior_table_equals_brms(name):
+    reference, data, formula = reference_model(name)
+    table = ml.get_prior(formula, data, reference["family"])
+    assert prior_mismatches(table, reference["prior"]) == []
+
+
+def test_bf_parses_each_parameter_without_or_with_its_name():
+    spec = parse_formula(ml.bf("y ~ x + (1 | g)", sigma="~ x + (1 | g)", nu="nu ~ 1"))
+    assert spec.dpar_names == ("sigma", "nu")
+    sigma = dict(spec.dpars)["sigma"]
+    assert sigma.response is None and sigma.population == "x"
+    assert [term.group for term in sigma.group_terms] == ["g"]
+    assert spec.lines == ["y ~ x + (1 | g)", "sigma ~ x + (1 | g)", "nu ~ 1"]
+
+
+@pytest.mark.parametrize("dpars, message", [
+    ({"sigma": "shape ~ x"}, "must be one-sided"),
+    ({"sigma": 3}, "must be a string"),
+    ({"sigma": "~ x + (1 | g"}, r"Unbalanced '\(' in formula part '~ x"),
+])
+def test_bad_distributional_formulas_are_clear_errors(dpars, message):
+    with pytest.raises(FormulaError, match=message):
+        parse_formula(ml.bf("y ~ x", **dpars))
+
+
+def test_a_parameter_the_family_lacks_is_named(sleepstudy):
+    with pytest.raises(FamilyError, match=r"no distributional parameter 'sigma'.*has none"):
+        ml.get_prior(ml.bf("Days ~ 1", sigma="~ 1"), sleepstudy, "poisson")
+    with pytest.raises(FamilyError, match=r"'shape'.*parameters are sigma"):
+        ml.get_prior(ml.bf("Reaction ~ Days", shape="~ Days"), sleepstudy)
+
+
+def test_an_unknown_column_in_a_parameter_formula_is_named(sleepstudy):
+    with pytest.raises(FormulaError, match=r"'Dayz'.*sigma ~ Dayz.*Did you mean 'Days'"):
+        ml.get_prior(ml.bf("Reaction ~ Days", sigma="~ Dayz"), sleepstudy)
+
+
+def test_priors_on_a_parameter_take_its_dpar(sleepstudy):
+    formula = ml.bf("Reaction ~ Days + (1 | Subject)", sigma="~ Days + (1 | Subject)")
+    table = ml.get_prior(formula, sleepstudy, prior=[
+        ml.prior("normal(0, 0.5)", class_="b", dpar="sigma"),
+        ml.prior("exponential(2)", class_="sd", group="Subject", dpar="sigma")])
+    rows = table.set_index(["class", "coef", "group", "dpar"])["prior"]
+    assert rows[("b", "Days", "", "sigma")] == "normal(0, 0.5)"
+    assert rows[("b", "Days", "", "")] == "(flat)"
+    assert rows[("sd", "Intercept", "Subject", "sigma")] == "exponential(2)"
+    assert rows[("sd", "Intercept", "Subject", "")].startswith("student_t(3, 0, 59.3)")
+    assert rows[("Intercept", "", "", "sigma")] == "student_t(3, 0, 2.5)"
+    assert "sigma" not in table["class"].tolist()
+    with pytest.raises(PriorError, match="do not correspond.*dpar 'zi'"):
+        ml.get_prior(formula, sleepstudy, prior=ml.prior("normal(0, 1)", dpar="zi"))
+
+
+def test_constant_probabilities_are_bounded_by_zero_and_one():
+    data = pd.read_csv(SHARED / "data" / "salamanders.csv")
+    table = ml.get_prior("count ~ mined + (1 | site)", data, "hurdle_poisson")
+    hu = table.loc[table["class"] == "hu"].iloc[0]
+    assert (hu["prior"], hu["lb"], hu["ub"]) == ("beta(1, 1)", "0", "1")
+
+
+def test_links_line_names_the_link_of_each_predicted_parameter():
+    assert ml.gaussian.link_description(("sigma",)) == "mu = identity; sigma = log"
+    assert ml.gaussian.link_description() == "mu = identity; sigma = identity"
+    assert ml.zero_inflated_negbinomial.link_description(("zi",)) == (
+        "mu = log; shape = identity; zi = logit")
+    assert ml.student.link_description(("nu",)).startswith("mu = identity; nu = logm1")
+
+
+@pytest.fixture(scope="module")
+def fits():
+    results = {}
+    for name in MODELS:
+        reference, data, formula = reference_model(name)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fit = ml.brm(formula, data, reference["family"], seed=20261202, progressbar=False)
+        results[name] = (reference, fit, [str(w.message) for w in caught])
+    return results
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", MODELS)
+def test_posterior_equals_brms(fits, name):
+    reference, fit, messages = fits[name]
+    assert posterior_mismatches(fit, reference["summary"]) == []
+    assert not [m for m in messages if "R-hat" in m or "ESS" in m or "divergent" in m]
+    ours = [n for n in fit.posterior_summary().index if not n.startswith("Intercept")]
+    assert sorted(ours) == sorted(row["variable"] for row in reference["summary"])
+
+
+@pytest.mark.slow
+def test_summary_lists_the_parameter_formula_link_and_coefficients(fits):
+    _, fit, _ = fits["sleep_sigma"]
+    text = str(fit.summary())
+    assert "  Links: mu = identity; sigma = log \n" in text
+    assert "Formula: Reaction ~ Days + (Days | Subject)\n         sigma ~ Days " in text
+    assert fit.summary().fixed.index.tolist() == ["Intercept", "sigma_Intercept", "Days",
+                                                  "sigma_Days"]
+    assert "Further Distributional Parameters" not in text
+
+
+@pytest.mark.slow
+def test_predictions_use_each_rows_parameter(fits, sleepstudy):
+    _, fit, _ = fits["sleep_sigma"]
+    newdata = pd.DataFrame({"Days": [0, 9], "Subject": ["308", "308"]})
+    draws = fit.posterior_predict(newdata=newdata, seed=1)
+    mean = fit.posterior_epred(newdata=newdata)
+    posterior = fit.idata.posterior
+    sigma = np.exp(posterior["b_sigma_Intercept"].values.reshape(-1)[:, None]
+                   + posterior["b_sigma"].values.reshape(-1, 1) * np.array([0.0, 9.0]))
+    # the spread of new observations around their mean is the row's own sigma
+    spread = np.sqrt(np.mean((draws - mean) ** 2, axis=0))
+    expected = np.sqrt(np.mean(sigma ** 2, axis=0))
+    assert np.allclose(spread, expected, rtol=0.08)
+    assert spread[1] > 1.5 * spread[0]
+
+
+@pytest.mark.slow
+def test_zero_inflation_enters_the_expected_value_and_loo(fits):
+    _, fit, _ = fits["salamanders_zip"]
+    data = fit.design.data
+    newdata = data.iloc[:2].copy()
+    newdata["mined"] = pd.Categorical(["yes", "no"], categories=["no", "yes"])
+    posterior = fit.idata.posterior
+    zi = 1 / (1 + np.exp(-(posterior["b_zi_Intercept"].values.reshape(-1, 1)
+                           + posterior["b_zi"].values.reshape(-1, 1) * np.array([1.0, 0.0]))))
+    mu = np.exp(fit.posterior_linpred(newdata=newdata))
+    assert np.allclose(fit.posterior_epred(newdata=newdata), mu * (1 - zi))
+    loo = fit.loo()
+    assert loo.estimates.loc["elpd_loo", "Estimate"] < 0
+    assert fit.log_lik().shape == (4000, len(data))
+
+
+@pytest.mark.slow
+def test_a_saved_fit_keeps_its_parameter_formulas(fits, tmp_path):
+    _, fit, _ = fits["salamanders_zip"]
+    fit.save(tmp_path / "zip")
+    loaded = ml.load(tmp_path / "zip")
+    assert loaded.design.spec.lines == fit.design.spec.lines
+    pd.testing.assert_frame_equal(loaded.posterior_summary(), fit.posterior_summary())
+    assert str(loaded.summary()) == str(fit.summary())
