@@ -8,6 +8,7 @@ from pathlib import Path
 import arviz as az
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 REFERENCE_DIR = SHARED / "reference"
@@ -18,17 +19,19 @@ def load_reference(name: str, directory: Path = REFERENCE_DIR) -> dict:
     return json.loads((directory / f"{name}.json").read_text())
 
 
-def family_reference_names(zero_or_dpars: bool) -> list[str]:
-    """The family references with (True) or without (False) a zero-inflated or hurdle family or
-    distributional formulas; the two sets are fitted in two test modules."""
-    names = []
-    for path in sorted(FAMILY_REFERENCE_DIR.glob("*.json")):
-        reference = json.loads(path.read_text())
-        special = bool(reference.get("dpars")) or reference["family"].startswith(
-            ("zero_inflated", "hurdle"))
-        if special == zero_or_dpars:
-            names.append(path.stem)
-    return names
+def _module_of(reference: dict) -> str:
+    if reference["family"] == "cumulative":
+        return "ordinal"
+    if reference.get("dpars") or reference["family"].startswith(("zero_inflated", "hurdle")):
+        return "zero_hurdle"
+    return "families"
+
+
+def family_reference_names(module: str) -> list[str]:
+    """The family references fitted by one test module: ``families`` (test_families.py),
+    ``zero_hurdle`` (zero-inflated, hurdle and distributional) or ``ordinal``."""
+    return [path.stem for path in sorted(FAMILY_REFERENCE_DIR.glob("*.json"))
+            if _module_of(json.loads(path.read_text())) == module]
 
 
 def _same_prior(ours: str, theirs: str) -> bool:
@@ -85,13 +88,18 @@ def _relative_sd_error(per_chain: np.ndarray) -> float:
     return float(squares.std() / np.sqrt(ess) / (2.0 * variance))
 
 
-def posterior_mismatches(fit, brms_summary: list[dict], z: float = 4.0) -> list[str]:
+def posterior_mismatches(fit, brms_summary: list[dict], z: float | None = None) -> list[str]:
     """Parameters whose mean or sd differ from brms's by more than ``z`` combined Monte Carlo
     standard errors.
 
     The Monte Carlo standard error of each mean is sd / sqrt(bulk ESS); that of each sd is
-    :func:`_relative_sd_error` times the sd; both fits' errors combine.
+    :func:`_relative_sd_error` times the sd; both fits' errors combine. By default ``z`` keeps
+    the chance that any of the model's 2 x parameters comparisons of one correct fit fails at
+    1 in 1000 (at least 4): a model with hundreds of group effects makes hundreds of
+    comparisons.
     """
+    if z is None:
+        z = max(4.0, float(stats.norm.isf(0.0005 / (2 * len(brms_summary)))))
     ours = fit.posterior_summary()
     draws = fit.as_draws_df()
     problems = []

@@ -97,7 +97,9 @@ def fits():
         reference, data, formula = reference_model(name)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            fit = ml.brm(formula, data, reference["family"], seed=20261202, progressbar=False)
+            # half brms's draws: the comparisons' tolerances follow both fits' ESS
+            fit = ml.brm(formula, data, reference["family"], seed=20261202, draws=500,
+                         warmup=500, progressbar=False)
         results[name] = (reference, fit, [str(w.message) for w in caught])
     return results
 
@@ -152,7 +154,7 @@ def test_zero_inflation_enters_the_expected_value_and_loo(fits):
     assert np.allclose(fit.posterior_epred(newdata=newdata), mu * (1 - zi))
     loo = fit.loo()
     assert loo.estimates.loc["elpd_loo", "Estimate"] < 0
-    assert fit.log_lik().shape == (4000, len(data))
+    assert fit.log_lik().shape == (2000, len(data))
 
 
 @pytest.mark.slow

@@ -23,6 +23,7 @@ from .families.builtin import (
     bernoulli,
     beta,
     binomial,
+    categorical,
     cumulative,
     gamma,
     gaussian,
@@ -51,10 +52,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DataError", "Family", "FamilyError", "Fit", "FormulaError", "Gamma", "MultilevelError",
-    "PriorError", "SettingsError", "StorageError",
-    "bernoulli", "beta", "bf", "binomial", "brm", "cumulative", "gamma", "gaussian", "get_family",
-    "get_prior", "hurdle_lognormal", "hurdle_negbinomial", "hurdle_poisson", "hypothesis",
-    "list_datasets", "load", "load_dataset", "lognormal", "loo_compare", "negbinomial",
-    "poisson", "prior", "student", "zero_inflated_binomial", "zero_inflated_negbinomial",
-    "zero_inflated_poisson",
+    "PriorError", "SettingsError", "StorageError", "bernoulli", "beta", "bf", "binomial", "brm",
+    "categorical", "cumulative", "gamma", "gaussian", "get_family", "get_prior",
+    "hurdle_lognormal", "hurdle_negbinomial", "hurdle_poisson", "hypothesis", "list_datasets",
+    "load", "load_dataset", "lognormal", "loo_compare", "negbinomial", "poisson", "prior",
+    "student", "zero_inflated_binomial", "zero_inflated_negbinomial", "zero_inflated_poisson",
 ]

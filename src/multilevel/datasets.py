@@ -14,6 +14,10 @@ _DESCRIPTIONS = {
     "hsb": "High School and Beyond: 7185 pupils' maths achievement in 160 schools.",
     "dyestuff": "Yield of dyestuff from 6 batches of an intermediate product (lme4).",
     "pastes": "Strength of paste from 3 casks in each of 10 batches (lme4).",
+    "inhaler": "Ratings 1-4 of an inhalation device by 286 patients in a crossover trial "
+               "(brms; Ezzet & Whitehead 1991).",
+    "salamanders": "Salamander counts at 23 sites of streams with and without mountaintop "
+                   "mining, by species (glmmTMB; Price et al. 2016).",
 }
 
 
@@ -33,7 +37,8 @@ def load_dataset(name: str) -> pd.DataFrame:
     Parameters
     ----------
     name
-        One of ``sleepstudy``, ``rats``, ``hsb``, ``dyestuff``, ``pastes``.
+        One of ``sleepstudy``, ``rats``, ``hsb``, ``dyestuff``, ``pastes``, ``inhaler``,
+        ``salamanders``.
 
     Returns
     -------

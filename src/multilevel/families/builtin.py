@@ -145,6 +145,17 @@ def _check_ordinal(series, family, column, trials=None):
     return codes
 
 
+def _check_categorical(series, family, column, trials=None):
+    """Categories in R's factor order, numbered 1..K."""
+    levels = sorted_levels(series)
+    if len(levels) < 2:
+        raise DataError(
+            f"Response {column!r} of family {family!r} has {len(levels)} category; a "
+            "categorical model needs at least two."
+        )
+    return (pd.Categorical(series, categories=levels).codes + 1).astype(np.int64)
+
+
 def _check_binomial(series, family, column, trials=None):
     values = _check_count(series, family, column)
     if trials is None:
@@ -216,34 +227,52 @@ def _zero_inflated_binomial_likelihood(eta, mu, aux, trials, link):
     return pm.ZeroInflatedBinomial, {"psi": 1 - aux["zi"], "n": trials, "p": mu}
 
 
-def _hurdle_poisson_likelihood(eta, mu, aux, trials, link):
-    return pm.HurdlePoisson, {"psi": 1 - aux["hu"], "mu": mu}
+def _hurdle_log_density(value, psi, counts, log_zero):
+    """A hurdle's density: a zero with probability 1 - psi, else a count above zero."""
+    return pt.switch(pt.eq(value, 0), pt.log1p(-psi),
+                     pt.log(psi) + pm.logp(counts, value) - pt.log1mexp(log_zero))
+
+
+def _hurdle_poisson_logp(value, psi, mu):
+    return _hurdle_log_density(value, psi, pm.Poisson.dist(mu=mu), -mu)
 
 
 def _hurdle_negbinomial_logp(value, psi, mu, alpha):
-    # P(y > 0) in closed form: PyMC's truncation takes it from the negative binomial's cdf,
-    # whose gradient in its shape JAX does not have
     log_zero = alpha * (pt.log(alpha) - pt.log(mu + alpha))
-    counts = pm.logp(pm.NegativeBinomial.dist(mu=mu, alpha=alpha), value)
-    return pt.switch(pt.eq(value, 0), pt.log1p(-psi),
-                     pt.log(psi) + counts - pt.log1mexp(log_zero))
+    return _hurdle_log_density(value, psi, pm.NegativeBinomial.dist(mu=mu, alpha=alpha),
+                               log_zero)
 
 
-class _HurdleNegativeBinomial:
-    """brms's hurdle negative binomial as a PyMC distribution (``psi`` = 1 - hu)."""
+class _ClosedFormCounts:
+    """A count distribution of PyMC (a ``CustomDist``) from a log density, called by keyword.
 
-    def __new__(cls, name, psi, mu, alpha, **kwargs):
-        return pm.CustomDist(name, psi, mu, alpha, logp=_hurdle_negbinomial_logp,
-                             dtype="int64", **kwargs)
+    The hurdle counts' P(y > 0) is written in closed form: PyMC's truncation takes it from
+    the count's cdf, whose gradient JAX lacks for the negative binomial's shape and which
+    gave NaN gradients for Poisson hurdles whose probability is predicted.
+    """
 
-    @staticmethod
-    def dist(psi, mu, alpha, **kwargs):
-        return pm.CustomDist.dist(psi, mu, alpha, logp=_hurdle_negbinomial_logp,
-                                  dtype="int64", **kwargs)
+    def __init__(self, logp, parameters: tuple[str, ...]):
+        self.logp, self.parameters = logp, parameters
+
+    def __call__(self, name, **kwargs):
+        values = [kwargs.pop(parameter) for parameter in self.parameters]
+        return pm.CustomDist(name, *values, logp=self.logp, dtype="int64", **kwargs)
+
+    def dist(self, **kwargs):
+        values = [kwargs.pop(parameter) for parameter in self.parameters]
+        return pm.CustomDist.dist(*values, logp=self.logp, dtype="int64", **kwargs)
+
+
+_HURDLE_POISSON = _ClosedFormCounts(_hurdle_poisson_logp, ("psi", "mu"))
+_HURDLE_NEGBINOMIAL = _ClosedFormCounts(_hurdle_negbinomial_logp, ("psi", "mu", "alpha"))
+
+
+def _hurdle_poisson_likelihood(eta, mu, aux, trials, link):
+    return _HURDLE_POISSON, {"psi": 1 - aux["hu"], "mu": mu}
 
 
 def _hurdle_negbinomial_likelihood(eta, mu, aux, trials, link):
-    return _HurdleNegativeBinomial, {"psi": 1 - aux["hu"], "mu": mu, "alpha": aux["shape"]}
+    return _HURDLE_NEGBINOMIAL, {"psi": 1 - aux["hu"], "mu": mu, "alpha": aux["shape"]}
 
 
 def _hurdle_lognormal_likelihood(eta, mu, aux, trials, link):
@@ -283,6 +312,34 @@ class _Cumulative:
 
 def _cumulative_likelihood(eta, mu, aux, trials, link):
     return _Cumulative, {"eta": eta, "cutpoints": aux["thresholds"], "link": link}
+
+
+class _Categorical:
+    """brms's categorical model on categories 1..K, from PyMC's categorical on logits."""
+
+    @staticmethod
+    def _logp(value, *etas):
+        return pm.logp(pm.Categorical.dist(logit_p=pt.stack(etas, axis=-1)), value - 1)
+
+    @staticmethod
+    def _dist(*args):
+        *etas, size = args
+        return pm.Categorical.dist(logit_p=pt.stack(etas, axis=-1), size=size) + 1
+
+    def __new__(cls, name, etas, **kwargs):
+        return pm.CustomDist(name, *etas, logp=cls._logp, dist=cls._dist, dtype="int64",
+                             **kwargs)
+
+    @classmethod
+    def dist(cls, etas, **kwargs):
+        return pm.CustomDist.dist(*etas, logp=cls._logp, dist=cls._dist, dtype="int64",
+                                  **kwargs)
+
+
+def _categorical_likelihood(eta, mu, aux, trials, link):
+    # the first category's linear predictor is zero, the others are the family's parameters
+    others = [aux[name] for name in aux]
+    return _Categorical, {"etas": [pt.zeros_like(others[0])] + others}
 
 
 # --- new observations of the hurdle families ---------------------------------------------------
@@ -472,6 +529,11 @@ cumulative = Family(
     _mean_is_mu, discrete=True, ordinal=True,
 )
 
+categorical = Family(
+    "categorical", "logit", ("logit",), (), _check_categorical, _categorical_likelihood,
+    _mean_is_mu, discrete=True, categorical=True,
+)
+
 _BY_NAME = {
     "gaussian": gaussian, "normal": gaussian, "student": student, "bernoulli": bernoulli,
     "binomial": binomial, "poisson": poisson, "negbinomial": negbinomial,
@@ -480,7 +542,7 @@ _BY_NAME = {
     "zero_inflated_negbinomial": zero_inflated_negbinomial,
     "zero_inflated_binomial": zero_inflated_binomial, "hurdle_poisson": hurdle_poisson,
     "hurdle_negbinomial": hurdle_negbinomial, "hurdle_lognormal": hurdle_lognormal,
-    "cumulative": cumulative,
+    "cumulative": cumulative, "categorical": categorical,
 }
 def get_family(family: str | Family, link: str | None = None) -> Family:
     """Resolve a family name or object, optionally with another link.

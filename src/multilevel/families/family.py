@@ -23,8 +23,10 @@ from pytensor.graph.rewriting.utils import rewrite_graph
 from pytensor.graph.traversal import ancestors
 from pytensor.tensor.random.op import RandomVariable
 from pytensor.tensor.random.type import random_generator_type
+from scipy.special import softmax
 
 from ..errors import FamilyError
+from ..names import brms_rename
 from .links import LINKS, Link
 
 # brms computes the default Intercept location and scale from the response on these links.
@@ -122,6 +124,10 @@ class Family:
         Whether the response is ordered categories 1..K, modelled through K - 1 ordered
         thresholds (``b_Intercept[1]``, ...) that the linear predictor is subtracted from;
         they reach the likelihood as ``aux["thresholds"]``.
+    categorical
+        Whether the response is unordered categories, each but the first with its own linear
+        predictor ``mu2``, ``mu3``, ... (the family's parameters once
+        :meth:`for_categories` has named them), against the first's zero.
     """
 
     name: str
@@ -140,6 +146,7 @@ class Family:
     normal: bool = False
     draw: Callable | None = field(default=None, repr=False)
     ordinal: bool = False
+    categorical: bool = False
 
     def __call__(self, link: str | None = None) -> Family:
         """Return this family with another link, as ``ml.bernoulli(link="probit")``."""
@@ -196,6 +203,11 @@ class Family:
 
     def expected_value(self, eta, aux, trials=None) -> np.ndarray:
         """The expected response per draw and row; per category (draws, rows, K) if ordinal."""
+        if self.categorical:
+            etas = np.stack([np.broadcast_to(np.asarray(aux[a.name], dtype=float), np.shape(eta))
+                             for a in self.aux], axis=-1)
+            etas = np.concatenate([np.zeros(etas.shape[:2] + (1,)), etas], axis=2)
+            return softmax(etas, axis=2)
         if self.ordinal:
             cumulative = self.link_function.inverse_numpy(
                 np.asarray(aux["thresholds"])[:, None, :] - np.asarray(eta)[:, :, None])
@@ -220,8 +232,18 @@ class Family:
     def link_function(self) -> Link:
         return LINKS[self.link]
 
+    def for_categories(self, labels: list[str]) -> Family:
+        """A categorical family with one linear predictor per category after the first,
+        named as brms names them (``mu2`` for category ``2``)."""
+        predictors = tuple(
+            AuxParameter(f"mu{brms_rename(str(label))}", None, lambda y: "", dpar_link="identity")
+            for label in labels[1:])
+        return replace(self, aux=predictors)
+
     def link_description(self, predicted: tuple[str, ...] = ()) -> str:
         """The ``Links:`` line of brms's summary, given the predicted parameters."""
+        if self.categorical:
+            return "; ".join(f"{a.name} = {self.link}" for a in self.aux)
         parts = [f"mu = {self.link}"] + [
             f"{a.name} = {a.dpar_link if a.name in predicted else 'identity'}"
             for a in self.aux

@@ -417,8 +417,8 @@ def build_model(design: Design, table: PriorTable,
     for name, part in design.dpars.items():
         if part.b_names:
             coords[population_names(name)[3]] = list(part.b_names)
-    if design.categories:
-        coords[THRESHOLD_DIM] = [str(k) for k in range(1, len(design.categories))]
+    if design.thresholds:
+        coords[THRESHOLD_DIM] = [str(k) for k in range(1, design.thresholds + 1)]
     for group in design.groups:
         levels_dim, coef_dim, cor_dim = group_dims(group)
         coords[levels_dim] = list(design.group_levels(group))
@@ -434,7 +434,7 @@ def build_model(design: Design, table: PriorTable,
         y = data("y_data", design.y)
         population_part, population_coefficients, thresholds = _population_effects(
             design.X, design.b_names, design.has_intercept, table, "", population,
-            len(design.categories) - 1 if design.categories else 0)
+            design.thresholds)
         etas = {"": pt.zeros(y.shape[0]) + population_part}
         for name, part in design.dpars.items():
             dpar_part, _, _ = _population_effects(part.X, part.b_names, part.has_intercept,

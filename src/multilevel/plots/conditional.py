@@ -223,8 +223,9 @@ def conditional_effects(fit, effects: str | Sequence[str] | None = None, points:
     jitter_width
         Horizontal jitter of data points on a factor axis.
     categorical
-        For an ordinal model, one line per category's probability instead of the expected
-        category (the categories taken as the numbers 1..K), as brms's ``categorical``.
+        For an ordinal or categorical model, one line per category's probability instead of
+        the expected category (the categories taken as the numbers 1..K, ordinal models
+        only), as brms's ``categorical``.
 
     Returns
     -------
@@ -240,8 +241,13 @@ def conditional_effects(fit, effects: str | Sequence[str] | None = None, points:
     if method not in _METHODS:
         raise MultilevelError(f"method must be one of {', '.join(_METHODS)}, got {method!r}.")
     if categorical and not fit.design.categories:
-        raise MultilevelError("categorical=True is only available for ordinal models; "
+        raise MultilevelError("categorical=True is only available for ordinal and categorical "
+                              "models; "
                               f"this model's family is {fit.family.name!r}.")
+    if fit.family.categorical and not categorical and method == "posterior_epred":
+        raise MultilevelError("The categories of a categorical model have no order, so their "
+                              "expected value means nothing; pass categorical=True for each "
+                              "category's probability.")
     if categorical and method != "posterior_epred":
         raise MultilevelError("categorical=True shows the categories' probabilities, so it "
                               "takes method='posterior_epred'.")

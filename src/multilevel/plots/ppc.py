@@ -33,7 +33,7 @@ from .common import (
 )
 
 
-def pp_check(fit, type: str = "dens_overlay", ndraws: int | None = None,
+def pp_check(fit, type: str | None = None, ndraws: int | None = None,
              seed: int | None = None, stat: str | Callable = "mean", prob: float = 0.5,
              prob_outer: float = 0.9, x: str | None = None, bins: int = 30) -> Figure:
     """Posterior predictive check: the data against replicates from the posterior predictive.
@@ -45,6 +45,7 @@ def pp_check(fit, type: str = "dens_overlay", ndraws: int | None = None,
     fit
         The fitted model.
     type
+        None for ``"bars"`` with an ordinal response and ``"dens_overlay"`` otherwise;
         ``"dens_overlay"`` (density of y over the densities of replicates; frequency
         polygons for discrete responses), ``"hist"`` (histograms of y and of replicates in
         panels), ``"stat"`` (histogram of a statistic of the replicates with the observed
@@ -78,6 +79,8 @@ def pp_check(fit, type: str = "dens_overlay", ndraws: int | None = None,
     MultilevelError
         For an unknown ``type`` or ``stat``, or ``bars`` on a non-integer response.
     """
+    if type is None:
+        type = "bars" if fit.design.categories else "dens_overlay"
     if type not in PP_CHECK_TYPES:
         raise MultilevelError(f"Unknown pp_check type {type!r}."
                               + close_matches(type, PP_CHECK_TYPES)

@@ -159,7 +159,7 @@ def _default_rows(design: Design) -> list[PriorRow]:
     offset_mean = float(np.mean(design.offset)) if design.offset is not None else 0.0
     location_scale = family.intercept_prior_location_scale(design.y, offset_mean)
     location, scale = location_scale if location_scale is not None else (0.0, 2.5)
-    thresholds = len(design.categories) - 1 if design.categories else 0
+    thresholds = design.thresholds
     rows = _population_rows(design.b_names, design.has_intercept,
                             Distribution("student_t", (3.0, location, scale)), "", thresholds)
     rows += _sd_rows(design, "", Distribution("student_t", (3.0, 0.0, scale)))

@@ -161,7 +161,7 @@ def linear_predictor(fit, request: PredictionRequest) -> Prediction:
         _, b_name, intercept_name, _ = population_names(dpar)
         eta = np.zeros((len(keep), matrix.shape[0]))
         # an ordinal model's intercepts are its thresholds, outside the linear predictor
-        if intercept_name in posterior and not (design.categories and not dpar):
+        if intercept_name in posterior and not (design.thresholds and not dpar):
             eta += draws_of(intercept_name)[:, None]
         if matrix.shape[1]:
             eta += draws_of(b_name) @ matrix.T
@@ -190,7 +190,7 @@ def linear_predictor(fit, request: PredictionRequest) -> Prediction:
         etas[block.dpar] += np.einsum("drk,rk->dr", effects[:, index], values * masks[k])
     trials = design.trials if request.newdata is None else new.trials
     aux = {name: draws_of(name)[:, None] for name in fit.names.aux}
-    if design.categories:
+    if design.thresholds:
         aux["thresholds"] = draws_of(population_names()[2])
     for name in design.dpars:
         link = LINKS[design.family.aux_parameter(name).dpar_link]

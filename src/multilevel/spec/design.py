@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -125,6 +125,11 @@ class Design:
     @property
     def nobs(self) -> int:
         return len(self.y)
+
+    @property
+    def thresholds(self) -> int:
+        """The number of an ordinal model's thresholds, K - 1; 0 for other models."""
+        return len(self.categories) - 1 if self.family.ordinal else 0
 
     @property
     def groups(self) -> list[str]:
@@ -366,7 +371,8 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
     """
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
-    _check_dpars(spec, family)
+    if not family.categorical:  # its parameters follow from the response's categories
+        _check_dpars(spec, family)
     used = _used_columns(spec)
     check_columns(used, data)
     require_rows(data)
@@ -384,15 +390,36 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
     weights = addition_values(spec, frame, "weights")
     y, trials = _response(spec, frame, family, trials)
 
+    categories = _categories(spec, frame, family, y)
+    if family.categorical:
+        # one linear predictor per category but the first, each with the mean's formula
+        # unless bf() gives it its own
+        family = family.for_categories(categories)
+        _check_dpars(spec, family)
+        own = dict(spec.dpars)
+        spec = replace(spec, dpars=tuple(
+            (aux.name, own.get(aux.name, replace(spec, text=f"{aux.name} ~ "
+                                                 + spec.text.split("~", 1)[1].strip(),
+                                                 response=None, dpars=())))
+            for aux in family.aux))
     X, b_names, has_intercept, population = _population_part(spec, frame)
+    if family.ordinal and not has_intercept:
+        raise FormulaError(
+            f"Family {family.name!r} models the categories through thresholds, which take the "
+            f"place of the intercept; remove '0 +' or '- 1' from {spec.text!r}."
+        )
+    collinear = collinear_columns(X, b_names, has_intercept)
     offset = _offset(spec, frame)
-    blocks = _blocks(spec, frame, "")
+    blocks = [] if family.categorical else _blocks(spec, frame, "")
     dpars = {}
     for name, part in spec.dpars:
         dpar_X, dpar_names, dpar_intercept, terms = _population_part(part, frame)
         dpars[name] = DparDesign(name, part, dpar_X, dpar_names, dpar_intercept,
                                  _offset(part, frame), terms)
         blocks += _blocks(part, frame, name)
+    if family.categorical:
+        X, b_names, has_intercept, population, offset = (np.zeros((len(frame), 0)), [], False,
+                                                         None, None)
     residual_scale = any(aux.name == "sigma" for aux in family.aux) and "sigma" not in dpars
     for group in dict.fromkeys(block.group for block in blocks):
         levels = next(len(block.levels) for block in blocks if block.group == group)
@@ -402,16 +429,17 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
         spec=spec, family=family, data=frame, y=y, X=X, b_names=b_names,
         has_intercept=has_intercept, blocks=blocks, offset=offset, trials=trials,
         weights=weights, n_dropped=n_dropped, population_terms=population,
-        collinear=collinear_columns(X, b_names, has_intercept), dpars=dpars,
-        categories=_categories(spec, frame, family, y),
+        collinear=collinear, dpars=dpars, categories=categories,
     )
 
 
 def _categories(spec: FormulaSpec, frame: pd.DataFrame, family: Family,
                 y: np.ndarray) -> list[str] | None:
-    if not family.ordinal:
+    if not (family.ordinal or family.categorical):
         return None
     series = frame[spec.response] if spec.response in frame.columns else None
+    if family.categorical:
+        return [r_level_label(level) for level in sorted_levels(series)]
     if series is not None and isinstance(series.dtype, pd.CategoricalDtype):
         return [str(c) for c in series.cat.categories]
     return [str(k) for k in range(1, int(y.max()) + 1)]

@@ -5,6 +5,7 @@
 #
 # usage: Rscript make_reference.R DATA.csv "FORMULA" "FAMILY" OUT.json [factor columns, comma-separated]
 #          [DPARS: distributional formulas for bf(), semicolon-separated, e.g. "hu=~ x"]
+#          [NEWDATA.csv: rows whose fitted() values are written too, as `fitted` records]
 #   FAMILY is R code evaluated with brms attached, e.g. "gaussian", "poisson",
 #   "bernoulli(link='probit')", "Gamma(link='log')", "Beta()", "negbinomial()".
 #   A bare function name (e.g. "poisson") is called with no arguments.
@@ -44,6 +45,21 @@ np <- nuts_params(fit)
 divergences <- sum(np$Value[np$Parameter == "divergent__"])
 max_rhat <- max(s$rhat)
 
+fitted_records <- NULL
+if (length(a) >= 7 && nzchar(a[7])) {
+  nd <- read.csv(a[7])
+  if (length(a) >= 5) for (col in strsplit(a[5], ",")[[1]]) nd[[col]] <- factor(nd[[col]], levels = levels(d[[col]]))
+  ft <- fitted(fit, newdata = nd)
+  if (length(dim(ft)) == 3) {  # categories: rows x statistics x categories
+    fitted_records <- do.call(rbind, lapply(seq_len(dim(ft)[3]), function(k)
+      data.frame(row = seq_len(dim(ft)[1]), category = dimnames(ft)[[3]][k],
+                 Estimate = ft[, "Estimate", k], Est.Error = ft[, "Est.Error", k])))
+  } else {
+    fitted_records <- data.frame(row = seq_len(nrow(ft)), Estimate = ft[, "Estimate"],
+                                 Est.Error = ft[, "Est.Error"])
+  }
+}
+
 out <- list(id = sub("\\.json$", "", basename(out_path)),
             data = basename(data_path),
             formula = f,
@@ -59,7 +75,8 @@ out <- list(id = sub("\\.json$", "", basename(out_path)),
             max_rhat = max_rhat,
             summary = s,
             prior = as.data.frame(fit$prior),
-            get_prior = gp)
+            get_prior = gp,
+            fitted = fitted_records)
 write(toJSON(out, auto_unbox = TRUE, digits = 8, pretty = TRUE), out_path)
 cat(sprintf("wrote %s  family=%s link=%s divergences=%d max_rhat=%.4f min_ess_bulk=%.0f seconds=%.1f\n",
             out_path, fit$family$family, fit$family$link, as.integer(divergences), max_rhat,

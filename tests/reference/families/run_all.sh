@@ -4,10 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 python3 simulate.py
-fit() {  # name data formula family [factor columns] [distributional formulas]
+fit() {  # name data formula family [factor columns] [distributional formulas] [newdata]
   local name=$1; shift
   if [ ${#SELECTED[@]} -gt 0 ] && [[ ! " ${SELECTED[*]} " == *" $name "* ]]; then return; fi
-  Rscript make_reference.R "data/$1.csv" "$2" "$3" "$name.json" "${4:-g}" "${5:-}"
+  Rscript make_reference.R "data/$1.csv" "$2" "$3" "$name.json" "${4:-g}" "${5:-}" "${6:-}"
 }
 SELECTED=("$@")
 fit bernoulli_logit  bernoulli        "y ~ x + (1 | g)"                            "bernoulli(link='logit')"
@@ -22,9 +22,11 @@ fit lognormal        lognormal        "y ~ x + (1 | g)"                         
 fit beta             beta             "y ~ x + (1 | g)"                            "Beta()"
 fit gaussian_weights gaussian_weights "y | weights(w) ~ x + (1 | g)"               "gaussian()"
 fit gaussian_slopes  gaussian_slopes  "y ~ x1 + x2 + (1 + x1 | g) + (1 | h)"       "gaussian()" "g,h"
-fit zero_inflated_negbinomial zero_inflated_negbinomial "count ~ x + (1 | g)" "zero_inflated_negbinomial()"
-fit zero_inflated_binomial zero_inflated_binomial "k | trials(n) ~ x + (1 | g)" "zero_inflated_binomial()"
-fit hurdle_poisson   hurdle_poisson   "count ~ x + (1 | g)"                        "hurdle_poisson()" "g" "hu=~ x"
-fit hurdle_negbinomial hurdle_negbinomial "count ~ x + (1 | g)"                    "hurdle_negbinomial()"
-fit hurdle_lognormal hurdle_lognormal "y ~ x + (1 | g)"                            "hurdle_lognormal()"
+fit zero_inflated_poisson zero_inflated_poisson "count ~ x + (1 + x | g)"      "zero_inflated_poisson()"
+fit zero_inflated_negbinomial zero_inflated_negbinomial "count ~ x + (1 + x | g)" "zero_inflated_negbinomial()"
+fit zero_inflated_binomial zero_inflated_binomial "k | trials(n) ~ x + (1 + x | g)" "zero_inflated_binomial()"
+fit hurdle_poisson   hurdle_poisson   "count ~ x + (1 + x | g)"                    "hurdle_poisson()" "g" "hu=~ x"
+fit hurdle_negbinomial hurdle_negbinomial "count ~ x + (1 + x | g)"                "hurdle_negbinomial()"
+fit hurdle_lognormal hurdle_lognormal "y ~ x + (1 + x | g)"                        "hurdle_lognormal()"
 fit sleep_sigma_group sleepstudy      "Reaction ~ Days + (Days | Subject)"         "gaussian()" "Subject" "sigma=~ Days + (1 | Subject)"
+fit cumulative       cumulative       "rating ~ x + (1 + x | g)"                   "cumulative()" "g" "" "data/cumulative_newdata.csv"

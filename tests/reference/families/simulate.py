@@ -6,6 +6,7 @@ the files byte for byte). Every dataset has a grouping factor ``g`` with string 
 
     python tests/reference/families/simulate.py
 """
+import json
 from pathlib import Path
 
 import numpy as np
@@ -159,73 +160,117 @@ def gaussian_slopes():
           pd.DataFrame({"y": y, "x1": x1, "x2": x2, "g": lv[gi], "h": hlv[hi]}))
 
 
+# The zero-inflated and hurdle datasets have a correlated intercept and slope by g, so that
+# their fits also test recovery: the truth of each is written to data/truth.json.
+CORRELATED = {"sd_g__Intercept": 0.6, "sd_g__x": 0.4, "cor_g__Intercept__x": 0.5}
+TRUTH = {}
+
+
+def correlated_groups(rng, intercept, slope, n_groups=20):
+    """Rows, level names, x and the linear predictor with correlated group effects."""
+    gi, lv = groups(rng, n_groups=n_groups)
+    x = rng.normal(size=gi.size)
+    sd = np.array([CORRELATED["sd_g__Intercept"], CORRELATED["sd_g__x"]])
+    cor = CORRELATED["cor_g__Intercept__x"]
+    r = rng.multivariate_normal([0.0, 0.0], np.outer(sd, sd) * np.array([[1, cor], [cor, 1]]),
+                                size=lv.size)
+    eta = intercept + r[gi, 0] + (slope + r[gi, 1]) * x
+    return gi, lv, x, eta
+
+
+def record(name, **truth):
+    TRUTH[name] = {**CORRELATED, **truth}
+
+
+def positive_counts(rng, draw, mu):
+    """Counts given that they are positive, by redrawing the zeros."""
+    count = draw(mu)
+    while np.any(count == 0):
+        zero = count == 0
+        count[zero] = draw(mu[zero])
+    return count
+
+
+def zero_inflated_poisson():
+    rng = np.random.default_rng(117)
+    gi, lv, x, eta = correlated_groups(rng, 1.0, 0.5)
+    count = rng.poisson(np.exp(eta))
+    count[rng.uniform(size=gi.size) < 0.25] = 0
+    record("zero_inflated_poisson", b_Intercept=1.0, b_x=0.5, zi=0.25)
+    write("zero_inflated_poisson", pd.DataFrame({"count": count, "x": x, "g": lv[gi]}))
+
+
 def zero_inflated_negbinomial():
     rng = np.random.default_rng(112)
-    gi, lv = groups(rng)
-    x = rng.normal(size=gi.size)
-    u = rng.normal(0.0, 0.5, size=lv.size)
-    mu = np.exp(1.2 + 0.5 * x + u[gi])
+    gi, lv, x, eta = correlated_groups(rng, 1.2, 0.5)
     shape = 3.0
+    mu = np.exp(eta)
     count = rng.negative_binomial(shape, shape / (shape + mu))
     count[rng.uniform(size=gi.size) < 0.25] = 0
+    record("zero_inflated_negbinomial", b_Intercept=1.2, b_x=0.5, shape=3.0, zi=0.25)
     write("zero_inflated_negbinomial", pd.DataFrame({"count": count, "x": x, "g": lv[gi]}))
 
 
 def zero_inflated_binomial():
     rng = np.random.default_rng(113)
-    gi, lv = groups(rng)
-    x = rng.normal(size=gi.size)
+    gi, lv, x, eta = correlated_groups(rng, 0.3, 0.8)
     n = rng.integers(5, 16, size=gi.size)
-    u = rng.normal(0.0, 0.6, size=lv.size)
-    k = rng.binomial(n, inv_logit(0.3 + 0.8 * x + u[gi]))
+    k = rng.binomial(n, inv_logit(eta))
     k[rng.uniform(size=gi.size) < 0.2] = 0
+    record("zero_inflated_binomial", b_Intercept=0.3, b_x=0.8, zi=0.2)
     write("zero_inflated_binomial", pd.DataFrame({"k": k, "n": n, "x": x, "g": lv[gi]}))
 
 
 def hurdle_poisson():
     rng = np.random.default_rng(114)
-    gi, lv = groups(rng)
-    x = rng.normal(size=gi.size)
-    u = rng.normal(0.0, 0.5, size=lv.size)
-    mu = np.exp(1.0 + 0.4 * x + u[gi])
-    # zero-truncated Poisson by rejection, behind a hurdle whose probability moves with x
-    count = rng.poisson(mu)
-    while np.any(count == 0):
-        zero = count == 0
-        count[zero] = rng.poisson(mu[zero])
+    gi, lv, x, eta = correlated_groups(rng, 1.0, 0.4)
+    count = positive_counts(rng, rng.poisson, np.exp(eta))
+    # a hurdle whose probability moves with x
     count[rng.uniform(size=gi.size) < inv_logit(-1.0 + 0.8 * x)] = 0
+    record("hurdle_poisson", b_Intercept=1.0, b_x=0.4, b_hu_Intercept=-1.0, b_hu_x=0.8)
     write("hurdle_poisson", pd.DataFrame({"count": count, "x": x, "g": lv[gi]}))
 
 
 def hurdle_negbinomial():
     rng = np.random.default_rng(115)
-    gi, lv = groups(rng)
-    x = rng.normal(size=gi.size)
-    u = rng.normal(0.0, 0.5, size=lv.size)
-    mu = np.exp(1.3 + 0.5 * x + u[gi])
+    gi, lv, x, eta = correlated_groups(rng, 1.3, 0.5)
     shape = 2.0
-    count = rng.negative_binomial(shape, shape / (shape + mu))
-    while np.any(count == 0):
-        zero = count == 0
-        count[zero] = rng.negative_binomial(shape, shape / (shape + mu[zero]))
+    count = positive_counts(
+        rng, lambda mu: rng.negative_binomial(shape, shape / (shape + mu)), np.exp(eta))
     count[rng.uniform(size=gi.size) < 0.3] = 0
+    record("hurdle_negbinomial", b_Intercept=1.3, b_x=0.5, shape=2.0, hu=0.3)
     write("hurdle_negbinomial", pd.DataFrame({"count": count, "x": x, "g": lv[gi]}))
 
 
 def hurdle_lognormal():
     rng = np.random.default_rng(116)
-    gi, lv = groups(rng)
-    x = rng.normal(size=gi.size)
-    u = rng.normal(0.0, 0.4, size=lv.size)
-    y = np.exp(1.0 + 0.5 * x + u[gi] + rng.normal(0.0, 0.6, size=gi.size))
+    gi, lv, x, eta = correlated_groups(rng, 1.0, 0.5)
+    y = np.exp(eta + rng.normal(0.0, 0.6, size=gi.size))
     y[rng.uniform(size=gi.size) < 0.3] = 0.0
+    record("hurdle_lognormal", b_Intercept=1.0, b_x=0.5, sigma=0.6, hu=0.3)
     write("hurdle_lognormal", pd.DataFrame({"y": y, "x": x, "g": lv[gi]}))
+
+
+def cumulative():
+    """Ratings 1..4 from a cumulative logit model, and rows to predict for."""
+    rng = np.random.default_rng(118)
+    gi, lv, x, eta = correlated_groups(rng, 0.0, 0.8)
+    thresholds = np.array([-1.0, 0.5, 2.0])
+    latent = eta + rng.logistic(size=gi.size)
+    rating = 1 + (latent[:, None] > thresholds[None, :]).sum(axis=1)
+    record("cumulative", **{"b_Intercept[1]": -1.0, "b_Intercept[2]": 0.5,
+                            "b_Intercept[3]": 2.0, "b_x": 0.8})
+    write("cumulative", pd.DataFrame({"rating": rating, "x": x, "g": lv[gi]}))
+    write("cumulative_newdata", pd.DataFrame({"x": [-1.5, 0.0, 1.5, 0.5],
+                                              "g": [lv[0], lv[0], lv[3], lv[7]]}))
 
 
 if __name__ == "__main__":
     for make in (bernoulli, binomial, poisson, poisson_offset, negbinomial, student, gamma,
-                 lognormal, beta, gaussian_weights, gaussian_slopes, zero_inflated_negbinomial,
-                 zero_inflated_binomial, hurdle_poisson, hurdle_negbinomial, hurdle_lognormal):
+                 lognormal, beta, gaussian_weights, gaussian_slopes, zero_inflated_poisson,
+                 zero_inflated_negbinomial, zero_inflated_binomial, hurdle_poisson,
+                 hurdle_negbinomial, hurdle_lognormal, cumulative):
         make()
+    (OUT / "truth.json").write_text(json.dumps(TRUTH, indent=1, sort_keys=True) + "\n")
     for p in sorted(OUT.glob("*.csv")):
         print(p.name, p.stat().st_size, "bytes")
