@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import arviz as az
@@ -13,6 +14,16 @@ from scipy import stats
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 REFERENCE_DIR = SHARED / "reference"
 FAMILY_REFERENCE_DIR = Path(__file__).resolve().parent / "reference" / "families"
+
+
+def fit_with_warnings(*args, **kwargs):
+    """``ml.brm(*args, **kwargs)`` and the messages of the warnings it gave."""
+    import multilevel as ml
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = ml.brm(*args, **kwargs)
+    return fit, [str(w.message) for w in caught]
 
 
 def load_reference(name: str, directory: Path = REFERENCE_DIR) -> dict:

@@ -1,6 +1,5 @@
 """Distributional parameters (``ml.bf``) against brms 2.18 (../shared/reference)."""
 
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -9,7 +8,13 @@ import pytest
 import multilevel as ml
 from multilevel.errors import FamilyError, FormulaError, PriorError
 from multilevel.spec.formula import parse_formula
-from reference import SHARED, load_reference, posterior_mismatches, prior_mismatches
+from reference import (
+    SHARED,
+    fit_with_warnings,
+    load_reference,
+    posterior_mismatches,
+    prior_mismatches,
+)
 
 MODELS = ["sleep_sigma", "salamanders_zip"]
 
@@ -95,12 +100,10 @@ def fits():
     results = {}
     for name in MODELS:
         reference, data, formula = reference_model(name)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            # half brms's draws: the comparisons' tolerances follow both fits' ESS
-            fit = ml.brm(formula, data, reference["family"], seed=20261202, draws=500,
-                         warmup=500, progressbar=False)
-        results[name] = (reference, fit, [str(w.message) for w in caught])
+        # half brms's draws: the comparisons' tolerances follow both fits' ESS
+        fit, messages = fit_with_warnings(formula, data, reference["family"], seed=20261202,
+                                          draws=500, warmup=500, progressbar=False)
+        results[name] = (reference, fit, messages)
     return results
 
 

@@ -1,7 +1,6 @@
 """Generalised families against brms references made with tests/reference/families."""
 
 import json
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -12,6 +11,7 @@ from multilevel.errors import DataError
 from reference import (
     FAMILY_REFERENCE_DIR,
     family_reference_names,
+    fit_with_warnings,
     load_reference,
     posterior_mismatches,
     prior_mismatches,
@@ -60,12 +60,11 @@ def family_fits():
             data, family = ml.load_dataset("rats"), ml.get_family("binomial")
         else:
             reference, data, family = family_reference(name)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            # half brms's draws: the comparisons' tolerances follow both fits' ESS
-            fit = ml.brm(reference["formula"], data, family, prior=BRMS_218_PRIORS.get(name),
-                         seed=20261123, draws=500, warmup=500, progressbar=False)
-        fits[name] = (reference, fit, [str(w.message) for w in caught])
+        # half brms's draws: the comparisons' tolerances follow both fits' ESS
+        fit, messages = fit_with_warnings(reference["formula"], data, family,
+                                          prior=BRMS_218_PRIORS.get(name), seed=20261123,
+                                          draws=500, warmup=500, progressbar=False)
+        fits[name] = (reference, fit, messages)
     return fits
 
 

@@ -3,7 +3,6 @@
 probabilities."""
 
 import json
-import warnings
 
 import arviz as az
 import matplotlib
@@ -16,6 +15,7 @@ from multilevel.errors import DataError, FormulaError, MultilevelError
 from reference import (
     FAMILY_REFERENCE_DIR,
     SHARED,
+    fit_with_warnings,
     load_reference,
     posterior_mismatches,
     prior_mismatches,
@@ -119,13 +119,12 @@ def fits():
     results = {}
     for name, (load, family, draws) in FITS.items():
         reference, data = load()
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            # brms's adapt_delta; fewer draws where the tolerances, which follow the ESS, allow
-            fit = ml.brm(reference["formula"], data, family, seed=20261202, draws=draws,
-                         warmup=draws, target_accept=reference.get("adapt_delta", 0.8),
-                         progressbar=False)
-        results[name] = (reference, fit, [str(w.message) for w in caught])
+        # brms's adapt_delta; fewer draws where the tolerances, which follow the ESS, allow
+        fit, messages = fit_with_warnings(reference["formula"], data, family, seed=20261202,
+                                          draws=draws, warmup=draws,
+                                          target_accept=reference.get("adapt_delta", 0.8),
+                                          progressbar=False)
+        results[name] = (reference, fit, messages)
     return results
 
 

@@ -1,12 +1,11 @@
 """Fits of the public reference models against brms 2.18 (../shared/reference)."""
 
-import warnings
 
 import numpy as np
 import pytest
 
 import multilevel as ml
-from reference import load_reference, posterior_mismatches, prior_mismatches
+from reference import fit_with_warnings, load_reference, posterior_mismatches, prior_mismatches
 
 pytestmark = pytest.mark.slow
 
@@ -18,11 +17,11 @@ def fits():
     results = {}
     for name in MODELS:
         reference = load_reference(name)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            fit = ml.brm(reference["formula"], ml.load_dataset(reference["data"]),
-                         family=reference["family"], seed=20261123, progressbar=False)
-        results[name] = (reference, fit, [str(w.message) for w in caught])
+        fit, messages = fit_with_warnings(reference["formula"],
+                                          ml.load_dataset(reference["data"]),
+                                          family=reference["family"], seed=20261123,
+                                          progressbar=False)
+        results[name] = (reference, fit, messages)
     return results
 
 
