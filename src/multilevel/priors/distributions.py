@@ -208,20 +208,21 @@ def _doubly_bounded(name: str, dist: Distribution, lower: float, upper: float, *
 def ordered_prior_variable(name: str, priors: list[Distribution], **kwargs):
     """An increasing vector (an ordinal model's thresholds), each element with its own prior.
 
-    As Stan's ``ordered`` type: the priors apply to the elements, restricted to increasing
-    values, whose order the transform keeps.
+    As Stan's ``ordered`` type: the first element and the logs of the gaps are sampled, with
+    their Jacobian, and the priors apply to the elements. The unconstrained values start
+    at 0 like any other's (thresholds 0, 1, 2, ...), with no initial value of their own,
+    which nutpie refuses.
     """
-    size = len(priors)
-    raw = pm.Flat(name, shape=size, transform=pm.distributions.transforms.ordered,
-                  initval=np.linspace(-1.0, 1.0, size), **kwargs)
-    terms = []
+    unconstrained = pm.Flat(f"{name}_unconstrained", shape=len(priors))
+    steps = pt.concatenate([unconstrained[:1], pt.exp(unconstrained[1:])])
+    values = pm.Deterministic(name, pt.cumsum(steps), **kwargs)
+    terms = [pt.sum(unconstrained[1:])]
     for k, dist in enumerate(priors):
         if dist.name == "flat":
             continue
         cls, arguments, _, _ = _PYMC_DISTRIBUTIONS[dist.name]
         params = {key: data(f"{name}_prior_{k}_{key}", value)
                   for key, value in arguments(dist.args).items()}
-        terms.append(pm.logp(cls.dist(**params), raw[k]))
-    if terms:
-        pm.Potential(f"{name}_prior", pt.sum(pt.stack(terms)))
-    return raw
+        terms.append(pm.logp(cls.dist(**params), values[k]))
+    pm.Potential(f"{name}_prior", pt.sum(pt.stack(terms)))
+    return values
