@@ -83,6 +83,10 @@ class AuxParameter:
     dpar_intercept_prior: str = "student_t(3, 0, 2.5)"
 
 
+def _no_constant_prior(y: np.ndarray) -> str:
+    raise AssertionError("a categorical family's linear predictors are always predicted")
+
+
 @dataclass(frozen=True)
 class Family:
     """A response distribution with its link.
@@ -185,7 +189,8 @@ class Family:
             return np.asarray(compiled(*self._inputs(eta, aux, trials), np.asarray(y)))
 
     def random(self, rng: np.random.Generator, eta, aux, trials=None) -> np.ndarray:
-        """One new observation per draw and row, drawn by the PyMC distribution.
+        """One new observation per draw and row, drawn by the PyMC distribution (or by the
+        family's ``draw`` where it has one).
 
         Parameters are those of :meth:`log_density`; ``rng`` seeds the draws.
         """
@@ -234,9 +239,14 @@ class Family:
 
     def for_categories(self, labels: list[str]) -> Family:
         """A categorical family with one linear predictor per category after the first,
-        named as brms names them (``mu2`` for category ``2``)."""
+        named as brms names them (``mu2`` for category ``2``).
+
+        They are always predicted, so they have no prior of their own; their identity link
+        hands the linear predictors to the softmax of the likelihood.
+        """
         predictors = tuple(
-            AuxParameter(f"mu{brms_rename(str(label))}", None, lambda y: "", dpar_link="identity")
+            AuxParameter(f"mu{brms_rename(str(label))}", None, _no_constant_prior,
+                         dpar_link="identity")
             for label in labels[1:])
         return replace(self, aux=predictors)
 
