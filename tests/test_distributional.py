@@ -168,3 +168,14 @@ def test_a_saved_fit_keeps_its_parameter_formulas(fits, tmp_path):
     assert loaded.design.spec.lines == fit.design.spec.lines
     pd.testing.assert_frame_equal(loaded.posterior_summary(), fit.posterior_summary())
     assert str(loaded.summary()) == str(fit.summary())
+
+
+def test_group_effects_of_a_parameter_start_unjittered(sleepstudy):
+    from multilevel.api import _design
+    from multilevel.model.build import build_model
+    from multilevel.priors.table import build_prior_table
+
+    design = _design(ml.bf("Reaction ~ Days + (1 | Subject)", sigma="~ 1 + (1 | Subject)"),
+                     sleepstudy, "gaussian")
+    _, names = build_model(design, build_prior_table(design))
+    assert names.unjittered == ("z_Subject_1",)

@@ -155,7 +155,8 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
             if settings.is_approximation:
                 idata = run_approximation(model, names.stored, settings, run_seed)
             else:
-                idata = run_nuts(model, names.stored, settings, run_seed, rows=rows)
+                idata = run_nuts(model, names.stored, settings, run_seed, rows=rows,
+                                 unjittered=names.unjittered)
         except (KeyboardInterrupt, MultilevelError):
             raise
         except Exception as error:  # the sampler's own failures, reworded for the user

@@ -66,7 +66,7 @@ def _graph(model: pm.Model, var_names: list[str]) -> _Graph:
     return _Graph(key, outputs, inputs, shared)
 
 
-def compile_nutpie(model: pm.Model, var_names: list[str]):
+def compile_nutpie(model: pm.Model, var_names: list[str], unjittered: tuple[str, ...] = ()):
     """nutpie's compiled model for ``model``, reusing an equal model's compiled code.
 
     Parameters
@@ -75,6 +75,8 @@ def compile_nutpie(model: pm.Model, var_names: list[str]):
         The PyMC model, with its data as named ``pm.Data``.
     var_names
         Variables nutpie stores in the trace.
+    unjittered
+        Free variables to start at their support point without nutpie's jitter.
 
     Returns
     -------
@@ -97,7 +99,10 @@ def compile_nutpie(model: pm.Model, var_names: list[str]):
             return entry.compiled if entry.frozen is not None else _with_data(entry, values)
     statistics["compiled"] += 1
     frozen = not entries
-    compiled = nutpie.compile_pymc_model(model, var_names=var_names, freeze_model=frozen)
+    jitter = ({rv for rv in model.free_RVs if rv.name not in unjittered} if unjittered
+              else None)
+    compiled = nutpie.compile_pymc_model(model, var_names=var_names, freeze_model=frozen,
+                                         jitter_rvs=jitter)
     _compiled.setdefault(graph.key, []).append(_Entry(
         graph.outputs, graph.inputs, compiled, values if frozen else None))
     _compiled.move_to_end(graph.key)

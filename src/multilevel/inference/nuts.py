@@ -64,7 +64,8 @@ def without_blas_notices() -> Iterator[None]:
 
 
 def run_nuts(model: pm.Model, var_names: list[str], settings: SamplerSettings,
-             seed: int, rows: int | None = None) -> az.InferenceData:
+             seed: int, rows: int | None = None,
+             unjittered: tuple[str, ...] = ()) -> az.InferenceData:
     """Sample ``model`` with NUTS and return the posterior of ``var_names``.
 
     Parameters
@@ -80,9 +81,11 @@ def run_nuts(model: pm.Model, var_names: list[str], settings: SamplerSettings,
     rows
         How many rows of data the log density works through (0 when the likelihood comes
         from cross-products), when known: numpyro's compilation depends on it.
+    unjittered
+        Free variables nutpie starts at their support point without jitter.
     """
     with without_blas_notices(), interrupt_noticed() as interrupted:
-        idata = _sample(model, var_names, settings, seed, rows, interrupted)
+        idata = _sample(model, var_names, settings, seed, rows, interrupted, unjittered)
     for group in ("warmup_posterior", "warmup_sample_stats", "unconstrained_posterior"):
         if group in idata.groups():
             del idata[group]
@@ -95,13 +98,14 @@ def run_nuts(model: pm.Model, var_names: list[str], settings: SamplerSettings,
 
 
 def _sample(model: pm.Model, var_names: list[str], settings: SamplerSettings, seed: int,
-            rows: int | None, interrupted: threading.Event) -> az.InferenceData:
+            rows: int | None, interrupted: threading.Event,
+            unjittered: tuple[str, ...] = ()) -> az.InferenceData:
     """The InferenceData of the backend ``settings`` name, as it returns it; ``interrupted``
     is set once Ctrl-C was pressed, even where its ``KeyboardInterrupt`` was lost."""
     if settings.backend == "nutpie":
         import nutpie
 
-        compiled = compile_nutpie(model, var_names)
+        compiled = compile_nutpie(model, var_names, unjittered)
         raise_if_interrupted(interrupted)
         sampler = nutpie.sample(
             compiled,

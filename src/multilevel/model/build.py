@@ -35,6 +35,7 @@ class ModelNames:
     correlated_groups: tuple[str, ...]
     aux: tuple[str, ...]
     dpars: tuple[str, ...] = ()
+    unjittered: tuple[str, ...] = ()
 
     @property
     def stored(self) -> list[str]:
@@ -515,6 +516,10 @@ def build_model(design: Design, table: PriorTable,
         else:
             pointwise = pm.logp(cls.dist(**params), y)
             pm.Potential("y_weighted", pt.sum(data("weights", design.weights) * pointwise))
+    # a distributional parameter's group effects start at zero: at the support point of their
+    # sd, the response's scale, a jittered standard normal would put log sigma out of range
+    unjittered = tuple(f"z_{block.group}_{number}" for number, block in enumerate(design.blocks)
+                       if block.dpar and f"z_{block.group}_{number}" in model.named_vars)
     names = ModelNames(tuple(population), tuple(design.groups), tuple(groups_with_cor),
-                       tuple(aux_names), tuple(design.dpars))
+                       tuple(aux_names), tuple(design.dpars), unjittered)
     return model, names
