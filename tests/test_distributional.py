@@ -9,6 +9,7 @@ import multilevel as ml
 from multilevel.errors import FamilyError, FormulaError, PriorError
 from multilevel.spec.formula import parse_formula
 from reference import (
+    FAMILY_REFERENCE_DIR,
     SHARED,
     fit_with_warnings,
     load_reference,
@@ -179,3 +180,14 @@ def test_group_effects_of_a_parameter_start_unjittered(sleepstudy):
                      sleepstudy, "gaussian")
     _, names = build_model(design, build_prior_table(design))
     assert names.unjittered == ("z_Subject_1",)
+
+
+@pytest.mark.slow
+def test_nutpie_samples_a_parameter_with_group_terms():
+    """nutpie, the sampler above 10,000 rows, on brms's sleep_sigma_group reference."""
+    reference = load_reference("sleep_sigma_group", FAMILY_REFERENCE_DIR)
+    data = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / reference["data"])
+    fit, messages = fit_with_warnings(ml.bf(reference["formula"], **reference["dpars"]), data,
+                                      sampler="nutpie", seed=20261202, progressbar=False)
+    assert posterior_mismatches(fit, reference["summary"]) == []
+    assert not [m for m in messages if "R-hat" in m]

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pymc as pm
+from pymc.model.transform.optimization import freeze_dims_and_data
 from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import Variable, equal_computations
 from pytensor.graph.traversal import ancestors
@@ -99,9 +100,13 @@ def compile_nutpie(model: pm.Model, var_names: list[str], unjittered: tuple[str,
             return entry.compiled if entry.frozen is not None else _with_data(entry, values)
     statistics["compiled"] += 1
     frozen = not entries
-    jitter = ({rv for rv in model.free_RVs if rv.name not in unjittered} if unjittered
-              else None)
-    compiled = nutpie.compile_pymc_model(model, var_names=var_names, freeze_model=frozen,
+    target, jitter = model, None
+    if unjittered:
+        # nutpie would freeze a copy of the model, whose variables the set must name
+        target = freeze_dims_and_data(model) if frozen else model
+        jitter = {rv for rv in target.free_RVs if rv.name not in unjittered}
+    compiled = nutpie.compile_pymc_model(target, var_names=var_names,
+                                         freeze_model=frozen and not unjittered,
                                          jitter_rvs=jitter)
     _compiled.setdefault(graph.key, []).append(_Entry(
         graph.outputs, graph.inputs, compiled, values if frozen else None))
