@@ -464,7 +464,7 @@ gaussian = Family("gaussian", "identity", ("identity", "log", "inverse", "softpl
                   latent_variance=_sigma_latent, normal=True)
 student = Family(
     "student", "identity", ("identity", "log", "inverse", "softplus"),
-    (_NU, _SIGMA),
+    (_SIGMA, _NU),
     _check_real, _student_likelihood, _mean_is_mu, latent_variance=_sigma_latent,
 )
 bernoulli = Family("bernoulli", "logit", _BINARY_LINKS, (), _check_binary, _bernoulli_likelihood,
