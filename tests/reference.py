@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -31,6 +32,8 @@ def load_reference(name: str, directory: Path = REFERENCE_DIR) -> dict:
 
 
 def _module_of(reference: dict) -> str:
+    if re.search(r"\b(ar|ma|arma|cosy)\(", reference["formula"]):
+        return "autocor"
     if reference["family"] == "cumulative":
         return "ordinal"
     if reference.get("dpars") or reference["family"].startswith(("zero_inflated", "hurdle")):
@@ -40,7 +43,8 @@ def _module_of(reference: dict) -> str:
 
 def family_reference_names(module: str) -> list[str]:
     """The family references fitted by one test module: ``families`` (test_families.py),
-    ``zero_hurdle`` (zero-inflated, hurdle and distributional) or ``ordinal``."""
+    ``zero_hurdle`` (zero-inflated, hurdle and distributional), ``ordinal`` or ``autocor``
+    (residual structures)."""
     return [path.stem for path in sorted(FAMILY_REFERENCE_DIR.glob("*.json"))
             if _module_of(json.loads(path.read_text())) == module]
 
@@ -69,7 +73,8 @@ def prior_mismatches(ours: pd.DataFrame, brms_rows: list[dict]) -> list[str]:
             continue
         mine = ours_by_key[key]
         expected = row["prior"]
-        if expected == "" and class_ == "b":
+        # brms's fitted prior tables leave its flat priors blank
+        if expected == "" and class_ in ("b", "ar", "ma", "cosy"):
             expected = "(flat)"
         if expected and not _same_prior(mine["prior"], expected):
             problems.append(f"{key}: ours {mine['prior']!r}, brms {expected!r}")
@@ -77,6 +82,8 @@ def prior_mismatches(ours: pd.DataFrame, brms_rows: list[dict]) -> list[str]:
             problems.append(f"{key}: brms inherits the prior, ours has source {mine['source']}")
         if row["lb"] and str(mine["lb"]) != row["lb"]:
             problems.append(f"{key}: lb ours {mine['lb']!r}, brms {row['lb']!r}")
+        if row.get("ub") and str(mine["ub"]) != row["ub"]:
+            problems.append(f"{key}: ub ours {mine['ub']!r}, brms {row['ub']!r}")
     extra = set(ours_by_key) - brms_keys
     problems.extend(f"extra row {key}" for key in sorted(extra))
     return problems

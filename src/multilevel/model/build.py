@@ -22,6 +22,7 @@ from ..names import population_names
 from ..priors.distributions import data, ordered_prior_variable, prior_variable
 from ..priors.table import PriorTable
 from ..spec.design import Design, GroupBlock
+from .autocor import AUTOCOR_DIMS, arma_mean, cosy_log_density
 from .crossproducts import CrossProducts, gaussian_cross_products
 from .parametrization import BlockGeometry, block_geometries
 
@@ -36,11 +37,12 @@ class ModelNames:
     aux: tuple[str, ...]
     dpars: tuple[str, ...] = ()
     unjittered: tuple[str, ...] = ()
+    autocor: tuple[str, ...] = ()
 
     @property
     def stored(self) -> list[str]:
         """Variables kept in the posterior (free internals such as ``z`` are dropped)."""
-        names = list(self.population)
+        names = list(self.population) + list(self.autocor)
         for group in self.groups:
             names.append(f"sd_{group}")
             if group in self.correlated_groups:
@@ -54,7 +56,8 @@ class ModelNames:
 # the dimension of an ordinal model's thresholds
 THRESHOLD_DIM = "threshold"
 _TAKEN_NAMES = {THRESHOLD_DIM, "b", "b_coef", "b_Intercept", "Intercept", "chain", "draw", "obs",
-                "sigma", "nu", "shape", "phi", "zi", "hu"}
+                "sigma", "nu", "shape", "phi", "zi", "hu", "ar", "ma", "cosy",
+                *AUTOCOR_DIMS.values()}
 
 
 def untraced_graphs():
@@ -420,6 +423,10 @@ def build_model(design: Design, table: PriorTable,
             coords[population_names(name)[3]] = list(part.b_names)
     if design.thresholds:
         coords[THRESHOLD_DIM] = [str(k) for k in range(1, design.thresholds + 1)]
+    if design.autocor is not None:
+        for name, order in (("ar", design.autocor.term.p), ("ma", design.autocor.term.q)):
+            if order:
+                coords[AUTOCOR_DIMS[name]] = [str(k) for k in range(1, order + 1)]
     for group in design.groups:
         levels_dim, coef_dim, cor_dim = group_dims(group)
         coords[levels_dim] = list(design.group_levels(group))
@@ -501,12 +508,18 @@ def build_model(design: Design, table: PriorTable,
                 parameter.name, table.lookup(parameter.name), parameter.lower,
                 upper=parameter.upper)
             aux_names.append(parameter.name)
+        autocor = _autocor_parameters(design, table)
+        if "ar" in autocor or "ma" in autocor:
+            eta = arma_mean(eta, y, design.autocor, autocor.get("ar"), autocor.get("ma"))
         mu = family.link_function.inverse_tensor(eta)
         trials = None if design.trials is None else data("trials", design.trials)
         cls, params = family.likelihood(eta, mu, aux, trials, family.link)
         products = gaussian_cross_products(design) if likelihood else None
         if not likelihood:
             pass
+        elif "cosy" in autocor:
+            pm.Potential("y_loglik", cosy_log_density(y - mu, aux["sigma"], design.autocor,
+                                                      autocor["cosy"], aux.get("nu")))
         elif products is not None:
             effects = [block_effects[number] for number in range(len(design.blocks))]
             pm.Potential("y_loglik", _cross_product_likelihood(
@@ -521,5 +534,16 @@ def build_model(design: Design, table: PriorTable,
     unjittered = tuple(f"z_{block.group}_{number}" for number, block in enumerate(design.blocks)
                        if block.dpar and f"z_{block.group}_{number}" in model.named_vars)
     names = ModelNames(tuple(population), tuple(design.groups), tuple(groups_with_cor),
-                       tuple(aux_names), tuple(design.dpars), unjittered)
+                       tuple(aux_names), tuple(design.dpars), unjittered, tuple(autocor))
     return model, names
+
+
+def _autocor_parameters(design: Design, table: PriorTable) -> dict:
+    """The parameters of the design's residual structure, by brms's class names."""
+    if design.autocor is None:
+        return {}
+    term = design.autocor.term
+    if term.kind == "cosy":
+        return {"cosy": prior_variable("cosy", table.lookup("cosy"), 0.0, upper=1.0)}
+    return {name: prior_variable(name, table.lookup(name), None, dims=AUTOCOR_DIMS[name])
+            for name, order in (("ar", term.p), ("ma", term.q)) if order}

@@ -247,9 +247,10 @@ def block_geometries(design: Design) -> list[BlockGeometry]:
     keeps brms's non-centred form, and no location maps, which that form does not use.
     """
     family = design.family
-    # a predicted sigma, or blocks of other parameters, leave no one residual scale to centre by
+    # a predicted sigma, or blocks of other parameters, leave no one residual scale to centre
+    # by; correlated residuals make the rows of a level worth less than independent ones
     if (not family.normal or family.link != "identity" or design.weights is not None
-            or design.dpars):
+            or design.dpars or design.autocor is not None):
         return [BlockGeometry(np.zeros((len(b.levels), len(b.coefs)))) for b in design.blocks]
     population = _population_columns(design)
     response = design.y - (design.offset if design.offset is not None else 0.0)

@@ -164,9 +164,11 @@ def _predictions(fit, newdata: pd.DataFrame, method: str, re_formula, ndraws, se
     if method == "posterior_epred" and fit.family.needs_trials:
         # the probability of success, whatever the trials columns hold
         eta = fit.posterior_linpred(newdata=newdata, re_formula=re_formula, ndraws=ndraws,
-                                    seed=seed)
+                                    seed=seed, incl_autocor=False)
         return fit.family.link_function.inverse_numpy(eta)
-    return getattr(fit, method)(newdata=newdata, re_formula=re_formula, ndraws=ndraws, seed=seed)
+    # the grid's rows are no series: brms leaves residual structures out here too
+    return getattr(fit, method)(newdata=newdata, re_formula=re_formula, ndraws=ndraws, seed=seed,
+                                incl_autocor=False)
 
 
 def _observed(fit) -> np.ndarray:

@@ -178,7 +178,23 @@ def _default_rows(design: Design) -> list[PriorRow]:
             continue
         rows.append(PriorRow(parse_distribution(aux.default_prior(design.y)), aux.name,
                              lb=_bound(aux.lower), ub=_bound(aux.upper)))
+    rows += _autocor_rows(design)
     return sorted(rows, key=_sort_key)
+
+
+def _autocor_rows(design: Design) -> list[PriorRow]:
+    """Flat priors on a residual structure's parameters, as brms.
+
+    brms bounds the ARMA coefficients only where they define a covariance matrix; through
+    lagged residuals (cov = FALSE) they are unbounded.
+    """
+    if design.autocor is None:
+        return []
+    term = design.autocor.term
+    if term.kind == "cosy":
+        return [PriorRow(Distribution("flat"), "cosy", lb="0", ub="1")]
+    return ([PriorRow(Distribution("flat"), "ar")] if term.p else []) + (
+        [PriorRow(Distribution("flat"), "ma")] if term.q else [])
 
 
 def _parents(row: PriorRow) -> list[tuple[str, str, str, str]]:

@@ -229,13 +229,15 @@ class Fit:
         return out
 
     # --- predictions -------------------------------------------------------------------------
-    def _predict(self, newdata, re_formula, allow_new_levels, sample_new_levels, ndraws, seed):
+    def _predict(self, newdata, re_formula, allow_new_levels, sample_new_levels, ndraws, seed,
+                 incl_autocor=True):
         request = PredictionRequest(newdata, re_formula, allow_new_levels, sample_new_levels,
-                                    ndraws, seed)
+                                    ndraws, seed, incl_autocor)
         return linear_predictor(self, request)
 
     def posterior_linpred(self, newdata=None, re_formula=None, allow_new_levels=False,
-                          sample_new_levels="uncertainty", ndraws=None, seed=None) -> np.ndarray:
+                          sample_new_levels="uncertainty", ndraws=None, seed=None,
+                          incl_autocor=True) -> np.ndarray:
         """Draws of the linear predictor (draws x rows), as brms's ``posterior_linpred``.
 
         Parameters
@@ -255,48 +257,55 @@ class Fit:
             Use a random subset of this many draws.
         seed
             Seed for new levels, draw subsets and predictive draws.
+        incl_autocor
+            Include the residual structure (ARMA terms, correlated draws under ``cosy``). New
+            rows of a series continue its residuals; rows whose response is missing take a
+            predicted value, carried forward as brms does.
         """
         return self._predict(newdata, re_formula, allow_new_levels, sample_new_levels, ndraws,
-                             seed).eta
+                             seed, incl_autocor).eta
 
     def posterior_epred(self, newdata=None, re_formula=None, allow_new_levels=False,
-                        sample_new_levels="uncertainty", ndraws=None, seed=None) -> np.ndarray:
+                        sample_new_levels="uncertainty", ndraws=None, seed=None,
+                        incl_autocor=True) -> np.ndarray:
         """Draws of the expected response (draws x rows); arguments as ``posterior_linpred``.
 
         For an ordinal model, each category's probability (draws x rows x categories).
         """
         prediction = self._predict(newdata, re_formula, allow_new_levels, sample_new_levels,
-                                   ndraws, seed)
+                                   ndraws, seed, incl_autocor)
         return prediction.mean(self.family)
 
     def posterior_predict(self, newdata=None, re_formula=None, allow_new_levels=False,
-                          sample_new_levels="uncertainty", ndraws=None, seed=None) -> np.ndarray:
+                          sample_new_levels="uncertainty", ndraws=None, seed=None,
+                          incl_autocor=True) -> np.ndarray:
         """Draws of new observations (draws x rows); arguments as ``posterior_linpred``."""
         prediction = self._predict(newdata, re_formula, allow_new_levels, sample_new_levels,
-                                   ndraws, seed)
+                                   ndraws, seed, incl_autocor)
         return prediction.sample(self.family, np.random.default_rng(seed))
 
     def fitted(self, newdata=None, re_formula=None, allow_new_levels=False,
                sample_new_levels="uncertainty", ndraws=None, seed=None,
-               probs=(0.025, 0.975)) -> pd.DataFrame:
+               probs=(0.025, 0.975), incl_autocor=True) -> pd.DataFrame:
         """Summary per row of the expected response, as brms's ``fitted()``.
 
         For an ordinal model, one block of columns per category's probability
         (``fit.fitted()["P(Y = 2)"]``).
         """
         return summarize_rows(self.posterior_epred(newdata, re_formula, allow_new_levels,
-                                                   sample_new_levels, ndraws, seed), probs,
+                                                   sample_new_levels, ndraws, seed,
+                                                   incl_autocor), probs,
                               self.design.categories)
 
     def predict(self, newdata=None, re_formula=None, allow_new_levels=False,
                 sample_new_levels="uncertainty", ndraws=None, seed=None,
-                probs=(0.025, 0.975)) -> pd.DataFrame:
+                probs=(0.025, 0.975), incl_autocor=True) -> pd.DataFrame:
         """Summary per row of new observations, as brms's ``predict()``.
 
         For an ordinal model, the share of draws in each category (``P(Y = 1)``, ...).
         """
         draws = self.posterior_predict(newdata, re_formula, allow_new_levels, sample_new_levels,
-                                       ndraws, seed)
+                                       ndraws, seed, incl_autocor)
         if self.design.categories:
             return category_frequencies(draws, self.design.categories)
         return summarize_rows(draws, probs)
@@ -378,6 +387,8 @@ class Fit:
             random[group] = block
             sizes[group] = len(self.design.group_levels(group))
         spec = table.loc[list(self.names.aux)] if self.names.aux else None
+        correlation = table.loc[[n for n in table.index
+                                 if n.split("[")[0] in self.names.autocor]]
         return Summary(
             family=self.family.name,
             links=self.family.link_description(self.names.dpars),
@@ -393,6 +404,7 @@ class Fit:
             random=random,
             group_sizes=sizes,
             spec=spec,
+            correlation=correlation,
         )
 
     def __repr__(self) -> str:

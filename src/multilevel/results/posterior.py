@@ -47,7 +47,7 @@ def collect_draws(idata: az.InferenceData, design: Design, names: ModelNames) ->
 
     def add(name: str, values) -> None:
         values = np.asarray(values, dtype=float)
-        if values.ndim == 3:  # an ordinal model's thresholds: b_Intercept[1], ...
+        if values.ndim == 3:  # thresholds and ARMA coefficients: b_Intercept[1], ar[1], ...
             for k in range(values.shape[2]):
                 add(f"{name}[{k + 1}]", values[..., k])
             return
@@ -63,6 +63,8 @@ def collect_draws(idata: az.InferenceData, design: Design, names: ModelNames) ->
         b_name = population_names(dpar)[1]
         for k, coef in enumerate(b_names):
             add(f"{b_name}_{coef}", posterior[b_name][..., k])
+    for name in names.autocor:
+        add(name, posterior[name])
     for group in names.groups:
         for k, coef in enumerate(design.group_coefs(group)):
             add(f"sd_{group}__{coef}", posterior[f"sd_{group}"][..., k])

@@ -10,10 +10,12 @@ import pandas as pd
 from ..errors import DataError, MultilevelError
 from ..families.links import LINKS
 from ..names import coefficient_name, population_names, quantile_label
-from ..spec.design import Design
+from ..spec.design import Design, check_columns
 from ..spec.evaluation import design_matrix
 from ..spec.formula import parse_formula
 from ..spec.newdata import new_data_design
+from ..spec.timeseries import time_series
+from .autocor import AutocorDraws, arma_linear_predictor, cosy_draws
 
 NEW_LEVEL_METHODS = ("uncertainty", "gaussian", "old_levels")
 
@@ -28,6 +30,7 @@ class PredictionRequest:
     sample_new_levels: str = "uncertainty"
     ndraws: int | None = None
     seed: int | None = None
+    incl_autocor: bool = True
 
     def __post_init__(self) -> None:
         if self.ndraws is not None and (isinstance(self.ndraws, bool) or not isinstance(
@@ -195,7 +198,40 @@ def linear_predictor(fit, request: PredictionRequest) -> Prediction:
     for name in design.dpars:
         link = LINKS[design.family.aux_parameter(name).dpar_link]
         aux[name] = link.inverse_numpy(etas[name])
-    return Prediction(eta=etas[""], aux=aux, trials=trials)
+    eta, autocor = etas[""], None
+    if design.autocor is not None and request.incl_autocor:
+        autocor = _autocor_draws(design, request.newdata, draws_of)
+        if autocor.cosy is None:
+            eta = arma_linear_predictor(eta, _observed_response(design, request.newdata),
+                                        autocor, design.family, aux, rng)
+    return Prediction(eta=eta, aux=aux, trials=trials, autocor=autocor)
+
+
+def _autocor_draws(design: Design, newdata: pd.DataFrame | None, draws_of) -> AutocorDraws:
+    """The series of the rows to predict for, with the residual structure's draws."""
+    term = design.autocor.term
+    series = design.autocor
+    if newdata is not None:
+        columns = [c for c in (term.time, term.gr) if c is not None]
+        check_columns(dict.fromkeys(columns, term.text), newdata)
+        if newdata[columns].isna().any().any():
+            raise DataError(f"newdata has missing values in the columns of {term.text!r}; "
+                            "each row needs its series and time point.")
+        series = time_series(term, newdata.reset_index(drop=True))
+    if term.kind == "cosy":
+        return AutocorDraws(series, cosy=draws_of("cosy"))
+    return AutocorDraws(series, ar=draws_of("ar") if term.p else None,
+                        ma=draws_of("ma") if term.q else None)
+
+
+def _observed_response(design: Design, newdata: pd.DataFrame | None) -> np.ndarray:
+    """The response of the rows to predict for, NaN where unknown (ARMA terms need it)."""
+    if newdata is None:
+        return np.asarray(design.y, dtype=float)
+    response = design.spec.response
+    if response not in newdata.columns:
+        return np.full(len(newdata), np.nan)
+    return pd.to_numeric(newdata[response], errors="coerce").to_numpy(dtype=float)
 
 
 @dataclass(frozen=True)
@@ -205,13 +241,16 @@ class Prediction:
     eta: np.ndarray
     aux: dict[str, np.ndarray]
     trials: np.ndarray | None
+    autocor: AutocorDraws | None = None
 
     def mean(self, family) -> np.ndarray:
         """The family's expected value for every draw and row (and category, if ordinal)."""
         return family.expected_value(self.eta, self.aux, self.trials)
 
     def sample(self, family, rng: np.random.Generator) -> np.ndarray:
-        """One new observation for every draw and row."""
+        """One new observation for every draw and row (jointly per series under ``cosy``)."""
+        if self.autocor is not None and self.autocor.cosy is not None:
+            return cosy_draws(rng, self.eta, self.aux, self.autocor)
         return family.random(rng, self.eta, self.aux, self.trials).astype(float)
 
 

@@ -54,6 +54,8 @@ class Summary:
         Per grouping factor, its sd and cor rows.
     spec
         Further distributional parameters (``sigma``, ``shape``, ...).
+    correlation
+        A residual structure's parameters (``ar[1]``, ``cosy``), or None.
     """
 
     family: str
@@ -70,6 +72,7 @@ class Summary:
     group_sizes: dict[str, int] = field(default_factory=dict)
     spec: pd.DataFrame | None = None
     algorithm: str = "sampling"
+    correlation: pd.DataFrame | None = None
 
     @property
     def footer(self) -> str:
@@ -101,6 +104,8 @@ class Summary:
         ]
 
     def _sections(self):
+        if self.correlation is not None and len(self.correlation):
+            yield "Correlation Structures:", [(None, self.correlation)]
         if self.random:
             yield "Multilevel Hyperparameters:", [
                 (f"~{group} (Number of levels: {self.group_sizes[group]}) ", table)

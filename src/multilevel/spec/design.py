@@ -21,6 +21,7 @@ from .checks import (
 )
 from .evaluation import design_matrix, formula_variables
 from .formula import FormulaSpec, GroupTerm
+from .timeseries import TimeSeries, time_series
 
 
 @dataclass
@@ -121,6 +122,7 @@ class Design:
     collinear: dict[str, list[str]] = field(default_factory=dict)
     dpars: dict[str, DparDesign] = field(default_factory=dict)
     categories: list[str] | None = None
+    autocor: TimeSeries | None = None
 
     @property
     def nobs(self) -> int:
@@ -170,6 +172,10 @@ def _used_columns(spec: FormulaSpec) -> dict[str, str]:
         add(f"I({spec.cbind[1]})", "cbind()")
     for name, expression in spec.additions.items():
         add(expression, f"{name}()")
+    if spec.autocor is not None:
+        for column in (spec.autocor.time, spec.autocor.gr):
+            if column is not None:
+                used.setdefault(column, spec.autocor.text)
     for part in [spec] + [dpar for _, dpar in spec.dpars]:
         where = "" if part is spec else f" of {part.text!r}"
         add(part.population, "the population-level terms" + where)
@@ -420,6 +426,10 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
     if family.categorical:
         X, b_names, has_intercept, population, offset = (np.zeros((len(frame), 0)), [], False,
                                                          None, None)
+    autocor = None
+    if spec.autocor is not None:
+        _check_autocor(spec, family, weights)
+        autocor = time_series(spec.autocor, frame)
     residual_scale = any(aux.name == "sigma" for aux in family.aux) and "sigma" not in dpars
     for group in dict.fromkeys(block.group for block in blocks):
         levels = next(len(block.levels) for block in blocks if block.group == group)
@@ -429,8 +439,25 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
         spec=spec, family=family, data=frame, y=y, X=X, b_names=b_names,
         has_intercept=has_intercept, blocks=blocks, offset=offset, trials=trials,
         weights=weights, n_dropped=n_dropped, population_terms=population,
-        collinear=collinear, dpars=dpars, categories=categories,
+        collinear=collinear, dpars=dpars, categories=categories, autocor=autocor,
     )
+
+
+# families whose residuals a residual structure can model, as brms's cov = FALSE ARMA terms
+# and its compound symmetry
+_AUTOCOR_FAMILIES = ("gaussian", "student")
+
+
+def _check_autocor(spec: FormulaSpec, family: Family, weights) -> None:
+    term = spec.autocor
+    if family.name not in _AUTOCOR_FAMILIES or family.link != "identity":
+        raise FamilyError(
+            f"{term.text!r} models the residuals of a gaussian or student family with the "
+            f"identity link; the family here is {family.name!r} with link {family.link!r}."
+        )
+    if weights is not None:
+        raise FormulaError(f"{term.text!r} cannot be combined with weights(): the residuals of "
+                           "a series are modelled jointly.")
 
 
 def _categories(spec: FormulaSpec, frame: pd.DataFrame, family: Family,

@@ -3,7 +3,8 @@
 formulae parses population terms and their transformations; the brms-only pieces are handled
 here before it sees them: group terms with ``|`` and ``||`` (including nesting with ``/``), the
 response additions ``| trials()`` and ``| weights()``, ``cbind(successes, failures)`` and
-``offset()`` terms. R's ``^`` becomes Python's ``**`` for formulae. :func:`bf` adds formulas
+``offset()`` terms and the residual structures ``ar()``, ``ma()``, ``arma()`` and ``cosy()``.
+R's ``^`` becomes Python's ``**`` for formulae. :func:`bf` adds formulas
 for a family's distributional parameters (``sigma``, ``zi``, ...), as brms's ``bf()``.
 """
 
@@ -47,6 +48,40 @@ class GroupTerm:
         return ":".join(self.factors)
 
 
+# brms's residual-structure terms with their arguments in R's order and defaults
+_AUTOCOR_ARGUMENTS = {
+    "ar": (("time", None), ("gr", None), ("p", "1"), ("cov", "FALSE")),
+    "ma": (("time", None), ("gr", None), ("q", "1"), ("cov", "FALSE")),
+    "arma": (("time", None), ("gr", None), ("p", "1"), ("q", "1"), ("cov", "FALSE")),
+    "cosy": (("time", None), ("gr", None)),
+}
+
+
+@dataclass(frozen=True)
+class AutocorTerm:
+    """A residual structure over time within groups, as brms's ``ar()``/``arma()``/``cosy()``.
+
+    Attributes
+    ----------
+    kind
+        ``"arma"`` (``ar()``, ``ma()`` and ``arma()``) or ``"cosy"`` (compound symmetry).
+    time, gr
+        The columns giving the time order and the series; None orders by row and makes one
+        series.
+    p, q
+        The autoregressive and moving-average orders (0 for cosy).
+    text
+        The term as written, for messages.
+    """
+
+    kind: str
+    time: str | None
+    gr: str | None
+    p: int
+    q: int
+    text: str
+
+
 @dataclass(frozen=True)
 class FormulaSpec:
     """A parsed model formula; nothing downstream re-reads the string.
@@ -63,6 +98,7 @@ class FormulaSpec:
     offsets: tuple[str, ...]
     group_terms: tuple[GroupTerm, ...]
     dpars: tuple[tuple[str, FormulaSpec], ...] = ()
+    autocor: AutocorTerm | None = None
 
     @property
     def dpar_names(self) -> tuple[str, ...]:
@@ -258,8 +294,62 @@ def _parse_response(lhs: str) -> tuple[str | None, tuple[str, str] | None, dict[
     return response, None, additions
 
 
-def _parse_terms(rhs: str, text: str) -> tuple[str, tuple[str, ...], tuple[GroupTerm, ...]]:
-    """The population part for formulae, the offsets and the group terms of a right side."""
+def _autocor_value(term: str, name: str, value: str | None, integer: bool) -> str | int | None:
+    if not integer:
+        if value is None or value == "NA":
+            return None
+        if not _NAME.fullmatch(value):
+            raise FormulaError(f"{term!r}: {name} must be a column name, got {value!r}.")
+        return value
+    if not re.fullmatch(r"\d+L?", value or ""):
+        raise FormulaError(f"{term!r}: {name} must be a non-negative whole number, got "
+                           f"{value!r}.")
+    return int(value.rstrip("L"))
+
+
+def _parse_autocor(kind: str, arguments: str, term: str) -> AutocorTerm:
+    """An ``ar()``, ``ma()``, ``arma()`` or ``cosy()`` term with R's argument matching."""
+    names = [name for name, _ in _AUTOCOR_ARGUMENTS[kind]]
+    given: dict[str, str] = {}
+    pieces = [piece for _, piece in _split_top_level(arguments, ",")] if arguments.strip() else []
+    for position, piece in enumerate(pieces):
+        key, equals, value = piece.partition("=")
+        if equals and key.strip() in names:
+            name, value = key.strip(), value.strip()
+        elif equals:
+            raise FormulaError(f"{term!r}: {kind}() has no argument {key.strip()!r}; its "
+                               f"arguments are {', '.join(names)}.")
+        elif position < len(names):
+            name, value = names[position], piece.strip()
+        else:
+            raise FormulaError(f"{term!r}: {kind}() takes at most {len(names)} arguments "
+                               f"({', '.join(names)}).")
+        if name in given:
+            raise FormulaError(f"{term!r}: argument {name!r} is given twice.")
+        given[name] = value
+    values = {name: given.get(name, default) for name, default in _AUTOCOR_ARGUMENTS[kind]}
+    if values.get("cov", "FALSE") not in ("FALSE", "F"):
+        raise FormulaError(
+            f"{term!r}: cov = TRUE (ARMA structures as a residual covariance matrix) is not "
+            "supported; the default cov = FALSE models the residuals of gaussian and student "
+            "families through their lagged values, as brms does."
+        )
+    p = _autocor_value(term, "p", values.get("p", "0"), True)
+    q = _autocor_value(term, "q", values.get("q", "0"), True)
+    if kind != "cosy" and p == 0 and q == 0:
+        raise FormulaError(f"{term!r}: at least one of p and q must be positive.")
+    return AutocorTerm(kind="cosy" if kind == "cosy" else "arma",
+                       time=_autocor_value(term, "time", values["time"], False),
+                       gr=_autocor_value(term, "gr", values["gr"], False), p=p, q=q, text=term)
+
+
+def _parse_terms(rhs: str, text: str, autocor: list[AutocorTerm] | None = None,
+                 ) -> tuple[str, tuple[str, ...], tuple[GroupTerm, ...]]:
+    """The population part for formulae, the offsets and the group terms of a right side.
+
+    Residual-structure terms are collected into ``autocor``; where it is None (the formula
+    of a distributional parameter) they are an error.
+    """
     if not rhs:
         raise FormulaError(f"The formula {text!r} has nothing right of '~'; write '~ 1' for "
                            "an intercept-only model.")
@@ -288,6 +378,19 @@ def _parse_terms(rhs: str, text: str) -> tuple[str, tuple[str, ...], tuple[Group
             if sign == "-":
                 raise FormulaError(f"An offset cannot be removed with '-': {term!r}.")
             offsets.append(call.group(2).strip())
+            continue
+        if call and call.group(1) in _AUTOCOR_ARGUMENTS:
+            if autocor is None:
+                raise FormulaError(f"{term!r} in {text!r}: residual structures belong in the "
+                                   "formula of the response, not of a distributional "
+                                   "parameter.")
+            if sign == "-":
+                raise FormulaError(f"A residual structure cannot be removed with '-': "
+                                   f"{term!r}.")
+            if autocor:
+                raise FormulaError(f"{text!r} has two residual structures, "
+                                   f"{autocor[0].text!r} and {term!r}; a model takes one.")
+            autocor.append(_parse_autocor(call.group(1), call.group(2), term))
             continue
         if population:
             population.append(f"{sign} {term}")
@@ -347,7 +450,8 @@ def parse_formula(text: str | BrmsFormula) -> FormulaSpec:
         raise FormulaError(f"The formula {text!r} has nothing right of '~'; write '~ 1' for "
                            "an intercept-only model.")
     response, cbind, additions = _parse_response(lhs)
-    population, offsets, group_terms = _parse_terms(rhs, text)
+    autocor: list[AutocorTerm] = []
+    population, offsets, group_terms = _parse_terms(rhs, text, autocor)
     return FormulaSpec(
         text=text.strip(),
         response=response,
@@ -357,4 +461,5 @@ def parse_formula(text: str | BrmsFormula) -> FormulaSpec:
         offsets=offsets,
         group_terms=group_terms,
         dpars=dpars,
+        autocor=autocor[0] if autocor else None,
     )

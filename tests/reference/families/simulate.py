@@ -265,11 +265,54 @@ def cumulative():
                                               "g": [lv[0], lv[0], lv[3], lv[7]]}))
 
 
+def ar_series(rng, n_times, phi, innovation_sd):
+    """A stationary AR(1) residual series of length n_times."""
+    e = np.empty(n_times)
+    e[0] = rng.normal(0.0, innovation_sd / np.sqrt(1.0 - phi**2))
+    for t in range(1, n_times):
+        e[t] = phi * e[t - 1] + rng.normal(0.0, innovation_sd)
+    return e
+
+
+def growth_series(rng, n_ids, n_times, intercept, slope, sd_intercept, sd_slope, phi, sigma):
+    """Complete growth series: id, time 0..n_times-1 and y with an AR(1) residual."""
+    ids, times, ys = [], [], []
+    for j in range(n_ids):
+        u0, u1 = rng.normal(0.0, sd_intercept), rng.normal(0.0, sd_slope)
+        t = np.arange(n_times)
+        ys.append(intercept + u0 + (slope + u1) * t + ar_series(rng, n_times, phi, sigma))
+        ids.append(np.full(n_times, f"s{j + 1:02d}"))
+        times.append(t)
+    return pd.DataFrame({"id": np.concatenate(ids), "time": np.concatenate(times),
+                         "y": np.concatenate(ys)})
+
+
+def growth_ar():
+    """Complete series with an AR(1) residual, rows shuffled so that order must be restored."""
+    rng = np.random.default_rng(119)
+    truth = {"b_Intercept": 10.0, "b_time": 1.5, "sd_id__Intercept": 2.0, "sd_id__time": 0.5,
+             "ar[1]": 0.6, "sigma": 1.0}
+    df = growth_series(rng, 30, 8, truth["b_Intercept"], truth["b_time"],
+                       truth["sd_id__Intercept"], truth["sd_id__time"], truth["ar[1]"],
+                       truth["sigma"])
+    TRUTH["growth_ar"] = truth
+    write("growth_ar", df.sample(frac=1.0, random_state=7).reset_index(drop=True))
+
+
+def growth_gaps():
+    """Series of unequal length with gaps in time, rows shuffled."""
+    rng = np.random.default_rng(120)
+    df = growth_series(rng, 24, 9, 5.0, 0.8, 1.5, 0.0, 0.5, 1.0)
+    keep = rng.uniform(size=len(df)) > 0.2
+    df = df[keep]
+    write("growth_gaps", df.sample(frac=1.0, random_state=8).reset_index(drop=True))
+
+
 if __name__ == "__main__":
     for make in (bernoulli, binomial, poisson, poisson_offset, negbinomial, student, gamma,
                  lognormal, beta, gaussian_weights, gaussian_slopes, zero_inflated_poisson,
                  zero_inflated_negbinomial, zero_inflated_binomial, hurdle_poisson,
-                 hurdle_negbinomial, hurdle_lognormal, cumulative):
+                 hurdle_negbinomial, hurdle_lognormal, cumulative, growth_ar, growth_gaps):
         make()
     (OUT / "truth.json").write_text(json.dumps(TRUTH, indent=1, sort_keys=True) + "\n")
     for p in sorted(OUT.glob("*.csv")):
