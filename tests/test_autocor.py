@@ -12,10 +12,17 @@ from scipy import stats
 
 import multilevel as ml
 from multilevel.errors import DataError, FamilyError, FormulaError
-from multilevel.model.autocor import arma_mean, cosy_log_density
+from multilevel.model.autocor import arma_mean, cosy_log_density, unstr_log_density
 from multilevel.model.build import build_model
 from multilevel.priors.table import build_prior_table
-from multilevel.results.autocor import AutocorDraws, arma_linear_predictor, cosy_log_lik
+from multilevel.results.autocor import (
+    AutocorDraws,
+    arma_linear_predictor,
+    correlation_matrices,
+    cosy_log_lik,
+    unstr_draws,
+    unstr_log_lik,
+)
 from multilevel.spec.design import build_design
 from multilevel.spec.formula import parse_formula
 from multilevel.spec.timeseries import time_series
@@ -90,26 +97,19 @@ def test_arma_terms_follow_brms_loop_on_unsorted_rows_with_gaps(p, q):
     assert np.allclose(predicted, expected)
 
 
-@pytest.mark.parametrize("nu", [None, 5.0])
-def test_compound_symmetry_densities_are_multivariate(nu):
-    rng = np.random.default_rng(5)
-    data = pd.DataFrame({"g": list("aababbbcb"), "t": [1, 2, 1, 3, 2, 5, 4, 1, 7]})
-    series = time_series(parse_formula("y ~ cosy(t, g)").autocor, data)
-    y, mu = rng.normal(size=len(data)), rng.normal(size=len(data))
-    sigma, cosy = np.abs(rng.normal(size=len(data))) + 0.5, 0.4
-    with pm.Model():
-        joint = cosy_log_density(pt.as_tensor(y - mu), pt.as_tensor(sigma), series,
-                                 pt.as_tensor(cosy), None if nu is None else pt.as_tensor(nu))
-        joint = float(joint.eval())
-    expected, conditional = 0.0, np.empty(len(data))
+def _brute_force_densities(y, mu, sigma, nu, series, correlation_of):
+    """The joint log density and each row's density given the rest of its series, from
+    the covariance matrix of each series."""
+    joint, conditional = 0.0, np.empty(len(y))
     for group in range(len(series.series_labels)):
         rows = np.flatnonzero(series.series == group)
+        rows = rows[np.argsort(series.time_index[rows])]
         size = len(rows)
-        cov = np.outer(sigma[rows], sigma[rows]) * ((1 - cosy) * np.eye(size) + cosy)
+        cov = np.outer(sigma[rows], sigma[rows]) * correlation_of(series.time_index[rows])
         if nu is None:
-            expected += stats.multivariate_normal(mu[rows], cov).logpdf(y[rows])
+            joint += stats.multivariate_normal(mu[rows], cov).logpdf(y[rows])
         else:
-            expected += stats.multivariate_t(mu[rows], cov, df=nu).logpdf(y[rows])
+            joint += stats.multivariate_t(mu[rows], cov, df=nu).logpdf(y[rows])
         precision = np.linalg.inv(cov)
         gradient = precision @ (y[rows] - mu[rows])
         location = y[rows] - gradient / np.diag(precision)
@@ -124,10 +124,67 @@ def test_compound_symmetry_densities_are_multivariate(nu):
             df = nu + size - 1
             conditional[row] = stats.t.logpdf(y[row], df, location[k],
                                               scale[k] * np.sqrt((nu + others) / df))
-    assert joint == pytest.approx(expected, rel=1e-8)
+    return joint, conditional
+
+
+UNEQUAL_SERIES = pd.DataFrame({"g": list("aababbbcbcc"), "t": [1, 2, 1, 3, 2, 5, 4, 1, 7, 2, 3]})
+
+
+@pytest.mark.parametrize("nu", [None, 5.0])
+@pytest.mark.parametrize("structure", ["cosy", "unstr"])
+def test_joint_and_conditional_densities_are_multivariate(structure, nu):
+    rng = np.random.default_rng(5)
+    series = time_series(parse_formula(f"y ~ {structure}(t, g)").autocor, UNEQUAL_SERIES)
+    rows = len(UNEQUAL_SERIES)
+    y, mu = rng.normal(size=rows), rng.normal(size=rows)
+    sigma = np.abs(rng.normal(size=rows)) + 0.5
+    nu_tensor = None if nu is None else pt.as_tensor(nu)
     aux = {"sigma": sigma[None]} | ({} if nu is None else {"nu": np.full((1, 1), nu)})
-    pointwise = cosy_log_lik(y, mu[None], aux, AutocorDraws(series, cosy=np.array([cosy])))
-    assert np.allclose(pointwise[0], conditional)
+    if structure == "cosy":
+        cosy = 0.4
+        with pm.Model():
+            joint = cosy_log_density(pt.as_tensor(y - mu), pt.as_tensor(sigma), series,
+                                     pt.as_tensor(cosy), nu_tensor).eval()
+        pointwise = cosy_log_lik(y, mu[None], aux, AutocorDraws(series, cosy=np.array([cosy])))
+
+        def correlation_of(times):
+            return (1 - cosy) * np.eye(len(times)) + cosy
+    else:
+        size = len(series.time_labels)
+        pairs = rng.uniform(-0.3, 0.6, size=size * (size - 1) // 2)
+        correlation = correlation_matrices(pairs[None], size)[0]
+        with pm.Model():
+            joint = unstr_log_density(pt.as_tensor(y - mu), pt.as_tensor(sigma), series,
+                                      pt.as_tensor(np.linalg.cholesky(correlation)),
+                                      nu_tensor).eval()
+        pointwise = unstr_log_lik(y, mu[None], aux, AutocorDraws(series, cortime=pairs[None]))
+
+        def correlation_of(times):
+            return correlation[np.ix_(times, times)]
+    expected_joint, expected_conditional = _brute_force_densities(y, mu, sigma, nu, series,
+                                                                  correlation_of)
+    assert float(joint) == pytest.approx(expected_joint, rel=1e-8)
+    assert np.allclose(pointwise[0], expected_conditional)
+
+
+def test_unstructured_draws_have_the_correlations_of_their_time_points():
+    rng = np.random.default_rng(6)
+    series = time_series(parse_formula("y ~ unstr(t, g)").autocor, UNEQUAL_SERIES)
+    size = len(series.time_labels)
+    pairs = rng.uniform(0.2, 0.6, size=size * (size - 1) // 2)
+    draws = 40_000
+    predicted = unstr_draws(rng, np.zeros((draws, len(UNEQUAL_SERIES))),
+                            {"sigma": np.full((draws, 1), 2.0)},
+                            AutocorDraws(series, cortime=np.tile(pairs, (draws, 1))))
+    correlation = correlation_matrices(pairs[None], size)[0]
+    # rows 0 and 3: series a's times 1 and 3; rows 2 and 5: b's 1 and 5; rows 7 and 10: c's
+    # 1 and 3; rows 0 and 4 are in different series
+    for first, second in [(0, 3), (2, 5), (7, 10), (0, 4)]:
+        same = series.series[first] == series.series[second]
+        expected = correlation[series.time_index[first], series.time_index[second]] * same
+        observed = np.corrcoef(predicted[:, first], predicted[:, second])[0, 1]
+        assert abs(observed - expected) < 4 * (1 - expected**2) / np.sqrt(draws)
+    assert predicted.std(axis=0) == pytest.approx(2.0, rel=0.03)
 
 
 def _log_density_at_a_point(formula, data):
@@ -142,7 +199,8 @@ def _log_density_at_a_point(formula, data):
 
 @pytest.mark.parametrize("structure", ["ar(time = Days, gr = Subject, p = 2)",
                                        "arma(time = Days, gr = Subject)",
-                                       "cosy(time = Days, gr = Subject)"])
+                                       "cosy(time = Days, gr = Subject)",
+                                       "unstr(time = Days, gr = Subject)"])
 def test_row_order_does_not_change_the_model(structure):
     data = ml.load_dataset("sleepstudy")
     formula = f"Reaction ~ Days + (1 | Subject) + {structure}"
@@ -166,6 +224,10 @@ def test_row_order_does_not_change_the_model(structure):
      "Column 'Dayz' used in ar"),
     ("Reaction ~ ar(Days, Subject) + cosy(Days, Subject)", "gaussian", FormulaError,
      "two residual structures"),
+    ("Reaction ~ Days + unstr(time = Block, gr = Subject)", "gaussian", DataError,
+     "Time points within groups must be unique"),
+    ("Reaction ~ Days + unstr(time = Days)", "gaussian", FormulaError,
+     "needs both its time variable and its grouping factor"),
 ])
 def test_bad_time_series_specifications_are_named(formula, family, error, message):
     data = ml.load_dataset("sleepstudy").assign(
@@ -252,3 +314,44 @@ def test_loo_compares_residual_structures(fits):
     assert np.isfinite(comparison["elpd_diff"]).all()
     draws = cosy_fit.posterior_predict(ndraws=200, seed=2)
     assert draws.shape == (200, 180)
+
+
+@pytest.fixture(scope="module")
+def unstructured_fit():
+    data = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "growth_unstr.csv")
+    fit, messages = fit_with_warnings("y ~ time + unstr(time, id)", data, seed=20261202,
+                                      progressbar=False)
+    return data, fit, messages
+
+
+def test_unstructured_prior_is_lkj_on_cortime():
+    data = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "growth_unstr.csv")
+    table = ml.get_prior("y ~ time + unstr(time, id)", data)
+    assert table.loc[table["class"] == "cortime", "prior"].tolist() == ["lkj(1)"]
+
+
+@pytest.mark.slow
+def test_unstructured_correlations_are_recovered(unstructured_fit):
+    """growth_unstr was simulated with a known 4 x 4 residual correlation matrix and 10% of
+    the visits missed (simulate.py); brms 2.18 has no unstr() to compare with."""
+    _, fit, messages = unstructured_fit
+    assert not [m for m in messages if "R-hat" in m or "ESS" in m or "divergent" in m]
+    summary = fit.posterior_summary()
+    assert fit.summary().correlation.index.tolist() == [
+        "cortime__0__1", "cortime__0__2", "cortime__1__2", "cortime__0__3", "cortime__1__3",
+        "cortime__2__3"]
+    far = {parameter: (value, summary.loc[parameter, "Estimate"])
+           for parameter, value in TRUTH["growth_unstr"].items()
+           if abs(summary.loc[parameter, "Estimate"] - value)
+           > 4 * summary.loc[parameter, "Est.Error"]}
+    assert far == {}
+
+
+@pytest.mark.slow
+def test_unstructured_predictions_need_fitted_time_points(unstructured_fit):
+    data, fit, _ = unstructured_fit
+    assert np.isfinite(fit.loo().estimates.loc["elpd_loo", "Estimate"])
+    with pytest.raises(DataError, match="time point.*7.*not fitted with"):
+        fit.posterior_predict(newdata=pd.DataFrame({"time": [1, 7], "id": "p001"}))
+    draws = fit.posterior_predict(newdata=data.iloc[:5], ndraws=50, seed=1)
+    assert draws.shape == (50, 5)

@@ -12,17 +12,21 @@ counted, as in brms). The moving-average recursion is linear in the residuals
 instead of a loop over time. Compound symmetry (``cosy()``) is brms's multivariate normal
 (or t) likelihood per series with correlation ``cosy`` between any two of its residuals;
 its inverse and determinant have closed forms, so the density is a few sums per series.
+An unstructured correlation matrix (``unstr()``, brms >= 2.20) gives each series the
+correlations among the time points it has: series with the same time points share one
+Cholesky factor of that part of the matrix.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytensor.tensor as pt
+from pytensor.tensor.slinalg import solve_triangular
 
 from ..priors.distributions import data
 from ..spec.timeseries import TimeSeries
 
-AUTOCOR_DIMS = {"ar": "ar_lag", "ma": "ma_lag"}
+AUTOCOR_DIMS = {"ar": "ar_lag", "ma": "ma_lag", "cortime": "cortime_pair"}
 
 
 def _moving_average_filter(ma, q: int, length: int):
@@ -79,10 +83,39 @@ def cosy_log_density(residual, sigma, series: TimeSeries, cosy, nu=None):
     quadratic = (squares - shrink * pt.sqr(total)) / (1.0 - cosy)
     log_det = (sizes - 1.0) * pt.log1p(-cosy) + pt.log1p((sizes - 1.0) * cosy)
     log_sigma = pt.sum(pt.log(sigma) * pt.ones(rows))
+    return pt.sum(_series_density(quadratic, log_det, sizes, nu)) - log_sigma
+
+
+def _series_density(quadratic, log_det, size, nu):
+    """Multivariate normal (or t with ``nu``) log densities of series of ``size`` rows from
+    their quadratic forms and the log determinant of their correlation matrix, without the
+    scales' Jacobian."""
     if nu is None:
-        return (-0.5 * rows * np.log(2 * np.pi) - log_sigma
-                - 0.5 * pt.sum(log_det) - 0.5 * pt.sum(quadratic))
-    per_series = (pt.gammaln(0.5 * (nu + sizes)) - pt.gammaln(0.5 * nu)
-                  - 0.5 * sizes * pt.log(nu * np.pi) - 0.5 * log_det
-                  - 0.5 * (nu + sizes) * pt.log1p(quadratic / nu))
-    return pt.sum(per_series) - log_sigma
+        return -0.5 * (size * np.log(2 * np.pi) + log_det + quadratic)
+    return (pt.gammaln(0.5 * (nu + size)) - pt.gammaln(0.5 * nu)
+            - 0.5 * size * pt.log(nu * np.pi) - 0.5 * log_det
+            - 0.5 * (nu + size) * pt.log1p(quadratic / nu))
+
+
+def unstr_log_density(residual, sigma, series: TimeSeries, cholesky, nu=None):
+    """The joint log density of the residuals with an unstructured correlation matrix.
+
+    ``cholesky`` is the Cholesky factor of the correlation matrix over all time points;
+    a series with time points ``t`` has covariance ``diag(sigma) R[t, t] diag(sigma)``.
+    """
+    standardized = residual / (sigma * pt.ones(series.series.shape[0]))
+    correlation = pt.dot(cholesky, cholesky.T)
+    total = -pt.sum(pt.log(sigma * pt.ones(series.series.shape[0])))
+    for number, (times, rows) in enumerate(series.patterns()):
+        size = len(times)
+        if size == len(series.time_labels):
+            factor = cholesky
+        else:
+            chosen = data(f"autocor_times_{number}", times)
+            factor = pt.linalg.cholesky(correlation[chosen][:, chosen])
+        values = standardized[data(f"autocor_rows_{number}", rows)]
+        whitened = solve_triangular(factor, values.T, lower=True)
+        quadratic = pt.sum(pt.sqr(whitened), axis=0)
+        log_det = 2.0 * pt.sum(pt.log(pt.diag(factor)))
+        total = total + pt.sum(_series_density(quadratic, log_det, size, nu))
+    return total

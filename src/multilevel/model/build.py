@@ -22,7 +22,7 @@ from ..names import population_names
 from ..priors.distributions import data, ordered_prior_variable, prior_variable
 from ..priors.table import PriorTable
 from ..spec.design import Design, GroupBlock
-from .autocor import AUTOCOR_DIMS, arma_mean, cosy_log_density
+from .autocor import AUTOCOR_DIMS, arma_mean, cosy_log_density, unstr_log_density
 from .crossproducts import CrossProducts, gaussian_cross_products
 from .parametrization import BlockGeometry, block_geometries
 
@@ -427,6 +427,10 @@ def build_model(design: Design, table: PriorTable,
         for name, order in (("ar", design.autocor.term.p), ("ma", design.autocor.term.q)):
             if order:
                 coords[AUTOCOR_DIMS[name]] = [str(k) for k in range(1, order + 1)]
+        times = design.autocor.time_labels
+        if design.autocor.kind == "unstr":
+            coords[AUTOCOR_DIMS["cortime"]] = [f"{times[j]}__{times[i]}"
+                                               for i in range(1, len(times)) for j in range(i)]
     for group in design.groups:
         levels_dim, coef_dim, cor_dim = group_dims(group)
         coords[levels_dim] = list(design.group_levels(group))
@@ -520,6 +524,9 @@ def build_model(design: Design, table: PriorTable,
         elif "cosy" in autocor:
             pm.Potential("y_loglik", cosy_log_density(y - mu, aux["sigma"], design.autocor,
                                                       autocor["cosy"], aux.get("nu")))
+        elif "cortime" in autocor:
+            pm.Potential("y_loglik", unstr_log_density(y - mu, aux["sigma"], design.autocor,
+                                                       autocor["cortime"], aux.get("nu")))
         elif products is not None:
             effects = [block_effects[number] for number in range(len(design.blocks))]
             pm.Potential("y_loglik", _cross_product_likelihood(
@@ -545,5 +552,11 @@ def _autocor_parameters(design: Design, table: PriorTable) -> dict:
     term = design.autocor.term
     if term.kind == "cosy":
         return {"cosy": prior_variable("cosy", table.lookup("cosy"), 0.0, upper=1.0)}
+    if term.kind == "unstr":
+        size = len(design.autocor.time_labels)
+        cholesky = _lkj_cholesky("Lcortime", size, table.lookup("cortime").args[0])
+        # the model needs the factor; the posterior keeps the correlations, as brms
+        pm.Deterministic("cortime", _correlations(cholesky, size), dims=AUTOCOR_DIMS["cortime"])
+        return {"cortime": cholesky}
     return {name: prior_variable(name, table.lookup(name), None, dims=AUTOCOR_DIMS[name])
             for name, order in (("ar", term.p), ("ma", term.q)) if order}

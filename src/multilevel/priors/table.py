@@ -183,7 +183,8 @@ def _default_rows(design: Design) -> list[PriorRow]:
 
 
 def _autocor_rows(design: Design) -> list[PriorRow]:
-    """Flat priors on a residual structure's parameters, as brms.
+    """Priors on a residual structure's parameters, as brms: flat, and LKJ for unstr()'s
+    correlation matrix.
 
     brms bounds the ARMA coefficients only where they define a covariance matrix; through
     lagged residuals (cov = FALSE) they are unbounded.
@@ -193,6 +194,8 @@ def _autocor_rows(design: Design) -> list[PriorRow]:
     term = design.autocor.term
     if term.kind == "cosy":
         return [PriorRow(Distribution("flat"), "cosy", lb="0", ub="1")]
+    if term.kind == "unstr":
+        return [PriorRow(Distribution("lkj", (1.0,)), "cortime")]
     return ([PriorRow(Distribution("flat"), "ar")] if term.p else []) + (
         [PriorRow(Distribution("flat"), "ma")] if term.q else [])
 

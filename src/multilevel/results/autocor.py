@@ -5,7 +5,8 @@ series; where the response of an earlier row is unknown (new rows without it), a
 value takes its place and is carried forward, as brms does. With compound symmetry the
 expected value is the linear predictor, new observations are drawn jointly per series, and
 each observation's log-likelihood is conditional on the rest of its series (brms's
-``log_lik`` for such models, which leave-one-out cross-validation needs).
+``log_lik`` for such models, which leave-one-out cross-validation needs); the same holds for
+an unstructured correlation matrix, one block of time points at a time.
 """
 
 from __future__ import annotations
@@ -26,6 +27,25 @@ class AutocorDraws:
     ar: np.ndarray | None = None
     ma: np.ndarray | None = None
     cosy: np.ndarray | None = None
+    cortime: np.ndarray | None = None
+
+    @property
+    def joint(self) -> bool:
+        """Whether the residuals of a series are drawn and evaluated jointly."""
+        return self.cosy is not None or self.cortime is not None
+
+
+def correlation_matrices(pairs: np.ndarray, size: int) -> np.ndarray:
+    """Correlation matrices (draws x size x size) from their upper triangles, column by
+    column as brms orders correlations (1-2, 1-3, 2-3, ...)."""
+    draws = pairs.shape[0]
+    correlation = np.broadcast_to(np.eye(size), (draws, size, size)).copy()
+    position = 0
+    for i in range(1, size):
+        for j in range(i):
+            correlation[:, i, j] = correlation[:, j, i] = pairs[:, position]
+            position += 1
+    return correlation
 
 
 def _columns(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -113,3 +133,61 @@ def cosy_draws(rng: np.random.Generator, mu: np.ndarray, aux: dict,
         mixing = rng.chisquare(np.broadcast_to(nu, (draws, groups))) / nu
         correlated = correlated / np.sqrt(mixing)[:, autocor.series.series]
     return mu + np.broadcast_to(aux["sigma"], mu.shape) * correlated
+
+
+def _conditional_log_density(y, mu, sigma, nu, covariance_rows):
+    """Log densities of each row given the others of its series, for series that share one
+    correlation matrix; ``covariance_rows`` yields (correlation draws x m x m, rows k x m)."""
+    result = np.empty_like(mu)
+    for correlation, rows in covariance_rows:
+        size = rows.shape[1]
+        scale = sigma[:, rows]
+        covariance = correlation[:, None] * scale[..., :, None] * scale[..., None, :]
+        precision = np.linalg.inv(covariance)
+        residual = y[rows][None] - mu[:, rows]
+        gradient = np.einsum("dkij,dkj->dki", precision, residual)
+        diagonal = np.diagonal(precision, axis1=2, axis2=3)
+        location = y[rows][None] - gradient / diagonal
+        spread = np.sqrt(1.0 / diagonal)
+        if nu is None:
+            result[:, rows] = stats.norm.logpdf(y[rows][None], location, spread)
+            continue
+        df_nu = nu[:, rows]
+        quadratic = np.einsum("dki,dki->dk", residual, gradient)[..., None]
+        others = quadratic - gradient ** 2 / diagonal
+        df = df_nu + size - 1.0
+        result[:, rows] = stats.t.logpdf(y[rows][None], df, location,
+                                         spread * np.sqrt((df_nu + others) / df))
+    return result
+
+
+def _pattern_correlations(autocor: AutocorDraws):
+    full = correlation_matrices(autocor.cortime, len(autocor.series.time_labels))
+    for times, rows in autocor.series.patterns():
+        yield full[:, times][:, :, times], rows
+
+
+def unstr_log_lik(y: np.ndarray, mu: np.ndarray, aux: dict,
+                  autocor: AutocorDraws) -> np.ndarray:
+    """Each observation's log density given the other rows of its series (draws x rows),
+    under an unstructured correlation matrix; as :func:`cosy_log_lik`."""
+    sigma = np.broadcast_to(aux["sigma"], mu.shape)
+    nu = None if "nu" not in aux else np.broadcast_to(aux["nu"], mu.shape)
+    return _conditional_log_density(y, mu, sigma, nu, _pattern_correlations(autocor))
+
+
+def unstr_draws(rng: np.random.Generator, mu: np.ndarray, aux: dict,
+                autocor: AutocorDraws) -> np.ndarray:
+    """New observations drawn jointly per series with the correlations of its time points."""
+    result = np.empty_like(mu)
+    sigma = np.broadcast_to(aux["sigma"], mu.shape)
+    for correlation, rows in _pattern_correlations(autocor):
+        factor = np.linalg.cholesky(correlation)
+        standard = rng.standard_normal((mu.shape[0], rows.shape[0], rows.shape[1]))
+        correlated = np.einsum("dij,dkj->dki", factor, standard)
+        if "nu" in aux:
+            nu = np.broadcast_to(aux["nu"], mu.shape)[:, :1]
+            mixing = rng.chisquare(np.broadcast_to(nu, (mu.shape[0], rows.shape[0]))) / nu
+            correlated = correlated / np.sqrt(mixing)[..., None]
+        result[:, rows] = mu[:, rows] + sigma[:, rows] * correlated
+    return result

@@ -388,7 +388,7 @@ class Fit:
             sizes[group] = len(self.design.group_levels(group))
         spec = table.loc[list(self.names.aux)] if self.names.aux else None
         correlation = table.loc[[n for n in table.index
-                                 if n.split("[")[0] in self.names.autocor]]
+                                 if n.split("[")[0].split("__")[0] in self.names.autocor]]
         return Summary(
             family=self.family.name,
             links=self.family.link_description(self.names.dpars),

@@ -64,6 +64,11 @@ def collect_draws(idata: az.InferenceData, design: Design, names: ModelNames) ->
         for k, coef in enumerate(b_names):
             add(f"{b_name}_{coef}", posterior[b_name][..., k])
     for name in names.autocor:
+        if name == "cortime":  # correlations between time points: cortime__1__2, ...
+            pairs = posterior[name]
+            for k, pair in enumerate(pairs.coords[pairs.dims[-1]].values):
+                add(f"{name}__{pair}", pairs[..., k])
+            continue
         add(name, posterior[name])
     for group in names.groups:
         for k, coef in enumerate(design.group_coefs(group)):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -15,7 +15,13 @@ from ..spec.evaluation import design_matrix
 from ..spec.formula import parse_formula
 from ..spec.newdata import new_data_design
 from ..spec.timeseries import time_series
-from .autocor import AutocorDraws, arma_linear_predictor, cosy_draws
+from .autocor import (
+    AutocorDraws,
+    arma_linear_predictor,
+    correlation_matrices,
+    cosy_draws,
+    unstr_draws,
+)
 
 NEW_LEVEL_METHODS = ("uncertainty", "gaussian", "old_levels")
 
@@ -102,14 +108,7 @@ def _new_level_effects(rng, method: str, effects: np.ndarray, sd: np.ndarray,
 
 
 def _cholesky_from_correlations(pairs: np.ndarray, size: int) -> np.ndarray:
-    draws = pairs.shape[0]
-    correlation = np.broadcast_to(np.eye(size), (draws, size, size)).copy()
-    position = 0
-    for i in range(1, size):
-        for j in range(i):
-            correlation[:, i, j] = correlation[:, j, i] = pairs[:, position]
-            position += 1
-    return np.linalg.cholesky(correlation)
+    return np.linalg.cholesky(correlation_matrices(pairs, size))
 
 
 def linear_predictor(fit, request: PredictionRequest) -> Prediction:
@@ -201,7 +200,7 @@ def linear_predictor(fit, request: PredictionRequest) -> Prediction:
     eta, autocor = etas[""], None
     if design.autocor is not None and request.incl_autocor:
         autocor = _autocor_draws(design, request.newdata, draws_of)
-        if autocor.cosy is None:
+        if not autocor.joint:
             eta = arma_linear_predictor(eta, _observed_response(design, request.newdata),
                                         autocor, design.family, aux, rng)
     return Prediction(eta=eta, aux=aux, trials=trials, autocor=autocor)
@@ -220,8 +219,23 @@ def _autocor_draws(design: Design, newdata: pd.DataFrame | None, draws_of) -> Au
         series = time_series(term, newdata.reset_index(drop=True))
     if term.kind == "cosy":
         return AutocorDraws(series, cosy=draws_of("cosy"))
+    if term.kind == "unstr":
+        unknown = sorted(set(series.time_labels) - set(design.autocor.time_labels))
+        if unknown:
+            raise DataError(f"newdata has time point(s) {', '.join(unknown)} of {term.text!r} "
+                            "that the model was not fitted with; the unstructured correlation "
+                            "matrix covers " + ", ".join(design.autocor.time_labels) + ".")
+        return AutocorDraws(_on_fitted_times(series, design.autocor.time_labels),
+                            cortime=draws_of("cortime"))
     return AutocorDraws(series, ar=draws_of("ar") if term.p else None,
                         ma=draws_of("ma") if term.q else None)
+
+
+def _on_fitted_times(series, fitted_labels: list[str]):
+    """New data's series with time points indexed as in the fitted model."""
+    positions = {label: k for k, label in enumerate(fitted_labels)}
+    index = np.array([positions[series.time_labels[k]] for k in series.time_index])
+    return replace(series, time_index=index, time_labels=list(fitted_labels))
 
 
 def _observed_response(design: Design, newdata: pd.DataFrame | None) -> np.ndarray:
@@ -248,9 +262,12 @@ class Prediction:
         return family.expected_value(self.eta, self.aux, self.trials)
 
     def sample(self, family, rng: np.random.Generator) -> np.ndarray:
-        """One new observation for every draw and row (jointly per series under ``cosy``)."""
+        """One new observation for every draw and row (jointly per series under ``cosy`` and
+        ``unstr``)."""
         if self.autocor is not None and self.autocor.cosy is not None:
             return cosy_draws(rng, self.eta, self.aux, self.autocor)
+        if self.autocor is not None and self.autocor.cortime is not None:
+            return unstr_draws(rng, self.eta, self.aux, self.autocor)
         return family.random(rng, self.eta, self.aux, self.trials).astype(float)
 
 

@@ -3,7 +3,8 @@
 formulae parses population terms and their transformations; the brms-only pieces are handled
 here before it sees them: group terms with ``|`` and ``||`` (including nesting with ``/``), the
 response additions ``| trials()`` and ``| weights()``, ``cbind(successes, failures)`` and
-``offset()`` terms and the residual structures ``ar()``, ``ma()``, ``arma()`` and ``cosy()``.
+``offset()`` terms and the residual structures ``ar()``, ``ma()``, ``arma()``, ``cosy()`` and
+``unstr()``.
 R's ``^`` becomes Python's ``**`` for formulae. :func:`bf` adds formulas
 for a family's distributional parameters (``sigma``, ``zi``, ...), as brms's ``bf()``.
 """
@@ -54,6 +55,7 @@ _AUTOCOR_ARGUMENTS = {
     "ma": (("time", None), ("gr", None), ("q", "1"), ("cov", "FALSE")),
     "arma": (("time", None), ("gr", None), ("p", "1"), ("q", "1"), ("cov", "FALSE")),
     "cosy": (("time", None), ("gr", None)),
+    "unstr": (("time", None), ("gr", None)),
 }
 
 
@@ -64,7 +66,8 @@ class AutocorTerm:
     Attributes
     ----------
     kind
-        ``"arma"`` (``ar()``, ``ma()`` and ``arma()``) or ``"cosy"`` (compound symmetry).
+        ``"arma"`` (``ar()``, ``ma()`` and ``arma()``), ``"cosy"`` (compound symmetry) or
+        ``"unstr"`` (an unstructured correlation matrix over the time points).
     time, gr
         The columns giving the time order and the series; None orders by row and makes one
         series.
@@ -336,9 +339,12 @@ def _parse_autocor(kind: str, arguments: str, term: str) -> AutocorTerm:
         )
     p = _autocor_value(term, "p", values.get("p", "0"), True)
     q = _autocor_value(term, "q", values.get("q", "0"), True)
-    if kind != "cosy" and p == 0 and q == 0:
+    if kind in ("ar", "ma", "arma") and p == 0 and q == 0:
         raise FormulaError(f"{term!r}: at least one of p and q must be positive.")
-    return AutocorTerm(kind="cosy" if kind == "cosy" else "arma",
+    if kind == "unstr" and (values["time"] in (None, "NA") or values["gr"] in (None, "NA")):
+        raise FormulaError(f"{term!r}: unstr() needs both its time variable and its grouping "
+                           "factor, as in unstr(time = visit, gr = patient).")
+    return AutocorTerm(kind=kind if kind in ("cosy", "unstr") else "arma",
                        time=_autocor_value(term, "time", values["time"], False),
                        gr=_autocor_value(term, "gr", values["gr"], False), p=p, q=q, text=term)
 

@@ -34,6 +34,10 @@ class TimeSeries:
         The rows sorted by series and time (brms's order).
     series_labels
         The series' labels (the levels of ``gr``), one series without ``gr``.
+    time_index
+        Each row's time point, as a position in ``time_labels``.
+    time_labels
+        The distinct time points in increasing order, as R prints them.
     """
 
     term: AutocorTerm
@@ -41,6 +45,8 @@ class TimeSeries:
     position: np.ndarray
     order: np.ndarray
     series_labels: list[str]
+    time_index: np.ndarray
+    time_labels: list[str]
 
     @property
     def kind(self) -> str:
@@ -54,6 +60,21 @@ class TimeSeries:
     @property
     def longest(self) -> int:
         return int(self.sizes.max())
+
+    def patterns(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The series grouped by the time points they have.
+
+        Returns one (time points, rows) pair per distinct set of time points: the positions
+        in ``time_labels``, increasing, and the rows of its series as a (series, time points)
+        matrix in time order.
+        """
+        by_pattern: dict[tuple[int, ...], list[np.ndarray]] = {}
+        sorted_series = self.series[self.order]
+        starts = np.r_[0, np.flatnonzero(np.diff(sorted_series)) + 1, len(self.order)]
+        for begin, end in zip(starts[:-1], starts[1:], strict=True):
+            rows = self.order[begin:end]
+            by_pattern.setdefault(tuple(self.time_index[rows]), []).append(rows)
+        return [(np.array(times), np.stack(rows)) for times, rows in by_pattern.items()]
 
     def lags(self, count: int) -> tuple[np.ndarray, np.ndarray]:
         """The row ``k`` steps earlier in the same series, for k = 1..count.
@@ -115,4 +136,6 @@ def time_series(term: AutocorTerm, frame: pd.DataFrame) -> TimeSeries:
     run_start = np.repeat(starts, np.diff(np.r_[starts, rows]))
     position = np.empty(rows, dtype=int)
     position[order] = np.arange(rows) - run_start
-    return TimeSeries(term, series, position, order, labels)
+    times, time_index = np.unique(time, return_inverse=True)
+    return TimeSeries(term, series, position, order, labels, time_index,
+                      [r_level_label(t) for t in times])

@@ -308,11 +308,31 @@ def growth_gaps():
     write("growth_gaps", df.sample(frac=1.0, random_state=8).reset_index(drop=True))
 
 
+def growth_unstr():
+    """Four visits with an unstructured residual correlation matrix, some visits missed.
+
+    brms 2.18 has no unstr(), so this dataset has no brms fit; its truth checks recovery.
+    """
+    rng = np.random.default_rng(121)
+    correlation = np.array([[1.0, 0.6, 0.4, 0.3], [0.6, 1.0, 0.7, 0.5],
+                            [0.4, 0.7, 1.0, 0.6], [0.3, 0.5, 0.6, 1.0]])
+    n_ids, sigma = 150, 1.5
+    residuals = rng.multivariate_normal(np.zeros(4), sigma**2 * correlation, size=n_ids)
+    time = np.tile(np.arange(4), n_ids)
+    frame = pd.DataFrame({"id": np.repeat([f"p{j + 1:03d}" for j in range(n_ids)], 4),
+                          "time": time, "y": 20.0 + 2.0 * time + residuals.ravel()})
+    frame = frame[rng.uniform(size=len(frame)) > 0.1]
+    TRUTH["growth_unstr"] = {"b_Intercept": 20.0, "b_time": 2.0, "sigma": sigma} | {
+        f"cortime__{j}__{i}": correlation[j, i] for i in range(1, 4) for j in range(i)}
+    write("growth_unstr", frame.sample(frac=1.0, random_state=9).reset_index(drop=True))
+
+
 if __name__ == "__main__":
     for make in (bernoulli, binomial, poisson, poisson_offset, negbinomial, student, gamma,
                  lognormal, beta, gaussian_weights, gaussian_slopes, zero_inflated_poisson,
                  zero_inflated_negbinomial, zero_inflated_binomial, hurdle_poisson,
-                 hurdle_negbinomial, hurdle_lognormal, cumulative, growth_ar, growth_gaps):
+                 hurdle_negbinomial, hurdle_lognormal, cumulative, growth_ar, growth_gaps,
+                 growth_unstr):
         make()
     (OUT / "truth.json").write_text(json.dumps(TRUTH, indent=1, sort_keys=True) + "\n")
     for p in sorted(OUT.glob("*.csv")):
