@@ -10,7 +10,7 @@ import pytest
 import multilevel as ml
 from multilevel.api import _design
 from multilevel.model.build import _lkj_cholesky, build_model
-from multilevel.model.parametrization import BlockGeometry, block_geometries
+from multilevel.model.parametrization import BlockGeometry, block_geometries, build_order
 from multilevel.priors.distributions import parse_distribution, prior_variable
 from multilevel.priors.table import build_prior_table
 from quick_mode import QUICK
@@ -257,6 +257,14 @@ def test_geometry_of_reference_designs(sleepstudy, hsb):
     assert parent.block == 0
     np.testing.assert_allclose(parent.projection, 1.0)
     np.testing.assert_array_equal(parent.index, np.repeat(np.arange(10), 3))
+
+    # written inner first, the cask block still finds the batch it lies in, and the model
+    # builds the batch block before it
+    pastes["cask_id"] = pastes["batch"].astype(str) + pastes["cask"].astype(str)
+    design = _design("strength ~ 1 + (1 | cask_id) + (1 | batch)", pastes, "gaussian")
+    inner, outer = block_geometries(design)
+    assert outer.parents == [] and [parent.block for parent in inner.parents] == [1]
+    assert build_order(design) == [1, 0]
 
     rats = ml.load_dataset("rats")
     (binomial,) = block_geometries(_design("m | trials(n) ~ 1 + (1 | batch)", rats, "binomial"))

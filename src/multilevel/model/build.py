@@ -24,7 +24,7 @@ from ..priors.table import PriorTable
 from ..spec.design import Design, GroupBlock
 from .autocor import AUTOCOR_DIMS, arma_mean, cosy_log_density, unstr_log_density
 from .crossproducts import CrossProducts, gaussian_cross_products
-from .parametrization import BlockGeometry, block_geometries
+from .parametrization import BlockGeometry, block_geometries, build_order
 
 
 @dataclass(frozen=True)
@@ -464,9 +464,10 @@ def build_model(design: Design, table: PriorTable,
                 dpars=[block.dpar for block in blocks for _ in block.coefs],
                 own_coefs=[block.own_coef(c) for block in blocks for c in block.coefs])
             starts[group] = 0
-        # blocks in design order: a nested block's location uses its enclosing block's effects
+        # a nested block's location uses its enclosing block's effects, built before it
         block_effects, correlations = {}, {}
-        for number, (block, geometry) in enumerate(zip(design.blocks, geometries, strict=True)):
+        for number in build_order(design):
+            block, geometry = design.blocks[number], geometries[number]
             group, size = block.group, len(block.coefs)
             cholesky = None
             if block.has_correlations:

@@ -29,7 +29,8 @@ class ParentMap:
     Attributes
     ----------
     block
-        Position of the enclosing block in ``design.blocks`` (always an earlier one).
+        Position of the enclosing block in ``design.blocks`` (one with fewer levels, so
+        earlier in :func:`build_order`).
     index
         For each level of the nested block, the level of the enclosing block holding it.
     projection
@@ -182,8 +183,9 @@ def _parent_maps(design: Design, number: int, rows_by_level: list[np.ndarray]) -
     block = design.blocks[number]
     values, own = _group_columns(design, number)
     parents = []
-    for earlier, outer in enumerate(design.blocks[:number]):
-        if outer.group == block.group or not _nested(block.index, outer.index):
+    for earlier, outer in enumerate(design.blocks):
+        if (outer.group == block.group or len(outer.levels) >= len(block.levels)
+                or not _nested(block.index, outer.index)):
             continue
         index = np.zeros(len(rows_by_level), dtype=int)
         projection = np.zeros((len(rows_by_level), len(block.coefs), len(outer.coefs)))
@@ -198,6 +200,15 @@ def _parent_maps(design: Design, number: int, rows_by_level: list[np.ndarray]) -
         if np.any(projection):
             parents.append(ParentMap(earlier, index, projection))
     return parents
+
+
+def build_order(design: Design) -> list[int]:
+    """The group blocks in the order the model builds them: fewer levels first.
+
+    A nested block's location uses its enclosing blocks' effects, which have fewer levels,
+    whatever order the formula wrote the terms in (``(t | pupil) + (t | school)``).
+    """
+    return sorted(range(len(design.blocks)), key=lambda number: len(design.blocks[number].levels))
 
 
 def _nested(inner: np.ndarray, outer: np.ndarray) -> bool:
