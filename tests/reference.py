@@ -32,6 +32,8 @@ def load_reference(name: str, directory: Path = REFERENCE_DIR) -> dict:
 
 
 def _module_of(reference: dict) -> str:
+    if re.search(r"\bs\(", reference["formula"]):
+        return "smooth"
     if re.search(r"\b(ar|ma|arma|cosy)\(", reference["formula"]):
         return "autocor"
     if reference["family"] == "cumulative":
@@ -43,8 +45,8 @@ def _module_of(reference: dict) -> str:
 
 def family_reference_names(module: str) -> list[str]:
     """The family references fitted by one test module: ``families`` (test_families.py),
-    ``zero_hurdle`` (zero-inflated, hurdle and distributional), ``ordinal`` or ``autocor``
-    (residual structures)."""
+    ``zero_hurdle`` (zero-inflated, hurdle and distributional), ``ordinal``, ``autocor``
+    (residual structures) or ``smooth`` (``s()`` terms)."""
     return [path.stem for path in sorted(FAMILY_REFERENCE_DIR.glob("*.json"))
             if _module_of(json.loads(path.read_text())) == module]
 

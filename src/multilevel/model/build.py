@@ -38,11 +38,14 @@ class ModelNames:
     dpars: tuple[str, ...] = ()
     unjittered: tuple[str, ...] = ()
     autocor: tuple[str, ...] = ()
+    smooths: tuple[str, ...] = ()
 
     @property
     def stored(self) -> list[str]:
         """Variables kept in the posterior (free internals such as ``z`` are dropped)."""
         names = list(self.population) + list(self.autocor)
+        for name in self.smooths:
+            names += [f"bs_{name}_1", f"sds_{name}_1", f"s_{name}_1"]
         for group in self.groups:
             names.append(f"sd_{group}")
             if group in self.correlated_groups:
@@ -423,6 +426,8 @@ def build_model(design: Design, table: PriorTable,
             coords[population_names(name)[3]] = list(part.b_names)
     if design.thresholds:
         coords[THRESHOLD_DIM] = [str(k) for k in range(1, design.thresholds + 1)]
+    for part in design.smooths:
+        coords[smooth_dim(part.term.name)] = [str(j) for j in range(1, part.size + 1)]
     if design.autocor is not None:
         for name, order in (("ar", design.autocor.term.p), ("ma", design.autocor.term.q)):
             if order:
@@ -447,7 +452,7 @@ def build_model(design: Design, table: PriorTable,
         population_part, population_coefficients, thresholds = _population_effects(
             design.X, design.b_names, design.has_intercept, table, "", population,
             design.thresholds)
-        etas = {"": pt.zeros(y.shape[0]) + population_part}
+        etas = {"": pt.zeros(y.shape[0]) + population_part + _smooth_effects(design, table)}
         for name, part in design.dpars.items():
             dpar_part, _, _ = _population_effects(part.X, part.b_names, part.has_intercept,
                                                   table, name, population)
@@ -542,8 +547,33 @@ def build_model(design: Design, table: PriorTable,
     unjittered = tuple(f"z_{block.group}_{number}" for number, block in enumerate(design.blocks)
                        if block.dpar and f"z_{block.group}_{number}" in model.named_vars)
     names = ModelNames(tuple(population), tuple(design.groups), tuple(groups_with_cor),
-                       tuple(aux_names), tuple(design.dpars), unjittered, tuple(autocor))
+                       tuple(aux_names), tuple(design.dpars), unjittered, tuple(autocor),
+                       tuple(part.term.name for part in design.smooths))
     return model, names
+
+
+def smooth_dim(name: str) -> str:
+    """The dimension of a smooth's penalised coefficients, ``s_sDays_1[1]``, ... ."""
+    return f"{name}_basis"
+
+
+def _smooth_effects(design: Design, table: PriorTable):
+    """The smooths' part of the linear predictor, in brms's mixed-model form.
+
+    Each ``s(x)`` adds ``Xs bs + Zs s`` with a flat (or the user's) prior on the unpenalised
+    ``bs`` and ``s = sds zs``, ``zs ~ Normal(0, 1)``.
+    """
+    eta = pt.constant(0.0)
+    for part in design.smooths:
+        name = part.term.name
+        fixed = pt.stack([prior_variable(f"bs_{coef}", table.lookup("b", coef))
+                          for coef in part.fixed_names])
+        sds = prior_variable(f"sds_{name}_1", table.lookup("sds", part.term.label), 0.0)
+        standard = pm.Normal(f"zs_{name}_1", 0.0, 1.0, dims=smooth_dim(name))
+        penalised = pm.Deterministic(f"s_{name}_1", sds * standard, dims=smooth_dim(name))
+        eta = eta + pt.dot(data(f"Xs_{name}", part.basis.Xf), fixed) + pt.dot(
+            data(f"Zs_{name}", part.basis.Zr), penalised)
+    return eta
 
 
 def _autocor_parameters(design: Design, table: PriorTable) -> dict:

@@ -138,7 +138,7 @@ def cross_products_apply(design: Design) -> bool:
     whose products have fewer entries than its rows have terms (and sigma is one for all)."""
     family = design.family
     if (not family.normal or family.link != "identity" or design.dpars
-            or design.autocor is not None):
+            or design.autocor is not None or design.smooths):
         return False
     terms = (design.X.shape[1] + design.has_intercept
              + sum(len(block.coefs) for block in design.blocks))

@@ -50,7 +50,8 @@ def _population_effects(fit) -> list[tuple[str, ...]]:
                     names.append(name)
         if names and tuple(names) not in combinations:
             combinations.append(tuple(names))
-    variables = list(dict.fromkeys(name for combo in combinations for name in combo))
+    variables = list(dict.fromkeys([name for combo in combinations for name in combo]
+                                   + [smooth.variable for smooth in fit.design.spec.smooths]))
     pairs = [combo for combo in combinations if len(combo) == 2]
     return [(name,) for name in variables] + pairs
 
@@ -80,6 +81,7 @@ def _required_variables(fit) -> tuple[list[str], set[str], set[str]]:
     predictors = _variables_of(spec.population)
     for offset in spec.offsets:
         predictors |= _variables_of(offset)
+    predictors |= {smooth.variable for smooth in spec.smooths}
     groups: set[str] = set()
     for term in spec.group_terms:
         predictors |= _variables_of(term.expr)

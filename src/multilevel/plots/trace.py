@@ -19,9 +19,12 @@ from .common import (
 
 
 def _default_variables(fit) -> list[str]:
+    """brms's: every parameter but the group-level effects and the penalised spline
+    coefficients (``r_``, ``s_``)."""
     aux = set(fit.names.aux)
-    return [name for name in fit.draws.names
-            if name.startswith(("b_", "sd_", "cor_")) or name in aux]
+    # residual structures: ar[1], cosy, cortime__1__2, ...
+    prefixes = ("b_", "bs_", "sd_", "sds_", "cor_") + tuple(fit.names.autocor)
+    return [name for name in fit.draws.names if name.startswith(prefixes) or name in aux]
 
 
 def _select_variables(fit, variables, regex: bool) -> list[str]:

@@ -160,9 +160,16 @@ def _default_rows(design: Design) -> list[PriorRow]:
     location_scale = family.intercept_prior_location_scale(design.y, offset_mean)
     location, scale = location_scale if location_scale is not None else (0.0, 2.5)
     thresholds = design.thresholds
-    rows = _population_rows(design.b_names, design.has_intercept,
+    smooth_names = [name for part in design.smooths for name in part.fixed_names]
+    rows = _population_rows(design.b_names + smooth_names, design.has_intercept,
                             Distribution("student_t", (3.0, location, scale)), "", thresholds)
     rows += _sd_rows(design, "", Distribution("student_t", (3.0, 0.0, scale)))
+    if design.smooths:
+        # the sd of a smooth's penalised coefficients gets the group-level sd prior, as brms
+        rows.append(PriorRow(Distribution("student_t", (3.0, 0.0, scale)), "sds", lb="0"))
+        rows.extend(PriorRow(Distribution("student_t", (3.0, 0.0, scale)), "sds",
+                             coef=part.term.label, lb="0", source="(vectorized)")
+                    for part in design.smooths)
     correlated = [g for g in design.groups
                   if any(b.has_correlations for b in design.blocks if b.group == g)]
     if correlated:

@@ -137,9 +137,9 @@ class Fit:
 
     def fixef(self, probs=(0.025, 0.975)) -> pd.DataFrame:
         """Population-level effects: rows ``Intercept``, ``Days``, ...; brms's columns."""
-        names = [n for n in self.draws.names if n.startswith("b_")]
+        names = [n for n in self.draws.names if n.startswith(("b_", "bs_"))]
         table = summarize(self.draws, probs).loc[names]
-        table.index = [n[2:] for n in names]
+        table.index = [n.split("_", 1)[1] for n in names]
         return table
 
     def ranef(self, probs=(0.025, 0.975)) -> dict[str, pd.DataFrame]:
@@ -373,8 +373,10 @@ class Fit:
         """brms's summary: family, formula, data, draws, then the parameter tables."""
         table = self.posterior_summary()
         table = table.rename(columns={"Q2.5": "l-95% CI", "Q97.5": "u-95% CI"})[TABLE_COLUMNS]
-        fixed = table.loc[[n for n in table.index if n.startswith("b_")]]
-        fixed.index = [n[2:] for n in fixed.index]
+        fixed = table.loc[[n for n in table.index if n.startswith(("b_", "bs_"))]]
+        fixed.index = [n.split("_", 1)[1] for n in fixed.index]
+        splines = table.loc[[f"sds_{name}_1" for name in self.names.smooths]]
+        splines.index = [f"sds({name}_1)" for name in self.names.smooths]
         random, sizes = {}, {}
         for group in self.names.groups:
             sd_rows = [f"sd_{group}__{c}" for c in self.design.group_coefs(group)]
@@ -405,6 +407,7 @@ class Fit:
             group_sizes=sizes,
             spec=spec,
             correlation=correlation,
+            splines=splines,
         )
 
     def __repr__(self) -> str:

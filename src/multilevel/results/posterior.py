@@ -47,7 +47,7 @@ def collect_draws(idata: az.InferenceData, design: Design, names: ModelNames) ->
 
     def add(name: str, values) -> None:
         values = np.asarray(values, dtype=float)
-        if values.ndim == 3:  # thresholds and ARMA coefficients: b_Intercept[1], ar[1], ...
+        if values.ndim == 3:  # vectors: b_Intercept[1], ar[1], s_sDays_1[1], ...
             for k in range(values.shape[2]):
                 add(f"{name}[{k + 1}]", values[..., k])
             return
@@ -63,6 +63,8 @@ def collect_draws(idata: az.InferenceData, design: Design, names: ModelNames) ->
         b_name = population_names(dpar)[1]
         for k, coef in enumerate(b_names):
             add(f"{b_name}_{coef}", posterior[b_name][..., k])
+    for name in names.smooths:
+        add(f"bs_{name}_1", posterior[f"bs_{name}_1"])
     for name in names.autocor:
         if name == "cortime":  # correlations between time points: cortime__1__2, ...
             pairs = posterior[name]
@@ -77,6 +79,8 @@ def collect_draws(idata: az.InferenceData, design: Design, names: ModelNames) ->
             pairs = posterior[f"cor_{group}"]
             for k, pair in enumerate(pairs.coords[pairs.dims[-1]].values):
                 add(f"cor_{group}__{pair}", pairs[..., k])
+    for name in names.smooths:
+        add(f"sds_{name}_1", posterior[f"sds_{name}_1"])
     for aux in names.aux:
         add(aux, posterior[aux])
     for dpar, _ in parts:
@@ -90,6 +94,8 @@ def collect_draws(idata: az.InferenceData, design: Design, names: ModelNames) ->
             prefix = f"r_{group}__{dpar}" if dpar else f"r_{group}"
             for j, level in enumerate(levels):
                 add(f"{prefix}[{level},{coef}]", effects[..., j, k])
+    for name in names.smooths:
+        add(f"s_{name}_1", posterior[f"s_{name}_1"])
     return Draws(columns, np.stack(arrays, axis=-1))
 
 

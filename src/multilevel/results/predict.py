@@ -169,7 +169,7 @@ def linear_predictor(fit, request: PredictionRequest) -> Prediction:
             eta += draws_of(b_name) @ matrix.T
         return eta if shift is None else eta + shift
 
-    etas = {"": population_part("", X, offset)}
+    etas = {"": population_part("", X, offset) + _smooth_part(design, request.newdata, draws_of)}
     for name in design.dpars:
         etas[name] = population_part(name, dpar_X[name], dpar_offsets[name])
     for k, values, index, unknown in zip(blocks, block_values, block_index, new_levels,
@@ -204,6 +204,21 @@ def linear_predictor(fit, request: PredictionRequest) -> Prediction:
             eta = arma_linear_predictor(eta, _observed_response(design, request.newdata),
                                         autocor, design.family, aux, rng)
     return Prediction(eta=eta, aux=aux, trials=trials, autocor=autocor)
+
+
+def _smooth_part(design: Design, newdata: pd.DataFrame | None, draws_of) -> np.ndarray | float:
+    """The smooths' part of the linear predictor (draws x rows); 0 without smooths."""
+    total = 0.0
+    for part in design.smooths:
+        if newdata is None:
+            fixed, penalised = part.basis.Xf, part.basis.Zr
+        else:
+            check_columns({part.term.variable: part.term.text}, newdata)
+            fixed, penalised = part.evaluate(newdata.reset_index(drop=True))
+        name = part.term.name
+        coefficients = np.stack([draws_of(f"bs_{coef}") for coef in part.fixed_names], axis=1)
+        total = total + coefficients @ fixed.T + draws_of(f"s_{name}_1") @ penalised.T
+    return total
 
 
 def _autocor_draws(design: Design, newdata: pd.DataFrame | None, draws_of) -> AutocorDraws:

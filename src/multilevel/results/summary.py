@@ -56,6 +56,8 @@ class Summary:
         Further distributional parameters (``sigma``, ``shape``, ...).
     correlation
         A residual structure's parameters (``ar[1]``, ``cosy``), or None.
+    splines
+        The sds of smooth terms (``sds(sDays_1)``), or None.
     """
 
     family: str
@@ -73,6 +75,7 @@ class Summary:
     spec: pd.DataFrame | None = None
     algorithm: str = "sampling"
     correlation: pd.DataFrame | None = None
+    splines: pd.DataFrame | None = None
 
     @property
     def footer(self) -> str:
@@ -104,6 +107,8 @@ class Summary:
         ]
 
     def _sections(self):
+        if self.splines is not None and len(self.splines):
+            yield "Smoothing Spline Hyperparameters:", [(None, self.splines)]
         if self.correlation is not None and len(self.correlation):
             yield "Correlation Structures:", [(None, self.correlation)]
         if self.random:

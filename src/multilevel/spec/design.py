@@ -21,6 +21,7 @@ from .checks import (
 )
 from .evaluation import design_matrix, formula_variables
 from .formula import FormulaSpec, GroupTerm
+from .smooth import SmoothPart, smooth_part
 from .timeseries import TimeSeries, time_series
 
 
@@ -123,6 +124,7 @@ class Design:
     dpars: dict[str, DparDesign] = field(default_factory=dict)
     categories: list[str] | None = None
     autocor: TimeSeries | None = None
+    smooths: list[SmoothPart] = field(default_factory=list)
 
     @property
     def nobs(self) -> int:
@@ -176,6 +178,8 @@ def _used_columns(spec: FormulaSpec) -> dict[str, str]:
         for column in (spec.autocor.time, spec.autocor.gr):
             if column is not None:
                 used.setdefault(column, spec.autocor.text)
+    for smooth in spec.smooths:
+        used.setdefault(smooth.variable, smooth.text)
     for part in [spec] + [dpar for _, dpar in spec.dpars]:
         where = "" if part is spec else f" of {part.text!r}"
         add(part.population, "the population-level terms" + where)
@@ -426,6 +430,7 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
     if family.categorical:
         X, b_names, has_intercept, population, offset = (np.zeros((len(frame), 0)), [], False,
                                                          None, None)
+    smooths = [smooth_part(term, frame) for term in spec.smooths]
     autocor = None
     if spec.autocor is not None:
         _check_autocor(spec, family, weights)
@@ -440,6 +445,7 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
         has_intercept=has_intercept, blocks=blocks, offset=offset, trials=trials,
         weights=weights, n_dropped=n_dropped, population_terms=population,
         collinear=collinear, dpars=dpars, categories=categories, autocor=autocor,
+        smooths=smooths,
     )
 
 

@@ -3,8 +3,8 @@
 formulae parses population terms and their transformations; the brms-only pieces are handled
 here before it sees them: group terms with ``|`` and ``||`` (including nesting with ``/``), the
 response additions ``| trials()`` and ``| weights()``, ``cbind(successes, failures)`` and
-``offset()`` terms and the residual structures ``ar()``, ``ma()``, ``arma()``, ``cosy()`` and
-``unstr()``.
+``offset()`` terms, smooths ``s(x)`` and the residual structures ``ar()``, ``ma()``,
+``arma()``, ``cosy()`` and ``unstr()``.
 R's ``^`` becomes Python's ``**`` for formulae. :func:`bf` adds formulas
 for a family's distributional parameters (``sigma``, ``zi``, ...), as brms's ``bf()``.
 """
@@ -86,6 +86,35 @@ class AutocorTerm:
 
 
 @dataclass(frozen=True)
+class SmoothTerm:
+    """A penalised smooth ``s(x)`` or ``s(x, k = 5)``: a thin plate regression spline.
+
+    Attributes
+    ----------
+    variable
+        The column smoothed over.
+    k
+        The basis dimension, mgcv's ``k`` (10 by default).
+    text
+        The term as written, for messages.
+    """
+
+    variable: str
+    k: int
+    text: str
+
+    @property
+    def label(self) -> str:
+        """brms's label of the term in the prior table, ``s(Days)``."""
+        return f"s({self.variable})"
+
+    @property
+    def name(self) -> str:
+        """brms's name of the term in parameter names, ``sDays`` (``bs_sDays_1``)."""
+        return f"s{self.variable}"
+
+
+@dataclass(frozen=True)
 class FormulaSpec:
     """A parsed model formula; nothing downstream re-reads the string.
 
@@ -102,6 +131,7 @@ class FormulaSpec:
     group_terms: tuple[GroupTerm, ...]
     dpars: tuple[tuple[str, FormulaSpec], ...] = ()
     autocor: AutocorTerm | None = None
+    smooths: tuple[SmoothTerm, ...] = ()
 
     @property
     def dpar_names(self) -> tuple[str, ...]:
@@ -349,12 +379,43 @@ def _parse_autocor(kind: str, arguments: str, term: str) -> AutocorTerm:
                        gr=_autocor_value(term, "gr", values["gr"], False), p=p, q=q, text=term)
 
 
+_SMOOTH_CALLS = ("s", "t2", "te", "ti", "gp")
+
+
+def _parse_smooth(call: str, arguments: str, term: str) -> SmoothTerm:
+    """An ``s(x)`` or ``s(x, k = 5)`` term; other smooths and options are named errors."""
+    if call != "s":
+        raise FormulaError(f"{term!r}: {call}() terms are not supported; s(x) (a thin plate "
+                           "regression spline of one variable) is.")
+    pieces = [piece.strip() for _, piece in _split_top_level(arguments, ",")]
+    variable, k = pieces[0], 10
+    for piece in pieces[1:]:
+        key, equals, value = (part.strip() for part in piece.partition("="))
+        if equals and key == "k" and re.fullmatch(r"\d+L?", value):
+            k = int(value.rstrip("L"))
+        elif equals and key == "bs" and value.strip("'\"") == "tp":
+            continue
+        else:
+            raise FormulaError(
+                f"{term!r}: s() takes one variable and k (the basis dimension), as in "
+                f"s(x, k = 5), with brms's default thin plate basis; {piece!r} is not "
+                "supported.")
+    if not _NAME.fullmatch(variable):
+        raise FormulaError(f"{term!r}: s() smooths one column, e.g. s(Days); got "
+                           f"{variable!r}.")
+    if k < 3:
+        raise FormulaError(f"{term!r}: k must be at least 3 for a thin plate spline of one "
+                           f"variable, got {k}.")
+    return SmoothTerm(variable=variable, k=k, text=term)
+
+
 def _parse_terms(rhs: str, text: str, autocor: list[AutocorTerm] | None = None,
+                 smooths: list[SmoothTerm] | None = None,
                  ) -> tuple[str, tuple[str, ...], tuple[GroupTerm, ...]]:
     """The population part for formulae, the offsets and the group terms of a right side.
 
-    Residual-structure terms are collected into ``autocor``; where it is None (the formula
-    of a distributional parameter) they are an error.
+    Residual-structure and smooth terms are collected into ``autocor`` and ``smooths``;
+    where these are None (the formula of a distributional parameter) they are an error.
     """
     if not rhs:
         raise FormulaError(f"The formula {text!r} has nothing right of '~'; write '~ 1' for "
@@ -397,6 +458,17 @@ def _parse_terms(rhs: str, text: str, autocor: list[AutocorTerm] | None = None,
                 raise FormulaError(f"{text!r} has two residual structures, "
                                    f"{autocor[0].text!r} and {term!r}; a model takes one.")
             autocor.append(_parse_autocor(call.group(1), call.group(2), term))
+            continue
+        if call and call.group(1) in _SMOOTH_CALLS:
+            if smooths is None:
+                raise FormulaError(f"{term!r} in {text!r}: smooth terms belong in the formula of "
+                                   "the response, not of a distributional parameter.")
+            if sign == "-":
+                raise FormulaError(f"A smooth term cannot be removed with '-': {term!r}.")
+            smooth = _parse_smooth(call.group(1), call.group(2), term)
+            if any(other.variable == smooth.variable for other in smooths):
+                raise FormulaError(f"{text!r} smooths {smooth.variable!r} twice.")
+            smooths.append(smooth)
             continue
         if population:
             population.append(f"{sign} {term}")
@@ -457,7 +529,8 @@ def parse_formula(text: str | BrmsFormula) -> FormulaSpec:
                            "an intercept-only model.")
     response, cbind, additions = _parse_response(lhs)
     autocor: list[AutocorTerm] = []
-    population, offsets, group_terms = _parse_terms(rhs, text, autocor)
+    smooths: list[SmoothTerm] = []
+    population, offsets, group_terms = _parse_terms(rhs, text, autocor, smooths)
     return FormulaSpec(
         text=text.strip(),
         response=response,
@@ -468,4 +541,5 @@ def parse_formula(text: str | BrmsFormula) -> FormulaSpec:
         group_terms=group_terms,
         dpars=dpars,
         autocor=autocor[0] if autocor else None,
+        smooths=tuple(smooths),
     )

@@ -39,7 +39,7 @@ summ <- function(vars) {
                   ~quantile(.x, c(0.025, 0.975)), "rhat", "ess_bulk", "ess_tail")
 }
 # same selection as the shared tool: b_Intercept kept; the centred Intercept, lprior, lp__ not
-keep <- grep("^(b_|sd_|cor_|sigma$|shape$|nu$|phi$|zi$|hu$|r_|ar\\[|ma\\[|cosy$)", variables(dr), value = TRUE)
+keep <- grep("^(b_|sd_|cor_|sigma$|shape$|nu$|phi$|zi$|hu$|r_|ar\\[|ma\\[|cosy$|bs_|sds_|s_)", variables(dr), value = TRUE)
 s <- summ(keep)
 np <- nuts_params(fit)
 divergences <- sum(np$Value[np$Parameter == "divergent__"])
@@ -60,6 +60,15 @@ if (length(a) >= 7 && nzchar(a[7])) {
   }
 }
 
+# the sign of each penalised spline column (its entry of largest size), whose choice by
+# LAPACK is arbitrary: a comparison of s_ coefficients needs it
+spline_signs <- NULL
+sdata <- standata(fit)
+for (name in grep("^Zs_", names(sdata), value = TRUE)) {
+  Z <- as.matrix(sdata[[name]])
+  spline_signs[[name]] <- apply(Z, 2, function(z) sign(z[which.max(abs(z))]))
+}
+
 out <- list(id = sub("\\.json$", "", basename(out_path)),
             data = basename(data_path),
             formula = f,
@@ -77,7 +86,8 @@ out <- list(id = sub("\\.json$", "", basename(out_path)),
             prior = as.data.frame(fit$prior),
             get_prior = gp,
             fitted = fitted_records,
-            summary_text = capture.output(summary(fit)))
+            summary_text = capture.output(summary(fit)),
+            spline_signs = spline_signs)
 write(toJSON(out, auto_unbox = TRUE, digits = 8, pretty = TRUE), out_path)
 cat(sprintf("wrote %s  family=%s link=%s divergences=%d max_rhat=%.4f min_ess_bulk=%.0f seconds=%.1f\n",
             out_path, fit$family$family, fit$family$link, as.integer(divergences), max_rhat,

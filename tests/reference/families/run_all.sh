@@ -35,3 +35,5 @@ fit growth_gaps_ar2  growth_gaps      "y ~ time + (1 | id) + ar(time = time, gr 
 fit sleep_arma       sleepstudy       "Reaction ~ Days + (1 | Subject) + arma(time = Days, gr = Subject)" "gaussian()" "Subject"
 fit sleep_ma_student sleepstudy       "Reaction ~ Days + (1 | Subject) + ma(time = Days, gr = Subject)" "student()" "Subject"
 fit sleep_cosy       sleepstudy       "Reaction ~ Days + cosy(time = Days, gr = Subject)" "gaussian()" "Subject"
+fit sleep_smooth     sleepstudy       "Reaction ~ s(Days) + (1 | Subject)"         "gaussian()" "Subject"
+fit smooth           smooth           "y ~ s(x) + (1 | g)"                         "gaussian()"

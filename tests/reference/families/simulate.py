@@ -327,12 +327,22 @@ def growth_unstr():
     write("growth_unstr", frame.sample(frac=1.0, random_state=9).reset_index(drop=True))
 
 
+def smooth():
+    """A non-linear trend in a continuous x with a group intercept, for s(x)."""
+    rng = np.random.default_rng(122)
+    gi, lv = groups(rng, n_groups=12, lo=20, hi=30)
+    x = rng.uniform(0.0, 10.0, size=gi.size)
+    u = rng.normal(0.0, 0.8, size=lv.size)
+    y = 2.0 + np.sin(x / 1.5) + 0.15 * x + u[gi] + rng.normal(0.0, 0.5, size=gi.size)
+    write("smooth", pd.DataFrame({"y": y, "x": x, "g": lv[gi]}))
+
+
 if __name__ == "__main__":
     for make in (bernoulli, binomial, poisson, poisson_offset, negbinomial, student, gamma,
                  lognormal, beta, gaussian_weights, gaussian_slopes, zero_inflated_poisson,
                  zero_inflated_negbinomial, zero_inflated_binomial, hurdle_poisson,
                  hurdle_negbinomial, hurdle_lognormal, cumulative, growth_ar, growth_gaps,
-                 growth_unstr):
+                 growth_unstr, smooth):
         make()
     (OUT / "truth.json").write_text(json.dumps(TRUTH, indent=1, sort_keys=True) + "\n")
     for p in sorted(OUT.glob("*.csv")):
