@@ -18,6 +18,8 @@ _DESCRIPTIONS = {
                "(brms; Ezzet & Whitehead 1991).",
     "salamanders": "Salamander counts at 23 sites of streams with and without mountaintop "
                    "mining, by species (glmmTMB; Price et al. 2016).",
+    "reading": "Simulated reading scores of pupils in 40 schools at four yearly waves, for "
+               "three-level growth models (examples/make_reading_data.py has the truth).",
 }
 
 
@@ -38,7 +40,7 @@ def load_dataset(name: str) -> pd.DataFrame:
     ----------
     name
         One of ``sleepstudy``, ``rats``, ``hsb``, ``dyestuff``, ``pastes``, ``inhaler``,
-        ``salamanders``.
+        ``salamanders``, ``reading``.
 
     Returns
     -------
