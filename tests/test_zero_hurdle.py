@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 
 import multilevel as ml
-from multilevel.errors import DataError
+from multilevel.errors import DataError, FormulaError
 from reference import (
     FAMILY_REFERENCE_DIR,
     family_reference_names,
@@ -28,9 +28,9 @@ BRMS_218_SHAPE = [ml.prior("gamma(0.01, 0.01)", class_="shape")]
 
 # A sd of log sigma near zero leaves a funnel where brms, too, met a divergent transition (one
 # in 4000 draws; we have seen up to eight).
-RARE_DIVERGENCES = {"sleep_sigma_group": 10}
+RARE_DIVERGENCES = {"sleep_sigma_group": 10, "sleep_sigma_id": 10}
 # That funnel's sds also need brms's full number of draws; the others do with half.
-FULL_DRAWS = {"sleep_sigma_group"}
+FULL_DRAWS = {"sleep_sigma_group", "sleep_sigma_id"}
 
 
 def reference_model(name):
@@ -139,6 +139,29 @@ def test_group_terms_of_sigma_are_named_as_brms(fits):
     assert fit.varcorr()["Subject"]["sd"].index.tolist() == ["Intercept", "Days",
                                                              "sigma_Intercept"]
     assert "sd(sigma_Intercept)" in fit.summary().random["Subject"].index
+
+
+@pytest.mark.slow
+def test_an_id_correlates_group_effects_across_parameters(fits):
+    """(Days | p | Subject) and sigma's (1 | p | Subject): one correlation matrix over
+    Intercept, Days and sigma_Intercept, as brms's cor_Subject__Days__sigma_Intercept."""
+    _, fit, _ = fits["sleep_sigma_id"]
+    assert fit.summary().random["Subject"].index.tolist() == [
+        "sd(Intercept)", "sd(Days)", "sd(sigma_Intercept)", "cor(Intercept,Days)",
+        "cor(Intercept,sigma_Intercept)", "cor(Days,sigma_Intercept)"]
+    # a new subject's mean and log sigma are drawn jointly, from the fitted correlations
+    newdata = pd.DataFrame({"Days": [0, 9], "Subject": "new"})
+    draws = fit.posterior_epred(newdata=newdata, allow_new_levels=True,
+                                sample_new_levels="gaussian", seed=1)
+    assert draws.shape == (4000, 2) and np.isfinite(draws).all()
+
+
+def test_id_syntax_errors_name_the_terms():
+    data = ml.load_dataset("sleepstudy").assign(Block=lambda d: d["Days"] // 5)
+    with pytest.raises(FormulaError, match="share the ID 'p' but not their grouping factor"):
+        ml.get_prior("Reaction ~ Days + (1 | p | Subject) + (1 | p | Block)", data)
+    with pytest.raises(FormulaError, match="ID syntax is \\(terms \\| ID \\| group\\)"):
+        ml.get_prior("Reaction ~ Days + (1 || p | Subject)", data)
 
 
 def _density(family, y, eta, **aux):

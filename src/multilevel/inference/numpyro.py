@@ -155,9 +155,11 @@ def _jax_function(inputs: list[Variable], outputs: list[Variable]):
                                 fgraph_name="jax_funcified_fgraph")
 
 
-def _initial_points(model: pm.Model, seeds: np.ndarray) -> list[dict[str, np.ndarray]]:
+def _initial_points(model: pm.Model, seeds: np.ndarray,
+                    unjittered: tuple[str, ...] = ()) -> list[dict[str, np.ndarray]]:
     """One starting point per seed: each free variable's support point, transformed, with
-    uniform(-1, 1) jitter, as PyMC's initial points.
+    uniform(-1, 1) jitter, as PyMC's initial points; the variables named in ``unjittered``
+    start at their support point.
 
     PyMC compiles its jittered initial-point function through the C linker, which imports
     setuptools and loads a compiled module per operation (half a second); the support points
@@ -172,8 +174,9 @@ def _initial_points(model: pm.Model, seeds: np.ndarray) -> list[dict[str, np.nda
     points = []
     for seed in seeds:
         generator = np.random.default_rng(int(seed))
-        points.append({name: (value + generator.uniform(-1, 1, np.shape(value))).astype(
-            np.asarray(value).dtype) for name, value in zip(names, support, strict=True)})
+        points.append({name: (value + (0.0 if name in unjittered else generator.uniform(
+            -1, 1, np.shape(value)))).astype(np.asarray(value).dtype)
+            for name, value in zip(names, support, strict=True)})
     return points
 
 
@@ -358,7 +361,8 @@ def _in_threads(run, tasks: int, workers: int, stop: threading.Event,
 
 def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSettings,
                    seed: int, rows: int | None = None,
-                   interrupted: threading.Event | None = None) -> az.InferenceData:
+                   interrupted: threading.Event | None = None,
+                   unjittered: tuple[str, ...] = ()) -> az.InferenceData:
     """Sample ``model`` with numpyro's NUTS and return the posterior of ``var_names``.
 
     Parameters
@@ -378,6 +382,9 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
     interrupted
         The event of :func:`interrupt_noticed` around the call, when there is one: once it
         is set, sampling stops.
+    unjittered
+        Free variables that start at their support point, without jitter (the group
+        effects of a distributional parameter, whose sd starts at the response's scale).
 
     Returns
     -------
@@ -409,7 +416,7 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
     # the chains' starting points and random keys come from NumPy: JAX would compile a
     # program for each of its own operations on them
     seeds = np.random.SeedSequence(seed).generate_state(3 * chains).reshape(3, chains)
-    points = _initial_points(model, seeds[0])
+    points = _initial_points(model, seeds[0], unjittered)
     # NUTS moves one flat vector: its own work (momenta, mass matrix, U-turn checks) is then a
     # few operations per leapfrog step instead of a few per free variable
     shapes = [np.shape(points[0][v.name]) for v in values]

@@ -130,7 +130,7 @@ def _sample(model: pm.Model, var_names: list[str], settings: SamplerSettings, se
             raise
     if settings.backend == "numpyro":
         return sample_numpyro(model, var_names, settings, seed, rows=rows,
-                              interrupted=interrupted)
+                              interrupted=interrupted, unjittered=unjittered)
     if settings.backend == "blackjax":
         # PyMC's blackjax path imports this module, which would ask for 100 virtual CPU
         # devices through XLA_FLAGS; imported here first, the user's XLA_FLAGS stay
