@@ -9,7 +9,8 @@ import pytest
 
 import multilevel as ml
 from multilevel.api import _design
-from multilevel.model.build import _lkj_cholesky, build_model
+from multilevel.model.build import build_model
+from multilevel.model.lkj import lkj_cholesky
 from multilevel.model.parametrization import BlockGeometry, block_geometries, build_order
 from multilevel.priors.distributions import parse_distribution, prior_variable
 from multilevel.priors.table import build_prior_table
@@ -19,7 +20,7 @@ from quick_mode import QUICK
 def _lkj_log_density(size, eta):
     """Our LKJ Cholesky log density (with Jacobian) as a function of the free values."""
     with pm.Model() as model:
-        cholesky = _lkj_cholesky("L", size, eta)
+        cholesky = lkj_cholesky("L", size, eta)
     density = model.compile_fn(model.varlogp + model.potentiallogp, mode=QUICK)
     factor = pytensor.function([model["L"]], cholesky, mode=QUICK)
     return (lambda raw: float(density({"L": raw}))), factor

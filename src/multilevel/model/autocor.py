@@ -20,11 +20,14 @@ Cholesky factor of that part of the matrix.
 from __future__ import annotations
 
 import numpy as np
+import pymc as pm
 import pytensor.tensor as pt
 from pytensor.tensor.slinalg import solve_triangular
 
-from ..priors.distributions import data
+from ..priors.distributions import data, prior_variable
+from ..priors.table import PriorTable
 from ..spec.timeseries import TimeSeries
+from .lkj import correlations, lkj_cholesky
 
 AUTOCOR_DIMS = {"ar": "ar_lag", "ma": "ma_lag", "cortime": "cortime_pair"}
 
@@ -119,3 +122,20 @@ def unstr_log_density(residual, sigma, series: TimeSeries, cholesky, nu=None):
         log_det = 2.0 * pt.sum(pt.log(pt.diag(factor)))
         total = total + pt.sum(_series_density(quadratic, log_det, size, nu))
     return total
+
+
+def autocor_parameters(design, table: PriorTable) -> dict:
+    """The parameters of the design's residual structure, by brms's class names."""
+    if design.autocor is None:
+        return {}
+    term = design.autocor.term
+    if term.kind == "cosy":
+        return {"cosy": prior_variable("cosy", table.lookup("cosy"), 0.0, upper=1.0)}
+    if term.kind == "unstr":
+        size = len(design.autocor.time_labels)
+        cholesky = lkj_cholesky("Lcortime", size, table.lookup("cortime").args[0])
+        # the model needs the factor; the posterior keeps the correlations, as brms
+        pm.Deterministic("cortime", correlations(cholesky, size), dims=AUTOCOR_DIMS["cortime"])
+        return {"cortime": cholesky}
+    return {name: prior_variable(name, table.lookup(name), None, dims=AUTOCOR_DIMS[name])
+            for name, order in (("ar", term.p), ("ma", term.q)) if order}

@@ -22,9 +22,17 @@ from ..names import population_names
 from ..priors.distributions import data, ordered_prior_variable, prior_variable
 from ..priors.table import PriorTable
 from ..spec.design import Design, GroupBlock
-from .autocor import AUTOCOR_DIMS, arma_mean, cosy_log_density, unstr_log_density
+from .autocor import (
+    AUTOCOR_DIMS,
+    arma_mean,
+    autocor_parameters,
+    cosy_log_density,
+    unstr_log_density,
+)
 from .crossproducts import CrossProducts, gaussian_cross_products
+from .lkj import correlations, lkj_cholesky
 from .parametrization import BlockGeometry, block_geometries, build_order
+from .smooths import smooth_dim, smooth_effects
 
 
 @dataclass(frozen=True)
@@ -77,44 +85,6 @@ def group_dims(group: str) -> tuple[str, str, str]:
     """Dimension names of a grouping factor's levels, coefficients and correlation pairs."""
     taken = group in _TAKEN_NAMES or group.startswith(("sd_", "cor_", "r_", "z_", "u_", "L_"))
     return (f"{group}_level" if taken else group), f"{group}_coef", f"{group}_cor"
-
-
-def _lkj_cholesky(name: str, size: int, eta: float):
-    """Cholesky factor of an LKJ(eta) correlation matrix, as Stan's ``cholesky_factor_corr``.
-
-    The K(K-1)/2 unconstrained values go through tanh to canonical partial correlations and
-    are stick-broken into rows of unit length; the log-Jacobian and the LKJ density on the
-    Cholesky factor enter through a Potential.
-    """
-    raw = pm.Flat(name, shape=size * (size - 1) // 2)
-    partial = pt.tanh(raw)
-    log_jacobian = pt.sum(pt.log1p(-pt.sqr(partial)))
-    rows = [pt.concatenate([pt.ones(1), pt.zeros(size - 1)])]
-    log_diagonal = []
-    position = 0
-    for i in range(1, size):
-        entries = []
-        remaining = pt.constant(1.0)
-        for _ in range(i):
-            value = partial[position] * pt.sqrt(remaining)
-            if entries:
-                log_jacobian = log_jacobian + 0.5 * pt.log(remaining)
-            entries.append(value)
-            remaining = remaining - pt.sqr(value)
-            position += 1
-        diagonal = pt.sqrt(remaining)
-        log_diagonal.append(pt.log(diagonal))
-        rows.append(pt.concatenate([pt.stack(entries), diagonal[None], pt.zeros(size - 1 - i)]))
-    cholesky = pt.stack(rows)
-    # lkj_corr_cholesky_lpdf: sum_i (K - i - 1 + 2 eta - 2) log L_ii over i = 1..K-1
-    lkj = sum((size - i - 1 + 2 * eta - 2) * log_diagonal[i - 1] for i in range(1, size))
-    pm.Potential(f"{name}_lkj", lkj + log_jacobian)
-    return cholesky
-
-
-def _correlations(cholesky, size: int):
-    correlation = cholesky @ cholesky.T
-    return pt.stack([correlation[j, i] for i in range(1, size) for j in range(i)])
 
 
 def _class_variable(name: str, table: PriorTable, class_: str, coefs: list[str], group: str,
@@ -180,6 +150,15 @@ def _population_effects(X: np.ndarray, b_names: list[str], has_intercept: bool,
         return eta, b, intercept
     parts = ([intercept[None]] if has_intercept else []) + ([b] if b_names else [])
     return eta, (pt.concatenate(parts) if parts else None), None
+
+
+def _coefficient_starts(design: Design) -> dict[int, int]:
+    """Each block's first position among its grouping factor's coefficients."""
+    starts, used = {}, {}
+    for number, block in enumerate(design.blocks):
+        starts[number] = used.get(block.group, 0)
+        used[block.group] = starts[number] + len(block.coefs)
+    return starts
 
 
 def _block_effects(block: GroupBlock, number: int, sd, cholesky, geometry: BlockGeometry | None,
@@ -440,8 +419,7 @@ def build_model(design: Design, table: PriorTable,
         levels_dim, coef_dim, cor_dim = group_dims(group)
         coords[levels_dim] = list(design.group_levels(group))
         coords[coef_dim] = design.group_coefs(group)
-        pairs = [p for b in design.blocks if b.group == group and b.has_correlations
-                 for p in b.correlation_names]
+        pairs = design.correlation_names(group)
         if pairs:
             coords[cor_dim] = pairs
 
@@ -452,7 +430,7 @@ def build_model(design: Design, table: PriorTable,
         population_part, population_coefficients, thresholds = _population_effects(
             design.X, design.b_names, design.has_intercept, table, "", population,
             design.thresholds)
-        etas = {"": pt.zeros(y.shape[0]) + population_part + _smooth_effects(design, table)}
+        etas = {"": pt.zeros(y.shape[0]) + population_part + smooth_effects(design, table)}
         for name, part in design.dpars.items():
             dpar_part, _, _ = _population_effects(part.X, part.b_names, part.has_intercept,
                                                   table, name, population)
@@ -460,7 +438,7 @@ def build_model(design: Design, table: PriorTable,
             if part.offset is not None:
                 etas[name] = etas[name] + data(f"offset_{name}", part.offset)
 
-        sds, starts = {}, {}
+        sds, starts = {}, _coefficient_starts(design)
         for group in design.groups:
             blocks = [block for block in design.blocks if block.group == group]
             sds[group] = _class_variable(
@@ -468,40 +446,57 @@ def build_model(design: Design, table: PriorTable,
                 group_dims(group)[1],
                 dpars=[block.dpar for block in blocks for _ in block.coefs],
                 own_coefs=[block.own_coef(c) for block in blocks for c in block.coefs])
-            starts[group] = 0
         # a nested block's location uses its enclosing block's effects, built before it
-        block_effects, correlations = {}, {}
+        block_effects, group_correlations = {}, {}
+        first_of = {members[0]: members for members in design.correlation_sets()}
         for number in build_order(design):
+            if number not in first_of:
+                continue  # built with the first block of its ID
+            members = first_of[number]
             block, geometry = design.blocks[number], geometries[number]
-            group, size = block.group, len(block.coefs)
+            group = block.group
+            size = len(design.set_coefs(members))
             cholesky = None
-            if block.has_correlations:
+            if design.set_correlated(members):
                 eta_lkj = table.lookup("cor", "", group).args[0]
-                cholesky = _lkj_cholesky(f"L_{group}_{number}", size, eta_lkj)
-                correlations.setdefault(group, []).append(_correlations(cholesky, size))
-            sd = sds[group][starts[group]:starts[group] + size]
-            starts[group] += size
+                cholesky = lkj_cholesky(f"L_{group}_{number}", size, eta_lkj)
+                group_correlations.setdefault(group, []).append(correlations(cholesky, size))
+            sd = pt.concatenate([sds[group][starts[m]:starts[m] + len(design.blocks[m].coefs)]
+                                 for m in members])
+            if len(members) > 1:
+                # blocks correlated through an ID: brms's non-centred form over all of them
+                z = pm.Normal(f"z_{group}_{number}", 0.0, 1.0,
+                              shape=(len(block.levels), size))
+                joint = pt.dot(z, cholesky.T) * sd[None, :] if cholesky is not None else z * sd
+                offset = 0
+                for m in members:
+                    width = len(design.blocks[m].coefs)
+                    block_effects[m] = joint[:, offset:offset + width]
+                    offset += width
+                continue
             location = (None if geometry is None
                         else _block_location(geometry, number, population_coefficients,
                                              block_effects))
-            r_block = _block_effects(block, number, sd, cholesky, geometry, location)
-            block_effects[number] = r_block
+            block_effects[number] = _block_effects(block, number, sd, cholesky, geometry,
+                                                   location)
+        for number, block in enumerate(design.blocks):
+            size = len(block.coefs)
             # gather from the flattened effects: indexing the (levels, coefficients) matrix
             # lets the graph rewriter push the index into the whitening sweep and scatter
             # the gradient over the observations twice
-            flat_index = data(f"index_{group}_{number}",
+            flat_index = data(f"index_{block.group}_{number}",
                               (block.index[:, None] * size + np.arange(size)).ravel())
-            gathered = r_block.reshape((-1,))[flat_index].reshape((-1, size))
+            gathered = block_effects[number].reshape((-1,))[flat_index].reshape((-1, size))
             etas[block.dpar] = etas[block.dpar] + pt.sum(
-                gathered * data(f"values_{group}_{number}", block.values), axis=1)
+                gathered * data(f"values_{block.group}_{number}", block.values), axis=1)
         groups_with_cor: list[str] = []
         for group in design.groups:
             levels_dim, coef_dim, cor_dim = group_dims(group)
             effects = [block_effects[n] for n, b in enumerate(design.blocks) if b.group == group]
             pm.Deterministic(f"r_{group}", pt.concatenate(effects, axis=1),
                              dims=(levels_dim, coef_dim))
-            if group in correlations:
-                pm.Deterministic(f"cor_{group}", pt.concatenate(correlations[group]),
+            if group in group_correlations:
+                pm.Deterministic(f"cor_{group}", pt.concatenate(group_correlations[group]),
                                  dims=cor_dim)
                 groups_with_cor.append(group)
 
@@ -518,7 +513,7 @@ def build_model(design: Design, table: PriorTable,
                 parameter.name, table.lookup(parameter.name), parameter.lower,
                 upper=parameter.upper)
             aux_names.append(parameter.name)
-        autocor = _autocor_parameters(design, table)
+        autocor = autocor_parameters(design, table)
         if "ar" in autocor or "ma" in autocor:
             eta = arma_mean(eta, y, design.autocor, autocor.get("ar"), autocor.get("ma"))
         mu = family.link_function.inverse_tensor(eta)
@@ -544,50 +539,12 @@ def build_model(design: Design, table: PriorTable,
             pm.Potential("y_weighted", pt.sum(data("weights", design.weights) * pointwise))
     # a distributional parameter's group effects start at zero: at the support point of their
     # sd, the response's scale, a jittered standard normal would put log sigma out of range
-    unjittered = tuple(f"z_{block.group}_{number}" for number, block in enumerate(design.blocks)
-                       if block.dpar and f"z_{block.group}_{number}" in model.named_vars)
+    unjittered = tuple(
+        f"z_{design.blocks[members[0]].group}_{members[0]}"
+        for members in design.correlation_sets()
+        if any(design.blocks[m].dpar for m in members)
+        and f"z_{design.blocks[members[0]].group}_{members[0]}" in model.named_vars)
     names = ModelNames(tuple(population), tuple(design.groups), tuple(groups_with_cor),
                        tuple(aux_names), tuple(design.dpars), unjittered, tuple(autocor),
                        tuple(part.term.name for part in design.smooths))
     return model, names
-
-
-def smooth_dim(name: str) -> str:
-    """The dimension of a smooth's penalised coefficients, ``s_sDays_1[1]``, ... ."""
-    return f"{name}_basis"
-
-
-def _smooth_effects(design: Design, table: PriorTable):
-    """The smooths' part of the linear predictor, in brms's mixed-model form.
-
-    Each ``s(x)`` adds ``Xs bs + Zs s`` with a flat (or the user's) prior on the unpenalised
-    ``bs`` and ``s = sds zs``, ``zs ~ Normal(0, 1)``.
-    """
-    eta = pt.constant(0.0)
-    for part in design.smooths:
-        name = part.term.name
-        fixed = pt.stack([prior_variable(f"bs_{coef}", table.lookup("b", coef))
-                          for coef in part.fixed_names])
-        sds = prior_variable(f"sds_{name}_1", table.lookup("sds", part.term.label), 0.0)
-        standard = pm.Normal(f"zs_{name}_1", 0.0, 1.0, dims=smooth_dim(name))
-        penalised = pm.Deterministic(f"s_{name}_1", sds * standard, dims=smooth_dim(name))
-        eta = eta + pt.dot(data(f"Xs_{name}", part.basis.Xf), fixed) + pt.dot(
-            data(f"Zs_{name}", part.basis.Zr), penalised)
-    return eta
-
-
-def _autocor_parameters(design: Design, table: PriorTable) -> dict:
-    """The parameters of the design's residual structure, by brms's class names."""
-    if design.autocor is None:
-        return {}
-    term = design.autocor.term
-    if term.kind == "cosy":
-        return {"cosy": prior_variable("cosy", table.lookup("cosy"), 0.0, upper=1.0)}
-    if term.kind == "unstr":
-        size = len(design.autocor.time_labels)
-        cholesky = _lkj_cholesky("Lcortime", size, table.lookup("cortime").args[0])
-        # the model needs the factor; the posterior keeps the correlations, as brms
-        pm.Deterministic("cortime", _correlations(cholesky, size), dims=AUTOCOR_DIMS["cortime"])
-        return {"cortime": cholesky}
-    return {name: prior_variable(name, table.lookup(name), None, dims=AUTOCOR_DIMS[name])
-            for name, order in (("ar", term.p), ("ma", term.q)) if order}

@@ -261,7 +261,8 @@ def block_geometries(design: Design) -> list[BlockGeometry]:
     # a predicted sigma, or blocks of other parameters, leave no one residual scale to centre
     # by; correlated residuals make the rows of a level worth less than independent ones
     if (not family.normal or family.link != "identity" or design.weights is not None
-            or design.dpars or design.autocor is not None):
+            or design.dpars or design.autocor is not None
+            or any(block.id for block in design.blocks)):
         return [BlockGeometry(np.zeros((len(b.levels), len(b.coefs)))) for b in design.blocks]
     population = _population_columns(design)
     response = design.y - (design.offset if design.offset is not None else 0.0)

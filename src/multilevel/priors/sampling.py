@@ -81,12 +81,13 @@ def draw_priors(design: Design, table: PriorTable, draws: int, seed: int) -> pd.
                 continue
             names.append(name)
             variables.append(prior_variable(name, dist, lower))
-        for block in design.blocks:
-            if block.has_correlations and f"prior_cor_{block.group}" not in names:
-                eta = table.lookup("cor", "", block.group).args[0]
-                names.append(f"prior_cor_{block.group}")
-                variables.append(pm.LKJCorr(f"prior_cor_{block.group}", n=len(block.coefs),
-                                            eta=eta)[0])
+        for members in design.correlation_sets():
+            group = design.blocks[members[0]].group
+            if design.set_correlated(members) and f"prior_cor_{group}" not in names:
+                eta = table.lookup("cor", "", group).args[0]
+                names.append(f"prior_cor_{group}")
+                variables.append(pm.LKJCorr(f"prior_cor_{group}",
+                                            n=len(design.set_coefs(members)), eta=eta)[0])
     if not variables:
         return pd.DataFrame(index=pd.RangeIndex(draws))
     values = pm.draw(variables, draws=draws, random_seed=seed)

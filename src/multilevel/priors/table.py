@@ -170,8 +170,7 @@ def _default_rows(design: Design) -> list[PriorRow]:
         rows.extend(PriorRow(Distribution("student_t", (3.0, 0.0, scale)), "sds",
                              coef=part.term.label, lb="0", source="(vectorized)")
                     for part in design.smooths)
-    correlated = [g for g in design.groups
-                  if any(b.has_correlations for b in design.blocks if b.group == g)]
+    correlated = [g for g in design.groups if design.correlation_names(g)]
     if correlated:
         rows.append(PriorRow(Distribution("lkj", (1.0,)), "cor"))
         rows.extend(PriorRow(Distribution("lkj", (1.0,)), "cor", group=g,

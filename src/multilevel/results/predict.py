@@ -111,6 +111,28 @@ def _cholesky_from_correlations(pairs: np.ndarray, size: int) -> np.ndarray:
     return np.linalg.cholesky(correlation_matrices(pairs, size))
 
 
+def _new_set_effects(fit, members: list[int], count: int, rng, method: str,
+                     draws_of) -> np.ndarray:
+    """Effects of ``count`` new levels for the blocks of one correlation set, shape (draws,
+    count, the set's coefficients)."""
+    design = fit.design
+    group = design.blocks[members[0]].group
+    coefs = design.group_coefs(group)
+    wanted_coefs = design.set_coefs(members)
+    columns = [coefs.index(c) for c in wanted_coefs]
+    effects = draws_of(f"r_{group}")[:, :, columns]
+    sd = draws_of(f"sd_{group}")[:, columns]
+    cholesky = None
+    if design.set_correlated(members):
+        names = list(fit.idata.posterior[f"cor_{group}"].coords[f"{group}_cor"].values)
+        pairs = [f"{wanted_coefs[j]}__{wanted_coefs[i]}" for i in range(1, len(wanted_coefs))
+                 for j in range(i)]
+        cholesky = _cholesky_from_correlations(
+            draws_of(f"cor_{group}")[:, [names.index(p) for p in pairs]], len(wanted_coefs))
+    return np.stack([_new_level_effects(rng, method, effects, sd, cholesky)
+                     for _ in range(count)], axis=1)
+
+
 def linear_predictor(fit, request: PredictionRequest) -> Prediction:
     """Draws of the linear predictor, shape (draws, rows), for the rows of the request."""
     design: Design = fit.design
@@ -172,6 +194,8 @@ def linear_predictor(fit, request: PredictionRequest) -> Prediction:
     etas = {"": population_part("", X, offset) + _smooth_part(design, request.newdata, draws_of)}
     for name in design.dpars:
         etas[name] = population_part(name, dpar_X[name], dpar_offsets[name])
+    set_of = {m: members for members in design.correlation_sets() for m in members}
+    new_effects: dict[int, np.ndarray] = {}
     for k, values, index, unknown in zip(blocks, block_values, block_index, new_levels,
                                          strict=True):
         block = design.blocks[k]
@@ -179,15 +203,13 @@ def linear_predictor(fit, request: PredictionRequest) -> Prediction:
         columns = [coefs.index(c) for c in block.coefs]
         effects = draws_of(f"r_{block.group}")[:, :, columns]
         if unknown:
-            sd = draws_of(f"sd_{block.group}")[:, columns]
-            cholesky = None
-            if block.has_correlations:
-                names = fit.idata.posterior[f"cor_{block.group}"].coords[f"{block.group}_cor"]
-                wanted = [list(names.values).index(p) for p in block.correlation_names]
-                cholesky = _cholesky_from_correlations(
-                    draws_of(f"cor_{block.group}")[:, wanted], len(block.coefs))
-            extra = np.stack([_new_level_effects(rng, request.sample_new_levels, effects, sd,
-                                                 cholesky) for _ in unknown], axis=1)
+            # blocks correlated through an ID draw a new level's effects jointly
+            members = set_of[k]
+            if members[0] not in new_effects:
+                new_effects[members[0]] = _new_set_effects(fit, members, len(unknown), rng,
+                                                           request.sample_new_levels, draws_of)
+            start = sum(len(design.blocks[m].coefs) for m in members[:members.index(k)])
+            extra = new_effects[members[0]][:, :, start:start + len(block.coefs)]
             effects = np.concatenate([effects, extra], axis=1)
         etas[block.dpar] += np.einsum("drk,rk->dr", effects[:, index], values * masks[k])
     trials = design.trials if request.newdata is None else new.trials

@@ -49,6 +49,9 @@ class GroupBlock:
         The distributional parameter whose linear predictor the block enters; empty for the
         mean. A distributional parameter's coefficients carry its name, as brms's
         ``sigma_Intercept``.
+    id
+        brms's ID of ``(1 | p | g)``; blocks of one grouping factor with the same ID share
+        one correlation matrix (:meth:`Design.correlation_sets`).
     """
 
     group: str
@@ -63,6 +66,7 @@ class GroupBlock:
     terms: object = field(default=None, repr=False)
     columns: list[int] = field(default_factory=list)
     dpar: str = ""
+    id: str = ""
 
     def own_coef(self, coef: str) -> str:
         """A coefficient's name within its parameter: ``Intercept`` for ``sigma_Intercept``."""
@@ -145,6 +149,37 @@ class Design:
 
     def group_coefs(self, group: str) -> list[str]:
         return [coef for block in self.blocks if block.group == group for coef in block.coefs]
+
+    def correlation_sets(self) -> list[list[int]]:
+        """The blocks sampled with one correlation matrix, as lists of block positions: the
+        blocks of a grouping factor that share an ID, else each block alone."""
+        sets: list[list[int]] = []
+        by_id: dict[tuple[str, str], list[int]] = {}
+        for number, block in enumerate(self.blocks):
+            if not block.id:
+                sets.append([number])
+            elif (block.group, block.id) in by_id:
+                by_id[(block.group, block.id)].append(number)
+            else:
+                by_id[(block.group, block.id)] = [number]
+                sets.append(by_id[(block.group, block.id)])
+        return sets
+
+    def set_coefs(self, members: list[int]) -> list[str]:
+        return [coef for number in members for coef in self.blocks[number].coefs]
+
+    def set_correlated(self, members: list[int]) -> bool:
+        return self.blocks[members[0]].correlated and len(self.set_coefs(members)) > 1
+
+    def correlation_names(self, group: str) -> list[str]:
+        """brms's names of a grouping factor's correlations, ``Intercept__Days``, set by set."""
+        names = []
+        for members in self.correlation_sets():
+            if self.blocks[members[0]].group == group and self.set_correlated(members):
+                coefs = self.set_coefs(members)
+                names += [f"{coefs[j]}__{coefs[i]}" for i in range(1, len(coefs))
+                          for j in range(i)]
+        return names
 
     def group_coef_parts(self, group: str) -> list[tuple[str, str]]:
         """Each of a group's coefficients as (parameter, name within it): ``("sigma", "Days")``."""
@@ -316,6 +351,7 @@ def _group_blocks(term: GroupTerm, data: pd.DataFrame) -> list[GroupBlock]:
             expr=term.expr,
             terms=matrix,
             columns=split,
+            id=term.id,
         )
         for split in splits
     ]
@@ -427,6 +463,7 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
         dpars[name] = DparDesign(name, part, dpar_X, dpar_names, dpar_intercept,
                                  _offset(part, frame), terms)
         blocks += _blocks(part, frame, name)
+    _check_ids(blocks)
     if family.categorical:
         X, b_names, has_intercept, population, offset = (np.zeros((len(frame), 0)), [], False,
                                                          None, None)
@@ -512,6 +549,17 @@ def _offset(spec: FormulaSpec, frame: pd.DataFrame) -> np.ndarray | None:
         require_finite(term, f"offset({expression})")
         offset = term if offset is None else offset + term
     return offset
+
+
+def _check_ids(blocks: list[GroupBlock]) -> None:
+    groups: dict[str, GroupBlock] = {}
+    for block in blocks:
+        if block.id and groups.setdefault(block.id, block).group != block.group:
+            first = groups[block.id]
+            raise FormulaError(
+                f"Group terms {first.term} and {block.term} share the ID {block.id!r} but not "
+                f"their grouping factor ({first.group!r}, {block.group!r}); an ID correlates "
+                "the terms of one grouping factor.")
 
 
 def _blocks(spec: FormulaSpec, frame: pd.DataFrame, dpar: str) -> list[GroupBlock]:

@@ -36,12 +36,16 @@ class GroupTerm:
         False for ``||``: each coefficient gets its own block without correlations.
     text
         The term as the user wrote it, for messages.
+    id
+        brms's ID of ``(1 | p | g)``: terms of the same grouping factor with the same ID, in
+        the formulas of any parameters, are correlated with each other.
     """
 
     expr: str
     factors: tuple[str, ...]
     correlated: bool
     text: str
+    id: str = ""
 
     @property
     def group(self) -> str:
@@ -257,11 +261,14 @@ def _parse_group_term(inside: str, original: str) -> list[GroupTerm]:
     position, width = found
     expr = inside[:position].strip()
     grouping = inside[position + width:].strip()
+    term_id = ""
     if "|" in grouping:
-        raise FormulaError(
-            f"Group term {original!r}: brms's '|ID|' syntax for correlations across terms is not "
-            "supported; write one parenthesised term per grouping factor."
-        )
+        term_id, _, grouping = (part.strip() for part in grouping.partition("|"))
+        if width == 2 or not _NAME.fullmatch(term_id) or "|" in grouping or "/" in grouping:
+            raise FormulaError(
+                f"Group term {original!r}: brms's ID syntax is (terms | ID | group), with one "
+                "bar each side of a name, such as (1 | p | Subject), and one grouping factor."
+            )
     if not expr:
         raise FormulaError(
             f"Group term {original!r} has nothing left of the bar; write (1 | group) for "
@@ -287,7 +294,7 @@ def _parse_group_term(inside: str, original: str) -> list[GroupTerm]:
                 )
         factors_chain.append(tuple(columns))
     return [
-        GroupTerm(expr=expr, factors=factors, correlated=width == 1, text=original)
+        GroupTerm(expr=expr, factors=factors, correlated=width == 1, text=original, id=term_id)
         for factors in factors_chain
     ]
 

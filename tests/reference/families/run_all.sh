@@ -37,3 +37,4 @@ fit sleep_ma_student sleepstudy       "Reaction ~ Days + (1 | Subject) + ma(time
 fit sleep_cosy       sleepstudy       "Reaction ~ Days + cosy(time = Days, gr = Subject)" "gaussian()" "Subject"
 fit sleep_smooth     sleepstudy       "Reaction ~ s(Days) + (1 | Subject)"         "gaussian()" "Subject"
 fit smooth           smooth           "y ~ s(x) + (1 | g)"                         "gaussian()"
+fit sleep_sigma_id   sleepstudy       "Reaction ~ Days + (Days | p | Subject)"     "gaussian()" "Subject" "sigma=~ Days + (1 | p | Subject)"
