@@ -29,9 +29,13 @@ def inhaler():
     return reference, pd.read_csv(SHARED / "data" / "inhaler.csv")
 
 
-def simulated():
-    reference = load_reference("cumulative", FAMILY_REFERENCE_DIR)
+def simulated(name="cumulative"):
+    reference = load_reference(name, FAMILY_REFERENCE_DIR)
     return reference, pd.read_csv(FAMILY_REFERENCE_DIR / "data" / reference["data"])
+
+
+def simulated_categorical():
+    return simulated("categorical")
 
 
 @pytest.mark.parametrize("load", [inhaler, simulated])
@@ -111,7 +115,8 @@ def test_categorical_parameters_are_named_by_category():
 # have long tails, whose sd needs brms's full number of draws.
 FITS = {"inhaler": (inhaler, "cumulative", 500), "simulated": (simulated, "cumulative", 500),
         "categorical": (lambda: (load_reference("inhaler_categorical"), inhaler()[1]),
-                        "categorical", 1000)}
+                        "categorical", 1000),
+        "simulated_categorical": (simulated_categorical, "categorical", 500)}
 
 
 @pytest.fixture(scope="module")
@@ -154,9 +159,13 @@ def test_posterior_equals_brms(fits, name):
 
 
 @pytest.mark.slow
-def test_simulated_thresholds_and_effects_are_recovered(fits):
-    _, fit, _ = fits["simulated"]
-    truth = json.loads((FAMILY_REFERENCE_DIR / "data" / "truth.json").read_text())["cumulative"]
+@pytest.mark.parametrize(("name", "truth_of"), [("simulated", "cumulative"),
+                                                ("simulated_categorical", "categorical")])
+def test_simulated_thresholds_and_effects_are_recovered(fits, name, truth_of):
+    """Both datasets were simulated with a correlated intercept and slope by g (simulate.py);
+    every true value lies within four posterior sds."""
+    _, fit, _ = fits[name]
+    truth = json.loads((FAMILY_REFERENCE_DIR / "data" / "truth.json").read_text())[truth_of]
     summary = fit.posterior_summary()
     far = {name: (value, summary.loc[name, "Estimate"], summary.loc[name, "Est.Error"])
            for name, value in truth.items()
@@ -165,15 +174,17 @@ def test_simulated_thresholds_and_effects_are_recovered(fits):
 
 
 @pytest.mark.slow
-def test_category_probabilities_equal_brms_fitted(fits):
-    reference, fit, _ = fits["simulated"]
-    newdata = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "cumulative_newdata.csv")
+@pytest.mark.parametrize(("name", "labels"), [("simulated", ["1", "2", "3", "4"]),
+                                              ("simulated_categorical", ["a", "b", "c"])])
+def test_category_probabilities_equal_brms_fitted(fits, name, labels):
+    reference, fit, _ = fits[name]
+    newdata = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / f"{reference['id']}_newdata.csv")
     ours = fit.fitted(newdata=newdata)
     draws = fit.posterior_epred(newdata=newdata)
-    assert draws.shape == (2000, len(newdata), 4)
+    assert draws.shape == (2000, len(newdata), len(labels))
     assert np.allclose(draws.sum(axis=2), 1.0)
-    chains = draws.reshape(4, 500, len(newdata), 4)
-    categories = [f"P(Y = {k})" for k in range(1, 5)]
+    chains = draws.reshape(4, 500, len(newdata), len(labels))
+    categories = [f"P(Y = {label})" for label in labels]
     for record in reference["fitted"]:
         row, k = record["row"] - 1, categories.index(record["category"])
         mine = ours[record["category"]].iloc[row]
@@ -225,3 +236,14 @@ def test_an_ordinal_model_needs_its_thresholds():
     data = pd.DataFrame({"rating": [1, 2, 3, 1], "x": [0.1, 0.2, 0.3, 0.4]})
     with pytest.raises(FormulaError, match="thresholds"):
         ml.get_prior("rating ~ 0 + x", data, "cumulative")
+
+
+def test_categorical_densities_follow_each_models_categories():
+    """Two categorical models with different categories in one session each get their own
+    density (they once shared the first one's compiled function)."""
+    for labels in (["a", "b", "c", "d"], ["a", "b", "c"]):
+        family = ml.categorical.for_categories(labels)
+        eta = np.zeros((1, 2))
+        aux = {parameter.name: np.zeros((1, 2)) for parameter in family.aux}
+        density = family.log_density(np.array([1, len(labels)]), eta, aux)
+        assert np.allclose(density, -np.log(len(labels)))

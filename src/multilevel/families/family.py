@@ -289,7 +289,7 @@ class _DerivedFunctions:
 
 
 # One compiled pair per family and link; compiling takes a few milliseconds.
-_DERIVED: dict[tuple[str, str], _DerivedFunctions] = {}
+_DERIVED: dict[tuple[str, str, tuple[str, ...]], _DerivedFunctions] = {}
 # NumPy's own implementations of each operation, without graph rewrites: the functions run once
 # per call on whole (draws x rows) arrays, and rewrites would merge products into n-ary
 # operations that PyTensor's Python implementation evaluates element by element.
@@ -311,7 +311,8 @@ def _without_draws(graph):
 
 
 def _derived_functions(family: Family) -> _DerivedFunctions:
-    key = (family.name, family.link)
+    # a categorical family's parameters depend on the response's categories
+    key = (family.name, family.link, tuple(a.name for a in family.aux))
     if key not in _DERIVED:
         eta = pt.matrix("eta")
         aux = {a.name: pt.matrix(a.name) for a in family.aux}
