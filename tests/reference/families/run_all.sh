@@ -38,3 +38,4 @@ fit sleep_cosy       sleepstudy       "Reaction ~ Days + cosy(time = Days, gr = 
 fit sleep_smooth     sleepstudy       "Reaction ~ s(Days) + (1 | Subject)"         "gaussian()" "Subject"
 fit smooth           smooth           "y ~ s(x) + (1 | g)"                         "gaussian()"
 fit sleep_sigma_id   sleepstudy       "Reaction ~ Days + (Days | p | Subject)"     "gaussian()" "Subject" "sigma=~ Days + (1 | p | Subject)"
+fit categorical      categorical      "choice ~ x + (1 + x | g)"                   "categorical()" "g" "" "data/categorical_newdata.csv"

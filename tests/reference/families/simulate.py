@@ -337,12 +337,40 @@ def smooth():
     write("smooth", pd.DataFrame({"y": y, "x": x, "g": lv[gi]}))
 
 
+def categorical():
+    """Choices among three categories, each non-reference category with its own correlated
+    intercept and slope by g, and rows to predict for."""
+    rng = np.random.default_rng(123)
+    gi, lv = groups(rng, n_groups=20, lo=25, hi=35)
+    x = rng.normal(size=gi.size)
+    sd = np.array([CORRELATED["sd_g__Intercept"], CORRELATED["sd_g__x"]])
+    cor = CORRELATED["cor_g__Intercept__x"]
+    covariance = np.outer(sd, sd) * np.array([[1, cor], [cor, 1]])
+    truth = {"b_mub_Intercept": 0.5, "b_mub_x": 1.0, "b_muc_Intercept": -0.5, "b_muc_x": -0.8}
+    etas = [np.zeros(gi.size)]
+    for k in ("b", "c"):
+        r = rng.multivariate_normal([0.0, 0.0], covariance, size=lv.size)
+        etas.append(truth[f"b_mu{k}_Intercept"] + r[gi, 0]
+                    + (truth[f"b_mu{k}_x"] + r[gi, 1]) * x)
+        truth |= {f"sd_g__mu{k}_Intercept": sd[0], f"sd_g__mu{k}_x": sd[1],
+                  f"cor_g__mu{k}_Intercept__mu{k}_x": cor}
+    eta = np.stack(etas, axis=1)
+    probability = np.exp(eta - eta.max(axis=1, keepdims=True))
+    probability /= probability.sum(axis=1, keepdims=True)
+    choice = np.array([rng.choice(3, p=row) for row in probability])
+    TRUTH["categorical"] = truth
+    write("categorical", pd.DataFrame({"choice": np.array(["a", "b", "c"])[choice], "x": x,
+                                       "g": lv[gi]}))
+    write("categorical_newdata", pd.DataFrame({"x": [-1.5, 0.0, 1.5, 0.5],
+                                               "g": [lv[0], lv[0], lv[3], lv[7]]}))
+
+
 if __name__ == "__main__":
     for make in (bernoulli, binomial, poisson, poisson_offset, negbinomial, student, gamma,
                  lognormal, beta, gaussian_weights, gaussian_slopes, zero_inflated_poisson,
                  zero_inflated_negbinomial, zero_inflated_binomial, hurdle_poisson,
                  hurdle_negbinomial, hurdle_lognormal, cumulative, growth_ar, growth_gaps,
-                 growth_unstr, smooth):
+                 growth_unstr, smooth, categorical):
         make()
     (OUT / "truth.json").write_text(json.dumps(TRUTH, indent=1, sort_keys=True) + "\n")
     for p in sorted(OUT.glob("*.csv")):
