@@ -268,15 +268,19 @@ def test_posterior_equals_brms(fits, name):
 TRUTH = json.loads((FAMILY_REFERENCE_DIR / "data" / "truth.json").read_text())
 
 
+def _far_from_truth(summary, truth):
+    """The true values more than four posterior sds from their estimates."""
+    return {parameter: (value, summary.loc[parameter, "Estimate"])
+            for parameter, value in truth.items()
+            if abs(summary.loc[parameter, "Estimate"] - value)
+            > 4 * summary.loc[parameter, "Est.Error"]}
+
+
 @pytest.mark.slow
 def test_simulated_autoregression_is_recovered(fits):
     """growth_ar was simulated with AR(1) residuals of coefficient 0.6 (simulate.py)."""
     summary = fits["growth_ar"][1].posterior_summary()
-    far = {parameter: (value, summary.loc[parameter, "Estimate"])
-           for parameter, value in TRUTH["growth_ar"].items()
-           if abs(summary.loc[parameter, "Estimate"] - value)
-           > 4 * summary.loc[parameter, "Est.Error"]}
-    assert far == {}
+    assert _far_from_truth(summary, TRUTH["growth_ar"]) == {}
 
 
 @pytest.mark.slow
@@ -340,11 +344,7 @@ def test_unstructured_correlations_are_recovered(unstructured_fit):
     assert fit.summary().correlation.index.tolist() == [
         "cortime__0__1", "cortime__0__2", "cortime__1__2", "cortime__0__3", "cortime__1__3",
         "cortime__2__3"]
-    far = {parameter: (value, summary.loc[parameter, "Estimate"])
-           for parameter, value in TRUTH["growth_unstr"].items()
-           if abs(summary.loc[parameter, "Estimate"] - value)
-           > 4 * summary.loc[parameter, "Est.Error"]}
-    assert far == {}
+    assert _far_from_truth(summary, TRUTH["growth_unstr"]) == {}
 
 
 @pytest.mark.slow
