@@ -21,7 +21,7 @@ def test_sleepstudy_design(sleepstudy):
     (block,) = d.blocks
     assert block.coefs == ["Intercept", "Days"] and block.has_correlations
     assert block.levels[:3] == ["308", "309", "310"] and len(block.levels) == 18
-    assert block.correlation_names == ["Intercept__Days"]
+    assert d.correlation_names("Subject") == ["Intercept__Days"]
     np.testing.assert_array_equal(block.values[:, 1], sleepstudy["Days"])
     # the gather index points every row at its own subject
     labels = [block.levels[i] for i in block.index]

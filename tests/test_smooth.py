@@ -53,7 +53,7 @@ def _brms_in_our_signs(reference, data):
     rows = []
     for row in reference["summary"]:
         row = dict(row)
-        if row["variable"].startswith(f"s_{part.term.name}_1["):
+        if row["variable"].startswith(f"s_{part.term.coef}["):
             j = int(row["variable"].split("[")[1].rstrip("]")) - 1
             if ours[j] != theirs[j]:
                 row["mean"] = -row["mean"]

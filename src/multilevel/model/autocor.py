@@ -106,9 +106,10 @@ def unstr_log_density(residual, sigma, series: TimeSeries, cholesky, nu=None):
     ``cholesky`` is the Cholesky factor of the correlation matrix over all time points;
     a series with time points ``t`` has covariance ``diag(sigma) R[t, t] diag(sigma)``.
     """
-    standardized = residual / (sigma * pt.ones(series.series.shape[0]))
+    scale = sigma * pt.ones(series.series.shape[0])
+    standardized = residual / scale
     correlation = pt.dot(cholesky, cholesky.T)
-    total = -pt.sum(pt.log(sigma * pt.ones(series.series.shape[0])))
+    total = -pt.sum(pt.log(scale))
     for number, (times, rows) in enumerate(series.patterns()):
         size = len(times)
         if size == len(series.time_labels):

@@ -52,8 +52,8 @@ class ModelNames:
     def stored(self) -> list[str]:
         """Variables kept in the posterior (free internals such as ``z`` are dropped)."""
         names = list(self.population) + list(self.autocor)
-        for name in self.smooths:
-            names += [f"bs_{name}_1", f"sds_{name}_1", f"s_{name}_1"]
+        for coef in self.smooths:
+            names += [f"bs_{coef}", f"sds_{coef}", f"s_{coef}"]
         for group in self.groups:
             names.append(f"sd_{group}")
             if group in self.correlated_groups:
@@ -406,13 +406,13 @@ def build_model(design: Design, table: PriorTable,
     if design.thresholds:
         coords[THRESHOLD_DIM] = [str(k) for k in range(1, design.thresholds + 1)]
     for part in design.smooths:
-        coords[smooth_dim(part.term.name)] = [str(j) for j in range(1, part.size + 1)]
+        coords[smooth_dim(part.term.coef)] = [str(j) for j in range(1, part.size + 1)]
     if design.autocor is not None:
         for name, order in (("ar", design.autocor.term.p), ("ma", design.autocor.term.q)):
             if order:
                 coords[AUTOCOR_DIMS[name]] = [str(k) for k in range(1, order + 1)]
-        times = design.autocor.time_labels
         if design.autocor.kind == "unstr":
+            times = design.autocor.time_labels
             coords[AUTOCOR_DIMS["cortime"]] = [f"{times[j]}__{times[i]}"
                                                for i in range(1, len(times)) for j in range(i)]
     for group in design.groups:
@@ -546,5 +546,5 @@ def build_model(design: Design, table: PriorTable,
         and f"z_{design.blocks[members[0]].group}_{members[0]}" in model.named_vars)
     names = ModelNames(tuple(population), tuple(design.groups), tuple(groups_with_cor),
                        tuple(aux_names), tuple(design.dpars), unjittered, tuple(autocor),
-                       tuple(part.term.name for part in design.smooths))
+                       tuple(part.term.coef for part in design.smooths))
     return model, names

@@ -10,9 +10,9 @@ from ..priors.table import PriorTable
 from ..spec.design import Design
 
 
-def smooth_dim(name: str) -> str:
+def smooth_dim(coef: str) -> str:
     """The dimension of a smooth's penalised coefficients, ``s_sDays_1[1]``, ... ."""
-    return f"{name}_basis"
+    return f"{coef}_basis"
 
 
 def smooth_effects(design: Design, table: PriorTable):
@@ -23,12 +23,11 @@ def smooth_effects(design: Design, table: PriorTable):
     """
     eta = pt.constant(0.0)
     for part in design.smooths:
-        name = part.term.name
-        fixed = pt.stack([prior_variable(f"bs_{coef}", table.lookup("b", coef))
-                          for coef in part.fixed_names])
-        sds = prior_variable(f"sds_{name}_1", table.lookup("sds", part.term.label), 0.0)
-        standard = pm.Normal(f"zs_{name}_1", 0.0, 1.0, dims=smooth_dim(name))
-        penalised = pm.Deterministic(f"s_{name}_1", sds * standard, dims=smooth_dim(name))
-        eta = eta + pt.dot(data(f"Xs_{name}", part.basis.Xf), fixed) + pt.dot(
-            data(f"Zs_{name}", part.basis.Zr), penalised)
+        coef = part.term.coef
+        fixed = prior_variable(f"bs_{coef}", table.lookup("b", coef))
+        sds = prior_variable(f"sds_{coef}", table.lookup("sds", part.term.label), 0.0)
+        standard = pm.Normal(f"zs_{coef}", 0.0, 1.0, dims=smooth_dim(coef))
+        penalised = pm.Deterministic(f"s_{coef}", sds * standard, dims=smooth_dim(coef))
+        eta = eta + data(f"Xs_{coef}", part.basis.Xf[:, 0]) * fixed + pt.dot(
+            data(f"Zs_{coef}", part.basis.Zr), penalised)
     return eta

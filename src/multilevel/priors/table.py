@@ -160,7 +160,7 @@ def _default_rows(design: Design) -> list[PriorRow]:
     location_scale = family.intercept_prior_location_scale(design.y, offset_mean)
     location, scale = location_scale if location_scale is not None else (0.0, 2.5)
     thresholds = design.thresholds
-    smooth_names = [name for part in design.smooths for name in part.fixed_names]
+    smooth_names = [part.term.coef for part in design.smooths]
     rows = _population_rows(design.b_names + smooth_names, design.has_intercept,
                             Distribution("student_t", (3.0, location, scale)), "", thresholds)
     rows += _sd_rows(design, "", Distribution("student_t", (3.0, 0.0, scale)))

@@ -34,6 +34,18 @@ class AutocorDraws:
         """Whether the residuals of a series are drawn and evaluated jointly."""
         return self.cosy is not None or self.cortime is not None
 
+    def log_lik(self, y: np.ndarray, mu: np.ndarray, aux: dict) -> np.ndarray:
+        """Each row's log density given the rest of its series (a joint structure only)."""
+        if self.cosy is not None:
+            return cosy_log_lik(y, mu, aux, self)
+        return unstr_log_lik(y, mu, aux, self)
+
+    def draws(self, rng: np.random.Generator, mu: np.ndarray, aux: dict) -> np.ndarray:
+        """New observations drawn jointly per series (a joint structure only)."""
+        if self.cosy is not None:
+            return cosy_draws(rng, mu, aux, self)
+        return unstr_draws(rng, mu, aux, self)
+
 
 def correlation_matrices(pairs: np.ndarray, size: int) -> np.ndarray:
     """Correlation matrices (draws x size x size) from their upper triangles, column by

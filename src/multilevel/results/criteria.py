@@ -13,7 +13,6 @@ from scipy.special import logsumexp
 
 from ..errors import MultilevelError
 from ..names import quantile_label
-from .autocor import cosy_log_lik, unstr_log_lik
 from .predict import PredictionRequest, linear_predictor
 
 # Above this many draws x observations the log-likelihood is computed when first needed
@@ -29,11 +28,9 @@ def pointwise_log_lik(fit) -> np.ndarray:
     """
     design = fit.design
     prediction = linear_predictor(fit, PredictionRequest())
-    # each row given the rest of its series, as brms's log_lik for such models
-    if prediction.autocor is not None and prediction.autocor.cosy is not None:
-        return cosy_log_lik(design.y, prediction.eta, prediction.aux, prediction.autocor)
-    if prediction.autocor is not None and prediction.autocor.cortime is not None:
-        return unstr_log_lik(design.y, prediction.eta, prediction.aux, prediction.autocor)
+    if prediction.autocor is not None and prediction.autocor.joint:
+        # each row given the rest of its series, as brms's log_lik for such models
+        return prediction.autocor.log_lik(design.y, prediction.eta, prediction.aux)
     values = design.family.log_density(design.y, prediction.eta, prediction.aux, design.trials)
     if design.weights is not None:
         values = values * design.weights

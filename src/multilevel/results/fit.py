@@ -375,8 +375,8 @@ class Fit:
         table = table.rename(columns={"Q2.5": "l-95% CI", "Q97.5": "u-95% CI"})[TABLE_COLUMNS]
         fixed = table.loc[[n for n in table.index if n.startswith(("b_", "bs_"))]]
         fixed.index = [n.split("_", 1)[1] for n in fixed.index]
-        splines = table.loc[[f"sds_{name}_1" for name in self.names.smooths]]
-        splines.index = [f"sds({name}_1)" for name in self.names.smooths]
+        splines = table.loc[[f"sds_{coef}" for coef in self.names.smooths]]
+        splines.index = [f"sds({coef})" for coef in self.names.smooths]
         random, sizes = {}, {}
         for group in self.names.groups:
             sd_rows = [f"sd_{group}__{c}" for c in self.design.group_coefs(group)]

@@ -63,8 +63,8 @@ def collect_draws(idata: az.InferenceData, design: Design, names: ModelNames) ->
         b_name = population_names(dpar)[1]
         for k, coef in enumerate(b_names):
             add(f"{b_name}_{coef}", posterior[b_name][..., k])
-    for name in names.smooths:
-        add(f"bs_{name}_1", posterior[f"bs_{name}_1"])
+    for coef in names.smooths:
+        add(f"bs_{coef}", posterior[f"bs_{coef}"])
     for name in names.autocor:
         if name == "cortime":  # correlations between time points: cortime__1__2, ...
             pairs = posterior[name]
@@ -79,8 +79,8 @@ def collect_draws(idata: az.InferenceData, design: Design, names: ModelNames) ->
             pairs = posterior[f"cor_{group}"]
             for k, pair in enumerate(pairs.coords[pairs.dims[-1]].values):
                 add(f"cor_{group}__{pair}", pairs[..., k])
-    for name in names.smooths:
-        add(f"sds_{name}_1", posterior[f"sds_{name}_1"])
+    for coef in names.smooths:
+        add(f"sds_{coef}", posterior[f"sds_{coef}"])
     for aux in names.aux:
         add(aux, posterior[aux])
     for dpar, _ in parts:
@@ -94,8 +94,8 @@ def collect_draws(idata: az.InferenceData, design: Design, names: ModelNames) ->
             prefix = f"r_{group}__{dpar}" if dpar else f"r_{group}"
             for j, level in enumerate(levels):
                 add(f"{prefix}[{level},{coef}]", effects[..., j, k])
-    for name in names.smooths:
-        add(f"s_{name}_1", posterior[f"s_{name}_1"])
+    for coef in names.smooths:
+        add(f"s_{coef}", posterior[f"s_{coef}"])
     return Draws(columns, np.stack(arrays, axis=-1))
 
 

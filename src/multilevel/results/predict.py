@@ -15,13 +15,7 @@ from ..spec.evaluation import design_matrix
 from ..spec.formula import parse_formula
 from ..spec.newdata import new_data_design
 from ..spec.timeseries import time_series
-from .autocor import (
-    AutocorDraws,
-    arma_linear_predictor,
-    correlation_matrices,
-    cosy_draws,
-    unstr_draws,
-)
+from .autocor import AutocorDraws, arma_linear_predictor, correlation_matrices
 
 NEW_LEVEL_METHODS = ("uncertainty", "gaussian", "old_levels")
 
@@ -237,9 +231,9 @@ def _smooth_part(design: Design, newdata: pd.DataFrame | None, draws_of) -> np.n
         else:
             check_columns({part.term.variable: part.term.text}, newdata)
             fixed, penalised = part.evaluate(newdata.reset_index(drop=True))
-        name = part.term.name
-        coefficients = np.stack([draws_of(f"bs_{coef}") for coef in part.fixed_names], axis=1)
-        total = total + coefficients @ fixed.T + draws_of(f"s_{name}_1") @ penalised.T
+        coef = part.term.coef
+        total = (total + draws_of(f"bs_{coef}")[:, None] * fixed[:, 0]
+                 + draws_of(f"s_{coef}") @ penalised.T)
     return total
 
 
@@ -301,10 +295,8 @@ class Prediction:
     def sample(self, family, rng: np.random.Generator) -> np.ndarray:
         """One new observation for every draw and row (jointly per series under ``cosy`` and
         ``unstr``)."""
-        if self.autocor is not None and self.autocor.cosy is not None:
-            return cosy_draws(rng, self.eta, self.aux, self.autocor)
-        if self.autocor is not None and self.autocor.cortime is not None:
-            return unstr_draws(rng, self.eta, self.aux, self.autocor)
+        if self.autocor is not None and self.autocor.joint:
+            return self.autocor.draws(rng, self.eta, self.aux)
         return family.random(rng, self.eta, self.aux, self.trials).astype(float)
 
 

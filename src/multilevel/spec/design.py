@@ -76,15 +76,6 @@ class GroupBlock:
     def has_correlations(self) -> bool:
         return self.correlated and len(self.coefs) > 1
 
-    @property
-    def correlation_names(self) -> list[str]:
-        """brms's pair names ``Intercept__Days`` in brms's order."""
-        return [
-            f"{self.coefs[j]}__{self.coefs[i]}"
-            for i in range(1, len(self.coefs))
-            for j in range(i)
-        ]
-
 
 @dataclass
 class DparDesign:

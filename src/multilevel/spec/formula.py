@@ -113,9 +113,11 @@ class SmoothTerm:
         return f"s({self.variable})"
 
     @property
-    def name(self) -> str:
-        """brms's name of the term in parameter names, ``sDays`` (``bs_sDays_1``)."""
-        return f"s{self.variable}"
+    def coef(self) -> str:
+        """brms's name of the term in parameter names, ``sDays_1``: its unpenalised column
+        (``bs_sDays_1``), the sd (``sds_sDays_1``) and the penalised ones (``s_sDays_1[1]``).
+        A thin plate spline of one variable has one unpenalised column, its linear trend."""
+        return f"s{self.variable}_1"
 
 
 @dataclass(frozen=True)

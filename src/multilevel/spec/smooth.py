@@ -330,11 +330,6 @@ class SmoothPart:
     basis: SmoothBasis
 
     @property
-    def fixed_names(self) -> list[str]:
-        """brms's names of the unpenalised columns, ``sDays_1``, as coefficients of class b."""
-        return [f"{self.term.name}_{j + 1}" for j in range(self.basis.Xf.shape[1])]
-
-    @property
     def size(self) -> int:
         """The number of penalised coefficients, ``s_sDays_1[1]`` ... ."""
         return self.basis.Zr.shape[1]
