@@ -11,8 +11,8 @@ PACKAGE = Path(multilevel.__file__).parent
 # The stages in the order data flows through them; a module may import its own stage and
 # those before it. errors and names serve every stage; api orchestrates them all. Plots read a
 # fit through its methods and brms's names only, so the fit's plot methods may import them.
-STAGES = ["errors", "names", "families", "spec", "priors", "model", "inference", "plots",
-          "results", "datasets", "api", "__init__"]
+STAGES = ["errors", "names", "families", "spec", "priors", "model", "describe", "inference",
+          "plots", "results", "datasets", "api", "__init__"]
 LONGEST_MODULE = 600
 
 

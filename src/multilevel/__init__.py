@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from .api import brm, get_prior, load
+from .api import brm, equation, get_prior, load, make_model, model_code
 from .datasets import list_datasets, load_dataset
 from .errors import (
     DataError,
@@ -53,8 +53,9 @@ __version__ = "0.1.0"
 __all__ = [
     "DataError", "Family", "FamilyError", "Fit", "FormulaError", "Gamma", "MultilevelError",
     "PriorError", "SettingsError", "StorageError", "bernoulli", "beta", "bf", "binomial", "brm",
-    "categorical", "cumulative", "gamma", "gaussian", "get_family", "get_prior",
+    "categorical", "cumulative", "equation", "gamma", "gaussian", "get_family", "get_prior",
     "hurdle_lognormal", "hurdle_negbinomial", "hurdle_poisson", "hypothesis", "list_datasets",
-    "load", "load_dataset", "lognormal", "loo_compare", "negbinomial", "poisson", "prior",
+    "load", "load_dataset", "lognormal", "loo_compare", "make_model", "model_code", "negbinomial",
+    "poisson", "prior",
     "student", "zero_inflated_binomial", "zero_inflated_negbinomial", "zero_inflated_poisson",
 ]

@@ -1,4 +1,5 @@
-"""The user-facing entry points: ``brm`` and ``get_prior``."""
+"""The user-facing entry points: ``brm``, ``get_prior``, ``load`` and the model before fitting
+(``equation``, ``model_code``, ``make_model``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from .families import Family, get_family
 from .inference.approximation import run_approximation
 from .inference.nuts import run_nuts, warn_about_convergence
 from .inference.settings import DEFAULT_MAX_TREEDEPTH, SamplerSettings
-from .model.build import build_model, untraced_graphs
+from .model.build import brms_model, build_model, untraced_graphs
 from .model.crossproducts import cross_products_apply
 from .priors.sampling import SAMPLE_PRIOR_CHOICES, check_proper_priors, draw_priors
 from .priors.table import as_prior_list, build_prior_table
@@ -50,6 +51,79 @@ def get_prior(formula: str, data: pd.DataFrame, family: str | Family = "gaussian
         Columns ``prior, class, coef, group, resp, dpar, nlpar, lb, ub, tag, source``.
     """
     return build_prior_table(_design(formula, data, family), prior).to_frame()
+
+
+def _model_parts(formula, data, family, prior):
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
+    with untraced_graphs():
+        design = _design(formula, data, family)
+        return design, build_prior_table(design, prior)
+
+
+def equation(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", prior=None,
+             notation: str = "gh", priors: bool = False, expand: bool = False):
+    """A model's equations in LaTeX, before fitting it.
+
+    Parameters
+    ----------
+    formula, data, family, prior
+        As for :func:`brm`.
+    notation
+        ``"gh"``: Gelman & Hill's one-line form with indexed groups; ``"rb"``: Raudenbush &
+        Bryk's level-by-level form.
+    priors
+        Also write the priors in force (brms's defaults merged with ``prior``).
+    expand
+        In ``"rb"`` notation, substitute the higher levels into the level-1 equation (the
+        combined, mixed-model form).
+
+    Returns
+    -------
+    Equation
+        Renders as LaTeX in Jupyter; ``.latex`` holds the string.
+    """
+    from .describe.equation import model_equation
+    design, table = _model_parts(formula, data, family, prior)
+    return model_equation(design, table, notation=notation, priors=priors, expand=expand)
+
+
+def model_code(formula: str, data: pd.DataFrame, family: str | Family = "gaussian",
+               prior=None):
+    """A standalone, readable PyMC program of a model, as brms's ``stancode()``.
+
+    Parameters
+    ----------
+    formula, data, family, prior
+        As for :func:`brm`.
+
+    Returns
+    -------
+    ModelCode
+        A string of Python source; run with the data frame bound to ``data``, it defines
+        ``model``, a ``pm.Model`` with the log density of :func:`make_model`'s model.
+    """
+    from .describe.model_code import write_model_code
+    design, table = _model_parts(formula, data, family, prior)
+    return write_model_code(design, table)
+
+
+def make_model(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", prior=None):
+    """The PyMC model :func:`brm` would fit, in brms's parametrization, without sampling it.
+
+    Parameters
+    ----------
+    formula, data, family, prior
+        As for :func:`brm`.
+
+    Returns
+    -------
+    pymc.Model
+        Its free variables are brms's (``Intercept``, ``b``, ``sd_g``, ``z_g``, ...); sample it
+        with ``pm.sample`` or extend it inside ``with model:``.
+    """
+    design, table = _model_parts(formula, data, family, prior)
+    return brms_model(design, table)
 
 
 def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", prior=None,

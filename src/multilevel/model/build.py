@@ -548,3 +548,12 @@ def build_model(design: Design, table: PriorTable,
                        tuple(aux_names), tuple(design.dpars), unjittered, tuple(autocor),
                        tuple(part.term.coef for part in design.smooths))
     return model, names
+
+
+def brms_model(design: Design, table: PriorTable, likelihood: bool = True) -> pm.Model:
+    """The model as brms writes it: every group block's effects as ``sd * L @ z``, ``z`` standard
+    normal, whatever geometry the sampler would choose for the data."""
+    with untraced_graphs():
+        model, _ = build_model(design, table, geometries=[None] * len(design.blocks),
+                               likelihood=likelihood)
+    return model

@@ -341,6 +341,29 @@ class Fit:
         """Save to the directory ``path`` (netCDF draws + JSON); read back with ``ml.load``."""
         save_fit(self, path)
 
+    # --- the model itself ------------------------------------------------------------------
+    @cached_property
+    def pymc_model(self):
+        """The PyMC model of this fit, in brms's parametrization (standard-normal group effects).
+
+        The sampler may have used an equivalent reparametrization of the group effects; the
+        posterior is the same. Extend it, sample it your own way or draw its graph.
+        """
+        from ..model.build import brms_model
+        return brms_model(self.design, self.prior_table, likelihood=self.sample_prior != "only")
+
+    def equation(self, notation: str = "gh", priors: bool = False, expand: bool = False):
+        """The model's equations in LaTeX; see :func:`multilevel.equation`."""
+        from ..describe.equation import model_equation
+        return model_equation(self.design, self.prior_table, notation=notation, priors=priors,
+                              expand=expand)
+
+    def model_code(self):
+        """A standalone PyMC program of this model; see :func:`multilevel.model_code`."""
+        from ..describe.model_code import write_model_code
+        return write_model_code(self.design, self.prior_table,
+                                likelihood=self.sample_prior != "only")
+
     # --- plots -------------------------------------------------------------------------------
     # matplotlib is imported only when a plot is asked for, so fitting stays light.
     def pp_check(self, *args, **kwargs):
