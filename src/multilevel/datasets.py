@@ -18,6 +18,9 @@ _DESCRIPTIONS = {
                "(brms; Ezzet & Whitehead 1991).",
     "salamanders": "Salamander counts at 23 sites of streams with and without mountaintop "
                    "mining, by species (glmmTMB; Price et al. 2016).",
+    "classroom": "Maths gains of 1,190 first-graders in 312 classes in 107 schools, with "
+                 "pupil, class and school variables; classid is unique across schools (West, "
+                 "Welch & Gałecki, Linear Mixed Models, ch. 4; WWGbook R package).",
     "reading": "Simulated reading scores of pupils in 40 schools at four yearly waves, for "
                "three-level growth models (examples/make_reading_data.py has the truth).",
 }
@@ -40,7 +43,7 @@ def load_dataset(name: str) -> pd.DataFrame:
     ----------
     name
         One of ``sleepstudy``, ``rats``, ``hsb``, ``dyestuff``, ``pastes``, ``inhaler``,
-        ``salamanders``, ``reading``.
+        ``salamanders``, ``classroom``, ``reading``.
 
     Returns
     -------
