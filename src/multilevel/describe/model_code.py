@@ -1,0 +1,500 @@
+"""A model as a standalone, readable PyMC program, as brms's ``stancode()``.
+
+The program imports numpy, pandas, PyMC and PyTensor only. Run with the data frame bound to
+``data``, it prepares the model's arrays from the data (``model_code_data``) and defines
+``model``, a ``pm.Model`` whose free variables and log density are those of
+:func:`multilevel.make_model`'s model (brms's parametrization, every group block a standard
+normal ``z``), each variable commented with the brms parameters it holds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..model.build import THRESHOLD_DIM, group_dims
+from ..model.smooths import smooth_dim
+from ..names import population_names
+from ..priors.table import PriorTable
+from ..spec.design import Design
+from .model_code_data import (
+    array_literal,
+    group_index,
+    matrix_columns,
+    matrix_lines,
+    python_name,
+    quote,
+    response_lines,
+    sum_lines,
+)
+from .model_code_parts import (
+    LKJ_HELPER,
+    ModelCodeError,
+    inverse_link_code,
+    likelihood_call,
+    ordered_code,
+    prior_code,
+)
+
+__all__ = ["ModelCode", "ModelCodeError", "write_model_code"]
+
+
+class ModelCode(str):
+    """A PyMC program as a string: ``print()`` it, save it, or see it as code in Jupyter."""
+
+    def _repr_markdown_(self) -> str:
+        return f"```python\n{self}\n```"
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+_NAMES_PER_COMMENT = 4
+_LINE = 99
+# names the program itself binds, which no generated variable may take
+_RESERVED = {"data", "y", "np", "pd", "pm", "pt", "model", "coords", "trials", "weights", "X",
+             "offset", "mu", "eta", "lkj_corr_cholesky", "hurdle_poisson_logp",
+             "hurdle_negbinomial_logp"}
+
+
+def _brms_names(names: list[str]) -> str:
+    """A comment listing brms's names, shortened after a few."""
+    shown = ", ".join(names[:_NAMES_PER_COMMENT])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > _NAMES_PER_COMMENT else "")
+
+
+def _list(values) -> str:
+    return "[" + ", ".join(quote(str(v)) for v in values) + "]"
+
+
+class _Program:
+    """Writes the program's sections from a design and its prior table."""
+
+    def __init__(self, design: Design, table: PriorTable, likelihood: bool):
+        if design.autocor is not None:
+            raise ModelCodeError(
+                f"The PyMC program writer does not write residual structures "
+                f"({design.spec.autocor.text}) yet; ml.make_model() gives this model itself.")
+        self.design, self.table, self.likelihood = design, table, likelihood
+        self.taken = set(_RESERVED)
+        self.data_lines: list[str] = []
+        self.model_lines: list[str] = []
+        self.helpers: list[str] = []
+        self.coords: list[tuple[str, str]] = []
+        # each parameter's linear predictor in the program ("" for the mean)
+        self.predictors: dict[str, str] = {}
+        self.group_variables: dict[str, str] = {}
+
+    # --- sections -------------------------------------------------------------------------
+    def text(self) -> str:
+        self._data()
+        self._model()
+        sections = [self._header(), "import numpy as np\nimport pandas as pd\nimport pymc as pm"
+                    "\nimport pytensor.tensor as pt", "\n".join(self.data_lines)]
+        sections += [f"\n{helper}\n" for helper in self.helpers]  # PEP 8's two blank lines
+        coords = (["coords = {"] + [f"    {quote(name)}: {code}," for name, code in self.coords]
+                  + ["}"])
+        sections.append("\n".join(coords))
+        body = ["with pm.Model(coords=coords) as model:"]
+        body += [("    " + line) if line else ""
+                 for entry in self.model_lines for line in entry.split("\n")]
+        sections.append("\n".join(body))
+        return "\n\n".join(sections) + "\n"
+
+    def _header(self) -> str:
+        design = self.design
+        family = design.family
+        name = design.data.attrs.get("name")
+        lines = ["# A PyMC program of the brms model"]
+        lines += [f"#     {line}" for line in design.spec.lines]
+        lines += [f"# family: {family.name}; links: "
+                  f"{family.link_description(tuple(design.dpars))}",
+                  "#",
+                  "# Written by multilevel. Bind the data frame to `data` and run it: it defines",
+                  "# `model`, a pm.Model with the log density of the model brm() fits, in brms's",
+                  "# parametrization (every group-level effect non-centred, r = (diag(sd) L z)^T).",
+                  "# Comments name the brms parameters each variable holds.",
+                  "#",
+                  f"# data = pd.read_csv({quote((name or 'data') + '.csv')})"]
+        if not self.likelihood:
+            lines.append("# Without the likelihood: the model of the priors alone "
+                         "(sample_prior='only').")
+        return "\n".join(lines)
+
+    # --- data -----------------------------------------------------------------------------
+    def _data(self) -> None:
+        design, frame, out = self.design, self.design.data, self.data_lines
+        used = list(design.model_frame().columns)
+        out.append("# rows with a missing value in a column the model uses are left out, "
+                   "as in brms")
+        out.append(f"data = data.dropna(subset={quote(used)}).reset_index(drop=True)")
+        for column in used:
+            series = frame[column]
+            categories = getattr(getattr(series, "cat", None), "categories", None)
+            if (column != design.spec.response and categories is not None
+                    and set(map(str, categories)) <= {"FALSE", "TRUE"}):
+                out.append("# R reads a logical column as a factor with levels FALSE, TRUE")
+                out.append(f"data[{quote(column)}] = "
+                           f"data[{quote(column)}].astype(str).str.upper()")
+        out += response_lines(design)
+        spec = design.spec
+        if design.trials is not None:
+            expressions = ([spec.cbind[0], spec.cbind[1]] if spec.cbind is not None
+                           else [spec.additions["trials"]])
+            out += sum_lines("trials", expressions, design.trials, frame, "the trials")
+        if design.weights is not None:
+            out += sum_lines("weights", [spec.additions["weights"]], design.weights, frame,
+                             "the weights")
+        if design.offset is not None:
+            out += sum_lines("offset", list(spec.offsets), design.offset, frame, "the offset")
+        self._population_data("", design.X, design.b_names, design.has_intercept,
+                              design.population_terms)
+        for name, part in design.dpars.items():
+            self._population_data(name, part.X, part.b_names, part.has_intercept,
+                                  part.population_terms)
+            if part.offset is not None:
+                out += sum_lines(f"offset_{python_name(name, set())}", list(part.spec.offsets),
+                                 part.offset, frame, f"the offset of {name}")
+        for group in design.groups:
+            self._group_data(group)
+        for part in design.smooths:
+            coef = part.term.coef
+            out.append("")
+            out.append(f"# {part.term.text}: brms's basis (mgcv's thin plate spline, split "
+                       "into an unpenalised")
+            out.append("# column and penalised columns) as the package built it on these rows")
+            out.append(f"Xs_{coef} = {array_literal(part.basis.Xf[:, 0], '')}")
+            out.append(f"Zs_{coef} = {array_literal(part.basis.Zr, '')}")
+            self.coords.append((smooth_dim(coef), _list(range(1, part.size + 1))))
+
+    def _population_data(self, dpar: str, X: np.ndarray, b_names: list[str],
+                         has_intercept: bool, terms) -> None:
+        if not b_names:
+            return
+        suffix = f"_{dpar}" if dpar else ""
+        variable = f"X{suffix}"
+        out = self.data_lines
+        out.append("")
+        whose = f" of {dpar}" if dpar else ""
+        out.append(f"# population-level predictors{whose} (brms's X without the intercept "
+                   "column)")
+        names = list(terms.as_dataframe().columns) if terms is not None else []
+        keep = [k for k, name in enumerate(names) if name != "Intercept"]
+        out += matrix_lines(variable, matrix_columns(terms, X, b_names, keep, self.design.data),
+                            X)
+        self.coords.append((population_names(dpar)[3], _list(b_names)))
+        if has_intercept:
+            out.append("# brms centres the predictors of a model with an intercept and samples "
+                       "the intercept")
+            out.append(f"# on that scale; {population_names(dpar)[2]} is recovered from it")
+            out.append(f"{variable}_means = {variable}.mean(axis=0)")
+            out.append(f"{variable}_centred = {variable} - {variable}_means")
+
+    def _group_data(self, group: str) -> None:
+        design, frame, out = self.design, self.design.data, self.data_lines
+        blocks = [(n, b) for n, b in enumerate(design.blocks) if b.group == group]
+        first = blocks[0][1]
+        if any(not np.array_equal(b.index, first.index) for _, b in blocks):
+            raise ModelCodeError(f"The blocks of grouping factor {group!r} index its levels "
+                                 "differently; the PyMC program writer cannot write that yet.")
+        variable = python_name(group, self.taken)
+        self.group_variables[group] = variable
+        out.append("")
+        index = group_index(group, first, frame, variable)
+        out += index.lines
+        levels_dim, coef_dim, cor_dim = group_dims(group)
+        self.coords.append((levels_dim, index.coords))
+        self.coords.append((coef_dim, _list(design.group_coefs(group))))
+        pairs = design.correlation_names(group)
+        if pairs:
+            self.coords.append((cor_dim, _list(pairs)))
+        for dpar in dict.fromkeys(b.dpar for _, b in blocks):
+            chosen = [b for _, b in blocks if b.dpar == dpar]
+            suffix = f"_{python_name(dpar, set())}" if dpar else ""
+            values = np.column_stack([b.values for b in chosen])
+            parts = [matrix_columns(b.terms, b.values, b.coefs, b.columns, frame)
+                     for b in chosen]
+            columns = parts[0]
+            for part in parts[1:]:
+                columns.names += part.names
+                columns.recipes += part.recipes
+                columns.labels += part.labels
+            terms = ", ".join(dict.fromkeys(b.term for b in chosen))
+            out.append(f"# the values of the varying terms of {terms}" +
+                       (f" in {dpar}" if dpar else ""))
+            out += matrix_lines(f"Z_{variable}{suffix}", columns, values)
+
+    # --- model ----------------------------------------------------------------------------
+    def _model(self) -> None:
+        design = self.design
+        family = design.family
+        thresholds = None
+        if not family.categorical:
+            thresholds = self._population_model("", design.X, design.b_names,
+                                                design.has_intercept, design.thresholds)
+        for name, part in design.dpars.items():
+            self._population_model(name, part.X, part.b_names, part.has_intercept, 0)
+            if part.offset is not None:
+                self._add(name, f"offset_{python_name(name, set())}")
+        self._smooths()
+        for group in design.groups:
+            self._group_model(group)
+        if design.offset is not None:
+            self._add("", "offset")
+        self._likelihood(thresholds)
+
+    def _predictor_name(self, dpar: str) -> str:
+        family = self.design.family
+        if not dpar:
+            identity = family.link == "identity" and not family.ordinal
+            return "mu" if identity else "eta"
+        link = family.aux_parameter(dpar).dpar_link
+        base = python_name(dpar, set())
+        return base if link == "identity" else f"eta_{base}"
+
+    def _add(self, dpar: str, term: str) -> None:
+        predictor = self.predictors[dpar]
+        self.model_lines.append(f"{predictor} = {predictor} + {term}")
+
+    def _class_code(self, variable: str, name: str, class_: str, coefs: list[str],
+                    group: str, lower: float | None, dims: str, dpars: list[str],
+                    own_coefs: list[str]) -> str:
+        """One vector for a class, or one variable per coefficient where their priors differ
+        (the model's ``_class_variable``)."""
+        priors = [self.table.lookup(class_, coef, group, dpar)
+                  for coef, dpar in zip(own_coefs, dpars, strict=True)]
+        if all(p == priors[0] for p in priors):
+            return f"{variable} = " + prior_code(name, priors[0], lower,
+                                                 extra=f"dims={quote(dims)}")
+        parts = [prior_code(f"{name}[{coef}]", dist, lower)
+                 for coef, dist in zip(coefs, priors, strict=True)]
+        inner = "".join(f"\n    {part}," for part in parts)
+        return (f"{variable} = pm.Deterministic({quote(name)}, pt.stack([{inner}\n]), "
+                f"dims={quote(dims)})")
+
+    def _population_model(self, dpar: str, X, b_names: list[str], has_intercept: bool,
+                          thresholds: int):
+        lines = self.model_lines
+        centred_name, b_name, intercept_name, dim = population_names(dpar)
+        suffix = f"_{dpar}" if dpar else ""
+        predictor = self._predictor_name(dpar)
+        self.predictors[dpar] = predictor
+        intercept_variable = python_name(centred_name, self.taken)
+        b_variable = python_name(b_name, self.taken)
+        prefix = f"b_{dpar}_" if dpar else "b_"
+        if lines:
+            lines.append("")
+        whose = f" of {dpar}" if dpar else ""
+        lines.append(f"# population-level effects{whose}")
+        terms = []
+        if has_intercept and thresholds:
+            self.coords.append((THRESHOLD_DIM, _list(range(1, thresholds + 1))))
+            lines.append(f"# the thresholds on the centred predictors "
+                         f"(brms's Intercept[1], ..., Intercept[{thresholds}])")
+            lines += ordered_code(intercept_variable, centred_name,
+                                  [self.table.lookup("Intercept", str(k), "", dpar)
+                                   for k in range(1, thresholds + 1)], THRESHOLD_DIM)
+        elif has_intercept:
+            lines.append(f"# the intercept on the centred predictors (brms's {centred_name})")
+            lines.append(f"{intercept_variable} = " + prior_code(
+                centred_name, self.table.lookup("Intercept", "", "", dpar)))
+            terms.append(intercept_variable)
+        if b_names:
+            lines.append(f"# {_brms_names([prefix + name for name in b_names])}")
+            lines.append(self._class_code(b_variable, b_name, "b", b_names, "", None, dim,
+                                          [dpar] * len(b_names), b_names))
+            design_matrix = f"X{suffix}_centred" if has_intercept else f"X{suffix}"
+            terms.append(f"pt.dot({design_matrix}, {b_variable})")
+        if has_intercept:
+            shift = f"pt.dot(X{suffix}_means, {b_variable})" if b_names else None
+            if thresholds:
+                value = f"{intercept_variable} + {shift}" if shift else intercept_variable
+                lines.append(f"pm.Deterministic({quote(intercept_name)}, {value}, "
+                             f"dims={quote(THRESHOLD_DIM)})")
+            else:
+                value = f"{intercept_variable} - {shift}" if shift else intercept_variable
+                lines.append(f"pm.Deterministic({quote(intercept_name)}, {value})")
+        if not b_names:  # a vector over the rows, as the other terms are
+            terms.insert(0, "pt.zeros(len(y))")
+        lines.append(f"{predictor} = " + " + ".join(terms))
+        return intercept_variable if thresholds else None
+
+    def _smooths(self) -> None:
+        lines = self.model_lines
+        for part in self.design.smooths:
+            coef = part.term.coef
+            dim = smooth_dim(coef)
+            lines.append("")
+            lines.append(f"# {part.term.text}: an unpenalised slope (brms's bs_{coef}) and "
+                         f"penalised coefficients s_{coef} = sds_{coef} * zs_{coef}")
+            lines.append(f"bs_{coef} = " + prior_code(f"bs_{coef}",
+                                                      self.table.lookup("b", coef)))
+            lines.append(f"sds_{coef} = " + prior_code(
+                f"sds_{coef}", self.table.lookup("sds", part.term.label), 0.0))
+            lines.append(f"zs_{coef} = pm.Normal({quote('zs_' + coef)}, 0.0, 1.0, "
+                         f"dims={quote(dim)})")
+            lines.append(f"s_{coef} = pm.Deterministic({quote('s_' + coef)}, "
+                         f"sds_{coef} * zs_{coef}, dims={quote(dim)})")
+            self._add("", f"Xs_{coef} * bs_{coef} + pt.dot(Zs_{coef}, s_{coef})")
+
+    def _group_model(self, group: str) -> None:
+        design, lines = self.design, self.model_lines
+        variable = self.group_variables[group]
+        levels_dim, coef_dim, cor_dim = group_dims(group)
+        numbers = [n for n, b in enumerate(design.blocks) if b.group == group]
+        coefs = design.group_coefs(group)
+        starts, position = {}, 0
+        for n in numbers:
+            starts[n] = position
+            position += len(design.blocks[n].coefs)
+        sets = [members for members in design.correlation_sets()
+                if design.blocks[members[0]].group == group]
+        lines.append("")
+        terms = ", ".join(dict.fromkeys(design.blocks[n].term for n in numbers))
+        lines.append(f"# group-level effects of {group} ({terms}), non-centred as in brms: "
+                     "r = (diag(sd) L z)^T")
+        lines.append(f"# {_brms_names([f'sd_{group}__{c}' for c in coefs])}")
+        lines.append(self._class_code(
+            f"sd_{variable}", f"sd_{group}", "sd", coefs, group, 0.0, coef_dim,
+            [design.blocks[n].dpar for n in numbers for _ in design.blocks[n].coefs],
+            [design.blocks[n].own_coef(c) for n in numbers for c in design.blocks[n].coefs]))
+        effects: dict[int, str] = {}
+        correlations = []
+        for members in sets:
+            first = members[0]
+            size = len(design.set_coefs(members))
+            slices = [(starts[m], starts[m] + len(design.blocks[m].coefs)) for m in members]
+            if len(slices) == 1 and slices[0] == (0, len(coefs)):
+                sd = f"sd_{variable}"
+            elif all(slices[k][1] == slices[k + 1][0] for k in range(len(slices) - 1)):
+                sd = f"sd_{variable}[{slices[0][0]}:{slices[-1][1]}]"
+            else:
+                sd = "pt.concatenate([" + ", ".join(f"sd_{variable}[{a}:{b}]"
+                                                    for a, b in slices) + "])"
+            z = f"z_{variable}_{first}"
+            set_coefs = design.set_coefs(members)
+            if design.set_correlated(members):
+                eta = self.table.lookup("cor", "", group).args[0]
+                cholesky = f"L_{variable}_{first}"
+                pairs = [(j, i) for i in range(1, size) for j in range(i)]
+                names = [f"cor_{group}__{set_coefs[j]}__{set_coefs[i]}" for j, i in pairs]
+                lines.append(f"# {_brms_names(names)}")
+                lines.append(f"{cholesky} = lkj_corr_cholesky("
+                             f"{quote(f'L_{group}_{first}')}, {size}, eta={quote(eta)})")
+                rows = [j for j, _ in pairs]
+                cols = [i for _, i in pairs]
+                correlations.append(f"pt.dot({cholesky}, {cholesky}.T)[{rows}, {cols}]")
+                if LKJ_HELPER not in self.helpers:
+                    self.helpers.append(LKJ_HELPER)
+                scaled = f"pt.dot({z}, {cholesky}.T) * {sd}"
+            else:
+                scaled = f"{z} * {sd}"
+            lines.append(f"{z} = pm.Normal({quote(f'z_{group}_{first}')}, 0.0, 1.0, "
+                         f"shape=(len({variable}_levels), {size}))")
+            if len(members) == 1:
+                effects[first] = scaled
+            else:
+                joint = f"r_{variable}_{first}"
+                lines.append(f"{joint} = {scaled}")
+                offset = 0
+                for m in members:
+                    width = len(design.blocks[m].coefs)
+                    effects[m] = f"{joint}[:, {offset}:{offset + width}]"
+                    offset += width
+        if len(numbers) == 1:
+            value = effects[numbers[0]]
+        elif len(sets) == 1 and sets[0] == numbers:
+            value = lines.pop()[len(f"r_{variable}_{numbers[0]} = "):]
+        else:
+            value = "pt.concatenate([" + ", ".join(effects[n] for n in numbers) + "], axis=1)"
+        level = design.group_levels(group)[0]
+        lines.append(f"# r_{group}[{level},{coefs[0]}], ...")
+        opening = f"r_{variable} = pm.Deterministic("
+        dims = f"dims=({quote(levels_dim)}, {quote(coef_dim)}))"
+        line = f"{opening}{quote(f'r_{group}')}, {value}, {dims}"
+        if len(line) + 4 > _LINE:
+            line = f"{opening}{quote(f'r_{group}')}, {value},\n{' ' * len(opening)}{dims}"
+        lines.append(line)
+        if correlations:
+            value = (correlations[0] if len(correlations) == 1
+                     else "pt.concatenate([" + ", ".join(correlations) + "])")
+            lines.append(f"pm.Deterministic({quote(f'cor_{group}')}, {value},\n"
+                         f"                 dims={quote(cor_dim)})")
+        for dpar in dict.fromkeys(design.blocks[n].dpar for n in numbers):
+            chosen = [n for n in numbers if design.blocks[n].dpar == dpar]
+            a = starts[chosen[0]]
+            b = starts[chosen[-1]] + len(design.blocks[chosen[-1]].coefs)
+            if [starts[n] for n in chosen] != sorted(starts[n] for n in chosen) or \
+                    b - a != sum(len(design.blocks[n].coefs) for n in chosen):
+                raise ModelCodeError(f"The coefficients of grouping factor {group!r} are not "
+                                     "in one run per parameter; the PyMC program writer cannot "
+                                     "write that yet.")
+            effect = f"r_{variable}" if (a, b) == (0, len(coefs)) else f"r_{variable}[:, {a}:{b}]"
+            suffix = f"_{python_name(dpar, set())}" if dpar else ""
+            self._add(dpar, f"pt.sum({effect}[{variable}] * Z_{variable}{suffix}, axis=1)")
+
+    def _likelihood(self, thresholds: str | None) -> None:
+        design, lines = self.design, self.model_lines
+        family = design.family
+        lines.append("")
+        lines.append(f"# the {family.name} likelihood")
+        aux = {}
+        for parameter in family.aux:
+            name = python_name(parameter.name, set())
+            if parameter.name in design.dpars:
+                predictor = self.predictors[parameter.name]
+                if predictor != name:
+                    lines.append(f"{name} = " + inverse_link_code(parameter.dpar_link,
+                                                                  predictor))
+                aux[parameter.name] = name
+                continue
+            lines.append(f"{name} = " + prior_code(parameter.name,
+                                                   self.table.lookup(parameter.name),
+                                                   parameter.lower, upper=parameter.upper))
+            aux[parameter.name] = name
+        eta = self.predictors.get("", "eta")
+        mu = "mu"
+        function, arguments, observed, helper = likelihood_call(
+            family, eta, mu, aux, "trials" if design.trials is not None else None, thresholds)
+        if eta != "mu" and f"{mu}" in _words(arguments):
+            lines.append(f"mu = {inverse_link_code(family.link, eta)}")
+        if helper is not None:
+            self.helpers.append(helper)
+        if not self.likelihood:
+            lines.append("# (no likelihood: the priors alone)")
+            return
+        if design.weights is None:
+            lines.append(f"{function}(\"y\", {arguments}, observed={observed})")
+        else:
+            lines.append("# each row's log-likelihood counts with its weight")
+            lines.append(f"pm.Potential(\"y_weighted\", pt.sum(weights * pm.logp("
+                         f"{function}.dist({arguments}), {observed})))")
+
+
+def _words(code: str) -> set[str]:
+    return set(code.replace("(", " ").replace(")", " ").replace(",", " ").replace("=", " ")
+               .split())
+
+
+def write_model_code(design: Design, table: PriorTable, likelihood: bool = True) -> ModelCode:
+    """Write a model as a standalone PyMC program.
+
+    Parameters
+    ----------
+    design
+        The model's design.
+    table
+        Its prior table.
+    likelihood
+        Whether the program has the likelihood (False for ``sample_prior="only"``).
+
+    Returns
+    -------
+    ModelCode
+        The program; run with the data frame bound to ``data``, it defines ``model``.
+
+    Raises
+    ------
+    ModelCodeError
+        For a model feature the writer does not write yet (residual structures).
+    """
+    return ModelCode(_Program(design, table, likelihood).text())

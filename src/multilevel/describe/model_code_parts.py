@@ -1,0 +1,257 @@
+"""Pieces of a model's PyMC program: priors, links, likelihoods and helper functions as code.
+
+Each writer here mirrors one function of the model stage (``prior_variable``,
+``ordered_prior_variable``, ``lkj_cholesky``, the families' likelihoods) so that the program's
+log density is the model's: the same PyMC distributions, truncations and transformations.
+"""
+
+from __future__ import annotations
+
+import pymc as pm
+
+from ..errors import MultilevelError
+from ..priors.distributions import _PYMC_DISTRIBUTIONS, Distribution
+from .model_code_data import number, quote
+
+
+class ModelCodeError(MultilevelError):
+    """A model feature the PyMC program writer does not write yet."""
+
+
+def _arguments(params: dict) -> str:
+    return ", ".join(f"{key}={number(value)}" for key, value in params.items())
+
+
+def _call(function: str, name: str, arguments: str, extra: str) -> str:
+    parts = [quote(name)] + [part for part in (arguments, extra) if part]
+    return f"{function}({', '.join(parts)})"
+
+
+def _distribution(dist: Distribution):
+    cls, arguments, half, location = _PYMC_DISTRIBUTIONS[dist.name]
+    return cls, arguments(dist.args), half, location
+
+
+def distribution_code(dist: Distribution) -> str:
+    """``pm.StudentT.dist(nu=3.0, ...)``: a prior as an unnamed distribution."""
+    cls, params, _, _ = _distribution(dist)
+    return f"pm.{cls.__name__}.dist({_arguments(params)})"
+
+
+def prior_code(name: str, dist: Distribution, lower: float | None = None,
+               upper: float | None = None, extra: str = "") -> str:
+    """A PyMC variable with a Stan-spelled prior, truncated at the bounds as brms does.
+
+    The same choices as :func:`multilevel.priors.distributions.prior_variable`: a half
+    distribution for a bound at 0 on a prior centred at 0, a truncation elsewhere, the
+    distribution itself where its support respects the bound. ``extra`` holds further
+    keyword arguments (``dims=...``).
+    """
+    if upper is not None:
+        return _doubly_bounded_code(name, dist, lower, upper, extra)
+    if dist.name == "flat":
+        if lower is None:
+            return _call("pm.Flat", name, "", extra)
+        if lower == 0.0:
+            return _call("pm.HalfFlat", name, "", extra)
+        return _call("pm.Truncated", name, f"pm.Flat.dist(), lower={number(lower)}", extra)
+    cls, params, half, location = _distribution(dist)
+    support = dist.support_lower
+    if lower is None or (support is not None and support >= lower):
+        return _call(f"pm.{cls.__name__}", name, _arguments(params), extra)
+    if dist.name == "uniform":
+        return _call(f"pm.{cls.__name__}", name,
+                     f"lower={number(lower)}, upper={number(params['upper'])}", extra)
+    if lower == 0.0 and half is not None and params[location] == 0.0:
+        del params[location]
+        return _call(f"pm.{half.__name__}", name, _arguments(params), extra)
+    return _call("pm.Truncated", name,
+                 f"pm.{cls.__name__}.dist({_arguments(params)}), lower={number(lower)}", extra)
+
+
+def _doubly_bounded_code(name: str, dist: Distribution, lower: float, upper: float,
+                         extra: str) -> str:
+    if dist.name == "flat":
+        return _call("pm.Uniform", name, f"lower={number(lower)}, upper={number(upper)}", extra)
+    cls, params, _, _ = _distribution(dist)
+    within = (dist.name == "beta" and (lower, upper) == (0.0, 1.0)) or (
+        dist.name == "uniform" and lower <= dist.args[0] and dist.args[1] <= upper)
+    if within:
+        return _call(f"pm.{cls.__name__}", name, _arguments(params), extra)
+    return _call("pm.Truncated", name,
+                 f"pm.{cls.__name__}.dist({_arguments(params)}), lower={number(lower)}, "
+                 f"upper={number(upper)}", extra)
+
+
+def ordered_code(variable: str, name: str, priors: list[Distribution], dims: str) -> list[str]:
+    """An increasing vector with a prior per element, as Stan's ``ordered`` type (the model's
+    ``ordered_prior_variable``): the first element and the logs of the gaps are sampled."""
+    raw = f"{variable}_unconstrained"
+    lines = [
+        f"{raw} = pm.Flat({quote(name + '_unconstrained')}, shape={len(priors)})",
+        f"{variable} = pm.Deterministic({quote(name)}, pt.cumsum(pt.concatenate(",
+        f"    [{raw}[:1], pt.exp({raw}[1:])])), dims={quote(dims)})",
+    ]
+    terms = [f"pt.sum({raw}[1:])"]  # the log-Jacobian of the gaps
+    proper = [(k, dist) for k, dist in enumerate(priors) if dist.name != "flat"]
+    if proper and len(proper) == len(priors) and all(d == priors[0] for _, d in proper):
+        terms.append(f"pt.sum(pm.logp(\n    {distribution_code(priors[0])}, {variable}))")
+    else:
+        terms += [f"pm.logp({distribution_code(dist)}, {variable}[{k}])" for k, dist in proper]
+    opening = f"pm.Potential({quote(name + '_prior')}, "
+    lines.append(opening + f"\n{' ' * len(opening)}+ ".join(terms) + ")")
+    return lines
+
+
+# Inverse links as code, brms's link names (families/links.py computes the same).
+INVERSE_LINKS = {
+    "identity": "{}",
+    "log": "pt.exp({})",
+    "logit": "pt.sigmoid({})",
+    "probit": "0.5 * pt.erfc(-{} / np.sqrt(2.0))",
+    "cloglog": "-pt.expm1(-pt.exp({}))",
+    "inverse": "1.0 / {}",
+    "sqrt": "pt.sqr({})",
+    "logm1": "1.0 + pt.exp({})",
+    "softplus": "pt.softplus({})",
+}
+
+
+def inverse_link_code(link: str, eta: str) -> str:
+    if link not in INVERSE_LINKS:
+        raise ModelCodeError(f"The PyMC program writer does not know the inverse of the "
+                             f"{link!r} link yet.")
+    return INVERSE_LINKS[link].format(eta)
+
+
+class Symbol:
+    """A name in the program standing in for a tensor, so that a family's likelihood,
+    called with symbols, writes its parameters as code (``shape / mu``, ``1 - zi``)."""
+
+    def __init__(self, code: str, atomic: bool = True):
+        self.code, self.atomic = code, atomic
+
+    def __str__(self) -> str:
+        return self.code
+
+    def _operand(self) -> str:
+        return self.code if self.atomic else f"({self.code})"
+
+    @staticmethod
+    def _other(value) -> str:
+        return value._operand() if isinstance(value, Symbol) else repr(value)
+
+    def _binary(self, symbol: str, other, reverse: bool = False) -> Symbol:
+        left, right = self._operand(), self._other(other)
+        if reverse:
+            left, right = right, left
+        return Symbol(f"{left} {symbol} {right}", atomic=False)
+
+    def __add__(self, other):
+        return self._binary("+", other)
+
+    def __radd__(self, other):
+        return self._binary("+", other, reverse=True)
+
+    def __sub__(self, other):
+        return self._binary("-", other)
+
+    def __rsub__(self, other):
+        return self._binary("-", other, reverse=True)
+
+    def __mul__(self, other):
+        return self._binary("*", other)
+
+    def __rmul__(self, other):
+        return self._binary("*", other, reverse=True)
+
+    def __truediv__(self, other):
+        return self._binary("/", other)
+
+    def __rtruediv__(self, other):
+        return self._binary("/", other, reverse=True)
+
+
+# The hurdle counts' densities (families/builtin.py), written out for the program.
+HURDLE_HELPERS = {
+    "hurdle_poisson": '''def hurdle_poisson_logp(value, psi, mu):
+    """A zero with probability 1 - psi, else a Poisson count above zero."""
+    return pt.switch(pt.eq(value, 0), pt.log1p(-psi),
+                     pt.log(psi) + pm.logp(pm.Poisson.dist(mu=mu), value)
+                     - pt.log1mexp(-mu))''',
+    "hurdle_negbinomial": '''def hurdle_negbinomial_logp(value, psi, mu, alpha):
+    """A zero with probability 1 - psi, else a negative binomial count above zero."""
+    log_zero = alpha * (pt.log(alpha) - pt.log(mu + alpha))
+    return pt.switch(pt.eq(value, 0), pt.log1p(-psi),
+                     pt.log(psi) + pm.logp(pm.NegativeBinomial.dist(mu=mu, alpha=alpha), value)
+                     - pt.log1mexp(log_zero))''',
+}
+
+LKJ_HELPER = '''def lkj_corr_cholesky(name, size, eta):
+    """The Cholesky factor of an LKJ(eta) correlation matrix, as Stan's cholesky_factor_corr.
+
+    Its size * (size - 1) / 2 free values go through tanh to canonical partial correlations,
+    which are stick-broken into rows of unit length; the log-Jacobian and the LKJ density of
+    the factor enter through a Potential.
+    """
+    raw = pm.Flat(name, shape=size * (size - 1) // 2)
+    partial = pt.tanh(raw)
+    log_jacobian = pt.sum(pt.log1p(-pt.sqr(partial)))
+    rows = [pt.concatenate([pt.ones(1), pt.zeros(size - 1)])]
+    log_diagonal = []
+    position = 0
+    for i in range(1, size):
+        entries = []
+        remaining = pt.constant(1.0)
+        for _ in range(i):
+            value = partial[position] * pt.sqrt(remaining)
+            if entries:
+                log_jacobian = log_jacobian + 0.5 * pt.log(remaining)
+            entries.append(value)
+            remaining = remaining - pt.sqr(value)
+            position += 1
+        diagonal = pt.sqrt(remaining)
+        log_diagonal.append(pt.log(diagonal))
+        rows.append(pt.concatenate([pt.stack(entries), diagonal[None],
+                                    pt.zeros(size - 1 - i)]))
+    cholesky = pt.stack(rows)
+    # lkj_corr_cholesky_lpdf: sum_i (size - i - 1 + 2 eta - 2) log L_ii over i = 1..size-1
+    lkj = sum((size - i - 1 + 2 * eta - 2) * log_diagonal[i - 1] for i in range(1, size))
+    pm.Potential(f"{name}_lkj", lkj + log_jacobian)
+    return cholesky'''
+
+
+def likelihood_call(family, eta: str, mu: str, aux: dict[str, str], trials: str | None,
+                    thresholds: str | None):
+    """The response distribution as code: (PyMC distribution, its arguments, the observed
+    values' code), from the family's own likelihood called with symbols.
+
+    Returns
+    -------
+    function, arguments, observed, helper
+        ``pm.Normal`` and ``"mu=mu, sigma=sigma"``; the observed values (``y`` or ``y - 1``
+        for categories numbered from 1); a helper function's source, or None.
+    """
+    if family.categorical:
+        logits = ", ".join(["pt.zeros_like(" + aux[family.aux[0].name] + ")"]
+                           + [aux[a.name] for a in family.aux])
+        return ("pm.Categorical", f"logit_p=pt.stack([{logits}], axis=-1)", "y - 1", None)
+    if family.ordinal:
+        ordered = {"logit": "pm.OrderedLogistic", "probit": "pm.OrderedProbit"}
+        if family.link not in ordered:
+            raise ModelCodeError(f"The PyMC program writer has no ordinal model with the "
+                                 f"{family.link!r} link yet.")
+        return (ordered[family.link], f"eta={eta}, cutpoints={thresholds}, compute_p=False",
+                "y - 1", None)
+    symbols = {name: Symbol(code) for name, code in aux.items()}
+    cls, params = family.likelihood(Symbol(eta), Symbol(mu), symbols,
+                                    Symbol(trials) if trials else None, family.link)
+    arguments = ", ".join(f"{key}={value}" for key, value in params.items())
+    if getattr(pm, getattr(cls, "__name__", ""), None) is cls:
+        return f"pm.{cls.__name__}", arguments, "y", None
+    if family.name in HURDLE_HELPERS:
+        function = f"{family.name}_logp"
+        values = ", ".join(str(value) for value in params.values())
+        return ("pm.CustomDist", f"{values}, logp={function}", "y", HURDLE_HELPERS[family.name])
+    raise ModelCodeError(f"The PyMC program writer cannot write the likelihood of family "
+                         f"{family.name!r} yet.")

@@ -1,0 +1,230 @@
+"""model_code(): a standalone PyMC program with the log density of make_model()'s model."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from pytensor.compile.mode import Mode
+
+import multilevel as ml
+from multilevel.describe.model_code import ModelCode, ModelCodeError
+
+# the assorted data have a missing value and a two-level string response, as intended
+pytestmark = pytest.mark.filterwarnings("ignore:Rows containing NAs:UserWarning",
+                                        "ignore:Response 'yes' has levels:UserWarning")
+
+
+def _crossed() -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    a, b = rng.integers(0, 5, 60), rng.integers(0, 4, 60)
+    x = rng.normal(size=60)
+    y = 1 + 0.5 * x + rng.normal(0, 0.5, 5)[a] + rng.normal(0, 0.5, 4)[b] + rng.normal(0, 1, 60)
+    return pd.DataFrame({"y": y, "x": x, "a": [f"a{k}" for k in a], "b": [f"B{k}" for k in b]})
+
+
+def _assorted() -> pd.DataFrame:
+    """Columns of every kind the writer handles: a logical, float-coded groups, strings with
+    mixed case, counts, proportions, weights, exposures, a missing value."""
+    rng = np.random.default_rng(5)
+    n = 80
+    g, h = rng.integers(0, 6, n), rng.integers(0, 3, n)
+    x, exposure = rng.normal(size=n), rng.uniform(1, 3, n)
+    eta = 0.3 + 0.4 * x + rng.normal(0, 0.5, 6)[g]
+    count = rng.poisson(np.exp(eta) * exposure)
+    count[rng.random(n) < 0.2] = 0
+    frame = pd.DataFrame({
+        "x": x, "t": exposure, "flag": rng.random(n) > 0.5, "g": g + 1.0,
+        "h": [f"h{k}" for k in h], "count": count,
+        "yes": np.where(rng.random(n) < 1 / (1 + np.exp(-eta)), "yes", "no"),
+        "cat": np.array(["a", "B", "c"])[rng.integers(0, 3, n)],
+        "w": rng.uniform(0.5, 2, n), "y": eta + rng.standard_t(4, n),
+    })
+    frame.loc[3, "x"] = np.nan
+    return frame
+
+
+_FRAMES = {"crossed": _crossed, "assorted": _assorted}
+
+# (data, formula or bf() parts, family, priors): the issue's ten models, then one of each
+# other feature the writer covers
+CASES = [
+    ("sleepstudy", "Reaction ~ 1 + (1 | Subject)", "gaussian", None),
+    ("sleepstudy", "Reaction ~ Days + (Days | Subject)", "gaussian", None),
+    ("sleepstudy", "Reaction ~ Days + (Days || Subject)", "gaussian", None),
+    ("hsb", "mathach ~ meanses * ses + sector + (ses | school)", "gaussian", None),
+    ("pastes", "strength ~ 1 + (1 | batch/cask)", "gaussian", None),
+    ("crossed", "y ~ x + (1 | a) + (1 | b)", "gaussian", None),
+    ("rats", "m | trials(n) ~ 1 + (1 | batch)", "binomial", None),
+    ("inhaler", "rating ~ treat + period + carry + (1 | subject)", "cumulative", None),
+    ("sleepstudy", ("Reaction ~ Days + (Days | Subject)", {"sigma": "~ Days"}), "gaussian",
+     None),
+    ("salamanders", "count ~ mined + (1 | site)", "poisson", None),
+    ("assorted", "y ~ x + flag + (1 | g)", "student", None),
+    ("assorted", "yes ~ poly(x, 2) + factor(h) + (1 | g:h)", "bernoulli", None),
+    ("assorted", "y | weights(w) ~ x + (x | h)", "gaussian", None),
+    ("assorted", ("count ~ x + offset(log(t)) + (1 | g)", {"zi": "~ x"}),
+     "zero_inflated_poisson", None),
+    ("assorted", "count ~ x + (1 | g)", "hurdle_negbinomial", None),
+    ("assorted", "cat ~ x + (1 | g)", "categorical", None),
+    ("assorted", ("y ~ x + (1 | p | g)", {"sigma": "~ (1 | p | g)"}), "gaussian", None),
+    ("assorted", "y ~ x + I(x**2) + (1 | g)", "gaussian",
+     [("normal(0, 2)", "b", "x", ""), ("exponential(1)", "sigma", "", ""),
+      ("normal(0, 1)", "sd", "", "g")]),
+    ("assorted", "y ~ s(x) + (1 | h)", "gaussian", None),
+]
+
+
+def _inputs(case):
+    name, formula, family, priors = case
+    data = _FRAMES[name]() if name in _FRAMES else ml.load_dataset(name)
+    if isinstance(formula, tuple):
+        formula = ml.bf(formula[0], **formula[1])
+    if priors is not None:
+        priors = [ml.prior(text, class_=class_, coef=coef, group=group)
+                  for text, class_, coef, group in priors]
+    return data, formula, family, priors
+
+
+def _points(model, count: int = 3, seed: int = 11) -> list[dict]:
+    """The model's initial point and random points around it, on the unconstrained scale."""
+    rng = np.random.default_rng(seed)
+    start = model.initial_point()
+    return [start] + [{name: value + rng.normal(0.0, 0.5, np.shape(value))
+                       for name, value in start.items()} for _ in range(count - 1)]
+
+
+# A few evaluations need no C compilation nor graph rewrites.
+_MODE = "Mode(linker='py', optimizer=None)"
+
+
+def _log_densities(model, points) -> list[float]:
+    logp = model.compile_logp(mode=Mode(linker="py", optimizer=None))
+    return [float(logp(point)) for point in points]
+
+
+# PyTensor keeps a float literal that float32 holds exactly (the 3.0 of student_t(3, 0, 2.5))
+# as float32, so the program's priors lose a few digits of their constants against the
+# model's float64 data; the rest of the log density agrees to round-off.
+_RTOL, _ATOL = 1e-8, 1e-6
+
+# Runs every program in one new interpreter that never imports multilevel.
+_RUNNER = """
+import json, pickle, sys
+from pytensor.compile.mode import Mode
+with open({path!r}, "rb") as handle:
+    cases = pickle.load(handle)
+results = []
+for case in cases:
+    namespace = {{"data": case["data"]}}
+    exec(case["code"], namespace)
+    model = namespace["model"]
+    logp = model.compile_logp(mode={mode})
+    results.append({{"free": sorted(v.name for v in model.value_vars),
+                     "logp": [float(logp(point)) for point in case["points"]]}})
+assert "multilevel" not in sys.modules
+print(json.dumps(results))
+"""
+
+
+@pytest.mark.slow
+def test_programs_have_the_log_density_of_make_model(tmp_path):
+    cases, models = [], []
+    for case in CASES:
+        data, formula, family, priors = _inputs(case)
+        code = ml.model_code(formula, data, family, prior=priors)
+        model = ml.make_model(formula, data, family, prior=priors)
+        cases.append({"code": str(code), "data": data, "points": _points(model)})
+        models.append(model)
+    path = tmp_path / "cases.pickle"
+    path.write_bytes(pickle.dumps(cases))
+    # the new interpreter runs the programs while this one evaluates the models
+    runner = subprocess.Popen([sys.executable, "-c", _RUNNER.format(path=str(path), mode=_MODE)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        expected = [{"free": sorted(v.name for v in model.value_vars),
+                     "logp": _log_densities(model, case["points"])}
+                    for model, case in zip(models, cases, strict=True)]
+        stdout, stderr = runner.communicate(timeout=900)
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+            runner.communicate()
+    assert runner.returncode == 0, stderr
+    results = json.loads(stdout.strip().splitlines()[-1])
+    for case, want, got in zip(CASES, expected, results, strict=True):
+        assert got["free"] == want["free"], case
+        np.testing.assert_allclose(got["logp"], want["logp"], rtol=_RTOL, atol=_ATOL,
+                                   err_msg=str(case))
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:.*Effective Samples Size:UserWarning",
+                            "ignore:.*R-hat:UserWarning")
+def test_a_fits_pymc_model_is_make_models(sleepstudy):
+    formula = "Reaction ~ Days + (Days | Subject)"
+    fit = ml.brm(formula, sleepstudy, chains=1, draws=100, warmup=100, seed=1,
+                 progressbar=False)
+    model = ml.make_model(formula, sleepstudy)
+    assert (sorted(v.name for v in fit.pymc_model.value_vars)
+            == sorted(v.name for v in model.value_vars))
+    points = _points(model)
+    np.testing.assert_allclose(_log_densities(fit.pymc_model, points),
+                               _log_densities(model, points), rtol=1e-12)
+    assert fit.model_code() == ml.model_code(formula, sleepstudy)
+
+
+def test_the_program_is_python_shown_as_code(sleepstudy):
+    code = ml.model_code("Reaction ~ Days + (Days | Subject)", sleepstudy)
+    assert isinstance(code, ModelCode) and isinstance(code, str)
+    compile(str(code), "<model_code>", "exec")
+    assert code._repr_markdown_() == f"```python\n{code}\n```"
+    assert repr(code) == str(code)
+
+
+def test_the_program_is_standalone_and_names_brms_parameters(sleepstudy):
+    code = str(ml.model_code("Reaction ~ Days + (Days | Subject)", sleepstudy))
+    imports = [line for line in code.splitlines() if line.startswith(("import", "from"))]
+    assert imports == ["import numpy as np", "import pandas as pd", "import pymc as pm",
+                       "import pytensor.tensor as pt"]
+    assert "multilevel." not in code.replace("Written by multilevel.", "")
+    for name in ("b_Days", "b_Intercept", "sd_Subject__Intercept", "sd_Subject__Days",
+                 "cor_Subject__Intercept__Days", "r_Subject[308,Intercept]", "sigma"):
+        assert name in code
+    # the data are prepared from the frame, not embedded
+    assert 'data["Days"]' in code and "np.array(" not in code
+    assert 'pd.read_csv("sleepstudy.csv")' in code
+
+
+def test_terms_formulae_evaluates_itself_are_embedded_with_their_name():
+    data, formula, family, _ = _inputs(CASES[11])
+    code = str(ml.model_code(formula, data, family))
+    assert 'the column of "poly(x, 2)"' in code
+    assert 'data["h"].eq("h1")' in code  # factor(h)'s treatment contrast, as pandas code
+    assert 'data["flag"].astype(str).str.upper()' not in code
+    data, formula, family, _ = _inputs(CASES[10])
+    code = str(ml.model_code(formula, data, family))
+    assert 'data["flag"] = data["flag"].astype(str).str.upper()' in code
+    assert 'data["flag"].eq("TRUE")' in code
+
+
+def test_a_model_without_the_likelihood_has_none(sleepstudy):
+    from multilevel.api import _model_parts
+    from multilevel.describe.model_code import write_model_code
+
+    design, table = _model_parts("Reaction ~ Days + (1 | Subject)", sleepstudy, "gaussian", None)
+    assert "pm.Normal(\"y\"" in write_model_code(design, table)
+    without = write_model_code(design, table, likelihood=False)
+    assert "pm.Normal(\"y\"" not in without and "priors alone" in without
+
+
+def test_residual_structures_are_refused_by_name(sleepstudy):
+    with pytest.raises(ModelCodeError, match=r"residual structures \(ar\(time = Days"):
+        ml.model_code("Reaction ~ Days + ar(time = Days, gr = Subject) + (1 | Subject)",
+                      sleepstudy)
+    assert issubclass(ModelCodeError, ml.MultilevelError)
