@@ -1,0 +1,147 @@
+"""The data model of both notations: the response's distribution and the links of its
+parameters to their linear predictors."""
+
+from __future__ import annotations
+
+from ..spec.design import Design
+from . import latex
+from .lines import EquationLine
+from .structure import Structure
+
+
+def response(design: Design, structure: Structure, index: str) -> str:
+    return latex.expression(design.spec.response_label, index, structure.data_columns)
+
+
+def trials(design: Design, structure: Structure, index: str) -> str:
+    spec = design.spec
+    if "trials" in spec.additions:
+        return latex.expression(spec.additions["trials"], index, structure.data_columns)
+    if spec.cbind is not None:
+        return latex.expression(f"{spec.cbind[0]} + ({spec.cbind[1]})", index,
+                                structure.data_columns)
+    return ""
+
+
+def residual_form(design: Design) -> bool:
+    """Whether the level-1 model is ``y = linear predictor + e`` with normal ``e``, as
+    Raudenbush & Bryk write a normal model."""
+    family = design.family
+    return (family.normal and family.link == "identity" and "sigma" not in design.dpars
+            and design.autocor is None)
+
+
+def _lagged(index: str, k: int) -> str:
+    return f"i-{k}" if index == "i" else f"(i-{k}){index[1:]}"
+
+
+def _autocor_model(design: Design, structure: Structure, predictor: str, index: str,
+                   aux: dict[str, str], note: str, symbols: dict) -> list[EquationLine]:
+    """A residual structure: ARMA terms on the earlier residuals of the same series (brms's
+    ``cov = FALSE``), or the joint distribution of a series under compound symmetry
+    (``cosy``) or unstructured correlations (``unstr``)."""
+    term = design.autocor.term
+    family = design.family
+    eta = latex.subscript(r"\eta", index)
+    within = (rf"\text{{, within each }}{latex.name(term.gr)}" if term.gr
+              else r"\text{, in time order}")
+    each = (rf"\text{{, for each }}{latex.name(term.gr)}\ s" if term.gr
+            else r"\text{, one series } s")
+    if term.kind == "arma":
+        mu = latex.indexed(r"\mu", index)
+        y_at = [latex.expression(design.spec.response_label, _lagged(index, k),
+                                 structure.data_columns)
+                for k in range(1, max(term.p, term.q) + 1)]
+        terms = [eta]
+        terms += [rf"\phi_{{{k}}}({y_at[k - 1]} - \eta_{{{_lagged(index, k)}}})"
+                  for k in range(1, term.p + 1)]
+        terms += [rf"\theta_{{{k}}}({y_at[k - 1]} - \mu_{{{_lagged(index, k)}}})"
+                  for k in range(1, term.q + 1)]
+        if term.p:
+            symbols[("autocor", "ar")] = ", ".join(rf"\phi_{{{k}}}" for k in range(1, term.p + 1))
+        if term.q:
+            symbols[("autocor", "ma")] = ", ".join(rf"\theta_{{{k}}}"
+                                                   for k in range(1, term.q + 1))
+        y = response(design, structure, index)
+        return [EquationLine(y, r"\sim", latex.distribution(family, mu, aux, ""), note),
+                EquationLine(mu, "=", " + ".join(terms), within),
+                EquationLine(eta, "=", predictor)]
+    vector = rf"\mathbf{{{latex.escape(design.spec.response_label)}}}_{{s}}"
+    covariance = rf"\boldsymbol{{\eta}}_{{s}}, {aux['sigma']}^{{2}}\mathbf{{R}}"
+    joint = (rf"\mathrm{{MVStudent}}\text{{-}}t({aux['nu']}, {covariance})" if "nu" in aux
+             else rf"\mathrm{{MVN}}({covariance})")
+    lines = [EquationLine(vector, r"\sim", joint, each + note),
+             EquationLine(eta, "=", predictor)]
+    if term.kind == "cosy":
+        symbols[("autocor", "cosy")] = r"\rho"
+        lines.append(EquationLine(r"\mathbf{R}", "=",
+                                  r"(1 - \rho)\mathbf{I} + \rho\mathbf{1}\mathbf{1}^{\top}"))
+    else:
+        symbols[("autocor", "cortime")] = r"\mathbf{R}"
+        count = len(design.autocor.time_labels)
+        lines.append(EquationLine(
+            r"\mathbf{R}", "=", rf"(\rho_{{tu}})_{{t,u = 1, \ldots, {count}}}",
+            rf"\text{{, unstructured correlations over }}{latex.name(term.time)}"))
+    return lines
+
+
+def data_model(design: Design, structure: Structure, predictors: dict[str, str], index: str,
+               inline: bool, residual: str = "", symbols: dict | None = None
+               ) -> list[EquationLine]:
+    """The lines of the response's distribution.
+
+    Parameters
+    ----------
+    predictors
+        Each parameter's linear predictor written out ("" for the mean).
+    index
+        The observation's subscript (``i``, ``ij``).
+    inline
+        Write the mean's linear predictor inside the distribution when its link is the identity
+        (Gelman & Hill's one line).
+    residual
+        The residual's symbol, to write a normal model as ``y = ... + e`` (Raudenbush & Bryk).
+    symbols
+        Where the symbols of a residual structure's parameters are recorded.
+    """
+    family = design.family
+    y = response(design, structure, index)
+    weights = design.spec.additions.get("weights")
+    note = (r"\text{, weighted by }" + latex.expression(weights, index, structure.data_columns)
+            if weights else "")
+    aux = {a.name: latex.indexed(latex.aux_symbol(a.name), index) if a.name in design.dpars
+           else latex.aux_symbol(a.name) for a in family.aux}
+    lines: list[EquationLine] = []
+    if residual:
+        lines.append(EquationLine(y, "=", f"{predictors['']} + {residual}", note))
+        lines.append(EquationLine(residual, r"\sim", rf"\mathrm{{N}}(0, {aux['sigma']}^{{2}})"))
+    elif design.autocor is not None:
+        lines += _autocor_model(design, structure, predictors[""], index, aux, note,
+                                {} if symbols is None else symbols)
+    elif family.ordinal:
+        eta = latex.subscript(r"\eta", index)
+        thresholds = design.thresholds
+        cumulative = rf"\Pr({y} \leq c)"
+        note_c = r"\text{, for } c = 1" + (rf", \ldots, {thresholds}" if thresholds > 1 else "")
+        lines.append(EquationLine(latex.link(family.link, cumulative), "=",
+                                  rf"\theta_{{c}} - {eta}", note_c + note))
+        lines.append(EquationLine(eta, "=", predictors[""]))
+    elif family.categorical:
+        etas = ", ".join(aux[a.name] for a in family.aux)
+        lines.append(EquationLine(y, r"\sim", rf"\mathrm{{Categorical}}(\operatorname{{softmax}}"
+                                  rf"(0, {etas}))", note))
+    else:
+        mean = latex.indexed(latex.mean_symbol(family), index)
+        n = trials(design, structure, index)
+        if inline and family.link == "identity":
+            lines.append(EquationLine(y, r"\sim", latex.distribution(family, predictors[""],
+                                                                      aux, n), note))
+        else:
+            lines.append(EquationLine(y, r"\sim", latex.distribution(family, mean, aux, n), note))
+            lines.append(EquationLine(latex.link(family.link, mean), "=", predictors[""]))
+    for parameter in structure.parameters:
+        if parameter.name:
+            link = family.aux_parameter(parameter.name).dpar_link
+            lines.append(EquationLine(latex.link(link, aux[parameter.name]), "=",
+                                      predictors[parameter.name]))
+    return lines

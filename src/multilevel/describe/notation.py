@@ -1,0 +1,178 @@
+"""Pieces both notations write alike: products of predictors, normal and multivariate normal
+lines, covariance matrices."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import latex
+from .lines import EquationLine
+from .structure import Component, Structure
+
+
+@dataclass
+class Written:
+    """A notation's lines and the symbol it gave each parameter, for the priors.
+
+    ``symbols`` keys: ``("Intercept", dpar)``, ``("b", dpar, coef)``,
+    ``("sd", dpar, group, coef)``, ``("cor", group)`` (a list of matrices), ``("aux", name)``,
+    ``("thresholds",)``.
+    """
+
+    lines: list[EquationLine] = field(default_factory=list)
+    symbols: dict[tuple, object] = field(default_factory=dict)
+
+
+def tagged(symbol: str, tag: str) -> str:
+    """A coefficient's symbol marked with its parameter: ``\\beta^{\\sigma}``."""
+    return f"{symbol}^{{{tag}}}" if tag else symbol
+
+
+def parameter_tag(name: str) -> str:
+    return latex.aux_symbol(name) if name else ""
+
+
+def product(components, index_of) -> str:
+    """Components written side by side, each with the subscript ``index_of(component)``."""
+    return r"\,".join(component_latex(c, index_of(c)) for c in components)
+
+
+def component_latex(component: Component, index: str) -> str:
+    if component.indicator:
+        return latex.subscript(latex.name(component.key), index)
+    return latex.expression(component.key, index, set(component.variables))
+
+
+def squared(symbol: str) -> str:
+    """``symbol^{2}``, in parentheses where the symbol has its own superscript."""
+    depth = 0
+    for char in symbol:
+        depth += char == "{"
+        depth -= char == "}"
+        if char == "^" and depth == 0:
+            return f"({symbol})^{{2}}"
+    return f"{symbol}^{{2}}"
+
+
+def times(coefficient: str, predictor: str) -> str:
+    return f"{coefficient}\\,{predictor}" if predictor else coefficient
+
+
+def plus(terms) -> str:
+    """Terms joined with ``+``; a term beginning with a minus sign is subtracted."""
+    text = ""
+    for term in terms:
+        if not text:
+            text = term
+        elif term.startswith("-"):
+            text += f" - {term[1:]}"
+        else:
+            text += f" + {term}"
+    return text or "0"
+
+
+def column_vector(entries: list[str]) -> str:
+    return rf"({', '.join(entries)})^{{\top}}"
+
+
+def covariance_matrix(sds: list[str], correlations: dict[tuple[int, int], str]) -> str:
+    """A covariance matrix written out: variances on the diagonal, ``rho sd sd`` off it.
+
+    Its columns are stacks (``\\substack``) that mathtext draws as well as LaTeX does.
+    """
+    size = len(sds)
+    columns = []
+    for col in range(size):
+        cells = []
+        for row in range(size):
+            if row == col:
+                cells.append(squared(sds[row]))
+            else:
+                pair = (min(row, col), max(row, col))
+                cells.append(f"{correlations[pair]}{sds[pair[0]]}{sds[pair[1]]}")
+        columns.append(r"\substack{" + r" \\ ".join(cells) + "}")
+    return r"\left(" + r" \quad ".join(columns) + r"\right)"
+
+
+def correlation_symbol(first: str, second: str, separator: str = "") -> str:
+    return rf"\rho_{{{first}{separator}{second}}}"
+
+
+def group_note(structure: Structure, group: str) -> str:
+    letter = structure.letters[group]
+    return (rf"\text{{, for }}{latex.name(group)}\ {letter} = 1, \ldots, "
+            rf"{structure.sizes[group]}")
+
+
+def group_lines(structure: Structure, group: str, effects: list[str], means: list[str],
+                sds: list[str], correlation, matrix: str) -> list[EquationLine]:
+    """The distribution of one set of group-level effects: normal for one, else multivariate
+    normal with its covariance matrix written out; ``correlation(a, b)`` names the correlation
+    of effects ``a`` and ``b``."""
+    note = group_note(structure, group)
+    if len(effects) == 1:
+        return [EquationLine(effects[0], r"\sim", rf"\mathrm{{N}}({means[0]}, {squared(sds[0])})",
+                             note)]
+    zero = all(m == "0" for m in means)
+    mean = r"\mathbf{0}" if zero else column_vector(means)
+    correlations = {(a, b): correlation(a, b)
+                    for a in range(len(effects)) for b in range(a + 1, len(effects))}
+    return [EquationLine(column_vector(effects), r"\sim",
+                         rf"\mathrm{{MVN}}({mean}, {matrix})", note),
+            EquationLine(matrix, "=", covariance_matrix(sds, correlations))]
+
+
+def matrix_symbols(structure: Structure, base: str, suffix_of) -> dict[int, str]:
+    """The symbol of each correlated set's covariance matrix: ``base`` alone when there is
+    one, else subscripted by ``suffix_of(set)`` (numbered where a suffix repeats)."""
+    correlated = [n for n, s in enumerate(structure.sets) if len(s.members) > 1]
+    if len(correlated) == 1:
+        return {correlated[0]: base}
+    suffixes = [suffix_of(structure.sets[n]) for n in correlated]
+    symbols = {}
+    for n, suffix in zip(correlated, suffixes, strict=True):
+        if suffixes.count(suffix) > 1:
+            suffix = f"{suffix},{suffixes[:correlated.index(n) + 1].count(suffix)}"
+        symbols[n] = latex.subscript(base, suffix)
+    return symbols
+
+
+def sets_in_factor_order(structure: Structure) -> list[int]:
+    return sorted(range(len(structure.sets)),
+                  key=lambda n: structure.factors.index(structure.sets[n].group))
+
+
+def _smooth_name(structure: Structure, number: int) -> str:
+    return "s" if len(structure.smooths) == 1 else f"s_{{{number}}}"
+
+
+def extra_terms(structure: Structure, parameter, index: str) -> list[str]:
+    """A linear predictor's offsets and smooths, such as ``log(t_i)`` and ``s(x_i)``."""
+    terms = [latex.expression(offset, index, structure.data_columns)
+             for offset in parameter.offsets]
+    if not parameter.name:
+        terms += [f"{_smooth_name(structure, n)}({latex.subscript(latex.name(v), index)})"
+                  for n, v in enumerate(structure.smooths, start=1)]
+    return terms
+
+
+def smooth_lines(design, structure: Structure, index: str,
+                 symbols: dict) -> list[EquationLine]:
+    """Each smooth as brms builds it: a linear trend plus penalised basis functions whose
+    coefficients share one standard deviation."""
+    lines = []
+    for number, part in enumerate(design.smooths, start=1):
+        single = len(design.smooths) == 1
+        label = "s" if single else f"s_{{{number}}}"
+        k = "k" if single else f"{number}k"
+        x = latex.subscript(latex.name(part.term.variable), index)
+        trend = rf"\beta_{{{label}}}"
+        sd = rf"\sigma_{{{label}}}"
+        lines.append(EquationLine(
+            f"{_smooth_name(structure, number)}({x})", "=",
+            rf"{trend}\,{x} + \sum_{{k=1}}^{{{part.size}}} z_{{{k}}}\,B_{{{k}}}({x})"))
+        lines.append(EquationLine(f"z_{{{k}}}", r"\sim", rf"\mathrm{{N}}(0, {sd}^{{2}})",
+                                  r"\text{, thin plate regression spline basis } B"))
+        symbols[("b", "", part.term.coef)] = trend
+        symbols[("sds", part.term.label)] = sd
+    return lines
