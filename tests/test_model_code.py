@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import pickle
 import subprocess
@@ -49,7 +50,13 @@ def _assorted() -> pd.DataFrame:
     return frame
 
 
-_FRAMES = {"crossed": _crossed, "assorted": _assorted}
+def _unsorted() -> pd.DataFrame:
+    """sleepstudy's first five days, rows shuffled and some left out: series with gaps."""
+    frame = ml.load_dataset("sleepstudy")
+    return frame[frame["Days"] < 5].sample(frac=0.85, random_state=1)
+
+
+_FRAMES = {"crossed": _crossed, "assorted": _assorted, "unsorted": _unsorted}
 
 # (data, formula or bf() parts, family, priors): the issue's ten models, then one of each
 # other feature the writer covers
@@ -77,6 +84,11 @@ CASES = [
      [("normal(0, 2)", "b", "x", ""), ("exponential(1)", "sigma", "", ""),
       ("normal(0, 1)", "sd", "", "g")]),
     ("assorted", "y ~ s(x) + (1 | h)", "gaussian", None),
+    ("unsorted", "Reaction ~ Days + arma(Days, Subject, 2, 1) + (1 | Subject)", "gaussian",
+     None),
+    ("unsorted", "Reaction ~ Days + cosy(Days, Subject)", "student", None),
+    ("unsorted", ("Reaction ~ Days + unstr(Days, Subject)", {"sigma": "~ Days"}), "gaussian",
+     None),
 ]
 
 
@@ -223,8 +235,14 @@ def test_a_model_without_the_likelihood_has_none(sleepstudy):
     assert "pm.Normal(\"y\"" not in without and "priors alone" in without
 
 
-def test_residual_structures_are_refused_by_name(sleepstudy):
-    with pytest.raises(ModelCodeError, match=r"residual structures \(ar\(time = Days"):
-        ml.model_code("Reaction ~ Days + ar(time = Days, gr = Subject) + (1 | Subject)",
-                      sleepstudy)
+def test_a_likelihood_the_writer_cannot_spell_is_refused_by_name(sleepstudy):
+    class OwnDistribution:
+        """A likelihood that is not one of PyMC's distributions."""
+
+    def likelihood(eta, mu, aux, trials, link):
+        return OwnDistribution, {"mu": mu, "sigma": aux["sigma"]}
+
+    family = dataclasses.replace(ml.gaussian, name="own_normal", likelihood=likelihood)
+    with pytest.raises(ModelCodeError, match="likelihood of family 'own_normal'"):
+        ml.model_code("Reaction ~ Days + (1 | Subject)", sleepstudy, family)
     assert issubclass(ModelCodeError, ml.MultilevelError)

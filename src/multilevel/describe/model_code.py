@@ -4,7 +4,8 @@ The program imports numpy, pandas, PyMC and PyTensor only. Run with the data fra
 ``data``, it prepares the model's arrays from the data (``model_code_data``) and defines
 ``model``, a ``pm.Model`` whose free variables and log density are those of
 :func:`multilevel.make_model`'s model (brms's parametrization, every group block a standard
-normal ``z``), each variable commented with the brms parameters it holds.
+normal ``z``), each variable commented with the brms parameters it holds. Priors, links and
+likelihoods are written by ``model_code_parts``, residual structures by ``model_code_autocor``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,12 @@ from ..model.smooths import smooth_dim
 from ..names import population_names
 from ..priors.table import PriorTable
 from ..spec.design import Design
+from .model_code_autocor import (
+    autocor_coords,
+    autocor_data,
+    autocor_likelihood,
+    autocor_parameters,
+)
 from .model_code_data import (
     array_literal,
     group_index,
@@ -70,10 +77,6 @@ class _Program:
     """Writes the program's sections from a design and its prior table."""
 
     def __init__(self, design: Design, table: PriorTable, likelihood: bool):
-        if design.autocor is not None:
-            raise ModelCodeError(
-                f"The PyMC program writer does not write residual structures "
-                f"({design.spec.autocor.text}) yet; ml.make_model() gives this model itself.")
         self.design, self.table, self.likelihood = design, table, likelihood
         self.taken = set(_RESERVED)
         self.data_lines: list[str] = []
@@ -89,8 +92,9 @@ class _Program:
         self._data()
         self._model()
         sections = [self._header(), "import numpy as np\nimport pandas as pd\nimport pymc as pm"
-                    "\nimport pytensor.tensor as pt", "\n".join(self.data_lines)]
+                    "\nimport pytensor.tensor as pt"]
         sections += [f"\n{helper}\n" for helper in self.helpers]  # PEP 8's two blank lines
+        sections.append("\n".join(self.data_lines))
         coords = (["coords = {"] + [f"    {quote(name)}: {code}," for name, code in self.coords]
                   + ["}"])
         sections.append("\n".join(coords))
@@ -165,6 +169,11 @@ class _Program:
             out.append(f"Xs_{coef} = {array_literal(part.basis.Xf[:, 0], '')}")
             out.append(f"Zs_{coef} = {array_literal(part.basis.Zr, '')}")
             self.coords.append((smooth_dim(coef), _list(range(1, part.size + 1))))
+        if design.autocor is not None:
+            lines, helpers = autocor_data(design)
+            out += lines
+            self.helpers += helpers
+            self.coords += autocor_coords(design)
 
     def _population_data(self, dpar: str, X: np.ndarray, b_names: list[str],
                          has_intercept: bool, terms) -> None:
@@ -325,7 +334,8 @@ class _Program:
             dim = smooth_dim(coef)
             lines.append("")
             lines.append(f"# {part.term.text}: an unpenalised slope (brms's bs_{coef}) and "
-                         f"penalised coefficients s_{coef} = sds_{coef} * zs_{coef}")
+                         "penalised coefficients")
+            lines.append(f"# s_{coef} = sds_{coef} * zs_{coef} with zs_{coef} standard normal")
             lines.append(f"bs_{coef} = " + prior_code(f"bs_{coef}",
                                                       self.table.lookup("b", coef)))
             lines.append(f"sds_{coef} = " + prior_code(
@@ -350,8 +360,8 @@ class _Program:
                 if design.blocks[members[0]].group == group]
         lines.append("")
         terms = ", ".join(dict.fromkeys(design.blocks[n].term for n in numbers))
-        lines.append(f"# group-level effects of {group} ({terms}), non-centred as in brms: "
-                     "r = (diag(sd) L z)^T")
+        lines.append(f"# group-level effects of {group}, from {terms}, non-centred as in brms:")
+        lines.append("# r = (diag(sd) L z)^T with z standard normal")
         lines.append(f"# {_brms_names([f'sd_{group}__{c}' for c in coefs])}")
         lines.append(self._class_code(
             f"sd_{variable}", f"sd_{group}", "sd", coefs, group, 0.0, coef_dim,
@@ -451,6 +461,12 @@ class _Program:
                                                    self.table.lookup(parameter.name),
                                                    parameter.lower, upper=parameter.upper))
             aux[parameter.name] = name
+        joint = None
+        if design.autocor is not None:
+            lines += autocor_parameters(design, self.table)
+            if design.autocor.kind == "unstr" and LKJ_HELPER not in self.helpers:
+                self.helpers.append(LKJ_HELPER)
+            joint = autocor_likelihood(design, aux.get("nu"))
         eta = self.predictors.get("", "eta")
         mu = "mu"
         function, arguments, observed, helper = likelihood_call(
@@ -462,7 +478,9 @@ class _Program:
         if not self.likelihood:
             lines.append("# (no likelihood: the priors alone)")
             return
-        if design.weights is None:
+        if joint is not None:
+            lines += joint
+        elif design.weights is None:
             lines.append(f"{function}(\"y\", {arguments}, observed={observed})")
         else:
             lines.append("# each row's log-likelihood counts with its weight")
@@ -495,6 +513,7 @@ def write_model_code(design: Design, table: PriorTable, likelihood: bool = True)
     Raises
     ------
     ModelCodeError
-        For a model feature the writer does not write yet (residual structures).
+        For a model feature the writer does not write yet (a link or family it does not
+        know).
     """
     return ModelCode(_Program(design, table, likelihood).text())
