@@ -66,8 +66,12 @@ def array_literal(values: np.ndarray, indent: str) -> str:
         rows = [", ".join(cell(v) for v in values)]
         body = _wrap(rows[0].split(", "), indent + "    ")
         return f"np.array([\n{body}\n{indent}])"
-    lines = [f"{indent}    [{', '.join(cell(v) for v in row)}]," for row in values]
-    return "np.array([\n" + "\n".join(lines) + f"\n{indent}])"
+    rows = []
+    for row in values:
+        # each row's values wrapped under its opening bracket
+        text = _wrap([cell(v) for v in row], indent + "     ").rstrip(",")
+        rows.append(f"{indent}    [" + text[len(indent) + 5:] + "],")
+    return "np.array([\n" + "\n".join(rows) + f"\n{indent}])"
 
 
 def _wrap(items: list[str], indent: str) -> str:

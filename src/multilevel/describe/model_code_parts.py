@@ -92,14 +92,16 @@ def ordered_code(variable: str, name: str, priors: list[Distribution], dims: str
         f"{variable} = pm.Deterministic({quote(name)}, pt.cumsum(pt.concatenate(",
         f"    [{raw}[:1], pt.exp({raw}[1:])])), dims={quote(dims)})",
     ]
-    terms = [f"pt.sum({raw}[1:])"]  # the log-Jacobian of the gaps
+    terms = [f"pt.sum({raw}[1:])  # the log-Jacobian of the gaps"]
     proper = [(k, dist) for k, dist in enumerate(priors) if dist.name != "flat"]
     if proper and len(proper) == len(priors) and all(d == priors[0] for _, d in proper):
-        terms.append(f"pt.sum(pm.logp(\n    {distribution_code(priors[0])}, {variable}))")
+        terms.append(f"pt.sum(pm.logp({distribution_code(priors[0])}, {variable}))")
     else:
         terms += [f"pm.logp({distribution_code(dist)}, {variable}[{k}])" for k, dist in proper]
-    opening = f"pm.Potential({quote(name + '_prior')}, "
-    lines.append(opening + f"\n{' ' * len(opening)}+ ".join(terms) + ")")
+    lines.append("pm.Potential(")
+    lines.append(f"    {quote(name + '_prior')},")
+    lines += [f"    {'+ ' if k else ''}{term}" for k, term in enumerate(terms)]
+    lines.append(")")
     return lines
 
 
