@@ -416,12 +416,15 @@ class _Program:
             value = lines.pop()[len(f"r_{variable}_{numbers[0]} = "):]
         else:
             value = "pt.concatenate([" + ", ".join(effects[n] for n in numbers) + "], axis=1)"
+            if len(value) > _LINE // 2:
+                value = ("pt.concatenate([\n" + "".join(f"    {effects[n]},\n" for n in numbers)
+                         + "], axis=1)")
         level = design.group_levels(group)[0]
         lines.append(f"# r_{group}[{level},{coefs[0]}], ...")
         opening = f"r_{variable} = pm.Deterministic("
         dims = f"dims=({quote(levels_dim)}, {quote(coef_dim)}))"
         line = f"{opening}{quote(f'r_{group}')}, {value}, {dims}"
-        if len(line) + 4 > _LINE:
+        if len(line) + 4 > _LINE and "\n" not in value:
             line = f"{opening}{quote(f'r_{group}')}, {value},\n{' ' * len(opening)}{dims}"
         lines.append(line)
         if correlations:
@@ -445,6 +448,13 @@ class _Program:
     def _likelihood(self, thresholds: str | None) -> None:
         design, lines = self.design, self.model_lines
         family = design.family
+        joint = None
+        if design.autocor is not None:
+            lines.append("")
+            lines.append(f"# the residual structure {design.autocor.term.text}")
+            lines += autocor_parameters(design, self.table)
+            if design.autocor.kind == "unstr" and LKJ_HELPER not in self.helpers:
+                self.helpers.append(LKJ_HELPER)
         lines.append("")
         lines.append(f"# the {family.name} likelihood")
         aux = {}
@@ -461,11 +471,7 @@ class _Program:
                                                    self.table.lookup(parameter.name),
                                                    parameter.lower, upper=parameter.upper))
             aux[parameter.name] = name
-        joint = None
         if design.autocor is not None:
-            lines += autocor_parameters(design, self.table)
-            if design.autocor.kind == "unstr" and LKJ_HELPER not in self.helpers:
-                self.helpers.append(LKJ_HELPER)
             joint = autocor_likelihood(design, aux.get("nu"))
         eta = self.predictors.get("", "eta")
         mu = "mu"

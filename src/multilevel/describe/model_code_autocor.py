@@ -12,7 +12,7 @@ from ..model.autocor import AUTOCOR_DIMS
 from ..names import sorted_levels
 from ..priors.table import PriorTable
 from ..spec.design import Design
-from .model_code_data import array_literal, native, quote
+from .model_code_data import array_literal, list_literal, native, quote
 from .model_code_parts import prior_code
 
 _SERIES_LAGS = '''def series_lags(series, time, count):
@@ -131,9 +131,15 @@ def autocor_data(design: Design) -> tuple[list[str], list[str]]:
         lines.append("autocor_series = np.zeros(len(data), dtype=int)")
         labels_code = "[0]"
     else:
-        levels = [native(v) for v in sorted_levels(frame[term.gr])]
-        codes = pd.Categorical(frame[term.gr], categories=levels).codes
-        lines.append(f"autocor_levels = [{', '.join(quote(v) for v in levels)}]")
+        column = frame[term.gr]
+        levels = [native(v) for v in sorted_levels(column)]
+        codes = pd.Categorical(column, categories=levels).codes
+        numeric = (pd.api.types.is_numeric_dtype(column.dtype)
+                   and not pd.api.types.is_bool_dtype(column.dtype))
+        if numeric and [native(v) for v in np.sort(column.unique())] == levels:
+            lines.append(f"autocor_levels = np.sort(data[{quote(term.gr)}].unique())")
+        else:
+            lines.append(f"autocor_levels = {list_literal(levels)}")
         labels_code = "autocor_levels"
         if np.array_equal(codes, series.series):
             lines.append(f"autocor_series = pd.Categorical(data[{quote(term.gr)}], "
@@ -195,7 +201,7 @@ def autocor_parameters(design: Design, table: PriorTable) -> list[str]:
     lines = []
     for name, order in (("ar", term.p), ("ma", term.q)):
         if order:
-            lines.append(f"# brms's {name}[1], ..., {name}[{order}]")
+            lines.append(f"# brms's {name}[1]" + (f", ..., {name}[{order}]" if order > 1 else ""))
             lines.append(f"{name} = " + prior_code(name, table.lookup(name), None,
                                                    extra=f"dims={quote(AUTOCOR_DIMS[name])}"))
     term_code = (f"mu = arma_mean(mu, y, lag_index, lag_mask, {'ar' if term.p else 'None'}, "

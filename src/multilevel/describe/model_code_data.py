@@ -74,6 +74,14 @@ def array_literal(values: np.ndarray, indent: str) -> str:
     return "np.array([\n" + "\n".join(rows) + f"\n{indent}])"
 
 
+def list_literal(values) -> str:
+    """A list literal, wrapped over lines when long."""
+    text = "[" + ", ".join(quote(v) for v in values) + "]"
+    if len(text) <= _LINE - 24:
+        return text
+    return "[\n" + _wrap([quote(v) for v in values], "    ") + "\n]"
+
+
 def _wrap(items: list[str], indent: str) -> str:
     lines, current = [], indent
     for item in items:
@@ -351,7 +359,7 @@ def group_index(group: str, block: GroupBlock, frame: pd.DataFrame, variable: st
             levels_code = f"np.sort(data[{quote(column)}].unique())"
             comment = "sorted, as R orders a factor's levels"
         else:
-            levels_code = "[" + ", ".join(quote(v) for v in expected) + "]"
+            levels_code = list_literal(expected)
             comment = "in R's order"
         source, values = f"data[{quote(column)}]", expected
     else:
@@ -359,12 +367,10 @@ def group_index(group: str, block: GroupBlock, frame: pd.DataFrame, variable: st
         combined = pieces[0][1].str.cat([values for _, values in pieces[1:]], sep="_")
         source = " + \"_\" + ".join(code for code, _ in pieces)
         values, comment = labels, "in R's order"
-        levels_code = "[" + ", ".join(quote(v) for v in labels) + "]"
+        levels_code = list_literal(labels)
         series = combined
     codes = pd.Categorical(series, categories=values).codes
     lines.append(f"# {group}: its levels {comment}, and each row's level")
-    if len(levels_code) > _LINE - len(variable) - 10:
-        levels_code = "[\n" + _wrap([quote(v) for v in values], "    ") + "\n]"
     lines.append(f"{variable}_levels = {levels_code}")
     if np.array_equal(codes, block.index):
         line = f"{variable} = pd.Categorical({source}, categories={variable}_levels).codes"
