@@ -15,7 +15,7 @@ accelerator the chains run vectorised in one call.
 
 XLA cannot be interrupted within a call, so the program stops at checkpoints, about
 :data:`CHECK_SECONDS` apart at the pace of the iterations before, and calls back into Python
-(:class:`_Checkpoints`), which prints the progress lines due and answers whether to go on.
+(:class:`_Checkpoints`), which moves the progress bar on and answers whether to go on.
 The calls run on threads while the main thread waits where Ctrl-C reaches it; it then asks
 the checkpoints to stop. Where the checkpoints fall does not change the draws.
 
@@ -60,6 +60,8 @@ from pytensor.graph.basic import Variable
 from pytensor.graph.fg import FunctionGraph
 from pytensor.graph.replace import clone_replace
 from pytensor.graph.traversal import ancestors
+
+from .progress import ProgressBar
 
 if TYPE_CHECKING:
     from .settings import SamplerSettings
@@ -216,19 +218,10 @@ def _gradient_scaled(state):
     return state._replace(adapt_state=adapt)
 
 
-def _report_progress(chain: int, iteration: int, total: int, warmup: int) -> None:
-    """Print rstan's progress line of ``chain`` having run ``iteration`` of ``total``."""
-    phase = "Warmup" if iteration <= warmup else "Sampling"
-    # one write per line: the chains report from several threads
-    sys.stderr.write(f"Chain {chain + 1}: Iteration: {iteration:>{len(str(total))}} / "
-                     f"{total} [{round(100 * iteration / total):>3}%]  ({phase})\n")
-    sys.stderr.flush()
-
-
 def _next_check(done: int, total: int, every: int, per_iteration: float | None) -> int:
     """How many iterations to run until the next checkpoint: :data:`CHECK_SECONDS`' worth at
-    the pace since the last one, one at first, and never past the next progress line or the
-    end."""
+    the pace since the last one, one at first, and never past the next multiple of ``every``
+    or the end."""
     wanted = 1 if per_iteration is None else int(CHECK_SECONDS / max(per_iteration, 1e-9))
     return max(1, min(wanted, every - done % every, total - done))
 
@@ -309,23 +302,22 @@ class _Checkpoints:
     """The host's side of the sampler's checkpoints, called from inside the XLA program.
 
     At a checkpoint the program has run ``iteration`` iterations of ``chain`` (of every
-    chain when it is -1); the call prints the progress line due there and answers with the
-    iteration of the next checkpoint, or 0 when sampling is to stop.
+    chain when it is -1), with ``divergent`` divergent transitions after warmup; the call
+    moves the progress bar (when there is one) and answers with the iteration of the next
+    checkpoint, or 0 when sampling is to stop.
     """
 
-    def __init__(self, total: int, warmup: int, every: int, chains: int, progressbar: bool,
+    def __init__(self, total: int, every: int, progress: ProgressBar | None,
                  stop: threading.Event):
-        self.total, self.warmup, self.every, self.chains = total, warmup, every, chains
-        self.progressbar, self.stop = progressbar, stop
+        self.total, self.every, self.progress, self.stop = total, every, progress, stop
         # the time and iteration of each chain's last checkpoint
         self.last: dict[int, tuple[float, int]] = {}
 
-    def __call__(self, chain, iteration) -> np.ndarray:
+    def __call__(self, chain, iteration, divergent=0) -> np.ndarray:
         chain, iteration = int(chain), int(iteration)
         now = time.perf_counter()
-        if self.progressbar and iteration % self.every == 0:
-            for number in (range(self.chains) if chain < 0 else (chain,)):
-                _report_progress(number, iteration, self.total, self.warmup)
+        if self.progress is not None:
+            self.progress.update(chain, iteration, int(divergent))
         if self.stop.is_set():
             return np.int32(0)
         before = self.last.get(chain)
@@ -449,7 +441,7 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
     kernel = NUTS(potential_fn=potential, target_accept_prob=settings.target_accept,
                   max_tree_depth=settings.max_treedepth)
     total = warmup + draws
-    # progress lines at every tenth of the iterations, where a call of the program ends
+    # a checkpoint at least every tenth of the iterations, so that the bar moves on
     every = max(1, total // 10)
 
     def begin(key, position):
@@ -460,7 +452,7 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
         return tuple(expand(*unflatten(z)))
 
     stop = threading.Event()
-    checkpoints = _Checkpoints(total, warmup, every, chains, settings.progressbar, stop)
+    checkpoints = _Checkpoints(total, every, None, stop)
     if on_cpu:
         sample = kernel.sample
     else:
@@ -487,26 +479,30 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
                           for name, new in _statistics(state).items()}
             return stored, statistics
 
-        def checkpoint(iteration):
+        def checkpoint(iteration, divergent):
             return io_callback(checkpoints, jax.ShapeDtypeStruct((), jnp.int32), chain,
-                               iteration, ordered=False)
+                               iteration, divergent, ordered=False)
 
         def step(carry):
-            iteration, check, state, stored, statistics = carry
+            iteration, check, divergent, state, stored, statistics = carry
             state = sample(state, (), {})
+            sampling = iteration >= warmup
             # warmup iterations store nothing
-            stored, statistics = lax.cond(iteration >= warmup, store, keep, state, stored,
+            stored, statistics = lax.cond(sampling, store, keep, state, stored,
                                           statistics, iteration - warmup)
+            # the divergent transitions after warmup so far, for the progress bar
+            divergent = divergent + jnp.sum(state.diverging & sampling).astype(jnp.int32)
             iteration = iteration + 1
-            check = lax.cond(iteration == check, checkpoint, lambda _: check, iteration)
-            return iteration, check, state, stored, statistics
+            check = lax.cond(iteration == check, checkpoint, lambda *_: check, iteration,
+                             divergent)
+            return iteration, check, divergent, state, stored, statistics
 
         def going(carry):
             iteration, check = carry[:2]
             return (iteration < total) & (check > 0)
 
-        first = (jnp.int32(0), jnp.int32(1), state, stored, statistics)
-        iteration, _, _, stored, statistics = lax.while_loop(going, step, first)
+        first = (jnp.int32(0), jnp.int32(1), jnp.int32(0), state, stored, statistics)
+        iteration, _, _, _, stored, statistics = lax.while_loop(going, step, first)
         return stored, statistics, iteration
 
     few_rows_on_cpu = on_cpu and rows is not None and rows <= FEW_ROWS
@@ -528,8 +524,15 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
     # the program runs on threads of its own even on an accelerator: the main thread waits
     # where Ctrl-C reaches it, and sets the stop that the next checkpoint answers
     raise_if_interrupted(interrupted)
-    outputs = _in_threads(run, len(arguments), min(settings.resolved_cores(), chains), stop,
-                          interrupted)
+    if settings.progressbar:
+        # made once the program is compiled, so that it starts with the sampling
+        checkpoints.progress = ProgressBar(chains, warmup, draws)
+    try:
+        outputs = _in_threads(run, len(arguments), min(settings.resolved_cores(), chains),
+                              stop, interrupted)
+    finally:
+        if checkpoints.progress is not None:
+            checkpoints.progress.close()
     if on_cpu:
         quantities, statistics = jax.tree_util.tree_map(lambda *parts: np.stack(parts),
                                                         *outputs)
