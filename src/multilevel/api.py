@@ -3,33 +3,52 @@
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from dataclasses import fields
 from pathlib import Path
 
 import pandas as pd
 
-from .errors import DataError, MultilevelError, SettingsError, StorageError
+from .errors import (
+    DataError,
+    FormulaError,
+    MultilevelError,
+    PriorError,
+    SettingsError,
+    StorageError,
+)
 from .families import Family, get_family
 from .inference.approximation import run_approximation
 from .inference.nuts import run_nuts, warn_about_convergence
-from .inference.settings import DEFAULT_MAX_TREEDEPTH, SamplerSettings
+from .inference.settings import (
+    SamplerSettings,
+    brms_control,
+    brms_iterations,
+    check_thin,
+    reject_other_arguments,
+)
 from .model.build import brms_model, build_model, untraced_graphs
 from .model.crossproducts import cross_products_apply
 from .priors.sampling import SAMPLE_PRIOR_CHOICES, check_proper_priors, draw_priors
 from .priors.table import as_prior_list, build_prior_table
+from .results.caller import data_name as callers_data_name
+from .results.caller import warnings_at_callers_line
 from .results.criteria import EAGER_LOG_LIK_LIMIT, attach_log_lik
+from .results.display import BrmsTable
 from .results.fit import Fit
 from .results.storage import check_writable, fingerprint, read_fingerprint, read_saved_fit
 from .spec.checks import require_identified
 from .spec.design import Design, build_design
-from .spec.formula import parse_formula
+from .spec.formula import BrmsFormula, bf, parse_formula
+from .spec.formula_update import update_formula
 
 
 def _design(formula: str, data: pd.DataFrame, family: str | Family) -> Design:
     return build_design(parse_formula(formula), data, get_family(family))
 
 
+@warnings_at_callers_line
 def get_prior(formula: str, data: pd.DataFrame, family: str | Family = "gaussian",
               prior=None) -> pd.DataFrame:
     """brms's prior table of a model before fitting it.
@@ -48,9 +67,11 @@ def get_prior(formula: str, data: pd.DataFrame, family: str | Family = "gaussian
     Returns
     -------
     DataFrame
-        Columns ``prior, class, coef, group, resp, dpar, nlpar, lb, ub, tag, source``.
+        Columns ``prior, class, coef, group, resp, dpar, nlpar, lb, ub, tag, source``;
+        printed whole, as brms prints it.
     """
-    return build_prior_table(_design(formula, data, family), prior).to_frame()
+    return BrmsTable.of(build_prior_table(_design(formula, data, family), prior).to_frame(),
+                        index=False)
 
 
 def _model_parts(formula, data, family, prior):
@@ -126,12 +147,14 @@ def make_model(formula: str, data: pd.DataFrame, family: str | Family = "gaussia
     return brms_model(design, table)
 
 
+@warnings_at_callers_line
 def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", prior=None,
-        chains: int = 4, draws: int = 1000, warmup: int = 1000, cores: int | None = None,
-        seed: int | None = None, target_accept: float = 0.8, sampler: str = "auto",
-        progressbar: bool = True, sample_prior: str = "no",
+        chains: int = 4, draws: int | None = None, warmup: int | None = None,
+        cores: int | None = None, seed: int | None = None, target_accept: float | None = None,
+        sampler: str = "auto", progressbar: bool = True, sample_prior: str = "no",
         file: str | Path | None = None, algorithm: str = "sampling",
-        max_treedepth: int = DEFAULT_MAX_TREEDEPTH) -> Fit:
+        max_treedepth: int | None = None, iter: int | None = None, control: dict | None = None,
+        thin: int = 1, data_name: str | None = None, **brms_arguments) -> Fit:
     """Fit a Bayesian multilevel model as brms does.
 
     Parameters
@@ -147,21 +170,22 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
         User priors made with :func:`multilevel.prior`, alone or in a list; brms's defaults
         for everything else.
     chains, draws, warmup
-        Number of chains, and post-warmup draws and warmup iterations per chain (brms's
-        ``iter`` is ``draws + warmup``).
+        Number of chains, and post-warmup draws and warmup iterations per chain (1000 each
+        by default).
     cores
         Chains run in parallel on this many cores (default: as many as chains, up to the
         machine's).
     seed
         Seed; the same seed gives the same draws.
     target_accept
-        NUTS target acceptance rate (brms's ``adapt_delta``).
+        NUTS target acceptance rate (brms's ``adapt_delta``), 0.8 by default.
     sampler
         NUTS backend: ``"auto"`` (numpyro below 10,000 rows, nutpie above: the faster of
         the two end to end, see ``docs/performance.md``), ``"nutpie"``, ``"pymc"``, or the
         JAX samplers ``"numpyro"`` and ``"blackjax"`` (they use a GPU when JAX has one).
     progressbar
-        Show the sampler's progress.
+        Show the sampler's progress: one bar with the chains, draws and divergent
+        transitions so far, in a notebook as in a terminal.
     sample_prior
         ``"no"``; ``"yes"`` to also draw from the priors (brms's ``prior_*`` draws, used by
         ``hypothesis()`` for point hypotheses); ``"only"`` to sample from the priors alone,
@@ -177,17 +201,36 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
         summaries say they are approximations, without Rhat and ESS.
     max_treedepth
         The deepest NUTS tree, at most ``2**max_treedepth - 1`` leapfrog steps per iteration
-        (brms's ``control = list(max_treedepth = )``); iterations that reach it are counted in
-        a warning after the fit.
+        (brms's ``control = list(max_treedepth = )``), 10 by default; iterations that reach
+        it are counted in a warning after the fit.
+    iter
+        brms's iterations per chain, warmup included: ``warmup`` defaults to ``iter // 2``
+        and ``draws`` is ``iter - warmup``. Give ``iter`` or ``draws``, not both.
+    control
+        brms's ``control``: ``{"adapt_delta": 0.95, "max_treedepth": 12}`` sets
+        ``target_accept`` and ``max_treedepth``.
+    thin
+        brms's thinning; only 1 (every draw kept) is supported.
+    data_name
+        The name the summary gives the data (``Data: sleep``). By default the name of your
+        variable holding the data frame, else its ``attrs["name"]``, else ``"data"``.
+    **brms_arguments
+        None is taken: brms's arguments spelled differently here (``backend``, ``silent``,
+        ``inits``, ...) raise an error that says what to write instead.
 
     Returns
     -------
     Fit
         With ``prior``, ``summary()``, ``posterior_summary()``, ``fixef()``, ``ranef()``,
-        ``coef()``, ``varcorr()`` and ``idata``.
+        ``coef()``, ``varcorr()``, ``update()`` and ``idata``.
     """
+    reject_other_arguments("brm", brms_arguments, inspect.signature(brm).parameters)
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
+    draws, warmup = brms_iterations(iter, draws, warmup)
+    target_accept, max_treedepth = brms_control(control, target_accept, max_treedepth)
+    check_thin(thin)
+    data_name = callers_data_name(data, data_name)
     settings = SamplerSettings(chains=chains, draws=draws, warmup=warmup, cores=cores,
                                seed=seed, target_accept=target_accept, sampler=sampler,
                                progressbar=progressbar, algorithm=algorithm,
@@ -244,8 +287,8 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
             idata.add_groups(prior={name: values.to_numpy().reshape(chains, -1)
                                     for name, values in priors.items()})
         fit = Fit(idata=idata, design=design, prior_table=table, names=names, settings=settings,
-                  seed=run_seed, data_name=str(data.attrs.get("name", "data")),
-                  user_priors=user_priors, sample_prior=sample_prior, fingerprint=stamp)
+                  seed=run_seed, data_name=data_name, user_priors=user_priors,
+                  sample_prior=sample_prior, fingerprint=stamp, _refit=update)
         if sample_prior != "only" and settings.chains * settings.draws * design.nobs <= (
                 EAGER_LOG_LIK_LIMIT):
             attach_log_lik(fit)
@@ -279,4 +322,111 @@ def load(path: str | Path) -> Fit:
         after saving (their content hash does not match).
     """
     saved = read_saved_fit(path)
-    return Fit(**{field.name: getattr(saved, field.name) for field in fields(saved)})
+    return Fit(**{field.name: getattr(saved, field.name) for field in fields(saved)},
+               _refit=update)
+
+
+def _merged_priors(old: tuple, new, design: Design) -> list:
+    """The fit's user priors with ``new`` added, a new prior replacing an old one on the same
+    parameter, as brms's ``update()``; old priors on parameters the new model lacks (the
+    coefficient of a removed term) are dropped, as brms allows them there."""
+    added = as_prior_list(new)
+    replaced = {(p.class_, p.coef, p.group, p.dpar) for p in added}
+    kept = []
+    for old_prior in old:
+        if (old_prior.class_, old_prior.coef, old_prior.group, old_prior.dpar) in replaced:
+            continue
+        try:
+            build_prior_table(design, [old_prior])
+        except PriorError:
+            continue
+        kept.append(old_prior)
+    return kept + added
+
+
+def _updated_formula(fit: Fit, formula):
+    spec = fit.design.spec
+    dpars = {name: part.text for name, part in spec.dpars}
+    if formula is None:
+        return bf(spec.text, **dpars) if dpars else spec.text
+    if isinstance(formula, BrmsFormula):
+        return formula
+    if not isinstance(formula, str):
+        raise FormulaError(f"formula must be a string such as '~ . + x' or made by ml.bf(), "
+                           f"got {type(formula).__name__}.")
+    text = update_formula(spec.text, formula)
+    return bf(text, **dpars) if dpars else text
+
+
+def _kept_settings(fit: Fit, changed: dict) -> dict:
+    """The arguments of :func:`brm` that ``fit`` was made with, less those ``changed`` sets
+    (directly, or through brms's ``iter`` and ``control``)."""
+    settings = fit.settings
+    rows = 0 if cross_products_apply(fit.design) else fit.design.nobs
+    # an "auto" choice was resolved for the fit's data: choose again for the new data
+    chosen_automatically = SamplerSettings(sampler="auto").for_data(rows).sampler
+    kept = {"family": fit.family, "chains": settings.chains, "draws": settings.draws,
+            "warmup": settings.warmup, "cores": settings.cores, "seed": settings.seed,
+            "target_accept": settings.target_accept,
+            "sampler": "auto" if settings.sampler == chosen_automatically else settings.sampler,
+            "progressbar": settings.progressbar, "sample_prior": fit.sample_prior,
+            "algorithm": settings.algorithm, "max_treedepth": settings.max_treedepth}
+    if changed.get("iter") is not None:
+        kept.pop("draws")
+        kept.pop("warmup")
+    for key, name in (("adapt_delta", "target_accept"), ("max_treedepth", "max_treedepth")):
+        if isinstance(changed.get("control"), dict) and key in changed["control"]:
+            kept.pop(name)
+    return {**kept, **changed}
+
+
+@warnings_at_callers_line
+def update(fit: Fit, formula=None, newdata=None, prior=None, **brm_args) -> Fit:
+    """Fit ``fit``'s model again with a changed formula, data, priors or settings, as brms's
+    ``update()``; ``fit.update(...)`` calls this.
+
+    Parameters
+    ----------
+    fit
+        The fit to start from.
+    formula
+        The new formula, in which ``.`` stands for the old one's side (``"~ . + x"``,
+        ``". ~ . - Days"``), as R's ``update.formula``; the formulas of distributional
+        parameters are kept unless ``formula`` is made by ``ml.bf()``.
+    newdata
+        New data; by default the data the fit was made with.
+    prior
+        Priors added to the fit's own, replacing those on the same parameter.
+    **brm_args
+        Other arguments of :func:`brm`; the fit's own for those not given.
+
+    Returns
+    -------
+    Fit
+        The new fit. A model of the same structure reuses its compiled code where the
+        sampler keeps it (nutpie, within the process).
+    """
+    if not isinstance(fit, Fit):
+        raise MultilevelError(f"update() needs a fit made by ml.brm(), got "
+                              f"{type(fit).__name__}.")
+    if "data" in brm_args:
+        raise MultilevelError("update() takes new data as newdata=, as brms's update().")
+    new_formula = _updated_formula(fit, formula)
+    name = brm_args.pop("data_name", None)
+    if newdata is None:
+        data, name = fit.design.data, name or fit.data_name
+    elif isinstance(newdata, pd.DataFrame):
+        data, name = newdata, callers_data_name(newdata, name)
+    else:
+        raise DataError(f"newdata must be a pandas DataFrame, got {type(newdata).__name__}.")
+    arguments = _kept_settings(fit, brm_args)
+    try:
+        with untraced_graphs():
+            design = _design(new_formula, data, get_family(arguments["family"]))
+    except FormulaError as error:
+        if newdata is not None or "is not in the data" not in str(error):
+            raise
+        raise FormulaError(f"{error} The fit keeps the columns its formula used; give the "
+                           "data again: fit.update(..., newdata=data).") from None
+    return brm(new_formula, data, prior=_merged_priors(fit.user_priors, prior, design),
+               data_name=name, **arguments)

@@ -6,11 +6,12 @@ import importlib.util
 import math
 import numbers
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..errors import SettingsError
+from ..errors import SettingsError, close_matches
 
 SAMPLERS = ("auto", "nutpie", "pymc", "numpyro", "blackjax")
 ALGORITHMS = ("sampling", "meanfield", "fullrank", "pathfinder", "laplace")
@@ -26,6 +27,29 @@ _EXTRA_PACKAGES = {"blackjax": ("blackjax", "jax"), "pathfinder": ("pymc_extras"
 SEED_BITS = 64
 # Stan's, and every backend's, deepest NUTS tree by default: at most 2**10 - 1 leapfrog steps
 DEFAULT_MAX_TREEDEPTH = 10
+# brms's defaults: iter = 2000 per chain, half of it warmup; adapt_delta = 0.8
+DEFAULT_DRAWS = 1000
+DEFAULT_WARMUP = 1000
+DEFAULT_TARGET_ACCEPT = 0.8
+# the entries of brms's control = list(...) that NUTS here has, with their names in brm()
+BRMS_CONTROL = {"adapt_delta": "target_accept", "max_treedepth": "max_treedepth"}
+# arguments of brms's brm() that are spelled differently here, with what to write instead
+BRMS_ARGUMENTS = {
+    "adapt_delta": "write target_accept=... (or control={'adapt_delta': ...})",
+    "backend": "there is no Stan backend; choose the NUTS backend with sampler= ('auto', "
+               "'nutpie', 'numpyro', 'pymc' or 'blackjax')",
+    "silent": "write progressbar=False to hide the sampler's progress",
+    "refresh": "write progressbar=False to hide the sampler's progress",
+    "iter_warmup": "write warmup=... (draws per chain after warmup: draws=...)",
+    "iter_sampling": "write draws=... (warmup iterations per chain: warmup=...)",
+    "threads": "chains run in parallel on cores=...; there is no within-chain threading",
+    "init": "chains start at jittered support points of the priors, as PyMC's; starting "
+            "values cannot be set",
+    "inits": "chains start at jittered support points of the priors, as PyMC's; starting "
+             "values cannot be set",
+    "file_refit": "file= always refits when the formula, data, priors or settings changed",
+    "save_pars": "every parameter, including the group-level effects, is kept",
+}
 
 
 def _installed(package: str) -> bool:
@@ -61,11 +85,11 @@ class SamplerSettings:
     """
 
     chains: int = 4
-    draws: int = 1000
-    warmup: int = 1000
+    draws: int = DEFAULT_DRAWS
+    warmup: int = DEFAULT_WARMUP
     cores: int | None = None
     seed: int | None = None
-    target_accept: float = 0.8
+    target_accept: float = DEFAULT_TARGET_ACCEPT
     sampler: str = "auto"
     progressbar: bool = True
     algorithm: str = "sampling"
@@ -147,3 +171,130 @@ class SamplerSettings:
         if self.cores is not None:
             return max(1, int(self.cores))
         return max(1, min(self.chains, os.cpu_count() or 1))
+
+
+def brms_iterations(iter: int | None, draws: int | None,
+                    warmup: int | None) -> tuple[int, int]:
+    """Post-warmup draws and warmup iterations per chain, from brms's ``iter`` or from
+    ``draws`` and ``warmup``.
+
+    brms's ``iter`` counts every iteration of a chain, warmup included; its warmup defaults to
+    half of it, so ``iter=2000`` is ``draws=1000, warmup=1000``.
+
+    Parameters
+    ----------
+    iter
+        Iterations per chain including warmup, or None.
+    draws, warmup
+        Post-warmup draws and warmup iterations per chain, or None for their defaults.
+
+    Returns
+    -------
+    tuple of int
+        ``(draws, warmup)``.
+
+    Raises
+    ------
+    SettingsError
+        When ``iter`` is not an integer above ``warmup``, or disagrees with ``draws``.
+    """
+    if iter is None:
+        return (DEFAULT_DRAWS if draws is None else draws,
+                DEFAULT_WARMUP if warmup is None else warmup)
+    _check_integer("iter", iter, 1)
+    if warmup is None:
+        warmup = iter // 2
+    _check_integer("warmup", warmup, 0)
+    if warmup >= iter:
+        raise SettingsError(
+            f"warmup={warmup} must be less than iter={iter}: brms's iter counts the warmup "
+            "and the post-warmup draws of each chain (iter = warmup + draws).")
+    if draws is not None and draws != iter - warmup:
+        raise SettingsError(
+            f"iter={iter} and draws={draws!r} disagree: brms's iter counts the warmup and the "
+            f"post-warmup draws of each chain, so iter={iter} with warmup={warmup} gives "
+            f"draws={iter - warmup}. Give iter (and warmup), or draws and warmup, not both.")
+    return iter - warmup, warmup
+
+
+def brms_control(control: Mapping | None, target_accept: float | None,
+                 max_treedepth: int | None) -> tuple[float, int]:
+    """NUTS's target acceptance rate and maximum tree depth, from brms's ``control`` or from
+    ``target_accept`` and ``max_treedepth``.
+
+    Parameters
+    ----------
+    control
+        brms's ``control = list(adapt_delta = , max_treedepth = )`` as a dict, or None.
+    target_accept, max_treedepth
+        The same settings under their names here, or None for their defaults.
+
+    Returns
+    -------
+    tuple
+        ``(target_accept, max_treedepth)``.
+
+    Raises
+    ------
+    SettingsError
+        When ``control`` is not a dict, holds another entry, or contradicts ``target_accept``
+        or ``max_treedepth``.
+    """
+    settings = {"target_accept": target_accept, "max_treedepth": max_treedepth}
+    if control is not None:
+        if not isinstance(control, Mapping):
+            raise SettingsError(
+                "control must be a dict such as {'adapt_delta': 0.95, 'max_treedepth': 12} "
+                f"(brms's control = list(...)), got {control!r}.")
+        valid = ", ".join(f"{key} (brm's {name})" for key, name in BRMS_CONTROL.items())
+        for key, value in control.items():
+            if key not in BRMS_CONTROL:
+                raise SettingsError(
+                    f"control has no entry {key!r}.{close_matches(key, BRMS_CONTROL)} It takes "
+                    f"{valid}.")
+            name = BRMS_CONTROL[key]
+            if settings[name] is not None and settings[name] != value:
+                raise SettingsError(
+                    f"control={{{key!r}: {value!r}}} contradicts {name}={settings[name]!r}; "
+                    "give one of them.")
+            settings[name] = value
+    return (DEFAULT_TARGET_ACCEPT if settings["target_accept"] is None
+            else settings["target_accept"],
+            DEFAULT_MAX_TREEDEPTH if settings["max_treedepth"] is None
+            else settings["max_treedepth"])
+
+
+def check_thin(thin) -> None:
+    """Accept brms's ``thin`` only at 1, keeping every draw.
+
+    Raises
+    ------
+    SettingsError
+        For any other value.
+    """
+    if thin == 1 and not isinstance(thin, (bool, np.bool_)):
+        return
+    raise SettingsError(
+        f"thin={thin!r} is not supported: every post-warmup draw is kept (thin = 1). To keep "
+        "every k-th draw, select them afterwards: fit.idata.sel(draw=slice(None, None, k)).")
+
+
+def reject_other_arguments(function: str, arguments: Mapping, valid) -> None:
+    """Raise for keyword arguments that ``function`` does not take, naming what to write.
+
+    brms's own names (``backend``, ``silent``, ``inits``, ...) get their equivalent here;
+    anything else the closest valid names.
+
+    Raises
+    ------
+    SettingsError
+        For brms's arguments spelled differently here.
+    TypeError
+        For any other unknown argument, as Python raises it.
+    """
+    for name in arguments:
+        if name in BRMS_ARGUMENTS:
+            raise SettingsError(f"{function}() has no argument {name!r} (brms's): "
+                                f"{BRMS_ARGUMENTS[name]}.")
+        raise TypeError(f"{function}() got an unexpected keyword argument {name!r}."
+                        f"{close_matches(name, valid)}")

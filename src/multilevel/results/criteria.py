@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import warnings
 from dataclasses import dataclass
 
@@ -94,19 +95,48 @@ class InformationCriterion:
     def nobs(self) -> int:
         return len(self.pointwise)
 
+    def _pareto_lines(self) -> list[str]:
+        """The loo package's table of Pareto k values, or its line saying all are good."""
+        if "pareto_k" not in self.pointwise:
+            return []
+        k = self.pointwise["pareto_k"].to_numpy()
+        bins = [("(-Inf, 0.5]", "(good)", k <= 0.5),
+                (" (0.5, 0.7]", "(ok)", (k > 0.5) & (k <= 0.7)),
+                ("   (0.7, 1]", "(bad)", (k > 0.7) & (k <= 1)),
+                ("   (1, Inf)", "(very bad)", k > 1)]
+        see = "See help('pareto-k-diagnostic') for details."
+        if not any(mask.any() for _, _, mask in bins[1:]):
+            return ["", "All Pareto k estimates are good (k < 0.5).", see]
+        # R formats each column to a common width, then prints it left-aligned
+        counts = [str(int(mask.sum())) for _, _, mask in bins]
+        shares = [f"{100 * mask.mean():.1f}" for _, _, mask in bins]
+        count_width, share_width = max(map(len, counts)), max(map(len, shares))
+        lines = ["", "Pareto k diagnostic values:", " " * 25 + "Count Pct."]
+        for (interval, label, _), count, share in zip(bins, counts, shares, strict=True):
+            lines.append(f"{interval}   {label:<10} {count.rjust(count_width):<5} "
+                         f"{share.rjust(share_width)}%")
+        if not any(mask.any() for _, _, mask in bins[2:]):
+            lines += ["", "All Pareto k estimates are ok (k < 0.7)."]
+        return [*lines, see]
+
+    @property
+    def heading(self) -> str:
+        return f"Computed from {self.draws} by {self.nobs} log-likelihood matrix"
+
     def __repr__(self) -> str:
-        lines = [f"Computed from {self.draws} by {self.nobs} log-likelihood matrix", ""]
-        lines.append(self.estimates.round(1).to_string())
-        if "pareto_k" in self.pointwise:
-            k = self.pointwise["pareto_k"].to_numpy()
-            lines += ["------", "Pareto k diagnostic values:"]
-            bins = [("(-Inf, 0.5]", "(good)", k <= 0.5),
-                    (" (0.5, 0.7]", "(ok)", (k > 0.5) & (k <= 0.7)),
-                    ("   (0.7, 1]", "(bad)", (k > 0.7) & (k <= 1)),
-                    ("   (1, Inf)", "(very bad)", k > 1)]
-            for interval, label, mask in bins:
-                lines.append(f"{interval} {label:<11}{mask.sum():>5} {100 * mask.mean():6.1f}%")
+        lines = [self.heading, "", self.estimates.round(1).to_string()]
+        pareto = self._pareto_lines()
+        if pareto:
+            lines += ["------", *pareto]
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        parts = [f"<div><p>{html.escape(self.heading)}</p>",
+                 self.estimates.to_html(float_format=lambda v: f"{v:.1f}")]
+        pareto = self._pareto_lines()
+        if pareto:
+            parts.append("<pre>" + html.escape("\n".join(pareto).strip()) + "</pre>")
+        return "".join(parts) + "</div>"
 
 
 def _estimates(criterion: str, elpd_i: np.ndarray, p_i: np.ndarray) -> pd.DataFrame:

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+import numbers
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import arviz as az
 import numpy as np
 import pandas as pd
 
+from ..errors import MultilevelError, SettingsError
 from ..inference.settings import SamplerSettings
 from ..model.build import ModelNames
 from ..priors.table import PriorTable
 from ..spec.design import Design
 from . import criteria
+from .display import BrmsTable, GroupTables
 from .hypothesis import hypothesis as hypothesis_test
 from .posterior import (
     DIAGNOSTIC_COLUMNS,
@@ -31,7 +36,7 @@ from .predict import (
     summarize_rows,
 )
 from .storage import save_fit
-from .summary import TABLE_COLUMNS, Summary
+from .summary import Summary, interval_columns, table_columns
 
 
 def _stats(values: np.ndarray, probs=(0.025, 0.975)) -> dict[str, float]:
@@ -66,6 +71,8 @@ class Fit:
     user_priors: tuple = ()
     sample_prior: str = "no"
     fingerprint: str = ""
+    # how to fit again (``update``): given by the orchestrator that made or loaded the fit
+    _refit: Callable | None = field(default=None, repr=False, compare=False)
 
     # --- what the model is ---------------------------------------------------------------
     @property
@@ -78,8 +85,8 @@ class Fit:
 
     @property
     def prior(self) -> pd.DataFrame:
-        """brms's prior table of this fit (``fit$prior``)."""
-        return self.prior_table.to_frame()
+        """brms's prior table of this fit (``fit$prior``), printed whole as brms prints it."""
+        return BrmsTable.of(self.prior_table.to_frame(), index=False)
 
     @property
     def nobs(self) -> int:
@@ -150,23 +157,25 @@ class Fit:
         dict of DataFrame
             For each grouping factor, rows are its levels and columns a (coefficient,
             statistic) MultiIndex, so ``fit.ranef()["Subject"]["Days"]`` is brms's
-            ``ranef(fit)$Subject[, , "Days"]``.
+            ``ranef(fit)$Subject[, , "Days"]``. Prints as brms does, one table per
+            coefficient; HTML tables in Jupyter.
         """
-        out = {}
+        out = GroupTables()
         for group in self.names.groups:
             effects = self.idata.posterior[f"r_{group}"].values
             out[group] = self._level_table(group, effects.reshape(-1, *effects.shape[2:]), probs)
         return out
 
     def coef(self, probs=(0.025, 0.975)) -> dict[str, pd.DataFrame]:
-        """Population plus group-level effects per level, as brms's ``coef()``."""
+        """Population plus group-level effects per level, as brms's ``coef()``; laid out and
+        shown as :meth:`ranef`."""
         posterior = self.idata.posterior
         population = {}
         if "b_Intercept" in posterior:
             population["Intercept"] = posterior["b_Intercept"].values.reshape(-1)
         for k, name in enumerate(self.design.b_names):
             population[name] = posterior["b"].values[..., k].reshape(-1)
-        out = {}
+        out = GroupTables()
         for group in self.names.groups:
             effects = posterior[f"r_{group}"].values
             effects = effects.reshape(-1, *effects.shape[2:])
@@ -199,10 +208,11 @@ class Fit:
         -------
         dict
             ``{group: {"sd": ..., "cor": ..., "cov": ...}}`` plus ``residual__`` with the
-            residual sd for families that have ``sigma``; as brms's ``VarCorr()``.
+            residual sd for families that have ``sigma``; as brms's ``VarCorr()``, and printed
+            as brms prints it (``$Subject$sd``, ...).
         """
         posterior = self.idata.posterior
-        out: dict[str, dict[str, pd.DataFrame]] = {}
+        out: dict[str, dict[str, pd.DataFrame]] = GroupTables()
         for group in self.names.groups:
             sd = posterior[f"sd_{group}"].values.reshape(-1, len(self.design.group_coefs(group)))
             coefs = self.design.group_coefs(group)
@@ -391,11 +401,65 @@ class Fit:
         from .. import plots
         return plots.plot_shrinkage(self, *args, **kwargs)
 
+    # --- fitting again ------------------------------------------------------------------
+    def update(self, formula=None, newdata=None, prior=None, **brm_args) -> Fit:
+        """Fit the model again with a changed formula, data, priors or settings, as brms's
+        ``update()``.
+
+        Parameters
+        ----------
+        formula
+            The new formula, in which ``.`` stands for the old one's side, as in R's
+            ``update.formula``: ``"~ . + x"`` adds a term, ``". ~ . - Days"`` removes one,
+            ``"log(.) ~ ."`` transforms the response. A plain formula replaces the old one;
+            the distributional parameters' formulas (``ml.bf(..., sigma=)``) are kept unless
+            ``formula`` is made by ``ml.bf()``.
+        newdata
+            New data; the data of this fit when None (its used columns: a formula with a
+            new variable needs ``newdata``).
+        prior
+            Priors added to this fit's own (replacing those on the same parameter).
+        **brm_args
+            Any other argument of :func:`multilevel.brm` (``family``, ``chains``, ``draws``,
+            ``iter``, ``seed``, ``control``, ...). The family, priors, ``sample_prior`` and
+            sampler settings not given are this fit's; ``seed`` too, when it was set.
+
+        Returns
+        -------
+        Fit
+            The new fit. The compiled model is reused as the sampler allows (see the
+            guide's section on sampling).
+        """
+        if self._refit is None:
+            raise MultilevelError("This fit was not made by ml.brm() or ml.load(), so it "
+                                  "cannot be fitted again; call ml.brm() with its settings.")
+        return self._refit(self, formula=formula, newdata=newdata, prior=prior, **brm_args)
+
     # --- printing ------------------------------------------------------------------------
-    def summary(self) -> Summary:
-        """brms's summary: family, formula, data, draws, then the parameter tables."""
-        table = self.posterior_summary()
-        table = table.rename(columns={"Q2.5": "l-95% CI", "Q97.5": "u-95% CI"})[TABLE_COLUMNS]
+    def summary(self, prob: float = 0.95) -> Summary:
+        """brms's summary: family, formula, data, draws, then the parameter tables.
+
+        Parameters
+        ----------
+        prob
+            The probability of the central intervals, as brms's ``prob``: 0.9 gives the
+            columns ``l-90% CI`` and ``u-90% CI``.
+
+        Returns
+        -------
+        Summary
+            Prints as brms does; an HTML table per block in Jupyter.
+        """
+        if (not isinstance(prob, numbers.Real) or isinstance(prob, bool)
+                or not math.isfinite(prob) or not 0 < prob < 1):
+            raise SettingsError(f"prob must be a number strictly between 0 and 1 (0.95 gives "
+                                f"brms's 95% intervals), got {prob!r}.")
+        # rounded so that 0.95 asks for exactly the quantiles 0.025 and 0.975
+        bounds = (round((1 - prob) / 2, 12), round(1 - (1 - prob) / 2, 12))
+        table = self.posterior_summary(probs=bounds)
+        table = table.rename(columns=dict(zip([quantile_label(p) for p in bounds],
+                                              interval_columns(prob), strict=True)))
+        table = table[table_columns(prob)]
         fixed = table.loc[[n for n in table.index if n.startswith(("b_", "bs_"))]]
         fixed.index = [n.split("_", 1)[1] for n in fixed.index]
         splines = table.loc[[f"sds_{coef}" for coef in self.names.smooths]]
@@ -431,6 +495,7 @@ class Fit:
             spec=spec,
             correlation=correlation,
             splines=splines,
+            prob=float(prob),
         )
 
     def __repr__(self) -> str:

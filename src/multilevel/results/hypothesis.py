@@ -10,6 +10,7 @@ import pandas as pd
 from scipy.stats import gaussian_kde
 
 from ..errors import MultilevelError
+from .display import BrmsTable
 
 _COMPARISONS = ("<=", ">=", "<", ">", "=")
 _FUNCTIONS = {"exp": np.exp, "log": np.log, "sqrt": np.sqrt, "abs": np.abs,
@@ -131,7 +132,8 @@ def hypothesis(fit, hypotheses: str | list[str], class_: str | None = "b",
         Columns ``Hypothesis, Estimate, Est.Error, CI.Lower, CI.Upper, Evid.Ratio, Post.Prob,
         Star``. For an inequality, Evid.Ratio is the posterior odds of the hypothesis and
         Post.Prob its posterior probability; for ``=`` both need prior draws
-        (``brm(..., sample_prior="yes")``) and are NaN otherwise.
+        (``brm(..., sample_prior="yes")``) and are NaN otherwise. Prints as brms does, under
+        ``Hypothesis Tests for class b:`` and with its footnote.
     """
     if isinstance(hypotheses, str):
         hypotheses = [hypotheses]
@@ -180,4 +182,16 @@ def hypothesis(fit, hypotheses: str | list[str], class_: str | None = "b",
             "Post.Prob": probability,
             "Star": "*" if (lower > 0 or upper < 0) else "",
         })
-    return pd.DataFrame(rows)
+    return BrmsTable.of(pd.DataFrame(rows), heading=f"Hypothesis Tests for class {class_ or ''}:",
+                        footer=_footnote(alpha), digits=2)
+
+
+def _footnote(alpha: float) -> str:
+    """brms's explanation of the intervals and stars below the table."""
+    one_sided, two_sided = (format(100 * (1 - k * alpha), ".15g") for k in (2, 1))
+    return (f"---\n'CI': {one_sided}%-CI for one-sided and {two_sided}%-CI for two-sided "
+            "hypotheses.\n"
+            f"'*': For one-sided hypotheses, the posterior probability exceeds {two_sided}%;\n"
+            f"for two-sided hypotheses, the value tested against lies outside the "
+            f"{two_sided}%-CI.\n"
+            "Posterior probabilities of point hypotheses assume equal prior probabilities.")

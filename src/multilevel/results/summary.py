@@ -9,6 +9,17 @@ import pandas as pd
 
 TABLE_COLUMNS = ["Estimate", "Est.Error", "l-95% CI", "u-95% CI", "Rhat", "Bulk_ESS", "Tail_ESS"]
 
+
+def interval_columns(prob: float) -> list[str]:
+    """brms's names of the bounds of a central ``prob`` interval: ``l-90% CI``, ``u-90% CI``."""
+    percent = format(100 * prob, ".15g")
+    return [f"l-{percent}% CI", f"u-{percent}% CI"]
+
+
+def table_columns(prob: float = 0.95) -> list[str]:
+    """The columns of brms's summary tables for a central ``prob`` interval."""
+    return ["Estimate", "Est.Error", *interval_columns(prob), "Rhat", "Bulk_ESS", "Tail_ESS"]
+
 _FOOTER = (
     "Draws were sampled using NUTS ({backend}). For each parameter, Bulk_ESS\n"
     "and Tail_ESS are effective sample size measures, and Rhat is the potential\n"
@@ -20,10 +31,10 @@ _APPROXIMATION_FOOTER = (
 )
 
 
-def _format_table(table: pd.DataFrame) -> list[str]:
+def _format_table(table: pd.DataFrame, columns: list[str]) -> list[str]:
     """Right-aligned columns with two decimals, ESS as integers, as R prints them."""
     cells = {}
-    for column in TABLE_COLUMNS:
+    for column in columns:
         values = table[column]
         if column in ("Bulk_ESS", "Tail_ESS"):
             cells[column] = [("NA" if pd.isna(v) else str(int(round(v)))) for v in values]
@@ -31,13 +42,13 @@ def _format_table(table: pd.DataFrame) -> list[str]:
             cells[column] = [("NA" if pd.isna(v) else f"{v:.2f}") for v in values]
     labels = [str(i) for i in table.index]
     label_width = max([len(label) for label in labels] + [0])
-    widths = {c: max(len(c), *(len(s) for s in cells[c])) for c in TABLE_COLUMNS}
-    lines = [" " * label_width + " " + " ".join(c.rjust(widths[c]) for c in TABLE_COLUMNS)]
+    widths = {c: max(len(c), *(len(s) for s in cells[c])) for c in columns}
+    lines = [" " * label_width + " " + " ".join(c.rjust(widths[c]) for c in columns)]
     for row, label in enumerate(labels):
         lines.append(
             label.ljust(label_width)
             + " "
-            + " ".join(cells[c][row].rjust(widths[c]) for c in TABLE_COLUMNS)
+            + " ".join(cells[c][row].rjust(widths[c]) for c in columns)
         )
     return lines
 
@@ -58,6 +69,8 @@ class Summary:
         A residual structure's parameters (``ar[1]``, ``cosy``), or None.
     splines
         The sds of smooth terms (``sds(sDays_1)``), or None.
+    prob
+        The probability of the intervals (``l-95% CI``, ``u-95% CI`` at 0.95).
     """
 
     family: str
@@ -76,6 +89,11 @@ class Summary:
     algorithm: str = "sampling"
     correlation: pd.DataFrame | None = None
     splines: pd.DataFrame | None = None
+    prob: float = 0.95
+
+    @property
+    def columns(self) -> list[str]:
+        return table_columns(self.prob)
 
     @property
     def footer(self) -> str:
@@ -127,7 +145,7 @@ class Summary:
             for caption, table in tables:
                 if caption:
                     lines.append(caption)
-                lines.extend(_format_table(table))
+                lines.extend(_format_table(table, self.columns))
                 lines.append("")
         lines.append(self.footer)
         return "\n".join(lines)
@@ -142,7 +160,7 @@ class Summary:
             for caption, table in tables:
                 if caption:
                     parts.append(f"<p><i>{html.escape(caption)}</i></p>")
-                shown = table[TABLE_COLUMNS].copy()
+                shown = table[self.columns].copy()
                 for column in ("Bulk_ESS", "Tail_ESS"):
                     shown[column] = shown[column].round().astype("Int64")
                 parts.append(shown.to_html(float_format=lambda v: f"{v:.2f}"))
