@@ -12,7 +12,7 @@ PACKAGE = Path(multilevel.__file__).parent
 # those before it. errors and names serve every stage; api orchestrates them all. Plots read a
 # fit through its methods and brms's names only, so the fit's plot methods may import them.
 STAGES = ["errors", "names", "families", "spec", "priors", "model", "describe", "inference",
-          "plots", "results", "datasets", "api", "__init__"]
+          "plots", "results", "datasets", "api", "cli", "__init__", "__main__"]
 LONGEST_MODULE = 600
 
 
