@@ -36,6 +36,7 @@ from .results.caller import data_name as callers_data_name
 from .results.caller import warnings_at_callers_line
 from .results.criteria import EAGER_LOG_LIK_LIMIT, attach_log_lik
 from .results.display import BrmsTable
+from .results.executors import as_executor, derived_seed, run_tasks
 from .results.fit import Fit
 from .results.storage import check_writable, fingerprint, read_fingerprint, read_saved_fit
 from .spec.checks import require_identified
@@ -300,6 +301,75 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
         if file is not None:
             fit.save(file)
         return fit
+
+
+def _fit_data_set(formula, data: pd.DataFrame, seed: int, arguments: dict) -> Fit:
+    """One fit of :func:`brm_many`: what a worker runs."""
+    return brm(formula, data, seed=seed, **arguments)
+
+
+@warnings_at_callers_line
+def brm_many(formula, datasets, executor=None, seed: int | None = None,
+             **brm_args) -> list[Fit] | dict[object, Fit]:
+    """Fit one model to each of many data sets, here or on any executor.
+
+    Simulation studies, bootstraps and fits per subgroup: the fits run one after another in
+    this process, or side by side on an executor (a process pool, a dask cluster).
+
+    Parameters
+    ----------
+    formula
+        As for :func:`brm`.
+    datasets
+        A list of data frames, or a dict of them; the dict's keys become the fits' data names.
+    executor
+        None fits here; a ``concurrent.futures.Executor`` (a ``ProcessPoolExecutor``, ...) or
+        a ``dask.distributed.Client`` runs the fits. With an executor each fit runs its
+        chains on one core (``cores=1``) unless ``cores`` is given: the executor provides the
+        parallelism. A worker that fits models of one structure with nutpie compiles once
+        and reuses the compiled model (numpyro, the sampler below 10,000 rows, compiles each
+        fit).
+    seed
+        Seed of the whole run; each fit's seed is derived from it and the data set's
+        position (``fits[k].seed``), so every executor gives the same draws. Random when None.
+    **brm_args
+        Any other argument of :func:`brm` but ``data``, ``file`` and ``data_name``; the
+        progress bar is off unless ``progressbar=True``.
+
+    Returns
+    -------
+    list or dict of Fit
+        In the order (or with the keys) of ``datasets``.
+    """
+    for name in ("data", "file", "data_name"):
+        if name in brm_args:
+            raise SettingsError(f"brm_many() takes no {name}=: the data sets come as datasets=, "
+                                "each named by its key when datasets is a dict.")
+    if isinstance(datasets, dict):
+        keys, frames = list(datasets), list(datasets.values())
+        names = [str(key) for key in keys]
+    elif isinstance(datasets, (list, tuple)):
+        keys, frames = None, list(datasets)
+        names = [str(frame.attrs.get("name", f"data[{k}]")) if isinstance(frame, pd.DataFrame)
+                 else "" for k, frame in enumerate(frames)]
+    else:
+        raise DataError(f"datasets must be a list or dict of pandas DataFrames, got "
+                        f"{type(datasets).__name__}.")
+    if not frames:
+        raise DataError("datasets is empty; give at least one data frame.")
+    for key, frame in zip(keys or range(len(frames)), frames, strict=True):
+        if not isinstance(frame, pd.DataFrame):
+            raise DataError(f"datasets[{key!r}] must be a pandas DataFrame, got "
+                            f"{type(frame).__name__}.")
+    run_seed = SamplerSettings(seed=seed).resolved_seed()
+    executor = as_executor(executor)
+    arguments = {"progressbar": False, **brm_args}
+    if executor is not None and "cores" not in brm_args:
+        arguments["cores"] = 1
+    tasks = [(formula, frame, derived_seed(run_seed, k), {**arguments, "data_name": name})
+             for k, (frame, name) in enumerate(zip(frames, names, strict=True))]
+    fits = run_tasks(_fit_data_set, tasks, executor, [f"data set {n}" for n in names])
+    return dict(zip(keys, fits, strict=True)) if keys is not None else fits
 
 
 def load(path: str | Path) -> Fit:

@@ -209,10 +209,10 @@ def loo_compare(*fits, criterion: str = "loo", **named_fits) -> pd.DataFrame:
     Parameters
     ----------
     *fits, **named_fits
-        Fitted models (or their ``loo()``/``waic()`` results); keyword names label the rows,
-        positional ones are called ``model1``, ``model2``, ...
+        Fitted models (or their ``loo()``/``waic()``/``kfold()``/``reloo()`` results);
+        keyword names label the rows, positional ones are called ``model1``, ``model2``, ...
     criterion
-        ``"loo"`` or ``"waic"``.
+        ``"loo"`` or ``"waic"``: what is computed for fitted models.
 
     Returns
     -------
@@ -235,7 +235,7 @@ def loo_compare(*fits, criterion: str = "loo", **named_fits) -> pd.DataFrame:
         else:
             raise MultilevelError(
                 f"{name} is a {type(item).__name__}; loo_compare takes fitted models or the "
-                "results of their loo()/waic()."
+                "results of their loo()/waic()/kfold()."
             )
     sizes = {name: r.nobs for name, r in results.items()}
     if len(set(sizes.values())) > 1:
@@ -243,13 +243,23 @@ def loo_compare(*fits, criterion: str = "loo", **named_fits) -> pd.DataFrame:
             "Models must be fitted to the same observations to be compared; numbers of "
             "observations: " + ", ".join(f"{n}: {s}" for n, s in sizes.items()) + "."
         )
-    column = f"elpd_{criterion}"
+    kinds = {r.criterion for r in results.values()}
+    if "kfold" in kinds and len(kinds) > 1:
+        warnings.warn("Comparing LOO-CV to K-fold-CV. For a more accurate comparison use the "
+                      "same number of folds or loo for all models compared.", UserWarning,
+                      stacklevel=2)
+
+    def elpd_i(result: InformationCriterion) -> np.ndarray:
+        return result.pointwise[f"elpd_{result.criterion}"].to_numpy()
+
     order = sorted(results, key=lambda n: -results[n].elpd)
-    best = results[order[0]].pointwise[column].to_numpy()
+    best = elpd_i(results[order[0]])
     rows = []
     for name in order:
         result = results[name]
-        difference = result.pointwise[column].to_numpy() - best
+        # each model's own criterion names its columns: results of kfold() mix with loo()'s
+        criterion, column = result.criterion, f"elpd_{result.criterion}"
+        difference = elpd_i(result) - best
         n = len(difference)
         se_diff = float(np.sqrt(n * np.var(difference, ddof=1))) if name != order[0] else 0.0
         estimates = result.estimates

@@ -17,7 +17,7 @@ from ..inference.settings import SamplerSettings
 from ..model.build import ModelNames
 from ..priors.table import PriorTable
 from ..spec.design import Design
-from . import criteria
+from . import criteria, refits
 from .display import BrmsTable, GroupTables
 from .hypothesis import hypothesis as hypothesis_test
 from .posterior import (
@@ -333,6 +333,79 @@ class Fit:
     def waic(self) -> criteria.InformationCriterion:
         """The widely applicable information criterion, as brms's ``waic()``."""
         return criteria.waic(self)
+
+    def kfold(self, K: int = 10, folds=None, group: str | None = None,
+              save_fits: bool = False, executor=None, seed: int | None = None,
+              **brm_args) -> refits.KFold:
+        """K-fold cross-validation by refitting the model K times, as brms's ``kfold()``.
+
+        Each refit leaves one fold out; the elpd of a left-out observation is the log of
+        the mean, over the refit's draws, of its likelihood (levels of grouping factors new
+        to the refit drawn as ``sample_new_levels="uncertainty"``).
+
+        Parameters
+        ----------
+        K
+            The number of folds (10, as brms).
+        folds
+            None: random folds of equal size, or one fold per level of ``group`` when it is
+            given (K is then the number of levels); ``"stratified"``: each level of
+            ``group`` spread evenly over the folds; ``"grouped"``: each level of ``group``
+            kept in one fold; ``"loo"``: one fold per observation; or a fold label per
+            observation.
+        group
+            A column of the fit's data, such as a grouping factor, for the folds above.
+        save_fits
+            Keep the refits, in ``.fits``.
+        executor
+            Where the refits run: None fits them one after another here; a
+            ``concurrent.futures.Executor`` (a ``ProcessPoolExecutor``, ...) or a
+            ``dask.distributed.Client`` runs them side by side. With an executor each refit
+            runs its chains on one core (``cores=1``) unless ``cores`` is given: the
+            executor provides the parallelism.
+        seed
+            Seed of the folds and refits; by default the fit's. Fold k's refit has a seed
+            derived from it and k, so every executor gives the same result.
+        **brm_args
+            Sampler settings of :func:`multilevel.brm` for the refits (``chains``,
+            ``draws``, ``warmup``, ``iter``, ``cores``, ``sampler``, ``progressbar``, ...);
+            the fit's own otherwise, without a progress bar.
+
+        Returns
+        -------
+        KFold
+            ``estimates`` (``elpd_kfold``, ``p_kfold``, ``kfoldic``), ``pointwise``,
+            ``folds`` and per fold ``refits``; printed as brms prints it, and accepted by
+            :func:`multilevel.loo_compare`.
+        """
+        return refits.kfold(self, K=K, folds=folds, group=group, save_fits=save_fits,
+                            executor=executor, seed=seed, **brm_args)
+
+    def reloo(self, loo=None, k_threshold: float = 0.7, executor=None,
+              seed: int | None = None, **brm_args) -> refits.Reloo:
+        """PSIS-LOO with exact values where it is unreliable, as brms's ``reloo()``.
+
+        Every observation whose Pareto k exceeds ``k_threshold`` is left out in a refit
+        of the model, and its elpd becomes the exact leave-one-out value.
+
+        Parameters
+        ----------
+        loo
+            The result of ``fit.loo()``; computed when None.
+        k_threshold
+            Refit the observations with a Pareto k above this (brms's 0.7).
+        executor, seed, **brm_args
+            As for :meth:`kfold`; with an executor each refit runs its chains on one core
+            unless ``cores`` is given.
+
+        Returns
+        -------
+        Reloo
+            Printed as ``loo()``; ``refitted`` lists the observations refitted, whose
+            ``pareto_k`` is then 0.
+        """
+        return refits.reloo(self, loo=loo, k_threshold=k_threshold, executor=executor,
+                            seed=seed, **brm_args)
 
     def bayes_R2(self, summary: bool = True, probs=(0.025, 0.975)):  # noqa: N802 (brms's name)
         """Bayesian R² (one row ``R2``), or its draws with ``summary=False``."""

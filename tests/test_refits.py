@@ -1,0 +1,188 @@
+"""Many fits: kfold(), reloo() and brm_many(), in this process and on executors."""
+
+import multiprocessing
+import types
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import multilevel as ml
+from multilevel.results.executors import as_executor, derived_seed
+from multilevel.results.refits import (
+    kfold_split_grouped,
+    kfold_split_random,
+    kfold_split_stratified,
+    make_folds,
+)
+
+SETTINGS = {"chains": 2, "draws": 200, "warmup": 200, "progressbar": False}
+# brm_many(seed=RUN_SEED)'s first fit has the seed of the fit below, so the two must be equal
+RUN_SEED = 3
+# so few draws leave the ESS short of brms's bar; that warning says nothing here
+pytestmark = pytest.mark.filterwarnings("ignore:.*Effective Samples Size")
+
+
+# --- folds and arguments, without sampling -------------------------------------------------
+def test_random_folds_are_a_balanced_partition():
+    folds = kfold_split_random(4, 10, np.random.default_rng(1))
+    assert sorted(np.bincount(folds)[1:]) == [2, 3, 3, 2] or sorted(
+        np.bincount(folds)[1:]) == [2, 2, 3, 3]
+    assert set(folds) == {1, 2, 3, 4}
+
+
+def test_stratified_folds_spread_each_level():
+    x = np.array(["a"] * 6 + ["b"] * 6)
+    folds = kfold_split_stratified(3, x, np.random.default_rng(2))
+    for level in "ab":
+        assert sorted(folds[x == level]) == [1, 1, 2, 2, 3, 3]
+
+
+def test_grouped_folds_keep_each_level_together():
+    x = np.repeat(list("abcde"), 3)
+    folds = kfold_split_grouped(3, x, np.random.default_rng(3))
+    assert all(len(set(folds[x == level])) == 1 for level in "abcde")
+    assert sorted(np.bincount(folds)[1:]) == [3, 6, 6]
+
+
+def test_fold_arguments_follow_brms():
+    data = pd.DataFrame({"g": np.repeat(list("abc"), 4), "y": np.arange(12.0)})
+    fit = types.SimpleNamespace(nobs=12, design=types.SimpleNamespace(data=data, groups=["g"]))
+    rng = np.random.default_rng(0)
+    folds, K, kind = make_folds(fit, 10, None, "g", rng)
+    assert (K, kind) == (3, "group") and list(folds) == [1] * 4 + [2] * 4 + [3] * 4
+    assert make_folds(fit, 10, "loo", None, rng)[1:] == (12, "loo")
+    assert make_folds(fit, 10, ["u", "v"] * 6, None, rng)[1:] == (2, "custom")
+    with pytest.raises(ml.SettingsError, match="K must be an integer of at least 2"):
+        make_folds(fit, 1, None, None, rng)
+    with pytest.raises(ml.SettingsError, match="K=13 is more than the 12 observations"):
+        make_folds(fit, 13, None, None, rng)
+    with pytest.raises(ml.DataError, match=r"one value per observation \(12\), got 5"):
+        make_folds(fit, 3, [1, 2, 3, 1, 2], None, rng)
+    with pytest.raises(ml.SettingsError, match="needs group="):
+        make_folds(fit, 3, "grouped", None, rng)
+    with pytest.raises(ml.SettingsError, match="K=4 is more than the 3 levels of 'g'"):
+        make_folds(fit, 4, "grouped", "g", rng)
+    with pytest.raises(ml.DataError, match="group must name a column"):
+        make_folds(fit, 3, "stratified", "school", rng)
+
+
+def test_an_executor_must_be_an_executor():
+    with pytest.raises(ml.SettingsError, match="concurrent.futures.Executor"):
+        as_executor(object())
+    with pytest.raises(ml.SettingsError, match="concurrent.futures.Executor"):
+        ml.brm_many("y ~ x", [pd.DataFrame({"y": [1.0, 2.0], "x": [0.0, 1.0]})],
+                    executor="dask")
+
+
+def test_derived_seeds_depend_on_seed_and_position_only():
+    assert derived_seed(1, 2) == derived_seed(1, 2)
+    assert len({derived_seed(1, 2), derived_seed(1, 3), derived_seed(2, 2)}) == 3
+
+
+# --- refits ----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def fit(small_gaussian):
+    return ml.brm("y ~ x", data=small_gaussian, seed=derived_seed(RUN_SEED, 0), **SETTINGS)
+
+
+@pytest.fixture(scope="module")
+def serial_kfold(fit):
+    return fit.kfold(K=3)
+
+
+@pytest.fixture(scope="module")
+def client():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        yield client
+
+
+@pytest.mark.slow
+def test_kfold_on_a_dask_cluster_equals_the_serial_kfold(fit, serial_kfold, client):
+    distributed = fit.kfold(K=3, executor=client)
+    np.testing.assert_array_equal(distributed.folds, serial_kfold.folds)
+    np.testing.assert_array_equal(distributed.pointwise.to_numpy(),
+                                  serial_kfold.pointwise.to_numpy())
+    assert list(distributed.refits["seed"]) == list(serial_kfold.refits["seed"])
+
+
+@pytest.mark.slow
+def test_kfold_is_brms_kfold_and_close_to_loo(fit, serial_kfold):
+    result = serial_kfold
+    assert list(result.estimates.index) == ["elpd_kfold", "p_kfold", "kfoldic"]
+    assert list(result.pointwise.columns) == ["elpd_kfold", "p_kfold", "kfoldic"]
+    assert (result.K, result.fold_type, result.fits) == (3, "random", None)
+    assert sorted(np.bincount(result.folds)[1:]) == [20, 20, 20]
+    assert list(result.refits["omitted"]) == [20, 20, 20]
+    assert repr(result).splitlines()[:3] == ["Based on 3-fold cross-validation", "",
+                                             "            Estimate   SE"]
+    loo = fit.loo()
+    assert abs(result.elpd - loo.elpd) < 2 * loo.estimates["SE"].iloc[0]
+    with pytest.warns(UserWarning, match="Comparing LOO-CV to K-fold-CV"):
+        table = ml.loo_compare(kfold=result, loo=loo)
+    assert table.loc[table.index[0], "elpd_diff"] == 0
+    assert {"elpd_kfold", "elpd_loo"} <= set(table.columns)
+
+
+@pytest.mark.slow
+def test_kfold_rejects_bad_arguments(fit):
+    with pytest.raises(ml.SettingsError, match="K must be an integer of at least 2"):
+        fit.kfold(K=1)
+    with pytest.raises(ml.SettingsError, match="more than the 60 observations"):
+        fit.kfold(K=61)
+    with pytest.raises(ml.DataError, match="one value per observation"):
+        fit.kfold(folds=[1, 2, 1])
+    with pytest.raises(ml.SettingsError, match="concurrent.futures.Executor"):
+        fit.kfold(K=3, executor=4)
+    with pytest.raises(ml.SettingsError, match="'prior'"):
+        fit.kfold(K=3, prior=ml.prior("normal(0, 1)", class_="b"))
+
+
+@pytest.mark.slow
+def test_reloo_refits_exactly_the_points_with_high_pareto_k(small_gaussian):
+    data = small_gaussian.copy()
+    data.loc[3, "y"] = 25.0
+    outlier = ml.brm("y ~ x", data=data, seed=5, **SETTINGS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        loo = outlier.loo()
+    high = tuple(np.flatnonzero(loo.pointwise["pareto_k"].to_numpy() > 0.7))
+    assert 3 in high
+    # spawned workers: JAX's threads do not survive a fork
+    with ProcessPoolExecutor(max_workers=1,
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        exact = outlier.reloo(loo, executor=pool)
+    assert exact.refitted == high
+    assert list(exact.refits.index) == list(high)
+    k = exact.pointwise["pareto_k"].to_numpy()
+    assert (k[list(high)] == 0).all() and (k <= 0.7).all()
+    others = np.setdiff1d(np.arange(len(data)), high)
+    np.testing.assert_array_equal(exact.pointwise["elpd_loo"].to_numpy()[others],
+                                  loo.pointwise["elpd_loo"].to_numpy()[others])
+    # left out, the outlier is far less likely than PSIS's estimate says
+    assert exact.pointwise.loc[3, "elpd_loo"] < loo.pointwise.loc[3, "elpd_loo"]
+    assert repr(exact).startswith("Computed from 400 by 60 log-likelihood matrix")
+    assert "All Pareto k estimates are" in repr(exact)
+
+
+@pytest.mark.slow
+def test_brm_many_on_dask_equals_serial_brm_calls(small_gaussian, fit, client):
+    resampled = small_gaussian.sample(frac=1, replace=True, random_state=1)
+    fits = ml.brm_many("y ~ x", {"first": small_gaussian, "resampled": resampled},
+                       executor=client, seed=RUN_SEED, **SETTINGS)
+    assert list(fits) == ["first", "resampled"]
+    assert [f.data_name for f in fits.values()] == ["first", "resampled"]
+    assert [f.seed for f in fits.values()] == [derived_seed(RUN_SEED, 0),
+                                               derived_seed(RUN_SEED, 1)]
+    # the fixture is the serial brm() call of the first data set, with its seed
+    for variable in fit.idata.posterior.data_vars:
+        np.testing.assert_array_equal(fits["first"].idata.posterior[variable].values,
+                                      fit.idata.posterior[variable].values)
+    # a fit back from a worker works as one made here
+    assert fits["resampled"].nobs == 60
+    assert np.isfinite(fits["resampled"].loo().elpd)
