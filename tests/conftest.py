@@ -7,6 +7,16 @@ import pytest
 import multilevel as ml
 
 
+def pytest_collection_modifyitems(config, items):
+    """Keep each test file on one worker, as its module fixtures share fits, except files
+    marked ``independent``, whose tests start their own processes or fits and spread over
+    the workers."""
+    for item in items:
+        if (item.get_closest_marker("xdist_group") is None
+                and item.get_closest_marker("independent") is None):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+
+
 @pytest.fixture(scope="session")
 def sleepstudy() -> pd.DataFrame:
     return ml.load_dataset("sleepstudy")

@@ -9,7 +9,7 @@ import pytest
 import multilevel as ml
 from reference import load_reference, posterior_mismatches
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.independent]
 
 FORMULA = "Reaction ~ Days + (Days | Subject)"
 

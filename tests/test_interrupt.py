@@ -14,7 +14,7 @@ import pytest
 
 from new_process import in_new_process, new_process_output
 
-pytestmark = [pytest.mark.slow,
+pytestmark = [pytest.mark.slow, pytest.mark.independent,
               pytest.mark.skipif(not os.path.isdir("/proc/self/task"),
                                  reason="counts threads and child processes through /proc")]
 
