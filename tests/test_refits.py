@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import multilevel as ml
-from multilevel.results.executors import as_executor, derived_seed
+from multilevel.results.executors import as_executor, derived_seed, run_tasks
 from multilevel.results.refits import (
     kfold_split_grouped,
     kfold_split_random,
@@ -80,6 +80,20 @@ def test_an_executor_must_be_an_executor():
 def test_derived_seeds_depend_on_seed_and_position_only():
     assert derived_seed(1, 2) == derived_seed(1, 2)
     assert len({derived_seed(1, 2), derived_seed(1, 3), derived_seed(2, 2)}) == 3
+
+
+def _doubled_warning_if_odd(k):
+    if k % 2:
+        warnings.warn("odd", UserWarning, stacklevel=1)
+    return 2 * k
+
+
+def test_tasks_warnings_are_shown_once_naming_their_tasks():
+    with pytest.warns(UserWarning) as caught:
+        results = run_tasks(_doubled_warning_if_odd, [(1,), (2,), (3,)], None,
+                            ("Refit of fold", "Refits of folds"), [1, 2, 3])
+    assert results == [2, 4, 6]
+    assert [str(w.message) for w in caught] == ["Refits of folds 1, 3: odd"]
 
 
 # --- refits ----------------------------------------------------------------------------------

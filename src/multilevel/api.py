@@ -368,7 +368,7 @@ def brm_many(formula, datasets, executor=None, seed: int | None = None,
         arguments["cores"] = 1
     tasks = [(formula, frame, derived_seed(run_seed, k), {**arguments, "data_name": name})
              for k, (frame, name) in enumerate(zip(frames, names, strict=True))]
-    fits = run_tasks(_fit_data_set, tasks, executor, [f"data set {n}" for n in names])
+    fits = run_tasks(_fit_data_set, tasks, executor, ("Data set", "Data sets"), names)
     return dict(zip(keys, fits, strict=True)) if keys is not None else fits
 
 

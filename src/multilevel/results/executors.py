@@ -79,7 +79,7 @@ def run_payload(payload: bytes) -> bytes:
 
 
 def run_tasks(function: Callable, tasks: Sequence[tuple], executor: Executor | None,
-              labels: Sequence[str]) -> list:
+              names: tuple[str, str], keys: Sequence) -> list:
     """``function(*task)`` for every task, in this process or on ``executor``.
 
     Parameters
@@ -90,14 +90,17 @@ def run_tasks(function: Callable, tasks: Sequence[tuple], executor: Executor | N
         The arguments of each call.
     executor
         As returned by :func:`as_executor`.
-    labels
-        How a warning names the task that raised it (``"fold 2"``).
+    names
+        How a warning names the tasks that raised it, one and several:
+        ``("Refit of fold", "Refits of folds")``.
+    keys
+        Each task's key in those names: ``"Refits of folds 1, 3: ..."``.
 
     Returns
     -------
     list
         The results, in the order of ``tasks``. The tasks' warnings are raised here, each
-        once, with the labels of the tasks that raised it.
+        once, with the keys of the tasks that raised it.
     """
     if executor is None:
         outcomes = [_recorded(function, task) for task in tasks]
@@ -111,9 +114,10 @@ def run_tasks(function: Callable, tasks: Sequence[tuple], executor: Executor | N
                 future.cancel()
             raise
     raised: dict[tuple[type, str], list[str]] = {}
-    for label, (_, messages) in zip(labels, outcomes, strict=True):
+    for key, (_, messages) in zip(keys, outcomes, strict=True):
         for message in messages:
-            raised.setdefault(message, []).append(label)
+            raised.setdefault(message, []).append(str(key))
     for (category, text), where in raised.items():
-        warnings.warn(f"{', '.join(where)}: {text}", category, stacklevel=2)
+        name = names[0] if len(where) == 1 else names[1]
+        warnings.warn(f"{name} {', '.join(where)}: {text}", category, stacklevel=2)
     return [result for result, _ in outcomes]

@@ -316,7 +316,7 @@ def kfold(fit, K: int = 10, folds=None, group: str | None = None, save_fits: boo
     tasks = [(base, rows, s, arguments, bool(save_fits)) for rows, s in zip(left_out, seeds,
                                                                               strict=True)]
     scores = run_tasks(refit_and_score, tasks, executor,
-                       [f"refit of fold {k}" for k in range(1, K + 1)])
+                       ("Refit of fold", "Refits of folds"), range(1, K + 1))
     elpd = np.empty(fit.nobs)
     for rows, score in zip(left_out, scores, strict=True):
         elpd[rows] = score.elpd
@@ -371,7 +371,7 @@ def reloo(fit, loo=None, k_threshold: float = 0.7, executor=None, seed: int | No
     tasks = [(base, np.array([row]), s, arguments, False) for row, s in zip(refitted, seeds,
                                                                              strict=True)]
     scores = run_tasks(refit_and_score, tasks, executor,
-                       [f"refit without observation {row}" for row in refitted])
+                       ("Refit without observation", "Refits without observations"), refitted)
     pointwise = loo.pointwise.copy()
     if len(refitted):
         exact = np.array([score.elpd[0] for score in scores])
