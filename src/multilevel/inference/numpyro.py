@@ -388,7 +388,11 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
     import jax.numpy as jnp
     from jax import lax
     from jax.experimental import io_callback
-    from numpyro.infer import NUTS
+    with warnings.catch_warnings():
+        # numpyro imports tqdm.auto, which warns in a Jupyter kernel without ipywidgets; its
+        # bars are not used here
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        from numpyro.infer import NUTS
 
     values = list(model.value_vars)
     # one graph for both: PyTensor rewrites their shared parts once, and XLA drops what each
