@@ -1,16 +1,16 @@
 """Many fits: kfold(), reloo() and brm_many(), in this process and on executors."""
 
-import multiprocessing
+import pickle
 import types
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 
+import cloudpickle
 import numpy as np
 import pandas as pd
 import pytest
 
 import multilevel as ml
-from multilevel.results.executors import as_executor, derived_seed, run_tasks
+from multilevel.results.executors import as_executor, derived_seed, run_payload, run_tasks
 from multilevel.results.refits import (
     kfold_split_grouped,
     kfold_split_random,
@@ -96,6 +96,17 @@ def test_tasks_warnings_are_shown_once_naming_their_tasks():
     assert [str(w.message) for w in caught] == ["Refits of folds 1, 3: odd"]
 
 
+def test_tasks_travel_as_bytes_that_plain_pickle_carries():
+    # a process pool pickles the function by name and the payloads as bytes, and the
+    # families' functions inside a fit travel within cloudpickle's bytes
+    assert pickle.loads(pickle.dumps(run_payload)) is run_payload
+    family = ml.get_family("gaussian")
+    payload = cloudpickle.dumps((_doubled_warning_if_odd, (3,)))
+    result, messages = cloudpickle.loads(run_payload(pickle.loads(pickle.dumps(payload))))
+    assert result == 6 and messages == [(UserWarning, "odd")]
+    assert cloudpickle.loads(cloudpickle.dumps(family)).name == "gaussian"
+
+
 # --- refits ----------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def fit(small_gaussian):
@@ -113,11 +124,15 @@ def client():
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
+        # the workers import the package while this process fits
+        warm = [client.submit(exec, "import multilevel", pure=False, workers=[address])
+                for address in client.scheduler_info()["workers"]]
         yield client
+        del warm
 
 
 @pytest.mark.slow
-def test_kfold_on_a_dask_cluster_equals_the_serial_kfold(fit, serial_kfold, client):
+def test_kfold_on_a_dask_cluster_equals_the_serial_kfold(client, fit, serial_kfold):
     distributed = fit.kfold(K=3, executor=client)
     np.testing.assert_array_equal(distributed.folds, serial_kfold.folds)
     np.testing.assert_array_equal(distributed.pointwise.to_numpy(),
@@ -158,7 +173,7 @@ def test_kfold_rejects_bad_arguments(fit):
 
 
 @pytest.mark.slow
-def test_reloo_refits_exactly_the_points_with_high_pareto_k(small_gaussian):
+def test_reloo_refits_exactly_the_points_with_high_pareto_k(small_gaussian, client):
     data = small_gaussian.copy()
     data.loc[3, "y"] = 25.0
     outlier = ml.brm("y ~ x", data=data, seed=5, **SETTINGS)
@@ -167,10 +182,7 @@ def test_reloo_refits_exactly_the_points_with_high_pareto_k(small_gaussian):
         loo = outlier.loo()
     high = tuple(np.flatnonzero(loo.pointwise["pareto_k"].to_numpy() > 0.7))
     assert 3 in high
-    # spawned workers: JAX's threads do not survive a fork
-    with ProcessPoolExecutor(max_workers=1,
-                             mp_context=multiprocessing.get_context("spawn")) as pool:
-        exact = outlier.reloo(loo, executor=pool)
+    exact = outlier.reloo(loo, executor=client)
     assert exact.refitted == high
     assert list(exact.refits.index) == list(high)
     k = exact.pointwise["pareto_k"].to_numpy()
