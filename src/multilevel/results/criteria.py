@@ -187,7 +187,7 @@ def loo(fit) -> InformationCriterion:
         warnings.warn(
             f"Found {bad} observation(s) with a pareto_k > 0.7 in model {fit.formula!r}: the "
             "PSIS-LOO estimate for them is unreliable; consider exact leave-one-out "
-            "refits (reloo) or k-fold cross-validation.",
+            "refits (fit.reloo()) or k-fold cross-validation (fit.kfold()).",
             UserWarning,
             stacklevel=3,
         )
