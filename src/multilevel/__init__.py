@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from .api import brm, brm_many, equation, get_prior, load, make_model, model_code
+from .api import brm, brm_many, equation, get_prior, load, make_model, model_code, update
 from .datasets import list_datasets, load_dataset
 from .errors import (
     DataError,
@@ -51,12 +51,11 @@ Gamma = gamma
 __version__ = "0.1.0"
 
 __all__ = [
-    "DataError", "Family", "FamilyError", "Fit", "FormulaError", "Gamma", "MultilevelError",
-    "PriorError", "SettingsError", "StorageError", "bernoulli", "beta", "bf", "binomial", "brm",
-    "brm_many",
-    "categorical", "cumulative", "equation", "gamma", "gaussian", "get_family", "get_prior",
-    "hurdle_lognormal", "hurdle_negbinomial", "hurdle_poisson", "hypothesis", "list_datasets",
-    "load", "load_dataset", "lognormal", "loo_compare", "make_model", "model_code", "negbinomial",
-    "poisson", "prior",
-    "student", "zero_inflated_binomial", "zero_inflated_negbinomial", "zero_inflated_poisson",
+    "bernoulli", "beta", "bf", "binomial", "brm", "brm_many", "categorical", "cumulative",
+    "DataError", "equation", "Family", "FamilyError", "Fit", "FormulaError", "Gamma", "gamma",
+    "gaussian", "get_family", "get_prior", "hurdle_lognormal", "hurdle_negbinomial",
+    "hurdle_poisson", "hypothesis", "list_datasets", "load", "load_dataset", "lognormal",
+    "loo_compare", "make_model", "model_code", "MultilevelError", "negbinomial", "poisson",
+    "prior", "PriorError", "SettingsError", "StorageError", "student", "update",
+    "zero_inflated_binomial", "zero_inflated_negbinomial", "zero_inflated_poisson",
 ]
