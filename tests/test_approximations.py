@@ -10,7 +10,9 @@ import pytest
 import multilevel as ml
 from reference import load_reference
 
-pytestmark = [pytest.mark.slow, pytest.mark.independent]
+# on one worker, in order: full-rank ADVI starts from the mean-field solution and reuses the
+# C code PyTensor compiled for it, where on a new machine compiling it takes a minute
+pytestmark = pytest.mark.slow
 
 FORMULA = "Reaction ~ Days + (Days | Subject)"
 
