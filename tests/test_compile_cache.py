@@ -12,7 +12,9 @@ pytestmark = pytest.mark.slow
 
 FORMULA = "y ~ x + (1 | g)"
 # the compile cache serves nutpie, the sampler of large data sets
-SETTINGS = {"chains": 2, "draws": 200, "warmup": 200, "progressbar": False, "sampler": "nutpie"}
+# the full form samples one effect per level, so the number of levels is part of the structure
+SETTINGS = {"chains": 2, "draws": 200, "warmup": 200, "progressbar": False, "sampler": "nutpie",
+            "parametrization": "full"}
 
 
 def _data(seed: int, groups: int, rows_per_group: int, scale: float) -> pd.DataFrame:
@@ -49,3 +51,4 @@ def test_new_data_of_the_same_structure_reuses_the_compiled_model_and_no_other()
     compiled = compile_cache.statistics["compiled"]
     ml.brm(FORMULA, _data(3, 7, 10, 1.0), seed=1, **SETTINGS)
     assert compile_cache.statistics["compiled"] == compiled + 1
+

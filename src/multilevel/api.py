@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 import pandas as pd
@@ -29,6 +29,8 @@ from .inference.settings import (
     reject_other_arguments,
 )
 from .model.build import brms_model, build_model, untraced_graphs
+from .model.collapsed import resolve_parametrization
+from .model.collapsed_draws import sampled_names, with_group_effects
 from .model.crossproducts import cross_products_apply
 from .priors.sampling import SAMPLE_PRIOR_CHOICES, check_proper_priors, draw_priors
 from .priors.table import as_prior_list, build_prior_table
@@ -155,6 +157,7 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
         sampler: str = "auto", progressbar: bool = True, sample_prior: str = "no",
         file: str | Path | None = None, algorithm: str = "sampling",
         max_treedepth: int | None = None, iter: int | None = None, control: dict | None = None,
+        parametrization: str = "auto",
         thin: int = 1, data_name: str | None = None, **brms_arguments) -> Fit:
     """Fit a Bayesian multilevel model as brms does.
 
@@ -215,6 +218,13 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
     data_name
         The name the summary gives the data (``Data: sleep``). By default the name of your
         variable holding the data frame, else its ``attrs["name"]``, else ``"data"``.
+    parametrization
+        How a Gaussian model's group-level effects are sampled: ``"collapsed"`` integrates
+        them out of the likelihood, samples the other parameters and draws every ``r_`` from
+        its exact conditional posterior afterwards; ``"full"`` samples them with the rest, as
+        brms does; ``"auto"`` (the default) takes the collapsed form where it fits faster: a
+        model it supports with one grouping factor (``docs/guide.md``). Both give brms's
+        posterior.
     **brms_arguments
         None is taken: brms's arguments spelled differently here (``backend``, ``silent``,
         ``inits``, ...) raise an error that says what to write instead.
@@ -235,7 +245,7 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
     settings = SamplerSettings(chains=chains, draws=draws, warmup=warmup, cores=cores,
                                seed=seed, target_accept=target_accept, sampler=sampler,
                                progressbar=progressbar, algorithm=algorithm,
-                               max_treedepth=max_treedepth)
+                               max_treedepth=max_treedepth, parametrization=parametrization)
     if sample_prior not in SAMPLE_PRIOR_CHOICES:
         raise SettingsError(f"sample_prior must be one of {', '.join(SAMPLE_PRIOR_CHOICES)}, "
                               f"got {sample_prior!r}.")
@@ -253,8 +263,13 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
                               f"{str(file)!r}.", UserWarning, stacklevel=2)
     with untraced_graphs():
         design = _design(formula, data, family)
+        form = resolve_parametrization(design, settings.parametrization,
+                                       likelihood=sample_prior != "only",
+                                       sampling=not settings.is_approximation)
+        settings = replace(settings, parametrization=form)
+        collapsed = form == "collapsed"
         # the rows the log density works through: none when the likelihood is cross-products
-        rows = 0 if cross_products_apply(design) else design.nobs
+        rows = 0 if collapsed or cross_products_apply(design) else design.nobs
         settings = settings.for_data(rows)
         table = build_prior_table(design, list(user_priors) or None)
         require_identified(design.collinear, {row.coef for row in table.rows
@@ -267,13 +282,15 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
             # the prior; approximations need it too, as a data-centred form's joint mode has sd = 0.
             geometries = [None] * len(design.blocks)
         model, names = build_model(design, table, geometries=geometries,
-                                   likelihood=sample_prior != "only")
+                                   likelihood=sample_prior != "only", collapsed=collapsed)
+        # a collapsed model samples no group-level effects: they are drawn afterwards
+        sampled = sampled_names(design, names) if collapsed else names.stored
         run_seed = settings.resolved_seed()
         try:
             if settings.is_approximation:
-                idata = run_approximation(model, names.stored, settings, run_seed)
+                idata = run_approximation(model, sampled, settings, run_seed)
             else:
-                idata = run_nuts(model, names.stored, settings, run_seed, rows=rows,
+                idata = run_nuts(model, sampled, settings, run_seed, rows=rows,
                                  unjittered=names.unjittered)
         except (KeyboardInterrupt, MultilevelError):
             raise
@@ -282,6 +299,8 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
                 f"Sampling failed for {formula!r}: {error}. Check that the priors are proper where "
                 "the data cannot identify a parameter, and that the response fits the family."
             ) from error
+        if collapsed:
+            idata = with_group_effects(idata, design, names, run_seed)
         if sample_prior == "yes":
             chains = idata.posterior.sizes["chain"]
             priors = draw_priors(design, table, settings.chains * settings.draws, run_seed)
@@ -432,7 +451,8 @@ def _kept_settings(fit: Fit, changed: dict) -> dict:
     """The arguments of :func:`brm` that ``fit`` was made with, less those ``changed`` sets
     (directly, or through brms's ``iter`` and ``control``)."""
     settings = fit.settings
-    rows = 0 if cross_products_apply(fit.design) else fit.design.nobs
+    rows = (0 if settings.parametrization == "collapsed" or cross_products_apply(fit.design)
+            else fit.design.nobs)
     # an "auto" choice was resolved for the fit's data: choose again for the new data
     chosen_automatically = SamplerSettings(sampler="auto").for_data(rows).sampler
     kept = {"family": fit.family, "chains": settings.chains, "draws": settings.draws,
@@ -441,6 +461,11 @@ def _kept_settings(fit: Fit, changed: dict) -> dict:
             "sampler": "auto" if settings.sampler == chosen_automatically else settings.sampler,
             "progressbar": settings.progressbar, "sample_prior": fit.sample_prior,
             "algorithm": settings.algorithm, "max_treedepth": settings.max_treedepth}
+    # as the sampler: an "auto" choice is made again for the new model
+    automatic_form = resolve_parametrization(fit.design, "auto", fit.sample_prior != "only",
+                                             not settings.is_approximation)
+    kept["parametrization"] = ("auto" if settings.parametrization == automatic_form
+                               else settings.parametrization)
     if changed.get("iter") is not None:
         kept.pop("draws")
         kept.pop("warmup")

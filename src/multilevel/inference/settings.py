@@ -15,6 +15,9 @@ from ..errors import SettingsError, close_matches
 
 SAMPLERS = ("auto", "nutpie", "pymc", "numpyro", "blackjax")
 ALGORITHMS = ("sampling", "meanfield", "fullrank", "pathfinder", "laplace")
+# how a Gaussian model's group-level effects are sampled: "collapsed" integrates them out of
+# the likelihood and draws them afterwards, "full" samples them with the other parameters
+PARAMETRIZATIONS = ("auto", "collapsed", "full")
 # "auto" samples smaller data sets with numpyro and larger ones with nutpie (see for_data)
 NUMPYRO_MAX_ROWS = 10_000
 # The package, and the extra of multilevel that brings it, of each sampler or approximation
@@ -81,7 +84,8 @@ class SamplerSettings:
     """How to fit: chains, post-warmup draws and warmup per chain, seed, backend, algorithm.
 
     ``algorithm`` is ``"sampling"`` (NUTS) or an approximation; an approximation draws
-    ``chains * draws`` draws in one chain.
+    ``chains * draws`` draws in one chain. ``parametrization`` is what was asked for before
+    a fit, and the form that ran (``"collapsed"`` or ``"full"``) in a fit's settings.
     """
 
     chains: int = 4
@@ -94,6 +98,7 @@ class SamplerSettings:
     progressbar: bool = True
     algorithm: str = "sampling"
     max_treedepth: int = DEFAULT_MAX_TREEDEPTH
+    parametrization: str = "auto"
 
     def __post_init__(self) -> None:
         _check_integer("chains", self.chains, 1)
@@ -126,6 +131,10 @@ class SamplerSettings:
             raise SettingsError(
                 f"algorithm must be one of {', '.join(ALGORITHMS)}, got {self.algorithm!r}."
             )
+        if (not isinstance(self.parametrization, str)
+                or self.parametrization not in PARAMETRIZATIONS):
+            raise SettingsError(f"parametrization must be one of {', '.join(PARAMETRIZATIONS)}, "
+                                f"got {self.parametrization!r}.")
         needed = self.algorithm if self.algorithm != "sampling" else self.sampler
         package, extra = _EXTRA_PACKAGES.get(needed, (None, None))
         if package and not _installed(package):

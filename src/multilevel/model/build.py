@@ -29,6 +29,7 @@ from .autocor import (
     cosy_log_density,
     unstr_log_density,
 )
+from .collapsed import collapsed_log_likelihood, marginal_statistics, store_scales
 from .crossproducts import CrossProducts, gaussian_cross_products
 from .lkj import correlations, lkj_cholesky
 from .parametrization import BlockGeometry, block_geometries, build_order
@@ -375,7 +376,7 @@ def _cross_product_likelihood(products: CrossProducts, population, effects: list
 
 def build_model(design: Design, table: PriorTable,
                 geometries: list[BlockGeometry | None] | None = None,
-                likelihood: bool = True) -> tuple[pm.Model, ModelNames]:
+                likelihood: bool = True, collapsed: bool = False) -> tuple[pm.Model, ModelNames]:
     """Build brms's model for a design in PyMC.
 
     Parameters
@@ -388,6 +389,12 @@ def build_model(design: Design, table: PriorTable,
         Per group block, the level precisions and location maps that set how its effects
         are sampled (:func:`multilevel.parametrization.block_geometries` of the design when
         not given); they change the sampler's coordinates, never the posterior.
+    likelihood
+        False for a model of the priors alone.
+    collapsed
+        Integrate the group-level effects out of a Gaussian likelihood
+        (:mod:`multilevel.model.collapsed`): the model has no ``z`` and no ``r``, and keeps
+        each correlation set's ``diag(sd) L`` for the effects' draws after sampling.
 
     Returns
     -------
@@ -396,7 +403,7 @@ def build_model(design: Design, table: PriorTable,
     """
     family = design.family
     if geometries is None:
-        geometries = block_geometries(design)
+        geometries = [None] * len(design.blocks) if collapsed else block_geometries(design)
     coords: dict[str, list[str]] = {}
     if design.b_names:
         coords["b_coef"] = list(design.b_names)
@@ -447,7 +454,7 @@ def build_model(design: Design, table: PriorTable,
                 dpars=[block.dpar for block in blocks for _ in block.coefs],
                 own_coefs=[block.own_coef(c) for block in blocks for c in block.coefs])
         # a nested block's location uses its enclosing block's effects, built before it
-        block_effects, group_correlations = {}, {}
+        block_effects, group_correlations, scales = {}, {}, {}
         first_of = {members[0]: members for members in design.correlation_sets()}
         for number in build_order(design):
             if number not in first_of:
@@ -463,6 +470,9 @@ def build_model(design: Design, table: PriorTable,
                 group_correlations.setdefault(group, []).append(correlations(cholesky, size))
             sd = pt.concatenate([sds[group][starts[m]:starts[m] + len(design.blocks[m].coefs)]
                                  for m in members])
+            if collapsed:
+                scales[number] = (sd, cholesky)
+                continue
             if len(members) > 1:
                 # blocks correlated through an ID: brms's non-centred form over all of them
                 z = pm.Normal(f"z_{group}_{number}", 0.0, 1.0,
@@ -480,6 +490,8 @@ def build_model(design: Design, table: PriorTable,
             block_effects[number] = _block_effects(block, number, sd, cholesky, geometry,
                                                    location)
         for number, block in enumerate(design.blocks):
+            if number not in block_effects:
+                continue  # integrated out of the likelihood
             size = len(block.coefs)
             # gather from the flattened effects: indexing the (levels, coefficients) matrix
             # lets the graph rewriter push the index into the whitening sweep and scatter
@@ -492,9 +504,11 @@ def build_model(design: Design, table: PriorTable,
         groups_with_cor: list[str] = []
         for group in design.groups:
             levels_dim, coef_dim, cor_dim = group_dims(group)
-            effects = [block_effects[n] for n, b in enumerate(design.blocks) if b.group == group]
-            pm.Deterministic(f"r_{group}", pt.concatenate(effects, axis=1),
-                             dims=(levels_dim, coef_dim))
+            effects = [block_effects[n] for n, b in enumerate(design.blocks)
+                       if b.group == group and n in block_effects]
+            if effects:
+                pm.Deterministic(f"r_{group}", pt.concatenate(effects, axis=1),
+                                 dims=(levels_dim, coef_dim))
             if group in group_correlations:
                 pm.Deterministic(f"cor_{group}", pt.concatenate(group_correlations[group]),
                                  dims=cor_dim)
@@ -519,9 +533,14 @@ def build_model(design: Design, table: PriorTable,
         mu = family.link_function.inverse_tensor(eta)
         trials = None if design.trials is None else data("trials", design.trials)
         cls, params = family.likelihood(eta, mu, aux, trials, family.link)
-        products = gaussian_cross_products(design) if likelihood else None
+        products = gaussian_cross_products(design) if likelihood and not collapsed else None
         if not likelihood:
             pass
+        elif collapsed:
+            statistics = marginal_statistics(design)
+            store_scales(statistics, scales)
+            pm.Potential("y_loglik", collapsed_log_likelihood(
+                statistics, population_coefficients, scales, aux["sigma"]))
         elif "cosy" in autocor:
             pm.Potential("y_loglik", cosy_log_density(y - mu, aux["sigma"], design.autocor,
                                                       autocor["cosy"], aux.get("nu")))

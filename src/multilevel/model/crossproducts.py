@@ -145,6 +145,34 @@ def cross_products_apply(design: Design) -> bool:
     return _entry_count(design) <= design.nobs * terms
 
 
+def population_least_squares(design: Design) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                      np.ndarray]:
+    """The population design, the weights, the weighted least-squares coefficients of the
+    response (less any offset) on that design, and its residuals.
+
+    The likelihoods from cross-products expand around this fit: residuals from a point near
+    the posterior keep their sums of squares free of cancellation.
+
+    Parameters
+    ----------
+    design
+        The model's design.
+
+    Returns
+    -------
+    tuple of ndarray
+        ``(population, weights, reference, residuals)``.
+    """
+    population = population_design(design)
+    weights = np.ones(design.nobs) if design.weights is None else design.weights
+    response = design.y if design.offset is None else design.y - design.offset
+    reference = np.zeros(population.shape[1])
+    if population.shape[1]:
+        root = np.sqrt(weights)
+        reference = np.linalg.lstsq(population * root[:, None], response * root, rcond=None)[0]
+    return population, weights, reference, response - population @ reference
+
+
 def gaussian_cross_products(design: Design) -> CrossProducts | None:
     """The cross-products of a Gaussian identity-link design, when they beat the rows.
 
@@ -161,14 +189,7 @@ def gaussian_cross_products(design: Design) -> CrossProducts | None:
     """
     if not cross_products_apply(design):
         return None
-    population = population_design(design)
-    weights = np.ones(design.nobs) if design.weights is None else design.weights
-    response = design.y if design.offset is None else design.y - design.offset
-    reference = np.zeros(population.shape[1])
-    if population.shape[1]:
-        root = np.sqrt(weights)
-        reference = np.linalg.lstsq(population * root[:, None], response * root, rcond=None)[0]
-    residuals = response - population @ reference
+    population, weights, reference, residuals = population_least_squares(design)
     weighted = weights * residuals
 
     blocks = []
