@@ -52,3 +52,21 @@ def test_new_data_of_the_same_structure_reuses_the_compiled_model_and_no_other()
     ml.brm(FORMULA, _data(3, 7, 10, 1.0), seed=1, **SETTINGS)
     assert compile_cache.statistics["compiled"] == compiled + 1
 
+
+def test_numpyro_refits_of_the_same_model_and_data_reuse_the_program():
+    settings = dict(SETTINGS, sampler="numpyro")
+    data = _data(5, 6, 10, 1.0)
+    first = ml.brm(FORMULA, data, seed=3, **settings)
+    before = dict(compile_cache.statistics)
+    again = ml.brm(FORMULA, data, seed=3, **settings)
+    other_seed = ml.brm(FORMULA, data, seed=4, **settings)
+    assert compile_cache.statistics["reused"] == before["reused"] + 2
+    assert compile_cache.statistics["compiled"] == before["compiled"]
+    np.testing.assert_array_equal(again.idata.posterior["r_g"].values,
+                                  first.idata.posterior["r_g"].values)
+    assert not np.array_equal(other_seed.idata.posterior["r_g"].values,
+                              first.idata.posterior["r_g"].values)
+    # other data, or another number of draws, make another program
+    ml.brm(FORMULA, _data(6, 6, 10, 1.0), seed=3, **settings)
+    ml.brm(FORMULA, data, seed=3, **dict(settings, draws=150))
+    assert compile_cache.statistics["compiled"] == before["compiled"] + 2

@@ -12,12 +12,20 @@ data frozen, and that compiled model serves later fits of the same data (so that
 seed gives the same draws). When the structure comes again with other data, it is compiled
 once with data variables, and that compiled model serves every later fit of the structure
 with new data.
+
+numpyro's programs have the data folded in, so :func:`numpyro_program` reuses one only for
+the same model and data: fitting a model again (another seed, the same cell run again, an
+``update()`` that changes the seed or nothing that shapes the program) skips tracing and
+compiling.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 import numpy as np
 import pymc as pm
@@ -116,6 +124,68 @@ def compile_nutpie(model: pm.Model, var_names: list[str], unjittered: tuple[str,
     return compiled
 
 
+@dataclass
+class _Program:
+    outputs: list[Variable]
+    inputs: list[Variable]
+    data: dict[str, np.ndarray]
+    program: object
+    # held while a fit runs the program, whose checkpoints serve one run at a time
+    busy: threading.Lock = field(default_factory=threading.Lock)
+
+
+_programs: OrderedDict[tuple, list[_Program]] = OrderedDict()
+
+
+@contextmanager
+def numpyro_program(model: pm.Model, var_names: list[str], settings: tuple,
+                    build: Callable[[], object]) -> Iterator[object]:
+    """numpyro's program for ``model``, reused when an equal model with the same data and
+    sampler settings was compiled before in this process, else built by ``build()``.
+
+    Parameters
+    ----------
+    model
+        The PyMC model.
+    var_names
+        Variables the program stores.
+    settings
+        Everything else the program is built from (warmup, draws, target acceptance, ...).
+    build
+        Traces and compiles the program.
+
+    Yields
+    ------
+    object
+        The program, for this fit alone until the context ends; a program another thread is
+        running is not shared: a new one is built.
+    """
+    graph = _graph(model, var_names)
+    values = {name: np.asarray(variable.get_value()) for name, variable in graph.shared.items()}
+    key = (graph.key, settings)
+    for entry in _programs.get(key, []):
+        if (_same(entry.data, values)
+                and equal_computations(graph.outputs, entry.outputs, graph.inputs, entry.inputs)
+                and entry.busy.acquire(blocking=False)):
+            _programs.move_to_end(key)
+            statistics["reused"] += 1
+            break
+    else:
+        statistics["compiled"] += 1
+        entry = _Program(graph.outputs, graph.inputs, values, build())
+        entry.busy.acquire()
+        entries = _programs.setdefault(key, [])
+        entries.append(entry)
+        del entries[:-CACHE_SIZE]
+        _programs.move_to_end(key)
+        while len(_programs) > CACHE_SIZE:
+            _programs.popitem(last=False)
+    try:
+        yield entry.program
+    finally:
+        entry.busy.release()
+
+
 def _with_data(entry: _Entry, values: dict[str, np.ndarray]):
     # the initial-point function reads the cached model's own data (the prior location of
     # Intercept, say), so that model takes the new values too
@@ -135,3 +205,4 @@ def _same(frozen: dict[str, np.ndarray], values: dict[str, np.ndarray]) -> bool:
 def clear() -> None:
     """Forget every compiled model."""
     _compiled.clear()
+    _programs.clear()

@@ -30,6 +30,10 @@ CPU backend compiles it without its newer fusion emitters, which generate one ma
 module per fused kernel: that compiles faster and samples as fast, where over many rows the
 older emitters' loops sample more slowly (``docs/performance.md`` has the measurements).
 
+A program is kept for refits of the same model, data and settings in the process
+(:func:`multilevel.inference.compile_cache.numpyro_program`); its checkpoints then serve
+the new run.
+
 NUTS moves one flat vector of all free variables, and its warmup starts from an inverse mass
 matrix scaled down where the log density is steep (:func:`_gradient_scaled`).
 """
@@ -46,6 +50,7 @@ import warnings
 from collections.abc import Iterator
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import arviz as az
@@ -61,6 +66,7 @@ from pytensor.graph.fg import FunctionGraph
 from pytensor.graph.replace import clone_replace
 from pytensor.graph.traversal import ancestors
 
+from .compile_cache import numpyro_program
 from .progress import ProgressBar
 
 if TYPE_CHECKING:
@@ -313,6 +319,10 @@ class _Checkpoints:
         # the time and iteration of each chain's last checkpoint
         self.last: dict[int, tuple[float, int]] = {}
 
+    def restart(self, stop: threading.Event) -> None:
+        """Serve a new run of the program, which ``stop`` stops."""
+        self.stop, self.last = stop, {}
+
     def __call__(self, chain, iteration, divergent=0) -> np.ndarray:
         chain, iteration = int(chain), int(iteration)
         now = time.perf_counter()
@@ -351,39 +361,19 @@ def _in_threads(run, tasks: int, workers: int, stop: threading.Event,
     return [future.result() for future in futures]
 
 
-def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSettings,
-                   seed: int, rows: int | None = None,
-                   interrupted: threading.Event | None = None,
-                   unjittered: tuple[str, ...] = ()) -> az.InferenceData:
-    """Sample ``model`` with numpyro's NUTS and return the posterior of ``var_names``.
+@dataclass
+class _Program:
+    """A compiled sampler program and the host's side of its checkpoints."""
 
-    Parameters
-    ----------
-    model
-        The PyMC model.
-    var_names
-        Variables to keep in the posterior.
-    settings
-        Chains, draws, warmup, cores, target acceptance and progress bar.
-    seed
-        The seed; the same seed gives the same draws.
-    rows
-        How many rows of data the log density works through, when known (0 when the
-        likelihood comes from cross-products); up to :data:`FEW_ROWS` rows XLA compiles
-        the program in its faster mode.
-    interrupted
-        The event of :func:`interrupt_noticed` around the call, when there is one: once it
-        is set, sampling stops.
-    unjittered
-        Free variables that start at their support point, without jitter (the group
-        effects of a distributional parameter, whose sd starts at the response's scale).
+    compiled: object
+    checkpoints: _Checkpoints
 
-    Returns
-    -------
-    InferenceData
-        ``posterior`` with ``var_names`` and ``sample_stats`` with ``diverging``.
-    """
-    # JAX is slow to import: only the JAX samplers load it
+
+def _build_program(model: pm.Model, var_names: list[str], settings: SamplerSettings,
+                   shapes: list[tuple], keys: np.ndarray, start: np.ndarray, on_cpu: bool,
+                   few_rows_on_cpu: bool) -> _Program:
+    """Trace and compile the sampler's program: warmup and sampling of one chain on the CPU
+    (of all chains, vectorised, on an accelerator), storing ``var_names`` for every draw."""
     import jax
     import jax.numpy as jnp
     from jax import lax
@@ -407,25 +397,13 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
     def expand(*point):
         return joint(*point)[1:]
 
-    chains, warmup, draws = settings.chains, settings.warmup, settings.draws
-    on_cpu = jax.local_devices()[0].platform == "cpu"
-    # the chains' starting points and random keys come from NumPy: JAX would compile a
-    # program for each of its own operations on them
-    seeds = np.random.SeedSequence(seed).generate_state(3 * chains).reshape(3, chains)
-    points = _initial_points(model, seeds[0], unjittered)
-    # NUTS moves one flat vector: its own work (momenta, mass matrix, U-turn checks) is then a
-    # few operations per leapfrog step instead of a few per free variable
-    shapes = [np.shape(points[0][v.name]) for v in values]
+    warmup, draws = settings.warmup, settings.draws
     sizes = [int(np.prod(shape)) for shape in shapes]
     ends = np.cumsum(sizes)
 
     def unflatten(flat):
         return [flat[end - size:end].reshape(shape)
                 for end, size, shape in zip(ends, sizes, shapes, strict=True)]
-
-    start = np.stack([np.concatenate([np.ravel(point[v.name]) for v in values])
-                      for point in points]).astype(float)
-    keys = seeds[1:].T.copy()
 
     # NUTS differentiates its potential where it starts and in its leapfrog step; as a
     # jitted gradient behind a custom derivative, the log density is differentiated once.
@@ -455,8 +433,7 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
     def expand_flat(z):
         return tuple(expand(*unflatten(z)))
 
-    stop = threading.Event()
-    checkpoints = _Checkpoints(total, every, None, stop)
+    checkpoints = _Checkpoints(total, every, None, threading.Event())
     if on_cpu:
         sample = kernel.sample
     else:
@@ -509,34 +486,96 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
         iteration, _, _, _, stored, statistics = lax.while_loop(going, step, first)
         return stored, statistics, iteration
 
-    few_rows_on_cpu = on_cpu and rows is not None and rows <= FEW_ROWS
     if on_cpu:
         # one chain per call of a one-chain program, as many calls at a time as cores: a
         # thread that finishes its chain takes the next
-        compiled = _compile(jax.jit(run_chain).lower(keys[0], start[0], 0), few_rows_on_cpu)
-        arguments = [(keys[chain], start[chain], chain) for chain in range(chains)]
-    else:
-        compiled = _compile(jax.jit(run_chain).lower(keys, start, -1), False)
-        arguments = [(keys, start, -1)]
+        return _Program(_compile(jax.jit(run_chain).lower(keys[0], start[0], 0),
+                                 few_rows_on_cpu), checkpoints)
+    return _Program(_compile(jax.jit(run_chain).lower(keys, start, -1), False), checkpoints)
 
-    def run(task):
-        stored, statistics, iteration = jax.device_get(compiled(*arguments[task]))
-        if iteration < total:
-            raise _Interrupted
-        return stored, statistics
 
-    # the program runs on threads of its own even on an accelerator: the main thread waits
-    # where Ctrl-C reaches it, and sets the stop that the next checkpoint answers
-    raise_if_interrupted(interrupted)
-    if settings.progressbar:
-        # made once the program is compiled, so that it starts with the sampling
-        checkpoints.progress = ProgressBar(chains, warmup, draws)
-    try:
-        outputs = _in_threads(run, len(arguments), min(settings.resolved_cores(), chains),
-                              stop, interrupted)
-    finally:
-        if checkpoints.progress is not None:
-            checkpoints.progress.close()
+def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSettings,
+                   seed: int, rows: int | None = None,
+                   interrupted: threading.Event | None = None,
+                   unjittered: tuple[str, ...] = ()) -> az.InferenceData:
+    """Sample ``model`` with numpyro's NUTS and return the posterior of ``var_names``.
+
+    Parameters
+    ----------
+    model
+        The PyMC model.
+    var_names
+        Variables to keep in the posterior.
+    settings
+        Chains, draws, warmup, cores, target acceptance and progress bar.
+    seed
+        The seed; the same seed gives the same draws.
+    rows
+        How many rows of data the log density works through, when known (0 when the
+        likelihood comes from cross-products); up to :data:`FEW_ROWS` rows XLA compiles
+        the program in its faster mode.
+    interrupted
+        The event of :func:`interrupt_noticed` around the call, when there is one: once it
+        is set, sampling stops.
+    unjittered
+        Free variables that start at their support point, without jitter (the group
+        effects of a distributional parameter, whose sd starts at the response's scale).
+
+    Returns
+    -------
+    InferenceData
+        ``posterior`` with ``var_names`` and ``sample_stats`` with ``diverging``.
+    """
+    import jax
+
+    chains, warmup, draws = settings.chains, settings.warmup, settings.draws
+    on_cpu = jax.local_devices()[0].platform == "cpu"
+    # the chains' starting points and random keys come from NumPy: JAX would compile a
+    # program for each of its own operations on them
+    seeds = np.random.SeedSequence(seed).generate_state(3 * chains).reshape(3, chains)
+    points = _initial_points(model, seeds[0], unjittered)
+    # NUTS moves one flat vector: its own work (momenta, mass matrix, U-turn checks) is then a
+    # few operations per leapfrog step instead of a few per free variable
+    shapes = [np.shape(points[0][v.name]) for v in model.value_vars]
+    start = np.stack([np.concatenate([np.ravel(point[v.name]) for v in model.value_vars])
+                      for point in points]).astype(float)
+    keys = seeds[1:].T.copy()
+    few_rows_on_cpu = on_cpu and rows is not None and rows <= FEW_ROWS
+    # everything the program is built from besides the model and its data
+    shaping = (warmup, draws, settings.target_accept, settings.max_treedepth, few_rows_on_cpu,
+               None if on_cpu else chains)
+
+    def build() -> _Program:
+        return _build_program(model, var_names, settings, shapes, keys, start, on_cpu,
+                              few_rows_on_cpu)
+
+    with numpyro_program(model, var_names, shaping, build) as program:
+        stop = threading.Event()
+        program.checkpoints.restart(stop)
+        if on_cpu:
+            arguments = [(keys[chain], start[chain], chain) for chain in range(chains)]
+        else:
+            arguments = [(keys, start, -1)]
+
+        def run(task):
+            stored, statistics, iteration = jax.device_get(program.compiled(*arguments[task]))
+            if iteration < warmup + draws:
+                raise _Interrupted
+            return stored, statistics
+
+        # the program runs on threads of its own even on an accelerator: the main thread
+        # waits where Ctrl-C reaches it, and sets the stop that the next checkpoint answers
+        raise_if_interrupted(interrupted)
+        if settings.progressbar:
+            # made once the program is compiled, so that it starts with the sampling
+            program.checkpoints.progress = ProgressBar(chains, warmup, draws)
+        try:
+            outputs = _in_threads(run, len(arguments), min(settings.resolved_cores(), chains),
+                                  stop, interrupted)
+        finally:
+            if program.checkpoints.progress is not None:
+                program.checkpoints.progress.close()
+                program.checkpoints.progress = None
     if on_cpu:
         quantities, statistics = jax.tree_util.tree_map(lambda *parts: np.stack(parts),
                                                         *outputs)
