@@ -97,11 +97,11 @@ def test_hypothesis_columns_and_probabilities():
     assert table["Hypothesis"].tolist() == [
         "(Days)-(8) > 0", "(Intercept + 2 * Days)-(270) = 0", "(ses:himinty)-(0) < 0"]
     days = fake.frame["b_Days"]
-    assert table.loc[0, "Post.Prob"] == pytest.approx(np.mean(days > 8))
-    assert table.loc[0, "CI.Lower"] == pytest.approx(np.quantile(days - 8, 0.05))
-    assert table.loc[0, "Evid.Ratio"] == pytest.approx(np.mean(days > 8) / np.mean(days <= 8))
-    assert np.isnan(table.loc[1, "Post.Prob"])
-    assert table.loc[1, "CI.Lower"] == pytest.approx(
+    assert table.loc[1, "Post.Prob"] == pytest.approx(np.mean(days > 8))
+    assert table.loc[1, "CI.Lower"] == pytest.approx(np.quantile(days - 8, 0.05))
+    assert table.loc[1, "Evid.Ratio"] == pytest.approx(np.mean(days > 8) / np.mean(days <= 8))
+    assert np.isnan(table.loc[2, "Post.Prob"])
+    assert table.loc[2, "CI.Lower"] == pytest.approx(
         np.quantile(fake.frame["b_Intercept"] + 2 * days - 270, 0.025))
     assert table["Star"].tolist() == ["", "", ""]
     with pytest.raises(ml.MultilevelError, match="unknown name\\(s\\) Dayz.*Valid names"):

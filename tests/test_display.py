@@ -90,9 +90,10 @@ def test_hypothesis_prints_with_brms_heading_and_footnote():
     assert text.startswith("Hypothesis Tests for class b:\n")
     assert "'CI': 80%-CI for one-sided and 90%-CI for two-sided hypotheses." in text
     assert "the posterior probability exceeds 90%" in text
-    assert re.search(r"\(Days\)-\(5\) > 0 +\d+\.\d\d ", text)
+    # rows numbered from 1, as brms's
+    assert re.search(r"\n1 +\(Days\)-\(5\) > 0 +\d+\.\d\d ", text)
     assert "Hypothesis Tests for class b:" in table._repr_html_()
-    assert table.loc[0, "Estimate"] == pytest.approx(5, abs=0.3)
+    assert table.loc[1, "Estimate"] == pytest.approx(5, abs=0.3)
     assert repr(hypothesis(Draws(), "b_Days > 5", class_=None)).startswith(
         "Hypothesis Tests for class :")
 

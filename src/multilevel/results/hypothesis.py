@@ -182,7 +182,9 @@ def hypothesis(fit, hypotheses: str | list[str], class_: str | None = "b",
             "Post.Prob": probability,
             "Star": "*" if (lower > 0 or upper < 0) else "",
         })
-    return BrmsTable.of(pd.DataFrame(rows), heading=f"Hypothesis Tests for class {class_ or ''}:",
+    # numbered from 1, as brms's rows
+    return BrmsTable.of(pd.DataFrame(rows, index=range(1, len(rows) + 1)),
+                        heading=f"Hypothesis Tests for class {class_ or ''}:",
                         footer=_footnote(alpha), digits=2)
 
 
