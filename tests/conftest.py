@@ -1,4 +1,7 @@
+import os
+import tempfile
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,6 +18,18 @@ def pytest_collection_modifyitems(config, items):
         if (item.get_closest_marker("xdist_group") is None
                 and item.get_closest_marker("independent") is None):
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def executable_cache_of_this_run(tmp_path_factory):
+    """Compiled programs on disk for this run only, shared by its workers and the processes
+    they start, not the user's cache: a test that counts compilations must not find one an
+    earlier run left."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or str(os.getpid())
+    directory = Path(tempfile.gettempdir()) / f"multilevel-tests-{run}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MULTILEVEL_CACHE_DIR", str(directory))
+        yield directory
 
 
 @pytest.fixture(scope="session")

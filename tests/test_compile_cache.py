@@ -70,3 +70,49 @@ def test_numpyro_refits_of_the_same_model_and_data_reuse_the_program():
     ml.brm(FORMULA, _data(6, 6, 10, 1.0), seed=3, **settings)
     ml.brm(FORMULA, data, seed=3, **dict(settings, draws=150))
     assert compile_cache.statistics["compiled"] == before["compiled"] + 2
+
+
+# a collapsed model: its program is the smallest to compile
+DISK_SETTINGS = dict(SETTINGS, sampler="numpyro", parametrization="collapsed")
+
+
+def _first_fit_on_disk(directory, monkeypatch, data):
+    """A fit whose program is compiled into ``directory``, with nothing in memory before."""
+    monkeypatch.setenv("MULTILEVEL_CACHE_DIR", str(directory))
+    compile_cache.clear()
+    fit = ml.brm(FORMULA, data, seed=3, **DISK_SETTINGS)
+    compile_cache.clear()  # as a new process
+    return fit
+
+
+def test_a_new_process_loads_the_program_an_earlier_one_compiled(tmp_path, monkeypatch):
+    from multilevel.inference import executable_cache
+
+    data = _data(7, 5, 9, 1.0)
+    first = _first_fit_on_disk(tmp_path, monkeypatch, data)
+    assert len(list(tmp_path.glob("*.xla"))) == 1
+
+    def no_compiling(*args):
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(executable_cache, "_compile", no_compiling)
+    again = ml.brm(FORMULA, data, seed=3, **DISK_SETTINGS)
+    np.testing.assert_array_equal(again.idata.posterior["r_g"].values,
+                                  first.idata.posterior["r_g"].values)
+    # with the cache off, nothing is read or written
+    monkeypatch.setenv("MULTILEVEL_CACHE_DIR", "")
+    compile_cache.clear()
+    with pytest.raises(ml.MultilevelError):
+        ml.brm(FORMULA, data, seed=3, **DISK_SETTINGS)
+    assert len(list(tmp_path.glob("*.xla"))) == 1
+
+
+def test_a_damaged_cache_file_is_compiled_over(tmp_path, monkeypatch):
+    data = _data(8, 5, 9, 1.0)
+    first = _first_fit_on_disk(tmp_path, monkeypatch, data)
+    (path,) = tmp_path.glob("*.xla")
+    path.write_bytes(b"not an executable")
+    again = ml.brm(FORMULA, data, seed=3, **DISK_SETTINGS)
+    np.testing.assert_array_equal(again.idata.posterior["r_g"].values,
+                                  first.idata.posterior["r_g"].values)
+    assert path.read_bytes() != b"not an executable"

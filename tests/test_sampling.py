@@ -8,6 +8,7 @@ import pytest
 import xarray as xr
 
 import multilevel as ml
+from multilevel.inference import executable_cache
 from multilevel.inference import numpyro as jax_sampling
 from multilevel.inference.nuts import warn_about_convergence, without_blas_notices
 from multilevel.inference.settings import SamplerSettings
@@ -28,7 +29,7 @@ def compile_modes(monkeypatch) -> list[bool]:
         modes.append(few_rows_on_cpu)
         raise _Traced
 
-    monkeypatch.setattr(jax_sampling, "_compile", recording)
+    monkeypatch.setattr(jax_sampling, "compile_program", recording)
     return modes
 
 
@@ -222,13 +223,14 @@ class _Lowered:
 
 
 def test_xla_options_this_jaxlib_lacks_fall_back_to_a_plain_compile():
+    options = executable_cache.FEW_ROWS_COMPILER_OPTIONS
     lacking = _Lowered("INVALID_ARGUMENT: No such compile option: 'xla_cpu_use_fusion_emitters'")
-    assert jax_sampling._compile(lacking, few_rows_on_cpu=True) == "compiled"
-    assert lacking.options == [jax_sampling._FEW_ROWS_COMPILER_OPTIONS, None]
+    assert executable_cache._compile(lacking, options) == "compiled"
+    assert lacking.options == [options, None]
     with pytest.raises(RuntimeError, match="out of memory"):
-        jax_sampling._compile(_Lowered("RESOURCE_EXHAUSTED: out of memory"), few_rows_on_cpu=True)
+        executable_cache._compile(_Lowered("RESOURCE_EXHAUSTED: out of memory"), options)
     many_rows = _Lowered()
-    jax_sampling._compile(many_rows, few_rows_on_cpu=False)
+    executable_cache._compile(many_rows, {})
     assert many_rows.options == [None]
 
 
@@ -237,8 +239,8 @@ def test_the_installed_jaxlib_knows_the_few_rows_options():
 
     # an unknown option raises; the fallback above would hide it and compile more slowly
     lowered = jax.jit(lambda x: x + 1.0).lower(1.0)
-    assert float(lowered.compile(compiler_options=jax_sampling._FEW_ROWS_COMPILER_OPTIONS)(
-        1.0)) == 2.0
+    assert float(lowered.compile(
+        compiler_options=executable_cache.FEW_ROWS_COMPILER_OPTIONS)(1.0)) == 2.0
 
 
 @pytest.mark.slow
@@ -360,25 +362,29 @@ def test_checkpoints_fall_on_the_progress_lines_and_on_the_last_iteration():
     assert jax_sampling._next_check(3, 100, 10, 10.0) == 1
 
 
-def test_a_checkpoint_moves_the_progress_bar_and_says_when_to_stop():
-    import threading
+@pytest.mark.slow
+def test_between_calls_the_bar_moves_on_to_the_last_iteration(small_gaussian, monkeypatch):
+    updates = []
 
     class Progress:
-        def __init__(self):
-            self.updates = []
+        def __init__(self, chains, warmup, draws):
+            self.chains = chains
 
         def update(self, chain, iteration, divergent):
-            self.updates.append((chain, iteration, divergent))
+            updates.append((chain, iteration, divergent))
 
-    stop, progress = threading.Event(), Progress()
-    checkpoints = jax_sampling._Checkpoints(total=100, every=10, progress=progress, stop=stop)
-    assert checkpoints(np.int32(1), np.int32(1), np.int32(0)) == 2
-    assert 2 < checkpoints(np.int32(1), np.int32(2), np.int32(0)) <= 10
-    # -1 stands for all chains at once: the vectorised program on an accelerator
-    checkpoints(np.int32(-1), np.int32(60), np.int32(3))
-    stop.set()
-    assert checkpoints(np.int32(0), np.int32(70), np.int32(1)) == 0
-    assert progress.updates == [(1, 1, 0), (1, 2, 0), (-1, 60, 3), (0, 70, 1)]
+        def close(self):
+            pass
+
+    monkeypatch.setattr(jax_sampling, "ProgressBar", Progress)
+    ml.brm("y ~ x + (1 | g)", small_gaussian, sampler="numpyro", chains=2, draws=150,
+           warmup=150, seed=1, cores=1)
+    for chain in (0, 1):
+        iterations = [iteration for c, iteration, _ in updates if c == chain]
+        # the first call runs one iteration, the last ends the chain, every tenth is reached
+        assert iterations[0] == 1 and iterations[-1] == 300
+        assert iterations == sorted(set(iterations))
+        assert {30 * k for k in range(1, 11)} <= set(iterations)
 
 
 @pytest.mark.slow

@@ -21,11 +21,9 @@ compiling.
 
 from __future__ import annotations
 
-import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pymc as pm
@@ -130,16 +128,13 @@ class _Program:
     inputs: list[Variable]
     data: dict[str, np.ndarray]
     program: object
-    # held while a fit runs the program, whose checkpoints serve one run at a time
-    busy: threading.Lock = field(default_factory=threading.Lock)
 
 
 _programs: OrderedDict[tuple, list[_Program]] = OrderedDict()
 
 
-@contextmanager
 def numpyro_program(model: pm.Model, var_names: list[str], settings: tuple,
-                    build: Callable[[], object]) -> Iterator[object]:
+                    build: Callable[[], object]) -> object:
     """numpyro's program for ``model``, reused when an equal model with the same data and
     sampler settings was compiled before in this process, else built by ``build()``.
 
@@ -154,36 +149,29 @@ def numpyro_program(model: pm.Model, var_names: list[str], settings: tuple,
     build
         Traces and compiles the program.
 
-    Yields
-    ------
+    Returns
+    -------
     object
-        The program, for this fit alone until the context ends; a program another thread is
-        running is not shared: a new one is built.
+        The program. It holds no state of a run, so fits may run it at the same time.
     """
     graph = _graph(model, var_names)
     values = {name: np.asarray(variable.get_value()) for name, variable in graph.shared.items()}
     key = (graph.key, settings)
     for entry in _programs.get(key, []):
-        if (_same(entry.data, values)
-                and equal_computations(graph.outputs, entry.outputs, graph.inputs, entry.inputs)
-                and entry.busy.acquire(blocking=False)):
+        if _same(entry.data, values) and equal_computations(graph.outputs, entry.outputs,
+                                                            graph.inputs, entry.inputs):
             _programs.move_to_end(key)
             statistics["reused"] += 1
-            break
-    else:
-        statistics["compiled"] += 1
-        entry = _Program(graph.outputs, graph.inputs, values, build())
-        entry.busy.acquire()
-        entries = _programs.setdefault(key, [])
-        entries.append(entry)
-        del entries[:-CACHE_SIZE]
-        _programs.move_to_end(key)
-        while len(_programs) > CACHE_SIZE:
-            _programs.popitem(last=False)
-    try:
-        yield entry.program
-    finally:
-        entry.busy.release()
+            return entry.program
+    statistics["compiled"] += 1
+    entry = _Program(graph.outputs, graph.inputs, values, build())
+    entries = _programs.setdefault(key, [])
+    entries.append(entry)
+    del entries[:-CACHE_SIZE]
+    _programs.move_to_end(key)
+    while len(_programs) > CACHE_SIZE:
+        _programs.popitem(last=False)
+    return entry.program
 
 
 def _with_data(entry: _Entry, values: dict[str, np.ndarray]):

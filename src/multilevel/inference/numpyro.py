@@ -13,11 +13,13 @@ runtime runs the threads' calls in parallel, no core waits while another has two
 left, and a chain's draws depend on its seed only, not on the number of cores. On an
 accelerator the chains run vectorised in one call.
 
-XLA cannot be interrupted within a call, so the program stops at checkpoints, about
-:data:`CHECK_SECONDS` apart at the pace of the iterations before, and calls back into Python
-(:class:`_Checkpoints`), which moves the progress bar on and answers whether to go on.
-The calls run on threads while the main thread waits where Ctrl-C reaches it; it then asks
-the checkpoints to stop. Where the checkpoints fall does not change the draws.
+XLA cannot be interrupted within a call, so the program runs a chain on from where the last
+call left it (its carry: iteration, NUTS state, draws so far) to a given iteration, and each
+thread calls it again and again, about :data:`CHECK_SECONDS` of iterations at a time at the
+pace of the calls before. Between calls the thread moves the progress bar on and stops when
+asked; the main thread waits where Ctrl-C reaches it and then asks the threads to stop.
+Where the calls end does not change the draws. The program has no callback into Python, so
+its executable can be kept on disk for later processes (:mod:`.executable_cache`).
 
 PyMC's JAX module asks XLA for 100 virtual CPU devices by rewriting ``XLA_FLAGS`` when it is
 imported. numpyro's path here does not import it; the paths that do (blackjax, Pathfinder)
@@ -31,8 +33,7 @@ module per fused kernel: that compiles faster and samples as fast, where over ma
 older emitters' loops sample more slowly (``docs/performance.md`` has the measurements).
 
 A program is kept for refits of the same model, data and settings in the process
-(:func:`multilevel.inference.compile_cache.numpyro_program`); its checkpoints then serve
-the new run.
+(:func:`multilevel.inference.compile_cache.numpyro_program`).
 
 NUTS moves one flat vector of all free variables, and its warmup starts from an inverse mass
 matrix scaled down where the log density is steep (:func:`_gradient_scaled`).
@@ -67,14 +68,14 @@ from pytensor.graph.replace import clone_replace
 from pytensor.graph.traversal import ancestors
 
 from .compile_cache import numpyro_program
+from .executable_cache import compile_program
 from .progress import ProgressBar
 
 if TYPE_CHECKING:
     from .settings import SamplerSettings
 
-# XLA options of the sampler's program on the CPU when the log density works through at most
-# FEW_ROWS rows; a jaxlib without one of them compiles without it
-_FEW_ROWS_COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
+# up to this many rows of data in the log density, XLA compiles the sampler's program on the
+# CPU with executable_cache.FEW_ROWS_COMPILER_OPTIONS
 FEW_ROWS = 1000
 # numpyro's (and Stan's) warmup estimates the mass matrix from the draws from this length on
 MASS_WINDOW_WARMUP = 20
@@ -188,17 +189,6 @@ def _initial_points(model: pm.Model, seeds: np.ndarray,
     return points
 
 
-def _compile(lowered, few_rows_on_cpu: bool):
-    """The lowered program compiled, with the few-rows options where this jaxlib has them."""
-    if few_rows_on_cpu:
-        try:
-            return lowered.compile(compiler_options=_FEW_ROWS_COMPILER_OPTIONS)
-        except Exception as error:  # jaxlib raises its own runtime error class
-            if "compile option" not in str(error):
-                raise
-    return lowered.compile()
-
-
 def _gradient_scaled(state):
     """The NUTS state with its warmup's first inverse mass matrix scaled by the gradient.
 
@@ -304,38 +294,6 @@ def raise_if_interrupted(interrupted: threading.Event | None) -> None:
         raise KeyboardInterrupt
 
 
-class _Checkpoints:
-    """The host's side of the sampler's checkpoints, called from inside the XLA program.
-
-    At a checkpoint the program has run ``iteration`` iterations of ``chain`` (of every
-    chain when it is -1), with ``divergent`` divergent transitions after warmup; the call
-    moves the progress bar (when there is one) and answers with the iteration of the next
-    checkpoint, or 0 when sampling is to stop.
-    """
-
-    def __init__(self, total: int, every: int, progress: ProgressBar | None,
-                 stop: threading.Event):
-        self.total, self.every, self.progress, self.stop = total, every, progress, stop
-        # the time and iteration of each chain's last checkpoint
-        self.last: dict[int, tuple[float, int]] = {}
-
-    def restart(self, stop: threading.Event) -> None:
-        """Serve a new run of the program, which ``stop`` stops."""
-        self.stop, self.last = stop, {}
-
-    def __call__(self, chain, iteration, divergent=0) -> np.ndarray:
-        chain, iteration = int(chain), int(iteration)
-        now = time.perf_counter()
-        if self.progress is not None:
-            self.progress.update(chain, iteration, int(divergent))
-        if self.stop.is_set():
-            return np.int32(0)
-        before = self.last.get(chain)
-        self.last[chain] = (now, iteration)
-        pace = None if before is None else (now - before[0]) / (iteration - before[1])
-        return np.int32(iteration + _next_check(iteration, self.total, self.every, pace))
-
-
 def _in_threads(run, tasks: int, workers: int, stop: threading.Event,
                 interrupted: threading.Event | None = None) -> list:
     """``run(task)`` of every task, on ``workers`` threads, the main thread waiting.
@@ -363,10 +321,12 @@ def _in_threads(run, tasks: int, workers: int, stop: threading.Event,
 
 @dataclass
 class _Program:
-    """A compiled sampler program and the host's side of its checkpoints."""
+    """A compiled sampler program, ``compiled(key, position, carry, until)``, which runs a
+    chain (every chain, on an accelerator) on from ``carry`` until iteration ``until``, and
+    the carry it starts from: at iteration 0 it starts the chain at ``position``."""
 
     compiled: object
-    checkpoints: _Checkpoints
+    start: tuple
 
 
 def _build_program(model: pm.Model, var_names: list[str], settings: SamplerSettings,
@@ -377,7 +337,6 @@ def _build_program(model: pm.Model, var_names: list[str], settings: SamplerSetti
     import jax
     import jax.numpy as jnp
     from jax import lax
-    from jax.experimental import io_callback
     with warnings.catch_warnings():
         # numpyro imports tqdm.auto, which warns in a Jupyter kernel without ipywidgets; its
         # bars are not used here
@@ -422,9 +381,6 @@ def _build_program(model: pm.Model, var_names: list[str], settings: SamplerSetti
     potential.defvjp(potential_and_gradient, potential_backward)
     kernel = NUTS(potential_fn=potential, target_accept_prob=settings.target_accept,
                   max_tree_depth=settings.max_treedepth)
-    total = warmup + draws
-    # a checkpoint at least every tenth of the iterations, so that the bar moves on
-    every = max(1, total // 10)
 
     def begin(key, position):
         state = kernel.init(key, warmup, position, (), {})
@@ -433,7 +389,6 @@ def _build_program(model: pm.Model, var_names: list[str], settings: SamplerSetti
     def expand_flat(z):
         return tuple(expand(*unflatten(z)))
 
-    checkpoints = _Checkpoints(total, every, None, threading.Event())
     if on_cpu:
         sample = kernel.sample
     else:
@@ -441,14 +396,22 @@ def _build_program(model: pm.Model, var_names: list[str], settings: SamplerSetti
         begin, expand_flat = jax.vmap(begin), jax.vmap(expand_flat)
         sample = jax.vmap(kernel.sample, in_axes=(0, None, None))
 
-    def run_chain(key, position, chain):
-        """The stored quantities and sampler statistics of ``chain`` (of all chains when
-        -1), and the iterations run: all of them unless sampling was asked to stop."""
+    def initial(key, position):
+        """The carry of a chain before its first iteration: its state, and room for the
+        stored quantities and sampler statistics of every draw."""
         state = begin(key, position)
         shapes = jax.eval_shape(expand_flat, state.z)
         stored = tuple(jnp.zeros((draws, *shape.shape), shape.dtype) for shape in shapes)
         statistics = {name: jnp.zeros((draws, *jnp.shape(value)), jnp.result_type(value))
                       for name, value in _statistics(state).items()}
+        return jnp.int32(0), jnp.int32(0), state, stored, statistics
+
+    def advance(key, position, carry, until):
+        """The carry after the iterations up to ``until``: the iterations run, the divergent
+        transitions after warmup so far, the NUTS state, the stored quantities and the
+        sampler statistics."""
+        iteration, divergent, state, stored, statistics = carry
+        state = lax.cond(iteration == 0, lambda: begin(key, position), lambda: state)
 
         def keep(state, stored, statistics, slot):
             return stored, statistics
@@ -460,38 +423,28 @@ def _build_program(model: pm.Model, var_names: list[str], settings: SamplerSetti
                           for name, new in _statistics(state).items()}
             return stored, statistics
 
-        def checkpoint(iteration, divergent):
-            return io_callback(checkpoints, jax.ShapeDtypeStruct((), jnp.int32), chain,
-                               iteration, divergent, ordered=False)
-
         def step(carry):
-            iteration, check, divergent, state, stored, statistics = carry
+            iteration, divergent, state, stored, statistics = carry
             state = sample(state, (), {})
             sampling = iteration >= warmup
             # warmup iterations store nothing
             stored, statistics = lax.cond(sampling, store, keep, state, stored,
                                           statistics, iteration - warmup)
-            # the divergent transitions after warmup so far, for the progress bar
             divergent = divergent + jnp.sum(state.diverging & sampling).astype(jnp.int32)
-            iteration = iteration + 1
-            check = lax.cond(iteration == check, checkpoint, lambda *_: check, iteration,
-                             divergent)
-            return iteration, check, divergent, state, stored, statistics
+            return iteration + 1, divergent, state, stored, statistics
 
-        def going(carry):
-            iteration, check = carry[:2]
-            return (iteration < total) & (check > 0)
+        return lax.while_loop(lambda carry: carry[0] < until, step,
+                              (iteration, divergent, state, stored, statistics))
 
-        first = (jnp.int32(0), jnp.int32(1), jnp.int32(0), state, stored, statistics)
-        iteration, _, _, _, stored, statistics = lax.while_loop(going, step, first)
-        return stored, statistics, iteration
-
-    if on_cpu:
-        # one chain per call of a one-chain program, as many calls at a time as cores: a
-        # thread that finishes its chain takes the next
-        return _Program(_compile(jax.jit(run_chain).lower(keys[0], start[0], 0),
-                                 few_rows_on_cpu), checkpoints)
-    return _Program(_compile(jax.jit(run_chain).lower(keys, start, -1), False), checkpoints)
+    # one chain per call of a one-chain program on the CPU: as many calls at a time as cores,
+    # a thread that finishes its chain taking the next
+    key, position = (keys[0], start[0]) if on_cpu else (keys, start)
+    # the first carry comes from NumPy: zeros made by JAX would each compile a program
+    first = jax.tree_util.tree_map(lambda shape: np.zeros(shape.shape, shape.dtype),
+                                   jax.eval_shape(initial, key, position))
+    # the carry's buffers are reused for the next one, not copied
+    lowered = jax.jit(advance, donate_argnums=2).lower(key, position, first, np.int32(0))
+    return _Program(compile_program(lowered, few_rows_on_cpu), first)
 
 
 def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSettings,
@@ -549,33 +502,45 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
         return _build_program(model, var_names, settings, shapes, keys, start, on_cpu,
                               few_rows_on_cpu)
 
-    with numpyro_program(model, var_names, shaping, build) as program:
-        stop = threading.Event()
-        program.checkpoints.restart(stop)
-        if on_cpu:
-            arguments = [(keys[chain], start[chain], chain) for chain in range(chains)]
-        else:
-            arguments = [(keys, start, -1)]
+    total = warmup + draws
+    # a checkpoint at least every tenth of the iterations, so that the bar moves on
+    every = max(1, total // 10)
+    stop = threading.Event()
+    progress = None
 
-        def run(task):
-            stored, statistics, iteration = jax.device_get(program.compiled(*arguments[task]))
-            if iteration < warmup + draws:
+    program = numpyro_program(model, var_names, shaping, build)
+
+    def run(task):
+        """The chain ``task`` (every chain, on an accelerator) run to its end, in calls of
+        about :data:`CHECK_SECONDS` each, between which the bar moves on and a request to
+        stop is answered."""
+        key, position = (keys[task], start[task]) if on_cpu else (keys, start)
+        carry, done, pace = program.start, 0, None
+        while done < total:
+            began = time.perf_counter()
+            until = done + _next_check(done, total, every, pace)
+            carry = program.compiled(key, position, carry, np.int32(until))
+            iteration, divergent = (int(value) for value in jax.device_get(carry[:2]))
+            pace = (time.perf_counter() - began) / (iteration - done)
+            done = iteration
+            if progress is not None:
+                progress.update(task if on_cpu else -1, done, divergent)
+            if stop.is_set():
                 raise _Interrupted
-            return stored, statistics
+        return jax.device_get(carry[3:])
 
-        # the program runs on threads of its own even on an accelerator: the main thread
-        # waits where Ctrl-C reaches it, and sets the stop that the next checkpoint answers
-        raise_if_interrupted(interrupted)
-        if settings.progressbar:
-            # made once the program is compiled, so that it starts with the sampling
-            program.checkpoints.progress = ProgressBar(chains, warmup, draws)
-        try:
-            outputs = _in_threads(run, len(arguments), min(settings.resolved_cores(), chains),
-                                  stop, interrupted)
-        finally:
-            if program.checkpoints.progress is not None:
-                program.checkpoints.progress.close()
-                program.checkpoints.progress = None
+    # the chains run on threads of their own even on an accelerator: the main thread
+    # waits where Ctrl-C reaches it, and sets the stop that the next checkpoint answers
+    raise_if_interrupted(interrupted)
+    if settings.progressbar:
+        # made once the program is compiled, so that it starts with the sampling
+        progress = ProgressBar(chains, warmup, draws)
+    try:
+        outputs = _in_threads(run, chains if on_cpu else 1,
+                              min(settings.resolved_cores(), chains), stop, interrupted)
+    finally:
+        if progress is not None:
+            progress.close()
     if on_cpu:
         quantities, statistics = jax.tree_util.tree_map(lambda *parts: np.stack(parts),
                                                         *outputs)
