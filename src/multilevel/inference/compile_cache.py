@@ -21,6 +21,7 @@ compiling.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -131,6 +132,7 @@ class _Program:
 
 
 _programs: OrderedDict[tuple, list[_Program]] = OrderedDict()
+_programs_lock = threading.Lock()
 
 
 def numpyro_program(model: pm.Model, var_names: list[str], settings: tuple,
@@ -157,20 +159,24 @@ def numpyro_program(model: pm.Model, var_names: list[str], settings: tuple,
     graph = _graph(model, var_names)
     values = {name: np.asarray(variable.get_value()) for name, variable in graph.shared.items()}
     key = (graph.key, settings)
-    for entry in _programs.get(key, []):
-        if _same(entry.data, values) and equal_computations(graph.outputs, entry.outputs,
-                                                            graph.inputs, entry.inputs):
-            _programs.move_to_end(key)
-            statistics["reused"] += 1
-            return entry.program
-    statistics["compiled"] += 1
+    # fits on several threads (brm_many with a thread pool) share the table; each builds
+    # its own program outside the lock
+    with _programs_lock:
+        for entry in _programs.get(key, []):
+            if _same(entry.data, values) and equal_computations(graph.outputs, entry.outputs,
+                                                                graph.inputs, entry.inputs):
+                _programs.move_to_end(key)
+                statistics["reused"] += 1
+                return entry.program
     entry = _Program(graph.outputs, graph.inputs, values, build())
-    entries = _programs.setdefault(key, [])
-    entries.append(entry)
-    del entries[:-CACHE_SIZE]
-    _programs.move_to_end(key)
-    while len(_programs) > CACHE_SIZE:
-        _programs.popitem(last=False)
+    with _programs_lock:
+        statistics["compiled"] += 1
+        entries = _programs.setdefault(key, [])
+        entries.append(entry)
+        del entries[:-CACHE_SIZE]
+        _programs.move_to_end(key)
+        while len(_programs) > CACHE_SIZE:
+            _programs.popitem(last=False)
     return entry.program
 
 
@@ -193,4 +199,5 @@ def _same(frozen: dict[str, np.ndarray], values: dict[str, np.ndarray]) -> bool:
 def clear() -> None:
     """Forget every compiled model."""
     _compiled.clear()
-    _programs.clear()
+    with _programs_lock:
+        _programs.clear()
