@@ -310,6 +310,39 @@ def _without_draws(graph):
     return graph
 
 
+def _whole_array_operations(graph):
+    """``graph`` with the elementwise operations that PyTensor's Python implementation
+    evaluates element by element (no NumPy function behind them: log(1 - exp(x)), fill,
+    clip) written with ones that work on whole arrays, the same values."""
+    from pytensor.scalar.basic import Clip, Second
+    from pytensor.scalar.math import Log1mexp
+    from pytensor.tensor.elemwise import Elemwise
+
+    while True:
+        for variable in ancestors([graph]):
+            node = variable.owner
+            if node is None or not isinstance(node.op, Elemwise):
+                continue
+            scalar = node.op.scalar_op
+            if isinstance(scalar, Log1mexp):
+                (x,) = node.inputs
+                # the branch that stays accurate on each side, as the scalar operation's
+                new = pt.switch(x < np.log(0.5), pt.log1p(-pt.exp(x)), pt.log(-pt.expm1(x)))
+            elif isinstance(scalar, Second):
+                shape_of, value = node.inputs
+                # zeros of the shape by allocation: zeros_like is itself a fill
+                new = value + pt.zeros(shape_of.shape, dtype=value.dtype)
+            elif isinstance(scalar, Clip):
+                x, lower, upper = node.inputs
+                new = pt.minimum(pt.maximum(x, lower), upper)
+            else:
+                continue
+            graph = graph_replace(graph, {node.outputs[0]: new.astype(node.outputs[0].dtype)})
+            break
+        else:
+            return graph
+
+
 def _derived_functions(family: Family) -> _DerivedFunctions:
     # a categorical family's parameters depend on the response's categories
     key = (family.name, family.link, tuple(a.name for a in family.aux))
@@ -324,7 +357,8 @@ def _derived_functions(family: Family) -> _DerivedFunctions:
         distribution = cls.dist(**parameters)
         y = pt.vector("y", dtype=distribution.dtype)
         inputs = [eta, *aux.values()] + ([trials] if trials is not None else [])
-        log_density = function([*inputs, y], _without_draws(pm.logp(distribution, y)),
+        log_density = function([*inputs, y],
+                               _whole_array_operations(_without_draws(pm.logp(distribution, y))),
                                mode=_NUMPY_MODE,
                                on_unused_input="ignore")
         compiled, rngs = None, []
