@@ -99,12 +99,20 @@ def test_a_new_process_loads_the_program_an_earlier_one_compiled(tmp_path, monke
     again = ml.brm(FORMULA, data, seed=3, **DISK_SETTINGS)
     np.testing.assert_array_equal(again.idata.posterior["r_g"].values,
                                   first.idata.posterior["r_g"].values)
-    # with the cache off, nothing is read or written
+    # one value of the data changed is another program: the data are part of it
+    monkeypatch.undo()
+    monkeypatch.setenv("MULTILEVEL_CACHE_DIR", str(tmp_path))
+    compile_cache.clear()
+    changed = data.assign(y=data["y"].where(data.index != 4, data["y"] + 1.0))
+    ml.brm(FORMULA, changed, seed=3, **DISK_SETTINGS)
+    assert len(list(tmp_path.glob("*.xla"))) == 2
+    # with the cache off, nothing is read (the program on disk would be) or written
     monkeypatch.setenv("MULTILEVEL_CACHE_DIR", "")
+    monkeypatch.setattr(executable_cache, "_compile", no_compiling)
     compile_cache.clear()
     with pytest.raises(ml.MultilevelError):
-        ml.brm(FORMULA, data, seed=3, **DISK_SETTINGS)
-    assert len(list(tmp_path.glob("*.xla"))) == 1
+        ml.brm(FORMULA, changed, seed=3, **DISK_SETTINGS)
+    assert len(list(tmp_path.glob("*.xla"))) == 2
 
 
 def test_a_damaged_cache_file_is_compiled_over(tmp_path, monkeypatch):
