@@ -10,7 +10,7 @@ from __future__ import annotations
 import pymc as pm
 
 from ..errors import MultilevelError
-from ..priors.distributions import _PYMC_DISTRIBUTIONS, Distribution
+from ..priors.distributions import PYMC_DISTRIBUTIONS, Distribution
 from .model_code_data import number, quote
 
 
@@ -28,7 +28,7 @@ def _call(function: str, name: str, arguments: str, extra: str) -> str:
 
 
 def _distribution(dist: Distribution):
-    cls, arguments, half, location = _PYMC_DISTRIBUTIONS[dist.name]
+    cls, arguments, half, location = PYMC_DISTRIBUTIONS[dist.name]
     return cls, arguments(dist.args), half, location
 
 

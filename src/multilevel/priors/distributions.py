@@ -138,7 +138,7 @@ def data(name: str, value) -> pt.TensorVariable:
 
 # Stan name -> (PyMC class, arguments in PyMC's names, half version for a bound at 0 when centred
 # at 0, PyMC's name of the location argument)
-_PYMC_DISTRIBUTIONS = {
+PYMC_DISTRIBUTIONS = {
     "normal": (pm.Normal, lambda a: {"mu": a[0], "sigma": a[1]}, pm.HalfNormal, "mu"),
     "student_t": (pm.StudentT, lambda a: {"nu": a[0], "mu": a[1], "sigma": a[2]},
                   pm.HalfStudentT, "mu"),
@@ -173,7 +173,7 @@ def prior_variable(name: str, dist: Distribution, lower: float | None = None,
         if lower == 0.0:
             return pm.HalfFlat(name, **kwargs)
         return pm.Truncated(name, pm.Flat.dist(), lower=lower, **kwargs)
-    cls, arguments, half, location = _PYMC_DISTRIBUTIONS[dist.name]
+    cls, arguments, half, location = PYMC_DISTRIBUTIONS[dist.name]
     params = arguments(dist.args)
     support = dist.support_lower
 
@@ -195,7 +195,7 @@ def _doubly_bounded(name: str, dist: Distribution, lower: float, upper: float, *
     """A parameter on [lower, upper] (a probability such as ``zi``), its prior truncated there."""
     if dist.name == "flat":
         return pm.Uniform(name, lower=lower, upper=upper, **kwargs)
-    cls, arguments, _, _ = _PYMC_DISTRIBUTIONS[dist.name]
+    cls, arguments, _, _ = PYMC_DISTRIBUTIONS[dist.name]
     params = {key: data(f"{name}_prior_{key}", value)
               for key, value in arguments(dist.args).items()}
     within = (dist.name == "beta" and (lower, upper) == (0.0, 1.0)) or (
@@ -220,7 +220,7 @@ def ordered_prior_variable(name: str, priors: list[Distribution], **kwargs):
     for k, dist in enumerate(priors):
         if dist.name == "flat":
             continue
-        cls, arguments, _, _ = _PYMC_DISTRIBUTIONS[dist.name]
+        cls, arguments, _, _ = PYMC_DISTRIBUTIONS[dist.name]
         params = {key: data(f"{name}_prior_{k}_{key}", value)
                   for key, value in arguments(dist.args).items()}
         terms.append(pm.logp(cls.dist(**params), values[k]))
