@@ -18,7 +18,11 @@ import multilevel as ml
 from multilevel.errors import SettingsError
 from multilevel.families import get_family
 from multilevel.model.build import build_model
-from multilevel.model.collapsed import resolve_parametrization, unsupported_feature
+from multilevel.model.collapsed import (
+    marginal_statistics,
+    resolve_parametrization,
+    unsupported_feature,
+)
 from multilevel.model.collapsed_draws import sampled_names, with_group_effects
 from multilevel.priors.table import build_prior_table
 from multilevel.spec.design import build_design
@@ -35,8 +39,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "validation"))
 
 import sbc  # noqa: E402
 
-# every grouping structure the collapsed form has: one factor, correlated and not, nested,
-# crossed, IDs shared by blocks apart in the formula, no population terms, weights, offsets
+# every grouping structure the collapsed form has: one factor, correlated and not, nested
+# (c within a, whose effects then form one block per level of a), crossed, IDs shared by
+# blocks apart in the formula, no population terms, weights, offsets
 FORMULAS = [
     "y ~ x + (1 + x | a)",
     "y ~ x + offset(t) + (1 + x + z | a)",
@@ -45,6 +50,7 @@ FORMULAS = [
     "y ~ x + (1 | a/g)",
     "y ~ x + (1 | g) + (1 | p | a) + (1 | c) + (0 + x | p | a) + (0 + z | g)",
     "y ~ x + (x || a) + (1 + z | c)",
+    "y | weights(w) ~ x + offset(t) + (1 + x | a) + (1 + z | c)",
 ]
 
 
@@ -136,7 +142,7 @@ def test_marginal_likelihood_is_the_normal_density_of_y(simulated, formula):
     assert values["y_loglik"] == pytest.approx(expected, rel=1e-10, abs=1e-8)
 
 
-@pytest.mark.parametrize("formula", [FORMULAS[2], FORMULAS[5], FORMULAS[6]])
+@pytest.mark.parametrize("formula", [FORMULAS[2], FORMULAS[5], FORMULAS[6], FORMULAS[7]])
 def test_effects_are_drawn_from_their_exact_conditional_posterior(simulated, formula):
     design = _design(formula, simulated)
     values, names = _point_values(design, seed=3)
@@ -254,6 +260,19 @@ def test_too_many_effects_outside_the_largest_factor_are_unsupported():
         unsupported_feature(design))
 
 
+def test_an_enclosing_factor_has_no_limit_on_its_effects():
+    # 600 classes of 5 pupils: the classes' effects form one small block per class
+    rng = np.random.default_rng(0)
+    data = pd.DataFrame({"y": rng.normal(size=6000), "pupil": np.arange(6000) // 2,
+                         "class": np.arange(6000) // 10})
+    design = _design("y ~ 1 + (1 | pupil) + (1 | class)", data)
+    assert unsupported_feature(design) is None
+    assert resolve_parametrization(design, "auto") == "collapsed"
+    statistics = marginal_statistics(design)
+    np.testing.assert_array_equal(statistics.rest_parent, np.arange(3000) // 5)
+    assert statistics.cross.shape == (3000, 1, 1)
+
+
 def test_approximations_keep_the_full_form_when_automatic(simulated):
     design = _design("y ~ x + (1 + x | a)", simulated)
     assert resolve_parametrization(design, "auto", sampling=False) == "full"
@@ -285,11 +304,11 @@ def collapsed_fits():
     return {name: _fit(name, parametrization=_other_form(name)) for name in COLLAPSED_REFERENCES}
 
 
-def test_auto_collapses_a_single_grouping_factor_only():
+def test_auto_collapses_one_factor_or_one_enclosing_factor():
     chosen = {name: resolve_parametrization(_design(*_reference_design(name)[1:]), "auto")
               for name in COLLAPSED_REFERENCES}
     assert chosen == {"dyestuff": "collapsed", "hsb_glp": "collapsed",
-                      "pastes_nested": "full", "sleep_full": "collapsed",
+                      "pastes_nested": "collapsed", "sleep_full": "collapsed",
                       "sleep_uncorr": "collapsed", "gaussian_slopes": "full",
                       "gaussian_weights": "collapsed"}
 

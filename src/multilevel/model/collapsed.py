@@ -25,9 +25,11 @@ Structure: the effects of the grouping factor with the most of them (the primary
 only within a level, since a row belongs to one level, so their part of ``M`` is a stack of
 small per-level blocks, factorised all at once; the effects of the other factors (nested or
 crossed) form a dense part, reached through its Schur complement
-``S = M22 - M21 M11^-1 M12``. That part costs the cube of its size per gradient, in time and
-in the gradient's memory: a few hundred effects at most (:data:`MAX_DENSE_EFFECTS`), so two
-large crossed factors (InstEval's) are out of reach.
+``S = M22 - M21 M11^-1 M12``. When the other effects all belong to one factor enclosing the
+primary one (pupils within schools), ``S`` is block diagonal, one block per enclosing level,
+and is factorised as another stack of small blocks. Otherwise it is dense and costs the cube
+of its size per gradient, in time and in the gradient's memory: a few hundred effects at most
+(:data:`MAX_DENSE_EFFECTS`), so two large crossed factors (InstEval's) are out of reach.
 
 Sampling moves the population coefficients, sds, correlations and sigma only; each draw's
 group-level effects then come from their exact conditional posterior
@@ -102,6 +104,14 @@ class MarginalStatistics:
         ``Z1'WZ2`` per level of the primary factor, shape (levels, size, q2).
     rest_own, rest_residual, rest_population
         ``Z2'WZ2`` (q2, q2), ``Z2'We`` (q2,) and ``Z2'WP`` (q2, population).
+    rest_parent
+        When the other effects all belong to one factor that encloses the primary one (each
+        primary level lies within one of its levels: pupils within schools), each primary
+        level's level of it, and the products are kept per level of that factor, its
+        coefficients set after set (``width`` of them): ``cross`` (levels, size, width) in the
+        columns of the level's own enclosing level, ``rest_own`` (outer levels, width, width),
+        ``rest_residual`` (outer levels, width), ``rest_population`` (outer levels, width,
+        population). None otherwise.
     """
 
     total_weight: float
@@ -118,6 +128,7 @@ class MarginalStatistics:
     rest_own: np.ndarray
     rest_residual: np.ndarray
     rest_population: np.ndarray
+    rest_parent: np.ndarray | None = None
 
     @property
     def primary_size(self) -> int:
@@ -128,6 +139,11 @@ class MarginalStatistics:
     def rest_size(self) -> int:
         """The number of effects outside the primary factor, q2."""
         return sum(s.levels * s.size for s in self.rest)
+
+    @property
+    def rest_width(self) -> int:
+        """Coefficients per level of the other factors' sets, laid side by side."""
+        return sum(s.size for s in self.rest)
 
 
 def effect_sets(design: Design) -> tuple[list[EffectSet], list[EffectSet]]:
@@ -173,9 +189,9 @@ def unsupported_feature(design: Design) -> str | None:
         return f"residual structures ({design.autocor.term.text})"
     if design.smooths:
         return "smooth terms s()"
-    _, rest = effect_sets(design)
+    primary, rest = effect_sets(design)
     dense = sum(s.levels * s.size for s in rest)
-    if dense > MAX_DENSE_EFFECTS:
+    if dense > MAX_DENSE_EFFECTS and enclosing_levels(design, primary, rest) is None:
         return (f"{dense} group-level effects outside the largest grouping factor (at most "
                 f"{MAX_DENSE_EFFECTS}: they form a dense matrix factorised at every step)")
     return None
@@ -221,12 +237,39 @@ def resolve_parametrization(design: Design, requested: str, likelihood: bool = T
 
 
 def _collapsed_faster(design: Design) -> bool:
-    """Whether the collapsed form fits faster end to end with the default settings: when
-    one grouping factor holds every group-level effect, so that the marginal likelihood is
-    a stack of small per-level factorisations. A dense part (a second factor, nested or
-    crossed) costs more per gradient than sampling its effects does (docs/guide.md)."""
-    _, rest = effect_sets(design)
-    return not rest
+    """Whether the collapsed form fits faster end to end with the default settings: when the
+    marginal likelihood is stacks of small per-level factorisations, that is when one
+    grouping factor holds every group-level effect, or when the others belong to one factor
+    enclosing it. A dense part (crossed factors, or nested in more than one) costs more per
+    gradient than sampling its effects does (docs/guide.md)."""
+    primary, rest = effect_sets(design)
+    return not rest or enclosing_levels(design, primary, rest) is not None
+
+
+def enclosing_levels(design: Design, primary: list[EffectSet],
+                     rest: list[EffectSet]) -> np.ndarray | None:
+    """Each primary level's level of the one other factor, when every other set belongs to
+    one factor whose levels enclose the primary factor's; None otherwise.
+
+    Parameters
+    ----------
+    design
+        The model's design.
+    primary, rest
+        Its correlation sets, as :func:`effect_sets` gives them.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        Integer level numbers, one per primary level.
+    """
+    if not rest or len({s.group for s in rest}) != 1:
+        return None
+    inner = design.blocks[primary[0].number].index
+    outer = design.blocks[rest[0].number].index
+    parent = np.zeros(primary[0].levels, dtype=int)
+    parent[inner] = outer
+    return parent if np.array_equal(parent[inner], outer) else None
 
 
 def _set_design(design: Design, sets: list[EffectSet]) -> sparse.csr_matrix:
@@ -248,6 +291,16 @@ def _set_design(design: Design, sets: list[EffectSet]) -> sparse.csr_matrix:
         shape=(design.nobs, sets[0].levels * width))
 
 
+def _per_level(products: sparse.spmatrix, levels: int, size: int) -> np.ndarray:
+    """The diagonal blocks of a product of one factor's design with itself, laid out level
+    by level: a row belongs to one level, so its effects meet only within a level."""
+    products = products.tocoo()
+    blocks = np.zeros((levels, size, size))
+    np.add.at(blocks, (products.row // size, products.row % size, products.col % size),
+              products.data)
+    return blocks
+
+
 def marginal_statistics(design: Design) -> MarginalStatistics:
     """The cross-products of a design that its marginal likelihood needs.
 
@@ -267,13 +320,38 @@ def marginal_statistics(design: Design) -> MarginalStatistics:
 
     first = _set_design(design, primary)
     levels, size = primary[0].levels, sum(s.size for s in primary)
+    weighted_first = sparse.diags(weights) @ first
+    primary_own = _per_level(first.T @ weighted_first, levels, size)
+    parent = enclosing_levels(design, primary, rest)
+    if parent is not None:
+        # one enclosing factor: every product is per level of it, or of the primary factor
+        others = _set_design(design, rest)
+        width, outer = sum(s.size for s in rest), rest[0].levels
+        products = (weighted_first.T @ others).tocoo()
+        cross = np.zeros((levels, size, width))
+        np.add.at(cross, (products.row // size, products.row % size, products.col % width),
+                  products.data)
+        return MarginalStatistics(
+            total_weight=float(weights.sum()),
+            residual_ss=float(weighted @ residuals),
+            reference=reference,
+            population_residual=population.T @ weighted,
+            population=population.T @ weighted_population,
+            primary=tuple(primary),
+            rest=tuple(rest),
+            primary_own=primary_own,
+            primary_residual=(first.T @ weighted).reshape(levels, size),
+            primary_population=np.asarray(first.T @ weighted_population).reshape(
+                levels, size, population.shape[1]),
+            cross=cross,
+            rest_own=_per_level(others.T @ (sparse.diags(weights) @ others), outer, width),
+            rest_residual=(others.T @ weighted).reshape(outer, width),
+            rest_population=np.asarray(others.T @ weighted_population).reshape(
+                outer, width, population.shape[1]),
+            rest_parent=parent,
+        )
     others = (sparse.hstack([_set_design(design, [s]) for s in rest]).tocsr() if rest
               else sparse.csr_matrix((design.nobs, 0)))
-    weighted_first = sparse.diags(weights) @ first
-    own = (first.T @ weighted_first).tocoo()
-    # a row belongs to one level, so the primary effects meet only within a level
-    primary_own = np.zeros((levels, size, size))
-    np.add.at(primary_own, (own.row // size, own.row % size, own.col % size), own.data)
     return MarginalStatistics(
         total_weight=float(weights.sum()),
         residual_ss=float(weighted @ residuals),
@@ -302,8 +380,8 @@ def set_scale(sd, cholesky, size: int):
     return sd if cholesky is None else sd[:, None] * cholesky
 
 
-def _primary_scale(scales: list, sizes: list[int]):
-    """The primary factor's per-level ``diag(sd) L`` over its sets: a vector when every set is
+def _level_scale(scales: list, sizes: list[int]):
+    """One factor's per-level ``diag(sd) L`` over its sets: a vector when every set is
     uncorrelated, else the block-diagonal matrix."""
     if all(scale.ndim == 1 for scale in scales):
         return scales[0] if len(scales) == 1 else pt.concatenate(scales)
@@ -388,6 +466,53 @@ def _dense_quadratic(matrix, vector, size: int):
     return pt.sum(pt.sqr(solved[-1])), 2 * pt.sum(log_pivots)
 
 
+def _times_scale(values, scale):
+    """``values @ scale`` over the last axis, ``scale`` a per-level ``diag(sd) L`` (a vector
+    when diagonal)."""
+    if scale.ndim == 1:
+        return values * scale
+    return pt.tensordot(values, scale, axes=[[values.ndim - 1], [0]])
+
+
+def _whitened_own(own, scale):
+    """``F' G_k F`` per level for a stack of symmetric ``G_k`` (levels, size, size)."""
+    if scale.ndim == 1:
+        return own * scale[None, :, None] * scale[None, None, :]
+    return pt.tensordot(pt.tensordot(own, scale, axes=[[2], [0]]), scale, axes=[[1], [0]])
+
+
+def _enclosing_part(s: MarginalStatistics, lower: list[list], shift, first, second,
+                    rest_residual, variance):
+    """The quadratic form and the other effects' log-determinant when they belong to one
+    factor enclosing the primary one: the Schur complement is then block diagonal, one block
+    per enclosing level, collecting the primary levels within it, and its factorisation is
+    another stack of small ones."""
+    size, width = s.primary_size, s.rest_width
+    parent = pt.constant(s.rest_parent)
+    cross = data("collapsed_cross", s.cross)
+    if first.ndim == 1:
+        cross = cross * first[None, :, None]
+    else:
+        cross = pt.tensordot(cross, first, axes=[[1], [0]]).dimshuffle(0, 2, 1)
+    cross = _times_scale(cross, second) / variance
+    solved = _stacked_forward(lower, pt.concatenate([shift[:, :, None], cross], axis=2), size)
+    whitened, projected = solved[:, :, 0], solved[:, :, 1:]
+    outer_levels = s.rest[0].levels
+    collected = pt.inc_subtensor(
+        pt.zeros((outer_levels, width, width))[parent],
+        pt.sum(projected[:, :, :, None] * projected[:, :, None, :], axis=1))
+    schur = (pt.eye(width)[None, :, :]
+             + _whitened_own(data("collapsed_rest_own", s.rest_own), second) / variance
+             - collected)
+    rest_shift = (_times_scale(rest_residual, second) / variance
+                  - pt.inc_subtensor(pt.zeros((outer_levels, width))[parent],
+                                     pt.sum(projected * whitened[:, :, None], axis=1)))
+    rest_lower = _stacked_cholesky(schur, width)
+    rest_whitened = _stacked_forward(rest_lower, rest_shift[:, :, None], width)
+    return (pt.sum(pt.sqr(whitened)) + pt.sum(pt.sqr(rest_whitened)),
+            2 * sum(pt.sum(pt.log(rest_lower[k][k])) for k in range(width)))
+
+
 def collapsed_log_likelihood(statistics: MarginalStatistics, population, scales: dict,
                              sigma):
     """The Gaussian log-likelihood with the group-level effects integrated out.
@@ -423,25 +548,27 @@ def collapsed_log_likelihood(statistics: MarginalStatistics, population, scales:
         primary_residual = primary_residual - pt.tensordot(
             data("collapsed_primary_population", s.primary_population), difference,
             axes=[[2], [0]])
-        rest_residual = rest_residual - pt.dot(
-            data("collapsed_rest_population", s.rest_population), difference)
+        rest_population = data("collapsed_rest_population", s.rest_population)
+        rest_residual = rest_residual - pt.tensordot(
+            rest_population, difference, axes=[[rest_population.ndim - 1], [0]])
     size = s.primary_size
-    first = _primary_scale([set_scale(*scales[x.number], x.size) for x in s.primary],
+    first = _level_scale([set_scale(*scales[x.number], x.size) for x in s.primary],
                            [x.size for x in s.primary])
     own = data("collapsed_primary_own", s.primary_own)
     # F' G_j F per level (G_j symmetric), and F' times the level's residual products
-    if first.ndim == 1:
-        scaled = own * first[None, :, None] * first[None, None, :]
-        shift = primary_residual * first[None, :] / variance
-    else:
-        scaled = pt.tensordot(pt.tensordot(own, first, axes=[[2], [0]]), first,
-                              axes=[[1], [0]])
-        shift = pt.dot(primary_residual, first) / variance
+    scaled = _whitened_own(own, first)
+    shift = _times_scale(primary_residual, first) / variance
     lower = _stacked_cholesky(pt.eye(size)[None, :, :] + scaled / variance, size)
     log_det = 2 * sum(pt.sum(pt.log(lower[k][k])) for k in range(size))
     if not s.rest:
         whitened = _stacked_forward(lower, shift[:, :, None], size)
         quadratic = pt.sum(pt.sqr(whitened))
+    elif s.rest_parent is not None:
+        second = _level_scale([set_scale(*scales[x.number], x.size) for x in s.rest],
+                              [x.size for x in s.rest])
+        quadratic, rest_log_det = _enclosing_part(s, lower, shift, first, second, rest_residual,
+                                                  variance)
+        log_det = log_det + rest_log_det
     else:
         rest_scales = [set_scale(*scales[x.number], x.size) for x in s.rest]
         levels, dense = s.primary[0].levels, s.rest_size

@@ -78,6 +78,44 @@ def _block_diagonal(matrices: list[np.ndarray]) -> np.ndarray:
     return result
 
 
+def _set_after_set(effects: np.ndarray, sets: tuple[EffectSet, ...]) -> np.ndarray:
+    """Effects laid out level by level, each level's coefficients set after set (draws,
+    levels, width), laid out set after set, each set level by level (draws, q2)."""
+    parts, start = [], 0
+    for effect_set in sets:
+        parts.append(effects[:, :, start:start + effect_set.size].reshape(len(effects), -1))
+        start += effect_set.size
+    return np.concatenate(parts, axis=1)
+
+
+def _enclosing_draws(s: MarginalStatistics, first: np.ndarray, rest_scales: list[np.ndarray],
+                     lower: np.ndarray, whitened: np.ndarray, rest_residual: np.ndarray,
+                     variance: np.ndarray, rng: np.random.Generator):
+    """The whitened effects of a factor enclosing the primary one, level by level (draws,
+    outer levels, width), and the primary levels' ``C_j^-1 M12`` in its level's columns
+    (draws, levels, size, width): the Schur complement is one block per enclosing level."""
+    count = len(variance)
+    second = _block_diagonal(rest_scales)
+    cross = _einsum("dka,jkm,dmn->djan", first, s.cross, second) / variance[:, :, :, None]
+    projected = _solve_lower(lower, cross)
+    outer_levels, width = s.rest_residual.shape
+    schur = np.broadcast_to(np.eye(width), (count, outer_levels, width, width)) + _einsum(
+        "dba,lbc,dce->dlae", second, s.rest_own, second) / variance[:, :, :, None]
+    collected = np.zeros_like(schur)
+    np.add.at(collected, (slice(None), s.rest_parent),
+              _einsum("djkm,djkn->djmn", projected, projected))
+    shifts = np.zeros((count, outer_levels, width))
+    np.add.at(shifts, (slice(None), s.rest_parent),
+              _einsum("djkm,djk->djm", projected, whitened))
+    rest_shift = _einsum("dlb,dba->dla", rest_residual, second) / variance - shifts
+    factor = np.linalg.cholesky(schur - collected)
+    mean_part = _solve_lower(factor, rest_shift[..., None])[..., 0]
+    noise = rng.standard_normal((count, outer_levels, width))
+    whitened_rest = np.linalg.solve(np.swapaxes(factor, 2, 3),
+                                    (mean_part + noise)[..., None])[..., 0]
+    return whitened_rest, projected
+
+
 def conditional_effects(statistics: MarginalStatistics, population: np.ndarray | None,
                         sigma: np.ndarray, scales: dict[int, np.ndarray],
                         rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -111,12 +149,13 @@ def conditional_effects(statistics: MarginalStatistics, population: np.ndarray |
     first = _block_diagonal([scales[x.number] for x in s.primary])
     rest_scales = [scales[x.number] for x in s.rest]
     primary_residual = np.broadcast_to(s.primary_residual, (count, levels, size))
-    rest_residual = np.broadcast_to(s.rest_residual, (count, dense))
+    rest_residual = np.broadcast_to(s.rest_residual, (count, *s.rest_residual.shape))
     if population is not None:
         difference = population - s.reference
         primary_residual = primary_residual - _einsum("jkp,dp->djk", s.primary_population,
                                                         difference)
-        rest_residual = rest_residual - difference @ s.rest_population.T
+        rest_residual = rest_residual - _einsum("...p,dp->d...", s.rest_population,
+                                                difference)
     own = np.eye(size) + _einsum("dba,jbc,dce->djae", first, s.primary_own,
                                    first) / variance[:, :, :, None]
     lower = np.linalg.cholesky(own)
@@ -124,7 +163,14 @@ def conditional_effects(statistics: MarginalStatistics, population: np.ndarray |
     whitened = _solve_lower(lower, shift[..., None])[..., 0]
     target = whitened
     rest = np.zeros((count, dense))
-    if dense:
+    if s.rest_parent is not None:
+        whitened_rest, projected = _enclosing_draws(s, first, rest_scales, lower, whitened,
+                                                    rest_residual, variance, rng)
+        target = whitened - _einsum("djkm,djm->djk", projected,
+                                    whitened_rest[:, s.rest_parent])
+        rest = _set_after_set(_einsum("dab,dlb->dla", _block_diagonal(rest_scales),
+                                      whitened_rest), s.rest)
+    elif dense:
         cross = _einsum("dka,jkm->djam", first, s.cross).reshape(count, levels * size, dense)
         cross = _whiten_columns(cross, s.rest, rest_scales).reshape(
             count, levels, size, dense) / variance[:, :, :, None]
@@ -160,7 +206,11 @@ def conditional_effects(statistics: MarginalStatistics, population: np.ndarray |
 def _batch_size(statistics: MarginalStatistics) -> int:
     size, dense = statistics.primary_size, statistics.rest_size
     levels = statistics.primary[0].levels
-    entries = levels * size * (size + dense) + dense * dense
+    if statistics.rest_parent is not None:
+        width = statistics.rest_width
+        entries = levels * size * (size + width) + statistics.rest[0].levels * width * width
+    else:
+        entries = levels * size * (size + dense) + dense * dense
     return max(1, _BATCH_ENTRIES // max(entries, 1))
 
 
