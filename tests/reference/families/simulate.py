@@ -327,6 +327,25 @@ def growth_unstr():
     write("growth_unstr", frame.sample(frac=1.0, random_state=9).reset_index(drop=True))
 
 
+def growth_waves():
+    """Growth with a residual sd that rises from wave to wave (sigma ~ 0 + factor(time)),
+    some waves missed, rows shuffled."""
+    rng = np.random.default_rng(122)
+    sigma = np.array([1.0, 1.5, 2.0, 2.5, 3.0])
+    n_ids = 100
+    effects = rng.normal(0.0, [3.0, 0.8], size=(n_ids, 2))
+    time = np.tile(np.arange(5), n_ids)
+    ids = np.repeat(np.arange(n_ids), 5)
+    y = (20.0 + effects[ids, 0] + (2.0 + effects[ids, 1]) * time
+         + rng.normal(0.0, sigma[time]))
+    frame = pd.DataFrame({"id": [f"p{j + 1:03d}" for j in ids], "time": time, "y": y})
+    frame = frame[rng.uniform(size=len(frame)) > 0.1]
+    TRUTH["growth_waves"] = {"b_Intercept": 20.0, "b_time": 2.0, "sd_id__Intercept": 3.0,
+                             "sd_id__time": 0.8} | {
+        f"b_sigma_factortime{t}": float(np.log(s)) for t, s in enumerate(sigma)}
+    write("growth_waves", frame.sample(frac=1.0, random_state=10).reset_index(drop=True))
+
+
 def smooth():
     """A non-linear trend in a continuous x with a group intercept, for s(x)."""
     rng = np.random.default_rng(122)
@@ -370,7 +389,7 @@ if __name__ == "__main__":
                  lognormal, beta, gaussian_weights, gaussian_slopes, zero_inflated_poisson,
                  zero_inflated_negbinomial, zero_inflated_binomial, hurdle_poisson,
                  hurdle_negbinomial, hurdle_lognormal, cumulative, growth_ar, growth_gaps,
-                 growth_unstr, smooth, categorical):
+                 growth_unstr, growth_waves, smooth, categorical):
         make()
     (OUT / "truth.json").write_text(json.dumps(TRUTH, indent=1, sort_keys=True) + "\n")
     for p in sorted(OUT.glob("*.csv")):
