@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import math
 
-TOOL_ORDER = ("multilevel", "bambi", "brms")
+TOOL_ORDER = ("multilevel", "bambi", "brms", "lme4")
 # The issue's targets, each "multilevel against another tool on these models".
 HEADLINE_MODELS = ("sleepstudy", "hsb")
+# lme4's real InstEval data, where multilevel is set beside lme4 first of all
 BIG_MODEL = "insteval"
+# The simulated million-row model and the peak memory its fit should stay within
+MILLION_MODEL = "million"
+MEMORY_GOAL_GIB = 8
 
 
 def _num(value: float | None, digits: int = 1) -> str:
@@ -39,9 +43,11 @@ def one_line(record: dict) -> str:
     """
     if record.get("status") != "ok":
         return f"{record.get('status')}: {record.get('note', '')} ({record.get('log', '')})"
-    return (f"{record['wall_s']:.1f} s, {record['peak_tree_mib']:.0f} MiB, "
-            f"min bulk ESS {_num(record['min_ess_bulk'], 0)} ({record['min_ess_param']}), "
-            f"{_sig(record['min_ess_bulk_per_s'])} ESS/s, "
+    line = f"{record['wall_s']:.1f} s, {record['peak_tree_mib']:.0f} MiB"
+    if record.get("min_ess_bulk") is None:  # lme4: estimates, no draws
+        return f"{line}, {record.get('backend')}"
+    return (f"{line}, min bulk ESS {_num(record['min_ess_bulk'], 0)} "
+            f"({record['min_ess_param']}), {_sig(record['min_ess_bulk_per_s'])} ESS/s, "
             f"{record.get('divergences')} divergences")
 
 
@@ -90,12 +96,113 @@ def results_table(results: dict) -> list[str]:
                 wall_ratio = f"{fit['wall_s'] / base['wall_s']:.2f}"
                 if fit["min_ess_bulk_per_s"] and base["min_ess_bulk_per_s"]:
                     ess_ratio = f"{fit['min_ess_bulk_per_s'] / base['min_ess_bulk_per_s']:.2f}"
+            # lme4 draws nothing: no ESS, no divergences
+            ess = (f"{_num(fit['min_ess_bulk'], 0)} (`{fit['min_ess_param']}`)"
+                   if fit.get("min_ess_bulk") is not None else "–")
+            divergences = fit.get("divergences")
             lines.append(
                 f"| {model} | {tool} | {_wall(fit)} | {_num(fit['peak_tree_mib'], 0)} "
-                f"| {_num(fit['min_ess_bulk'], 0)} (`{fit['min_ess_param']}`) "
-                f"| {_sig(fit['min_ess_bulk_per_s'])} | {wall_ratio} | {ess_ratio} "
-                f"| {fit.get('divergences', '–')} |"
+                f"| {ess} | {_sig(fit.get('min_ess_bulk_per_s'))} | {wall_ratio} | {ess_ratio} "
+                f"| {'–' if divergences is None else divergences} |"
             )
+    return lines
+
+
+def _estimate(param: dict) -> float | None:
+    """A parameter's point value: a posterior mean, or lme4's estimate."""
+    value = param.get("mean", param.get("estimate"))
+    return value if isinstance(value, (int, float)) else None
+
+
+def _value(value: float | None) -> str:
+    """Four significant figures, for estimates from 0.01 (a standard deviation) to 250."""
+    if value is None or not math.isfinite(value):
+        return "–"
+    return f"{value:.4g}"
+
+
+def lme4_estimator(fit: dict) -> str:
+    """What lme4's estimates are, from the backend its script recorded."""
+    backend = fit.get("backend") or ""
+    if "REML" in backend:
+        return "REML estimate"
+    return "ML estimate (Laplace)" if "Laplace" in backend else "ML estimate"
+
+
+def lme4_comparison(results: dict, model: str) -> list[str]:
+    """multilevel beside lme4 on one model: wall times and their ratio, then the estimates.
+
+    Parameters
+    ----------
+    results
+        The content of ``benchmarks/results/latest.json``.
+    model
+        A model with an lme4 fit in ``results``.
+
+    Returns
+    -------
+    list of str
+        Markdown lines: a heading, a sentence on the two fits' wall times, their ratio and
+        multilevel's largest R-hat, and a table with a row per parameter: multilevel's
+        posterior mean, lme4's estimate and standard error, and their difference.
+    """
+    tools = _by_model(results).get(model, {})
+    ours, theirs = tools.get("multilevel"), tools.get("lme4")
+    info = results["models"].get(model, {})
+    lines = [f"### {model}", ""]
+    if info:
+        lines += [f"`{info['formula']}`, {info['family']}, {info['rows']:,} rows "
+                  f"(`{info['path']}`).", ""]
+    if not (_ok(ours) and _ok(theirs)):
+        missing = [f"{tool} {fit.get('note', fit.get('status')) if fit else 'not run'}"
+                   for tool, fit in (("multilevel", ours), ("lme4", theirs)) if not _ok(fit)]
+        return lines + ["No comparison: " + "; ".join(missing) + ".", ""]
+    ratio = ours["wall_s"] / theirs["wall_s"]
+    rhat = (f"multilevel's largest R-hat is {ours['max_rhat']:.3f} "
+            f"(`{ours['max_rhat_param']}`)" if ours.get("max_rhat") is not None
+            else "multilevel recorded no R-hat")
+    lines += [
+        f"multilevel {_wall(ours, ' s')}, lme4 {_wall(theirs, ' s')} end to end: "
+        f"multilevel's wall time is {ratio:.2f} x lme4's; {rhat}"
+        + (". lme4 reports a singular fit" if theirs.get("singular") else "") + ".",
+        "",
+        f"| Parameter | multilevel posterior mean | lme4 {lme4_estimator(theirs)} | lme4 SE "
+        "| Difference |",
+        "|---|--:|--:|--:|--:|",
+    ]
+    ours_p, theirs_p = ours.get("params", {}), theirs.get("params", {})
+    for name in dict.fromkeys([*ours_p, *theirs_p]):
+        mean = _estimate(ours_p.get(name, {}))
+        estimate = _estimate(theirs_p.get(name, {}))
+        difference = mean - estimate if mean is not None and estimate is not None else None
+        lines.append(f"| `{name}` | {_value(mean)} | {_value(estimate)} "
+                     f"| {_value(theirs_p.get(name, {}).get('se'))} | {_value(difference)} |")
+    return lines + [""]
+
+
+def lme4_section(results: dict) -> list[str]:
+    """The page's section setting multilevel beside lme4, InstEval first; none without lme4."""
+    models = list(dict.fromkeys(f["model"] for f in results["fits"] if f["tool"] == "lme4"))
+    if not models:
+        return []
+    models.sort(key=lambda name: name != BIG_MODEL)
+    lines = [
+        "## multilevel and lme4",
+        "",
+        "lme4 fits each model in one R process: `lmer` with its default `REML = TRUE` for "
+        "gaussian models (restricted maximum likelihood, so its standard deviations and `sigma`"
+        " are REML estimates), `glmer` with the binomial family for bernoulli ones (maximum "
+        "likelihood with the Laplace approximation). Its wall time is measured as the other "
+        "tools' are, from R's start to its exit. It gives point estimates and standard errors "
+        "of the population-level effects, and no draws, hence no ESS. The difference is "
+        "multilevel's posterior mean less lme4's estimate; they should agree to within a "
+        "standard error or so for the population-level effects. A posterior mean of a standard "
+        "deviation also averages over how uncertain it is, which lifts it above the REML "
+        "estimate where there are few levels (InstEval's 14 departments).",
+        "",
+    ]
+    for model in models:
+        lines += lme4_comparison(results, model)
     return lines
 
 
@@ -130,7 +237,8 @@ def closing_note(results: dict) -> list[str]:
     tools = table.get(BIG_MODEL, {})
     base = tools.get("multilevel")
     if _ok(base):
-        others = [f"{tool} {_num(fit['wall_s'])} s and {_num(fit['peak_tree_mib'], 0)} MiB"
+        others = [f"{tool} {_num(fit['wall_s'])} s and {_num(fit['peak_tree_mib'], 0)} MiB "
+                  f"(multilevel's wall time is {base['wall_s'] / fit['wall_s']:.2f} x {tool}'s)"
                   if _ok(fit) else f"{tool} {fit.get('note', fit.get('status'))}"
                   for tool, fit in tools.items() if tool != "multilevel"]
         lines.append(
@@ -143,7 +251,44 @@ def closing_note(results: dict) -> list[str]:
         lines.append(f"- **{BIG_MODEL}**: no successful multilevel fit in this run.")
     else:
         lines.append(f"- **{BIG_MODEL}**: not run.")
-    return lines
+    return lines + million_note(results)
+
+
+def million_note(results: dict) -> list[str]:
+    """The million-row model's line: multilevel's time, peak memory against the goal, ESS/s.
+
+    Parameters
+    ----------
+    results
+        The content of ``benchmarks/results/latest.json``.
+
+    Returns
+    -------
+    list of str
+        One Markdown list item.
+    """
+    goal = f"goal: at most {MEMORY_GOAL_GIB} GiB"
+    tools = _by_model(results).get(MILLION_MODEL)
+    if tools is None:
+        return [f"- **{MILLION_MODEL}**: not run ({goal} of peak memory)."]
+    base = tools.get("multilevel")
+    if not _ok(base):
+        why = base.get("note", base.get("status")) if base else "not run"
+        return [f"- **{MILLION_MODEL}**: no successful multilevel fit in this run ({why}; "
+                f"{goal} of peak memory)."]
+    peak_gib = base["peak_tree_mib"] / 1024
+    met = "met" if peak_gib <= MEMORY_GOAL_GIB else "not met"
+    rows = results["models"].get(MILLION_MODEL, {}).get("rows")
+    others = [f"{tool} {_num(fit['wall_s'])} s and {_num(fit['peak_tree_mib'] / 1024, 2)} GiB"
+              if _ok(fit) else f"{tool} {fit.get('note', fit.get('status'))}"
+              for tool, fit in tools.items() if tool != "multilevel"]
+    return [
+        f"- **{MILLION_MODEL}**" + (f" ({rows:,} rows)" if rows else "") + ": multilevel "
+        f"took {_wall(base, ' s')} ({base['wall_s'] / 60:.1f} min) with a peak of "
+        f"{peak_gib:.2f} GiB ({goal}, {met}), at {_sig(base['min_ess_bulk_per_s'])} bulk "
+        f"ESS/s (smallest bulk ESS {_num(base['min_ess_bulk'], 0)}, "
+        f"`{base['min_ess_param']}`)" + (f"; {'; '.join(others)}" if others else "") + "."
+    ]
 
 
 # For each backend that tools/profile_multilevel.py times, the stages of a fit as (key in the
@@ -260,9 +405,9 @@ def profile_section(profile: dict) -> list[str]:
         "numpyro, the default below 10,000 rows, samples a JAX function that PyTensor "
         "writes from the model's log density: numpyro's NUTS, the model's gradient, the "
         "warmup and the draws are traced into one program that XLA compiles, in a few "
-        "seconds for any model, and nothing of it is kept on disk, so a refit in a new "
-        "process compiles again. Imports (PyMC with ArviZ, then JAX) are a fixed cost of "
-        "every fit.",
+        "seconds for any model, and kept on disk, so that a refit of the same model and data "
+        "in a new process loads it instead (building and tracing the model remain). Imports "
+        "(PyMC with ArviZ, then JAX) are a fixed cost of every fit.",
         "",
         "nutpie samples a log density that PyTensor's numba backend generates for each "
         "model: numba turns every operation of the log density and its gradient into "
@@ -289,7 +434,7 @@ def profile_section(profile: dict) -> list[str]:
     ]
 
 
-def render(results: dict, profile: dict | None = None) -> str:
+def render(results: dict, profile: dict | None = None, notes: str | None = None) -> str:
     """The whole of ``docs/performance.md`` for one run's results.
 
     Parameters
@@ -298,6 +443,9 @@ def render(results: dict, profile: dict | None = None) -> str:
         The content of ``benchmarks/results/latest.json``.
     profile
         The content of ``benchmarks/results/profile.json``, if there is one.
+    notes
+        Markdown written by hand (``benchmarks/results/notes.md``): measurements the runner
+        does not make, placed after the profile, so that a new run keeps them.
 
     Returns
     -------
@@ -371,8 +519,13 @@ def render(results: dict, profile: dict | None = None) -> str:
         out += ["(From the smoke run: these ratios measure compilation and start-up, not "
                 "sampling, and are no evidence for or against the targets.)", ""]
     out += closing_note(results)
+    lme4 = lme4_section(results)
+    if lme4:
+        out += [""] + lme4[:-1]  # the section's last line is blank
     if profile is not None:
         out += [""] + profile_section(profile)
+    if notes:
+        out += [""] + notes.rstrip("\n").split("\n") + [""]
     out += ["", METHOD]
     return "\n".join(out) + "\n"
 
@@ -400,6 +553,10 @@ METHOD = """## What is measured
   are left out. multilevel and bambi compute it with ArviZ, brms with
   `posterior::summarise_draws`; both implement Vehtari et al. (2021). bambi's names are
   mapped to brms's: `Days` is `b_Days`, `1|Subject_sigma` is `sd_Subject__Intercept`.
+  lme4 draws nothing, so its rows have no ESS; its wall time runs, like brms's, from R's
+  start (loading lme4, reading the CSV, the fit, extracting the estimates) to its exit.
+- **R-hat**: the JSON keeps each sampler's R-hat of every parameter counted above and, per
+  fit, the largest (`max_rhat`), which the comparison with lme4 shows for multilevel.
 - The JSON (`benchmarks/results/latest.json`) also keeps each tool's own timings (imports,
   fit, summary; Stan's seconds per chain for brms), the posterior mean and bulk ESS of every
   parameter counted, divergences, warnings and the SHA-256 of the data each fit read. Each
@@ -422,7 +579,7 @@ last minute.
 the caches already on the machine (a user refitting models they fitted before). brms has no
 such cache: rstan compiles each model's C++ anew.
 
-## The three tools do not fit quite the same model
+## The tools do not fit quite the same model
 
 - **multilevel and brms** use brms's default priors, so they target the same posterior
   (multilevel samples the group-level effects of Gaussian models in data-informed
@@ -442,6 +599,15 @@ such cache: rstan compiles each model's C++ anew.
   the JSON says which ran. bambi with PyMC's NUTS (a process per core), brms with Stan through
   rstan (a process per core). All use NUTS with a target acceptance of 0.8 and the same
   number of chains, warmup and draws; each tool's own seed is set to the same number.
+- **lme4** is no Bayesian tool: `lmer` (gaussian, its default `REML = TRUE`) and `glmer`
+  (bernoulli as the binomial family, maximum likelihood by the Laplace approximation) with
+  their default optimisers. Its estimates are set beside multilevel's posterior means under
+  brms's names (`(Intercept)` is `b_Intercept`, the standard deviation of `Days` by
+  `Subject` is `sd_Subject__Days`, the residual's is `sigma`).
+- **Categorical columns**: every tool reads the same CSV and turns the columns a model names
+  as factors into unordered categorical columns: the grouping factors, and InstEval's
+  `service`, a factor with levels 0 and 1 in R, so that its coefficient is lme4's and brms's
+  `service1` in every tool.
 - Both Python environments are plain pip installs, in which PyTensor finds no BLAS to link
   against (the versions table shows `pytensor blas`); that is what pip users get.
 
@@ -451,17 +617,22 @@ such cache: rstan compiles each model's C++ anew.
 pip install -e .                       # multilevel and its dependencies
 bash benchmarks/setup_bambi.sh         # bambi 0.17 in benchmarks/.venv-bambi
 bash ../shared/tools/brms-setup.sh     # R, rstan and brms (optional; skipped if missing)
-python benchmarks/run.py               # all models, all tools: several hours
+Rscript -e 'install.packages(c("lme4", "jsonlite"))'   # lme4 (optional; skipped if missing)
+python benchmarks/run.py               # all but insteval_like and million: several hours
 python benchmarks/run.py --models sleepstudy hsb crossed_bernoulli --repeats 3
 python benchmarks/run.py --models sleepstudy hsb --tools multilevel brms
 python benchmarks/run.py --quick       # smoke test: 2 chains x 100 draws, small models
-python benchmarks/run.py --timeout 3600 --models insteval
+python benchmarks/run.py --append --models insteval --tools multilevel lme4 --timeout 3600
+python benchmarks/run.py --append --models million --tools multilevel lme4 --timeout 14400
 python benchmarks/profile.py           # stages of multilevel's fits; sampler backends
 ```
 
-The simulated data (`crossed_bernoulli`, `insteval`) are written to `benchmarks/data/` by
-`python benchmarks/simulate.py` with fixed seeds, on first use. Run on an otherwise idle
-machine: every tool is given two cores, and anything else running slows all of them.
+`insteval` is lme4's real InstEval data, committed as `benchmarks/data/insteval.csv` (its
+source and licence are in `benchmarks/data/README.md`). The simulated data
+(`crossed_bernoulli`, `insteval_like` with InstEval's sizes, `million`) are written to
+`benchmarks/data/` by `python benchmarks/simulate.py` with fixed seeds, on first use. Run on
+an otherwise idle machine: every tool is given two cores, and anything else running slows
+all of them.
 `python benchmarks/run.py --help` lists every option; `--render RESULTS.json` redraws this
 page from saved results.
 """

@@ -1,14 +1,17 @@
-"""Fit the benchmark models with multilevel, bambi and brms and report time, memory and ESS/s.
+"""Fit the benchmark models with multilevel, bambi, brms and lme4; report time, memory, ESS/s.
 
 Each fit runs end to end in a fresh process (interpreter start, imports, reading the CSV,
 building and compiling the model, sampling, summaries), measured from outside by
-``measure.py``. Results go to ``benchmarks/results/latest.json`` and are rendered into
+``measure.py``. lme4 is no sampler: it gives the maximum-likelihood (REML for gaussian
+models) estimates that the posterior means are set beside, and the time a frequentist fit
+takes. Results go to ``benchmarks/results/latest.json`` and are rendered into
 ``docs/performance.md``.
 
 usage examples::
 
-    python benchmarks/run.py                                   # everything (hours)
+    python benchmarks/run.py                          # all but insteval_like, million (hours)
     python benchmarks/run.py --models sleepstudy hsb --tools multilevel brms
+    python benchmarks/run.py --append --models insteval --tools multilevel lme4 --timeout 3600
     python benchmarks/run.py --quick                           # smoke test of the runner
     python benchmarks/run.py --render benchmarks/results/latest.json   # redo the page only
 """
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import os
 import platform
 import shlex
@@ -30,10 +34,12 @@ from pathlib import Path
 import report
 import simulate
 from measure import run_measured
-from models import MODELS, QUICK_MODELS, ROOT, Benchmark
+from models import DEFAULT_MODELS, MODELS, OWN_RUN_MODELS, QUICK_MODELS, ROOT, Benchmark
 
 HERE = Path(__file__).resolve().parent
-TOOLS = ("multilevel", "bambi", "brms")
+TOOLS = ("multilevel", "bambi", "brms", "lme4")
+# Tools that run in R: they keep no compilation cache that the runner could move or warm.
+R_TOOLS = ("brms", "lme4")
 DEFAULT_BAMBI_PYTHON = HERE / ".venv-bambi" / "bin" / "python"
 FULL = {"chains": 4, "draws": 1000, "warmup": 1000}
 QUICK = {"chains": 2, "draws": 100, "warmup": 100}
@@ -42,11 +48,12 @@ QUICK = {"chains": 2, "draws": 100, "warmup": 100}
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options, with the --quick or full presets filled in where not given."""
     parser = argparse.ArgumentParser(
-        description="Benchmark multilevel against bambi and brms.",
+        description="Benchmark multilevel against bambi, brms and lme4.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--models", nargs="+", choices=list(MODELS), metavar="MODEL",
-                        help=f"models to fit, of {', '.join(MODELS)} (default: all; with "
+                        help=f"models to fit, of {', '.join(MODELS)} (default: all but "
+                             f"{', '.join(OWN_RUN_MODELS)}, which run on their own; with "
                              f"--quick: {', '.join(QUICK_MODELS)})")
     parser.add_argument("--tools", nargs="+", choices=TOOLS, default=list(TOOLS),
                         metavar="TOOL", help=f"tools to run, of {', '.join(TOOLS)}")
@@ -97,7 +104,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         if getattr(args, key) is None:
             setattr(args, key, value)
     if args.models is None:
-        args.models = list(QUICK_MODELS if args.quick else MODELS)
+        args.models = list(QUICK_MODELS if args.quick else DEFAULT_MODELS)
     return args
 
 
@@ -131,7 +138,7 @@ def tool_command(tool: str, args: argparse.Namespace, job: Path, out: Path) -> l
         return [sys.executable, str(scripts / "fit_multilevel.py"), str(job), str(out)]
     if tool == "bambi":
         return [args.bambi_python, str(scripts / "fit_bambi.py"), str(job), str(out)]
-    return [args.rscript, str(scripts / "fit_brms.R"), str(job), str(out)]
+    return [args.rscript, str(scripts / f"fit_{tool}.R"), str(job), str(out)]
 
 
 def probe(command: list[str], env: dict[str, str] | None = None) -> str | None:
@@ -161,8 +168,15 @@ print(json.dumps(out))
 """
 
 R_VERSIONS = ('cat(jsonlite::toJSON(list(R = paste(R.version$major, R.version$minor, sep = "."), '
-              'brms = as.character(packageVersion("brms")), '
-              'rstan = as.character(packageVersion("rstan"))), auto_unbox = TRUE))')
+              '%s), auto_unbox = TRUE))')
+# The R packages whose versions each R tool reports; the probe fails when one is missing.
+R_PACKAGES = {"brms": ("brms", "rstan"), "lme4": ("lme4", "Matrix")}
+
+
+def r_versions(tool: str) -> str:
+    """The R expression that prints R's version and ``tool``'s packages' as JSON."""
+    return R_VERSIONS % ", ".join(f'{name} = as.character(packageVersion("{name}"))'
+                                  for name in R_PACKAGES[tool])
 
 
 def tool_versions(tool: str, args: argparse.Namespace) -> dict[str, str] | None:
@@ -178,7 +192,7 @@ def tool_versions(tool: str, args: argparse.Namespace) -> dict[str, str] | None:
     else:
         if shutil.which(args.rscript) is None:
             return None
-        text = probe([args.rscript, "-e", R_VERSIONS])
+        text = probe([args.rscript, "-e", r_versions(tool)])
     return json.loads(text) if text else None
 
 
@@ -191,6 +205,11 @@ def skip_note(tool: str, args: argparse.Namespace) -> str:
         if shutil.which(args.rscript) is None:
             return f"skipped: {args.rscript} not found (R with brms is needed)"
         return "skipped: R has no brms, rstan or jsonlite (see ../shared/tools/brms-setup.sh)"
+    if tool == "lme4":
+        if shutil.which(args.rscript) is None:
+            return f"skipped: {args.rscript} not found (R with lme4 is needed)"
+        return ("skipped: R has no lme4 or jsonlite "
+                "(install.packages(c(\"lme4\", \"jsonlite\")))")
     return "skipped: multilevel could not be imported"
 
 
@@ -324,7 +343,7 @@ def fit_caches(tool: str, env: dict[str, str], cache: str, workdir: Path,
     that no fit reuses what another one compiled (its own model's earlier repeat included);
     with ``"cold"`` an empty directory; with ``"user"`` the user's caches, unchanged.
     """
-    if tool == "brms" or cache == "user":
+    if tool in R_TOOLS or cache == "user":
         return env
     if cache == "fresh":
         warmed = workdir / f"cache-{tool}"
@@ -334,21 +353,33 @@ def fit_caches(tool: str, env: dict[str, str], cache: str, workdir: Path,
 
 
 def summarise(result: dict, wall_s: float) -> dict[str, object]:
-    """The record's fields from a tool's output: smallest bulk ESS and ESS per second."""
+    """The record's fields from a tool's output: smallest bulk ESS and ESS/s, largest R-hat.
+
+    lme4's output has estimates but no draws, so its ESS and R-hat fields are None; its
+    ``singular`` (a variance estimated as zero, or a correlation as ±1) is kept.
+    """
     params = result["params"]
     finite = {k: v["ess_bulk"] for k, v in params.items()
               if isinstance(v.get("ess_bulk"), (int, float))}
+    # R-hat is NaN for a quantity constant over all draws, such as a correlation fixed by
+    # the model; that says nothing about how the chains mixed
+    rhats = {k: v["rhat"] for k, v in params.items()
+             if isinstance(v.get("rhat"), (int, float)) and math.isfinite(v["rhat"])}
     worst = min(finite, key=finite.get) if finite else None
+    worst_rhat = max(rhats, key=rhats.get) if rhats else None
     return {
         "min_ess_bulk": round(finite[worst], 1) if worst else None,
         "min_ess_param": worst,
         "min_ess_bulk_per_s": round(finite[worst] / wall_s, 2) if worst else None,
+        "max_rhat": round(rhats[worst_rhat], 4) if worst_rhat else None,
+        "max_rhat_param": worst_rhat,
         "divergences": result.get("divergences"),
         "backend": result.get("backend"),
         "timings": {k: (round(v, 2) if isinstance(v, float) else v)
                     for k, v in result.get("timings", {}).items()},
         "params": params,
         "warnings": result.get("warnings", []),
+        **({"singular": result["singular"]} if "singular" in result else {}),
     }
 
 
@@ -414,6 +445,12 @@ def saved_profile() -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
+def saved_notes() -> str | None:
+    """Measurements written up by hand (``results/notes.md``), which the page carries."""
+    path = HERE / "results" / "notes.md"
+    return path.read_text() if path.exists() else None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the selected fits, write the results JSON and render the performance page.
 
@@ -430,7 +467,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.render:
         results = json.loads(Path(args.render).read_text())
-        Path(args.doc).write_text(report.render(results, saved_profile()))
+        Path(args.doc).write_text(report.render(results, saved_profile(), saved_notes()))
         print(f"wrote {args.doc}")
         return 0
 
@@ -474,12 +511,12 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="multilevel-bench-"))
     try:
         envs = {"multilevel": multilevel_env(), "bambi": dict(os.environ),
-                "brms": dict(os.environ)}
+                **{tool: dict(os.environ) for tool in R_TOOLS}}
         warm = simulate.ensure("warmup.csv")
         if args.cache == "fresh":
             for tool in available:
-                if tool == "brms":
-                    continue  # rstan keeps no compiled model between R sessions
+                if tool in R_TOOLS:
+                    continue  # rstan keeps no compiled model between R sessions; lme4 none
                 envs[tool] = with_cache(envs[tool], workdir / f"cache-{tool}")
                 # Fills the caches with what every model needs, so that the first timed
                 # fit does not pay for the library's own compilation alone.
@@ -536,7 +573,7 @@ def main(argv: list[str] | None = None) -> int:
     results_path.write_text(json.dumps(results, indent=1) + "\n")
     print(f"wrote {results_path}")
     if args.doc:
-        Path(args.doc).write_text(report.render(results, saved_profile()))
+        Path(args.doc).write_text(report.render(results, saved_profile(), saved_notes()))
         print(f"wrote {args.doc}")
     return 0
 

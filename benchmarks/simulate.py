@@ -2,9 +2,10 @@
 
 Every tool reads the same CSV file, so the three fits see identical numbers. The files are
 made on demand (``python benchmarks/simulate.py``, or by ``run.py`` when one is missing)
-rather than committed: the InstEval-sized one is several megabytes. The seeds are fixed, and
+rather than committed: the million-row one is about 30 MB. The seeds are fixed, and
 ``run.py`` records each file's SHA-256 so that two runs can be checked to have used the
-same data.
+same data. lme4's real InstEval data is not simulated: it is committed as
+``benchmarks/data/insteval.csv`` (see ``benchmarks/data/README.md``).
 """
 
 from __future__ import annotations
@@ -95,6 +96,52 @@ def insteval_like(seed: int = 20240502) -> pd.DataFrame:
     })
 
 
+def million(seed: int = 20240504, n: int = 1_000_000, n_a: int = 10_000,
+            n_b: int = 2_000) -> pd.DataFrame:
+    """A gaussian response with a million rows, a correlated random slope and a crossed factor.
+
+    The model is ``y ~ x + (1 + x | a) + (1 | b)``: ``a`` has 10,000 levels (100 rows each on
+    average, like pupils in schools or visits of patients), each with its own intercept and
+    slope, correlated; ``b`` has 2,000 levels crossed with ``a`` (500 rows each on average).
+    The effects are of the size such data show: a slope that varies between groups by about
+    half its mean, and residual noise larger than any group effect.
+
+    Parameters
+    ----------
+    seed
+        Seed of the generator.
+    n, n_a, n_b
+        Rows and levels of ``a`` and ``b``; smaller values give a data set of the same
+        design for tests.
+
+    Returns
+    -------
+    DataFrame
+        ``n`` rows with columns ``y``, ``x`` (standard normal), ``a`` and ``b``;
+        y = 2.0 + 0.5 x + u_a + v_a x + w_b + e with sd(u) = 0.8, sd(v) = 0.3,
+        cor(u, v) = 0.4, sd(w) = 0.5 and sd(e) = 1.0. Every level of ``a`` and ``b`` occurs.
+    """
+    rng = np.random.default_rng(seed)
+    # A permutation first, so that no level is missing, then draws with mildly unequal
+    # frequencies: real groups are never all the same size.
+    a = np.concatenate([rng.permutation(n_a),
+                        rng.choice(n_a, n - n_a, p=rng.dirichlet(np.full(n_a, 5.0)))])
+    b = np.concatenate([rng.permutation(n_b),
+                        rng.choice(n_b, n - n_b, p=rng.dirichlet(np.full(n_b, 5.0)))])
+    a, b = a[rng.permutation(n)], b[rng.permutation(n)]
+    sd_u, sd_v, cor = 0.8, 0.3, 0.4
+    cov = np.array([[sd_u**2, cor * sd_u * sd_v], [cor * sd_u * sd_v, sd_v**2]])
+    uv = rng.multivariate_normal(np.zeros(2), cov, n_a)
+    w = rng.normal(0.0, 0.5, n_b)
+    x = rng.normal(size=n)
+    y = 2.0 + 0.5 * x + uv[a, 0] + uv[a, 1] * x + w[b] + rng.normal(0.0, 1.0, n)
+    # Categorical columns write their labels without a million Python strings being made.
+    labels_a = pd.Categorical.from_codes(a, [f"a{i:05d}" for i in range(n_a)])
+    labels_b = pd.Categorical.from_codes(b, [f"b{i:04d}" for i in range(n_b)])
+    return pd.DataFrame({"y": np.round(y, 5), "x": np.round(x, 5), "a": labels_a,
+                         "b": labels_b})
+
+
 def warmup(seed: int = 20240503) -> pd.DataFrame:
     """A tiny gaussian data set, 100 rows in 10 groups, for the runner's untimed warm-up fit.
 
@@ -119,6 +166,7 @@ def warmup(seed: int = 20240503) -> pd.DataFrame:
 SIMULATORS = {
     "crossed_bernoulli.csv": crossed_bernoulli,
     "insteval_like.csv": insteval_like,
+    "million.csv": million,
     "warmup.csv": warmup,
 }
 

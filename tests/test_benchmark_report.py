@@ -144,3 +144,161 @@ def test_tables_give_the_median_and_the_range_of_repeated_fits():
     assert "| 11.54 |" in rows[3]  # 60.0 / 5.2
     note = report.closing_note(results)[0]
     assert "multilevel 5.2 s (median of 3: 5.0–6.9 s)" in note and "0.087 x brms's" in note
+
+
+def _results(*fits, models=None):
+    """A results dict with just what the page's tables read."""
+    return {"fits": list(fits), "models": models or {},
+            "settings": {"chains": 4, "draws": 1000, "warmup": 1000, "cores": 2, "seed": 1,
+                         "timeout_s": 3600.0, "cache": "fresh", "models": [],
+                         "tools": ["multilevel", "lme4"]},
+            "machine": {"cpu": "cpu", "logical_cores": 2, "memory_gib": 1, "os": "os"},
+            "versions": {"lme4": {"R": "4.2.2", "lme4": "1.1-31"}}, "date": "d",
+            "command": "c"}
+
+
+INSTEVAL = {"formula": "y ~ service + (1 | s) + (1 | d) + (1 | dept)", "family": "gaussian",
+            "rows": 73421, "path": "benchmarks/data/insteval.csv", "sha256": "0" * 64}
+
+
+def _insteval(tool, wall, params, **fields):
+    record = {"model": "insteval", "tool": tool, "status": "ok", "wall_s": wall,
+              "peak_tree_mib": 2000.0 if tool == "multilevel" else 400.0, "params": params}
+    if tool == "multilevel":
+        record.update(min_ess_bulk=800.0, min_ess_param="b_Intercept",
+                      min_ess_bulk_per_s=800.0 / wall, divergences=0, backend="nutpie",
+                      max_rhat=1.0042, max_rhat_param="sd_dept__Intercept")
+    else:
+        record.update(min_ess_bulk=None, min_ess_param=None, min_ess_bulk_per_s=None,
+                      max_rhat=None, max_rhat_param=None, divergences=None,
+                      backend="lmer (REML)", singular=False)
+    return {**record, **fields}
+
+
+@pytest.fixture
+def insteval_fits():
+    ours = _insteval("multilevel", 80.0, {
+        "b_Intercept": {"mean": 3.2061, "ess_bulk": 800.0, "rhat": 1.001},
+        "b_service1": {"mean": -0.0712, "ess_bulk": 5000.0, "rhat": 1.0},
+        "sd_dept__Intercept": {"mean": 0.0911, "ess_bulk": 1500.0, "rhat": 1.0042},
+        "sigma": {"mean": 1.1784, "ess_bulk": 6000.0, "rhat": 1.0}})
+    theirs = _insteval("lme4", 16.0, {
+        "b_Intercept": {"estimate": 3.2059, "se": 0.0209},
+        "b_service1": {"estimate": -0.0701, "se": 0.0134},
+        "sd_dept__Intercept": {"estimate": 0.0773},
+        "sd_s__Intercept": {"estimate": 0.3245},
+        "sigma": {"estimate": 1.1784}})
+    return ours, theirs
+
+
+def test_lme4_rows_have_a_wall_ratio_but_no_ess_or_divergences(insteval_fits):
+    rows = report.results_table(_results(*insteval_fits))
+    assert rows[2].startswith("| insteval | multilevel | 80.0 | 2,000 | 800 (`b_Intercept`) |")
+    lme4 = rows[3].split(" | ")
+    assert lme4[:4] == ["| insteval", "lme4", "16.0", "400"]
+    # no draws: no ESS, no ESS/s, no ESS ratio, no divergences; the wall ratio is 16 / 80
+    assert lme4[4:] == ["–", "–", "0.20", "–", "– |"]
+    assert report.one_line(insteval_fits[1]) == "16.0 s, 400 MiB, lmer (REML)"
+
+
+def test_lme4_comparison_sets_posterior_means_beside_the_estimates(insteval_fits):
+    lines = report.lme4_comparison(_results(*insteval_fits, models={"insteval": INSTEVAL}),
+                                   "insteval")
+    assert lines[0] == "### insteval"
+    assert "73,421 rows (`benchmarks/data/insteval.csv`)" in lines[2]
+    times = lines[4]
+    assert "multilevel 80.0 s, lme4 16.0 s end to end" in times
+    assert "multilevel's wall time is 5.00 x lme4's" in times
+    assert "largest R-hat is 1.004 (`sd_dept__Intercept`)" in times
+    assert "singular" not in times
+    assert lines[6] == ("| Parameter | multilevel posterior mean | lme4 REML estimate | lme4 SE "
+                        "| Difference |")
+    rows = {line.split(" | ")[0].lstrip("| "): line.split(" | ")[1:] for line in lines[8:-1]}
+    assert rows["`b_service1`"] == ["-0.0712", "-0.0701", "0.0134", "-0.0011 |"]
+    assert rows["`sd_dept__Intercept`"] == ["0.0911", "0.0773", "–", "0.0138 |"]
+    assert rows["`sigma`"][1] == "1.178" and rows["`sigma`"][3] == "0 |"
+    # a parameter only one tool reports still gets its row, with a gap for the other
+    assert rows["`sd_s__Intercept`"] == ["–", "0.3245", "–", "– |"]
+    # multilevel's order first, the rest after
+    assert list(rows) == ["`b_Intercept`", "`b_service1`", "`sd_dept__Intercept`", "`sigma`",
+                          "`sd_s__Intercept`"]
+
+
+def test_lme4_comparison_says_which_fit_is_missing(insteval_fits):
+    ours, theirs = insteval_fits
+    failed = {**theirs, "status": "failed", "note": "failed (exit status 1): no lme4"}
+    lines = report.lme4_comparison(_results(ours, failed), "insteval")
+    assert lines[-2] == "No comparison: lme4 failed (exit status 1): no lme4."
+    lines = report.lme4_comparison(_results({**theirs, "singular": True}), "insteval")
+    assert lines[-2] == "No comparison: multilevel not run."
+    glmer = {**theirs, "backend": "glmer (ML, Laplace)", "singular": True}
+    lines = report.lme4_comparison(_results(ours, glmer), "insteval")
+    assert "lme4 ML estimate (Laplace)" in lines[4] and "lme4 reports a singular fit" in lines[2]
+
+
+def test_the_page_sets_multilevel_beside_lme4_insteval_first(insteval_fits):
+    sleep = [{**fit, "model": "sleepstudy"} for fit in insteval_fits]
+    page = report.render(_results(*sleep, *insteval_fits, models={"insteval": INSTEVAL}))
+    section = page[page.index("## multilevel and lme4"):]
+    assert section.index("### insteval") < section.index("### sleepstudy")
+    assert "`REML = TRUE`" in section
+    assert "| lme4 | R 4.2.2, lme4 1.1-31 |" in page
+    # the summary gives InstEval's ratio to lme4 too
+    note = next(line for line in page.splitlines() if line.startswith("- **insteval**"))
+    assert "lme4 16.0 s and 400 MiB (multilevel's wall time is 5.00 x lme4's)" in note
+    without = report.render(_results(insteval_fits[0], models={"insteval": INSTEVAL}))
+    assert "## multilevel and lme4" not in without
+
+
+def test_the_million_row_model_is_reported_against_the_memory_goal():
+    def million(peak_mib, **fields):
+        return {"model": "million", "tool": "multilevel", "status": "ok", "wall_s": 1500.0,
+                "peak_tree_mib": peak_mib, "min_ess_bulk": 450.0, "min_ess_param": "sd_a__x",
+                "min_ess_bulk_per_s": 0.3, "divergences": 0, **fields}
+
+    models = {"million": {"rows": 1_000_000}}
+    note = report.million_note(_results(million(6 * 1024.0), models=models))
+    assert note == ["- **million** (1,000,000 rows): multilevel took 1,500.0 s (25.0 min) with "
+                    "a peak of 6.00 GiB (goal: at most 8 GiB, met), at 0.3 bulk ESS/s "
+                    "(smallest bulk ESS 450, `sd_a__x`)."]
+    lme4 = {"model": "million", "tool": "lme4", "status": "ok", "wall_s": 300.0,
+            "peak_tree_mib": 3072.0}
+    note = report.million_note(_results(million(9000.0), lme4, models=models))[0]
+    assert "a peak of 8.79 GiB (goal: at most 8 GiB, not met)" in note
+    assert note.endswith("; lme4 300.0 s and 3.00 GiB.")
+    timeout = million(9000.0, status="timeout", note="timed out after 14400 s")
+    assert "no successful multilevel fit in this run (timed out after 14400 s; goal: at most "\
+        "8 GiB of peak memory)" in report.million_note(_results(timeout))[0]
+    assert report.million_note(_results()) == [
+        "- **million**: not run (goal: at most 8 GiB of peak memory)."]
+    assert report.closing_note(_results())[-1] == report.million_note(_results())[0]
+
+
+def test_summarise_takes_the_largest_finite_rhat_and_lme4s_estimates_without_ess():
+    sampled = {"params": {"b_x": {"mean": 1.0, "ess_bulk": 400.0, "rhat": 1.01},
+                          "sd_g__x": {"mean": 0.5, "ess_bulk": 200.0, "rhat": 1.03},
+                          "cor_g__Intercept__x": {"mean": 1.0, "ess_bulk": 300.0,
+                                                  "rhat": float("nan")}},
+               "divergences": 2}
+    record = run.summarise(sampled, 10.0)
+    assert record["max_rhat"] == 1.03 and record["max_rhat_param"] == "sd_g__x"
+    assert record["min_ess_bulk_per_s"] == 20.0 and "singular" not in record
+    estimated = {"params": {"b_x": {"estimate": 1.0, "se": 0.1}, "sigma": {"estimate": 2.0}},
+                 "backend": "lmer (REML)", "singular": True, "warnings": []}
+    record = run.summarise(estimated, 2.0)
+    assert record["min_ess_bulk"] is None and record["min_ess_bulk_per_s"] is None
+    assert record["max_rhat"] is None and record["divergences"] is None
+    assert record["singular"] is True and record["params"]["b_x"]["se"] == 0.1
+
+
+def test_lme4_runs_its_own_r_script_and_probes_its_own_packages():
+    args = run.parse_args(["--tools", "lme4", "--models", "sleepstudy"])
+    command = run.tool_command("lme4", args, Path("job.json"), Path("out.json"))
+    assert command[0] == "Rscript" and command[1].endswith("benchmarks/tools/fit_lme4.R")
+    assert command[2:] == ["job.json", "out.json"]
+    assert Path(command[1]).exists()
+    assert 'lme4 = as.character(packageVersion("lme4"))' in run.r_versions("lme4")
+    assert "brms" not in run.r_versions("lme4") and "rstan" in run.r_versions("brms")
+    # lme4 compiles nothing, so its fits get the environment as it is
+    assert run.fit_caches("lme4", {"A": "1"}, "fresh", Path("/nowhere"), Path("/x")) == {
+        "A": "1"}

@@ -37,8 +37,24 @@ def brms_name(name: str) -> str | None:
     return f"b_{name}"
 
 
+def column_names(name: str, draws) -> list[str]:
+    """brms's names of the columns of one bambi variable, in bambi's order.
+
+    A variable with no dimension but chain and draw is one column, ``name``. A factor's
+    coefficients (``service`` with the level ``1`` on its ``service_dim``) take brms's
+    ``b_service1``: the term's name followed by the level. Any other multi-column variable
+    keeps its position, ``name[0]``, ``name[1]``, ...
+    """
+    extra = [dim for dim in draws.dims if dim not in ("chain", "draw")]
+    if not extra:
+        return [name]
+    if name.startswith("b_") and len(extra) == 1:
+        return [f"{name}{level}" for level in draws[extra[0]].values]
+    return [f"{name}[{i}]" for i in range(int(np.prod([draws.sizes[d] for d in extra])))]
+
+
 def main(job_path: str, out_path: str) -> None:
-    """Fit the job's model with bambi and write timings, means and bulk ESS to ``out_path``."""
+    """Fit the job's model with bambi; write means, bulk ESS and R-hat to ``out_path``."""
     imported = time.perf_counter()
     with open(job_path) as handle:
         job = json.load(handle)
@@ -54,18 +70,18 @@ def main(job_path: str, out_path: str) -> None:
     fitted = time.perf_counter()
     params = {}
     ess_bulk = az.ess(idata.posterior, method="bulk")
+    rhat = az.rhat(idata.posterior)
     for var in idata.posterior.data_vars:
         name = brms_name(var)
         if name is None:
             continue
         draws = idata.posterior[var]
         ess = np.atleast_1d(ess_bulk[var].values)
+        rhats = np.atleast_1d(rhat[var].values)
         means = np.atleast_1d(draws.mean(("chain", "draw")).values)
-        if ess.size == 1:
-            params[name] = {"mean": float(means[0]), "ess_bulk": float(ess[0])}
-        else:  # a multi-column term such as a factor: one entry per column, bambi's order
-            for i, (m, e) in enumerate(zip(means.ravel(), ess.ravel(), strict=True)):
-                params[f"{name}[{i}]"] = {"mean": float(m), "ess_bulk": float(e)}
+        for column, m, e, r in zip(column_names(name, draws), means.ravel(), ess.ravel(),
+                                   rhats.ravel(), strict=True):
+            params[column] = {"mean": float(m), "ess_bulk": float(e), "rhat": float(r)}
     summarised = time.perf_counter()
     result = {
         "timings": {"import_s": imported - START, "load_s": loaded - imported,

@@ -16,8 +16,10 @@ fit <- brm(as.formula(job$formula), data = d, family = get(job$family)(),
 fitted <- Sys.time()
 dr <- as_draws_df(fit)
 keep <- grep("^(b_|sd_|cor_|sigma$)", variables(dr), value = TRUE)
-s <- summarise_draws(subset_draws(dr, variable = keep), "mean", "ess_bulk")
-params <- lapply(seq_len(nrow(s)), function(i) list(mean = s$mean[i], ess_bulk = s$ess_bulk[i]))
+s <- summarise_draws(subset_draws(dr, variable = keep), "mean", "ess_bulk", "rhat")
+params <- lapply(seq_len(nrow(s)), function(i) {
+  list(mean = s$mean[i], ess_bulk = s$ess_bulk[i], rhat = s$rhat[i])
+})
 names(params) <- s$variable
 np <- nuts_params(fit)
 # Stan's own warmup + sampling seconds per chain, to tell compilation from sampling.

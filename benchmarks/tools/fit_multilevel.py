@@ -22,7 +22,7 @@ KEPT = re.compile(r"^(b_|sd_|cor_|sigma$)")
 
 
 def main(job_path: str, out_path: str) -> None:
-    """Fit the job's model with multilevel; write timings, means and bulk ESS to ``out_path``."""
+    """Fit the job's model with multilevel; write means, bulk ESS and R-hat to ``out_path``."""
     imported = time.perf_counter()
     with open(job_path) as handle:
         job = json.load(handle)
@@ -42,7 +42,8 @@ def main(job_path: str, out_path: str) -> None:
     result = {
         "timings": {"import_s": imported - START, "load_s": loaded - imported,
                     "fit_s": fitted - loaded, "summary_s": summarised - fitted},
-        "params": {name: {"mean": float(row["Estimate"]), "ess_bulk": float(row["Bulk_ESS"])}
+        "params": {name: {"mean": float(row["Estimate"]), "ess_bulk": float(row["Bulk_ESS"]),
+                          "rhat": float(row["Rhat"])}
                    for name, row in table.iterrows()},
         "divergences": int(np.asarray(fit.idata.sample_stats["diverging"]).sum()),
         "backend": fit.settings.backend,
