@@ -31,6 +31,13 @@ def main():
     # 3. heterogeneous residual variance over time
     spread = fit(ml.bf("Reaction ~ Days + (Days | Subject)", sigma="~ Days"), sleepstudy)
     print(spread.fixef())
+    # ... and a residual sd of its own at each wave, compared with one common sd
+    waves = ml.load_dataset("waves")
+    by_wave = fit(ml.bf("y ~ time + (time | id)", sigma="~ 0 + factor(time)"), waves)
+    print(by_wave.summary())
+    common = fit("y ~ time + (time | id)", waves)
+    print(ml.loo_compare(common=common, by_wave=by_wave)
+          [["elpd_diff", "se_diff", "elpd_loo", "p_loo"]].round(1))
     # 4. residual structures
     ar1 = fit("Reaction ~ Days + (Days | Subject) + ar(time = Days, gr = Subject)",
               sleepstudy, target_accept=0.95)

@@ -23,6 +23,8 @@ _DESCRIPTIONS = {
                  "Welch & Gałecki, Linear Mixed Models, ch. 4; WWGbook R package).",
     "reading": "Simulated reading scores of pupils in 40 schools at four yearly waves, for "
                "three-level growth models (examples/make_reading_data.py has the truth).",
+    "waves": "Simulated scores of 100 pupils at five waves, with a residual sd that grows "
+             "from wave to wave (growth_waves in tests/reference/families/simulate.py).",
 }
 
 
@@ -43,7 +45,7 @@ def load_dataset(name: str) -> pd.DataFrame:
     ----------
     name
         One of ``sleepstudy``, ``rats``, ``hsb``, ``dyestuff``, ``pastes``, ``inhaler``,
-        ``salamanders``, ``classroom``, ``reading``.
+        ``salamanders``, ``classroom``, ``reading``, ``waves``.
 
     Returns
     -------
