@@ -18,12 +18,9 @@ import multilevel as ml
 from multilevel.errors import SettingsError
 from multilevel.families import get_family
 from multilevel.model.build import build_model
-from multilevel.model.collapsed import (
-    marginal_statistics,
-    resolve_parametrization,
-    unsupported_feature,
-)
+from multilevel.model.collapsed import resolve_parametrization, unsupported_feature
 from multilevel.model.collapsed_draws import sampled_names, with_group_effects
+from multilevel.model.collapsed_statistics import marginal_statistics
 from multilevel.priors.table import build_prior_table
 from multilevel.spec.design import build_design
 from multilevel.spec.formula import parse_formula

@@ -29,7 +29,8 @@ from .autocor import (
     cosy_log_density,
     unstr_log_density,
 )
-from .collapsed import collapsed_log_likelihood, marginal_statistics, store_scales
+from .collapsed import collapsed_log_likelihood, store_scales
+from .collapsed_statistics import marginal_statistics
 from .crossproducts import CrossProducts, gaussian_cross_products
 from .lkj import correlations, lkj_cholesky
 from .parametrization import BlockGeometry, block_geometries, build_order

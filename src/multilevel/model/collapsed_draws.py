@@ -18,12 +18,12 @@ import xarray as xr
 
 from ..spec.design import Design
 from .build import ModelNames, group_dims
-from .collapsed import (
+from .collapsed import scale_name
+from .collapsed_statistics import (
     EffectSet,
     MarginalStatistics,
     effect_sets,
     marginal_statistics,
-    scale_name,
 )
 
 # the most array entries one batch of draws holds in its largest arrays: bounds the memory
