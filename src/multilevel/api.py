@@ -223,7 +223,8 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
         them out of the likelihood, samples the other parameters and draws every ``r_`` from
         its exact conditional posterior afterwards; ``"full"`` samples them with the rest, as
         brms does; ``"auto"`` (the default) takes the collapsed form where it fits faster: a
-        model it supports with one grouping factor (``docs/guide.md``). Both give brms's
+        model it supports with one grouping factor, or whose other factor encloses the
+        largest one, as schools enclose pupils (``docs/guide.md``). Both give brms's
         posterior.
     **brms_arguments
         None is taken: brms's arguments spelled differently here (``backend``, ``silent``,

@@ -107,7 +107,8 @@ def resolve_parametrization(design: Design, requested: str, likelihood: bool = T
     -------
     str
         ``"auto"`` chooses the collapsed form where it was measured to fit faster end to end
-        (one grouping factor; the measurements are in ``docs/guide.md``).
+        (one grouping factor, or one enclosing the largest; the measurements are in
+        ``docs/guide.md``).
 
     Raises
     ------
