@@ -18,8 +18,8 @@ whose conditional posterior precision is ``M``)
 ``w`` the number of rows (the sum of the weights). Written with ``M`` rather than
 ``Lambda^-1 + Z'WZ / sigma^2`` it needs no inverse of ``Lambda``, which is singular at
 ``sd = 0``, and ``M >= I`` keeps every factorisation well conditioned. The rows enter only
-through cross-products computed once (``Z'WZ``, ``Z'WP``, ``Z'We``, ...), as in
-:mod:`multilevel.model.crossproducts`.
+through cross-products computed once (``Z'WZ``, ``Z'WP``, ``Z'We``, ...,
+:mod:`multilevel.model.collapsed_statistics`), as in :mod:`multilevel.model.crossproducts`.
 
 Structure: the effects of the grouping factor with the most of them (the primary factor) meet
 only within a level, since a row belongs to one level, so their part of ``M`` is a stack of
