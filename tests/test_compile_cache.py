@@ -25,7 +25,11 @@ def _data(seed: int, groups: int, rows_per_group: int, scale: float) -> pd.DataF
     return pd.DataFrame({"y": y, "x": x, "g": [f"level{seed}_{k}" for k in g]})
 
 
-def test_new_data_of_the_same_structure_reuses_the_compiled_model_and_no_other():
+class _Compiling(Exception):
+    """Raised where numba would start compiling a model."""
+
+
+def test_new_data_of_the_same_structure_reuses_the_compiled_model_and_no_other(monkeypatch):
     compile_cache.clear()
     before = dict(compile_cache.statistics)
     # the first fit of a structure compiles with its data frozen, the second with data
@@ -47,9 +51,21 @@ def test_new_data_of_the_same_structure_reuses_the_compiled_model_and_no_other()
         np.testing.assert_array_equal(again.idata.posterior[name].values,
                                       compiled_for_first.idata.posterior[name].values)
     assert again.prior.equals(compiled_for_first.prior)
-    # another structure (seven levels, not six) is compiled anew
+    # another structure (seven levels, not six) goes to the compiler, stopped at its door:
+    # numba's compile of it would take a minute and say nothing more
+    import nutpie
+
+    def compiling(*args, **kwargs):
+        raise _Compiling
+
+    monkeypatch.setattr(nutpie, "compile_pymc_model", compiling)
     compiled = compile_cache.statistics["compiled"]
-    ml.brm(FORMULA, _data(3, 7, 10, 1.0), seed=1, **SETTINGS)
+    with pytest.raises(ml.MultilevelError) as stopped:
+        ml.brm(FORMULA, _data(3, 7, 10, 1.0), seed=1, **SETTINGS)
+    assert isinstance(stopped.value.__cause__, _Compiling)
+    assert compile_cache.statistics["compiled"] == compiled + 1
+    # while the six-level structure still needs no compiler
+    ml.brm(FORMULA, _data(5, 6, 9, 2.0), seed=1, **SETTINGS)
     assert compile_cache.statistics["compiled"] == compiled + 1
 
 
