@@ -33,6 +33,8 @@ from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import Variable, equal_computations
 from pytensor.graph.traversal import ancestors
 
+from ..model.group_gather import register_numba
+
 # compiled models kept per process; each holds a few MB of generated code
 CACHE_SIZE = 8
 
@@ -94,6 +96,7 @@ def compile_nutpie(model: pm.Model, var_names: list[str], unjittered: tuple[str,
     """
     import nutpie
 
+    register_numba()
     graph = _graph(model, var_names)
     values = {name: np.asarray(variable.get_value()) for name, variable in graph.shared.items()}
     entries = _compiled.get(graph.key, [])

@@ -67,6 +67,7 @@ from pytensor.graph.fg import FunctionGraph
 from pytensor.graph.replace import clone_replace
 from pytensor.graph.traversal import ancestors
 
+from ..model.group_gather import register_jax
 from .compile_cache import numpyro_program
 from .executable_cache import compile_program
 from .progress import ProgressBar
@@ -129,6 +130,7 @@ def import_pymc_jax():
     module
         ``pymc.sampling.jax``.
     """
+    register_jax()
     with xla_flags_kept():
         return importlib.import_module(PYMC_JAX_MODULE)
 
@@ -145,6 +147,8 @@ def _jax_function(inputs: list[Variable], outputs: list[Variable]):
     import jax
     from pytensor.link.jax.dispatch import jax_funcify, jax_typify
     from pytensor.link.utils import fgraph_to_python
+
+    register_jax()
 
     def constant(data, dtype=None, **kwargs):
         if isinstance(data, np.ndarray) and data.ndim > 0:

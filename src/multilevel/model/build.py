@@ -32,6 +32,7 @@ from .autocor import (
 from .collapsed import collapsed_log_likelihood, store_scales
 from .collapsed_statistics import marginal_statistics
 from .crossproducts import CrossProducts, gaussian_cross_products
+from .group_gather import group_term
 from .lkj import correlations, lkj_cholesky
 from .parametrization import BlockGeometry, block_geometries, build_order
 from .smooths import smooth_dim, smooth_effects
@@ -493,15 +494,9 @@ def build_model(design: Design, table: PriorTable,
         for number, block in enumerate(design.blocks):
             if number not in block_effects:
                 continue  # integrated out of the likelihood
-            size = len(block.coefs)
-            # gather from the flattened effects: indexing the (levels, coefficients) matrix
-            # lets the graph rewriter push the index into the whitening sweep and scatter
-            # the gradient over the observations twice
-            flat_index = data(f"index_{block.group}_{number}",
-                              (block.index[:, None] * size + np.arange(size)).ravel())
-            gathered = block_effects[number].reshape((-1,))[flat_index].reshape((-1, size))
-            etas[block.dpar] = etas[block.dpar] + pt.sum(
-                gathered * data(f"values_{block.group}_{number}", block.values), axis=1)
+            etas[block.dpar] = etas[block.dpar] + group_term(
+                block_effects[number], data(f"index_{block.group}_{number}", block.index),
+                data(f"values_{block.group}_{number}", block.values), len(block.levels))
         groups_with_cor: list[str] = []
         for group in design.groups:
             levels_dim, coef_dim, cor_dim = group_dims(group)
