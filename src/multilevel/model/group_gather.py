@@ -24,24 +24,29 @@ from pytensor.graph.op import Op
 from pytensor.scalar import upcast
 
 
-class GroupGather(Op):
-    """``sum_j effects[index, j] * values[:, j]``: (levels, k), (rows,), (rows, k) -> (rows,).
+class _LevelsOp(Op):
+    """An operation between rows and the levels they belong to.
 
-    The number of levels is part of the operation, as the shape of its gradient (JAX needs
-    it fixed when it compiles).
+    The number of levels is part of the operation, as the shape of the levels' side (JAX
+    needs it fixed when it compiles). Inputs: a float array, each row's level, each row's
+    values (rows x k).
     """
 
     __props__ = ("levels",)
+    output_dimensions = 1
 
     def __init__(self, levels: int):
         self.levels = int(levels)
 
-    def make_node(self, effects, index, values):
-        effects = pt.as_tensor_variable(effects)
-        index = pt.as_tensor_variable(index)
-        values = pt.as_tensor_variable(values)
-        dtype = upcast(effects.dtype, values.dtype)
-        return Apply(self, [effects, index, values], [pt.vector(dtype=dtype)])
+    def make_node(self, numbers, index, values):
+        numbers, index, values = (pt.as_tensor_variable(x) for x in (numbers, index, values))
+        output = pt.tensor(dtype=upcast(numbers.dtype, values.dtype),
+                           shape=(None,) * self.output_dimensions)
+        return Apply(self, [numbers, index, values], [output])
+
+
+class GroupGather(_LevelsOp):
+    """``sum_j effects[index, j] * values[:, j]``: (levels, k), (rows,), (rows, k) -> (rows,)."""
 
     def perform(self, node, inputs, output_storage):
         effects, index, values = inputs
@@ -59,21 +64,11 @@ class GroupGather(Op):
                 effects[index] * gradient[:, None]]
 
 
-class GroupScatter(Op):
+class GroupScatter(_LevelsOp):
     """The adjoint of :class:`GroupGather`: ``out[index[i], j] += weights[i] * values[i, j]``,
     (rows,), (rows,), (rows, k) -> (levels, k)."""
 
-    __props__ = ("levels",)
-
-    def __init__(self, levels: int):
-        self.levels = int(levels)
-
-    def make_node(self, weights, index, values):
-        weights = pt.as_tensor_variable(weights)
-        index = pt.as_tensor_variable(index)
-        values = pt.as_tensor_variable(values)
-        dtype = upcast(weights.dtype, values.dtype)
-        return Apply(self, [weights, index, values], [pt.matrix(dtype=dtype)])
+    output_dimensions = 2
 
     def perform(self, node, inputs, output_storage):
         weights, index, values = inputs
