@@ -16,6 +16,8 @@ and a JAX one (numpyro's and blackjax's), registered by :func:`register_numba` a
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytensor.tensor as pt
 from pytensor.gradient import grad_undefined
@@ -110,18 +112,13 @@ def group_term(effects, index, values, levels: int):
     return GroupGather(levels)(effects, index, values)
 
 
-_numba_registered = False
-
-
+@functools.cache
 def register_numba() -> None:
     """Give both operations their numba implementations (once).
 
     Importing PyTensor's numba backend installs warning filters of its own, so it waits for
     the first model compiled with it rather than for the import of this package.
     """
-    global _numba_registered
-    if _numba_registered:
-        return
     from pytensor.link.numba.dispatch import basic as numba_basic
     from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache_key
 
@@ -160,17 +157,10 @@ def register_numba() -> None:
 
         return scatter
 
-    _numba_registered = True
 
-
-_jax_registered = False
-
-
+@functools.cache
 def register_jax() -> None:
     """Give both operations their JAX implementations (once; it imports JAX)."""
-    global _jax_registered
-    if _jax_registered:
-        return
     import jax
     import jax.numpy as jnp
     from pytensor.link.jax.dispatch import jax_funcify
@@ -189,5 +179,3 @@ def register_jax() -> None:
                                        num_segments=op.levels)
 
         return scatter
-
-    _jax_registered = True
