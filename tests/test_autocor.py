@@ -315,6 +315,22 @@ def test_forecasts_continue_old_series(fits):
 
 
 @pytest.mark.slow
+def test_conditional_effects_over_time_leave_the_structure_out(fits):
+    """As brms, the grid's rows are no series: the line is the population trend over Days."""
+    _, fit, _ = fits["sleep_ar"]
+    figure = fit.conditional_effects("Days", resolution=5, robust=False)
+    axis = figure.axes[0]
+    assert axis.get_xlabel() == "Days"
+    days, line = axis.get_lines()[0].get_data()
+    grid = pd.DataFrame({"Days": days})
+    trend = fit.fitted(newdata=grid, re_formula="~0", incl_autocor=False)
+    assert np.allclose(line, trend["Estimate"], rtol=1e-6)
+    # the population trend, not any subject's carried-forward series
+    b = fit.posterior_summary().loc[["b_Intercept", "b_Days"], "Estimate"]
+    assert np.allclose(line, b["b_Intercept"] + b["b_Days"] * days, rtol=0.01)
+
+
+@pytest.mark.slow
 def test_loo_compares_residual_structures(fits):
     ar_fit, cosy_fit = fits["sleep_ar"][1], fits["sleep_cosy"][1]
     comparison = ml.loo_compare(ar=ar_fit, cosy=cosy_fit)
