@@ -2,7 +2,8 @@
 
 The reference is brms's posterior of the sleepstudy model (../shared/reference/sleep_full.json).
 Approximations are biased by design: they must put the population-level effects within two of
-brms's posterior sds of its means and come near its residual sd.
+brms's posterior sds of its means and come near its residual sd. The Laplace approximation, which
+integrates the group-level effects out, must land on every parameter.
 """
 
 import pytest
@@ -43,3 +44,21 @@ def test_approximations_run_and_say_so(algorithm, brms_means):
         sigma, _ = brms_means["sigma"]
         assert abs(table.loc["sigma", "Estimate"] / sigma - 1) < 0.3
     assert fit.fitted().shape == (fit.nobs, 4)
+
+
+def test_laplace_integrates_the_effects_out_and_lands_on_brms(brms_means):
+    """With the group-level effects integrated out, the mode of the sds is the marginal one
+    (as lme4's and INLA's), and each ``r_`` comes from its exact conditional posterior: every
+    parameter lands within half a brms posterior sd of brms's mean, its spread within a
+    quarter of brms's. A 1,000-draw mean is within 0.1 of its own sd of its limit, so these
+    bounds measure the approximation, not the draws."""
+    fit = ml.brm(FORMULA, ml.load_dataset("sleepstudy"), algorithm="laplace", seed=11,
+                 chains=2, draws=500, progressbar=False)
+    assert fit.settings.parametrization == "collapsed"
+    table = fit.posterior_summary()
+    assert set(brms_means) <= set(table.index)
+    far = {name: (table.loc[name, "Estimate"], mean) for name, (mean, sd) in brms_means.items()
+           if abs(table.loc[name, "Estimate"] - mean) > 0.5 * sd}
+    assert far == {}
+    spreads = {name: table.loc[name, "Est.Error"] / sd for name, (_, sd) in brms_means.items()}
+    assert {name: ratio for name, ratio in spreads.items() if abs(ratio - 1) > 0.25} == {}

@@ -270,10 +270,16 @@ def test_an_enclosing_factor_has_no_limit_on_its_effects():
     assert statistics.cross.shape == (3000, 1, 1)
 
 
-def test_approximations_keep_the_full_form_when_automatic(simulated):
+def test_laplace_alone_of_the_approximations_integrates_the_effects_out(simulated):
     design = _design("y ~ x + (1 + x | a)", simulated)
-    assert resolve_parametrization(design, "auto", sampling=False) == "full"
-    assert resolve_parametrization(design, "full") == "full"
+    for algorithm in ("meanfield", "fullrank", "pathfinder"):
+        assert resolve_parametrization(design, "auto", algorithm=algorithm) == "full"
+    assert resolve_parametrization(design, "auto", algorithm="laplace") == "collapsed"
+    assert resolve_parametrization(design, "full", algorithm="laplace") == "full"
+    # where the model has no collapsed form, Laplace takes the full one
+    counts = simulated.assign(y=(simulated["y"] > 0).astype(int))
+    binary = _design("y ~ x + (1 + x | a)", counts, "bernoulli")
+    assert resolve_parametrization(binary, "auto", algorithm="laplace") == "full"
 
 
 # --------------------------------------------------------------------------------------------

@@ -225,7 +225,8 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
         brms does; ``"auto"`` (the default) takes the collapsed form where it fits faster: a
         model it supports with one grouping factor, or whose other factor encloses the
         largest one, as schools enclose pupils (``docs/guide.md``). Both give brms's
-        posterior.
+        posterior. With ``algorithm="laplace"``, ``"auto"`` takes the collapsed form wherever
+        the model has it, as the joint mode of effects and sds overstates the sds.
     **brms_arguments
         None is taken: brms's arguments spelled differently here (``backend``, ``silent``,
         ``inits``, ...) raise an error that says what to write instead.
@@ -266,7 +267,7 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
         design = _design(formula, data, family)
         form = resolve_parametrization(design, settings.parametrization,
                                        likelihood=sample_prior != "only",
-                                       sampling=not settings.is_approximation)
+                                       algorithm=settings.algorithm)
         settings = replace(settings, parametrization=form)
         collapsed = form == "collapsed"
         # the rows the log density works through: none when the likelihood is cross-products
@@ -464,7 +465,7 @@ def _kept_settings(fit: Fit, changed: dict) -> dict:
             "algorithm": settings.algorithm, "max_treedepth": settings.max_treedepth}
     # as the sampler: an "auto" choice is made again for the new model
     automatic_form = resolve_parametrization(fit.design, "auto", fit.sample_prior != "only",
-                                             not settings.is_approximation)
+                                             settings.algorithm)
     kept["parametrization"] = ("auto" if settings.parametrization == automatic_form
                                else settings.parametrization)
     if changed.get("iter") is not None:

@@ -40,9 +40,11 @@ def _laplace_draws(model: pm.Model, var_names: list[str], total: int,
                    seed: int) -> dict[str, np.ndarray]:
     """Normal approximation at the mode of the unconstrained density, Jacobian included.
 
-    With the Jacobian (as Stan's ``laplace``), the mode of a non-centred hierarchical model
-    keeps its standard deviations away from zero, where the mode of the constrained density
-    would collapse.
+    With the Jacobian (as Stan's ``laplace``), the mode keeps standard deviations away from
+    zero, where the mode of the constrained density would collapse. A collapsed Gaussian
+    model has no group-level effects here, so the mode is that of the marginal posterior of
+    its sds; in the full form the joint mode overstates them
+    (:func:`multilevel.model.collapsed.resolve_parametrization`).
     """
     rng = np.random.default_rng(seed)
     function = model.logp_dlogp_function(ravel_inputs=True)

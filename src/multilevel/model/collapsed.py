@@ -89,7 +89,7 @@ def unsupported_feature(design: Design) -> str | None:
 
 
 def resolve_parametrization(design: Design, requested: str, likelihood: bool = True,
-                            sampling: bool = True) -> str:
+                            algorithm: str = "sampling") -> str:
     """The form a fit samples in: ``"collapsed"`` or ``"full"``.
 
     Parameters
@@ -100,15 +100,19 @@ def resolve_parametrization(design: Design, requested: str, likelihood: bool = T
         ``"auto"``, ``"collapsed"`` or ``"full"`` (checked by the sampler settings).
     likelihood
         False for prior-only sampling, which has no likelihood to integrate over.
-    sampling
-        False for an approximation (``algorithm=``), for which ``"auto"`` keeps the full form.
+    algorithm
+        ``"sampling"`` (NUTS) or the approximation the fit asks for (``algorithm=``).
 
     Returns
     -------
     str
-        ``"auto"`` chooses the collapsed form where it was measured to fit faster end to end
-        (one grouping factor, or one enclosing the largest; the measurements are in
-        ``docs/guide.md``).
+        For NUTS, ``"auto"`` chooses the collapsed form where it was measured to fit faster
+        end to end (one grouping factor, or one enclosing the largest; the measurements are in
+        ``docs/guide.md``). For ``"laplace"`` it chooses the collapsed form wherever the model
+        has it: the mode of the joint density of the effects and their sds lies where the
+        standardised effects shrink and the sds grow, far from the posterior, while the mode
+        of the sds with the effects integrated out is the one lme4 and INLA build on. The
+        other approximations keep the full form.
 
     Raises
     ------
@@ -125,7 +129,11 @@ def resolve_parametrization(design: Design, requested: str, likelihood: bool = T
                 f"parametrization='collapsed' does not support {reason}. Use "
                 "parametrization='full' (or 'auto', which chooses the form that applies).")
         return "collapsed"
-    return "collapsed" if reason is None and sampling and _collapsed_faster(design) else "full"
+    if reason is not None:
+        return "full"
+    if algorithm == "laplace":
+        return "collapsed"
+    return "collapsed" if algorithm == "sampling" and _collapsed_faster(design) else "full"
 
 
 def _collapsed_faster(design: Design) -> bool:
