@@ -1,4 +1,7 @@
-"""Pointwise log densities and hypothesis parsing, without sampling."""
+"""Pointwise log densities, hypothesis parsing and PSIS-LOO, without sampling."""
+
+import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -7,7 +10,9 @@ from scipy import stats
 
 import multilevel as ml
 from multilevel.families import get_family
+from multilevel.results.criteria import _criterion
 from multilevel.results.hypothesis import hypothesis
+from multilevel.results.psis import elpd_mcse, psis_loo, relative_efficiency
 
 RESPONSES = {
     "gaussian": [1.2, -0.3, 2.5], "student": [1.2, -0.3, 2.5], "lognormal": [0.5, 1.5, 4.0],
@@ -108,3 +113,55 @@ def test_hypothesis_columns_and_probabilities():
         hypothesis(fake, "Dayz > 1")
     with pytest.raises(ml.MultilevelError, match="needs exactly one of"):
         hypothesis(fake, "Days")
+
+
+LOO_REFERENCE = Path(__file__).resolve().parent / "reference" / "loo"
+NUMBER = re.compile(r"-?\d+\.?\d*")
+
+
+def _loo_reference():
+    """The draws of tests/reference/loo and loo 2.5.1's results on them (make_reference.R)."""
+    draws = pd.read_csv(LOO_REFERENCE / "draws.csv")
+    y = pd.read_csv(LOO_REFERENCE / "data.csv")["y"].to_numpy()
+    log_lik = stats.norm.logpdf(y, draws["mu"].to_numpy()[:, None],
+                                draws["sigma"].to_numpy()[:, None])
+    chains = draws["chain"].nunique()
+    return (log_lik.reshape(chains, -1, len(y)), pd.read_csv(LOO_REFERENCE / "loo_pointwise.csv"),
+            (LOO_REFERENCE / "loo_print.txt").read_text().strip("\n"))
+
+
+def test_psis_loo_gives_the_loo_package_results():
+    """Both sides use the same draws, so only the ESS estimator differs: ArviZ's splits each
+    chain in two, loo's does not, which moves the relative efficiencies by about 1% here and
+    through them the Pareto tail's length."""
+    log_lik, reference, _ = _loo_reference()
+    result = psis_loo(log_lik)
+    assert np.allclose(relative_efficiency(log_lik), reference["r_eff"], rtol=0.03)
+    assert np.allclose(result.elpd, reference["elpd_loo"], atol=0.02)
+    assert np.allclose(result.pareto_k, reference["pareto_k"], atol=0.02)
+    assert np.allclose(result.n_eff, reference["n_eff"], rtol=0.03)
+    assert np.allclose(result.mcse, reference["mcse_elpd_loo"], rtol=0.03)
+
+
+def test_loo_prints_what_the_loo_package_prints():
+    log_lik, _, printed = _loo_reference()
+    result = psis_loo(log_lik)
+    criterion = _criterion("loo", result.elpd, log_lik.reshape(-1, log_lik.shape[-1]),
+                           pareto_k=result.pareto_k, n_eff=result.n_eff,
+                           mcse_elpd_loo=result.mcse)
+    ours, theirs = repr(criterion).splitlines(), printed.splitlines()
+    assert len(ours) == len(theirs)
+    for mine, expected in zip(ours, theirs, strict=True):
+        # the layout exactly; each number within the ESS estimators' difference
+        assert NUMBER.sub("#", mine) == NUMBER.sub("#", expected)
+        for a, b in zip(NUMBER.findall(mine), NUMBER.findall(expected), strict=True):
+            assert abs(float(a) - float(b)) <= max(0.1, 0.03 * abs(float(b))), (mine, expected)
+    assert "Monte Carlo SE of elpd_loo is NA." in ours  # two Pareto k above 0.7
+
+
+def test_loo_gives_its_monte_carlo_error_when_every_k_is_reliable():
+    log_lik, reference, _ = _loo_reference()
+    reliable = reference["pareto_k"].to_numpy() <= 0.7
+    result = psis_loo(log_lik[..., reliable])
+    expected = np.sqrt(np.sum(reference["mcse_elpd_loo"][reliable] ** 2))
+    assert elpd_mcse(result.pareto_k, result.mcse) == pytest.approx(expected, rel=0.03)

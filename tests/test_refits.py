@@ -1,6 +1,7 @@
 """Many fits: kfold(), reloo() and brm_many(), in this process and on executors."""
 
 import pickle
+import re
 import types
 import warnings
 
@@ -194,6 +195,9 @@ def test_reloo_refits_exactly_the_points_with_high_pareto_k(small_gaussian, clie
     assert exact.pointwise.loc[3, "elpd_loo"] < loo.pointwise.loc[3, "elpd_loo"]
     assert repr(exact).startswith("Computed from 400 by 60 log-likelihood matrix")
     assert "All Pareto k estimates are" in repr(exact)
+    # exact values carry no importance-sampling error: loo's NA becomes a number
+    assert "Monte Carlo SE of elpd_loo is NA." in repr(loo)
+    assert re.search(r"Monte Carlo SE of elpd_loo is \d+\.\d\.", repr(exact))
 
 
 @pytest.mark.slow

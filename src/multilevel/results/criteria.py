@@ -15,6 +15,7 @@ from scipy.special import logsumexp
 from ..errors import MultilevelError
 from ..names import quantile_label
 from .predict import PredictionRequest, linear_predictor
+from .psis import elpd_mcse, psis_loo
 
 # Above this many draws x observations the log-likelihood is computed when first needed
 # rather than at fit time: it costs about 0.15 s per million values (hsb's 2.9e7 take 4 s,
@@ -73,7 +74,8 @@ class InformationCriterion:
         Rows ``elpd_<criterion>``, ``p_<criterion>`` and ``<criterion>ic``/``waic``; columns
         ``Estimate`` and ``SE``, as brms prints them.
     pointwise
-        One row per observation: ``elpd``, ``p`` and, for LOO, ``pareto_k``.
+        One row per observation: ``elpd``, ``p`` and, for LOO, ``pareto_k``, ``n_eff`` and
+        ``mcse_elpd_loo`` (loo's names).
     draws
         Number of posterior draws used.
     """
@@ -111,32 +113,75 @@ class InformationCriterion:
         counts = [str(int(mask.sum())) for _, _, mask in bins]
         shares = [f"{100 * mask.mean():.1f}" for _, _, mask in bins]
         count_width, share_width = max(map(len, counts)), max(map(len, shares))
-        lines = ["", "Pareto k diagnostic values:", " " * 25 + "Count Pct."]
-        for (interval, label, _), count, share in zip(bins, counts, shares, strict=True):
-            lines.append(f"{interval}   {label:<10} {count.rjust(count_width):<5} "
-                         f"{share.rjust(share_width)}%")
+        header = " " * 25 + "Count Pct."
+        smallest = None
+        if "n_eff" in self.pointwise:
+            n_eff = self.pointwise["n_eff"].to_numpy()
+            smallest = [f"{np.min(n_eff[mask]):.0f}" if mask.any() else "<NA>"
+                        for _, _, mask in bins]
+            header += "    Min. n_eff"
+        lines = ["", "Pareto k diagnostic values:", header]
+        for row, ((interval, label, _), count, share) in enumerate(
+                zip(bins, counts, shares, strict=True)):
+            line = f"{interval}   {label:<10} {count.rjust(count_width):<5} "
+            share = f"{share.rjust(share_width)}%"
+            if smallest is not None:
+                # the column's header is "Pct.   ", seven wide
+                share = f"{share:<7} {smallest[row]:<10}"
+            lines.append(line + share)
         if not any(mask.any() for _, _, mask in bins[2:]):
             lines += ["", "All Pareto k estimates are ok (k < 0.7)."]
         return [*lines, see]
+
+    def _summary_lines(self) -> list[str]:
+        """What the loo package prints below the estimates: the Monte Carlo error of elpd_loo
+        and the Pareto k table for LOO, the count of large p_waic for WAIC."""
+        if self.criterion == "waic":
+            p = self.pointwise["p_waic"].to_numpy()
+            if not np.any(p > 0.4):
+                return []
+            count = int(np.sum(p > 0.4))
+            return ["", f"{count} ({100 * count / len(p):.1f}%) p_waic estimates greater than "
+                        "0.4. We recommend trying loo instead."]
+        lines = []
+        if "mcse_elpd_loo" in self.pointwise:
+            mcse = elpd_mcse(self.pointwise["pareto_k"].to_numpy(),
+                             self.pointwise["mcse_elpd_loo"].to_numpy())
+            lines.append(f"Monte Carlo SE of elpd_loo is "
+                         f"{'NA' if np.isnan(mcse) else f'{mcse:.1f}'}.")
+        pareto = self._pareto_lines()
+        return ["------", *lines, *pareto] if lines or pareto else []
 
     @property
     def heading(self) -> str:
         return f"Computed from {self.draws} by {self.nobs} log-likelihood matrix"
 
     def __repr__(self) -> str:
-        lines = [self.heading, "", self.estimates.round(1).to_string()]
-        pareto = self._pareto_lines()
-        if pareto:
-            lines += ["------", *pareto]
-        return "\n".join(lines)
+        return "\n".join([self.heading, "", *_r_table(self.estimates),
+                          *self._summary_lines()])
 
     def _repr_html_(self) -> str:
         parts = [f"<div><p>{html.escape(self.heading)}</p>",
                  self.estimates.to_html(float_format=lambda v: f"{v:.1f}")]
-        pareto = self._pareto_lines()
-        if pareto:
-            parts.append("<pre>" + html.escape("\n".join(pareto).strip()) + "</pre>")
+        below = self._summary_lines()
+        if below:
+            parts.append("<pre>" + html.escape("\n".join(below).strip()) + "</pre>")
         return "".join(parts) + "</div>"
+
+
+def _r_table(estimates: pd.DataFrame) -> list[str]:
+    """The estimates as R prints loo's: one decimal, each column right-aligned to the width
+    of its header or widest value, one space between columns, row names left-aligned."""
+    cells = {column: [f"{v:.1f}" if np.isfinite(v) else "NA" for v in estimates[column]]
+             for column in estimates.columns}
+    widths = {column: max(len(column), *map(len, values)) for column, values in cells.items()}
+    names = [str(name) for name in estimates.index]
+    first = max(map(len, names))
+    lines = [" " * first + "".join(f" {c:>{widths[c]}}" for c in cells)]
+    for row, name in enumerate(names):
+        lines.append(name.ljust(first) + "".join(f" {cells[c][row]:>{widths[c]}}"
+                                                 for c in cells))
+    return lines
 
 
 def _estimates(criterion: str, elpd_i: np.ndarray, p_i: np.ndarray) -> pd.DataFrame:
@@ -172,16 +217,17 @@ def _log_lik_idata(fit) -> tuple[az.InferenceData, np.ndarray]:
 
 
 def loo(fit) -> InformationCriterion:
-    """Pareto-smoothed importance-sampling leave-one-out cross-validation (through ArviZ).
+    """Pareto-smoothed importance-sampling leave-one-out cross-validation, as brms's (the
+    loo package's computation, through ArviZ's smoothing; :mod:`multilevel.results.psis`).
 
     Warns, as brms does, when observations have Pareto k above 0.7.
     """
-    idata, values = _log_lik_idata(fit)
+    log_lik = attach_log_lik(fit).to_numpy()
     with warnings.catch_warnings():
         # ArviZ's own Pareto k warning is replaced by brms's message below
         warnings.simplefilter("ignore")
-        result = az.loo(idata, pointwise=True, var_name=fit.design.spec.response)
-    k = np.asarray(result.pareto_k)
+        result = psis_loo(log_lik)
+    k = result.pareto_k
     bad = int((k > 0.7).sum())
     if bad:
         warnings.warn(
@@ -191,7 +237,9 @@ def loo(fit) -> InformationCriterion:
             UserWarning,
             stacklevel=3,
         )
-    return _criterion("loo", np.asarray(result.loo_i), values, pareto_k=k)
+    values = log_lik.reshape(-1, log_lik.shape[-1])
+    return _criterion("loo", result.elpd, values, pareto_k=k, n_eff=result.n_eff,
+                      mcse_elpd_loo=result.mcse)
 
 
 def waic(fit) -> InformationCriterion:

@@ -378,6 +378,9 @@ def reloo(fit, loo=None, k_threshold: float = 0.7, executor=None, seed: int | No
         pointwise.loc[refitted, "elpd_loo"] = exact
         pointwise.loc[refitted, "p_loo"] = _lpd_of_full_fit(fit)[refitted] - exact
         pointwise.loc[refitted, "pareto_k"] = 0.0
+        if "mcse_elpd_loo" in pointwise:
+            # an exact refit has no importance-sampling error
+            pointwise.loc[refitted, "mcse_elpd_loo"] = 0.0
     estimates = _estimates(pd.DataFrame({"elpd_loo": pointwise["elpd_loo"],
                                          "p_loo": pointwise["p_loo"],
                                          "looic": -2 * pointwise["elpd_loo"]}))

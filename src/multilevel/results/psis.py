@@ -1,0 +1,126 @@
+"""PSIS leave-one-out quantities as the loo package computes them for brms, through ArviZ.
+
+brms's ``loo()`` calls the loo package with each observation's relative efficiency (the ESS
+of its likelihood draws over their number). That efficiency sets the length of the Pareto
+tail, so it moves each Pareto k and elpd a little, and it scales the Monte Carlo error loo
+prints. ArviZ's ``loo`` takes one efficiency for all observations and reports neither an
+effective sample size per observation nor the Monte Carlo error of elpd_loo, so this module
+calls ArviZ's own pieces (``psislw`` for the smoothing, ``ess`` for the efficiencies) once
+per tail length and computes the rest as loo 2.5 does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import arviz as az
+import numpy as np
+import xarray as xr
+from scipy.special import logsumexp
+from scipy.stats import norm
+
+# loo approximates the variance of log(epd) from this many normal quantiles
+_MCSE_QUANTILES = 1000
+# Blom's plotting position of those quantiles, as loo's
+_BLOM = 3 / 8
+# loo reports no Monte Carlo error of elpd_loo when any Pareto k exceeds this
+K_RELIABLE = 0.7
+
+
+@dataclass(frozen=True)
+class PsisLoo:
+    """Pointwise PSIS-LOO results, one entry per observation.
+
+    Attributes
+    ----------
+    elpd
+        The leave-one-out log predictive density.
+    pareto_k
+        The fitted Pareto shape of the importance ratios' tail.
+    n_eff
+        The effective sample size of the smoothed importance weights (loo's ``n_eff``).
+    mcse
+        The Monte Carlo standard error of ``elpd`` (loo's ``mcse_elpd_loo``).
+    """
+
+    elpd: np.ndarray
+    pareto_k: np.ndarray
+    n_eff: np.ndarray
+    mcse: np.ndarray
+
+
+def relative_efficiency(log_lik: np.ndarray) -> np.ndarray:
+    """Each observation's relative efficiency: ArviZ's ESS of its likelihood draws over
+    their number, as loo's ``relative_eff(exp(log_lik))``.
+
+    Parameters
+    ----------
+    log_lik
+        Shape (chains, draws, observations).
+
+    Returns
+    -------
+    ndarray
+        One value per observation; 1 where the likelihood does not vary.
+    """
+    # the ESS of a column is unchanged by scaling it, which keeps exp() in range
+    likelihood = np.exp(log_lik - log_lik.max(axis=(0, 1), keepdims=True))
+    dataset = xr.Dataset({"likelihood": (("chain", "draw", "obs"), likelihood)})
+    efficiency = az.ess(dataset, method="mean", relative=True)["likelihood"].to_numpy()
+    return np.where(np.isfinite(efficiency), efficiency, 1.0)
+
+
+def psis_loo(log_lik: np.ndarray) -> PsisLoo:
+    """Pareto-smoothed importance-sampling LOO with loo's per-observation efficiencies.
+
+    Parameters
+    ----------
+    log_lik
+        Shape (chains, draws, observations).
+
+    Returns
+    -------
+    PsisLoo
+    """
+    chains, draws, observations = log_lik.shape
+    total = chains * draws
+    flat = log_lik.reshape(total, observations).T
+    efficiency = relative_efficiency(log_lik)
+    tail = np.ceil(np.minimum(total / 5.0, 3 * np.sqrt(total / efficiency)))
+    log_weights = np.empty_like(flat)
+    pareto_k = np.empty(observations)
+    for length in np.unique(tail):
+        columns = np.flatnonzero(tail == length)
+        log_weights[columns], pareto_k[columns] = az.psislw(
+            -flat[columns], reff=float(efficiency[columns[0]]))
+    elpd = logsumexp(log_weights + flat, axis=1)
+    squared_weights = np.exp(2 * log_weights)
+    n_eff = efficiency / squared_weights.sum(axis=1)
+    return PsisLoo(elpd, pareto_k, n_eff,
+                   _elpd_mcse(flat, squared_weights, elpd, efficiency))
+
+
+def _elpd_mcse(flat: np.ndarray, squared_weights: np.ndarray, elpd: np.ndarray,
+               efficiency: np.ndarray) -> np.ndarray:
+    """loo's Monte Carlo error of each elpd: the variance of the weighted mean of the
+    likelihood, carried to its log through normal quantiles about its mean."""
+    # each row scaled by its largest likelihood: the log's variance is unchanged
+    shift = flat.max(axis=1, keepdims=True)
+    likelihood = np.exp(flat - shift)
+    mean = np.exp(elpd[:, None] - shift)
+    spread = np.sqrt((squared_weights * (likelihood - mean) ** 2).sum(axis=1, keepdims=True))
+    rank = np.arange(1, _MCSE_QUANTILES + 1)
+    quantiles = norm.ppf((rank - _BLOM) / (_MCSE_QUANTILES - 2 * _BLOM + 1))
+    values = mean + spread * quantiles
+    with np.errstate(invalid="ignore", divide="ignore"):
+        logs = np.where(values > 0, np.log(values), np.nan)
+    variance = np.nanvar(logs, axis=1, ddof=1)
+    return np.sqrt(variance / efficiency)
+
+
+def elpd_mcse(pareto_k: np.ndarray, mcse: np.ndarray) -> float:
+    """The Monte Carlo error of the summed elpd_loo, NaN (loo's NA) when any Pareto k
+    exceeds :data:`K_RELIABLE`."""
+    if np.any(pareto_k > K_RELIABLE):
+        return float("nan")
+    return float(np.sqrt(np.sum(mcse ** 2)))
