@@ -10,6 +10,7 @@ from scipy import stats
 
 import multilevel as ml
 from multilevel.families import get_family
+from multilevel.results import psis
 from multilevel.results.criteria import _criterion
 from multilevel.results.hypothesis import hypothesis
 from multilevel.results.psis import elpd_mcse, psis_loo, relative_efficiency
@@ -165,3 +166,13 @@ def test_loo_gives_its_monte_carlo_error_when_every_k_is_reliable():
     result = psis_loo(log_lik[..., reliable])
     expected = np.sqrt(np.sum(reference["mcse_elpd_loo"][reliable] ** 2))
     assert elpd_mcse(result.pareto_k, result.mcse) == pytest.approx(expected, rel=0.03)
+
+
+def test_psis_loo_in_blocks_of_observations_gives_the_same_results(monkeypatch):
+    log_lik, _, _ = _loo_reference()
+    whole = psis_loo(log_lik)
+    # blocks of seven observations: the last one shorter
+    monkeypatch.setattr(psis, "_BLOCK_VALUES", 7 * log_lik.shape[0] * log_lik.shape[1])
+    blocks = psis_loo(log_lik)
+    for name in ("elpd", "pareto_k", "n_eff", "mcse"):
+        np.testing.assert_array_equal(getattr(blocks, name), getattr(whole, name))

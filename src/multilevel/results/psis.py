@@ -25,6 +25,8 @@ _MCSE_QUANTILES = 1000
 _BLOM = 3 / 8
 # loo reports no Monte Carlo error of elpd_loo when any Pareto k exceeds this
 K_RELIABLE = 0.7
+# draws x observations handled at once: each copy of a block takes 32 MB
+_BLOCK_VALUES = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,16 @@ def psis_loo(log_lik: np.ndarray) -> PsisLoo:
     PsisLoo
     """
     chains, draws, observations = log_lik.shape
+    # a few copies of a block of observations' draws are held at once, not of all of them
+    block = max(1, _BLOCK_VALUES // (chains * draws))
+    parts = [_psis_block(log_lik[:, :, start:start + block])
+             for start in range(0, observations, block)]
+    return PsisLoo(*(np.concatenate(values) for values in zip(*parts, strict=True)))
+
+
+def _psis_block(log_lik: np.ndarray) -> tuple[np.ndarray, ...]:
+    """:func:`psis_loo`'s four results for the observations of ``log_lik``."""
+    chains, draws, observations = log_lik.shape
     total = chains * draws
     flat = log_lik.reshape(total, observations).T
     efficiency = relative_efficiency(log_lik)
@@ -96,8 +108,7 @@ def psis_loo(log_lik: np.ndarray) -> PsisLoo:
     elpd = logsumexp(log_weights + flat, axis=1)
     squared_weights = np.exp(2 * log_weights)
     n_eff = efficiency / squared_weights.sum(axis=1)
-    return PsisLoo(elpd, pareto_k, n_eff,
-                   _elpd_mcse(flat, squared_weights, elpd, efficiency))
+    return elpd, pareto_k, n_eff, _elpd_mcse(flat, squared_weights, elpd, efficiency)
 
 
 def _elpd_mcse(flat: np.ndarray, squared_weights: np.ndarray, elpd: np.ndarray,
