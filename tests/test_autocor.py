@@ -375,3 +375,36 @@ def test_unstructured_predictions_need_fitted_time_points(unstructured_fit):
         fit.posterior_predict(newdata=pd.DataFrame({"time": [1, 7], "id": "p001"}))
     draws = fit.posterior_predict(newdata=data.iloc[:5], ndraws=50, seed=1)
     assert draws.shape == (50, 5)
+
+
+@pytest.mark.slow
+# short chains on six subjects mix poorly; the scores are checked against the draws they got
+@pytest.mark.filterwarnings("ignore:Refits? of folds?:UserWarning",
+                            "ignore:.*(R-hat|divergent|Effective Samples Size):UserWarning")
+def test_kfold_scores_left_out_rows_through_their_own_series():
+    """As brms's log_lik(newdata = left-out rows): the AR term of a left-out row lags
+    through the previous left-out row of its series, whose residual leaves the AR term out."""
+    data = ml.load_dataset("sleepstudy")
+    data = data[data["Subject"].isin(data["Subject"].unique()[:6])].reset_index(drop=True)
+    formula = "Reaction ~ Days + (1 | Subject) + ar(time = Days, gr = Subject)"
+    settings = {"chains": 2, "draws": 150, "warmup": 150, "progressbar": False}
+    fit = ml.brm(formula, data, seed=3, **settings)
+    folds = np.arange(len(data)) % 3 + 1
+    result = fit.kfold(folds=folds, save_fits=True, **settings)
+    for fold, refit in zip((1, 2, 3), result.fits, strict=True):
+        draws = refit.as_draws_df()
+        left_out = data[folds == fold]
+        expected = []
+        for subject, rows in left_out.groupby("Subject", sort=False):
+            rows = rows.sort_values("Days")
+            previous = None
+            for _, row in rows.iterrows():
+                mean = (draws["b_Intercept"] + draws["b_Days"] * row["Days"]
+                        + draws[f"r_Subject[{subject},Intercept]"]).to_numpy()
+                eta = mean if previous is None else mean + draws["ar[1]"].to_numpy() * previous
+                density = stats.norm.logpdf(row["Reaction"], eta, draws["sigma"].to_numpy())
+                expected.append((row.name, np.log(np.mean(np.exp(density)))))
+                previous = row["Reaction"] - mean
+        rows, values = zip(*sorted(expected), strict=True)
+        np.testing.assert_allclose(result.pointwise["elpd_kfold"].to_numpy()[list(rows)],
+                                   values, rtol=1e-9)

@@ -107,7 +107,10 @@ def held_out_log_lik(refit, full_design, rows: np.ndarray, seed: int) -> np.ndar
     """Log-likelihood (draws x rows) of the fitted data's ``rows`` under ``refit``.
 
     The response, trials and weights are those of the full fit's design; new grouping
-    levels take effects drawn as ``sample_new_levels="uncertainty"``.
+    levels take effects drawn as ``sample_new_levels="uncertainty"``. As brms's
+    ``log_lik(newdata = )``, a residual structure's series are those of the left-out rows
+    alone: ARMA terms lag through the left-out rows of a series, and under ``cosy`` and
+    ``unstr`` each row is conditioned on the other left-out rows of its series.
     """
     if refit.design.categories != full_design.categories:
         raise DataError(
@@ -117,8 +120,13 @@ def held_out_log_lik(refit, full_design, rows: np.ndarray, seed: int) -> np.ndar
     newdata = full_design.data.iloc[rows]
     request = PredictionRequest(newdata=newdata, allow_new_levels=True, seed=seed)
     prediction = linear_predictor(refit, request)
-    values = refit.design.family.log_density(full_design.y[rows], prediction.eta,
-                                             prediction.aux, prediction.trials)
+    if prediction.autocor is not None and prediction.autocor.joint:
+        # each left-out row given the rest of the left-out rows of its series
+        values = prediction.autocor.log_lik(full_design.y[rows], prediction.eta,
+                                            prediction.aux)
+    else:
+        values = refit.design.family.log_density(full_design.y[rows], prediction.eta,
+                                                 prediction.aux, prediction.trials)
     if full_design.weights is not None:
         values = values * full_design.weights[rows]
     return values
@@ -154,10 +162,6 @@ def _check_refittable(fit, what: str) -> None:
     if fit.sample_prior == "only":
         raise MultilevelError(f"{what} needs the likelihood; this fit sampled the priors "
                               "only (sample_prior='only').")
-    if fit.design.autocor is not None:
-        raise MultilevelError(
-            f"{what} does not support residual structures ({fit.design.autocor.term.text}) "
-            "yet: a left-out row would split its series.")
 
 
 def _refit_arguments(brm_args: dict, executor, what: str) -> dict:
