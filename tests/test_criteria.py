@@ -176,3 +176,27 @@ def test_psis_loo_in_blocks_of_observations_gives_the_same_results(monkeypatch):
     blocks = psis_loo(log_lik)
     for name in ("elpd", "pareto_k", "n_eff", "mcse"):
         np.testing.assert_array_equal(getattr(blocks, name), getattr(whole, name))
+
+
+def test_loo_compare_prints_what_the_loo_package_prints():
+    log_lik, _, _ = _loo_reference()
+    draws = pd.read_csv(LOO_REFERENCE / "draws.csv")
+    y = pd.read_csv(LOO_REFERENCE / "data.csv")["y"].to_numpy()
+    wide = stats.norm.logpdf(y, draws["mu"].to_numpy()[:, None],
+                             2 * draws["sigma"].to_numpy()[:, None]).reshape(log_lik.shape)
+
+    def criterion(values):
+        result = psis_loo(values)
+        return _criterion("loo", result.elpd, values.reshape(-1, values.shape[-1]),
+                          pareto_k=result.pareto_k)
+
+    table = ml.loo_compare(normal=criterion(log_lik), wide=criterion(wide))
+    expected = (LOO_REFERENCE / "loo_compare_print.txt").read_text().rstrip("\n").splitlines()
+    ours = repr(table).splitlines()
+    assert [NUMBER.sub("#", line) for line in ours] == [NUMBER.sub("#", line) for line in expected]
+    for mine, theirs in zip(ours, expected, strict=True):
+        for a, b in zip(NUMBER.findall(mine), NUMBER.findall(theirs), strict=True):
+            assert abs(float(a) - float(b)) <= 0.1, (mine, theirs)
+    # the table keeps every column; a selection is a plain data frame
+    assert {"elpd_loo", "p_loo", "looic"} <= set(table.columns)
+    assert type(table[["elpd_diff", "elpd_loo"]]) is pd.DataFrame

@@ -169,6 +169,40 @@ class InformationCriterion:
         return "".join(parts) + "</div>"
 
 
+class LooComparison(pd.DataFrame):
+    """:func:`loo_compare`'s table: a data frame with every column, printed as the loo package
+    prints brms's comparison (``elpd_diff`` and ``se_diff`` to one decimal, in R's layout).
+
+    Selecting from it gives a plain data frame, which prints what it holds.
+    """
+
+    SHOWN = ("elpd_diff", "se_diff")
+
+    @property
+    def _constructor(self):
+        return pd.DataFrame
+
+    def __repr__(self) -> str:
+        # R formats the matrix's numbers to one common width, then left-aligns each column
+        cells = [[f"{value:.1f}" for value in self[column]] for column in self.SHOWN]
+        width = max(len(cell) for column in cells for cell in column)
+        columns = [[cell.rjust(width) for cell in column] for column in cells]
+        widths = [max(len(name), width) for name in self.SHOWN]
+        names = [str(name) for name in self.index]
+        first = max(map(len, names))
+        lines = [" " * first + "".join(f" {name:<{w}}" for name, w in zip(self.SHOWN, widths,
+                                                                             strict=True))]
+        for row, name in enumerate(names):
+            lines.append(name.ljust(first) + "".join(
+                f" {column[row]:<{w}}" for column, w in zip(columns, widths, strict=True)))
+        return "\n".join(lines)
+
+    __str__ = __repr__
+
+    def _repr_html_(self) -> str:
+        return pd.DataFrame(self[list(self.SHOWN)]).to_html(float_format=lambda v: f"{v:.1f}")
+
+
 def _r_table(estimates: pd.DataFrame) -> list[str]:
     """The estimates as R prints loo's: one decimal, each column right-aligned to the width
     of its header or widest value, one space between columns, row names left-aligned."""
@@ -264,9 +298,10 @@ def loo_compare(*fits, criterion: str = "loo", **named_fits) -> pd.DataFrame:
 
     Returns
     -------
-    DataFrame
-        Models from best to worst with ``elpd_diff`` and ``se_diff`` (difference to the best
-        model and its standard error), then each model's own estimates.
+    LooComparison
+        A data frame of the models from best to worst with ``elpd_diff`` and ``se_diff``
+        (difference to the best model and its standard error), then each model's own
+        estimates; it prints the first two, as brms.
     """
     if criterion not in ("loo", "waic"):
         raise MultilevelError(f"criterion must be 'loo' or 'waic', got {criterion!r}.")
@@ -319,7 +354,7 @@ def loo_compare(*fits, criterion: str = "loo", **named_fits) -> pd.DataFrame:
             estimates.index[2]: estimates["Estimate"].iloc[2],
             f"se_{estimates.index[2]}": estimates["SE"].iloc[2],
         })
-    return pd.DataFrame(rows, index=order)
+    return LooComparison(rows, index=order)
 
 
 def _summary_row(values: np.ndarray, name: str, probs) -> pd.DataFrame:

@@ -1,5 +1,6 @@
 # loo 2.5.1 (the version brms 2.18 calls) on the draws of make_draws.py: its printed output
-# and pointwise results, with brms's per-observation relative efficiencies.
+# and pointwise results, with brms's per-observation relative efficiencies, and the print of
+# loo_compare() against a model with twice the sd.
 library(loo)
 here <- dirname(sub("--file=", "", grep("--file=", commandArgs(FALSE), value = TRUE)))
 draws <- read.csv(file.path(here, "draws.csv"))
@@ -14,4 +15,9 @@ pointwise <- data.frame(elpd_loo = fit$pointwise[, "elpd_loo"],
                         pareto_k = fit$diagnostics$pareto_k,
                         n_eff = fit$diagnostics$n_eff, r_eff = r_eff)
 write.csv(pointwise, file.path(here, "loo_pointwise.csv"), row.names = FALSE)
+# a second model on the same draws, with twice the sd, for loo_compare()'s print
+ll_wide <- sapply(y, function(value) dnorm(value, draws$mu, 2 * draws$sigma, log = TRUE))
+wide <- suppressWarnings(loo(ll_wide, r_eff = relative_eff(exp(ll_wide), chain_id = draws$chain)))
+writeLines(capture.output(print(loo_compare(list(normal = fit, wide = wide)))),
+           file.path(here, "loo_compare_print.txt"))
 writeLines(paste("loo", packageVersion("loo")), file.path(here, "versions.txt"))
