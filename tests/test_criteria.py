@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from scipy.special import logsumexp
 
 import multilevel as ml
 from multilevel.families import get_family
@@ -200,3 +201,14 @@ def test_loo_compare_prints_what_the_loo_package_prints():
     # the table keeps every column; a selection is a plain data frame
     assert {"elpd_loo", "p_loo", "looic"} <= set(table.columns)
     assert type(table[["elpd_diff", "elpd_loo"]]) is pd.DataFrame
+
+
+def test_waic_prints_what_the_loo_package_prints():
+    log_lik, _, _ = _loo_reference()
+    values = log_lik.reshape(-1, log_lik.shape[-1])
+    lppd = logsumexp(values, axis=0) - np.log(values.shape[0])
+    elpd = lppd - np.var(values, axis=0, ddof=1)
+    ours = repr(_criterion("waic", elpd, values)).splitlines()
+    expected = (LOO_REFERENCE / "waic_print.txt").read_text().strip("\n").splitlines()
+    # R ends its message with the space cat() puts before the newline
+    assert ours == [line.rstrip() for line in expected]

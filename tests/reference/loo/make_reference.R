@@ -1,6 +1,6 @@
 # loo 2.5.1 (the version brms 2.18 calls) on the draws of make_draws.py: its printed output
 # and pointwise results, with brms's per-observation relative efficiencies, and the print of
-# loo_compare() against a model with twice the sd.
+# loo_compare() against a model with twice the sd, and of waic().
 library(loo)
 here <- dirname(sub("--file=", "", grep("--file=", commandArgs(FALSE), value = TRUE)))
 draws <- read.csv(file.path(here, "draws.csv"))
@@ -20,4 +20,5 @@ ll_wide <- sapply(y, function(value) dnorm(value, draws$mu, 2 * draws$sigma, log
 wide <- suppressWarnings(loo(ll_wide, r_eff = relative_eff(exp(ll_wide), chain_id = draws$chain)))
 writeLines(capture.output(print(loo_compare(list(normal = fit, wide = wide)))),
            file.path(here, "loo_compare_print.txt"))
+writeLines(capture.output(print(suppressWarnings(waic(ll)))), file.path(here, "waic_print.txt"))
 writeLines(paste("loo", packageVersion("loo")), file.path(here, "versions.txt"))
