@@ -270,16 +270,19 @@ def test_an_enclosing_factor_has_no_limit_on_its_effects():
     assert statistics.cross.shape == (3000, 1, 1)
 
 
-def test_laplace_alone_of_the_approximations_integrates_the_effects_out(simulated):
+def test_approximations_integrate_the_effects_out_where_they_can(simulated):
     design = _design("y ~ x + (1 + x | a)", simulated)
-    for algorithm in ("meanfield", "fullrank", "pathfinder"):
-        assert resolve_parametrization(design, "auto", algorithm=algorithm) == "full"
-    assert resolve_parametrization(design, "auto", algorithm="laplace") == "collapsed"
-    assert resolve_parametrization(design, "full", algorithm="laplace") == "full"
-    # where the model has no collapsed form, Laplace takes the full one
     counts = simulated.assign(y=(simulated["y"] > 0).astype(int))
     binary = _design("y ~ x + (1 + x | a)", counts, "bernoulli")
-    assert resolve_parametrization(binary, "auto", algorithm="laplace") == "full"
+    # crossed factors: NUTS fits them faster in full, approximations still collapse them
+    crossed = _design("y ~ x + (1 | a) + (1 | g)", simulated)
+    assert resolve_parametrization(crossed, "auto") == "full"
+    for algorithm in ("meanfield", "fullrank", "pathfinder", "laplace"):
+        assert resolve_parametrization(design, "auto", algorithm=algorithm) == "collapsed"
+        assert resolve_parametrization(crossed, "auto", algorithm=algorithm) == "collapsed"
+        assert resolve_parametrization(design, "full", algorithm=algorithm) == "full"
+        # a model without the collapsed form keeps the full one
+        assert resolve_parametrization(binary, "auto", algorithm=algorithm) == "full"
 
 
 # --------------------------------------------------------------------------------------------

@@ -225,8 +225,9 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
         brms does; ``"auto"`` (the default) takes the collapsed form where it fits faster: a
         model it supports with one grouping factor, or whose other factor encloses the
         largest one, as schools enclose pupils (``docs/guide.md``). Both give brms's
-        posterior. With ``algorithm="laplace"``, ``"auto"`` takes the collapsed form wherever
-        the model has it, as the joint mode of effects and sds overstates the sds.
+        posterior. With an approximation (``algorithm=``), ``"auto"`` takes the collapsed
+        form wherever the model has it: approximating effects and sds jointly misplaces the
+        sds.
     **brms_arguments
         None is taken: brms's arguments spelled differently here (``backend``, ``silent``,
         ``inits``, ...) raise an error that says what to write instead.

@@ -108,11 +108,14 @@ def resolve_parametrization(design: Design, requested: str, likelihood: bool = T
     str
         For NUTS, ``"auto"`` chooses the collapsed form where it was measured to fit faster
         end to end (one grouping factor, or one enclosing the largest; the measurements are in
-        ``docs/guide.md``). For ``"laplace"`` it chooses the collapsed form wherever the model
-        has it: the mode of the joint density of the effects and their sds lies where the
-        standardised effects shrink and the sds grow, far from the posterior, while the mode
-        of the sds with the effects integrated out is the one lme4 and INLA build on. The
-        other approximations keep the full form.
+        ``docs/guide.md``). For an approximation it chooses the collapsed form wherever the
+        model has it: the mode of the joint density of the effects and their sds (Laplace's,
+        Pathfinder's start) lies where the standardised effects shrink and the sds grow, far
+        from the posterior, and a normal over effects and sds at once misses how the
+        effects' spread follows the sds; with the effects integrated out, the approximation
+        covers a few parameters whose posterior is close to normal (the marginal mode is the
+        one lme4 and INLA build on), and each draw's effects come from their exact
+        conditional.
 
     Raises
     ------
@@ -131,7 +134,7 @@ def resolve_parametrization(design: Design, requested: str, likelihood: bool = T
         return "collapsed"
     if reason is not None:
         return "full"
-    if algorithm == "laplace":
+    if algorithm != "sampling":
         return "collapsed"
     return "collapsed" if algorithm == "sampling" and _collapsed_faster(design) else "full"
 
