@@ -149,8 +149,9 @@ def test_kfold_is_brms_kfold_and_close_to_loo(fit, serial_kfold):
     assert (result.K, result.fold_type, result.fits) == (3, "random", None)
     assert sorted(np.bincount(result.folds)[1:]) == [20, 20, 20]
     assert list(result.refits["omitted"]) == [20, 20, 20]
+    # R's layout: row names, then each column as wide as its header or widest value
     assert repr(result).splitlines()[:3] == ["Based on 3-fold cross-validation", "",
-                                             "            Estimate   SE"]
+                                             "           Estimate  SE"]
     loo = fit.loo()
     assert abs(result.elpd - loo.elpd) < 2 * loo.estimates["SE"].iloc[0]
     with pytest.warns(UserWarning, match="Comparing LOO-CV to K-fold-CV"):
