@@ -184,18 +184,11 @@ class LooComparison(pd.DataFrame):
 
     def __repr__(self) -> str:
         # R formats the matrix's numbers to one common width, then left-aligns each column
-        cells = [[f"{value:.1f}" for value in self[column]] for column in self.SHOWN]
-        width = max(len(cell) for column in cells for cell in column)
-        columns = [[cell.rjust(width) for cell in column] for column in cells]
-        widths = [max(len(name), width) for name in self.SHOWN]
-        names = [str(name) for name in self.index]
-        first = max(map(len, names))
-        lines = [" " * first + "".join(f" {name:<{w}}" for name, w in zip(self.SHOWN, widths,
-                                                                             strict=True))]
-        for row, name in enumerate(names):
-            lines.append(name.ljust(first) + "".join(
-                f" {column[row]:<{w}}" for column, w in zip(columns, widths, strict=True)))
-        return "\n".join(lines)
+        cells = {column: [f"{value:.1f}" for value in self[column]] for column in self.SHOWN}
+        width = max(len(cell) for column in cells.values() for cell in column)
+        padded = {column: [cell.rjust(width) for cell in values]
+                  for column, values in cells.items()}
+        return "\n".join(_r_lines(self.index, padded, "<"))
 
     __str__ = __repr__
 
@@ -203,19 +196,25 @@ class LooComparison(pd.DataFrame):
         return pd.DataFrame(self[list(self.SHOWN)]).to_html(float_format=lambda v: f"{v:.1f}")
 
 
-def _r_table(estimates: pd.DataFrame) -> list[str]:
-    """The estimates as R prints loo's: one decimal, each column right-aligned to the width
-    of its header or widest value, one space between columns, row names left-aligned."""
-    cells = {column: [f"{v:.1f}" if np.isfinite(v) else "NA" for v in estimates[column]]
-             for column in estimates.columns}
+def _r_lines(index, cells: dict[str, list[str]], align: str) -> list[str]:
+    """A table of text cells as R prints a matrix: row names left-aligned, each column as wide
+    as its header or widest cell and aligned by ``align`` (``">"`` or ``"<"``), one space
+    between columns."""
     widths = {column: max(len(column), *map(len, values)) for column, values in cells.items()}
-    names = [str(name) for name in estimates.index]
+    names = [str(name) for name in index]
     first = max(map(len, names))
-    lines = [" " * first + "".join(f" {c:>{widths[c]}}" for c in cells)]
+    lines = [" " * first + "".join(f" {c:{align}{widths[c]}}" for c in cells)]
     for row, name in enumerate(names):
-        lines.append(name.ljust(first) + "".join(f" {cells[c][row]:>{widths[c]}}"
+        lines.append(name.ljust(first) + "".join(f" {cells[c][row]:{align}{widths[c]}}"
                                                  for c in cells))
     return lines
+
+
+def _r_table(estimates: pd.DataFrame) -> list[str]:
+    """The estimates as R prints loo's data frame: one decimal, right-aligned columns."""
+    cells = {column: [f"{v:.1f}" if np.isfinite(v) else "NA" for v in estimates[column]]
+             for column in estimates.columns}
+    return _r_lines(estimates.index, cells, ">")
 
 
 def _estimates(criterion: str, elpd_i: np.ndarray, p_i: np.ndarray) -> pd.DataFrame:
