@@ -10,10 +10,15 @@ import pytest
 import multilevel as ml
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """Keep each test file on one worker, as its module fixtures share fits, except files
     marked ``independent``, whose tests start their own processes or fits and spread over
-    the workers."""
+    the workers.
+
+    It runs before pytest-xdist's own hook, which names each test's group from the
+    ``xdist_group`` marks it finds: marks added after it would group nothing.
+    """
     for item in items:
         if (item.get_closest_marker("xdist_group") is None
                 and item.get_closest_marker("independent") is None):
