@@ -139,9 +139,9 @@ _programs_lock = threading.Lock()
 
 
 def numpyro_program(model: pm.Model, var_names: list[str], settings: tuple,
-                    build: Callable[[], object]) -> object:
+                    build: Callable[[list[Variable]], object]) -> object:
     """numpyro's program for ``model``, reused when an equal model with the same data and
-    sampler settings was compiled before in this process, else built by ``build()``.
+    sampler settings was compiled before in this process, else built by ``build(outputs)``.
 
     Parameters
     ----------
@@ -152,7 +152,9 @@ def numpyro_program(model: pm.Model, var_names: list[str], settings: tuple,
     settings
         Everything else the program is built from (warmup, draws, target acceptance, ...).
     build
-        Traces and compiles the program.
+        Traces and compiles the program from ``outputs``: the log density and then the
+        variables ``var_names``, as functions of the model's value variables (the graph the
+        comparison with earlier programs has built already).
 
     Returns
     -------
@@ -171,7 +173,7 @@ def numpyro_program(model: pm.Model, var_names: list[str], settings: tuple,
                 _programs.move_to_end(key)
                 statistics["reused"] += 1
                 return entry.program
-    entry = _Program(graph.outputs, graph.inputs, values, build())
+    entry = _Program(graph.outputs, graph.inputs, values, build(graph.outputs))
     with _programs_lock:
         statistics["compiled"] += 1
         entries = _programs.setdefault(key, [])

@@ -333,11 +333,12 @@ class _Program:
     start: tuple
 
 
-def _build_program(model: pm.Model, var_names: list[str], settings: SamplerSettings,
+def _build_program(model: pm.Model, outputs: list[Variable], settings: SamplerSettings,
                    shapes: list[tuple], keys: np.ndarray, start: np.ndarray, on_cpu: bool,
                    few_rows_on_cpu: bool) -> _Program:
     """Trace and compile the sampler's program: warmup and sampling of one chain on the CPU
-    (of all chains, vectorised, on an accelerator), storing ``var_names`` for every draw."""
+    (of all chains, vectorised, on an accelerator), storing for every draw the variables
+    that follow the log density in ``outputs`` (all functions of ``model.value_vars``)."""
     import jax
     import jax.numpy as jnp
     from jax import lax
@@ -351,8 +352,7 @@ def _build_program(model: pm.Model, var_names: list[str], settings: SamplerSetti
     # one graph for both: PyTensor rewrites their shared parts once, and XLA drops what each
     # use leaves unused; jitted, it is traced once for all its uses (the log density's
     # gradient, and the stored quantities' shapes and values)
-    joint = jax.jit(_jax_function(values, [model.logp(), *model.replace_rvs_by_values(
-        [model[name] for name in var_names])]))
+    joint = jax.jit(_jax_function(values, outputs))
 
     def log_density(*point):
         return joint(*point)[0]
@@ -502,8 +502,8 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
     shaping = (warmup, draws, settings.target_accept, settings.max_treedepth, few_rows_on_cpu,
                None if on_cpu else chains)
 
-    def build() -> _Program:
-        return _build_program(model, var_names, settings, shapes, keys, start, on_cpu,
+    def build(outputs: list[Variable]) -> _Program:
+        return _build_program(model, outputs, settings, shapes, keys, start, on_cpu,
                               few_rows_on_cpu)
 
     total = warmup + draws
