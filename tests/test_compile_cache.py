@@ -69,23 +69,73 @@ def test_new_data_of_the_same_structure_reuses_the_compiled_model_and_no_other(m
     assert compile_cache.statistics["compiled"] == compiled + 1
 
 
-def test_numpyro_refits_of_the_same_model_and_data_reuse_the_program():
+def test_numpyro_refits_of_a_model_structure_reuse_its_program():
     settings = dict(SETTINGS, sampler="numpyro")
     data = _data(5, 6, 10, 1.0)
-    first = ml.brm(FORMULA, data, seed=3, **settings)
+    compile_cache.clear()
     before = dict(compile_cache.statistics)
+    first = ml.brm(FORMULA, data, seed=3, **settings)
     again = ml.brm(FORMULA, data, seed=3, **settings)
     other_seed = ml.brm(FORMULA, data, seed=4, **settings)
+    assert compile_cache.statistics["compiled"] == before["compiled"] + 1
     assert compile_cache.statistics["reused"] == before["reused"] + 2
-    assert compile_cache.statistics["compiled"] == before["compiled"]
     np.testing.assert_array_equal(again.idata.posterior["r_g"].values,
                                   first.idata.posterior["r_g"].values)
     assert not np.array_equal(other_seed.idata.posterior["r_g"].values,
                               first.idata.posterior["r_g"].values)
-    # other data, or another number of draws, make another program
-    ml.brm(FORMULA, _data(6, 6, 10, 1.0), seed=3, **settings)
-    ml.brm(FORMULA, data, seed=3, **dict(settings, draws=150))
+    # the second data set of the structure compiles a program taking the data as arguments,
+    # which serves every later data set of the same shapes (other rows, response scale,
+    # default priors and level names)
+    ml.brm(FORMULA, _data(9, 6, 10, 40.0), seed=3, **settings)
+    new = _data(10, 6, 10, 80.0)
+    refit = ml.brm(FORMULA, new, seed=3, **settings)
     assert compile_cache.statistics["compiled"] == before["compiled"] + 2
+    assert compile_cache.statistics["reused"] == before["reused"] + 3
+    assert list(refit.ranef()["g"].index) == sorted(new["g"].unique())
+    assert abs(refit.fixef().loc["Intercept", "Estimate"] - new["y"].mean()) < 0.2 * new["y"].std()
+    # the first data set still samples with its own program, giving its draws
+    np.testing.assert_array_equal(ml.brm(FORMULA, data, seed=3, **settings)
+                                  .idata.posterior["r_g"].values,
+                                  first.idata.posterior["r_g"].values)
+    # another number of levels, or of draws, makes another program
+    ml.brm(FORMULA, _data(6, 7, 10, 1.0), seed=3, **settings)
+    ml.brm(FORMULA, data, seed=3, **dict(settings, draws=150))
+    assert compile_cache.statistics["compiled"] == before["compiled"] + 4
+
+
+def test_many_fits_compile_once_and_draw_the_same_wherever_they_run():
+    settings = dict(SETTINGS, sampler="numpyro")
+    one, other = _data(11, 6, 10, 1.0), _data(12, 6, 10, 5.0)
+    compile_cache.clear()
+    before = dict(compile_cache.statistics)
+    with compile_cache.many_data_sets():
+        ml.brm(FORMULA, one, seed=3, **settings)
+        after_another = ml.brm(FORMULA, other, seed=3, **settings)
+    assert compile_cache.statistics["compiled"] == before["compiled"] + 1
+    assert compile_cache.statistics["reused"] == before["reused"] + 1
+    # first in a process (a worker of a cluster, say), the fit draws the same
+    compile_cache.clear()
+    with compile_cache.many_data_sets():
+        alone = ml.brm(FORMULA, other, seed=3, **settings)
+    np.testing.assert_array_equal(alone.idata.posterior["r_g"].values,
+                                  after_another.idata.posterior["r_g"].values)
+
+
+def test_a_structure_whose_code_needs_its_data_has_them_folded_in():
+    # the series bounds of an AR term are read while the program is traced
+    settings = dict(SETTINGS, sampler="numpyro")
+    formula = "y ~ x + ar(gr = g)"
+    data = _data(10, 4, 8, 1.0)
+    compile_cache.clear()
+    before = dict(compile_cache.statistics)
+    with compile_cache.many_data_sets():
+        first = ml.brm(formula, data, seed=3, **settings)
+        again = ml.brm(formula, data, seed=3, **settings)
+        ml.brm(formula, _data(11, 4, 8, 1.0), seed=3, **settings)
+    assert compile_cache.statistics["compiled"] == before["compiled"] + 2
+    assert compile_cache.statistics["reused"] == before["reused"] + 1
+    np.testing.assert_array_equal(again.idata.posterior["ar"].values,
+                                  first.idata.posterior["ar"].values)
 
 
 # a collapsed model: its program is the smallest to compile
@@ -122,13 +172,20 @@ def test_a_new_process_loads_the_program_an_earlier_one_compiled(tmp_path, monke
     changed = data.assign(y=data["y"].where(data.index != 4, data["y"] + 1.0))
     ml.brm(FORMULA, changed, seed=3, **DISK_SETTINGS)
     assert len(list(tmp_path.glob("*.xla"))) == 2
+    # unless the program takes the data as arguments: then other data of the same shapes,
+    # in another process, load it
+    with compile_cache.many_data_sets():
+        ml.brm(FORMULA, data, seed=3, **DISK_SETTINGS)
+        assert len(list(tmp_path.glob("*.xla"))) == 3
+        compile_cache.clear()
+        monkeypatch.setattr(executable_cache, "_compile", no_compiling)
+        ml.brm(FORMULA, changed, seed=3, **DISK_SETTINGS)
     # with the cache off, nothing is read (the program on disk would be) or written
     monkeypatch.setenv("MULTILEVEL_CACHE_DIR", "")
-    monkeypatch.setattr(executable_cache, "_compile", no_compiling)
     compile_cache.clear()
     with pytest.raises(ml.MultilevelError):
         ml.brm(FORMULA, changed, seed=3, **DISK_SETTINGS)
-    assert len(list(tmp_path.glob("*.xla"))) == 2
+    assert len(list(tmp_path.glob("*.xla"))) == 3
 
 
 def test_a_damaged_cache_file_is_compiled_over(tmp_path, monkeypatch):

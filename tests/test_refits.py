@@ -202,18 +202,19 @@ def test_reloo_refits_exactly_the_points_with_high_pareto_k(small_gaussian, clie
 
 
 @pytest.mark.slow
-def test_brm_many_on_dask_equals_serial_brm_calls(small_gaussian, fit, client):
+def test_brm_many_on_dask_equals_the_serial_brm_many(small_gaussian, client):
     resampled = small_gaussian.sample(frac=1, replace=True, random_state=1)
-    fits = ml.brm_many("y ~ x", {"first": small_gaussian, "resampled": resampled},
-                       executor=client, seed=RUN_SEED, **SETTINGS)
+    datasets = {"first": small_gaussian, "resampled": resampled}
+    fits = ml.brm_many("y ~ x", datasets, executor=client, seed=RUN_SEED, **SETTINGS)
     assert list(fits) == ["first", "resampled"]
     assert [f.data_name for f in fits.values()] == ["first", "resampled"]
     assert [f.seed for f in fits.values()] == [derived_seed(RUN_SEED, 0),
                                                derived_seed(RUN_SEED, 1)]
-    # the fixture is the serial brm() call of the first data set, with its seed
-    for variable in fit.idata.posterior.data_vars:
-        np.testing.assert_array_equal(fits["first"].idata.posterior[variable].values,
-                                      fit.idata.posterior[variable].values)
+    serial = ml.brm_many("y ~ x", datasets, seed=RUN_SEED, **SETTINGS)
+    for name, fit in fits.items():
+        for variable in fit.idata.posterior.data_vars:
+            np.testing.assert_array_equal(fit.idata.posterior[variable].values,
+                                          serial[name].idata.posterior[variable].values)
     # a fit back from a worker works as one made here
     assert fits["resampled"].nobs == 60
     assert np.isfinite(fits["resampled"].loo().elpd)

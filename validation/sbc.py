@@ -453,6 +453,7 @@ def replicate(model: SBCModel, replication: int, settings: Settings = Settings()
         it would bias the ranks of the others.
     """
     import multilevel as ml
+    from multilevel.inference.compile_cache import many_data_sets
 
     rng = replication_seed(model.name, replication)
     simulation = model.sample(rng, size)
@@ -461,7 +462,8 @@ def replicate(model: SBCModel, replication: int, settings: Settings = Settings()
             "sampler": settings.sampler}
     start = time.perf_counter()
     try:
-        with warnings.catch_warnings():
+        # every replication fits the model to new data: one compilation serves them all
+        with many_data_sets(), warnings.catch_warnings():
             # convergence warnings are recorded below as R-hat, ESS and divergences
             warnings.simplefilter("ignore")
             fit = ml.brm(model.formula, simulation.data, family=model.family,

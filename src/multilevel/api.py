@@ -348,9 +348,9 @@ def brm_many(formula, datasets, executor=None, seed: int | None = None,
         None fits here; a ``concurrent.futures.Executor`` (a ``ProcessPoolExecutor``, ...) or
         a ``dask.distributed.Client`` runs the fits. With an executor each fit runs its
         chains on one core (``cores=1``) unless ``cores`` is given: the executor provides the
-        parallelism. A worker that fits models of one structure with nutpie compiles once
-        and reuses the compiled model (numpyro, the sampler below 10,000 rows, compiles each
-        fit).
+        parallelism. Each process compiles a model structure once and reuses it for
+        every data set of the same shapes (same numbers of rows and levels); numpyro's
+        programs, kept on disk, also serve later processes.
     seed
         Seed of the whole run; each fit's seed is derived from it and the data set's
         position (``fits[k].seed``), so every executor gives the same draws. Random when None.

@@ -6,24 +6,29 @@ tens of seconds, sampling a few. Every data-dependent array of a model is a name
 (new responses, resampled rows, another data set with the same number of levels) have equal
 log-density graphs, and a compiled model can take the other's data.
 
-Code compiled with the data as variables takes about three times as long to compile as code with
-the data folded in as constants, so a structure seen for the first time is compiled with its
-data frozen, and that compiled model serves later fits of the same data (so that the same
-seed gives the same draws). When the structure comes again with other data, it is compiled
-once with data variables, and that compiled model serves every later fit of the structure
-with new data.
+Code compiled with the data as variables takes longer to compile than code with the data
+folded in as constants (three times as long with numba, a sixth longer with XLA), so a
+structure seen for the first time is compiled with its data frozen, and that compiled model
+serves later fits of the same data (so that the same seed gives the same draws). When the
+structure comes again with other data, it is compiled once with data variables, and that
+compiled model serves every later fit of the structure with new data (of the same shapes,
+for numpyro's programs, whose arrays have fixed shapes). Fitting a model again (another
+seed, the same cell run again, an ``update()`` that changes the seed or nothing that shapes
+the program) skips tracing and compiling.
 
-numpyro's programs have the data folded in, so :func:`numpyro_program` reuses one only for
-the same model and data: fitting a model again (another seed, the same cell run again, an
-``update()`` that changes the seed or nothing that shapes the program) skips tracing and
-compiling.
+Many fits of one structure (the refits of k-fold and reloo, ``brm_many``, a calibration
+study) run inside :func:`many_data_sets`, where every model is compiled with data variables
+from the start: one compilation serves all of them, and a fit's draws are the same wherever
+it runs, in this process after others or first in a worker of a cluster.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,6 +66,25 @@ class _Graph:
 _compiled: OrderedDict[tuple, list[_Entry]] = OrderedDict()
 # how often a model was compiled and how often compiled code was reused, for tests and users
 statistics = {"compiled": 0, "reused": 0}
+# set inside many_data_sets(): compile with the data as variables from the start
+_expecting_other_data: ContextVar[bool] = ContextVar("expecting_other_data", default=False)
+
+
+@contextmanager
+def many_data_sets() -> Iterator[None]:
+    """A context for many fits of one structure to different data: each model is compiled
+    with its data as variables from the start, so that one compilation serves all fits of a
+    structure, and a fit's draws do not depend on the fits before it in the process.
+
+    Yields
+    ------
+    None
+    """
+    token = _expecting_other_data.set(True)
+    try:
+        yield
+    finally:
+        _expecting_other_data.reset(token)
 
 
 def _graph(model: pm.Model, var_names: list[str]) -> _Graph:
@@ -100,8 +124,11 @@ def compile_nutpie(model: pm.Model, var_names: list[str], unjittered: tuple[str,
     graph = _graph(model, var_names)
     values = {name: np.asarray(variable.get_value()) for name, variable in graph.shared.items()}
     entries = _compiled.get(graph.key, [])
-    # the same data first, then any data: the same data and seed give the same draws
-    candidates = [e for e in entries if e.frozen is not None and _same(e.frozen, values)]
+    many = _expecting_other_data.get()
+    # the same data first, then any data: the same data and seed give the same draws; among
+    # many fits, any data only, so that a fit's draws do not depend on the fits before it
+    candidates = [e for e in entries
+                  if not many and e.frozen is not None and _same(e.frozen, values)]
     candidates += [e for e in entries if e.frozen is None]
     for entry in candidates:
         if equal_computations(graph.outputs, entry.outputs, graph.inputs, entry.inputs):
@@ -109,7 +136,7 @@ def compile_nutpie(model: pm.Model, var_names: list[str], unjittered: tuple[str,
             statistics["reused"] += 1
             return entry.compiled if entry.frozen is not None else _with_data(entry, values)
     statistics["compiled"] += 1
-    frozen = not entries
+    frozen = not entries and not many
     target, jitter = model, None
     if unjittered:
         # nutpie would freeze a copy of the model, whose variables the set must name
@@ -130,18 +157,30 @@ def compile_nutpie(model: pm.Model, var_names: list[str], unjittered: tuple[str,
 class _Program:
     outputs: list[Variable]
     inputs: list[Variable]
-    data: dict[str, np.ndarray]
+    shapes: dict[str, tuple]
+    # the data folded into the program; None where they are its arguments
+    folded: dict[str, np.ndarray] | None
     program: object
 
 
 _programs: OrderedDict[tuple, list[_Program]] = OrderedDict()
 _programs_lock = threading.Lock()
+# model structures whose JAX code needs the values of their data while it is traced
+_needs_folded_data: set[tuple] = set()
 
 
 def numpyro_program(model: pm.Model, var_names: list[str], settings: tuple,
-                    build: Callable[[list[Variable]], object]) -> object:
-    """numpyro's program for ``model``, reused when an equal model with the same data and
-    sampler settings was compiled before in this process, else built by ``build(outputs)``.
+                    build: Callable[[list[Variable], list[SharedVariable]], object],
+                    ) -> tuple[object, tuple[np.ndarray, ...]]:
+    """numpyro's program for ``model`` and the data arrays to call it with, reusing a
+    program compiled before in this process for an equal model with the same sampler
+    settings and either the same data or data of the same shapes as its arguments.
+
+    A structure seen for the first time has its data folded in, unless inside
+    :func:`many_data_sets`; from its second data set on, the data are the program's
+    arguments, and one program serves every data set of those shapes. A structure whose JAX
+    code needs its data's values while it is traced (the series bounds of a residual
+    structure, say) always has them folded in.
 
     Parameters
     ----------
@@ -152,28 +191,51 @@ def numpyro_program(model: pm.Model, var_names: list[str], settings: tuple,
     settings
         Everything else the program is built from (warmup, draws, target acceptance, ...).
     build
-        Traces and compiles the program from ``outputs``: the log density and then the
-        variables ``var_names``, as functions of the model's value variables (the graph the
-        comparison with earlier programs has built already).
+        ``build(outputs, data)`` traces and compiles the program from ``outputs``: the log
+        density and then the variables ``var_names``, as functions of the model's value
+        variables (the graph the comparison with earlier programs has built already), with
+        the data variables ``data`` as its arguments and the others folded in.
 
     Returns
     -------
-    object
+    program : object
         The program. It holds no state of a run, so fits may run it at the same time.
+    arrays : tuple of numpy.ndarray
+        The data to call it with, empty where they are folded in.
     """
     graph = _graph(model, var_names)
     values = {name: np.asarray(variable.get_value()) for name, variable in graph.shared.items()}
+    shapes = {name: value.shape for name, value in values.items()}
+    names = sorted(graph.shared)
+    arrays = tuple(values[name] for name in names)
     key = (graph.key, settings)
     # fits on several threads (brm_many with a thread pool) share the table; each builds
     # its own program outside the lock
     with _programs_lock:
-        for entry in _programs.get(key, []):
-            if _same(entry.data, values) and equal_computations(graph.outputs, entry.outputs,
-                                                                graph.inputs, entry.inputs):
+        entries = _programs.get(key, [])
+        # among many fits, a program for one data set would make a fit's draws depend on the
+        # fits before it, unless the structure's programs all have their data folded in
+        any_program = not _expecting_other_data.get() or graph.key in _needs_folded_data
+        for entry in entries:
+            if (entry.shapes == shapes
+                    and (entry.folded is None or (any_program and _same(entry.folded, values)))
+                    and equal_computations(graph.outputs, entry.outputs,
+                                           graph.inputs, entry.inputs)):
                 _programs.move_to_end(key)
                 statistics["reused"] += 1
-                return entry.program
-    entry = _Program(graph.outputs, graph.inputs, values, build(graph.outputs))
+                return entry.program, (arrays if entry.folded is None else ())
+        folded = graph.key in _needs_folded_data or not (entries or _expecting_other_data.get())
+    program = None
+    if not folded:
+        try:
+            program = build(graph.outputs, [graph.shared[name] for name in names])
+        except Exception:  # JAX's errors for values needed at tracing have no common class
+            folded = True
+            with _programs_lock:
+                _needs_folded_data.add(graph.key)
+    if folded:
+        program = build(graph.outputs, [])
+    entry = _Program(graph.outputs, graph.inputs, shapes, values if folded else None, program)
     with _programs_lock:
         statistics["compiled"] += 1
         entries = _programs.setdefault(key, [])
@@ -182,7 +244,7 @@ def numpyro_program(model: pm.Model, var_names: list[str], settings: tuple,
         _programs.move_to_end(key)
         while len(_programs) > CACHE_SIZE:
             _programs.popitem(last=False)
-    return entry.program
+    return entry.program, (() if folded else arrays)
 
 
 def _with_data(entry: _Entry, values: dict[str, np.ndarray]):
@@ -206,3 +268,4 @@ def clear() -> None:
     _compiled.clear()
     with _programs_lock:
         _programs.clear()
+        _needs_folded_data.clear()

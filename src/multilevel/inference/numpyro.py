@@ -32,8 +32,9 @@ CPU backend compiles it without its newer fusion emitters, which generate one ma
 module per fused kernel: that compiles faster and samples as fast, where over many rows the
 older emitters' loops sample more slowly (``docs/performance.md`` has the measurements).
 
-A program is kept for refits of the same model, data and settings in the process
-(:func:`multilevel.inference.compile_cache.numpyro_program`).
+A program is kept for refits of the same model and settings in the process: of the same
+data when it has them folded in, of any data of the same shapes when it takes them as
+arguments (:func:`multilevel.inference.compile_cache.numpyro_program` chooses).
 
 NUTS moves one flat vector of all free variables, and its warmup starts from an inverse mass
 matrix scaled down where the log density is steep (:func:`_gradient_scaled`).
@@ -136,7 +137,8 @@ def import_pymc_jax():
 
 
 def _jax_function(inputs: list[Variable], outputs: list[Variable]):
-    """A JAX function of ``inputs`` computing ``outputs``, with the data folded in.
+    """A JAX function of ``inputs`` computing ``outputs``, with the data that are not among
+    ``inputs`` folded in.
 
     As PyMC's ``get_jaxified_graph``, less one rewrite and one conversion: the sparse
     ``local_usmm`` asks for PyTensor's BLAS flags, whose first use runs the C compiler to probe
@@ -155,7 +157,8 @@ def _jax_function(inputs: list[Variable], outputs: list[Variable]):
             return jax.device_put(np.asarray(data, dtype=dtype))
         return jax_typify(data, dtype=dtype, **kwargs)
 
-    shared = [v for v in ancestors(outputs) if isinstance(v, SharedVariable)]
+    shared = [v for v in ancestors(outputs)
+              if isinstance(v, SharedVariable) and v not in inputs]
     constants = {v: pt.constant(v.get_value(borrow=True)) for v in shared}
     graph = FunctionGraph(inputs=inputs, outputs=clone_replace(outputs, replace=constants),
                           clone=True)
@@ -325,9 +328,11 @@ def _in_threads(run, tasks: int, workers: int, stop: threading.Event,
 
 @dataclass
 class _Program:
-    """A compiled sampler program, ``compiled(key, position, carry, until)``, which runs a
-    chain (every chain, on an accelerator) on from ``carry`` until iteration ``until``, and
-    the carry it starts from: at iteration 0 it starts the chain at ``position``."""
+    """A compiled sampler program, ``compiled(key, position, carry, until, *data)``, which
+    runs a chain (every chain, on an accelerator) on from ``carry`` until iteration
+    ``until``, and the carry it starts from: at iteration 0 it starts the chain at
+    ``position``. ``data`` is empty where the program has the data folded in, else the
+    model's data arrays, in the order of the ``data`` the program was built with."""
 
     compiled: object
     start: tuple
@@ -335,10 +340,11 @@ class _Program:
 
 def _build_program(model: pm.Model, outputs: list[Variable], settings: SamplerSettings,
                    shapes: list[tuple], keys: np.ndarray, start: np.ndarray, on_cpu: bool,
-                   few_rows_on_cpu: bool) -> _Program:
+                   few_rows_on_cpu: bool, data: list[SharedVariable]) -> _Program:
     """Trace and compile the sampler's program: warmup and sampling of one chain on the CPU
     (of all chains, vectorised, on an accelerator), storing for every draw the variables
-    that follow the log density in ``outputs`` (all functions of ``model.value_vars``)."""
+    that follow the log density in ``outputs`` (all functions of ``model.value_vars``).
+    The data variables in ``data`` are arguments of the program, the others folded in."""
     import jax
     import jax.numpy as jnp
     from jax import lax
@@ -352,13 +358,7 @@ def _build_program(model: pm.Model, outputs: list[Variable], settings: SamplerSe
     # one graph for both: PyTensor rewrites their shared parts once, and XLA drops what each
     # use leaves unused; jitted, it is traced once for all its uses (the log density's
     # gradient, and the stored quantities' shapes and values)
-    joint = jax.jit(_jax_function(values, outputs))
-
-    def log_density(*point):
-        return joint(*point)[0]
-
-    def expand(*point):
-        return joint(*point)[1:]
+    joint = jax.jit(_jax_function(values + list(data), outputs))
 
     warmup, draws = settings.warmup, settings.draws
     sizes = [int(np.prod(shape)) for shape in shapes]
@@ -372,37 +372,43 @@ def _build_program(model: pm.Model, outputs: list[Variable], settings: SamplerSe
     # jitted gradient behind a custom derivative, the log density is differentiated once.
     # The derivative is reverse-mode only, which is numpyro's default.
     potential_and_gradient = jax.jit(jax.value_and_grad(
-        lambda position: -log_density(*unflatten(position))))
+        lambda position, arrays: -joint(*unflatten(position), *arrays)[0]))
 
     @jax.custom_vjp
-    def potential(position):
-        return potential_and_gradient(position)[0]
+    def potential(position, arrays):
+        return potential_and_gradient(position, arrays)[0]
 
     def potential_backward(gradient, cotangent):
-        return (cotangent * gradient,)
+        # the data are not differentiated: None is their zero cotangent
+        return cotangent * gradient, None
 
     # the forward pass keeps the gradient as its residual
     potential.defvjp(potential_and_gradient, potential_backward)
-    kernel = NUTS(potential_fn=potential, target_accept_prob=settings.target_accept,
-                  max_tree_depth=settings.max_treedepth)
 
-    def begin(key, position):
-        state = kernel.init(key, warmup, position, (), {})
-        return _gradient_scaled(state) if warmup >= MASS_WINDOW_WARMUP else state
+    def chain(arrays):
+        """NUTS's start, the stored quantities of a position and NUTS's step, on the data
+        ``arrays`` (the program's arguments, or none where the data are folded in)."""
+        kernel = NUTS(potential_fn=lambda position: potential(position, arrays),
+                      target_accept_prob=settings.target_accept,
+                      max_tree_depth=settings.max_treedepth)
 
-    def expand_flat(z):
-        return tuple(expand(*unflatten(z)))
+        def begin(key, position):
+            state = kernel.init(key, warmup, position, (), {})
+            return _gradient_scaled(state) if warmup >= MASS_WINDOW_WARMUP else state
 
-    if on_cpu:
-        sample = kernel.sample
-    else:
+        def expand_flat(z):
+            return tuple(joint(*unflatten(z), *arrays)[1:])
+
+        if on_cpu:
+            return begin, expand_flat, kernel.sample
         # one accelerator: the chains run vectorised, in lockstep, through one loop
-        begin, expand_flat = jax.vmap(begin), jax.vmap(expand_flat)
-        sample = jax.vmap(kernel.sample, in_axes=(0, None, None))
+        return (jax.vmap(begin), jax.vmap(expand_flat),
+                jax.vmap(kernel.sample, in_axes=(0, None, None)))
 
-    def initial(key, position):
+    def initial(key, position, arrays):
         """The carry of a chain before its first iteration: its state, and room for the
         stored quantities and sampler statistics of every draw."""
+        begin, expand_flat, _ = chain(arrays)
         state = begin(key, position)
         shapes = jax.eval_shape(expand_flat, state.z)
         stored = tuple(jnp.zeros((draws, *shape.shape), shape.dtype) for shape in shapes)
@@ -410,10 +416,11 @@ def _build_program(model: pm.Model, outputs: list[Variable], settings: SamplerSe
                       for name, value in _statistics(state).items()}
         return jnp.int32(0), jnp.int32(0), state, stored, statistics
 
-    def advance(key, position, carry, until):
+    def advance(key, position, carry, until, *arrays):
         """The carry after the iterations up to ``until``: the iterations run, the divergent
         transitions after warmup so far, the NUTS state, the stored quantities and the
         sampler statistics."""
+        begin, expand_flat, sample = chain(arrays)
         iteration, divergent, state, stored, statistics = carry
         state = lax.cond(iteration == 0, lambda: begin(key, position), lambda: state)
 
@@ -443,11 +450,13 @@ def _build_program(model: pm.Model, outputs: list[Variable], settings: SamplerSe
     # one chain per call of a one-chain program on the CPU: as many calls at a time as cores,
     # a thread that finishes its chain taking the next
     key, position = (keys[0], start[0]) if on_cpu else (keys, start)
+    arrays = tuple(np.asarray(variable.get_value(borrow=True)) for variable in data)
     # the first carry comes from NumPy: zeros made by JAX would each compile a program
     first = jax.tree_util.tree_map(lambda shape: np.zeros(shape.shape, shape.dtype),
-                                   jax.eval_shape(initial, key, position))
+                                   jax.eval_shape(initial, key, position, arrays))
     # the carry's buffers are reused for the next one, not copied
-    lowered = jax.jit(advance, donate_argnums=2).lower(key, position, first, np.int32(0))
+    lowered = jax.jit(advance, donate_argnums=2).lower(key, position, first, np.int32(0),
+                                                       *arrays)
     return _Program(compile_program(lowered, few_rows_on_cpu), first)
 
 
@@ -502,9 +511,9 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
     shaping = (warmup, draws, settings.target_accept, settings.max_treedepth, few_rows_on_cpu,
                None if on_cpu else chains)
 
-    def build(outputs: list[Variable]) -> _Program:
+    def build(outputs: list[Variable], data: list[SharedVariable]) -> _Program:
         return _build_program(model, outputs, settings, shapes, keys, start, on_cpu,
-                              few_rows_on_cpu)
+                              few_rows_on_cpu, data)
 
     total = warmup + draws
     # a checkpoint at least every tenth of the iterations, so that the bar moves on
@@ -512,7 +521,7 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
     stop = threading.Event()
     progress = None
 
-    program = numpyro_program(model, var_names, shaping, build)
+    program, arrays = numpyro_program(model, var_names, shaping, build)
 
     def run(task):
         """The chain ``task`` (every chain, on an accelerator) run to its end, in calls of
@@ -523,7 +532,7 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
         while done < total:
             began = time.perf_counter()
             until = done + _next_check(done, total, every, pace)
-            carry = program.compiled(key, position, carry, np.int32(until))
+            carry = program.compiled(key, position, carry, np.int32(until), *arrays)
             iteration, divergent = (int(value) for value in jax.device_get(carry[:2]))
             pace = (time.perf_counter() - began) / (iteration - done)
             done = iteration

@@ -7,8 +7,9 @@ well as dask does. A task runs the same way in this process and on a worker: wit
 recorded and returned beside its result, to be shown once, in this process, labelled with the
 tasks that raised them.
 
-Every task's seed is derived from one seed and the task's position (:func:`derived_seed`), so
-that the results do not depend on where, in which order or how many at a time the tasks run.
+Every task's seed is derived from one seed and the task's position (:func:`derived_seed`), and
+every task's model is compiled with its data as variables, so that the results do not depend
+on where, in which order or how many at a time the tasks run.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import cloudpickle
 import numpy as np
 
 from ..errors import SettingsError
+from ..inference.compile_cache import many_data_sets
 
 
 def derived_seed(seed: int, *keys: int) -> int:
@@ -58,8 +60,13 @@ def as_executor(executor) -> Executor | None:
 
 
 def _recorded(function: Callable, arguments: tuple) -> tuple[object, list[tuple[type, str]]]:
-    """The result of ``function(*arguments)`` and the warnings it raised, in order."""
-    with warnings.catch_warnings(record=True) as caught:
+    """The result of ``function(*arguments)`` and the warnings it raised, in order.
+
+    The task is one of many fits of a structure, so its model is compiled for other data
+    too (:func:`~multilevel.inference.compile_cache.many_data_sets`): the same program serves
+    the tasks after it, and its draws do not depend on the tasks that ran before it.
+    """
+    with many_data_sets(), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = function(*arguments)
     messages = list(dict.fromkeys((w.category, str(w.message)) for w in caught))
