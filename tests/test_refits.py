@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 import multilevel as ml
+from multilevel.results import criteria
 from multilevel.results.executors import as_executor, derived_seed, run_payload, run_tasks
 from multilevel.results.refits import (
     kfold_split_grouped,
@@ -20,10 +21,14 @@ from multilevel.results.refits import (
 )
 
 SETTINGS = {"chains": 2, "draws": 200, "warmup": 200, "progressbar": False}
-# brm_many(seed=RUN_SEED)'s first fit has the seed of the fit below, so the two must be equal
+# the seed of brm_many()'s runs
 RUN_SEED = 3
 # so few draws leave the ESS short of brms's bar; that warning says nothing here
 pytestmark = pytest.mark.filterwarnings("ignore:.*Effective Samples Size")
+
+
+def _not_again(*args, **kwargs):
+    raise AssertionError("the weights were smoothed again")
 
 
 # --- folds and arguments, without sampling -------------------------------------------------
@@ -175,7 +180,8 @@ def test_kfold_rejects_bad_arguments(fit):
 
 
 @pytest.mark.slow
-def test_reloo_refits_exactly_the_points_with_high_pareto_k(small_gaussian, client):
+def test_reloo_refits_exactly_the_points_with_high_pareto_k(small_gaussian, client,
+                                                            monkeypatch):
     data = small_gaussian.copy()
     data.loc[3, "y"] = 25.0
     outlier = ml.brm("y ~ x", data=data, seed=5, **SETTINGS)
@@ -184,6 +190,12 @@ def test_reloo_refits_exactly_the_points_with_high_pareto_k(small_gaussian, clie
         loo = outlier.loo()
     high = tuple(np.flatnonzero(loo.pointwise["pareto_k"].to_numpy() > 0.7))
     assert 3 in high
+    # the fit keeps its smoothed weights: loo() again smooths nothing, and warns again
+    with monkeypatch.context() as patch:
+        patch.setattr(criteria, "psis_loo", _not_again)
+        with pytest.warns(UserWarning, match=r"observation\(s\) with a pareto_k > 0.7"):
+            again = outlier.loo()
+    pd.testing.assert_frame_equal(again.pointwise, loo.pointwise)
     exact = outlier.reloo(loo, executor=client)
     assert exact.refitted == high
     assert list(exact.refits.index) == list(high)

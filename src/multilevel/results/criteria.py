@@ -15,7 +15,7 @@ from scipy.special import logsumexp
 from ..errors import MultilevelError
 from ..names import quantile_label
 from .predict import PredictionRequest, linear_predictor
-from .psis import elpd_mcse, psis_loo
+from .psis import PsisLoo, elpd_mcse, psis_loo
 
 # Above this many draws x observations the log-likelihood is computed when first needed
 # rather than at fit time: it costs about 0.15 s per million values (hsb's 2.9e7 take 4 s,
@@ -249,17 +249,24 @@ def _log_lik_idata(fit) -> tuple[az.InferenceData, np.ndarray]:
     return fit.idata, values
 
 
-def loo(fit) -> InformationCriterion:
-    """Pareto-smoothed importance-sampling leave-one-out cross-validation, as brms's (the
-    loo package's computation, through ArviZ's smoothing; :mod:`multilevel.results.psis`).
-
-    Warns, as brms does, when observations have Pareto k above 0.7.
-    """
+def psis(fit) -> PsisLoo:
+    """The pointwise PSIS-LOO results of ``fit``: the loo package's computation, through
+    ArviZ's smoothing (:mod:`multilevel.results.psis`)."""
     log_lik = attach_log_lik(fit).to_numpy()
     with warnings.catch_warnings():
-        # ArviZ's own Pareto k warning is replaced by brms's message below
+        # ArviZ's own Pareto k warning is replaced by brms's message in loo()
         warnings.simplefilter("ignore")
-        result = psis_loo(log_lik)
+        return psis_loo(log_lik)
+
+
+def loo(fit, pointwise: PsisLoo | None = None) -> InformationCriterion:
+    """Pareto-smoothed importance-sampling leave-one-out cross-validation, as brms's.
+
+    ``pointwise`` is :func:`psis` of the fit when computed before. Warns, as brms does, when
+    observations have Pareto k above 0.7.
+    """
+    result = psis(fit) if pointwise is None else pointwise
+    log_lik = attach_log_lik(fit).to_numpy()
     k = result.pareto_k
     bad = int((k > 0.7).sum())
     if bad:

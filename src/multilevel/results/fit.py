@@ -326,9 +326,14 @@ class Fit:
         array = criteria.attach_log_lik(self)
         return array.values.reshape(-1, array.shape[-1])
 
+    @cached_property
+    def _psis(self) -> criteria.PsisLoo:
+        # a fit does not change: loo(), loo_compare() and reloo() smooth its weights once
+        return criteria.psis(self)
+
     def loo(self) -> criteria.InformationCriterion:
         """PSIS leave-one-out cross-validation, as brms's ``loo()``; see ``.estimates``."""
-        return criteria.loo(self)
+        return criteria.loo(self, self._psis)
 
     def waic(self) -> criteria.InformationCriterion:
         """The widely applicable information criterion, as brms's ``waic()``."""

@@ -360,7 +360,7 @@ def reloo(fit, loo=None, k_threshold: float = 0.7, executor=None, seed: int | No
         with warnings.catch_warnings():
             # the high Pareto k it would warn about are what reloo() refits
             warnings.simplefilter("ignore")
-            loo = criteria.loo(fit)
+            loo = fit.loo()
     elif not (isinstance(loo, criteria.InformationCriterion) and loo.criterion == "loo"
               and "pareto_k" in loo.pointwise):
         raise MultilevelError(f"loo must be the result of fit.loo(), got "
