@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 import multilevel as ml
+from multilevel.inference import compile_cache
 from multilevel.results import criteria
 from multilevel.results.executors import as_executor, derived_seed, run_payload, run_tasks
 from multilevel.results.refits import (
@@ -139,7 +140,16 @@ def client():
 
 @pytest.mark.slow
 def test_kfold_on_a_dask_cluster_equals_the_serial_kfold(client, fit, serial_kfold):
+    statistics = lambda: dict(compile_cache.statistics)  # noqa: E731 -- sent by value
+    before = client.run(statistics)
     distributed = fit.kfold(K=3, executor=client)
+    after = client.run(statistics)
+    # the folds have the same numbers of rows and levels: a worker compiles them once
+    compiled = {worker: after[worker]["compiled"] - before[worker]["compiled"]
+                for worker in after}
+    reused = sum(after[worker]["reused"] - before[worker]["reused"] for worker in after)
+    assert max(compiled.values()) <= 1, compiled
+    assert sum(compiled.values()) + reused == 3
     np.testing.assert_array_equal(distributed.folds, serial_kfold.folds)
     np.testing.assert_array_equal(distributed.pointwise.to_numpy(),
                                   serial_kfold.pointwise.to_numpy())
