@@ -1,6 +1,8 @@
 """Refits of one model structure reuse its compiled code and give the same draws; another
 structure is compiled anew. One test: each compilation by numba takes tens of seconds."""
 
+import contextlib
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -67,6 +69,25 @@ def test_new_data_of_the_same_structure_reuses_the_compiled_model_and_no_other(m
     # while the six-level structure still needs no compiler
     ml.brm(FORMULA, _data(5, 6, 9, 2.0), seed=1, **SETTINGS)
     assert compile_cache.statistics["compiled"] == compiled + 1
+
+
+@pytest.mark.parametrize("many", [False, True], ids=["one_fit", "many_fits"])
+def test_nutpie_compiles_a_new_structure_for_other_data_among_many_fits(monkeypatch, many):
+    import nutpie
+
+    frozen = []
+
+    def compiling(model, freeze_model=None, **kwargs):
+        frozen.append(freeze_model)
+        raise _Compiling
+
+    monkeypatch.setattr(nutpie, "compile_pymc_model", compiling)
+    compile_cache.clear()
+    with compile_cache.many_data_sets() if many else contextlib.nullcontext(), \
+            pytest.raises(ml.MultilevelError):
+        ml.brm(FORMULA, _data(13, 6, 10, 1.0), seed=1, **SETTINGS)
+    # one fit of a new structure folds its data in; among many fits it takes them as data
+    assert frozen == [not many]
 
 
 def test_numpyro_refits_of_a_model_structure_reuse_its_program():
