@@ -259,15 +259,14 @@ def psis(fit) -> PsisLoo:
         return psis_loo(log_lik)
 
 
-def loo(fit, pointwise: PsisLoo | None = None) -> InformationCriterion:
-    """Pareto-smoothed importance-sampling leave-one-out cross-validation, as brms's.
+def loo(fit, pointwise: PsisLoo) -> InformationCriterion:
+    """Pareto-smoothed importance-sampling leave-one-out cross-validation, as brms's, from
+    ``pointwise``, the fit's :func:`psis` results.
 
-    ``pointwise`` is :func:`psis` of the fit when computed before. Warns, as brms does, when
-    observations have Pareto k above 0.7.
+    Warns, as brms does, when observations have Pareto k above 0.7.
     """
-    result = psis(fit) if pointwise is None else pointwise
     log_lik = attach_log_lik(fit).to_numpy()
-    k = result.pareto_k
+    k = pointwise.pareto_k
     bad = int((k > 0.7).sum())
     if bad:
         warnings.warn(
@@ -278,8 +277,8 @@ def loo(fit, pointwise: PsisLoo | None = None) -> InformationCriterion:
             stacklevel=3,
         )
     values = log_lik.reshape(-1, log_lik.shape[-1])
-    return _criterion("loo", result.elpd, values, pareto_k=k, n_eff=result.n_eff,
-                      mcse_elpd_loo=result.mcse)
+    return _criterion("loo", pointwise.elpd, values, pareto_k=k, n_eff=pointwise.n_eff,
+                      mcse_elpd_loo=pointwise.mcse)
 
 
 def waic(fit) -> InformationCriterion:
