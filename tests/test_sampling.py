@@ -60,6 +60,21 @@ def test_brms_style_warnings():
     assert any(m.startswith("Tail Effective Samples Size (ESS) is too low") for m in messages)
 
 
+@pytest.mark.parametrize(("target_accept", "suggested"),
+                         [(0.8, "target_accept=0.95"), (0.95, "target_accept=0.99"), (0.99, None)])
+def test_the_divergence_warning_suggests_a_higher_target_accept(target_accept, suggested):
+    settings = SamplerSettings(target_accept=target_accept)
+    with pytest.warns(UserWarning, match="divergent transitions") as caught:
+        warn_about_convergence(_idata_with(2), np.array([1.0]), np.array([900.0]),
+                               np.array([900.0]), settings)
+    message = str(caught[0].message)
+    assert f"Increasing target_accept above {target_accept}" in message
+    if suggested is None:
+        assert "e.g." not in message
+    else:
+        assert f"(e.g. brm(..., {suggested}))" in message
+
+
 @pytest.mark.parametrize("stored", ["reached_max_treedepth", "maxdepth_reached", "tree_depth"])
 def test_iterations_at_the_maximum_tree_depth_are_counted_as_rstan_does(stored):
     depth = np.full((4, 100), 6)

@@ -28,6 +28,8 @@ _NO_BLAS_WARNING = "PyTensor could not link to a BLAS installation"
 _NO_BLAS_LOGGER = "pytensor.tensor.blas"
 # rstan's threshold for a chain's E-BFMI, below which brms warns
 LOW_BFMI = 0.2
+# target acceptance rates the divergence warning suggests, the first above the fit's own
+SUGGESTED_TARGET_ACCEPT = (0.95, 0.99)
 
 
 class _DropMessages(logging.Filter):
@@ -205,10 +207,13 @@ def warn_about_convergence(idata: az.InferenceData, rhat: np.ndarray, ess_bulk: 
     tree depth, chains with a low E-BFMI, large R-hat, low bulk or tail ESS."""
     divergent = divergent_count(idata)
     if divergent:
+        higher = next((value for value in SUGGESTED_TARGET_ACCEPT
+                       if value > settings.target_accept), None)
+        example = f" (e.g. brm(..., target_accept={higher}))" if higher is not None else ""
         warnings.warn(
             f"There were {divergent} divergent transitions after warmup. Increasing "
-            f"target_accept above {settings.target_accept} (e.g. brm(..., target_accept=0.95)) "
-            "may help; check pairs of parameters for funnels.",
+            f"target_accept above {settings.target_accept}{example} may help; check pairs of "
+            "parameters for funnels.",
             UserWarning,
             stacklevel=3,
         )
