@@ -12,8 +12,6 @@ import pytest
 import multilevel as ml
 from reference import load_reference
 
-# on one worker, in order: full-rank ADVI starts from the mean-field solution and reuses the
-# C code PyTensor compiled for it, where on a new machine compiling it takes a minute
 pytestmark = pytest.mark.slow
 
 FORMULA = "Reaction ~ Days + (Days | Subject)"

@@ -279,7 +279,7 @@ def test_initial_points_jitter_the_support_points_where_pymc_does(small_gaussian
     design = build_design(parse_formula("y ~ x + (1 | g)"), small_gaussian, get_family("gaussian"))
     model, _ = build_model(design, build_prior_table(design))
     support = model.initial_point()  # PyMC's support points, transformed, without jitter
-    first, second, again = jax_sampling._initial_points(model, np.array([1, 2, 1]))
+    first, second, again = jax_sampling.initial_points(model, np.array([1, 2, 1]))
     log_density = model.compile_logp(mode=QUICK)
     for point in (first, second):
         assert point.keys() == support.keys()

@@ -112,7 +112,7 @@ def install() -> None:
     nutpie.sample = _wrap_sample(nutpie.sample)
     runner.sample_numpyro = _wrap_marked(runner.sample_numpyro, "driver_start", "sampling_end")
     driver = multilevel.inference.numpyro
-    driver._jax_function = _wrap_spanned(driver._jax_function, "jax_function")
+    driver.jax_function = _wrap_spanned(driver.jax_function, "jax_function")
     driver._compile = _wrap_marked(driver._compile, "xla_compile_start", "xla_compile_end")
     function_types.FunctionMaker.__init__ = _wrap_function_maker(
         function_types.FunctionMaker.__init__)

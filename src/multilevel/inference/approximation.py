@@ -12,28 +12,7 @@ from ..errors import MultilevelError
 from .numpyro import xla_flags_kept
 from .nuts import without_blas_notices
 from .settings import SamplerSettings
-
-# Optimisation steps of the variational approximations (PyMC's and Stan's ADVI default).
-VARIATIONAL_ITERATIONS = 10_000
-# Adam's step sizes: the full-rank covariance factor needs smaller steps than the means
-VARIATIONAL_STEP = 0.02
-FULLRANK_STEP = 0.005
-
-
-def _mean_field_means(approximation, model: pm.Model) -> dict[str, np.ndarray]:
-    """The mean-field solution's means, as a start point on the constrained scale."""
-    group = approximation.groups[0]
-    flat = group.mean.eval()
-    point = {name: flat[where].reshape(shape)
-             for name, (_, where, shape, _) in group.ordering.items()}
-    values = {}
-    for value_var in model.value_vars:
-        variable = model.values_to_rvs[value_var]
-        transform = model.rvs_to_transforms.get(variable)
-        unconstrained = point[value_var.name]
-        values[variable.name] = (transform.backward(unconstrained, *variable.owner.inputs).eval()
-                                 if transform is not None else unconstrained)
-    return values
+from .variational import variational_draws
 
 
 def _laplace_draws(model: pm.Model, var_names: list[str], total: int,
@@ -97,10 +76,11 @@ def run_approximation(model: pm.Model, var_names: list[str], settings: SamplerSe
                       seed: int) -> az.InferenceData:
     """Fit an approximation of the posterior and return ``chains * draws`` draws from it.
 
-    ``meanfield`` and ``fullrank`` are PyMC's ADVI (a diagonal or full-covariance normal on
-    the unconstrained scale), ``pathfinder`` is pymc-extras' multi-path Pathfinder with
-    Pareto-smoothed importance resampling, ``laplace`` a normal at the mode of the
-    unconstrained posterior with the inverse Hessian as covariance.
+    ``meanfield`` and ``fullrank`` are ADVI (a diagonal or full-covariance normal on the
+    unconstrained scale, fitted by numpyro's SVI: :mod:`.variational`), ``pathfinder`` is
+    pymc-extras' multi-path Pathfinder with Pareto-smoothed importance resampling, ``laplace``
+    a normal at the mode of the unconstrained posterior with the inverse Hessian as
+    covariance.
     """
     with without_blas_notices():
         return _approximate(model, var_names, settings, seed)
@@ -112,33 +92,19 @@ def _approximate(model: pm.Model, var_names: list[str], settings: SamplerSetting
     progress = settings.progressbar
     dims = {name: list(model.named_vars_to_dims.get(name, ())) for name in var_names}
     coords = {dim: list(model.coords[dim]) for names in dims.values() for dim in names}
-    if settings.algorithm == "laplace":
-        values = _laplace_draws(model, var_names, total, seed)
+    if settings.algorithm in ("laplace", "meanfield", "fullrank"):
+        values = (_laplace_draws(model, var_names, total, seed)
+                  if settings.algorithm == "laplace" else
+                  variational_draws(model, var_names, settings.algorithm, total, seed, progress))
         return az.from_dict(posterior={k: v[None] for k, v in values.items()}, dims=dims,
                             coords=coords)
-    with model:
-        if settings.algorithm in ("meanfield", "fullrank"):
-            # Adam's step adapts to each parameter's scale; the default Adagrad step takes
-            # far longer to move coefficients measured in hundreds
-            approximation = pm.fit(n=VARIATIONAL_ITERATIONS, method="advi", random_seed=seed,
-                                   progressbar=progress,
-                                   obj_optimizer=pm.adam(learning_rate=VARIATIONAL_STEP))
-            if settings.algorithm == "fullrank":
-                # started from the mean-field solution, the full-rank family only has to
-                # learn the correlations; from the prior's initial point it often diverges
-                approximation = pm.fit(n=VARIATIONAL_ITERATIONS, method="fullrank_advi",
-                                       random_seed=seed, progressbar=progress,
-                                       start=_mean_field_means(approximation, model),
-                                       obj_optimizer=pm.adam(learning_rate=FULLRANK_STEP))
-            idata = approximation.sample(total, random_seed=seed)
-        else:
-            import pymc_extras as pmx
+    import pymc_extras as pmx
 
-            # Pathfinder imports PyMC's JAX module, which rewrites XLA_FLAGS
-            with xla_flags_kept():
-                idata = pmx.fit_pathfinder(num_paths=settings.chains, num_draws=total,
-                                           random_seed=seed, progressbar=progress,
-                                           concurrent=None, display_summary=False)
+    with model, xla_flags_kept():
+        # Pathfinder imports PyMC's JAX module, which rewrites XLA_FLAGS
+        idata = pmx.fit_pathfinder(num_paths=settings.chains, num_draws=total,
+                                   random_seed=seed, progressbar=progress, concurrent=None,
+                                   display_summary=False)
     posterior = idata.posterior
     missing = [name for name in var_names if name not in posterior]
     if missing:

@@ -136,7 +136,7 @@ def import_pymc_jax():
         return importlib.import_module(PYMC_JAX_MODULE)
 
 
-def _jax_function(inputs: list[Variable], outputs: list[Variable]):
+def jax_function(inputs: list[Variable], outputs: list[Variable]):
     """A JAX function of ``inputs`` computing ``outputs``, with the data that are not among
     ``inputs`` folded in.
 
@@ -171,7 +171,7 @@ def _jax_function(inputs: list[Variable], outputs: list[Variable]):
                                 fgraph_name="jax_funcified_fgraph")
 
 
-def _initial_points(model: pm.Model, seeds: np.ndarray,
+def initial_points(model: pm.Model, seeds: np.ndarray,
                     unjittered: tuple[str, ...] = ()) -> list[dict[str, np.ndarray]]:
     """One starting point per seed: each free variable's support point, transformed, with
     uniform(-1, 1) jitter, as PyMC's initial points; the variables named in ``unjittered``
@@ -358,7 +358,7 @@ def _build_program(model: pm.Model, outputs: list[Variable], settings: SamplerSe
     # one graph for both: PyTensor rewrites their shared parts once, and XLA drops what each
     # use leaves unused; jitted, it is traced once for all its uses (the log density's
     # gradient, and the stored quantities' shapes and values)
-    joint = jax.jit(_jax_function(values + list(data), outputs))
+    joint = jax.jit(jax_function(values + list(data), outputs))
 
     warmup, draws = settings.warmup, settings.draws
     sizes = [int(np.prod(shape)) for shape in shapes]
@@ -499,7 +499,7 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
     # the chains' starting points and random keys come from NumPy: JAX would compile a
     # program for each of its own operations on them
     seeds = np.random.SeedSequence(seed).generate_state(3 * chains).reshape(3, chains)
-    points = _initial_points(model, seeds[0], unjittered)
+    points = initial_points(model, seeds[0], unjittered)
     # NUTS moves one flat vector: its own work (momenta, mass matrix, U-turn checks) is then a
     # few operations per leapfrog step instead of a few per free variable
     shapes = [np.shape(points[0][v.name]) for v in model.value_vars]

@@ -150,7 +150,7 @@ class SamplerSettings:
     def backend(self) -> str:
         """The backend that will run; ``"auto"`` before :meth:`for_data` has chosen one."""
         if self.is_approximation:
-            return "pymc-extras" if self.algorithm in ("pathfinder", "laplace") else "pymc"
+            return "pymc-extras" if self.algorithm in ("pathfinder", "laplace") else "numpyro"
         return self.sampler
 
     def for_data(self, rows: int) -> SamplerSettings:
