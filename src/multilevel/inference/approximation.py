@@ -5,10 +5,10 @@ from __future__ import annotations
 import arviz as az
 import numpy as np
 import pymc as pm
-import pytensor
 from scipy import optimize
 
 from ..errors import MultilevelError
+from .flat_density import flat_density
 from .numpyro import xla_flags_kept
 from .nuts import without_blas_notices
 from .settings import SamplerSettings
@@ -25,17 +25,17 @@ def _laplace_draws(model: pm.Model, var_names: list[str], total: int,
     its sds; in the full form the joint mode overstates them
     (:func:`multilevel.model.collapsed.resolve_parametrization`).
     """
+    import jax
+
     rng = np.random.default_rng(seed)
-    function = model.logp_dlogp_function(ravel_inputs=True)
-    function.set_extra_values({})
-    start = model.initial_point(random_seed=seed)
-    point = np.concatenate([np.ravel(start[v.name]) for v in model.value_vars])
+    density = flat_density(model, var_names, seed)
+    value_and_gradient = jax.jit(jax.value_and_grad(lambda flat: -density.joint(flat)[0]))
 
     def negative(x):
-        logp, grad = function(x)
-        return -float(logp), -np.asarray(grad, dtype=float)
+        value, gradient = value_and_gradient(x)
+        return float(value), np.asarray(gradient, dtype=float)
 
-    result = optimize.minimize(negative, point, jac=True, method="L-BFGS-B",
+    result = optimize.minimize(negative, density.start, jac=True, method="L-BFGS-B",
                                options={"maxiter": 20_000})
     if not np.all(np.isfinite(result.x)):
         raise MultilevelError("The Laplace approximation found no finite posterior mode.")
@@ -59,17 +59,7 @@ def _laplace_draws(model: pm.Model, var_names: list[str], total: int,
     # x = mode + H^{-1/2} z through the Cholesky factor of the precision
     standard = rng.standard_normal((total, size))
     draws = mode + np.linalg.solve(cholesky.T, standard.T).T
-    outputs = model.replace_rvs_by_values([model[name] for name in var_names])
-    constrained = pytensor.function(model.value_vars, outputs, on_unused_input="ignore")
-    shapes = [np.shape(start[v.name]) for v in model.value_vars]
-    sizes = [int(np.prod(s)) for s in shapes]
-    collected: dict[str, list] = {name: [] for name in var_names}
-    for row in draws:
-        pieces = np.split(row, np.cumsum(sizes)[:-1])
-        values = constrained(*[p.reshape(s) for p, s in zip(pieces, shapes, strict=True)])
-        for name, value in zip(var_names, values, strict=True):
-            collected[name].append(value)
-    return {name: np.asarray(v) for name, v in collected.items()}
+    return dict(zip(var_names, density.quantities(draws), strict=True))
 
 
 def run_approximation(model: pm.Model, var_names: list[str], settings: SamplerSettings,

@@ -1,7 +1,7 @@
 """ADVI: mean-field and full-rank normal approximations fitted by numpyro's SVI.
 
 The objective is the model's log density, Jacobians included, as the JAX function NUTS uses
-(:func:`multilevel.inference.numpyro.jax_function`): XLA compiles the whole optimisation in
+(:mod:`.flat_density`): XLA compiles the whole optimisation in
 one program, in about a second, where PyMC's ADVI compiles its step through PyTensor's C
 backend, which on a machine that has compiled nothing yet takes a minute or two.
 
@@ -17,7 +17,7 @@ import numpy as np
 import pymc as pm
 
 from ..errors import MultilevelError
-from .numpyro import initial_points, jax_function
+from .flat_density import flat_density
 
 # Optimisation steps of the variational approximations (PyMC's and Stan's ADVI default).
 VARIATIONAL_ITERATIONS = 10_000
@@ -66,31 +66,20 @@ def variational_draws(model: pm.Model, var_names: list[str], algorithm: str, tot
     from numpyro.infer.autoguide import AutoMultivariateNormal, AutoNormal
     from numpyro.optim import Adam
 
-    values = list(model.value_vars)
-    outputs = model.replace_rvs_by_values([model.logp(), *[model[name] for name in var_names]])
-    joint = jax.jit(jax_function(values, outputs))
-    # ADVI starts at the model's initial point, without jitter
-    point, = initial_points(model, [seed], tuple(value.name for value in values))
-    shapes = [np.shape(point[value.name]) for value in values]
-    sizes = [int(np.prod(shape)) for shape in shapes]
-    ends = np.cumsum(sizes)
-    start = np.concatenate([np.ravel(point[value.name]) for value in values]).astype(float)
-
-    def unflatten(flat):
-        return [flat[end - size:end].reshape(shape)
-                for end, size, shape in zip(ends, sizes, shapes, strict=True)]
+    density = flat_density(model, var_names, seed)
+    start = density.start
 
     def program():
         flat = numpyro.sample("position", distributions.ImproperUniform(
             distributions.constraints.real, (), (start.size,)))
-        numpyro.factor("log_density", joint(*unflatten(flat))[0])
+        numpyro.factor("log_density", density.joint(flat)[0])
 
+    # JAX's raw keys, from NumPy: JAX would compile a program to make each
     keys = np.random.SeedSequence(seed).generate_state(6).reshape(3, 2)
 
-    def optimise(guide, step: float):
+    def optimise(guide, step: float, key: np.ndarray):
         svi = SVI(program, guide, Adam(step), Trace_ELBO())
-        result = svi.run(keys[0 if guide.__class__ is AutoNormal else 1],
-                         VARIATIONAL_ITERATIONS, progress_bar=progressbar)
+        result = svi.run(key, VARIATIONAL_ITERATIONS, progress_bar=progressbar)
         finite = all(np.all(np.isfinite(np.asarray(value)))
                      for value in jax.tree_util.tree_leaves(result.params))
         if not finite:
@@ -101,17 +90,12 @@ def variational_draws(model: pm.Model, var_names: list[str], algorithm: str, tot
 
     guide = AutoNormal(program, init_loc_fn=init_to_value(values={"position": start}),
                        init_scale=INITIAL_SCALE)
-    params = optimise(guide, VARIATIONAL_STEP)
+    params = optimise(guide, VARIATIONAL_STEP, keys[0])
     if algorithm == "fullrank":
         means = np.asarray(guide.median(params)["position"])
         guide = AutoMultivariateNormal(program, init_loc_fn=init_to_value(
             values={"position": means}), init_scale=INITIAL_SCALE)
-        params = optimise(guide, FULLRANK_STEP)
+        params = optimise(guide, FULLRANK_STEP, keys[1])
 
-    @jax.jit
-    def draws(key, params):
-        flat = guide.sample_posterior(key, params, sample_shape=(total,))["position"]
-        return jax.vmap(lambda position: joint(*unflatten(position))[1:])(flat)
-
-    drawn = jax.device_get(draws(keys[2], params))
-    return {name: np.asarray(value) for name, value in zip(var_names, drawn, strict=True)}
+    flat = guide.sample_posterior(keys[2], params, sample_shape=(total,))["position"]
+    return dict(zip(var_names, density.quantities(flat), strict=True))

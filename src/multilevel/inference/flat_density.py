@@ -1,0 +1,65 @@
+"""The model as JAX functions of one flat vector of its free variables, for the
+approximations that work on the unconstrained scale (ADVI, Laplace)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pymc as pm
+
+from .numpyro import initial_points, jax_function
+
+
+@dataclass(frozen=True)
+class FlatDensity:
+    """``joint(flat)`` gives the log density (Jacobians included) and then the requested
+    variables at the unconstrained point ``flat``; ``start`` is the model's initial point,
+    flattened, without jitter."""
+
+    joint: Callable
+    start: np.ndarray
+
+    def quantities(self, draws) -> list[np.ndarray]:
+        """The requested variables at each row of ``draws`` (one program for all rows)."""
+        import jax
+
+        values = jax.jit(jax.vmap(lambda flat: self.joint(flat)[1:]))(draws)
+        return [np.asarray(value) for value in jax.device_get(values)]
+
+
+def flat_density(model: pm.Model, var_names: list[str], seed: int) -> FlatDensity:
+    """The log density of ``model`` and the variables ``var_names`` as functions of one flat
+    vector, compiled by XLA where they are called (the data folded in).
+
+    Parameters
+    ----------
+    model
+        The PyMC model.
+    var_names
+        Variables that ``joint`` returns after the log density.
+    seed
+        Seed of the initial point (which has no jitter, so it matters only for variables
+        whose support point is random).
+
+    Returns
+    -------
+    FlatDensity
+    """
+    import jax
+
+    values = list(model.value_vars)
+    outputs = model.replace_rvs_by_values([model.logp(), *[model[name] for name in var_names]])
+    function = jax.jit(jax_function(values, outputs))
+    point, = initial_points(model, [seed], tuple(value.name for value in values))
+    shapes = [np.shape(point[value.name]) for value in values]
+    sizes = [int(np.prod(shape)) for shape in shapes]
+    ends = np.cumsum(sizes)
+    start = np.concatenate([np.ravel(point[value.name]) for value in values]).astype(float)
+
+    def joint(flat):
+        return function(*[flat[end - size:end].reshape(shape)
+                          for end, size, shape in zip(ends, sizes, shapes, strict=True)])
+
+    return FlatDensity(joint, start)
