@@ -1,9 +1,9 @@
 """ADVI: mean-field and full-rank normal approximations fitted by numpyro's SVI.
 
 The objective is the model's log density, Jacobians included, as the JAX function NUTS uses
-(:mod:`.flat_density`): XLA compiles the whole optimisation in
-one program, in about a second, where PyMC's ADVI compiles its step through PyTensor's C
-backend, which on a machine that has compiled nothing yet takes a minute or two.
+(:mod:`.flat_density`): XLA compiles the whole optimisation in one program, in about a
+second, where PyMC's ADVI compiles its step through PyTensor's C backend, which on a machine
+that has compiled nothing yet takes a minute or two.
 
 The free variables form one flat vector under an improper flat prior, and the log density
 enters as a factor; numpyro's :class:`~numpyro.infer.autoguide.AutoNormal` is then mean-field
