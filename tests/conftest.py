@@ -12,11 +12,9 @@ import multilevel as ml
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Keep each test file on one worker, as its module fixtures share fits, except tests
-    given a group of their own (``xdist_group``: those that compile models with numba run
-    in sequence, so that only the first compiles numba's implementations of the operations)
-    and files marked ``independent``, whose tests start their own processes or fits and
-    spread over the workers.
+    """Keep each test file on one worker, as its module fixtures share fits, except files
+    marked ``independent``, whose tests start their own processes or fits and spread over
+    the workers.
 
     It runs before pytest-xdist's own hook, which names each test's group from the
     ``xdist_group`` marks it finds: marks added after it would group nothing.

@@ -10,9 +10,7 @@ import pytest
 import multilevel as ml
 from multilevel.inference import compile_cache
 
-# with the other tests that compile models with numba, on one worker: the first of them
-# compiles numba's implementations of the operations, the others load them from its cache
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("numba")]
+pytestmark = pytest.mark.slow
 
 FORMULA = "y ~ x + (1 | g)"
 # the compile cache serves nutpie, the sampler of large data sets

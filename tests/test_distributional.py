@@ -184,7 +184,6 @@ def test_group_effects_of_a_parameter_start_unjittered(sleepstudy):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("numba")  # with the other numba compilations (test_compile_cache.py)
 def test_nutpie_samples_a_parameter_with_group_terms():
     """nutpie, the sampler above 10,000 rows, on brms's sleep_sigma_group reference."""
     reference = load_reference("sleep_sigma_group", FAMILY_REFERENCE_DIR)

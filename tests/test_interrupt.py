@@ -104,7 +104,6 @@ def test_ctrl_c_stops_numpyro_chains_and_joins_their_threads():
 
 
 @pytest.mark.skipif(importlib.util.find_spec("nutpie") is None, reason="needs nutpie")
-@pytest.mark.xdist_group("numba")  # with the other numba compilations (test_compile_cache.py)
 def test_ctrl_c_stops_nutpie_and_its_threads():
     code = PROLOGUE + textwrap.dedent("""
         SAMPLER = "nutpie"
