@@ -63,3 +63,23 @@ def test_laplace_integrates_the_effects_out_and_lands_on_brms(brms_means):
     assert far == {}
     spreads = {name: table.loc[name, "Est.Error"] / sd for name, (_, sd) in brms_means.items()}
     assert {name: ratio for name, ratio in spreads.items() if abs(ratio - 1) > 0.25} == {}
+
+
+class _CCode(Exception):
+    """Raised where PyTensor would load or compile C code."""
+
+
+@pytest.mark.parametrize("algorithm", ["meanfield", "fullrank", "laplace"])
+def test_advi_and_laplace_run_without_pytensors_c_code(algorithm, monkeypatch):
+    """On a machine whose PyTensor cache is empty, C code takes most of a minute to compile:
+    ADVI and Laplace run on the JAX log density instead, as NUTS does, and never ask for it
+    (Pathfinder, from pymc-extras, does)."""
+    from pytensor.link.c.cmodule import ModuleCache
+
+    def c_code(*args, **kwargs):
+        raise _CCode
+
+    monkeypatch.setattr(ModuleCache, "module_from_key", c_code)
+    fit = ml.brm("Reaction ~ Days + (1 | Subject)", ml.load_dataset("sleepstudy"),
+                 algorithm=algorithm, seed=3, chains=1, draws=200, progressbar=False)
+    assert fit.idata.posterior.sizes["draw"] == 200
