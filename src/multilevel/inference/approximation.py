@@ -82,25 +82,32 @@ def _approximate(model: pm.Model, var_names: list[str], settings: SamplerSetting
     progress = settings.progressbar
     dims = {name: list(model.named_vars_to_dims.get(name, ())) for name in var_names}
     coords = {dim: list(model.coords[dim]) for names in dims.values() for dim in names}
-    if settings.algorithm in ("laplace", "meanfield", "fullrank"):
-        values = (_laplace_draws(model, var_names, total, seed)
-                  if settings.algorithm == "laplace" else
-                  variational_draws(model, var_names, settings.algorithm, total, seed, progress))
-        return az.from_dict(posterior={k: v[None] for k, v in values.items()}, dims=dims,
-                            coords=coords)
+    if settings.algorithm == "laplace":
+        values = _laplace_draws(model, var_names, total, seed)
+    elif settings.algorithm in ("meanfield", "fullrank"):
+        values = variational_draws(model, var_names, settings.algorithm, total, seed, progress)
+    else:
+        values = _pathfinder_draws(model, var_names, settings.chains, total, seed, progress)
+    return az.from_dict(posterior={name: value[None] for name, value in values.items()},
+                        dims=dims, coords=coords)
+
+
+def _pathfinder_draws(model: pm.Model, var_names: list[str], paths: int, total: int,
+                      seed: int, progress: bool) -> dict[str, np.ndarray]:
+    """pymc-extras' multi-path Pathfinder, one path per chain, with its importance
+    resampling to ``total`` draws."""
     import pymc_extras as pmx
 
     with model, xla_flags_kept():
         # Pathfinder imports PyMC's JAX module, which rewrites XLA_FLAGS
-        idata = pmx.fit_pathfinder(num_paths=settings.chains, num_draws=total,
-                                   random_seed=seed, progressbar=progress, concurrent=None,
+        idata = pmx.fit_pathfinder(num_paths=paths, num_draws=total, random_seed=seed,
+                                   progressbar=progress, concurrent=None,
                                    display_summary=False)
     posterior = idata.posterior
     missing = [name for name in var_names if name not in posterior]
     if missing:
-        # some approximations return only free variables; the deterministics follow from them
+        # it may return only the free variables; the deterministics follow from them
         posterior = pm.compute_deterministics(posterior, model=model, var_names=missing,
                                               merge_dataset=True, progressbar=False)
-    values = {name: posterior[name].values.reshape(1, total, *posterior[name].shape[2:])
-              for name in var_names}
-    return az.from_dict(posterior=values, dims=dims, coords=coords)
+    return {name: posterior[name].values.reshape(total, *posterior[name].shape[2:])
+            for name in var_names}

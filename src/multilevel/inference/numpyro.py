@@ -172,7 +172,7 @@ def jax_function(inputs: list[Variable], outputs: list[Variable]):
 
 
 def initial_points(model: pm.Model, seeds: np.ndarray,
-                    unjittered: tuple[str, ...] = ()) -> list[dict[str, np.ndarray]]:
+                   unjittered: tuple[str, ...] = ()) -> list[dict[str, np.ndarray]]:
     """One starting point per seed: each free variable's support point, transformed, with
     uniform(-1, 1) jitter, as PyMC's initial points; the variables named in ``unjittered``
     start at their support point.
