@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pymc as pm
 
-from .numpyro import initial_points, jax_function
+from .numpyro import initial_points, jax_function, unflattener
 
 
 @dataclass(frozen=True)
@@ -53,13 +53,10 @@ def flat_density(model: pm.Model, var_names: list[str], seed: int) -> FlatDensit
     outputs = model.replace_rvs_by_values([model.logp(), *[model[name] for name in var_names]])
     function = jax.jit(jax_function(values, outputs))
     point, = initial_points(model, [seed], tuple(value.name for value in values))
-    shapes = [np.shape(point[value.name]) for value in values]
-    sizes = [int(np.prod(shape)) for shape in shapes]
-    ends = np.cumsum(sizes)
+    unflatten = unflattener([np.shape(point[value.name]) for value in values])
     start = np.concatenate([np.ravel(point[value.name]) for value in values]).astype(float)
 
     def joint(flat):
-        return function(*[flat[end - size:end].reshape(shape)
-                          for end, size, shape in zip(ends, sizes, shapes, strict=True)])
+        return function(*unflatten(flat))
 
     return FlatDensity(joint, start)

@@ -171,6 +171,19 @@ def jax_function(inputs: list[Variable], outputs: list[Variable]):
                                 fgraph_name="jax_funcified_fgraph")
 
 
+def unflattener(shapes: list[tuple]):
+    """A function splitting one flat vector (NumPy's or JAX's) into arrays of ``shapes``, in
+    order: the free variables of the flat vector that NUTS and the approximations move."""
+    sizes = [int(np.prod(shape)) for shape in shapes]
+    ends = np.cumsum(sizes)
+
+    def unflatten(flat):
+        return [flat[end - size:end].reshape(shape)
+                for end, size, shape in zip(ends, sizes, shapes, strict=True)]
+
+    return unflatten
+
+
 def initial_points(model: pm.Model, seeds: np.ndarray,
                    unjittered: tuple[str, ...] = ()) -> list[dict[str, np.ndarray]]:
     """One starting point per seed: each free variable's support point, transformed, with
@@ -361,12 +374,7 @@ def _build_program(model: pm.Model, outputs: list[Variable], settings: SamplerSe
     joint = jax.jit(jax_function(values + list(data), outputs))
 
     warmup, draws = settings.warmup, settings.draws
-    sizes = [int(np.prod(shape)) for shape in shapes]
-    ends = np.cumsum(sizes)
-
-    def unflatten(flat):
-        return [flat[end - size:end].reshape(shape)
-                for end, size, shape in zip(ends, sizes, shapes, strict=True)]
+    unflatten = unflattener(shapes)
 
     # NUTS differentiates its potential where it starts and in its leapfrog step; as a
     # jitted gradient behind a custom derivative, the log density is differentiated once.
