@@ -69,11 +69,11 @@ class _CCode(Exception):
     """Raised where PyTensor would load or compile C code."""
 
 
-@pytest.mark.parametrize("algorithm", ["meanfield", "fullrank", "laplace"])
-def test_advi_and_laplace_run_without_pytensors_c_code(algorithm, monkeypatch):
+@pytest.mark.parametrize("algorithm", ["meanfield", "fullrank", "pathfinder", "laplace"])
+def test_approximations_run_without_pytensors_c_code(algorithm, monkeypatch):
     """On a machine whose PyTensor cache is empty, C code takes most of a minute to compile:
-    ADVI and Laplace run on the JAX log density instead, as NUTS does, and never ask for it
-    (Pathfinder, from pymc-extras, does)."""
+    the approximations run on the JAX log density instead, as NUTS does, and never ask for
+    it."""
     from pytensor.link.c.cmodule import ModuleCache
 
     def c_code(*args, **kwargs):

@@ -9,8 +9,8 @@ from scipy import optimize
 
 from ..errors import MultilevelError
 from .flat_density import flat_density
-from .numpyro import xla_flags_kept
 from .nuts import without_blas_notices
+from .pathfinder import pathfinder_draws
 from .settings import SamplerSettings
 from .variational import variational_draws
 
@@ -68,9 +68,9 @@ def run_approximation(model: pm.Model, var_names: list[str], settings: SamplerSe
 
     ``meanfield`` and ``fullrank`` are ADVI (a diagonal or full-covariance normal on the
     unconstrained scale, fitted by numpyro's SVI: :mod:`.variational`), ``pathfinder`` is
-    pymc-extras' multi-path Pathfinder with Pareto-smoothed importance resampling, ``laplace``
-    a normal at the mode of the unconstrained posterior with the inverse Hessian as
-    covariance.
+    multi-path Pathfinder with Pareto-smoothed importance resampling (:mod:`.pathfinder`),
+    ``laplace`` a normal at the mode of the unconstrained posterior with the inverse Hessian
+    as covariance.
     """
     with without_blas_notices():
         return _approximate(model, var_names, settings, seed)
@@ -87,27 +87,6 @@ def _approximate(model: pm.Model, var_names: list[str], settings: SamplerSetting
     elif settings.algorithm in ("meanfield", "fullrank"):
         values = variational_draws(model, var_names, settings.algorithm, total, seed, progress)
     else:
-        values = _pathfinder_draws(model, var_names, settings.chains, total, seed, progress)
+        values = pathfinder_draws(model, var_names, settings.chains, total, seed)
     return az.from_dict(posterior={name: value[None] for name, value in values.items()},
                         dims=dims, coords=coords)
-
-
-def _pathfinder_draws(model: pm.Model, var_names: list[str], paths: int, total: int,
-                      seed: int, progress: bool) -> dict[str, np.ndarray]:
-    """pymc-extras' multi-path Pathfinder, one path per chain, with its importance
-    resampling to ``total`` draws."""
-    import pymc_extras as pmx
-
-    with model, xla_flags_kept():
-        # Pathfinder imports PyMC's JAX module, which rewrites XLA_FLAGS
-        idata = pmx.fit_pathfinder(num_paths=paths, num_draws=total, random_seed=seed,
-                                   progressbar=progress, concurrent=None,
-                                   display_summary=False)
-    posterior = idata.posterior
-    missing = [name for name in var_names if name not in posterior]
-    if missing:
-        # it may return only the free variables; the deterministics follow from them
-        posterior = pm.compute_deterministics(posterior, model=model, var_names=missing,
-                                              merge_dataset=True, progressbar=False)
-    return {name: posterior[name].values.reshape(total, *posterior[name].shape[2:])
-            for name in var_names}

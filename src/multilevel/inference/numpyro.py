@@ -22,8 +22,8 @@ Where the calls end does not change the draws. The program has no callback into 
 its executable can be kept on disk for later processes (:mod:`.executable_cache`).
 
 PyMC's JAX module asks XLA for 100 virtual CPU devices by rewriting ``XLA_FLAGS`` when it is
-imported. numpyro's path here does not import it; the paths that do (blackjax, Pathfinder)
-import it through :func:`xla_flags_kept`, which puts back the value the user had.
+imported. numpyro's path here does not import it; blackjax's path, which does, imports it
+through :func:`xla_flags_kept`, which puts back the value the user had.
 
 Compiling is most of a small model's fit, so the program is kept small: warmup and sampling
 are one loop, which holds the NUTS kernel, and with it the model's gradient, once instead of

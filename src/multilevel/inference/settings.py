@@ -22,7 +22,7 @@ PARAMETRIZATIONS = ("auto", "collapsed", "full")
 NUMPYRO_MAX_ROWS = 10_000
 # The package, and the extra of multilevel that brings it, of each sampler or approximation
 # beyond the core dependencies
-_EXTRA_PACKAGES = {"blackjax": ("blackjax", "jax"), "pathfinder": ("pymc_extras", "approx")}
+_EXTRA_PACKAGES = {"blackjax": ("blackjax", "jax")}
 
 
 # nutpie takes its seed as an unsigned 64-bit integer
@@ -149,7 +149,7 @@ class SamplerSettings:
     def backend(self) -> str:
         """The backend that will run; ``"auto"`` before :meth:`for_data` has chosen one."""
         if self.is_approximation:
-            return {"pathfinder": "pymc-extras", "laplace": "scipy"}.get(self.algorithm, "numpyro")
+            return {"pathfinder": "scipy", "laplace": "scipy"}.get(self.algorithm, "numpyro")
         return self.sampler
 
     def for_data(self, rows: int) -> SamplerSettings:
