@@ -1,5 +1,6 @@
 """Refits of one model structure reuse its compiled code and give the same draws; another
-structure is compiled anew. One test: each compilation by numba takes tens of seconds."""
+structure is compiled anew. One test compiles with numba, which takes tens of seconds; the
+others stop the compiler at its door."""
 
 import contextlib
 
@@ -31,24 +32,65 @@ class _Compiling(Exception):
     """Raised where numba would start compiling a model."""
 
 
-def test_new_data_of_the_same_structure_reuses_the_compiled_model_and_no_other(monkeypatch):
+class _Sampling(Exception):
+    """Raised where nutpie would start sampling."""
+
+
+class _Compiled:
+    """What nutpie's compiler returns, as far as the compile cache reads it."""
+
+    shared_data = ()
+
+    def with_data(self, **data):
+        return self
+
+
+def test_a_structure_compiles_with_its_data_folded_in_then_once_with_data_variables(
+        monkeypatch):
+    """Which compilations happen, with the compiler and sampler stopped at their doors."""
+    import nutpie
+
+    frozen = []
+
+    def compiling(model, freeze_model=None, **kwargs):
+        frozen.append(freeze_model)
+        return _Compiled()
+
+    def sampling(*args, **kwargs):
+        raise _Sampling
+
+    monkeypatch.setattr(nutpie, "compile_pymc_model", compiling)
+    monkeypatch.setattr(nutpie, "sample", sampling)
     compile_cache.clear()
     before = dict(compile_cache.statistics)
-    # the first fit of a structure compiles with its data frozen, the second with data
-    # variables, and every later one reuses that
-    ml.brm(FORMULA, _data(1, 6, 10, 1.0), seed=1, **SETTINGS)
+    # the first fit of a structure compiles with its data frozen and that code serves the
+    # same data again; other data compile once with data variables, which serve any data
+    for data in (_data(1, 6, 10, 1.0), _data(1, 6, 10, 1.0), _data(4, 6, 8, 3.0),
+                 _data(2, 6, 13, 50.0), _data(1, 6, 10, 1.0)):
+        with pytest.raises(ml.MultilevelError):
+            ml.brm(FORMULA, data, seed=1, **SETTINGS)
+    assert frozen == [True, False]
+    assert compile_cache.statistics["compiled"] == before["compiled"] + 2
+    assert compile_cache.statistics["reused"] == before["reused"] + 3
+
+
+def test_new_data_of_the_same_structure_reuses_the_compiled_model_and_no_other(monkeypatch):
+    """One compilation by numba, with the data as variables, serves fits to other data."""
+    compile_cache.clear()
+    before = dict(compile_cache.statistics)
     first = _data(4, 6, 8, 3.0)
-    compiled_for_first = ml.brm(FORMULA, first, seed=2, **SETTINGS)
     # other rows, response scale (so other default priors) and level names; same levels count
     new = _data(2, 6, 13, 50.0)
-    refit = ml.brm(FORMULA, new, seed=2, **SETTINGS)
-    again = ml.brm(FORMULA, first, seed=2, **SETTINGS)
-    assert compile_cache.statistics["compiled"] == before["compiled"] + 2
+    with compile_cache.many_data_sets():
+        compiled_for_first = ml.brm(FORMULA, first, seed=2, **SETTINGS)
+        refit = ml.brm(FORMULA, new, seed=2, **SETTINGS)
+        again = ml.brm(FORMULA, first, seed=2, **SETTINGS)
+    assert compile_cache.statistics["compiled"] == before["compiled"] + 1
     assert compile_cache.statistics["reused"] == before["reused"] + 2
     assert list(refit.idata.posterior["g"].values) == sorted(new["g"].unique())
     assert list(refit.ranef()["g"].index) == sorted(new["g"].unique())
     assert abs(refit.fixef().loc["Intercept", "Estimate"] - new["y"].mean()) < 0.2 * new["y"].std()
-    # swapping the new data out again gives exactly the draws of the model compiled for it
+    # swapping the new data out again gives exactly the draws of the first data
     for name in ("b_Intercept", "b", "sd_g", "r_g", "sigma"):
         np.testing.assert_array_equal(again.idata.posterior[name].values,
                                       compiled_for_first.idata.posterior[name].values)
@@ -66,7 +108,7 @@ def test_new_data_of_the_same_structure_reuses_the_compiled_model_and_no_other(m
         ml.brm(FORMULA, _data(3, 7, 10, 1.0), seed=1, **SETTINGS)
     assert isinstance(stopped.value.__cause__, _Compiling)
     assert compile_cache.statistics["compiled"] == compiled + 1
-    # while the six-level structure still needs no compiler
+    # while the six-level structure still needs no compiler, outside many fits too
     ml.brm(FORMULA, _data(5, 6, 9, 2.0), seed=1, **SETTINGS)
     assert compile_cache.statistics["compiled"] == compiled + 1
 
