@@ -179,6 +179,16 @@ def test_psis_loo_in_blocks_of_observations_gives_the_same_results(monkeypatch):
         np.testing.assert_array_equal(getattr(blocks, name), getattr(whole, name))
 
 
+def test_log_sum_exp_equals_scipys_where_values_are_large_or_all_minus_infinity():
+    values = np.random.default_rng(3).normal(0, 300, size=(50, 6))
+    values[:, 2] = -np.inf
+    values[:10, 4] = -np.inf
+    for axis in (0, 1):
+        np.testing.assert_allclose(psis.log_sum_exp(values, axis=axis),
+                                   logsumexp(values, axis=axis), rtol=1e-13)
+    assert psis.log_mean_exp(np.zeros((8, 3))) == pytest.approx(np.zeros(3))
+
+
 def test_loo_compare_prints_what_the_loo_package_prints():
     log_lik, _, _ = _loo_reference()
     draws = pd.read_csv(LOO_REFERENCE / "draws.csv")

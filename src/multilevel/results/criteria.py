@@ -10,12 +10,11 @@ import arviz as az
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy.special import logsumexp
 
 from ..errors import MultilevelError
 from ..names import quantile_label
 from .predict import PredictionRequest, linear_predictor
-from .psis import PsisLoo, elpd_mcse, psis_loo
+from .psis import PsisLoo, elpd_mcse, log_mean_exp, psis_loo
 
 # Above this many draws x observations the log-likelihood is computed when first needed
 # rather than at fit time: it costs about 0.15 s per million values (hsb's 2.9e7 take 4 s,
@@ -237,7 +236,7 @@ def _criterion(name: str, elpd_i: np.ndarray, values: np.ndarray,
     """The criterion ``name`` from its pointwise elpd and the log-likelihood draws ``values``
     (draws x observations): the effective number of parameters of each observation is its
     log pointwise predictive density less its elpd, as ArviZ and loo compute it."""
-    lpd_i = logsumexp(values, axis=0) - np.log(values.shape[0])
+    lpd_i = log_mean_exp(values)
     p_i = lpd_i - elpd_i
     pointwise = pd.DataFrame({f"elpd_{name}": elpd_i, f"p_{name}": p_i, **columns})
     return InformationCriterion(name, _estimates(name, elpd_i, p_i), pointwise, values.shape[0])

@@ -18,13 +18,13 @@ from dataclasses import dataclass, replace
 import arviz as az
 import numpy as np
 import pandas as pd
-from scipy.special import logsumexp
 
 from ..errors import DataError, MultilevelError, SettingsError
 from . import criteria
 from .caller import warnings_at_callers_line
 from .executors import as_executor, derived_seed, run_tasks
 from .predict import PredictionRequest, linear_predictor
+from .psis import log_mean_exp
 
 FOLD_TYPES = ("random", "stratified", "grouped", "loo")
 # the keys that separate the random streams of one fit's refits (see derived_seed)
@@ -99,10 +99,6 @@ class RefitScore:
     fit: object = None
 
 
-def _log_mean_exp(log_lik: np.ndarray) -> np.ndarray:
-    return logsumexp(log_lik, axis=0) - np.log(log_lik.shape[0])
-
-
 def held_out_log_lik(refit, full_design, rows: np.ndarray, seed: int) -> np.ndarray:
     """Log-likelihood (draws x rows) of the fitted data's ``rows`` under ``refit``.
 
@@ -143,7 +139,7 @@ def refit_and_score(base, left_out: np.ndarray, seed: int, brm_args: dict,
     keep = np.setdiff1d(np.arange(design.nobs), left_out)
     refit = base._refit(base, newdata=design.data.iloc[keep].reset_index(drop=True),
                         data_name=base.data_name, seed=seed, **brm_args)
-    elpd = _log_mean_exp(held_out_log_lik(refit, design, left_out, seed))
+    elpd = log_mean_exp(held_out_log_lik(refit, design, left_out, seed))
     idata = refit.idata
     divergent = 0
     if "sample_stats" in idata.groups() and "diverging" in idata.sample_stats:
@@ -194,7 +190,7 @@ def _without_draws(fit):
 
 
 def _lpd_of_full_fit(fit) -> np.ndarray:
-    return _log_mean_exp(fit.log_lik())
+    return log_mean_exp(fit.log_lik())
 
 
 def _refit_table(index, omitted, seeds, scores) -> pd.DataFrame:
