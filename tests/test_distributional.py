@@ -184,11 +184,23 @@ def test_group_effects_of_a_parameter_start_unjittered(sleepstudy):
 
 
 @pytest.mark.slow
-def test_nutpie_samples_a_parameter_with_group_terms():
-    """nutpie, the sampler above 10,000 rows, on brms's sleep_sigma_group reference."""
+def test_nutpie_samples_a_parameter_with_group_terms(monkeypatch):
+    """nutpie, the sampler above 10,000 rows, on brms's sleep_sigma_group reference, with
+    its low-rank correction of the mass matrix."""
+    import nutpie
+
+    options = []
+    sample = nutpie.sample
+
+    def recorded(*args, **kwargs):
+        options.append(kwargs)
+        return sample(*args, **kwargs)
+
+    monkeypatch.setattr(nutpie, "sample", recorded)
     reference = load_reference("sleep_sigma_group", FAMILY_REFERENCE_DIR)
     data = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / reference["data"])
     fit, messages = fit_with_warnings(ml.bf(reference["formula"], **reference["dpars"]), data,
                                       sampler="nutpie", seed=20261202, progressbar=False)
+    assert [kwargs["low_rank_modified_mass_matrix"] for kwargs in options] == [True]
     assert posterior_mismatches(fit, reference["summary"]) == []
     assert not [m for m in messages if "R-hat" in m]

@@ -120,6 +120,10 @@ def _sample(model: pm.Model, var_names: list[str], settings: SamplerSettings, se
             progress_bar=settings.progressbar,
             target_accept=settings.target_accept,
             maxdepth=settings.max_treedepth,
+            # a diagonal mass matrix leaves the intercept of a model with thousands of group
+            # effects mixing slowly along the direction it shares with their mean; nutpie's
+            # low-rank correction learns such directions from the warmup's gradients
+            low_rank_modified_mass_matrix=True,
             blocking=False,
         )
         try:
