@@ -172,7 +172,7 @@ def _path(value_and_gradient, log_densities, start: np.ndarray, draws: int,
                                                  np.column_stack(changes), alpha)
             candidates, log_q = approximation.draw(
                 rng.standard_normal((ELBO_DRAWS, start.size)))
-        except (np.linalg.LinAlgError, linalg.LinAlgError):
+        except np.linalg.LinAlgError:  # SciPy's is NumPy's class
             continue
         elbo = np.mean(log_densities(candidates) - log_q)
         if np.isfinite(elbo) and elbo > best_elbo:
