@@ -25,16 +25,9 @@ def _laplace_draws(model: pm.Model, var_names: list[str], total: int,
     its sds; in the full form the joint mode overstates them
     (:func:`multilevel.model.collapsed.resolve_parametrization`).
     """
-    import jax
-
     rng = np.random.default_rng(seed)
     density = flat_density(model, var_names, seed)
-    value_and_gradient = jax.jit(jax.value_and_grad(lambda flat: -density.joint(flat)[0]))
-
-    def negative(x):
-        value, gradient = value_and_gradient(x)
-        return float(value), np.asarray(gradient, dtype=float)
-
+    negative = density.objective()
     result = optimize.minimize(negative, density.start, jac=True, method="L-BFGS-B",
                                options={"maxiter": 20_000})
     if not np.all(np.isfinite(result.x)):

@@ -1,5 +1,5 @@
 """The model as JAX functions of one flat vector of its free variables, for the
-approximations that work on the unconstrained scale (ADVI, Laplace)."""
+approximations that work on the unconstrained scale (ADVI, Pathfinder, Laplace)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,19 @@ class FlatDensity:
 
     joint: Callable
     start: np.ndarray
+
+    def objective(self) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
+        """The negative log density and its gradient at a point, as SciPy's minimisers take
+        them (``jac=True``), compiled once for every call of the function returned."""
+        import jax
+
+        value_and_gradient = jax.jit(jax.value_and_grad(lambda flat: -self.joint(flat)[0]))
+
+        def negative(flat):
+            value, gradient = value_and_gradient(flat)
+            return float(value), np.asarray(gradient, dtype=float)
+
+        return negative
 
     def quantities(self, draws) -> list[np.ndarray]:
         """The requested variables at each row of ``draws`` (one program for all rows)."""

@@ -126,7 +126,7 @@ def _updated_diagonal(alpha: np.ndarray, step: np.ndarray, change: np.ndarray) -
     return 1 / inverse
 
 
-def _path(value_and_gradient, log_densities, start: np.ndarray, draws: int,
+def _path(negative, log_densities, start: np.ndarray, draws: int,
           rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """One path: ``draws`` draws of its best normal with their log densities under the
     target and under the normal, or None when no iterate gave a finite ELBO."""
@@ -134,10 +134,9 @@ def _path(value_and_gradient, log_densities, start: np.ndarray, draws: int,
     evaluated: dict[bytes, np.ndarray] = {}
 
     def objective(x):
-        value, gradient = value_and_gradient(x)
-        gradient = np.asarray(gradient, dtype=float)
+        value, gradient = negative(x)
         evaluated[x.tobytes()] = gradient
-        return float(value), gradient
+        return value, gradient
 
     def record(x):
         # the accepted iterate is the line search's last evaluation
@@ -214,7 +213,7 @@ def pathfinder_draws(model: pm.Model, var_names: list[str], paths: int, total: i
 
     rng = np.random.default_rng(seed)
     density = flat_density(model, var_names, seed)
-    value_and_gradient = jax.jit(jax.value_and_grad(lambda flat: -density.joint(flat)[0]))
+    negative = density.objective()
     rows = jax.jit(jax.vmap(lambda flat: density.joint(flat)[0]))
 
     def log_densities(draws: np.ndarray) -> np.ndarray:
@@ -230,7 +229,7 @@ def pathfinder_draws(model: pm.Model, var_names: list[str], paths: int, total: i
     results = []
     for _ in range(paths):
         start = density.start + rng.uniform(-START_RADIUS, START_RADIUS, density.start.size)
-        result = _path(value_and_gradient, log_densities, start, per_path, rng)
+        result = _path(negative, log_densities, start, per_path, rng)
         if result is not None:
             results.append(result)
     if not results:
