@@ -3,10 +3,12 @@ structure is compiled anew. One test compiles with numba, which takes tens of se
 others stop the compiler at its door."""
 
 import contextlib
+import threading
 
 import numpy as np
 import pandas as pd
 import pytest
+from pytensor.compile.sharedvalue import SharedVariable
 
 import multilevel as ml
 from multilevel.inference import compile_cache
@@ -45,6 +47,14 @@ class _Compiled:
         return self
 
 
+def _folded(model, freeze_model) -> bool:
+    """Whether the model reaches nutpie's compiler with its data folded in, by nutpie or before
+    (a crossed block's centring weights excepted)."""
+    return bool(freeze_model) or all(not isinstance(v, SharedVariable)
+                                     for v in model.data_vars
+                                     if not v.name.startswith("centring_"))
+
+
 def test_a_structure_compiles_with_its_data_folded_in_then_once_with_data_variables(
         monkeypatch):
     """Which compilations happen, with the compiler and sampler stopped at their doors."""
@@ -53,7 +63,7 @@ def test_a_structure_compiles_with_its_data_folded_in_then_once_with_data_variab
     frozen = []
 
     def compiling(model, freeze_model=None, **kwargs):
-        frozen.append(freeze_model)
+        frozen.append(_folded(model, freeze_model))
         return _Compiled()
 
     def sampling(*args, **kwargs):
@@ -120,7 +130,7 @@ def test_nutpie_compiles_a_new_structure_for_other_data_among_many_fits(monkeypa
     frozen = []
 
     def compiling(model, freeze_model=None, **kwargs):
-        frozen.append(freeze_model)
+        frozen.append(_folded(model, freeze_model))
         raise _Compiling
 
     monkeypatch.setattr(nutpie, "compile_pymc_model", compiling)
@@ -260,3 +270,38 @@ def test_a_damaged_cache_file_is_compiled_over(tmp_path, monkeypatch):
     np.testing.assert_array_equal(again.idata.posterior["r_g"].values,
                                   first.idata.posterior["r_g"].values)
     assert path.read_bytes() != b"not an executable"
+
+
+def test_a_crossed_block_in_the_non_centred_form_compiles(monkeypatch):
+    """A crossed factor whose levels barely differ is sampled in brms's non-centred form, its
+    centring weight 0. That weight stays data when the rest is folded in: folded in, it would
+    make a graph on which nutpie's canonicalising rewrite, in PyTensor 2.38, never ends."""
+    import nutpie
+    from pytensor.graph import rewrite_graph
+
+    handed = []
+
+    def compiling(model, freeze_model=None, **kwargs):
+        handed.append((model, freeze_model))
+        raise _Compiling
+
+    monkeypatch.setattr(nutpie, "compile_pymc_model", compiling)
+    rng = np.random.default_rng(3)
+    a, b = rng.integers(0, 12, 240), rng.integers(0, 8, 240)
+    data = pd.DataFrame({"y": rng.normal(0, 0.5, 12)[a] + rng.normal(size=240),
+                         "a": a.astype(str), "b": b.astype(str)})
+    compile_cache.clear()
+    with pytest.raises(ml.MultilevelError):
+        ml.brm("y ~ 1 + (1 | a) + (1 | b)", data, seed=1, **SETTINGS)
+    [(model, freeze_model)] = handed
+    assert _folded(model, freeze_model)
+    weights = {v.name: v.get_value() for v in model.data_vars
+               if isinstance(v, SharedVariable)}
+    assert weights and all(name.startswith("centring_") for name in weights)
+    assert 0.0 in np.concatenate(list(weights.values()))
+    # nutpie's first step on the model, in a thread of its own: a test, not the session, waits
+    finished = threading.Event()
+    threading.Thread(target=lambda: (rewrite_graph(model.logp(), include=("canonicalize",
+                                                                          "stabilize")),
+                                     finished.set()), daemon=True).start()
+    assert finished.wait(timeout=60)

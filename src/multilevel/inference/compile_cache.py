@@ -38,6 +38,7 @@ from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import Variable, equal_computations
 from pytensor.graph.traversal import ancestors
 
+from ..model.build import CENTRING_DATA
 from ..model.group_gather import register_numba
 
 # compiled models kept per process; each holds a few MB of generated code
@@ -138,12 +139,13 @@ def compile_nutpie(model: pm.Model, var_names: list[str], unjittered: tuple[str,
     statistics["compiled"] += 1
     frozen = not entries and not many
     target, jitter = model, None
+    if frozen:
+        # frozen here, not by nutpie, which would fold in every data variable
+        target = freeze_dims_and_data(model, data=_foldable_data(model))
     if unjittered:
-        # nutpie would freeze a copy of the model, whose variables the set must name
-        target = freeze_dims_and_data(model) if frozen else model
+        # the set names the variables of the model nutpie compiles
         jitter = {rv for rv in target.free_RVs if rv.name not in unjittered}
-    compiled = nutpie.compile_pymc_model(target, var_names=var_names,
-                                         freeze_model=frozen and not unjittered,
+    compiled = nutpie.compile_pymc_model(target, var_names=var_names, freeze_model=False,
                                          jitter_rvs=jitter)
     _compiled.setdefault(graph.key, []).append(_Entry(
         graph.outputs, graph.inputs, compiled, values if frozen else None))
@@ -151,6 +153,18 @@ def compile_nutpie(model: pm.Model, var_names: list[str], unjittered: tuple[str,
     while len(_compiled) > CACHE_SIZE:
         _compiled.popitem(last=False)
     return compiled
+
+
+def _foldable_data(model: pm.Model) -> list[str]:
+    """The data a first compilation folds in as constants: all but the centring weights.
+
+    nutpie canonicalises the log density with PyTensor's ``rewrite_graph``, which in PyTensor
+    2.38 never ends on a graph such as ``(0 * y / s)[:, 0]``; a crossed block sampled in brms's
+    non-centred form, its centring weight 0 folded in, builds exactly that. Left as data, the
+    weights (one number per coefficient) cost the compiled code nothing.
+    """
+    return [variable.name for variable in model.data_vars
+            if not variable.name.startswith(f"{CENTRING_DATA}_")]
 
 
 @dataclass

@@ -37,6 +37,9 @@ from .lkj import correlations, lkj_cholesky
 from .parametrization import BlockGeometry, block_geometries, build_order
 from .smooths import smooth_dim, smooth_effects
 
+# the name of a crossed block's centring weights among the model's data
+CENTRING_DATA = "centring"
+
 
 @dataclass(frozen=True)
 class ModelNames:
@@ -289,7 +292,7 @@ def _partially_centred_effects(block: GroupBlock, number: int, sd, cholesky,
     levels, size = len(block.levels), len(block.coefs)
     name = f"u_{block.group}_{number}"
     raw = pm.Flat(name, shape=(levels, size))
-    weights = data(f"centring_{block.group}_{number}", geometry.centring)
+    weights = data(f"{CENTRING_DATA}_{block.group}_{number}", geometry.centring)
     inner_scale = sd ** weights
     outer_scale = sd ** (1.0 - weights)
     effective = raw
