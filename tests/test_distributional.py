@@ -1,6 +1,8 @@
 """Distributional parameters (``ml.bf``) against brms 2.18 (../shared/reference)."""
 
 
+import contextlib
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -204,3 +206,42 @@ def test_nutpie_samples_a_parameter_with_group_terms(monkeypatch):
     assert [kwargs["low_rank_modified_mass_matrix"] for kwargs in options] == [True]
     assert posterior_mismatches(fit, reference["summary"]) == []
     assert not [m for m in messages if "R-hat" in m]
+
+
+@pytest.mark.slow
+def test_a_trace_too_large_for_memory_goes_through_disk_unchanged(monkeypatch, tmp_path):
+    """nutpie writes a trace larger than ``IN_MEMORY_TRACE_BYTES`` to a directory of its own as
+    it samples; the fit reads back what an in-memory trace gives, draw for draw, and leaves
+    no directory behind. (The model above's, so its compiled code serves here.)"""
+    import tempfile
+
+    from multilevel.inference import nuts
+
+    reference = load_reference("sleep_sigma_group", FAMILY_REFERENCE_DIR)
+    data = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / reference["data"])
+    formula = ml.bf(reference["formula"], **reference["dpars"])
+    settings = {"sampler": "nutpie", "seed": 5, "chains": 2, "draws": 100, "warmup": 100,
+                "progressbar": False}
+    in_memory = ml.brm(formula, data, **settings)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(nuts, "IN_MEMORY_TRACE_BYTES", 0)
+    written = []
+    store = nuts._trace_store
+
+    def recorded(*args, **kwargs):
+        with store(*args, **kwargs) as opened:
+            written.append(opened)
+            yield opened
+
+    monkeypatch.setattr(nuts, "_trace_store", contextlib.contextmanager(recorded))
+    through_disk = ml.brm(formula, data, **settings)
+    assert written and all(opened is not None for opened in written)
+    assert list(tmp_path.iterdir()) == []
+    for group in ("posterior", "sample_stats"):
+        kept, read = in_memory.idata[group], through_disk.idata[group]
+        assert sorted(read.data_vars) == sorted(kept.data_vars)
+        for name in kept.data_vars:
+            np.testing.assert_array_equal(read[name].values, kept[name].values)
+    assert str(through_disk.summary()) == str(in_memory.summary())
+    through_disk.save(tmp_path / "fit")
+    assert str(ml.load(tmp_path / "fit").summary()) == str(in_memory.summary())

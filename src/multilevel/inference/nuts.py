@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 import threading
 import warnings
 from collections.abc import Iterator
@@ -30,6 +31,9 @@ _NO_BLAS_LOGGER = "pytensor.tensor.blas"
 LOW_BFMI = 0.2
 # target acceptance rates the divergence warning suggests, the first above the fit's own
 SUGGESTED_TARGET_ACCEPT = (0.95, 0.99)
+# nutpie keeps every draw in memory, warmup included, in buffers that grow by doubling, and
+# converting them copies: a trace of more bytes than this goes to disk as it is sampled
+IN_MEMORY_TRACE_BYTES = 2**30
 
 
 class _DropMessages(logging.Filter):
@@ -99,6 +103,37 @@ def run_nuts(model: pm.Model, var_names: list[str], settings: SamplerSettings,
     return idata
 
 
+@contextmanager
+def _trace_store(values_per_draw: int, settings: SamplerSettings):
+    """Where nutpie writes its draws: None (memory) or, for a trace of more than
+    :data:`IN_MEMORY_TRACE_BYTES`, a Zarr store in a temporary directory, removed on exit."""
+    draws = settings.chains * (settings.draws + settings.warmup)
+    if 8 * values_per_draw * draws <= IN_MEMORY_TRACE_BYTES:
+        yield None
+        return
+    import nutpie
+
+    with tempfile.TemporaryDirectory(prefix="multilevel-draws-") as directory:
+        yield nutpie.zarr_store.LocalStore(directory)
+
+
+def _read_from_store(idata: az.InferenceData, var_names: list[str]) -> az.InferenceData:
+    """The draws nutpie wrote to a store, in memory, as its in-memory trace gives them.
+
+    Read before the directory goes, and only what the fit keeps: not the free variables,
+    which are as many numbers again, nor the per-draw vectors of the sample statistics
+    (gradients, divergence points), which nutpie leaves out of an in-memory trace; and not
+    nutpie's settings, a nested mapping, which netCDF files cannot hold.
+    """
+    stats = idata.sample_stats
+    scalars = [name for name, values in stats.data_vars.items()
+               if values.dims == ("chain", "draw")]
+    idata.posterior = idata.posterior[var_names].load()
+    idata.sample_stats = stats[scalars].load()
+    idata.attrs = {key: value for key, value in idata.attrs.items() if not isinstance(value, dict)}
+    return idata
+
+
 def _sample(model: pm.Model, var_names: list[str], settings: SamplerSettings, seed: int,
             rows: int | None, interrupted: threading.Event,
             unjittered: tuple[str, ...] = ()) -> az.InferenceData:
@@ -109,31 +144,37 @@ def _sample(model: pm.Model, var_names: list[str], settings: SamplerSettings, se
 
         compiled = compile_nutpie(model, var_names, unjittered)
         raise_if_interrupted(interrupted)
-        sampler = nutpie.sample(
-            compiled,
-            draws=settings.draws,
-            tune=settings.warmup,
-            chains=settings.chains,
-            cores=settings.resolved_cores(),
-            seed=seed,
-            save_warmup=False,
-            progress_bar=settings.progressbar,
-            target_accept=settings.target_accept,
-            maxdepth=settings.max_treedepth,
-            # a diagonal mass matrix leaves the intercept of a model with thousands of group
-            # effects mixing slowly along the direction it shares with their mean; nutpie's
-            # low-rank correction learns such directions from the warmup's gradients
-            low_rank_modified_mass_matrix=True,
-            blocking=False,
-        )
-        try:
-            return sampler.wait()
-        except BaseException:
-            # nutpie's own blocking call answers Ctrl-C with the draws so far, as if
-            # sampling had finished; the caller's KeyboardInterrupt goes on instead, once
-            # the sampler's threads have stopped
-            sampler.cancel()
-            raise
+        with _trace_store(compiled.n_expanded, settings) as store:
+            sampler = nutpie.sample(
+                compiled,
+                draws=settings.draws,
+                tune=settings.warmup,
+                chains=settings.chains,
+                cores=settings.resolved_cores(),
+                seed=seed,
+                save_warmup=False,
+                progress_bar=settings.progressbar,
+                target_accept=settings.target_accept,
+                maxdepth=settings.max_treedepth,
+                # a diagonal mass matrix leaves the intercept of a model with thousands of
+                # group effects mixing slowly along the direction it shares with their mean;
+                # nutpie's low-rank correction learns such directions from the warmup's
+                # gradients
+                low_rank_modified_mass_matrix=True,
+                blocking=False,
+                zarr_store=store,
+            )
+            try:
+                idata = sampler.wait()
+            except BaseException:
+                # nutpie's own blocking call answers Ctrl-C with the draws so far, as if
+                # sampling had finished; the caller's KeyboardInterrupt goes on instead, once
+                # the sampler's threads have stopped
+                sampler.cancel()
+                raise
+            if store is not None:
+                idata = _read_from_store(idata, var_names)
+            return idata
     if settings.backend == "numpyro":
         return sample_numpyro(model, var_names, settings, seed, rows=rows,
                               interrupted=interrupted, unjittered=unjittered)
