@@ -12,6 +12,9 @@ import re
 import numpy as np
 import pandas as pd
 
+# the model data holding a crossed block's centring weights are named "<this>_<group>_<block>"
+CENTRING_DATA = "centring"
+
 # brms:::rename(): these characters are dropped or spelled out in parameter names.
 _BRMS_SYMBOLS = [
     (" ", ""), ("(", ""), (")", ""), ("[", ""), ("]", ""), (",", ""), ('"', ""), ("'", ""),

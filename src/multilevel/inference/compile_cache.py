@@ -38,8 +38,8 @@ from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import Variable, equal_computations
 from pytensor.graph.traversal import ancestors
 
-from ..model.build import CENTRING_DATA
 from ..model.group_gather import register_numba
+from ..names import CENTRING_DATA
 
 # compiled models kept per process; each holds a few MB of generated code
 CACHE_SIZE = 8

@@ -18,7 +18,7 @@ import pytensor
 import pytensor.tensor as pt
 
 from ..families.links import LINKS
-from ..names import population_names
+from ..names import CENTRING_DATA, population_names
 from ..priors.distributions import data, ordered_prior_variable, prior_variable
 from ..priors.table import PriorTable
 from ..spec.design import Design, GroupBlock
@@ -36,9 +36,6 @@ from .group_gather import group_term
 from .lkj import correlations, lkj_cholesky
 from .parametrization import BlockGeometry, block_geometries, build_order
 from .smooths import smooth_dim, smooth_effects
-
-# the name of a crossed block's centring weights among the model's data
-CENTRING_DATA = "centring"
 
 
 @dataclass(frozen=True)
