@@ -12,6 +12,7 @@ from pytensor.compile.sharedvalue import SharedVariable
 
 import multilevel as ml
 from multilevel.inference import compile_cache
+from multilevel.names import CENTRING_DATA
 
 pytestmark = pytest.mark.slow
 
@@ -52,7 +53,7 @@ def _folded(model, freeze_model) -> bool:
     (a crossed block's centring weights excepted)."""
     return bool(freeze_model) or all(not isinstance(v, SharedVariable)
                                      for v in model.data_vars
-                                     if not v.name.startswith("centring_"))
+                                     if not v.name.startswith(f"{CENTRING_DATA}_"))
 
 
 def test_a_structure_compiles_with_its_data_folded_in_then_once_with_data_variables(
@@ -297,7 +298,7 @@ def test_a_crossed_block_in_the_non_centred_form_compiles(monkeypatch):
     assert _folded(model, freeze_model)
     weights = {v.name: v.get_value() for v in model.data_vars
                if isinstance(v, SharedVariable)}
-    assert weights and all(name.startswith("centring_") for name in weights)
+    assert weights and all(name.startswith(f"{CENTRING_DATA}_") for name in weights)
     assert 0.0 in np.concatenate(list(weights.values()))
     # nutpie's first step on the model, in a thread of its own: a test, not the session, waits
     finished = threading.Event()
