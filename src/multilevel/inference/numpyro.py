@@ -140,11 +140,14 @@ def jax_function(inputs: list[Variable], outputs: list[Variable]):
     """A JAX function of ``inputs`` computing ``outputs``, with the data that are not among
     ``inputs`` folded in.
 
-    As PyMC's ``get_jaxified_graph``, less one rewrite and one conversion: the sparse
+    As PyMC's ``get_jaxified_graph``, less some rewrites and one conversion: the sparse
     ``local_usmm`` asks for PyTensor's BLAS flags, whose first use runs the C compiler to probe
-    for a BLAS (half a second), which JAX does not use; and PyTensor turns each constant array
-    into a JAX array with ``jnp.array``, which compiles a small XLA program per shape, where
-    copying it to the device compiles nothing.
+    for a BLAS (half a second), which JAX does not use; PyTensor's elementwise fusion builds
+    ``Composite`` operations that XLA, which fuses on its own, only has to take apart again
+    (PyTensor 2.38's JAX mode runs it by mistake; pymc-devs/pytensor#2236 excludes it there,
+    as here); and PyTensor turns each constant array into a JAX array with ``jnp.array``,
+    which compiles a small XLA program per shape, where copying it to the device compiles
+    nothing.
     """
     import jax
     from pytensor.link.jax.dispatch import jax_funcify, jax_typify
@@ -162,7 +165,7 @@ def jax_function(inputs: list[Variable], outputs: list[Variable]):
     constants = {v: pt.constant(v.get_value(borrow=True)) for v in shared}
     graph = FunctionGraph(inputs=inputs, outputs=clone_replace(outputs, replace=constants),
                           clone=True)
-    get_mode("JAX").excluding("local_usmm").optimizer.rewrite(graph)
+    get_mode("JAX").excluding("local_usmm", "fusion").optimizer.rewrite(graph)
     with warnings.catch_warnings():
         # the checks guard PyMC's own samplers against invalid parameters; NUTS here treats
         # such a point as a divergence, as it does any non-finite log density
