@@ -177,15 +177,19 @@ def linear_predictor(fit, request: PredictionRequest) -> Prediction:
 
     def population_part(dpar: str, matrix: np.ndarray, shift: np.ndarray | None) -> np.ndarray:
         _, b_name, intercept_name, _ = population_names(dpar)
-        eta = np.zeros((len(keep), matrix.shape[0]))
+        if matrix.shape[1]:
+            eta = np.asarray(draws_of(b_name) @ matrix.T, dtype=float)
+        else:
+            eta = np.zeros((len(keep), matrix.shape[0]))
         # an ordinal model's intercepts are its thresholds, outside the linear predictor
         if intercept_name in posterior and not (design.thresholds and not dpar):
             eta += draws_of(intercept_name)[:, None]
-        if matrix.shape[1]:
-            eta += draws_of(b_name) @ matrix.T
-        return eta if shift is None else eta + shift
+        if shift is not None:
+            eta += shift
+        return eta
 
-    etas = {"": population_part("", X, offset) + _smooth_part(design, request.newdata, draws_of)}
+    etas = {"": population_part("", X, offset)}
+    etas[""] += _smooth_part(design, request.newdata, draws_of)
     for name in design.dpars:
         etas[name] = population_part(name, dpar_X[name], dpar_offsets[name])
     set_of = {m: members for members in design.correlation_sets() for m in members}
@@ -205,7 +209,18 @@ def linear_predictor(fit, request: PredictionRequest) -> Prediction:
             start = sum(len(design.blocks[m].coefs) for m in members[:members.index(k)])
             extra = new_effects[members[0]][:, :, start:start + len(block.coefs)]
             effects = np.concatenate([effects, extra], axis=1)
-        etas[block.dpar] += np.einsum("drk,rk->dr", effects[:, index], values * masks[k])
+        # one coefficient at a time, into one buffer: gathering all of a row's effects at
+        # once would hold draws x rows x coefficients values
+        weights = values * masks[k]
+        target = etas[block.dpar]
+        gathered = np.empty_like(target)
+        for j in range(weights.shape[1]):
+            # (the index is valid by construction; numpy's default mode would copy the buffer)
+            np.take(np.ascontiguousarray(effects[:, :, j]), index, axis=1, out=gathered,
+                    mode="clip")
+            gathered *= weights[:, j]
+            target += gathered
+        del gathered
     trials = design.trials if request.newdata is None else new.trials
     aux = {name: draws_of(name)[:, None] for name in fit.names.aux}
     if design.thresholds:
