@@ -10,6 +10,7 @@ from scipy import stats
 from scipy.special import logsumexp
 
 import multilevel as ml
+from multilevel.families import family as family_module
 from multilevel.families import get_family
 from multilevel.results import psis
 from multilevel.results.criteria import _criterion
@@ -56,7 +57,10 @@ def _family_inputs(name):
 
 
 @pytest.mark.parametrize("name", sorted(RESPONSES))
-def test_log_density_equals_brms_density(name):
+@pytest.mark.parametrize("block_values", [None, 2], ids=["one_block", "a_row_per_block"])
+def test_log_density_equals_brms_density(name, block_values, monkeypatch):
+    if block_values is not None:
+        monkeypatch.setattr(family_module, "LOG_DENSITY_BLOCK_VALUES", block_values)
     family, eta, aux, trials = _family_inputs(name)
     y = np.array(RESPONSES[name])
     mu = family.link_function.inverse_numpy(eta)
@@ -187,6 +191,14 @@ def test_log_sum_exp_equals_scipys_where_values_are_large_or_all_minus_infinity(
         np.testing.assert_allclose(psis.log_sum_exp(values, axis=axis),
                                    logsumexp(values, axis=axis), rtol=1e-13)
     assert psis.log_mean_exp(np.zeros((8, 3))) == pytest.approx(np.zeros(3))
+
+
+def test_log_mean_exp_in_blocks_of_observations_equals_scipys(monkeypatch):
+    values = np.random.default_rng(5).normal(0, 30, size=(40, 11))
+    expected = logsumexp(values, axis=0) - np.log(40)
+    # blocks of four observations: the last one shorter
+    monkeypatch.setattr(psis, "_BLOCK_VALUES", 4 * 40)
+    np.testing.assert_allclose(psis.log_mean_exp(values), expected, rtol=1e-13)
 
 
 def test_loo_compare_prints_what_the_loo_package_prints():

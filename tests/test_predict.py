@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import multilevel as ml
+from multilevel.results import predict
 from reference import load_reference
 
 pytestmark = pytest.mark.slow
@@ -235,3 +236,18 @@ def test_a_grouping_factor_named_like_a_parameter():
     assert fit.idata.posterior["r_b"].sizes["b_level"] == 8
     assert list(fit.ranef()["b"].index) == [str(k) for k in range(8)]
     assert fit.log_lik().shape == (400, 80)
+
+
+@pytest.mark.parametrize("block_values", [None, 3 * 5], ids=["one_block", "blocks_of_five_rows"])
+def test_group_effects_enter_the_linear_predictor_at_each_rows_level(block_values, monkeypatch):
+    if block_values is not None:
+        monkeypatch.setattr(predict, "GATHER_BLOCK_VALUES", block_values)
+    rng = np.random.default_rng(8)
+    draws, levels, rows = 3, 4, 12
+    effects = rng.normal(size=(draws, levels, 2))
+    index = rng.integers(0, levels, size=rows)
+    weights = rng.normal(size=(rows, 2))
+    eta = np.ones((draws, rows))
+    predict._add_group_part(eta, effects, index, weights)
+    expected = 1 + sum(effects[:, index, k] * weights[:, k] for k in range(2))
+    np.testing.assert_allclose(eta, expected, rtol=1e-14)

@@ -185,8 +185,18 @@ class Family:
             Shape (draws, rows).
         """
         compiled = _derived_functions(self).log_density
+        inputs, y = self._inputs(eta, aux, trials), np.asarray(y)
+        draws, rows = inputs[0].shape
+        densities = np.empty((draws, rows))
+        # a block of rows at a time: each operation's result then fits in memory the
+        # allocator reuses, where one of all rows would be fresh pages for every operation
+        step = max(1, LOG_DENSITY_BLOCK_VALUES // max(1, draws))
         with np.errstate(all="ignore"):
-            return np.asarray(compiled(*self._inputs(eta, aux, trials), np.asarray(y)))
+            for start in range(0, rows, step):
+                block = slice(start, start + step)
+                densities[:, block] = compiled(*[_rows(value, block) for value in inputs],
+                                               y[block])
+        return densities
 
     def random(self, rng: np.random.Generator, eta, aux, trials=None) -> np.ndarray:
         """One new observation per draw and row, drawn by the PyMC distribution (or by the
@@ -294,6 +304,17 @@ _DERIVED: dict[tuple[str, str, tuple[str, ...]], _DerivedFunctions] = {}
 # per call on whole (draws x rows) arrays, and rewrites would merge products into n-ary
 # operations that PyTensor's Python implementation evaluates element by element.
 _NUMPY_MODE = Mode(linker="py", optimizer=None)
+# values per block of rows in which log densities are evaluated
+LOG_DENSITY_BLOCK_VALUES = 2**20
+
+
+def _rows(value: np.ndarray, block: slice) -> np.ndarray:
+    """The rows ``block`` of one of :meth:`Family._inputs`: the second axis of a (draws,
+    rows) matrix, the only axis of a per-row vector; ordinal thresholds (draws, 1,
+    thresholds) are the same for every row."""
+    if value.ndim == 2:
+        return value[:, block]
+    return value[block] if value.ndim == 1 else value
 
 
 def _without_draws(graph):

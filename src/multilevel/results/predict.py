@@ -18,6 +18,8 @@ from ..spec.timeseries import time_series
 from .autocor import AutocorDraws, arma_linear_predictor, correlation_matrices
 
 NEW_LEVEL_METHODS = ("uncertainty", "gaussian", "old_levels")
+# draws x rows values gathered at a time into the linear predictor
+GATHER_BLOCK_VALUES = 2**20
 
 
 @dataclass(frozen=True)
@@ -209,18 +211,7 @@ def linear_predictor(fit, request: PredictionRequest) -> Prediction:
             start = sum(len(design.blocks[m].coefs) for m in members[:members.index(k)])
             extra = new_effects[members[0]][:, :, start:start + len(block.coefs)]
             effects = np.concatenate([effects, extra], axis=1)
-        # one coefficient at a time, into one buffer: gathering all of a row's effects at
-        # once would hold draws x rows x coefficients values
-        weights = values * masks[k]
-        target = etas[block.dpar]
-        gathered = np.empty_like(target)
-        for j in range(weights.shape[1]):
-            # (the index is valid by construction; numpy's default mode would copy the buffer)
-            np.take(np.ascontiguousarray(effects[:, :, j]), index, axis=1, out=gathered,
-                    mode="clip")
-            gathered *= weights[:, j]
-            target += gathered
-        del gathered
+        _add_group_part(etas[block.dpar], effects, index, values * masks[k])
     trials = design.trials if request.newdata is None else new.trials
     aux = {name: draws_of(name)[:, None] for name in fit.names.aux}
     if design.thresholds:
@@ -235,6 +226,30 @@ def linear_predictor(fit, request: PredictionRequest) -> Prediction:
             eta = arma_linear_predictor(eta, _observed_response(design, request.newdata),
                                         autocor, design.family, aux, rng)
     return Prediction(eta=eta, aux=aux, trials=trials, autocor=autocor)
+
+
+def _add_group_part(eta: np.ndarray, effects: np.ndarray, index: np.ndarray,
+                    weights: np.ndarray) -> None:
+    """Add to ``eta`` (draws x rows) each row's group-level effects (``effects``, draws x
+    levels x coefficients, at the row's level ``index``) times their ``weights`` (rows x
+    coefficients).
+
+    One coefficient and one block of rows at a time, into one small buffer: gathering all
+    of a row's effects at once would hold draws x rows x coefficients values, and a buffer
+    of all rows would be fresh memory to the allocator on every call.
+    """
+    draws, rows = eta.shape
+    step = max(1, GATHER_BLOCK_VALUES // max(1, draws))
+    buffer = np.empty(draws * min(step, rows))
+    for j in range(weights.shape[1]):
+        coefficient = np.ascontiguousarray(effects[:, :, j])
+        for start in range(0, rows, step):
+            block = slice(start, start + step)
+            part = buffer[:draws * len(index[block])].reshape(draws, -1)
+            # the index is valid by construction; numpy's default mode would copy the buffer
+            np.take(coefficient, index[block], axis=1, out=part, mode="clip")
+            part *= weights[block, j]
+            eta[:, block] += part
 
 
 def _smooth_part(design: Design, newdata: pd.DataFrame | None, draws_of) -> np.ndarray | float:

@@ -67,7 +67,10 @@ def log_sum_exp(values: np.ndarray, axis: int) -> np.ndarray:
 
 def log_mean_exp(log_lik: np.ndarray) -> np.ndarray:
     """Each observation's log of its mean likelihood over the draws (rows) of ``log_lik``."""
-    return log_sum_exp(log_lik, axis=0) - np.log(log_lik.shape[0])
+    draws, observations = log_lik.shape
+    step = max(1, _BLOCK_VALUES // max(1, draws))
+    return np.concatenate([log_sum_exp(log_lik[:, start:start + step], axis=0)
+                           for start in range(0, observations, step)]) - np.log(draws)
 
 
 def relative_efficiency(log_lik: np.ndarray) -> np.ndarray:
