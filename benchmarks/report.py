@@ -434,6 +434,33 @@ def profile_section(profile: dict) -> list[str]:
     ]
 
 
+def runs_of_fits(results: dict) -> list[str]:
+    """Which run made which fits, where the results merge several runs (none otherwise).
+
+    Parameters
+    ----------
+    results
+        The content of ``benchmarks/results/latest.json``.
+
+    Returns
+    -------
+    list of str
+        Markdown lines: one item per run, with its date, commit and the fits it made.
+    """
+    runs: dict[tuple, list[str]] = {}
+    for fit in results["fits"]:
+        if fit.get("command"):
+            key = (fit["date"], fit["commit"], fit["command"])
+            runs.setdefault(key, []).append(f"{fit['model']} ({fit['tool']})")
+    if len(runs) < 2:
+        return []
+    lines = ["The fits come from these runs:", ""]
+    for (date, commit, command), fits in sorted(runs.items()):
+        lines.append(f"- {date} (UTC), commit `{commit}`, `{command}`: "
+                     + ", ".join(dict.fromkeys(fits)))
+    return [*lines, ""]
+
+
 def render(results: dict, profile: dict | None = None, notes: str | None = None) -> str:
     """The whole of ``docs/performance.md`` for one run's results.
 
@@ -478,6 +505,7 @@ def render(results: dict, profile: dict | None = None, notes: str | None = None)
         + (f", {_num(results['duration_s'], 0)} s in all" if results.get("duration_s") else "")
         + f": `{results['command']}`",
         "",
+        *runs_of_fits(results),
         f"**Machine** {m['cpu']}, {m['logical_cores']} logical cores, "
         f"{m['memory_gib']} GiB, {m['os']}; load average {load_start[0]} at the start "
         f"and {load_end[0]} at the end.",

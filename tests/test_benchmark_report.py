@@ -104,10 +104,15 @@ def test_appended_fits_replace_those_of_the_same_model_and_tool():
     assert merged["commit"] == "a and b" and merged["command"] == "run a, then run b"
     assert merged["date"] == "2026-11-01"
     assert merged["duration_s"] is None  # two runs made the remaining fits
+    assert report.runs_of_fits(merged) == [
+        "The fits come from these runs:", "",
+        "- 2026-11-01 (UTC), commit `a`, `run a`: sleepstudy (multilevel)",
+        "- 2026-11-02 (UTC), commit `b`, `run b`: hsb (multilevel)", ""]
     # a rerun of every fit leaves only the new run's commit, command and duration
     again = run.merged(merged, results("c", {"hsb": 4.0, "sleepstudy": 5.0}))
     assert again["commit"] == "c" and again["command"] == "run c"
     assert again["date"] == "2026-11-03" and again["duration_s"] == 1.0
+    assert report.runs_of_fits(again) == []
 
 
 def _fit(wall, status="ok", **fields):
