@@ -9,10 +9,11 @@ import multilevel
 
 PACKAGE = Path(multilevel.__file__).parent
 # The stages in the order data flows through them; a module may import its own stage and
-# those before it. errors and names serve every stage; api orchestrates them all. Plots read a
-# fit through its methods and brms's names only, so the fit's plot methods may import them.
-STAGES = ["errors", "names", "families", "spec", "priors", "model", "describe", "inference",
-          "plots", "results", "datasets", "api", "cli", "__init__", "__main__"]
+# those before it. errors, names and blocks serve every stage; api orchestrates them all.
+# Plots read a fit through its methods and brms's names only, so the fit's plot methods may
+# import them.
+STAGES = ["errors", "names", "blocks", "families", "spec", "priors", "model", "describe",
+          "inference", "plots", "results", "datasets", "api", "cli", "__init__", "__main__"]
 LONGEST_MODULE = 600
 
 

@@ -10,7 +10,7 @@ from scipy import stats
 from scipy.special import logsumexp
 
 import multilevel as ml
-from multilevel.families import family as family_module
+from multilevel import blocks
 from multilevel.families import get_family
 from multilevel.results import psis
 from multilevel.results.criteria import _criterion
@@ -60,7 +60,7 @@ def _family_inputs(name):
 @pytest.mark.parametrize("block_values", [None, 2], ids=["one_block", "a_row_per_block"])
 def test_log_density_equals_brms_density(name, block_values, monkeypatch):
     if block_values is not None:
-        monkeypatch.setattr(family_module, "LOG_DENSITY_BLOCK_VALUES", block_values)
+        monkeypatch.setattr(blocks, "BLOCK_VALUES", block_values)
     family, eta, aux, trials = _family_inputs(name)
     y = np.array(RESPONSES[name])
     mu = family.link_function.inverse_numpy(eta)
@@ -177,10 +177,10 @@ def test_psis_loo_in_blocks_of_observations_gives_the_same_results(monkeypatch):
     log_lik, _, _ = _loo_reference()
     whole = psis_loo(log_lik)
     # blocks of seven observations: the last one shorter
-    monkeypatch.setattr(psis, "_BLOCK_VALUES", 7 * log_lik.shape[0] * log_lik.shape[1])
-    blocks = psis_loo(log_lik)
+    monkeypatch.setattr(blocks, "BLOCK_VALUES", 7 * log_lik.shape[0] * log_lik.shape[1])
+    in_blocks = psis_loo(log_lik)
     for name in ("elpd", "pareto_k", "n_eff", "mcse"):
-        np.testing.assert_array_equal(getattr(blocks, name), getattr(whole, name))
+        np.testing.assert_array_equal(getattr(in_blocks, name), getattr(whole, name))
 
 
 def test_log_sum_exp_equals_scipys_where_values_are_large_or_all_minus_infinity():
@@ -197,7 +197,7 @@ def test_log_mean_exp_in_blocks_of_observations_equals_scipys(monkeypatch):
     values = np.random.default_rng(5).normal(0, 30, size=(40, 11))
     expected = logsumexp(values, axis=0) - np.log(40)
     # blocks of four observations: the last one shorter
-    monkeypatch.setattr(psis, "_BLOCK_VALUES", 4 * 40)
+    monkeypatch.setattr(blocks, "BLOCK_VALUES", 4 * 40)
     np.testing.assert_allclose(psis.log_mean_exp(values), expected, rtol=1e-13)
 
 

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 import multilevel as ml
+from multilevel import blocks
 from multilevel.errors import DataError, FormulaError, MultilevelError
-from multilevel.families import family as family_module
 from reference import (
     FAMILY_REFERENCE_DIR,
     SHARED,
@@ -83,7 +83,7 @@ def test_ordered_categoricals_are_responses_and_unordered_ones_are_refused():
 @pytest.mark.parametrize("block_values", [None, 1], ids=["one_block", "a_row_per_block"])
 def test_cumulative_probabilities_are_differences_of_the_link(block_values, monkeypatch):
     if block_values is not None:
-        monkeypatch.setattr(family_module, "LOG_DENSITY_BLOCK_VALUES", block_values)
+        monkeypatch.setattr(blocks, "BLOCK_VALUES", block_values)
     eta = np.array([[0.0, 1.0]])
     thresholds = np.array([[-1.0, 0.5, 2.0]])
     probabilities = ml.cumulative.expected_value(eta, {"thresholds": thresholds})

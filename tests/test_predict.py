@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import multilevel as ml
+from multilevel import blocks
 from multilevel.results import predict
 from reference import load_reference
 
@@ -241,7 +242,7 @@ def test_a_grouping_factor_named_like_a_parameter():
 @pytest.mark.parametrize("block_values", [None, 3 * 5], ids=["one_block", "blocks_of_five_rows"])
 def test_group_effects_enter_the_linear_predictor_at_each_rows_level(block_values, monkeypatch):
     if block_values is not None:
-        monkeypatch.setattr(predict, "GATHER_BLOCK_VALUES", block_values)
+        monkeypatch.setattr(blocks, "BLOCK_VALUES", block_values)
     rng = np.random.default_rng(8)
     draws, levels, rows = 3, 4, 12
     effects = rng.normal(size=(draws, levels, 2))

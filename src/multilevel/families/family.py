@@ -25,6 +25,7 @@ from pytensor.tensor.random.op import RandomVariable
 from pytensor.tensor.random.type import random_generator_type
 from scipy.special import softmax
 
+from ..blocks import row_blocks
 from ..errors import FamilyError
 from ..names import brms_rename
 from .links import LINKS, Link
@@ -188,12 +189,8 @@ class Family:
         inputs, y = self._inputs(eta, aux, trials), np.asarray(y)
         draws, rows = inputs[0].shape
         densities = np.empty((draws, rows))
-        # a block of rows at a time: each operation's result then fits in memory the
-        # allocator reuses, where one of all rows would be fresh pages for every operation
-        step = max(1, LOG_DENSITY_BLOCK_VALUES // max(1, draws))
         with np.errstate(all="ignore"):
-            for start in range(0, rows, step):
-                block = slice(start, start + step)
+            for block in row_blocks(draws, rows):
                 densities[:, block] = compiled(*[_rows(value, block) for value in inputs],
                                                y[block])
         return densities
@@ -304,8 +301,6 @@ _DERIVED: dict[tuple[str, str, tuple[str, ...]], _DerivedFunctions] = {}
 # per call on whole (draws x rows) arrays, and rewrites would merge products into n-ary
 # operations that PyTensor's Python implementation evaluates element by element.
 _NUMPY_MODE = Mode(linker="py", optimizer=None)
-# values per block of rows in which log densities are evaluated
-LOG_DENSITY_BLOCK_VALUES = 2**20
 
 
 def _rows(value: np.ndarray, block: slice) -> np.ndarray:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from ..blocks import row_blocks
 from ..errors import DataError, MultilevelError
 from ..families.links import LINKS
 from ..names import coefficient_name, population_names, quantile_label
@@ -18,8 +19,6 @@ from ..spec.timeseries import time_series
 from .autocor import AutocorDraws, arma_linear_predictor, correlation_matrices
 
 NEW_LEVEL_METHODS = ("uncertainty", "gaussian", "old_levels")
-# draws x rows values gathered at a time into the linear predictor
-GATHER_BLOCK_VALUES = 2**20
 
 
 @dataclass(frozen=True)
@@ -239,13 +238,12 @@ def _add_group_part(eta: np.ndarray, effects: np.ndarray, index: np.ndarray,
     of all rows would be fresh memory to the allocator on every call.
     """
     draws, rows = eta.shape
-    step = max(1, GATHER_BLOCK_VALUES // max(1, draws))
-    buffer = np.empty(draws * min(step, rows))
+    blocks = list(row_blocks(draws, rows))
+    buffer = np.empty(draws * (blocks[0].stop - blocks[0].start) if blocks else 0)
     for j in range(weights.shape[1]):
         coefficient = np.ascontiguousarray(effects[:, :, j])
-        for start in range(0, rows, step):
-            block = slice(start, start + step)
-            part = buffer[:draws * len(index[block])].reshape(draws, -1)
+        for block in blocks:
+            part = buffer[:draws * (block.stop - block.start)].reshape(draws, -1)
             # the index is valid by construction; numpy's default mode would copy the buffer
             np.take(coefficient, index[block], axis=1, out=part, mode="clip")
             part *= weights[block, j]

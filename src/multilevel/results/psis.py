@@ -18,14 +18,14 @@ import numpy as np
 import xarray as xr
 from scipy.stats import norm
 
+from ..blocks import row_blocks
+
 # loo approximates the variance of log(epd) from this many normal quantiles
 _MCSE_QUANTILES = 1000
 # Blom's plotting position of those quantiles, as loo's
 _BLOM = 3 / 8
 # loo reports no Monte Carlo error of elpd_loo when any Pareto k exceeds this
 K_RELIABLE = 0.7
-# draws x observations handled at once: each copy of a block takes 32 MB
-_BLOCK_VALUES = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -68,9 +68,8 @@ def log_sum_exp(values: np.ndarray, axis: int) -> np.ndarray:
 def log_mean_exp(log_lik: np.ndarray) -> np.ndarray:
     """Each observation's log of its mean likelihood over the draws (rows) of ``log_lik``."""
     draws, observations = log_lik.shape
-    step = max(1, _BLOCK_VALUES // max(1, draws))
-    return np.concatenate([log_sum_exp(log_lik[:, start:start + step], axis=0)
-                           for start in range(0, observations, step)]) - np.log(draws)
+    return np.concatenate([log_sum_exp(log_lik[:, block], axis=0)
+                           for block in row_blocks(draws, observations)]) - np.log(draws)
 
 
 def relative_efficiency(log_lik: np.ndarray) -> np.ndarray:
@@ -108,9 +107,8 @@ def psis_loo(log_lik: np.ndarray) -> PsisLoo:
     """
     chains, draws, observations = log_lik.shape
     # a few copies of a block of observations' draws are held at once, not of all of them
-    block = max(1, _BLOCK_VALUES // (chains * draws))
-    parts = [_psis_block(log_lik[:, :, start:start + block])
-             for start in range(0, observations, block)]
+    parts = [_psis_block(log_lik[:, :, block])
+             for block in row_blocks(chains * draws, observations)]
     return PsisLoo(*(np.concatenate(values) for values in zip(*parts, strict=True)))
 
 
