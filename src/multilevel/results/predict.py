@@ -190,7 +190,8 @@ def linear_predictor(fit, request: PredictionRequest) -> Prediction:
         return eta
 
     etas = {"": population_part("", X, offset)}
-    etas[""] += _smooth_part(design, request.newdata, draws_of)
+    if design.smooths:
+        etas[""] += _smooth_part(design, request.newdata, draws_of)
     for name in design.dpars:
         etas[name] = population_part(name, dpar_X[name], dpar_offsets[name])
     set_of = {m: members for members in design.correlation_sets() for m in members}
@@ -243,7 +244,8 @@ def _add_group_part(eta: np.ndarray, effects: np.ndarray, index: np.ndarray,
     for j in range(weights.shape[1]):
         coefficient = np.ascontiguousarray(effects[:, :, j])
         for block in blocks:
-            part = buffer[:draws * (block.stop - block.start)].reshape(draws, -1)
+            width = block.stop - block.start
+            part = buffer[:draws * width].reshape(draws, width)
             # the index is valid by construction; numpy's default mode would copy the buffer
             np.take(coefficient, index[block], axis=1, out=part, mode="clip")
             part *= weights[block, j]
