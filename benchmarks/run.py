@@ -120,7 +120,7 @@ def multilevel_env() -> dict[str, str]:
 
 
 def with_cache(env: dict[str, str], cache_dir: Path | None) -> dict[str, str]:
-    """``env`` with PyTensor's and numba's on-disk caches moved to ``cache_dir``."""
+    """``env`` with PyTensor's, numba's and multilevel's on-disk caches moved to ``cache_dir``."""
     if cache_dir is None:
         return env
     env = dict(env)
@@ -128,6 +128,7 @@ def with_cache(env: dict[str, str], cache_dir: Path | None) -> dict[str, str]:
              if f and not f.startswith("base_compiledir=")]
     env["PYTENSOR_FLAGS"] = ",".join(flags + [f"base_compiledir={cache_dir / 'pytensor'}"])
     env["NUMBA_CACHE_DIR"] = str(cache_dir / "numba")
+    env["MULTILEVEL_CACHE_DIR"] = str(cache_dir / "multilevel")
     return env
 
 

@@ -307,3 +307,13 @@ def test_lme4_runs_its_own_r_script_and_probes_its_own_packages():
     # lme4 compiles nothing, so its fits get the environment as it is
     assert run.fit_caches("lme4", {"A": "1"}, "fresh", Path("/nowhere"), Path("/x")) == {
         "A": "1"}
+
+
+def test_a_fits_own_cache_holds_multilevels_compiled_programs(tmp_path, monkeypatch):
+    from multilevel.inference.executable_cache import cache_directory
+
+    env = run.with_cache({"MULTILEVEL_CACHE_DIR": ""}, tmp_path)
+    monkeypatch.setenv("MULTILEVEL_CACHE_DIR", env["MULTILEVEL_CACHE_DIR"])
+    assert cache_directory().is_relative_to(tmp_path)
+    assert str(tmp_path) in env["PYTENSOR_FLAGS"]
+    assert env["NUMBA_CACHE_DIR"].startswith(str(tmp_path))

@@ -113,7 +113,8 @@ def install() -> None:
     runner.sample_numpyro = _wrap_marked(runner.sample_numpyro, "driver_start", "sampling_end")
     driver = multilevel.inference.numpyro
     driver.jax_function = _wrap_spanned(driver.jax_function, "jax_function")
-    driver._compile = _wrap_marked(driver._compile, "xla_compile_start", "xla_compile_end")
+    driver.compile_program = _wrap_marked(driver.compile_program, "xla_compile_start",
+                                          "xla_compile_end")
     function_types.FunctionMaker.__init__ = _wrap_function_maker(
         function_types.FunctionMaker.__init__)
     numba.cfunc = _wrap_cfunc(numba.cfunc)
