@@ -10,15 +10,17 @@ from multilevel.model.group_gather import GroupGather, group_term, register_jax,
 LEVELS = 7
 
 
-@pytest.fixture(scope="module")
-def term():
+# one column (an intercept-only term) and two (an intercept and a slope)
+@pytest.fixture(scope="module", params=[1, 2], ids=["one_column", "two_columns"])
+def term(request):
     rng = np.random.default_rng(3)
     rows = 50
     index = rng.integers(0, LEVELS, rows)
     index[:LEVELS - 1] = np.arange(LEVELS - 1)  # the last level keeps no rows
     index[index == LEVELS - 1] = 0
-    values = np.column_stack([np.ones(rows), rng.normal(size=rows)])
-    effects = rng.normal(size=(LEVELS, 2))
+    values = np.column_stack([np.ones(rows), rng.normal(size=rows)])[:, :request.param]
+    values[:, 0] += rng.normal(scale=0.1, size=rows)  # not all ones: values enter each row
+    effects = rng.normal(size=(LEVELS, request.param))
     weights = rng.normal(size=rows)
     return effects, index, values, weights
 
@@ -54,7 +56,7 @@ def test_the_term_and_its_gradient_equal_numpys(term, mode):
     expected_contribution, expected_gradient = _expected(*term)
     np.testing.assert_allclose(contribution, expected_contribution, rtol=1e-12)
     # a level without rows gets a zero gradient, and the gradient keeps every level's row
-    assert gradient.shape == (LEVELS, 2)
+    assert gradient.shape == term[0].shape
     np.testing.assert_allclose(gradient, expected_gradient, rtol=1e-12, atol=1e-15)
     assert np.all(gradient[LEVELS - 1] == 0)
 
@@ -69,8 +71,9 @@ def test_the_gradient_of_the_adjoint_is_the_term(term):
     first = pytensor.grad(pt.sum(pt.sqr(group_term(e, index, values, LEVELS))), e)
     second = pytensor.grad(pt.sum(first * effects), e)
     # the sum of squares has Hessian 2 Z'Z, so the directional second derivative is 2 Z'Z e
-    design = np.zeros((len(index), LEVELS * 2))
+    width = values.shape[1]
+    design = np.zeros((len(index), LEVELS * width))
     for row, level in enumerate(index):
-        design[row, level * 2:level * 2 + 2] = values[row]
-    expected = (2 * design.T @ design @ effects.ravel()).reshape(LEVELS, 2)
+        design[row, level * width:(level + 1) * width] = values[row]
+    expected = (2 * design.T @ design @ effects.ravel()).reshape(LEVELS, width)
     np.testing.assert_allclose(second.eval({e: effects}), expected, rtol=1e-10)

@@ -17,6 +17,8 @@ and a JAX one (numpyro's and blackjax's), registered by :func:`register_numba` a
 from __future__ import annotations
 
 import functools
+import inspect
+import zlib
 
 import numpy as np
 import pytensor.tensor as pt
@@ -122,6 +124,11 @@ def register_numba() -> None:
     from pytensor.link.numba.dispatch import basic as numba_basic
     from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache_key
 
+    # PyTensor keys its on-disk cache of numba code by the operation's type and properties,
+    # plus the number each implementation returns: a digest of the kernels' source, so that a
+    # changed kernel is compiled anew instead of loaded from the cache
+    source = zlib.crc32(inspect.getsource(register_numba).encode())
+
     @register_funcify_default_op_cache_key(GroupGather)
     def _numba_group_gather(op, node, **kwargs):
         dtype = np.dtype(node.outputs[0].dtype)
@@ -130,6 +137,12 @@ def register_numba() -> None:
         def gather(effects, index, values):
             rows, size = values.shape
             out = np.empty(rows, dtype=dtype)
+            if size == 1:
+                # one coefficient per level (every intercept-only term): without the inner
+                # loop of unknown length the compiler makes this loop far tighter
+                for i in range(rows):
+                    out[i] = effects[index[i], 0] * values[i, 0]
+                return out
             for i in range(rows):
                 level = index[i]
                 total = 0.0
@@ -138,7 +151,7 @@ def register_numba() -> None:
                 out[i] = total
             return out
 
-        return gather
+        return gather, source
 
     @register_funcify_default_op_cache_key(GroupScatter)
     def _numba_group_scatter(op, node, **kwargs):
@@ -149,13 +162,17 @@ def register_numba() -> None:
         def scatter(weights, index, values):
             rows, size = values.shape
             out = np.zeros((levels, size), dtype=dtype)
+            if size == 1:
+                for i in range(rows):
+                    out[index[i], 0] += weights[i] * values[i, 0]
+                return out
             for i in range(rows):
                 level = index[i]
                 for j in range(size):
                     out[level, j] += weights[i] * values[i, j]
             return out
 
-        return scatter
+        return scatter, source
 
 
 @functools.cache
