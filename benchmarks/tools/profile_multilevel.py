@@ -50,11 +50,33 @@ def _wrap_compile_nutpie(original):
     return wrapped
 
 
+class _TimedSampler:
+    """nutpie's non-blocking sampler, whose ``wait()`` ends the sampling span."""
+
+    def __init__(self, sampler, start: float):
+        self._sampler = sampler
+        self._start = start
+
+    def wait(self, *args, **kwargs):
+        try:
+            return self._sampler.wait(*args, **kwargs)
+        finally:
+            marks["sampling_end"] = time.perf_counter()
+            spans["sampling"] += marks["sampling_end"] - self._start
+
+    def __getattr__(self, name):
+        return getattr(self._sampler, name)
+
+
 def _wrap_sample(original):
+    # multilevel starts nutpie without blocking and waits for the draws after
     def wrapped(*args, **kwargs):
-        with span("sampling"):
-            result = original(*args, **kwargs)
+        start = time.perf_counter()
+        result = original(*args, **kwargs)
+        if not kwargs.get("blocking", True):
+            return _TimedSampler(result, start)
         marks["sampling_end"] = time.perf_counter()
+        spans["sampling"] += marks["sampling_end"] - start
         return result
     return wrapped
 
