@@ -32,10 +32,10 @@ def _expected(effects, index, values, weights):
     return contribution, gradient
 
 
-def _compiled(mode):
+def _compiled(mode, width):
     effects, index, values, weights = (pt.matrix("effects"), pt.lvector("index"),
                                        pt.matrix("values"), pt.vector("weights"))
-    contribution = group_term(effects, index, values, LEVELS)
+    contribution = group_term(effects, index, values, LEVELS, width)
     gradient = pytensor.grad(pt.sum(weights * contribution), effects)
     return pytensor.function([effects, index, values, weights], [contribution, gradient],
                              mode=mode)
@@ -52,7 +52,7 @@ def test_the_term_and_its_gradient_equal_numpys(term, mode):
         register_jax()
     if mode == "NUMBA":
         register_numba()
-    contribution, gradient = _compiled(mode)(*term)
+    contribution, gradient = _compiled(mode, term[2].shape[1])(*term)
     expected_contribution, expected_gradient = _expected(*term)
     np.testing.assert_allclose(contribution, expected_contribution, rtol=1e-12)
     # a level without rows gets a zero gradient, and the gradient keeps every level's row
@@ -64,11 +64,12 @@ def test_the_term_and_its_gradient_equal_numpys(term, mode):
 def test_the_gradient_of_the_adjoint_is_the_term(term):
     effects, index, values, _ = term
     pytensor.gradient.verify_grad(
-        lambda e, v: GroupGather(LEVELS)(e, index, v), [effects, values],
+        lambda e, v: GroupGather(LEVELS, values.shape[1])(e, index, v), [effects, values],
         rng=np.random.default_rng(0))
     # second derivatives pass through the adjoint back to the term
     e = pt.matrix("e")
-    first = pytensor.grad(pt.sum(pt.sqr(group_term(e, index, values, LEVELS))), e)
+    first = pytensor.grad(pt.sum(pt.sqr(group_term(e, index, values, LEVELS, values.shape[1]))),
+                          e)
     second = pytensor.grad(pt.sum(first * effects), e)
     # the sum of squares has Hessian 2 Z'Z, so the directional second derivative is 2 Z'Z e
     width = values.shape[1]
@@ -77,3 +78,9 @@ def test_the_gradient_of_the_adjoint_is_the_term(term):
         design[row, level * width:(level + 1) * width] = values[row]
     expected = (2 * design.T @ design @ effects.ravel()).reshape(LEVELS, width)
     np.testing.assert_allclose(second.eval({e: effects}), expected, rtol=1e-10)
+
+
+def test_values_of_another_width_than_the_operations_are_refused(term):
+    effects, index, values, _ = term
+    with pytest.raises(ValueError, match="width 3 got values of width"):
+        GroupGather(LEVELS, 3)(effects, index, pt.constant(values))

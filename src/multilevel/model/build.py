@@ -496,7 +496,8 @@ def build_model(design: Design, table: PriorTable,
                 continue  # integrated out of the likelihood
             etas[block.dpar] = etas[block.dpar] + group_term(
                 block_effects[number], data(f"index_{block.group}_{number}", block.index),
-                data(f"values_{block.group}_{number}", block.values), len(block.levels))
+                data(f"values_{block.group}_{number}", block.values), len(block.levels),
+                block.values.shape[1])
         groups_with_cor: list[str] = []
         for group in design.groups:
             levels_dim, coef_dim, cor_dim = group_dims(group)

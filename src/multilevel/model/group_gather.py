@@ -12,6 +12,8 @@ level's coefficients in another.
 Both have a NumPy implementation (every PyTensor backend can run it), a numba one (nutpie's)
 and a JAX one (numpyro's and blackjax's), registered by :func:`register_numba` and
 :func:`register_jax` when their backend is first used: importing this module imports neither.
+The numbers of levels and of coefficients per level are part of each operation, so that
+numba compiles the loop over a level's coefficients with a fixed length, which it unrolls.
 """
 
 from __future__ import annotations
@@ -31,21 +33,27 @@ from pytensor.scalar import upcast
 class _LevelsOp(Op):
     """An operation between rows and the levels they belong to.
 
-    The number of levels is part of the operation, as the shape of the levels' side (JAX
-    needs it fixed when it compiles). Inputs: a float array, each row's level, each row's
-    values (rows x k).
+    The numbers of levels and of coefficients per level (``width``, the k below) are part of
+    the operation, as the shape of the levels' side (JAX needs it fixed when it compiles).
+    Inputs: a float array, each row's level, each row's values (rows x k).
     """
 
-    __props__ = ("levels",)
-    output_dimensions = 1
+    __props__ = ("levels", "width")
 
-    def __init__(self, levels: int):
+    def __init__(self, levels: int, width: int):
         self.levels = int(levels)
+        self.width = int(width)
+
+    def _output_shape(self) -> tuple:
+        return (None,)
 
     def make_node(self, numbers, index, values):
         numbers, index, values = (pt.as_tensor_variable(x) for x in (numbers, index, values))
+        if values.type.shape[-1] not in (None, self.width):
+            raise ValueError(f"{type(self).__name__} of width {self.width} got values of "
+                             f"width {values.type.shape[-1]}")
         output = pt.tensor(dtype=upcast(numbers.dtype, values.dtype),
-                           shape=(None,) * self.output_dimensions)
+                           shape=self._output_shape())
         return Apply(self, [numbers, index, values], [output])
 
 
@@ -63,7 +71,7 @@ class GroupGather(_LevelsOp):
     def grad(self, inputs, output_gradients):
         effects, index, values = inputs
         (gradient,) = output_gradients
-        return [GroupScatter(self.levels)(gradient, index, values),
+        return [GroupScatter(self.levels, self.width)(gradient, index, values),
                 grad_undefined(self, 1, index),
                 effects[index] * gradient[:, None]]
 
@@ -72,7 +80,8 @@ class GroupScatter(_LevelsOp):
     """The adjoint of :class:`GroupGather`: ``out[index[i], j] += weights[i] * values[i, j]``,
     (rows,), (rows,), (rows, k) -> (levels, k)."""
 
-    output_dimensions = 2
+    def _output_shape(self) -> tuple:
+        return (self.levels, self.width)
 
     def perform(self, node, inputs, output_storage):
         weights, index, values = inputs
@@ -82,17 +91,17 @@ class GroupScatter(_LevelsOp):
         output_storage[0][0] = np.column_stack(columns).astype(node.outputs[0].dtype)
 
     def infer_shape(self, fgraph, node, shapes):
-        return [(self.levels, shapes[2][1])]
+        return [(self.levels, self.width)]
 
     def grad(self, inputs, output_gradients):
         weights, index, values = inputs
         (gradient,) = output_gradients
-        return [GroupGather(self.levels)(gradient, index, values),
+        return [GroupGather(self.levels, self.width)(gradient, index, values),
                 grad_undefined(self, 1, index),
                 gradient[index] * weights[:, None]]
 
 
-def group_term(effects, index, values, levels: int):
+def group_term(effects, index, values, levels: int, width: int):
     """A group term's contribution to each row's linear predictor.
 
     Parameters
@@ -105,13 +114,15 @@ def group_term(effects, index, values, levels: int):
         Each data row's values of the term's k predictors (rows x k).
     levels : int
         The number of levels.
+    width : int
+        The number of coefficients per level, k.
 
     Returns
     -------
     TensorVariable
         ``sum_j effects[index, j] * values[:, j]``, one value per row.
     """
-    return GroupGather(levels)(effects, index, values)
+    return GroupGather(levels, width)(effects, index, values)
 
 
 @functools.cache
@@ -132,21 +143,16 @@ def register_numba() -> None:
     @register_funcify_default_op_cache_key(GroupGather)
     def _numba_group_gather(op, node, **kwargs):
         dtype = np.dtype(node.outputs[0].dtype)
+        width = op.width
 
         @numba_basic.numba_njit
         def gather(effects, index, values):
-            rows, size = values.shape
+            rows = values.shape[0]
             out = np.empty(rows, dtype=dtype)
-            if size == 1:
-                # one coefficient per level (every intercept-only term): without the inner
-                # loop of unknown length the compiler makes this loop far tighter
-                for i in range(rows):
-                    out[i] = effects[index[i], 0] * values[i, 0]
-                return out
             for i in range(rows):
                 level = index[i]
                 total = 0.0
-                for j in range(size):
+                for j in range(width):
                     total += effects[level, j] * values[i, j]
                 out[i] = total
             return out
@@ -156,19 +162,15 @@ def register_numba() -> None:
     @register_funcify_default_op_cache_key(GroupScatter)
     def _numba_group_scatter(op, node, **kwargs):
         dtype = np.dtype(node.outputs[0].dtype)
-        levels = op.levels
+        levels, width = op.levels, op.width
 
         @numba_basic.numba_njit
         def scatter(weights, index, values):
-            rows, size = values.shape
-            out = np.zeros((levels, size), dtype=dtype)
-            if size == 1:
-                for i in range(rows):
-                    out[index[i], 0] += weights[i] * values[i, 0]
-                return out
+            rows = values.shape[0]
+            out = np.zeros((levels, width), dtype=dtype)
             for i in range(rows):
                 level = index[i]
-                for j in range(size):
+                for j in range(width):
                     out[level, j] += weights[i] * values[i, j]
             return out
 
