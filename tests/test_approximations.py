@@ -1,4 +1,5 @@
-"""Every approximation of the posterior runs, says so, and lands near brms's posterior.
+"""Every approximation of the posterior runs without PyTensor's C code, says so, and lands near
+brms's posterior.
 
 The reference is brms's posterior of the sleepstudy model (../shared/reference/sleep_full.json).
 Approximations are biased by design. With the group-level effects integrated out (the form
@@ -10,6 +11,7 @@ half, and come near its residual sd; the Laplace approximation must land on ever
 import pytest
 
 import multilevel as ml
+from multilevel.inference import compile_cache
 from reference import load_reference
 
 pytestmark = pytest.mark.slow
@@ -23,8 +25,21 @@ def brms_means():
     return {row["variable"]: (row["mean"], row["sd"]) for row in summary}
 
 
+class _CCode(Exception):
+    """Raised where PyTensor would load or compile C code."""
+
+
 @pytest.mark.parametrize("algorithm", ["meanfield", "fullrank", "pathfinder", "laplace"])
-def test_approximations_run_and_say_so(algorithm, brms_means):
+def test_approximations_run_and_say_so(algorithm, brms_means, monkeypatch):
+    # on a machine whose PyTensor cache is empty, C code takes most of a minute to compile:
+    # the approximations run on the JAX log density instead, as NUTS does, and never ask for it
+    from pytensor.link.c.cmodule import ModuleCache
+
+    def c_code(*args, **kwargs):
+        raise _CCode
+
+    monkeypatch.setattr(ModuleCache, "module_from_key", c_code)
+    compile_cache.clear()  # nothing an earlier test compiled in this process is reused
     fit = ml.brm(FORMULA, ml.load_dataset("sleepstudy"), algorithm=algorithm, seed=11,
                  chains=2, draws=500, progressbar=False)
     text = str(fit.summary())
@@ -63,23 +78,3 @@ def test_laplace_integrates_the_effects_out_and_lands_on_brms(brms_means):
     assert far == {}
     spreads = {name: table.loc[name, "Est.Error"] / sd for name, (_, sd) in brms_means.items()}
     assert {name: ratio for name, ratio in spreads.items() if abs(ratio - 1) > 0.25} == {}
-
-
-class _CCode(Exception):
-    """Raised where PyTensor would load or compile C code."""
-
-
-@pytest.mark.parametrize("algorithm", ["meanfield", "fullrank", "pathfinder", "laplace"])
-def test_approximations_run_without_pytensors_c_code(algorithm, monkeypatch):
-    """On a machine whose PyTensor cache is empty, C code takes most of a minute to compile:
-    the approximations run on the JAX log density instead, as NUTS does, and never ask for
-    it."""
-    from pytensor.link.c.cmodule import ModuleCache
-
-    def c_code(*args, **kwargs):
-        raise _CCode
-
-    monkeypatch.setattr(ModuleCache, "module_from_key", c_code)
-    fit = ml.brm("Reaction ~ Days + (1 | Subject)", ml.load_dataset("sleepstudy"),
-                 algorithm=algorithm, seed=3, chains=1, draws=200, progressbar=False)
-    assert fit.idata.posterior.sizes["draw"] == 200
