@@ -29,19 +29,30 @@ class _CCode(Exception):
     """Raised where PyTensor would load or compile C code."""
 
 
-@pytest.mark.parametrize("algorithm", ["meanfield", "fullrank", "pathfinder", "laplace"])
-def test_approximations_run_and_say_so(algorithm, brms_means, monkeypatch):
-    # on a machine whose PyTensor cache is empty, C code takes most of a minute to compile:
-    # the approximations run on the JAX log density instead, as NUTS does, and never ask for it
+ALGORITHMS = ["meanfield", "fullrank", "pathfinder", "laplace"]
+
+
+@pytest.fixture(scope="module")
+def fits():
+    """Each approximation's fit, made where PyTensor's C code would raise: on a machine whose
+    PyTensor cache is empty, C code takes most of a minute to compile, so the approximations
+    run on the JAX log density instead, as NUTS does, and never ask for it."""
     from pytensor.link.c.cmodule import ModuleCache
 
     def c_code(*args, **kwargs):
         raise _CCode
 
-    monkeypatch.setattr(ModuleCache, "module_from_key", c_code)
-    compile_cache.clear()  # nothing an earlier test compiled in this process is reused
-    fit = ml.brm(FORMULA, ml.load_dataset("sleepstudy"), algorithm=algorithm, seed=11,
-                 chains=2, draws=500, progressbar=False)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ModuleCache, "module_from_key", c_code)
+        compile_cache.clear()  # nothing an earlier test compiled in this process is reused
+        return {algorithm: ml.brm(FORMULA, ml.load_dataset("sleepstudy"), algorithm=algorithm,
+                                  seed=11, chains=2, draws=500, progressbar=False)
+                for algorithm in ALGORITHMS}
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_approximations_run_and_say_so(algorithm, brms_means, fits):
+    fit = fits[algorithm]
     text = str(fit.summary())
     assert f"Algorithm: {algorithm} (approximate posterior)" in text
     assert "approximation of the posterior" in text
@@ -62,14 +73,13 @@ def test_approximations_run_and_say_so(algorithm, brms_means, monkeypatch):
     assert fit.fitted().shape == (fit.nobs, 4)
 
 
-def test_laplace_integrates_the_effects_out_and_lands_on_brms(brms_means):
+def test_laplace_integrates_the_effects_out_and_lands_on_brms(brms_means, fits):
     """With the group-level effects integrated out, the mode of the sds is the marginal one
     (as lme4's and INLA's), and each ``r_`` comes from its exact conditional posterior: every
     parameter lands within half a brms posterior sd of brms's mean, its spread within a
     quarter of brms's. A 1,000-draw mean is within 0.1 of its own sd of its limit, so these
     bounds measure the approximation, not the draws."""
-    fit = ml.brm(FORMULA, ml.load_dataset("sleepstudy"), algorithm="laplace", seed=11,
-                 chains=2, draws=500, progressbar=False)
+    fit = fits["laplace"]
     assert fit.settings.parametrization == "collapsed"
     table = fit.posterior_summary()
     assert set(brms_means) <= set(table.index)
