@@ -190,8 +190,7 @@ def linear_predictor(fit, request: PredictionRequest) -> Prediction:
         return eta
 
     etas = {"": population_part("", X, offset)}
-    if design.smooths:
-        etas[""] += _smooth_part(design, request.newdata, draws_of)
+    _add_smooth_part(etas[""], design, request.newdata, draws_of)
     for name in design.dpars:
         etas[name] = population_part(name, dpar_X[name], dpar_offsets[name])
     set_of = {m: members for members in design.correlation_sets() for m in members}
@@ -252,9 +251,9 @@ def _add_group_part(eta: np.ndarray, effects: np.ndarray, index: np.ndarray,
             eta[:, block] += part
 
 
-def _smooth_part(design: Design, newdata: pd.DataFrame | None, draws_of) -> np.ndarray | float:
-    """The smooths' part of the linear predictor (draws x rows); 0 without smooths."""
-    total = 0.0
+def _add_smooth_part(eta: np.ndarray, design: Design, newdata: pd.DataFrame | None,
+                     draws_of) -> None:
+    """Add the smooths' part of the linear predictor to ``eta`` (draws x rows), in place."""
     for part in design.smooths:
         if newdata is None:
             fixed, penalised = part.basis.Xf, part.basis.Zr
@@ -262,9 +261,8 @@ def _smooth_part(design: Design, newdata: pd.DataFrame | None, draws_of) -> np.n
             check_columns({part.term.variable: part.term.text}, newdata)
             fixed, penalised = part.evaluate(newdata.reset_index(drop=True))
         coef = part.term.coef
-        total = (total + draws_of(f"bs_{coef}")[:, None] * fixed[:, 0]
-                 + draws_of(f"s_{coef}") @ penalised.T)
-    return total
+        eta += draws_of(f"bs_{coef}")[:, None] * fixed[:, 0]
+        eta += draws_of(f"s_{coef}") @ penalised.T
 
 
 def _autocor_draws(design: Design, newdata: pd.DataFrame | None, draws_of) -> AutocorDraws:
