@@ -285,7 +285,8 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
             # the prior; approximations need it too, as a data-centred form's joint mode has sd = 0.
             geometries = [None] * len(design.blocks)
         model, names = build_model(design, table, geometries=geometries,
-                                   likelihood=sample_prior != "only", collapsed=collapsed)
+                                   likelihood=sample_prior != "only", collapsed=collapsed,
+                                   fused=settings.backend == "nutpie")
         # a collapsed model samples no group-level effects: they are drawn afterwards
         sampled = sampled_names(design, names) if collapsed else names.stored
         run_seed = settings.resolved_seed()

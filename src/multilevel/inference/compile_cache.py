@@ -38,7 +38,8 @@ from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import Variable, equal_computations
 from pytensor.graph.traversal import ancestors
 
-from ..model.group_gather import register_numba
+from ..model.group_gather import register_numba as register_group_terms
+from ..model.row_likelihood import register_numba as register_row_likelihood
 from ..names import CENTRING_DATA
 
 # compiled models kept per process; each holds a few MB of generated code
@@ -121,7 +122,8 @@ def compile_nutpie(model: pm.Model, var_names: list[str], unjittered: tuple[str,
     """
     import nutpie
 
-    register_numba()
+    register_group_terms()
+    register_row_likelihood()
     graph = _graph(model, var_names)
     values = {name: np.asarray(variable.get_value()) for name, variable in graph.shared.items()}
     entries = _compiled.get(graph.key, [])

@@ -32,6 +32,7 @@ from .autocor import (
 from .collapsed import collapsed_log_likelihood, store_scales
 from .collapsed_statistics import marginal_statistics
 from .crossproducts import CrossProducts, gaussian_cross_products
+from .fused_likelihood import fused_log_likelihood, fused_predictor, row_density
 from .group_gather import group_term
 from .lkj import correlations, lkj_cholesky
 from .parametrization import BlockGeometry, block_geometries, build_order
@@ -378,7 +379,8 @@ def _cross_product_likelihood(products: CrossProducts, population, effects: list
 
 def build_model(design: Design, table: PriorTable,
                 geometries: list[BlockGeometry | None] | None = None,
-                likelihood: bool = True, collapsed: bool = False) -> tuple[pm.Model, ModelNames]:
+                likelihood: bool = True, collapsed: bool = False,
+                fused: bool = False) -> tuple[pm.Model, ModelNames]:
     """Build brms's model for a design in PyMC.
 
     Parameters
@@ -397,6 +399,10 @@ def build_model(design: Design, table: PriorTable,
         Integrate the group-level effects out of a Gaussian likelihood
         (:mod:`multilevel.model.collapsed`): the model has no ``z`` and no ``r``, and keeps
         each correlation set's ``diag(sd) L`` for the effects' draws after sampling.
+    fused
+        Compute the likelihood and the linear predictor's group terms in one pass over the
+        rows (:mod:`multilevel.model.fused_likelihood`) where the family allows it; its
+        operation has numba code only, for nutpie.
 
     Returns
     -------
@@ -439,7 +445,9 @@ def build_model(design: Design, table: PriorTable,
         population_part, population_coefficients, thresholds = _population_effects(
             design.X, design.b_names, design.has_intercept, table, "", population,
             design.thresholds)
-        etas = {"": pt.zeros(y.shape[0]) + population_part + smooth_effects(design, table)}
+        smooths = smooth_effects(design, table) if design.smooths else None
+        etas = {"": pt.zeros(y.shape[0]) + population_part
+                + (0.0 if smooths is None else smooths)}
         for name, part in design.dpars.items():
             dpar_part, _, _ = _population_effects(part.X, part.b_names, part.has_intercept,
                                                   table, name, population)
@@ -491,9 +499,16 @@ def build_model(design: Design, table: PriorTable,
                                              block_effects))
             block_effects[number] = _block_effects(block, number, sd, cholesky, geometry,
                                                    location)
+        products = gaussian_cross_products(design) if likelihood and not collapsed else None
+        density = (row_density(family, design.trials is not None)
+                   if fused and likelihood and products is None and design.weights is None
+                   and design.autocor is None else None)
+        # the mean's group terms, left to the fused likelihood
+        in_likelihood = [number for number, block in enumerate(design.blocks)
+                         if density is not None and not block.dpar and number in block_effects]
         for number, block in enumerate(design.blocks):
-            if number not in block_effects:
-                continue  # integrated out of the likelihood
+            if number not in block_effects or number in in_likelihood:
+                continue  # integrated out of the likelihood, or left to it
             etas[block.dpar] = etas[block.dpar] + group_term(
                 block_effects[number], data(f"index_{block.group}_{number}", block.index),
                 data(f"values_{block.group}_{number}", block.values), len(block.levels),
@@ -512,8 +527,9 @@ def build_model(design: Design, table: PriorTable,
                 groups_with_cor.append(group)
 
         eta = etas[""]
-        if design.offset is not None:
-            eta = eta + data("offset", design.offset)
+        offset = None if design.offset is None else data("offset", design.offset)
+        if offset is not None:
+            eta = eta + offset
         aux = {} if thresholds is None else {"thresholds": thresholds}
         for parameter in family.aux:
             if parameter.name in design.dpars:
@@ -530,7 +546,6 @@ def build_model(design: Design, table: PriorTable,
         mu = family.link_function.inverse_tensor(eta)
         trials = None if design.trials is None else data("trials", design.trials)
         cls, params = family.likelihood(eta, mu, aux, trials, family.link)
-        products = gaussian_cross_products(design) if likelihood and not collapsed else None
         if not likelihood:
             pass
         elif collapsed:
@@ -548,6 +563,15 @@ def build_model(design: Design, table: PriorTable,
             effects = [block_effects[number] for number in range(len(design.blocks))]
             pm.Potential("y_loglik", _cross_product_likelihood(
                 products, population_coefficients, effects, aux["sigma"]))
+        elif in_likelihood:
+            base = [part for part in (smooths, offset) if part is not None]
+            predictor = fused_predictor(
+                [design.blocks[n] for n in in_likelihood],
+                [block_effects[n] for n in in_likelihood], sum(base) if base else None,
+                population_coefficients, design.has_intercept,
+                model.named_vars.get("X_centred"), len(design.b_names))
+            pm.Potential("y_loglik", fused_log_likelihood(
+                density, y, predictor, [aux[parameter.name] for parameter in family.aux], trials))
         elif design.weights is None:
             cls("y", **params, observed=y)
         else:
