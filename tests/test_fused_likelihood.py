@@ -44,6 +44,8 @@ CASES = {
     "gaussian, predicted sigma": ("y ~ x + (1 | g) + (1 | h)", "gaussian",
                                   {"sigma": "~ x + (1 | g)"}),
     "binomial with trials": ("k | trials(n) ~ x + (1 | g) + (x | h)", "binomial", {}),
+    # a mixture of two parts, chosen per row by whether y is 0
+    "hurdle poisson": ("count ~ x + (1 | g) + (1 | h)", "hurdle_poisson", {}),
 }
 
 
