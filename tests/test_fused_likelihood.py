@@ -34,6 +34,7 @@ def crossed() -> pd.DataFrame:
         "y": eta + rng.normal(0, 0.8, rows), "x": x, "offset_x": rng.normal(0, 0.1, rows),
         "count": rng.poisson(np.exp(eta)), "k": rng.binomial(trials, 1 / (1 + np.exp(-eta))),
         "n": trials, "yes": rng.binomial(1, 1 / (1 + np.exp(-eta))),
+        "w": rng.uniform(0.5, 2.0, rows),
         "g": [f"g{k}" for k in g], "h": [f"h{k}" for k in h]})
 
 
@@ -44,6 +45,7 @@ CASES = {
     "gaussian, predicted sigma": ("y ~ x + (1 | g) + (1 | h)", "gaussian",
                                   {"sigma": "~ x + (1 | g)"}),
     "binomial with trials": ("k | trials(n) ~ x + (1 | g) + (x | h)", "binomial", {}),
+    "weighted poisson": ("count | weights(w) ~ x + (1 | g) + (1 | h)", "poisson", {}),
     # a mixture of two parts, chosen per row by whether y is 0
     "hurdle poisson": ("count ~ x + (1 | g) + (1 | h)", "hurdle_poisson", {}),
 }

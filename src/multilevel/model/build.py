@@ -501,8 +501,8 @@ def build_model(design: Design, table: PriorTable,
                                                    location)
         products = gaussian_cross_products(design) if likelihood and not collapsed else None
         density = (row_density(family, design.trials is not None)
-                   if fused and likelihood and products is None and design.weights is None
-                   and design.autocor is None else None)
+                   if fused and likelihood and products is None and design.autocor is None
+                   else None)
         # the mean's group terms, left to the fused likelihood
         in_likelihood = [number for number, block in enumerate(design.blocks)
                          if density is not None and not block.dpar and number in block_effects]
@@ -571,7 +571,8 @@ def build_model(design: Design, table: PriorTable,
                 population_coefficients, design.has_intercept,
                 model.named_vars.get("X_centred"), len(design.b_names))
             pm.Potential("y_loglik", fused_log_likelihood(
-                density, y, predictor, [aux[parameter.name] for parameter in family.aux], trials))
+                density, y, predictor, [aux[parameter.name] for parameter in family.aux], trials,
+                None if design.weights is None else data("weights", design.weights)))
         elif design.weights is None:
             cls("y", **params, observed=y)
         else:

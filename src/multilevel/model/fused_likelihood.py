@@ -232,7 +232,7 @@ def fused_predictor(blocks: list, effects: list, base, population, intercept: bo
 
 
 def fused_log_likelihood(density: ps.Composite, y, predictor: FusedPredictor, aux: list,
-                         trials=None):
+                         trials=None, weights=None):
     """The log-likelihood of all rows as one :class:`RowLikelihood`.
 
     Parameters
@@ -248,11 +248,14 @@ def fused_log_likelihood(density: ps.Composite, y, predictor: FusedPredictor, au
         row.
     trials
         The rows' numbers of trials, or None.
+    weights
+        The rows' weights, or None.
     """
     aux = [pt.as_tensor_variable(value) for value in aux]
     op = RowLikelihood(density, predictor.base is not None, predictor.intercept,
                        predictor.population_columns, predictor.unit_columns,
-                       tuple(value.ndim == 1 for value in aux), trials is not None)
+                       tuple(value.ndim == 1 for value in aux), trials is not None,
+                       weights is not None)
     empty = pt.zeros((0,))
     inputs = [
         pt.cast(y, density.inputs[0].dtype),
@@ -264,4 +267,6 @@ def fused_log_likelihood(density: ps.Composite, y, predictor: FusedPredictor, au
         predictor.positions, predictor.values, *aux]
     if trials is not None:
         inputs.append(pt.cast(trials, "int64"))
+    if weights is not None:
+        inputs.append(pt.cast(weights, "float64"))
     return op(*inputs)[0]

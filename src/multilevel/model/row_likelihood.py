@@ -38,18 +38,20 @@ class RowLikelihood(Op):
     order).
 
     Inputs: ``y, base, population, population_values, effects, positions, values``, the
-    auxiliary parameters (each a scalar, or one value per row where ``aux_rows`` says so)
-    and, with ``has_trials``, the rows' trials. Outputs: the log-likelihood, then its
-    derivatives by ``base`` (empty without one), ``population``, ``effects`` and each
-    auxiliary parameter, computed in the same pass; only the first is differentiable.
+    auxiliary parameters (each a scalar, or one value per row where ``aux_rows`` says so),
+    then, with ``has_trials``, the rows' trials and, with ``has_weights``, the rows' weights,
+    by which each row's log density is multiplied (brms's ``weights()``). Outputs: the
+    log-likelihood, then its derivatives by ``base`` (empty without one), ``population``,
+    ``effects`` and each auxiliary parameter, computed in the same pass; only the first is
+    differentiable.
     """
 
     __props__ = ("density", "has_base", "intercept", "population_columns", "unit_columns",
-                 "aux_rows", "has_trials")
+                 "aux_rows", "has_trials", "has_weights")
 
     def __init__(self, density: ps.Composite, has_base: bool, intercept: bool,
                  population_columns: int, unit_columns: tuple[bool, ...],
-                 aux_rows: tuple[bool, ...], has_trials: bool):
+                 aux_rows: tuple[bool, ...], has_trials: bool, has_weights: bool = False):
         self.density = density
         self.has_base = bool(has_base)
         self.intercept = bool(intercept)
@@ -57,6 +59,7 @@ class RowLikelihood(Op):
         self.unit_columns = tuple(bool(unit) for unit in unit_columns)
         self.aux_rows = tuple(bool(rows) for rows in aux_rows)
         self.has_trials = bool(has_trials)
+        self.has_weights = bool(has_weights)
 
     def make_node(self, *inputs):
         inputs = [pt.as_tensor_variable(x) for x in inputs]
@@ -95,6 +98,7 @@ def _kernel_source(op: RowLikelihood) -> str:
     aux = [f"aux{k}" for k in range(len(op.aux_rows))]
     arguments = ["y", "base", "population", "population_values", "effects", "positions",
                  "values", *aux] + (["trials"] if op.has_trials else [])
+    arguments += ["weights"] if op.has_weights else []
     body = ["    eta = base[i]" if op.has_base else "    eta = 0.0"]
     after = ["    total += logp"] + (["    d_base[i] = d_eta"] if op.has_base else [])
     start = ["rows = y.shape[0]", "total = 0.0", "d_base = np.empty(base.shape[0])",
@@ -125,6 +129,9 @@ def _kernel_source(op: RowLikelihood) -> str:
     density_arguments = ["y[i]", "eta", *row_aux] + (["trials[i]"] if op.has_trials else [])
     body.append(f"    logp, d_eta{''.join(', ' + d for d in derivatives)} = "
                 f"density({', '.join(density_arguments)})")
+    if op.has_weights:
+        body += ["    weight = weights[i]"] + [f"    {name} = {name} * weight"
+                                              for name in ("logp", "d_eta", *derivatives)]
     finish = [f"d_population[{j}] = d_b{j}" for j in range(len(coefficients))]
     outputs = ["np.asarray(total)", "d_base", "d_population", "d_effects"]
     outputs += [f"d_{name}" if rows else f"np.asarray(d_{name})"
@@ -178,6 +185,6 @@ def register_numba() -> None:
     @register_funcify_and_cache_key(RowLikelihood)
     def _numba_row_likelihood(op, node, **kwargs):
         layout = (type(op).__name__, op.has_base, op.intercept, op.population_columns,
-                  op.unit_columns, op.aux_rows, op.has_trials, source,
+                  op.unit_columns, op.aux_rows, op.has_trials, op.has_weights, source,
                   tuple(variable.type.dtype for variable in node.inputs))
         return _numba_kernel(op, str(layout))
