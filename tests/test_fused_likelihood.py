@@ -46,6 +46,9 @@ CASES = {
                                   {"sigma": "~ x + (1 | g)"}),
     "binomial with trials": ("k | trials(n) ~ x + (1 | g) + (x | h)", "binomial", {}),
     "weighted poisson": ("count | weights(w) ~ x + (1 | g) + (1 | h)", "poisson", {}),
+    # a mixture of two parts weighted by a softmax over them
+    "zero-inflated negbinomial": ("count ~ x + (1 | g) + (1 | h)", "zero_inflated_negbinomial",
+                                  {}),
     # a mixture of two parts, chosen per row by whether y is 0
     "hurdle poisson": ("count ~ x + (1 | g) + (1 | h)", "hurdle_poisson", {}),
 }
@@ -116,10 +119,11 @@ def test_the_group_terms_of_a_predicted_parameter_stay_outside_it(crossed):
 
 
 def test_a_density_with_operations_on_whole_arrays_is_not_fused(crossed):
-    # a zero-inflated density mixes its two parts by a softmax over them
-    assert row_density(ml.get_family("zero_inflated_poisson"), False) is None
-    _, (_, fused) = _functions("count ~ x + (1 | g) + (1 | h)", "zero_inflated_poisson", {},
-                               crossed)
+    # the hurdle lognormal density writes its parts into an array
+    assert row_density(ml.get_family("hurdle_lognormal"), False) is None
+    positive = crossed.assign(amount=np.where(crossed["count"] > 0, np.exp(crossed["y"]), 0.0))
+    _, (_, fused) = _functions("amount ~ x + (1 | g) + (1 | h)", "hurdle_lognormal", {},
+                               positive)
     assert [rv.name for rv in fused.observed_RVs] == ["y"]
 
 

@@ -137,6 +137,15 @@ def _scalar_outputs(node, arguments: list) -> list | None:
         return [list(arguments)]
     if name in _REDUCTIONS and isinstance(arguments[0], list):
         return [functools.reduce(_REDUCTIONS[name], arguments[0])]
+    if (name in ("Softmax", "LogSoftmax") and isinstance(arguments[0], list)
+            and node.inputs[0].ndim == 1):
+        # a mixture's weights over its parts (the zero-inflated families)
+        largest = functools.reduce(ps.scalar_maximum, arguments[0])
+        shifted = [ps.sub(a, largest) for a in arguments[0]]
+        total = functools.reduce(ps.add, [ps.exp(a) for a in shifted])
+        if name == "Softmax":
+            return [[ps.true_div(ps.exp(a), total) for a in shifted]]
+        return [[ps.sub(a, ps.log(total)) for a in shifted]]
     if name == "Subtensor" and isinstance(arguments[0], list) and len(node.inputs) == 2:
         index = node.inputs[1]
         if isinstance(index, Constant):
