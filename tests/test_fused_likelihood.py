@@ -119,7 +119,7 @@ def test_the_group_terms_of_a_predicted_parameter_stay_outside_it(crossed):
 
 
 def test_a_density_with_operations_on_whole_arrays_is_not_fused(crossed):
-    # the hurdle lognormal density writes its parts into an array
+    # PyTensor writes the hurdle lognormal density's derivatives into an array
     assert row_density(ml.get_family("hurdle_lognormal"), False) is None
     positive = crossed.assign(amount=np.where(crossed["count"] > 0, np.exp(crossed["y"]), 0.0))
     _, (_, fused) = _functions("amount ~ x + (1 | g) + (1 | h)", "hurdle_lognormal", {},
