@@ -35,6 +35,9 @@ def crossed() -> pd.DataFrame:
         "count": rng.poisson(np.exp(eta)), "k": rng.binomial(trials, 1 / (1 + np.exp(-eta))),
         "n": trials, "yes": rng.binomial(1, 1 / (1 + np.exp(-eta))),
         "w": rng.uniform(0.5, 2.0, rows),
+        "amount": np.where(rng.uniform(size=rows) < 0.3, 0.0,
+                           np.exp(eta + rng.normal(0, 0.5, rows))),
+        "rating": np.digitize(eta + rng.logistic(size=rows), [-0.5, 0.5, 1.5]) + 1,
         "g": [f"g{k}" for k in g], "h": [f"h{k}" for k in h]})
 
 
@@ -49,8 +52,9 @@ CASES = {
     # a mixture of two parts weighted by a softmax over them
     "zero-inflated negbinomial": ("count ~ x + (1 | g) + (1 | h)", "zero_inflated_negbinomial",
                                   {}),
-    # a mixture of two parts, chosen per row by whether y is 0
-    "hurdle poisson": ("count ~ x + (1 | g) + (1 | h)", "hurdle_poisson", {}),
+    # two parts chosen per row by whether y is 0, whose derivatives PyTensor writes into a
+    # short vector
+    "hurdle lognormal": ("amount ~ x + (1 | g) + (1 | h)", "hurdle_lognormal", {}),
 }
 
 
@@ -118,12 +122,10 @@ def test_the_group_terms_of_a_predicted_parameter_stay_outside_it(crossed):
     assert node.op.intercept and node.op.population_columns == 1
 
 
-def test_a_density_with_operations_on_whole_arrays_is_not_fused(crossed):
-    # PyTensor writes the hurdle lognormal density's derivatives into an array
-    assert row_density(ml.get_family("hurdle_lognormal"), False) is None
-    positive = crossed.assign(amount=np.where(crossed["count"] > 0, np.exp(crossed["y"]), 0.0))
-    _, (_, fused) = _functions("amount ~ x + (1 | g) + (1 | h)", "hurdle_lognormal", {},
-                               positive)
+def test_an_ordinal_model_keeps_the_unfused_likelihood(crossed):
+    # a row's density reads the threshold its category picks out of the thresholds' vector
+    assert row_density(ml.get_family("cumulative"), False) is None
+    _, (_, fused) = _functions("rating ~ x + (1 | g) + (1 | h)", "cumulative", {}, crossed)
     assert [rv.name for rv in fused.observed_RVs] == ["y"]
 
 

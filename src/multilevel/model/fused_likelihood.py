@@ -146,6 +146,18 @@ def _scalar_outputs(node, arguments: list) -> list | None:
         if name == "Softmax":
             return [[ps.true_div(ps.exp(a), total) for a in shifted]]
         return [[ps.sub(a, ps.log(total)) for a in shifted]]
+    if name == "Shape" and isinstance(arguments[0], list):
+        return [[ps.constant(len(arguments[0]), dtype="int64")]]
+    if name == "Alloc" and len(arguments) == 2 and isinstance(arguments[1], Constant):
+        # a vector of one value, as the derivative of a short vector starts
+        value = arguments[0][0] if isinstance(arguments[0], list) else arguments[0]
+        return [[value] * int(arguments[1].data)]
+    if (name == "IncSubtensor" and isinstance(arguments[0], list) and len(node.inputs) == 3
+            and isinstance(node.inputs[2], Constant)):
+        updated, index = list(arguments[0]), int(node.inputs[2].data)
+        updated[index] = (arguments[1] if op.set_instead_of_inc
+                          else ps.add(updated[index], arguments[1]))
+        return [updated]
     if name == "Subtensor" and isinstance(arguments[0], list) and len(node.inputs) == 2:
         index = node.inputs[1]
         if isinstance(index, Constant):
