@@ -129,7 +129,7 @@ def test_an_ordinal_model_keeps_the_unfused_likelihood(crossed):
     assert [rv.name for rv in fused.observed_RVs] == ["y"]
 
 
-def test_nutpie_fits_get_the_fused_model_and_other_samplers_do_not(crossed, monkeypatch):
+def test_nutpie_and_pymc_fits_get_the_fused_model_and_jax_samplers_do_not(crossed, monkeypatch):
     from multilevel import api
 
     built = []
@@ -139,7 +139,7 @@ def test_nutpie_fits_get_the_fused_model_and_other_samplers_do_not(crossed, monk
         raise RuntimeError("stop before sampling")
 
     monkeypatch.setattr(api, "build_model", recorded)
-    for sampler in ("nutpie", "numpyro"):
+    for sampler in ("nutpie", "pymc", "numpyro"):
         with pytest.raises(RuntimeError, match="stop before sampling"):
             ml.brm("y ~ x + (1 | g) + (1 | h)", crossed, sampler=sampler, progressbar=False)
-    assert built == [True, False]
+    assert built == [True, True, False]

@@ -32,6 +32,7 @@ from .model.build import brms_model, build_model, untraced_graphs
 from .model.collapsed import resolve_parametrization
 from .model.collapsed_draws import sampled_names, with_group_effects
 from .model.crossproducts import cross_products_apply
+from .model.fused_likelihood import FUSED_BACKENDS
 from .priors.sampling import SAMPLE_PRIOR_CHOICES, check_proper_priors, draw_priors
 from .priors.table import as_prior_list, build_prior_table
 from .results.caller import data_name as callers_data_name
@@ -286,7 +287,7 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
             geometries = [None] * len(design.blocks)
         model, names = build_model(design, table, geometries=geometries,
                                    likelihood=sample_prior != "only", collapsed=collapsed,
-                                   fused=settings.backend == "nutpie")
+                                   fused=settings.backend in FUSED_BACKENDS)
         # a collapsed model samples no group-level effects: they are drawn afterwards
         sampled = sampled_names(design, names) if collapsed else names.stored
         run_seed = settings.resolved_seed()

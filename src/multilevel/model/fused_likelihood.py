@@ -34,6 +34,10 @@ from ..families.family import Family
 from ..priors.distributions import data
 from .row_likelihood import RowLikelihood
 
+# the backends whose models take the fused likelihood: nutpie compiles it with the rest of the
+# model by numba; PyMC's sampler runs its perform, the same compiled loop (JAX has no version)
+FUSED_BACKENDS = ("nutpie", "pymc")
+
 # operations of a one-row graph that pass their first input on unchanged
 _PASS_THROUGH = ("ScalarFromTensor", "TensorFromScalar")
 _CHECK = "CheckParameterValue"
