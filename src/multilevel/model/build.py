@@ -402,7 +402,7 @@ def build_model(design: Design, table: PriorTable,
     fused
         Compute the likelihood and the linear predictor's group terms in one pass over the
         rows (:mod:`multilevel.model.fused_likelihood`) where the family allows it; its
-        operation is compiled by numba, for the backends in ``FUSED_BACKENDS``.
+        operation is compiled by numba, for the backends in ``fused_likelihood.FUSED_BACKENDS``.
 
     Returns
     -------
