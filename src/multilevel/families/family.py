@@ -165,6 +165,16 @@ class Family:
             )
         return replace(self, link=link)
 
+    def distribution(self, eta, aux: dict, trials=None):
+        """The response's PyMC distribution given tensors of the linear predictor, the
+        auxiliary parameters and the trials, outside any model.
+
+        Its ``pm.logp`` is the log density every derived function starts from.
+        """
+        cls, parameters = self.likelihood(eta, self.link_function.inverse_tensor(eta), aux,
+                                          trials, self.link)
+        return cls.dist(**parameters)
+
     def log_density(self, y, eta, aux, trials=None) -> np.ndarray:
         """Pointwise log density of ``y`` under every draw, from the PyMC distribution.
 
@@ -368,9 +378,7 @@ def _derived_functions(family: Family) -> _DerivedFunctions:
         if family.ordinal:
             aux["thresholds"] = pt.tensor("thresholds", shape=(None, 1, None))
         trials = pt.vector("trials", dtype="int64") if family.needs_trials else None
-        mu = family.link_function.inverse_tensor(eta)
-        cls, parameters = family.likelihood(eta, mu, aux, trials, family.link)
-        distribution = cls.dist(**parameters)
+        distribution = family.distribution(eta, aux, trials)
         y = pt.vector("y", dtype=distribution.dtype)
         inputs = [eta, *aux.values()] + ([trials] if trials is not None else [])
         log_density = function([*inputs, y],

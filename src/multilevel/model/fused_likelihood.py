@@ -66,9 +66,7 @@ def row_density(family: Family, has_trials: bool) -> ps.Composite | None:
     eta = pt.scalar("eta")
     aux = {parameter.name: pt.scalar(parameter.name) for parameter in family.aux}
     trials = pt.scalar("trials", dtype="int64") if has_trials else None
-    cls, parameters = family.likelihood(eta, family.link_function.inverse_tensor(eta), aux,
-                                        trials, family.link)
-    distribution = cls.dist(**parameters)
+    distribution = family.distribution(eta, aux, trials)
     y = pt.scalar("y", dtype=distribution.dtype)
     log_density = pm.logp(distribution, y)
     derivatives = pt.grad(log_density, [eta, *aux.values()], disconnected_inputs="ignore")
