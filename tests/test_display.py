@@ -184,6 +184,7 @@ def test_a_notebook_shows_one_bar_tables_and_warnings_at_the_cell(tmp_path):
     notebook = nbformat.v4.new_notebook(
         cells=[nbformat.v4.new_code_cell(source) for source in NOTEBOOK_CELLS])
     nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
+                            shutdown_kernel="immediate",
                             resources={"metadata": {"path": str(tmp_path)}}).execute()
     fitting, *shown = notebook.cells
     streams = [output for output in fitting.outputs if output["output_type"] == "stream"]

@@ -43,7 +43,10 @@ with warnings.catch_warnings():
 def _execute(sources: list[str], cwd) -> list:
     notebook = nbformat.v4.new_notebook(
         cells=[nbformat.v4.new_code_cell(source) for source in sources])
+    # the outputs are all a test reads: the kernel is stopped, not asked to exit and
+    # awaited while it finalizes its objects
     client = nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
+                                     shutdown_kernel="immediate",
                                      resources={"metadata": {"path": str(cwd)}})
     client.execute()
     return notebook.cells
