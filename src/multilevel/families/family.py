@@ -133,6 +133,10 @@ class Family:
         Whether the response is unordered categories, each but the first with its own linear
         predictor ``mu2``, ``mu3``, ... (the family's parameters once
         :meth:`for_categories` has named them), against the first's zero.
+    residual_structures
+        Whether a residual structure (``ar()``, ``ma()``, ``arma()``, ``cosy()``,
+        ``unstr()``) can model the residuals, with the identity link, as brms's ARMA terms
+        with ``cov = FALSE`` and its compound symmetry do for gaussian and student.
     """
 
     name: str
@@ -152,6 +156,7 @@ class Family:
     draw: Callable | None = field(default=None, repr=False)
     ordinal: bool = False
     categorical: bool = False
+    residual_structures: bool = False
 
     def __call__(self, link: str | None = None) -> Family:
         """Return this family with another link, as ``ml.bernoulli(link="probit")``."""

@@ -477,14 +477,9 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
     )
 
 
-# families whose residuals a residual structure can model, as brms's cov = FALSE ARMA terms
-# and its compound symmetry
-_AUTOCOR_FAMILIES = ("gaussian", "student")
-
-
 def _check_autocor(spec: FormulaSpec, family: Family, weights) -> None:
     term = spec.autocor
-    if family.name not in _AUTOCOR_FAMILIES or family.link != "identity":
+    if not family.residual_structures or family.link != "identity":
         raise FamilyError(
             f"{term.text!r} models the residuals of a gaussian or student family with the "
             f"identity link; the family here is {family.name!r} with link {family.link!r}."
