@@ -545,6 +545,11 @@ _BY_NAME = {
     "hurdle_negbinomial": hurdle_negbinomial, "hurdle_lognormal": hurdle_lognormal,
     "cumulative": cumulative, "categorical": categorical,
 }
+def family_names(having: Callable[[Family], bool] = lambda family: True) -> list[str]:
+    """The built-in families' names, sorted, of those ``having`` accepts."""
+    return sorted({family.name for family in _BY_NAME.values() if having(family)})
+
+
 def get_family(family: str | Family, link: str | None = None) -> Family:
     """Resolve a family name or object, optionally with another link.
 
@@ -559,7 +564,7 @@ def get_family(family: str | Family, link: str | None = None) -> Family:
     if isinstance(family, Family):
         resolved = family
     else:
-        available = sorted(set(f.name for f in _BY_NAME.values()))
+        available = family_names()
         if not isinstance(family, str):
             raise FamilyError(f"family must be a family name such as 'gaussian' or a family "
                               f"object such as ml.poisson(), got {family!r}; available: "

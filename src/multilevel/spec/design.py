@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, FamilyError, FormulaError, close_matches
+from ..families.builtin import family_names
 from ..families.family import Family
 from ..names import coefficient_name, r_level_label, r_sort_key, sorted_levels
 from .checks import (
@@ -481,7 +482,8 @@ def _check_autocor(spec: FormulaSpec, family: Family, weights) -> None:
     term = spec.autocor
     if not family.residual_structures or family.link != "identity":
         raise FamilyError(
-            f"{term.text!r} models the residuals of a gaussian or student family with the "
+            f"{term.text!r} models the residuals of a "
+            f"{' or '.join(family_names(lambda f: f.residual_structures))} family with the "
             f"identity link; the family here is {family.name!r} with link {family.link!r}."
         )
     if weights is not None:
