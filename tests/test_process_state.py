@@ -86,11 +86,14 @@ def _environment(flags: str | None) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def untouched():
-    """A fit in a process that imports nothing before multilevel, without XLA_FLAGS."""
+def untouched(tmp_path_factory):
+    """A fit in a process that imports nothing before multilevel, without XLA_FLAGS, as on
+    the first import of the day: with an empty user cache, where ArviZ keeps the date of its
+    daily notice."""
     code = STATE.format(before_multilevel="deps_filters = None", progressbar=False,
                         after_fit="")
-    return new_process_output(code, env=_environment(None))
+    env = _environment(None) | {"XDG_CACHE_HOME": str(tmp_path_factory.mktemp("cache"))}
+    return new_process_output(code, env=env)
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,15 @@
 
 from __future__ import annotations
 
+import warnings as _warnings
+
+with _warnings.catch_warnings():
+    # ArviZ announces its 1.0 rewrite on the first import of each day; multilevel's pin keeps
+    # it on the 0.x API, so the notice says nothing about what a multilevel user calls
+    _warnings.filterwarnings("ignore", message="\nArviZ is undergoing a major refactor",
+                             category=FutureWarning, module="arviz")
+    import arviz as _arviz  # noqa: F401
+
 from .api import brm, brm_many, equation, get_prior, load, make_model, model_code, update
 from .datasets import list_datasets, load_dataset
 from .errors import (
