@@ -4,6 +4,7 @@ import pickle
 import re
 import types
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import cloudpickle
 import numpy as np
@@ -13,7 +14,13 @@ import pytest
 import multilevel as ml
 from multilevel.inference import compile_cache
 from multilevel.results import criteria
-from multilevel.results.executors import as_executor, derived_seed, run_payload, run_tasks
+from multilevel.results.executors import (
+    as_executor,
+    derived_seed,
+    run_payload,
+    run_tasks,
+    side_by_side_arguments,
+)
 from multilevel.results.refits import (
     kfold_split_grouped,
     kfold_split_random,
@@ -87,6 +94,17 @@ def test_an_executor_must_be_an_executor():
 def test_derived_seeds_depend_on_seed_and_position_only():
     assert derived_seed(1, 2) == derived_seed(1, 2)
     assert len({derived_seed(1, 2), derived_seed(1, 3), derived_seed(2, 2)}) == 3
+
+
+def test_only_pymcs_chains_run_one_after_another_on_an_executor():
+    """numpyro's and nutpie's chains are threads, run side by side as in a lone fit; PyMC's
+    are processes, which an executor's worker runs one at a time unless told otherwise."""
+    with ThreadPoolExecutor(1) as pool:
+        assert side_by_side_arguments({}, pool, "numpyro") == {"progressbar": False}
+        assert side_by_side_arguments({}, pool, "nutpie") == {"progressbar": False}
+        assert side_by_side_arguments({}, pool, "pymc") == {"progressbar": False, "cores": 1}
+        assert side_by_side_arguments({"cores": 2}, pool, "pymc")["cores"] == 2
+    assert side_by_side_arguments({"progressbar": True}, None, "pymc") == {"progressbar": True}
 
 
 def _doubled_warning_if_odd(k):

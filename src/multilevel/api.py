@@ -39,7 +39,7 @@ from .results.caller import data_name as callers_data_name
 from .results.caller import warnings_at_callers_line
 from .results.criteria import EAGER_LOG_LIK_LIMIT, attach_log_lik
 from .results.display import BrmsTable
-from .results.executors import as_executor, derived_seed, run_tasks
+from .results.executors import as_executor, derived_seed, run_tasks, side_by_side_arguments
 from .results.fit import Fit
 from .results.storage import check_writable, fingerprint, read_fingerprint, read_saved_fit
 from .spec.checks import require_identified
@@ -348,9 +348,11 @@ def brm_many(formula, datasets, executor=None, seed: int | None = None,
         A list of data frames, or a dict of them; the dict's keys become the fits' data names.
     executor
         None fits here; a ``concurrent.futures.Executor`` (a ``ProcessPoolExecutor``, ...) or
-        a ``dask.distributed.Client`` runs the fits. With an executor each fit runs its
-        chains on one core (``cores=1``) unless ``cores`` is given: the executor provides the
-        parallelism. Each process compiles a model structure once and reuses it for
+        a ``dask.distributed.Client`` runs the fits. Each fit's chains run as in
+        :func:`brm`, side by side, except with ``sampler="pymc"``, whose chains run one after
+        another on an executor (``cores=1``) unless ``cores`` is given (see
+        :func:`multilevel.results.executors.side_by_side_arguments`). Each process compiles a
+        model structure once and reuses it for
         every data set of the same shapes (same numbers of rows and levels); numpyro's
         programs, kept on disk, also serve later processes.
     seed
@@ -387,9 +389,7 @@ def brm_many(formula, datasets, executor=None, seed: int | None = None,
                             f"{type(frame).__name__}.")
     run_seed = SamplerSettings(seed=seed).resolved_seed()
     executor = as_executor(executor)
-    arguments = {"progressbar": False, **brm_args}
-    if executor is not None and "cores" not in brm_args:
-        arguments["cores"] = 1
+    arguments = side_by_side_arguments(brm_args, executor, brm_args.get("sampler", "auto"))
     tasks = [(formula, frame, derived_seed(run_seed, k), {**arguments, "data_name": name})
              for k, (frame, name) in enumerate(zip(frames, names, strict=True))]
     fits = run_tasks(_fit_data_set, tasks, executor, ("Data set", "Data sets"), names)

@@ -59,6 +59,38 @@ def as_executor(executor) -> Executor | None:
         f"None to fit in this process, got {type(executor).__name__}.")
 
 
+def side_by_side_arguments(brm_args: dict, executor: Executor | None, sampler: str) -> dict:
+    """The ``brm()`` arguments of fits that ``executor`` runs side by side.
+
+    PyMC's own sampler runs its chains as processes, which a worker process may not start
+    (dask's workers are daemons) and which would crowd the worker's cores: on an executor its
+    fits run their chains one after another (``cores=1``) unless ``cores`` is given. The
+    other samplers keep :func:`~multilevel.brm`'s default. Their chains are threads, and
+    numpyro's XLA runtime spreads even a single chain over a pool of threads, one per core,
+    which then mostly wait on each other; running the chains side by side keeps each of
+    those threads on a chain of its own instead.
+
+    Parameters
+    ----------
+    brm_args
+        The arguments of :func:`~multilevel.brm` the caller gave.
+    executor
+        The executor, or None when the fits run one after another in this process.
+    sampler
+        The sampler the fits will use (``brm_args``'s, or the refitted fit's).
+
+    Returns
+    -------
+    dict
+        ``brm_args`` with the progress bar off unless asked for, and ``cores=1`` where the
+        rule above sets it.
+    """
+    arguments = {"progressbar": False, **brm_args}
+    if executor is not None and sampler == "pymc" and "cores" not in brm_args:
+        arguments["cores"] = 1
+    return arguments
+
+
 def _recorded(function: Callable, arguments: tuple) -> tuple[object, list[tuple[type, str]]]:
     """The result of ``function(*arguments)`` and the warnings it raised, in order.
 

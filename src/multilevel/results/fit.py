@@ -365,9 +365,10 @@ class Fit:
         executor
             Where the refits run: None fits them one after another here; a
             ``concurrent.futures.Executor`` (a ``ProcessPoolExecutor``, ...) or a
-            ``dask.distributed.Client`` runs them side by side. With an executor each refit
-            runs its chains on one core (``cores=1``) unless ``cores`` is given: the
-            executor provides the parallelism.
+            ``dask.distributed.Client`` runs them side by side. Each refit's chains run as
+            in :func:`~multilevel.brm`, side by side, except with ``sampler="pymc"``, whose
+            chains run one after another on an executor (``cores=1``) unless ``cores`` is
+            given.
         seed
             Seed of the folds and refits; by default the fit's. Fold k's refit has a seed
             derived from it and k, so every executor gives the same result.
@@ -400,8 +401,7 @@ class Fit:
         k_threshold
             Refit the observations with a Pareto k above this (brms's 0.7).
         executor, seed, **brm_args
-            As for :meth:`kfold`; with an executor each refit runs its chains on one core
-            unless ``cores`` is given.
+            As for :meth:`kfold`.
 
         Returns
         -------

@@ -22,7 +22,7 @@ import pandas as pd
 from ..errors import DataError, MultilevelError, SettingsError
 from . import criteria
 from .caller import warnings_at_callers_line
-from .executors import as_executor, derived_seed, run_tasks
+from .executors import as_executor, derived_seed, run_tasks, side_by_side_arguments
 from .predict import PredictionRequest, linear_predictor
 from .psis import log_mean_exp
 
@@ -160,7 +160,7 @@ def _check_refittable(fit, what: str) -> None:
                               "only (sample_prior='only').")
 
 
-def _refit_arguments(brm_args: dict, executor, what: str) -> dict:
+def _refit_arguments(fit, brm_args: dict, executor, what: str) -> dict:
     fixed = [name for name in brm_args if name in FIXED_ARGUMENTS]
     if fixed:
         raise SettingsError(
@@ -168,11 +168,8 @@ def _refit_arguments(brm_args: dict, executor, what: str) -> dict:
             "to its data and take only sampler settings of brm() (chains, draws, warmup, "
             "iter, cores, sampler, progressbar, ...). Refit a changed model with "
             "fit.update() first.")
-    arguments = {"progressbar": False, **brm_args}
-    if executor is not None and "cores" not in brm_args:
-        # the executor runs fits side by side; a fit's chains then run one after another
-        arguments["cores"] = 1
-    return arguments
+    return side_by_side_arguments(brm_args, executor,
+                                  brm_args.get("sampler", fit.settings.sampler))
 
 
 def _base_seed(fit, seed) -> int:
@@ -306,7 +303,7 @@ def kfold(fit, K: int = 10, folds=None, group: str | None = None, save_fits: boo
     if not isinstance(save_fits, (bool, np.bool_)):
         raise SettingsError(f"save_fits must be True or False, got {save_fits!r}.")
     executor = as_executor(executor)
-    arguments = _refit_arguments(brm_args, executor, "kfold()")
+    arguments = _refit_arguments(fit, brm_args, executor, "kfold()")
     base_seed = _base_seed(fit, seed)
     fold_of, K, fold_type = make_folds(
         fit, K, folds, group, np.random.default_rng(derived_seed(base_seed, _SPLIT_STREAM)))
@@ -350,7 +347,7 @@ def reloo(fit, loo=None, k_threshold: float = 0.7, executor=None, seed: int | No
         raise SettingsError(f"k_threshold must be a number (0.7 by default), got "
                             f"{k_threshold!r}.")
     executor = as_executor(executor)
-    arguments = _refit_arguments(brm_args, executor, "reloo()")
+    arguments = _refit_arguments(fit, brm_args, executor, "reloo()")
     base_seed = _base_seed(fit, seed)
     if loo is None:
         with warnings.catch_warnings():
