@@ -178,8 +178,8 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
         Number of chains, and post-warmup draws and warmup iterations per chain (1000 each
         by default).
     cores
-        Chains run in parallel on this many cores (default: as many as chains, up to the
-        machine's).
+        How many chains run at once (default: as many as chains, up to the machine's cores).
+        With numpyro, XLA's runtime still uses a thread per core for each chain's operations.
     seed
         Seed; the same seed gives the same draws.
     target_accept
