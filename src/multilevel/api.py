@@ -352,9 +352,9 @@ def brm_many(formula, datasets, executor=None, seed: int | None = None,
         :func:`brm`, side by side, except with ``sampler="pymc"``, whose chains run one after
         another on an executor (``cores=1``) unless ``cores`` is given (see
         :func:`multilevel.results.executors.side_by_side_arguments`). Each process compiles a
-        model structure once and reuses it for
-        every data set of the same shapes (same numbers of rows and levels); numpyro's
-        programs, kept on disk, also serve later processes.
+        model structure once and reuses it for every data set of the same shapes (same
+        numbers of rows and levels); numpyro's programs, kept on disk, also serve later
+        processes.
     seed
         Seed of the whole run; each fit's seed is derived from it and the data set's
         position (``fits[k].seed``), so every executor gives the same draws. Random when None.
