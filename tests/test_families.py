@@ -186,3 +186,27 @@ def test_elementwise_operations_without_numpy_functions_are_rewritten_to_equal_v
         used = {type(node.op.scalar_op).__name__ for node in graph.apply_nodes
                 if isinstance(node.op, Elemwise)}
         assert not used & slow, (name, used & slow)
+
+
+def test_new_observations_are_drawn_without_compiling_inner_graphs():
+    """A mixture's or a custom distribution's draws are one operation holding a graph, which
+    would compile that graph in PyTensor's default mode (C code) when first evaluated: the
+    families' random functions hold its operations instead, and still draw from it."""
+    from pytensor.compile.builders import OpFromGraph
+
+    from multilevel.families.family import _derived_functions
+
+    rng = np.random.default_rng(3)
+    for name in ("zero_inflated_poisson", "zero_inflated_binomial", "cumulative",
+                 "categorical"):
+        family = ml.get_family(name)
+        if family.categorical:
+            family = family.for_categories(["a", "b", "c"])
+        graph = _derived_functions(family).random.maker.fgraph
+        assert not [node for node in graph.apply_nodes if isinstance(node.op, OpFromGraph)], name
+        eta = np.zeros((4, 5))
+        aux = {a.name: np.full((4, 1), 0.2) for a in family.aux}
+        if family.ordinal:
+            aux["thresholds"] = np.tile([-1.0, 0.0, 1.0], (4, 1))
+        drawn = family.random(rng, eta, aux, np.full(5, 10))
+        assert drawn.shape == (4, 5) and np.isfinite(drawn).all(), name

@@ -341,6 +341,28 @@ def _without_draws(graph):
     return graph
 
 
+def _inlined(graph):
+    """``graph`` with each of PyMC's symbolic random variables (a mixture, a custom
+    distribution's draws) replaced by the operations it holds.
+
+    Such a variable is a graph of its own: evaluated as one operation, it compiles that graph
+    in PyTensor's default mode, whose C code takes seconds to build on a machine that has not
+    built it before; inlined, the operations run as the rest of the function does.
+    """
+    while True:
+        node = next((variable.owner for variable in ancestors([graph])
+                     if variable.owner is not None
+                     and isinstance(variable.owner.op, SymbolicRandomVariable)), None)
+        if node is None:
+            return graph
+        inner = graph_replace(node.op.inner_outputs,
+                              dict(zip(node.op.inner_inputs, node.inputs, strict=True)),
+                              strict=False)
+        graph = graph_replace(graph, {output: new for output, new
+                                      in zip(node.outputs, inner, strict=True)
+                                      if output in ancestors([graph])}, strict=False)
+
+
 def _whole_array_operations(graph):
     """``graph`` with the elementwise operations that PyTensor's Python implementation
     evaluates element by element (no NumPy function behind them: log(1 - exp(x)), fill,
@@ -394,9 +416,10 @@ def _derived_functions(family: Family) -> _DerivedFunctions:
         if family.draw is None:
             # the random generators become inputs, so each call is seeded by the caller: a
             # mixture (zero-inflated) holds one per component
-            shared = find_rng_nodes([distribution])
+            draws = _inlined(distribution)
+            shared = find_rng_nodes([draws])
             rngs = [random_generator_type(f"rng_{k}") for k in range(len(shared))]
-            value = graph_replace(distribution, dict(zip(shared, rngs, strict=True)))
+            value = graph_replace(draws, dict(zip(shared, rngs, strict=True)))
             compiled = function([*rngs, *inputs], value, mode=_NUMPY_MODE,
                                 on_unused_input="ignore")
         _DERIVED[key] = _DerivedFunctions(log_density, compiled, len(rngs))
