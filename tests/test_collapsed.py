@@ -12,11 +12,14 @@ import pandas as pd
 import pytensor
 import pytest
 from pytensor.compile.mode import Mode
+from pytensor.graph.traversal import ancestors
+from pytensor.scan.op import Scan
 from scipy import linalg, stats
 
 import multilevel as ml
 from multilevel.errors import SettingsError
 from multilevel.families import get_family
+from multilevel.inference.numpyro import initial_points
 from multilevel.model.build import build_model
 from multilevel.model.collapsed import resolve_parametrization, unsupported_feature
 from multilevel.model.collapsed_draws import sampled_names, with_group_effects
@@ -70,11 +73,17 @@ def _point_values(design, seed):
     """The collapsed model's parameters at a random point, under their model names."""
     model, names = build_model(design, build_prior_table(design, None), collapsed=True)
     rng = np.random.default_rng(seed)
+    # the support points as the samplers start from them, evaluated without compiled code
     point = {name: value + rng.normal(size=np.shape(value))
-             for name, value in model.initial_point().items()}
+             for name, value in initial_points(model, [seed])[0].items()}
     wanted = ["y_loglik"] + [n for n in sampled_names(design, names) if n in model.named_vars]
-    function = pytensor.function(model.value_vars,
-                                 model.replace_rvs_by_values([model[n] for n in wanted]),
+    outputs = model.replace_rvs_by_values([model[n] for n in wanted])
+    for variable in ancestors(outputs):
+        if variable.owner is not None and isinstance(variable.owner.op, Scan):
+            # a loop compiles its body in a mode of its own, C code unless told otherwise,
+            # which would take seconds for one evaluation (the model's loops are new objects)
+            variable.owner.op.mode = "FAST_COMPILE"
+    function = pytensor.function(model.value_vars, outputs,
                                  mode=Mode(linker="py", optimizer=None),
                                  on_unused_input="ignore")
     values = function(**{v.name: point[v.name] for v in model.value_vars})
