@@ -132,3 +132,39 @@ def test_lkj_only_on_correlations(sleepstudy):
 def test_bare_string_prior_is_rejected(sleepstudy):
     with pytest.raises(PriorError, match="ml.prior"):
         ml.get_prior("Reaction ~ Days", sleepstudy, prior="normal(0, 1)")
+
+
+def test_prior_draws_have_their_priors_moments_and_build_no_c_code(sleepstudy, monkeypatch):
+    """sample_prior="yes" draws every prior at once, a truncated one and an LKJ correlation
+    included, on Python's implementations: C code would take seconds to build."""
+    import numpy as np
+    from pytensor.link.c.cmodule import ModuleCache
+    from scipy import stats
+
+    from multilevel.families import get_family
+    from multilevel.priors.sampling import draw_priors
+    from multilevel.priors.table import build_prior_table
+    from multilevel.spec.design import build_design
+    from multilevel.spec.formula import parse_formula
+
+    def c_code(*args, **kwargs):
+        raise AssertionError("C code was asked for")
+
+    monkeypatch.setattr(ModuleCache, "module_from_key", c_code)
+    design = build_design(parse_formula("Reaction ~ Days + (Days | Subject)"), sleepstudy,
+                          get_family("gaussian"))
+    table = build_prior_table(design, [ml.prior("normal(5, 2)", class_="sd"),
+                                       ml.prior("lkj(2)", class_="cor"),
+                                       ml.prior("normal(0, 3)", class_="b")])
+    draws = draw_priors(design, table, 20_000, seed=4)
+    assert list(draws) == ["prior_Intercept", "prior_b", "prior_sd_Subject", "prior_sigma",
+                           "prior_cor_Subject"]
+    # normal(5, 2) truncated at zero
+    truncated = stats.truncnorm(-2.5, np.inf, loc=5, scale=2)
+    assert draws["prior_sd_Subject"].min() >= 0
+    assert draws["prior_sd_Subject"].mean() == pytest.approx(truncated.mean(), abs=0.05)
+    assert draws["prior_b"].std() == pytest.approx(3, rel=0.03)
+    # one correlation of LKJ(2) on two coefficients is 2 Beta(2, 2) - 1: sd sqrt(1/5)
+    assert draws["prior_cor_Subject"].std() == pytest.approx(np.sqrt(1 / 5), rel=0.03)
+    assert abs(draws["prior_cor_Subject"].mean()) < 0.02
+    assert draws.notna().all().all()

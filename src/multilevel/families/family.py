@@ -16,6 +16,7 @@ import pymc as pm
 import pytensor.tensor as pt
 from pymc.distributions.distribution import SymbolicRandomVariable
 from pymc.pytensorf import find_rng_nodes
+from pytensor.compile.builders import OpFromGraph
 from pytensor.compile.function import function
 from pytensor.compile.mode import Mode
 from pytensor.graph.replace import graph_replace
@@ -341,18 +342,19 @@ def _without_draws(graph):
     return graph
 
 
-def _inlined(graph):
-    """``graph`` with each of PyMC's symbolic random variables (a mixture, a custom
-    distribution's draws) replaced by the operations it holds.
+def inline_inner_graphs(graph):
+    """``graph`` with each operation that holds a graph of its own (PyMC's symbolic random
+    variables: a mixture, a custom distribution's draws, a half or truncated distribution;
+    PyTensor's einsum) replaced by the operations it holds.
 
-    Such a variable is a graph of its own: evaluated as one operation, it compiles that graph
-    in PyTensor's default mode, whose C code takes seconds to build on a machine that has not
-    built it before; inlined, the operations run as the rest of the function does.
+    Evaluated as one operation, such a graph is compiled in PyTensor's default mode, whose C
+    code takes seconds to build on a machine that has not built it before; inlined, its
+    operations run as the rest of the function does.
     """
     while True:
         node = next((variable.owner for variable in ancestors([graph])
                      if variable.owner is not None
-                     and isinstance(variable.owner.op, SymbolicRandomVariable)), None)
+                     and isinstance(variable.owner.op, OpFromGraph)), None)
         if node is None:
             return graph
         inner = graph_replace(node.op.inner_outputs,
@@ -416,7 +418,7 @@ def _derived_functions(family: Family) -> _DerivedFunctions:
         if family.draw is None:
             # the random generators become inputs, so each call is seeded by the caller: a
             # mixture (zero-inflated) holds one per component
-            draws = _inlined(distribution)
+            draws = inline_inner_graphs(distribution)
             shared = find_rng_nodes([draws])
             rngs = [random_generator_type(f"rng_{k}") for k in range(len(shared))]
             value = graph_replace(draws, dict(zip(shared, rngs, strict=True)))

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pymc as pm
+from pytensor.compile.mode import Mode
 
 from ..errors import PriorError
+from ..families.family import inline_inner_graphs
 from ..spec.design import Design
 from .distributions import Distribution, prior_variable
 from .table import PriorTable
@@ -76,20 +78,25 @@ def draw_priors(design: Design, table: PriorTable, draws: int, seed: int) -> pd.
     """
     names, variables = [], []
     with pm.Model():
+        # every draw at once: one evaluation of the graph, not one per draw
         for name, dist, lower, _ in _parameter_priors(design, table):
             if dist.name == "flat":
                 continue
             names.append(name)
-            variables.append(prior_variable(name, dist, lower))
+            variables.append(prior_variable(name, dist, lower, shape=(draws,)))
         for members in design.correlation_sets():
             group = design.blocks[members[0]].group
             if design.set_correlated(members) and f"prior_cor_{group}" not in names:
                 eta = table.lookup("cor", "", group).args[0]
                 names.append(f"prior_cor_{group}")
                 variables.append(pm.LKJCorr(f"prior_cor_{group}",
-                                            n=len(design.set_coefs(members)), eta=eta)[0])
+                                            n=len(design.set_coefs(members)), eta=eta,
+                                            size=draws)[:, 0])
     if not variables:
         return pd.DataFrame(index=pd.RangeIndex(draws))
-    values = pm.draw(variables, draws=draws, random_seed=seed)
+    # Python's implementations of the operations: compiled C code would take seconds to
+    # build on a machine that has not built it, for one evaluation
+    values = pm.draw([inline_inner_graphs(v) for v in variables], random_seed=seed,
+                     mode=Mode(linker="py", optimizer=None))
     return pd.DataFrame({name: np.asarray(v, dtype=float).reshape(draws)
                          for name, v in zip(names, values, strict=True)})
