@@ -190,9 +190,12 @@ def test_elementwise_operations_without_numpy_functions_are_rewritten_to_equal_v
 
 def test_new_observations_are_drawn_without_compiling_inner_graphs():
     """A mixture's or a custom distribution's draws are one operation holding a graph, which
-    would compile that graph in PyTensor's default mode (C code) when first evaluated: the
-    families' random functions hold its operations instead, and still draw from it."""
+    would compile that graph in PyTensor's default mode (C code) when first evaluated, and
+    PyTensor's categorical draws search row by row: the families' random functions hold the
+    inner operations and compare whole arrays instead, and still draw from the distribution."""
     from pytensor.compile.builders import OpFromGraph
+    from pytensor.tensor.random.basic import CategoricalRV
+    from scipy.special import expit
 
     from multilevel.families.family import _derived_functions
 
@@ -203,10 +206,26 @@ def test_new_observations_are_drawn_without_compiling_inner_graphs():
         if family.categorical:
             family = family.for_categories(["a", "b", "c"])
         graph = _derived_functions(family).random.maker.fgraph
-        assert not [node for node in graph.apply_nodes if isinstance(node.op, OpFromGraph)], name
+        assert not [node for node in graph.apply_nodes
+                    if isinstance(node.op, OpFromGraph | CategoricalRV)], name
         eta = np.zeros((4, 5))
         aux = {a.name: np.full((4, 1), 0.2) for a in family.aux}
         if family.ordinal:
             aux["thresholds"] = np.tile([-1.0, 0.0, 1.0], (4, 1))
         drawn = family.random(rng, eta, aux, np.full(5, 10))
         assert drawn.shape == (4, 5) and np.isfinite(drawn).all(), name
+    # the categories' frequencies are the model's probabilities, within five binomial sds
+    thresholds = np.array([-1.0, 0.0, 1.5])
+    draws, rows = 2000, 100
+    drawn = ml.get_family("cumulative").random(
+        rng, np.full((draws, rows), 0.3), {"thresholds": np.tile(thresholds, (draws, 1))})
+    expected = np.diff(np.concatenate([[0.0], expit(thresholds - 0.3), [1.0]]))
+    frequencies = np.array([np.mean(drawn == k) for k in range(1, 5)])
+    tolerance = 5 * np.sqrt(expected * (1 - expected) / drawn.size)
+    assert np.all(np.abs(frequencies - expected) < tolerance), (frequencies, expected)
+    # zero-inflated: zeros from the inflation and from the Poisson
+    zeros = ml.get_family("zero_inflated_poisson").random(
+        rng, np.full((draws, rows), np.log(2.0)), {"zi": np.full((draws, 1), 0.3)}) == 0
+    expected_zeros = 0.3 + 0.7 * np.exp(-2.0)
+    assert abs(zeros.mean() - expected_zeros) < 5 * np.sqrt(
+        expected_zeros * (1 - expected_zeros) / zeros.size)

@@ -342,6 +342,20 @@ def _without_draws(graph):
     return graph
 
 
+def _each_node_replaced(graph, operation: type, replacement: Callable):
+    """``graph`` with each node of ``operation`` replaced, one at a time (a replacement may
+    hold further such nodes), by the outputs ``replacement(node)`` gives."""
+    while True:
+        node = next((variable.owner for variable in ancestors([graph])
+                     if variable.owner is not None
+                     and isinstance(variable.owner.op, operation)), None)
+        if node is None:
+            return graph
+        graph = graph_replace(graph, {output: new for output, new
+                                      in zip(node.outputs, replacement(node), strict=True)
+                                      if output in ancestors([graph])}, strict=False)
+
+
 def inline_inner_graphs(graph):
     """``graph`` with each operation that holds a graph of its own (PyMC's symbolic random
     variables: a mixture, a custom distribution's draws, a half or truncated distribution;
@@ -351,18 +365,31 @@ def inline_inner_graphs(graph):
     code takes seconds to build on a machine that has not built it before; inlined, its
     operations run as the rest of the function does.
     """
-    while True:
-        node = next((variable.owner for variable in ancestors([graph])
-                     if variable.owner is not None
-                     and isinstance(variable.owner.op, OpFromGraph)), None)
-        if node is None:
-            return graph
-        inner = graph_replace(node.op.inner_outputs,
-                              dict(zip(node.op.inner_inputs, node.inputs, strict=True)),
-                              strict=False)
-        graph = graph_replace(graph, {output: new for output, new
-                                      in zip(node.outputs, inner, strict=True)
-                                      if output in ancestors([graph])}, strict=False)
+    return _each_node_replaced(graph, OpFromGraph, lambda node: graph_replace(
+        node.op.inner_outputs, dict(zip(node.op.inner_inputs, node.inputs, strict=True)),
+        strict=False))
+
+
+def _categories_by_comparison(graph):
+    """``graph`` with each categorical draw (an ordinal or categorical response, a mixture's
+    component) made by comparing one uniform draw with the cumulative probabilities.
+
+    PyTensor draws a categorical by a search of each row's cumulative probabilities in turn,
+    through ``numpy.vectorize``: seconds for the draws x rows of a posterior. The category is
+    the number of cumulative probabilities below a uniform draw, one comparison of whole
+    arrays; the last category takes what rounding leaves above the last but one.
+    """
+    from pytensor.tensor.random.basic import CategoricalRV, uniform
+    from pytensor.tensor.type_other import NoneTypeT
+
+    def by_comparison(node):
+        rng, size, probabilities = node.inputs
+        shape = probabilities.shape[:-1] if isinstance(size.type, NoneTypeT) else size
+        next_rng, draw = uniform(0.0, 1.0, size=shape, rng=rng).owner.outputs
+        below = pt.cumsum(probabilities, axis=-1)[..., :-1] < draw[..., None]
+        return next_rng, pt.sum(below, axis=-1).astype(node.outputs[1].dtype)
+
+    return _each_node_replaced(graph, CategoricalRV, by_comparison)
 
 
 def _whole_array_operations(graph):
@@ -418,7 +445,7 @@ def _derived_functions(family: Family) -> _DerivedFunctions:
         if family.draw is None:
             # the random generators become inputs, so each call is seeded by the caller: a
             # mixture (zero-inflated) holds one per component
-            draws = inline_inner_graphs(distribution)
+            draws = _categories_by_comparison(inline_inner_graphs(distribution))
             shared = find_rng_nodes([draws])
             rngs = [random_generator_type(f"rng_{k}") for k in range(len(shared))]
             value = graph_replace(draws, dict(zip(shared, rngs, strict=True)))
