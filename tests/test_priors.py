@@ -168,3 +168,33 @@ def test_prior_draws_have_their_priors_moments_and_build_no_c_code(sleepstudy, m
     assert draws["prior_cor_Subject"].std() == pytest.approx(np.sqrt(1 / 5), rel=0.03)
     assert abs(draws["prior_cor_Subject"].mean()) < 0.02
     assert draws.notna().all().all()
+
+
+def test_a_truncated_student_t_prior_is_drawn_and_a_hopeless_one_is_refused(sleepstudy):
+    """PyMC's student_t has no CDF at infinity, through which it would draw a truncated one:
+    such priors are drawn by rejection from the whole prior."""
+    import numpy as np
+    from scipy import stats
+
+    from multilevel.families import get_family
+    from multilevel.priors.sampling import draw_priors
+    from multilevel.priors.table import build_prior_table
+    from multilevel.spec.design import build_design
+    from multilevel.spec.formula import parse_formula
+
+    design = build_design(parse_formula("Reaction ~ Days + (1 | Subject)"), sleepstudy,
+                          get_family("gaussian"))
+    table = build_prior_table(design, [ml.prior("student_t(3, 5, 2)", class_="sd")])
+    drawn = draw_priors(design, table, 4000, seed=2)["prior_sd_Subject"].to_numpy()
+    whole = stats.t(3, loc=5, scale=2)
+    below = whole.cdf(0.0)
+
+    def truncated_cdf(x):
+        return (whole.cdf(np.maximum(x, 0.0)) - below) / (1 - below)
+
+    assert drawn.min() >= 0 and drawn.size == 4000
+    assert stats.kstest(drawn, truncated_cdf).pvalue > 1e-4
+    # a hundred-millionth of its mass above zero
+    hopeless = build_prior_table(design, [ml.prior("student_t(3, -500, 1)", class_="sd")])
+    with pytest.raises(PriorError, match=r"student_t\(3, -500, 1\) of class sd \(group Subj"):
+        draw_priors(design, hopeless, 100, seed=1)

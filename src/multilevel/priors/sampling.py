@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pymc as pm
+from pymc.distributions.truncated import TruncatedRV
+from pymc.pytensorf import compile as compile_pymc
 from pytensor.compile.mode import Mode
 
 from ..errors import PriorError
@@ -70,20 +72,32 @@ def check_proper_priors(design: Design, table: PriorTable) -> None:
         )
 
 
+# Python's implementations of the operations: compiled C code would take seconds to build on a
+# machine that has not built it, for a few evaluations
+_PYTHON = Mode(linker="py", optimizer=None)
+# rounds of rejection for a prior truncated at a bound: enough for one with a hundredth of its
+# mass within the bound
+_REJECTION_ROUNDS = 500
+
+
 def draw_priors(design: Design, table: PriorTable, draws: int, seed: int) -> pd.DataFrame:
     """Independent draws from every proper prior, in brms's ``prior_*`` columns.
 
     Bounded parameters (standard deviations, sigma, shape) get their truncated priors; a
     correlation gets the marginal of one correlation of its block's LKJ prior.
     """
-    names, variables = [], []
+    names, variables, truncated = [], [], {}
     with pm.Model():
         # every draw at once: one evaluation of the graph, not one per draw
-        for name, dist, lower, _ in _parameter_priors(design, table):
+        for name, dist, lower, target in _parameter_priors(design, table):
             if dist.name == "flat":
                 continue
             names.append(name)
-            variables.append(prior_variable(name, dist, lower, shape=(draws,)))
+            variable = prior_variable(name, dist, lower, shape=(draws,))
+            if isinstance(variable.owner.op, TruncatedRV):
+                truncated[name] = (dist, lower, target)
+            else:
+                variables.append(variable)
         for members in design.correlation_sets():
             group = design.blocks[members[0]].group
             if design.set_correlated(members) and f"prior_cor_{group}" not in names:
@@ -92,11 +106,37 @@ def draw_priors(design: Design, table: PriorTable, draws: int, seed: int) -> pd.
                 variables.append(pm.LKJCorr(f"prior_cor_{group}",
                                             n=len(design.set_coefs(members)), eta=eta,
                                             size=draws)[:, 0])
-    if not variables:
+    if not names:
         return pd.DataFrame(index=pd.RangeIndex(draws))
-    # Python's implementations of the operations: compiled C code would take seconds to
-    # build on a machine that has not built it, for one evaluation
-    values = pm.draw([inline_inner_graphs(v) for v in variables], random_seed=seed,
-                     mode=Mode(linker="py", optimizer=None))
-    return pd.DataFrame({name: np.asarray(v, dtype=float).reshape(draws)
-                         for name, v in zip(names, values, strict=True)})
+    values = iter(pm.draw([inline_inner_graphs(v) for v in variables], random_seed=seed,
+                          mode=_PYTHON) if variables else [])
+    seeds = iter(np.random.SeedSequence(seed).generate_state(len(truncated)))
+    return pd.DataFrame({
+        name: (_truncated_draws(*truncated[name], draws, int(next(seeds))) if name in truncated
+               else np.asarray(next(values), dtype=float).reshape(draws))
+        for name in names})
+
+
+def _truncated_draws(dist: Distribution, lower: float, target: str, draws: int,
+                     seed: int) -> np.ndarray:
+    """``draws`` draws of ``dist`` truncated at ``lower``, by rejection from the whole prior.
+
+    PyMC draws a truncated variable through the inverse of its CDF, between the CDF at the
+    bounds, which its student_t gives as NaN at an infinite bound; rejection needs the draws
+    of the whole prior only.
+    """
+    with pm.Model():
+        whole = prior_variable("whole", dist, None, shape=(draws,))
+    draw = compile_pymc([], inline_inner_graphs(whole), random_seed=seed, mode=_PYTHON)
+    kept, count = [], 0
+    for _ in range(_REJECTION_ROUNDS):
+        values = np.asarray(draw(), dtype=float)
+        kept.append(values[values >= lower])
+        count += kept[-1].size
+        if count >= draws:
+            return np.concatenate(kept)[:draws]
+    raise PriorError(
+        f"The prior {dist} of {target} puts almost none of its mass above the parameter's "
+        f"lower bound {lower:g}, so sample_prior cannot draw from it; give it a prior with "
+        f"more mass above {lower:g}."
+    )
