@@ -217,3 +217,28 @@ def test_bad_responses_name_column_and_rule(family, values, rule):
     data = pd.DataFrame({"resp": values, "x": [0.1, 0.2, 0.3, 0.4]})
     with pytest.raises(DataError, match=f"'resp'.*{rule}|{rule}.*'resp'"):
         ml.get_prior("resp ~ x", data, family)
+
+
+@pytest.mark.parametrize("family, aux", [
+    ("hurdle_poisson", {}),
+    ("hurdle_negbinomial", {"shape": 1.5}),
+])
+def test_a_hurdles_positive_counts_follow_the_truncated_distribution(family, aux):
+    """The positive part is drawn by redrawing zeros, and by the inverse distribution function
+    where a zero keeps coming (a mean of 0.05): either way each count's frequency is its
+    probability given that it is positive, within five binomial sds."""
+    rng = np.random.default_rng(8)
+    draws, rows = 4000, 40
+    means = np.where(np.arange(rows) % 2 == 0, 0.05, 3.0)
+    values = {"hu": np.zeros((draws, 1))} | {k: np.full((draws, 1), v) for k, v in aux.items()}
+    drawn = ml.get_family(family).random(rng, np.broadcast_to(np.log(means), (draws, rows)),
+                                         values)
+    for mean in (0.05, 3.0):
+        counts = drawn[:, means == mean].ravel()
+        whole = (stats.poisson(mean) if family == "hurdle_poisson"
+                 else stats.nbinom(aux["shape"], aux["shape"] / (aux["shape"] + mean)))
+        assert counts.min() >= 1
+        for k in range(1, 6):
+            expected = whole.pmf(k) / whole.sf(0)
+            tolerance = 5 * np.sqrt(expected * (1 - expected) / counts.size)
+            assert abs(np.mean(counts == k) - expected) < tolerance, (family, mean, k)

@@ -345,16 +345,36 @@ def _categorical_likelihood(eta, mu, aux, trials, link):
 # --- new observations of the hurdle families ---------------------------------------------------
 # PyMC draws a hurdle's positive part from its truncated distribution by rejection, in a loop
 # that allocates max_n_steps times the shape of the draws (tens of gigabytes for draws x rows)
-# or runs slowly; inverting the distribution function above its zero gives the same draws.
+# or runs slowly. Here a few rounds of rejection redraw only the zeros, and the inverse of the
+# distribution function above zero, exact but a hundred times slower per value than a draw,
+# gives those left.
+
+# rounds of redrawing zeros: a count whose zero has probability p is left to the inverse
+# distribution function with probability p to this power
+_REDRAWS = 5
+
 
 def _hurdle(rng, hu, positive):
     return np.where(rng.uniform(size=positive.shape) < hu, 0, positive)
 
 
 def _above_zero(rng, counts):
-    """Draws of a count distribution given that they are positive, by its inverse cdf."""
-    uniform = rng.uniform(counts.cdf(0), 1.0)
-    return np.maximum(counts.ppf(uniform), 1)
+    """Draws of a count distribution (a frozen SciPy distribution of arrays) given that they
+    are positive."""
+    parameters = np.broadcast_arrays(*counts.args)
+    shape = parameters[0].shape
+    values = counts.dist.rvs(*parameters, size=shape, random_state=rng)
+    for _ in range(_REDRAWS):
+        zero = values == 0
+        if not zero.any():
+            break
+        values[zero] = counts.dist.rvs(*(p[zero] for p in parameters),
+                                       size=int(zero.sum()), random_state=rng)
+    zero = values == 0
+    if zero.any():
+        rest = counts.dist(*(p[zero] for p in parameters))
+        values[zero] = np.maximum(rest.ppf(rng.uniform(rest.cdf(0), 1.0)), 1)
+    return values.astype(float)
 
 
 def _hurdle_poisson_draws(rng, mu, aux, trials):
