@@ -55,6 +55,21 @@ def test_save_and_load_lose_nothing(dyestuff_fit, tmp_path):
     np.testing.assert_array_equal(back.log_lik(), fit.log_lik())
 
 
+@pytest.mark.slow
+def test_a_saved_fit_leaves_out_its_log_likelihood_and_computes_it_again(dyestuff_fit,
+                                                                         tmp_path):
+    """loo() keeps the pointwise log-likelihood in the fit's InferenceData; the file does not
+    (draws x rows numbers, derived from what it holds), and the loaded fit's loo is the same."""
+    fit = dyestuff_fit
+    before = fit.loo().estimates
+    assert "log_likelihood" in fit.idata.groups()
+    fit.save(tmp_path / "fit")
+    back = ml.load(tmp_path / "fit")
+    assert "log_likelihood" not in back.idata.groups()
+    pd.testing.assert_frame_equal(back.loo().estimates, before)
+    assert "log_likelihood" in fit.idata.groups()
+
+
 def test_load_names_a_missing_fit(tmp_path):
     with pytest.raises(ml.MultilevelError, match="No saved fit at .*fit.json"):
         ml.load(tmp_path)

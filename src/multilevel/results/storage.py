@@ -153,6 +153,12 @@ def check_writable(path: str | Path) -> Path:
     return path
 
 
+# groups a fit computes from its draws and data when asked (``log_lik()``, ``loo()``): the
+# pointwise log-likelihood has draws x rows numbers, often many times the draws themselves, so
+# a saved fit leaves it out and a loaded one computes it again
+_DERIVED_GROUPS = ("log_likelihood",)
+
+
 def save_fit(fit, path: str | Path) -> Path:
     """Write ``fit`` to the directory ``path`` (created if needed); return the path."""
     path = check_writable(path)
@@ -173,7 +179,8 @@ def save_fit(fit, path: str | Path) -> Path:
         "data": frame_to_json(fit.design.model_frame()),
     }
     temporary = path / (DRAWS_FILE + ".tmp")
-    fit.idata.to_netcdf(str(temporary))
+    fit.idata.to_netcdf(str(temporary), groups=[group for group in fit.idata.groups()
+                                                 if group not in _DERIVED_GROUPS])
     temporary.replace(path / DRAWS_FILE)
     metadata["content_hash"] = _content_hash(metadata, path / DRAWS_FILE)
     (path / METADATA_FILE).write_text(json.dumps(metadata))
