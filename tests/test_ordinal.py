@@ -152,6 +152,15 @@ def test_categorical_fit_gives_each_category_its_predictor(fits):
         fit.conditional_effects("treat")
     figure = fit.conditional_effects("treat", categorical=True, ndraws=100)
     assert len(figure.axes[0].get_legend().get_texts()) == 4
+    # each category's population-level effects plus the subject's, as brms's coef()
+    coef = fit.coef()["subject"]
+    names = list(dict.fromkeys(coef.columns.get_level_values("coef")))
+    assert names[:3] == ["mu2_Intercept", "mu3_Intercept", "mu4_Intercept"]
+    assert {"mu2_treat", "mu4_period"} <= set(names)
+    np.testing.assert_allclose(
+        coef[("mu3_Intercept", "Estimate")],
+        fit.fixef().loc["mu3_Intercept", "Estimate"]
+        + fit.ranef()["subject"][("mu3_Intercept", "Estimate")])
 
 
 @pytest.mark.slow
@@ -214,6 +223,16 @@ def test_summary_predictions_and_checks_of_an_ordinal_fit(fits, tmp_path):
     assert fit.log_lik().shape == (2000, len(fit.design.y))
     with pytest.raises(MultilevelError, match="not defined for ordinal"):
         fit.bayes_R2()
+    # as brms's coef(): each threshold less the subject's intercept, which enters the linear
+    # predictor the thresholds are compared with
+    coef, fixef = fit.coef()["subject"], fit.fixef()
+    assert list(dict.fromkeys(coef.columns.get_level_values("coef"))) == [
+        "Intercept[1]", "Intercept[2]", "Intercept[3]", "treat", "period", "carry"]
+    thresholds = fit.idata.posterior["b_Intercept"].values.reshape(-1, 3)
+    intercepts = fit.idata.posterior["r_subject"].values.reshape(len(thresholds), -1)
+    assert coef.iloc[0][("Intercept[2]", "Estimate")] == pytest.approx(
+        np.mean(thresholds[:, 1] - intercepts[:, 0]))
+    assert (coef[("treat", "Estimate")] == fixef.loc["treat", "Estimate"]).all()
     figure = fit.conditional_effects("treat", categorical=True)
     labels = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
     assert labels == ["1", "2", "3", "4"]

@@ -139,6 +139,15 @@ def test_group_terms_of_sigma_are_named_as_brms(fits):
     assert fit.varcorr()["Subject"]["sd"].index.tolist() == ["Intercept", "Days",
                                                              "sigma_Intercept"]
     assert "sd(sigma_Intercept)" in fit.summary().random["Subject"].index
+    # brms's coef(): every population-level effect, sigma's too, plus the level's effect
+    coef = fit.coef()["Subject"]
+    assert list(dict.fromkeys(coef.columns.get_level_values("coef"))) == [
+        "Intercept", "Days", "sigma_Intercept", "sigma_Days"]
+    fixef, ranef = fit.fixef(), fit.ranef()["Subject"]
+    np.testing.assert_allclose(
+        coef[("sigma_Intercept", "Estimate")],
+        fixef.loc["sigma_Intercept", "Estimate"] + ranef[("sigma_Intercept", "Estimate")])
+    assert (coef[("sigma_Days", "Estimate")] == fixef.loc["sigma_Days", "Estimate"]).all()
 
 
 @pytest.mark.slow

@@ -26,6 +26,8 @@ from .posterior import (
     Draws,
     collect_draws,
     convergence,
+    level_coefficients,
+    population_draws,
     quantile_label,
     summarize,
 )
@@ -168,26 +170,17 @@ class Fit:
 
     def coef(self, probs=(0.025, 0.975)) -> dict[str, pd.DataFrame]:
         """Population plus group-level effects per level, as brms's ``coef()``; laid out and
-        shown as :meth:`ranef`."""
-        posterior = self.idata.posterior
-        population = {}
-        if "b_Intercept" in posterior:
-            population["Intercept"] = posterior["b_Intercept"].values.reshape(-1)
-        for k, name in enumerate(self.design.b_names):
-            population[name] = posterior["b"].values[..., k].reshape(-1)
+        shown as :meth:`ranef`. Every population-level effect is there (those without a
+        group-level effect are equal across levels), and an ordinal model's group-level
+        intercept shifts each threshold."""
+        population = population_draws(self.draws)
         out = GroupTables()
         for group in self.names.groups:
-            effects = posterior[f"r_{group}"].values
-            effects = effects.reshape(-1, *effects.shape[2:])
-            coefs = self.design.group_coefs(group)
-            combined = []
-            for name, values in population.items():
-                # a coefficient that does not vary by this group is the same for every level
-                varying = (effects[:, :, coefs.index(name)] if name in coefs
-                           else np.zeros(effects.shape[:2]))
-                combined.append(values[:, None] + varying)
-            stacked = np.stack(combined, axis=-1)
-            out[group] = self._level_table(group, stacked, probs, list(population))
+            effects = self.idata.posterior[f"r_{group}"].values
+            combined = level_coefficients(population, effects.reshape(-1, *effects.shape[2:]),
+                                          self.design.group_coefs(group), self.family.ordinal)
+            out[group] = self._level_table(group, np.stack(list(combined.values()), axis=-1),
+                                           probs, list(combined))
         return out
 
     def _level_table(self, group, values, probs, coefs=None) -> pd.DataFrame:

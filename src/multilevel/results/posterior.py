@@ -130,3 +130,39 @@ def summarize(draws: Draws, probs=(0.025, 0.975)) -> pd.DataFrame:
     for p in probs:
         frame[quantile_label(p)] = np.quantile(flat, p, axis=0)
     return frame
+
+
+def population_draws(draws: Draws) -> dict[str, np.ndarray]:
+    """Each population-level effect's draws, chains concatenated, under its ``fixef()`` row
+    name (``Intercept``, ``Days``, ``sigma_Intercept``, ``Intercept[1]``)."""
+    return {name.split("_", 1)[1]: draws.column(name) for name in draws.names
+            if name.startswith(("b_", "bs_"))}
+
+
+def level_coefficients(population: dict[str, np.ndarray], effects: np.ndarray,
+                       names: list[str], ordinal: bool) -> dict[str, np.ndarray]:
+    """brms's ``coef()`` for one grouping factor: each coefficient's draws per level, the
+    population-level effect plus the level's effect, shape (draws, levels).
+
+    ``effects`` holds the factor's group-level effects (draws, levels, coefficients) named
+    ``names``. A coefficient without a group-level effect is the same at every level; a
+    group-level effect without a population one adds to zero. A group-level intercept of an
+    ordinal model shifts every threshold (``Intercept[k]``) the other way, as thresholds
+    come before the linear predictor is subtracted.
+    """
+    by_name = {name: effects[:, :, k] for k, name in enumerate(names)}
+    zeros = np.zeros(effects.shape[:2])
+    stems = {name: name.split("[", 1)[0] for name in population if name not in by_name}
+    # the effect a threshold takes up is listed with the thresholds, not on its own
+    taken = {stem for name, stem in stems.items() if stem != name and stem in by_name}
+    out = {}
+    for name, values in by_name.items():
+        if name not in taken:
+            out[name] = population[name][:, None] + values if name in population else values
+    for name, stem in stems.items():
+        if stem in taken:
+            sign = -1.0 if ordinal and stem.endswith("Intercept") else 1.0
+            out[name] = population[name][:, None] + sign * by_name[stem]
+        else:
+            out[name] = population[name][:, None] + zeros
+    return out
