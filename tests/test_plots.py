@@ -275,6 +275,30 @@ def test_plot_shrinkage_one_coefficient_and_errors(hsb_fit, tmp_path):
         hsb_fit.plot_shrinkage(group="class")
 
 
+def test_plot_shrinkage_fits_a_hurdles_positive_part_and_refuses_ordinal_models():
+    """A hurdle lognormal's zeros come from its hurdle: each level's log-scale estimate
+    comes from its positive values alone, and a level with none has no estimate. Ordinal
+    and categorical models have no single linear predictor to fit per level."""
+    from types import SimpleNamespace
+
+    from multilevel.plots.shrinkage import _adjusted_response, _no_pooling_fit
+
+    y = np.array([0.0, np.e, np.e ** 3, 0.0, 0.0])
+    fit = SimpleNamespace(family=ml.hurdle_lognormal, design=SimpleNamespace(y=y))
+    response, weights, variance = _adjusted_response(fit, np.array([0, 0, 0, 1, 1]), 2)
+    assert np.isfinite(response).all() and list(weights) == [0, 1, 1, 0, 0]
+    link = ml.hurdle_lognormal.link_function
+    intercept = np.ones((3, 1))
+    level = _no_pooling_fit(link, response[:3], weights[:3], variance, intercept, np.zeros(3))
+    assert level == pytest.approx([2.0])
+    empty = _no_pooling_fit(link, response[3:], weights[3:], variance, intercept[:2],
+                            np.zeros(2))
+    assert np.isnan(empty).all()
+    for family in ("cumulative", "categorical"):
+        with pytest.raises(ml.MultilevelError, match=f"which a {family} model does not have"):
+            ml.plots.plot_shrinkage(SimpleNamespace(family=ml.get_family(family)))
+
+
 # --- display in notebooks -------------------------------------------------------------------
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

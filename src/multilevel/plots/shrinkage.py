@@ -59,14 +59,17 @@ def _adjusted_response(fit, index: np.ndarray, levels: int):
     if family.discrete:
         return y + 0.5, ones, family.variance
     if family.log_scale_response:
-        return np.log(y), ones, family.variance
+        # a hurdle's zeros come from its hurdle: the log-scale part is fitted to the rest
+        positive = y > 0
+        return np.log(np.where(positive, y, 1.0)), positive.astype(float), family.variance
     return y, ones, family.variance
 
 
 def _no_pooling_fit(link, response, weights, variance, values, offset) -> np.ndarray:
     """Maximum-likelihood coefficients of one level by iteratively reweighted least squares."""
     k = values.shape[1]
-    if len(response) < k or np.linalg.matrix_rank(values) < k:
+    used = weights > 0
+    if used.sum() < k or np.linalg.matrix_rank(values[used]) < k:
         return np.full(k, np.nan)
     start = np.clip(response, 1e-6, None) if link.name in ("log", "sqrt") else response
     if link.name in ("logit", "probit", "cloglog"):
@@ -170,10 +173,15 @@ def plot_shrinkage(fit, group: str | None = None, coef: str | Sequence[str] | No
     Raises
     ------
     MultilevelError
-        For an unknown grouping factor or coefficient.
+        For an unknown grouping factor or coefficient, or an ordinal or categorical model.
     """
     if group is not None and not isinstance(group, str):
         raise MultilevelError("plot_shrinkage shows one grouping factor; pass its name as group.")
+    if fit.family.ordinal or fit.family.categorical:
+        raise MultilevelError(
+            f"plot_shrinkage fits each level's coefficients on the link scale of one linear "
+            f"predictor, which a {fit.family.name} model does not have (its thresholds or "
+            f"categories have one each); use fit.plot_ranef() or fit.coef() instead.")
     group = _check_group(fit, group)[0]
     coefs = _check_coefs(fit, group, coef)
     if coef is not None and len(coefs) > 2:
