@@ -343,14 +343,9 @@ def _categorical_likelihood(eta, mu, aux, trials, link):
 
 
 # --- new observations of the hurdle families ---------------------------------------------------
-# PyMC draws a hurdle's positive part from its truncated distribution by rejection, in a loop
-# that allocates max_n_steps times the shape of the draws (tens of gigabytes for draws x rows)
-# or runs slowly. Here a few rounds of rejection redraw only the zeros, and the inverse of the
-# distribution function above zero, exact but a hundred times slower per value than a draw,
-# gives those left.
-
-# rounds of redrawing zeros: a count whose zero has probability p is left to the inverse
-# distribution function with probability p to this power
+# PyMC draws a hurdle's positive part by rejection, in a loop that allocates max_n_steps times
+# the draws' shape (tens of gigabytes for draws x rows). Here zeros are redrawn _REDRAWS times,
+# and the inverse distribution function (exact, a hundred times slower) gives those left.
 _REDRAWS = 5
 
 
