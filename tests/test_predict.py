@@ -73,6 +73,16 @@ def test_predictive_intervals_equal_brms(postproc):
     assert _mismatches(draws, reference["predict_interval"], fit.settings.chains) == []
 
 
+def test_summary_false_gives_the_draws_as_brms(postproc):
+    """brms's fitted(fit, summary = FALSE) and predict(fit, summary = FALSE): the draws."""
+    _, fit, newdata = postproc
+    options = {"allow_new_levels": True, "seed": 6}
+    np.testing.assert_array_equal(fit.fitted(newdata, summary=False, **options),
+                                  fit.posterior_epred(newdata, **options))
+    np.testing.assert_array_equal(fit.predict(newdata, summary=False, **options),
+                                  fit.posterior_predict(newdata, **options))
+
+
 def _batch_mcse(fit, statistic, batches: int = 8) -> float:
     """Monte Carlo SE of a statistic of the draws by batch means: the statistic on each of
     ``batches`` consecutive blocks of every chain's draws, sd / sqrt(batches)."""

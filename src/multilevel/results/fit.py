@@ -289,26 +289,29 @@ class Fit:
 
     def fitted(self, newdata=None, re_formula=None, allow_new_levels=False,
                sample_new_levels="uncertainty", ndraws=None, seed=None,
-               probs=(0.025, 0.975), incl_autocor=True) -> pd.DataFrame:
+               probs=(0.025, 0.975), incl_autocor=True, summary=True):
         """Summary per row of the expected response, as brms's ``fitted()``.
 
         For an ordinal model, one block of columns per category's probability
-        (``fit.fitted()["P(Y = 2)"]``).
+        (``fit.fitted()["P(Y = 2)"]``). ``summary=False`` gives the draws themselves, as
+        :meth:`posterior_epred`.
         """
-        return summarize_rows(self.posterior_epred(newdata, re_formula, allow_new_levels,
-                                                   sample_new_levels, ndraws, seed,
-                                                   incl_autocor), probs,
-                              self.design.categories)
+        draws = self.posterior_epred(newdata, re_formula, allow_new_levels, sample_new_levels,
+                                     ndraws, seed, incl_autocor)
+        return summarize_rows(draws, probs, self.design.categories) if summary else draws
 
     def predict(self, newdata=None, re_formula=None, allow_new_levels=False,
                 sample_new_levels="uncertainty", ndraws=None, seed=None,
-                probs=(0.025, 0.975), incl_autocor=True) -> pd.DataFrame:
+                probs=(0.025, 0.975), incl_autocor=True, summary=True):
         """Summary per row of new observations, as brms's ``predict()``.
 
         For an ordinal model, the share of draws in each category (``P(Y = 1)``, ...).
+        ``summary=False`` gives the draws themselves, as :meth:`posterior_predict`.
         """
         draws = self.posterior_predict(newdata, re_formula, allow_new_levels, sample_new_levels,
                                        ndraws, seed, incl_autocor)
+        if not summary:
+            return draws
         if self.design.categories:
             return category_frequencies(draws, self.design.categories)
         return summarize_rows(draws, probs)
