@@ -315,8 +315,9 @@ class _DerivedFunctions:
 _DERIVED: dict[tuple[str, str, tuple[str, ...]], _DerivedFunctions] = {}
 # NumPy's own implementations of each operation, without graph rewrites: the functions run once
 # per call on whole (draws x rows) arrays, and rewrites would merge products into n-ary
-# operations that PyTensor's Python implementation evaluates element by element.
-_NUMPY_MODE = Mode(linker="py", optimizer=None)
+# operations that PyTensor's Python implementation evaluates element by element; no C code is
+# built, which on a machine that has not built it takes seconds.
+PYTHON_MODE = Mode(linker="py", optimizer=None)
 
 
 def _rows(value: np.ndarray, block: slice) -> np.ndarray:
@@ -346,14 +347,17 @@ def _each_node_replaced(graph, operation: type, replacement: Callable):
     """``graph`` with each node of ``operation`` replaced, one at a time (a replacement may
     hold further such nodes), by the outputs ``replacement(node)`` gives."""
     while True:
-        node = next((variable.owner for variable in ancestors([graph])
+        # in the graph's own order, so that the rewritten graph, and its draws, do not vary
+        present = list(ancestors([graph]))
+        node = next((variable.owner for variable in present
                      if variable.owner is not None
                      and isinstance(variable.owner.op, operation)), None)
         if node is None:
             return graph
+        used = set(present)
         graph = graph_replace(graph, {output: new for output, new
                                       in zip(node.outputs, replacement(node), strict=True)
-                                      if output in ancestors([graph])}, strict=False)
+                                      if output in used}, strict=False)
 
 
 def inline_inner_graphs(graph):
@@ -439,7 +443,7 @@ def _derived_functions(family: Family) -> _DerivedFunctions:
         inputs = [eta, *aux.values()] + ([trials] if trials is not None else [])
         log_density = function([*inputs, y],
                                _whole_array_operations(_without_draws(pm.logp(distribution, y))),
-                               mode=_NUMPY_MODE,
+                               mode=PYTHON_MODE,
                                on_unused_input="ignore")
         compiled, rngs = None, []
         if family.draw is None:
@@ -449,7 +453,7 @@ def _derived_functions(family: Family) -> _DerivedFunctions:
             shared = find_rng_nodes([draws])
             rngs = [random_generator_type(f"rng_{k}") for k in range(len(shared))]
             value = graph_replace(draws, dict(zip(shared, rngs, strict=True)))
-            compiled = function([*rngs, *inputs], value, mode=_NUMPY_MODE,
+            compiled = function([*rngs, *inputs], value, mode=PYTHON_MODE,
                                 on_unused_input="ignore")
         _DERIVED[key] = _DerivedFunctions(log_density, compiled, len(rngs))
     return _DERIVED[key]

@@ -7,10 +7,9 @@ import pandas as pd
 import pymc as pm
 from pymc.distributions.truncated import TruncatedRV
 from pymc.pytensorf import compile as compile_pymc
-from pytensor.compile.mode import Mode
 
 from ..errors import PriorError
-from ..families.family import inline_inner_graphs
+from ..families.family import PYTHON_MODE, inline_inner_graphs
 from ..spec.design import Design
 from .distributions import Distribution, prior_variable
 from .table import PriorTable
@@ -72,9 +71,6 @@ def check_proper_priors(design: Design, table: PriorTable) -> None:
         )
 
 
-# Python's implementations of the operations: compiled C code would take seconds to build on a
-# machine that has not built it, for a few evaluations
-_PYTHON = Mode(linker="py", optimizer=None)
 # rounds of rejection for a prior truncated at a bound: enough for one with a hundredth of its
 # mass within the bound
 _REJECTION_ROUNDS = 500
@@ -86,7 +82,7 @@ def draw_priors(design: Design, table: PriorTable, draws: int, seed: int) -> pd.
     Bounded parameters (standard deviations, sigma, shape) get their truncated priors; a
     correlation gets the marginal of one correlation of its block's LKJ prior.
     """
-    names, variables, truncated = [], [], {}
+    names, variables, truncated = [], {}, {}
     with pm.Model():
         # every draw at once: one evaluation of the graph, not one per draw
         for name, dist, lower, target in _parameter_priors(design, table):
@@ -97,24 +93,23 @@ def draw_priors(design: Design, table: PriorTable, draws: int, seed: int) -> pd.
             if isinstance(variable.owner.op, TruncatedRV):
                 truncated[name] = (dist, lower, target)
             else:
-                variables.append(variable)
+                variables[name] = variable
         for members in design.correlation_sets():
             group = design.blocks[members[0]].group
             if design.set_correlated(members) and f"prior_cor_{group}" not in names:
                 eta = table.lookup("cor", "", group).args[0]
                 names.append(f"prior_cor_{group}")
-                variables.append(pm.LKJCorr(f"prior_cor_{group}",
-                                            n=len(design.set_coefs(members)), eta=eta,
-                                            size=draws)[:, 0])
-    if not names:
-        return pd.DataFrame(index=pd.RangeIndex(draws))
-    values = iter(pm.draw([inline_inner_graphs(v) for v in variables], random_seed=seed,
-                          mode=_PYTHON) if variables else [])
-    seeds = iter(np.random.SeedSequence(seed).generate_state(len(truncated)))
-    return pd.DataFrame({
-        name: (_truncated_draws(*truncated[name], draws, int(next(seeds))) if name in truncated
-               else np.asarray(next(values), dtype=float).reshape(draws))
-        for name in names})
+                variables[names[-1]] = pm.LKJCorr(names[-1], n=len(design.set_coefs(members)),
+                                                  eta=eta, size=draws)[:, 0]
+    drawn = {}
+    if variables:
+        drawn.update(zip(variables, pm.draw([inline_inner_graphs(v) for v in variables.values()],
+                                            random_seed=seed, mode=PYTHON_MODE), strict=True))
+    seeds = np.random.SeedSequence(seed).generate_state(len(truncated))
+    for (name, prior), stream in zip(truncated.items(), seeds, strict=True):
+        drawn[name] = _truncated_draws(*prior, draws, int(stream))
+    return pd.DataFrame({name: np.asarray(drawn[name], dtype=float).reshape(draws)
+                         for name in names}, index=pd.RangeIndex(draws))
 
 
 def _truncated_draws(dist: Distribution, lower: float, target: str, draws: int,
@@ -127,7 +122,7 @@ def _truncated_draws(dist: Distribution, lower: float, target: str, draws: int,
     """
     with pm.Model():
         whole = prior_variable("whole", dist, None, shape=(draws,))
-    draw = compile_pymc([], inline_inner_graphs(whole), random_seed=seed, mode=_PYTHON)
+    draw = compile_pymc([], inline_inner_graphs(whole), random_seed=seed, mode=PYTHON_MODE)
     kept, count = [], 0
     for _ in range(_REJECTION_ROUNDS):
         values = np.asarray(draw(), dtype=float)

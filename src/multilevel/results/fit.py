@@ -27,7 +27,7 @@ from .posterior import (
     collect_draws,
     convergence,
     level_coefficients,
-    population_draws,
+    population_variables,
     quantile_label,
     summarize,
 )
@@ -146,9 +146,9 @@ class Fit:
 
     def fixef(self, probs=(0.025, 0.975)) -> pd.DataFrame:
         """Population-level effects: rows ``Intercept``, ``Days``, ...; brms's columns."""
-        names = [n for n in self.draws.names if n.startswith(("b_", "bs_"))]
-        table = summarize(self.draws, probs).loc[names]
-        table.index = [n.split("_", 1)[1] for n in names]
+        rows = population_variables(self.draws.names)
+        table = summarize(self.draws, probs).loc[list(rows.values())]
+        table.index = list(rows)
         return table
 
     def ranef(self, probs=(0.025, 0.975)) -> dict[str, pd.DataFrame]:
@@ -173,7 +173,8 @@ class Fit:
         shown as :meth:`ranef`. Every population-level effect is there (those without a
         group-level effect are equal across levels), and an ordinal model's group-level
         intercept shifts each threshold."""
-        population = population_draws(self.draws)
+        population = {row: self.draws.column(name)
+                      for row, name in population_variables(self.draws.names).items()}
         out = GroupTables()
         for group in self.names.groups:
             effects = self.idata.posterior[f"r_{group}"].values
@@ -534,8 +535,9 @@ class Fit:
         table = table.rename(columns=dict(zip([quantile_label(p) for p in bounds],
                                               interval_columns(prob), strict=True)))
         table = table[table_columns(prob)]
-        fixed = table.loc[[n for n in table.index if n.startswith(("b_", "bs_"))]]
-        fixed.index = [n.split("_", 1)[1] for n in fixed.index]
+        rows = population_variables(table.index)
+        fixed = table.loc[list(rows.values())]
+        fixed.index = list(rows)
         splines = table.loc[[f"sds_{coef}" for coef in self.names.smooths]]
         splines.index = [f"sds({coef})" for coef in self.names.smooths]
         random, sizes = {}, {}

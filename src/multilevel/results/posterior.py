@@ -132,11 +132,11 @@ def summarize(draws: Draws, probs=(0.025, 0.975)) -> pd.DataFrame:
     return frame
 
 
-def population_draws(draws: Draws) -> dict[str, np.ndarray]:
-    """Each population-level effect's draws, chains concatenated, under its ``fixef()`` row
-    name (``Intercept``, ``Days``, ``sigma_Intercept``, ``Intercept[1]``)."""
-    return {name.split("_", 1)[1]: draws.column(name) for name in draws.names
-            if name.startswith(("b_", "bs_"))}
+def population_variables(names) -> dict[str, str]:
+    """The population-level effects among brms's variable ``names``: each one's ``fixef()``
+    row name (``Intercept``, ``Days``, ``sigma_Intercept``, ``Intercept[1]``) and variable
+    name (``b_Intercept``, ...), in the variables' order."""
+    return {name.split("_", 1)[1]: name for name in names if name.startswith(("b_", "bs_"))}
 
 
 def level_coefficients(population: dict[str, np.ndarray], effects: np.ndarray,
