@@ -21,15 +21,17 @@ class _Traced(Exception):
 
 @pytest.fixture
 def compile_modes(monkeypatch) -> list[bool]:
-    """Whether each program numpyro's path traces would be compiled with the few-rows options;
-    the fit stops there, before compiling."""
+    """Whether each sampler program numpyro's path traces would be compiled with the few-rows
+    options; the fit stops there, before compiling."""
     modes = []
 
-    def recording(lowered, few_rows_on_cpu):
-        modes.append(few_rows_on_cpu)
+    def recording(programs):
+        (_, start_options), (_, sampler_options) = programs
+        assert start_options == executable_cache.ONCE_COMPILER_OPTIONS
+        modes.append(sampler_options == executable_cache.FEW_ROWS_COMPILER_OPTIONS)
         raise _Traced
 
-    monkeypatch.setattr(jax_sampling, "compile_program", recording)
+    monkeypatch.setattr(jax_sampling, "compile_programs", recording)
     return modes
 
 
@@ -249,13 +251,14 @@ def test_xla_options_this_jaxlib_lacks_fall_back_to_a_plain_compile():
     assert many_rows.options == [None]
 
 
-def test_the_installed_jaxlib_knows_the_few_rows_options():
+@pytest.mark.parametrize("options", ["FEW_ROWS_COMPILER_OPTIONS", "ONCE_COMPILER_OPTIONS"])
+def test_the_installed_jaxlib_knows_the_compiler_options(options):
     import jax
 
     # an unknown option raises; the fallback above would hide it and compile more slowly
     lowered = jax.jit(lambda x: x + 1.0).lower(1.0)
     assert float(lowered.compile(
-        compiler_options=executable_cache.FEW_ROWS_COMPILER_OPTIONS)(1.0)) == 2.0
+        compiler_options=getattr(executable_cache, options))(1.0)) == 2.0
 
 
 @pytest.mark.slow

@@ -2,18 +2,18 @@
 an earlier one compiled.
 
 XLA compiles a program once its graph is known: most of a small model's first fit in a new
-process. The compiled executable is written under the user's cache directory, named by a
-hash of everything that shapes it (the lowered program text, which holds the model, its data
-and the sampler settings; the compiler options; the JAX and jaxlib versions; the device and,
-on a CPU, the instruction sets it has), and a later process with the same program loads it
-instead of compiling.
+process. The compiled executables of a fit are written to one file under the user's cache
+directory, named by a hash of everything that shapes them (the lowered programs' text, which
+holds the model, its data and the sampler settings; the compiler options; the JAX and jaxlib
+versions; the device and, on a CPU, the instruction sets it has), and a later process with
+the same programs loads them instead of compiling.
 
 JAX's own persistent cache would serve too, but it is switched on through JAX's global
 configuration, which is the user's; serializing the executables here keeps it untouched.
 
 The directory is ``$MULTILEVEL_CACHE_DIR`` when set (empty: no cache), else
 ``$XDG_CACHE_HOME/multilevel/xla`` or ``~/.cache/multilevel/xla``; it keeps the
-:data:`MAX_FILES` most recently written programs.
+:data:`MAX_FILES` most recently written files.
 """
 
 from __future__ import annotations
@@ -21,13 +21,20 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import pickle
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 # XLA options of the sampler's program on the CPU when the log density works through few
 # rows; a jaxlib without one of them compiles without it
 FEW_ROWS_COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
-# programs kept on disk; each is a few MB at most
+# XLA options of a program run once per chain (its start), where compiling it takes longer
+# than running it: no optimisation of the code beyond what the fusion emitters' absence gives
+ONCE_COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False,
+                         "xla_backend_optimization_level": 0,
+                         "xla_llvm_disable_expensive_passes": True}
+# files kept on disk; each is a few MB at most
 MAX_FILES = 200
 _SUFFIX = ".xla"
 
@@ -57,14 +64,15 @@ def _machine() -> str:
     return ""
 
 
-def _key(lowered, options: dict) -> str:
+def _key(programs: Sequence[tuple[object, dict]]) -> str:
     import jax
     import jaxlib
 
     device = jax.local_devices()[0]
-    parts = [lowered.as_text(), repr(sorted(options.items())), jax.__version__,
-             jaxlib.__version__, str(getattr(device, "platform", "")),
-             str(getattr(device, "device_kind", "")), _machine()]
+    parts = [part for lowered, options in programs
+             for part in (lowered.as_text(), repr(sorted(options.items())))]
+    parts += [jax.__version__, jaxlib.__version__, str(getattr(device, "platform", "")),
+              str(getattr(device, "device_kind", "")), _machine()]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
@@ -78,36 +86,38 @@ def _compile(lowered, options: dict):
     return lowered.compile()
 
 
-def compile_program(lowered, few_rows_on_cpu: bool):
-    """The lowered program compiled, or loaded from the cache when compiled before.
+def compile_programs(programs: Sequence[tuple[object, dict]]) -> list:
+    """The lowered programs compiled, or loaded from the cache when compiled before.
+
+    The programs of one fit are kept in one file: a later process needs them all.
 
     Parameters
     ----------
-    lowered
-        ``jax.jit(...).lower(...)`` of the sampler's program.
-    few_rows_on_cpu
-        Compile with :data:`FEW_ROWS_COMPILER_OPTIONS` (where this jaxlib has them).
+    programs
+        Pairs of ``jax.jit(...).lower(...)`` of a program and the XLA options to compile it
+        with (an option this jaxlib lacks is left out).
 
     Returns
     -------
-    jax.stages.Compiled
-        The executable, callable with the arguments ``lowered`` was lowered with.
+    list of jax.stages.Compiled
+        The executables, callable with the arguments each was lowered with.
     """
     from jax.experimental import serialize_executable
 
-    options = FEW_ROWS_COMPILER_OPTIONS if few_rows_on_cpu else {}
     directory = cache_directory()
     if directory is None:
-        return _compile(lowered, options)
-    path = directory / (_key(lowered, options) + _SUFFIX)
+        return [_compile(lowered, options) for lowered, options in programs]
+    path = directory / (_key(programs) + _SUFFIX)
     # a file another version, a damaged write or another machine left is compiled over
     with contextlib.suppress(Exception):
-        return serialize_executable.deserialize_and_load(
-            path.read_bytes(), lowered.in_tree, lowered.out_tree)
-    compiled = _compile(lowered, options)
+        payloads = pickle.loads(path.read_bytes())
+        return [serialize_executable.deserialize_and_load(payload, lowered.in_tree,
+                                                          lowered.out_tree)
+                for payload, (lowered, _) in zip(payloads, programs, strict=True)]
+    compiled = [_compile(lowered, options) for lowered, options in programs]
     with contextlib.suppress(Exception):
-        payload, _, _ = serialize_executable.serialize(compiled)
-        _write(directory, path, payload)
+        payloads = [serialize_executable.serialize(executable)[0] for executable in compiled]
+        _write(directory, path, pickle.dumps(payloads))
     return compiled
 
 

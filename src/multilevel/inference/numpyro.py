@@ -3,8 +3,8 @@
 PyMC's own route to numpyro evaluates the log density operation by operation at the
 initial points and again after sampling, and XLA compiles every one of those operations
 separately, which costs more than the sampling of a small model. Here warmup, sampling and
-the stored quantities of every draw form one XLA program, and the initial points come from
-PyMC's initial-point expression, evaluated with NumPy.
+the stored quantities of every draw form one XLA program, a chain's start a second, and the
+initial points come from PyMC's initial-point expression, evaluated with NumPy.
 
 On the CPU, XLA compiles the program for one chain on one device, and as many threads as cores
 call it, one chain per call, a thread that finishes its chain taking the next. That compiles
@@ -19,7 +19,7 @@ thread calls it again and again, about :data:`CHECK_SECONDS` of iterations at a 
 pace of the calls before. Between calls the thread moves the progress bar on and stops when
 asked; the main thread waits where Ctrl-C reaches it and then asks the threads to stop.
 Where the calls end does not change the draws. The program has no callback into Python, so
-its executable can be kept on disk for later processes (:mod:`.executable_cache`).
+its executables can be kept on disk for later processes (:mod:`.executable_cache`).
 
 PyMC's JAX module asks XLA for 100 virtual CPU devices by rewriting ``XLA_FLAGS`` when it is
 imported. numpyro's path here does not import it; blackjax's path, which does, imports it
@@ -27,7 +27,9 @@ through :func:`xla_flags_kept`, which puts back the value the user had.
 
 Compiling is most of a small model's fit, so the program is kept small: warmup and sampling
 are one loop, which holds the NUTS kernel, and with it the model's gradient, once instead of
-twice; and when the log density works through at most :data:`FEW_ROWS` rows of data, XLA's
+twice; a chain's start, which holds the gradient twice more (numpyro's search for a first
+step size), is a program of its own, compiled with XLA's cheapest options since it runs
+once; and when the log density works through at most :data:`FEW_ROWS` rows of data, XLA's
 CPU backend compiles it without its newer fusion emitters, which generate one machine-code
 module per fused kernel: that compiles faster and samples as fast, where over many rows the
 older emitters' loops sample more slowly (``docs/performance.md`` has the measurements).
@@ -70,7 +72,11 @@ from pytensor.graph.traversal import ancestors
 
 from ..model.group_gather import register_jax
 from .compile_cache import numpyro_program
-from .executable_cache import compile_program
+from .executable_cache import (
+    FEW_ROWS_COMPILER_OPTIONS,
+    ONCE_COMPILER_OPTIONS,
+    compile_programs,
+)
 from .progress import ProgressBar
 
 if TYPE_CHECKING:
@@ -344,14 +350,14 @@ def _in_threads(run, tasks: int, workers: int, stop: threading.Event,
 
 @dataclass
 class _Program:
-    """A compiled sampler program, ``compiled(key, position, carry, until, *data)``, which
-    runs a chain (every chain, on an accelerator) on from ``carry`` until iteration
-    ``until``, and the carry it starts from: at iteration 0 it starts the chain at
-    ``position``. ``data`` is empty where the program has the data folded in, else the
-    model's data arrays, in the order of the ``data`` the program was built with."""
+    """A fit's compiled sampler programs. ``initial(key, position, *data)`` is the carry of a
+    chain (of every chain, on an accelerator) before its first iteration, started at
+    ``position``; ``advance(carry, until, *data)`` runs the chain on from ``carry`` until
+    iteration ``until``. ``data`` is empty where the programs have the data folded in, else
+    the model's data arrays, in the order of the ``data`` the programs were built with."""
 
-    compiled: object
-    start: tuple
+    initial: object
+    advance: object
 
 
 def _build_program(model: pm.Model, outputs: list[Variable], settings: SamplerSettings,
@@ -416,7 +422,7 @@ def _build_program(model: pm.Model, outputs: list[Variable], settings: SamplerSe
         return (jax.vmap(begin), jax.vmap(expand_flat),
                 jax.vmap(kernel.sample, in_axes=(0, None, None)))
 
-    def initial(key, position, arrays):
+    def initial(key, position, *arrays):
         """The carry of a chain before its first iteration: its state, and room for the
         stored quantities and sampler statistics of every draw."""
         begin, expand_flat, _ = chain(arrays)
@@ -427,13 +433,15 @@ def _build_program(model: pm.Model, outputs: list[Variable], settings: SamplerSe
                       for name, value in _statistics(state).items()}
         return jnp.int32(0), jnp.int32(0), state, stored, statistics
 
-    def advance(key, position, carry, until, *arrays):
+    def advance(carry, until, *arrays):
         """The carry after the iterations up to ``until``: the iterations run, the divergent
         transitions after warmup so far, the NUTS state, the stored quantities and the
         sampler statistics."""
         begin, expand_flat, sample = chain(arrays)
+        # numpyro's kernel makes its step function as it starts: traced for that alone,
+        # the start leaves nothing in the program
+        jax.eval_shape(begin, key, position)
         iteration, divergent, state, stored, statistics = carry
-        state = lax.cond(iteration == 0, lambda: begin(key, position), lambda: state)
 
         def keep(state, stored, statistics, slot):
             return stored, statistics
@@ -462,13 +470,18 @@ def _build_program(model: pm.Model, outputs: list[Variable], settings: SamplerSe
     # a thread that finishes its chain taking the next
     key, position = (keys[0], start[0]) if on_cpu else (keys, start)
     arrays = tuple(np.asarray(variable.get_value(borrow=True)) for variable in data)
-    # the first carry comes from NumPy: zeros made by JAX would each compile a program
-    first = jax.tree_util.tree_map(lambda shape: np.zeros(shape.shape, shape.dtype),
-                                   jax.eval_shape(initial, key, position, arrays))
+    first = jax.eval_shape(initial, key, position, *arrays)
+    # the start is a program of its own, compiled for compiling fast, as it runs once: in
+    # the sampler's program it held the log density's gradient twice more (numpyro's start
+    # looks for a first step size)
+    lowered_initial = jax.jit(initial).lower(key, position, *arrays)
     # the carry's buffers are reused for the next one, not copied
-    lowered = jax.jit(advance, donate_argnums=2).lower(key, position, first, np.int32(0),
-                                                       *arrays)
-    return _Program(compile_program(lowered, few_rows_on_cpu), first)
+    lowered_advance = jax.jit(advance, donate_argnums=0).lower(first, np.int32(0), *arrays)
+    sampling_options = FEW_ROWS_COMPILER_OPTIONS if few_rows_on_cpu else {}
+    initial_program, advance_program = compile_programs(
+        [(lowered_initial, ONCE_COMPILER_OPTIONS if on_cpu else {}),
+         (lowered_advance, sampling_options)])
+    return _Program(initial_program, advance_program)
 
 
 def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSettings,
@@ -539,11 +552,11 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
         about :data:`CHECK_SECONDS` each, between which the bar moves on and a request to
         stop is answered."""
         key, position = (keys[task], start[task]) if on_cpu else (keys, start)
-        carry, done, pace = program.start, 0, None
+        carry, done, pace = program.initial(key, position, *arrays), 0, None
         while done < total:
             began = time.perf_counter()
             until = done + _next_check(done, total, every, pace)
-            carry = program.compiled(key, position, carry, np.int32(until), *arrays)
+            carry = program.advance(carry, np.int32(until), *arrays)
             iteration, divergent = (int(value) for value in jax.device_get(carry[:2]))
             pace = (time.perf_counter() - began) / (iteration - done)
             done = iteration
