@@ -470,11 +470,12 @@ def _build_program(model: pm.Model, outputs: list[Variable], settings: SamplerSe
     # a thread that finishes its chain taking the next
     key, position = (keys[0], start[0]) if on_cpu else (keys, start)
     arrays = tuple(np.asarray(variable.get_value(borrow=True)) for variable in data)
-    first = jax.eval_shape(initial, key, position, *arrays)
     # the start is a program of its own, compiled for compiling fast, as it runs once: in
     # the sampler's program it held the log density's gradient twice more (numpyro's start
     # looks for a first step size)
     lowered_initial = jax.jit(initial).lower(key, position, *arrays)
+    first = jax.tree_util.tree_map(lambda out: jax.ShapeDtypeStruct(out.shape, out.dtype),
+                                   lowered_initial.out_info)
     # the carry's buffers are reused for the next one, not copied
     lowered_advance = jax.jit(advance, donate_argnums=0).lower(first, np.int32(0), *arrays)
     sampling_options = FEW_ROWS_COMPILER_OPTIONS if few_rows_on_cpu else {}
