@@ -35,6 +35,9 @@ def main() -> None:
     save(sleep.pp_check("hist", ndraws=7, seed=1), "pp_check_hist")
     save(sleep.pp_check("stat", stat="sd", seed=1), "pp_check_stat")
     save(sleep.pp_check("intervals", seed=1), "pp_check_intervals")
+    # 18 panels: a lower resolution keeps the file small
+    save(sleep.pp_check("intervals_grouped", group="Subject", x="Days", seed=1),
+         "pp_check_intervals_grouped", dpi=60)
     save(sleep.conditional_effects("Days", points=True), "conditional_effects_numeric")
     save(sleep.plot(), "plot", dpi=70)  # 4000 noisy trace points per row
     save(sleep.plot_ranef(), "plot_ranef")

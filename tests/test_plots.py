@@ -108,6 +108,44 @@ def test_pp_check_unknown_type_lists_the_valid_ones(hsb_fit):
 
 
 @pytest.mark.slow
+def test_pp_check_grouped_types_draw_a_panel_per_level(hsb_fit, tmp_path):
+    data = hsb_fit.design.data
+    levels = sorted(data["sector"].unique())
+    figure = hsb_fit.pp_check("stat_grouped", group="sector", stat="mean", seed=1)
+    _save(figure, tmp_path, "stat_grouped")
+    assert [ax.get_title().split("\n")[0] for ax in figure.axes] == [str(v) for v in levels]
+    for ax, level in zip(figure.axes, levels, strict=True):
+        (observed,) = [line for line in ax.lines if line.get_label() == "T(y)"]
+        rows = (data["sector"] == level).to_numpy()
+        assert observed.get_xdata()[0] == pytest.approx(hsb_fit.design.y[rows].mean())
+
+    intervals = hsb_fit.pp_check("intervals_grouped", group="school", ndraws=50, seed=1)
+    assert len(intervals.axes) == SCHOOLS
+    for ax, school in zip(intervals.axes, sorted(data["school"].unique()), strict=True):
+        (points,) = [c for c in ax.collections if c.get_label() == "y"]
+        rows = (data["school"] == school).to_numpy()
+        np.testing.assert_allclose(points.get_offsets()[:, 1], hsb_fit.design.y[rows])
+    # one legend, the figure's
+    assert len(intervals.legends) == 1
+    assert all(ax.get_legend() is None for ax in intervals.axes)
+
+    dens = hsb_fit.pp_check("dens_overlay_grouped", group="sector", ndraws=3, seed=1)
+    assert [len(ax.lines) for ax in dens.axes] == [4, 4]
+
+
+@pytest.mark.slow
+def test_pp_check_group_is_checked_against_the_type_and_the_data(hsb_fit):
+    with pytest.raises(ml.MultilevelError, match="'group' is required for pp_check type"):
+        hsb_fit.pp_check("dens_overlay_grouped")
+    with pytest.raises(ml.MultilevelError, match="not a column.*Did you mean 'school'"):
+        hsb_fit.pp_check("stat_grouped", group="schol")
+    with pytest.raises(ml.MultilevelError, match="type='dens_overlay_grouped'"):
+        hsb_fit.pp_check("dens_overlay", group="school")
+    with pytest.raises(ml.MultilevelError, match="grouped pp_check types only"):
+        hsb_fit.pp_check("hist", group="school")
+
+
+@pytest.mark.slow
 def test_pp_check_discrete_response_uses_integer_bins(rats_fit, tmp_path):
     y = rats_fit.design.y
     dens = rats_fit.pp_check(ndraws=4, seed=2)

@@ -23,10 +23,14 @@ _PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#
 # Integer responses spanning more values than this are drawn as continuous ones.
 _MAX_INTEGER_SUPPORT = 60
 
+# bayesplot's grouped checks of these types draw a panel per level of brms's ``group``
+_GROUPABLE_TYPES = ("dens_overlay", "stat", "intervals", "bars", "ecdf_overlay",
+                    "scatter_avg")
 PP_CHECK_TYPES = ("dens_overlay", "hist", "stat", "intervals", "bars", "ecdf_overlay",
-                  "scatter_avg")
+                  "scatter_avg") + tuple(f"{kind}_grouped" for kind in _GROUPABLE_TYPES)
 # brms summarises all draws for these types and draws 10 replicates for the others.
-_ALL_DRAW_TYPES = ("stat", "intervals", "scatter_avg")
+_ALL_DRAW_TYPES = ("stat", "intervals", "scatter_avg", "stat_grouped", "intervals_grouped",
+                   "scatter_avg_grouped")
 _DEFAULT_NDRAWS = 10
 
 

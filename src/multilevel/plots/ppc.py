@@ -35,7 +35,8 @@ from .common import (
 
 def pp_check(fit, type: str | None = None, ndraws: int | None = None,
              seed: int | None = None, stat: str | Callable = "mean", prob: float = 0.5,
-             prob_outer: float = 0.9, x: str | None = None, bins: int = 30) -> Figure:
+             prob_outer: float = 0.9, x: str | None = None, bins: int = 30,
+             group: str | None = None) -> Figure:
     """Posterior predictive check: the data against replicates from the posterior predictive.
 
     As brms's ``pp_check()``, which draws with bayesplot's ``ppc_*`` functions.
@@ -51,7 +52,8 @@ def pp_check(fit, type: str | None = None, ndraws: int | None = None,
         panels), ``"stat"`` (histogram of a statistic of the replicates with the observed
         statistic marked), ``"intervals"`` (per-observation predictive intervals with y),
         ``"bars"`` (bar chart of a discrete y with replicate counts), ``"ecdf_overlay"``
-        (empirical CDFs) or ``"scatter_avg"`` (y against the replicates' mean).
+        (empirical CDFs) or ``"scatter_avg"`` (y against the replicates' mean); each of
+        these but ``"hist"`` also as ``"<type>_grouped"``, a panel per level of ``group``.
     ndraws
         Number of posterior draws to replicate the data with. As in brms, None means 10 for
         ``dens_overlay``, ``hist``, ``bars`` and ``ecdf_overlay`` and all draws for ``stat``,
@@ -69,6 +71,9 @@ def pp_check(fit, type: str | None = None, ndraws: int | None = None,
         observation number.
     bins
         Number of histogram bins for continuous responses (``hist``, ``stat``).
+    group
+        For the ``_grouped`` types (and only those, as in brms): the data column whose
+        levels get a panel each.
 
     Returns
     -------
@@ -77,7 +82,8 @@ def pp_check(fit, type: str | None = None, ndraws: int | None = None,
     Raises
     ------
     MultilevelError
-        For an unknown ``type`` or ``stat``, or ``bars`` on a non-integer response.
+        For an unknown ``type`` or ``stat``, ``bars`` on a non-integer response, or a
+        ``group`` missing, unknown or given to an ungrouped type.
     """
     if type is None:
         type = "bars" if fit.design.categories else "dens_overlay"
@@ -89,25 +95,87 @@ def pp_check(fit, type: str | None = None, ndraws: int | None = None,
         ndraws = _DEFAULT_NDRAWS
     if ndraws is not None:
         ndraws = _check_positive_int(ndraws, "ndraws")
-    statistic, stat_name = _statistic(stat) if type == "stat" else (None, "")
+    kind = type.removesuffix("_grouped")
+    levels = _group_levels(fit, type, group)
+    statistic, stat_name = _statistic(stat) if kind == "stat" else (None, "")
+    positions, xlabel = _positions(fit, x) if kind == "intervals" else (None, "")
+    if kind in ("intervals", "bars"):
+        prob, prob_outer = _check_prob(prob), _check_prob(prob_outer, "prob_outer")
     y = np.asarray(fit.design.y, dtype=float)
     yrep = np.asarray(fit.posterior_predict(ndraws=ndraws, seed=seed), dtype=float)
     discrete = fit.family.discrete
     label = _response_label(fit)
-    if type == "dens_overlay":
-        return _pp_dens_overlay(y, yrep, discrete, label)
-    if type == "hist":
+
+    def draw(ax, rows):
+        """The check of ``kind`` on the data rows ``rows`` (a slice or a mask), on ``ax``."""
+        observed, replicated = y[rows], yrep[:, rows]
+        if kind == "dens_overlay":
+            _pp_dens_overlay(ax, observed, replicated, discrete, label)
+        elif kind == "stat":
+            _pp_stat(ax, observed, replicated, statistic, stat_name, bins)
+        elif kind == "intervals":
+            _pp_intervals(ax, positions[rows], xlabel, observed, replicated, prob, prob_outer,
+                          label)
+        elif kind == "bars":
+            _pp_bars(ax, observed, replicated, prob_outer, label)
+        elif kind == "ecdf_overlay":
+            _pp_ecdf(ax, observed, replicated, label)
+        else:
+            _pp_scatter_avg(ax, observed, replicated, label)
+
+    if kind == "hist":
         return _pp_hist(y, yrep, discrete, label, bins)
-    if type == "stat":
-        return _pp_stat(y, yrep, statistic, stat_name, bins)
-    if type == "intervals":
-        return _pp_intervals(fit, y, yrep, _check_prob(prob), _check_prob(prob_outer, "prob_outer"),
-                             x, label)
-    if type == "bars":
-        return _pp_bars(y, yrep, _check_prob(prob_outer, "prob_outer"), label)
-    if type == "ecdf_overlay":
-        return _pp_ecdf(y, yrep, label)
-    return _pp_scatter_avg(y, yrep, label)
+    if levels is None:
+        width = min(12.0, max(6.0, len(y) / 25)) if kind == "intervals" else 6.0
+        figure, axes = _figure(1, 1, 5.0 if kind == "scatter_avg" else width,
+                               5.0 if kind == "scatter_avg" else 4.0)
+        draw(axes[0, 0], slice(None))
+        return figure
+    return _grouped(levels, draw)
+
+
+def _group_levels(fit, type: str, group: str | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """The level of each data row and the levels in order, for a grouped type; None for
+    the others."""
+    if not type.endswith("_grouped"):
+        if group is not None:
+            grouped = f"{type}_grouped"
+            hint = (f" Use type={grouped!r} for a panel per level."
+                    if grouped in PP_CHECK_TYPES else "")
+            raise MultilevelError(f"group= applies to the grouped pp_check types only, not to "
+                                  f"{type!r}.{hint}")
+        return None
+    if group is None:
+        raise MultilevelError(f"Argument 'group' is required for pp_check type {type!r}: "
+                              "the data column whose levels get a panel each.")
+    data = fit.design.data
+    if group not in data.columns:
+        raise MultilevelError(f"group={group!r} is not a column of the fitted data."
+                              + close_matches(group, data.columns)
+                              + " Columns: " + ", ".join(map(str, data.columns)) + ".")
+    codes, levels = pd.factorize(data[group], sort=True)
+    return codes, np.asarray(levels)
+
+
+def _grouped(levels: tuple[np.ndarray, np.ndarray], draw) -> Figure:
+    """A panel per level, each drawn by ``draw(ax, rows)``, titled by its level, under one
+    legend for the figure."""
+    codes, names = levels
+    nrows, ncols = _grid_shape(len(names), 4)
+    figure, axes = _figure(nrows, ncols, 3.2 * ncols, 2.6 * nrows + 0.3)
+    used = _drop_spare_axes(figure, axes, len(names))
+    for number, (ax, name) in enumerate(zip(used, names, strict=True)):
+        draw(ax, codes == number)
+        title = ax.get_title()
+        ax.set_title(f"{name}\n{title}" if title else str(name), fontsize=9)
+        legend = ax.get_legend()
+        if legend is not None:
+            legend.remove()
+    handles, labels = used[0].get_legend_handles_labels()
+    if handles:
+        figure.legend(handles, labels, loc="outside upper center", ncols=len(handles),
+                      frameon=False, fontsize=8)
+    return figure
 
 
 def _statistic(stat) -> tuple[Callable[[np.ndarray], np.ndarray], str]:
@@ -123,9 +191,7 @@ def _statistic(stat) -> tuple[Callable[[np.ndarray], np.ndarray], str]:
     return (lambda values: function(values, axis=1)), stat
 
 
-def _pp_dens_overlay(y, yrep, discrete: bool, label: str) -> Figure:
-    figure, axes = _figure(1, 1, 6, 4)
-    ax = axes[0, 0]
+def _pp_dens_overlay(ax, y, yrep, discrete: bool, label: str) -> None:
     support = _integer_support(y, yrep) if discrete else None
     if support is not None:
         # a density of counts would smear mass between integers; relative frequencies do not
@@ -147,7 +213,6 @@ def _pp_dens_overlay(y, yrep, discrete: bool, label: str) -> Figure:
     ax.set_xlabel(label)
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(frameon=False)
-    return figure
 
 
 def _hist_edges(values: np.ndarray, discrete: bool, bins: int) -> np.ndarray:
@@ -175,9 +240,7 @@ def _pp_hist(y, yrep, discrete: bool, label: str, bins: int) -> Figure:
     return figure
 
 
-def _pp_stat(y, yrep, statistic, name: str, bins: int) -> Figure:
-    figure, axes = _figure(1, 1, 6, 4)
-    ax = axes[0, 0]
+def _pp_stat(ax, y, yrep, statistic, name: str, bins: int) -> None:
     replicated = np.asarray(statistic(yrep), dtype=float)
     observed = float(statistic(y[None, :])[0])
     edges = np.histogram_bin_edges(replicated[np.isfinite(replicated)], bins=bins)
@@ -193,28 +256,27 @@ def _pp_stat(y, yrep, statistic, name: str, bins: int) -> Figure:
     ax.set_yticks([])
     ax.spines[["top", "right", "left"]].set_visible(False)
     ax.legend(frameon=False)
-    return figure
 
 
-def _pp_intervals(fit, y, yrep, prob: float, prob_outer: float, x: str | None,
-                  label: str) -> Figure:
+def _positions(fit, x: str | None) -> tuple[np.ndarray, str]:
+    """Where ``type="intervals"`` puts each observation, and the axis's label."""
     if x is None:
-        positions, xlabel = np.arange(1, len(y) + 1, dtype=float), "Observation"
-    else:
-        data = fit.design.data
-        if x not in data.columns:
-            raise MultilevelError(f"x={x!r} is not a column of the fitted data."
-                                  + close_matches(x, data.columns)
-                                  + " Columns: " + ", ".join(map(str, data.columns)) + ".")
-        if not pd.api.types.is_numeric_dtype(data[x].dtype):
-            raise MultilevelError(f"x={x!r} must be a numeric column, it is {data[x].dtype}.")
-        positions, xlabel = data[x].to_numpy(dtype=float), x
+        return np.arange(1, fit.nobs + 1, dtype=float), "Observation"
+    data = fit.design.data
+    if x not in data.columns:
+        raise MultilevelError(f"x={x!r} is not a column of the fitted data."
+                              + close_matches(x, data.columns)
+                              + " Columns: " + ", ".join(map(str, data.columns)) + ".")
+    if not pd.api.types.is_numeric_dtype(data[x].dtype):
+        raise MultilevelError(f"x={x!r} must be a numeric column, it is {data[x].dtype}.")
+    return data[x].to_numpy(dtype=float), x
+
+
+def _pp_intervals(ax, positions, xlabel: str, y, yrep, prob: float, prob_outer: float,
+                  label: str) -> None:
     inner = np.quantile(yrep, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
     outer = np.quantile(yrep, [(1 - prob_outer) / 2, (1 + prob_outer) / 2], axis=0)
     median = np.median(yrep, axis=0)
-    width = min(12.0, max(6.0, len(y) / 25))
-    figure, axes = _figure(1, 1, width, 4)
-    ax = axes[0, 0]
     ax.vlines(positions, outer[0], outer[1], color=_LIGHT_HI, lw=1,
               label=f"yrep {100 * prob_outer:.0f}%")
     ax.vlines(positions, inner[0], inner[1], color=_MID, lw=2.5,
@@ -226,10 +288,9 @@ def _pp_intervals(fit, y, yrep, prob: float, prob_outer: float, x: str | None,
     ax.set_ylabel(label)
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(frameon=False, fontsize=8, ncols=4, loc="upper left", bbox_to_anchor=(0, 1.12))
-    return figure
 
 
-def _pp_bars(y, yrep, prob_outer: float, label: str) -> Figure:
+def _pp_bars(ax, y, yrep, prob_outer: float, label: str) -> None:
     support = _integer_support(y, yrep)
     if support is None:
         raise MultilevelError(
@@ -238,8 +299,6 @@ def _pp_bars(y, yrep, prob_outer: float, label: str) -> Figure:
     counts = np.stack([np.bincount((draw - support[0]).astype(np.int64), minlength=len(support))
                        for draw in yrep])
     low, high = np.quantile(counts, [(1 - prob_outer) / 2, (1 + prob_outer) / 2], axis=0)
-    figure, axes = _figure(1, 1, 6, 4)
-    ax = axes[0, 0]
     observed = np.bincount((y - support[0]).astype(np.int64), minlength=len(support))
     ax.bar(support, observed, width=0.9, color=_LIGHT_HI, edgecolor=_MID, label="y")
     ax.vlines(support, low, high, color=_DARK, lw=1.5)
@@ -249,12 +308,9 @@ def _pp_bars(y, yrep, prob_outer: float, label: str) -> Figure:
     ax.set_ylabel("count")
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(frameon=False)
-    return figure
 
 
-def _pp_ecdf(y, yrep, label: str) -> Figure:
-    figure, axes = _figure(1, 1, 6, 4)
-    ax = axes[0, 0]
+def _pp_ecdf(ax, y, yrep, label: str) -> None:
     for k, draw in enumerate(yrep):
         ordered = np.sort(draw)
         ax.step(ordered, np.arange(1, len(ordered) + 1) / len(ordered), where="post",
@@ -266,12 +322,9 @@ def _pp_ecdf(y, yrep, label: str) -> Figure:
     ax.set_ylabel("ECDF")
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(frameon=False)
-    return figure
 
 
-def _pp_scatter_avg(y, yrep, label: str) -> Figure:
-    figure, axes = _figure(1, 1, 5, 5)
-    ax = axes[0, 0]
+def _pp_scatter_avg(ax, y, yrep, label: str) -> None:
     average = yrep.mean(axis=0)
     ax.scatter(average, y, s=12, color=_MID_HI, alpha=0.7)
     low = float(min(average.min(), y.min()))
@@ -280,4 +333,3 @@ def _pp_scatter_avg(y, yrep, label: str) -> Figure:
     ax.set_xlabel("Average yrep")
     ax.set_ylabel(label)
     ax.spines[["top", "right"]].set_visible(False)
-    return figure
