@@ -39,6 +39,8 @@ def main() -> None:
     save(sleep.pp_check("intervals_grouped", group="Subject", x="Days", seed=1),
          "pp_check_intervals_grouped", dpi=60)
     save(sleep.conditional_effects("Days", points=True), "conditional_effects_numeric")
+    save(sleep.conditional_effects("Days", spaghetti=True, ndraws=100, seed=1),
+         "conditional_effects_spaghetti")
     save(sleep.plot(), "plot", dpi=70)  # 4000 noisy trace points per row
     save(sleep.plot_ranef(), "plot_ranef")
     save(sleep.plot_shrinkage(), "plot_shrinkage_2d")

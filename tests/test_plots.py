@@ -172,6 +172,25 @@ def test_pp_check_discrete_response_uses_integer_bins(rats_fit, tmp_path):
 # --- conditional_effects -------------------------------------------------------------------
 
 @pytest.mark.slow
+def test_conditional_effects_spaghetti_draws_a_line_per_draw(hsb_fit, tmp_path):
+    figure = hsb_fit.conditional_effects(["ses", "ses:sector", "sector"], spaghetti=True,
+                                         ndraws=30, seed=1, resolution=15)
+    _save(figure, tmp_path, "ce_spaghetti")
+    numeric, interaction, factor = figure.axes
+    (lines,) = numeric.collections
+    paths = np.stack(lines.get_segments())
+    assert paths.shape == (30, 15, 2)
+    (centre,) = numeric.lines
+    # the centre line is the draws' median, brms's robust default
+    np.testing.assert_allclose(centre.get_ydata(), np.median(paths[:, :, 1], axis=0))
+    assert [len(c.get_segments()) for c in interaction.collections] == [30, 30]
+    # a factor keeps its error bars, as without spaghetti
+    (plain,) = hsb_fit.conditional_effects("sector", ndraws=30, seed=1).axes
+    assert len(factor.containers) == len(plain.containers) == 1
+    assert len(factor.collections) == len(plain.collections)
+
+
+@pytest.mark.slow
 def test_conditional_effects_numeric_is_the_epred_median_line(hsb_fit, tmp_path):
     figure = hsb_fit.conditional_effects("ses", resolution=20)
     _save(figure, tmp_path, "ce_numeric")

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from formulae import model_description
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from ..errors import MultilevelError, close_matches
@@ -185,7 +186,8 @@ def conditional_effects(fit, effects: str | Sequence[str] | None = None, points:
                         robust: bool = True, method: str = "posterior_epred",
                         conditions: dict | None = None, ndraws: int | None = None,
                         seed: int | None = None, ncol: int | None = None,
-                        jitter_width: float = 0.0, categorical: bool = False) -> Figure:
+                        jitter_width: float = 0.0, categorical: bool = False,
+                        spaghetti: bool = False) -> Figure:
     """Conditional effects of predictors on the expected response, as brms.
 
     Each effect is shown with the other predictors held at their mean (numeric) or
@@ -230,6 +232,10 @@ def conditional_effects(fit, effects: str | Sequence[str] | None = None, points:
         For an ordinal or categorical model, one line per category's probability instead of
         the expected category (the categories taken as the numbers 1..K, ordinal models
         only), as brms's ``categorical``.
+    spaghetti
+        For a numeric predictor, a thin line per draw instead of the credible band, under
+        the centre line, as brms's ``spaghetti``; factors keep their error bars. All draws
+        unless ``ndraws`` is given (brms suggests about 100).
 
     Returns
     -------
@@ -268,12 +274,12 @@ def conditional_effects(fit, effects: str | Sequence[str] | None = None, points:
     used = _drop_spare_axes(figure, axes, len(parsed))
     for ax, effect in zip(used, parsed, strict=True):
         _draw_effect(fit, ax, effect, held, points, prob, re_formula, resolution, robust,
-                     method, ndraws, seed, jitter_width, categorical)
+                     method, ndraws, seed, jitter_width, categorical, spaghetti)
     return figure
 
 
 def _draw_effect(fit, ax, effect, held, points, prob, re_formula, resolution, robust, method,
-                 ndraws, seed, jitter_width, categorical) -> None:
+                 ndraws, seed, jitter_width, categorical, spaghetti) -> None:
     first_values, first_is_factor = _effect_values(fit, effect[0], resolution, False)
     if len(effect) == 2:
         second_values, second_is_factor = _effect_values(fit, effect[1], resolution, True)
@@ -312,6 +318,12 @@ def _draw_effect(fit, ax, effect, held, points, prob, re_formula, resolution, ro
             ax.errorbar(positions + offset, center[piece],
                         yerr=[center[piece] - lower[piece], upper[piece] - center[piece]],
                         fmt="o", color=color, capsize=3, label=name)
+        elif spaghetti:
+            lines = [np.column_stack([first_values, draw]) for draw in draws[:, piece]]
+            # fainter the more lines there are, so that where they crowd reads as density
+            ax.add_collection(LineCollection(lines, colors=color, linewidths=0.5,
+                                             alpha=min(0.5, 10 / len(lines))))
+            ax.plot(first_values, center[piece], color=color, lw=2, label=name)
         else:
             ax.fill_between(first_values, lower[piece], upper[piece], color=color, alpha=0.25,
                             linewidth=0)
