@@ -134,6 +134,20 @@ def test_pp_check_grouped_types_draw_a_panel_per_level(hsb_fit, tmp_path):
 
 
 @pytest.mark.slow
+def test_pp_check_rows_without_a_group_level_get_a_panel(hsb_fit, monkeypatch):
+    data = hsb_fit.design.data.copy()
+    missing = data.index[:7]
+    data["track"] = np.where(data.index.isin(missing), None, data["sector"])
+    monkeypatch.setattr(hsb_fit.design, "data", data)
+    figure = hsb_fit.pp_check("intervals_grouped", group="track", ndraws=20, seed=1)
+    titles = [ax.get_title() for ax in figure.axes]
+    assert titles == sorted(data["sector"].unique()) + ["NA"]
+    counts = [len(next(c for c in ax.collections if c.get_label() == "y").get_offsets())
+              for ax in figure.axes]
+    assert sum(counts) == hsb_fit.nobs and counts[-1] == len(missing)
+
+
+@pytest.mark.slow
 def test_pp_check_group_is_checked_against_the_type_and_the_data(hsb_fit):
     with pytest.raises(ml.MultilevelError, match="'group' is required for pp_check type"):
         hsb_fit.pp_check("dens_overlay_grouped")

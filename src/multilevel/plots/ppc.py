@@ -126,9 +126,13 @@ def pp_check(fit, type: str | None = None, ndraws: int | None = None,
     if kind == "hist":
         return _pp_hist(y, yrep, discrete, label, bins)
     if levels is None:
-        width = min(12.0, max(6.0, len(y) / 25)) if kind == "intervals" else 6.0
-        figure, axes = _figure(1, 1, 5.0 if kind == "scatter_avg" else width,
-                               5.0 if kind == "scatter_avg" else 4.0)
+        if kind == "scatter_avg":
+            size = (5.0, 5.0)
+        elif kind == "intervals":
+            size = (min(12.0, max(6.0, len(y) / 25)), 4.0)
+        else:
+            size = (6.0, 4.0)
+        figure, axes = _figure(1, 1, *size)
         draw(axes[0, 0], slice(None))
         return figure
     return _grouped(levels, draw)
@@ -153,8 +157,10 @@ def _group_levels(fit, type: str, group: str | None) -> tuple[np.ndarray, np.nda
         raise MultilevelError(f"group={group!r} is not a column of the fitted data."
                               + close_matches(group, data.columns)
                               + " Columns: " + ", ".join(map(str, data.columns)) + ".")
-    codes, levels = pd.factorize(data[group], sort=True)
-    return codes, np.asarray(levels)
+    # rows without a level get a panel of their own, "NA", as in bayesplot's facets
+    codes, levels = pd.factorize(data[group], sort=True, use_na_sentinel=False)
+    return codes, np.array(["NA" if pd.isna(level) else level for level in levels],
+                           dtype=object)
 
 
 def _grouped(levels: tuple[np.ndarray, np.ndarray], draw) -> Figure:
