@@ -53,6 +53,7 @@ def main() -> None:
     rats = ml.brm("m | trials(n) ~ 1 + (1 | batch)", data=ml.load_dataset("rats"),
                   family="binomial", seed=1, progressbar=False)
     save(rats.pp_check("bars", seed=1), "pp_check_bars")
+    save(rats.pp_check("rootogram", seed=1), "pp_check_rootogram")
     save(rats.plot_shrinkage(), "plot_shrinkage_1d")
 
 

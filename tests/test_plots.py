@@ -183,6 +183,26 @@ def test_pp_check_discrete_response_uses_integer_bins(rats_fit, tmp_path):
     assert stat.axes[0].lines[0].get_xdata()[0] == pytest.approx(np.mean(y))
 
 
+@pytest.mark.slow
+def test_pp_check_rootogram_shows_each_counts_frequency(rats_fit, hsb_fit, tmp_path):
+    y = rats_fit.design.y
+    figure = rats_fit.pp_check("rootogram", ndraws=50, seed=3)
+    _save(figure, tmp_path, "rootogram")
+    (ax,) = figure.axes
+    bars = [p for p in ax.patches if isinstance(p, Rectangle)]
+    np.testing.assert_array_equal([b.get_height() for b in bars],
+                                  np.bincount(y.astype(int), minlength=len(bars)))
+    (expected,) = ax.lines
+    # each replicate has as many rows as the data, so the mean frequencies add up to them
+    assert expected.get_ydata().sum() == pytest.approx(len(y))
+    replicates = rats_fit.posterior_predict(ndraws=50, seed=3)
+    np.testing.assert_allclose(expected.get_ydata()[:5],
+                               [(replicates == k).sum(axis=1).mean() for k in range(5)])
+    assert ax.get_yscale() == "function"
+    with pytest.raises(ml.MultilevelError, match="'rootogram' needs a count response"):
+        hsb_fit.pp_check("rootogram")
+
+
 # --- conditional_effects -------------------------------------------------------------------
 
 @pytest.mark.slow

@@ -52,20 +52,23 @@ def pp_check(fit, type: str | None = None, ndraws: int | None = None,
         panels), ``"stat"`` (histogram of a statistic of the replicates with the observed
         statistic marked), ``"intervals"`` (per-observation predictive intervals with y),
         ``"bars"`` (bar chart of a discrete y with replicate counts), ``"ecdf_overlay"``
-        (empirical CDFs) or ``"scatter_avg"`` (y against the replicates' mean); each of
-        these but ``"hist"`` also as ``"<type>_grouped"``, a panel per level of ``group``.
+        (empirical CDFs), ``"scatter_avg"`` (y against the replicates' mean) or
+        ``"rootogram"`` (for counts: the frequency of each count in y as bars and in the
+        replicates as a line with an interval, on a square-root scale); each of these but
+        ``"hist"`` and ``"rootogram"`` also as ``"<type>_grouped"``, a panel per level of
+        ``group``.
     ndraws
         Number of posterior draws to replicate the data with. As in brms, None means 10 for
         ``dens_overlay``, ``hist``, ``bars`` and ``ecdf_overlay`` and all draws for ``stat``,
-        ``intervals`` and ``scatter_avg``.
+        ``intervals``, ``scatter_avg`` and ``rootogram``.
     seed
         Seed for the choice of draws and the predictive draws.
     stat
         For ``type="stat"``: ``"mean"``, ``"sd"``, ``"var"``, ``"median"``, ``"mad"``,
         ``"min"``, ``"max"`` or a function of a 1-D array returning a number.
     prob, prob_outer
-        For ``type="intervals"`` and ``"bars"``: probability mass of the inner and outer
-        intervals (bayesplot's 0.5 and 0.9).
+        For ``type="intervals"``, ``"bars"`` and ``"rootogram"``: probability mass of the
+        inner and outer intervals (bayesplot's 0.5 and 0.9).
     x
         For ``type="intervals"``: a data column to put on the x axis instead of the
         observation number.
@@ -82,7 +85,8 @@ def pp_check(fit, type: str | None = None, ndraws: int | None = None,
     Raises
     ------
     MultilevelError
-        For an unknown ``type`` or ``stat``, ``bars`` on a non-integer response, or a
+        For an unknown ``type`` or ``stat``, ``bars`` on a non-integer response,
+        ``rootogram`` on one that is not a count, or a
         ``group`` missing, unknown or given to an ungrouped type.
     """
     if type is None:
@@ -99,7 +103,7 @@ def pp_check(fit, type: str | None = None, ndraws: int | None = None,
     levels = _group_levels(fit, type, group)
     statistic, stat_name = _statistic(stat) if kind == "stat" else (None, "")
     positions, xlabel = _positions(fit, x) if kind == "intervals" else (None, "")
-    if kind in ("intervals", "bars"):
+    if kind in ("intervals", "bars", "rootogram"):
         prob, prob_outer = _check_prob(prob), _check_prob(prob_outer, "prob_outer")
     y = np.asarray(fit.design.y, dtype=float)
     yrep = np.asarray(fit.posterior_predict(ndraws=ndraws, seed=seed), dtype=float)
@@ -120,6 +124,8 @@ def pp_check(fit, type: str | None = None, ndraws: int | None = None,
             _pp_bars(ax, observed, replicated, prob_outer, label)
         elif kind == "ecdf_overlay":
             _pp_ecdf(ax, observed, replicated, label)
+        elif kind == "rootogram":
+            _pp_rootogram(ax, observed, replicated, prob_outer, label)
         else:
             _pp_scatter_avg(ax, observed, replicated, label)
 
@@ -310,6 +316,38 @@ def _pp_bars(ax, y, yrep, prob_outer: float, label: str) -> None:
     ax.vlines(support, low, high, color=_DARK, lw=1.5)
     ax.scatter(support, np.median(counts, axis=0), color=_DARK_HI, s=18, zorder=3,
                label=f"yrep median, {100 * prob_outer:.0f}% interval")
+    ax.set_xlabel(label)
+    ax.set_ylabel("count")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(frameon=False)
+
+
+def _pp_rootogram(ax, y, yrep, prob_outer: float, label: str) -> None:
+    """bayesplot's standing rootogram: observed frequencies as bars, the replicates' mean
+    frequencies as a line with their interval, on a square-root axis."""
+    # bayesplot asks the same of the replicates: a count response under a continuous
+    # family would be truncated
+    if not all(np.all(np.isfinite(v)) and np.all(v >= 0) and np.all(v == np.round(v))
+               for v in (y, yrep)):
+        raise MultilevelError("pp_check type 'rootogram' needs a count response and a count "
+                              "family (non-negative integers in the data and the "
+                              "predictions); use 'dens_overlay' or 'hist'.")
+    replicated = yrep.astype(np.int64)
+    width = int(max(y.max(), replicated.max())) + 1
+    # every draw's frequencies at once: draw d's counts are offset into their own block
+    offsets = np.arange(len(replicated))[:, None] * width
+    counts = np.bincount((replicated + offsets).ravel(),
+                         minlength=len(replicated) * width).reshape(len(replicated), width)
+    support = np.arange(width)
+    low, high = np.quantile(counts, [(1 - prob_outer) / 2, (1 + prob_outer) / 2], axis=0)
+    # the interval behind the observed bars, the expected line over both
+    ax.fill_between(support, low, high, color=_MID, alpha=0.3, linewidth=0, zorder=1,
+                    label=f"yrep {100 * prob_outer:.0f}% interval")
+    ax.bar(support, np.bincount(y.astype(np.int64), minlength=width), width=0.9,
+           color=_LIGHT_HI, edgecolor=_MID, alpha=0.8, zorder=2, label="y")
+    ax.plot(support, counts.mean(axis=0), color=_DARK_HI, marker="o", ms=3, zorder=3,
+            label="yrep expected")
+    ax.set_yscale("function", functions=(np.sqrt, np.square))
     ax.set_xlabel(label)
     ax.set_ylabel("count")
     ax.spines[["top", "right"]].set_visible(False)
