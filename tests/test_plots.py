@@ -203,6 +203,34 @@ def test_pp_check_rootogram_shows_each_counts_frequency(rats_fit, hsb_fit, tmp_p
         hsb_fit.pp_check("rootogram")
 
 
+@pytest.mark.slow
+def test_pp_check_loo_pit_overlay_weights_every_draw_by_psis(hsb_fit, monkeypatch, tmp_path):
+    import arviz as az
+
+    seen = {}
+    plot_loo_pit = az.plot_loo_pit
+
+    def recorded(**kwargs):
+        seen.update(kwargs)
+        return plot_loo_pit(**kwargs)
+
+    monkeypatch.setattr(az, "plot_loo_pit", recorded)
+    figure = hsb_fit.pp_check("loo_pit_overlay", seed=1)
+    _save(figure, tmp_path, "loo_pit")
+    draws = hsb_fit.idata.posterior.sizes["chain"] * hsb_fit.idata.posterior.sizes["draw"]
+    np.testing.assert_array_equal(seen["y"], hsb_fit.design.y)
+    assert seen["y_hat"].shape == seen["log_weights"].shape == (hsb_fit.nobs, draws)
+    # each observation's smoothed weights are normalised
+    np.testing.assert_allclose(np.exp(seen["log_weights"]).sum(axis=1), 1.0)
+    # an observation's weights are largest on the draws that fit it worst, as 1 / likelihood
+    log_lik = hsb_fit.log_lik()
+    worst = np.argmin(log_lik[:, 0])
+    assert seen["log_weights"][0, worst] == seen["log_weights"][0].max()
+    assert [t.get_text() for t in figure.axes[0].get_legend().get_texts()][0] == "LOO-PIT"
+    with pytest.raises(ml.MultilevelError, match="uses every draw"):
+        hsb_fit.pp_check("loo_pit_overlay", ndraws=10)
+
+
 # --- conditional_effects -------------------------------------------------------------------
 
 @pytest.mark.slow

@@ -27,11 +27,11 @@ _MAX_INTEGER_SUPPORT = 60
 _GROUPABLE_TYPES = ("dens_overlay", "stat", "intervals", "bars", "ecdf_overlay",
                     "scatter_avg")
 PP_CHECK_TYPES = ("dens_overlay", "hist", "stat", "intervals", "bars", "ecdf_overlay",
-                  "scatter_avg", "rootogram") + tuple(f"{kind}_grouped"
-                                                      for kind in _GROUPABLE_TYPES)
+                  "scatter_avg", "rootogram", "loo_pit_overlay") + tuple(
+                      f"{kind}_grouped" for kind in _GROUPABLE_TYPES)
 # brms summarises all draws for these types and draws 10 replicates for the others.
-_ALL_DRAW_TYPES = ("stat", "intervals", "scatter_avg", "rootogram", "stat_grouped",
-                   "intervals_grouped", "scatter_avg_grouped")
+_ALL_DRAW_TYPES = ("stat", "intervals", "scatter_avg", "rootogram", "loo_pit_overlay",
+                   "stat_grouped", "intervals_grouped", "scatter_avg_grouped")
 _DEFAULT_NDRAWS = 10
 
 

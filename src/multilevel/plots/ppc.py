@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -54,13 +55,16 @@ def pp_check(fit, type: str | None = None, ndraws: int | None = None,
         ``"bars"`` (bar chart of a discrete y with replicate counts), ``"ecdf_overlay"``
         (empirical CDFs), ``"scatter_avg"`` (y against the replicates' mean) or
         ``"rootogram"`` (for counts: the frequency of each count in y as bars and in the
-        replicates as a line with an interval, on a square-root scale); each of these but
-        ``"hist"`` and ``"rootogram"`` also as ``"<type>_grouped"``, a panel per level of
-        ``group``.
+        replicates as a line with an interval, on a square-root scale) or
+        ``"loo_pit_overlay"`` (the density of the leave-one-out PIT values over densities of
+        uniform samples, from ArviZ's ``plot_loo_pit``); each of ``dens_overlay``, ``stat``,
+        ``intervals``, ``bars``, ``ecdf_overlay`` and ``scatter_avg`` also as
+        ``"<type>_grouped"``, a panel per level of ``group``.
     ndraws
         Number of posterior draws to replicate the data with. As in brms, None means 10 for
         ``dens_overlay``, ``hist``, ``bars`` and ``ecdf_overlay`` and all draws for ``stat``,
-        ``intervals``, ``scatter_avg`` and ``rootogram``.
+        ``intervals``, ``scatter_avg``, ``rootogram`` and ``loo_pit_overlay`` (which
+        takes every draw, as its importance weights belong to them).
     seed
         Seed for the choice of draws and the predictive draws.
     stat
@@ -95,6 +99,9 @@ def pp_check(fit, type: str | None = None, ndraws: int | None = None,
         raise MultilevelError(f"Unknown pp_check type {type!r}."
                               + close_matches(type, PP_CHECK_TYPES)
                               + " Valid types: " + ", ".join(PP_CHECK_TYPES) + ".")
+    if type == "loo_pit_overlay" and ndraws is not None:
+        raise MultilevelError("pp_check type 'loo_pit_overlay' uses every draw: the leave-one-"
+                              "out weights belong to the whole posterior; leave ndraws=None.")
     if ndraws is None and type not in _ALL_DRAW_TYPES:
         ndraws = _DEFAULT_NDRAWS
     if ndraws is not None:
@@ -131,6 +138,10 @@ def pp_check(fit, type: str | None = None, ndraws: int | None = None,
 
     if kind == "hist":
         return _pp_hist(y, yrep, discrete, label, bins)
+    if kind == "loo_pit_overlay":
+        figure, axes = _figure(1, 1, 6.0, 4.0)
+        _pp_loo_pit_overlay(axes[0, 0], fit, y, yrep)
+        return figure
     if levels is None:
         if kind == "scatter_avg":
             size = (5.0, 5.0)
@@ -352,6 +363,22 @@ def _pp_rootogram(ax, y, yrep, prob_outer: float, label: str) -> None:
     ax.set_ylabel("count")
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(frameon=False)
+
+
+def _pp_loo_pit_overlay(ax, fit, y, yrep) -> None:
+    """ArviZ's LOO-PIT plot: the density of each observation's leave-one-out probability
+    integral transform, over the densities of 100 uniform samples of as many values."""
+    import arviz as az
+
+    with warnings.catch_warnings():
+        # brms also smooths these weights without relative efficiencies and hides loo's
+        # warnings about them; loo() reports the Pareto k
+        warnings.simplefilter("ignore")
+        log_weights, _ = az.psislw(-fit.log_lik().T)
+        az.plot_loo_pit(y=y, y_hat=yrep.T, log_weights=log_weights, ax=ax, color=_MID_HI,
+                        plot_unif_kwargs={"color": _LIGHT_HI, "alpha": 0.5})
+    ax.set_xlabel("LOO-PIT")
+    ax.spines[["top", "right"]].set_visible(False)
 
 
 def _pp_ecdf(ax, y, yrep, label: str) -> None:
