@@ -35,6 +35,7 @@ def main() -> None:
     save(sleep.pp_check("hist", ndraws=7, seed=1), "pp_check_hist")
     save(sleep.pp_check("stat", stat="sd", seed=1), "pp_check_stat")
     save(sleep.pp_check("intervals", seed=1), "pp_check_intervals")
+    save(sleep.pp_check("loo_pit_overlay", seed=1), "pp_check_loo_pit_overlay")
     # 18 panels: a lower resolution keeps the file small
     save(sleep.pp_check("intervals_grouped", group="Subject", x="Days", seed=1),
          "pp_check_intervals_grouped", dpi=60)
