@@ -53,7 +53,7 @@ def pp_check(fit, type: str | None = None, ndraws: int | None = None,
         panels), ``"stat"`` (histogram of a statistic of the replicates with the observed
         statistic marked), ``"intervals"`` (per-observation predictive intervals with y),
         ``"bars"`` (bar chart of a discrete y with replicate counts), ``"ecdf_overlay"``
-        (empirical CDFs), ``"scatter_avg"`` (y against the replicates' mean) or
+        (empirical CDFs), ``"scatter_avg"`` (y against the replicates' mean),
         ``"rootogram"`` (for counts: the frequency of each count in y as bars and in the
         replicates as a line with an interval, on a square-root scale) or
         ``"loo_pit_overlay"`` (the density of the leave-one-out PIT values over densities of
@@ -169,13 +169,9 @@ def _group_levels(fit, type: str, group: str | None) -> tuple[np.ndarray, np.nda
     if group is None:
         raise MultilevelError(f"Argument 'group' is required for pp_check type {type!r}: "
                               "the data column whose levels get a panel each.")
-    data = fit.design.data
-    if group not in data.columns:
-        raise MultilevelError(f"group={group!r} is not a column of the fitted data."
-                              + close_matches(group, data.columns)
-                              + " Columns: " + ", ".join(map(str, data.columns)) + ".")
     # rows without a level get a panel of their own, "NA", as in bayesplot's facets
-    codes, levels = pd.factorize(data[group], sort=True, use_na_sentinel=False)
+    codes, levels = pd.factorize(_data_column(fit, group, "group"), sort=True,
+                                 use_na_sentinel=False)
     return codes, np.array(["NA" if pd.isna(level) else level for level in levels],
                            dtype=object)
 
@@ -285,14 +281,21 @@ def _positions(fit, x: str | None) -> tuple[np.ndarray, str]:
     """Where ``type="intervals"`` puts each observation, and the axis's label."""
     if x is None:
         return np.arange(1, fit.nobs + 1, dtype=float), "Observation"
+    column = _data_column(fit, x, "x")
+    if not pd.api.types.is_numeric_dtype(column.dtype):
+        raise MultilevelError(f"x={x!r} must be a numeric column, it is {column.dtype}.")
+    return column.to_numpy(dtype=float), x
+
+
+def _data_column(fit, name: str, argument: str) -> pd.Series:
+    """The fitted data's column ``name``, passed as ``argument``; an error naming the
+    columns when there is none."""
     data = fit.design.data
-    if x not in data.columns:
-        raise MultilevelError(f"x={x!r} is not a column of the fitted data."
-                              + close_matches(x, data.columns)
+    if name not in data.columns:
+        raise MultilevelError(f"{argument}={name!r} is not a column of the fitted data."
+                              + close_matches(name, data.columns)
                               + " Columns: " + ", ".join(map(str, data.columns)) + ".")
-    if not pd.api.types.is_numeric_dtype(data[x].dtype):
-        raise MultilevelError(f"x={x!r} must be a numeric column, it is {data[x].dtype}.")
-    return data[x].to_numpy(dtype=float), x
+    return data[name]
 
 
 def _pp_intervals(ax, positions, xlabel: str, y, yrep, prob: float, prob_outer: float,
@@ -313,14 +316,23 @@ def _pp_intervals(ax, positions, xlabel: str, y, yrep, prob: float, prob_outer: 
     ax.legend(frameon=False, fontsize=8, ncols=4, loc="upper left", bbox_to_anchor=(0, 1.12))
 
 
+def _frequency_table(values: np.ndarray, width: int) -> np.ndarray:
+    """How often each of 0 .. width - 1 occurs in each row of the integer-valued
+    ``values``, shape (rows, width)."""
+    rows = len(values)
+    # every row's counts at once: row r's values are offset into their own block
+    offsets = np.arange(rows)[:, None] * width
+    return np.bincount((values.astype(np.int64) + offsets).ravel(),
+                       minlength=rows * width).reshape(rows, width)
+
+
 def _pp_bars(ax, y, yrep, prob_outer: float, label: str) -> None:
     support = _integer_support(y, yrep)
     if support is None:
         raise MultilevelError(
             "pp_check type 'bars' needs an integer response with at most "
             f"{_MAX_INTEGER_SUPPORT + 1} distinct values; use 'dens_overlay' or 'hist'.")
-    counts = np.stack([np.bincount((draw - support[0]).astype(np.int64), minlength=len(support))
-                       for draw in yrep])
+    counts = _frequency_table(yrep - support[0], len(support))
     low, high = np.quantile(counts, [(1 - prob_outer) / 2, (1 + prob_outer) / 2], axis=0)
     observed = np.bincount((y - support[0]).astype(np.int64), minlength=len(support))
     ax.bar(support, observed, width=0.9, color=_LIGHT_HI, edgecolor=_MID, label="y")
@@ -343,12 +355,8 @@ def _pp_rootogram(ax, y, yrep, prob_outer: float, label: str) -> None:
         raise MultilevelError("pp_check type 'rootogram' needs a count response and a count "
                               "family (non-negative integers in the data and the "
                               "predictions); use 'dens_overlay' or 'hist'.")
-    replicated = yrep.astype(np.int64)
-    width = int(max(y.max(), replicated.max())) + 1
-    # every draw's frequencies at once: draw d's counts are offset into their own block
-    offsets = np.arange(len(replicated))[:, None] * width
-    counts = np.bincount((replicated + offsets).ravel(),
-                         minlength=len(replicated) * width).reshape(len(replicated), width)
+    width = int(max(y.max(), yrep.max())) + 1
+    counts = _frequency_table(yrep, width)
     support = np.arange(width)
     low, high = np.quantile(counts, [(1 - prob_outer) / 2, (1 + prob_outer) / 2], axis=0)
     # the interval behind the observed bars, the expected line over both
