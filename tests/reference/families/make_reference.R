@@ -43,7 +43,7 @@ keep <- grep("^(b_|sd_|cor_|sigma$|shape$|nu$|phi$|zi$|hu$|r_|ar\\[|ma\\[|cosy$|
 s <- summ(keep)
 np <- nuts_params(fit)
 divergences <- sum(np$Value[np$Parameter == "divergent__"])
-max_rhat <- max(s$rhat)
+max_rhat <- max(s$rhat, na.rm = TRUE)  # a constant (sigma under se()) has none
 
 fitted_records <- NULL
 if (length(a) >= 7 && nzchar(a[7])) {

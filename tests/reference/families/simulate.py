@@ -141,6 +141,19 @@ def gaussian_weights():
     write("gaussian_weights", pd.DataFrame({"y": y, "x": x, "w": w, "g": lv[gi]}))
 
 
+def meta():
+    """A three-level meta-analysis: three effect sizes in each of 16 studies, each with its
+    known standard error ``sei``, a moderator ``x``, heterogeneity between studies (sd 0.2)
+    and within them (sd 0.1)."""
+    rng = np.random.default_rng(113)
+    gi, lv = groups(rng, n_groups=16, lo=3, hi=3)
+    x = rng.normal(size=gi.size)
+    sei = rng.uniform(0.05, 0.3, size=gi.size)
+    u = rng.normal(0.0, 0.2, size=lv.size)
+    yi = 0.3 + 0.15 * x + u[gi] + rng.normal(0.0, 0.1, size=gi.size) + rng.normal(0.0, sei)
+    write("meta", pd.DataFrame({"yi": yi, "sei": sei, "x": x, "g": lv[gi]}))
+
+
 def gaussian_slopes():
     rng = np.random.default_rng(111)
     gi, lv = groups(rng)
@@ -386,7 +399,7 @@ def categorical():
 
 if __name__ == "__main__":
     for make in (bernoulli, binomial, poisson, poisson_offset, negbinomial, student, gamma,
-                 lognormal, beta, gaussian_weights, gaussian_slopes, zero_inflated_poisson,
+                 lognormal, beta, gaussian_weights, meta, gaussian_slopes, zero_inflated_poisson,
                  zero_inflated_negbinomial, zero_inflated_binomial, hurdle_poisson,
                  hurdle_negbinomial, hurdle_lognormal, cumulative, growth_ar, growth_gaps,
                  growth_unstr, growth_waves, smooth, categorical):
