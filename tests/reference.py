@@ -129,6 +129,12 @@ def posterior_mismatches(fit, brms_summary: list[dict], z: float | None = None) 
             problems.append(f"{name}: not in our posterior")
             continue
         mine = ours.loc[name]
+        if "ess_bulk" not in row:
+            # a constant in brms's draws (its ESS is NA), as sigma under se(): ours must be it
+            if mine["Estimate"] != row["mean"] or mine["Est.Error"] != 0:
+                problems.append(f"{name}: ours {mine['Estimate']:.4g} (sd "
+                                f"{mine['Est.Error']:.3g}), brms the constant {row['mean']}")
+            continue
         mcse = np.sqrt(row["sd"] ** 2 / row["ess_bulk"]
                        + mine["Est.Error"] ** 2 / mine["Bulk_ESS"])
         if abs(mine["Estimate"] - row["mean"]) > z * mcse:

@@ -75,6 +75,7 @@ def simulated():
     data = pd.DataFrame({"g": rng.integers(0, 6, n).astype(str), "x": rng.normal(size=n)})
     data["z"] = (data["x"] + rng.normal(size=n) > 0).astype(int)
     data["mode"] = np.array(["bus", "car", "walk"])[rng.integers(0, 3, n)]
+    data["sei"] = rng.uniform(0.1, 0.5, n)
     return data
 
 
@@ -391,6 +392,25 @@ CASES = {
                    r"\alpha^{\mu_{\mathrm{walk}}}_{j} \sim "
                    r"\mathrm{N}(\mu_{\alpha^{\mu_{\mathrm{walk}}}}, "
                    r"\sigma_{\alpha^{\mu_{\mathrm{walk}}}}^{2})" + for_group("g", "j", 6)],
+        }),
+    "known standard errors": (
+        "x | se(sei) ~ 1 + (1 | g)", "simulated", "gaussian", {
+            "gh": [r"\mathrm{x}_{i} \sim \mathrm{N}(\alpha_{j[i]}, \mathrm{sei}_{i}^{2})",
+                   r"\alpha_{j} \sim \mathrm{N}(\mu_{\alpha}, \sigma_{\alpha}^{2})"
+                   + for_group("g", "j", 6)],
+            "rb": [LEVEL_1,
+                   r"\mathrm{x}_{ij} = \beta_{0j} + e_{ij}",
+                   r"e_{ij} \sim \mathrm{N}(0, \mathrm{sei}_{ij}^{2})",
+                   LEVEL_2,
+                   r"\beta_{0j} = \gamma_{00} + u_{0j}",
+                   r"u_{0j} \sim \mathrm{N}(0, \tau_{0}^{2})" + for_group("g", "j", 6)],
+        }),
+    "known standard errors and a residual sd": (
+        "x | se(sei, sigma = TRUE) ~ 1 + (1 | g)", "simulated", "gaussian", {
+            "gh": [r"\mathrm{x}_{i} \sim \mathrm{N}(\alpha_{j[i]}, {\sigma^{*}_{i}}^{2})",
+                   r"{\sigma^{*}_{i}}^{2} = \sigma^{2} + \mathrm{sei}_{i}^{2}",
+                   r"\alpha_{j} \sim \mathrm{N}(\mu_{\alpha}, \sigma_{\alpha}^{2})"
+                   + for_group("g", "j", 6)],
         }),
     "autoregressive residuals": (
         "Reaction ~ Days + (1 | Subject) + ar(time = Days, gr = Subject)", "sleepstudy",

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 import multilevel as ml
 from multilevel.errors import DataError
@@ -103,6 +104,36 @@ def test_summary_names_links_and_family_parameters(family_fits):
     assert "Further Distributional Parameters:" not in str(probit.summary())
     for name, parameter in [("student", "nu"), ("beta", "phi"), ("gamma_log", "shape")]:
         assert parameter in family_fits[name][1].posterior_summary().index
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["meta_se", "meta_se_sigma"])
+def test_known_standard_errors_print_and_predict_as_brms(family_fits, name):
+    """``y | se(sei)``: the summary's sigma row is brms's (the constant 0, its R-hat and ESS
+    NA, without sigma = TRUE), and each row's log-likelihood and predictions have the sd
+    sqrt(sigma^2 + sei^2)."""
+    reference, fit, _ = family_fits[name]
+    ours = [line for line in str(fit.summary()).splitlines() if line.startswith("sigma ")]
+    brms = [line for line in reference["summary_text"] if line.startswith("sigma ")]
+    if name == "meta_se":
+        assert ours == brms == [
+            "sigma     0.00      0.00     0.00     0.00   NA       NA       NA"]
+    else:
+        assert len(ours) == len(brms) == 1 and "NA" not in ours[0]
+    data = fit.design.data
+    sigma = fit.idata.posterior["sigma"].values.reshape(-1, 1)
+    scale = np.sqrt(sigma**2 + data["sei"].to_numpy() ** 2)
+    mean = fit.posterior_epred()
+    expected = stats.norm.logpdf(data["yi"].to_numpy(), mean, scale)
+    np.testing.assert_allclose(fit.log_lik(), expected, rtol=1e-9)
+    # new rows bring their own standard errors: ten times larger, ten times the spread
+    rows = data.iloc[:2].assign(sei=[0.1, 1.0])
+    spread = (fit.posterior_predict(newdata=rows, seed=3)
+              - fit.posterior_epred(newdata=rows)).std(axis=0)
+    np.testing.assert_allclose(spread, np.sqrt(np.mean(sigma**2) + np.array([0.01, 1.0])),
+                               rtol=0.1)
+    with pytest.raises(ml.MultilevelError, match=r"'sei' used in se\(\)"):
+        fit.posterior_predict(newdata=rows.drop(columns="sei"))
 
 
 def test_family_objects_and_links():

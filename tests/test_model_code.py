@@ -75,6 +75,8 @@ CASES = [
     ("assorted", "y ~ x + flag + (1 | g)", "student", None),
     ("assorted", "yes ~ poly(x, 2) + factor(h) + (1 | g:h)", "bernoulli", None),
     ("assorted", "y | weights(w) ~ x + (x | h)", "gaussian", None),
+    ("assorted", "y | se(w) ~ x + (1 | h)", "gaussian", None),
+    ("assorted", ("y | se(w, sigma = TRUE) ~ x + (1 | h)", {"sigma": "~ x"}), "student", None),
     ("assorted", ("count ~ x + offset(log(t)) + (1 | g)", {"zi": "~ x"}),
      "zero_inflated_poisson", None),
     ("assorted", "count ~ x + (1 | g)", "hurdle_negbinomial", None),

@@ -112,9 +112,19 @@ def data_model(design: Design, structure: Structure, predictors: dict[str, str],
     aux = {a.name: latex.indexed(latex.aux_symbol(a.name), index) if a.name in design.dpars
            else latex.aux_symbol(a.name) for a in family.aux}
     lines: list[EquationLine] = []
+    scale, shown = [], aux
+    if design.se is not None:
+        # known standard errors: the response's sd is theirs, or adds them to sigma's
+        se = latex.expression(design.spec.additions["se"], index, structure.data_columns)
+        total = se
+        if not design.fixed_aux:
+            total = "{" + latex.indexed(r"\sigma^{*}", index) + "}"
+            scale.append(EquationLine(f"{total}^{{2}}", "=", f"{aux['sigma']}^{{2}} + {se}^{{2}}"))
+        # the distribution's scale; a predicted sigma's own line keeps its symbol
+        shown = {**aux, "sigma": total}
     if residual:
         lines.append(EquationLine(y, "=", f"{predictors['']} + {residual}", note))
-        lines.append(EquationLine(residual, r"\sim", rf"\mathrm{{N}}(0, {aux['sigma']}^{{2}})"))
+        lines.append(EquationLine(residual, r"\sim", rf"\mathrm{{N}}(0, {shown['sigma']}^{{2}})"))
     elif design.autocor is not None:
         lines += _autocor_model(design, structure, predictors[""], index, aux, note,
                                 {} if symbols is None else symbols)
@@ -135,10 +145,12 @@ def data_model(design: Design, structure: Structure, predictors: dict[str, str],
         n = trials(design, structure, index)
         if inline and family.link == "identity":
             lines.append(EquationLine(y, r"\sim", latex.distribution(family, predictors[""],
-                                                                      aux, n), note))
+                                                                      shown, n), note))
         else:
-            lines.append(EquationLine(y, r"\sim", latex.distribution(family, mean, aux, n), note))
+            lines.append(EquationLine(y, r"\sim", latex.distribution(family, mean, shown, n),
+                                      note))
             lines.append(EquationLine(latex.link(family.link, mean), "=", predictors[""]))
+    lines += scale
     for parameter in structure.parameters:
         if parameter.name:
             link = family.aux_parameter(parameter.name).dpar_link

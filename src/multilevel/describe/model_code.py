@@ -58,7 +58,7 @@ class ModelCode(str):
 _NAMES_PER_COMMENT = 4
 _LINE = 99
 # names the program itself binds, which no generated variable may take
-_RESERVED = {"data", "y", "np", "pd", "pm", "pt", "model", "coords", "trials", "weights", "X",
+_RESERVED = {"data", "y", "np", "pd", "pm", "pt", "model", "coords", "trials", "weights", "se", "X",
              "offset", "mu", "eta", "lkj_corr_cholesky", "hurdle_poisson_logp",
              "hurdle_negbinomial_logp"}
 
@@ -148,6 +148,9 @@ class _Program:
         if design.weights is not None:
             out += sum_lines("weights", [spec.additions["weights"]], design.weights, frame,
                              "the weights")
+        if design.se is not None:
+            out += sum_lines("se", [spec.additions["se"]], design.se, frame,
+                             "the standard errors")
         if design.offset is not None:
             out += sum_lines("offset", list(spec.offsets), design.offset, frame, "the offset")
         self._population_data("", design.X, design.b_names, design.has_intercept,
@@ -467,10 +470,18 @@ class _Program:
                                                                   predictor))
                 aux[parameter.name] = name
                 continue
-            lines.append(f"{name} = " + prior_code(parameter.name,
-                                                   self.table.lookup(parameter.name),
-                                                   parameter.lower, upper=parameter.upper))
+            if parameter.name in design.fixed_aux:
+                lines.append(f"# {parameter.name} is held at a value, kept in the draws as brms")
+                lines.append(f"{name} = pm.Deterministic(\"{parameter.name}\", "
+                             f"pt.constant({design.fixed_aux[parameter.name]!r}))")
+            else:
+                lines.append(f"{name} = " + prior_code(parameter.name,
+                                                       self.table.lookup(parameter.name),
+                                                       parameter.lower, upper=parameter.upper))
             aux[parameter.name] = name
+        if design.se is not None:
+            lines.append("# the known standard errors add to the residual sd, as in brms")
+            lines.append(f"{aux['sigma']} = pt.sqrt({aux['sigma']} ** 2 + se ** 2)")
         if design.autocor is not None:
             joint = autocor_likelihood(design, aux.get("nu"))
         eta = self.predictors.get("", "eta")

@@ -74,7 +74,8 @@ def prior_lines(design: Design, structure: Structure, table: PriorTable, symbols
                     for group in structure.factors for matrix in symbols.get(("cor", group), [])]
     lines += _grouped(correlations)
     constants = [(latex.aux_symbol(a.name), rows[(a.name, "", "", "")])
-                 for a in design.family.aux if a.name not in design.dpars]
+                 for a in design.family.aux
+                 if a.name not in design.dpars and a.name not in design.fixed_aux]
     lines += _grouped(constants)
     lines += _grouped([(symbols[("autocor", key[0])], row) for key, row in rows.items()
                        if ("autocor", key[0]) in symbols])

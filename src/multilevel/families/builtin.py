@@ -476,12 +476,13 @@ _HU = AuxParameter("hu", 0.0, _constant_prior("beta(1, 1)"), upper=1.0, dpar_lin
 
 gaussian = Family("gaussian", "identity", ("identity", "log", "inverse", "softplus"), (_SIGMA,),
                   _check_real, _gaussian_likelihood, _mean_is_mu,
-                  latent_variance=_sigma_latent, normal=True, residual_structures=True)
+                  latent_variance=_sigma_latent, normal=True, residual_structures=True,
+                  known_standard_errors=True)
 student = Family(
     "student", "identity", ("identity", "log", "inverse", "softplus"),
     (_SIGMA, _NU),
     _check_real, _student_likelihood, _mean_is_mu, latent_variance=_sigma_latent,
-    residual_structures=True,
+    residual_structures=True, known_standard_errors=True,
 )
 bernoulli = Family("bernoulli", "logit", _BINARY_LINKS, (), _check_binary, _bernoulli_likelihood,
                    _mean_is_mu, variance=_binary_variance, latent_variance=_binary_latent,

@@ -54,6 +54,12 @@ def format_number(value: float) -> str:
     return f"{value:.15g}"
 
 
+def add_known_errors(sigma, se):
+    """The sd of a response with known standard errors ``se`` (``y | se(se)``) and residual
+    sd ``sigma``: ``sqrt(sigma^2 + se^2)``, as brms's likelihood; tensors or arrays."""
+    return (sigma ** 2 + se ** 2) ** 0.5
+
+
 def scale_from_response(values: np.ndarray) -> float:
     """brms's default scale: ``max(2.5, round(mad(values), 1))``."""
     return max(2.5, r_round(r_mad(values), 1))
@@ -138,6 +144,10 @@ class Family:
         Whether a residual structure (``ar()``, ``ma()``, ``arma()``, ``cosy()``,
         ``unstr()``) can model the residuals, with the identity link, as brms's ARMA terms
         with ``cov = FALSE`` and its compound symmetry do for gaussian and student.
+    known_standard_errors
+        Whether ``y | se(sei)`` can give each observation a known standard error, the scale
+        of the response (``sigma``) then being ``sqrt(sigma^2 + sei^2)``, with ``sigma`` 0
+        unless ``se(sei, sigma = TRUE)`` estimates it, as in brms.
     """
 
     name: str
@@ -158,6 +168,7 @@ class Family:
     ordinal: bool = False
     categorical: bool = False
     residual_structures: bool = False
+    known_standard_errors: bool = False
 
     def __call__(self, link: str | None = None) -> Family:
         """Return this family with another link, as ``ml.bernoulli(link="probit")``."""

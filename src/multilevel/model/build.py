@@ -18,6 +18,7 @@ import pymc as pm
 import pytensor
 import pytensor.tensor as pt
 
+from ..families.family import add_known_errors
 from ..families.links import LINKS
 from ..names import population_names
 from ..priors.distributions import data, ordered_prior_variable, prior_variable
@@ -331,9 +332,10 @@ def build_model(design: Design, table: PriorTable,
             block_effects[number] = sampled_effects(block, number, sd, cholesky, geometry,
                                                    location)
         products = gaussian_cross_products(design) if likelihood and not collapsed else None
+        # (a residual structure, or se()'s known errors, set each row's scale of their own)
         density = (row_density(family, design.trials is not None)
                    if fused and likelihood and products is None and design.autocor is None
-                   else None)
+                   and design.se is None else None)
         # the mean's group terms, left to the fused likelihood
         in_likelihood = [number for number, block in enumerate(design.blocks)
                          if density is not None and not block.dpar and number in block_effects]
@@ -367,10 +369,16 @@ def build_model(design: Design, table: PriorTable,
                 aux[parameter.name] = LINKS[parameter.dpar_link].inverse_tensor(
                     etas[parameter.name])
                 continue
+            aux_names.append(parameter.name)
+            if parameter.name in design.fixed_aux:
+                aux[parameter.name] = pm.Deterministic(
+                    parameter.name, pt.constant(design.fixed_aux[parameter.name]))
+                continue
             aux[parameter.name] = prior_variable(
                 parameter.name, table.lookup(parameter.name), parameter.lower,
                 upper=parameter.upper)
-            aux_names.append(parameter.name)
+        if design.se is not None:
+            aux["sigma"] = add_known_errors(aux["sigma"], data("se", design.se))
         autocor = autocor_parameters(design, table)
         if "ar" in autocor or "ma" in autocor:
             eta = arma_mean(eta, y, design.autocor, autocor.get("ar"), autocor.get("ma"))

@@ -78,6 +78,8 @@ def unsupported_feature(design: Design) -> str | None:
         return f"predicted distributional parameters ({', '.join(design.dpars)})"
     if design.autocor is not None:
         return f"residual structures ({design.autocor.term.text})"
+    if design.se is not None:
+        return f"known standard errors (se({design.spec.additions['se']}))"
     if design.smooths:
         return "smooth terms s()"
     primary, rest = effect_sets(design)

@@ -77,12 +77,16 @@ def _factor_levels(fit, variable: str) -> list:
 
 
 def _required_variables(fit) -> tuple[list[str], set[str], set[str]]:
-    """Columns newdata needs: predictors, group factors, and response-side trials columns."""
+    """Columns newdata needs: predictors (standard errors among them), group factors, and
+    response-side trials columns."""
     spec = fit.design.spec
     predictors = _variables_of(spec.population)
     for offset in spec.offsets:
         predictors |= _variables_of(offset)
     predictors |= {smooth.variable for smooth in spec.smooths}
+    if "se" in spec.additions:
+        # standard errors are held at their mean, as brms holds every numeric variable
+        predictors |= _variables_of(spec.additions["se"])
     groups: set[str] = set()
     for term in spec.group_terms:
         predictors |= _variables_of(term.expr)

@@ -53,7 +53,7 @@ def _parameter_priors(design: Design, table: PriorTable) -> list[ParameterPrior]
                 add_class(f"prior_sd_{group}" + (f"__{dpar}" if dpar else ""), "sd", coefs,
                           group, 0.0, "__", dpar)
     for parameter in design.family.aux:
-        if parameter.name not in design.dpars:
+        if parameter.name not in design.dpars and parameter.name not in design.fixed_aux:
             out.append((f"prior_{parameter.name}", table.lookup(parameter.name),
                         parameter.lower, f"class {parameter.name}"))
     return out

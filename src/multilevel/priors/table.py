@@ -176,6 +176,8 @@ def _default_rows(design: Design) -> list[PriorRow]:
         rows.extend(PriorRow(Distribution("lkj", (1.0,)), "cor", group=g,
                              source="(vectorized)") for g in correlated)
     for aux in family.aux:
+        if aux.name in design.fixed_aux:
+            continue  # held at a value, without a prior (sigma under se(), as brms)
         if aux.name in design.dpars:
             part = design.dpars[aux.name]
             rows += _population_rows(part.b_names, part.has_intercept,

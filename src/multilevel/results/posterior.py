@@ -100,7 +100,8 @@ def collect_draws(idata: az.InferenceData, design: Design, names: ModelNames) ->
 
 
 def convergence(draws: Draws) -> pd.DataFrame:
-    """ArviZ's rank-normalised split R-hat and bulk and tail ESS of every parameter.
+    """ArviZ's rank-normalised split R-hat and bulk and tail ESS of every parameter (NaN for
+    a constant one).
 
     ArviZ's R-hat needs two chains; a single chain's R-hat, as Stan's for one chain, compares
     its halves (which ArviZ splits once more).
@@ -118,6 +119,11 @@ def convergence(draws: Draws) -> pd.DataFrame:
         rhat = az.rhat(halves, method="rank")["draws"].values
         bulk = az.ess(dataset, method="bulk")["draws"].values
         tail = az.ess(dataset, method="tail")["draws"].values
+    # a parameter held at a value (sigma under se()) has no ESS, as in brms (NA), where
+    # ArviZ counts every draw
+    flat = draws.values.reshape(-1, draws.values.shape[-1])
+    constant = np.all(flat == flat[:1], axis=0)
+    bulk, tail = np.where(constant, np.nan, bulk), np.where(constant, np.nan, tail)
     return pd.DataFrame({"Rhat": rhat, "Bulk_ESS": bulk, "Tail_ESS": tail}, index=draws.names)
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..blocks import row_blocks
 from ..errors import DataError, MultilevelError
+from ..families.family import add_known_errors
 from ..families.links import LINKS
 from ..names import coefficient_name, population_names, quantile_label
 from ..spec.design import Design, check_columns
@@ -218,6 +219,9 @@ def linear_predictor(fit, request: PredictionRequest) -> Prediction:
     for name in design.dpars:
         link = LINKS[design.family.aux_parameter(name).dpar_link]
         aux[name] = link.inverse_numpy(etas[name])
+    if design.se is not None:
+        se = design.se if request.newdata is None else new.se
+        aux["sigma"] = add_known_errors(aux["sigma"], se[None, :])
     eta, autocor = etas[""], None
     if design.autocor is not None and request.incl_autocor:
         autocor = _autocor_draws(design, request.newdata, draws_of)

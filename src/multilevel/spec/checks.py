@@ -7,11 +7,17 @@ accept a questionable design, a warning says what the model can and cannot learn
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import DataError, FamilyError, FormulaError
+from ..families.builtin import family_names
+
+if TYPE_CHECKING:
+    from ..families.family import Family
+    from .formula import FormulaSpec
 
 # A column whose part not explained by the columns before it is smaller than this, relative to
 # its own size, is taken as a linear combination of them.
@@ -151,3 +157,39 @@ def require_identified(collinear: dict[str, list[str]], flat_coefficients: set[s
                 f"identified. Drop {name!r} from the formula, or give it a proper prior, e.g. "
                 f"ml.prior('normal(0, 1)', class_='b', coef={name!r})."
             )
+
+
+def check_autocor(spec: FormulaSpec, family: Family, weights) -> None:
+    """Refuse a residual structure the family or the weights do not allow."""
+    term = spec.autocor
+    if not family.residual_structures or family.link != "identity":
+        raise FamilyError(
+            f"{term.text!r} models the residuals of a "
+            f"{' or '.join(family_names(lambda f: f.residual_structures))} family with the "
+            f"identity link; the family here is {family.name!r} with link {family.link!r}."
+        )
+    if weights is not None:
+        raise FormulaError(f"{term.text!r} cannot be combined with weights(): the residuals of "
+                           "a series are modelled jointly.")
+
+
+def check_standard_errors(spec: FormulaSpec, family: Family, se: np.ndarray) -> None:
+    """Refuse ``se()`` where brms does: another family, a residual structure, a predicted
+    sigma or a zero standard error with sigma 0."""
+    label = f"se({spec.additions['se']})"
+    if not family.known_standard_errors:
+        raise FamilyError(
+            f"{label} gives the known standard errors of a "
+            f"{' or '.join(family_names(lambda f: f.known_standard_errors))} response; the "
+            f"family here is {family.name!r}.")
+    if spec.autocor is not None:
+        raise FormulaError(f"{spec.autocor.text!r} cannot be combined with {label}.")
+    if spec.se_with_sigma:
+        return
+    if "sigma" in spec.dpar_names:
+        raise FormulaError(f"sigma is 0 under {label}, so it cannot be predicted; write "
+                           f"se({spec.additions['se']}, sigma = TRUE) to estimate it.")
+    if np.any(se == 0):
+        raise DataError(f"{label} is 0 in {int(np.sum(se == 0))} row(s), where the response "
+                        f"would have no spread; write se({spec.additions['se']}, sigma = TRUE) "
+                        "to estimate a residual sd besides the standard errors.")

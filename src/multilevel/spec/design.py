@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, FamilyError, FormulaError, close_matches
-from ..families.builtin import family_names
 from ..families.family import Family
 from ..names import coefficient_name, r_level_label, r_sort_key, sorted_levels
 from .checks import (
+    check_autocor,
+    check_standard_errors,
     collinear_columns,
     require_factor_levels,
     require_finite,
@@ -121,10 +122,17 @@ class Design:
     categories: list[str] | None = None
     autocor: TimeSeries | None = None
     smooths: list[SmoothPart] = field(default_factory=list)
+    se: np.ndarray | None = None
 
     @property
     def nobs(self) -> int:
         return len(self.y)
+
+    @property
+    def fixed_aux(self) -> dict[str, float]:
+        """Family parameters held at a value, not estimated: ``sigma`` is 0 under ``se()``
+        without ``sigma = TRUE``, as in brms, whose draws keep it as a column of zeros."""
+        return {"sigma": 0.0} if self.se is not None and not self.spec.se_with_sigma else {}
 
     @property
     def thresholds(self) -> int:
@@ -385,8 +393,8 @@ def addition_values(spec: FormulaSpec, data: pd.DataFrame, name: str) -> np.ndar
     values = series.to_numpy(dtype=float)
     if name == "trials" and np.any((values < 1) | (values != np.round(values))):
         raise DataError(f"trials({spec.additions[name]}) must be positive integers.")
-    if name == "weights" and np.any(values < 0):
-        raise DataError(f"weights({spec.additions[name]}) must be non-negative.")
+    if name in ("weights", "se") and np.any(values < 0):
+        raise DataError(f"{name}({spec.additions[name]}) must be non-negative.")
     return values
 
 
@@ -426,6 +434,9 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
 
     trials = addition_values(spec, frame, "trials")
     weights = addition_values(spec, frame, "weights")
+    se = addition_values(spec, frame, "se")
+    if se is not None:
+        check_standard_errors(spec, family, se)
     y, trials = _response(spec, frame, family, trials)
 
     categories = _categories(spec, frame, family, y)
@@ -462,7 +473,7 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
     smooths = [smooth_part(term, frame) for term in spec.smooths]
     autocor = None
     if spec.autocor is not None:
-        _check_autocor(spec, family, weights)
+        check_autocor(spec, family, weights)
         autocor = time_series(spec.autocor, frame)
     residual_scale = any(aux.name == "sigma" for aux in family.aux) and "sigma" not in dpars
     for group in dict.fromkeys(block.group for block in blocks):
@@ -474,21 +485,8 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
         has_intercept=has_intercept, blocks=blocks, offset=offset, trials=trials,
         weights=weights, n_dropped=n_dropped, population_terms=population,
         collinear=collinear, dpars=dpars, categories=categories, autocor=autocor,
-        smooths=smooths,
+        smooths=smooths, se=se,
     )
-
-
-def _check_autocor(spec: FormulaSpec, family: Family, weights) -> None:
-    term = spec.autocor
-    if not family.residual_structures or family.link != "identity":
-        raise FamilyError(
-            f"{term.text!r} models the residuals of a "
-            f"{' or '.join(family_names(lambda f: f.residual_structures))} family with the "
-            f"identity link; the family here is {family.name!r} with link {family.link!r}."
-        )
-    if weights is not None:
-        raise FormulaError(f"{term.text!r} cannot be combined with weights(): the residuals of "
-                           "a series are modelled jointly.")
 
 
 def _categories(spec: FormulaSpec, frame: pd.DataFrame, family: Family,

@@ -2,8 +2,8 @@
 
 formulae parses population terms and their transformations; the brms-only pieces are handled
 here before it sees them: group terms with ``|`` and ``||`` (including nesting with ``/``), the
-response additions ``| trials()`` and ``| weights()``, ``cbind(successes, failures)`` and
-``offset()`` terms, smooths ``s(x)`` and the residual structures ``ar()``, ``ma()``,
+response additions ``| trials()``, ``| weights()`` and ``| se()``, ``cbind(successes,
+failures)`` and ``offset()`` terms, smooths ``s(x)`` and the residual structures ``ar()``, ``ma()``,
 ``arma()``, ``cosy()`` and ``unstr()``.
 R's ``^`` becomes Python's ``**`` for formulae. :func:`bf` adds formulas
 for a family's distributional parameters (``sigma``, ``zi``, ...), as brms's ``bf()``.
@@ -16,7 +16,9 @@ from dataclasses import dataclass
 
 from ..errors import FormulaError
 
-_ADDITIONS = ("trials", "weights")
+_ADDITIONS = ("trials", "weights", "se")
+# how R spells the logical values of an argument such as se()'s sigma
+_R_LOGICAL = {"TRUE": True, "T": True, "FALSE": False, "F": False}
 # a column name as R and Python allow it, letters of any script included
 _NAME = re.compile(r"[^\W\d][\w.]*")
 _CALL = re.compile(r"^([A-Za-z_.][A-Za-z0-9_.]*)\s*\((.*)\)$", re.S)
@@ -138,6 +140,8 @@ class FormulaSpec:
     dpars: tuple[tuple[str, FormulaSpec], ...] = ()
     autocor: AutocorTerm | None = None
     smooths: tuple[SmoothTerm, ...] = ()
+    # se(x, sigma = TRUE): the residual sd sigma is estimated besides the known errors
+    se_with_sigma: bool = False
 
     @property
     def dpar_names(self) -> tuple[str, ...]:
@@ -301,8 +305,27 @@ def _parse_group_term(inside: str, original: str) -> list[GroupTerm]:
     ]
 
 
-def _parse_response(lhs: str) -> tuple[str | None, tuple[str, str] | None, dict[str, str]]:
+def _standard_errors(addition: str, arguments: str) -> tuple[str, bool]:
+    """The column expression of ``se(x)`` or ``se(x, sigma = TRUE)`` and its sigma flag."""
+    pieces = [piece for _, piece in _split_top_level(arguments, ",")]
+    options = {}
+    for piece in pieces[1:]:
+        name, _, value = (part.strip() for part in piece.partition("="))
+        if name != "sigma" or value not in _R_LOGICAL:
+            raise FormulaError(f"Response addition {addition!r}: se() takes the standard "
+                               "errors and optionally sigma = TRUE or FALSE, as in "
+                               "'y | se(sei, sigma = TRUE)'.")
+        options[name] = _R_LOGICAL[value]
+    if not pieces or not pieces[0]:
+        raise FormulaError(f"Response addition {addition!r} names no standard errors; write "
+                           "'y | se(sei)'.")
+    return pieces[0], options.get("sigma", False)
+
+
+def _parse_response(lhs: str) -> tuple[str | None, tuple[str, str] | None, dict[str, str],
+                                       bool]:
     additions: dict[str, str] = {}
+    with_sigma = False
     pieces = _split_top_level(lhs, "|")
     response = pieces[0][1]
     if len(pieces) > 2:
@@ -322,6 +345,8 @@ def _parse_response(lhs: str) -> tuple[str | None, tuple[str, str] | None, dict[
             if call.group(1) in additions:
                 raise FormulaError(f"Response addition {call.group(1)}() is given twice.")
             additions[call.group(1)] = call.group(2).strip()
+            if call.group(1) == "se":
+                additions["se"], with_sigma = _standard_errors(addition, call.group(2))
     if not response:
         raise FormulaError(f"The formula has no response left of '~' in {lhs!r}.")
     call = _CALL.match(response)
@@ -332,8 +357,8 @@ def _parse_response(lhs: str) -> tuple[str | None, tuple[str, str] | None, dict[
                 f"{response!r}: cbind() takes two arguments, successes and failures, as in "
                 "cbind(m, n - m)."
             )
-        return None, (arguments[0], arguments[1]), additions
-    return response, None, additions
+        return None, (arguments[0], arguments[1]), additions, with_sigma
+    return response, None, additions, with_sigma
 
 
 def _autocor_value(term: str, name: str, value: str | None, integer: bool) -> str | int | None:
@@ -536,7 +561,7 @@ def parse_formula(text: str | BrmsFormula) -> FormulaSpec:
     if not rhs:
         raise FormulaError(f"The formula {text!r} has nothing right of '~'; write '~ 1' for "
                            "an intercept-only model.")
-    response, cbind, additions = _parse_response(lhs)
+    response, cbind, additions, se_with_sigma = _parse_response(lhs)
     autocor: list[AutocorTerm] = []
     smooths: list[SmoothTerm] = []
     population, offsets, group_terms = _parse_terms(rhs, text, autocor, smooths)
@@ -551,4 +576,5 @@ def parse_formula(text: str | BrmsFormula) -> FormulaSpec:
         dpars=dpars,
         autocor=autocor[0] if autocor else None,
         smooths=tuple(smooths),
+        se_with_sigma=se_with_sigma,
     )

@@ -25,6 +25,7 @@ class NewData:
     trials: np.ndarray | None
     dpar_X: dict[str, np.ndarray]
     dpar_offsets: dict[str, np.ndarray | None]
+    se: np.ndarray | None = None
 
 
 def _evaluate_new(matrix, frame: pd.DataFrame, where: str) -> np.ndarray:
@@ -50,7 +51,7 @@ def new_data_design(design: Design, newdata: pd.DataFrame, blocks: list[int]) ->
         The fitted model's design, whose factor levels and transformations are reused.
     newdata
         Rows to predict for; it needs the columns of the population terms, of the chosen
-        group blocks and of offsets and trials, not the response.
+        group blocks and of offsets, trials and standard errors, not the response.
     blocks
         Positions of the group blocks to evaluate.
     """
@@ -65,9 +66,10 @@ def new_data_design(design: Design, newdata: pd.DataFrame, blocks: list[int]) ->
         for expression in part.offsets:
             for name in formula_variables(expression, "offset()" + where):
                 needed.setdefault(name, "offset()" + where)
-    if design.trials is not None and "trials" in spec.additions:
-        for name in formula_variables(spec.additions["trials"], "trials()"):
-            needed.setdefault(name, "trials()")
+    for addition in ("trials", "se"):
+        if addition in spec.additions and (addition != "trials" or design.trials is not None):
+            for name in formula_variables(spec.additions[addition], f"{addition}()"):
+                needed.setdefault(name, f"{addition}()")
     for position in blocks:
         block = design.blocks[position]
         for name in formula_variables(block.expr, f"group term {block.term}"):
@@ -113,7 +115,8 @@ def new_data_design(design: Design, newdata: pd.DataFrame, blocks: list[int]) ->
         successes = evaluate_expression(spec.cbind[0], frame, "cbind()").to_numpy(dtype=float)
         failures = evaluate_expression(spec.cbind[1], frame, "cbind()").to_numpy(dtype=float)
         trials = successes + failures
-    return NewData(X, block_values, block_labels, offset, trials, dpar_X, dpar_offsets)
+    se = addition_values(spec, frame, "se")
+    return NewData(X, block_values, block_labels, offset, trials, dpar_X, dpar_offsets, se)
 
 
 def _population(terms, frame: pd.DataFrame, where: str) -> np.ndarray:
