@@ -22,14 +22,15 @@ from .display import BrmsTable, GroupTables
 from .hypothesis import hypothesis as hypothesis_test
 from .posterior import (
     DIAGNOSTIC_COLUMNS,
-    SUMMARY_COLUMNS,
     Draws,
     collect_draws,
     convergence,
+    draw_stats,
     level_coefficients,
     population_variables,
     quantile_label,
     summarize,
+    variance_components,
 )
 from .predict import (
     PredictionRequest,
@@ -39,14 +40,6 @@ from .predict import (
 )
 from .storage import save_fit
 from .summary import Summary, interval_columns, table_columns
-
-
-def _stats(values: np.ndarray, probs=(0.025, 0.975)) -> dict[str, float]:
-    """Estimate, Est.Error and quantiles of draws along axis 0."""
-    out = {"Estimate": values.mean(axis=0), "Est.Error": values.std(axis=0, ddof=1)}
-    for p in probs:
-        out[quantile_label(p)] = np.quantile(values, p, axis=0)
-    return out
 
 
 @dataclass
@@ -186,7 +179,7 @@ class Fit:
 
     def _level_table(self, group, values, probs, coefs=None) -> pd.DataFrame:
         coefs = coefs or self.design.group_coefs(group)
-        stats = _stats(values, probs)
+        stats = draw_stats(values, probs)
         columns = pd.MultiIndex.from_product([coefs, list(stats)], names=["coef", "stat"])
         table = pd.DataFrame(index=pd.Index(self.design.group_levels(group), name=group),
                              columns=columns, dtype=float)
@@ -205,32 +198,7 @@ class Fit:
             residual sd for families that have ``sigma``; as brms's ``VarCorr()``, and printed
             as brms prints it (``$Subject$sd``, ...).
         """
-        posterior = self.idata.posterior
-        out: dict[str, dict[str, pd.DataFrame]] = GroupTables()
-        for group in self.names.groups:
-            sd = posterior[f"sd_{group}"].values.reshape(-1, len(self.design.group_coefs(group)))
-            coefs = self.design.group_coefs(group)
-            entry = {"sd": pd.DataFrame(_stats(sd, probs), index=coefs)[SUMMARY_COLUMNS]}
-            if group in self.names.correlated_groups:
-                cor = posterior[f"cor_{group}"]
-                pairs = [tuple(p.split("__")) for p in cor.coords[cor.dims[-1]].values]
-                cor_values = cor.values.reshape(-1, len(pairs))
-                index = pd.MultiIndex.from_tuples(pairs, names=["coef1", "coef2"])
-                entry["cor"] = pd.DataFrame(_stats(cor_values, probs), index=index)
-                cov_values = np.stack(
-                    [cor_values[:, k] * sd[:, coefs.index(a)] * sd[:, coefs.index(b)]
-                     for k, (a, b) in enumerate(pairs)], axis=-1)
-                variances = sd**2
-                cov_index = pd.MultiIndex.from_tuples([(c, c) for c in coefs] + pairs,
-                                                      names=["coef1", "coef2"])
-                entry["cov"] = pd.DataFrame(
-                    _stats(np.concatenate([variances, cov_values], axis=1), probs),
-                    index=cov_index)
-            out[group] = entry
-        if "sigma" in self.names.aux:
-            sigma = posterior["sigma"].values.reshape(-1, 1)
-            out["residual__"] = {"sd": pd.DataFrame(_stats(sigma, probs), index=["Intercept"])}
-        return out
+        return variance_components(self.idata.posterior, self.design, self.names, probs)
 
     # --- predictions -------------------------------------------------------------------------
     def _predict(self, newdata, re_formula, allow_new_levels, sample_new_levels, ndraws, seed,

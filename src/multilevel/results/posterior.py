@@ -13,6 +13,7 @@ import xarray as xr
 from ..model.build import ModelNames
 from ..names import population_names, quantile_label
 from ..spec.design import Design
+from .display import GroupTables
 
 SUMMARY_COLUMNS = ["Estimate", "Est.Error", "Q2.5", "Q97.5"]
 DIAGNOSTIC_COLUMNS = ["Rhat", "Bulk_ESS", "Tail_ESS"]
@@ -171,4 +172,43 @@ def level_coefficients(population: dict[str, np.ndarray], effects: np.ndarray,
             out[name] = population[name][:, None] + sign * by_name[stem]
         else:
             out[name] = population[name][:, None] + zeros
+    return out
+
+
+def draw_stats(values: np.ndarray, probs=(0.025, 0.975)) -> dict[str, np.ndarray]:
+    """Estimate, Est.Error and quantiles of draws along axis 0."""
+    out = {"Estimate": values.mean(axis=0), "Est.Error": values.std(axis=0, ddof=1)}
+    for p in probs:
+        out[quantile_label(p)] = np.quantile(values, p, axis=0)
+    return out
+
+
+def variance_components(posterior, design: Design, names: ModelNames,
+                        probs=(0.025, 0.975)) -> dict[str, dict[str, pd.DataFrame]]:
+    """brms's ``VarCorr()``: each grouping factor's sds, and its correlations and covariances
+    where it has them, with ``residual__`` for families with ``sigma``."""
+    out: dict[str, dict[str, pd.DataFrame]] = GroupTables()
+    for group in names.groups:
+        sd = posterior[f"sd_{group}"].values.reshape(-1, len(design.group_coefs(group)))
+        coefs = design.group_coefs(group)
+        entry = {"sd": pd.DataFrame(draw_stats(sd, probs), index=coefs)[SUMMARY_COLUMNS]}
+        if group in names.correlated_groups:
+            cor = posterior[f"cor_{group}"]
+            pairs = [tuple(p.split("__")) for p in cor.coords[cor.dims[-1]].values]
+            cor_values = cor.values.reshape(-1, len(pairs))
+            index = pd.MultiIndex.from_tuples(pairs, names=["coef1", "coef2"])
+            entry["cor"] = pd.DataFrame(draw_stats(cor_values, probs), index=index)
+            cov_values = np.stack(
+                [cor_values[:, k] * sd[:, coefs.index(a)] * sd[:, coefs.index(b)]
+                 for k, (a, b) in enumerate(pairs)], axis=-1)
+            variances = sd**2
+            cov_index = pd.MultiIndex.from_tuples([(c, c) for c in coefs] + pairs,
+                                                  names=["coef1", "coef2"])
+            entry["cov"] = pd.DataFrame(
+                draw_stats(np.concatenate([variances, cov_values], axis=1), probs),
+                index=cov_index)
+        out[group] = entry
+    if "sigma" in names.aux:
+        sigma = posterior["sigma"].values.reshape(-1, 1)
+        out["residual__"] = {"sd": pd.DataFrame(draw_stats(sigma, probs), index=["Intercept"])}
     return out
