@@ -224,6 +224,8 @@ def test_summary_predictions_and_checks_of_an_ordinal_fit(fits, tmp_path):
     assert fit.log_lik().shape == (2000, len(fit.design.y))
     with pytest.raises(MultilevelError, match="not defined for ordinal"):
         fit.bayes_R2()
+    with pytest.raises(MultilevelError, match="Predictive errors are not defined for ordinal"):
+        fit.residuals()
     # as brms's coef(): each threshold less the subject's intercept, which enters the linear
     # predictor the thresholds are compared with
     coef, fixef = fit.coef()["subject"], fit.fixef()

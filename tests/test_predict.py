@@ -214,6 +214,42 @@ def test_fitted_and_predict_summaries(sleep_fit):
     assert fit.posterior_epred(ndraws=100, seed=1).shape == (100, fit.nobs)
 
 
+def test_residuals_are_the_response_less_the_predictions_as_brms(sleep_fit):
+    """brms's residuals(): y minus posterior_epred draws (by default), posterior_predict or
+    posterior_linpred ones, summarised per row or as draws; predictive_error(): y minus
+    posterior_predict draws; pearson divides by the predictive sd, with brms's warning."""
+    _, fit, _ = sleep_fit
+    y = fit.design.data["Reaction"].to_numpy()
+    options = {"ndraws": 300, "seed": 8}
+    errors = fit.residuals(summary=False, **options)
+    np.testing.assert_array_equal(errors, y - fit.posterior_epred(**options))
+    table = fit.residuals(**options)
+    assert table.columns.tolist() == ["Estimate", "Est.Error", "Q2.5", "Q97.5"]
+    np.testing.assert_allclose(table["Estimate"], errors.mean(axis=0))
+    np.testing.assert_allclose(table["Q97.5"], np.quantile(errors, 0.975, axis=0))
+    predicted = fit.posterior_predict(**options)
+    np.testing.assert_array_equal(fit.predictive_error(**options), y - predicted)
+    np.testing.assert_array_equal(
+        fit.residuals(method="posterior_predict", summary=False, **options), y - predicted)
+    np.testing.assert_array_equal(
+        fit.residuals(method="posterior_linpred", re_formula="~0", summary=False, **options),
+        y - fit.posterior_linpred(re_formula="~0", **options))
+    with pytest.warns(FutureWarning, match="Type 'pearson' is deprecated"):
+        pearson = fit.residuals(type="pearson", summary=False, **options)
+    np.testing.assert_allclose(pearson, errors / predicted.std(axis=0, ddof=1))
+    # new rows bring their response; without it, the error names the column
+    rows = fit.design.data.iloc[[0, 17]]
+    np.testing.assert_allclose(fit.residuals(rows, **options)["Estimate"],
+                               table["Estimate"].to_numpy()[[0, 17]])
+    with pytest.raises(ml.MultilevelError, match="Column 'Reaction' used in the response"):
+        fit.residuals(rows.drop(columns="Reaction"))
+    with pytest.raises(ml.MultilevelError, match="method must be one of posterior_epred"):
+        fit.residuals(method="fitted")
+    with pytest.raises(ml.MultilevelError, match="type must be one of ordinary, pearson"):
+        fit.residuals(type="deviance")
+    assert fit.ngrps() == {"Subject": 18}
+
+
 def test_prediction_errors_name_the_level(sleep_fit):
     _, fit, newdata = sleep_fit
     with pytest.raises(ml.DataError, match="'new' of 'Subject'.*allow_new_levels=True"):

@@ -18,6 +18,7 @@ from ..model.build import ModelNames
 from ..priors.table import PriorTable
 from ..spec.design import Design
 from . import criteria, refits
+from . import residuals as residual_errors
 from .display import BrmsTable, GroupTables
 from .hypothesis import hypothesis as hypothesis_test
 from .posterior import (
@@ -284,6 +285,33 @@ class Fit:
         if self.design.categories:
             return category_frequencies(draws, self.design.categories)
         return summarize_rows(draws, probs)
+
+    def predictive_error(self, newdata=None, re_formula=None, ndraws=None, seed=None,
+                         **prediction) -> np.ndarray:
+        """Draws of the observed minus a predicted response (draws x rows), as brms's
+        ``predictive_error()``; ``newdata`` must hold the response. Other arguments as
+        :meth:`posterior_linpred`."""
+        return residual_errors.predictive_errors(self, "posterior_predict", newdata,
+                                                 re_formula=re_formula, ndraws=ndraws,
+                                                 seed=seed, **prediction)
+
+    def residuals(self, newdata=None, re_formula=None, method="posterior_epred",
+                  type="ordinary", ndraws=None, seed=None, probs=(0.025, 0.975),
+                  summary=True, **prediction):
+        """Observed minus expected response per row, as brms's ``residuals()``.
+
+        ``method="posterior_predict"`` subtracts new observations instead (their draws are
+        :meth:`predictive_error`'s), ``"posterior_linpred"`` the linear predictor;
+        ``type="pearson"`` divides by each row's predictive sd (deprecated in brms, and
+        warned about as there). ``summary=False`` gives the draws (draws x rows).
+        """
+        return residual_errors.residuals(self, newdata, method, type, summary, probs,
+                                         re_formula=re_formula, ndraws=ndraws, seed=seed,
+                                         **prediction)
+
+    def ngrps(self) -> dict[str, int]:
+        """The number of levels of each grouping factor, as brms's ``ngrps()``."""
+        return {group: len(self.design.group_levels(group)) for group in self.design.groups}
 
     # --- model checking and comparison ----------------------------------------------------
     def log_lik(self) -> np.ndarray:

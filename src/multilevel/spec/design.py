@@ -357,6 +357,12 @@ def _group_blocks(term: GroupTerm, data: pd.DataFrame) -> list[GroupBlock]:
     ]
 
 
+def response_values(spec: FormulaSpec, data: pd.DataFrame, family: Family,
+                    trials: np.ndarray | None) -> np.ndarray:
+    """The response of ``data``'s rows as the model reads it, checked against the family."""
+    return _response(spec, data, family, trials)[0]
+
+
 def _response(spec: FormulaSpec, data: pd.DataFrame, family: Family, trials):
     if spec.cbind is not None:
         successes = evaluate_expression(spec.cbind[0], data, "cbind()")
