@@ -2,6 +2,9 @@
 loo(), bayes_R2() and hypothesis() of the sleepstudy and rats models."""
 
 import functools
+import json
+import warnings
+from pathlib import Path
 
 import arviz as az
 import numpy as np
@@ -10,7 +13,7 @@ import pytest
 
 import multilevel as ml
 from multilevel import blocks
-from multilevel.results import predict
+from multilevel.results import predict, psis
 from reference import load_reference
 
 pytestmark = pytest.mark.slow
@@ -100,8 +103,6 @@ def _batch_mcse(fit, statistic, batches: int = 8) -> float:
 
 def test_loo_equals_brms(postproc):
     reference, fit, _ = postproc
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = fit.loo()
@@ -132,6 +133,51 @@ def test_bayes_r2_equals_brms(postproc):
     assert abs(table.loc["R2", "Estimate"] - reference["bayes_R2"]["Estimate"]) < 4 * mcse
     assert table.loc["R2", "Est.Error"] == pytest.approx(reference["bayes_R2"]["Est.Error"],
                                                          rel=0.15)
+
+
+LOO_R2 = json.loads((Path(__file__).parent / "reference" / "postproc" / "loo_r2.json")
+                    .read_text())
+
+
+def test_loo_r2_equals_brms(postproc):
+    """brms's loo_R2() of the same models (tests/reference/postproc/make_loo_r2.R)."""
+    reference, fit, _ = postproc
+    brms = LOO_R2[{"sleep_full": "sleepstudy", "rats": "rats"}[reference["id"]]]
+    assert brms["formula"] == reference["formula"]
+    expected = brms["loo_R2"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = fit.loo_R2(seed=2)
+        draws = fit.loo_R2(summary=False, seed=2)
+    # both models have observations whose Pareto k is above 0.7, and brms warns of them too
+    unreliable = [w for w in caught if "Pareto k diagnostic values are too high" in str(w.message)
+                  and w.filename == __file__]
+    assert len(unreliable) == 2
+    assert table.index.tolist() == ["R2"]
+    assert table.loc["R2", "Est.Error"] == pytest.approx(expected["Est.Error"], rel=0.15)
+    assert draws.mean() == table.loc["R2", "Estimate"]
+    if reference["id"] == "rats":
+        # one observation per batch: PSIS is unreliable for two in five of them, and their
+        # leave-one-out predictions move the estimate beyond what batch means measure
+        return
+    log_lik, epred = fit.log_lik(), fit.posterior_epred()
+    y = np.asarray(fit.design.y, dtype=float)
+    bootstrap = np.random.default_rng(3).exponential(size=(1000, len(y)))
+    bootstrap /= bootstrap.sum(axis=1, keepdims=True)
+
+    def estimate_of(rows):
+        errors = psis.loo_expectation(log_lik[rows][None], epred[rows])[0] - y
+        return float(np.mean(1 - _weighted_variance(bootstrap, errors)
+                             / _weighted_variance(bootstrap, y)))
+
+    # the posterior draws' part of the error by batch means, and each side's bootstrap part
+    mcse = np.sqrt(2 * _batch_mcse(fit, estimate_of) ** 2
+                   + (table.loc["R2", "Est.Error"] ** 2 + expected["Est.Error"] ** 2) / len(draws))
+    assert abs(table.loc["R2", "Estimate"] - expected["Estimate"]) < 4 * mcse
+
+
+def _weighted_variance(weights: np.ndarray, values: np.ndarray) -> np.ndarray:
+    return weights @ values**2 - (weights @ values) ** 2
 
 
 def _brms_hypothesis_text(text: str) -> str:

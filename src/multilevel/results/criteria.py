@@ -14,7 +14,7 @@ import xarray as xr
 from ..errors import MultilevelError
 from ..names import quantile_label
 from .predict import PredictionRequest, linear_predictor
-from .psis import PsisLoo, elpd_mcse, log_mean_exp, psis_loo
+from .psis import K_RELIABLE, PsisLoo, elpd_mcse, log_mean_exp, loo_expectation, psis_loo
 
 # Above this many draws x observations the log-likelihood is computed when first needed
 # rather than at fit time: it costs about 0.15 s per million values (hsb's 2.9e7 take 4 s,
@@ -382,6 +382,39 @@ def bayes_r2_draws(fit) -> np.ndarray:
 def bayes_r2(fit, summary: bool = True, probs=(0.025, 0.975)):
     """brms's ``bayes_R2()``: a one-row table ``R2``, or the draws when ``summary=False``."""
     draws = bayes_r2_draws(fit)
+    return _summary_row(draws, "R2", probs) if summary else draws
+
+
+def loo_r2_draws(fit, seed=None) -> np.ndarray:
+    """LOO-adjusted R² draws, as brms's ``loo_R2()``: one minus the variance of the
+    leave-one-out errors (the observations less their PSIS-LOO expected values) over the
+    response's variance, under Bayesian-bootstrap weights of the observations (as many sets
+    as draws, seeded by ``seed``), clipped to [-1, 1]."""
+    if fit.design.categories:
+        raise MultilevelError(f"loo_R2() is not defined for ordinal or categorical models "
+                              f"(family {fit.family.name!r}); compare models with loo().")
+    y = np.asarray(fit.design.y, dtype=float)
+    expected, pareto_k = loo_expectation(attach_log_lik(fit).to_numpy(), fit.posterior_epred())
+    unreliable = int(np.sum(pareto_k > K_RELIABLE))
+    if unreliable:
+        # brms warns here through the loo package, in its words
+        warnings.warn(f"Some Pareto k diagnostic values are too high ({unreliable} above "
+                      f"{K_RELIABLE}) in loo_R2() of model {fit.formula!r}: its leave-one-out "
+                      "predictions are unreliable.", UserWarning, stacklevel=4)
+    errors = expected - y
+    draws, rows = fit.idata.posterior.sizes["chain"] * fit.idata.posterior.sizes["draw"], len(y)
+    weights = np.random.default_rng(seed).exponential(size=(draws, rows))
+    weights /= weights.sum(axis=1, keepdims=True)
+
+    def variance(values):
+        return rows / (rows - 1) * (weights @ values**2 - (weights @ values) ** 2)
+
+    return np.clip(1 - variance(errors) / variance(y), -1.0, 1.0)
+
+
+def loo_r2(fit, summary: bool = True, probs=(0.025, 0.975), seed=None):
+    """brms's ``loo_R2()``: a one-row table ``R2``, or the draws when ``summary=False``."""
+    draws = loo_r2_draws(fit, seed)
     return _summary_row(draws, "R2", probs) if summary else draws
 
 

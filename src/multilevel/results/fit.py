@@ -409,6 +409,12 @@ class Fit:
         """Bayesian R² (one row ``R2``), or its draws with ``summary=False``."""
         return criteria.bayes_r2(self, summary, probs)
 
+    def loo_R2(self, summary: bool = True, probs=(0.025, 0.975),  # noqa: N802 (brms's name)
+               seed=None):
+        """LOO-adjusted R² (one row ``R2``), or its draws with ``summary=False``, as brms's
+        ``loo_R2()``; ``seed`` seeds its Bayesian bootstrap."""
+        return criteria.loo_r2(self, summary, probs, seed)
+
     def icc(self, probs=(0.025, 0.975)) -> pd.DataFrame:
         """Intraclass correlation per grouping factor with a posterior interval."""
         return criteria.icc(self, probs)

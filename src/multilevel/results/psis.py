@@ -112,8 +112,35 @@ def psis_loo(log_lik: np.ndarray) -> PsisLoo:
     return PsisLoo(*(np.concatenate(values) for values in zip(*parts, strict=True)))
 
 
-def _psis_block(log_lik: np.ndarray) -> tuple[np.ndarray, ...]:
-    """:func:`psis_loo`'s four results for the observations of ``log_lik``."""
+def loo_expectation(log_lik: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each observation's leave-one-out expectation of ``values``, as loo's ``E_loo()``: its
+    draws weighted by the Pareto-smoothed importance weights of :func:`psis_loo`.
+
+    Parameters
+    ----------
+    log_lik
+        Shape (chains, draws, observations).
+    values
+        Shape (chains x draws, observations), the draws in ``log_lik``'s order.
+
+    Returns
+    -------
+    expectations, pareto_k : ndarray
+        One value per observation each: the expectation, and the Pareto k of its weights.
+    """
+    chains, draws, observations = log_lik.shape
+    expectations, shapes = [], []
+    for block in row_blocks(chains * draws, observations):
+        _, log_weights, pareto_k, _ = _smoothed_log_weights(log_lik[:, :, block])
+        # ArviZ's smoothed log weights of each observation are normalised
+        expectations.append(np.sum(np.exp(log_weights) * values[:, block].T, axis=1))
+        shapes.append(pareto_k)
+    return np.concatenate(expectations), np.concatenate(shapes)
+
+
+def _smoothed_log_weights(log_lik: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The draws (observations x draws) of ``log_lik``, their Pareto-smoothed normalised log
+    importance weights, the Pareto k and the relative efficiency of each observation."""
     chains, draws, observations = log_lik.shape
     total = chains * draws
     flat = log_lik.reshape(total, observations).T
@@ -125,6 +152,12 @@ def _psis_block(log_lik: np.ndarray) -> tuple[np.ndarray, ...]:
         columns = np.flatnonzero(tail == length)
         log_weights[columns], pareto_k[columns] = az.psislw(
             -flat[columns], reff=float(efficiency[columns[0]]))
+    return flat, log_weights, pareto_k, efficiency
+
+
+def _psis_block(log_lik: np.ndarray) -> tuple[np.ndarray, ...]:
+    """:func:`psis_loo`'s four results for the observations of ``log_lik``."""
+    flat, log_weights, pareto_k, efficiency = _smoothed_log_weights(log_lik)
     elpd = log_sum_exp(log_weights + flat, axis=1)
     squared_weights = np.exp(2 * log_weights)
     n_eff = efficiency / squared_weights.sum(axis=1)
