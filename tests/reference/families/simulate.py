@@ -154,6 +154,27 @@ def meta():
     write("meta", pd.DataFrame({"yi": yi, "sei": sei, "x": x, "g": lv[gi]}))
 
 
+def censored():
+    """A censored response (brms's ``cens()``): a detection limit (values below 2 are reported
+    as 2, left-censored), a ceiling (above 14, reported as 14, right-censored) and some rows
+    known only to lie in a unit interval (``y < y* <= y2``)."""
+    rng = np.random.default_rng(114)
+    gi, lv = groups(rng)
+    x = rng.normal(size=gi.size)
+    u = rng.normal(0.0, 1.5, size=lv.size)
+    latent = 8.0 + 2.0 * x + u[gi] + rng.normal(0.0, 2.5, size=gi.size)
+    censored = np.where(latent < 2.0, "left",
+                        np.where(latent > 14.0, "right", "none")).astype(object)
+    y = np.clip(latent, 2.0, 14.0)
+    y2 = y.copy()
+    interval = (censored == "none") & (rng.random(gi.size) < 0.15)
+    censored[interval] = "interval"
+    y[interval] = np.floor(latent[interval])
+    y2[interval] = y[interval] + 1.0
+    write("censored_gaussian", pd.DataFrame({"y": y, "censored": censored, "y2": y2, "x": x,
+                                             "g": lv[gi]}))
+
+
 def gaussian_slopes():
     rng = np.random.default_rng(111)
     gi, lv = groups(rng)
@@ -399,10 +420,10 @@ def categorical():
 
 if __name__ == "__main__":
     for make in (bernoulli, binomial, poisson, poisson_offset, negbinomial, student, gamma,
-                 lognormal, beta, gaussian_weights, meta, gaussian_slopes, zero_inflated_poisson,
-                 zero_inflated_negbinomial, zero_inflated_binomial, hurdle_poisson,
-                 hurdle_negbinomial, hurdle_lognormal, cumulative, growth_ar, growth_gaps,
-                 growth_unstr, growth_waves, smooth, categorical):
+                 lognormal, beta, gaussian_weights, meta, censored, gaussian_slopes,
+                 zero_inflated_poisson, zero_inflated_negbinomial, zero_inflated_binomial,
+                 hurdle_poisson, hurdle_negbinomial, hurdle_lognormal, cumulative, growth_ar,
+                 growth_gaps, growth_unstr, growth_waves, smooth, categorical):
         make()
     (OUT / "truth.json").write_text(json.dumps(TRUTH, indent=1, sort_keys=True) + "\n")
     for p in sorted(OUT.glob("*.csv")):
