@@ -603,3 +603,12 @@ def test_a_fit_writes_the_equations_of_its_model(sleepstudy):
         before = ml.equation("Reaction ~ Days + (Days | Subject)", sleepstudy, prior=prior,
                              notation=notation, priors=True, expand=expand)
         assert fit.equation(notation, priors=True, expand=expand) == before
+
+
+def test_a_censored_response_names_its_censoring():
+    data = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "c": ["none", "left", "right", "none"],
+                         "g": ["a", "a", "b", "b"]})
+    first = lines(ml.equation("y | cens(c) ~ 1 + (1 | g)", data))[0]
+    assert first == (r"\mathrm{y}_{i} \sim \mathrm{N}(\alpha_{j[i]}, \sigma^{2})"
+                     r"\text{, censored as }\mathrm{c}_{i}")
+    render(first)

@@ -136,6 +136,30 @@ def test_known_standard_errors_print_and_predict_as_brms(family_fits, name):
         fit.posterior_predict(newdata=rows.drop(columns="sei"))
 
 
+@pytest.mark.slow
+def test_censored_rows_have_brms_likelihood(family_fits):
+    """``y | cens(censored, y2)``: each row's log-likelihood is the normal log density,
+    log CDF, log survival function or log probability of (y, y2], by its censoring."""
+    _, fit, _ = family_fits["censored_gaussian"]
+    data = fit.design.data
+    mean = fit.posterior_epred()
+    sigma = fit.idata.posterior["sigma"].values.reshape(-1, 1)
+    normal = stats.norm(mean, sigma)
+    y, y2 = data["y"].to_numpy(), data["y2"].to_numpy()
+    # an interval's probability from the tail it lies in, where the difference keeps its digits
+    within = np.where(y > mean, normal.sf(y) - normal.sf(y2), normal.cdf(y2) - normal.cdf(y))
+    expected = {"none": normal.logpdf(y), "left": normal.logcdf(y), "right": normal.logsf(y),
+                "interval": np.log(within)}
+    log_lik = fit.log_lik()
+    for kind, values in expected.items():
+        rows = (data["censored"] == kind).to_numpy()
+        assert rows.any()
+        # (to the rounding of two implementations of the normal's functions)
+        np.testing.assert_allclose(log_lik[:, rows], values[:, rows], rtol=1e-6)
+    # predictions are of the uncensored response, as brms's
+    assert (fit.posterior_predict(seed=1) > 14).any()
+
+
 def test_family_objects_and_links():
     assert ml.bernoulli(link="probit").link == "probit"
     assert ml.get_family("Gamma").link == "log"

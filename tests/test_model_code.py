@@ -15,6 +15,7 @@ from pytensor.compile.mode import Mode
 
 import multilevel as ml
 from multilevel.describe.model_code import ModelCode, ModelCodeError
+from reference import FAMILY_REFERENCE_DIR
 
 # the assorted data have a missing value and a two-level string response, as intended
 pytestmark = pytest.mark.filterwarnings("ignore:Rows containing NAs:UserWarning",
@@ -56,7 +57,12 @@ def _unsorted() -> pd.DataFrame:
     return frame[frame["Days"] < 5].sample(frac=0.85, random_state=1)
 
 
-_FRAMES = {"crossed": _crossed, "assorted": _assorted, "unsorted": _unsorted}
+def _censored() -> pd.DataFrame:
+    return pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "censored_gaussian.csv")
+
+
+_FRAMES = {"crossed": _crossed, "assorted": _assorted, "unsorted": _unsorted,
+           "censored": _censored}
 
 # (data, formula or bf() parts, family, priors): the ten models, then one of each
 # other feature the writer covers
@@ -76,6 +82,8 @@ CASES = [
     ("assorted", "yes ~ poly(x, 2) + factor(h) + (1 | g:h)", "bernoulli", None),
     ("assorted", "y | weights(w) ~ x + (x | h)", "gaussian", None),
     ("assorted", "y | se(w) ~ x + (1 | h)", "gaussian", None),
+    ("censored", "y | cens(censored, y2) ~ x + (1 | g)", "gaussian", None),
+    ("censored", "y | cens(censored, y2) ~ x + (1 | g)", "lognormal", None),
     ("assorted", ("y | se(w, sigma = TRUE) ~ x + (1 | h)", {"sigma": "~ x"}), "student", None),
     ("assorted", ("count ~ x + offset(log(t)) + (1 | g)", {"zi": "~ x"}),
      "zero_inflated_poisson", None),

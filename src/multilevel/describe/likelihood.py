@@ -109,6 +109,11 @@ def data_model(design: Design, structure: Structure, predictors: dict[str, str],
     weights = design.spec.additions.get("weights")
     note = (r"\text{, weighted by }" + latex.expression(weights, index, structure.data_columns)
             if weights else "")
+    censoring = design.spec.additions.get("cens")
+    if censoring:
+        # brms's cens(): left, right or interval-censored rows, read from a column
+        note += r"\text{, censored as }" + latex.expression(censoring, index,
+                                                            structure.data_columns)
     aux = {a.name: latex.indexed(latex.aux_symbol(a.name), index) if a.name in design.dpars
            else latex.aux_symbol(a.name) for a in family.aux}
     lines: list[EquationLine] = []

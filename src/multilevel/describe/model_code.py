@@ -34,6 +34,7 @@ from .model_code_data import (
     sum_lines,
 )
 from .model_code_parts import (
+    CENSORED_HELPER,
     LKJ_HELPER,
     ModelCodeError,
     inverse_link_code,
@@ -59,6 +60,7 @@ _NAMES_PER_COMMENT = 4
 _LINE = 99
 # names the program itself binds, which no generated variable may take
 _RESERVED = {"data", "y", "np", "pd", "pm", "pt", "model", "coords", "trials", "weights", "se", "X",
+             "cens", "y2", "censored_logp",
              "offset", "mu", "eta", "lkj_corr_cholesky", "hurdle_poisson_logp",
              "hurdle_negbinomial_logp"}
 
@@ -151,6 +153,12 @@ class _Program:
         if design.se is not None:
             out += sum_lines("se", [spec.additions["se"]], design.se, frame,
                              "the standard errors")
+        if design.censoring is not None:
+            codes, upper = design.censoring
+            out.append("# each row's censoring as brms codes it (-1 left, 0 none, 1 right, "
+                       "2 interval), and the upper bounds of intervals")
+            out.append(f"cens = {array_literal(codes, '')}")
+            out.append(f"y2 = {array_literal(upper, '')}")
         if design.offset is not None:
             out += sum_lines("offset", list(spec.offsets), design.offset, frame, "the offset")
         self._population_data("", design.X, design.b_names, design.has_intercept,
@@ -497,6 +505,12 @@ class _Program:
             return
         if joint is not None:
             lines += joint
+        elif design.censoring is not None:
+            if CENSORED_HELPER not in self.helpers:
+                self.helpers.append(CENSORED_HELPER)
+            weights = ", weights=weights" if design.weights is not None else ""
+            lines.append(f"pm.Potential(\"y_censored\", censored_logp({function}, cens, "
+                         f"{observed}, y2{weights}, {arguments}))")
         elif design.weights is None:
             lines.append(f"{function}(\"y\", {arguments}, observed={observed})")
         else:

@@ -189,6 +189,30 @@ HURDLE_HELPERS = {
                      - pt.log1mexp(log_zero))''',
 }
 
+CENSORED_HELPER = '''def censored_logp(distribution, cens, y, y2, weights=None, **parameters):
+    """brms's likelihood of a censored response: the log density of uncensored rows (cens 0),
+    the log CDF of left-censored ones (-1), its complement for right-censored ones (1), and
+    the CDF's difference over (y, y2] for interval-censored ones (2), each on its own rows."""
+    total = 0.0
+    for kind in (0, 1, -1, 2):
+        rows = np.flatnonzero(cens == kind)
+        if not len(rows):
+            continue
+        rows_of = {name: pt.as_tensor(value) for name, value in parameters.items()}
+        dist = distribution.dist(**{name: value[rows] if value.ndim else value
+                                    for name, value in rows_of.items()})
+        if kind == 0:
+            term = pm.logp(dist, y[rows])
+        elif kind == 1:
+            term = pm.logccdf(dist, y[rows])
+        elif kind == -1:
+            term = pm.logcdf(dist, y[rows])
+        else:
+            below, above = pm.logcdf(dist, y[rows]), pm.logcdf(dist, y2[rows])
+            term = above + pt.log1mexp(below - above)
+        total = total + pt.sum(term if weights is None else weights[rows] * term)
+    return total'''
+
 LKJ_HELPER = '''def lkj_corr_cholesky(name, size, eta):
     """The Cholesky factor of an LKJ(eta) correlation matrix, as Stan's cholesky_factor_corr.
 

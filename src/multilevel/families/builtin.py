@@ -477,7 +477,7 @@ _HU = AuxParameter("hu", 0.0, _constant_prior("beta(1, 1)"), upper=1.0, dpar_lin
 gaussian = Family("gaussian", "identity", ("identity", "log", "inverse", "softplus"), (_SIGMA,),
                   _check_real, _gaussian_likelihood, _mean_is_mu,
                   latent_variance=_sigma_latent, normal=True, residual_structures=True,
-                  known_standard_errors=True)
+                  known_standard_errors=True, censoring=True)
 student = Family(
     "student", "identity", ("identity", "log", "inverse", "softplus"),
     (_SIGMA, _NU),
@@ -506,7 +506,7 @@ gamma = Family(
 )
 lognormal = Family("lognormal", "identity", ("identity",), (_SIGMA,), _check_positive,
                    _lognormal_likelihood, _lognormal_mean, log_scale_response=True,
-                   latent_variance=_sigma_latent)
+                   latent_variance=_sigma_latent, censoring=True)
 beta = Family(
     "beta", "logit", _BINARY_LINKS,
     (AuxParameter("phi", 0.0, _constant_prior("gamma(0.01, 0.01)")),),

@@ -21,7 +21,8 @@ from pytensor.compile.function import function
 from pytensor.compile.mode import Mode
 from pytensor.graph.replace import graph_replace
 from pytensor.graph.rewriting.utils import rewrite_graph
-from pytensor.graph.traversal import ancestors
+from pytensor.graph.traversal import ancestors, applys_between, graph_inputs
+from pytensor.scalar.math import Erfcx
 from pytensor.tensor.random.op import RandomVariable
 from pytensor.tensor.random.type import random_generator_type
 from scipy.special import softmax
@@ -58,6 +59,82 @@ def add_known_errors(sigma, se):
     """The sd of a response with known standard errors ``se`` (``y | se(se)``) and residual
     sd ``sigma``: ``sqrt(sigma^2 + se^2)``, as brms's likelihood; tensors or arrays."""
     return (sigma ** 2 + se ** 2) ** 0.5
+
+
+# brms's codes of a censored response: -1 left, 0 none, 1 right, 2 interval
+LEFT, UNCENSORED, RIGHT, INTERVAL = -1, 0, 1, 2
+
+
+def _censored_term(code: int, distribution, y, upper):
+    """The log-likelihood of rows censored as ``code``: the log density where uncensored,
+    ``log P(Y <= y)`` left-censored, ``log P(Y > y)`` right-censored, and
+    ``log P(y < Y <= upper)`` in an interval, from the PyMC distribution's log CDFs."""
+    if code == UNCENSORED:
+        return pm.logp(distribution, y)
+    if code == RIGHT:
+        return pm.logccdf(distribution, y)
+    below = pm.logcdf(distribution, y)
+    if code == LEFT:
+        return below
+    above = pm.logcdf(distribution, upper)
+    return above + pt.log1mexp(below - above)
+
+
+def _without_erfcx(graph):
+    # the normal's log CDF calls erfcx, which PyTensor cannot hand to JAX (it needs
+    # TensorFlow Probability there); written with erfc and its asymptotic series instead
+    erfcx = [node for node in applys_between([*graph_inputs([graph])], [graph])
+             if isinstance(getattr(node.op, "scalar_op", None), Erfcx)]
+    return graph_replace(graph, {node.outputs[0]: _erfcx(node.inputs[0]) for node in erfcx})
+
+
+def censored_log_density(distribution, y, codes, upper):
+    """Each row's log-likelihood under brms's censoring ``codes`` (:func:`_censored_term`),
+    for its value: every kind is computed for every row and each row takes its own."""
+    upper = pt.switch(pt.eq(codes, INTERVAL), upper, y + 1)
+    density = _censored_term(INTERVAL, distribution, y, upper)
+    for code in (LEFT, RIGHT, UNCENSORED):
+        density = pt.switch(pt.eq(codes, code), _censored_term(code, distribution, y, upper),
+                            density)
+    return _without_erfcx(density)
+
+
+def censored_log_likelihood(likelihood_class, parameters: dict, y, codes: np.ndarray, upper,
+                            rows_of: Callable, weights=None):
+    """The summed log-likelihood of a censored response for sampling: each kind of row
+    (:func:`_censored_term`) on its own rows, ``rows_of(code)`` giving their positions, so
+    that no row computes a kind whose value (a log CDF far in the tail) could be infinite
+    and leave a gradient that is not a number.
+
+    ``parameters`` are the likelihood class's, each one value or one per row.
+    """
+    total = 0.0
+    for code in (UNCENSORED, RIGHT, LEFT, INTERVAL):
+        if not np.any(codes == code):
+            continue
+        rows = rows_of(code)
+        distribution = likelihood_class.dist(**{
+            name: value[rows] if getattr(value, "ndim", 0) else value
+            for name, value in parameters.items()})
+        term = _censored_term(code, distribution, y[rows], upper[rows])
+        total = total + pt.sum(term if weights is None else weights[rows] * term)
+    return _without_erfcx(total)
+
+
+# where erfc(x) keeps its relative precision and the series' next term is below 1e-11
+_ERFCX_SERIES_FROM = 20.0
+
+
+def _erfcx(x):
+    """``exp(x^2) erfc(x)``: directly up to :data:`_ERFCX_SERIES_FROM`, by its asymptotic
+    series beyond, each branch computed where it is finite (so its gradient is)."""
+    near = pt.minimum(x, _ERFCX_SERIES_FROM)
+    far = pt.maximum(x, _ERFCX_SERIES_FROM)
+    inverse = 1.0 / (2.0 * far**2)
+    series = (1.0 - inverse * (1.0 - 3.0 * inverse * (1.0 - 5.0 * inverse
+                                                      * (1.0 - 7.0 * inverse))))
+    return pt.switch(x < _ERFCX_SERIES_FROM, pt.exp(near**2) * pt.erfc(near),
+                     series / (far * np.sqrt(np.pi)))
 
 
 def scale_from_response(values: np.ndarray) -> float:
@@ -148,6 +225,14 @@ class Family:
         Whether ``y | se(sei)`` can give each observation a known standard error, the scale
         of the response (``sigma``) then being ``sqrt(sigma^2 + sei^2)``, with ``sigma`` 0
         unless ``se(sei, sigma = TRUE)`` estimates it, as in brms.
+    censoring
+        Whether ``y | cens(censored)`` can mark responses as censored (left, right or, with
+        ``cens(censored, y2)``, in an interval), their likelihood then coming from the PyMC
+        distribution's log CDF, as brms's: for families whose PyMC log CDF and its complement
+        keep their precision far in both tails (PyMC computes the gamma's, the Poisson's and
+        the negative binomial's complement as one less the CDF, which is 0 there) and have
+        a derivative in JAX (the Student t's CDF, an incomplete beta function, has none in
+        its degrees of freedom).
     """
 
     name: str
@@ -169,6 +254,7 @@ class Family:
     categorical: bool = False
     residual_structures: bool = False
     known_standard_errors: bool = False
+    censoring: bool = False
 
     def __call__(self, link: str | None = None) -> Family:
         """Return this family with another link, as ``ml.bernoulli(link="probit")``."""
@@ -192,7 +278,7 @@ class Family:
                                           trials, self.link)
         return cls.dist(**parameters)
 
-    def log_density(self, y, eta, aux, trials=None) -> np.ndarray:
+    def log_density(self, y, eta, aux, trials=None, censoring=None) -> np.ndarray:
         """Pointwise log density of ``y`` under every draw, from the PyMC distribution.
 
         Parameters
@@ -206,20 +292,25 @@ class Family:
             predicted.
         trials
             Binomial trials per row, or None.
+        censoring
+            ``(codes, upper)`` of a censored response (:func:`censored_log_density`), or
+            None.
 
         Returns
         -------
         numpy.ndarray
             Shape (draws, rows).
         """
-        compiled = _derived_functions(self).log_density
+        derived = _derived_functions(self)
+        compiled = derived.log_density if censoring is None else derived.censored()
         inputs, y = self._inputs(eta, aux, trials), np.asarray(y)
+        rows_of = [y] + ([] if censoring is None else [np.asarray(c) for c in censoring])
         draws, rows = inputs[0].shape
         densities = np.empty((draws, rows))
         with np.errstate(all="ignore"):
             for block in row_blocks(draws, rows):
                 densities[:, block] = compiled(*[_rows(value, block) for value in inputs],
-                                               y[block])
+                                               *[values[block] for values in rows_of])
         return densities
 
     def random(self, rng: np.random.Generator, eta, aux, trials=None) -> np.ndarray:
@@ -315,11 +406,19 @@ class Family:
         return location, scale_from_response(transformed)
 
 
-@dataclass(frozen=True)
+@dataclass
 class _DerivedFunctions:
     log_density: Callable
     random: Callable | None
     generators: int
+    # the censored log-likelihood's compiled function and how to build it, on first use
+    build_censored: Callable = field(repr=False, default=None)
+    _censored: Callable | None = field(repr=False, default=None)
+
+    def censored(self) -> Callable:
+        if self._censored is None:
+            self._censored = self.build_censored()
+        return self._censored
 
 
 # One compiled pair per family and link; compiling takes a few milliseconds.
@@ -466,5 +565,14 @@ def _derived_functions(family: Family) -> _DerivedFunctions:
             value = graph_replace(draws, dict(zip(shared, rngs, strict=True)))
             compiled = function([*rngs, *inputs], value, mode=PYTHON_MODE,
                                 on_unused_input="ignore")
-        _DERIVED[key] = _DerivedFunctions(log_density, compiled, len(rngs))
+
+        def build_censored():
+            codes = pt.vector("codes", dtype="int64")
+            upper = pt.vector("upper", dtype=distribution.dtype)
+            graph = censored_log_density(distribution, y, codes, upper)
+            return function([*inputs, y, codes, upper],
+                            _whole_array_operations(_without_draws(graph)), mode=PYTHON_MODE,
+                            on_unused_input="ignore")
+
+        _DERIVED[key] = _DerivedFunctions(log_density, compiled, len(rngs), build_censored)
     return _DERIVED[key]

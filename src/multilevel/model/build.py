@@ -18,7 +18,7 @@ import pymc as pm
 import pytensor
 import pytensor.tensor as pt
 
-from ..families.family import add_known_errors
+from ..families.family import add_known_errors, censored_log_likelihood
 from ..families.links import LINKS
 from ..names import population_names
 from ..priors.distributions import data, ordered_prior_variable, prior_variable
@@ -332,10 +332,11 @@ def build_model(design: Design, table: PriorTable,
             block_effects[number] = sampled_effects(block, number, sd, cholesky, geometry,
                                                    location)
         products = gaussian_cross_products(design) if likelihood and not collapsed else None
-        # (a residual structure, or se()'s known errors, set each row's scale of their own)
+        # (a residual structure, se()'s known errors or a censored row have densities of
+        # their own)
         density = (row_density(family, design.trials is not None)
                    if fused and likelihood and products is None and design.autocor is None
-                   and design.se is None else None)
+                   and design.se is None and design.censoring is None else None)
         # the mean's group terms, left to the fused likelihood
         in_likelihood = [number for number, block in enumerate(design.blocks)
                          if density is not None and not block.dpar and number in block_effects]
@@ -411,6 +412,12 @@ def build_model(design: Design, table: PriorTable,
                 model.named_vars.get("X_centred"), len(design.b_names))
             pm.Potential("y_loglik", fused_log_likelihood(
                 density, y, predictor, [aux[parameter.name] for parameter in family.aux], trials,
+                None if design.weights is None else data("weights", design.weights)))
+        elif design.censoring is not None:
+            codes, upper = design.censoring
+            pm.Potential("y_censored", censored_log_likelihood(
+                cls, params, y, codes, data("censoring_upper", upper),
+                lambda code: data(f"censored_rows_{code + 1}", np.flatnonzero(codes == code)),
                 None if design.weights is None else data("weights", design.weights)))
         elif design.weights is None:
             cls("y", **params, observed=y)

@@ -80,6 +80,8 @@ def unsupported_feature(design: Design) -> str | None:
         return f"residual structures ({design.autocor.term.text})"
     if design.se is not None:
         return f"known standard errors (se({design.spec.additions['se']}))"
+    if design.censoring is not None:
+        return f"censored responses (cens({design.spec.additions['cens']}))"
     if design.smooths:
         return "smooth terms s()"
     primary, rest = effect_sets(design)

@@ -136,10 +136,11 @@ def _block_design(block: GroupBlock) -> sparse.csr_matrix:
 def cross_products_apply(design: Design) -> bool:
     """Whether the likelihood comes from cross-products: a Gaussian identity-link design
     whose products have fewer entries than its rows have terms (and sigma is one for all, with
-    no known standard errors)."""
+    no known standard errors, and no row censored)."""
     family = design.family
     if (not family.normal or family.link != "identity" or design.dpars
-            or design.autocor is not None or design.smooths or design.se is not None):
+            or design.autocor is not None or design.smooths or design.se is not None
+            or design.censoring is not None):
         return False
     terms = (design.X.shape[1] + design.has_intercept
              + sum(len(block.coefs) for block in design.blocks))

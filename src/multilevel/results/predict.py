@@ -12,7 +12,8 @@ from ..errors import DataError, MultilevelError
 from ..families.family import add_known_errors
 from ..families.links import LINKS
 from ..names import coefficient_name, population_names, quantile_label
-from ..spec.design import Design, check_columns
+from ..spec.checks import check_columns
+from ..spec.design import Design
 from ..spec.evaluation import design_matrix
 from ..spec.formula import parse_formula
 from ..spec.newdata import new_data_design

@@ -121,8 +121,10 @@ def held_out_log_lik(refit, full_design, rows: np.ndarray, seed: int) -> np.ndar
         values = prediction.autocor.log_lik(full_design.y[rows], prediction.eta,
                                             prediction.aux)
     else:
+        censoring = (None if full_design.censoring is None
+                     else tuple(part[rows] for part in full_design.censoring))
         values = refit.design.family.log_density(full_design.y[rows], prediction.eta,
-                                                 prediction.aux, prediction.trials)
+                                                 prediction.aux, prediction.trials, censoring)
     if full_design.weights is not None:
         values = values * full_design.weights[rows]
     return values

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MultilevelError, SettingsError, close_matches
-from ..spec.design import addition_values, check_columns, response_values
+from ..spec.checks import check_columns
+from ..spec.design import addition_values, response_values
 from ..spec.evaluation import formula_variables
 from .predict import summarize_rows
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, FamilyError, FormulaError
+from ..errors import DataError, FamilyError, FormulaError, close_matches
 from ..families.builtin import family_names
 
 if TYPE_CHECKING:
@@ -22,6 +22,19 @@ if TYPE_CHECKING:
 # A column whose part not explained by the columns before it is smaller than this, relative to
 # its own size, is taken as a linear combination of them.
 COLLINEARITY_TOLERANCE = 1e-9
+
+
+def check_columns(used: dict[str, str], data: pd.DataFrame) -> None:
+    columns = [str(c) for c in data.columns]
+    for name, where in used.items():
+        if name not in data.columns:
+            raise FormulaError(
+                f"Column {name!r} used in {where} is not in the data."
+                + close_matches(name, columns)
+                + " Columns: "
+                + ", ".join(columns[:20])
+                + (" ..." if len(columns) > 20 else "")
+            )
 
 
 def require_rows(data: pd.DataFrame) -> None:

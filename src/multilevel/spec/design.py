@@ -11,8 +11,10 @@ import pandas as pd
 from ..errors import DataError, FamilyError, FormulaError, close_matches
 from ..families.family import Family
 from ..names import coefficient_name, r_level_label, r_sort_key, sorted_levels
+from .censoring import censoring
 from .checks import (
     check_autocor,
+    check_columns,
     check_standard_errors,
     collinear_columns,
     require_factor_levels,
@@ -21,7 +23,7 @@ from .checks import (
     require_rows,
     warn_grouping_sizes,
 )
-from .evaluation import design_matrix, formula_variables
+from .evaluation import design_matrix, evaluate_expression, formula_variables
 from .formula import FormulaSpec, GroupTerm
 from .smooth import SmoothPart, smooth_part
 from .timeseries import TimeSeries, time_series
@@ -123,6 +125,8 @@ class Design:
     autocor: TimeSeries | None = None
     smooths: list[SmoothPart] = field(default_factory=list)
     se: np.ndarray | None = None
+    # a censored response's codes (brms's -1, 0, 1, 2) and interval upper bounds
+    censoring: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def nobs(self) -> int:
@@ -227,19 +231,6 @@ def _used_columns(spec: FormulaSpec) -> dict[str, str]:
     return used
 
 
-def check_columns(used: dict[str, str], data: pd.DataFrame) -> None:
-    columns = [str(c) for c in data.columns]
-    for name, where in used.items():
-        if name not in data.columns:
-            raise FormulaError(
-                f"Column {name!r} used in {where} is not in the data."
-                + close_matches(name, columns)
-                + " Columns: "
-                + ", ".join(columns[:20])
-                + (" ..." if len(columns) > 20 else "")
-            )
-
-
 def _drop_missing(data: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, int]:
     missing = data[columns].isna().any(axis=1)
     count = int(missing.sum())
@@ -280,14 +271,6 @@ def _as_r_factors(data: pd.DataFrame, columns) -> pd.DataFrame:
                 labels, categories=sorted(labels.unique(), key=r_sort_key), ordered=True
             )
     return data
-
-
-def evaluate_expression(expression: str, data: pd.DataFrame, where: str) -> pd.Series:
-    if expression in data.columns:
-        return data[expression]
-    formula_variables(expression, where)
-    matrix = design_matrix(f"0 + I({expression})", data, where)
-    return pd.Series(np.asarray(matrix)[:, 0], index=data.index, name=expression)
 
 
 def _columns_of(matrix) -> tuple[np.ndarray, list[str]]:
@@ -444,6 +427,7 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
     if se is not None:
         check_standard_errors(spec, family, se)
     y, trials = _response(spec, frame, family, trials)
+    censored = censoring(spec, frame, family, y) if "cens" in spec.additions else None
 
     categories = _categories(spec, frame, family, y)
     if family.categorical:
@@ -491,7 +475,7 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
         has_intercept=has_intercept, blocks=blocks, offset=offset, trials=trials,
         weights=weights, n_dropped=n_dropped, population_terms=population,
         collinear=collinear, dpars=dpars, categories=categories, autocor=autocor,
-        smooths=smooths, se=se,
+        smooths=smooths, se=se, censoring=censored,
     )
 
 

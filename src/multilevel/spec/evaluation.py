@@ -166,3 +166,13 @@ def design_matrix(expression: str, data: pd.DataFrame, where: str):
                                env=closed_environment()).common
     except Exception as error:  # formulae's evaluation errors have no common base
         raise FormulaError(f"Cannot evaluate {where} {expression!r}: {error}") from None
+
+
+def evaluate_expression(expression: str, data: pd.DataFrame, where: str) -> pd.Series:
+    """One expression of the data's columns (a column, or ``log(x)``), evaluated as formulae
+    evaluates a term; ``where`` names its place in messages."""
+    if expression in data.columns:
+        return data[expression]
+    formula_variables(expression, where)
+    matrix = design_matrix(f"0 + I({expression})", data, where)
+    return pd.Series(np.asarray(matrix)[:, 0], index=data.index, name=expression)

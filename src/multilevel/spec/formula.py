@@ -2,9 +2,9 @@
 
 formulae parses population terms and their transformations; the brms-only pieces are handled
 here before it sees them: group terms with ``|`` and ``||`` (including nesting with ``/``), the
-response additions ``| trials()``, ``| weights()`` and ``| se()``, ``cbind(successes,
-failures)`` and ``offset()`` terms, smooths ``s(x)`` and the residual structures ``ar()``, ``ma()``,
-``arma()``, ``cosy()`` and ``unstr()``.
+response additions ``| trials()``, ``| weights()``, ``| se()`` and ``| cens()``,
+``cbind(successes, failures)`` and ``offset()`` terms, smooths ``s(x)`` and the residual
+structures ``ar()``, ``ma()``, ``arma()``, ``cosy()`` and ``unstr()``.
 R's ``^`` becomes Python's ``**`` for formulae. :func:`bf` adds formulas
 for a family's distributional parameters (``sigma``, ``zi``, ...), as brms's ``bf()``.
 """
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ..errors import FormulaError
 
-_ADDITIONS = ("trials", "weights", "se")
+_ADDITIONS = ("trials", "weights", "se", "cens")
 # how R spells the logical values of an argument such as se()'s sigma
 _R_LOGICAL = {"TRUE": True, "T": True, "FALSE": False, "F": False}
 # a column name as R and Python allow it, letters of any script included
@@ -142,6 +142,8 @@ class FormulaSpec:
     smooths: tuple[SmoothTerm, ...] = ()
     # se(x, sigma = TRUE): the residual sd sigma is estimated besides the known errors
     se_with_sigma: bool = False
+    # cens(x, y2): the upper bounds of interval-censored responses
+    cens_upper: str | None = None
 
     @property
     def dpar_names(self) -> tuple[str, ...]:
@@ -322,10 +324,20 @@ def _standard_errors(addition: str, arguments: str) -> tuple[str, bool]:
     return pieces[0], options.get("sigma", False)
 
 
+def _censoring(addition: str, arguments: str) -> tuple[str, str | None]:
+    """The censoring column of ``cens(x)`` or ``cens(x, y2)`` and the upper bounds' column."""
+    pieces = [piece for _, piece in _split_top_level(arguments, ",")]
+    if not pieces[0] or len(pieces) > 2 or "=" in arguments:
+        raise FormulaError(f"Response addition {addition!r}: cens() takes the censoring "
+                           "indicator and, for interval censoring, the upper bounds, as in "
+                           "'y | cens(censored)' or 'y | cens(censored, y2)'.")
+    return pieces[0], pieces[1] if len(pieces) == 2 else None
+
+
 def _parse_response(lhs: str) -> tuple[str | None, tuple[str, str] | None, dict[str, str],
-                                       bool]:
+                                       bool, str | None]:
     additions: dict[str, str] = {}
-    with_sigma = False
+    with_sigma, upper = False, None
     pieces = _split_top_level(lhs, "|")
     response = pieces[0][1]
     if len(pieces) > 2:
@@ -347,6 +359,8 @@ def _parse_response(lhs: str) -> tuple[str | None, tuple[str, str] | None, dict[
             additions[call.group(1)] = call.group(2).strip()
             if call.group(1) == "se":
                 additions["se"], with_sigma = _standard_errors(addition, call.group(2))
+            if call.group(1) == "cens":
+                additions["cens"], upper = _censoring(addition, call.group(2))
     if not response:
         raise FormulaError(f"The formula has no response left of '~' in {lhs!r}.")
     call = _CALL.match(response)
@@ -357,8 +371,8 @@ def _parse_response(lhs: str) -> tuple[str | None, tuple[str, str] | None, dict[
                 f"{response!r}: cbind() takes two arguments, successes and failures, as in "
                 "cbind(m, n - m)."
             )
-        return None, (arguments[0], arguments[1]), additions, with_sigma
-    return response, None, additions, with_sigma
+        return None, (arguments[0], arguments[1]), additions, with_sigma, upper
+    return response, None, additions, with_sigma, upper
 
 
 def _autocor_value(term: str, name: str, value: str | None, integer: bool) -> str | int | None:
@@ -561,7 +575,7 @@ def parse_formula(text: str | BrmsFormula) -> FormulaSpec:
     if not rhs:
         raise FormulaError(f"The formula {text!r} has nothing right of '~'; write '~ 1' for "
                            "an intercept-only model.")
-    response, cbind, additions, se_with_sigma = _parse_response(lhs)
+    response, cbind, additions, se_with_sigma, cens_upper = _parse_response(lhs)
     autocor: list[AutocorTerm] = []
     smooths: list[SmoothTerm] = []
     population, offsets, group_terms = _parse_terms(rhs, text, autocor, smooths)
@@ -577,4 +591,5 @@ def parse_formula(text: str | BrmsFormula) -> FormulaSpec:
         autocor=autocor[0] if autocor else None,
         smooths=tuple(smooths),
         se_with_sigma=se_with_sigma,
+        cens_upper=cens_upper,
     )

@@ -9,9 +9,9 @@ import pandas as pd
 
 from ..errors import DataError
 from ..names import coefficient_name, r_level_label
-from .checks import require_finite_columns
-from .design import Design, addition_values, check_columns, evaluate_expression
-from .evaluation import formula_variables
+from .checks import check_columns, require_finite_columns
+from .design import Design, addition_values
+from .evaluation import evaluate_expression, formula_variables
 
 
 @dataclass
