@@ -142,3 +142,22 @@ def test_offset_trials_and_weights():
     d3 = design("y | weights(w) ~ 1 + offset(log(t))", data, "poisson")
     np.testing.assert_allclose(d3.offset, np.log([1, 2, 4]))
     np.testing.assert_array_equal(d3.weights, [1, 2, 1])
+
+
+def test_censoring_codes_are_read_as_brms_reads_them():
+    """brms's words, their beginnings, its codes and logicals (True: right-censored)."""
+    from multilevel.api import _design
+
+    data = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+                         "words": ["none", "l", "right", "inter", "le", "n"],
+                         "codes": [0, -1, 1, 2, -1, 0],
+                         "flag": [False, True, True, False, False, True],
+                         "y2": [np.nan, np.nan, np.nan, 4.5, np.nan, np.nan]})
+    expected = [0, -1, 1, 2, -1, 0]
+    for column in ("words", "codes"):
+        codes, upper = _design(f"y | cens({column}, y2) ~ 1", data, "gaussian").censoring
+        assert codes.tolist() == expected
+        # y2 counts only in intervals; elsewhere it may be missing, as in brms
+        assert upper.tolist() == [1.0, 2.0, 3.0, 4.5, 5.0, 6.0]
+    codes, _ = _design("y | cens(flag) ~ 1", data, "gaussian").censoring
+    assert codes.tolist() == [0, 1, 1, 0, 0, 1]

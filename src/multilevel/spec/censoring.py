@@ -22,9 +22,15 @@ _WORDS = {"left": LEFT, "none": UNCENSORED, "right": RIGHT, "interval": INTERVAL
 _CODES = (LEFT, UNCENSORED, RIGHT, INTERVAL)
 
 
+# a logical column, which reaches the design as R's labels of a factor
+_LOGICAL = {"TRUE": RIGHT, "FALSE": UNCENSORED}
+
+
 def _code(value) -> int | None:
     if isinstance(value, (bool, np.bool_)):
         return RIGHT if value else UNCENSORED
+    if value in _LOGICAL:
+        return _LOGICAL[value]
     if isinstance(value, str):
         matches = [code for word, code in _WORDS.items() if value and word.startswith(value)]
         return matches[0] if len(matches) == 1 else None
