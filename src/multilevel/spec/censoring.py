@@ -103,5 +103,5 @@ def censoring(spec: FormulaSpec, frame: pd.DataFrame, family: Family,
                         "interval-censored row(s); left censoring points must be smaller "
                         "than right ones.")
     upper[interval] = bounds[interval]
-    # a count's bounds are counts
+    # in the response's own type, as the log CDFs take the two
     return codes, upper.astype(np.asarray(y).dtype)
