@@ -153,7 +153,9 @@ class AuxParameter:
     lower, upper
         Its bounds when it is one parameter for all observations.
     default_prior
-        ``y -> prior`` in Stan's spelling, brms's default for the constant parameter.
+        ``scale -> prior`` in Stan's spelling, brms's default for the constant parameter,
+        given brms's default scale of the model (that of its sd priors: the response's on
+        the scale of its link, the log for lognormal responses).
     dpar_link
         The link of the parameter when it is predicted (``ml.bf(..., sigma="~ x")``).
     dpar_intercept_prior
@@ -162,13 +164,13 @@ class AuxParameter:
 
     name: str
     lower: float | None
-    default_prior: Callable[[np.ndarray], str]
+    default_prior: Callable[[float], str]
     upper: float | None = None
     dpar_link: str = "log"
     dpar_intercept_prior: str = "student_t(3, 0, 2.5)"
 
 
-def _no_constant_prior(y: np.ndarray) -> str:
+def _no_constant_prior(scale: float) -> str:
     raise AssertionError("a categorical family's linear predictors are always predicted")
 
 

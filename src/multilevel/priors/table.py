@@ -184,7 +184,7 @@ def _default_rows(design: Design) -> list[PriorRow]:
                                      parse_distribution(aux.dpar_intercept_prior), aux.name)
             rows += _sd_rows(design, aux.name, Distribution("student_t", (3.0, 0.0, scale)))
             continue
-        rows.append(PriorRow(parse_distribution(aux.default_prior(design.y)), aux.name,
+        rows.append(PriorRow(parse_distribution(aux.default_prior(scale)), aux.name,
                              lb=_bound(aux.lower), ub=_bound(aux.upper)))
     rows += _autocor_rows(design)
     return sorted(rows, key=_sort_key)
