@@ -1,5 +1,8 @@
+import json
 import warnings
+from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import multilevel as ml
@@ -16,6 +19,20 @@ def test_default_priors_equal_brms(name):
     table = ml.get_prior(reference["formula"], ml.load_dataset(reference["data"]),
                          reference["family"])
     assert prior_mismatches(table, reference["prior"]) == []
+
+
+SIGMA_SCALE = json.loads((Path(__file__).parent / "reference" / "priors" / "sigma_scale.json")
+                         .read_text())
+
+
+@pytest.mark.parametrize(("family", "name"), [(ml.gaussian(link="log"), "gaussian_log"),
+                                              (ml.lognormal, "lognormal")])
+def test_sigma_prior_scale_is_brms(family, name):
+    """brms scales sigma's default prior by the response itself under a log link, but by its
+    log for a lognormal response (tests/reference/priors/make_sigma_scale.R)."""
+    data = pd.DataFrame(SIGMA_SCALE["data"])
+    table = ml.get_prior(SIGMA_SCALE["formula"], data, family)
+    assert prior_mismatches(table, SIGMA_SCALE["get_prior"][name]) == []
 
 
 def test_prior_table_layout_matches_brms(sleepstudy):

@@ -19,15 +19,15 @@ from scipy.special import polygamma
 
 from ..errors import DataError, FamilyError, close_matches
 from ..names import sorted_levels
-from .family import AuxParameter, Family, format_number
+from .family import AuxParameter, Family, format_number, scale_from_response
 
 
-def _sigma_prior(scale: float) -> str:
-    return f"student_t(3, 0, {format_number(scale)})"
+def _sigma_prior(y: np.ndarray) -> str:
+    return f"student_t(3, 0, {format_number(scale_from_response(y))})"
 
 
-def _constant_prior(text: str) -> Callable[[float], str]:
-    return lambda scale: text
+def _constant_prior(text: str) -> Callable[[np.ndarray], str]:
+    return lambda y: text
 
 
 def _kind_error(family: str, column: str, rule: str, bad: pd.Series) -> DataError:

@@ -153,9 +153,9 @@ class AuxParameter:
     lower, upper
         Its bounds when it is one parameter for all observations.
     default_prior
-        ``scale -> prior`` in Stan's spelling, brms's default for the constant parameter,
-        given brms's default scale of the model (that of its sd priors: the response's on
-        the scale of its link, the log for lognormal responses).
+        ``y -> prior`` in Stan's spelling, brms's default for the constant parameter, given
+        the response on its family's own scale (its log for a lognormal response, whatever
+        the link of the mean: brms's default scale of sigma).
     dpar_link
         The link of the parameter when it is predicted (``ml.bf(..., sigma="~ x")``).
     dpar_intercept_prior
@@ -164,13 +164,13 @@ class AuxParameter:
 
     name: str
     lower: float | None
-    default_prior: Callable[[float], str]
+    default_prior: Callable[[np.ndarray], str]
     upper: float | None = None
     dpar_link: str = "log"
     dpar_intercept_prior: str = "student_t(3, 0, 2.5)"
 
 
-def _no_constant_prior(scale: float) -> str:
+def _no_constant_prior(y: np.ndarray) -> str:
     raise AssertionError("a categorical family's linear predictors are always predicted")
 
 

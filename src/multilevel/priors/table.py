@@ -170,6 +170,11 @@ def _default_rows(design: Design) -> list[PriorRow]:
         rows.extend(PriorRow(Distribution("student_t", (3.0, 0.0, scale)), "sds",
                              coef=part.term.label, lb="0", source="(vectorized)")
                     for part in design.smooths)
+    # the response on its family's scale: brms scales sigma's default prior by it, the log
+    # of a lognormal response (its zeros at 0.1) but the raw response under a log link
+    own_scale = design.y
+    if family.log_scale_response:
+        own_scale = np.log(np.where(design.y == 0, 0.1, design.y))
     correlated = [g for g in design.groups if design.correlation_names(g)]
     if correlated:
         rows.append(PriorRow(Distribution("lkj", (1.0,)), "cor"))
@@ -184,7 +189,7 @@ def _default_rows(design: Design) -> list[PriorRow]:
                                      parse_distribution(aux.dpar_intercept_prior), aux.name)
             rows += _sd_rows(design, aux.name, Distribution("student_t", (3.0, 0.0, scale)))
             continue
-        rows.append(PriorRow(parse_distribution(aux.default_prior(scale)), aux.name,
+        rows.append(PriorRow(parse_distribution(aux.default_prior(own_scale)), aux.name,
                              lb=_bound(aux.lower), ub=_bound(aux.upper)))
     rows += _autocor_rows(design)
     return sorted(rows, key=_sort_key)
