@@ -155,7 +155,10 @@ def test_censoring_codes_are_read_as_brms_reads_them():
                          "y2": [np.nan, np.nan, np.nan, 4.5, np.nan, np.nan]})
     expected = [0, -1, 1, 2, -1, 0]
     for column in ("words", "codes"):
-        codes, upper = _design(f"y | cens({column}, y2) ~ 1", data, "gaussian").censoring
+        design = _design(f"y | cens({column}, y2) ~ 1", data, "gaussian")
+        codes, upper = design.censoring
+        # the bounds are part of the model's data (a saved fit is rebuilt from it)
+        assert design.model_frame().columns.tolist() == ["y", column, "y2"]
         assert codes.tolist() == expected
         # y2 counts only in intervals; elsewhere it may be missing, as in brms
         assert upper.tolist() == [1.0, 2.0, 3.0, 4.5, 5.0, 6.0]

@@ -159,3 +159,18 @@ def test_sample_prior_only_gives_the_prior(dyestuff_fit):
     assert stats.ks_2samp(draws["Intercept"], prior["prior_Intercept"]).pvalue > 1e-3
     predictions = fit.posterior_predict(seed=1)
     assert predictions.shape == (600, len(data))
+
+
+@pytest.mark.slow
+def test_a_censored_fit_keeps_its_interval_bounds(tmp_path):
+    """cens(censored, y2)'s bounds, missing outside intervals, travel with the saved data."""
+    data = pd.DataFrame({"y": [1.0, 2.5, 3.0, 4.0, 2.0, 3.5, 1.5, 2.2],
+                         "censored": ["none", "left", "right", "interval"] * 2,
+                         "y2": [np.nan, np.nan, np.nan, 5.0, np.nan, np.nan, np.nan, 3.0]})
+    fit = ml.brm("y | cens(censored, y2) ~ 1", data, chains=1, draws=50, warmup=50, seed=2,
+                 progressbar=False)
+    fit.save(tmp_path / "censored")
+    loaded = ml.load(tmp_path / "censored")
+    assert loaded.nobs == 8
+    np.testing.assert_array_equal(loaded.design.censoring[1], fit.design.censoring[1])
+    np.testing.assert_allclose(loaded.log_lik(), fit.log_lik())

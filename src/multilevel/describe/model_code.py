@@ -129,7 +129,7 @@ class _Program:
     # --- data -----------------------------------------------------------------------------
     def _data(self) -> None:
         design, frame, out = self.design, self.design.data, self.data_lines
-        used = list(design.model_frame().columns)
+        used = [c for c in design.model_frame().columns if c not in design.bound_columns]
         out.append("# rows with a missing value in a column the model uses are left out, "
                    "as in brms")
         out.append(f"data = data.dropna(subset={quote(used)}).reset_index(drop=True)")

@@ -190,9 +190,17 @@ class Design:
         return [(block.dpar, block.own_coef(coef)) for block in self.blocks
                 if block.group == group for coef in block.coefs]
 
+    @property
+    def bound_columns(self) -> list[str]:
+        """The columns of ``cens(censored, y2)``'s upper bounds: used, but missing outside
+        intervals without their rows being dropped, as in brms."""
+        if self.spec.cens_upper is None:
+            return []
+        return sorted(formula_variables(self.spec.cens_upper, "cens()"))
+
     def model_frame(self) -> pd.DataFrame:
         """The data the model was fitted to: the used columns of the complete rows."""
-        used = _used_columns(self.spec)
+        used = set(_used_columns(self.spec)) | set(self.bound_columns)
         frame = self.data[[c for c in self.data.columns if c in used]]
         frame.attrs = dict(self.data.attrs)
         return frame
