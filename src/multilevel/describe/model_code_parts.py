@@ -198,9 +198,9 @@ CENSORED_HELPER = '''def censored_logp(distribution, cens, y, y2, weights=None, 
         rows = np.flatnonzero(cens == kind)
         if not len(rows):
             continue
-        rows_of = {name: pt.as_tensor(value) for name, value in parameters.items()}
+        tensors = {name: pt.as_tensor(value) for name, value in parameters.items()}
         dist = distribution.dist(**{name: value[rows] if value.ndim else value
-                                    for name, value in rows_of.items()})
+                                    for name, value in tensors.items()})
         if kind == 0:
             term = pm.logp(dist, y[rows])
         elif kind == 1:

@@ -82,7 +82,6 @@ def censoring(spec: FormulaSpec, frame: pd.DataFrame, family: Family,
                         "letters), -1, 0, 1 or 2, or True for right-censored rows.")
     codes = np.asarray(codes, dtype=np.int64)
     interval = codes == INTERVAL
-    upper = np.asarray(y, dtype=float).copy()
     if spec.cens_upper is None:
         if interval.any():
             raise FormulaError(f"{label} marks {int(interval.sum())} row(s) as interval-"
@@ -93,6 +92,7 @@ def censoring(spec: FormulaSpec, frame: pd.DataFrame, family: Family,
     check_columns({name: "cens()" for name in formula_variables(spec.cens_upper, "cens()")},
                   frame)
     bounds = evaluate_expression(spec.cens_upper, frame, "cens()").to_numpy(dtype=float)
+    upper = np.asarray(y, dtype=float).copy()
     if np.any(~np.isfinite(bounds[interval])):
         raise DataError(f"{label}: the upper bound {spec.cens_upper!r} is missing or not "
                         f"finite in {int(np.sum(~np.isfinite(bounds[interval])))} "
