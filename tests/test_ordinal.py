@@ -9,6 +9,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 import multilevel as ml
 from multilevel import blocks
@@ -81,6 +82,23 @@ def test_ordered_categoricals_are_responses_and_unordered_ones_are_refused():
         ml.get_prior("rating ~ x", data, "cumulative")
 
 
+def test_cumulative_probit_density_is_the_normal_difference_around_each_category():
+    """Rows far in either tail included: the difference of two upper-tail probabilities is
+    taken as that of their reflections, as precise as the lower tail's."""
+    thresholds = np.array([[-1.0, 0.3, 2.0]])
+    eta = np.array([[-30.0, -9.0, -1.0, 0.0, 0.2, 1.5, 5.0, 9.0, 30.0]])
+    y = np.array([2, 2, 1, 4, 2, 3, 4, 3, 2])
+    density = ml.get_family("cumulative", "probit").log_density(
+        y, eta, {"thresholds": thresholds})[0]
+    bounds = np.concatenate([[-np.inf], thresholds[0], [np.inf]])
+    upper, lower = bounds[y] - eta[0], bounds[y - 1] - eta[0]
+    with np.errstate(divide="ignore"):  # each row takes the branch that is not log(0)
+        expected = np.where(upper + lower > 0,
+                            np.log(stats.norm.sf(lower) - stats.norm.sf(upper)),
+                            np.log(stats.norm.cdf(upper) - stats.norm.cdf(lower)))
+    np.testing.assert_allclose(density, expected, rtol=1e-12)
+
+
 @pytest.mark.parametrize("block_values", [None, 1], ids=["one_block", "a_row_per_block"])
 def test_cumulative_probabilities_are_differences_of_the_link(block_values, monkeypatch):
     if block_values is not None:
@@ -120,7 +138,9 @@ def test_categorical_parameters_are_named_by_category():
 FITS = {"inhaler": (inhaler, "cumulative"), "simulated": (simulated, "cumulative"),
         "categorical": (lambda: (load_reference("inhaler_categorical"), inhaler()[1]),
                         "categorical"),
-        "simulated_categorical": (simulated_categorical, "categorical")}
+        "simulated_categorical": (simulated_categorical, "categorical"),
+        "inhaler_probit": (lambda: simulated("inhaler_probit"),
+                           ml.get_family("cumulative", "probit"))}
 # half brms's draws and warmup: the comparisons' tolerances follow both fits' ESS, which on
 # the categorical model's long-tailed mu3 and mu4 intercepts falls below brms's warning
 # threshold, as the fit's warnings say

@@ -19,6 +19,7 @@ from scipy.special import polygamma
 
 from ..errors import DataError, FamilyError, close_matches
 from ..names import sorted_levels
+from .category_likelihoods import categorical_likelihood, cumulative_likelihood
 from .family import AuxParameter, Family, format_number, scale_from_response
 
 
@@ -279,69 +280,6 @@ def _hurdle_lognormal_likelihood(eta, mu, aux, trials, link):
     return pm.HurdleLogNormal, {"psi": 1 - aux["hu"], "mu": mu, "sigma": aux["sigma"]}
 
 
-def _cumulative_logp(value, eta, cutpoints, link):
-    return pm.logp(_ORDERED[link].dist(eta=eta, cutpoints=cutpoints), value - 1)
-
-
-def _cumulative_draws(eta, cutpoints, link, size):
-    return _ORDERED[link].dist(eta=eta, cutpoints=cutpoints, size=size) + 1
-
-
-_ORDERED = {"logit": pm.OrderedLogistic, "probit": pm.OrderedProbit}
-
-
-class _Cumulative:
-    """brms's cumulative model on categories 1..K, from PyMC's ordered logistic or probit."""
-
-    def __new__(cls, name, eta, cutpoints, link, **kwargs):
-        return pm.CustomDist(name, eta, cutpoints, **cls._functions(link), dtype="int64",
-                             **kwargs)
-
-    @staticmethod
-    def _functions(link):
-        return {"logp": lambda value, eta, cutpoints: _cumulative_logp(value, eta, cutpoints,
-                                                                       link),
-                "dist": lambda eta, cutpoints, size: _cumulative_draws(eta, cutpoints, link,
-                                                                       size)}
-
-    @classmethod
-    def dist(cls, eta, cutpoints, link, **kwargs):
-        return pm.CustomDist.dist(eta, cutpoints, **cls._functions(link), dtype="int64",
-                                  **kwargs)
-
-
-def _cumulative_likelihood(eta, mu, aux, trials, link):
-    return _Cumulative, {"eta": eta, "cutpoints": aux["thresholds"], "link": link}
-
-
-class _Categorical:
-    """brms's categorical model on categories 1..K, from PyMC's categorical on logits."""
-
-    @staticmethod
-    def _logp(value, *etas):
-        return pm.logp(pm.Categorical.dist(logit_p=pt.stack(etas, axis=-1)), value - 1)
-
-    @staticmethod
-    def _dist(*args):
-        *etas, size = args
-        return pm.Categorical.dist(logit_p=pt.stack(etas, axis=-1), size=size) + 1
-
-    def __new__(cls, name, etas, **kwargs):
-        return pm.CustomDist(name, *etas, logp=cls._logp, dist=cls._dist, dtype="int64",
-                             **kwargs)
-
-    @classmethod
-    def dist(cls, etas, **kwargs):
-        return pm.CustomDist.dist(*etas, logp=cls._logp, dist=cls._dist, dtype="int64",
-                                  **kwargs)
-
-
-def _categorical_likelihood(eta, mu, aux, trials, link):
-    # the first category's linear predictor is zero, the others are the family's parameters
-    others = [aux[name] for name in aux]
-    return _Categorical, {"etas": [pt.zeros_like(others[0])] + others}
-
-
 # --- new observations of the hurdle families ---------------------------------------------------
 # PyMC draws a hurdle's positive part by rejection, in a loop that allocates max_n_steps times
 # the draws' shape (tens of gigabytes for draws x rows). Here zeros are redrawn _REDRAWS times,
@@ -542,12 +480,12 @@ hurdle_lognormal = Family(
 )
 
 cumulative = Family(
-    "cumulative", "logit", ("logit", "probit"), (), _check_ordinal, _cumulative_likelihood,
+    "cumulative", "logit", ("logit", "probit"), (), _check_ordinal, cumulative_likelihood,
     _mean_is_mu, discrete=True, ordinal=True,
 )
 
 categorical = Family(
-    "categorical", "logit", ("logit",), (), _check_categorical, _categorical_likelihood,
+    "categorical", "logit", ("logit",), (), _check_categorical, categorical_likelihood,
     _mean_is_mu, discrete=True, categorical=True,
 )
 

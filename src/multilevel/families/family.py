@@ -21,8 +21,7 @@ from pytensor.compile.function import function
 from pytensor.compile.mode import Mode
 from pytensor.graph.replace import graph_replace
 from pytensor.graph.rewriting.utils import rewrite_graph
-from pytensor.graph.traversal import ancestors, applys_between, graph_inputs
-from pytensor.scalar.math import Erfcx
+from pytensor.graph.traversal import ancestors
 from pytensor.tensor.random.op import RandomVariable
 from pytensor.tensor.random.type import random_generator_type
 from scipy.special import softmax
@@ -80,14 +79,6 @@ def _censored_term(code: int, distribution, y, upper):
     return above + pt.log1mexp(below - above)
 
 
-def _without_erfcx(graph):
-    # the normal's log CDF calls erfcx, which PyTensor cannot hand to JAX (it needs
-    # TensorFlow Probability there); written with erfc and its asymptotic series instead
-    erfcx = [node for node in applys_between([*graph_inputs([graph])], [graph])
-             if isinstance(getattr(node.op, "scalar_op", None), Erfcx)]
-    return graph_replace(graph, {node.outputs[0]: _erfcx(node.inputs[0]) for node in erfcx})
-
-
 def censored_log_density(distribution, y, codes, upper):
     """Each row's log-likelihood under brms's censoring ``codes`` (:func:`_censored_term`),
     for its value: every kind is computed for every row and each row takes its own."""
@@ -96,7 +87,7 @@ def censored_log_density(distribution, y, codes, upper):
     for code in (LEFT, RIGHT, UNCENSORED):
         density = pt.switch(pt.eq(codes, code), _censored_term(code, distribution, y, upper),
                             density)
-    return _without_erfcx(density)
+    return density
 
 
 def censored_log_likelihood(likelihood_class, parameters: dict, y, codes: np.ndarray, upper,
@@ -118,23 +109,7 @@ def censored_log_likelihood(likelihood_class, parameters: dict, y, codes: np.nda
             for name, value in parameters.items()})
         term = _censored_term(code, distribution, y[rows], upper[rows])
         total = total + pt.sum(term if weights is None else weights[rows] * term)
-    return _without_erfcx(total)
-
-
-# where erfc(x) keeps its relative precision and the series' next term is below 1e-11
-_ERFCX_SERIES_FROM = 20.0
-
-
-def _erfcx(x):
-    """``exp(x^2) erfc(x)``: directly up to :data:`_ERFCX_SERIES_FROM`, by its asymptotic
-    series beyond, each branch computed where it is finite (so its gradient is)."""
-    near = pt.minimum(x, _ERFCX_SERIES_FROM)
-    far = pt.maximum(x, _ERFCX_SERIES_FROM)
-    inverse = 1.0 / (2.0 * far**2)
-    series = (1.0 - inverse * (1.0 - 3.0 * inverse * (1.0 - 5.0 * inverse
-                                                      * (1.0 - 7.0 * inverse))))
-    return pt.switch(x < _ERFCX_SERIES_FROM, pt.exp(near**2) * pt.erfc(near),
-                     series / (far * np.sqrt(np.pi)))
+    return total
 
 
 def scale_from_response(values: np.ndarray) -> float:

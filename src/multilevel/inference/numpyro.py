@@ -77,6 +77,7 @@ from .executable_cache import (
     ONCE_COMPILER_OPTIONS,
     compile_programs,
 )
+from .jax_erfcx import replace_erfcx
 from .progress import ProgressBar
 
 if TYPE_CHECKING:
@@ -172,6 +173,7 @@ def jax_function(inputs: list[Variable], outputs: list[Variable]):
     graph = FunctionGraph(inputs=inputs, outputs=clone_replace(outputs, replace=constants),
                           clone=True)
     get_mode("JAX").excluding("local_usmm", "fusion").optimizer.rewrite(graph)
+    replace_erfcx(graph)
     with warnings.catch_warnings():
         # the checks guard PyMC's own samplers against invalid parameters; NUTS here treats
         # such a point as a divergence, as it does any non-finite log density

@@ -1,0 +1,104 @@
+"""Likelihoods of ordinal and categorical responses on categories 1..K.
+
+brms's cumulative model takes K - 1 ordered thresholds and one linear predictor; its
+categorical model one linear predictor per category but the first, which is zero.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+
+def _cumulative_logp(value, eta, cutpoints, link):
+    if link == "probit":
+        return _cumulative_probit_logp(value - 1, eta, cutpoints)
+    return pm.logp(_ORDERED[link].dist(eta=eta, cutpoints=cutpoints), value - 1)
+
+
+# beyond the first and last threshold; erfc is exactly 0 or 2 this far out, and its
+# derivative exactly 0, so that the open ends add nothing and take no gradient
+_OPEN_END = 1e10
+
+
+def _cumulative_probit_logp(category, eta, cutpoints):
+    """``log(Phi(upper - eta) - Phi(lower - eta))`` between the thresholds around each row's
+    ``category`` (0..K-1), as brms's ``Phi`` differences.
+
+    PyMC's ordered probit computes all K probabilities of every row, each through stable
+    log-differences of normal CDFs, and normalises them: several times the work of the one
+    difference a row needs. Differences of two upper-tail probabilities lose precision;
+    these are taken as the equal difference of their reflections in zero.
+    """
+    cutpoints = pt.as_tensor_variable(cutpoints)
+    ends = pt.ones_like(cutpoints[..., :1]) * _OPEN_END
+    bounds = pt.concatenate([-ends, cutpoints, ends], axis=-1)
+    # each row's two bounds, picked along the last axis whatever the leading (draws) axes
+    position = pt.arange(bounds.shape[-1])
+    row_category = pt.shape_padright(category)
+    upper = pt.sum(pt.switch(pt.eq(position, row_category + 1), bounds, 0.0), axis=-1) - eta
+    lower = pt.sum(pt.switch(pt.eq(position, row_category), bounds, 0.0), axis=-1) - eta
+    reflect = upper + lower > 0
+    high = pt.switch(reflect, -lower, upper)
+    low = pt.switch(reflect, -upper, lower)
+    return pt.log(0.5 * (pt.erfc(-high / np.sqrt(2.0)) - pt.erfc(-low / np.sqrt(2.0))))
+
+
+def _cumulative_draws(eta, cutpoints, link, size):
+    return _ORDERED[link].dist(eta=eta, cutpoints=cutpoints, size=size) + 1
+
+
+_ORDERED = {"logit": pm.OrderedLogistic, "probit": pm.OrderedProbit}
+
+
+class _Cumulative:
+    """brms's cumulative model on categories 1..K, from PyMC's ordered logistic or probit."""
+
+    def __new__(cls, name, eta, cutpoints, link, **kwargs):
+        return pm.CustomDist(name, eta, cutpoints, **cls._functions(link), dtype="int64",
+                             **kwargs)
+
+    @staticmethod
+    def _functions(link):
+        return {"logp": lambda value, eta, cutpoints: _cumulative_logp(value, eta, cutpoints,
+                                                                       link),
+                "dist": lambda eta, cutpoints, size: _cumulative_draws(eta, cutpoints, link,
+                                                                       size)}
+
+    @classmethod
+    def dist(cls, eta, cutpoints, link, **kwargs):
+        return pm.CustomDist.dist(eta, cutpoints, **cls._functions(link), dtype="int64",
+                                  **kwargs)
+
+
+def cumulative_likelihood(eta, mu, aux, trials, link):
+    return _Cumulative, {"eta": eta, "cutpoints": aux["thresholds"], "link": link}
+
+
+class _Categorical:
+    """brms's categorical model on categories 1..K, from PyMC's categorical on logits."""
+
+    @staticmethod
+    def _logp(value, *etas):
+        return pm.logp(pm.Categorical.dist(logit_p=pt.stack(etas, axis=-1)), value - 1)
+
+    @staticmethod
+    def _dist(*args):
+        *etas, size = args
+        return pm.Categorical.dist(logit_p=pt.stack(etas, axis=-1), size=size) + 1
+
+    def __new__(cls, name, etas, **kwargs):
+        return pm.CustomDist(name, *etas, logp=cls._logp, dist=cls._dist, dtype="int64",
+                             **kwargs)
+
+    @classmethod
+    def dist(cls, etas, **kwargs):
+        return pm.CustomDist.dist(*etas, logp=cls._logp, dist=cls._dist, dtype="int64",
+                                  **kwargs)
+
+
+def categorical_likelihood(eta, mu, aux, trials, link):
+    # the first category's linear predictor is zero, the others are the family's parameters
+    others = [aux[name] for name in aux]
+    return _Categorical, {"etas": [pt.zeros_like(others[0])] + others}
