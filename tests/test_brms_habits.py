@@ -252,3 +252,49 @@ def test_a_loaded_fit_can_be_updated(fits, tmp_path):
     loaded = ml.load(tmp_path / "fit")
     with pytest.raises(ml.SettingsError, match="iter=10 and draws=500 disagree"):
         loaded.update(iter=10, draws=500)
+
+
+# --- brms's accessors of the sampler's output -----------------------------------------------
+@pytest.mark.slow
+def test_sampler_output_as_brms_accessors_give_it(fits):
+    import arviz as az
+
+    fit, _, _ = fits
+    posterior, stats = fit.idata.posterior, fit.idata.sample_stats
+    assert fit.ndraws() == posterior.sizes["chain"] * posterior.sizes["draw"] == 300
+    # rstan's classic split R-hat and ESS of the mean, as brms's rhat() and neff_ratio()
+    sigma = posterior["sigma"].values
+    assert fit.rhat()["sigma"] == pytest.approx(float(az.rhat(sigma, method="split")))
+    assert fit.rhat("sigma")["sigma"] != pytest.approx(float(az.rhat(sigma, method="rank")),
+                                                      abs=1e-12)
+    assert fit.neff_ratio(["b_x", "sigma"])["sigma"] == pytest.approx(
+        float(az.ess(sigma, method="mean")) / 300)
+    assert list(fit.rhat().index) == list(fit.as_draws_df().columns[:-3])
+    nuts = fit.nuts_params()
+    assert list(nuts.columns) == ["Chain", "Iteration", "Parameter", "Value"]
+    divergent = nuts[nuts["Parameter"] == "divergent__"]
+    assert len(divergent) == 300 and divergent["Value"].sum() == stats["diverging"].sum()
+    assert {"accept_stat__", "stepsize__", "treedepth__", "n_leapfrog__",
+            "energy__"} <= set(nuts["Parameter"])
+    lp = fit.log_posterior()
+    np.testing.assert_array_equal(lp["Value"], stats["lp"].values.reshape(-1))
+    assert lp[["Chain", "Iteration"]].iloc[150].tolist() == [2, 1]
+    interval = fit.posterior_interval(prob=0.9, variables=["b_x"])
+    assert list(interval.columns) == ["5%", "95%"]
+    np.testing.assert_allclose(interval.loc["b_x"],
+                               np.quantile(fit.draws.column("b_x"), [0.05, 0.95]))
+    assert fit.prior_summary().equals(fit.prior)
+    with pytest.raises(ml.MultilevelError, match="No parameter 'b_X'.*b_Intercept"):
+        fit.rhat("b_X")
+
+
+@pytest.mark.parametrize(("name", "ours"), [("VarCorr", r"fit\.varcorr\(\)"),
+                                            ("stancode", r"fit\.model_code\(\)"),
+                                            ("posterior_samples", r"fit\.as_draws_df\(\)")])
+def test_brms_names_spelled_otherwise_point_at_ours(name, ours):
+    from multilevel.results.sampler_output import SamplerOutput
+
+    with pytest.raises(AttributeError, match=rf"brms's {name}\(\) is {ours}"):
+        getattr(SamplerOutput(), name)
+    with pytest.raises(AttributeError, match="has no attribute 'varcor'"):
+        SamplerOutput().varcor  # noqa: B018

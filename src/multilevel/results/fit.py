@@ -39,12 +39,13 @@ from .predict import (
     linear_predictor,
     summarize_rows,
 )
+from .sampler_output import SamplerOutput
 from .storage import save_fit
 from .summary import Summary, interval_columns, table_columns
 
 
 @dataclass
-class Fit:
+class Fit(SamplerOutput):
     """A fitted multilevel model, as returned by :func:`multilevel.brm`.
 
     Attributes
