@@ -164,3 +164,11 @@ def test_censoring_codes_are_read_as_brms_reads_them():
         assert upper.tolist() == [1.0, 2.0, 3.0, 4.5, 5.0, 6.0]
     codes, _ = _design("y | cens(flag) ~ 1", data, "gaussian").censoring
     assert codes.tolist() == [0, 1, 1, 0, 0, 1]
+
+
+def test_an_intercept_coefficient_is_an_uncentred_column_of_ones(sleepstudy):
+    design = build_design(parse_formula("Reaction ~ 0 + Intercept + Days"), sleepstudy,
+                          get_family("gaussian"))
+    assert design.b_names == ["Intercept", "Days"] and not design.has_intercept
+    np.testing.assert_array_equal(design.X[:, 0], 1.0)
+    np.testing.assert_array_equal(design.X[:, 1], sleepstudy["Days"])

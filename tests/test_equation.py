@@ -477,6 +477,19 @@ def test_default_priors_in_both_notations(sleepstudy):
     ]
 
 
+def test_an_intercept_coefficient_is_written_as_the_intercept_with_its_b_prior(sleepstudy):
+    """brms's '0 + Intercept': the same equations, the intercept's prior brms's flat b prior
+    (or the user's), without the note on centred predictors."""
+    formula = "Reaction ~ 0 + Intercept + Days + (Days | Subject)"
+    gh = ml.equation(formula, sleepstudy, priors=True)
+    plain = ml.equation("Reaction ~ Days + (Days | Subject)", sleepstudy)
+    assert lines(gh)[:3] == lines(plain)
+    assert lines(gh)[4:6] == [r"p(\mu_{\alpha}) \propto 1", r"p(\mu_{\beta_{1}}) \propto 1"]
+    normal = ml.prior("normal(250, 50)", class_="b", coef="Intercept")
+    rb = ml.equation(formula, sleepstudy, notation="rb", priors=True, prior=normal)
+    assert r"\gamma_{00} \sim \mathrm{N}(250, 50^{2})" in lines(rb)
+
+
 def test_user_priors_are_written_as_set(sleepstudy):
     priors = [ml.prior("normal(0, 10)", class_="b", coef="Days"),
               ml.prior("exponential(1)", class_="sd", group="Subject", coef="Days"),

@@ -76,3 +76,18 @@ def test_malformed_formulas_name_the_culprit(text, fragment):
     with pytest.raises(FormulaError) as error:
         parse_formula(text)
     assert fragment in str(error.value)
+
+
+@pytest.mark.parametrize("text", ["y ~ 0 + Intercept + x", "y ~ Intercept + x - 1",
+                                  "y ~ -1 + Intercept + x + (1 | g)"])
+def test_brms_intercept_as_a_coefficient_is_read(text):
+    """brms's '0 + Intercept': formulae gets the formula with its intercept, so that factors
+    are coded as brms codes them, and the spec says the intercept is an ordinary coefficient."""
+    spec = parse_formula(text)
+    assert (spec.population, spec.explicit_intercept) == ("x", True)
+    assert not parse_formula("y ~ 0 + x").explicit_intercept
+
+
+def test_intercept_beside_the_implicit_one_is_an_error():
+    with pytest.raises(FormulaError, match="'0 \\+ Intercept \\+ \\.\\.\\.'"):
+        parse_formula("y ~ Intercept + x")

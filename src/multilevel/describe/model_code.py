@@ -196,9 +196,9 @@ class _Program:
         out.append("")
         whose = f" of {dpar}" if dpar else ""
         out.append(f"# population-level predictors{whose} (brms's X without the intercept "
-                   "column)")
+                   "column)" if has_intercept else f"# population-level predictors{whose}")
         names = list(terms.as_dataframe().columns) if terms is not None else []
-        keep = [k for k, name in enumerate(names) if name != "Intercept"]
+        keep = [k for k, name in enumerate(names) if name != "Intercept" or not has_intercept]
         out += matrix_lines(variable, matrix_columns(terms, X, b_names, keep, self.design.data),
                             X)
         self.coords.append((population_names(dpar)[3], _list(b_names)))

@@ -59,6 +59,9 @@ def prior_lines(design: Design, structure: Structure, table: PriorTable, symbols
             note = _MEANS_NOTE if parameter.columns or parameter.smooths else ""
             lines += _grouped([(symbols[("Intercept", dpar)], rows[("Intercept", "", "", dpar)])],
                               note)
+        elif ("b", "Intercept", "", dpar) in rows and ("Intercept", dpar) in symbols:
+            # '0 + Intercept': the intercept has a b prior, on the uncentred predictors
+            lines += _grouped([(symbols[("Intercept", dpar)], rows[("b", "Intercept", "", dpar)])])
         coefficients = [(symbols[("b", dpar, c.coef)], rows[("b", c.coef, "", dpar)])
                         for c in parameter.columns]
         if not dpar:

@@ -231,17 +231,23 @@ def _parameters(design: Design, data_columns) -> list[Parameter]:
     if not family.categorical:
         columns = [c for c in matrix_columns(design.population_terms, data_columns)
                    if c.coef != "Intercept"]
-        columns = _checked(columns, design.b_names)
+        # brms's '0 + Intercept' is written as the intercept it is; only its prior differs
+        intercept = design.has_intercept or design.spec.explicit_intercept
+        columns = _checked(columns, [b for b in design.b_names if b != "Intercept"
+                                     or not design.spec.explicit_intercept])
         parameters.append(Parameter(
-            "", tuple(columns), design.has_intercept and not family.ordinal,
+            "", tuple(columns), intercept and not family.ordinal,
             tuple(design.spec.offsets), family.link,
             tuple(part.term.variable for part in design.smooths)))
     for name, part in design.dpars.items():
         columns = [c for c in matrix_columns(part.population_terms, data_columns)
                    if c.coef != "Intercept"]
         link = family.aux_parameter(name).dpar_link
-        parameters.append(Parameter(name, tuple(_checked(columns, part.b_names)),
-                                    part.has_intercept, tuple(part.spec.offsets), link))
+        explicit = part.spec.explicit_intercept
+        b_names = [b for b in part.b_names if b != "Intercept" or not explicit]
+        parameters.append(Parameter(name, tuple(_checked(columns, b_names)),
+                                    part.has_intercept or explicit, tuple(part.spec.offsets),
+                                    link))
     return parameters
 
 

@@ -517,8 +517,8 @@ def _population_part(spec: FormulaSpec, frame: pd.DataFrame):
                                             else "")
     population = design_matrix(spec.population, frame, where)
     values, names = _columns_of(population)
-    has_intercept = "Intercept" in names
-    keep = [k for k, name in enumerate(names) if name != "Intercept"]
+    has_intercept = "Intercept" in names and not spec.explicit_intercept
+    keep = [k for k, name in enumerate(names) if name != "Intercept" or not has_intercept]
     X = values[:, keep] if keep else np.zeros((len(frame), 0))
     b_names = [names[k] for k in keep]
     for k, name in enumerate(b_names):

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from ..errors import FormulaError
+from .formula_text import find_bar, outer_parenthesised, split_top_level
 
 _ADDITIONS = ("trials", "weights", "se", "cens")
 # how R spells the logical values of an argument such as se()'s sigma
@@ -144,6 +145,8 @@ class FormulaSpec:
     se_with_sigma: bool = False
     # cens(x, y2): the upper bounds of interval-censored responses
     cens_upper: str | None = None
+    # brms's '0 + Intercept': the intercept is a b coefficient, the predictors uncentred
+    explicit_intercept: bool = False
 
     @property
     def dpar_names(self) -> tuple[str, ...]:
@@ -205,66 +208,8 @@ def bf(formula: str, **dpars: str) -> BrmsFormula:
     return BrmsFormula(formula.strip(), tuple(parts))
 
 
-def _split_top_level(text: str, separators: str) -> list[tuple[str, str]]:
-    """Split ``text`` at separator characters outside parentheses.
-
-    Returns (separator preceding the piece, piece) pairs; the first piece gets ``""``.
-    """
-    pieces: list[tuple[str, str]] = []
-    depth = 0
-    current: list[str] = []
-    sign = ""
-    for char in text:
-        if char in "([":
-            depth += 1
-        elif char in ")]":
-            depth -= 1
-            if depth < 0:
-                raise FormulaError(f"Unbalanced ')' in formula part {text.strip()!r}.")
-        if depth == 0 and char in separators:
-            pieces.append((sign, "".join(current).strip()))
-            sign, current = char, []
-            continue
-        current.append(char)
-    if depth != 0:
-        raise FormulaError(f"Unbalanced '(' in formula part {text.strip()!r}.")
-    pieces.append((sign, "".join(current).strip()))
-    return pieces
-
-
-def _outer_parenthesised(term: str) -> str | None:
-    """The inside of ``term`` if one pair of parentheses encloses all of it."""
-    if not (term.startswith("(") and term.endswith(")")):
-        return None
-    depth = 0
-    for position, char in enumerate(term):
-        depth += char == "("
-        depth -= char == ")"
-        if depth == 0 and position != len(term) - 1:
-            return None
-    return term[1:-1]
-
-
-def _find_bar(inside: str) -> tuple[int, int] | None:
-    """Position and width (1 or 2) of the top-level ``|`` or ``||`` in a group term."""
-    depth = 0
-    position = 0
-    while position < len(inside):
-        char = inside[position]
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "|" and depth == 0:
-            if inside[position:position + 2] == "||":
-                return position, 2
-            return position, 1
-        position += 1
-    return None
-
-
 def _parse_group_term(inside: str, original: str) -> list[GroupTerm]:
-    found = _find_bar(inside)
+    found = find_bar(inside)
     assert found is not None
     position, width = found
     expr = inside[:position].strip()
@@ -309,7 +254,7 @@ def _parse_group_term(inside: str, original: str) -> list[GroupTerm]:
 
 def _standard_errors(addition: str, arguments: str) -> tuple[str, bool]:
     """The column expression of ``se(x)`` or ``se(x, sigma = TRUE)`` and its sigma flag."""
-    pieces = [piece for _, piece in _split_top_level(arguments, ",")]
+    pieces = [piece for _, piece in split_top_level(arguments, ",")]
     options = {}
     for piece in pieces[1:]:
         name, _, value = (part.strip() for part in piece.partition("="))
@@ -326,7 +271,7 @@ def _standard_errors(addition: str, arguments: str) -> tuple[str, bool]:
 
 def _censoring(addition: str, arguments: str) -> tuple[str, str | None]:
     """The censoring column of ``cens(x)`` or ``cens(x, y2)`` and the upper bounds' column."""
-    pieces = [piece for _, piece in _split_top_level(arguments, ",")]
+    pieces = [piece for _, piece in split_top_level(arguments, ",")]
     if not pieces[0] or len(pieces) > 2 or "=" in arguments:
         raise FormulaError(f"Response addition {addition!r}: cens() takes the censoring "
                            "indicator and, for interval censoring, the upper bounds, as in "
@@ -338,7 +283,7 @@ def _parse_response(lhs: str) -> tuple[str | None, tuple[str, str] | None, dict[
                                        bool, str | None]:
     additions: dict[str, str] = {}
     with_sigma, upper = False, None
-    pieces = _split_top_level(lhs, "|")
+    pieces = split_top_level(lhs, "|")
     response = pieces[0][1]
     if len(pieces) > 2:
         raise FormulaError(
@@ -346,7 +291,7 @@ def _parse_response(lhs: str) -> tuple[str | None, tuple[str, str] | None, dict[
             "'y | trials(n) + weights(w)'."
         )
     if len(pieces) == 2:
-        for _, addition in _split_top_level(pieces[1][1], "+"):
+        for _, addition in split_top_level(pieces[1][1], "+"):
             call = _CALL.match(addition)
             if not call or call.group(1) not in _ADDITIONS:
                 raise FormulaError(
@@ -365,7 +310,7 @@ def _parse_response(lhs: str) -> tuple[str | None, tuple[str, str] | None, dict[
         raise FormulaError(f"The formula has no response left of '~' in {lhs!r}.")
     call = _CALL.match(response)
     if call and call.group(1) == "cbind":
-        arguments = [argument for _, argument in _split_top_level(call.group(2), ",")]
+        arguments = [argument for _, argument in split_top_level(call.group(2), ",")]
         if len(arguments) != 2 or not all(arguments):
             raise FormulaError(
                 f"{response!r}: cbind() takes two arguments, successes and failures, as in "
@@ -392,7 +337,7 @@ def _parse_autocor(kind: str, arguments: str, term: str) -> AutocorTerm:
     """An ``ar()``, ``ma()``, ``arma()`` or ``cosy()`` term with R's argument matching."""
     names = [name for name, _ in _AUTOCOR_ARGUMENTS[kind]]
     given: dict[str, str] = {}
-    pieces = [piece for _, piece in _split_top_level(arguments, ",")] if arguments.strip() else []
+    pieces = [piece for _, piece in split_top_level(arguments, ",")] if arguments.strip() else []
     for position, piece in enumerate(pieces):
         key, equals, value = piece.partition("=")
         if equals and key.strip() in names:
@@ -435,7 +380,7 @@ def _parse_smooth(call: str, arguments: str, term: str) -> SmoothTerm:
     if call != "s":
         raise FormulaError(f"{term!r}: {call}() terms are not supported; s(x) (a thin plate "
                            "regression spline of one variable) is.")
-    pieces = [piece.strip() for _, piece in _split_top_level(arguments, ",")]
+    pieces = [piece.strip() for _, piece in split_top_level(arguments, ",")]
     variable, k = pieces[0], 10
     for piece in pieces[1:]:
         key, equals, value = (part.strip() for part in piece.partition("="))
@@ -459,8 +404,9 @@ def _parse_smooth(call: str, arguments: str, term: str) -> SmoothTerm:
 
 def _parse_terms(rhs: str, text: str, autocor: list[AutocorTerm] | None = None,
                  smooths: list[SmoothTerm] | None = None,
-                 ) -> tuple[str, tuple[str, ...], tuple[GroupTerm, ...]]:
-    """The population part for formulae, the offsets and the group terms of a right side.
+                 ) -> tuple[str, tuple[str, ...], tuple[GroupTerm, ...], bool]:
+    """The population part for formulae, the offsets, the group terms of a right side and
+    whether it writes brms's ``0 + Intercept``.
 
     Residual-structure and smooth terms are collected into ``autocor`` and ``smooths``;
     where these are None (the formula of a distributional parameter) they are an error.
@@ -471,18 +417,18 @@ def _parse_terms(rhs: str, text: str, autocor: list[AutocorTerm] | None = None,
     population: list[str] = []
     offsets: list[str] = []
     group_terms: list[GroupTerm] = []
-    for sign, term in _split_top_level(rhs, "+-"):
+    for sign, term in split_top_level(rhs, "+-"):
         if not term:
             if sign == "" and not population and not group_terms:
                 continue  # a leading '-' as in '~ -1 + x'
             raise FormulaError(f"Empty term after {sign!r} in {rhs!r}.")
-        inside = _outer_parenthesised(term)
-        if inside is not None and _find_bar(inside) is not None:
+        inside = outer_parenthesised(term)
+        if inside is not None and find_bar(inside) is not None:
             if sign == "-":
                 raise FormulaError(f"A group term cannot be removed with '-': {term!r}.")
             group_terms.extend(_parse_group_term(inside, term))
             continue
-        if _find_bar(term) is not None:
+        if find_bar(term) is not None:
             raise FormulaError(
                 f"{term!r} in {text!r} has a '|' outside parentheses. Put each group term in "
                 f"parentheses, as in '(Days | Subject)'; R would read everything right of '~' "
@@ -522,21 +468,44 @@ def _parse_terms(rhs: str, text: str, autocor: list[AutocorTerm] | None = None,
             population.append(f"{sign} {term}")
         else:
             population.append(f"- {term}" if sign == "-" else term)
+    population, explicit_intercept = _explicit_intercept(population, text)
     population_text = " ".join(population).strip() or "1"
-    return population_text.replace("^", "**"), tuple(offsets), tuple(group_terms)
+    return (population_text.replace("^", "**"), tuple(offsets), tuple(group_terms),
+            explicit_intercept)
+
+
+def _explicit_intercept(population: list[str], text: str) -> tuple[list[str], bool]:
+    """brms's ``0 + Intercept``: the intercept as an ordinary population coefficient, with a
+    ``b`` prior and predictors left uncentred. The design keeps formulae's intercept column
+    for it, so that factors are coded as in a model with an intercept, as brms codes them.
+    """
+    def bare(term: str) -> str:
+        return term.replace(" ", "").removeprefix("+")
+
+    if "Intercept" not in map(bare, population):
+        return population, False
+    if not any(bare(term) in ("0", "-1") for term in population):
+        raise FormulaError(
+            f"{text!r} names 'Intercept' beside the implicit intercept; brms's intercept as an "
+            "ordinary coefficient is written '0 + Intercept + ...'.")
+    kept = [term for term in population if bare(term) not in ("Intercept", "0", "-1")]
+    if kept and kept[0].startswith("+ "):
+        kept[0] = kept[0][2:]
+    return kept, True
 
 
 def _parse_dpar(name: str, text: str) -> FormulaSpec:
-    sides = _split_top_level(text, "~")
+    sides = split_top_level(text, "~")
     if len(sides) != 2 or sides[0][1] not in ("", name):
         raise FormulaError(
             f"The formula of {name!r} must be one-sided, as '~ x', or name the parameter, as "
             f"'{name} ~ x'; got {text!r}."
         )
     rhs = sides[1][1]
-    population, offsets, group_terms = _parse_terms(rhs, text)
+    population, offsets, group_terms, explicit_intercept = _parse_terms(rhs, text)
     return FormulaSpec(text=f"{name} ~ {rhs}", response=None, cbind=None, additions={},
-                       population=population, offsets=offsets, group_terms=group_terms)
+                       population=population, offsets=offsets, group_terms=group_terms,
+                       explicit_intercept=explicit_intercept)
 
 
 def parse_formula(text: str | BrmsFormula) -> FormulaSpec:
@@ -566,7 +535,7 @@ def parse_formula(text: str | BrmsFormula) -> FormulaSpec:
     if not isinstance(text, str):
         raise FormulaError(f"The formula must be a string or made by ml.bf(), got "
                            f"{type(text).__name__}.")
-    sides = _split_top_level(text, "~")
+    sides = split_top_level(text, "~")
     if len(sides) != 2:
         raise FormulaError(
             f"A formula needs exactly one '~' between response and predictors, got {text!r}."
@@ -578,7 +547,8 @@ def parse_formula(text: str | BrmsFormula) -> FormulaSpec:
     response, cbind, additions, se_with_sigma, cens_upper = _parse_response(lhs)
     autocor: list[AutocorTerm] = []
     smooths: list[SmoothTerm] = []
-    population, offsets, group_terms = _parse_terms(rhs, text, autocor, smooths)
+    population, offsets, group_terms, explicit_intercept = _parse_terms(rhs, text, autocor,
+                                                                        smooths)
     return FormulaSpec(
         text=text.strip(),
         response=response,
@@ -592,4 +562,5 @@ def parse_formula(text: str | BrmsFormula) -> FormulaSpec:
         smooths=tuple(smooths),
         se_with_sigma=se_with_sigma,
         cens_upper=cens_upper,
+        explicit_intercept=explicit_intercept,
     )

@@ -98,9 +98,11 @@ def new_data_design(design: Design, newdata: pd.DataFrame, blocks: list[int]) ->
             )
         if not unknown:
             frame[column] = pd.Categorical(labels, categories=categories, ordered=True)
-    X = _population(design.population_terms, frame, "the population-level terms")
+    X = _population(design.population_terms, frame, "the population-level terms",
+                    design.has_intercept)
     dpar_X = {name: _population(part.population_terms, frame,
-                                f"the population-level terms of {part.spec.text!r}")
+                                f"the population-level terms of {part.spec.text!r}",
+                                part.has_intercept)
               for name, part in design.dpars.items()}
     block_values, block_labels = [], []
     for position in blocks:
@@ -119,13 +121,15 @@ def new_data_design(design: Design, newdata: pd.DataFrame, blocks: list[int]) ->
     return NewData(X, block_values, block_labels, offset, trials, dpar_X, dpar_offsets, se)
 
 
-def _population(terms, frame: pd.DataFrame, where: str) -> np.ndarray:
-    """A fitted population matrix's columns on new data, without the intercept column."""
+def _population(terms, frame: pd.DataFrame, where: str, has_intercept: bool) -> np.ndarray:
+    """A fitted population matrix's columns on new data, without the intercept column of a
+    model that has a (centred) intercept."""
     if terms is None:
         return np.zeros((len(frame), 0))
     values = _evaluate_new(terms, frame, where)
     names = [coefficient_name(str(c)) for c in terms.as_dataframe().columns]
-    return values[:, [k for k, name in enumerate(names) if name != "Intercept"]]
+    return values[:, [k for k, name in enumerate(names)
+                      if name != "Intercept" or not has_intercept]]
 
 
 def _offset(spec, frame: pd.DataFrame) -> np.ndarray | None:
