@@ -19,7 +19,7 @@ from scipy import linalg, stats
 import multilevel as ml
 from multilevel.errors import SettingsError
 from multilevel.families import get_family
-from multilevel.inference.numpyro import initial_points
+from multilevel.inference.starting_points import initial_points
 from multilevel.model.build import build_model
 from multilevel.model.collapsed import resolve_parametrization, unsupported_feature
 from multilevel.model.collapsed_draws import sampled_names, with_group_effects

@@ -81,10 +81,15 @@ RARE_DIVERGENCE = pytest.mark.xfail(
     strict=False)
 
 
+# references whose posterior reaches where the log density ends, so that brms, too, met
+# divergent transitions there: the posterior comparisons hold them
+BOUNDED_REFERENCES = {"gamma_inverse": "an inverse link's mean near zero (brms: 423 of 4000)"}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", [
     pytest.param(n, marks=RARE_DIVERGENCE) if n == "poisson_offset" else n
-    for n in FAMILY_MODELS + ["rats"]
+    for n in FAMILY_MODELS + ["rats"] if n not in BOUNDED_REFERENCES
 ])
 def test_no_divergences(family_fits, name):
     _, fit, messages = family_fits[name]
@@ -216,7 +221,8 @@ def test_two_level_factor_response_names_the_success():
 def test_family_references_record_their_settings():
     for name in FAMILY_MODELS:
         reference = json.loads((FAMILY_REFERENCE_DIR / f"{name}.json").read_text())
-        assert reference["divergences"] == 0 and reference["max_rhat"] < 1.01
+        assert (reference["divergences"] > 0) == (name in BOUNDED_REFERENCES), name
+        assert reference["max_rhat"] < 1.01
         assert np.isfinite(reference["seconds_total"])
 
 

@@ -12,6 +12,7 @@ from multilevel.inference import executable_cache
 from multilevel.inference import numpyro as jax_sampling
 from multilevel.inference.nuts import warn_about_convergence, without_blas_notices
 from multilevel.inference.settings import SamplerSettings
+from multilevel.inference.starting_points import initial_points
 from quick_mode import QUICK
 
 
@@ -282,7 +283,7 @@ def test_initial_points_jitter_the_support_points_where_pymc_does(small_gaussian
     design = build_design(parse_formula("y ~ x + (1 | g)"), small_gaussian, get_family("gaussian"))
     model, _ = build_model(design, build_prior_table(design))
     support = model.initial_point()  # PyMC's support points, transformed, without jitter
-    first, second, again = jax_sampling.initial_points(model, np.array([1, 2, 1]))
+    first, second, again = initial_points(model, np.array([1, 2, 1]))
     log_density = model.compile_logp(mode=QUICK)
     for point in (first, second):
         assert point.keys() == support.keys()
@@ -459,3 +460,49 @@ def test_blas_notices_are_silenced_inside_only():
     assert [str(w.message) for w in caught] == ["something else"]
     assert warnings.filters == filters
     assert logger.filters == logger_filters
+
+
+@pytest.mark.slow
+def test_chains_start_again_where_the_log_density_is_not_finite():
+    """A gamma model with the inverse link: PyMC's jittered support points give some rows a
+    negative mean (log density -inf), where a chain would never move; starting values drawn
+    as Stan draws them find a valid start."""
+    from multilevel.model.build import build_model
+    from multilevel.priors.table import build_prior_table
+    from multilevel.spec.design import build_design
+    from multilevel.spec.formula import parse_formula
+    from reference import FAMILY_REFERENCE_DIR
+
+    data = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "gamma.csv")
+    family = ml.get_family("gamma", "inverse")
+    design = build_design(parse_formula("y ~ x + (1 | g)"), data, family)
+    model, _ = build_model(design, build_prior_table(design))
+    log_density = model.compile_logp(mode=QUICK)
+    assert not np.isfinite(log_density(initial_points(model, [1])[0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # divergences near the boundary, as brms meets them
+        fit = ml.brm("y ~ x + (1 | g)", data, family=family, chains=2, draws=200, warmup=200,
+                     seed=1, progressbar=False)
+    # every draw keeps every row's mean positive (brms's reference, gamma_inverse, is
+    # compared with the posterior in test_families)
+    assert np.all(fit.posterior_linpred() > 0)
+
+
+def test_a_chain_with_no_finite_start_is_an_error_naming_it():
+    from multilevel.inference.starting_points import MAX_ATTEMPTS
+
+    class Nowhere:
+        calls = 0
+
+        def initial(self, key, position, *arrays):
+            Nowhere.calls += 1
+            state = type("State", (), {"potential_energy": np.inf, "z_grad": np.zeros(2)})
+            return 0, 0, state
+
+    class Starts:
+        def stan_flat(self, seed):
+            return np.zeros(2)
+
+    with pytest.raises(ml.MultilevelError, match="No starting point for chain 3 among 100"):
+        jax_sampling._started(Nowhere(), None, np.zeros(2), (), Starts(), np.arange(4), 2)
+    assert Nowhere.calls == MAX_ATTEMPTS

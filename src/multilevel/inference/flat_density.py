@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 import pymc as pm
 
-from .numpyro import initial_points, jax_function, unflattener
+from .numpyro import jax_function, unflattener
+from .starting_points import initial_points
 
 
 @dataclass(frozen=True)

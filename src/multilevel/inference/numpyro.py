@@ -61,9 +61,7 @@ import arviz as az
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
-from pymc.initial_point import make_initial_point_expression
-from pytensor.compile.function import function
-from pytensor.compile.mode import Mode, get_mode
+from pytensor.compile.mode import get_mode
 from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import Variable
 from pytensor.graph.fg import FunctionGraph
@@ -79,6 +77,7 @@ from .executable_cache import (
 )
 from .jax_erfcx import replace_erfcx
 from .progress import ProgressBar
+from .starting_points import MAX_ATTEMPTS, StartingPoints, finite_start, start_error
 
 if TYPE_CHECKING:
     from .settings import SamplerSettings
@@ -195,29 +194,26 @@ def unflattener(shapes: list[tuple]):
     return unflatten
 
 
-def initial_points(model: pm.Model, seeds: np.ndarray,
-                   unjittered: tuple[str, ...] = ()) -> list[dict[str, np.ndarray]]:
-    """One starting point per seed: each free variable's support point, transformed, with
-    uniform(-1, 1) jitter, as PyMC's initial points; the variables named in ``unjittered``
-    start at their support point.
+def _started(program: _Program, key, position: np.ndarray, arrays, starts: StartingPoints,
+             seeds: np.ndarray, chain: int | None):
+    """The carry of ``program.initial`` at ``position``, or, where the potential energy or
+    its gradient is not finite there, at starting points drawn as Stan draws them;
+    ``chain`` None for every chain at once (on an accelerator)."""
+    import jax
 
-    PyMC compiles its jittered initial-point function through the C linker, which imports
-    setuptools and loads a compiled module per operation (half a second); the support points
-    are evaluated once here by Python's own implementations of the operations and the jitter
-    drawn with NumPy.
-    """
-    values = make_initial_point_expression(
-        free_rvs=model.free_RVs, rvs_to_transforms=model.rvs_to_transforms,
-        initval_strategies=model.rvs_to_initial_values, return_transformed=True)
-    support = function([], values, mode=Mode(linker="py", optimizer="fast_compile"))()
-    names = [v.name for v in model.value_vars]
-    points = []
-    for seed in seeds:
-        generator = np.random.default_rng(int(seed))
-        points.append({name: (value + (0.0 if name in unjittered else generator.uniform(
-            -1, 1, np.shape(value)))).astype(np.asarray(value).dtype)
-            for name, value in zip(names, support, strict=True)})
-    return points
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        carry = program.initial(key, position, *arrays)
+        state = carry[2]
+        finite = finite_start(*jax.device_get((state.potential_energy, state.z_grad)))
+        if np.all(finite):
+            return carry
+        if chain is not None:
+            position = starts.stan_flat([int(seeds[chain]), attempt])
+        else:
+            position = np.array(position)
+            for k in np.flatnonzero(~finite):
+                position[k] = starts.stan_flat([int(seeds[k]), attempt])
+    raise start_error(chain)
 
 
 def _gradient_scaled(state):
@@ -526,7 +522,8 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
     # the chains' starting points and random keys come from NumPy: JAX would compile a
     # program for each of its own operations on them
     seeds = np.random.SeedSequence(seed).generate_state(3 * chains).reshape(3, chains)
-    points = initial_points(model, seeds[0], unjittered)
+    starts = StartingPoints(model, unjittered)
+    points = [starts.point(int(point_seed)) for point_seed in seeds[0]]
     # NUTS moves one flat vector: its own work (momenta, mass matrix, U-turn checks) is then a
     # few operations per leapfrog step instead of a few per free variable
     shapes = [np.shape(points[0][v.name]) for v in model.value_vars]
@@ -555,7 +552,9 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
         about :data:`CHECK_SECONDS` each, between which the bar moves on and a request to
         stop is answered."""
         key, position = (keys[task], start[task]) if on_cpu else (keys, start)
-        carry, done, pace = program.initial(key, position, *arrays), 0, None
+        carry = _started(program, key, position, arrays, starts, seeds[0],
+                         task if on_cpu else None)
+        done, pace = 0, None
         while done < total:
             began = time.perf_counter()
             until = done + _next_check(done, total, every, pace)
