@@ -500,7 +500,7 @@ def test_a_chain_with_no_finite_start_is_an_error_naming_it():
             return 0, 0, state
 
     class Starts:
-        def stan_flat(self, seed):
+        def again(self, seed, attempt):
             return np.zeros(2)
 
     with pytest.raises(ml.MultilevelError, match="No starting point for chain 3 among 100"):

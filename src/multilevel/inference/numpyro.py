@@ -197,8 +197,9 @@ def unflattener(shapes: list[tuple]):
 def _started(program: _Program, key, position: np.ndarray, arrays, starts: StartingPoints,
              seeds: np.ndarray, chain: int | None):
     """The carry of ``program.initial`` at ``position``, or, where the potential energy or
-    its gradient is not finite there, at starting points drawn as Stan draws them;
-    ``chain`` None for every chain at once (on an accelerator)."""
+    its gradient is not finite there, at starting points drawn again
+    (:meth:`StartingPoints.again`); ``chain`` None for every chain at once (on an
+    accelerator)."""
     import jax
 
     for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -208,11 +209,11 @@ def _started(program: _Program, key, position: np.ndarray, arrays, starts: Start
         if np.all(finite):
             return carry
         if chain is not None:
-            position = starts.stan_flat([int(seeds[chain]), attempt])
+            position = starts.again([int(seeds[chain]), attempt], attempt)
         else:
             position = np.array(position)
             for k in np.flatnonzero(~finite):
-                position[k] = starts.stan_flat([int(seeds[k]), attempt])
+                position[k] = starts.again([int(seeds[k]), attempt], attempt)
     raise start_error(chain)
 
 

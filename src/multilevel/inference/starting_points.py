@@ -1,6 +1,6 @@
 """Where the chains start: PyMC's support points with uniform jitter; where the log density
-or its gradient is not finite there, starting values drawn as Stan draws them, again and
-again as Stan does.
+or its gradient is not finite there, starting values drawn again, up to Stan's number of
+times: as Stan draws them, and nearer and nearer the support point.
 
 A model whose link does not keep the family's parameters valid (a gamma or Poisson mean
 through an inverse or identity link) has starting points where the log density is -inf; a
@@ -47,13 +47,26 @@ class StartingPoints:
                                 if self.jittered[name] else 0.0)).astype(np.asarray(value).dtype)
                 for name, value in self.support.items()}
 
-    def stan_flat(self, seed) -> np.ndarray:
-        """A starting point as Stan draws its own, as the one vector NUTS moves (the free
-        variables in order): each jittered coordinate uniform on (-2, 2) of the unconstrained
-        scale, wherever its support point is."""
+    def again(self, seed, attempt: int) -> np.ndarray:
+        """The ``attempt``-th starting point after the first, as the one vector NUTS moves
+        (the free variables in order).
+
+        Odd attempts draw as Stan does, each jittered coordinate uniform on (-2, 2) of the
+        unconstrained scale; even ones jitter the support point less and less, from 1 to
+        0.01 by the last attempt, so that a model valid at its support point (a mean at its
+        prior's location) starts near it where wider draws keep failing.
+        """
         generator = np.random.default_rng(seed)
-        parts = [generator.uniform(-2, 2, np.shape(value)) if self.jittered[name]
-                 else np.asarray(value) for name, value in self.support.items()]
+        radius = 0.01 ** (attempt / MAX_ATTEMPTS)
+        parts = []
+        for name, value in self.support.items():
+            shape = np.shape(value)
+            if not self.jittered[name]:
+                parts.append(np.asarray(value))
+            elif attempt % 2:
+                parts.append(generator.uniform(-2, 2, shape))
+            else:
+                parts.append(value + generator.uniform(-radius, radius, shape))
         return np.concatenate([np.ravel(part) for part in parts]).astype(float)
 
 
@@ -77,7 +90,8 @@ def start_error(chain: int | None) -> MultilevelError:
     which = "any chain" if chain is None else f"chain {chain + 1}"
     return MultilevelError(
         f"No starting point for {which} among {MAX_ATTEMPTS} tried (PyMC's support point "
-        "with jitter, then Stan's uniform(-2, 2) on the unconstrained scale) has a finite log "
-        "density and gradient. Check that the link keeps the family's parameters valid (an "
-        "inverse or identity link can make a gamma or Poisson mean negative), and that the "
-        "priors are proper where the data cannot identify a parameter.")
+        "with jitter, Stan's uniform(-2, 2) on the unconstrained scale, and points ever "
+        "nearer the support point) has a finite log density and gradient. Check that the "
+        "link keeps the family's parameters valid (an inverse or identity link can make a "
+        "gamma or Poisson mean negative), and that the priors are proper where the data "
+        "cannot identify a parameter.")
