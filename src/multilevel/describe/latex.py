@@ -198,8 +198,11 @@ def link(function: str, argument: str) -> str:
 _MEAN_SYMBOLS = {"bernoulli": "p", "binomial": "p", "zero_inflated_binomial": "p",
                  "poisson": r"\lambda", "zero_inflated_poisson": r"\lambda",
                  "hurdle_poisson": r"\lambda"}
+# (the ex-Gaussian's beta and the skew normal's alpha spelt out: the notations' alpha and
+# beta are intercepts and coefficients)
 _AUX_SYMBOLS = {"sigma": r"\sigma", "nu": r"\nu", "shape": r"\phi", "phi": r"\phi",
-                "zi": r"\mathrm{zi}", "hu": r"\mathrm{hu}"}
+                "zi": r"\mathrm{zi}", "hu": r"\mathrm{hu}", "alpha": r"\mathrm{alpha}",
+                "beta": r"\mathrm{beta}"}
 # each family's distribution given its mean m, its parameters a and the trials n; the normal
 # and lognormal with their variance, as both notations write them
 _DISTRIBUTIONS = {
@@ -211,6 +214,12 @@ _DISTRIBUTIONS = {
     "poisson": lambda m, a, n: rf"\mathrm{{Poisson}}({m})",
     "negbinomial": lambda m, a, n: rf"\mathrm{{NegBinomial}}({m}, {a['shape']})",
     "gamma": lambda m, a, n: rf"\mathrm{{Gamma}}({a['shape']}, {a['shape']} / {m})",
+    "exponential": lambda m, a, n: rf"\mathrm{{Exponential}}(1 / {m})",
+    "weibull": lambda m, a, n: (rf"\mathrm{{Weibull}}({a['shape']}, {m} / "
+                                rf"\Gamma(1 + 1 / {a['shape']}))"),
+    "exgaussian": lambda m, a, n: (rf"\mathrm{{ExGaussian}}({m} - {a['beta']}, {a['sigma']}, "
+                                   rf"{a['beta']})"),
+    "skew_normal": lambda m, a, n: rf"\mathrm{{SkewNormal}}({m}, {a['sigma']}, {a['alpha']})",
     "beta": lambda m, a, n: rf"\mathrm{{Beta}}({m}{a['phi']}, (1 - {m}){a['phi']})",
     "zero_inflated_poisson":
         lambda m, a, n: rf"\mathrm{{ZeroInflatedPoisson}}({m}, {a['zi']})",

@@ -173,9 +173,33 @@ class Symbol:
     def __rtruediv__(self, other):
         return self._binary("/", other, reverse=True)
 
+    def call(self, function: str) -> Symbol:
+        """The symbol passed to a PyTensor function: ``pt.gamma(1 + 1 / shape)``."""
+        return Symbol(f"{function}({self.code})")
 
-# The hurdle counts' densities (families/builtin.py), written out for the program.
-HURDLE_HELPERS = {
+
+# The densities families/builtin.py writes in closed form, written out for the program.
+CLOSED_FORM_HELPERS = {
+    "skew_normal": '''def skew_normal_logp(value, mu, sigma, alpha):
+    """brms's skew normal of mean mu and sd sigma (location xi, scale omega, shape alpha);
+    log Phi with each branch where it is taken."""
+    delta = alpha / pt.sqrt(1 + alpha**2)
+    omega = sigma / pt.sqrt(1 - (2 / np.pi) * delta**2)
+    z = (value - mu) / omega + delta * np.sqrt(2 / np.pi)
+    u = alpha * z
+    low, high = pt.minimum(u, -1.0), pt.maximum(u, -1.0)
+    log_cdf = pt.switch(u < -1.0, pt.log(pt.erfcx(-low / np.sqrt(2.0)) / 2.0) - low**2 / 2.0,
+                        pt.log1p(-pt.erfc(high / np.sqrt(2.0)) / 2.0))
+    return (np.log(2.0) - pt.log(omega) - 0.5 * np.log(2 * np.pi) - z**2 / 2.0
+            + log_cdf)''',
+    "exgaussian": '''def exgaussian_logp(value, mu, sigma, beta):
+    """A normal of mean mu - beta and sd sigma plus an exponential of mean beta (brms's
+    exgaussian of mean mu); log Phi with each branch where it is taken."""
+    z = (value - mu + beta) / sigma - sigma / beta
+    low, high = pt.minimum(z, -1.0), pt.maximum(z, -1.0)
+    log_cdf = pt.switch(z < -1.0, pt.log(pt.erfcx(-low / np.sqrt(2.0)) / 2.0) - low**2 / 2.0,
+                        pt.log1p(-pt.erfc(high / np.sqrt(2.0)) / 2.0))
+    return -pt.log(beta) + (mu - beta + sigma**2 / (2.0 * beta) - value) / beta + log_cdf''',
     "hurdle_poisson": '''def hurdle_poisson_logp(value, psi, mu):
     """A zero with probability 1 - psi, else a Poisson count above zero."""
     return pt.switch(pt.eq(value, 0), pt.log1p(-psi),
@@ -275,9 +299,10 @@ def likelihood_call(family, eta: str, mu: str, aux: dict[str, str], trials: str 
     arguments = ", ".join(f"{key}={value}" for key, value in params.items())
     if getattr(pm, getattr(cls, "__name__", ""), None) is cls:
         return f"pm.{cls.__name__}", arguments, "y", None
-    if family.name in HURDLE_HELPERS:
+    if family.name in CLOSED_FORM_HELPERS:
         function = f"{family.name}_logp"
         values = ", ".join(str(value) for value in params.values())
-        return ("pm.CustomDist", f"{values}, logp={function}", "y", HURDLE_HELPERS[family.name])
+        return ("pm.CustomDist", f"{values}, logp={function}", "y",
+                CLOSED_FORM_HELPERS[family.name])
     raise ModelCodeError(f"The PyMC program writer cannot write the likelihood of family "
                          f"{family.name!r} yet.")

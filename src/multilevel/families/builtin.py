@@ -20,6 +20,7 @@ from scipy.special import polygamma
 from ..errors import DataError, FamilyError, close_matches
 from ..names import sorted_levels
 from .category_likelihoods import categorical_likelihood, cumulative_likelihood
+from .closed_form import EXGAUSSIAN, HURDLE_NEGBINOMIAL, HURDLE_POISSON, SKEW_NORMAL
 from .family import AuxParameter, Family, format_number, scale_from_response
 
 
@@ -209,6 +210,25 @@ def _lognormal_likelihood(eta, mu, aux, trials, link):
     return pm.LogNormal, {"mu": mu, "sigma": aux["sigma"]}
 
 
+def _exponential_likelihood(eta, mu, aux, trials, link):
+    return pm.Exponential, {"scale": mu}
+
+
+def _gamma_function(x):
+    # the program writer (describe/) passes symbols, which write the call as code
+    return x.call("pt.gamma") if hasattr(x, "call") else pt.gamma(x)
+
+
+def _weibull_likelihood(eta, mu, aux, trials, link):
+    # brms's weibull has mean mu: Stan's weibull(shape, mu / tgamma(1 + 1 / shape))
+    shape = aux["shape"]
+    return pm.Weibull, {"alpha": shape, "beta": mu / _gamma_function(1 + 1 / shape)}
+
+
+def _skew_normal_likelihood(eta, mu, aux, trials, link):
+    return SKEW_NORMAL, {"mu": mu, "sigma": aux["sigma"], "alpha": aux["alpha"]}
+
+
 def _beta_likelihood(eta, mu, aux, trials, link):
     return pm.Beta, {"alpha": mu * aux["phi"], "beta": (1 - mu) * aux["phi"]}
 
@@ -228,52 +248,16 @@ def _zero_inflated_binomial_likelihood(eta, mu, aux, trials, link):
     return pm.ZeroInflatedBinomial, {"psi": 1 - aux["zi"], "n": trials, "p": mu}
 
 
-def _hurdle_log_density(value, psi, counts, log_zero):
-    """A hurdle's density: a zero with probability 1 - psi, else a count above zero."""
-    return pt.switch(pt.eq(value, 0), pt.log1p(-psi),
-                     pt.log(psi) + pm.logp(counts, value) - pt.log1mexp(log_zero))
-
-
-def _hurdle_poisson_logp(value, psi, mu):
-    return _hurdle_log_density(value, psi, pm.Poisson.dist(mu=mu), -mu)
-
-
-def _hurdle_negbinomial_logp(value, psi, mu, alpha):
-    log_zero = alpha * (pt.log(alpha) - pt.log(mu + alpha))
-    return _hurdle_log_density(value, psi, pm.NegativeBinomial.dist(mu=mu, alpha=alpha),
-                               log_zero)
-
-
-class _ClosedFormCounts:
-    """A count distribution of PyMC (a ``CustomDist``) from a log density, called by keyword.
-
-    The hurdle counts' P(y > 0) is written in closed form: PyMC's truncation takes it from
-    the count's cdf, whose gradient JAX lacks for the negative binomial's shape and which
-    gave NaN gradients for Poisson hurdles whose probability is predicted.
-    """
-
-    def __init__(self, logp, parameters: tuple[str, ...]):
-        self.logp, self.parameters = logp, parameters
-
-    def __call__(self, name, **kwargs):
-        values = [kwargs.pop(parameter) for parameter in self.parameters]
-        return pm.CustomDist(name, *values, logp=self.logp, dtype="int64", **kwargs)
-
-    def dist(self, **kwargs):
-        values = [kwargs.pop(parameter) for parameter in self.parameters]
-        return pm.CustomDist.dist(*values, logp=self.logp, dtype="int64", **kwargs)
-
-
-_HURDLE_POISSON = _ClosedFormCounts(_hurdle_poisson_logp, ("psi", "mu"))
-_HURDLE_NEGBINOMIAL = _ClosedFormCounts(_hurdle_negbinomial_logp, ("psi", "mu", "alpha"))
+def _exgaussian_likelihood(eta, mu, aux, trials, link):
+    return EXGAUSSIAN, {"mu": mu, "sigma": aux["sigma"], "beta": aux["beta"]}
 
 
 def _hurdle_poisson_likelihood(eta, mu, aux, trials, link):
-    return _HURDLE_POISSON, {"psi": 1 - aux["hu"], "mu": mu}
+    return HURDLE_POISSON, {"psi": 1 - aux["hu"], "mu": mu}
 
 
 def _hurdle_negbinomial_likelihood(eta, mu, aux, trials, link):
-    return _HURDLE_NEGBINOMIAL, {"psi": 1 - aux["hu"], "mu": mu, "alpha": aux["shape"]}
+    return HURDLE_NEGBINOMIAL, {"psi": 1 - aux["hu"], "mu": mu, "alpha": aux["shape"]}
 
 
 def _hurdle_lognormal_likelihood(eta, mu, aux, trials, link):
@@ -321,6 +305,21 @@ def _hurdle_negbinomial_draws(rng, mu, aux, trials):
 
 def _hurdle_lognormal_draws(rng, mu, aux, trials):
     return _hurdle(rng, aux["hu"], np.exp(rng.normal(mu, aux["sigma"])))
+
+
+def _skew_normal_draws(rng, mu, aux, trials):
+    # a skew normal is delta |u0| + sqrt(1 - delta^2) u1 for standard normals u0, u1
+    alpha = aux["alpha"]
+    delta = alpha / np.sqrt(1 + alpha**2)
+    omega = aux["sigma"] / np.sqrt(1 - 2 / np.pi * delta**2)
+    standard = (delta * np.abs(rng.standard_normal(np.shape(mu)))
+                + np.sqrt(1 - delta**2) * rng.standard_normal(np.shape(mu)))
+    return mu + omega * (standard - delta * np.sqrt(2 / np.pi))
+
+
+def _exgaussian_draws(rng, mu, aux, trials):
+    beta = aux["beta"]
+    return rng.normal(mu - beta, aux["sigma"]) + rng.exponential(beta)
 
 
 # --- expected values (numpy, draws x observations) ----------------------------------------------
@@ -401,6 +400,10 @@ def _gamma_latent(link, draw, group_variance):
 
 _BINARY_LINKS = ("logit", "probit", "cloglog", "identity")
 _POSITIVE_LINKS = ("log", "identity", "inverse", "sqrt", "softplus")
+# brms's links of the families on the real line besides the normal's
+_REAL_LINKS = ("identity", "log", "inverse", "softplus")
+# brms's links of the positive continuous families (gamma, exponential, weibull)
+_POSITIVE_SCALE_LINKS = ("log", "identity", "inverse", "softplus")
 
 
 _SIGMA = AuxParameter("sigma", 0.0, _sigma_prior)
@@ -437,7 +440,7 @@ negbinomial = Family(
     latent_variance=_negbinomial_latent, discrete=True,
 )
 gamma = Family(
-    "gamma", "log", ("log", "identity", "inverse", "softplus"),
+    "gamma", "log", _POSITIVE_SCALE_LINKS,
     (AuxParameter("shape", 0.0, _constant_prior("gamma(0.01, 0.01)")),),
     _check_positive, _gamma_likelihood, _mean_is_mu, variance=np.square,
     latent_variance=_gamma_latent,
@@ -445,6 +448,25 @@ gamma = Family(
 lognormal = Family("lognormal", "identity", ("identity",), (_SIGMA,), _check_positive,
                    _lognormal_likelihood, _lognormal_mean, log_scale_response=True,
                    latent_variance=_sigma_latent, censoring=True)
+exponential = Family("exponential", "log", _POSITIVE_SCALE_LINKS, (), _check_positive,
+                     _exponential_likelihood, _mean_is_mu, variance=np.square, censoring=True)
+weibull = Family(
+    "weibull", "log", _POSITIVE_SCALE_LINKS,
+    (AuxParameter("shape", 0.0, _constant_prior("gamma(0.01, 0.01)")),),
+    _check_positive, _weibull_likelihood, _mean_is_mu, censoring=True,
+)
+exgaussian = Family(
+    "exgaussian", "identity", _REAL_LINKS,
+    (_SIGMA, AuxParameter("beta", 0.0, _constant_prior("gamma(1, 0.1)"),
+                          dpar_intercept_prior="normal(1.7, 1.3)")),
+    _check_real, _exgaussian_likelihood, _mean_is_mu, draw=_exgaussian_draws,
+)
+skew_normal = Family(
+    "skew_normal", "identity", _REAL_LINKS,
+    (_SIGMA, AuxParameter("alpha", None, _constant_prior("normal(0, 4)"), dpar_link="identity",
+                          dpar_intercept_prior="normal(0, 4)")),
+    _check_real, _skew_normal_likelihood, _mean_is_mu, draw=_skew_normal_draws,
+)
 beta = Family(
     "beta", "logit", _BINARY_LINKS,
     (AuxParameter("phi", 0.0, _constant_prior("gamma(0.01, 0.01)")),),
@@ -493,12 +515,16 @@ _BY_NAME = {
     "gaussian": gaussian, "normal": gaussian, "student": student, "bernoulli": bernoulli,
     "binomial": binomial, "poisson": poisson, "negbinomial": negbinomial,
     "negative_binomial": negbinomial, "gamma": gamma, "lognormal": lognormal, "beta": beta,
+    "exponential": exponential, "weibull": weibull, "exgaussian": exgaussian,
+    "skew_normal": skew_normal,
     "zero_inflated_poisson": zero_inflated_poisson,
     "zero_inflated_negbinomial": zero_inflated_negbinomial,
     "zero_inflated_binomial": zero_inflated_binomial, "hurdle_poisson": hurdle_poisson,
     "hurdle_negbinomial": hurdle_negbinomial, "hurdle_lognormal": hurdle_lognormal,
     "cumulative": cumulative, "categorical": categorical,
 }
+
+
 def family_names(having: Callable[[Family], bool] = lambda family: True) -> list[str]:
     """The built-in families' names, sorted, of those ``having`` accepts."""
     return sorted({family.name for family in _BY_NAME.values() if having(family)})

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
+from pymc.distributions.dist_math import normal_lccdf
 from pymc.distributions.distribution import SymbolicRandomVariable
 from pymc.pytensorf import find_rng_nodes
 from pytensor.compile.builders import OpFromGraph
@@ -71,12 +72,30 @@ def _censored_term(code: int, distribution, y, upper):
     if code == UNCENSORED:
         return pm.logp(distribution, y)
     if code == RIGHT:
-        return pm.logccdf(distribution, y)
+        return _log_survival(distribution, y)
     below = pm.logcdf(distribution, y)
     if code == LEFT:
         return below
     above = pm.logcdf(distribution, upper)
     return above + pt.log1mexp(below - above)
+
+
+# log P(Y > y) in closed form, by the PyMC distribution's random variable type. PyMC has its
+# own only for the normal; for the others it takes one less the CDF, log1mexp(logcdf), which
+# is -inf far in the right tail and whose gradient JAX gets as NaN there
+_LOG_SURVIVAL = {
+    pm.Exponential.rv_type: lambda y, scale: -y / scale,
+    pm.Weibull.rv_type: lambda y, alpha, beta: -((y / beta) ** alpha),
+    pm.LogNormal.rv_type: lambda y, mu, sigma: normal_lccdf(mu, sigma, pt.log(y)),
+}
+
+
+def _log_survival(distribution, y):
+    node = distribution.owner
+    closed_form = _LOG_SURVIVAL.get(type(node.op))
+    if closed_form is None:
+        return pm.logccdf(distribution, y)
+    return closed_form(y, *node.op.dist_params(node))
 
 
 def censored_log_density(distribution, y, codes, upper):

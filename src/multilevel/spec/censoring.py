@@ -68,9 +68,9 @@ def censoring(spec: FormulaSpec, frame: pd.DataFrame, family: Family,
     """
     label = f"cens({spec.additions['cens']})"
     if not family.censoring:
-        raise FamilyError(f"{label} censors the response of a "
-                          f"{' or '.join(family_names(lambda f: f.censoring))} family; the "
-                          f"family here is {family.name!r}.")
+        names = family_names(lambda f: f.censoring)
+        raise FamilyError(f"{label} censors the response of the {', '.join(names[:-1])} or "
+                          f"{names[-1]} family; the family here is {family.name!r}.")
     if spec.autocor is not None:
         raise FormulaError(f"{spec.autocor.text!r} cannot be combined with {label}.")
     values = evaluate_expression(spec.additions["cens"], frame, "cens()").tolist()

@@ -7,6 +7,7 @@ the files byte for byte). Every dataset has a grouping factor ``g`` with string 
     python tests/reference/families/simulate.py
 """
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -173,6 +174,23 @@ def censored():
     y2[interval] = y[interval] + 1.0
     write("censored_gaussian", pd.DataFrame({"y": y, "censored": censored, "y2": y2, "x": x,
                                              "g": lv[gi]}))
+
+
+def survival():
+    """Weibull survival times (shape 1.5, mean exp(eta), brms's parametrisation), each
+    followed up for a uniform 2 to 12 time units: those still event-free at the end are
+    right-censored there (``censored`` 1, brms's code)."""
+    rng = np.random.default_rng(115)
+    gi, lv = groups(rng)
+    x = rng.normal(size=gi.size)
+    u = rng.normal(0.0, 0.4, size=lv.size)
+    mean = np.exp(1.5 + 0.5 * x + u[gi])
+    shape = 1.5
+    time = rng.weibull(shape, size=gi.size) * mean / math.gamma(1 + 1 / shape)
+    followup = rng.uniform(2.0, 12.0, size=gi.size)
+    write("survival", pd.DataFrame({"time": np.minimum(time, followup),
+                                    "censored": (time > followup).astype(int), "x": x,
+                                    "g": lv[gi]}))
 
 
 def gaussian_slopes():
@@ -420,7 +438,7 @@ def categorical():
 
 if __name__ == "__main__":
     for make in (bernoulli, binomial, poisson, poisson_offset, negbinomial, student, gamma,
-                 lognormal, beta, gaussian_weights, meta, censored, gaussian_slopes,
+                 lognormal, beta, gaussian_weights, meta, censored, survival, gaussian_slopes,
                  zero_inflated_poisson, zero_inflated_negbinomial, zero_inflated_binomial,
                  hurdle_poisson, hurdle_negbinomial, hurdle_lognormal, cumulative, growth_ar,
                  growth_gaps, growth_unstr, growth_waves, smooth, categorical):

@@ -1,0 +1,80 @@
+"""Densities written in closed form where PyMC's own lose a tail or a gradient, as PyMC
+distributions (``CustomDist``) called by keyword like PyMC's classes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+
+def _hurdle_log_density(value, psi, counts, log_zero):
+    """A hurdle's density: a zero with probability 1 - psi, else a count above zero."""
+    return pt.switch(pt.eq(value, 0), pt.log1p(-psi),
+                     pt.log(psi) + pm.logp(counts, value) - pt.log1mexp(log_zero))
+
+
+def _hurdle_poisson_logp(value, psi, mu):
+    return _hurdle_log_density(value, psi, pm.Poisson.dist(mu=mu), -mu)
+
+
+def _hurdle_negbinomial_logp(value, psi, mu, alpha):
+    log_zero = alpha * (pt.log(alpha) - pt.log(mu + alpha))
+    return _hurdle_log_density(value, psi, pm.NegativeBinomial.dist(mu=mu, alpha=alpha),
+                               log_zero)
+
+
+def _log_normal_cdf(z):
+    """log Phi(z), each of PyMC's two branches computed only where it is taken (elsewhere at
+    the branch point): JAX differentiates both branches of a switch, and the one not taken
+    is infinite far in the other tail, which made the taken one's gradient NaN."""
+    low, high = pt.minimum(z, -1.0), pt.maximum(z, -1.0)
+    return pt.switch(z < -1.0, pt.log(pt.erfcx(-low / np.sqrt(2.0)) / 2.0) - low**2 / 2.0,
+                     pt.log1p(-pt.erfc(high / np.sqrt(2.0)) / 2.0))
+
+
+def _exgaussian_logp(value, mu, sigma, beta):
+    """brms's exponentially modified normal of mean ``mu``: a normal of mean ``mu - beta``
+    and sd ``sigma`` plus an exponential of mean ``beta`` (Stan's exp_mod_normal)."""
+    rate = 1.0 / beta
+    return (pt.log(rate) + rate * (mu - beta + rate * sigma**2 / 2.0 - value)
+            + _log_normal_cdf((value - mu + beta) / sigma - rate * sigma))
+
+
+def _skew_normal_logp(value, mu, sigma, alpha):
+    """brms's skew normal of mean ``mu`` and sd ``sigma``, from its location xi and scale
+    omega: PyMC's takes log(1 + erf(.)), which is -inf where the short tail is only
+    1e-16 of the peak; here log Phi keeps it."""
+    delta = alpha / pt.sqrt(1 + alpha**2)
+    omega = sigma / pt.sqrt(1 - (2 / np.pi) * delta**2)
+    z = (value - mu) / omega + delta * np.sqrt(2 / np.pi)
+    return (np.log(2.0) - pt.log(omega) - 0.5 * np.log(2 * np.pi) - z**2 / 2.0
+            + _log_normal_cdf(alpha * z))
+
+
+class _ClosedForm:
+    """A distribution of PyMC (a ``CustomDist``) from a log density, called by keyword.
+
+    The hurdle counts' P(y > 0) is written in closed form: PyMC's truncation takes it from
+    the count's cdf, whose gradient JAX lacks for the negative binomial's shape and which
+    gave NaN gradients for Poisson hurdles whose probability is predicted. PyMC's
+    ex-Gaussian computes both branches of its normal log CDF (:func:`_log_normal_cdf`); its
+    skew normal loses the short tail (:func:`_skew_normal_logp`).
+    """
+
+    def __init__(self, logp, parameters: tuple[str, ...], dtype: str = "int64"):
+        self.logp, self.parameters, self.dtype = logp, parameters, dtype
+
+    def __call__(self, name, **kwargs):
+        values = [kwargs.pop(parameter) for parameter in self.parameters]
+        return pm.CustomDist(name, *values, logp=self.logp, dtype=self.dtype, **kwargs)
+
+    def dist(self, **kwargs):
+        values = [kwargs.pop(parameter) for parameter in self.parameters]
+        return pm.CustomDist.dist(*values, logp=self.logp, dtype=self.dtype, **kwargs)
+
+
+HURDLE_POISSON = _ClosedForm(_hurdle_poisson_logp, ("psi", "mu"))
+HURDLE_NEGBINOMIAL = _ClosedForm(_hurdle_negbinomial_logp, ("psi", "mu", "alpha"))
+EXGAUSSIAN = _ClosedForm(_exgaussian_logp, ("mu", "sigma", "beta"), dtype="float64")
+SKEW_NORMAL = _ClosedForm(_skew_normal_logp, ("mu", "sigma", "alpha"), dtype="float64")
