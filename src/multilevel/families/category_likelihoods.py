@@ -17,7 +17,7 @@ def _cumulative_logp(value, eta, cutpoints, link):
     return pm.logp(_ORDERED[link].dist(eta=eta, cutpoints=cutpoints), value - 1)
 
 
-# beyond the first and last threshold; erfc is exactly 0 or 2 this far out, and its
+# beyond the first and last threshold: the normal CDF is exactly 0 or 1 this far out and its
 # derivative exactly 0, so that the open ends add nothing and take no gradient
 _OPEN_END = 1e10
 
@@ -29,7 +29,8 @@ def _cumulative_probit_logp(category, eta, cutpoints):
     PyMC's ordered probit computes all K probabilities of every row, each through stable
     log-differences of normal CDFs, and normalises them: several times the work of the one
     difference a row needs. Differences of two upper-tail probabilities lose precision;
-    these are taken as the equal difference of their reflections in zero.
+    these are taken as the equal difference of their reflections in zero. (PyMC's ordered
+    logistic, cheap per probability, samples faster than the logistic form of this.)
     """
     cutpoints = pt.as_tensor_variable(cutpoints)
     ends = pt.ones_like(cutpoints[..., :1]) * _OPEN_END
