@@ -172,3 +172,13 @@ def test_an_intercept_coefficient_is_an_uncentred_column_of_ones(sleepstudy):
     assert design.b_names == ["Intercept", "Days"] and not design.has_intercept
     np.testing.assert_array_equal(design.X[:, 0], 1.0)
     np.testing.assert_array_equal(design.X[:, 1], sleepstudy["Days"])
+
+
+def test_a_response_expression_is_evaluated_as_r_evaluates_it(sleepstudy):
+    """'Reaction / 100' divides, as in R's formulas (formulae would read '/' as nesting)."""
+    scaled = design("Reaction / 100 ~ Days + (1 | Subject)", sleepstudy)
+    np.testing.assert_allclose(scaled.y, sleepstudy["Reaction"] / 100)
+    table = ml.get_prior("Reaction/100 ~ Days + (1 | Subject)", sleepstudy)
+    # brms 2.18's get_prior(): the location is the rounded median of Reaction / 100
+    assert table.loc[table["class"] == "Intercept", "prior"].tolist() == [
+        "student_t(3, 2.9, 2.5)"]

@@ -215,7 +215,8 @@ def _used_columns(spec: FormulaSpec) -> dict[str, str]:
             used.setdefault(name, where)
 
     if spec.response is not None:
-        add(spec.response, "the response")
+        # one expression, as R evaluates a response: 'Reaction / 100' divides
+        add(f"I({spec.response})", "the response")
     if spec.cbind is not None:
         add(f"I({spec.cbind[0]})", "cbind()")
         add(f"I({spec.cbind[1]})", "cbind()")

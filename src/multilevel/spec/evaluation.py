@@ -173,6 +173,6 @@ def evaluate_expression(expression: str, data: pd.DataFrame, where: str) -> pd.S
     evaluates a term; ``where`` names its place in messages."""
     if expression in data.columns:
         return data[expression]
-    formula_variables(expression, where)
+    formula_variables(f"I({expression})", where)
     matrix = design_matrix(f"0 + I({expression})", data, where)
     return pd.Series(np.asarray(matrix)[:, 0], index=data.index, name=expression)
