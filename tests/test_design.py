@@ -182,3 +182,15 @@ def test_a_response_expression_is_evaluated_as_r_evaluates_it(sleepstudy):
     # brms 2.18's get_prior(): the location is the rounded median of Reaction / 100
     assert table.loc[table["class"] == "Intercept", "prior"].tolist() == [
         "student_t(3, 2.9, 2.5)"]
+
+
+@pytest.mark.parametrize(("formula", "brms_names"), [
+    # brms 2.18's get_prior() on hsb
+    ("mathach ~ poly(ses, 2, raw = TRUE) + (1 | school)",
+     ["polyses2rawEQTRUE1", "polyses2rawEQTRUE2"]),
+    ("mathach ~ I(ses > 0) + (1 | school)", ["Ises>0TRUE"]),
+])
+def test_r_logicals_are_named_as_brms_names_them(hsb, formula, brms_names):
+    """R's TRUE in a call reaches formulae as Python's True and comes back as TRUE; a
+    comparison is a logical in R, whose one column is its level TRUE."""
+    assert design(formula, hsb).b_names == brms_names

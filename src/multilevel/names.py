@@ -60,22 +60,28 @@ def sorted_levels(values: pd.Series) -> list:
 
 _POLY_COLUMN = re.compile(r"^(poly\(.*\))\[(\d+)\]$")
 _LEVEL_SUFFIX = re.compile(r"\[([^\[\]]*)\]")
+_PYTHON_LOGICAL = re.compile(r"\b(True|False)\b")
+_COMPARISON = re.compile(r"^I\((?:[^()]|\([^()]*\))*?(?:>=|<=|==|!=|>|<)(?:[^()]|\([^()]*\))*\)$")
 
 
 def r_column_name(formulae_name: str) -> str:
     """Turn a formulae design-column name into R's ``model.matrix`` column name.
 
-    formulae writes ``sex[Male]``, ``poly(x, 2)[0]``, ``I(x ** 2)`` and ``C(x)[2]``; R writes
-    ``sexMale``, ``poly(x, 2)1``, ``I(x^2)`` and ``factor(x)2``.
+    formulae writes ``sex[Male]``, ``poly(x, 2)[0]``, ``I(x ** 2)``, ``C(x)[2]`` and
+    ``poly(x, 2, raw=True)[0]``; R writes ``sexMale``, ``poly(x, 2)1``, ``I(x^2)``,
+    ``factor(x)2`` and ``poly(x, 2, raw=TRUE)1``. A comparison, ``I(x > 0)``, is a logical
+    in R, whose column is its level ``TRUE``: ``I(x > 0)TRUE``.
     """
     parts = []
     for part in formulae_name.split(":"):
         poly = _POLY_COLUMN.match(part)
         if poly:
             part = f"{poly.group(1)}{int(poly.group(2)) + 1}"
+        logical = _COMPARISON.match(part) is not None
         part = _LEVEL_SUFFIX.sub(lambda m: m.group(1), part)
         part = part.replace(" ** ", "^").replace("**", "^")
-        parts.append(part)
+        part = _PYTHON_LOGICAL.sub(lambda m: m.group(1).upper(), part)
+        parts.append(part + ("TRUE" if logical else ""))
     return ":".join(parts)
 
 

@@ -20,6 +20,7 @@ from .formula_text import find_bar, outer_parenthesised, split_top_level
 _ADDITIONS = ("trials", "weights", "se", "cens")
 # how R spells the logical values of an argument such as se()'s sigma
 _R_LOGICAL = {"TRUE": True, "T": True, "FALSE": False, "F": False}
+_R_LOGICAL_WORD = re.compile(r"\b(TRUE|FALSE)\b")
 # a column name as R and Python allow it, letters of any script included
 _NAME = re.compile(r"[^\W\d][\w.]*")
 _CALL = re.compile(r"^([A-Za-z_.][A-Za-z0-9_.]*)\s*\((.*)\)$", re.S)
@@ -470,6 +471,8 @@ def _parse_terms(rhs: str, text: str, autocor: list[AutocorTerm] | None = None,
             population.append(f"- {term}" if sign == "-" else term)
     population, explicit_intercept = _explicit_intercept(population, text)
     population_text = " ".join(population).strip() or "1"
+    # R's logicals are Python's for formulae: poly(x, 2, raw = TRUE)
+    population_text = _R_LOGICAL_WORD.sub(lambda m: m.group(1).title(), population_text)
     return (population_text.replace("^", "**"), tuple(offsets), tuple(group_terms),
             explicit_intercept)
 
