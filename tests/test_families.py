@@ -29,7 +29,10 @@ BRMS_218_PRIORS = {"negbinomial": [ml.prior("gamma(0.01, 0.01)", class_="shape")
 
 def family_reference(name):
     reference = load_reference(name, FAMILY_REFERENCE_DIR)
-    data = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / reference["data"])
+    if reference["data"].endswith(".csv"):
+        data = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / reference["data"])
+    else:  # a shipped dataset, its factors' levels in R's order
+        data = ml.load_dataset(reference["data"])
     return reference, data, ml.get_family(reference["family"], reference["link"])
 
 
@@ -84,12 +87,13 @@ RARE_DIVERGENCE = pytest.mark.xfail(
 
 # references where brms, too, met divergent transitions: the posterior comparisons hold them
 DIVERGENT_REFERENCES = {"gamma_inverse": "an inverse link's mean near zero (brms: 423 of 4000)",
-                        "sleep_exgaussian": "a small exponential part's funnel (brms: 5)"}
+                        "sleep_exgaussian": "a small exponential part's funnel (brms: 5)",
+                        "kidney_weibull": "38 patients' sd, weakly identified (brms: 3)"}
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", [
-    pytest.param(n, marks=RARE_DIVERGENCE) if n == "poisson_offset" else n
+    pytest.param(n, marks=RARE_DIVERGENCE) if n in ("poisson_offset", "kidney_lognormal") else n
     for n in FAMILY_MODELS + ["rats"] if n not in DIVERGENT_REFERENCES
 ])
 def test_no_divergences(family_fits, name):

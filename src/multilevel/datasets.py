@@ -25,6 +25,14 @@ _DESCRIPTIONS = {
                "three-level growth models (examples/make_reading_data.py has the truth).",
     "waves": "Simulated scores of 100 pupils at five waves, with a residual sd that grows "
              "from wave to wave (growth_waves in tests/reference/families/simulate.py).",
+    "kidney": "Times to the first and second recurrence of infection in 38 kidney patients, "
+              "right-censored where censored is 1 (brms's and the survival package's; "
+              "McGilchrist & Aisbett 1991).",
+}
+# factors whose levels R does not order alphabetically: categories in R's order, so that
+# coefficients are named and coded as brms names and codes them (b_sexfemale)
+_FACTOR_LEVELS = {
+    "kidney": {"sex": ["male", "female"], "disease": ["other", "GN", "AN", "PKD"]},
 }
 
 
@@ -45,7 +53,7 @@ def load_dataset(name: str) -> pd.DataFrame:
     ----------
     name
         One of ``sleepstudy``, ``rats``, ``hsb``, ``dyestuff``, ``pastes``, ``inhaler``,
-        ``salamanders``, ``classroom``, ``reading``, ``waves``.
+        ``salamanders``, ``classroom``, ``reading``, ``waves``, ``kidney``.
 
     Returns
     -------
@@ -59,5 +67,7 @@ def load_dataset(name: str) -> pd.DataFrame:
         )
     with resources.files("multilevel").joinpath("data", f"{name}.csv").open("r") as handle:
         frame = pd.read_csv(handle)
+    for column, levels in _FACTOR_LEVELS.get(name, {}).items():
+        frame[column] = pd.Categorical(frame[column], categories=levels)
     frame.attrs["name"] = name
     return frame

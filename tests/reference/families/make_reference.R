@@ -3,7 +3,7 @@
 # (same variable selection as /work/shared/tools/brms_reference.R), plus the data file name, the
 # family string as given in R, its link, and brms's default prior table from get_prior().
 #
-# usage: Rscript make_reference.R DATA.csv "FORMULA" "FAMILY" OUT.json [factor columns, comma-separated]
+# usage: Rscript make_reference.R DATA.csv|brms:NAME "FORMULA" "FAMILY" OUT.json [factor columns, comma-separated]
 #          [DPARS: distributional formulas for bf(), semicolon-separated, e.g. "hu=~ x"]
 #          [NEWDATA.csv: rows whose fitted() values are written too, as `fitted` records]
 #   FAMILY is R code evaluated with brms attached, e.g. "gaussian", "poisson",
@@ -13,7 +13,11 @@ suppressMessages({library(brms); library(posterior); library(jsonlite)})
 a <- commandArgs(trailingOnly = TRUE)
 stopifnot(length(a) >= 4)
 data_path <- a[1]; f <- a[2]; fam_str <- a[3]; out_path <- a[4]
-d <- read.csv(data_path)
+# "brms:kidney": a dataset shipped with brms, its factors' levels in R's order
+if (startsWith(data_path, "brms:")) {
+  data(list = sub("brms:", "", data_path), package = "brms", envir = environment())
+  d <- get(sub("brms:", "", data_path))
+} else d <- read.csv(data_path)
 if (length(a) >= 5) for (col in strsplit(a[5], ",")[[1]]) d[[col]] <- factor(d[[col]])
 fam <- eval(parse(text = fam_str))
 if (is.function(fam)) fam <- fam()
@@ -70,7 +74,7 @@ for (name in grep("^Zs_", names(sdata), value = TRUE)) {
 }
 
 out <- list(id = sub("\\.json$", "", basename(out_path)),
-            data = basename(data_path),
+            data = sub("^brms:", "", basename(data_path)),
             formula = f,
             dpars = dpars,
             family = fit$family$family,

@@ -7,7 +7,9 @@ python3 simulate.py
 fit() {  # name data formula family [factor columns] [distributional formulas] [newdata]
   local name=$1; shift
   if [ ${#SELECTED[@]} -gt 0 ] && [[ ! " ${SELECTED[*]} " == *" $name "* ]]; then return; fi
-  Rscript make_reference.R "data/$1.csv" "$2" "$3" "$name.json" "${4:-g}" "${5:-}" "${6:-}"
+  local data="data/$1.csv"
+  [[ $1 == brms:* ]] && data=$1  # a dataset shipped with brms
+  Rscript make_reference.R "$data" "$2" "$3" "$name.json" "${4:-g}" "${5:-}" "${6:-}"
 }
 SELECTED=("$@")
 fit bernoulli_logit  bernoulli        "y ~ x + (1 | g)"                            "bernoulli(link='logit')"
@@ -28,6 +30,8 @@ fit censored_gaussian censored_gaussian "y | cens(censored, y2) ~ x + (1 | g)"  
 fit censored_lognormal censored_gaussian "y | cens(censored, y2) ~ x + (1 | g)"  "lognormal()"
 fit survival_weibull survival "time | cens(censored) ~ x + (1 | g)" "weibull()"
 fit survival_exponential survival "time | cens(censored) ~ x + (1 | g)" "exponential()"
+fit kidney_lognormal brms:kidney "time | cens(censored) ~ age + sex + disease + (1 | patient)" "lognormal()" "patient"
+fit kidney_weibull brms:kidney "time | cens(censored) ~ age + sex + disease + (1 | patient)" "weibull()" "patient"
 fit gaussian_slopes  gaussian_slopes  "y ~ x1 + x2 + (1 + x1 | g) + (1 | h)"       "gaussian()" "g,h"
 fit zero_inflated_poisson zero_inflated_poisson "count ~ x + (1 + x | g)"      "zero_inflated_poisson()"
 fit zero_inflated_negbinomial zero_inflated_negbinomial "count ~ x + (1 + x | g)" "zero_inflated_negbinomial()"
