@@ -28,11 +28,15 @@ _DESCRIPTIONS = {
     "kidney": "Times to the first and second recurrence of infection in 38 kidney patients, "
               "right-censored where censored is 1 (brms's and the survival package's; "
               "McGilchrist & Aisbett 1991).",
+    "epilepsy": "Seizure counts of 59 epilepsy patients at four visits, treated (Trt 1) or "
+                "not, with standardised age and baseline count (brms; Thall & Vail 1990).",
 }
-# factors whose levels R does not order alphabetically: categories in R's order, so that
-# coefficients are named and coded as brms names and codes them (b_sexfemale)
+# R's factors that a CSV file does not keep: numbers R holds as a factor (epilepsy's Trt),
+# levels R does not order alphabetically (kidney's sex); categories in R's order, so that
+# coefficients are named and coded as brms names and codes them (b_Trt1, b_sexfemale)
 _FACTOR_LEVELS = {
     "kidney": {"sex": ["male", "female"], "disease": ["other", "GN", "AN", "PKD"]},
+    "epilepsy": {"Trt": [0, 1], "visit": [1, 2, 3, 4]},
 }
 
 
@@ -53,7 +57,7 @@ def load_dataset(name: str) -> pd.DataFrame:
     ----------
     name
         One of ``sleepstudy``, ``rats``, ``hsb``, ``dyestuff``, ``pastes``, ``inhaler``,
-        ``salamanders``, ``classroom``, ``reading``, ``waves``, ``kidney``.
+        ``salamanders``, ``classroom``, ``reading``, ``waves``, ``kidney``, ``epilepsy``.
 
     Returns
     -------
