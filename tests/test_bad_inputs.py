@@ -273,6 +273,8 @@ CASES = [
      r"se\(t\) is 0 in 1 row.*se\(t, sigma = TRUE\)"),
     ("se-for-poisson", with_counts("k | se(expo) ~ x", lambda f: f, "poisson"), FamilyError,
      r"se\(expo\) gives the known standard errors of a gaussian or student response"),
+    ("bf-nonlinear", lambda c: ml.bf("y ~ b1 * exp(b2 * x)", b1="~ 1", b2="~ 1", nl=True),
+     FormulaError, r"bf\(nl=\.\.\.\) is not supported.*non-linear formulas"),
     ("se-sigma-predicted", lambda c: ml.get_prior(ml.bf("y | se(s) ~ x", sigma="~ x"),
                                                   c.data.assign(s=1.0)),
      FormulaError, r"sigma is 0 under se\(s\), so it cannot be predicted"),

@@ -200,6 +200,13 @@ def bf(formula: str, **dpars: str) -> BrmsFormula:
     """
     if not isinstance(formula, str):
         raise FormulaError(f"The formula must be a string, got {type(formula).__name__}.")
+    # brms's bf() options besides formulas; none of them is provided here
+    for option in ("nl", "cmc", "decomp", "center", "sparse", "loop", "family"):
+        if option in dpars:
+            raise FormulaError(
+                f"bf({option}=...) is not supported: multilevel's bf() takes the formulas of "
+                "distributional parameters only (non-linear formulas and brms's other bf() "
+                "options are not provided).")
     parts = []
     for name, text in dpars.items():
         if not isinstance(text, str):
