@@ -20,7 +20,13 @@ from scipy.special import polygamma
 from ..errors import DataError, FamilyError, close_matches
 from ..names import sorted_levels
 from .category_likelihoods import categorical_likelihood, cumulative_likelihood
-from .closed_form import EXGAUSSIAN, HURDLE_NEGBINOMIAL, HURDLE_POISSON, SKEW_NORMAL
+from .closed_form import (
+    EXGAUSSIAN,
+    HURDLE_NEGBINOMIAL,
+    HURDLE_POISSON,
+    SKEW_NORMAL,
+    skew_normal_shape,
+)
 from .family import AuxParameter, Family, format_number, scale_from_response
 
 
@@ -309,9 +315,7 @@ def _hurdle_lognormal_draws(rng, mu, aux, trials):
 
 def _skew_normal_draws(rng, mu, aux, trials):
     # a skew normal is delta |u0| + sqrt(1 - delta^2) u1 for standard normals u0, u1
-    alpha = aux["alpha"]
-    delta = alpha / np.sqrt(1 + alpha**2)
-    omega = aux["sigma"] / np.sqrt(1 - 2 / np.pi * delta**2)
+    delta, omega = skew_normal_shape(aux["sigma"], aux["alpha"])
     standard = (delta * np.abs(rng.standard_normal(np.shape(mu)))
                 + np.sqrt(1 - delta**2) * rng.standard_normal(np.shape(mu)))
     return mu + omega * (standard - delta * np.sqrt(2 / np.pi))

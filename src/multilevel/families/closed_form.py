@@ -41,12 +41,19 @@ def _exgaussian_logp(value, mu, sigma, beta):
             + _log_normal_cdf((value - mu + beta) / sigma - rate * sigma))
 
 
+def skew_normal_shape(sigma, alpha):
+    """brms's skew normal of sd ``sigma`` and shape ``alpha`` as its ``delta`` and scale
+    ``omega``; the mean lies ``omega * delta * sqrt(2 / pi)`` above the location. Arithmetic
+    only, for tensors and arrays alike."""
+    delta = alpha / (1 + alpha**2) ** 0.5
+    return delta, sigma / (1 - (2 / np.pi) * delta**2) ** 0.5
+
+
 def _skew_normal_logp(value, mu, sigma, alpha):
     """brms's skew normal of mean ``mu`` and sd ``sigma``, from its location xi and scale
     omega: PyMC's takes log(1 + erf(.)), which is -inf where the short tail is only
     1e-16 of the peak; here log Phi keeps it."""
-    delta = alpha / pt.sqrt(1 + alpha**2)
-    omega = sigma / pt.sqrt(1 - (2 / np.pi) * delta**2)
+    delta, omega = skew_normal_shape(sigma, alpha)
     z = (value - mu) / omega + delta * np.sqrt(2 / np.pi)
     return (np.log(2.0) - pt.log(omega) - 0.5 * np.log(2 * np.pi) - z**2 / 2.0
             + _log_normal_cdf(alpha * z))
