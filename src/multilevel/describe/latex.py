@@ -232,6 +232,10 @@ _DISTRIBUTIONS = {
         lambda m, a, n: rf"\mathrm{{HurdleNegBinomial}}({m}, {a['shape']}, {a['hu']})",
     "hurdle_lognormal":
         lambda m, a, n: rf"\mathrm{{HurdleLogNormal}}({m}, {a['sigma']}^{{2}}, {a['hu']})",
+    "hurdle_gamma": lambda m, a, n: (rf"\mathrm{{HurdleGamma}}({a['shape']}, {a['shape']} / {m}, "
+                                     rf"{a['hu']})"),
+    "zero_inflated_beta": lambda m, a, n: (rf"\mathrm{{ZeroInflatedBeta}}({m}{a['phi']}, "
+                                           rf"(1 - {m}){a['phi']}, {a['zi']})"),
 }
 
 

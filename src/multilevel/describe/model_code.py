@@ -62,7 +62,7 @@ _LINE = 99
 _RESERVED = {"data", "y", "np", "pd", "pm", "pt", "model", "coords", "trials", "weights", "se", "X",
              "cens", "y2", "censored_logp",
              "offset", "mu", "eta", "lkj_corr_cholesky", "hurdle_poisson_logp",
-             "hurdle_negbinomial_logp"}
+             "hurdle_negbinomial_logp", "zero_inflated_beta_logp"}
 
 
 def _brms_names(names: list[str]) -> str:

@@ -211,6 +211,13 @@ CLOSED_FORM_HELPERS = {
     return pt.switch(pt.eq(value, 0), pt.log1p(-psi),
                      pt.log(psi) + pm.logp(pm.NegativeBinomial.dist(mu=mu, alpha=alpha), value)
                      - pt.log1mexp(log_zero))''',
+    "zero_inflated_beta": '''def zero_inflated_beta_logp(value, zi, mu, phi):
+    """A zero with probability zi, else a beta of mean mu and precision phi (its density
+    taken at 1/2 where the value is zero, so that the gradient stays finite)."""
+    zero = pt.eq(value, 0)
+    proportions = pm.Beta.dist(alpha=mu * phi, beta=(1 - mu) * phi)
+    return pt.switch(zero, pt.log(zi),
+                     pt.log1p(-zi) + pm.logp(proportions, pt.switch(zero, 0.5, value)))''',
 }
 
 CENSORED_HELPER = '''def censored_logp(distribution, cens, y, y2, weights=None, **parameters):

@@ -7,27 +7,37 @@ read it.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 
 import numpy as np
-import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 from scipy import stats
 from scipy.special import polygamma
 
-from ..errors import DataError, FamilyError, close_matches
-from ..names import sorted_levels
+from ..errors import FamilyError, close_matches
 from .category_likelihoods import categorical_likelihood, cumulative_likelihood
 from .closed_form import (
     EXGAUSSIAN,
     HURDLE_NEGBINOMIAL,
     HURDLE_POISSON,
     SKEW_NORMAL,
+    ZERO_INFLATED_BETA,
     skew_normal_shape,
 )
 from .family import AuxParameter, Family, format_number, scale_from_response
+from .responses import (
+    check_binary,
+    check_binomial,
+    check_categorical,
+    check_count,
+    check_non_negative,
+    check_ordinal,
+    check_positive,
+    check_real,
+    check_unit_interval,
+    check_zero_or_unit_interval,
+)
 
 
 def _sigma_prior(y: np.ndarray) -> str:
@@ -36,145 +46,6 @@ def _sigma_prior(y: np.ndarray) -> str:
 
 def _constant_prior(text: str) -> Callable[[np.ndarray], str]:
     return lambda y: text
-
-
-def _kind_error(family: str, column: str, rule: str, bad: pd.Series) -> DataError:
-    examples = ", ".join(repr(v) for v in bad.unique()[:5].tolist())
-    return DataError(
-        f"Family {family!r} needs {rule}, but response {column!r} has {len(bad)} value(s) "
-        f"outside that, e.g. {examples}."
-    )
-
-
-def _numeric(series: pd.Series, family: str, column: str) -> np.ndarray:
-    if pd.api.types.is_bool_dtype(series.dtype) or not pd.api.types.is_numeric_dtype(
-        series.dtype
-    ):
-        raise DataError(
-            f"Response {column!r} must be numeric for family {family!r}, but its dtype is "
-            f"{series.dtype}."
-        )
-    return series.to_numpy(dtype=float)
-
-
-def _check_real(series, family, column, trials=None):
-    return _numeric(series, family, column)
-
-
-def _check_positive(series, family, column, trials=None):
-    values = _numeric(series, family, column)
-    bad = series[values <= 0]
-    if len(bad):
-        raise _kind_error(family, column, "positive values (> 0)", bad)
-    return values
-
-
-def _check_unit_interval(series, family, column, trials=None):
-    values = _numeric(series, family, column)
-    bad = series[(values <= 0) | (values >= 1)]
-    if len(bad):
-        raise _kind_error(family, column, "values strictly between 0 and 1", bad)
-    return values
-
-
-def _check_count(series, family, column, trials=None):
-    values = _numeric(series, family, column)
-    bad = series[(values < 0) | (values != np.round(values))]
-    if len(bad):
-        raise _kind_error(family, column, "non-negative integer counts", bad)
-    return values.astype(np.int64)
-
-
-def _check_binary(series, family, column, trials=None):
-    if pd.api.types.is_bool_dtype(series.dtype):
-        return series.to_numpy(dtype=np.int64)
-    if pd.api.types.is_numeric_dtype(series.dtype):
-        values = series.to_numpy(dtype=float)
-        bad = series[(values != 0) & (values != 1)]
-        if len(bad):
-            raise _kind_error(
-                family, column, "0/1 values, booleans or a factor with two levels", bad
-            )
-        return values.astype(np.int64)
-    levels = sorted_levels(series)
-    if len(levels) != 2:
-        raise DataError(
-            f"Family {family!r} needs 0/1 values, booleans or a factor with two levels, but "
-            f"response {column!r} has {len(levels)} level(s): "
-            + ", ".join(repr(str(level)) for level in levels[:6])
-            + "."
-        )
-    warnings.warn(
-        f"Response {column!r} has levels {str(levels[0])!r} and {str(levels[1])!r}; "
-        f"{str(levels[1])!r} is the success (1), as in brms.",
-        UserWarning,
-        stacklevel=2,
-    )
-    return (series == levels[1]).to_numpy(dtype=np.int64)
-
-
-def _check_non_negative(series, family, column, trials=None):
-    values = _numeric(series, family, column)
-    bad = series[values < 0]
-    if len(bad):
-        raise _kind_error(family, column, "non-negative values (>= 0)", bad)
-    return values
-
-
-def _check_ordinal(series, family, column, trials=None):
-    """Categories 1..K: positive integers without gaps, or an ordered categorical."""
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        if not series.dtype.ordered:
-            raise DataError(
-                f"Family {family!r} needs ordered categories, but response {column!r} is an "
-                "unordered categorical; make it ordered (pd.Categorical(..., ordered=True)) "
-                "or use family 'categorical'."
-            )
-        codes = series.cat.codes.to_numpy() + 1
-        labels = [str(c) for c in series.cat.categories]
-    else:
-        values = _numeric(series, family, column)
-        bad = series[(values < 1) | (values != np.round(values))]
-        if len(bad):
-            raise _kind_error(family, column, "categories numbered 1, 2, ..., K or an ordered "
-                              "categorical", bad)
-        codes = values.astype(np.int64)
-        labels = [str(k) for k in range(1, int(codes.max()) + 1)]
-    missing = [labels[k - 1] for k in range(1, len(labels) + 1) if k not in set(codes)]
-    if missing:
-        raise DataError(
-            f"Response {column!r} of family {family!r} has no observation of categor"
-            f"{'y' if len(missing) == 1 else 'ies'} {', '.join(repr(m) for m in missing)} "
-            f"among 1..{len(labels)}; number the observed categories without gaps."
-        )
-    if len(labels) < 2:
-        raise DataError(f"Response {column!r} of family {family!r} has a single category; "
-                        "an ordinal model needs at least two.")
-    return codes
-
-
-def _check_categorical(series, family, column, trials=None):
-    """Categories in R's factor order, numbered 1..K."""
-    levels = sorted_levels(series)
-    if len(levels) < 2:
-        raise DataError(
-            f"Response {column!r} of family {family!r} has {len(levels)} category; a "
-            "categorical model needs at least two."
-        )
-    return (pd.Categorical(series, categories=levels).codes + 1).astype(np.int64)
-
-
-def _check_binomial(series, family, column, trials=None):
-    values = _check_count(series, family, column)
-    if trials is None:
-        raise DataError(
-            f"Family {family!r} needs the number of trials: write '{column} | trials(n) ~ ...' "
-            f"or 'cbind({column}, failures) ~ ...'."
-        )
-    bad = series[values > trials]
-    if len(bad):
-        raise _kind_error(family, column, "integer successes between 0 and the trials", bad)
-    return values
 
 
 # --- likelihoods: (linear predictor, mean, aux, trials, link) -> PyMC class and kwargs
@@ -254,6 +125,10 @@ def _zero_inflated_binomial_likelihood(eta, mu, aux, trials, link):
     return pm.ZeroInflatedBinomial, {"psi": 1 - aux["zi"], "n": trials, "p": mu}
 
 
+def _zero_inflated_beta_likelihood(eta, mu, aux, trials, link):
+    return ZERO_INFLATED_BETA, {"zi": aux["zi"], "mu": mu, "phi": aux["phi"]}
+
+
 def _exgaussian_likelihood(eta, mu, aux, trials, link):
     return EXGAUSSIAN, {"mu": mu, "sigma": aux["sigma"], "beta": aux["beta"]}
 
@@ -268,6 +143,11 @@ def _hurdle_negbinomial_likelihood(eta, mu, aux, trials, link):
 
 def _hurdle_lognormal_likelihood(eta, mu, aux, trials, link):
     return pm.HurdleLogNormal, {"psi": 1 - aux["hu"], "mu": mu, "sigma": aux["sigma"]}
+
+
+def _hurdle_gamma_likelihood(eta, mu, aux, trials, link):
+    shape = aux["shape"]
+    return pm.HurdleGamma, {"psi": 1 - aux["hu"], "alpha": shape, "beta": shape / mu}
 
 
 # --- new observations of the hurdle families ---------------------------------------------------
@@ -313,6 +193,11 @@ def _hurdle_lognormal_draws(rng, mu, aux, trials):
     return _hurdle(rng, aux["hu"], np.exp(rng.normal(mu, aux["sigma"])))
 
 
+def _zero_inflated_beta_draws(rng, mu, aux, trials):
+    phi = aux["phi"]
+    return _hurdle(rng, aux["zi"], rng.beta(mu * phi, (1 - mu) * phi))
+
+
 def _skew_normal_draws(rng, mu, aux, trials):
     # a skew normal is delta |u0| + sqrt(1 - delta^2) u1 for standard normals u0, u1
     delta, omega = skew_normal_shape(aux["sigma"], aux["alpha"])
@@ -346,6 +231,10 @@ def _zero_inflated_mean(mu, aux, trials):
 
 def _zero_inflated_binomial_mean(mu, aux, trials):
     return mu * trials * (1 - aux["zi"])
+
+
+def _hurdle_mean_is_mu(mu, aux, trials):
+    return (1 - aux["hu"]) * mu
 
 
 def _hurdle_poisson_mean(mu, aux, trials):
@@ -420,98 +309,105 @@ _HU = AuxParameter("hu", 0.0, _constant_prior("beta(1, 1)"), upper=1.0, dpar_lin
                    dpar_intercept_prior="logistic(0, 1)")
 
 gaussian = Family("gaussian", "identity", ("identity", "log", "inverse", "softplus"), (_SIGMA,),
-                  _check_real, _gaussian_likelihood, _mean_is_mu,
+                  check_real, _gaussian_likelihood, _mean_is_mu,
                   latent_variance=_sigma_latent, normal=True, residual_structures=True,
                   known_standard_errors=True, censoring=True)
 student = Family(
     "student", "identity", ("identity", "log", "inverse", "softplus"),
     (_SIGMA, _NU),
-    _check_real, _student_likelihood, _mean_is_mu, latent_variance=_sigma_latent,
+    check_real, _student_likelihood, _mean_is_mu, latent_variance=_sigma_latent,
     residual_structures=True, known_standard_errors=True,
 )
-bernoulli = Family("bernoulli", "logit", _BINARY_LINKS, (), _check_binary, _bernoulli_likelihood,
+bernoulli = Family("bernoulli", "logit", _BINARY_LINKS, (), check_binary, _bernoulli_likelihood,
                    _mean_is_mu, variance=_binary_variance, latent_variance=_binary_latent,
                    discrete=True, proportion=True)
-binomial = Family("binomial", "logit", _BINARY_LINKS, (), _check_binomial, _binomial_likelihood,
+binomial = Family("binomial", "logit", _BINARY_LINKS, (), check_binomial, _binomial_likelihood,
                   _binomial_mean, needs_trials=True, variance=_binary_variance,
                   latent_variance=_binary_latent, discrete=True, proportion=True)
-poisson = Family("poisson", "log", _POSITIVE_LINKS, (), _check_count, _poisson_likelihood,
+poisson = Family("poisson", "log", _POSITIVE_LINKS, (), check_count, _poisson_likelihood,
                  _mean_is_mu, variance=_identity_variance, latent_variance=_count_latent,
                  discrete=True)
 negbinomial = Family(
-    "negbinomial", "log", _POSITIVE_LINKS, (_NEGBINOMIAL_SHAPE,), _check_count,
+    "negbinomial", "log", _POSITIVE_LINKS, (_NEGBINOMIAL_SHAPE,), check_count,
     _negbinomial_likelihood, _mean_is_mu, variance=_identity_variance,
     latent_variance=_negbinomial_latent, discrete=True,
 )
+_GAMMA_SHAPE = AuxParameter("shape", 0.0, _constant_prior("gamma(0.01, 0.01)"))
 gamma = Family(
-    "gamma", "log", _POSITIVE_SCALE_LINKS,
-    (AuxParameter("shape", 0.0, _constant_prior("gamma(0.01, 0.01)")),),
-    _check_positive, _gamma_likelihood, _mean_is_mu, variance=np.square,
+    "gamma", "log", _POSITIVE_SCALE_LINKS, (_GAMMA_SHAPE,),
+    check_positive, _gamma_likelihood, _mean_is_mu, variance=np.square,
     latent_variance=_gamma_latent,
 )
-lognormal = Family("lognormal", "identity", ("identity",), (_SIGMA,), _check_positive,
+lognormal = Family("lognormal", "identity", ("identity",), (_SIGMA,), check_positive,
                    _lognormal_likelihood, _lognormal_mean, log_scale_response=True,
                    latent_variance=_sigma_latent, censoring=True)
-exponential = Family("exponential", "log", _POSITIVE_SCALE_LINKS, (), _check_positive,
+exponential = Family("exponential", "log", _POSITIVE_SCALE_LINKS, (), check_positive,
                      _exponential_likelihood, _mean_is_mu, variance=np.square, censoring=True)
 weibull = Family(
-    "weibull", "log", _POSITIVE_SCALE_LINKS,
-    (AuxParameter("shape", 0.0, _constant_prior("gamma(0.01, 0.01)")),),
-    _check_positive, _weibull_likelihood, _mean_is_mu, censoring=True,
+    "weibull", "log", _POSITIVE_SCALE_LINKS, (_GAMMA_SHAPE,),
+    check_positive, _weibull_likelihood, _mean_is_mu, censoring=True,
 )
 exgaussian = Family(
     "exgaussian", "identity", _REAL_LINKS,
     (_SIGMA, AuxParameter("beta", 0.0, _constant_prior("gamma(1, 0.1)"),
                           dpar_intercept_prior="normal(1.7, 1.3)")),
-    _check_real, _exgaussian_likelihood, _mean_is_mu, draw=_exgaussian_draws,
+    check_real, _exgaussian_likelihood, _mean_is_mu, draw=_exgaussian_draws,
 )
 skew_normal = Family(
     "skew_normal", "identity", _REAL_LINKS,
     (_SIGMA, AuxParameter("alpha", None, _constant_prior("normal(0, 4)"), dpar_link="identity",
                           dpar_intercept_prior="normal(0, 4)")),
-    _check_real, _skew_normal_likelihood, _mean_is_mu, draw=_skew_normal_draws,
+    check_real, _skew_normal_likelihood, _mean_is_mu, draw=_skew_normal_draws,
 )
+_PHI = AuxParameter("phi", 0.0, _constant_prior("gamma(0.01, 0.01)"))
 beta = Family(
-    "beta", "logit", _BINARY_LINKS,
-    (AuxParameter("phi", 0.0, _constant_prior("gamma(0.01, 0.01)")),),
-    _check_unit_interval, _beta_likelihood, _mean_is_mu, variance=_binary_variance,
+    "beta", "logit", _BINARY_LINKS, (_PHI,), check_unit_interval, _beta_likelihood,
+    _mean_is_mu, variance=_binary_variance,
 )
 
 zero_inflated_poisson = Family(
-    "zero_inflated_poisson", "log", _POSITIVE_LINKS, (_ZI,), _check_count,
+    "zero_inflated_poisson", "log", _POSITIVE_LINKS, (_ZI,), check_count,
     _zero_inflated_poisson_likelihood, _zero_inflated_mean, discrete=True,
 )
 zero_inflated_negbinomial = Family(
     "zero_inflated_negbinomial", "log", _POSITIVE_LINKS, (_NEGBINOMIAL_SHAPE, _ZI),
-    _check_count, _zero_inflated_negbinomial_likelihood, _zero_inflated_mean, discrete=True,
+    check_count, _zero_inflated_negbinomial_likelihood, _zero_inflated_mean, discrete=True,
 )
 zero_inflated_binomial = Family(
-    "zero_inflated_binomial", "logit", _BINARY_LINKS, (_ZI,), _check_binomial,
+    "zero_inflated_binomial", "logit", _BINARY_LINKS, (_ZI,), check_binomial,
     _zero_inflated_binomial_likelihood, _zero_inflated_binomial_mean, needs_trials=True,
     discrete=True, proportion=True,
 )
 hurdle_poisson = Family(
-    "hurdle_poisson", "log", _POSITIVE_LINKS, (_HU,), _check_count, _hurdle_poisson_likelihood,
+    "hurdle_poisson", "log", _POSITIVE_LINKS, (_HU,), check_count, _hurdle_poisson_likelihood,
     _hurdle_poisson_mean, discrete=True, draw=_hurdle_poisson_draws,
 )
 hurdle_negbinomial = Family(
-    "hurdle_negbinomial", "log", _POSITIVE_LINKS, (_NEGBINOMIAL_SHAPE, _HU), _check_count,
+    "hurdle_negbinomial", "log", _POSITIVE_LINKS, (_NEGBINOMIAL_SHAPE, _HU), check_count,
     _hurdle_negbinomial_likelihood, _hurdle_negbinomial_mean, discrete=True,
     draw=_hurdle_negbinomial_draws,
 )
 hurdle_lognormal = Family(
-    "hurdle_lognormal", "identity", ("identity",), (_SIGMA, _HU), _check_non_negative,
+    "hurdle_lognormal", "identity", ("identity",), (_SIGMA, _HU), check_non_negative,
     _hurdle_lognormal_likelihood, _hurdle_lognormal_mean, log_scale_response=True,
     draw=_hurdle_lognormal_draws,
 )
+hurdle_gamma = Family(
+    "hurdle_gamma", "log", _POSITIVE_SCALE_LINKS, (_GAMMA_SHAPE, _HU), check_non_negative,
+    _hurdle_gamma_likelihood, _hurdle_mean_is_mu,
+)
+zero_inflated_beta = Family(
+    "zero_inflated_beta", "logit", _BINARY_LINKS, (_PHI, _ZI), check_zero_or_unit_interval,
+    _zero_inflated_beta_likelihood, _zero_inflated_mean, draw=_zero_inflated_beta_draws,
+)
 
 cumulative = Family(
-    "cumulative", "logit", ("logit", "probit"), (), _check_ordinal, cumulative_likelihood,
+    "cumulative", "logit", ("logit", "probit"), (), check_ordinal, cumulative_likelihood,
     _mean_is_mu, discrete=True, ordinal=True,
 )
 
 categorical = Family(
-    "categorical", "logit", ("logit",), (), _check_categorical, categorical_likelihood,
+    "categorical", "logit", ("logit",), (), check_categorical, categorical_likelihood,
     _mean_is_mu, discrete=True, categorical=True,
 )
 
@@ -525,6 +421,7 @@ _BY_NAME = {
     "zero_inflated_negbinomial": zero_inflated_negbinomial,
     "zero_inflated_binomial": zero_inflated_binomial, "hurdle_poisson": hurdle_poisson,
     "hurdle_negbinomial": hurdle_negbinomial, "hurdle_lognormal": hurdle_lognormal,
+    "hurdle_gamma": hurdle_gamma, "zero_inflated_beta": zero_inflated_beta,
     "cumulative": cumulative, "categorical": categorical,
 }
 

@@ -24,6 +24,17 @@ def _hurdle_negbinomial_logp(value, psi, mu, alpha):
                                log_zero)
 
 
+def _zero_inflated_beta_logp(value, zi, mu, phi):
+    """brms's zero-inflated beta: a zero with probability ``zi``, else a beta of mean ``mu``
+    and precision ``phi``. The beta's density is taken at 1/2 where the value is zero: JAX
+    differentiates both branches of the switch, and the beta's log density at zero is
+    infinite."""
+    zero = pt.eq(value, 0)
+    proportions = pm.Beta.dist(alpha=mu * phi, beta=(1 - mu) * phi)
+    return pt.switch(zero, pt.log(zi),
+                     pt.log1p(-zi) + pm.logp(proportions, pt.switch(zero, 0.5, value)))
+
+
 def _log_normal_cdf(z):
     """log Phi(z), each of PyMC's two branches computed only where it is taken (elsewhere at
     the branch point): JAX differentiates both branches of a switch, and the one not taken
@@ -64,7 +75,8 @@ class _ClosedForm:
 
     The hurdle counts' P(y > 0) is written in closed form: PyMC's truncation takes it from
     the count's cdf, whose gradient JAX lacks for the negative binomial's shape and which
-    gave NaN gradients for Poisson hurdles whose probability is predicted. PyMC's
+    gave NaN gradients for Poisson hurdles whose probability is predicted. PyMC has no
+    zero-inflated beta (:func:`_zero_inflated_beta_logp`). PyMC's
     ex-Gaussian computes both branches of its normal log CDF (:func:`_log_normal_cdf`); its
     skew normal loses the short tail (:func:`_skew_normal_logp`).
     """
@@ -85,3 +97,4 @@ HURDLE_POISSON = _ClosedForm(_hurdle_poisson_logp, ("psi", "mu"))
 HURDLE_NEGBINOMIAL = _ClosedForm(_hurdle_negbinomial_logp, ("psi", "mu", "alpha"))
 EXGAUSSIAN = _ClosedForm(_exgaussian_logp, ("mu", "sigma", "beta"), dtype="float64")
 SKEW_NORMAL = _ClosedForm(_skew_normal_logp, ("mu", "sigma", "alpha"), dtype="float64")
+ZERO_INFLATED_BETA = _ClosedForm(_zero_inflated_beta_logp, ("zi", "mu", "phi"), dtype="float64")

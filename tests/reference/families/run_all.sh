@@ -40,6 +40,8 @@ fit zero_inflated_binomial zero_inflated_binomial "k | trials(n) ~ x + (1 + x | 
 fit hurdle_poisson   hurdle_poisson   "count ~ x + (1 + x | g)"                    "hurdle_poisson()" "g" "hu=~ x"
 fit hurdle_negbinomial hurdle_negbinomial "count ~ x + (1 + x | g)"                "hurdle_negbinomial()"
 fit hurdle_lognormal hurdle_lognormal "y ~ x + (1 + x | g)"                        "hurdle_lognormal()"
+fit hurdle_gamma     hurdle_gamma     "y ~ x + (1 + x | g)"                        "hurdle_gamma()" "g" "hu=~ x"
+fit zero_inflated_beta zero_inflated_beta "y ~ x + (1 + x | g)"                    "zero_inflated_beta()"
 fit sleep_sigma_group sleepstudy      "Reaction ~ Days + (Days | Subject)"         "gaussian()" "Subject" "sigma=~ Days + (1 | Subject)"
 fit cumulative       cumulative       "rating ~ x + (1 + x | g)"                   "cumulative()" "g" "" "data/cumulative_newdata.csv"
 fit inhaler_probit   inhaler          "rating ~ treat + period + carry + (1 | subject)" "cumulative(link='probit')" "subject"

@@ -303,6 +303,29 @@ def hurdle_lognormal():
     write("hurdle_lognormal", pd.DataFrame({"y": y, "x": x, "g": lv[gi]}))
 
 
+def hurdle_gamma():
+    rng = np.random.default_rng(118)
+    gi, lv, x, eta = correlated_groups(rng, 0.8, 0.5)
+    shape = 3.0
+    y = rng.gamma(shape, np.exp(eta) / shape)
+    # a hurdle whose probability moves with x
+    y[rng.uniform(size=gi.size) < inv_logit(-0.8 + 0.7 * x)] = 0.0
+    record("hurdle_gamma", b_Intercept=0.8, b_x=0.5, shape=3.0, b_hu_Intercept=-0.8,
+           b_hu_x=0.7)
+    write("hurdle_gamma", pd.DataFrame({"y": y, "x": x, "g": lv[gi]}))
+
+
+def zero_inflated_beta():
+    rng = np.random.default_rng(119)
+    gi, lv, x, eta = correlated_groups(rng, -0.3, 0.6)
+    phi = 8.0
+    mu = inv_logit(eta)
+    y = rng.beta(mu * phi, (1 - mu) * phi)
+    y[rng.uniform(size=gi.size) < 0.25] = 0.0
+    record("zero_inflated_beta", b_Intercept=-0.3, b_x=0.6, phi=8.0, zi=0.25)
+    write("zero_inflated_beta", pd.DataFrame({"y": y, "x": x, "g": lv[gi]}))
+
+
 def cumulative():
     """Ratings 1..4 from a cumulative logit model, and rows to predict for."""
     rng = np.random.default_rng(118)
@@ -440,7 +463,8 @@ if __name__ == "__main__":
     for make in (bernoulli, binomial, poisson, poisson_offset, negbinomial, student, gamma,
                  lognormal, beta, gaussian_weights, meta, censored, survival, gaussian_slopes,
                  zero_inflated_poisson, zero_inflated_negbinomial, zero_inflated_binomial,
-                 hurdle_poisson, hurdle_negbinomial, hurdle_lognormal, cumulative, growth_ar,
+                 hurdle_poisson, hurdle_negbinomial, hurdle_lognormal, hurdle_gamma,
+                 zero_inflated_beta, cumulative, growth_ar,
                  growth_gaps, growth_unstr, growth_waves, smooth, categorical):
         make()
     (OUT / "truth.json").write_text(json.dumps(TRUTH, indent=1, sort_keys=True) + "\n")
