@@ -61,8 +61,12 @@ def _censored() -> pd.DataFrame:
     return pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "censored_gaussian.csv")
 
 
+def _proportions() -> pd.DataFrame:
+    return pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "zero_inflated_beta.csv")
+
+
 _FRAMES = {"crossed": _crossed, "assorted": _assorted, "unsorted": _unsorted,
-           "censored": _censored}
+           "censored": _censored, "proportions": _proportions}
 
 # (data, formula or bf() parts, family, priors): the ten models, then one of each
 # other feature the writer covers
@@ -88,6 +92,7 @@ CASES = [
     ("assorted", ("count ~ x + offset(log(t)) + (1 | g)", {"zi": "~ x"}),
      "zero_inflated_poisson", None),
     ("assorted", "count ~ x + (1 | g)", "hurdle_negbinomial", None),
+    ("proportions", ("y ~ x + (1 | g)", {"zi": "~ x"}), "zero_inflated_beta", None),
     ("assorted", "cat ~ x + (1 | g)", "categorical", None),
     ("assorted", ("y ~ x + (1 | p | g)", {"sigma": "~ (1 | p | g)"}), "gaussian", None),
     ("assorted", "y ~ x + I(x**2) + (1 | g)", "gaussian",
