@@ -36,7 +36,7 @@ def _module_of(reference: dict) -> str:
         return "smooth"
     if re.search(r"\b(ar|ma|arma|cosy)\(", reference["formula"]):
         return "autocor"
-    if reference["family"] in ("cumulative", "categorical"):
+    if reference["family"] in ("cumulative", "sratio", "cratio", "acat", "categorical"):
         return "ordinal"
     if reference.get("dpars") or reference["family"].startswith(("zero_inflated", "hurdle")):
         return "zero_hurdle"

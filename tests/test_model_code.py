@@ -65,8 +65,13 @@ def _proportions() -> pd.DataFrame:
     return pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "zero_inflated_beta.csv")
 
 
+def _ratings() -> pd.DataFrame:
+    return pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "cumulative.csv")
+
+
 _FRAMES = {"crossed": _crossed, "assorted": _assorted, "unsorted": _unsorted,
-           "censored": _censored, "proportions": _proportions}
+           "censored": _censored, "proportions": _proportions,
+           "ratings": _ratings}
 
 # (data, formula or bf() parts, family, priors): the ten models, then one of each
 # other feature the writer covers
@@ -93,6 +98,10 @@ CASES = [
      "zero_inflated_poisson", None),
     ("assorted", "count ~ x + (1 | g)", "hurdle_negbinomial", None),
     ("proportions", ("y ~ x + (1 | g)", {"zi": "~ x"}), "zero_inflated_beta", None),
+    ("ratings", "rating ~ x + (1 | g)", "sratio", None),
+    ("ratings", "rating ~ x + (1 | g)", ml.get_family("cratio", "probit"),
+     [("normal(0, 1)", "Intercept", "2", "")]),
+    ("ratings", "rating ~ x + (1 | g)", ml.get_family("acat", "cloglog"), None),
     ("assorted", "cat ~ x + (1 | g)", "categorical", None),
     ("assorted", ("y ~ x + (1 | p | g)", {"sigma": "~ (1 | p | g)"}), "gaussian", None),
     ("assorted", "y ~ x + I(x**2) + (1 | g)", "gaussian",

@@ -1,8 +1,9 @@
-"""Ordinal (cumulative) and categorical models against brms 2.18: the inhaler references of
-../shared and a simulated ordinal reference with a correlated group block and brms's fitted()
-probabilities."""
+"""Ordinal (cumulative, sequential, adjacent-category) and categorical models against brms
+2.18: the inhaler references of ../shared and simulated ordinal references with a correlated
+group block and brms's fitted() probabilities."""
 
 import json
+from pathlib import Path
 
 import arviz as az
 import matplotlib
@@ -17,6 +18,7 @@ from multilevel.errors import DataError, FormulaError, MultilevelError
 from reference import (
     FAMILY_REFERENCE_DIR,
     SHARED,
+    family_reference_names,
     fit_with_warnings,
     load_reference,
     mixing_problems,
@@ -39,13 +41,6 @@ def simulated(name="cumulative"):
 
 def simulated_categorical():
     return simulated("categorical")
-
-
-@pytest.mark.parametrize("load", [inhaler, simulated])
-def test_prior_table_equals_brms(load):
-    reference, data = load()
-    table = ml.get_prior(reference["formula"], data, "cumulative")
-    assert prior_mismatches(table, reference["prior"]) == []
 
 
 def test_threshold_priors_can_differ():
@@ -141,6 +136,25 @@ FITS = {"inhaler": (inhaler, "cumulative"), "simulated": (simulated, "cumulative
         "simulated_categorical": (simulated_categorical, "categorical"),
         "inhaler_probit": (lambda: simulated("inhaler_probit"),
                            ml.get_family("cumulative", "probit"))}
+# brms's sequential and adjacent-category models on the simulated ratings; the continuation
+# ratio with the cloglog link, as with a symmetric link it is the stopping ratio's model
+SEQUENTIAL = {"sratio": "logit", "cratio_cloglog": "cloglog", "acat": "logit"}
+FITS |= {name: (lambda name=name: simulated(name),
+                ml.get_family(name.split("_")[0], link))
+         for name, link in SEQUENTIAL.items()}
+
+
+def test_every_ordinal_reference_is_fitted():
+    assert set(family_reference_names("ordinal")) <= {
+        load()[0]["id"] for load, _ in FITS.values()}
+
+
+@pytest.mark.parametrize("name", ["inhaler", "simulated", *SEQUENTIAL])
+def test_prior_table_equals_brms(name):
+    load, family = FITS[name]
+    reference, data = load()
+    table = ml.get_prior(reference["formula"], data, family)
+    assert prior_mismatches(table, reference["prior"]) == []
 # half brms's draws and warmup: the comparisons' tolerances follow both fits' ESS, which on
 # the categorical model's long-tailed mu3 and mu4 intercepts falls below brms's warning
 # threshold, as the fit's warnings say
@@ -211,11 +225,14 @@ def test_simulated_thresholds_and_effects_are_recovered(fits, name, truth_of):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("name", "labels"), [("simulated", ["1", "2", "3", "4"]),
-                                              ("simulated_categorical", ["a", "b", "c"])])
+@pytest.mark.parametrize(("name", "labels"), [
+    ("simulated", ["1", "2", "3", "4"]), ("simulated_categorical", ["a", "b", "c"]),
+    *[(name, ["1", "2", "3", "4"]) for name in SEQUENTIAL]])
 def test_category_probabilities_equal_brms_fitted(fits, name, labels):
     reference, fit, _ = fits[name]
-    newdata = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / f"{reference['id']}_newdata.csv")
+    # the new rows of the reference's data set (run_all.sh)
+    stem = Path(reference["data"]).stem
+    newdata = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / f"{stem}_newdata.csv")
     ours = fit.fitted(newdata=newdata)
     draws = fit.posterior_epred(newdata=newdata)
     assert draws.shape == (2000, len(newdata), len(labels))

@@ -29,10 +29,12 @@ from .errors import (
     StorageError,
 )
 from .families.builtin import (
+    acat,
     bernoulli,
     beta,
     binomial,
     categorical,
+    cratio,
     cumulative,
     exgaussian,
     exponential,
@@ -47,6 +49,7 @@ from .families.builtin import (
     negbinomial,
     poisson,
     skew_normal,
+    sratio,
     student,
     weibull,
     zero_inflated_beta,
@@ -66,13 +69,13 @@ Gamma = gamma
 __version__ = "0.1.0"
 
 __all__ = [
-    "bernoulli", "beta", "bf", "binomial", "brm", "brm_many", "categorical", "cumulative",
-    "DataError", "equation", "exgaussian", "exponential", "Family", "FamilyError", "Fit",
-    "FormulaError", "gamma", "Gamma", "gaussian", "get_family", "get_prior", "hurdle_gamma",
-    "hurdle_lognormal",
-    "hurdle_negbinomial", "hurdle_poisson", "hypothesis", "list_datasets", "load", "load_dataset",
-    "lognormal", "loo_compare", "make_model", "model_code", "MultilevelError", "negbinomial",
-    "poisson", "prior", "PriorError", "SettingsError", "skew_normal", "StorageError", "student",
+    "acat", "bernoulli", "beta", "bf", "binomial", "brm", "brm_many", "categorical", "cratio",
+    "cumulative", "DataError", "equation", "exgaussian", "exponential", "Family",
+    "FamilyError", "Fit", "FormulaError", "gamma", "Gamma", "gaussian", "get_family",
+    "get_prior", "hurdle_gamma", "hurdle_lognormal", "hurdle_negbinomial", "hurdle_poisson",
+    "hypothesis", "list_datasets", "load", "load_dataset", "lognormal", "loo_compare",
+    "make_model", "model_code", "MultilevelError", "negbinomial", "poisson", "prior",
+    "PriorError", "SettingsError", "skew_normal", "sratio", "StorageError", "student",
     "update", "weibull", "zero_inflated_beta", "zero_inflated_binomial",
     "zero_inflated_negbinomial", "zero_inflated_poisson",
 ]

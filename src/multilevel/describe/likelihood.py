@@ -85,6 +85,16 @@ def _autocor_model(design: Design, structure: Structure, predictor: str, index: 
     return lines
 
 
+# each ordinal model's probability on the link scale, and whether the threshold comes first
+# in what it equals (cumulative and stopping ratio: theta_c - eta; else eta - theta_c)
+_ORDINAL_PROBABILITIES = {
+    "cumulative": (r"\Pr({y} \leq c)", True),
+    "sratio": (r"\Pr({y} = c \mid {y} \geq c)", True),
+    "cratio": (r"\Pr({y} > c \mid {y} \geq c)", False),
+    "acat": (r"\Pr({y} = c + 1 \mid {y} \in \{{c, c + 1\}})", False),
+}
+
+
 def data_model(design: Design, structure: Structure, predictors: dict[str, str], index: str,
                inline: bool, residual: str = "", symbols: dict | None = None
                ) -> list[EquationLine]:
@@ -136,10 +146,12 @@ def data_model(design: Design, structure: Structure, predictors: dict[str, str],
     elif family.ordinal:
         eta = latex.subscript(r"\eta", index)
         thresholds = design.thresholds
-        cumulative = rf"\Pr({y} \leq c)"
+        probability, threshold_first = _ORDINAL_PROBABILITIES[family.name]
         note_c = r"\text{, for } c = 1" + (rf", \ldots, {thresholds}" if thresholds > 1 else "")
-        lines.append(EquationLine(latex.link(family.link, cumulative), "=",
-                                  rf"\theta_{{c}} - {eta}", note_c + note))
+        difference = (rf"\theta_{{c}} - {eta}" if threshold_first
+                      else rf"{eta} - \theta_{{c}}")
+        lines.append(EquationLine(latex.link(family.link, probability.format(y=y)), "=",
+                                  difference, note_c + note))
         lines.append(EquationLine(eta, "=", predictors[""]))
     elif family.categorical:
         etas = ", ".join(aux[a.name] for a in family.aux)

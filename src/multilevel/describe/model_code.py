@@ -62,7 +62,8 @@ _LINE = 99
 _RESERVED = {"data", "y", "np", "pd", "pm", "pt", "model", "coords", "trials", "weights", "se", "X",
              "cens", "y2", "censored_logp",
              "offset", "mu", "eta", "lkj_corr_cholesky", "hurdle_poisson_logp",
-             "hurdle_negbinomial_logp", "zero_inflated_beta_logp"}
+             "hurdle_negbinomial_logp", "zero_inflated_beta_logp", "sratio_logp",
+             "cratio_logp", "acat_logp"}
 
 
 def _brms_names(names: list[str]) -> str:
@@ -310,9 +311,15 @@ class _Program:
             self.coords.append((THRESHOLD_DIM, _list(range(1, thresholds + 1))))
             lines.append(f"# the thresholds on the centred predictors "
                          f"(brms's Intercept[1], ..., Intercept[{thresholds}])")
-            lines += ordered_code(intercept_variable, centred_name,
-                                  [self.table.lookup("Intercept", str(k), "", dpar)
-                                   for k in range(1, thresholds + 1)], THRESHOLD_DIM)
+            levels = [str(k) for k in range(1, thresholds + 1)]
+            if self.design.family.ordered_thresholds:
+                lines += ordered_code(intercept_variable, centred_name,
+                                      [self.table.lookup("Intercept", k, "", dpar)
+                                       for k in levels], THRESHOLD_DIM)
+            else:
+                lines.append(self._class_code(intercept_variable, centred_name, "Intercept",
+                                              levels, "", None, THRESHOLD_DIM,
+                                              [dpar] * thresholds, levels))
         elif has_intercept:
             lines.append(f"# the intercept on the centred predictors (brms's {centred_name})")
             lines.append(f"{intercept_variable} = " + prior_code(

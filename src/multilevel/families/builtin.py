@@ -16,7 +16,11 @@ from scipy import stats
 from scipy.special import polygamma
 
 from ..errors import FamilyError, close_matches
-from .category_likelihoods import categorical_likelihood, cumulative_likelihood
+from .category_likelihoods import (
+    categorical_likelihood,
+    cumulative_likelihood,
+    sequential_likelihood,
+)
 from .closed_form import (
     EXGAUSSIAN,
     HURDLE_NEGBINOMIAL,
@@ -403,8 +407,14 @@ zero_inflated_beta = Family(
 
 cumulative = Family(
     "cumulative", "logit", ("logit", "probit"), (), check_ordinal, cumulative_likelihood,
-    _mean_is_mu, discrete=True, ordinal=True,
+    _mean_is_mu, discrete=True, ordinal=True, ordered_thresholds=True,
 )
+# brms's sequential (stopping and continuation ratio) and adjacent-category models, whose
+# thresholds need no order
+sratio, cratio, acat = (
+    Family(kind, "logit", ("logit", "probit", "cloglog"), (), check_ordinal,
+           sequential_likelihood(kind), _mean_is_mu, discrete=True, ordinal=True)
+    for kind in ("sratio", "cratio", "acat"))
 
 categorical = Family(
     "categorical", "logit", ("logit",), (), check_categorical, categorical_likelihood,
@@ -422,7 +432,8 @@ _BY_NAME = {
     "zero_inflated_binomial": zero_inflated_binomial, "hurdle_poisson": hurdle_poisson,
     "hurdle_negbinomial": hurdle_negbinomial, "hurdle_lognormal": hurdle_lognormal,
     "hurdle_gamma": hurdle_gamma, "zero_inflated_beta": zero_inflated_beta,
-    "cumulative": cumulative, "categorical": categorical,
+    "cumulative": cumulative, "sratio": sratio, "cratio": cratio, "acat": acat,
+    "categorical": categorical,
 }
 
 

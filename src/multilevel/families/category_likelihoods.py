@@ -1,7 +1,9 @@
 """Likelihoods of ordinal and categorical responses on categories 1..K.
 
 brms's cumulative model takes K - 1 ordered thresholds and one linear predictor; its
-categorical model one linear predictor per category but the first, which is zero.
+sequential models (stopping and continuation ratio) and adjacent-category model take K - 1
+thresholds without order; its categorical model one linear predictor per category but the
+first, which is zero.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
+
+from .closed_form import log_normal_cdf
 
 
 def _cumulative_logp(value, eta, cutpoints, link):
@@ -51,6 +55,95 @@ def _cumulative_draws(eta, cutpoints, link, size):
 
 
 _ORDERED = {"logit": pm.OrderedLogistic, "probit": pm.OrderedProbit}
+
+
+def _log_cdf(link, x):
+    """``log F(x)`` and ``log(1 - F(x))`` for the link's inverse ``F``, each kept where the
+    other is near zero."""
+    if link == "logit":
+        return -pt.softplus(-x), -pt.softplus(x)
+    if link == "probit":
+        return log_normal_cdf(x), log_normal_cdf(-x)
+    # cloglog: F(x) = 1 - exp(-exp(x))
+    return pt.log1mexp(-pt.exp(x)), -pt.exp(x)
+
+
+def _before(terms):
+    """Each category's sum of ``terms`` over the thresholds below it (0 for the first)."""
+    zero = pt.zeros_like(terms[..., :1])
+    return pt.concatenate([zero, pt.cumsum(terms, axis=-1)], axis=-1)
+
+
+def _category_log_probabilities(kind, eta, thresholds, link):
+    """The log-probabilities of categories 1..K (last axis) of brms's ``sratio``, ``cratio``
+    and ``acat`` models, as its Stan functions define them:
+
+    - sratio: the response stops at k with probability F(t_k - eta), having passed every
+      threshold below;
+    - cratio: it continues past k with probability F(eta - t_k);
+    - acat: each category's odds against the one below are F(eta - t_k) / (1 - F(eta - t_k)),
+      for the logit exp(eta - t_k).
+    """
+    thresholds = pt.as_tensor_variable(thresholds)
+    difference = thresholds - pt.shape_padright(eta)
+    if kind == "acat":
+        above, below = _log_cdf(link, -difference)
+        # categories k: F above each threshold under k, 1 - F at each from k on
+        log_weights = _before(above) + pt.sum(below, axis=-1, keepdims=True) - _before(below)
+        return log_weights - pt.logsumexp(log_weights, axis=-1, keepdims=True)
+    if kind == "sratio":
+        stop, go_on = _log_cdf(link, difference)
+    else:
+        go_on, stop = _log_cdf(link, -difference)
+    last = pt.zeros_like(stop[..., :1])
+    return pt.concatenate([stop, last], axis=-1) + _before(go_on)
+
+
+def _pick(values, category):
+    """``values[..., category]`` for each row's category (0..K-1), whatever the leading
+    (draws) axes."""
+    # the positions counted rather than pt.arange'd: JAX needs an arange's length as a
+    # constant, which a thresholds' vector of the model's coordinates does not give
+    position = pt.cumsum(pt.ones_like(values), axis=-1) - 1
+    return pt.sum(pt.switch(pt.eq(position, pt.shape_padright(category)), values, 0.0),
+                  axis=-1)
+
+
+class _Sequential:
+    """brms's ``sratio``, ``cratio`` and ``acat`` models on categories 1..K."""
+
+    def __init__(self, kind):
+        self.kind = kind
+
+    def _functions(self, link):
+        kind = self.kind
+
+        def logp(value, eta, thresholds):
+            return _pick(_category_log_probabilities(kind, eta, thresholds, link), value - 1)
+
+        def dist(eta, thresholds, size):
+            probabilities = pt.exp(_category_log_probabilities(kind, eta, thresholds, link))
+            return pm.Categorical.dist(p=probabilities, size=size) + 1
+
+        return {"logp": logp, "dist": dist}
+
+    def __call__(self, name, eta, cutpoints, link, **kwargs):
+        return pm.CustomDist(name, eta, cutpoints, **self._functions(link), dtype="int64",
+                             **kwargs)
+
+    def dist(self, eta, cutpoints, link, **kwargs):
+        return pm.CustomDist.dist(eta, cutpoints, **self._functions(link), dtype="int64",
+                                  **kwargs)
+
+
+_SEQUENTIAL = {kind: _Sequential(kind) for kind in ("sratio", "cratio", "acat")}
+
+
+def sequential_likelihood(kind):
+    """The likelihood of brms's ``kind`` model (``sratio``, ``cratio`` or ``acat``)."""
+    def likelihood(eta, mu, aux, trials, link):
+        return _SEQUENTIAL[kind], {"eta": eta, "cutpoints": aux["thresholds"], "link": link}
+    return likelihood
 
 
 class _Cumulative:

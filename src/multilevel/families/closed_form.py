@@ -35,7 +35,7 @@ def _zero_inflated_beta_logp(value, zi, mu, phi):
                      pt.log1p(-zi) + pm.logp(proportions, pt.switch(zero, 0.5, value)))
 
 
-def _log_normal_cdf(z):
+def log_normal_cdf(z):
     """log Phi(z), each of PyMC's two branches computed only where it is taken (elsewhere at
     the branch point): JAX differentiates both branches of a switch, and the one not taken
     is infinite far in the other tail, which made the taken one's gradient NaN."""
@@ -49,7 +49,7 @@ def _exgaussian_logp(value, mu, sigma, beta):
     and sd ``sigma`` plus an exponential of mean ``beta`` (Stan's exp_mod_normal)."""
     rate = 1.0 / beta
     return (pt.log(rate) + rate * (mu - beta + rate * sigma**2 / 2.0 - value)
-            + _log_normal_cdf((value - mu + beta) / sigma - rate * sigma))
+            + log_normal_cdf((value - mu + beta) / sigma - rate * sigma))
 
 
 def skew_normal_shape(sigma, alpha):
@@ -67,7 +67,7 @@ def _skew_normal_logp(value, mu, sigma, alpha):
     delta, omega = skew_normal_shape(sigma, alpha)
     z = (value - mu) / omega + delta * np.sqrt(2 / np.pi)
     return (np.log(2.0) - pt.log(omega) - 0.5 * np.log(2 * np.pi) - z**2 / 2.0
-            + _log_normal_cdf(alpha * z))
+            + log_normal_cdf(alpha * z))
 
 
 class _ClosedForm:
@@ -77,7 +77,7 @@ class _ClosedForm:
     the count's cdf, whose gradient JAX lacks for the negative binomial's shape and which
     gave NaN gradients for Poisson hurdles whose probability is predicted. PyMC has no
     zero-inflated beta (:func:`_zero_inflated_beta_logp`). PyMC's
-    ex-Gaussian computes both branches of its normal log CDF (:func:`_log_normal_cdf`); its
+    ex-Gaussian computes both branches of its normal log CDF (:func:`log_normal_cdf`); its
     skew normal loses the short tail (:func:`_skew_normal_logp`).
     """
 

@@ -209,6 +209,9 @@ class Family:
         Whether the response is ordered categories 1..K, modelled through K - 1 ordered
         thresholds (``b_Intercept[1]``, ...) that the linear predictor is subtracted from;
         they reach the likelihood as ``aux["thresholds"]``.
+    ordered_thresholds
+        Whether an ordinal model's thresholds are increasing (brms's cumulative model; its
+        sequential and adjacent-category models leave them free).
     categorical
         Whether the response is unordered categories, each but the first with its own linear
         predictor ``mu2``, ``mu3``, ... (the family's parameters once
@@ -247,6 +250,7 @@ class Family:
     normal: bool = False
     draw: Callable | None = field(default=None, repr=False)
     ordinal: bool = False
+    ordered_thresholds: bool = False
     categorical: bool = False
     residual_structures: bool = False
     known_standard_errors: bool = False
@@ -335,10 +339,11 @@ class Family:
             etas = np.concatenate([np.zeros(etas.shape[:2] + (1,)), etas], axis=2)
             return softmax(etas, axis=2)
         if self.ordinal:
-            cumulative = self.link_function.inverse_numpy(
-                np.asarray(aux["thresholds"])[:, None, :] - np.asarray(eta)[:, :, None])
-            ones = np.ones(cumulative.shape[:2] + (1,))
-            return np.diff(np.concatenate([0 * ones, cumulative, ones], axis=2), axis=2)
+            # each category's probability is its density, from the likelihood
+            categories = np.shape(aux["thresholds"])[-1] + 1
+            rows = np.shape(eta)[1]
+            return np.stack([np.exp(self.log_density(np.full(rows, k), eta, aux, trials))
+                             for k in range(1, categories + 1)], axis=2)
         return self.mean(self.link_function.inverse_numpy(eta), aux, trials)
 
     def _inputs(self, eta, aux, trials) -> list:

@@ -96,18 +96,20 @@ def group_dims(group: str) -> tuple[str, str, str]:
 
 def _class_variable(name: str, table: PriorTable, class_: str, coefs: list[str], group: str,
                     lower: float | None, dims: str, dpars: list[str] | None = None,
-                    own_coefs: list[str] | None = None):
+                    own_coefs: list[str] | None = None, fixed_length: bool = False):
     """One vector variable for a class, or one per coefficient where their priors differ.
 
     ``own_coefs`` and ``dpars`` give each coefficient's name and parameter in the prior table
-    where they differ from ``coefs`` and the mean.
+    where they differ from ``coefs`` and the mean. ``fixed_length`` gives the vector its
+    length as a constant (JAX needs one to count positions along it), not its coordinates'.
     """
     dpars = dpars or [""] * len(coefs)
     own_coefs = own_coefs or coefs
     priors = [table.lookup(class_, coef, group, dpar)
               for coef, dpar in zip(own_coefs, dpars, strict=True)]
     if all(p == priors[0] for p in priors):
-        return prior_variable(name, priors[0], lower, dims=dims)
+        length = {"shape": len(coefs)} if fixed_length else {}
+        return prior_variable(name, priors[0], lower, dims=dims, **length)
     parts = [
         prior_variable(f"{name}[{coef}]", dist, lower)
         for coef, dist in zip(coefs, priors, strict=True)
@@ -116,13 +118,14 @@ def _class_variable(name: str, table: PriorTable, class_: str, coefs: list[str],
 
 
 def _population_effects(X: np.ndarray, b_names: list[str], has_intercept: bool,
-                        table: PriorTable, dpar: str, stored: list[str], thresholds: int = 0):
+                        table: PriorTable, dpar: str, stored: list[str], thresholds: int = 0,
+                        ordered: bool = True):
     """One parameter's population part of the linear predictor, on centred predictors.
 
     Returns the linear predictor's population part, the coefficients (intercept first; None
     without any) and an ordinal model's thresholds on the centred scale (else None), which
-    the linear predictor is subtracted from instead of adding an intercept; ``stored`` gets
-    the names to keep.
+    the linear predictor is subtracted from instead of adding an intercept (increasing if
+    ``ordered``); ``stored`` gets the names to keep.
     """
     centred_name, b_name, intercept_name, dim = population_names(dpar)
     suffix = f"_{dpar}" if dpar else ""
@@ -131,10 +134,15 @@ def _population_effects(X: np.ndarray, b_names: list[str], has_intercept: bool,
     intercept = b = None
     if has_intercept:
         means = data(f"X_means{suffix}", column_means)
-    if has_intercept and thresholds:
+    if has_intercept and thresholds and ordered:
         intercept = ordered_prior_variable(
             centred_name, [table.lookup("Intercept", str(k), "", dpar)
                            for k in range(1, thresholds + 1)], dims=THRESHOLD_DIM)
+    elif has_intercept and thresholds:
+        intercept = _class_variable(centred_name, table, "Intercept",
+                                    [str(k) for k in range(1, thresholds + 1)], "", None,
+                                    THRESHOLD_DIM, dpars=[dpar] * thresholds,
+                                    fixed_length=True)
     elif has_intercept:
         intercept = prior_variable(centred_name, table.lookup("Intercept", "", "", dpar))
         eta = eta + intercept
@@ -276,7 +284,7 @@ def build_model(design: Design, table: PriorTable,
         y = data("y_data", design.y)
         population_part, population_coefficients, thresholds = _population_effects(
             design.X, design.b_names, design.has_intercept, table, "", population,
-            design.thresholds)
+            design.thresholds, design.family.ordered_thresholds)
         smooths = smooth_effects(design, table) if design.smooths else None
         etas = {"": pt.zeros(y.shape[0]) + population_part
                 + (0.0 if smooths is None else smooths)}

@@ -326,6 +326,19 @@ def zero_inflated_beta():
     write("zero_inflated_beta", pd.DataFrame({"y": y, "x": x, "g": lv[gi]}))
 
 
+def monotonic():
+    """brms's monotonic-effects example: life satisfaction over four income classes (1 to 4,
+    so brms counts from the lowest), the steps between them uneven."""
+    rng = np.random.default_rng(120)
+    gi, lv = groups(rng, n_groups=20)
+    income = rng.integers(1, 5, size=gi.size)
+    x = rng.normal(size=gi.size)
+    u = rng.normal(0.0, 4.0, size=lv.size)
+    ls = np.array([30.0, 60.0, 70.0, 75.0])[income - 1] + 2.0 * x + u[gi]
+    ls = ls + rng.normal(0.0, 7.0, size=gi.size)
+    write("monotonic", pd.DataFrame({"ls": ls, "income": income, "x": x, "g": lv[gi]}))
+
+
 def cumulative():
     """Ratings 1..4 from a cumulative logit model, and rows to predict for."""
     rng = np.random.default_rng(118)
@@ -464,7 +477,7 @@ if __name__ == "__main__":
                  lognormal, beta, gaussian_weights, meta, censored, survival, gaussian_slopes,
                  zero_inflated_poisson, zero_inflated_negbinomial, zero_inflated_binomial,
                  hurdle_poisson, hurdle_negbinomial, hurdle_lognormal, hurdle_gamma,
-                 zero_inflated_beta, cumulative, growth_ar,
+                 zero_inflated_beta, monotonic, cumulative, growth_ar,
                  growth_gaps, growth_unstr, growth_waves, smooth, categorical):
         make()
     (OUT / "truth.json").write_text(json.dumps(TRUTH, indent=1, sort_keys=True) + "\n")
