@@ -76,6 +76,7 @@ def simulated():
     data["z"] = (data["x"] + rng.normal(size=n) > 0).astype(int)
     data["mode"] = np.array(["bus", "car", "walk"])[rng.integers(0, 3, n)]
     data["sei"] = rng.uniform(0.1, 0.5, n)
+    data["grade"] = rng.integers(1, 4, n)
     return data
 
 
@@ -401,6 +402,24 @@ CASES = {
             "rb": [LEVEL_1,
                    r"\mathrm{x}_{ij} = \beta_{0j} + e_{ij}",
                    r"e_{ij} \sim \mathrm{N}(0, \mathrm{sei}_{ij}^{2})",
+                   LEVEL_2,
+                   r"\beta_{0j} = \gamma_{00} + u_{0j}",
+                   r"u_{0j} \sim \mathrm{N}(0, \tau_{0}^{2})" + for_group("g", "j", 6)],
+        }),
+    "monotonic effect": (
+        "x ~ mo(grade) + (1 | g)", "simulated", "gaussian", {
+            "gh": [r"\mathrm{x}_{i} \sim \mathrm{N}(\alpha_{j[i]} + \beta_{\mathrm{mo}}\,"
+                   r"\operatorname{mo}(\mathrm{grade}_{i}), \sigma^{2})",
+                   r"\alpha_{j} \sim \mathrm{N}(\mu_{\alpha}, \sigma_{\alpha}^{2})"
+                   + for_group("g", "j", 6),
+                   r"\operatorname{mo}(\mathrm{grade}_{i}) = 2 \sum_{k=1}^{\mathrm{grade}_{i}} "
+                   r"\zeta_{k}\text{, grade counted 0, 1, \ldots, 2; }\zeta \text{ a simplex}"],
+            "rb": [LEVEL_1,
+                   r"\mathrm{x}_{ij} = \beta_{0j} + \beta_{\mathrm{mo}}\,"
+                   r"\operatorname{mo}(\mathrm{grade}_{ij}) + e_{ij}",
+                   E_IJ,
+                   r"\operatorname{mo}(\mathrm{grade}_{ij}) = 2 \sum_{k=1}^{\mathrm{grade}_{ij}} "
+                   r"\zeta_{k}\text{, grade counted 0, 1, \ldots, 2; }\zeta \text{ a simplex}",
                    LEVEL_2,
                    r"\beta_{0j} = \gamma_{00} + u_{0j}",
                    r"u_{0j} \sim \mathrm{N}(0, \tau_{0}^{2})" + for_group("g", "j", 6)],

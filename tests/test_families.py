@@ -117,6 +117,25 @@ def test_summary_names_links_and_family_parameters(family_fits):
 
 
 @pytest.mark.slow
+def test_a_monotonic_effect_predicts_from_its_simplex(family_fits):
+    """brms's mo(income): at position x the effect is bsp * D * sum(simo[1:x]), so new rows
+    at each income, held at the mean of x and without group effects, are the intercept plus
+    that share of the whole effect (brms's fitted() gave 29.07, 58.91 and 73.06 at 1, 2, 4)."""
+    _, fit, _ = family_fits["monotonic"]
+    assert fit.summary().fixed.index.tolist() == ["Intercept", "x", "moincome"]
+    assert fit.summary().simplexes.index.tolist() == [f"moincome1[{k}]" for k in (1, 2, 3)]
+    new = pd.DataFrame({"income": [1, 2, 3, 4], "x": 0.0, "g": "g01"})
+    expected = fit.posterior_epred(newdata=new, re_formula="~0")
+    draws = fit.draws.as_frame()
+    shares = draws[[f"simo_moincome1[{k}]" for k in (1, 2, 3)]].to_numpy()
+    reached = np.column_stack([np.zeros(len(draws)), np.cumsum(shares, axis=1)])
+    np.testing.assert_allclose(
+        expected, draws["b_Intercept"].to_numpy()[:, None]
+        + 3 * draws["bsp_moincome"].to_numpy()[:, None] * reached, rtol=1e-10)
+    np.testing.assert_allclose(shares.sum(axis=1), 1.0)
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["meta_se", "meta_se_sigma"])
 def test_known_standard_errors_print_and_predict_as_brms(family_fits, name):
     """``y | se(sei)``: the summary's sigma row is brms's (the constant 0, its R-hat and ESS

@@ -69,9 +69,18 @@ def _ratings() -> pd.DataFrame:
     return pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "cumulative.csv")
 
 
+def _incomes() -> pd.DataFrame:
+    """Incomes 1..4 as numbers, and as an ordered categorical with the second missing."""
+    frame = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "monotonic.csv")
+    labels = {1: "low", 2: "mid", 3: "high", 4: "top"}
+    frame["bracket"] = pd.Categorical(frame["income"].map(labels).where(frame["income"] != 2),
+                                      categories=list(labels.values()), ordered=True)
+    return frame
+
+
 _FRAMES = {"crossed": _crossed, "assorted": _assorted, "unsorted": _unsorted,
            "censored": _censored, "proportions": _proportions,
-           "ratings": _ratings}
+           "ratings": _ratings, "incomes": _incomes}
 
 # (data, formula or bf() parts, family, priors): the issue's ten models, then one of each
 # other feature the writer covers
@@ -99,6 +108,9 @@ CASES = [
     ("assorted", "count ~ x + (1 | g)", "hurdle_negbinomial", None),
     ("proportions", ("y ~ x + (1 | g)", {"zi": "~ x"}), "zero_inflated_beta", None),
     ("ratings", "rating ~ x + (1 | g)", "sratio", None),
+    ("incomes", "ls ~ mo(income) + x + (1 | g)", "gaussian",
+     [("normal(0, 20)", "b", "moincome", ""), ("dirichlet(2)", "simo", "moincome1", "")]),
+    ("incomes", "ls ~ mo(bracket) + mo(income)", "student", None),
     ("ratings", "rating ~ x + (1 | g)", ml.get_family("cratio", "probit"),
      [("normal(0, 1)", "Intercept", "2", "")]),
     ("ratings", "rating ~ x + (1 | g)", ml.get_family("acat", "cloglog"), None),

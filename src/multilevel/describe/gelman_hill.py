@@ -26,7 +26,7 @@ from .notation import (
     plus,
     product,
     sets_in_factor_order,
-    smooth_lines,
+    special_term_lines,
     tagged,
     times,
 )
@@ -308,6 +308,6 @@ def write(design: Design, structure: Structure) -> Written:
     written.lines += data_model(design, structure, predictors, "i", inline=True,
                                 symbols=written.symbols)
     form.write_groups()
-    written.lines += smooth_lines(design, structure, "i", written.symbols)
+    written.lines += special_term_lines(design, structure, "i", written.symbols)
     form.record_symbols()
     return written

@@ -285,6 +285,7 @@ _PRIOR_NAMES = {
     "lognormal": r"\mathrm{LogNormal}", "weibull": r"\mathrm{Weibull}",
     "chi_square": r"\chi^{2}", "inv_chi_square": r"\mathrm{Inv}\text{-}\chi^{2}",
     "beta": r"\mathrm{Beta}", "uniform": r"\mathrm{Uniform}", "lkj": r"\mathrm{LKJ}",
+    "dirichlet": r"\mathrm{Dirichlet}",
 }
 # distributions whose second argument is a standard deviation, written squared as in N(mu, s^2)
 _VARIANCE_SECOND = ("normal", "lognormal")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..model.build import THRESHOLD_DIM, group_dims
+from ..model.monotonic import simplex_dim
 from ..model.smooths import smooth_dim
 from ..names import population_names
 from ..priors.table import PriorTable
@@ -28,6 +29,8 @@ from .model_code_data import (
     group_index,
     matrix_columns,
     matrix_lines,
+    monotonic_positions,
+    number,
     python_name,
     quote,
     response_lines,
@@ -181,6 +184,10 @@ class _Program:
             out.append(f"Xs_{coef} = {array_literal(part.basis.Xf[:, 0], '')}")
             out.append(f"Zs_{coef} = {array_literal(part.basis.Zr, '')}")
             self.coords.append((smooth_dim(coef), _list(range(1, part.size + 1))))
+        for part in design.monotonic:
+            out.append("")
+            out += monotonic_positions(part)
+            self.coords.append((simplex_dim(part), _list(range(1, part.size + 1))))
         if design.autocor is not None:
             lines, helpers = autocor_data(design)
             out += lines
@@ -257,6 +264,7 @@ class _Program:
             if part.offset is not None:
                 self._add(name, f"offset_{python_name(name, set())}")
         self._smooths()
+        self._monotonic()
         for group in design.groups:
             self._group_model(group)
         if design.offset is not None:
@@ -363,6 +371,25 @@ class _Program:
             lines.append(f"s_{coef} = pm.Deterministic({quote('s_' + coef)}, "
                          f"sds_{coef} * zs_{coef}, dims={quote(dim)})")
             self._add("", f"Xs_{coef} * bs_{coef} + pt.dot(Zs_{coef}, s_{coef})")
+
+    def _monotonic(self) -> None:
+        lines = self.model_lines
+        for part in self.design.monotonic:
+            coef, simplex = part.term.coef, part.term.simplex
+            concentration = self.table.lookup("simo", simplex).args[0]
+            lines.append("")
+            lines.append(f"# {part.term.text}: the effect across the whole scale (brms's "
+                         f"bsp_{coef}) and the share")
+            lines.append(f"# of it each of the {part.size} steps takes (simo_{simplex}, a "
+                         "simplex)")
+            lines.append(f"bsp_{coef} = " + prior_code(f"bsp_{coef}",
+                                                       self.table.lookup("b", coef)))
+            lines.append(f"simo_{simplex} = pm.Dirichlet({quote('simo_' + simplex)}, "
+                         f"a=np.full({part.size}, {number(concentration)}), "
+                         f"dims={quote(simplex_dim(part))})")
+            lines.append(f"reached_{coef} = pt.concatenate([pt.zeros(1), "
+                         f"pt.cumsum(simo_{simplex})])  # the share at positions 0..{part.size}")
+            self._add("", f"bsp_{coef} * {part.size} * reached_{coef}[Xmo_{coef}]")
 
     def _group_model(self, group: str) -> None:
         design, lines = self.design, self.model_lines

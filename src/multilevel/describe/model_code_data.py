@@ -20,6 +20,7 @@ import pandas as pd
 
 from ..names import sorted_levels
 from ..spec.design import Design, GroupBlock
+from ..spec.monotonic import MonotonicPart
 
 # numpy functions a formula may apply to a column (spec/evaluation.py's closed language)
 _NUMPY_FUNCTIONS = ("log", "log10", "log2", "log1p", "exp", "expm1", "sqrt", "abs")
@@ -455,3 +456,19 @@ def sum_lines(variable: str, expressions: list[str], expected: np.ndarray, frame
             return [f"{variable} = {total.factor_code()}.to_numpy(dtype=float)"]
     return [f"# {what} as the package evaluated it on these rows",
             f"{variable} = {array_literal(expected, '')}"]
+
+
+def monotonic_positions(part: MonotonicPart) -> list[str]:
+    """The lines computing each row's position 0..D on a ``mo(x)`` term's scale, as the
+    package counted them: an ordered categorical's codes, or whole numbers less their
+    smallest."""
+    coef, column = part.term.coef, part.term.variable
+    if part.categories is not None:
+        return [f"# {part.term.text}: each row's position 0..{part.size} among the ordered "
+                "categories",
+                f"Xmo_{coef} = pd.Categorical(data[{quote(column)}], categories="
+                f"{list_literal([native(c) for c in part.categories])}).codes"]
+    return [f"# {part.term.text}: each row's position 0..{part.size}, {column} less its "
+            f"smallest value, {part.minimum:g}",
+            f"Xmo_{coef} = data[{quote(column)}].to_numpy(dtype=int) - "
+            f"{int(part.minimum)}"]

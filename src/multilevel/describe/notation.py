@@ -146,20 +146,59 @@ def _smooth_name(structure: Structure, number: int) -> str:
     return "s" if len(structure.smooths) == 1 else f"s_{{{number}}}"
 
 
+def _monotonic_label(structure: Structure, number: int) -> str:
+    return r"\mathrm{mo}" if len(structure.monotonic) == 1 else rf"\mathrm{{mo}}{number}"
+
+
+def _monotonic_function(structure: Structure, number: int) -> str:
+    return (r"\operatorname{mo}" if len(structure.monotonic) == 1
+            else rf"\operatorname{{mo}}_{{{number}}}")
+
+
 def extra_terms(structure: Structure, parameter, index: str) -> list[str]:
-    """A linear predictor's offsets and smooths, such as ``log(t_i)`` and ``s(x_i)``."""
+    """A linear predictor's offsets, smooths and monotonic effects, such as ``log(t_i)``,
+    ``s(x_i)`` and ``beta_mo mo(x_i)``."""
     terms = [latex.expression(offset, index, structure.data_columns)
              for offset in parameter.offsets]
     if not parameter.name:
         terms += [f"{_smooth_name(structure, n)}({latex.subscript(latex.name(v), index)})"
                   for n, v in enumerate(structure.smooths, start=1)]
+        terms += [rf"\beta_{{{_monotonic_label(structure, n)}}}\,"
+                  rf"{_monotonic_function(structure, n)}"
+                  rf"({latex.subscript(latex.name(v), index)})"
+                  for n, v in enumerate(structure.monotonic, start=1)]
     return terms
 
 
-def smooth_lines(design, structure: Structure, index: str,
-                 symbols: dict) -> list[EquationLine]:
-    """Each smooth as brms builds it: a linear trend plus penalised basis functions whose
-    coefficients share one standard deviation."""
+def special_term_lines(design, structure: Structure, index: str,
+                       symbols: dict) -> list[EquationLine]:
+    """Each smooth as brms builds it (a linear trend plus penalised basis functions whose
+    coefficients share one standard deviation), then each monotonic effect (the whole
+    effect's share reached at each position, from a simplex)."""
+    return (_smooth_lines(design, structure, index, symbols)
+            + _monotonic_lines(design, structure, index, symbols))
+
+
+def _monotonic_lines(design, structure: Structure, index: str,
+                     symbols: dict) -> list[EquationLine]:
+    lines = []
+    single = len(design.monotonic) == 1
+    for number, part in enumerate(design.monotonic, start=1):
+        label = _monotonic_label(structure, number)
+        x = latex.subscript(latex.name(part.term.variable), index)
+        zeta = r"\zeta" if single else rf"\zeta^{{({number})}}"
+        lines.append(EquationLine(
+            f"{_monotonic_function(structure, number)}({x})", "=",
+            rf"{part.size} \sum_{{k=1}}^{{{x}}} {zeta}_{{k}}",
+            rf"\text{{, {latex.escape(part.term.variable)} counted 0, 1, \ldots, "
+            rf"{part.size}; }}{zeta} \text{{ a simplex}}"))
+        symbols[("b", "", part.term.coef)] = rf"\beta_{{{label}}}"
+        symbols[("simo", part.term.simplex)] = zeta
+    return lines
+
+
+def _smooth_lines(design, structure: Structure, index: str,
+                  symbols: dict) -> list[EquationLine]:
     lines = []
     for number, part in enumerate(design.smooths, start=1):
         single = len(design.smooths) == 1

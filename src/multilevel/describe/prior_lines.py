@@ -66,13 +66,16 @@ def prior_lines(design: Design, structure: Structure, table: PriorTable, symbols
                         for c in parameter.columns]
         if not dpar:
             coefficients += [(symbols[("b", "", part.term.coef)],
-                              rows[("b", part.term.coef, "", "")]) for part in design.smooths]
+                              rows[("b", part.term.coef, "", "")])
+                             for part in [*design.smooths, *design.monotonic]]
         lines += _grouped(_in_order_written(coefficients, text))
     sds = [(symbols[("sd", m.dpar, m.group, m.coef)], rows[("sd", m.coef, m.group, m.dpar)])
            for n in sets_in_factor_order(structure) for m in structure.sets[n].members]
     lines += _grouped(sds)
     lines += _grouped([(symbols[("sds", part.term.label)], rows[("sds", part.term.label, "", "")])
                        for part in design.smooths])
+    lines += _grouped([(symbols[("simo", part.term.simplex)],
+                        rows[("simo", part.term.simplex, "", "")]) for part in design.monotonic])
     correlations = [(rf"\mathrm{{corr}}({matrix})", rows[("cor", "", group, "")])
                     for group in structure.factors for matrix in symbols.get(("cor", group), [])]
     lines += _grouped(correlations)

@@ -26,7 +26,7 @@ from .notation import (
     plus,
     product,
     sets_in_factor_order,
-    smooth_lines,
+    special_term_lines,
     tagged,
     times,
 )
@@ -252,7 +252,7 @@ class _Writer:
                                   lambda s: self._effect_letter(s.group))
         model = data_model(self.design, structure, predictors, self.observation,
                            inline=False, residual=residual, symbols=self.written.symbols)
-        smooths = smooth_lines(self.design, structure, self.observation, self.written.symbols)
+        smooths = special_term_lines(self.design, structure, self.observation, self.written.symbols)
         if expand or self.depth == 1:
             lines += model + smooths
             for number in sets_in_factor_order(structure):

@@ -87,6 +87,7 @@ class Parameter:
     offsets: tuple[str, ...]
     link: str
     smooths: tuple[str, ...] = ()
+    monotonic: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,11 @@ class Structure:
     def smooths(self) -> tuple[str, ...]:
         """The variables of the mean's smooths."""
         return next((p.smooths for p in self.parameters if not p.name), ())
+
+    @property
+    def monotonic(self) -> tuple[str, ...]:
+        """The variables of the mean's monotonic effects."""
+        return next((p.monotonic for p in self.parameters if not p.name), ())
 
     def level_of(self, factor: str) -> int:
         return self.factors.index(factor) + 2 if self.nested else 2
@@ -238,7 +244,8 @@ def _parameters(design: Design, data_columns) -> list[Parameter]:
         parameters.append(Parameter(
             "", tuple(columns), intercept and not family.ordinal,
             tuple(design.spec.offsets), family.link,
-            tuple(part.term.variable for part in design.smooths)))
+            tuple(part.term.variable for part in design.smooths),
+            tuple(part.term.variable for part in design.monotonic)))
     for name, part in design.dpars.items():
         columns = [c for c in matrix_columns(part.population_terms, data_columns)
                    if c.coef != "Intercept"]

@@ -38,6 +38,7 @@ from .crossproducts import CrossProducts, gaussian_cross_products
 from .fused_likelihood import fused_log_likelihood, fused_predictor, row_density
 from .group_gather import group_term
 from .lkj import correlations, lkj_cholesky
+from .monotonic import monotonic_effects, simplex_dim
 from .parametrization import BlockGeometry, block_geometries, build_order
 from .smooths import smooth_dim, smooth_effects
 
@@ -54,6 +55,8 @@ class ModelNames:
     unjittered: tuple[str, ...] = ()
     autocor: tuple[str, ...] = ()
     smooths: tuple[str, ...] = ()
+    # mo() terms: (brms's coef, its simplex's name), moincome and moincome1
+    monotonic: tuple[tuple[str, str], ...] = ()
 
     @property
     def stored(self) -> list[str]:
@@ -61,6 +64,8 @@ class ModelNames:
         names = list(self.population) + list(self.autocor)
         for coef in self.smooths:
             names += [f"bs_{coef}", f"sds_{coef}", f"s_{coef}"]
+        for coef, simplex in self.monotonic:
+            names += [f"bsp_{coef}", f"simo_{simplex}"]
         for group in self.groups:
             names.append(f"sd_{group}")
             if group in self.correlated_groups:
@@ -262,6 +267,8 @@ def build_model(design: Design, table: PriorTable,
         coords[THRESHOLD_DIM] = [str(k) for k in range(1, design.thresholds + 1)]
     for part in design.smooths:
         coords[smooth_dim(part.term.coef)] = [str(j) for j in range(1, part.size + 1)]
+    for part in design.monotonic:
+        coords[simplex_dim(part)] = [str(j) for j in range(1, part.size + 1)]
     if design.autocor is not None:
         for name, order in (("ar", design.autocor.term.p), ("ma", design.autocor.term.q)):
             if order:
@@ -286,8 +293,10 @@ def build_model(design: Design, table: PriorTable,
             design.X, design.b_names, design.has_intercept, table, "", population,
             design.thresholds, design.family.ordered_thresholds)
         smooths = smooth_effects(design, table) if design.smooths else None
+        monotonic = monotonic_effects(design, table) if design.monotonic else None
         etas = {"": pt.zeros(y.shape[0]) + population_part
-                + (0.0 if smooths is None else smooths)}
+                + (0.0 if smooths is None else smooths)
+                + (0.0 if monotonic is None else monotonic)}
         for name, part in design.dpars.items():
             dpar_part, _, _ = _population_effects(part.X, part.b_names, part.has_intercept,
                                                   table, name, population)
@@ -412,7 +421,7 @@ def build_model(design: Design, table: PriorTable,
             pm.Potential("y_loglik", _cross_product_likelihood(
                 products, population_coefficients, effects, aux["sigma"]))
         elif in_likelihood:
-            base = [part for part in (smooths, offset) if part is not None]
+            base = [part for part in (smooths, monotonic, offset) if part is not None]
             predictor = fused_predictor(
                 [design.blocks[n] for n in in_likelihood],
                 [block_effects[n] for n in in_likelihood], sum(base) if base else None,
@@ -441,7 +450,8 @@ def build_model(design: Design, table: PriorTable,
         and f"z_{design.blocks[members[0]].group}_{members[0]}" in model.named_vars)
     names = ModelNames(tuple(population), tuple(design.groups), tuple(groups_with_cor),
                        tuple(aux_names), tuple(design.dpars), unjittered, tuple(autocor),
-                       tuple(part.term.coef for part in design.smooths))
+                       tuple(part.term.coef for part in design.smooths),
+                       tuple((part.term.coef, part.term.simplex) for part in design.monotonic))
     return model, names
 
 

@@ -84,6 +84,8 @@ def unsupported_feature(design: Design) -> str | None:
         return f"censored responses (cens({design.spec.additions['cens']}))"
     if design.smooths:
         return "smooth terms s()"
+    if design.monotonic:
+        return "monotonic effects mo()"
     primary, rest = effect_sets(design)
     dense = sum(s.levels * s.size for s in rest)
     if dense > MAX_DENSE_EFFECTS and enclosing_levels(design, primary, rest) is None:

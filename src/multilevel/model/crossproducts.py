@@ -139,7 +139,8 @@ def cross_products_apply(design: Design) -> bool:
     no known standard errors, and no row censored)."""
     family = design.family
     if (not family.normal or family.link != "identity" or design.dpars
-            or design.autocor is not None or design.smooths or design.se is not None
+            or design.autocor is not None or design.smooths or design.monotonic
+            or design.se is not None
             or design.censoring is not None):
         return False
     terms = (design.X.shape[1] + design.has_intercept

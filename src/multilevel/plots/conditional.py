@@ -52,7 +52,8 @@ def _population_effects(fit) -> list[tuple[str, ...]]:
         if names and tuple(names) not in combinations:
             combinations.append(tuple(names))
     variables = list(dict.fromkeys([name for combo in combinations for name in combo]
-                                   + [smooth.variable for smooth in fit.design.spec.smooths]))
+                                   + [smooth.variable for smooth in fit.design.spec.smooths]
+                                   + [effect.variable for effect in fit.design.spec.monotonic]))
     pairs = [combo for combo in combinations if len(combo) == 2]
     return [(name,) for name in variables] + pairs
 
@@ -63,6 +64,9 @@ def _uses_factor_call(fit, variable: str) -> bool:
 
 
 def _is_factor(fit, variable: str) -> bool:
+    # a monotonic effect's values are its levels: shown one by one, held at its first
+    if any(effect.variable == variable for effect in fit.design.spec.monotonic):
+        return True
     column = fit.design.data[variable]
     if isinstance(column.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(column.dtype):
         return True
@@ -84,6 +88,7 @@ def _required_variables(fit) -> tuple[list[str], set[str], set[str]]:
     for offset in spec.offsets:
         predictors |= _variables_of(offset)
     predictors |= {smooth.variable for smooth in spec.smooths}
+    predictors |= {effect.variable for effect in spec.monotonic}
     if "se" in spec.additions:
         # standard errors are held at their mean, as brms holds every numeric variable
         predictors |= _variables_of(spec.additions["se"])

@@ -36,6 +36,8 @@ DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], float | None]] = {
     "uniform": (("alpha", "beta"), None),
     "lkj": (("eta",), None),
     "lkj_corr_cholesky": (("eta",), None),
+    # a monotonic effect's simplex: one concentration for all its elements, brms's shorthand
+    "dirichlet": (("alpha",), None),
 }
 _POSITIVE_ARGUMENTS = {"sigma", "nu", "lambda", "alpha", "beta", "eta"}
 _SPEC = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*$", re.S)

@@ -160,9 +160,13 @@ def _default_rows(design: Design) -> list[PriorRow]:
     location_scale = family.intercept_prior_location_scale(design.y, offset_mean)
     location, scale = location_scale if location_scale is not None else (0.0, 2.5)
     thresholds = design.thresholds
-    smooth_names = [part.term.coef for part in design.smooths]
-    rows = _population_rows(design.b_names + smooth_names, design.has_intercept,
+    special_names = ([part.term.coef for part in design.smooths]
+                     + [part.term.coef for part in design.monotonic])
+    rows = _population_rows(design.b_names + special_names, design.has_intercept,
                             Distribution("student_t", (3.0, location, scale)), "", thresholds)
+    # each monotonic effect's simplex: a flat Dirichlet, as brms
+    rows += [PriorRow(Distribution("dirichlet", (1.0,)), "simo", coef=part.term.simplex)
+             for part in design.monotonic]
     rows += _sd_rows(design, "", Distribution("student_t", (3.0, 0.0, scale)))
     if design.smooths:
         # the sd of a smooth's penalised coefficients gets the group-level sd prior, as brms
@@ -299,6 +303,9 @@ def build_prior_table(design: Design, priors=None) -> PriorTable:
             raise PriorError(f"Prior {user.describe()}: correlations take lkj(eta).")
         if user.class_ != "cor" and distribution.name in ("lkj", "lkj_corr_cholesky"):
             raise PriorError(f"Prior {user.describe()}: lkj() applies to class 'cor' only.")
+        if (user.class_ == "simo") != (distribution.name == "dirichlet"):
+            raise PriorError(f"Prior {user.describe()}: a monotonic effect's simplex (class "
+                             "'simo') takes dirichlet(alpha), and only it does.")
         if distribution.name == "lkj_corr_cholesky":
             distribution = Distribution("lkj", distribution.args)
         _warn_bound_mismatch(user, distribution, row)

@@ -543,6 +543,8 @@ class Fit(SamplerOutput):
         fixed.index = list(rows)
         splines = table.loc[[f"sds_{coef}" for coef in self.names.smooths]]
         splines.index = [f"sds({coef})" for coef in self.names.smooths]
+        simplexes = table.loc[[n for n in table.index if n.startswith("simo_")]]
+        simplexes.index = [n.removeprefix("simo_") for n in simplexes.index]
         random, sizes = {}, {}
         for group in self.names.groups:
             sd_rows = [f"sd_{group}__{c}" for c in self.design.group_coefs(group)]
@@ -575,6 +577,7 @@ class Fit(SamplerOutput):
             correlation=correlation,
             splines=splines,
             prob=float(prob),
+            simplexes=simplexes,
         )
 
     def __repr__(self) -> str:

@@ -66,6 +66,8 @@ def collect_draws(idata: az.InferenceData, design: Design, names: ModelNames) ->
             add(f"{b_name}_{coef}", posterior[b_name][..., k])
     for coef in names.smooths:
         add(f"bs_{coef}", posterior[f"bs_{coef}"])
+    for coef, _ in names.monotonic:
+        add(f"bsp_{coef}", posterior[f"bsp_{coef}"])
     for name in names.autocor:
         if name == "cortime":  # correlations between time points: cortime__1__2, ...
             pairs = posterior[name]
@@ -84,6 +86,8 @@ def collect_draws(idata: az.InferenceData, design: Design, names: ModelNames) ->
         add(f"sds_{coef}", posterior[f"sds_{coef}"])
     for aux in names.aux:
         add(aux, posterior[aux])
+    for _, simplex in names.monotonic:
+        add(f"simo_{simplex}", posterior[f"simo_{simplex}"])
     for dpar, _ in parts:
         centred = population_names(dpar)[0]
         if centred in posterior:
@@ -143,7 +147,8 @@ def population_variables(names) -> dict[str, str]:
     """The population-level effects among brms's variable ``names``: each one's ``fixef()``
     row name (``Intercept``, ``Days``, ``sigma_Intercept``, ``Intercept[1]``) and variable
     name (``b_Intercept``, ...), in the variables' order."""
-    return {name.split("_", 1)[1]: name for name in names if name.startswith(("b_", "bs_"))}
+    return {name.split("_", 1)[1]: name for name in names
+            if name.startswith(("b_", "bs_", "bsp_"))}
 
 
 def level_coefficients(population: dict[str, np.ndarray], effects: np.ndarray,

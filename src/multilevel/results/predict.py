@@ -193,6 +193,7 @@ def linear_predictor(fit, request: PredictionRequest) -> Prediction:
 
     etas = {"": population_part("", X, offset)}
     _add_smooth_part(etas[""], design, request.newdata, draws_of)
+    _add_monotonic_part(etas[""], design, request.newdata, draws_of)
     for name in design.dpars:
         etas[name] = population_part(name, dpar_X[name], dpar_offsets[name])
     set_of = {m: members for members in design.correlation_sets() for m in members}
@@ -268,6 +269,22 @@ def _add_smooth_part(eta: np.ndarray, design: Design, newdata: pd.DataFrame | No
         coef = part.term.coef
         eta += draws_of(f"bs_{coef}")[:, None] * fixed[:, 0]
         eta += draws_of(f"s_{coef}") @ penalised.T
+
+
+def _add_monotonic_part(eta: np.ndarray, design: Design, newdata: pd.DataFrame | None,
+                        draws_of) -> None:
+    """Add the monotonic effects' part of the linear predictor to ``eta`` (draws x rows), in
+    place: ``bsp * D * sum(simo[1:x])`` at each row's position x."""
+    for part in design.monotonic:
+        if newdata is None:
+            positions = part.values
+        else:
+            check_columns({part.term.variable: part.term.text}, newdata)
+            positions = part.positions(newdata[part.term.variable].reset_index(drop=True))
+        shares = draws_of(f"simo_{part.term.simplex}")
+        reached = np.concatenate([np.zeros((len(shares), 1)), np.cumsum(shares, axis=1)], axis=1)
+        eta += (draws_of(f"bsp_{part.term.coef}")[:, None] * part.size
+                * reached[:, positions])
 
 
 def _autocor_draws(design: Design, newdata: pd.DataFrame | None, draws_of) -> AutocorDraws:

@@ -69,6 +69,8 @@ class Summary:
         A residual structure's parameters (``ar[1]``, ``cosy``), or None.
     splines
         The sds of smooth terms (``sds(sDays_1)``), or None.
+    simplexes
+        The simplexes of monotonic effects (``moincome1[1]``, ...), or None.
     prob
         The probability of the intervals (``l-95% CI``, ``u-95% CI`` at 0.95).
     """
@@ -90,6 +92,7 @@ class Summary:
     correlation: pd.DataFrame | None = None
     splines: pd.DataFrame | None = None
     prob: float = 0.95
+    simplexes: pd.DataFrame | None = None
 
     @property
     def columns(self) -> list[str]:
@@ -135,6 +138,8 @@ class Summary:
                 for group, table in self.random.items()
             ]
         yield "Regression Coefficients:", [(None, self.fixed)]
+        if self.simplexes is not None and len(self.simplexes):
+            yield "Monotonic Simplex Parameters:", [(None, self.simplexes)]
         if self.spec is not None and len(self.spec):
             yield "Further Distributional Parameters:", [(None, self.spec)]
 

@@ -25,6 +25,7 @@ from .checks import (
 )
 from .evaluation import design_matrix, evaluate_expression, formula_variables
 from .formula import FormulaSpec, GroupTerm
+from .monotonic import MonotonicPart, monotonic_part
 from .smooth import SmoothPart, smooth_part
 from .timeseries import TimeSeries, time_series
 
@@ -124,6 +125,7 @@ class Design:
     categories: list[str] | None = None
     autocor: TimeSeries | None = None
     smooths: list[SmoothPart] = field(default_factory=list)
+    monotonic: list[MonotonicPart] = field(default_factory=list)
     se: np.ndarray | None = None
     # a censored response's codes (brms's -1, 0, 1, 2) and interval upper bounds
     censoring: tuple[np.ndarray, np.ndarray] | None = None
@@ -228,6 +230,8 @@ def _used_columns(spec: FormulaSpec) -> dict[str, str]:
                 used.setdefault(column, spec.autocor.text)
     for smooth in spec.smooths:
         used.setdefault(smooth.variable, smooth.text)
+    for effect in spec.monotonic:
+        used.setdefault(effect.variable, effect.text)
     for part in [spec] + [dpar for _, dpar in spec.dpars]:
         where = "" if part is spec else f" of {part.text!r}"
         add(part.population, "the population-level terms" + where)
@@ -425,6 +429,9 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
     if len(frame) < 2:
         raise DataError(f"Only {len(frame)} complete row is left; a model needs at least two "
                         "observations.")
+    # the data's own columns, before strings become factors: mo() reads an ordered
+    # categorical's categories, unused ones too, as brms reads a factor's levels
+    monotonic = [monotonic_part(term, frame) for term in spec.monotonic]
     frame = _as_r_factors(frame, [c for c in used if c != spec.response])
     for part in [spec] + [dpar for _, dpar in spec.dpars]:
         require_factor_levels(frame, [c for c in formula_variables(
@@ -484,7 +491,7 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
         has_intercept=has_intercept, blocks=blocks, offset=offset, trials=trials,
         weights=weights, n_dropped=n_dropped, population_terms=population,
         collinear=collinear, dpars=dpars, categories=categories, autocor=autocor,
-        smooths=smooths, se=se, censoring=censored,
+        smooths=smooths, monotonic=monotonic, se=se, censoring=censored,
     )
 
 

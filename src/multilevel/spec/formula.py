@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from ..errors import FormulaError
 from .formula_text import find_bar, outer_parenthesised, split_top_level
+from .monotonic import MonotonicTerm, parse_monotonic
 
 _ADDITIONS = ("trials", "weights", "se", "cens")
 # how R spells the logical values of an argument such as se()'s sigma
@@ -148,6 +149,8 @@ class FormulaSpec:
     cens_upper: str | None = None
     # brms's '0 + Intercept': the intercept is a b coefficient, the predictors uncentred
     explicit_intercept: bool = False
+    # mo(x): monotonic effects of ordinal predictors
+    monotonic: tuple[MonotonicTerm, ...] = ()
 
     @property
     def dpar_names(self) -> tuple[str, ...]:
@@ -381,6 +384,7 @@ def _parse_autocor(kind: str, arguments: str, term: str) -> AutocorTerm:
 
 
 _SMOOTH_CALLS = ("s", "t2", "te", "ti", "gp")
+_MONOTONIC_CALL = re.compile(r"(?<![A-Za-z0-9_.])mo\s*\(")
 
 
 def _parse_smooth(call: str, arguments: str, term: str) -> SmoothTerm:
@@ -412,12 +416,14 @@ def _parse_smooth(call: str, arguments: str, term: str) -> SmoothTerm:
 
 def _parse_terms(rhs: str, text: str, autocor: list[AutocorTerm] | None = None,
                  smooths: list[SmoothTerm] | None = None,
+                 monotonic: list[MonotonicTerm] | None = None,
                  ) -> tuple[str, tuple[str, ...], tuple[GroupTerm, ...], bool]:
     """The population part for formulae, the offsets, the group terms of a right side and
     whether it writes brms's ``0 + Intercept``.
 
-    Residual-structure and smooth terms are collected into ``autocor`` and ``smooths``;
-    where these are None (the formula of a distributional parameter) they are an error.
+    Residual-structure, smooth and monotonic terms are collected into ``autocor``,
+    ``smooths`` and ``monotonic``; where these are None (the formula of a distributional
+    parameter) they are an error.
     """
     if not rhs:
         raise FormulaError(f"The formula {text!r} has nothing right of '~'; write '~ 1' for "
@@ -472,6 +478,21 @@ def _parse_terms(rhs: str, text: str, autocor: list[AutocorTerm] | None = None,
                 raise FormulaError(f"{text!r} smooths {smooth.variable!r} twice.")
             smooths.append(smooth)
             continue
+        if call and call.group(1) == "mo":
+            if monotonic is None:
+                raise FormulaError(f"{term!r} in {text!r}: monotonic effects belong in the "
+                                   "formula of the response, not of a distributional "
+                                   "parameter.")
+            if sign == "-":
+                raise FormulaError(f"A monotonic effect cannot be removed with '-': {term!r}.")
+            effect = parse_monotonic(call.group(2), term)
+            if any(other.variable == effect.variable for other in monotonic):
+                raise FormulaError(f"{text!r} has {effect.text!r} twice.")
+            monotonic.append(effect)
+            continue
+        if _MONOTONIC_CALL.search(term):
+            raise FormulaError(f"{term!r} in {text!r}: mo() works as a term of its own, "
+                               "mo(x); its interactions are not supported.")
         if population:
             population.append(f"{sign} {term}")
         else:
@@ -557,8 +578,9 @@ def parse_formula(text: str | BrmsFormula) -> FormulaSpec:
     response, cbind, additions, se_with_sigma, cens_upper = _parse_response(lhs)
     autocor: list[AutocorTerm] = []
     smooths: list[SmoothTerm] = []
+    monotonic: list[MonotonicTerm] = []
     population, offsets, group_terms, explicit_intercept = _parse_terms(rhs, text, autocor,
-                                                                        smooths)
+                                                                        smooths, monotonic)
     return FormulaSpec(
         text=text.strip(),
         response=response,
@@ -573,4 +595,5 @@ def parse_formula(text: str | BrmsFormula) -> FormulaSpec:
         se_with_sigma=se_with_sigma,
         cens_upper=cens_upper,
         explicit_intercept=explicit_intercept,
+        monotonic=tuple(monotonic),
     )

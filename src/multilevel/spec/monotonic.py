@@ -1,0 +1,137 @@
+"""brms's monotonic effects ``mo(x)`` of ordinal predictors.
+
+A predictor with ordered values 0, 1, ..., D (an ordered categorical's codes, or whole numbers
+counted from their smallest) enters the linear predictor as ``bsp * D * sum(simo[1:x])``: the
+coefficient ``bsp`` is the effect across the whole range, the simplex ``simo`` the share of it
+each step takes, so that the effect never changes direction (Bürkner & Charpentier, 2020).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, FormulaError
+from ..names import brms_rename
+
+
+@dataclass(frozen=True)
+class MonotonicTerm:
+    """A ``mo(x)`` term of the formula.
+
+    Attributes
+    ----------
+    variable
+        The column of the ordinal predictor.
+    text
+        The term as written, for messages.
+    """
+
+    variable: str
+    text: str
+
+    @property
+    def coef(self) -> str:
+        """brms's name of the term: ``moincome``, its coefficient ``bsp_moincome``."""
+        return f"mo{brms_rename(self.variable)}"
+
+    @property
+    def simplex(self) -> str:
+        """brms's name of the simplex (its prior's coef): ``moincome1``, its parameters
+        ``simo_moincome1[1]``, ... ."""
+        return f"{self.coef}1"
+
+
+def parse_monotonic(arguments: str, term: str) -> MonotonicTerm:
+    """A ``mo(x)`` term; an expression or brms's ``id`` argument is a named error."""
+    variable = arguments.strip()
+    if not variable.isidentifier():
+        raise FormulaError(f"{term!r}: mo() takes one column of the data, e.g. mo(income); "
+                           f"got {variable!r}.")
+    return MonotonicTerm(variable, term)
+
+
+@dataclass(frozen=True)
+class MonotonicPart:
+    """A ``mo(x)`` term evaluated on the data.
+
+    Attributes
+    ----------
+    term
+        The term.
+    values
+        Each row's position on the scale, 0..``size``.
+    size
+        D, the largest position: the number of steps, and of the simplex's elements.
+    minimum
+        The value counted as 0 for whole numbers (their smallest); None for an ordered
+        categorical, whose codes count from its first category.
+    categories
+        An ordered categorical's categories, in order; None for whole numbers.
+    """
+
+    term: MonotonicTerm
+    values: np.ndarray
+    size: int
+    minimum: float | None
+    categories: tuple | None
+
+    def positions(self, series: pd.Series) -> np.ndarray:
+        """The positions of new values, as the data's were counted."""
+        column = self.term.variable
+        if self.categories is not None:
+            unknown = sorted({str(v) for v in series.dropna() if v not in self.categories})
+            if unknown:
+                raise DataError(
+                    f"Column {column!r} of the new data has value(s) "
+                    f"{', '.join(repr(v) for v in unknown[:5])} that are not among the "
+                    f"categories of {self.term.text!r}: "
+                    f"{', '.join(repr(str(c)) for c in self.categories)}.")
+            return pd.Categorical(series, categories=list(self.categories)).codes.astype(int)
+        positions = _whole_numbers(series, self.term) - self.minimum
+        outside = np.unique(positions[(positions < 0) | (positions > self.size)])
+        if len(outside):
+            raise DataError(
+                f"Column {column!r} of the new data has value(s) "
+                f"{', '.join(format(v + self.minimum, 'g') for v in outside[:5])} outside the "
+                f"range of {self.term.text!r} in the data, {self.minimum:g} to "
+                f"{self.minimum + self.size:g}.")
+        return positions.astype(int)
+
+
+def _whole_numbers(series: pd.Series, term: MonotonicTerm) -> np.ndarray:
+    values = (series.to_numpy(dtype=float)
+              if pd.api.types.is_numeric_dtype(series.dtype)
+              and not pd.api.types.is_bool_dtype(series.dtype) else None)
+    if values is None or not np.all(values == np.round(values)):
+        raise DataError(
+            f"Monotonic predictors must be integers or ordered factors, but column "
+            f"{term.variable!r} of {term.text!r} is "
+            + (f"of type {series.dtype}" if values is None else "not whole numbers")
+            + "; make it an ordered pandas Categorical or integers.")
+    return values
+
+
+def monotonic_part(term: MonotonicTerm, frame: pd.DataFrame) -> MonotonicPart:
+    """Evaluate ``term`` on the data: positions counted from 0 as brms counts them (an
+    ordered categorical's codes, whole numbers less their smallest)."""
+    series = frame[term.variable]
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        if not series.dtype.ordered:
+            raise DataError(
+                f"Monotonic predictors must be integers or ordered factors, but column "
+                f"{term.variable!r} of {term.text!r} is an unordered categorical; make it "
+                "ordered (pd.Categorical(..., ordered=True)).")
+        categories = tuple(series.cat.categories)
+        values, minimum = series.cat.codes.to_numpy().astype(int), None
+    else:
+        numbers = _whole_numbers(series, term)
+        categories, minimum = None, float(numbers.min())
+        values = (numbers - minimum).astype(int)
+    size = int(values.max())
+    if size < 1:
+        raise DataError(f"Column {term.variable!r} of {term.text!r} takes a single value; a "
+                        "monotonic effect needs at least two.")
+    return MonotonicPart(term, values, size, minimum, categories)

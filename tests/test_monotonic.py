@@ -1,0 +1,84 @@
+"""brms's monotonic effects mo(x): parsing, data checks, priors and predictions; the posterior
+is compared with brms 2.18 in test_families.py (reference ``monotonic``)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import multilevel as ml
+from multilevel.errors import DataError, FormulaError, PriorError
+from multilevel.spec.design import build_design
+from multilevel.spec.formula import parse_formula
+from reference import FAMILY_REFERENCE_DIR
+
+FORMULA = "ls ~ mo(income) + x + (1 | g)"
+
+
+@pytest.fixture(scope="module")
+def incomes():
+    return pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "monotonic.csv")
+
+
+def test_positions_count_from_the_smallest_value_or_first_category(incomes):
+    design = build_design(parse_formula(FORMULA), incomes, ml.gaussian)
+    part, = design.monotonic
+    assert part.size == 3 and part.minimum == 1
+    np.testing.assert_array_equal(part.values, incomes["income"] - 1)
+    labels = pd.Categorical(incomes["income"].map({1: "a", 2: "b", 3: "c", 4: "d"}),
+                            categories=["a", "b", "c", "d"], ordered=True)
+    part, = build_design(parse_formula(FORMULA), incomes.assign(income=labels),
+                         ml.gaussian).monotonic
+    np.testing.assert_array_equal(part.values, incomes["income"] - 1)
+    np.testing.assert_array_equal(part.positions(pd.Series(["d", "a"])), [3, 0])
+
+
+@pytest.mark.parametrize(("formula", "message"), [
+    ("ls ~ mo(income):x", "its interactions are not supported"),
+    ("ls ~ x - mo(income)", "cannot be removed"),
+    ("ls ~ mo(income) + mo(income)", "twice"),
+    ("ls ~ mo(log(income))", "one column of the data"),
+])
+def test_malformed_monotonic_terms_are_named(incomes, formula, message):
+    with pytest.raises(FormulaError, match=message):
+        ml.get_prior(formula, incomes)
+
+
+def test_a_distributional_parameter_takes_no_monotonic_effect(incomes):
+    with pytest.raises(FormulaError, match="formula of the response"):
+        ml.get_prior(ml.bf("ls ~ x", sigma="~ mo(income)"), incomes)
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ([1.5, 2, 3, 1] * 5, "not whole numbers"),
+    (["a", "b", "a", "c"] * 5, "of type"),
+    ([2, 2, 2, 2] * 5, "single value"),
+])
+def test_monotonic_predictors_must_be_ordinal(values, message):
+    data = pd.DataFrame({"y": np.arange(20.0), "v": values})
+    with pytest.raises(DataError, match=f"'v'.*{message}"):
+        ml.get_prior("y ~ mo(v)", data)
+    unordered = data.assign(v=pd.Categorical(["a", "b"] * 10))
+    with pytest.raises(DataError, match="unordered categorical"):
+        ml.get_prior("y ~ mo(v)", unordered)
+
+
+def test_the_simplex_takes_a_dirichlet_prior_and_only_it_does(incomes):
+    table = ml.get_prior(FORMULA, incomes,
+                         prior=ml.prior("dirichlet(2)", class_="simo", coef="moincome1"))
+    assert table.loc[table["class"] == "simo", "prior"].tolist() == ["dirichlet(2)"]
+    with pytest.raises(PriorError, match="takes dirichlet"):
+        ml.get_prior(FORMULA, incomes, prior=ml.prior("normal(0, 1)", class_="simo",
+                                                      coef="moincome1"))
+    with pytest.raises(PriorError, match="takes dirichlet"):
+        ml.get_prior(FORMULA, incomes, prior=ml.prior("dirichlet(1)", class_="b"))
+
+
+def test_new_values_outside_the_data_are_named(incomes):
+    part, = build_design(parse_formula(FORMULA), incomes, ml.gaussian).monotonic
+    with pytest.raises(DataError, match="'income'.*5 outside the range.*1 to 4"):
+        part.positions(pd.Series([2, 5]))
+    labels = pd.Categorical(["a", "b"] * 10, categories=["a", "b"], ordered=True)
+    data = pd.DataFrame({"y": np.arange(20.0), "v": labels})
+    part, = build_design(parse_formula("y ~ mo(v)"), data, ml.gaussian).monotonic
+    with pytest.raises(DataError, match="'v'.*'z'.*not among the categories"):
+        part.positions(pd.Series(["a", "z"]))
