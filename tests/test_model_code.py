@@ -65,6 +65,10 @@ def _proportions() -> pd.DataFrame:
     return pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "zero_inflated_beta.csv")
 
 
+def _slider() -> pd.DataFrame:
+    return pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "zero_one_inflated_beta.csv")
+
+
 def _ratings() -> pd.DataFrame:
     return pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "cumulative.csv")
 
@@ -80,7 +84,8 @@ def _incomes() -> pd.DataFrame:
 
 _FRAMES = {"crossed": _crossed, "assorted": _assorted, "unsorted": _unsorted,
            "censored": _censored, "proportions": _proportions,
-           "ratings": _ratings, "incomes": _incomes}
+           "ratings": _ratings, "incomes": _incomes,
+           "slider": _slider}
 
 # (data, formula or bf() parts, family, priors): the ten models, then one of each
 # other feature the writer covers
@@ -107,6 +112,7 @@ CASES = [
      "zero_inflated_poisson", None),
     ("assorted", "count ~ x + (1 | g)", "hurdle_negbinomial", None),
     ("proportions", ("y ~ x + (1 | g)", {"zi": "~ x"}), "zero_inflated_beta", None),
+    ("slider", ("y ~ x + (1 | g)", {"coi": "~ x"}), "zero_one_inflated_beta", None),
     ("ratings", "rating ~ x + (1 | g)", "sratio", None),
     ("incomes", "ls ~ mo(income) + x + (1 | g)", "gaussian",
      [("normal(0, 20)", "b", "moincome", ""), ("dirichlet(2)", "simo", "moincome1", "")]),

@@ -49,7 +49,7 @@ def test_the_references_cover_every_new_family():
     assert families >= {"zero_inflated_poisson", "zero_inflated_negbinomial",
                         "zero_inflated_binomial", "hurdle_poisson", "hurdle_negbinomial",
                         "hurdle_lognormal", "hurdle_gamma", "zero_inflated_beta",
-                        "gaussian"}
+                        "zero_one_inflated_beta", "gaussian"}
     for name in MODELS:
         reference = json.loads((FAMILY_REFERENCE_DIR / f"{name}.json").read_text())
         assert reference["divergences"] <= (1 if name in RARE_DIVERGENCES else 0)
@@ -127,7 +127,7 @@ def test_summary_names_the_zero_parameters(fits):
 def test_expected_values_match_the_mean_of_predictive_draws(fits):
     for name in ("zero_inflated_negbinomial", "zero_inflated_binomial", "hurdle_poisson",
                  "hurdle_negbinomial", "hurdle_lognormal", "hurdle_gamma",
-                 "zero_inflated_beta"):
+                 "zero_inflated_beta", "zero_one_inflated_beta"):
         _, fit, _ = fits[name]
         expected = fit.posterior_epred(ndraws=400, seed=3)
         draws = fit.posterior_predict(ndraws=400, seed=3)
@@ -218,20 +218,31 @@ def test_zero_inflated_and_hurdle_densities_are_brms_definitions():
     assert np.allclose(np.exp(_density(ml.zero_inflated_beta, proportions,
                                        np.log(0.3 / 0.7), zi=zi, phi=phi)),
                        np.where(proportions == 0, zi, (1 - zi) * beta.pdf(proportions)))
+    # the zero-one-inflated beta's ends: 0 with zoi (1 - coi), 1 with zoi coi
+    proportions, zoi, coi = np.array([0.0, 0.02, 0.5, 0.97, 1.0]), 0.3, 0.6
+    assert np.allclose(np.exp(_density(ml.zero_one_inflated_beta, proportions,
+                                       np.log(0.3 / 0.7), zoi=zoi, coi=coi, phi=phi)),
+                       np.select([proportions == 0, proportions == 1],
+                                 [zoi * (1 - coi), zoi * coi],
+                                 (1 - zoi) * beta.pdf(np.clip(proportions, 0.01, 0.99))))
 
 
-def test_the_zero_inflated_betas_gradient_is_finite_at_zero():
-    """JAX and PyTensor differentiate both branches of the zero/positive switch: the beta's
-    density, infinite at zero, is taken elsewhere where the response is zero."""
+@pytest.mark.parametrize("family, ends", [("zero_inflated_beta", {"zi": 0.2}),
+                                          ("zero_one_inflated_beta", {"zoi": 0.2, "coi": 0.6})])
+def test_an_inflated_betas_gradient_is_finite_at_its_ends(family, ends):
+    """JAX and PyTensor differentiate both branches of the end/inside switch: the beta's
+    density, infinite at 0 and 1, is taken elsewhere where the response is at an end."""
     import pytensor
     import pytensor.tensor as pt
 
-    zi, mu, phi = pt.dscalars("zi", "mu", "phi")
-    y = np.array([0.0, 0.4, 0.0, 0.9])
-    distribution = ml.zero_inflated_beta.distribution(pt.log(mu / (1 - mu)), {"zi": zi,
-                                                                              "phi": phi})
+    mu, phi = pt.dscalars("mu", "phi")
+    probabilities = {name: pt.dscalar(name) for name in ends}
+    y = np.array([0.0, 0.4, 0.0, 0.9] + ([1.0] if "coi" in ends else []))
+    distribution = ml.get_family(family).distribution(pt.log(mu / (1 - mu)),
+                                                      {"phi": phi, **probabilities})
     total = pm.logp(distribution, y).sum()
-    gradient = pytensor.function([zi, mu, phi], pt.grad(total, [zi, mu, phi]))(0.2, 0.4, 0.7)
+    inputs = [mu, phi, *probabilities.values()]
+    gradient = pytensor.function(inputs, pt.grad(total, inputs))(0.4, 0.7, *ends.values())
     assert np.all(np.isfinite(gradient))
 
 
@@ -255,6 +266,13 @@ def test_family_means_are_the_expected_values():
     assert abs(np.mean(draws == 0) - 0.3) < 5 * np.sqrt(0.3 * 0.7 / draws.size)
     mean = ml.zero_inflated_beta.mean(np.full((1, 1), 0.3), values, None).item()
     assert abs(draws.mean() - mean) < 5 * draws.std() / np.sqrt(draws.size)
+    values = {"zoi": np.full((1, 1), 0.3), "coi": np.full((1, 1), 0.6),
+              "phi": np.full((1, 1), 6.0)}
+    draws = ml.zero_one_inflated_beta.random(rng, eta, values)
+    for end, share in ((0.0, 0.3 * 0.4), (1.0, 0.3 * 0.6)):
+        assert abs(np.mean(draws == end) - share) < 5 * np.sqrt(share * (1 - share) / draws.size)
+    mean = ml.zero_one_inflated_beta.mean(np.full((1, 1), 0.3), values, None).item()
+    assert abs(draws.mean() - mean) < 5 * draws.std() / np.sqrt(draws.size)
 
 
 @pytest.mark.parametrize(("family", "values", "rule"), [
@@ -263,6 +281,7 @@ def test_family_means_are_the_expected_values():
     ("hurdle_lognormal", [0.0, -1.0, 2.0, 3.0], "non-negative values"),
     ("hurdle_gamma", [0.0, -1.0, 2.0, 3.0], "non-negative values"),
     ("zero_inflated_beta", [0.0, 0.5, 1.0, 0.2], "values from 0 up to but excluding 1"),
+    ("zero_one_inflated_beta", [0.0, 0.5, 1.2, 0.2], "values from 0 to 1"),
 ])
 def test_bad_responses_name_column_and_rule(family, values, rule):
     data = pd.DataFrame({"resp": values, "x": [0.1, 0.2, 0.3, 0.4]})

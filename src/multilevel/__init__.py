@@ -56,6 +56,7 @@ from .families.builtin import (
     zero_inflated_binomial,
     zero_inflated_negbinomial,
     zero_inflated_poisson,
+    zero_one_inflated_beta,
 )
 from .families.family import Family
 from .priors.table import prior
@@ -77,5 +78,5 @@ __all__ = [
     "make_model", "model_code", "MultilevelError", "negbinomial", "poisson", "prior",
     "PriorError", "SettingsError", "skew_normal", "sratio", "StorageError", "student",
     "update", "weibull", "zero_inflated_beta", "zero_inflated_binomial",
-    "zero_inflated_negbinomial", "zero_inflated_poisson",
+    "zero_inflated_negbinomial", "zero_inflated_poisson", "zero_one_inflated_beta",
 ]

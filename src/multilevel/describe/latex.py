@@ -201,7 +201,8 @@ _MEAN_SYMBOLS = {"bernoulli": "p", "binomial": "p", "zero_inflated_binomial": "p
 # (the ex-Gaussian's beta and the skew normal's alpha spelt out: the notations' alpha and
 # beta are intercepts and coefficients)
 _AUX_SYMBOLS = {"sigma": r"\sigma", "nu": r"\nu", "shape": r"\phi", "phi": r"\phi",
-                "zi": r"\mathrm{zi}", "hu": r"\mathrm{hu}", "alpha": r"\mathrm{alpha}",
+                "zi": r"\mathrm{zi}", "hu": r"\mathrm{hu}", "zoi": r"\mathrm{zoi}",
+                "coi": r"\mathrm{coi}", "alpha": r"\mathrm{alpha}",
                 "beta": r"\mathrm{beta}"}
 # each family's distribution given its mean m, its parameters a and the trials n; the normal
 # and lognormal with their variance, as both notations write them
@@ -236,6 +237,9 @@ _DISTRIBUTIONS = {
                                      rf"{a['hu']})"),
     "zero_inflated_beta": lambda m, a, n: (rf"\mathrm{{ZeroInflatedBeta}}({m}{a['phi']}, "
                                            rf"(1 - {m}){a['phi']}, {a['zi']})"),
+    "zero_one_inflated_beta": lambda m, a, n: (
+        rf"\mathrm{{ZeroOneInflatedBeta}}({m}{a['phi']}, (1 - {m}){a['phi']}, {a['zoi']}, "
+        rf"{a['coi']})"),
 }
 
 

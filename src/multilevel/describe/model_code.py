@@ -65,7 +65,8 @@ _LINE = 99
 _RESERVED = {"data", "y", "np", "pd", "pm", "pt", "model", "coords", "trials", "weights", "se", "X",
              "cens", "y2", "censored_logp",
              "offset", "mu", "eta", "lkj_corr_cholesky", "hurdle_poisson_logp",
-             "hurdle_negbinomial_logp", "zero_inflated_beta_logp", "sratio_logp",
+             "hurdle_negbinomial_logp", "zero_inflated_beta_logp",
+             "zero_one_inflated_beta_logp", "sratio_logp",
              "cratio_logp", "acat_logp"}
 
 

@@ -218,6 +218,16 @@ CLOSED_FORM_HELPERS = {
     proportions = pm.Beta.dist(alpha=mu * phi, beta=(1 - mu) * phi)
     return pt.switch(zero, pt.log(zi),
                      pt.log1p(-zi) + pm.logp(proportions, pt.switch(zero, 0.5, value)))''',
+    "zero_one_inflated_beta": '''def zero_one_inflated_beta_logp(value, zoi, coi, mu, phi):
+    """An end, 0 or 1, with probability zoi (1 with probability coi among them), else a
+    beta of mean mu and precision phi (its density taken at 1/2 at the ends, so that the
+    gradient stays finite)."""
+    one = pt.eq(value, 1)
+    end = pt.log(zoi) + pt.switch(one, pt.log(coi), pt.log1p(-coi))
+    inside = (value > 0) & (value < 1)
+    proportions = pm.Beta.dist(alpha=mu * phi, beta=(1 - mu) * phi)
+    return pt.switch(pt.eq(value, 0) | one, end,
+                     pt.log1p(-zoi) + pm.logp(proportions, pt.switch(inside, value, 0.5)))''',
 }
 
 # log F(x) and log(1 - F(x)) for each link's inverse F, as code

@@ -27,6 +27,7 @@ from .closed_form import (
     HURDLE_POISSON,
     SKEW_NORMAL,
     ZERO_INFLATED_BETA,
+    ZERO_ONE_INFLATED_BETA,
     skew_normal_shape,
 )
 from .family import AuxParameter, Family, format_number, scale_from_response
@@ -34,6 +35,7 @@ from .responses import (
     check_binary,
     check_binomial,
     check_categorical,
+    check_closed_unit_interval,
     check_count,
     check_non_negative,
     check_ordinal,
@@ -133,6 +135,11 @@ def _zero_inflated_beta_likelihood(eta, mu, aux, trials, link):
     return ZERO_INFLATED_BETA, {"zi": aux["zi"], "mu": mu, "phi": aux["phi"]}
 
 
+def _zero_one_inflated_beta_likelihood(eta, mu, aux, trials, link):
+    return ZERO_ONE_INFLATED_BETA, {"zoi": aux["zoi"], "coi": aux["coi"], "mu": mu,
+                                    "phi": aux["phi"]}
+
+
 def _exgaussian_likelihood(eta, mu, aux, trials, link):
     return EXGAUSSIAN, {"mu": mu, "sigma": aux["sigma"], "beta": aux["beta"]}
 
@@ -202,6 +209,13 @@ def _zero_inflated_beta_draws(rng, mu, aux, trials):
     return _hurdle(rng, aux["zi"], rng.beta(mu * phi, (1 - mu) * phi))
 
 
+def _zero_one_inflated_beta_draws(rng, mu, aux, trials):
+    phi = aux["phi"]
+    proportions = rng.beta(mu * phi, (1 - mu) * phi)
+    ends = (rng.uniform(size=proportions.shape) < aux["coi"]).astype(float)
+    return np.where(rng.uniform(size=proportions.shape) < aux["zoi"], ends, proportions)
+
+
 def _skew_normal_draws(rng, mu, aux, trials):
     # a skew normal is delta |u0| + sqrt(1 - delta^2) u1 for standard normals u0, u1
     delta, omega = skew_normal_shape(aux["sigma"], aux["alpha"])
@@ -219,6 +233,10 @@ def _exgaussian_draws(rng, mu, aux, trials):
 
 def _mean_is_mu(mu, aux, trials):
     return mu
+
+
+def _zero_one_inflated_beta_mean(mu, aux, trials):
+    return aux["zoi"] * aux["coi"] + (1 - aux["zoi"]) * mu
 
 
 def _binomial_mean(mu, aux, trials):
@@ -311,6 +329,9 @@ _ZI = AuxParameter("zi", 0.0, _constant_prior("beta(1, 1)"), upper=1.0, dpar_lin
                    dpar_intercept_prior="logistic(0, 1)")
 _HU = AuxParameter("hu", 0.0, _constant_prior("beta(1, 1)"), upper=1.0, dpar_link="logit",
                    dpar_intercept_prior="logistic(0, 1)")
+_ZOI, _COI = (AuxParameter(name, 0.0, _constant_prior("beta(1, 1)"), upper=1.0,
+                           dpar_link="logit", dpar_intercept_prior="logistic(0, 1)")
+              for name in ("zoi", "coi"))
 
 gaussian = Family("gaussian", "identity", ("identity", "log", "inverse", "softplus"), (_SIGMA,),
                   check_real, _gaussian_likelihood, _mean_is_mu,
@@ -400,6 +421,11 @@ hurdle_gamma = Family(
     "hurdle_gamma", "log", _POSITIVE_SCALE_LINKS, (_GAMMA_SHAPE, _HU), check_non_negative,
     _hurdle_gamma_likelihood, _hurdle_mean_is_mu,
 )
+zero_one_inflated_beta = Family(
+    "zero_one_inflated_beta", "logit", _BINARY_LINKS, (_PHI, _ZOI, _COI),
+    check_closed_unit_interval, _zero_one_inflated_beta_likelihood,
+    _zero_one_inflated_beta_mean, draw=_zero_one_inflated_beta_draws,
+)
 zero_inflated_beta = Family(
     "zero_inflated_beta", "logit", _BINARY_LINKS, (_PHI, _ZI), check_zero_or_unit_interval,
     _zero_inflated_beta_likelihood, _zero_inflated_mean, draw=_zero_inflated_beta_draws,
@@ -432,6 +458,7 @@ _BY_NAME = {
     "zero_inflated_binomial": zero_inflated_binomial, "hurdle_poisson": hurdle_poisson,
     "hurdle_negbinomial": hurdle_negbinomial, "hurdle_lognormal": hurdle_lognormal,
     "hurdle_gamma": hurdle_gamma, "zero_inflated_beta": zero_inflated_beta,
+    "zero_one_inflated_beta": zero_one_inflated_beta,
     "cumulative": cumulative, "sratio": sratio, "cratio": cratio, "acat": acat,
     "categorical": categorical,
 }

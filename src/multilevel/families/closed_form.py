@@ -24,15 +24,26 @@ def _hurdle_negbinomial_logp(value, psi, mu, alpha):
                                log_zero)
 
 
-def _zero_inflated_beta_logp(value, zi, mu, phi):
-    """brms's zero-inflated beta: a zero with probability ``zi``, else a beta of mean ``mu``
-    and precision ``phi``. The beta's density is taken at 1/2 where the value is zero: JAX
-    differentiates both branches of the switch, and the beta's log density at zero is
-    infinite."""
-    zero = pt.eq(value, 0)
+def _beta_inside(value, mu, phi):
+    """The log density of a beta of mean ``mu`` and precision ``phi`` at values strictly
+    inside (0, 1), taken at 1/2 at the ends: JAX differentiates both branches of a switch,
+    and the beta's log density at 0 or 1 is infinite."""
+    inside = (value > 0) & (value < 1)
     proportions = pm.Beta.dist(alpha=mu * phi, beta=(1 - mu) * phi)
-    return pt.switch(zero, pt.log(zi),
-                     pt.log1p(-zi) + pm.logp(proportions, pt.switch(zero, 0.5, value)))
+    return pm.logp(proportions, pt.switch(inside, value, 0.5))
+
+
+def _zero_inflated_beta_logp(value, zi, mu, phi):
+    """brms's zero-inflated beta: a zero with probability ``zi``, else a beta."""
+    return pt.switch(pt.eq(value, 0), pt.log(zi), pt.log1p(-zi) + _beta_inside(value, mu, phi))
+
+
+def _zero_one_inflated_beta_logp(value, zoi, coi, mu, phi):
+    """brms's zero-one-inflated beta: an end (0 or 1) with probability ``zoi``, the end 1
+    with probability ``coi`` among them, else a beta."""
+    one = pt.eq(value, 1)
+    end = pt.log(zoi) + pt.switch(one, pt.log(coi), pt.log1p(-coi))
+    return pt.switch(pt.eq(value, 0) | one, end, pt.log1p(-zoi) + _beta_inside(value, mu, phi))
 
 
 def log_normal_cdf(z):
@@ -76,7 +87,7 @@ class _ClosedForm:
     The hurdle counts' P(y > 0) is written in closed form: PyMC's truncation takes it from
     the count's cdf, whose gradient JAX lacks for the negative binomial's shape and which
     gave NaN gradients for Poisson hurdles whose probability is predicted. PyMC has no
-    zero-inflated beta (:func:`_zero_inflated_beta_logp`). PyMC's
+    zero- or zero-one-inflated beta (:func:`_beta_inside`). PyMC's
     ex-Gaussian computes both branches of its normal log CDF (:func:`log_normal_cdf`); its
     skew normal loses the short tail (:func:`_skew_normal_logp`).
     """
@@ -98,3 +109,5 @@ HURDLE_NEGBINOMIAL = _ClosedForm(_hurdle_negbinomial_logp, ("psi", "mu", "alpha"
 EXGAUSSIAN = _ClosedForm(_exgaussian_logp, ("mu", "sigma", "beta"), dtype="float64")
 SKEW_NORMAL = _ClosedForm(_skew_normal_logp, ("mu", "sigma", "alpha"), dtype="float64")
 ZERO_INFLATED_BETA = _ClosedForm(_zero_inflated_beta_logp, ("zi", "mu", "phi"), dtype="float64")
+ZERO_ONE_INFLATED_BETA = _ClosedForm(_zero_one_inflated_beta_logp, ("zoi", "coi", "mu", "phi"),
+                                     dtype="float64")

@@ -104,6 +104,14 @@ def check_zero_or_unit_interval(series, family, column, trials=None):
     return values
 
 
+def check_closed_unit_interval(series, family, column, trials=None):
+    values = _numeric(series, family, column)
+    bad = series[(values < 0) | (values > 1)]
+    if len(bad):
+        raise _kind_error(family, column, "values from 0 to 1", bad)
+    return values
+
+
 def check_ordinal(series, family, column, trials=None):
     """Categories 1..K: positive integers without gaps, or an ordered categorical."""
     if isinstance(series.dtype, pd.CategoricalDtype):

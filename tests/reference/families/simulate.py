@@ -326,6 +326,20 @@ def zero_inflated_beta():
     write("zero_inflated_beta", pd.DataFrame({"y": y, "x": x, "g": lv[gi]}))
 
 
+def zero_one_inflated_beta():
+    """Proportions with exact zeros and ones (a slider's ends), their share moving with x."""
+    rng = np.random.default_rng(121)
+    gi, lv, x, eta = correlated_groups(rng, 0.2, 0.5)
+    phi = 6.0
+    mu = inv_logit(eta)
+    y = rng.beta(mu * phi, (1 - mu) * phi)
+    ends = rng.uniform(size=gi.size) < inv_logit(-1.2 + 0.6 * x)
+    y[ends] = (rng.uniform(size=gi.size) < 0.4)[ends].astype(float)
+    record("zero_one_inflated_beta", b_Intercept=0.2, b_x=0.5, phi=6.0,
+           b_zoi_Intercept=-1.2, b_zoi_x=0.6, coi=0.4)
+    write("zero_one_inflated_beta", pd.DataFrame({"y": y, "x": x, "g": lv[gi]}))
+
+
 def monotonic():
     """brms's monotonic-effects example: life satisfaction over four income classes (1 to 4,
     so brms counts from the lowest), the steps between them uneven."""
@@ -477,7 +491,7 @@ if __name__ == "__main__":
                  lognormal, beta, gaussian_weights, meta, censored, survival, gaussian_slopes,
                  zero_inflated_poisson, zero_inflated_negbinomial, zero_inflated_binomial,
                  hurdle_poisson, hurdle_negbinomial, hurdle_lognormal, hurdle_gamma,
-                 zero_inflated_beta, monotonic, cumulative, growth_ar,
+                 zero_inflated_beta, zero_one_inflated_beta, monotonic, cumulative, growth_ar,
                  growth_gaps, growth_unstr, growth_waves, smooth, categorical):
         make()
     (OUT / "truth.json").write_text(json.dumps(TRUTH, indent=1, sort_keys=True) + "\n")
