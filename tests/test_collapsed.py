@@ -33,6 +33,7 @@ from reference import (
     fit_with_warnings,
     load_reference,
     posterior_mismatches,
+    user_priors,
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "validation"))
@@ -210,7 +211,7 @@ def _reference_design(name):
 GAUSSIAN_REFERENCES = _gaussian_references()
 # the references the collapsed form fits; the others have what it does not support
 COLLAPSED_REFERENCES = ["dyestuff", "hsb_glp", "pastes_nested", "sleep_full", "sleep_uncorr",
-                        "gaussian_slopes", "gaussian_weights"]
+                        "gaussian_slopes", "gaussian_weights", "sleep_bounded"]
 
 
 def test_the_gaussian_references_are_those_expected():
@@ -301,7 +302,7 @@ def test_approximations_integrate_the_effects_out_where_they_can(simulated):
 def _fit(name, **options):
     reference, formula, data = _reference_design(name)
     fit, messages = fit_with_warnings(formula, data, seed=20261123, draws=500, warmup=500,
-                                      progressbar=False, **options)
+                                      progressbar=False, prior=user_priors(name), **options)
     return reference, fit, messages
 
 
@@ -325,7 +326,7 @@ def test_auto_collapses_one_factor_or_one_enclosing_factor():
     assert chosen == {"dyestuff": "collapsed", "hsb_glp": "collapsed",
                       "pastes_nested": "collapsed", "sleep_full": "collapsed",
                       "sleep_uncorr": "collapsed", "gaussian_slopes": "full",
-                      "gaussian_weights": "collapsed"}
+                      "gaussian_weights": "collapsed", "sleep_bounded": "collapsed"}
 
 
 @pytest.mark.slow
@@ -336,7 +337,9 @@ def test_the_form_auto_does_not_choose_equals_brms(collapsed_fits, name):
     assert posterior_mismatches(fit, reference["summary"]) == []
     brms_names = {row["variable"] for row in reference["summary"]}
     assert set(fit.posterior_summary().index) - {"Intercept"} == brms_names
-    assert int(fit.idata.sample_stats["diverging"].sum()) == 0, messages
+    # (a slope pressed against its upper bound meets a few, as in test_families.py)
+    allowed = 10 if user_priors(name) else 0
+    assert int(fit.idata.sample_stats["diverging"].sum()) <= allowed, messages
 
 
 def _as_reference(fit) -> list[dict]:

@@ -2,6 +2,7 @@ import json
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -215,3 +216,54 @@ def test_a_truncated_student_t_prior_is_drawn_and_a_hopeless_one_is_refused(slee
     hopeless = build_prior_table(design, [ml.prior("student_t(3, -500, 1)", class_="sd")])
     with pytest.raises(PriorError, match=r"student_t\(3, -500, 1\) of class sd \(group Subj"):
         draw_priors(design, hopeless, 100, seed=1)
+
+
+def test_bounds_restrict_a_whole_class_as_brms():
+    data = ml.load_dataset("sleepstudy")
+    table = ml.get_prior("Reaction ~ Days + (1 | Subject)", data, prior=[
+        ml.prior("normal(0, 10)", class_="b", lb=0, ub=20),
+        ml.prior("normal(0, 100)", class_="sigma", ub=80)])
+    rows = table.set_index(["class", "coef"])
+    assert rows.loc[("b", ""), ["lb", "ub"]].tolist() == ["0", "20"]
+    assert rows.loc[("b", "Days"), ["lb", "ub", "source"]].tolist() == ["0", "20",
+                                                                       "(vectorized)"]
+    # sigma keeps its own lower bound, as brms
+    assert rows.loc[("sigma", ""), ["lb", "ub"]].tolist() == ["0", "80"]
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    ({"coef": "Days", "lb": 0}, "coef .* may not be given with lb or ub"),
+    ({"lb": 2, "ub": 1}, "lb .2. must be below ub .1."),
+    ({"lb": "zero"}, "lb of prior .* must be a finite number"),
+    ({"ub": float("inf")}, "ub of prior .* must be a finite number"),
+])
+def test_malformed_bounds_are_named(arguments, message):
+    with pytest.raises(PriorError, match=message):
+        ml.prior("normal(0, 1)", **arguments)
+
+
+def test_bounds_on_brms_own_bounded_classes_are_refused():
+    data = ml.load_dataset("sleepstudy")
+    with pytest.raises(PriorError, match="class 'sd' are brms's own"):
+        ml.get_prior("Reaction ~ Days + (1 | Subject)", data,
+                     prior=ml.prior("normal(0, 10)", class_="sd", lb=1))
+
+
+def test_bounded_priors_survive_saving(tmp_path):
+    from multilevel.results.storage import priors_from_json, priors_to_json
+
+    priors = (ml.prior("normal(0, 10)", class_="b", lb=0), ml.prior("normal(0, 1)"))
+    assert priors_from_json(json.loads(json.dumps(priors_to_json(priors)))) == priors
+
+
+def test_prior_draws_respect_both_bounds():
+    from multilevel.api import _design
+    from multilevel.priors.sampling import draw_priors
+    from multilevel.priors.table import build_prior_table
+
+    design = _design("Reaction ~ Days", ml.load_dataset("sleepstudy"), "gaussian")
+    table = build_prior_table(design, ml.prior("normal(0, 10)", class_="b", lb=-1, ub=2))
+    draws = draw_priors(design, table, 2000, seed=1)["prior_b"]
+    assert draws.min() >= -1 and draws.max() <= 2
+    # a normal(0, 10) cut to [-1, 2] is nearly flat there: its mean is near the middle
+    assert abs(draws.mean() - 0.5) < 5 * draws.std() / np.sqrt(len(draws))

@@ -287,15 +287,15 @@ class _Program:
 
     def _class_code(self, variable: str, name: str, class_: str, coefs: list[str],
                     group: str, lower: float | None, dims: str, dpars: list[str],
-                    own_coefs: list[str]) -> str:
+                    own_coefs: list[str], upper: float | None = None) -> str:
         """One vector for a class, or one variable per coefficient where their priors differ
         (the model's ``_class_variable``)."""
         priors = [self.table.lookup(class_, coef, group, dpar)
                   for coef, dpar in zip(own_coefs, dpars, strict=True)]
         if all(p == priors[0] for p in priors):
-            return f"{variable} = " + prior_code(name, priors[0], lower,
+            return f"{variable} = " + prior_code(name, priors[0], lower, upper,
                                                  extra=f"dims={quote(dims)}")
-        parts = [prior_code(f"{name}[{coef}]", dist, lower)
+        parts = [prior_code(f"{name}[{coef}]", dist, lower, upper)
                  for coef, dist in zip(coefs, priors, strict=True)]
         inner = "".join(f"\n    {part}," for part in parts)
         return (f"{variable} = pm.Deterministic({quote(name)}, pt.stack([{inner}\n]), "
@@ -332,12 +332,14 @@ class _Program:
         elif has_intercept:
             lines.append(f"# the intercept on the centred predictors (brms's {centred_name})")
             lines.append(f"{intercept_variable} = " + prior_code(
-                centred_name, self.table.lookup("Intercept", "", "", dpar)))
+                centred_name, self.table.lookup("Intercept", "", "", dpar),
+                *self.table.bounds("Intercept", "", "", dpar)))
             terms.append(intercept_variable)
         if b_names:
             lines.append(f"# {_brms_names([prefix + name for name in b_names])}")
-            lines.append(self._class_code(b_variable, b_name, "b", b_names, "", None, dim,
-                                          [dpar] * len(b_names), b_names))
+            lower, upper = self.table.bounds("b", "", "", dpar)
+            lines.append(self._class_code(b_variable, b_name, "b", b_names, "", lower, dim,
+                                          [dpar] * len(b_names), b_names, upper))
             design_matrix = f"X{suffix}_centred" if has_intercept else f"X{suffix}"
             terms.append(f"pt.dot({design_matrix}, {b_variable})")
         if has_intercept:
@@ -364,7 +366,8 @@ class _Program:
                          "penalised coefficients")
             lines.append(f"# s_{coef} = sds_{coef} * zs_{coef} with zs_{coef} standard normal")
             lines.append(f"bs_{coef} = " + prior_code(f"bs_{coef}",
-                                                      self.table.lookup("b", coef)))
+                                                      self.table.lookup("b", coef),
+                                                      *self.table.bounds("b", coef)))
             lines.append(f"sds_{coef} = " + prior_code(
                 f"sds_{coef}", self.table.lookup("sds", part.term.label), 0.0))
             lines.append(f"zs_{coef} = pm.Normal({quote('zs_' + coef)}, 0.0, 1.0, "
@@ -384,7 +387,8 @@ class _Program:
             lines.append(f"# of it each of the {part.size} steps takes (simo_{simplex}, a "
                          "simplex)")
             lines.append(f"bsp_{coef} = " + prior_code(f"bsp_{coef}",
-                                                       self.table.lookup("b", coef)))
+                                                       self.table.lookup("b", coef),
+                                                       *self.table.bounds("b", coef)))
             lines.append(f"simo_{simplex} = pm.Dirichlet({quote('simo_' + simplex)}, "
                          f"a=np.full({part.size}, {number(concentration)}), "
                          f"dims={quote(simplex_dim(part))})")
@@ -520,7 +524,7 @@ class _Program:
             else:
                 lines.append(f"{name} = " + prior_code(parameter.name,
                                                        self.table.lookup(parameter.name),
-                                                       parameter.lower, upper=parameter.upper))
+                                                       *self.table.bounds(parameter.name)))
             aux[parameter.name] = name
         if design.se is not None:
             lines.append("# the known standard errors add to the residual sd, as in brms")

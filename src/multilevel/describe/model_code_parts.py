@@ -69,18 +69,21 @@ def prior_code(name: str, dist: Distribution, lower: float | None = None,
                  f"pm.{cls.__name__}.dist({_arguments(params)}), lower={number(lower)}", extra)
 
 
-def _doubly_bounded_code(name: str, dist: Distribution, lower: float, upper: float,
+def _doubly_bounded_code(name: str, dist: Distribution, lower: float | None, upper: float,
                          extra: str) -> str:
+    bounds = (f"lower={number(lower)}, " if lower is not None else "") + f"upper={number(upper)}"
     if dist.name == "flat":
-        return _call("pm.Uniform", name, f"lower={number(lower)}, upper={number(upper)}", extra)
+        if lower is None:
+            return _call("pm.Truncated", name, f"pm.Flat.dist(), {bounds}", extra)
+        return _call("pm.Uniform", name, bounds, extra)
     cls, params, _, _ = _distribution(dist)
     within = (dist.name == "beta" and (lower, upper) == (0.0, 1.0)) or (
-        dist.name == "uniform" and lower <= dist.args[0] and dist.args[1] <= upper)
+        dist.name == "uniform" and (lower is None or lower <= dist.args[0])
+        and dist.args[1] <= upper)
     if within:
         return _call(f"pm.{cls.__name__}", name, _arguments(params), extra)
     return _call("pm.Truncated", name,
-                 f"pm.{cls.__name__}.dist({_arguments(params)}), lower={number(lower)}, "
-                 f"upper={number(upper)}", extra)
+                 f"pm.{cls.__name__}.dist({_arguments(params)}), {bounds}", extra)
 
 
 def ordered_code(variable: str, name: str, priors: list[Distribution], dims: str) -> list[str]:

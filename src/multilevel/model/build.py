@@ -101,7 +101,8 @@ def group_dims(group: str) -> tuple[str, str, str]:
 
 def _class_variable(name: str, table: PriorTable, class_: str, coefs: list[str], group: str,
                     lower: float | None, dims: str, dpars: list[str] | None = None,
-                    own_coefs: list[str] | None = None, fixed_length: bool = False):
+                    own_coefs: list[str] | None = None, fixed_length: bool = False,
+                    upper: float | None = None):
     """One vector variable for a class, or one per coefficient where their priors differ.
 
     ``own_coefs`` and ``dpars`` give each coefficient's name and parameter in the prior table
@@ -114,9 +115,9 @@ def _class_variable(name: str, table: PriorTable, class_: str, coefs: list[str],
               for coef, dpar in zip(own_coefs, dpars, strict=True)]
     if all(p == priors[0] for p in priors):
         length = {"shape": len(coefs)} if fixed_length else {}
-        return prior_variable(name, priors[0], lower, dims=dims, **length)
+        return prior_variable(name, priors[0], lower, upper, dims=dims, **length)
     parts = [
-        prior_variable(f"{name}[{coef}]", dist, lower)
+        prior_variable(f"{name}[{coef}]", dist, lower, upper)
         for coef, dist in zip(coefs, priors, strict=True)
     ]
     return pm.Deterministic(name, pt.stack(parts), dims=dims)
@@ -149,11 +150,13 @@ def _population_effects(X: np.ndarray, b_names: list[str], has_intercept: bool,
                                     THRESHOLD_DIM, dpars=[dpar] * thresholds,
                                     fixed_length=True)
     elif has_intercept:
-        intercept = prior_variable(centred_name, table.lookup("Intercept", "", "", dpar))
+        intercept = prior_variable(centred_name, table.lookup("Intercept", "", "", dpar),
+                                   *table.bounds("Intercept", "", "", dpar))
         eta = eta + intercept
     if b_names:
-        b = _class_variable(b_name, table, "b", b_names, "", None, dim,
-                            dpars=[dpar] * len(b_names))
+        lower, upper = table.bounds("b", "", "", dpar)
+        b = _class_variable(b_name, table, "b", b_names, "", lower, dim,
+                            dpars=[dpar] * len(b_names), upper=upper)
         eta = eta + pt.dot(data(f"X_centred{suffix}", X - column_means if has_intercept else X),
                            b)
     if has_intercept:
@@ -393,8 +396,7 @@ def build_model(design: Design, table: PriorTable,
                     parameter.name, pt.constant(design.fixed_aux[parameter.name]))
                 continue
             aux[parameter.name] = prior_variable(
-                parameter.name, table.lookup(parameter.name), parameter.lower,
-                upper=parameter.upper)
+                parameter.name, table.lookup(parameter.name), *table.bounds(parameter.name))
         if design.se is not None:
             aux["sigma"] = add_known_errors(aux["sigma"], data("se", design.se))
         autocor = autocor_parameters(design, table)

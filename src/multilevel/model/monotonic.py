@@ -24,7 +24,7 @@ def monotonic_effects(design: Design, table: PriorTable):
     eta = pt.constant(0.0)
     for part in design.monotonic:
         coef, simplex = part.term.coef, part.term.simplex
-        effect = prior_variable(f"bsp_{coef}", table.lookup("b", coef))
+        effect = prior_variable(f"bsp_{coef}", table.lookup("b", coef), *table.bounds("b", coef))
         concentration = table.lookup("simo", simplex).args[0]
         shares = pm.Dirichlet(f"simo_{simplex}",
                               a=data(f"con_simo_{coef}", np.full(part.size, concentration)),

@@ -24,7 +24,7 @@ def smooth_effects(design: Design, table: PriorTable):
     eta = pt.constant(0.0)
     for part in design.smooths:
         coef = part.term.coef
-        fixed = prior_variable(f"bs_{coef}", table.lookup("b", coef))
+        fixed = prior_variable(f"bs_{coef}", table.lookup("b", coef), *table.bounds("b", coef))
         sds = prior_variable(f"sds_{coef}", table.lookup("sds", part.term.label), 0.0)
         standard = pm.Normal(f"zs_{coef}", 0.0, 1.0, dims=smooth_dim(coef))
         penalised = pm.Deterministic(f"s_{coef}", sds * standard, dims=smooth_dim(coef))

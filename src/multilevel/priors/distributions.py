@@ -194,14 +194,18 @@ def prior_variable(name: str, dist: Distribution, lower: float | None = None,
 
 
 def _doubly_bounded(name: str, dist: Distribution, lower: float, upper: float, **kwargs):
-    """A parameter on [lower, upper] (a probability such as ``zi``), its prior truncated there."""
+    """A parameter on [lower, upper] (a probability such as ``zi``; ``lower`` None for a
+    parameter bounded above only), its prior truncated there."""
+    if dist.name == "flat" and lower is None:
+        return pm.Truncated(name, pm.Flat.dist(), upper=upper, **kwargs)
     if dist.name == "flat":
         return pm.Uniform(name, lower=lower, upper=upper, **kwargs)
     cls, arguments, _, _ = PYMC_DISTRIBUTIONS[dist.name]
     params = {key: data(f"{name}_prior_{key}", value)
               for key, value in arguments(dist.args).items()}
     within = (dist.name == "beta" and (lower, upper) == (0.0, 1.0)) or (
-        dist.name == "uniform" and lower <= dist.args[0] and dist.args[1] <= upper)
+        dist.name == "uniform" and (lower is None or lower <= dist.args[0])
+        and dist.args[1] <= upper)
     if within:
         return cls(name, **params, **kwargs)
     return pm.Truncated(name, cls.dist(**params), lower=lower, upper=upper, **kwargs)

@@ -17,26 +17,28 @@ from .table import PriorTable
 SAMPLE_PRIOR_CHOICES = ("no", "yes", "only")
 
 
-ParameterPrior = tuple[str, Distribution, float | None, str]
+ParameterPrior = tuple[str, Distribution, float | None, float | None, str]
 
 
 def _parameter_priors(design: Design, table: PriorTable) -> list[ParameterPrior]:
-    """Every parameter's prior as (brms name of its prior draws, prior, lower bound, target).
+    """Every parameter's prior as (brms name of its prior draws, prior, lower and upper
+    bounds, target).
 
     A class whose coefficients share one prior gets one column (``prior_b``,
     ``prior_sd_Subject``), as in brms; otherwise one per coefficient.
     """
     out = []
 
-    def add_class(prefix: str, class_: str, coefs: list[str], group: str, lower, separator,
+    def add_class(prefix: str, class_: str, coefs: list[str], group: str, separator,
                   dpar: str):
         priors = [table.lookup(class_, coef, group, dpar) for coef in coefs]
+        lower, upper = table.bounds(class_, coefs[0], group, dpar)
         where = (f" (group {group})" if group else "") + (f" (dpar {dpar})" if dpar else "")
         if all(p == priors[0] for p in priors):
-            out.append((prefix, priors[0], lower, f"class {class_}{where}"))
+            out.append((prefix, priors[0], lower, upper, f"class {class_}{where}"))
         else:
             for coef, dist in zip(coefs, priors, strict=True):
-                out.append((f"{prefix}{separator}{coef}", dist, lower,
+                out.append((f"{prefix}{separator}{coef}", dist, lower, upper,
                             f"class {class_}, coef {coef}{where}"))
 
     for dpar in ["", *design.dpars]:
@@ -44,24 +46,25 @@ def _parameter_priors(design: Design, table: PriorTable) -> list[ParameterPrior]
         suffix = f"_{dpar}" if dpar else ""
         if part.has_intercept:
             out.append((f"prior_Intercept{suffix}", table.lookup("Intercept", "", "", dpar),
-                        None, "class Intercept" + (f" (dpar {dpar})" if dpar else "")))
+                        *table.bounds("Intercept", "", "", dpar),
+                        "class Intercept" + (f" (dpar {dpar})" if dpar else "")))
         if part.b_names:
-            add_class(f"prior_b{suffix}", "b", part.b_names, "", None, "_", dpar)
+            add_class(f"prior_b{suffix}", "b", part.b_names, "", "_", dpar)
         for group in design.groups:
             coefs = [coef for owner, coef in design.group_coef_parts(group) if owner == dpar]
             if coefs:
                 add_class(f"prior_sd_{group}" + (f"__{dpar}" if dpar else ""), "sd", coefs,
-                          group, 0.0, "__", dpar)
+                          group, "__", dpar)
     for parameter in design.family.aux:
         if parameter.name not in design.dpars and parameter.name not in design.fixed_aux:
             out.append((f"prior_{parameter.name}", table.lookup(parameter.name),
-                        parameter.lower, f"class {parameter.name}"))
+                        *table.bounds(parameter.name), f"class {parameter.name}"))
     return out
 
 
 def check_proper_priors(design: Design, table: PriorTable) -> None:
     """Raise when a parameter has an improper (flat) prior, which cannot be sampled from."""
-    flat = [target for _, dist, _, target in _parameter_priors(design, table)
+    flat = [target for _, dist, _, _, target in _parameter_priors(design, table)
             if dist.name == "flat"]
     if flat:
         raise PriorError(
@@ -85,13 +88,13 @@ def draw_priors(design: Design, table: PriorTable, draws: int, seed: int) -> pd.
     names, variables, truncated = [], {}, {}
     with pm.Model():
         # every draw at once: one evaluation of the graph, not one per draw
-        for name, dist, lower, target in _parameter_priors(design, table):
+        for name, dist, lower, upper, target in _parameter_priors(design, table):
             if dist.name == "flat":
                 continue
             names.append(name)
-            variable = prior_variable(name, dist, lower, shape=(draws,))
+            variable = prior_variable(name, dist, lower, upper, shape=(draws,))
             if isinstance(variable.owner.op, TruncatedRV):
-                truncated[name] = (dist, lower, target)
+                truncated[name] = (dist, lower, upper, target)
             else:
                 variables[name] = variable
         for members in design.correlation_sets():
@@ -112,9 +115,10 @@ def draw_priors(design: Design, table: PriorTable, draws: int, seed: int) -> pd.
                          for name in names}, index=pd.RangeIndex(draws))
 
 
-def _truncated_draws(dist: Distribution, lower: float, target: str, draws: int,
-                     seed: int) -> np.ndarray:
-    """``draws`` draws of ``dist`` truncated at ``lower``, by rejection from the whole prior.
+def _truncated_draws(dist: Distribution, lower: float | None, upper: float | None,
+                     target: str, draws: int, seed: int) -> np.ndarray:
+    """``draws`` draws of ``dist`` truncated to [``lower``, ``upper``] (either may be None), by
+    rejection from the whole prior.
 
     PyMC draws a truncated variable through the inverse of its CDF, between the CDF at the
     bounds, which its student_t gives as NaN at an infinite bound; rejection needs the draws
@@ -126,12 +130,15 @@ def _truncated_draws(dist: Distribution, lower: float, target: str, draws: int,
     kept, count = [], 0
     for _ in range(_REJECTION_ROUNDS):
         values = np.asarray(draw(), dtype=float)
-        kept.append(values[values >= lower])
+        kept.append(values[(values >= (-np.inf if lower is None else lower))
+                           & (values <= (np.inf if upper is None else upper))])
         count += kept[-1].size
         if count >= draws:
             return np.concatenate(kept)[:draws]
+    within = " and ".join(f"{side} {bound:g}" for side, bound in (("above", lower),
+                                                                    ("below", upper))
+                          if bound is not None)
     raise PriorError(
-        f"The prior {dist} of {target} puts almost none of its mass above the parameter's "
-        f"lower bound {lower:g}, so sample_prior cannot draw from it; give it a prior with "
-        f"more mass above {lower:g}."
+        f"The prior {dist} of {target} puts almost none of its mass {within}, the parameter's "
+        f"bounds, so sample_prior cannot draw from it; give it a prior with more mass there."
     )

@@ -27,6 +27,8 @@ class Prior:
     coef: str = ""
     group: str = ""
     dpar: str = ""
+    lb: float | None = None
+    ub: float | None = None
 
     def describe(self) -> str:
         parts = [f"class {self.class_!r}"]
@@ -36,11 +38,27 @@ class Prior:
             parts.append(f"group {self.group!r}")
         if self.dpar:
             parts.append(f"dpar {self.dpar!r}")
+        for bound in ("lb", "ub"):
+            if getattr(self, bound) is not None:
+                parts.append(f"{bound} {format_number(getattr(self, bound))}")
         return f"{self.prior} on " + ", ".join(parts)
 
 
+# the classes whose bounds a user may set, as brms's lb and ub: population-level effects, the
+# intercept and a family's own parameters (sd, cor and the others keep theirs)
+BOUNDED_CLASSES = ("b", "Intercept")
+
+
+def _bound_value(name: str, value, prior: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+        raise PriorError(f"{name} of prior {prior!r} must be a finite number, got {value!r}.")
+    return float(value)
+
+
 def prior(prior: str, class_: str = "b", coef: str = "", group: str = "",
-          dpar: str = "") -> Prior:
+          dpar: str = "", lb: float | None = None, ub: float | None = None) -> Prior:
     """Specify a prior as brms's ``prior()`` / ``set_prior()`` does.
 
     Parameters
@@ -56,6 +74,11 @@ def prior(prior: str, class_: str = "b", coef: str = "", group: str = "",
         A grouping factor for ``sd`` and ``cor`` (``"Subject"``).
     dpar
         Distributional parameter; empty for the mean.
+    lb, ub
+        Bounds of the whole class, as brms's ``lb`` and ``ub``: the parameters are
+        restricted to them and the prior truncated there (``lb=0`` for effects known to be
+        positive). For class ``b`` (all population-level effects of ``dpar``), ``Intercept``
+        and a family's parameters (``sigma``, ``shape``, ...); not with ``coef``, as in brms.
 
     Returns
     -------
@@ -68,7 +91,14 @@ def prior(prior: str, class_: str = "b", coef: str = "", group: str = "",
         if not isinstance(value, str):
             raise PriorError(f"{argument} of prior {prior!r} must be a string, got {value!r}.")
     class_ = "cor" if class_ == "L" else class_
-    return Prior(prior.strip(), class_, coef, group, dpar)
+    lb, ub = _bound_value("lb", lb, prior), _bound_value("ub", ub, prior)
+    if lb is not None or ub is not None:
+        if coef:
+            raise PriorError(f"Prior {prior!r}: bounds apply to a whole class, so coef "
+                             f"({coef!r}) may not be given with lb or ub, as in brms.")
+        if lb is not None and ub is not None and not lb < ub:
+            raise PriorError(f"Prior {prior!r}: lb ({lb:g}) must be below ub ({ub:g}).")
+    return Prior(prior.strip(), class_, coef, group, dpar, lb, ub)
 
 
 @dataclass(frozen=True)
@@ -113,9 +143,19 @@ class PriorTable:
 
     def lookup(self, class_: str, coef: str = "", group: str = "", dpar: str = "") -> Distribution:
         """The prior in force for one parameter (vectorized rows already inherit)."""
+        return self._row(class_, coef, group, dpar).prior
+
+    def bounds(self, class_: str, coef: str = "", group: str = "",
+               dpar: str = "") -> tuple[float | None, float | None]:
+        """The parameter's lower and upper bounds (None where it has none)."""
+        row = self._row(class_, coef, group, dpar)
+        return (float(row.lb) if row.lb != "" else None,
+                float(row.ub) if row.ub != "" else None)
+
+    def _row(self, class_: str, coef: str, group: str, dpar: str) -> PriorRow:
         for row in self.rows:
             if row.key == (class_, coef, group, dpar):
-                return row.prior
+                return row
         raise KeyError((class_, coef, group, dpar))
 
 
@@ -269,6 +309,28 @@ def _warn_bound_mismatch(user: Prior, distribution: Distribution, row: PriorRow)
         )
 
 
+def _with_user_bounds(rows: list[PriorRow], priors: list[Prior],
+                      design: Design) -> list[PriorRow]:
+    """``rows`` with the bounds users set on a class: its row and its coefficients' rows."""
+    aux = {parameter.name for parameter in design.family.aux}
+    for user in priors:
+        if user.lb is None and user.ub is None:
+            continue
+        if user.class_ not in BOUNDED_CLASSES and user.class_ not in aux:
+            raise PriorError(
+                f"Prior {user.describe()}: bounds can be set on class 'b', 'Intercept' or a "
+                f"family parameter ({', '.join(sorted(aux)) or 'none here'}); the bounds of "
+                f"class {user.class_!r} are brms's own.")
+        if user.class_ == "Intercept" and design.thresholds:
+            raise PriorError(f"Prior {user.describe()}: an ordinal model's thresholds take no "
+                             "bounds.")
+        rows = [replace(row, lb=row.lb if user.lb is None else _bound(user.lb),
+                        ub=row.ub if user.ub is None else _bound(user.ub))
+                if row.class_ == user.class_ and row.dpar == user.dpar
+                and row.group == user.group else row for row in rows]
+    return rows
+
+
 def build_prior_table(design: Design, priors=None) -> PriorTable:
     """brms's prior table for a design, with the user's priors set.
 
@@ -285,7 +347,7 @@ def build_prior_table(design: Design, priors=None) -> PriorTable:
         For a prior on a parameter the model lacks (listing the valid ones) or a prior
         given twice.
     """
-    rows = _default_rows(design)
+    rows = _with_user_bounds(_default_rows(design), as_prior_list(priors), design)
     index = {row.key: k for k, row in enumerate(rows)}
     user_keys: set[tuple[str, str, str, str]] = set()
     unmatched: list[Prior] = []

@@ -6,6 +6,7 @@
 # usage: Rscript make_reference.R DATA.csv|brms:NAME "FORMULA" "FAMILY" OUT.json [factor columns, comma-separated]
 #          [DPARS: distributional formulas for bf(), semicolon-separated, e.g. "hu=~ x"]
 #          [NEWDATA.csv: rows whose fitted() values are written too, as `fitted` records]
+#          [PRIOR: R code of user priors, e.g. "prior(normal(0, 1), class = b, lb = 0)"]
 #   FAMILY is R code evaluated with brms attached, e.g. "gaussian", "poisson",
 #   "bernoulli(link='probit')", "Gamma(link='log')", "Beta()", "negbinomial()".
 #   A bare function name (e.g. "poisson") is called with no arguments.
@@ -31,9 +32,10 @@ form <- do.call(bf, c(list(as.formula(f)),
 seed <- 1234; chains <- 4; iter <- 2000
 
 gp <- as.data.frame(get_prior(form, data = d, family = fam))
+user_prior <- if (length(a) >= 8 && nzchar(a[8])) eval(parse(text = a[8])) else NULL
 
 t0 <- Sys.time()
-fit <- brm(form, data = d, family = fam, seed = seed, refresh = 0,
+fit <- brm(form, data = d, family = fam, prior = user_prior, seed = seed, refresh = 0,
            cores = 2, chains = chains, iter = iter)
 total <- as.numeric(difftime(Sys.time(), t0, units = "secs"))
 
@@ -43,7 +45,7 @@ summ <- function(vars) {
                   ~quantile(.x, c(0.025, 0.975)), "rhat", "ess_bulk", "ess_tail")
 }
 # same selection as the shared tool: b_Intercept kept; the centred Intercept, lprior, lp__ not
-keep <- grep("^(b_|sd_|cor_|sigma$|shape$|nu$|phi$|zi$|hu$|alpha$|beta$|r_|ar\\[|ma\\[|cosy$|bs_|sds_|s_)", variables(dr), value = TRUE)
+keep <- grep("^(b_|sd_|cor_|sigma$|shape$|nu$|phi$|zi$|hu$|zoi$|coi$|alpha$|beta$|r_|ar\\[|ma\\[|cosy$|bs_|sds_|s_|bsp_|simo_)", variables(dr), value = TRUE)
 s <- summ(keep)
 np <- nuts_params(fit)
 divergences <- sum(np$Value[np$Parameter == "divergent__"])

@@ -4,12 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 python3 simulate.py
-fit() {  # name data formula family [factor columns] [distributional formulas] [newdata]
+fit() {  # name data formula family [factor columns] [distributional formulas] [newdata] [priors]
   local name=$1; shift
   if [ ${#SELECTED[@]} -gt 0 ] && [[ ! " ${SELECTED[*]} " == *" $name "* ]]; then return; fi
   local data="data/$1.csv"
   [[ $1 == brms:* ]] && data=$1  # a dataset shipped with brms
-  Rscript make_reference.R "$data" "$2" "$3" "$name.json" "${4:-g}" "${5:-}" "${6:-}"
+  Rscript make_reference.R "$data" "$2" "$3" "$name.json" "${4:-g}" "${5:-}" "${6:-}" "${7:-}"
 }
 SELECTED=("$@")
 fit bernoulli_logit  bernoulli        "y ~ x + (1 | g)"                            "bernoulli(link='logit')"
@@ -61,5 +61,6 @@ fit sleep_sigma_id   sleepstudy       "Reaction ~ Days + (Days | p | Subject)"  
 fit sleep_explicit_intercept sleepstudy "Reaction ~ 0 + Intercept + Days + (Days | Subject)" "gaussian()" "Subject" "sigma=~ 0 + Intercept + Days"
 fit sleep_skew_normal sleepstudy "Reaction ~ Days + (Days | Subject)" "skew_normal()" "Subject"
 fit sleep_exgaussian sleepstudy "Reaction ~ Days + (Days | Subject)" "exgaussian()" "Subject"
+fit sleep_bounded sleepstudy "Reaction ~ Days + (Days | Subject)" "gaussian()" "Subject" "" "" "c(prior(normal(0, 10), class = b, ub = 8), prior(normal(250, 50), class = Intercept, lb = 0))"
 fit categorical      categorical      "choice ~ x + (1 + x | g)"                   "categorical()" "g" "" "data/categorical_newdata.csv"
 fit growth_waves     growth_waves     "y ~ time + (1 + time | id)"                 "gaussian()" "id" "sigma=~ 0 + factor(time)"
