@@ -270,6 +270,33 @@ def test_continuous_densities_and_means_are_brms_parametrisations(name, aux):
     assert np.mean(draws) == pytest.approx(mu, rel=0.02)
 
 
+def test_the_shifted_lognormal_is_a_lognormal_after_its_non_decision_time():
+    """brms's shifted_lognormal: ndt plus a lognormal; no density at or below ndt, and its
+    ndt is bounded by the smallest response (brms's min_Y), whatever the prior says."""
+    family, mu, sigma, ndt = ml.shifted_lognormal, 5.0, 0.4, 150.0
+    y = np.array([100.0, 150.0, 151.0, 200.0, 300.0, 2000.0])
+    arrays = {"sigma": np.full((1, y.size), sigma), "ndt": np.full((1, y.size), ndt)}
+    density = family.log_density(y, np.full((1, y.size), mu), arrays)[0]
+    truth = stats.lognorm(s=sigma, scale=np.exp(mu), loc=ndt)
+    assert np.all(density[:2] == -np.inf)
+    np.testing.assert_allclose(density[2:], truth.logpdf(y[2:]), rtol=1e-10)
+    mean = family.mean(np.full((1, 1), mu), {"sigma": sigma, "ndt": ndt}, None).item()
+    assert mean == pytest.approx(truth.mean())
+    draws = family.random(np.random.default_rng(1), np.full((1, 40000), mu),
+                          {key: np.full((1, 40000), v[0, 0]) for key, v in arrays.items()})
+    assert abs(draws.mean() - mean) < 5 * draws.std() / np.sqrt(draws.size)
+    data = ml.load_dataset("sleepstudy")
+    table = ml.get_prior("Reaction ~ Days", data, family,
+                         prior=ml.prior("normal(100, 50)", class_="ndt"))
+    row = table[table["class"] == "ndt"].iloc[0]
+    assert (row["prior"], row["lb"], row["ub"]) == ("normal(100, 50)", "0", "min_Y")
+    model = ml.make_model("Reaction ~ Days", data, family)
+    # a uniform prior up to the smallest reaction time
+    node = model["ndt"].owner
+    lower, upper = node.op.dist_params(node)
+    assert (lower.eval(), upper.eval()) == (0.0, pytest.approx(data["Reaction"].min()))
+
+
 def test_family_objects_and_links():
     assert ml.bernoulli(link="probit").link == "probit"
     assert ml.get_family("Gamma").link == "log"

@@ -112,6 +112,8 @@ CASES = [
      "zero_inflated_poisson", None),
     ("assorted", "count ~ x + (1 | g)", "hurdle_negbinomial", None),
     ("proportions", ("y ~ x + (1 | g)", {"zi": "~ x"}), "zero_inflated_beta", None),
+    ("sleepstudy", ("Reaction ~ Days + (1 | Subject)", {"sigma": "~ Days"}),
+     "shifted_lognormal", None),
     ("slider", ("y ~ x + (1 | g)", {"coi": "~ x"}), "zero_one_inflated_beta", None),
     ("ratings", "rating ~ x + (1 | g)", "sratio", None),
     ("incomes", "ls ~ mo(income) + x + (1 | g)", "gaussian",

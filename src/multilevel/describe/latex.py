@@ -202,7 +202,7 @@ _MEAN_SYMBOLS = {"bernoulli": "p", "binomial": "p", "zero_inflated_binomial": "p
 # beta are intercepts and coefficients)
 _AUX_SYMBOLS = {"sigma": r"\sigma", "nu": r"\nu", "shape": r"\phi", "phi": r"\phi",
                 "zi": r"\mathrm{zi}", "hu": r"\mathrm{hu}", "zoi": r"\mathrm{zoi}",
-                "coi": r"\mathrm{coi}", "alpha": r"\mathrm{alpha}",
+                "coi": r"\mathrm{coi}", "ndt": r"\mathrm{ndt}", "alpha": r"\mathrm{alpha}",
                 "beta": r"\mathrm{beta}"}
 # each family's distribution given its mean m, its parameters a and the trials n; the normal
 # and lognormal with their variance, as both notations write them
@@ -210,6 +210,8 @@ _DISTRIBUTIONS = {
     "gaussian": lambda m, a, n: rf"\mathrm{{N}}({m}, {a['sigma']}^{{2}})",
     "student": lambda m, a, n: rf"\mathrm{{Student}}\text{{-}}t({a['nu']}, {m}, {a['sigma']})",
     "lognormal": lambda m, a, n: rf"\mathrm{{LogNormal}}({m}, {a['sigma']}^{{2}})",
+    "shifted_lognormal": lambda m, a, n: (rf"{a['ndt']} + \mathrm{{LogNormal}}({m}, "
+                                          rf"{a['sigma']}^{{2}})"),
     "bernoulli": lambda m, a, n: rf"\mathrm{{Bernoulli}}({m})",
     "binomial": lambda m, a, n: rf"\mathrm{{Binomial}}({n}, {m})",
     "poisson": lambda m, a, n: rf"\mathrm{{Poisson}}({m})",

@@ -66,7 +66,7 @@ _RESERVED = {"data", "y", "np", "pd", "pm", "pt", "model", "coords", "trials", "
              "cens", "y2", "censored_logp",
              "offset", "mu", "eta", "lkj_corr_cholesky", "hurdle_poisson_logp",
              "hurdle_negbinomial_logp", "zero_inflated_beta_logp",
-             "zero_one_inflated_beta_logp", "sratio_logp",
+             "zero_one_inflated_beta_logp", "shifted_lognormal_logp", "sratio_logp",
              "cratio_logp", "acat_logp"}
 
 

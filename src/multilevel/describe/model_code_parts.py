@@ -214,6 +214,13 @@ CLOSED_FORM_HELPERS = {
     return pt.switch(pt.eq(value, 0), pt.log1p(-psi),
                      pt.log(psi) + pm.logp(pm.NegativeBinomial.dist(mu=mu, alpha=alpha), value)
                      - pt.log1mexp(log_zero))''',
+    "shifted_lognormal": '''def shifted_lognormal_logp(value, mu, sigma, ndt):
+    """ndt plus a lognormal of log-mean mu and log-sd sigma (taken at 1 where the value is
+    not above ndt, so that the gradient stays finite)."""
+    shifted = value - ndt
+    above = shifted > 0
+    body = pm.logp(pm.LogNormal.dist(mu=mu, sigma=sigma), pt.switch(above, shifted, 1.0))
+    return pt.switch(above, body, -np.inf)''',
     "zero_inflated_beta": '''def zero_inflated_beta_logp(value, zi, mu, phi):
     """A zero with probability zi, else a beta of mean mu and precision phi (its density
     taken at 1/2 where the value is zero, so that the gradient stays finite)."""

@@ -25,6 +25,7 @@ from .closed_form import (
     EXGAUSSIAN,
     HURDLE_NEGBINOMIAL,
     HURDLE_POISSON,
+    SHIFTED_LOGNORMAL,
     SKEW_NORMAL,
     ZERO_INFLATED_BETA,
     ZERO_ONE_INFLATED_BETA,
@@ -91,6 +92,10 @@ def _gamma_likelihood(eta, mu, aux, trials, link):
 
 def _lognormal_likelihood(eta, mu, aux, trials, link):
     return pm.LogNormal, {"mu": mu, "sigma": aux["sigma"]}
+
+
+def _shifted_lognormal_likelihood(eta, mu, aux, trials, link):
+    return SHIFTED_LOGNORMAL, {"mu": mu, "sigma": aux["sigma"], "ndt": aux["ndt"]}
 
 
 def _exponential_likelihood(eta, mu, aux, trials, link):
@@ -216,6 +221,10 @@ def _zero_one_inflated_beta_draws(rng, mu, aux, trials):
     return np.where(rng.uniform(size=proportions.shape) < aux["zoi"], ends, proportions)
 
 
+def _shifted_lognormal_draws(rng, mu, aux, trials):
+    return aux["ndt"] + np.exp(rng.normal(mu, aux["sigma"]))
+
+
 def _skew_normal_draws(rng, mu, aux, trials):
     # a skew normal is delta |u0| + sqrt(1 - delta^2) u1 for standard normals u0, u1
     delta, omega = skew_normal_shape(aux["sigma"], aux["alpha"])
@@ -245,6 +254,10 @@ def _binomial_mean(mu, aux, trials):
 
 def _lognormal_mean(mu, aux, trials):
     return np.exp(mu + aux["sigma"] ** 2 / 2)
+
+
+def _shifted_lognormal_mean(mu, aux, trials):
+    return np.exp(mu + aux["sigma"] ** 2 / 2) + aux["ndt"]
 
 
 def _zero_inflated_mean(mu, aux, trials):
@@ -366,6 +379,15 @@ gamma = Family(
 lognormal = Family("lognormal", "identity", ("identity",), (_SIGMA,), check_positive,
                    _lognormal_likelihood, _lognormal_mean, log_scale_response=True,
                    latent_variance=_sigma_latent, censoring=True)
+# brms's non-decision time, below every response: uniform up to the smallest (min_Y); when
+# predicted, its intercept is flat, as brms's
+_NDT = AuxParameter("ndt", 0.0, _constant_prior("uniform(0, min_Y)"), upper="min_Y",
+                    dpar_intercept_prior="(flat)")
+shifted_lognormal = Family(
+    "shifted_lognormal", "identity", ("identity",), (_SIGMA, _NDT), check_positive,
+    _shifted_lognormal_likelihood, _shifted_lognormal_mean, log_scale_response=True,
+    draw=_shifted_lognormal_draws,
+)
 exponential = Family("exponential", "log", _POSITIVE_SCALE_LINKS, (), check_positive,
                      _exponential_likelihood, _mean_is_mu, variance=np.square, censoring=True)
 weibull = Family(
@@ -450,7 +472,8 @@ categorical = Family(
 _BY_NAME = {
     "gaussian": gaussian, "normal": gaussian, "student": student, "bernoulli": bernoulli,
     "binomial": binomial, "poisson": poisson, "negbinomial": negbinomial,
-    "negative_binomial": negbinomial, "gamma": gamma, "lognormal": lognormal, "beta": beta,
+    "negative_binomial": negbinomial, "gamma": gamma, "lognormal": lognormal,
+    "shifted_lognormal": shifted_lognormal, "beta": beta,
     "exponential": exponential, "weibull": weibull, "exgaussian": exgaussian,
     "skew_normal": skew_normal,
     "zero_inflated_poisson": zero_inflated_poisson,

@@ -46,6 +46,17 @@ def _zero_one_inflated_beta_logp(value, zoi, coi, mu, phi):
     return pt.switch(pt.eq(value, 0) | one, end, pt.log1p(-zoi) + _beta_inside(value, mu, phi))
 
 
+def _shifted_lognormal_logp(value, mu, sigma, ndt):
+    """brms's shifted lognormal: ``ndt`` (a non-decision time) plus a lognormal of log-mean
+    ``mu`` and log-sd ``sigma``. The lognormal is taken at 1 where the response is not above
+    ``ndt`` (a predicted ``ndt`` may pass it): its log density there, -inf, would leave a
+    gradient that is not a number."""
+    shifted = value - ndt
+    above = shifted > 0
+    body = pm.logp(pm.LogNormal.dist(mu=mu, sigma=sigma), pt.switch(above, shifted, 1.0))
+    return pt.switch(above, body, -np.inf)
+
+
 def log_normal_cdf(z):
     """log Phi(z), each of PyMC's two branches computed only where it is taken (elsewhere at
     the branch point): JAX differentiates both branches of a switch, and the one not taken
@@ -108,6 +119,8 @@ HURDLE_POISSON = _ClosedForm(_hurdle_poisson_logp, ("psi", "mu"))
 HURDLE_NEGBINOMIAL = _ClosedForm(_hurdle_negbinomial_logp, ("psi", "mu", "alpha"))
 EXGAUSSIAN = _ClosedForm(_exgaussian_logp, ("mu", "sigma", "beta"), dtype="float64")
 SKEW_NORMAL = _ClosedForm(_skew_normal_logp, ("mu", "sigma", "alpha"), dtype="float64")
+SHIFTED_LOGNORMAL = _ClosedForm(_shifted_lognormal_logp, ("mu", "sigma", "ndt"),
+                                dtype="float64")
 ZERO_INFLATED_BETA = _ClosedForm(_zero_inflated_beta_logp, ("zi", "mu", "phi"), dtype="float64")
 ZERO_ONE_INFLATED_BETA = _ClosedForm(_zero_one_inflated_beta_logp, ("zoi", "coi", "mu", "phi"),
                                      dtype="float64")

@@ -145,7 +145,9 @@ class AuxParameter:
     name
         brms's name of the parameter.
     lower, upper
-        Its bounds when it is one parameter for all observations.
+        Its bounds when it is one parameter for all observations; a name of
+        :data:`~multilevel.priors.distributions.DATA_SYMBOLS` for a bound set by the data
+        (brms's ``min_Y``).
     default_prior
         ``y -> prior`` in Stan's spelling, brms's default for the constant parameter, given
         the response on its family's own scale (its log for a lognormal response, whatever
@@ -159,7 +161,7 @@ class AuxParameter:
     name: str
     lower: float | None
     default_prior: Callable[[np.ndarray], str]
-    upper: float | None = None
+    upper: float | str | None = None
     dpar_link: str = "log"
     dpar_intercept_prior: str = "student_t(3, 0, 2.5)"
 

@@ -50,10 +50,14 @@ class Distribution:
 
     name: str
     args: tuple[float, ...] = ()
+    # the prior as written where it names a quantity of the data (brms's "uniform(0, min_Y)")
+    written: str = ""
 
     def __str__(self) -> str:
         if self.name == "flat":
             return FLAT
+        if self.written:
+            return self.written
         return f"{self.name}({', '.join(format_number(a) for a in self.args)})"
 
     @property
@@ -66,7 +70,11 @@ class Distribution:
         return lower
 
 
-def parse_distribution(text: str) -> Distribution:
+# quantities of the data a prior may name, as brms's Stan code does: the response's minimum
+DATA_SYMBOLS = ("min_Y",)
+
+
+def parse_distribution(text: str, symbols: dict[str, float] | None = None) -> Distribution:
     """Parse a prior written in Stan's spelling.
 
     Parameters
@@ -74,6 +82,9 @@ def parse_distribution(text: str) -> Distribution:
     text
         For example ``"normal(0, 10)"``, ``"student_t(3, 0, 2.5)"`` or ``"lkj(2)"``; an empty
         string or ``"(flat)"`` means brms's improper flat prior.
+    symbols
+        Values of the data's quantities the prior may name (:data:`DATA_SYMBOLS`, as brms's
+        ``uniform(0, min_Y)``); without them, such a name is read as 1, to check the rest.
 
     Raises
     ------
@@ -107,8 +118,12 @@ def parse_distribution(text: str) -> Distribution:
             f"{name} takes {len(argument_names)} argument(s) ({', '.join(argument_names)}), "
             f"got {len(raw)} in {text!r}."
         )
-    values = []
+    values, written = [], False
     for argument_name, piece in zip(argument_names, raw, strict=True):
+        if piece in DATA_SYMBOLS:
+            values.append((symbols or {}).get(piece, 1.0))
+            written = True
+            continue
         try:
             value = float(piece)
         except ValueError:
@@ -124,7 +139,7 @@ def parse_distribution(text: str) -> Distribution:
         values.append(value)
     if name == "uniform" and not values[0] < values[1]:
         raise PriorError(f"uniform(lower, upper) needs lower < upper, got {text!r}.")
-    return Distribution(name, tuple(values))
+    return Distribution(name, tuple(values), f"{name}({', '.join(raw)})" if written else "")
 
 
 def data(name: str, value) -> pt.TensorVariable:

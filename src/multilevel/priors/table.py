@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -128,6 +128,8 @@ class PriorTable:
     """brms's prior table of a model, defaults merged with the user's priors."""
 
     rows: tuple[PriorRow, ...]
+    # the values of the data's quantities the priors and bounds name (min_Y)
+    symbols: dict[str, float] = field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:
         """The table in brms's layout and order."""
@@ -149,8 +151,9 @@ class PriorTable:
                dpar: str = "") -> tuple[float | None, float | None]:
         """The parameter's lower and upper bounds (None where it has none)."""
         row = self._row(class_, coef, group, dpar)
-        return (float(row.lb) if row.lb != "" else None,
-                float(row.ub) if row.ub != "" else None)
+        return tuple(None if bound == "" else
+                     self.symbols[bound] if bound in self.symbols else float(bound)
+                     for bound in (row.lb, row.ub))
 
     def _row(self, class_: str, coef: str, group: str, dpar: str) -> PriorRow:
         for row in self.rows:
@@ -190,8 +193,15 @@ def _sd_rows(design: Design, dpar: str, sd_prior: Distribution) -> list[PriorRow
     return rows
 
 
-def _bound(value: float | None) -> str:
-    return "" if value is None else format_number(value)
+def _bound(value: float | str | None) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else format_number(value)
+
+
+def data_symbols(design: Design) -> dict[str, float]:
+    """The data's quantities that priors and bounds may name, as brms's Stan code does."""
+    return {"min_Y": float(np.min(design.y))}
 
 
 def _default_rows(design: Design) -> list[PriorRow]:
@@ -233,8 +243,9 @@ def _default_rows(design: Design) -> list[PriorRow]:
                                      parse_distribution(aux.dpar_intercept_prior), aux.name)
             rows += _sd_rows(design, aux.name, Distribution("student_t", (3.0, 0.0, scale)))
             continue
-        rows.append(PriorRow(parse_distribution(aux.default_prior(own_scale)), aux.name,
-                             lb=_bound(aux.lower), ub=_bound(aux.upper)))
+        rows.append(PriorRow(parse_distribution(aux.default_prior(own_scale),
+                                                data_symbols(design)),
+                             aux.name, lb=_bound(aux.lower), ub=_bound(aux.upper)))
     rows += _autocor_rows(design)
     return sorted(rows, key=_sort_key)
 
@@ -359,7 +370,7 @@ def build_prior_table(design: Design, priors=None) -> PriorTable:
         if key not in index:
             unmatched.append(user)
             continue
-        distribution = parse_distribution(user.prior)
+        distribution = parse_distribution(user.prior, data_symbols(design))
         row = rows[index[key]]
         if user.class_ == "cor" and distribution.name not in ("lkj", "lkj_corr_cholesky"):
             raise PriorError(f"Prior {user.describe()}: correlations take lkj(eta).")
@@ -393,4 +404,4 @@ def build_prior_table(design: Design, priors=None) -> PriorTable:
                 rows[k] = replace(row, prior=rows[index[parent_key]].prior)
                 user_set.add(row.key)
                 break
-    return PriorTable(tuple(rows))
+    return PriorTable(tuple(rows), data_symbols(design))
