@@ -286,17 +286,18 @@ class _Program:
         self.model_lines.append(f"{predictor} = {predictor} + {term}")
 
     def _class_code(self, variable: str, name: str, class_: str, coefs: list[str],
-                    group: str, lower: float | None, dims: str, dpars: list[str],
-                    own_coefs: list[str], upper: float | None = None) -> str:
-        """One vector for a class, or one variable per coefficient where their priors differ
-        (the model's ``_class_variable``)."""
-        priors = [self.table.lookup(class_, coef, group, dpar)
-                  for coef, dpar in zip(own_coefs, dpars, strict=True)]
+                    group: str, dims: str, dpars: list[str], own_coefs: list[str]) -> str:
+        """One vector for a class, or one variable per coefficient where their priors differ,
+        each within its bounds in the table (the model's ``_class_variable``)."""
+        keys = [(class_, coef, group, dpar)
+                for coef, dpar in zip(own_coefs, dpars, strict=True)]
+        priors = [(self.table.lookup(*key), self.table.bounds(*key)) for key in keys]
         if all(p == priors[0] for p in priors):
-            return f"{variable} = " + prior_code(name, priors[0], lower, upper,
+            dist, bounds = priors[0]
+            return f"{variable} = " + prior_code(name, dist, *bounds,
                                                  extra=f"dims={quote(dims)}")
-        parts = [prior_code(f"{name}[{coef}]", dist, lower, upper)
-                 for coef, dist in zip(coefs, priors, strict=True)]
+        parts = [prior_code(f"{name}[{coef}]", dist, *bounds)
+                 for coef, (dist, bounds) in zip(coefs, priors, strict=True)]
         inner = "".join(f"\n    {part}," for part in parts)
         return (f"{variable} = pm.Deterministic({quote(name)}, pt.stack([{inner}\n]), "
                 f"dims={quote(dims)})")
@@ -327,7 +328,7 @@ class _Program:
                                        for k in levels], THRESHOLD_DIM)
             else:
                 lines.append(self._class_code(intercept_variable, centred_name, "Intercept",
-                                              levels, "", None, THRESHOLD_DIM,
+                                              levels, "", THRESHOLD_DIM,
                                               [dpar] * thresholds, levels))
         elif has_intercept:
             lines.append(f"# the intercept on the centred predictors (brms's {centred_name})")
@@ -337,9 +338,8 @@ class _Program:
             terms.append(intercept_variable)
         if b_names:
             lines.append(f"# {_brms_names([prefix + name for name in b_names])}")
-            lower, upper = self.table.bounds("b", "", "", dpar)
-            lines.append(self._class_code(b_variable, b_name, "b", b_names, "", lower, dim,
-                                          [dpar] * len(b_names), b_names, upper))
+            lines.append(self._class_code(b_variable, b_name, "b", b_names, "", dim,
+                                          [dpar] * len(b_names), b_names))
             design_matrix = f"X{suffix}_centred" if has_intercept else f"X{suffix}"
             terms.append(f"pt.dot({design_matrix}, {b_variable})")
         if has_intercept:
@@ -414,7 +414,7 @@ class _Program:
         lines.append("# r = (diag(sd) L z)^T with z standard normal")
         lines.append(f"# {_brms_names([f'sd_{group}__{c}' for c in coefs])}")
         lines.append(self._class_code(
-            f"sd_{variable}", f"sd_{group}", "sd", coefs, group, 0.0, coef_dim,
+            f"sd_{variable}", f"sd_{group}", "sd", coefs, group, coef_dim,
             [design.blocks[n].dpar for n in numbers for _ in design.blocks[n].coefs],
             [design.blocks[n].own_coef(c) for n in numbers for c in design.blocks[n].coefs]))
         effects: dict[int, str] = {}

@@ -100,10 +100,10 @@ def group_dims(group: str) -> tuple[str, str, str]:
 
 
 def _class_variable(name: str, table: PriorTable, class_: str, coefs: list[str], group: str,
-                    lower: float | None, dims: str, dpars: list[str] | None = None,
-                    own_coefs: list[str] | None = None, fixed_length: bool = False,
-                    upper: float | None = None):
-    """One vector variable for a class, or one per coefficient where their priors differ.
+                    dims: str, dpars: list[str] | None = None,
+                    own_coefs: list[str] | None = None, fixed_length: bool = False):
+    """One vector variable for a class, or one per coefficient where their priors differ,
+    each within its bounds in the table.
 
     ``own_coefs`` and ``dpars`` give each coefficient's name and parameter in the prior table
     where they differ from ``coefs`` and the mean. ``fixed_length`` gives the vector its
@@ -111,14 +111,15 @@ def _class_variable(name: str, table: PriorTable, class_: str, coefs: list[str],
     """
     dpars = dpars or [""] * len(coefs)
     own_coefs = own_coefs or coefs
-    priors = [table.lookup(class_, coef, group, dpar)
-              for coef, dpar in zip(own_coefs, dpars, strict=True)]
+    keys = [(class_, coef, group, dpar) for coef, dpar in zip(own_coefs, dpars, strict=True)]
+    priors = [(table.lookup(*key), table.bounds(*key)) for key in keys]
     if all(p == priors[0] for p in priors):
         length = {"shape": len(coefs)} if fixed_length else {}
-        return prior_variable(name, priors[0], lower, upper, dims=dims, **length)
+        dist, bounds = priors[0]
+        return prior_variable(name, dist, *bounds, dims=dims, **length)
     parts = [
-        prior_variable(f"{name}[{coef}]", dist, lower, upper)
-        for coef, dist in zip(coefs, priors, strict=True)
+        prior_variable(f"{name}[{coef}]", dist, *bounds)
+        for coef, (dist, bounds) in zip(coefs, priors, strict=True)
     ]
     return pm.Deterministic(name, pt.stack(parts), dims=dims)
 
@@ -146,7 +147,7 @@ def _population_effects(X: np.ndarray, b_names: list[str], has_intercept: bool,
                            for k in range(1, thresholds + 1)], dims=THRESHOLD_DIM)
     elif has_intercept and thresholds:
         intercept = _class_variable(centred_name, table, "Intercept",
-                                    [str(k) for k in range(1, thresholds + 1)], "", None,
+                                    [str(k) for k in range(1, thresholds + 1)], "",
                                     THRESHOLD_DIM, dpars=[dpar] * thresholds,
                                     fixed_length=True)
     elif has_intercept:
@@ -154,9 +155,7 @@ def _population_effects(X: np.ndarray, b_names: list[str], has_intercept: bool,
                                    *table.bounds("Intercept", "", "", dpar))
         eta = eta + intercept
     if b_names:
-        lower, upper = table.bounds("b", "", "", dpar)
-        b = _class_variable(b_name, table, "b", b_names, "", lower, dim,
-                            dpars=[dpar] * len(b_names), upper=upper)
+        b = _class_variable(b_name, table, "b", b_names, "", dim, dpars=[dpar] * len(b_names))
         eta = eta + pt.dot(data(f"X_centred{suffix}", X - column_means if has_intercept else X),
                            b)
     if has_intercept:
@@ -311,7 +310,7 @@ def build_model(design: Design, table: PriorTable,
         for group in design.groups:
             blocks = [block for block in design.blocks if block.group == group]
             sds[group] = _class_variable(
-                f"sd_{group}", table, "sd", design.group_coefs(group), group, 0.0,
+                f"sd_{group}", table, "sd", design.group_coefs(group), group,
                 group_dims(group)[1],
                 dpars=[block.dpar for block in blocks for _ in block.coefs],
                 own_coefs=[block.own_coef(c) for block in blocks for c in block.coefs])
