@@ -82,3 +82,31 @@ def test_new_values_outside_the_data_are_named(incomes):
     part, = build_design(parse_formula("y ~ mo(v)"), data, ml.gaussian).monotonic
     with pytest.raises(DataError, match="'v'.*'z'.*not among the categories"):
         part.positions(pd.Series(["a", "z"]))
+
+
+def test_prior_draws_of_a_monotonic_effect_are_named_as_brms(incomes):
+    """brms's sample_prior: prior_bsp for the coefficients of mo() terms, prior_simo_moX1[k]
+    for each element of the simplex, from its Dirichlet."""
+    from multilevel.api import _design
+    from multilevel.priors.sampling import draw_priors
+    from multilevel.priors.table import build_prior_table
+
+    design = _design("ls ~ mo(income) + x", incomes, "gaussian")
+    table = build_prior_table(design, [ml.prior("normal(0, 20)", class_="b"),
+                                       ml.prior("dirichlet(2)", class_="simo",
+                                                coef="moincome1")])
+    draws = draw_priors(design, table, 4000, seed=1)
+    simplex = [f"prior_simo_moincome1[{k}]" for k in (1, 2, 3)]
+    assert {"prior_bsp", *simplex} <= set(draws.columns)
+    np.testing.assert_allclose(draws[simplex].sum(axis=1), 1.0)
+    # a Dirichlet(2, 2, 2): each element's mean 1/3, its sd sqrt(2/63)
+    assert np.all(np.abs(draws[simplex].mean() - 1 / 3) < 5 * np.sqrt(2 / 63 / 4000))
+    assert abs(draws["prior_bsp"].std() - 20) < 5 * 20 / np.sqrt(2 * 4000)
+
+
+def test_a_hypothesis_on_a_monotonic_effect_reads_its_class_prior_draws():
+    from multilevel.results.hypothesis import _prior_column
+
+    priors = pd.DataFrame({"prior_b": [0.0], "prior_bsp": [0.0]})
+    assert _prior_column("bsp_moincome", priors) == "prior_bsp"
+    assert _prior_column("b_x", priors) == "prior_b"

@@ -50,6 +50,8 @@ def _parameter_priors(design: Design, table: PriorTable) -> list[ParameterPrior]
                         "class Intercept" + (f" (dpar {dpar})" if dpar else "")))
         if part.b_names:
             add_class(f"prior_b{suffix}", "b", part.b_names, "", "_", dpar)
+        if not dpar and design.monotonic:
+            add_class("prior_bsp", "b", [m.term.coef for m in design.monotonic], "", "_", "")
         for group in design.groups:
             coefs = [coef for owner, coef in design.group_coef_parts(group) if owner == dpar]
             if coefs:
@@ -97,6 +99,13 @@ def draw_priors(design: Design, table: PriorTable, draws: int, seed: int) -> pd.
                 truncated[name] = (dist, lower, upper, target)
             else:
                 variables[name] = variable
+        for part in design.monotonic:
+            # the simplex's elements, prior_simo_moincome1[1], ..., from its Dirichlet
+            name = f"prior_simo_{part.term.simplex}"
+            concentration = table.lookup("simo", part.term.simplex).args[0]
+            variables[name] = pm.Dirichlet(name, a=np.full(part.size, concentration),
+                                           shape=(draws, part.size))
+            names += [f"{name}[{k}]" for k in range(1, part.size + 1)]
         for members in design.correlation_sets():
             group = design.blocks[members[0]].group
             if design.set_correlated(members) and f"prior_cor_{group}" not in names:
@@ -111,6 +120,10 @@ def draw_priors(design: Design, table: PriorTable, draws: int, seed: int) -> pd.
     seeds = np.random.SeedSequence(seed).generate_state(len(truncated))
     for (name, prior), stream in zip(truncated.items(), seeds, strict=True):
         drawn[name] = _truncated_draws(*prior, draws, int(stream))
+    for part in design.monotonic:
+        name = f"prior_simo_{part.term.simplex}"
+        simplexes = np.asarray(drawn.pop(name), dtype=float)
+        drawn.update({f"{name}[{k + 1}]": simplexes[:, k] for k in range(part.size)})
     return pd.DataFrame({name: np.asarray(drawn[name], dtype=float).reshape(draws)
                          for name in names}, index=pd.RangeIndex(draws))
 
