@@ -36,20 +36,24 @@ def check_real(series, family, column, trials=None):
     return _numeric(series, family, column)
 
 
-def check_positive(series, family, column, trials=None):
-    values = _numeric(series, family, column)
-    bad = series[values <= 0]
-    if len(bad):
-        raise _kind_error(family, column, "positive values (> 0)", bad)
-    return values
+def _within(rule: str, outside):
+    """A check of a numeric response whose values ``outside(values)`` marks as outside the
+    family's support, described by ``rule``."""
+    def check(series, family, column, trials=None):
+        values = _numeric(series, family, column)
+        bad = series[outside(values)]
+        if len(bad):
+            raise _kind_error(family, column, rule, bad)
+        return values
+    return check
 
 
-def check_unit_interval(series, family, column, trials=None):
-    values = _numeric(series, family, column)
-    bad = series[(values <= 0) | (values >= 1)]
-    if len(bad):
-        raise _kind_error(family, column, "values strictly between 0 and 1", bad)
-    return values
+check_positive = _within("positive values (> 0)", lambda v: v <= 0)
+check_non_negative = _within("non-negative values (>= 0)", lambda v: v < 0)
+check_unit_interval = _within("values strictly between 0 and 1", lambda v: (v <= 0) | (v >= 1))
+check_zero_or_unit_interval = _within("values from 0 up to but excluding 1",
+                                      lambda v: (v < 0) | (v >= 1))
+check_closed_unit_interval = _within("values from 0 to 1", lambda v: (v < 0) | (v > 1))
 
 
 def check_count(series, family, column, trials=None):
@@ -86,30 +90,6 @@ def check_binary(series, family, column, trials=None):
         stacklevel=2,
     )
     return (series == levels[1]).to_numpy(dtype=np.int64)
-
-
-def check_non_negative(series, family, column, trials=None):
-    values = _numeric(series, family, column)
-    bad = series[values < 0]
-    if len(bad):
-        raise _kind_error(family, column, "non-negative values (>= 0)", bad)
-    return values
-
-
-def check_zero_or_unit_interval(series, family, column, trials=None):
-    values = _numeric(series, family, column)
-    bad = series[(values < 0) | (values >= 1)]
-    if len(bad):
-        raise _kind_error(family, column, "values from 0 up to but excluding 1", bad)
-    return values
-
-
-def check_closed_unit_interval(series, family, column, trials=None):
-    values = _numeric(series, family, column)
-    bad = series[(values < 0) | (values > 1)]
-    if len(bad):
-        raise _kind_error(family, column, "values from 0 to 1", bad)
-    return values
 
 
 def check_ordinal(series, family, column, trials=None):
