@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..errors import DataError
 from ..names import r_level_label, sorted_levels
-from .formula import AutocorTerm
+from .autocor_terms import AutocorTerm
 
 
 @dataclass(frozen=True)
