@@ -24,7 +24,9 @@ def user_priors(name: str) -> list | None:
     import multilevel as ml
 
     priors = {"sleep_bounded": [ml.prior("normal(0, 10)", class_="b", ub=8),
-                                ml.prior("normal(250, 50)", class_="Intercept", lb=0)]}
+                                ml.prior("normal(250, 50)", class_="Intercept", lb=0)],
+              # brms's ?brm example 4, on every b and cs() coefficient
+              "inhaler_cs": [ml.prior("normal(0, 5)", class_="b")]}
     return priors.get(name)
 
 

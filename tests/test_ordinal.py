@@ -24,6 +24,7 @@ from reference import (
     mixing_problems,
     posterior_mismatches,
     prior_mismatches,
+    user_priors,
 )
 
 matplotlib.use("Agg")
@@ -142,6 +143,12 @@ SEQUENTIAL = {"sratio": "logit", "cratio_cloglog": "cloglog", "acat": "logit"}
 FITS |= {name: (lambda name=name: simulated(name),
                 ml.get_family(name.split("_")[0], link))
          for name, link in SEQUENTIAL.items()}
+# category-specific effects cs(): brms's ?brm example 4 (inhaler, sratio with the cloglog link,
+# normal(0, 5) on every b) with a subject intercept, and acat on the simulated ratings
+CATEGORY_SPECIFIC = {"inhaler_cs": ml.get_family("sratio", "cloglog"),
+                     "acat_cs": ml.get_family("acat")}
+FITS |= {name: (lambda name=name: simulated(name), family)
+         for name, family in CATEGORY_SPECIFIC.items()}
 
 
 def test_every_ordinal_reference_is_fitted():
@@ -149,11 +156,11 @@ def test_every_ordinal_reference_is_fitted():
         load()[0]["id"] for load, _ in FITS.values()}
 
 
-@pytest.mark.parametrize("name", ["inhaler", "simulated", *SEQUENTIAL])
+@pytest.mark.parametrize("name", ["inhaler", "simulated", *SEQUENTIAL, *CATEGORY_SPECIFIC])
 def test_prior_table_equals_brms(name):
     load, family = FITS[name]
     reference, data = load()
-    table = ml.get_prior(reference["formula"], data, family)
+    table = ml.get_prior(reference["formula"], data, family, prior=user_priors(name))
     assert prior_mismatches(table, reference["prior"]) == []
 # half brms's draws and warmup: the comparisons' tolerances follow both fits' ESS, which on
 # the categorical model's long-tailed mu3 and mu4 intercepts falls below brms's warning
@@ -168,7 +175,7 @@ def fits():
         reference, data = load()
         # brms's adapt_delta
         fit, messages = fit_with_warnings(reference["formula"], data, family, seed=20261202,
-                                          draws=DRAWS, warmup=DRAWS,
+                                          prior=user_priors(name), draws=DRAWS, warmup=DRAWS,
                                           target_accept=reference.get("adapt_delta", 0.8),
                                           progressbar=False)
         results[name] = (reference, fit, messages)
@@ -227,7 +234,7 @@ def test_simulated_thresholds_and_effects_are_recovered(fits, name, truth_of):
 @pytest.mark.slow
 @pytest.mark.parametrize(("name", "labels"), [
     ("simulated", ["1", "2", "3", "4"]), ("simulated_categorical", ["a", "b", "c"]),
-    *[(name, ["1", "2", "3", "4"]) for name in SEQUENTIAL]])
+    *[(name, ["1", "2", "3", "4"]) for name in [*SEQUENTIAL, "acat_cs"]]])
 def test_category_probabilities_equal_brms_fitted(fits, name, labels):
     reference, fit, _ = fits[name]
     # the new rows of the reference's data set (run_all.sh)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..spec.design import Design
 from . import latex
 from .lines import EquationLine
+from .notation import category_specific_terms, times
 from .structure import Structure
 
 
@@ -148,8 +149,12 @@ def data_model(design: Design, structure: Structure, predictors: dict[str, str],
         thresholds = design.thresholds
         probability, threshold_first = _ORDINAL_PROBABILITIES[family.name]
         note_c = r"\text{, for } c = 1" + (rf", \ldots, {thresholds}" if thresholds > 1 else "")
-        difference = (rf"\theta_{{c}} - {eta}" if threshold_first
-                      else rf"{eta} - \theta_{{c}}")
+        # cs(): each row's thresholds less its category-specific terms
+        shifts = [f" - {times(symbol, column)}"
+                  for symbol, column in category_specific_terms(design, structure, index)]
+        threshold = r"\theta_{c}" + "".join(shifts)
+        difference = (f"{threshold} - {eta}" if threshold_first
+                      else f"{eta} - ({threshold})" if shifts else f"{eta} - {threshold}")
         lines.append(EquationLine(latex.link(family.link, probability.format(y=y)), "=",
                                   difference, note_c + note))
         lines.append(EquationLine(eta, "=", predictors[""]))

@@ -26,6 +26,7 @@ from .model_code_autocor import (
 )
 from .model_code_data import (
     array_literal,
+    category_specific_data,
     group_index,
     matrix_columns,
     matrix_lines,
@@ -40,6 +41,7 @@ from .model_code_parts import (
     CENSORED_HELPER,
     LKJ_HELPER,
     ModelCodeError,
+    category_specific_code,
     inverse_link_code,
     likelihood_call,
     ordered_code,
@@ -189,6 +191,8 @@ class _Program:
             out.append("")
             out += monotonic_positions(part)
             self.coords.append((simplex_dim(part), _list(range(1, part.size + 1))))
+        if design.category_specific is not None:
+            out += category_specific_data(design.category_specific, frame)
         if design.autocor is not None:
             lines, helpers = autocor_data(design)
             out += lines
@@ -264,6 +268,10 @@ class _Program:
             self._population_model(name, part.X, part.b_names, part.has_intercept, 0)
             if part.offset is not None:
                 self._add(name, f"offset_{python_name(name, set())}")
+        if design.category_specific is not None:
+            self.model_lines += category_specific_code(design.category_specific, self.table,
+                                                       THRESHOLD_DIM, thresholds)
+            thresholds = "thresholds"
         self._smooths()
         self._monotonic()
         for group in design.groups:

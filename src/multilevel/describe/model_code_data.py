@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..names import sorted_levels
+from ..spec.category_specific import CategorySpecificPart
 from ..spec.design import Design, GroupBlock
 from ..spec.monotonic import MonotonicPart
 
@@ -472,3 +473,14 @@ def monotonic_positions(part: MonotonicPart) -> list[str]:
             f"smallest value, {part.minimum:g}",
             f"Xmo_{coef} = data[{quote(column)}].to_numpy(dtype=int) - "
             f"{int(part.minimum)}"]
+
+
+def category_specific_data(part: CategorySpecificPart, frame: pd.DataFrame) -> list[str]:
+    """The lines making ``Xcs``, the columns of the ``cs()`` terms, uncentred as in brms."""
+    names = [str(c) for c in part.terms.as_dataframe().columns]
+    keep = [k for k, name in enumerate(names) if name != "Intercept"]
+    return (["", "# category-specific predictors (brms's Xcs): one effect per threshold, "
+             "not centred"]
+            + matrix_lines("Xcs", matrix_columns(part.terms, part.X, part.names, keep, frame),
+                           part.X))
+

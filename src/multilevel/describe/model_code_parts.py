@@ -11,6 +11,8 @@ import pymc as pm
 
 from ..errors import MultilevelError
 from ..priors.distributions import PYMC_DISTRIBUTIONS, Distribution
+from ..priors.table import PriorTable
+from ..spec.category_specific import CategorySpecificPart
 from .model_code_data import number, quote
 
 
@@ -386,3 +388,20 @@ def likelihood_call(family, eta: str, mu: str, aux: dict[str, str], trials: str 
                 CLOSED_FORM_HELPERS[family.name])
     raise ModelCodeError(f"The PyMC program writer cannot write the likelihood of family "
                          f"{family.name!r} yet.")
+
+
+def category_specific_code(part: CategorySpecificPart, table: PriorTable, dims: str,
+                           thresholds: str) -> list[str]:
+    """The model lines of the ``cs()`` effects, each column's a vector over the thresholds
+    with its ``b`` prior and no bounds (the model's ``category_specific_thresholds``), and
+    of each row's thresholds less them."""
+    lines = ["", "# category-specific effects, one per threshold (brms's "
+             + ", ".join(f"bcs_{name}[k]" for name in part.names) + ")"]
+    lines += [f"bcs_{name} = " + prior_code(f"bcs_{name}", table.lookup("b", name),
+                                            extra=f"dims={quote(dims)}")
+              for name in part.names]
+    effects = ", ".join(f"bcs_{name}" for name in part.names)
+    lines.append(f"# each row's thresholds: {thresholds} less its category-specific terms")
+    lines.append(f"thresholds = {thresholds} - pt.dot(Xcs, pt.stack([{effects}]))")
+    return lines
+

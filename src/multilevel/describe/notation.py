@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from . import latex
 from .lines import EquationLine
-from .structure import Component, Structure
+from .structure import Component, Structure, matrix_columns
 
 
 @dataclass
@@ -215,3 +215,18 @@ def _smooth_lines(design, structure: Structure, index: str,
         symbols[("b", "", part.term.coef)] = trend
         symbols[("sds", part.term.label)] = sd
     return lines
+
+
+def category_specific_terms(design, structure: Structure, index: str) -> list[tuple[str, str]]:
+    """Each ``cs()`` column's coefficient symbol, one per threshold ``c`` (``\\delta_{c}``, or
+    ``\\delta_{1c}``, ... for several columns), with the column it multiplies."""
+    if design.category_specific is None:
+        return []
+    columns = [column for column in matrix_columns(design.category_specific.terms,
+                                                   structure.data_columns)
+               if column.coef != "Intercept"]
+    single = len(columns) == 1
+    return [(r"\delta_{c}" if single else rf"\delta_{{{number}c}}",
+             product(column.components, lambda _: index))
+            for number, column in enumerate(columns, start=1)]
+

@@ -10,7 +10,7 @@ from ..priors.table import PriorRow, PriorTable
 from ..spec.design import Design
 from . import latex
 from .lines import EquationLine
-from .notation import sets_in_factor_order
+from .notation import category_specific_terms, sets_in_factor_order
 from .structure import Structure
 
 _MEANS_NOTE = r"\text{, intercept at the predictors' means}"
@@ -69,6 +69,12 @@ def prior_lines(design: Design, structure: Structure, table: PriorTable, symbols
                               rows[("b", part.term.coef, "", "")])
                              for part in [*design.smooths, *design.monotonic]]
         lines += _grouped(_in_order_written(coefficients, text))
+        if not dpar and design.category_specific is not None:
+            # one prior for each cs() column's coefficients at every threshold
+            symbols_cs = category_specific_terms(design, structure, "")
+            lines += _grouped([(symbol, rows[("b", name, "", "")]) for (symbol, _), name
+                               in zip(symbols_cs, design.category_specific.names, strict=True)],
+                              rf"\text{{, for }} c = 1, \ldots, {design.thresholds}")
     sds = [(symbols[("sd", m.dpar, m.group, m.coef)], rows[("sd", m.coef, m.group, m.dpar)])
            for n in sets_in_factor_order(structure) for m in structure.sets[n].members]
     lines += _grouped(sds)

@@ -355,7 +355,11 @@ class Family:
         values += [np.broadcast_to(np.asarray(aux[a.name], dtype=float).reshape(
             eta.shape[0], -1), eta.shape) for a in self.aux]
         if self.ordinal:
-            values.append(np.asarray(aux["thresholds"], dtype=float)[:, None, :])
+            # (draws, rows, thresholds): the same for every row but under cs() terms
+            thresholds = np.asarray(aux["thresholds"], dtype=float)
+            if thresholds.ndim == 2:
+                thresholds = thresholds[:, None, :]
+            values.append(np.broadcast_to(thresholds, eta.shape + thresholds.shape[-1:]))
         if self.needs_trials:
             # trials read from newdata may arrive as floats; the binomial needs integers
             values.append(np.rint(np.asarray(trials, dtype=float)).astype(np.int64))
@@ -435,11 +439,9 @@ PYTHON_MODE = Mode(linker="py", optimizer=None)
 
 def _rows(value: np.ndarray, block: slice) -> np.ndarray:
     """The rows ``block`` of one of :meth:`Family._inputs`: the second axis of a (draws,
-    rows) matrix, the only axis of a per-row vector; ordinal thresholds (draws, 1,
-    thresholds) are the same for every row."""
-    if value.ndim == 2:
-        return value[:, block]
-    return value[block] if value.ndim == 1 else value
+    rows) matrix or of ordinal thresholds (draws, rows, thresholds), the only axis of a
+    per-row vector."""
+    return value[block] if value.ndim == 1 else value[:, block]
 
 
 def _without_draws(graph):
@@ -549,7 +551,7 @@ def _derived_functions(family: Family) -> _DerivedFunctions:
         eta = pt.matrix("eta")
         aux = {a.name: pt.matrix(a.name) for a in family.aux}
         if family.ordinal:
-            aux["thresholds"] = pt.tensor("thresholds", shape=(None, 1, None))
+            aux["thresholds"] = pt.tensor("thresholds", shape=(None, None, None))
         trials = pt.vector("trials", dtype="int64") if family.needs_trials else None
         distribution = family.distribution(eta, aux, trials)
         y = pt.vector("y", dtype=distribution.dtype)

@@ -32,6 +32,7 @@ from .autocor import (
     unstr_log_density,
 )
 from .block_effects import block_location, sampled_effects
+from .category_specific import category_specific_thresholds
 from .collapsed import collapsed_log_likelihood, store_scales
 from .collapsed_statistics import marginal_statistics
 from .crossproducts import CrossProducts, gaussian_cross_products
@@ -57,11 +58,14 @@ class ModelNames:
     smooths: tuple[str, ...] = ()
     # mo() terms: (brms's coef, its simplex's name), moincome and moincome1
     monotonic: tuple[tuple[str, str], ...] = ()
+    # cs() columns: treat, of the variable bcs_treat over the thresholds
+    category_specific: tuple[str, ...] = ()
 
     @property
     def stored(self) -> list[str]:
         """Variables kept in the posterior (free internals such as ``z`` are dropped)."""
-        names = list(self.population) + list(self.autocor)
+        names = list(self.population) + [f"bcs_{coef}" for coef in self.category_specific]
+        names += list(self.autocor)
         for coef in self.smooths:
             names += [f"bs_{coef}", f"sds_{coef}", f"s_{coef}"]
         for coef, simplex in self.monotonic:
@@ -383,6 +387,9 @@ def build_model(design: Design, table: PriorTable,
         offset = None if design.offset is None else data("offset", design.offset)
         if offset is not None:
             eta = eta + offset
+        if design.category_specific is not None:
+            thresholds = category_specific_thresholds(design.category_specific, table,
+                                                      thresholds, THRESHOLD_DIM)
         aux = {} if thresholds is None else {"thresholds": thresholds}
         for parameter in family.aux:
             if parameter.name in design.dpars:
@@ -452,7 +459,9 @@ def build_model(design: Design, table: PriorTable,
     names = ModelNames(tuple(population), tuple(design.groups), tuple(groups_with_cor),
                        tuple(aux_names), tuple(design.dpars), unjittered, tuple(autocor),
                        tuple(part.term.coef for part in design.smooths),
-                       tuple((part.term.coef, part.term.simplex) for part in design.monotonic))
+                       tuple((part.term.coef, part.term.simplex) for part in design.monotonic),
+                       () if design.category_specific is None
+                       else tuple(design.category_specific.names))
     return model, names
 
 

@@ -39,9 +39,14 @@ def _ordered(names, text: str) -> list[str]:
     return sorted(names, key=position)
 
 
+def _population_text(spec) -> str:
+    """The population-level terms, the expressions of ``cs()`` terms among them."""
+    return " + ".join([spec.population] + [term.expression for term in spec.category_specific])
+
+
 def _population_effects(fit) -> list[tuple[str, ...]]:
     """brms's default effects: each variable, then two-way combinations named by a term."""
-    population = fit.design.spec.population
+    population = _population_text(fit.design.spec)
     combinations: list[tuple[str, ...]] = []
     for term in model_description(population).terms:
         names: list[str] = []
@@ -60,7 +65,7 @@ def _population_effects(fit) -> list[tuple[str, ...]]:
 
 def _uses_factor_call(fit, variable: str) -> bool:
     pattern = rf"\b(factor|C)\(\s*{re.escape(variable)}\s*\)"
-    return re.search(pattern, fit.design.spec.population) is not None
+    return re.search(pattern, _population_text(fit.design.spec)) is not None
 
 
 def _is_factor(fit, variable: str) -> bool:
@@ -84,7 +89,7 @@ def _required_variables(fit) -> tuple[list[str], set[str], set[str]]:
     """Columns newdata needs: predictors (standard errors among them), group factors, and
     response-side trials columns."""
     spec = fit.design.spec
-    predictors = _variables_of(spec.population)
+    predictors = _variables_of(_population_text(spec))
     for offset in spec.offsets:
         predictors |= _variables_of(offset)
     predictors |= {smooth.variable for smooth in spec.smooths}

@@ -52,6 +52,8 @@ def _parameter_priors(design: Design, table: PriorTable) -> list[ParameterPrior]
             add_class(f"prior_b{suffix}", "b", part.b_names, "", "_", dpar)
         if not dpar and design.monotonic:
             add_class("prior_bsp", "b", [m.term.coef for m in design.monotonic], "", "_", "")
+        if not dpar and design.category_specific is not None:
+            add_class("prior_bcs", "b", design.category_specific.names, "", "_", "")
         for group in design.groups:
             coefs = [coef for owner, coef in design.group_coef_parts(group) if owner == dpar]
             if coefs:

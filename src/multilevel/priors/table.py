@@ -211,7 +211,9 @@ def _default_rows(design: Design) -> list[PriorRow]:
     location, scale = location_scale if location_scale is not None else (0.0, 2.5)
     thresholds = design.thresholds
     special_names = ([part.term.coef for part in design.smooths]
-                     + [part.term.coef for part in design.monotonic])
+                     + [part.term.coef for part in design.monotonic]
+                     + ([] if design.category_specific is None
+                        else design.category_specific.names))
     rows = _population_rows(design.b_names + special_names, design.has_intercept,
                             Distribution("student_t", (3.0, location, scale)), "", thresholds)
     # each monotonic effect's simplex: a flat Dirichlet, as brms

@@ -85,8 +85,9 @@ def _prior_column(full_name: str, priors: pd.DataFrame) -> str | None:
         candidates = ["prior_Intercept"]
     else:
         candidates = [f"prior_{full_name}", "prior_" + full_name.split("__")[0]]
-        # population-level and monotonic effects share their class's column
-        for class_ in ("b", "bsp"):
+        # population-level, monotonic and category-specific effects share their class's
+        # column
+        for class_ in ("b", "bsp", "bcs"):
             if full_name.startswith(f"{class_}_"):
                 candidates.append(f"prior_{class_}")
     return next((c for c in candidates if c in priors), None)

@@ -64,6 +64,8 @@ def collect_draws(idata: az.InferenceData, design: Design, names: ModelNames) ->
         b_name = population_names(dpar)[1]
         for k, coef in enumerate(b_names):
             add(f"{b_name}_{coef}", posterior[b_name][..., k])
+    for coef in names.category_specific:
+        add(f"bcs_{coef}", posterior[f"bcs_{coef}"])
     for coef in names.smooths:
         add(f"bs_{coef}", posterior[f"bs_{coef}"])
     for coef, _ in names.monotonic:
@@ -145,10 +147,10 @@ def summarize(draws: Draws, probs=(0.025, 0.975)) -> pd.DataFrame:
 
 def population_variables(names) -> dict[str, str]:
     """The population-level effects among brms's variable ``names``: each one's ``fixef()``
-    row name (``Intercept``, ``Days``, ``sigma_Intercept``, ``Intercept[1]``) and variable
-    name (``b_Intercept``, ...), in the variables' order."""
+    row name (``Intercept``, ``Days``, ``sigma_Intercept``, ``Intercept[1]``, ``treat[1]``)
+    and variable name (``b_Intercept``, ``bcs_treat[1]``, ...), in the variables' order."""
     return {name.split("_", 1)[1]: name for name in names
-            if name.startswith(("b_", "bs_", "bsp_"))}
+            if name.startswith(("b_", "bcs_", "bs_", "bsp_"))}
 
 
 def level_coefficients(population: dict[str, np.ndarray], effects: np.ndarray,

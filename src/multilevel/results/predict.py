@@ -218,6 +218,13 @@ def linear_predictor(fit, request: PredictionRequest) -> Prediction:
     aux = {name: draws_of(name)[:, None] for name in fit.names.aux}
     if design.thresholds:
         aux["thresholds"] = draws_of(population_names()[2])
+    if design.category_specific is not None:
+        # each row's thresholds (draws x rows x thresholds), less its cs() terms
+        part = design.category_specific
+        columns = part.X if request.newdata is None else new.category_specific
+        effects = np.stack([draws_of(f"bcs_{name}") for name in part.names], axis=1)
+        aux["thresholds"] = (aux["thresholds"][:, None, :]
+                             - np.einsum("nc,dck->dnk", columns, effects))
     for name in design.dpars:
         link = LINKS[design.family.aux_parameter(name).dpar_link]
         aux[name] = link.inverse_numpy(etas[name])

@@ -11,6 +11,7 @@ import pandas as pd
 from ..errors import DataError, FamilyError, FormulaError, close_matches
 from ..families.family import Family
 from ..names import coefficient_name, r_level_label, r_sort_key, sorted_levels
+from .category_specific import CategorySpecificPart, category_specific_part
 from .censoring import censoring
 from .checks import (
     check_autocor,
@@ -126,6 +127,7 @@ class Design:
     autocor: TimeSeries | None = None
     smooths: list[SmoothPart] = field(default_factory=list)
     monotonic: list[MonotonicPart] = field(default_factory=list)
+    category_specific: CategorySpecificPart | None = None
     se: np.ndarray | None = None
     # a censored response's codes (brms's -1, 0, 1, 2) and interval upper bounds
     censoring: tuple[np.ndarray, np.ndarray] | None = None
@@ -232,6 +234,8 @@ def _used_columns(spec: FormulaSpec) -> dict[str, str]:
         used.setdefault(smooth.variable, smooth.text)
     for effect in spec.monotonic:
         used.setdefault(effect.variable, effect.text)
+    for term in spec.category_specific:
+        add(term.expression, term.text)
     for part in [spec] + [dpar for _, dpar in spec.dpars]:
         where = "" if part is spec else f" of {part.text!r}"
         add(part.population, "the population-level terms" + where)
@@ -463,6 +467,7 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
             f"Family {family.name!r} models the categories through thresholds, which take the "
             f"place of the intercept; remove '0 +' or '- 1' from {spec.text!r}."
         )
+    category_specific = category_specific_part(spec.category_specific, frame, family, b_names)
     collinear = collinear_columns(X, b_names, has_intercept)
     offset = _offset(spec, frame)
     blocks = [] if family.categorical else _blocks(spec, frame, "")
@@ -491,7 +496,8 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
         has_intercept=has_intercept, blocks=blocks, offset=offset, trials=trials,
         weights=weights, n_dropped=n_dropped, population_terms=population,
         collinear=collinear, dpars=dpars, categories=categories, autocor=autocor,
-        smooths=smooths, monotonic=monotonic, se=se, censoring=censored,
+        smooths=smooths, monotonic=monotonic, category_specific=category_specific, se=se,
+        censoring=censored,
     )
 
 

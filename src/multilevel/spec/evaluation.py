@@ -18,7 +18,7 @@ from formulae import design_matrices, model_description
 from formulae.environment import Environment
 from formulae.terms.call_resolver import LazyCall, LazyOperator, LazyValue, LazyVariable
 
-from ..errors import FormulaError, close_matches
+from ..errors import DataError, FormulaError, close_matches
 from ..names import sorted_levels
 
 
@@ -176,3 +176,11 @@ def evaluate_expression(expression: str, data: pd.DataFrame, where: str) -> pd.S
     formula_variables(f"I({expression})", where)
     matrix = design_matrix(f"0 + I({expression})", data, where)
     return pd.Series(np.asarray(matrix)[:, 0], index=data.index, name=expression)
+
+
+def evaluate_new_data(matrix, frame: pd.DataFrame, where: str) -> np.ndarray:
+    """A fitted formulae matrix's columns on new rows, with the fitted data's codings."""
+    try:
+        return matrix.evaluate_new_data(frame).as_dataframe().to_numpy(dtype=float)
+    except Exception as error:  # formulae reports unknown levels and columns in several ways
+        raise DataError(f"Cannot evaluate {where} on newdata: {error}") from None

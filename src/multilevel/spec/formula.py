@@ -3,7 +3,8 @@
 formulae parses population terms and their transformations; the brms-only pieces are handled
 here before it sees them: group terms with ``|`` and ``||`` (including nesting with ``/``), the
 response additions ``| trials()``, ``| weights()``, ``| se()`` and ``| cens()``,
-``cbind(successes, failures)`` and ``offset()`` terms, smooths ``s(x)`` and the residual
+``cbind(successes, failures)`` and ``offset()`` terms, smooths ``s(x)``, monotonic ``mo(x)``
+and category-specific ``cs(x)`` effects, and the residual
 structures ``ar()``, ``ma()``, ``arma()``, ``cosy()`` and ``unstr()``.
 R's ``^`` becomes Python's ``**`` for formulae. :func:`bf` adds formulas
 for a family's distributional parameters (``sigma``, ``zi``, ...), as brms's ``bf()``.
@@ -16,6 +17,11 @@ from dataclasses import dataclass
 
 from ..errors import FormulaError
 from .autocor_terms import AUTOCOR_ARGUMENTS, AutocorTerm, parse_autocor
+from .category_specific import (
+    CATEGORY_SPECIFIC_CALL,
+    CategorySpecificTerm,
+    parse_category_specific,
+)
 from .formula_text import find_bar, outer_parenthesised, split_top_level
 from .monotonic import MonotonicTerm, parse_monotonic
 
@@ -116,6 +122,8 @@ class FormulaSpec:
     explicit_intercept: bool = False
     # mo(x): monotonic effects of ordinal predictors
     monotonic: tuple[MonotonicTerm, ...] = ()
+    # cs(x): an ordinal model's effects with one coefficient per threshold
+    category_specific: tuple[CategorySpecificTerm, ...] = ()
 
     @property
     def dpar_names(self) -> tuple[str, ...]:
@@ -330,13 +338,14 @@ def _parse_smooth(call: str, arguments: str, term: str) -> SmoothTerm:
 def _parse_terms(rhs: str, text: str, autocor: list[AutocorTerm] | None = None,
                  smooths: list[SmoothTerm] | None = None,
                  monotonic: list[MonotonicTerm] | None = None,
+                 category_specific: list[CategorySpecificTerm] | None = None,
                  ) -> tuple[str, tuple[str, ...], tuple[GroupTerm, ...], bool]:
     """The population part for formulae, the offsets, the group terms of a right side and
     whether it writes brms's ``0 + Intercept``.
 
-    Residual-structure, smooth and monotonic terms are collected into ``autocor``,
-    ``smooths`` and ``monotonic``; where these are None (the formula of a distributional
-    parameter) they are an error.
+    Residual-structure, smooth, monotonic and category-specific terms are collected into
+    ``autocor``, ``smooths``, ``monotonic`` and ``category_specific``; where these are None
+    (the formula of a distributional parameter) they are an error.
     """
     if not rhs:
         raise FormulaError(f"The formula {text!r} has nothing right of '~'; write '~ 1' for "
@@ -353,6 +362,10 @@ def _parse_terms(rhs: str, text: str, autocor: list[AutocorTerm] | None = None,
         if inside is not None and find_bar(inside) is not None:
             if sign == "-":
                 raise FormulaError(f"A group term cannot be removed with '-': {term!r}.")
+            if CATEGORY_SPECIFIC_CALL.search(inside):
+                raise FormulaError(f"{term!r} in {text!r}: category specific group-level "
+                                   "effects (cs() in a group term) are not supported; "
+                                   "cs() works among the population-level terms.")
             group_terms.extend(_parse_group_term(inside, term))
             continue
         if find_bar(term) is not None:
@@ -403,6 +416,19 @@ def _parse_terms(rhs: str, text: str, autocor: list[AutocorTerm] | None = None,
                 raise FormulaError(f"{text!r} has {effect.text!r} twice.")
             monotonic.append(effect)
             continue
+        if call and call.group(1) in ("cs", "cse"):
+            if category_specific is None:
+                raise FormulaError(f"{term!r} in {text!r}: category specific effects belong in "
+                                   "the formula of the response, not of a distributional "
+                                   "parameter.")
+            if sign == "-":
+                raise FormulaError(f"A category specific effect cannot be removed with '-': "
+                                   f"{term!r}.")
+            category_specific.append(parse_category_specific(call.group(2), term))
+            continue
+        if CATEGORY_SPECIFIC_CALL.search(term):
+            raise FormulaError(f"{term!r} in {text!r}: cs() works as a term of its own, "
+                               "cs(x) or cs(x + z); write interactions inside it, cs(x:z).")
         if _MONOTONIC_CALL.search(term):
             raise FormulaError(f"{term!r} in {text!r}: mo() works as a term of its own, "
                                "mo(x); its interactions are not supported.")
@@ -492,8 +518,9 @@ def parse_formula(text: str | BrmsFormula) -> FormulaSpec:
     autocor: list[AutocorTerm] = []
     smooths: list[SmoothTerm] = []
     monotonic: list[MonotonicTerm] = []
-    population, offsets, group_terms, explicit_intercept = _parse_terms(rhs, text, autocor,
-                                                                        smooths, monotonic)
+    category_specific: list[CategorySpecificTerm] = []
+    population, offsets, group_terms, explicit_intercept = _parse_terms(
+        rhs, text, autocor, smooths, monotonic, category_specific)
     return FormulaSpec(
         text=text.strip(),
         response=response,
@@ -509,4 +536,5 @@ def parse_formula(text: str | BrmsFormula) -> FormulaSpec:
         cens_upper=cens_upper,
         explicit_intercept=explicit_intercept,
         monotonic=tuple(monotonic),
+        category_specific=tuple(category_specific),
     )

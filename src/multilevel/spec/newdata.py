@@ -11,7 +11,7 @@ from ..errors import DataError
 from ..names import coefficient_name, r_level_label
 from .checks import check_columns, require_finite_columns
 from .design import Design, addition_values
-from .evaluation import evaluate_expression, formula_variables
+from .evaluation import evaluate_expression, evaluate_new_data, formula_variables
 
 
 @dataclass
@@ -26,13 +26,8 @@ class NewData:
     dpar_X: dict[str, np.ndarray]
     dpar_offsets: dict[str, np.ndarray | None]
     se: np.ndarray | None = None
-
-
-def _evaluate_new(matrix, frame: pd.DataFrame, where: str) -> np.ndarray:
-    try:
-        return matrix.evaluate_new_data(frame).as_dataframe().to_numpy(dtype=float)
-    except Exception as error:  # formulae reports unknown levels and columns in several ways
-        raise DataError(f"Cannot evaluate {where} on newdata: {error}") from None
+    # the columns of cs() terms, rows x coefficients; None without them
+    category_specific: np.ndarray | None = None
 
 
 def _level_labels(frame: pd.DataFrame, factors: tuple[str, ...]) -> list[str]:
@@ -66,6 +61,9 @@ def new_data_design(design: Design, newdata: pd.DataFrame, blocks: list[int]) ->
         for expression in part.offsets:
             for name in formula_variables(expression, "offset()" + where):
                 needed.setdefault(name, "offset()" + where)
+    for term in spec.category_specific:
+        for name in formula_variables(term.expression, term.text):
+            needed.setdefault(name, term.text)
     for addition in ("trials", "se"):
         if addition in spec.additions and (addition != "trials" or design.trials is not None):
             for name in formula_variables(spec.additions[addition], f"{addition}()"):
@@ -84,6 +82,8 @@ def new_data_design(design: Design, newdata: pd.DataFrame, blocks: list[int]) ->
     require_finite_columns(frame, list(needed))
     population_columns = {column for part in [spec] + [d.spec for d in design.dpars.values()]
                           for column in formula_variables(part.population, "the population terms")}
+    population_columns |= {column for term in spec.category_specific
+                           for column in formula_variables(term.expression, term.text)}
     categorical = {c: design.data[c].cat.categories for c in needed
                    if c in design.data and isinstance(design.data[c].dtype, pd.CategoricalDtype)}
     for column, categories in categorical.items():
@@ -107,7 +107,7 @@ def new_data_design(design: Design, newdata: pd.DataFrame, blocks: list[int]) ->
     block_values, block_labels = [], []
     for position in blocks:
         block = design.blocks[position]
-        values = _evaluate_new(block.terms, frame, f"group term {block.term}")
+        values = evaluate_new_data(block.terms, frame, f"group term {block.term}")
         block_values.append(values[:, block.columns])
         block_labels.append(_level_labels(frame, block.factors))
     offset = _offset(spec, frame)
@@ -118,7 +118,10 @@ def new_data_design(design: Design, newdata: pd.DataFrame, blocks: list[int]) ->
         failures = evaluate_expression(spec.cbind[1], frame, "cbind()").to_numpy(dtype=float)
         trials = successes + failures
     se = addition_values(spec, frame, "se")
-    return NewData(X, block_values, block_labels, offset, trials, dpar_X, dpar_offsets, se)
+    category_specific = (None if design.category_specific is None
+                         else design.category_specific.new_rows(frame))
+    return NewData(X, block_values, block_labels, offset, trials, dpar_X, dpar_offsets, se,
+                   category_specific)
 
 
 def _population(terms, frame: pd.DataFrame, where: str, has_intercept: bool) -> np.ndarray:
@@ -126,7 +129,7 @@ def _population(terms, frame: pd.DataFrame, where: str, has_intercept: bool) -> 
     model that has a (centred) intercept."""
     if terms is None:
         return np.zeros((len(frame), 0))
-    values = _evaluate_new(terms, frame, where)
+    values = evaluate_new_data(terms, frame, where)
     names = [coefficient_name(str(c)) for c in terms.as_dataframe().columns]
     return values[:, [k for k, name in enumerate(names)
                       if name != "Intercept" or not has_intercept]]

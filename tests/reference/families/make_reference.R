@@ -45,7 +45,7 @@ summ <- function(vars) {
                   ~quantile(.x, c(0.025, 0.975)), "rhat", "ess_bulk", "ess_tail")
 }
 # same selection as the shared tool: b_Intercept kept; the centred Intercept, lprior, lp__ not
-keep <- grep("^(b_|sd_|cor_|sigma$|shape$|nu$|phi$|zi$|hu$|zoi$|coi$|ndt$|alpha$|beta$|r_|ar\\[|ma\\[|cosy$|bs_|sds_|s_|bsp_|simo_)", variables(dr), value = TRUE)
+keep <- grep("^(b_|sd_|cor_|sigma$|shape$|nu$|phi$|zi$|hu$|zoi$|coi$|ndt$|alpha$|beta$|r_|ar\\[|ma\\[|cosy$|bs_|sds_|s_|bsp_|bcs_|simo_)", variables(dr), value = TRUE)
 s <- summ(keep)
 np <- nuts_params(fit)
 divergences <- sum(np$Value[np$Parameter == "divergent__"])

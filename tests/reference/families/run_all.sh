@@ -49,6 +49,8 @@ fit inhaler_probit   inhaler          "rating ~ treat + period + carry + (1 | su
 fit sratio         cumulative       "rating ~ x + (1 + x | g)"                   "sratio()" "g" "" "data/cumulative_newdata.csv"
 fit cratio_cloglog cumulative       "rating ~ x + (1 + x | g)"                   "cratio(link='cloglog')" "g" "" "data/cumulative_newdata.csv"
 fit acat           cumulative       "rating ~ x + (1 + x | g)"                   "acat()" "g" "" "data/cumulative_newdata.csv"
+fit inhaler_cs     inhaler          "rating ~ period + carry + cs(treat) + (1 | subject)" "sratio(link='cloglog')" "subject" "" "" "prior(normal(0, 5), class = b)"
+fit acat_cs        cumulative       "rating ~ cs(x) + (1 | g)"                   "acat()" "g" "" "data/cumulative_newdata.csv"
 fit monotonic      monotonic        "ls ~ mo(income) + x + (1 | g)"              "gaussian()"
 fit growth_ar        growth_ar        "y ~ time + (1 + time | id) + ar(time = time, gr = id)" "gaussian()" "id"
 fit growth_gaps_ar2  growth_gaps      "y ~ time + (1 | id) + ar(time = time, gr = id, p = 2)" "gaussian()" "id"
