@@ -362,7 +362,7 @@ def test_elementwise_operations_without_numpy_functions_are_rewritten_to_equal_v
     from pytensor.compile.mode import Mode
     from pytensor.tensor.elemwise import Elemwise
 
-    from multilevel.families.family import _derived_functions, _whole_array_operations
+    from multilevel.families.derived import _whole_array_operations, derived_functions
 
     x = pt.vector("x")
     matrix = pt.matrix("matrix")
@@ -375,7 +375,7 @@ def test_elementwise_operations_without_numpy_functions_are_rewritten_to_equal_v
     # the families' log densities, evaluated over draws x rows, have none left
     slow = {"Log1mexp", "Second", "Clip"}
     for name in ("hurdle_poisson", "zero_inflated_poisson", "cumulative"):
-        graph = _derived_functions(ml.get_family(name)).log_density.maker.fgraph
+        graph = derived_functions(ml.get_family(name)).log_density.maker.fgraph
         used = {type(node.op.scalar_op).__name__ for node in graph.apply_nodes
                 if isinstance(node.op, Elemwise)}
         assert not used & slow, (name, used & slow)
@@ -390,7 +390,7 @@ def test_new_observations_are_drawn_without_compiling_inner_graphs():
     from pytensor.tensor.random.basic import CategoricalRV
     from scipy.special import expit
 
-    from multilevel.families.family import _derived_functions
+    from multilevel.families.derived import derived_functions
 
     rng = np.random.default_rng(3)
     for name in ("zero_inflated_poisson", "zero_inflated_binomial", "cumulative",
@@ -398,7 +398,7 @@ def test_new_observations_are_drawn_without_compiling_inner_graphs():
         family = ml.get_family(name)
         if family.categorical:
             family = family.for_categories(["a", "b", "c"])
-        graph = _derived_functions(family).random.maker.fgraph
+        graph = derived_functions(family).random.maker.fgraph
         assert not [node for node in graph.apply_nodes
                     if isinstance(node.op, OpFromGraph | CategoricalRV)], name
         eta = np.zeros((4, 5))

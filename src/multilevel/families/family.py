@@ -12,24 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-import pymc as pm
-import pytensor.tensor as pt
-from pymc.distributions.dist_math import normal_lccdf
-from pymc.distributions.distribution import SymbolicRandomVariable
-from pymc.pytensorf import find_rng_nodes
-from pytensor.compile.builders import OpFromGraph
-from pytensor.compile.function import function
-from pytensor.compile.mode import Mode
-from pytensor.graph.replace import graph_replace
-from pytensor.graph.rewriting.utils import rewrite_graph
-from pytensor.graph.traversal import ancestors
-from pytensor.tensor.random.op import RandomVariable
-from pytensor.tensor.random.type import random_generator_type
 from scipy.special import softmax
 
 from ..blocks import row_blocks
 from ..errors import FamilyError
 from ..names import brms_rename
+from .derived import block_rows, derived_functions
 from .links import LINKS, Link
 
 # brms computes the default Intercept location and scale from the response on these links.
@@ -59,76 +47,6 @@ def add_known_errors(sigma, se):
     """The sd of a response with known standard errors ``se`` (``y | se(se)``) and residual
     sd ``sigma``: ``sqrt(sigma^2 + se^2)``, as brms's likelihood; tensors or arrays."""
     return (sigma ** 2 + se ** 2) ** 0.5
-
-
-# brms's codes of a censored response: -1 left, 0 none, 1 right, 2 interval
-LEFT, UNCENSORED, RIGHT, INTERVAL = -1, 0, 1, 2
-
-
-def _censored_term(code: int, distribution, y, upper):
-    """The log-likelihood of rows censored as ``code``: the log density where uncensored,
-    ``log P(Y <= y)`` left-censored, ``log P(Y > y)`` right-censored, and
-    ``log P(y < Y <= upper)`` in an interval, from the PyMC distribution's log CDFs."""
-    if code == UNCENSORED:
-        return pm.logp(distribution, y)
-    if code == RIGHT:
-        return _log_survival(distribution, y)
-    below = pm.logcdf(distribution, y)
-    if code == LEFT:
-        return below
-    above = pm.logcdf(distribution, upper)
-    return above + pt.log1mexp(below - above)
-
-
-# log P(Y > y) in closed form, by the PyMC distribution's random variable type. PyMC has its
-# own only for the normal; for the others it takes one less the CDF, log1mexp(logcdf), which
-# is -inf far in the right tail and whose gradient JAX gets as NaN there
-_LOG_SURVIVAL = {
-    pm.Exponential.rv_type: lambda y, scale: -y / scale,
-    pm.Weibull.rv_type: lambda y, alpha, beta: -((y / beta) ** alpha),
-    pm.LogNormal.rv_type: lambda y, mu, sigma: normal_lccdf(mu, sigma, pt.log(y)),
-}
-
-
-def _log_survival(distribution, y):
-    node = distribution.owner
-    closed_form = _LOG_SURVIVAL.get(type(node.op))
-    if closed_form is None:
-        return pm.logccdf(distribution, y)
-    return closed_form(y, *node.op.dist_params(node))
-
-
-def censored_log_density(distribution, y, codes, upper):
-    """Each row's log-likelihood under brms's censoring ``codes`` (:func:`_censored_term`),
-    for its value: every kind is computed for every row and each row takes its own."""
-    upper = pt.switch(pt.eq(codes, INTERVAL), upper, y + 1)
-    density = _censored_term(INTERVAL, distribution, y, upper)
-    for code in (LEFT, RIGHT, UNCENSORED):
-        density = pt.switch(pt.eq(codes, code), _censored_term(code, distribution, y, upper),
-                            density)
-    return density
-
-
-def censored_log_likelihood(likelihood_class, parameters: dict, y, codes: np.ndarray, upper,
-                            rows_of: Callable, weights=None):
-    """The summed log-likelihood of a censored response for sampling: each kind of row
-    (:func:`_censored_term`) on its own rows, ``rows_of(code)`` giving their positions, so
-    that no row computes a kind whose value (a log CDF far in the tail) could be infinite
-    and leave a gradient that is not a number.
-
-    ``parameters`` are the likelihood class's, each one value or one per row.
-    """
-    total = 0.0
-    for code in (UNCENSORED, RIGHT, LEFT, INTERVAL):
-        if not np.any(codes == code):
-            continue
-        rows = rows_of(code)
-        distribution = likelihood_class.dist(**{
-            name: value[rows] if getattr(value, "ndim", 0) else value
-            for name, value in parameters.items()})
-        term = _censored_term(code, distribution, y[rows], upper[rows])
-        total = total + pt.sum(term if weights is None else weights[rows] * term)
-    return total
 
 
 def scale_from_response(values: np.ndarray) -> float:
@@ -295,24 +213,27 @@ class Family:
         trials
             Binomial trials per row, or None.
         censoring
-            ``(codes, upper)`` of a censored response (:func:`censored_log_density`), or
-            None.
+            ``(codes, upper)`` of a censored response
+            (:func:`~multilevel.families.censored.censored_log_density`), or None.
 
         Returns
         -------
         numpy.ndarray
             Shape (draws, rows).
         """
-        derived = _derived_functions(self)
-        compiled = derived.log_density if censoring is None else derived.censored()
+        derived = derived_functions(self)
         inputs, y = self._inputs(eta, aux, trials), np.asarray(y)
-        rows_of = [y] + ([] if censoring is None else [np.asarray(c) for c in censoring])
+        per_row = [y]
+        compiled = derived.log_density
+        if censoring is not None:
+            compiled = derived.variant("censored")
+            per_row += [np.asarray(values) for values in censoring]
         draws, rows = inputs[0].shape
         densities = np.empty((draws, rows))
         with np.errstate(all="ignore"):
             for block in row_blocks(draws, rows):
-                densities[:, block] = compiled(*[_rows(value, block) for value in inputs],
-                                               *[values[block] for values in rows_of])
+                densities[:, block] = compiled(*[block_rows(value, block) for value in inputs],
+                                               *[values[block] for values in per_row])
         return densities
 
     def random(self, rng: np.random.Generator, eta, aux, trials=None) -> np.ndarray:
@@ -327,7 +248,7 @@ class Family:
             with np.errstate(all="ignore"):
                 return self.draw(rng, self.link_function.inverse_numpy(inputs[0]), values,
                                  trials)
-        derived = _derived_functions(self)
+        derived = derived_functions(self)
         generators = [np.random.default_rng(seed)
                       for seed in rng.integers(2**63, size=derived.generators)]
         with np.errstate(all="ignore"):
@@ -411,173 +332,3 @@ class Family:
         # brms rounds the median and then subtracts the mean offset without rounding again
         location = r_round(float(np.median(transformed)), 1) - offset_mean
         return location, scale_from_response(transformed)
-
-
-@dataclass
-class _DerivedFunctions:
-    log_density: Callable
-    random: Callable | None
-    generators: int
-    # the censored log-likelihood's compiled function and how to build it, on first use
-    build_censored: Callable = field(repr=False, default=None)
-    _censored: Callable | None = field(repr=False, default=None)
-
-    def censored(self) -> Callable:
-        if self._censored is None:
-            self._censored = self.build_censored()
-        return self._censored
-
-
-# One compiled pair per family and link; compiling takes a few milliseconds.
-_DERIVED: dict[tuple[str, str, tuple[str, ...]], _DerivedFunctions] = {}
-# NumPy's own implementations of each operation, without graph rewrites: the functions run once
-# per call on whole (draws x rows) arrays, and rewrites would merge products into n-ary
-# operations that PyTensor's Python implementation evaluates element by element; no C code is
-# built, which on a machine that has not built it takes seconds.
-PYTHON_MODE = Mode(linker="py", optimizer=None)
-
-
-def _rows(value: np.ndarray, block: slice) -> np.ndarray:
-    """The rows ``block`` of one of :meth:`Family._inputs`: the second axis of a (draws,
-    rows) matrix or of ordinal thresholds (draws, rows, thresholds), the only axis of a
-    per-row vector."""
-    return value[block] if value.ndim == 1 else value[:, block]
-
-
-def _without_draws(graph):
-    """A log density that reads shapes from its inputs, not from a draw.
-
-    A truncated distribution's density (the positive part of a hurdle) refers to the shape of
-    its random variable, whose rejection sampler would then run, allocating its whole loop;
-    canonicalising takes such shapes from the inputs. Other densities stay unrewritten.
-    """
-    if any(node.owner is not None
-           and isinstance(node.owner.op, (RandomVariable, SymbolicRandomVariable))
-           for node in ancestors([graph])):
-        return rewrite_graph(graph, include=("canonicalize",))
-    return graph
-
-
-def _each_node_replaced(graph, operation: type, replacement: Callable):
-    """``graph`` with each node of ``operation`` replaced, one at a time (a replacement may
-    hold further such nodes), by the outputs ``replacement(node)`` gives."""
-    while True:
-        # in the graph's own order, so that the rewritten graph, and its draws, do not vary
-        present = list(ancestors([graph]))
-        node = next((variable.owner for variable in present
-                     if variable.owner is not None
-                     and isinstance(variable.owner.op, operation)), None)
-        if node is None:
-            return graph
-        used = set(present)
-        graph = graph_replace(graph, {output: new for output, new
-                                      in zip(node.outputs, replacement(node), strict=True)
-                                      if output in used}, strict=False)
-
-
-def inline_inner_graphs(graph):
-    """``graph`` with each operation that holds a graph of its own (PyMC's symbolic random
-    variables: a mixture, a custom distribution's draws, a half or truncated distribution;
-    PyTensor's einsum) replaced by the operations it holds.
-
-    Evaluated as one operation, such a graph is compiled in PyTensor's default mode, whose C
-    code takes seconds to build on a machine that has not built it before; inlined, its
-    operations run as the rest of the function does.
-    """
-    return _each_node_replaced(graph, OpFromGraph, lambda node: graph_replace(
-        node.op.inner_outputs, dict(zip(node.op.inner_inputs, node.inputs, strict=True)),
-        strict=False))
-
-
-def _categories_by_comparison(graph):
-    """``graph`` with each categorical draw (an ordinal or categorical response, a mixture's
-    component) made by comparing one uniform draw with the cumulative probabilities.
-
-    PyTensor draws a categorical by a search of each row's cumulative probabilities in turn,
-    through ``numpy.vectorize``: seconds for the draws x rows of a posterior. The category is
-    the number of cumulative probabilities below a uniform draw, one comparison of whole
-    arrays; the last category takes what rounding leaves above the last but one.
-    """
-    from pytensor.tensor.random.basic import CategoricalRV, uniform
-    from pytensor.tensor.type_other import NoneTypeT
-
-    def by_comparison(node):
-        rng, size, probabilities = node.inputs
-        shape = probabilities.shape[:-1] if isinstance(size.type, NoneTypeT) else size
-        next_rng, draw = uniform(0.0, 1.0, size=shape, rng=rng).owner.outputs
-        below = pt.cumsum(probabilities, axis=-1)[..., :-1] < draw[..., None]
-        return next_rng, pt.sum(below, axis=-1).astype(node.outputs[1].dtype)
-
-    return _each_node_replaced(graph, CategoricalRV, by_comparison)
-
-
-def _whole_array_operations(graph):
-    """``graph`` with the elementwise operations that PyTensor's Python implementation
-    evaluates element by element (no NumPy function behind them: log(1 - exp(x)), fill,
-    clip) written with ones that work on whole arrays, the same values."""
-    from pytensor.scalar.basic import Clip, Second
-    from pytensor.scalar.math import Log1mexp
-    from pytensor.tensor.elemwise import Elemwise
-
-    while True:
-        for variable in ancestors([graph]):
-            node = variable.owner
-            if node is None or not isinstance(node.op, Elemwise):
-                continue
-            scalar = node.op.scalar_op
-            if isinstance(scalar, Log1mexp):
-                (x,) = node.inputs
-                # the branch that stays accurate on each side, as the scalar operation's
-                new = pt.switch(x < np.log(0.5), pt.log1p(-pt.exp(x)), pt.log(-pt.expm1(x)))
-            elif isinstance(scalar, Second):
-                shape_of, value = node.inputs
-                # zeros of the shape by allocation: zeros_like is itself a fill
-                new = value + pt.zeros(shape_of.shape, dtype=value.dtype)
-            elif isinstance(scalar, Clip):
-                x, lower, upper = node.inputs
-                new = pt.minimum(pt.maximum(x, lower), upper)
-            else:
-                continue
-            graph = graph_replace(graph, {node.outputs[0]: new.astype(node.outputs[0].dtype)})
-            break
-        else:
-            return graph
-
-
-def _derived_functions(family: Family) -> _DerivedFunctions:
-    # a categorical family's parameters depend on the response's categories
-    key = (family.name, family.link, tuple(a.name for a in family.aux))
-    if key not in _DERIVED:
-        eta = pt.matrix("eta")
-        aux = {a.name: pt.matrix(a.name) for a in family.aux}
-        if family.ordinal:
-            aux["thresholds"] = pt.tensor("thresholds", shape=(None, None, None))
-        trials = pt.vector("trials", dtype="int64") if family.needs_trials else None
-        distribution = family.distribution(eta, aux, trials)
-        y = pt.vector("y", dtype=distribution.dtype)
-        inputs = [eta, *aux.values()] + ([trials] if trials is not None else [])
-        log_density = function([*inputs, y],
-                               _whole_array_operations(_without_draws(pm.logp(distribution, y))),
-                               mode=PYTHON_MODE,
-                               on_unused_input="ignore")
-        compiled, rngs = None, []
-        if family.draw is None:
-            # the random generators become inputs, so each call is seeded by the caller: a
-            # mixture (zero-inflated) holds one per component
-            draws = _categories_by_comparison(inline_inner_graphs(distribution))
-            shared = find_rng_nodes([draws])
-            rngs = [random_generator_type(f"rng_{k}") for k in range(len(shared))]
-            value = graph_replace(draws, dict(zip(shared, rngs, strict=True)))
-            compiled = function([*rngs, *inputs], value, mode=PYTHON_MODE,
-                                on_unused_input="ignore")
-
-        def build_censored():
-            codes = pt.vector("codes", dtype="int64")
-            upper = pt.vector("upper", dtype=distribution.dtype)
-            graph = censored_log_density(distribution, y, codes, upper)
-            return function([*inputs, y, codes, upper],
-                            _whole_array_operations(_without_draws(graph)), mode=PYTHON_MODE,
-                            on_unused_input="ignore")
-
-        _DERIVED[key] = _DerivedFunctions(log_density, compiled, len(rngs), build_censored)
-    return _DERIVED[key]

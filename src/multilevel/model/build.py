@@ -18,7 +18,8 @@ import pymc as pm
 import pytensor
 import pytensor.tensor as pt
 
-from ..families.family import add_known_errors, censored_log_likelihood
+from ..families.censored import censored_log_likelihood
+from ..families.family import add_known_errors
 from ..families.links import LINKS
 from ..names import population_names
 from ..priors.distributions import data, ordered_prior_variable, prior_variable

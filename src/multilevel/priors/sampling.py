@@ -9,7 +9,7 @@ from pymc.distributions.truncated import TruncatedRV
 from pymc.pytensorf import compile as compile_pymc
 
 from ..errors import PriorError
-from ..families.family import PYTHON_MODE, inline_inner_graphs
+from ..families.derived import PYTHON_MODE, inline_inner_graphs
 from ..spec.design import Design
 from .distributions import Distribution, prior_variable
 from .table import PriorTable

@@ -2,7 +2,7 @@
 
 Each row is uncensored, left-censored (the true value is at most ``y``), right-censored (it is
 above ``y``) or interval-censored (above ``y`` and at most ``y2``), in brms's codes -1, 0, 1
-and 2, which the likelihood reads (:func:`multilevel.families.family.censored_log_density`).
+and 2, which the likelihood reads (:func:`multilevel.families.censored.censored_log_density`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import pandas as pd
 
 from ..errors import DataError, FamilyError, FormulaError
 from ..families.builtin import family_names
-from ..families.family import INTERVAL, LEFT, RIGHT, UNCENSORED, Family
+from ..families.censored import INTERVAL, LEFT, RIGHT, UNCENSORED
+from ..families.family import Family
 from .checks import check_columns
 from .evaluation import evaluate_expression, formula_variables
 from .formula import FormulaSpec
