@@ -49,6 +49,8 @@ def _module_of(reference: dict) -> str:
         return "smooth"
     if re.search(r"\b(ar|ma|arma|cosy)\(", reference["formula"]):
         return "autocor"
+    if re.search(r"\btrunc\(", reference["formula"]):
+        return "truncation"
     if reference["family"] in ("cumulative", "sratio", "cratio", "acat", "categorical"):
         return "ordinal"
     if reference.get("dpars") or reference["family"].startswith(("zero_inflated", "hurdle")):
@@ -59,7 +61,7 @@ def _module_of(reference: dict) -> str:
 def family_reference_names(module: str) -> list[str]:
     """The family references fitted by one test module: ``families`` (test_families.py),
     ``zero_hurdle`` (zero-inflated, hurdle and distributional), ``ordinal``, ``autocor``
-    (residual structures) or ``smooth`` (``s()`` terms)."""
+    (residual structures), ``smooth`` (``s()`` terms) or ``truncation`` (``trunc()``)."""
     return [path.stem for path in sorted(FAMILY_REFERENCE_DIR.glob("*.json"))
             if _module_of(json.loads(path.read_text())) == module]
 

@@ -82,8 +82,15 @@ def _incomes() -> pd.DataFrame:
     return frame
 
 
+def _truncated() -> pd.DataFrame:
+    """Positive responses and counts (tests/reference/families/simulate.py), with weights and
+    a whole-number upper bound per row."""
+    frame = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "truncated.csv")
+    return frame.assign(w=np.linspace(0.5, 1.5, len(frame)), cap=frame["count"] + 2)
+
+
 _FRAMES = {"crossed": _crossed, "assorted": _assorted, "unsorted": _unsorted,
-           "censored": _censored, "proportions": _proportions,
+           "truncated": _truncated, "censored": _censored, "proportions": _proportions,
            "ratings": _ratings, "incomes": _incomes,
            "slider": _slider}
 
@@ -126,6 +133,8 @@ CASES = [
      ml.get_family("sratio", "cloglog"), [("normal(0, 5)", "b", "", "")]),
     ("inhaler", "rating ~ carry + cs(treat + period)", ml.get_family("acat", "probit"),
      [("normal(0, 1)", "b", "treat", "")]),
+    ("truncated", "y | trunc(lb = 0) ~ x + (1 | g)", "gaussian", None),
+    ("truncated", "count | weights(w) + trunc(lb = 1, ub = cap) ~ x + (1 | g)", "poisson", None),
     ("assorted", "cat ~ x + (1 | g)", "categorical", None),
     ("assorted", ("y ~ x + (1 | p | g)", {"sigma": "~ (1 | p | g)"}), "gaussian", None),
     ("assorted", "y ~ x + I(x**2) + (1 | g)", "gaussian",

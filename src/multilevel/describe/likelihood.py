@@ -4,6 +4,7 @@ parameters to their linear predictors."""
 from __future__ import annotations
 
 from ..spec.design import Design
+from ..spec.truncation import truncation_bounds_text
 from . import latex
 from .lines import EquationLine
 from .notation import category_specific_terms, times
@@ -120,6 +121,13 @@ def data_model(design: Design, structure: Structure, predictors: dict[str, str],
     weights = design.spec.additions.get("weights")
     note = (r"\text{, weighted by }" + latex.expression(weights, index, structure.data_columns)
             if weights else "")
+    if design.truncation is not None:
+        # brms's trunc(): the response is observed within its bounds only
+        bounds = truncation_bounds_text(design.spec.additions["trunc"])
+        low, high = (latex.expression(bounds[side], index, structure.data_columns)
+                     if side in bounds else default
+                     for side, default in (("lb", r"-\infty"), ("ub", r"\infty")))
+        note += rf"\text{{, truncated to }} ({low}, {high})"
     censoring = design.spec.additions.get("cens")
     if censoring:
         # brms's cens(): left, right or interval-censored rows, read from a column

@@ -36,6 +36,7 @@ from .model_code_data import (
     quote,
     response_lines,
     sum_lines,
+    truncation_data,
 )
 from .model_code_parts import (
     CENSORED_HELPER,
@@ -46,6 +47,7 @@ from .model_code_parts import (
     likelihood_call,
     ordered_code,
     prior_code,
+    truncated_likelihood,
 )
 
 __all__ = ["ModelCode", "ModelCodeError", "write_model_code"]
@@ -65,11 +67,10 @@ _NAMES_PER_COMMENT = 4
 _LINE = 99
 # names the program itself binds, which no generated variable may take
 _RESERVED = {"data", "y", "np", "pd", "pm", "pt", "model", "coords", "trials", "weights", "se", "X",
-             "cens", "y2", "censored_logp",
-             "offset", "mu", "eta", "lkj_corr_cholesky", "hurdle_poisson_logp",
-             "hurdle_negbinomial_logp", "zero_inflated_beta_logp",
-             "zero_one_inflated_beta_logp", "shifted_lognormal_logp", "sratio_logp",
-             "cratio_logp", "acat_logp"}
+             "cens", "y2", "censored_logp", "trunc_lower", "trunc_upper", "Xcs", "thresholds",
+             "offset", "mu", "eta", "lkj_corr_cholesky", "hurdle_poisson_logp", "truncated",
+             "hurdle_negbinomial_logp", "zero_inflated_beta_logp", "zero_one_inflated_beta_logp",
+             "shifted_lognormal_logp", "sratio_logp", "cratio_logp", "acat_logp", "untruncated"}
 
 
 def _brms_names(names: list[str]) -> str:
@@ -164,8 +165,8 @@ class _Program:
             codes, upper = design.censoring
             out.append("# each row's censoring as brms codes it (-1 left, 0 none, 1 right, "
                        "2 interval), and the upper bounds of intervals")
-            out.append(f"cens = {array_literal(codes, '')}")
-            out.append(f"y2 = {array_literal(upper, '')}")
+            out += [f"cens = {array_literal(codes, '')}", f"y2 = {array_literal(upper, '')}"]
+        out += truncation_data(design)
         if design.offset is not None:
             out += sum_lines("offset", list(spec.offsets), design.offset, frame, "the offset")
         self._population_data("", design.X, design.b_names, design.has_intercept,
@@ -558,6 +559,8 @@ class _Program:
             weights = ", weights=weights" if design.weights is not None else ""
             lines.append(f"pm.Potential(\"y_censored\", censored_logp({function}, cens, "
                          f"{observed}, y2{weights}, {arguments}))")
+        elif design.truncation is not None:
+            lines += truncated_likelihood(function, arguments, observed, design)
         elif design.weights is None:
             lines.append(f"{function}(\"y\", {arguments}, observed={observed})")
         else:

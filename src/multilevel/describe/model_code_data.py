@@ -22,6 +22,7 @@ from ..names import sorted_levels
 from ..spec.category_specific import CategorySpecificPart
 from ..spec.design import Design, GroupBlock
 from ..spec.monotonic import MonotonicPart
+from ..spec.truncation import bound_columns_text, truncation_bounds_text
 
 # numpy functions a formula may apply to a column (spec/evaluation.py's closed language)
 _NUMPY_FUNCTIONS = ("log", "log10", "log2", "log1p", "exp", "expm1", "sqrt", "abs")
@@ -483,4 +484,24 @@ def category_specific_data(part: CategorySpecificPart, frame: pd.DataFrame) -> l
              "not centred"]
             + matrix_lines("Xcs", matrix_columns(part.terms, part.X, part.names, keep, frame),
                            part.X))
+
+
+def truncation_data(design: Design) -> list[str]:
+    """The lines giving the truncation bounds of ``trunc()``: numbers as they are, columns
+    as the data give them."""
+    if design.truncation is None:
+        return []
+    written = design.truncation.text
+    bounds = truncation_bounds_text(design.spec.additions["trunc"])
+    lines = [f"# the bounds of {written}, outside which the response is never observed"]
+    for side, name, values in (("lb", "lower", design.truncation.lower),
+                               ("ub", "upper", design.truncation.upper)):
+        if side not in bounds:
+            continue
+        if np.all(values == values[0]) and not bound_columns_text(f"{side} = {bounds[side]}"):
+            lines.append(f"trunc_{name} = {number(float(values[0]))}")
+        else:
+            lines += sum_lines(f"trunc_{name}", [bounds[side]], values, design.data,
+                               f"the {name} bounds")
+    return lines
 

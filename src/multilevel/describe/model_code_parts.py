@@ -405,3 +405,18 @@ def category_specific_code(part: CategorySpecificPart, table: PriorTable, dims: 
     lines.append(f"thresholds = {thresholds} - pt.dot(Xcs, pt.stack([{effects}]))")
     return lines
 
+
+def truncated_likelihood(function: str, arguments: str, observed: str, design) -> list[str]:
+    """The likelihood of a truncated response, PyMC's ``pm.Truncated`` of the family's
+    distribution (for counts, the lower bound included, as brms's ``lccdf(lb - 1)``)."""
+    bounds = ", ".join(f"{side}=trunc_{side}" for side, values
+                       in (("lower", design.truncation.lower), ("upper", design.truncation.upper))
+                       if values is not None)
+    lines = [f"untruncated = {function}.dist({arguments})"]
+    if design.weights is None:
+        return lines + [f"pm.Truncated(\"y\", untruncated, {bounds}, observed={observed})"]
+    return lines + ["# each row's log-likelihood counts with its weight",
+                    f"truncated = pm.Truncated.dist(untruncated, {bounds})",
+                    f"pm.Potential(\"y_weighted\", pt.sum(weights * pm.logp(truncated, "
+                    f"{observed})))"]
+

@@ -16,6 +16,7 @@ from scipy import stats
 from scipy.special import polygamma
 
 from ..errors import FamilyError, close_matches
+from . import truncation
 from .category_likelihoods import (
     categorical_likelihood,
     cumulative_likelihood,
@@ -349,7 +350,8 @@ _ZOI, _COI = (AuxParameter(name, 0.0, _constant_prior("beta(1, 1)"), upper=1.0,
 gaussian = Family("gaussian", "identity", ("identity", "log", "inverse", "softplus"), (_SIGMA,),
                   check_real, _gaussian_likelihood, _mean_is_mu,
                   latent_variance=_sigma_latent, normal=True, residual_structures=True,
-                  known_standard_errors=True, censoring=True)
+                  known_standard_errors=True, censoring=True,
+                  truncated_mean=truncation.gaussian)
 student = Family(
     "student", "identity", ("identity", "log", "inverse", "softplus"),
     (_SIGMA, _NU),
@@ -361,24 +363,26 @@ bernoulli = Family("bernoulli", "logit", _BINARY_LINKS, (), check_binary, _berno
                    discrete=True, proportion=True)
 binomial = Family("binomial", "logit", _BINARY_LINKS, (), check_binomial, _binomial_likelihood,
                   _binomial_mean, needs_trials=True, variance=_binary_variance,
-                  latent_variance=_binary_latent, discrete=True, proportion=True)
+                  latent_variance=_binary_latent, discrete=True, proportion=True,
+                  truncated_mean=truncation.binomial)
 poisson = Family("poisson", "log", _POSITIVE_LINKS, (), check_count, _poisson_likelihood,
                  _mean_is_mu, variance=_identity_variance, latent_variance=_count_latent,
-                 discrete=True)
+                 discrete=True, truncated_mean=truncation.poisson)
 negbinomial = Family(
     "negbinomial", "log", _POSITIVE_LINKS, (_NEGBINOMIAL_SHAPE,), check_count,
     _negbinomial_likelihood, _mean_is_mu, variance=_identity_variance,
-    latent_variance=_negbinomial_latent, discrete=True,
+    latent_variance=_negbinomial_latent, discrete=True, truncated_mean=truncation.negbinomial,
 )
 _GAMMA_SHAPE = AuxParameter("shape", 0.0, _constant_prior("gamma(0.01, 0.01)"))
 gamma = Family(
     "gamma", "log", _POSITIVE_SCALE_LINKS, (_GAMMA_SHAPE,),
     check_positive, _gamma_likelihood, _mean_is_mu, variance=np.square,
-    latent_variance=_gamma_latent,
+    latent_variance=_gamma_latent, truncated_mean=truncation.gamma,
 )
 lognormal = Family("lognormal", "identity", ("identity",), (_SIGMA,), check_positive,
                    _lognormal_likelihood, _lognormal_mean, log_scale_response=True,
-                   latent_variance=_sigma_latent, censoring=True)
+                   latent_variance=_sigma_latent, censoring=True,
+                   truncated_mean=truncation.lognormal)
 # brms's non-decision time, below every response: uniform up to the smallest (min_Y); when
 # predicted, its intercept is flat, as brms's
 _NDT = AuxParameter("ndt", 0.0, _constant_prior("uniform(0, min_Y)"), upper="min_Y",
@@ -389,10 +393,12 @@ shifted_lognormal = Family(
     draw=_shifted_lognormal_draws,
 )
 exponential = Family("exponential", "log", _POSITIVE_SCALE_LINKS, (), check_positive,
-                     _exponential_likelihood, _mean_is_mu, variance=np.square, censoring=True)
+                     _exponential_likelihood, _mean_is_mu, variance=np.square, censoring=True,
+                     truncated_mean=truncation.exponential)
 weibull = Family(
     "weibull", "log", _POSITIVE_SCALE_LINKS, (_GAMMA_SHAPE,),
     check_positive, _weibull_likelihood, _mean_is_mu, censoring=True,
+    truncated_mean=truncation.weibull,
 )
 exgaussian = Family(
     "exgaussian", "identity", _REAL_LINKS,

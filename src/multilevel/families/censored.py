@@ -1,5 +1,5 @@
-"""Censored responses: their log-likelihoods from the PyMC distribution's log CDFs, as brms's
-Stan code writes them."""
+"""Censored and truncated responses: their log-likelihoods from the PyMC distribution's log
+CDFs, as brms's Stan code writes them."""
 
 from __future__ import annotations
 
@@ -78,3 +78,19 @@ def censored_log_likelihood(likelihood_class, parameters: dict, y, codes: np.nda
         term = _censored_term(code, distribution, y[rows], upper[rows])
         total = total + pt.sum(term if weights is None else weights[rows] * term)
     return total
+
+
+def truncated_log_density(distribution, y, lower, upper, discrete: bool):
+    """Each row's log density of ``y`` given that it lies within its bounds (None for an
+    open side), as brms: the density less the log probability of the bounds' interval,
+    ``P(Y > lb)`` (for a count ``P(Y >= lb)``, brms's ``lccdf(lb - 1)``), ``P(Y <= ub)``,
+    or ``P(lb < Y <= ub)``."""
+    if lower is not None and discrete:
+        lower = lower - 1
+    if lower is not None and upper is not None:
+        mass = _censored_term(INTERVAL, distribution, lower, upper)
+    elif lower is not None:
+        mass = _censored_term(RIGHT, distribution, lower, None)
+    else:
+        mass = _censored_term(LEFT, distribution, upper, None)
+    return pm.logp(distribution, y) - mass

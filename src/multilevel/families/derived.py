@@ -1,5 +1,5 @@
 """Functions compiled from a family's PyMC distribution for post-processing: the pointwise
-log density (of censored responses too) and new draws, on whole (draws x rows)
+log density (of censored and truncated responses too) and new draws, on whole (draws x rows)
 arrays in NumPy."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pytensor.graph.traversal import ancestors
 from pytensor.tensor.random.op import RandomVariable
 from pytensor.tensor.random.type import random_generator_type
 
-from .censored import censored_log_density
+from .censored import censored_log_density, truncated_log_density
 
 
 @dataclass
@@ -31,13 +31,13 @@ class DerivedFunctions:
     log_density: Callable
     random: Callable | None
     generators: int
-    # how to build each variant ("censored")
+    # how to build each variant: "censored", "truncated" with its open sides
     builders: dict[tuple, Callable] = field(repr=False, default_factory=dict)
     _built: dict[tuple, Callable] = field(repr=False, default_factory=dict)
 
     def variant(self, *key) -> Callable:
         """The variant ``key``: ``("censored",)`` takes the censoring codes and interval
-        bounds after ``y``."""
+        bounds after ``y``; ``("truncated", lower, upper)`` the bounds present."""
         if key not in self._built:
             self._built[key] = self.builders[key[0]](*key[1:])
         return self._built[key]
@@ -198,6 +198,25 @@ def derived_functions(family) -> DerivedFunctions:
             return compiled_density([codes, upper],
                                     censored_log_density(distribution, y, codes, upper))
 
+        def build_truncated(has_lower, has_upper):
+            lower = pt.vector("lower", dtype=distribution.dtype) if has_lower else None
+            upper = pt.vector("upper", dtype=distribution.dtype) if has_upper else None
+            graph = truncated_log_density(distribution, y, lower, upper, family.discrete)
+            return compiled_density([b for b in (lower, upper) if b is not None], graph)
+
+        def build_truncated_draws(has_lower, has_upper):
+            # a uniform draw between the bounds' probabilities, through the inverse CDF
+            uniform = pt.matrix("uniform")
+            lower = pt.vector("lower") if has_lower else None
+            upper = pt.vector("upper") if has_upper else None
+            low = 0.0 if lower is None else pt.exp(pm.logcdf(distribution, lower))
+            high = 1.0 if upper is None else pt.exp(pm.logcdf(distribution, upper))
+            value = pm.icdf(distribution, low + uniform * (high - low))
+            return function([*inputs, uniform, *[b for b in (lower, upper) if b is not None]],
+                            value, mode=PYTHON_MODE, on_unused_input="ignore")
+
         _DERIVED[key] = DerivedFunctions(log_density, compiled, len(rngs),
-                                         {"censored": build_censored})
+                                         {"censored": build_censored,
+                                          "truncated": build_truncated,
+                                          "truncated_draws": build_truncated_draws})
     return _DERIVED[key]

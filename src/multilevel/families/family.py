@@ -8,6 +8,7 @@ priors, the PyMC likelihood, the mean (for ``posterior_epred``) and the random g
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -152,6 +153,10 @@ class Family:
         the negative binomial's complement as one less the CDF, which is 0 there) and have
         a derivative in JAX (the Student t's CDF, an incomplete beta function, has none in
         its degrees of freedom).
+    truncated_mean
+        ``(mu, aux, trials, lower, upper) -> mean`` of the response within bounds (None for
+        an open side), for ``y | trunc()``; None where the family cannot be truncated (its
+        PyMC log CDF, or that CDF's derivative in JAX, is missing).
     """
 
     name: str
@@ -175,6 +180,7 @@ class Family:
     residual_structures: bool = False
     known_standard_errors: bool = False
     censoring: bool = False
+    truncated_mean: Callable | None = field(default=None, repr=False)
 
     def __call__(self, link: str | None = None) -> Family:
         """Return this family with another link, as ``ml.bernoulli(link="probit")``."""
@@ -198,7 +204,8 @@ class Family:
                                           trials, self.link)
         return cls.dist(**parameters)
 
-    def log_density(self, y, eta, aux, trials=None, censoring=None) -> np.ndarray:
+    def log_density(self, y, eta, aux, trials=None, censoring=None,
+                    truncation=None) -> np.ndarray:
         """Pointwise log density of ``y`` under every draw, from the PyMC distribution.
 
         Parameters
@@ -215,6 +222,9 @@ class Family:
         censoring
             ``(codes, upper)`` of a censored response
             (:func:`~multilevel.families.censored.censored_log_density`), or None.
+        truncation
+            ``(lower, upper)``, each row's truncation bounds (None for an open side), or
+            None.
 
         Returns
         -------
@@ -228,6 +238,10 @@ class Family:
         if censoring is not None:
             compiled = derived.variant("censored")
             per_row += [np.asarray(values) for values in censoring]
+        elif truncation is not None:
+            lower, upper = truncation
+            compiled = derived.variant("truncated", lower is not None, upper is not None)
+            per_row += [np.asarray(b, dtype=y.dtype) for b in (lower, upper) if b is not None]
         draws, rows = inputs[0].shape
         densities = np.empty((draws, rows))
         with np.errstate(all="ignore"):
@@ -236,12 +250,28 @@ class Family:
                                                *[values[block] for values in per_row])
         return densities
 
-    def random(self, rng: np.random.Generator, eta, aux, trials=None) -> np.ndarray:
+    def random(self, rng: np.random.Generator, eta, aux, trials=None,
+               truncation=None) -> np.ndarray:
         """One new observation per draw and row, drawn by the PyMC distribution (or by the
         family's ``draw`` where it has one).
 
-        Parameters are those of :meth:`log_density`; ``rng`` seeds the draws.
+        Parameters are those of :meth:`log_density`; ``rng`` seeds the draws. Within
+        ``truncation`` bounds, a continuous response is drawn by its inverse CDF from a uniform
+        draw between the bounds' probabilities, as brms's; a count is drawn again where it
+        falls outside, NaN with a warning where it still does after
+        :data:`TRUNCATION_ROUNDS` rounds.
         """
+        if truncation is not None and not self.discrete:
+            lower, upper = truncation
+            compiled = derived_functions(self).variant("truncated_draws", lower is not None,
+                                                       upper is not None)
+            bounds = [np.asarray(b, dtype=float) for b in (lower, upper) if b is not None]
+            with np.errstate(all="ignore"):
+                return np.asarray(compiled(*self._inputs(eta, aux, trials),
+                                           rng.uniform(size=np.shape(eta)), *bounds))
+        if truncation is not None:
+            return _within_bounds(self.random(rng, eta, aux, trials), truncation,
+                                  lambda: self.random(rng, eta, aux, trials))
         if self.draw is not None:
             inputs = self._inputs(eta, aux, trials)
             values = dict(zip([a.name for a in self.aux], inputs[1:], strict=False))
@@ -254,8 +284,18 @@ class Family:
         with np.errstate(all="ignore"):
             return np.asarray(derived.random(*generators, *self._inputs(eta, aux, trials)))
 
-    def expected_value(self, eta, aux, trials=None) -> np.ndarray:
-        """The expected response per draw and row; per category (draws, rows, K) if ordinal."""
+    def expected_value(self, eta, aux, trials=None, truncation=None) -> np.ndarray:
+        """The expected response per draw and row; per category (draws, rows, K) if ordinal;
+        within each row's ``truncation`` bounds ``(lower, upper)`` if given."""
+        if truncation is not None:
+            shape = np.shape(eta)
+            values = {a.name: np.broadcast_to(np.asarray(aux[a.name], dtype=float), shape)
+                      for a in self.aux}
+            lower, upper = (None if b is None else np.asarray(b, dtype=float)[None, :]
+                            for b in truncation)
+            with np.errstate(all="ignore"):
+                return self.truncated_mean(self.link_function.inverse_numpy(eta), values,
+                                           trials, lower, upper)
         if self.categorical:
             etas = np.stack([np.broadcast_to(np.asarray(aux[a.name], dtype=float), np.shape(eta))
                              for a in self.aux], axis=-1)
@@ -332,3 +372,34 @@ class Family:
         # brms rounds the median and then subtracts the mean offset without rounding again
         location = r_round(float(np.median(transformed)), 1) - offset_mean
         return location, scale_from_response(transformed)
+
+
+# rounds of drawing again the counts that fell outside their truncation bounds
+TRUNCATION_ROUNDS = 200
+
+
+def _within_bounds(values: np.ndarray, bounds, draw) -> np.ndarray:
+    """Draws of a truncated count: each outside its row's bounds replaced by a new draw
+    until none is left (rejection, as brms's), NaN with a warning where one stays outside
+    after :data:`TRUNCATION_ROUNDS` rounds."""
+    lower, upper = (None if b is None else np.asarray(b, dtype=float)[None, :] for b in bounds)
+    values = np.asarray(values, dtype=float)
+
+    def outside(x):
+        below = np.zeros(x.shape, dtype=bool) if lower is None else x < lower
+        return below | (False if upper is None else x > upper)
+
+    for _ in range(TRUNCATION_ROUNDS):
+        rejected = outside(values)
+        if not rejected.any():
+            return values
+        values = np.where(rejected, draw(), values)
+    rejected = outside(values)
+    if rejected.any():
+        warnings.warn(f"{100 * rejected.mean():.2g}% of the predicted values stayed outside "
+                      f"their truncation bounds after {TRUNCATION_ROUNDS} rounds of drawing "
+                      "again and are NaN; the bounds leave little of their distributions.",
+                      UserWarning, stacklevel=5)
+        values = np.where(rejected, np.nan, values)
+    return values
+

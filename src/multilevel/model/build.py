@@ -18,7 +18,7 @@ import pymc as pm
 import pytensor
 import pytensor.tensor as pt
 
-from ..families.censored import censored_log_likelihood
+from ..families.censored import censored_log_likelihood, truncated_log_density
 from ..families.family import add_known_errors
 from ..families.links import LINKS
 from ..names import population_names
@@ -356,11 +356,12 @@ def build_model(design: Design, table: PriorTable,
             block_effects[number] = sampled_effects(block, number, sd, cholesky, geometry,
                                                    location)
         products = gaussian_cross_products(design) if likelihood and not collapsed else None
-        # (a residual structure, se()'s known errors or a censored row have densities of
-        # their own)
+        # (a residual structure, se()'s known errors, a censored or truncated row have
+        # densities of their own)
         density = (row_density(family, design.trials is not None)
                    if fused and likelihood and products is None and design.autocor is None
-                   and design.se is None and design.censoring is None else None)
+                   and design.se is None and design.censoring is None
+                   and design.truncation is None else None)
         # the mean's group terms, left to the fused likelihood
         in_likelihood = [number for number, block in enumerate(design.blocks)
                          if density is not None and not block.dpar and number in block_effects]
@@ -445,6 +446,13 @@ def build_model(design: Design, table: PriorTable,
                 cls, params, y, codes, data("censoring_upper", upper),
                 lambda code: data(f"censored_rows_{code + 1}", np.flatnonzero(codes == code)),
                 None if design.weights is None else data("weights", design.weights)))
+        elif design.truncation is not None:
+            bounds = [None if bound is None else data(f"truncation_{side}", bound)
+                      for side, bound in (("lower", design.truncation.lower),
+                                          ("upper", design.truncation.upper))]
+            pointwise = truncated_log_density(cls.dist(**params), y, *bounds, family.discrete)
+            weights = 1.0 if design.weights is None else data("weights", design.weights)
+            pm.Potential("y_truncated", pt.sum(weights * pointwise))
         elif design.weights is None:
             cls("y", **params, observed=y)
         else:

@@ -82,6 +82,8 @@ def unsupported_feature(design: Design) -> str | None:
         return f"known standard errors (se({design.spec.additions['se']}))"
     if design.censoring is not None:
         return f"censored responses (cens({design.spec.additions['cens']}))"
+    if design.truncation is not None:
+        return f"truncated responses ({design.truncation.text})"
     if design.smooths:
         return "smooth terms s()"
     if design.monotonic:

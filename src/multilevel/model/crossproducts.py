@@ -141,7 +141,7 @@ def cross_products_apply(design: Design) -> bool:
     if (not family.normal or family.link != "identity" or design.dpars
             or design.autocor is not None or design.smooths or design.monotonic
             or design.se is not None
-            or design.censoring is not None):
+            or design.censoring is not None or design.truncation is not None):
         return False
     terms = (design.X.shape[1] + design.has_intercept
              + sum(len(block.coefs) for block in design.blocks))

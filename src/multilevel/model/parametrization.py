@@ -253,7 +253,7 @@ def block_geometries(design: Design) -> list[BlockGeometry]:
     """For each group block, the level precisions and estimates and where its levels sit.
 
     Only Gaussian responses on the identity link (without weights, known standard errors,
-    censoring or predicted distributional parameters) have least-squares
+    censoring, truncation or predicted distributional parameters) have least-squares
     residuals on the scale of the linear predictor; other models get zero precision, which
     keeps brms's non-centred form, and no location maps, which that form does not use.
     Monotonic effects, not linear in their parameters, leave no least-squares residuals
@@ -264,7 +264,8 @@ def block_geometries(design: Design) -> list[BlockGeometry]:
     # by; correlated residuals make the rows of a level worth less than independent ones
     if (not family.normal or family.link != "identity" or design.weights is not None
             or design.dpars or design.autocor is not None or design.se is not None
-            or design.censoring is not None or design.monotonic
+            or design.censoring is not None or design.truncation is not None
+            or design.monotonic
             or any(block.id for block in design.blocks)):
         return [BlockGeometry(np.zeros((len(b.levels), len(b.coefs)))) for b in design.blocks]
     population = _population_columns(design)

@@ -25,16 +25,18 @@ EAGER_LOG_LIK_LIMIT = 5_000_000
 def pointwise_log_lik(fit) -> np.ndarray:
     """Log-likelihood of every observation under every draw, shape (draws, observations).
 
-    Observation weights multiply the log-likelihood, and a censored observation's is that of
-    its censoring (a log CDF), as in brms's ``log_lik()``.
+    Observation weights multiply the log-likelihood, a censored observation's is that of
+    its censoring (a log CDF) and a truncated one's is given its bounds, as in brms's
+    ``log_lik()``.
     """
     design = fit.design
     prediction = linear_predictor(fit, PredictionRequest())
     if prediction.autocor is not None and prediction.autocor.joint:
         # each row given the rest of its series, as brms's log_lik for such models
         return prediction.autocor.log_lik(design.y, prediction.eta, prediction.aux)
+    truncation = None if design.truncation is None else design.truncation.bounds
     values = design.family.log_density(design.y, prediction.eta, prediction.aux, design.trials,
-                                       design.censoring)
+                                       design.censoring, truncation)
     if design.weights is not None:
         values = values * design.weights
     return values

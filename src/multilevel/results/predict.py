@@ -237,7 +237,10 @@ def linear_predictor(fit, request: PredictionRequest) -> Prediction:
         if not autocor.joint:
             eta = arma_linear_predictor(eta, _observed_response(design, request.newdata),
                                         autocor, design.family, aux, rng)
-    return Prediction(eta=eta, aux=aux, trials=trials, autocor=autocor)
+    truncation = None
+    if design.truncation is not None:
+        truncation = (design.truncation if request.newdata is None else new.truncation).bounds
+    return Prediction(eta=eta, aux=aux, trials=trials, autocor=autocor, truncation=truncation)
 
 
 def _add_group_part(eta: np.ndarray, effects: np.ndarray, index: np.ndarray,
@@ -344,17 +347,22 @@ class Prediction:
     aux: dict[str, np.ndarray]
     trials: np.ndarray | None
     autocor: AutocorDraws | None = None
+    # each row's truncation bounds (lower, upper), None for an open side
+    truncation: tuple[np.ndarray | None, np.ndarray | None] | None = None
 
     def mean(self, family) -> np.ndarray:
-        """The family's expected value for every draw and row (and category, if ordinal)."""
-        return family.expected_value(self.eta, self.aux, self.trials)
+        """The family's expected value for every draw and row (and category, if ordinal),
+        within the rows' truncation bounds."""
+        return family.expected_value(self.eta, self.aux, self.trials, self.truncation)
 
     def sample(self, family, rng: np.random.Generator) -> np.ndarray:
         """One new observation for every draw and row (jointly per series under ``cosy`` and
         ``unstr``)."""
         if self.autocor is not None and self.autocor.joint:
             return self.autocor.draws(rng, self.eta, self.aux)
-        return family.random(rng, self.eta, self.aux, self.trials).astype(float)
+        return family.random(rng, self.eta, self.aux, self.trials,
+                             self.truncation).astype(float)
+
 
 
 def summarize_rows(draws: np.ndarray, probs=(0.025, 0.975),

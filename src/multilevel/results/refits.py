@@ -123,8 +123,11 @@ def held_out_log_lik(refit, full_design, rows: np.ndarray, seed: int) -> np.ndar
     else:
         censoring = (None if full_design.censoring is None
                      else tuple(part[rows] for part in full_design.censoring))
+        truncation = (None if full_design.truncation is None
+                      else full_design.truncation.rows(rows).bounds)
         values = refit.design.family.log_density(full_design.y[rows], prediction.eta,
-                                                 prediction.aux, prediction.trials, censoring)
+                                                 prediction.aux, prediction.trials, censoring,
+                                                 truncation)
     if full_design.weights is not None:
         values = values * full_design.weights[rows]
     return values

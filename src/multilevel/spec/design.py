@@ -29,6 +29,7 @@ from .formula import FormulaSpec, GroupTerm
 from .monotonic import MonotonicPart, monotonic_part
 from .smooth import SmoothPart, smooth_part
 from .timeseries import TimeSeries, time_series
+from .truncation import Truncation, bound_columns_text, truncation
 
 
 @dataclass
@@ -131,6 +132,8 @@ class Design:
     se: np.ndarray | None = None
     # a censored response's codes (brms's -1, 0, 1, 2) and interval upper bounds
     censoring: tuple[np.ndarray, np.ndarray] | None = None
+    # a truncated response's bounds, trunc()
+    truncation: Truncation | None = None
 
     @property
     def nobs(self) -> int:
@@ -225,7 +228,11 @@ def _used_columns(spec: FormulaSpec) -> dict[str, str]:
         add(f"I({spec.cbind[0]})", "cbind()")
         add(f"I({spec.cbind[1]})", "cbind()")
     for name, expression in spec.additions.items():
-        add(expression, f"{name}()")
+        if name == "trunc":
+            for bound in bound_columns_text(expression):
+                add(bound, f"trunc({expression})")
+        else:
+            add(expression, f"{name}()")
     if spec.autocor is not None:
         for column in (spec.autocor.time, spec.autocor.gr):
             if column is not None:
@@ -448,6 +455,12 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
         check_standard_errors(spec, family, se)
     y, trials = _response(spec, frame, family, trials)
     censored = censoring(spec, frame, family, y) if "cens" in spec.additions else None
+    truncated = None
+    if "trunc" in spec.additions:
+        if censored is not None or spec.autocor is not None:
+            raise FormulaError(f"{spec.text!r}: a truncated response cannot also be censored "
+                               "or have a residual structure here.")
+        truncated = truncation(spec.additions["trunc"], frame, family, y)
 
     categories = _categories(spec, frame, family, y)
     if family.categorical:
@@ -497,7 +510,7 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
         weights=weights, n_dropped=n_dropped, population_terms=population,
         collinear=collinear, dpars=dpars, categories=categories, autocor=autocor,
         smooths=smooths, monotonic=monotonic, category_specific=category_specific, se=se,
-        censoring=censored,
+        censoring=censored, truncation=truncated,
     )
 
 

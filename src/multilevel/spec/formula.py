@@ -2,7 +2,7 @@
 
 formulae parses population terms and their transformations; the brms-only pieces are handled
 here before it sees them: group terms with ``|`` and ``||`` (including nesting with ``/``), the
-response additions ``| trials()``, ``| weights()``, ``| se()`` and ``| cens()``,
+response additions ``| trials()``, ``| weights()``, ``| se()``, ``| cens()`` and ``| trunc()``,
 ``cbind(successes, failures)`` and ``offset()`` terms, smooths ``s(x)``, monotonic ``mo(x)``
 and category-specific ``cs(x)`` effects, and the residual
 structures ``ar()``, ``ma()``, ``arma()``, ``cosy()`` and ``unstr()``.
@@ -25,7 +25,7 @@ from .category_specific import (
 from .formula_text import find_bar, outer_parenthesised, split_top_level
 from .monotonic import MonotonicTerm, parse_monotonic
 
-_ADDITIONS = ("trials", "weights", "se", "cens")
+_ADDITIONS = ("trials", "weights", "se", "cens", "trunc")
 # how R spells the logical values of an argument such as se()'s sigma
 _R_LOGICAL = {"TRUE": True, "T": True, "FALSE": False, "F": False}
 _R_LOGICAL_WORD = re.compile(r"\b(TRUE|FALSE)\b")

@@ -12,6 +12,7 @@ from ..names import coefficient_name, r_level_label
 from .checks import check_columns, require_finite_columns
 from .design import Design, addition_values
 from .evaluation import evaluate_expression, evaluate_new_data, formula_variables
+from .truncation import Truncation, bound_columns_text, truncation_for_rows
 
 
 @dataclass
@@ -28,6 +29,8 @@ class NewData:
     se: np.ndarray | None = None
     # the columns of cs() terms, rows x coefficients; None without them
     category_specific: np.ndarray | None = None
+    # the bounds of a truncated response, trunc(); None without them
+    truncation: Truncation | None = None
 
 
 def _level_labels(frame: pd.DataFrame, factors: tuple[str, ...]) -> list[str]:
@@ -64,6 +67,12 @@ def new_data_design(design: Design, newdata: pd.DataFrame, blocks: list[int]) ->
     for term in spec.category_specific:
         for name in formula_variables(term.expression, term.text):
             needed.setdefault(name, term.text)
+    if "trunc" in spec.additions:
+        # bounds read from columns are needed for the new rows too, as in brms
+        written = f"trunc({spec.additions['trunc']})"
+        for bound in bound_columns_text(spec.additions["trunc"]):
+            for name in formula_variables(bound, written):
+                needed.setdefault(name, written)
     for addition in ("trials", "se"):
         if addition in spec.additions and (addition != "trials" or design.trials is not None):
             for name in formula_variables(spec.additions[addition], f"{addition}()"):
@@ -120,8 +129,10 @@ def new_data_design(design: Design, newdata: pd.DataFrame, blocks: list[int]) ->
     se = addition_values(spec, frame, "se")
     category_specific = (None if design.category_specific is None
                          else design.category_specific.new_rows(frame))
+    truncation = (truncation_for_rows(spec.additions["trunc"], frame)
+                  if design.truncation is not None else None)
     return NewData(X, block_values, block_labels, offset, trials, dpar_X, dpar_offsets, se,
-                   category_specific)
+                   category_specific, truncation)
 
 
 def _population(terms, frame: pd.DataFrame, where: str, has_intercept: bool) -> np.ndarray:

@@ -486,13 +486,32 @@ def categorical():
                                                "g": [lv[0], lv[0], lv[3], lv[7]]}))
 
 
+def truncated():
+    """Responses observed only within bounds (brms's ``trunc()``): a normal response kept
+    where it is positive (drawn again until it is) and a count kept where it is at least 1
+    (zero-truncated Poisson), each with a group intercept."""
+    rng = np.random.default_rng(131)
+    gi, lv = groups(rng)
+    x = rng.normal(size=gi.size)
+    u = rng.normal(0.0, 0.6, lv.size)
+    mean = 0.8 + 0.7 * x + u[gi]
+    y = rng.normal(mean, 1.2)
+    while np.any(y <= 0):
+        redraw = y <= 0
+        y[redraw] = rng.normal(mean[redraw], 1.2)
+    count = positive_counts(rng, lambda mu: rng.poisson(mu), np.exp(0.2 + 0.5 * x + u[gi]))
+    write("truncated", pd.DataFrame({"y": y, "count": count, "x": x, "g": lv[gi]}))
+    write("truncated_newdata", pd.DataFrame({"x": [-1.5, 0.0, 1.5, 0.5],
+                                             "g": [lv[0], lv[0], lv[3], lv[7]]}))
+
+
 if __name__ == "__main__":
     for make in (bernoulli, binomial, poisson, poisson_offset, negbinomial, student, gamma,
                  lognormal, beta, gaussian_weights, meta, censored, survival, gaussian_slopes,
                  zero_inflated_poisson, zero_inflated_negbinomial, zero_inflated_binomial,
                  hurdle_poisson, hurdle_negbinomial, hurdle_lognormal, hurdle_gamma,
                  zero_inflated_beta, zero_one_inflated_beta, monotonic, cumulative, growth_ar,
-                 growth_gaps, growth_unstr, growth_waves, smooth, categorical):
+                 growth_gaps, growth_unstr, growth_waves, smooth, categorical, truncated):
         make()
     (OUT / "truth.json").write_text(json.dumps(TRUTH, indent=1, sort_keys=True) + "\n")
     for p in sorted(OUT.glob("*.csv")):

@@ -1,0 +1,223 @@
+"""Truncated responses, brms's ``y | trunc(lb, ub)``: the formula, the checks, the likelihood
+as brms's Stan code writes it, the means and draws within the bounds, and two brms 2.18
+references (tests/reference/families/truncated_gaussian.json, truncated_poisson.json) with
+their fitted() values for new rows."""
+
+import warnings
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import special, stats
+
+import multilevel as ml
+from multilevel.errors import DataError, FamilyError, FormulaError
+from reference import (
+    FAMILY_REFERENCE_DIR,
+    family_reference_names,
+    fit_with_warnings,
+    load_reference,
+    posterior_mismatches,
+    prior_mismatches,
+)
+
+REFERENCES = family_reference_names("truncation")
+
+
+@pytest.fixture(scope="module")
+def data():
+    frame = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "truncated.csv")
+    return frame.assign(cap=frame["count"] + 2, low=frame["y"] - 1.0, censored="none")
+
+
+@pytest.mark.parametrize(("formula", "family", "error", "message"), [
+    ("y | trunc(lb = 0, top = 3) ~ x", "gaussian", FormulaError, "no argument 'top'"),
+    ("y | trunc(lb = -Inf) ~ x", "gaussian", FormulaError, "gives no bound"),
+    ("y | trunc(0, 5, 6) ~ x", "gaussian", FormulaError, "at most once"),
+    ("y | trunc(lb = 1) ~ x", "gaussian", DataError, "outside of the truncation bounds"),
+    ("y | trunc(ub = 2) ~ x", "gaussian", DataError, "outside of the truncation bounds"),
+    ("y | trunc(lb = 0) ~ x", "student", FamilyError, "not supported for family 'student'"),
+    ("count | trunc(lb = 0.5) ~ x", "poisson", DataError, "whole numbers"),
+    ("y | trunc(lb = nothing) ~ x", "gaussian", FormulaError, "'nothing'"),
+    ("y | cens(censored) + trunc(lb = 0) ~ x", "gaussian", FormulaError,
+     "cannot also be censored"),
+])
+def test_bad_truncations_are_named(data, formula, family, error, message):
+    with pytest.raises(error, match=message):
+        ml.get_prior(formula, data, family)
+
+
+def test_bounds_take_numbers_columns_and_positions(data):
+    from multilevel.spec.design import build_design
+    from multilevel.spec.formula import parse_formula
+
+    design = build_design(parse_formula("y | trunc(low) ~ x"), data, ml.get_family("gaussian"))
+    np.testing.assert_array_equal(design.truncation.lower, data["low"])
+    assert design.truncation.upper is None
+    design = build_design(parse_formula("count | trunc(ub = cap) ~ x"), data,
+                          ml.get_family("poisson"))
+    assert design.truncation.lower is None
+    np.testing.assert_array_equal(design.truncation.upper, data["cap"])
+
+
+def _model_log_likelihood(formula, frame, family, point):
+    model = ml.make_model(formula, frame, family)
+    (potential,) = model.replace_rvs_by_values(model.potentials)
+    return float(model.compile_fn(potential, inputs=model.value_vars)(point))
+
+
+def test_the_likelihood_is_brms_stan_code(data):
+    """brms 2.18's likelihood: normal_lpdf(Y | mu, sigma) - normal_lccdf(lb | mu, sigma), and
+    for counts poisson_lpmf(Y | mu) - log_diff_exp(poisson_lcdf(ub | mu), poisson_lcdf(lb - 1
+    | mu))."""
+    frame = data.iloc[:40]
+    x = frame["x"].to_numpy()
+    point = {"Intercept": 0.4, "b": np.array([0.6]), "sigma_log__": np.log(1.3)}
+    mu = 0.4 + 0.6 * (x - x.mean())
+    theirs = np.sum(stats.norm.logpdf(frame["y"], mu, 1.3) - stats.norm.logsf(0.0, mu, 1.3))
+    ours = _model_log_likelihood("y | trunc(lb = 0) ~ x", frame, "gaussian", point)
+    assert ours == pytest.approx(theirs, rel=1e-8)  # PyMC's and SciPy's normal tails
+    point = {"Intercept": 0.3, "b": np.array([0.5])}
+    rate = np.exp(0.3 + 0.5 * (x - x.mean()))
+    cap = frame["cap"].to_numpy()
+    theirs = np.sum(stats.poisson.logpmf(frame["count"], rate)
+                    - np.log(stats.poisson.cdf(cap, rate) - stats.poisson.cdf(0, rate)))
+    ours = _model_log_likelihood("count | trunc(lb = 1, ub = cap) ~ x", frame, "poisson", point)
+    assert ours == pytest.approx(theirs, rel=1e-8)
+
+
+@pytest.mark.parametrize("family", ["gaussian", "lognormal", "gamma", "exponential", "weibull",
+                                    "poisson", "negbinomial", "binomial"])
+def test_truncated_means_are_the_distributions_means_within_the_bounds(family):
+    """Each family's mean within (lower, upper] (counts: lower..upper) against SciPy's
+    numerical expectation."""
+    mu = {"gaussian": 1.0, "lognormal": 0.3, "gamma": 2.0, "exponential": 1.5, "weibull": 2.0,
+          "poisson": 3.0, "negbinomial": 3.0, "binomial": 0.4}[family]
+    aux = {"sigma": 0.8, "shape": 1.7}
+    frozen = {
+        "gaussian": stats.norm(mu, aux["sigma"]),
+        "lognormal": stats.lognorm(aux["sigma"], scale=np.exp(mu)),
+        "gamma": stats.gamma(aux["shape"], scale=mu / aux["shape"]),
+        "exponential": stats.expon(scale=mu),
+        # brms's Weibull has mean mu: scale mu / Gamma(1 + 1 / shape)
+        "weibull": stats.weibull_min(aux["shape"],
+                                     scale=mu / special.gamma(1 + 1 / aux["shape"])),
+        "poisson": stats.poisson(mu),
+        "negbinomial": stats.nbinom(aux["shape"], aux["shape"] / (aux["shape"] + mu)),
+        "binomial": stats.binom(10, mu),
+    }[family]
+    for lower, upper in [(0.5, None), (None, 3.0), (1.0, 4.0)]:
+        if family in ("poisson", "negbinomial", "binomial"):
+            lower = None if lower is None else np.ceil(lower)
+            low = -1 if lower is None else lower - 1  # counts: lower..upper
+        else:
+            low = -np.inf if lower is None else lower
+        high = np.inf if upper is None else upper
+        if family in ("poisson", "negbinomial", "binomial"):
+            top = int(min(high, 200))
+            expected = (sum(v * frozen.pmf(v) for v in range(int(low) + 1, top + 1))
+                        / (frozen.cdf(top) - frozen.cdf(low)))
+        else:
+            expected = frozen.expect(lambda v: v, lb=low, ub=high, conditional=True)
+        bounds = [None if b is None else np.array([b]) for b in (lower, upper)]
+        ours = ml.get_family(family).truncated_mean(
+            np.array([[mu]]), {k: np.array([[v]]) for k, v in aux.items()},
+            np.array([10]), *[None if b is None else b[None, :] for b in bounds])
+        assert float(ours[0, 0]) == pytest.approx(expected, rel=1e-6), (lower, upper)
+
+
+@pytest.fixture(scope="module")
+def fits():
+    out = {}
+    for name in REFERENCES:
+        reference = load_reference(name, FAMILY_REFERENCE_DIR)
+        frame = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / reference["data"])
+        family = ml.get_family(reference["family"], reference["link"])
+        fit, messages = fit_with_warnings(reference["formula"], frame, family, seed=20261206,
+                                          draws=500, warmup=500, progressbar=False)
+        out[name] = (reference, frame, family, fit, messages)
+    return out
+
+
+def test_both_references_are_compared():
+    assert REFERENCES == ["truncated_gaussian", "truncated_poisson"]
+
+
+@pytest.mark.parametrize("name", REFERENCES)
+def test_prior_table_equals_brms(name):
+    reference = load_reference(name, FAMILY_REFERENCE_DIR)
+    frame = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / reference["data"])
+    table = ml.get_prior(reference["formula"], frame, reference["family"])
+    assert prior_mismatches(table, reference["prior"]) == []
+
+
+def _brms_fitted_draws(fit, newdata):
+    """Our draws of what brms 2.18's fitted() computes for new rows. For counts it sums the
+    values above the lower bound, lb + 1 to ub (posterior_epred_trunc_discrete), where its
+    likelihood (lccdf(lb - 1)) and its predictions keep lb itself: the mean of the counts
+    from lb + 1, from our draws, matches that."""
+    from multilevel.results.predict import PredictionRequest, linear_predictor
+
+    if not fit.family.discrete:
+        return fit.posterior_epred(newdata=newdata)
+    prediction = linear_predictor(fit, PredictionRequest(newdata=newdata))
+    lower, upper = prediction.truncation
+    return fit.family.expected_value(prediction.eta, prediction.aux, prediction.trials,
+                                     (lower + 1, upper))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", REFERENCES)
+def test_posterior_and_fitted_values_equal_brms(fits, name):
+    reference, frame, _, fit, messages = fits[name]
+    assert posterior_mismatches(fit, reference["summary"]) == []
+    assert not [m for m in messages if "R-hat" in m or "divergent" in m]
+    newdata = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "truncated_newdata.csv")
+    draws = _brms_fitted_draws(fit, newdata)
+    chains = draws.reshape(4, 500, len(newdata))
+    for record in reference["fitted"]:
+        row = record["row"] - 1
+        ess = float(az.ess(chains[:, :, row]))
+        mean, sd = draws[:, row].mean(), draws[:, row].std(ddof=1)
+        # brms drew twice our draws with the same sampler: about twice our ESS
+        error = np.hypot(sd / np.sqrt(ess), record["Est.Error"] / np.sqrt(2 * ess))
+        assert abs(mean - record["Estimate"]) < 4 * error, record
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", REFERENCES)
+def test_expected_values_are_the_means_of_the_predictions(fits, name):
+    """posterior_epred() within the bounds is the mean of posterior_predict()'s draws, each
+    draw's within its Monte Carlo error."""
+    from multilevel.results.predict import PredictionRequest, linear_predictor
+
+    _, _, _, fit, _ = fits[name]
+    newdata = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "truncated_newdata.csv")
+    means = fit.posterior_epred(newdata=newdata, ndraws=40, seed=2)
+    # 400 new observations under each of the same 40 draws
+    prediction = linear_predictor(fit, PredictionRequest(newdata=newdata, ndraws=40, seed=2))
+    rng = np.random.default_rng(0)
+    many = np.stack([fit.family.random(rng, prediction.eta, prediction.aux, None,
+                                       prediction.truncation) for _ in range(400)])
+    error = many.std(axis=0) / np.sqrt(len(many))
+    assert np.all(np.abs(many.mean(axis=0) - means) < 5 * error)
+
+
+@pytest.mark.slow
+def test_predictions_and_criteria_keep_to_the_bounds(fits):
+    _, frame, _, fit, _ = fits["truncated_poisson"]
+    draws = fit.posterior_predict(ndraws=300, seed=3)
+    assert draws.min() >= 1
+    assert np.all(draws == np.round(draws))
+    # the truncated density's log-likelihood: above the untruncated one by log P(Y >= 1)
+    assert np.isfinite(fit.log_lik()).all()
+    _, _, _, gaussian, _ = fits["truncated_gaussian"]
+    assert gaussian.posterior_predict(ndraws=300, seed=4).min() > 0
+    newdata = pd.DataFrame({"x": [0.0], "g": ["new"]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        means = gaussian.posterior_epred(newdata=newdata, allow_new_levels=True)
+    assert (means > 0).all()
+    summary = str(gaussian.summary())
+    assert "Formula: y | trunc(lb = 0) ~ x + (1 | g)" in summary
