@@ -221,3 +221,19 @@ def test_predictions_and_criteria_keep_to_the_bounds(fits):
     assert (means > 0).all()
     summary = str(gaussian.summary())
     assert "Formula: y | trunc(lb = 0) ~ x + (1 | g)" in summary
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:.*Effective Samples Size")  # a short fit
+def test_bounds_from_columns_reach_new_rows_and_conditional_effects(data):
+    fit = ml.brm("y | trunc(lb = low) ~ x", data, seed=1, chains=1, draws=100, warmup=100,
+                 progressbar=False)
+    newdata = pd.DataFrame({"x": [0.0, 0.0], "low": [-5.0, 1.5]})
+    means = fit.posterior_epred(newdata=newdata)
+    # a higher bound, a higher mean within it
+    assert np.all(means[:, 1] > 1.5) and np.all(means[:, 1] > means[:, 0])
+    assert fit.posterior_predict(newdata=newdata, seed=1)[:, 1].min() > 1.5
+    with pytest.raises(FormulaError, match=r"'low' used in trunc\(lb = low\)"):
+        fit.posterior_epred(newdata=newdata.drop(columns="low"))
+    # the bound's column held at its mean, as brms holds numeric variables
+    assert fit.conditional_effects("x").axes[0].get_xlabel() == "x"

@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 
 from ..errors import MultilevelError, close_matches
 from ..names import sorted_levels
+from ..spec.truncation import bound_columns_text
 from .common import (
     _MID_HI,
     _PALETTE,
@@ -97,6 +98,10 @@ def _required_variables(fit) -> tuple[list[str], set[str], set[str]]:
     if "se" in spec.additions:
         # standard errors are held at their mean, as brms holds every numeric variable
         predictors |= _variables_of(spec.additions["se"])
+    if "trunc" in spec.additions:
+        # so are the columns of truncation bounds
+        for bound in bound_columns_text(spec.additions["trunc"]):
+            predictors |= _variables_of(bound)
     groups: set[str] = set()
     for term in spec.group_terms:
         predictors |= _variables_of(term.expr)
