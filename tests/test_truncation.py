@@ -87,6 +87,16 @@ def test_the_likelihood_is_brms_stan_code(data):
     assert ours == pytest.approx(theirs, rel=1e-8)
 
 
+def test_the_equation_and_program_show_the_bounds(data):
+    text = ml.equation("count | trunc(lb = 1, ub = cap) ~ x + (1 | g)", data, "poisson").latex
+    assert r"\text{, truncated to } (1, \mathrm{cap}_{i})" in text
+    assert r"\text{, truncated to } (0, \infty)" in ml.equation("y | trunc(lb = 0) ~ x",
+                                                                 data).latex
+    code = str(ml.model_code("y | trunc(lb = 0) ~ x", data))
+    assert "trunc_lower = 0.0" in code
+    assert ('pm.Truncated("y", untruncated, lower=trunc_lower, observed=y)' in code)
+
+
 @pytest.mark.parametrize("family", ["gaussian", "lognormal", "gamma", "exponential", "weibull",
                                     "poisson", "negbinomial", "binomial"])
 def test_truncated_means_are_the_distributions_means_within_the_bounds(family):
