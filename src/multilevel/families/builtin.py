@@ -371,7 +371,7 @@ poisson = Family("poisson", "log", _POSITIVE_LINKS, (), check_count, _poisson_li
 negbinomial = Family(
     "negbinomial", "log", _POSITIVE_LINKS, (_NEGBINOMIAL_SHAPE,), check_count,
     _negbinomial_likelihood, _mean_is_mu, variance=_identity_variance,
-    latent_variance=_negbinomial_latent, discrete=True, truncated_mean=truncation.negbinomial,
+    latent_variance=_negbinomial_latent, discrete=True,
 )
 _GAMMA_SHAPE = AuxParameter("shape", 0.0, _constant_prior("gamma(0.01, 0.01)"))
 gamma = Family(

@@ -141,11 +141,6 @@ def poisson(mu, aux, trials, lower, upper):
     return _counts(stats.poisson(mu), lower, upper)
 
 
-def negbinomial(mu, aux, trials, lower, upper):
-    shape = aux["shape"]
-    return _counts(stats.nbinom(shape, shape / (shape + mu)), lower, upper)
-
-
 def binomial(mu, aux, trials, lower, upper):
     return _counts(stats.binom(np.broadcast_to(trials, np.shape(mu)).astype(int), mu),
                    lower, upper)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, FamilyError, FormulaError
+from ..families.builtin import family_names
 from ..families.family import Family
 from .evaluation import evaluate_expression
 from .formula_text import split_top_level
@@ -112,9 +113,9 @@ def truncation(arguments: str, frame: pd.DataFrame, family: Family, y: np.ndarra
     if family.truncated_mean is None:
         raise FamilyError(
             f"{bounds.text} is not supported for family {family.name!r}; truncation applies "
-            "to gaussian, lognormal, gamma, exponential, weibull, poisson, negbinomial and "
-            "binomial responses (the Student t's CDF has no derivative in its degrees of "
-            "freedom for the sampler).")
+            f"to {', '.join(family_names(lambda f: f.truncated_mean is not None))} responses "
+            "(the CDFs of the Student t and the negative binomial have no derivative in their "
+            "degrees of freedom and shape for the sampler).")
     for bound in (bounds.lower, bounds.upper):
         if family.discrete and bound is not None and np.any(bound != np.round(bound)):
             raise DataError(f"The bounds of {bounds.text} must be whole numbers for the "
