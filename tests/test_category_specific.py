@@ -51,6 +51,11 @@ def test_only_ordinal_families_take_cs_terms(inhaler):
         ml.get_prior("rating ~ period + cs(treat)", inhaler, "cumulative")
 
 
+def test_sampling_the_priors_names_class_b_once(inhaler):
+    with pytest.raises(ml.PriorError, match=r"flat ones: class b\. Give"):
+        ml.brm("rating ~ period + cs(treat)", inhaler, "acat", sample_prior="only")
+
+
 def test_a_column_cannot_be_both_category_specific_and_shared(inhaler):
     with pytest.raises(FormulaError, match="'treat' is both a category specific effect"):
         ml.get_prior("rating ~ treat + cs(treat)", inhaler, "acat")

@@ -68,8 +68,9 @@ def _parameter_priors(design: Design, table: PriorTable) -> list[ParameterPrior]
 
 def check_proper_priors(design: Design, table: PriorTable) -> None:
     """Raise when a parameter has an improper (flat) prior, which cannot be sampled from."""
-    flat = [target for _, dist, _, _, target in _parameter_priors(design, table)
-            if dist.name == "flat"]
+    # each class once: cs() and monotonic effects share class b's prior
+    flat = list(dict.fromkeys(target for _, dist, _, _, target
+                              in _parameter_priors(design, table) if dist.name == "flat"))
     if flat:
         raise PriorError(
             "Sampling from the priors (sample_prior='only') needs proper priors, but these "
