@@ -173,6 +173,11 @@ CASES = [
      "not a column name"),
     ("group-id-syntax", prior_table("y ~ x + (1 | p q | g)"), FormulaError,
      r"ID syntax is \(terms \| ID \| group\)"),
+    # a comparison R would code by both of its levels
+    ("comparison-without-its-partner", prior_table("y ~ I(x > 0):z"), FormulaError,
+     r"'I\(x > 0\):z' in the population-level terms: R codes the comparison"),
+    ("comparison-without-intercept", prior_table("y ~ 0 + I(x > 0)"), FormulaError,
+     "by both of its levels"),
     ("group-removed", prior_table("y ~ x - (1 | g)"), FormulaError, "cannot be removed"),
     ("group-duplicated", prior_table("y ~ x + (1 | g) + (1 | g)"), FormulaError,
      "Duplicated group-level effect 'Intercept'"),

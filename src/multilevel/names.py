@@ -61,7 +61,7 @@ def sorted_levels(values: pd.Series) -> list:
 _POLY_COLUMN = re.compile(r"^(poly\(.*\))\[(\d+)\]$")
 _LEVEL_SUFFIX = re.compile(r"\[([^\[\]]*)\]")
 _PYTHON_LOGICAL = re.compile(r"\b(True|False)\b")
-_COMPARISON = re.compile(r"^I\((?:[^()]|\([^()]*\))*?(?:>=|<=|==|!=|>|<)(?:[^()]|\([^()]*\))*\)$")
+COMPARISON = re.compile(r"^I\((?:[^()]|\([^()]*\))*?(?:>=|<=|==|!=|>|<)(?:[^()]|\([^()]*\))*\)$")
 
 
 def r_column_name(formulae_name: str) -> str:
@@ -77,7 +77,7 @@ def r_column_name(formulae_name: str) -> str:
         poly = _POLY_COLUMN.match(part)
         if poly:
             part = f"{poly.group(1)}{int(poly.group(2)) + 1}"
-        logical = _COMPARISON.match(part) is not None
+        logical = COMPARISON.match(part) is not None
         part = _LEVEL_SUFFIX.sub(lambda m: m.group(1), part)
         part = part.replace(" ** ", "^").replace("**", "^")
         part = _PYTHON_LOGICAL.sub(lambda m: m.group(1).upper(), part)

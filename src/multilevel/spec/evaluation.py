@@ -19,6 +19,7 @@ from formulae.environment import Environment
 from formulae.terms.call_resolver import LazyCall, LazyOperator, LazyValue, LazyVariable
 
 from ..errors import DataError, FormulaError, close_matches
+from ..names import COMPARISON as _COMPARISON
 from ..names import sorted_levels
 
 
@@ -161,6 +162,7 @@ def design_matrix(expression: str, data: pd.DataFrame, where: str):
             f"of the data.{close_matches(missing[0], columns)} Columns: "
             + ", ".join(columns[:20]) + (" ..." if len(columns) > 20 else "")
         )
+    check_logical_codings(expression, where)
     try:
         return design_matrices(expression, data, na_action="error",
                                env=closed_environment()).common
@@ -184,3 +186,27 @@ def evaluate_new_data(matrix, frame: pd.DataFrame, where: str) -> np.ndarray:
         return matrix.evaluate_new_data(frame).as_dataframe().to_numpy(dtype=float)
     except Exception as error:  # formulae reports unknown levels and columns in several ways
         raise DataError(f"Cannot evaluate {where} on newdata: {error}") from None
+
+
+def check_logical_codings(expression: str, where: str) -> None:
+    """Refuse a comparison ``I(x > 0)`` in a term whose rest is not itself a term.
+
+    R codes a comparison as a logical factor: by its level ``TRUE`` alone where the term
+    without it is in the model (the intercept, for a main effect), by both levels where it
+    is not (``I(x > 0):z`` without ``z``, or ``0 + I(x > 0)``). formulae codes the comparison
+    as one number in every term, so the second case would give another model than brms's; a
+    logical column of the data is coded as R codes it.
+    """
+    terms = model_description(expression).terms
+    names = [frozenset(str(c.name) for c in getattr(term, "components", ())) for term in terms]
+    intercept = any(type(term).__name__ == "Intercept" for term in terms)
+    present = set(names) | ({frozenset()} if intercept else set())
+    for term, components in zip(terms, names, strict=True):
+        for name in components:
+            if _COMPARISON.match(name) and components - {name} not in present:
+                raise FormulaError(
+                    f"{str(term.name)!r} in {where}: R codes the comparison {name} by both "
+                    "of its levels here, as the term without it is not in the model, which "
+                    "this package does not reproduce; make the comparison a column of the "
+                    f"data (data['flag'] = <the comparison>) and use it in its place.")
+
