@@ -189,6 +189,10 @@ def test_a_response_expression_is_evaluated_as_r_evaluates_it(sleepstudy):
     ("mathach ~ poly(ses, 2, raw = TRUE) + (1 | school)",
      ["polyses2rawEQTRUE1", "polyses2rawEQTRUE2"]),
     ("mathach ~ I(ses > 0) + (1 | school)", ["Ises>0TRUE"]),
+    # R's model.matrix: without an intercept the first factor takes all its levels and a
+    # comparison after it only TRUE
+    ("mathach ~ 0 + sector + I(ses > 0) + (1 | school)",
+     ["sectorCatholic", "sectorPublic", "Ises>0TRUE"]),
 ])
 def test_r_logicals_are_named_as_brms_names_them(hsb, formula, brms_names):
     """R's TRUE in a call reaches formulae as Python's True and comes back as TRUE; a

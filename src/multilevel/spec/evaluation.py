@@ -162,7 +162,7 @@ def design_matrix(expression: str, data: pd.DataFrame, where: str):
             f"of the data.{close_matches(missing[0], columns)} Columns: "
             + ", ".join(columns[:20]) + (" ..." if len(columns) > 20 else "")
         )
-    check_logical_codings(expression, where)
+    check_logical_codings(expression, where, data)
     try:
         return design_matrices(expression, data, na_action="error",
                                env=closed_environment()).common
@@ -188,13 +188,24 @@ def evaluate_new_data(matrix, frame: pd.DataFrame, where: str) -> np.ndarray:
         raise DataError(f"Cannot evaluate {where} on newdata: {error}") from None
 
 
-def check_logical_codings(expression: str, where: str) -> None:
-    """Refuse a comparison ``I(x > 0)`` in a term whose rest is not itself a term.
+def _is_factor(name: str, data: pd.DataFrame) -> bool:
+    if _COMPARISON.match(name) or name.startswith(("C(", "factor(")):
+        return True
+    if name not in data.columns:
+        return False
+    dtype = data[name].dtype
+    return (isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(dtype)
+            or not pd.api.types.is_numeric_dtype(dtype))
+
+
+def check_logical_codings(expression: str, where: str, data: pd.DataFrame) -> None:
+    """Refuse a comparison ``I(x > 0)`` that R codes by both of its levels.
 
     R codes a comparison as a logical factor: by its level ``TRUE`` alone where the term
-    without it is in the model (the intercept, for a main effect), by both levels where it
-    is not (``I(x > 0):z`` without ``z``, or ``0 + I(x > 0)``). formulae codes the comparison
-    as one number in every term, so the second case would give another model than brms's; a
+    without it is in the model (for a main effect, the intercept; without one, a factor's
+    main effect before it, which R codes by all its levels), by both levels where it is not
+    (``I(x > 0):z`` without ``z``, ``0 + I(x > 0)``). formulae codes the comparison as one
+    number in every term, so the second case would give another model than brms's; a
     logical column of the data is coded as R codes it.
     """
     terms = model_description(expression).terms
@@ -202,6 +213,13 @@ def check_logical_codings(expression: str, where: str) -> None:
     intercept = any(type(term).__name__ == "Intercept" for term in terms)
     present = set(names) | ({frozenset()} if intercept else set())
     for term, components in zip(terms, names, strict=True):
+        if len(components) == 1 and not intercept and frozenset() not in present:
+            # the first factor of a model without intercept takes all its levels, and the
+            # factors after it are coded as with an intercept
+            if _is_factor(next(iter(components)), data) and not _COMPARISON.match(
+                    next(iter(components))):
+                present.add(frozenset())
+                continue
         for name in components:
             if _COMPARISON.match(name) and components - {name} not in present:
                 raise FormulaError(
