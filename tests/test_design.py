@@ -31,10 +31,26 @@ def test_sleepstudy_design(sleepstudy):
 def test_coefficient_names_as_r_prints_them(hsb):
     d = design("mathach ~ ses * himinty + sex + minority:ses + I(ses^2) + log(size) "
                "+ scale(ses) + poly(meanses, 2) + factor(himinty)", hsb)
+    # brms 2.18's make_standata(): the columns of X, in R's order of terms (main effects
+    # first) and of variables within a term (as they first appear: ses before minority)
     assert d.b_names == [
-        "ses", "himinty", "ses:himinty", "sexMale", "minorityYes:ses", "IsesE2", "logsize",
-        "scaleses", "polymeanses21", "polymeanses22", "factorhiminty1",
+        "ses", "himinty", "sexMale", "IsesE2", "logsize", "scaleses", "polymeanses21",
+        "polymeanses22", "factorhiminty1", "ses:himinty", "ses:minorityYes",
     ]
+
+
+@pytest.mark.parametrize(("formula", "brms_names"), [
+    # R's model.matrix() on the data below
+    ("y ~ f + x:f", ["fb", "fc", "fa:x", "fb:x", "fc:x"]),
+    ("y ~ x:f + f", ["fb", "fc", "x:fa", "x:fb", "x:fc"]),
+    ("y ~ (a + b):c + c", ["c", "a:c", "b:c"]),
+    ("y ~ log(c):f + f", ["fb", "fc", "logc:fa", "logc:fb", "logc:fc"]),
+])
+def test_terms_and_their_variables_in_r_order(formula, brms_names):
+    data = pd.DataFrame({"y": np.arange(6.0), "x": [-1.0, 1, -1, 1, 2, -2],
+                         "f": list("ababcc"), "a": np.arange(1.0, 7), "b": np.arange(6.0, 0, -1),
+                         "c": [1.0, 3, 2, 5, 4, 6]})
+    assert design(formula, data).b_names == brms_names
 
 
 def test_treatment_contrasts_use_r_level_order():

@@ -12,6 +12,8 @@ formulae evaluates it in an environment that holds those functions and nothing e
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 from formulae import design_matrices, model_description
@@ -227,4 +229,43 @@ def check_logical_codings(expression: str, where: str, data: pd.DataFrame) -> No
                     "of its levels here, as the term without it is not in the model, which "
                     "this package does not reproduce; make the comparison a column of the "
                     f"data (data['flag'] = <the comparison>) and use it in its place.")
+
+
+def in_r_term_order(expression: str) -> str:
+    """The population terms of ``expression`` in R's order, written out one by one.
+
+    R's ``terms()`` lists the terms by their degree (main effects, then two-way
+    interactions, ...), each in order of appearance, and writes a term's variables in the
+    order they first appear in the formula: ``f + x:f`` has the column ``fa:x``, as brms
+    names its coefficient ``b_fa:x``. formulae keeps a term as written (``x:f[a]``);
+    rewritten in R's order, its columns and names are R's. An expression formulae cannot
+    read is returned as it is, for the checks that name what is wrong with it.
+    """
+    try:
+        terms = model_description(expression).terms
+    except Exception:  # formulae raises several unrelated types for bad syntax
+        return expression
+    intercept = any(type(term).__name__ == "Intercept" for term in terms)
+    written = [[str(c.name) for c in getattr(term, "components", ())] for term in terms
+               if type(term).__name__ != "Intercept"]
+    if any(not components for components in written):
+        return expression
+    compact = re.sub(r"\s+", "", expression)
+
+    def appearance(name: str) -> int:
+        # where the variable (or the call, as R counts log(x) as one) first appears
+        bare = re.sub(r"\s+", "", name)
+        pattern = (rf"(?<![\w.]){re.escape(bare)}(?![\w.(])" if bare.isidentifier()
+                   else re.escape(bare))
+        found = re.search(pattern, compact)
+        return found.start() if found else len(compact)
+
+    first = {name: appearance(name) for components in written for name in components}
+    # stable: each degree in order of appearance
+    ordered = [sorted(components, key=first.__getitem__) for components in
+               sorted(written, key=len)]
+    if ordered == written:
+        return expression
+    parts = [":".join(components) for components in ordered]
+    return " + ".join(parts if intercept else ["0", *parts])
 

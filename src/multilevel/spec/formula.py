@@ -22,6 +22,7 @@ from .category_specific import (
     CategorySpecificTerm,
     parse_category_specific,
 )
+from .evaluation import in_r_term_order
 from .formula_text import find_bar, outer_parenthesised, split_top_level
 from .monotonic import MonotonicTerm, parse_monotonic
 
@@ -440,7 +441,7 @@ def _parse_terms(rhs: str, text: str, autocor: list[AutocorTerm] | None = None,
     population_text = " ".join(population).strip() or "1"
     # R's logicals are Python's for formulae: poly(x, 2, raw = TRUE)
     population_text = _R_LOGICAL_WORD.sub(lambda m: m.group(1).title(), population_text)
-    return (population_text.replace("^", "**"), tuple(offsets), tuple(group_terms),
+    return (in_r_term_order(population_text.replace("^", "**")), tuple(offsets), tuple(group_terms),
             explicit_intercept)
 
 
