@@ -20,7 +20,7 @@ import pandas as pd
 from ..errors import DataError, FamilyError, FormulaError
 from ..families.family import Family
 from ..names import coefficient_name
-from .evaluation import design_matrix, evaluate_new_data
+from .evaluation import design_matrix, evaluate_new_data, in_r_term_order
 
 # a call of cs() (or brms's older name cse()) anywhere in a term
 CATEGORY_SPECIFIC_CALL = re.compile(r"(?<![A-Za-z0-9_.])cse?\s*\(")
@@ -105,7 +105,8 @@ def category_specific_part(terms: tuple[CategorySpecificTerm, ...], frame: pd.Da
                       "experimental and may have convergence issues.", UserWarning,
                       stacklevel=4)
     expression = " + ".join(term.expression for term in terms)
-    matrix = design_matrix(f"1 + {expression}", frame, f"the category specific terms {written}")
+    matrix = design_matrix(in_r_term_order(f"1 + {expression}"), frame,
+                           f"the category specific terms {written}")
     table = matrix.as_dataframe()
     names = [coefficient_name(str(c)) for c in table.columns]
     keep = [k for k, name in enumerate(names) if name != "Intercept"]

@@ -217,7 +217,7 @@ def _parse_group_term(inside: str, original: str) -> list[GroupTerm]:
             f"Group term {original!r} has no grouping factor right of the bar; write e.g. "
             "(1 | subject)."
         )
-    expr = expr.replace("^", "**")
+    expr = in_r_term_order(expr.replace("^", "**"))
     nested = [part.strip() for part in grouping.split("/")]
     factors_chain: list[tuple[str, ...]] = []
     for depth in range(1, len(nested) + 1):
