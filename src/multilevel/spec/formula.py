@@ -336,6 +336,17 @@ def _parse_smooth(call: str, arguments: str, term: str) -> SmoothTerm:
     return SmoothTerm(variable=variable, k=k, text=term)
 
 
+def _check_placement(collected: list | None, sign: str, term: str, text: str,
+                     kind: str) -> None:
+    """Refuse a residual-structure, smooth, monotonic or category-specific term (``kind``)
+    in a distributional parameter's formula (where nothing collects them) or after '-'."""
+    if collected is None:
+        raise FormulaError(f"{term!r} in {text!r}: {kind}s belong in the formula of the "
+                           "response, not of a distributional parameter.")
+    if sign == "-":
+        raise FormulaError(f"A {kind} cannot be removed with '-': {term!r}.")
+
+
 def _parse_terms(rhs: str, text: str, autocor: list[AutocorTerm] | None = None,
                  smooths: list[SmoothTerm] | None = None,
                  monotonic: list[MonotonicTerm] | None = None,
@@ -382,49 +393,28 @@ def _parse_terms(rhs: str, text: str, autocor: list[AutocorTerm] | None = None,
             offsets.append(call.group(2).strip())
             continue
         if call and call.group(1) in AUTOCOR_ARGUMENTS:
-            if autocor is None:
-                raise FormulaError(f"{term!r} in {text!r}: residual structures belong in the "
-                                   "formula of the response, not of a distributional "
-                                   "parameter.")
-            if sign == "-":
-                raise FormulaError(f"A residual structure cannot be removed with '-': "
-                                   f"{term!r}.")
+            _check_placement(autocor, sign, term, text, "residual structure")
             if autocor:
                 raise FormulaError(f"{text!r} has two residual structures, "
                                    f"{autocor[0].text!r} and {term!r}; a model takes one.")
             autocor.append(parse_autocor(call.group(1), call.group(2), term))
             continue
         if call and call.group(1) in _SMOOTH_CALLS:
-            if smooths is None:
-                raise FormulaError(f"{term!r} in {text!r}: smooth terms belong in the formula of "
-                                   "the response, not of a distributional parameter.")
-            if sign == "-":
-                raise FormulaError(f"A smooth term cannot be removed with '-': {term!r}.")
+            _check_placement(smooths, sign, term, text, "smooth term")
             smooth = _parse_smooth(call.group(1), call.group(2), term)
             if any(other.variable == smooth.variable for other in smooths):
                 raise FormulaError(f"{text!r} smooths {smooth.variable!r} twice.")
             smooths.append(smooth)
             continue
         if call and call.group(1) == "mo":
-            if monotonic is None:
-                raise FormulaError(f"{term!r} in {text!r}: monotonic effects belong in the "
-                                   "formula of the response, not of a distributional "
-                                   "parameter.")
-            if sign == "-":
-                raise FormulaError(f"A monotonic effect cannot be removed with '-': {term!r}.")
+            _check_placement(monotonic, sign, term, text, "monotonic effect")
             effect = parse_monotonic(call.group(2), term)
             if any(other.variable == effect.variable for other in monotonic):
                 raise FormulaError(f"{text!r} has {effect.text!r} twice.")
             monotonic.append(effect)
             continue
         if call and call.group(1) in ("cs", "cse"):
-            if category_specific is None:
-                raise FormulaError(f"{term!r} in {text!r}: category specific effects belong in "
-                                   "the formula of the response, not of a distributional "
-                                   "parameter.")
-            if sign == "-":
-                raise FormulaError(f"A category specific effect cannot be removed with '-': "
-                                   f"{term!r}.")
+            _check_placement(category_specific, sign, term, text, "category specific effect")
             category_specific.append(parse_category_specific(call.group(2), term))
             continue
         if CATEGORY_SPECIFIC_CALL.search(term):
