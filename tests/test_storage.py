@@ -174,3 +174,26 @@ def test_a_censored_fit_keeps_its_interval_bounds(tmp_path):
     assert loaded.nobs == 8
     np.testing.assert_array_equal(loaded.design.censoring[1], fit.design.censoring[1])
     np.testing.assert_allclose(loaded.log_lik(), fit.log_lik())
+
+
+def test_draws_under_other_coefficients_than_the_formula_gives_are_refused(tmp_path):
+    """A fit saved by a version that wrote x:f in f + x:f as formulae writes it (x:fa) would
+    have its draws read under R's names (fa:x); loading refuses it."""
+    import arviz as az
+
+    from multilevel.errors import StorageError
+    from multilevel.results.storage import _check_coefficients
+    from multilevel.spec.design import build_design
+    from multilevel.spec.formula import parse_formula
+
+    data = pd.DataFrame({"y": np.arange(6.0), "x": [-1.0, 1, -1, 1, 2, -2],
+                         "f": list("ababcc")})
+    design = build_design(parse_formula("y ~ f + x:f"), data, ml.get_family("gaussian"))
+
+    def draws(names):
+        return az.from_dict(posterior={"b": np.zeros((1, 2, len(names)))},
+                            coords={"b_coef": names}, dims={"b": ["b_coef"]})
+
+    _check_coefficients(draws(design.b_names), design, tmp_path)
+    with pytest.raises(StorageError, match="x:fa.*now gives fb, fc, fa:x"):
+        _check_coefficients(draws(["fb", "fc", "x:fa", "x:fb", "x:fc"]), design, tmp_path)

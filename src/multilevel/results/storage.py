@@ -29,7 +29,8 @@ import pandas as pd
 from ..errors import MultilevelError, StorageError
 from ..families.builtin import get_family
 from ..inference.settings import SamplerSettings
-from ..model.build import ModelNames
+from ..model.build import ModelNames, group_dims
+from ..names import population_names
 from ..priors.table import Prior, PriorTable, build_prior_table
 from ..spec.design import Design, build_design
 from ..spec.formula import bf, parse_formula
@@ -301,7 +302,26 @@ def read_saved_fit(path: str | Path) -> SavedFit:
     missing = sorted(set(names.stored) - set(idata.posterior.data_vars))
     if missing:
         raise StorageError(f"The draws saved at {str(path)!r} lack {', '.join(missing)}.")
+    _check_coefficients(idata, design, path)
     return SavedFit(idata=idata, design=design, prior_table=table, names=names,
                     settings=settings, seed=metadata["seed"], data_name=metadata["data_name"],
                     user_priors=priors, sample_prior=metadata["sample_prior"],
                     fingerprint=metadata["fingerprint"])
+
+
+def _check_coefficients(idata: az.InferenceData, design: Design, path: Path) -> None:
+    """Refuse draws whose coefficients are not the rebuilt design's, in order: a fit saved by
+    a version that ordered or named the design's columns otherwise (before R's order of
+    terms) would have its draws read under other coefficients' names."""
+    expected = {population_names(dpar)[3]: part.b_names
+                for dpar, part in [("", design), *design.dpars.items()]}
+    expected |= {group_dims(group)[1]: design.group_coefs(group) for group in design.groups}
+    coords = idata.posterior.coords
+    for dim, names in expected.items():
+        if dim in coords and [str(v) for v in coords[dim].values] != list(names):
+            raise StorageError(
+                f"The fit saved at {str(path)!r} has the coefficients "
+                f"{', '.join(map(str, coords[dim].values))}, but its formula now gives "
+                f"{', '.join(names)} (this version writes the terms in R's order, as brms); "
+                "fit the model again.")
+
