@@ -493,12 +493,13 @@ def truncation_data(design: Design) -> list[str]:
         return []
     written = design.truncation.text
     bounds = truncation_bounds_text(design.spec.additions["trunc"])
+    columns = bound_columns_text(design.spec.additions["trunc"])
     lines = [f"# the bounds of {written}, outside which the response is never observed"]
     for side, name, values in (("lb", "lower", design.truncation.lower),
                                ("ub", "upper", design.truncation.upper)):
         if side not in bounds:
             continue
-        if np.all(values == values[0]) and not bound_columns_text(f"{side} = {bounds[side]}"):
+        if bounds[side] not in columns:
             lines.append(f"trunc_{name} = {number(float(values[0]))}")
         else:
             lines += sum_lines(f"trunc_{name}", [bounds[side]], values, design.data,

@@ -79,12 +79,9 @@ def weibull_mean(mu, shape, lower, upper):
     ``scale * (incgamma(a, (ub/scale)^shape) - incgamma(a, (lb/scale)^shape))`` over the
     probability, ``a = 1 + 1/shape``."""
     lower, upper = _open(lower, upper, np.shape(mu))
-    a = 1.0 + 1.0 / shape
-    scale = mu / special.gamma(a)
-    low = (np.maximum(lower, 0.0) / scale) ** shape
-    high = (upper / scale) ** shape
-    probability = np.exp(-low) - np.exp(-high)
-    return mu * (special.gammainc(a, high) - special.gammainc(a, low)) / probability
+    scale = mu / special.gamma(1.0 + 1.0 / shape)
+    # the Weibull's CDF is the regularised incomplete gamma P(1, (x / scale) ** shape)
+    return mu * _incomplete_gamma_ratio(1.0, 1.0 / shape, lower, upper, scale, power=shape)
 
 
 def count_mean(distribution, lower, upper, largest):
