@@ -220,8 +220,13 @@ def test_predictions_and_criteria_keep_to_the_bounds(fits):
     draws = fit.posterior_predict(ndraws=300, seed=3)
     assert draws.min() >= 1
     assert np.all(draws == np.round(draws))
-    # the truncated density's log-likelihood: above the untruncated one by log P(Y >= 1)
-    assert np.isfinite(fit.log_lik()).all()
+    # the truncated density's log-likelihood: the untruncated one less log P(Y >= 1)
+    from multilevel.results.predict import PredictionRequest, linear_predictor
+
+    prediction = linear_predictor(fit, PredictionRequest())
+    untruncated = fit.family.log_density(fit.design.y, prediction.eta, prediction.aux)
+    np.testing.assert_allclose(fit.log_lik() - untruncated,
+                               -np.log1p(-np.exp(-np.exp(prediction.eta))), rtol=1e-9)
     _, _, _, gaussian, _ = fits["truncated_gaussian"]
     assert gaussian.posterior_predict(ndraws=300, seed=4).min() > 0
     newdata = pd.DataFrame({"x": [0.0], "g": ["new"]})
