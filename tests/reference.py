@@ -26,7 +26,9 @@ def user_priors(name: str) -> list | None:
     priors = {"sleep_bounded": [ml.prior("normal(0, 10)", class_="b", ub=8),
                                 ml.prior("normal(250, 50)", class_="Intercept", lb=0)],
               # brms's ?brm example 4, on every b and cs() coefficient
-              "inhaler_cs": [ml.prior("normal(0, 5)", class_="b")]}
+              "inhaler_cs": [ml.prior("normal(0, 5)", class_="b")],
+              "nonlinear": [ml.prior("normal(5, 2)", nlpar="b1"),
+                            ml.prior("normal(0, 1)", nlpar="b2")]}
     return priors.get(name)
 
 
@@ -44,7 +46,20 @@ def load_reference(name: str, directory: Path = REFERENCE_DIR) -> dict:
     return json.loads((directory / f"{name}.json").read_text())
 
 
+def reference_formula(reference: dict):
+    """A reference's formula as ``ml.bf()`` writes it: with its parameters' formulas (and
+    non-linear where brms's was ``nl = TRUE``), else the text alone."""
+    import multilevel as ml
+
+    dpars = reference.get("dpars") or {}
+    if not dpars:
+        return reference["formula"]
+    return ml.bf(reference["formula"], nl=bool(reference.get("nl")), **dpars)
+
+
 def _module_of(reference: dict) -> str:
+    if reference.get("nl"):
+        return "nonlinear"
     if re.search(r"\bs\(", reference["formula"]):
         return "smooth"
     if re.search(r"\b(ar|ma|arma|cosy)\(", reference["formula"]):
@@ -61,7 +76,8 @@ def _module_of(reference: dict) -> str:
 def family_reference_names(module: str) -> list[str]:
     """The family references fitted by one test module: ``families`` (test_families.py),
     ``zero_hurdle`` (zero-inflated, hurdle and distributional), ``ordinal``, ``autocor``
-    (residual structures), ``smooth`` (``s()`` terms) or ``truncation`` (``trunc()``)."""
+    (residual structures), ``smooth`` (``s()`` terms), ``truncation`` (``trunc()``) or
+    ``nonlinear`` (``bf(..., nl = TRUE)``)."""
     return [path.stem for path in sorted(FAMILY_REFERENCE_DIR.glob("*.json"))
             if _module_of(json.loads(path.read_text())) == module]
 
@@ -79,13 +95,15 @@ def prior_mismatches(ours: pd.DataFrame, brms_rows: list[dict]) -> list[str]:
     """Differences between our prior table and brms's (2.18 spells cor as L)."""
     problems = []
     ours = ours.fillna("")
-    ours_by_key = {(r["class"], r["coef"], r["group"], r["dpar"]): r for _, r in ours.iterrows()}
+    # a distributional or non-linear parameter's rows: brms writes one or the other
+    ours_by_key = {(r["class"], r["coef"], r["group"], r["dpar"] or r["nlpar"]): r
+                   for _, r in ours.iterrows()}
     brms_keys = set()
-    class_priors = {(row["class"], row.get("dpar", "")): row["prior"] for row in brms_rows
-                    if not row["coef"] and not row["group"]}
+    class_priors = {(row["class"], row.get("dpar") or row.get("nlpar", "")): row["prior"]
+                    for row in brms_rows if not row["coef"] and not row["group"]}
     for row in brms_rows:
         class_ = "cor" if row["class"] == "L" else row["class"]
-        key = (class_, row["coef"], row["group"], row.get("dpar", ""))
+        key = (class_, row["coef"], row["group"], row.get("dpar") or row.get("nlpar", ""))
         brms_keys.add(key)
         if key not in ours_by_key:
             problems.append(f"missing row {key}")

@@ -33,6 +33,7 @@ from reference import (
     fit_with_warnings,
     load_reference,
     posterior_mismatches,
+    reference_formula,
     user_priors,
 )
 
@@ -203,9 +204,7 @@ def _reference_design(name):
         data = ml.load_dataset(reference["data"])
     else:
         data = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / reference["data"])
-    formula = reference["formula"]
-    dpars = reference.get("dpars") or {}
-    return reference, (ml.bf(formula, **dpars) if dpars else formula), data
+    return reference, reference_formula(reference), data
 
 
 GAUSSIAN_REFERENCES = _gaussian_references()

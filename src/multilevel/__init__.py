@@ -64,7 +64,7 @@ from .priors.table import prior
 from .results.criteria import loo_compare
 from .results.fit import Fit
 from .results.hypothesis import hypothesis
-from .spec.formula import bf
+from .spec.brms_formula import bf
 
 Gamma = gamma
 

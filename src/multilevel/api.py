@@ -42,9 +42,10 @@ from .results.display import BrmsTable
 from .results.executors import as_executor, derived_seed, run_tasks, side_by_side_arguments
 from .results.fit import Fit
 from .results.storage import check_writable, fingerprint, read_fingerprint, read_saved_fit
+from .spec.brms_formula import BrmsFormula, bf
 from .spec.checks import require_identified
 from .spec.design import Design, build_design
-from .spec.formula import BrmsFormula, bf, parse_formula
+from .spec.formula import parse_formula
 from .spec.formula_update import update_formula
 
 
@@ -442,12 +443,15 @@ def _updated_formula(fit: Fit, formula):
     spec = fit.design.spec
     dpars = {name: part.text for name, part in spec.dpars}
     if formula is None:
-        return bf(spec.text, **dpars) if dpars else spec.text
+        return spec.as_bf()
     if isinstance(formula, BrmsFormula):
         return formula
     if not isinstance(formula, str):
         raise FormulaError(f"formula must be a string such as '~ . + x' or made by ml.bf(), "
                            f"got {type(formula).__name__}.")
+    if spec.nonlinear is not None:
+        raise FormulaError(f"A non-linear model's formula changes as a whole: give "
+                           f"ml.bf(..., nl=True) to update(), not {formula!r}.")
     text = update_formula(spec.text, formula)
     return bf(text, **dpars) if dpars else text
 

@@ -43,6 +43,7 @@ from .model_code_parts import (
     LKJ_HELPER,
     ModelCodeError,
     category_specific_code,
+    code_words,
     inverse_link_code,
     likelihood_call,
     ordered_code,
@@ -544,7 +545,7 @@ class _Program:
         mu = "mu"
         function, arguments, observed, helper = likelihood_call(
             family, eta, mu, aux, "trials" if design.trials is not None else None, thresholds)
-        if eta != "mu" and f"{mu}" in _words(arguments):
+        if eta != "mu" and f"{mu}" in code_words(arguments):
             lines.append(f"mu = {inverse_link_code(family.link, eta)}")
         if helper is not None:
             self.helpers.append(helper)
@@ -569,11 +570,6 @@ class _Program:
                          f"{function}.dist({arguments}), {observed})))")
 
 
-def _words(code: str) -> set[str]:
-    return set(code.replace("(", " ").replace(")", " ").replace(",", " ").replace("=", " ")
-               .split())
-
-
 def write_model_code(design: Design, table: PriorTable, likelihood: bool = True) -> ModelCode:
     """Write a model as a standalone PyMC program.
 
@@ -594,7 +590,8 @@ def write_model_code(design: Design, table: PriorTable, likelihood: bool = True)
     Raises
     ------
     ModelCodeError
-        For a model feature the writer does not write yet (a link or family it does not
-        know).
+        For a model feature the writer does not write yet (a non-linear formula).
     """
+    if design.nlpars:
+        raise ModelCodeError(f"Non-linear formulas ({design.spec.text!r}) are not written yet.")
     return ModelCode(_Program(design, table, likelihood).text())

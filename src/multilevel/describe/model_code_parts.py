@@ -420,3 +420,8 @@ def truncated_likelihood(function: str, arguments: str, observed: str, design) -
                     f"pm.Potential(\"y_weighted\", pt.sum(weights * pm.logp(truncated, "
                     f"{observed})))"]
 
+
+def code_words(code: str) -> set[str]:
+    """The names and numbers in a piece of code, split at brackets, commas and ``=``."""
+    return set(code.replace("(", " ").replace(")", " ").replace(",", " ").replace("=", " ")
+               .split())

@@ -267,7 +267,7 @@ def build_model(design: Design, table: PriorTable,
     coords: dict[str, list[str]] = {}
     if design.b_names:
         coords["b_coef"] = list(design.b_names)
-    for name, part in design.dpars.items():
+    for name, part in {**design.nlpars, **design.dpars}.items():
         if part.b_names:
             coords[population_names(name)[3]] = list(part.b_names)
     if design.thresholds:
@@ -304,7 +304,7 @@ def build_model(design: Design, table: PriorTable,
         etas = {"": pt.zeros(y.shape[0]) + population_part
                 + (0.0 if smooths is None else smooths)
                 + (0.0 if monotonic is None else monotonic)}
-        for name, part in design.dpars.items():
+        for name, part in {**design.nlpars, **design.dpars}.items():
             dpar_part, _, _ = _population_effects(part.X, part.b_names, part.has_intercept,
                                                   table, name, population)
             etas[name] = pt.zeros(y.shape[0]) + dpar_part
@@ -361,7 +361,7 @@ def build_model(design: Design, table: PriorTable,
         density = (row_density(family, design.trials is not None)
                    if fused and likelihood and products is None and design.autocor is None
                    and design.se is None and design.censoring is None
-                   and design.truncation is None else None)
+                   and design.truncation is None and not design.nlpars else None)
         # the mean's group terms, left to the fused likelihood
         in_likelihood = [number for number, block in enumerate(design.blocks)
                          if density is not None and not block.dpar and number in block_effects]
@@ -385,7 +385,8 @@ def build_model(design: Design, table: PriorTable,
                                  dims=cor_dim)
                 groups_with_cor.append(group)
 
-        eta = etas[""]
+        eta = etas[""] if design.spec.nonlinear is None else nonlinear_predictor(
+            design, etas)
         offset = None if design.offset is None else data("offset", design.offset)
         if offset is not None:
             eta = eta + offset
@@ -481,3 +482,12 @@ def brms_model(design: Design, table: PriorTable, likelihood: bool = True) -> pm
         model, _ = build_model(design, table, geometries=[None] * len(design.blocks),
                                likelihood=likelihood)
     return model
+
+
+def nonlinear_predictor(design: Design, etas: dict[str, pt.TensorVariable]) -> pt.TensorVariable:
+    """The mean's linear-predictor scale value of a non-linear formula: its expression of the
+    parameters' predictors ``etas`` and of the data's columns."""
+    values = {name: etas[name] for name in design.nlpars}
+    values.update({name: data(f"covariate_{name}", column)
+                   for name, column in design.covariates.items()})
+    return design.spec.nonlinear.evaluate(values, "pytensor")

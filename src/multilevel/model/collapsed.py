@@ -74,6 +74,8 @@ def unsupported_feature(design: Design) -> str | None:
         return f"the {family.link} link of the mean (only the identity link)"
     if not design.blocks:
         return "a model without group-level terms (there are no effects to integrate out)"
+    if design.nlpars:
+        return f"non-linear formulas ({design.spec.text})"
     if design.dpars:
         return f"predicted distributional parameters ({', '.join(design.dpars)})"
     if design.autocor is not None:

@@ -41,7 +41,11 @@ def _ordered(names, text: str) -> list[str]:
 
 
 def _population_text(spec) -> str:
-    """The population-level terms, the expressions of ``cs()`` terms among them."""
+    """The population-level terms, the expressions of ``cs()`` terms among them; of a
+    non-linear formula, its columns and its parameters' population-level terms."""
+    if spec.nonlinear is not None:
+        return " + ".join([name for name in spec.nonlinear.names if name not in spec.nlpar_names]
+                          + [part.population for _, part in spec.nlpars])
     return " + ".join([spec.population] + [term.expression for term in spec.category_specific])
 
 
@@ -103,7 +107,8 @@ def _required_variables(fit) -> tuple[list[str], set[str], set[str]]:
         for bound in bound_columns_text(spec.additions["trunc"]):
             predictors |= _variables_of(bound)
     groups: set[str] = set()
-    for term in spec.group_terms:
+    for term in spec.group_terms + tuple(term for _, part in spec.nlpars
+                                         for term in part.group_terms):
         predictors |= _variables_of(term.expr)
         groups.update(term.factors)
     trials: set[str] = set()

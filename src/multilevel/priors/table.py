@@ -29,6 +29,12 @@ class Prior:
     dpar: str = ""
     lb: float | None = None
     ub: float | None = None
+    nlpar: str = ""
+
+    @property
+    def parameter(self) -> str:
+        """The distributional or non-linear parameter the prior is on; empty for the mean."""
+        return self.dpar or self.nlpar
 
     def describe(self) -> str:
         parts = [f"class {self.class_!r}"]
@@ -38,6 +44,8 @@ class Prior:
             parts.append(f"group {self.group!r}")
         if self.dpar:
             parts.append(f"dpar {self.dpar!r}")
+        if self.nlpar:
+            parts.append(f"nlpar {self.nlpar!r}")
         for bound in ("lb", "ub"):
             if getattr(self, bound) is not None:
                 parts.append(f"{bound} {format_number(getattr(self, bound))}")
@@ -58,7 +66,8 @@ def _bound_value(name: str, value, prior: str) -> float | None:
 
 
 def prior(prior: str, class_: str = "b", coef: str = "", group: str = "",
-          dpar: str = "", lb: float | None = None, ub: float | None = None) -> Prior:
+          dpar: str = "", lb: float | None = None, ub: float | None = None,
+          nlpar: str = "") -> Prior:
     """Specify a prior as brms's ``prior()`` / ``set_prior()`` does.
 
     Parameters
@@ -79,6 +88,9 @@ def prior(prior: str, class_: str = "b", coef: str = "", group: str = "",
         restricted to them and the prior truncated there (``lb=0`` for effects known to be
         positive). For class ``b`` (all population-level effects of ``dpar``), ``Intercept``
         and a family's parameters (``sigma``, ``shape``, ...); not with ``coef``, as in brms.
+    nlpar
+        Non-linear parameter of a formula of ``bf(..., nl=True)`` (``"b1"``): the class's
+        prior within that parameter's formula.
 
     Returns
     -------
@@ -87,9 +99,11 @@ def prior(prior: str, class_: str = "b", coef: str = "", group: str = "",
     """
     parse_distribution(prior)
     for argument, value in (("class_", class_), ("coef", coef), ("group", group),
-                            ("dpar", dpar)):
+                            ("dpar", dpar), ("nlpar", nlpar)):
         if not isinstance(value, str):
             raise PriorError(f"{argument} of prior {prior!r} must be a string, got {value!r}.")
+    if dpar and nlpar:
+        raise PriorError(f"Prior {prior!r}: give dpar or nlpar, not both.")
     class_ = "cor" if class_ == "L" else class_
     lb, ub = _bound_value("lb", lb, prior), _bound_value("ub", ub, prior)
     if lb is not None or ub is not None:
@@ -98,7 +112,7 @@ def prior(prior: str, class_: str = "b", coef: str = "", group: str = "",
                              f"({coef!r}) may not be given with lb or ub, as in brms.")
         if lb is not None and ub is not None and not lb < ub:
             raise PriorError(f"Prior {prior!r}: lb ({lb:g}) must be below ub ({ub:g}).")
-    return Prior(prior.strip(), class_, coef, group, dpar, lb, ub)
+    return Prior(prior.strip(), class_, coef, group, dpar, lb, ub, nlpar)
 
 
 @dataclass(frozen=True)
@@ -113,6 +127,8 @@ class PriorRow:
     source: str = "default"
     dpar: str = ""
     ub: str = ""
+    # ``dpar`` names a non-linear parameter, shown in brms's nlpar column
+    nonlinear: bool = False
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -120,7 +136,8 @@ class PriorRow:
 
 
 def _sort_key(row: PriorRow):
-    return (row.dpar, row.class_.casefold(), row.group.casefold(), row.coef.casefold())
+    return (row.nonlinear, row.dpar, row.class_.casefold(), row.group.casefold(),
+            row.coef.casefold())
 
 
 @dataclass(frozen=True)
@@ -136,7 +153,8 @@ class PriorTable:
         records = [
             {
                 "prior": str(row.prior), "class": row.class_, "coef": row.coef,
-                "group": row.group, "resp": "", "dpar": row.dpar, "nlpar": "", "lb": row.lb,
+                "group": row.group, "resp": "", "dpar": "" if row.nonlinear else row.dpar,
+                "nlpar": row.dpar if row.nonlinear else "", "lb": row.lb,
                 "ub": row.ub, "tag": "", "source": row.source,
             }
             for row in self.rows
@@ -248,6 +266,11 @@ def _default_rows(design: Design) -> list[PriorRow]:
         rows.append(PriorRow(parse_distribution(aux.default_prior(own_scale),
                                                 data_symbols(design)),
                              aux.name, lb=_bound(aux.lower), ub=_bound(aux.upper)))
+    for name, part in design.nlpars.items():
+        # brms's non-linear parameters: their intercepts are coefficients of class b, flat
+        rows += [replace(row, nonlinear=True) for row in
+                 _population_rows(part.b_names, False, Distribution("flat"), name)
+                 + _sd_rows(design, name, Distribution("student_t", (3.0, 0.0, scale)))]
     rows += _autocor_rows(design)
     return sorted(rows, key=_sort_key)
 
@@ -289,7 +312,7 @@ def _valid_targets(rows: Iterable[PriorRow]) -> str:
         if row.group:
             parts.append(f"group={row.group!r}")
         if row.dpar:
-            parts.append(f"dpar={row.dpar!r}")
+            parts.append(f"{'nlpar' if row.nonlinear else 'dpar'}={row.dpar!r}")
         descriptions.append("(" + ", ".join(parts) + ")")
     return "; ".join(descriptions)
 
@@ -339,7 +362,7 @@ def _with_user_bounds(rows: list[PriorRow], priors: list[Prior],
                              "bounds.")
         rows = [replace(row, lb=row.lb if user.lb is None else _bound(user.lb),
                         ub=row.ub if user.ub is None else _bound(user.ub))
-                if row.class_ == user.class_ and row.dpar == user.dpar
+                if row.class_ == user.class_ and row.dpar == user.parameter
                 and row.group == user.group else row for row in rows]
     return rows
 
@@ -365,13 +388,18 @@ def build_prior_table(design: Design, priors=None) -> PriorTable:
     user_keys: set[tuple[str, str, str, str]] = set()
     unmatched: list[Prior] = []
     for user in as_prior_list(priors):
-        key = (user.class_, user.coef, user.group, user.dpar)
+        key = (user.class_, user.coef, user.group, user.parameter)
         if key in user_keys:
             raise PriorError(f"Duplicated prior: {user.describe()} is given more than once.")
         user_keys.add(key)
         if key not in index:
             unmatched.append(user)
             continue
+        if rows[index[key]].nonlinear != bool(user.nlpar):
+            right, wrong = ("nlpar", "dpar") if user.dpar else ("dpar", "nlpar")
+            raise PriorError(f"Prior {user.describe()}: {user.parameter!r} is a "
+                             f"{'non-linear' if user.dpar else 'distributional'} parameter; "
+                             f"write {right}={user.parameter!r}, not {wrong}.")
         distribution = parse_distribution(user.prior, data_symbols(design))
         row = rows[index[key]]
         if user.class_ == "cor" and distribution.name not in ("lkj", "lkj_corr_cholesky"):

@@ -55,7 +55,9 @@ def collect_draws(idata: az.InferenceData, design: Design, names: ModelNames) ->
         columns.append(name)
         arrays.append(values)
 
-    parts = [("", design.b_names)] + [(name, design.dpars[name].b_names) for name in names.dpars]
+    parts = ([("", design.b_names)]
+             + [(name, part.b_names) for name, part in design.nlpars.items()]
+             + [(name, design.dpars[name].b_names) for name in names.dpars])
     for dpar, _ in parts:
         intercept = population_names(dpar)[2]
         if intercept in posterior:

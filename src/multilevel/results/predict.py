@@ -151,15 +151,17 @@ def linear_predictor(fit, request: PredictionRequest) -> Prediction:
     blocks = list(masks)
     if request.newdata is None:
         X, offset = design.X, design.offset
-        dpar_X = {name: part.X for name, part in design.dpars.items()}
-        dpar_offsets = {name: part.offset for name, part in design.dpars.items()}
+        parameters = {**design.nlpars, **design.dpars}
+        dpar_X = {name: part.X for name, part in parameters.items()}
+        dpar_offsets = {name: part.offset for name, part in parameters.items()}
+        covariates = design.covariates
         block_values = [design.blocks[k].values for k in blocks]
         block_index = [design.blocks[k].index for k in blocks]
         new_levels: list[list[str]] = [[] for _ in blocks]
     else:
         new = new_data_design(design, request.newdata, blocks)
         X, offset, block_values = new.X, new.offset, new.block_values
-        dpar_X, dpar_offsets = new.dpar_X, new.dpar_offsets
+        dpar_X, dpar_offsets, covariates = new.dpar_X, new.dpar_offsets, new.covariates
         block_index, new_levels = [], []
         for k, labels in zip(blocks, new.block_labels, strict=True):
             known = {level: j for j, level in enumerate(design.blocks[k].levels)}
@@ -194,7 +196,7 @@ def linear_predictor(fit, request: PredictionRequest) -> Prediction:
     etas = {"": population_part("", X, offset)}
     _add_smooth_part(etas[""], design, request.newdata, draws_of)
     _add_monotonic_part(etas[""], design, request.newdata, draws_of)
-    for name in design.dpars:
+    for name in dpar_X:
         etas[name] = population_part(name, dpar_X[name], dpar_offsets[name])
     set_of = {m: members for members in design.correlation_sets() for m in members}
     new_effects: dict[int, np.ndarray] = {}
@@ -232,6 +234,9 @@ def linear_predictor(fit, request: PredictionRequest) -> Prediction:
         se = design.se if request.newdata is None else new.se
         aux["sigma"] = add_known_errors(aux["sigma"], se[None, :])
     eta, autocor = etas[""], None
+    if design.spec.nonlinear is not None:
+        eta = design.spec.nonlinear.evaluate(
+            {name: etas[name] for name in design.nlpars} | covariates)
     if design.autocor is not None and request.incl_autocor:
         autocor = _autocor_draws(design, request.newdata, draws_of)
         if not autocor.joint:

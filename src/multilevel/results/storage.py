@@ -32,8 +32,9 @@ from ..inference.settings import SamplerSettings
 from ..model.build import ModelNames, group_dims
 from ..names import population_names
 from ..priors.table import Prior, PriorTable, build_prior_table
+from ..spec.brms_formula import BrmsFormula
 from ..spec.design import Design, build_design
-from ..spec.formula import bf, parse_formula
+from ..spec.formula import parse_formula
 
 FORMAT = "multilevel-fit"
 # version 2: fit.json carries a content hash over itself and the draws
@@ -43,8 +44,8 @@ METADATA_FILE = "fit.json"
 METADATA_KEYS = ("format", "format_version", "multilevel_version", "formula", "family",
                  "priors", "settings", "seed", "sample_prior", "data_name", "names",
                  "fingerprint", "data", "content_hash")
-# keys a fit without distributional formulas may lack
-OPTIONAL_KEYS = ("dpars",)
+# keys a fit without distributional or non-linear formulas may lack
+OPTIONAL_KEYS = ("dpars", "nl")
 
 
 def _scalar(value):
@@ -168,7 +169,9 @@ def save_fit(fit, path: str | Path) -> Path:
         "format_version": FORMAT_VERSION,
         "multilevel_version": version("multilevel"),
         "formula": fit.formula,
-        "dpars": [[name, part.text] for name, part in fit.design.spec.dpars],
+        "dpars": [[name, part.text] for name, part in fit.design.spec.nlpars
+                  + fit.design.spec.dpars],
+        "nl": fit.design.spec.nonlinear is not None,
         "family": {"name": fit.family.name, "link": fit.family.link},
         "priors": priors_to_json(fit.user_priors),
         "settings": asdict(fit.settings),
@@ -289,7 +292,9 @@ def read_saved_fit(path: str | Path) -> SavedFit:
         with warnings.catch_warnings():
             # the warnings about dropped rows or constant slopes were given when it was fitted
             warnings.simplefilter("ignore")
-            formula = bf(metadata["formula"], **dict(metadata.get("dpars", [])))
+            formula = BrmsFormula(metadata["formula"],
+                                  tuple(map(tuple, metadata.get("dpars", []))),
+                                  metadata.get("nl", False))
             design = build_design(parse_formula(formula), data, family)
         table = build_prior_table(design, list(priors) or None)
         step = DRAWS_FILE
@@ -314,7 +319,8 @@ def _check_coefficients(idata: az.InferenceData, design: Design, path: Path) -> 
     a version that ordered or named the design's columns otherwise (before R's order of
     terms) would have its draws read under other coefficients' names."""
     expected = {population_names(dpar)[3]: part.b_names
-                for dpar, part in [("", design), *design.dpars.items()]}
+                for dpar, part in [("", design), *design.nlpars.items(),
+                                   *design.dpars.items()]}
     expected |= {group_dims(group)[1]: design.group_coefs(group) for group in design.groups}
     coords = idata.posterior.coords
     for dim, names in expected.items():

@@ -26,10 +26,12 @@ from .checks import (
 )
 from .evaluation import design_matrix, evaluate_expression, formula_variables
 from .formula import FormulaSpec, GroupTerm
+from .model_frame import as_r_factors, drop_missing, used_columns
 from .monotonic import MonotonicPart, monotonic_part
+from .nonlinear import covariate_names, covariate_values
 from .smooth import SmoothPart, smooth_part
 from .timeseries import TimeSeries, time_series
-from .truncation import Truncation, bound_columns_text, truncation
+from .truncation import Truncation, truncation
 
 
 @dataclass
@@ -134,6 +136,10 @@ class Design:
     censoring: tuple[np.ndarray, np.ndarray] | None = None
     # a truncated response's bounds, trunc()
     truncation: Truncation | None = None
+    # a non-linear formula's parameters (their population parts; their group terms are
+    # blocks with ``dpar`` set to the parameter) and the columns its expression reads
+    nlpars: dict[str, DparDesign] = field(default_factory=dict)
+    covariates: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def nobs(self) -> int:
@@ -207,94 +213,10 @@ class Design:
 
     def model_frame(self) -> pd.DataFrame:
         """The data the model was fitted to: the used columns of the complete rows."""
-        used = set(_used_columns(self.spec)) | set(self.bound_columns)
+        used = set(used_columns(self.spec)) | set(self.bound_columns)
         frame = self.data[[c for c in self.data.columns if c in used]]
         frame.attrs = dict(self.data.attrs)
         return frame
-
-
-def _used_columns(spec: FormulaSpec) -> dict[str, str]:
-    """Each column the formula uses, with the place that uses it (for error messages)."""
-    used: dict[str, str] = {}
-
-    def add(expression: str, where: str) -> None:
-        for name in formula_variables(expression, where):
-            used.setdefault(name, where)
-
-    if spec.response is not None:
-        # one expression, as R evaluates a response: 'Reaction / 100' divides
-        add(f"I({spec.response})", "the response")
-    if spec.cbind is not None:
-        add(f"I({spec.cbind[0]})", "cbind()")
-        add(f"I({spec.cbind[1]})", "cbind()")
-    for name, expression in spec.additions.items():
-        if name == "trunc":
-            for bound in bound_columns_text(expression):
-                add(bound, f"trunc({expression})")
-        else:
-            add(expression, f"{name}()")
-    if spec.autocor is not None:
-        for column in (spec.autocor.time, spec.autocor.gr):
-            if column is not None:
-                used.setdefault(column, spec.autocor.text)
-    for smooth in spec.smooths:
-        used.setdefault(smooth.variable, smooth.text)
-    for effect in spec.monotonic:
-        used.setdefault(effect.variable, effect.text)
-    for term in spec.category_specific:
-        add(term.expression, term.text)
-    for part in [spec] + [dpar for _, dpar in spec.dpars]:
-        where = "" if part is spec else f" of {part.text!r}"
-        add(part.population, "the population-level terms" + where)
-        for offset in part.offsets:
-            add(offset, "offset()" + where)
-        for term in part.group_terms:
-            add(term.expr, f"group term {term.text}" + where)
-            for column in term.factors:
-                used.setdefault(column, f"group term {term.text}" + where)
-    return used
-
-
-def _drop_missing(data: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, int]:
-    missing = data[columns].isna().any(axis=1)
-    count = int(missing.sum())
-    if count == len(data):
-        raise DataError(
-            "Every row has a missing value in a column the model uses ("
-            + ", ".join(repr(c) for c in columns if data[c].isna().any())
-            + "); no data are left."
-        )
-    if count:
-        culprits = [c for c in columns if data.loc[missing, c].isna().any()]
-        warnings.warn(
-            f"Rows containing NAs were excluded from the model: {count} of {len(data)} rows "
-            f"have missing values in {', '.join(culprits)}.",
-            UserWarning,
-            stacklevel=3,
-        )
-    return data.loc[~missing].reset_index(drop=True), count
-
-
-def _as_r_factors(data: pd.DataFrame, columns) -> pd.DataFrame:
-    """Strings and booleans become categoricals with R's level order and labels."""
-    data = data.copy()
-    for column in columns:
-        series = data[column]
-        if isinstance(series.dtype, pd.CategoricalDtype):
-            data[column] = series.cat.remove_unused_categories().cat.as_ordered()
-            continue
-        if pd.api.types.is_bool_dtype(series.dtype):
-            data[column] = pd.Categorical(
-                np.where(series.to_numpy(dtype=bool), "TRUE", "FALSE"),
-                categories=["FALSE", "TRUE"], ordered=True,
-            )
-        elif not pd.api.types.is_numeric_dtype(series.dtype):
-            labels = series.astype(str)
-            # formulae keeps the category order only of ordered categoricals
-            data[column] = pd.Categorical(
-                labels, categories=sorted(labels.unique(), key=r_sort_key), ordered=True
-            )
-    return data
 
 
 def _columns_of(matrix) -> tuple[np.ndarray, list[str]]:
@@ -432,10 +354,10 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
         raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
     if not family.categorical:  # its parameters follow from the response's categories
         _check_dpars(spec, family)
-    used = _used_columns(spec)
+    used = used_columns(spec)
     check_columns(used, data)
     require_rows(data)
-    frame, n_dropped = _drop_missing(data, list(used))
+    frame, n_dropped = drop_missing(data, list(used))
     require_finite_columns(frame, list(used))
     if len(frame) < 2:
         raise DataError(f"Only {len(frame)} complete row is left; a model needs at least two "
@@ -443,8 +365,8 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
     # the data's own columns, before strings become factors: mo() reads an ordered
     # categorical's categories, unused ones too, as brms reads a factor's levels
     monotonic = [monotonic_part(term, frame) for term in spec.monotonic]
-    frame = _as_r_factors(frame, [c for c in used if c != spec.response])
-    for part in [spec] + [dpar for _, dpar in spec.dpars]:
+    frame = as_r_factors(frame, [c for c in used if c != spec.response])
+    for part in [spec] + [part for _, part in spec.nlpars + spec.dpars]:
         require_factor_levels(frame, [c for c in formula_variables(
             part.population, "the population-level terms") if c in frame.columns])
 
@@ -474,7 +396,13 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
                                                  + spec.text.split("~", 1)[1].strip(),
                                                  response=None, dpars=())))
             for aux in family.aux))
-    X, b_names, has_intercept, population = _population_part(spec, frame)
+    if spec.nonlinear is not None and (family.ordinal or family.categorical):
+        raise FormulaError(f"{spec.text!r}: non-linear formulas work with families of one "
+                           f"mean, not with {family.name!r}.")
+    if spec.nonlinear is None:
+        X, b_names, has_intercept, population = _population_part(spec, frame)
+    else:
+        X, b_names, has_intercept, population = np.zeros((len(frame), 0)), [], False, None
     if family.ordinal and not has_intercept:
         raise FormulaError(
             f"Family {family.name!r} models the categories through thresholds, which take the "
@@ -484,12 +412,15 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
     collinear = collinear_columns(X, b_names, has_intercept)
     offset = _offset(spec, frame)
     blocks = [] if family.categorical else _blocks(spec, frame, "")
-    dpars = {}
-    for name, part in spec.dpars:
-        dpar_X, dpar_names, dpar_intercept, terms = _population_part(part, frame)
-        dpars[name] = DparDesign(name, part, dpar_X, dpar_names, dpar_intercept,
-                                 _offset(part, frame), terms)
-        blocks += _blocks(part, frame, name)
+    dpars, nlpars = {}, {}
+    for parts, designs in ((spec.nlpars, nlpars), (spec.dpars, dpars)):
+        for name, part in parts:
+            dpar_X, dpar_names, dpar_intercept, terms = _population_part(part, frame)
+            designs[name] = DparDesign(name, part, dpar_X, dpar_names, dpar_intercept,
+                                       _offset(part, frame), terms)
+            blocks += _blocks(part, frame, name)
+    covariates = ({} if spec.nonlinear is None else covariate_values(
+        covariate_names(spec.nonlinear, spec.nlpar_names), frame, spec.text))
     _check_ids(blocks)
     if family.categorical:
         X, b_names, has_intercept, population, offset = (np.zeros((len(frame), 0)), [], False,
@@ -510,7 +441,7 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
         weights=weights, n_dropped=n_dropped, population_terms=population,
         collinear=collinear, dpars=dpars, categories=categories, autocor=autocor,
         smooths=smooths, monotonic=monotonic, category_specific=category_specific, se=se,
-        censoring=censored, truncation=truncated,
+        censoring=censored, truncation=truncated, nlpars=nlpars, covariates=covariates,
     )
 
 
@@ -532,9 +463,12 @@ def _check_dpars(spec: FormulaSpec, family: Family) -> None:
         if name not in parameters:
             valid = (f"its distributional parameters are {', '.join(parameters)}"
                      if parameters else "it has none besides the mean, mu")
+            unused = ("" if spec.nonlinear is None else
+                      f" Nor is it a parameter of the non-linear formula {spec.text!r}, which "
+                      "does not use it.")
             raise FamilyError(
                 f"Family {family.name!r} has no distributional parameter {name!r} to predict; "
-                f"{valid}.{close_matches(name, parameters)}"
+                f"{valid}.{close_matches(name, parameters)}{unused}"
             )
 
 

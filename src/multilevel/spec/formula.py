@@ -13,10 +13,11 @@ for a family's distributional parameters (``sigma``, ``zi``, ...), as brms's ``b
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..errors import FormulaError
 from .autocor_terms import AUTOCOR_ARGUMENTS, AutocorTerm, parse_autocor
+from .brms_formula import BrmsFormula
 from .category_specific import (
     CATEGORY_SPECIFIC_CALL,
     CategorySpecificTerm,
@@ -25,6 +26,7 @@ from .category_specific import (
 from .evaluation import in_r_term_order
 from .formula_text import find_bar, outer_parenthesised, split_top_level
 from .monotonic import MonotonicTerm, parse_monotonic
+from .nonlinear import NonlinearExpression, parse_nonlinear
 
 _ADDITIONS = ("trials", "weights", "se", "cens", "trunc")
 # how R spells the logical values of an argument such as se()'s sigma
@@ -125,15 +127,29 @@ class FormulaSpec:
     monotonic: tuple[MonotonicTerm, ...] = ()
     # cs(x): an ordinal model's effects with one coefficient per threshold
     category_specific: tuple[CategorySpecificTerm, ...] = ()
+    # bf(nl = TRUE): the right side as an expression of the parameters in ``nlpars``, each
+    # with its own linear formula, and of the data's columns
+    nonlinear: NonlinearExpression | None = None
+    nlpars: tuple[tuple[str, FormulaSpec], ...] = ()
 
     @property
     def dpar_names(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.dpars)
 
+    def as_bf(self) -> BrmsFormula | str:
+        """The formula as :func:`bf` writes it (the text alone without other formulas), to
+        build the model again."""
+        parts = tuple((name, part.text) for name, part in self.nlpars + self.dpars)
+        return BrmsFormula(self.text, parts, self.nonlinear is not None) if parts else self.text
+
+    @property
+    def nlpar_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.nlpars)
+
     @property
     def lines(self) -> list[str]:
-        """The formula and each distributional parameter's, as brms's summary prints them."""
-        return [self.text] + [part.text for _, part in self.dpars]
+        """The formula and each parameter's, as brms's summary prints them."""
+        return [self.text] + [part.text for _, part in self.nlpars + self.dpars]
 
     @property
     def response_label(self) -> str:
@@ -141,56 +157,6 @@ class FormulaSpec:
         if self.cbind is not None:
             return self.cbind[0]
         return self.response or ""
-
-
-@dataclass(frozen=True)
-class BrmsFormula:
-    """A model formula with formulas for distributional parameters, made by :func:`bf`."""
-
-    formula: str
-    dpars: tuple[tuple[str, str], ...] = ()
-
-    def __str__(self) -> str:
-        return "\n".join([self.formula] + [f"{name} {text}" for name, text in self.dpars])
-
-
-def bf(formula: str, **dpars: str) -> BrmsFormula:
-    """A formula with predicted distributional parameters, as brms's ``bf()``.
-
-    Parameters
-    ----------
-    formula
-        The formula of the response's mean, e.g. ``"Reaction ~ Days + (Days | Subject)"``.
-    **dpars
-        One formula per distributional parameter of the family, written without response
-        (``sigma="~ Days"``) or with the parameter's name (``sigma="sigma ~ Days"``); each may
-        have population and group terms, ``zi="~ mined + (1 | site)"``.
-
-    Returns
-    -------
-    BrmsFormula
-        To pass as the formula of :func:`multilevel.brm` or :func:`multilevel.get_prior`.
-
-    Examples
-    --------
-    >>> ml.bf("Reaction ~ Days + (Days | Subject)", sigma="~ Days")
-    """
-    if not isinstance(formula, str):
-        raise FormulaError(f"The formula must be a string, got {type(formula).__name__}.")
-    # brms's bf() options besides formulas; none of them is provided here
-    for option in ("nl", "cmc", "decomp", "center", "sparse", "loop", "family"):
-        if option in dpars:
-            raise FormulaError(
-                f"bf({option}=...) is not supported: multilevel's bf() takes the formulas of "
-                "distributional parameters only (non-linear formulas and brms's other bf() "
-                "options are not provided).")
-    parts = []
-    for name, text in dpars.items():
-        if not isinstance(text, str):
-            raise FormulaError(f"The formula of {name!r} must be a string such as '~ x', got "
-                               f"{text!r}.")
-        parts.append((name, text.strip()))
-    return BrmsFormula(formula.strip(), tuple(parts))
 
 
 def _parse_group_term(inside: str, original: str) -> list[GroupTerm]:
@@ -491,6 +457,8 @@ def parse_formula(text: str | BrmsFormula) -> FormulaSpec:
     """
     dpars: tuple[tuple[str, FormulaSpec], ...] = ()
     if isinstance(text, BrmsFormula):
+        if text.nl:
+            return _parse_nonlinear_formula(text)
         dpars = tuple((name, _parse_dpar(name, part)) for name, part in text.dpars)
         text = text.formula
     if not isinstance(text, str):
@@ -529,3 +497,28 @@ def parse_formula(text: str | BrmsFormula) -> FormulaSpec:
         monotonic=tuple(monotonic),
         category_specific=tuple(category_specific),
     )
+
+
+def _parse_nonlinear_formula(formula: BrmsFormula) -> FormulaSpec:
+    """A formula of ``bf(..., nl=True)``: the response with its additions, the expression,
+    and the formulas of its parameters (those it names) and of distributional parameters."""
+    sides = split_top_level(formula.formula, "~")
+    if len(sides) != 2 or not sides[1][1]:
+        raise FormulaError(f"A non-linear formula needs a response and an expression, as "
+                           f"'y ~ b1 * exp(b2 * x)', got {formula.formula!r}.")
+    response, cbind, additions, se_with_sigma, cens_upper = _parse_response(sides[0][1])
+    expression = parse_nonlinear(sides[1][1], formula.formula)
+    nlpars = tuple((name, replace(_parse_dpar(name, text), explicit_intercept=True))
+                   for name, text in formula.dpars if name in expression.names)
+    if not nlpars:
+        raise FormulaError(
+            f"The non-linear formula {formula.formula!r} has no parameter: give each of its "
+            "parameters a formula, as ml.bf('y ~ b1 * exp(b2 * x)', b1='~ 1', b2='~ 1', "
+            "nl=True).")
+    return FormulaSpec(
+        text=formula.formula.strip(), response=response, cbind=cbind, additions=additions,
+        population="0", offsets=(), group_terms=(),
+        dpars=tuple((name, _parse_dpar(name, text)) for name, text in formula.dpars
+                    if name not in expression.names),
+        se_with_sigma=se_with_sigma, cens_upper=cens_upper, nonlinear=expression,
+        nlpars=nlpars)

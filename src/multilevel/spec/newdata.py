@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -12,6 +12,7 @@ from ..names import coefficient_name, r_level_label
 from .checks import check_columns, require_finite_columns
 from .design import Design, addition_values
 from .evaluation import evaluate_expression, evaluate_new_data, formula_variables
+from .nonlinear import covariate_values
 from .truncation import Truncation, bound_columns_text, truncation_for_rows
 
 
@@ -31,6 +32,8 @@ class NewData:
     category_specific: np.ndarray | None = None
     # the bounds of a truncated response, trunc(); None without them
     truncation: Truncation | None = None
+    # the columns a non-linear formula's expression reads
+    covariates: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def _level_labels(frame: pd.DataFrame, factors: tuple[str, ...]) -> list[str]:
@@ -56,8 +59,10 @@ def new_data_design(design: Design, newdata: pd.DataFrame, blocks: list[int]) ->
     if not isinstance(newdata, pd.DataFrame):
         raise DataError(f"newdata must be a pandas DataFrame, got {type(newdata).__name__}.")
     spec = design.spec
-    needed: dict[str, str] = {}
-    for part in [spec] + [dpar.spec for dpar in design.dpars.values()]:
+    needed: dict[str, str] = {name: f"the non-linear formula {spec.text!r}"
+                              for name in design.covariates}
+    parameters = {**design.nlpars, **design.dpars}
+    for part in [spec] + [dpar.spec for dpar in parameters.values()]:
         where = "" if part is spec else f" of {part.text!r}"
         for name in formula_variables(part.population, "the population-level terms" + where):
             needed.setdefault(name, "the population-level terms" + where)
@@ -89,7 +94,7 @@ def new_data_design(design: Design, newdata: pd.DataFrame, blocks: list[int]) ->
         raise DataError("newdata has missing values in "
                         + ", ".join(repr(c) for c in needed if frame[c].isna().any()) + ".")
     require_finite_columns(frame, list(needed))
-    population_columns = {column for part in [spec] + [d.spec for d in design.dpars.values()]
+    population_columns = {column for part in [spec] + [d.spec for d in parameters.values()]
                           for column in formula_variables(part.population, "the population terms")}
     population_columns |= {column for term in spec.category_specific
                            for column in formula_variables(term.expression, term.text)}
@@ -112,7 +117,7 @@ def new_data_design(design: Design, newdata: pd.DataFrame, blocks: list[int]) ->
     dpar_X = {name: _population(part.population_terms, frame,
                                 f"the population-level terms of {part.spec.text!r}",
                                 part.has_intercept)
-              for name, part in design.dpars.items()}
+              for name, part in parameters.items()}
     block_values, block_labels = [], []
     for position in blocks:
         block = design.blocks[position]
@@ -120,7 +125,7 @@ def new_data_design(design: Design, newdata: pd.DataFrame, blocks: list[int]) ->
         block_values.append(values[:, block.columns])
         block_labels.append(_level_labels(frame, block.factors))
     offset = _offset(spec, frame)
-    dpar_offsets = {name: _offset(part.spec, frame) for name, part in design.dpars.items()}
+    dpar_offsets = {name: _offset(part.spec, frame) for name, part in parameters.items()}
     trials = addition_values(spec, frame, "trials") if design.trials is not None else None
     if design.trials is not None and trials is None and spec.cbind is not None:
         successes = evaluate_expression(spec.cbind[0], frame, "cbind()").to_numpy(dtype=float)
@@ -131,8 +136,9 @@ def new_data_design(design: Design, newdata: pd.DataFrame, blocks: list[int]) ->
                          else design.category_specific.new_rows(frame))
     truncation = (truncation_for_rows(spec.additions["trunc"], frame)
                   if design.truncation is not None else None)
+    covariates = covariate_values(tuple(design.covariates), frame, spec.text)
     return NewData(X, block_values, block_labels, offset, trials, dpar_X, dpar_offsets, se,
-                   category_specific, truncation)
+                   category_specific, truncation, covariates)
 
 
 def _population(terms, frame: pd.DataFrame, where: str, has_intercept: bool) -> np.ndarray:

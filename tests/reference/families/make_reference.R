@@ -27,8 +27,13 @@ if (length(a) >= 6 && nzchar(a[6])) for (part in strsplit(a[6], ";")[[1]]) {
   kv <- strsplit(part, "=", fixed = TRUE)[[1]]
   dpars[[trimws(kv[1])]] <- trimws(paste(kv[-1], collapse = "="))
 }
+# "nl=TRUE" among them makes the formula non-linear, its other entries the non-linear
+# parameters' formulas
+nl <- identical(dpars[["nl"]], "TRUE")
+dpars[["nl"]] <- NULL
 form <- do.call(bf, c(list(as.formula(f)),
-                      lapply(names(dpars), function(k) as.formula(paste(k, dpars[[k]])))))
+                      lapply(names(dpars), function(k) as.formula(paste(k, dpars[[k]]))),
+                      list(nl = nl)))
 seed <- 1234; chains <- 4; iter <- 2000
 
 gp <- as.data.frame(get_prior(form, data = d, family = fam))
@@ -79,6 +84,7 @@ out <- list(id = sub("\\.json$", "", basename(out_path)),
             data = sub("^brms:", "", basename(data_path)),
             formula = f,
             dpars = dpars,
+            nl = nl,
             family = fit$family$family,
             link = fit$family$link,
             family_r = fam_str,

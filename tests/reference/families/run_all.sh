@@ -53,6 +53,7 @@ fit inhaler_cs     inhaler          "rating ~ period + carry + cs(treat) + (1 | 
 fit acat_cs        cumulative       "rating ~ cs(x) + (1 | g)"                   "acat()" "g" "" "data/cumulative_newdata.csv"
 fit truncated_gaussian truncated      "y | trunc(lb = 0) ~ x + (1 | g)"            "gaussian()" "g" "" "data/truncated_newdata.csv"
 fit truncated_poisson truncated       "count | trunc(lb = 1) ~ x + (1 | g)"        "poisson()" "g" "" "data/truncated_newdata.csv"
+fit nonlinear      nonlinear        "y ~ b1 * exp(b2 * x)"                       "gaussian()" "g" "b1=~ 1 + z + (1 | g);b2=~ 1;nl=TRUE" "data/nonlinear_newdata.csv" "prior(normal(5, 2), nlpar = 'b1') + prior(normal(0, 1), nlpar = 'b2')"
 fit monotonic      monotonic        "ls ~ mo(income) + x + (1 | g)"              "gaussian()"
 fit growth_ar        growth_ar        "y ~ time + (1 + time | id) + ar(time = time, gr = id)" "gaussian()" "id"
 fit growth_gaps_ar2  growth_gaps      "y ~ time + (1 | id) + ar(time = time, gr = id, p = 2)" "gaussian()" "id"

@@ -505,13 +505,30 @@ def truncated():
                                              "g": [lv[0], lv[0], lv[3], lv[7]]}))
 
 
+def nonlinear():
+    """Exponential decay toward zero, y = b1 exp(b2 x), for a non-linear formula (brms's
+    ``nl = TRUE``): the starting level b1 moves with z and varies by group; the rate b2 is
+    common."""
+    rng = np.random.default_rng(137)
+    gi, lv = groups(rng, n_groups=12)
+    x = np.round(rng.uniform(0.0, 4.0, gi.size), 2)
+    z = rng.normal(size=gi.size)
+    b1 = 5.0 + 0.5 * z + rng.normal(0.0, 0.8, lv.size)[gi]
+    y = b1 * np.exp(-0.4 * x) + rng.normal(0.0, 0.3, gi.size)
+    write("nonlinear", pd.DataFrame({"y": y, "x": x, "z": z, "g": lv[gi]}))
+    write("nonlinear_newdata", pd.DataFrame({"x": [0.0, 1.0, 3.0, 2.0],
+                                             "z": [0.0, -1.0, 1.0, 0.5],
+                                             "g": [lv[0], lv[0], lv[3], lv[7]]}))
+
+
 if __name__ == "__main__":
     for make in (bernoulli, binomial, poisson, poisson_offset, negbinomial, student, gamma,
                  lognormal, beta, gaussian_weights, meta, censored, survival, gaussian_slopes,
                  zero_inflated_poisson, zero_inflated_negbinomial, zero_inflated_binomial,
                  hurdle_poisson, hurdle_negbinomial, hurdle_lognormal, hurdle_gamma,
                  zero_inflated_beta, zero_one_inflated_beta, monotonic, cumulative, growth_ar,
-                 growth_gaps, growth_unstr, growth_waves, smooth, categorical, truncated):
+                 growth_gaps, growth_unstr, growth_waves, smooth, categorical, truncated,
+                 nonlinear):
         make()
     (OUT / "truth.json").write_text(json.dumps(TRUTH, indent=1, sort_keys=True) + "\n")
     for p in sorted(OUT.glob("*.csv")):

@@ -1,0 +1,88 @@
+"""brms's ``bf()``: a formula with the formulas of distributional or non-linear parameters."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..errors import FormulaError
+from .formula_text import split_top_level
+
+# a parameter's name, as R and Python allow it
+_NAME = re.compile(r"[^\W\d][\w.]*")
+
+
+@dataclass(frozen=True)
+class BrmsFormula:
+    """A model formula with formulas for distributional or non-linear parameters, made by
+    :func:`bf`."""
+
+    formula: str
+    dpars: tuple[tuple[str, str], ...] = ()
+    nl: bool = False
+
+    def __str__(self) -> str:
+        return "\n".join([self.formula] + [f"{name} {text}" for name, text in self.dpars])
+
+
+def bf(formula: str, *formulas: str, nl: bool = False, **dpars: str) -> BrmsFormula:
+    """A formula with predicted distributional parameters, or a non-linear formula, as
+    brms's ``bf()``.
+
+    Parameters
+    ----------
+    formula
+        The formula of the response's mean, e.g. ``"Reaction ~ Days + (Days | Subject)"``;
+        with ``nl=True`` an arithmetic expression of parameters and numeric columns, e.g.
+        ``"y ~ b1 * exp(b2 * x)"``.
+    *formulas
+        Parameters' formulas in brms's spelling, each naming its parameters left of ``~``:
+        ``"sigma ~ Days"``, or ``"b1 + b2 ~ 1 + (1 | g)"`` for several at once.
+    nl
+        Whether ``formula`` is non-linear: each name in it that has a formula here is a
+        parameter predicted by that formula (its coefficients named ``b_b1_Intercept``, as
+        brms's), the other names are columns of the data.
+    **dpars
+        One formula per parameter, written without response (``sigma="~ Days"``) or with the
+        parameter's name (``sigma="sigma ~ Days"``); each may have population and group terms,
+        ``zi="~ mined + (1 | site)"``.
+
+    Returns
+    -------
+    BrmsFormula
+        To pass as the formula of :func:`multilevel.brm` or :func:`multilevel.get_prior`.
+
+    Examples
+    --------
+    >>> ml.bf("Reaction ~ Days + (Days | Subject)", sigma="~ Days")
+    >>> ml.bf("y ~ b1 * exp(b2 * x)", "b1 ~ 1 + (1 | g)", "b2 ~ 1", nl=True)
+    """
+    if not isinstance(formula, str):
+        raise FormulaError(f"The formula must be a string, got {type(formula).__name__}.")
+    if not isinstance(nl, bool):
+        raise FormulaError(f"bf(nl=...) is True or False, got {nl!r}.")
+    # brms's bf() options besides formulas; none of them is provided here
+    for option in ("cmc", "decomp", "center", "sparse", "loop", "family"):
+        if option in dpars:
+            raise FormulaError(
+                f"bf({option}=...) is not supported: multilevel's bf() takes the formulas of "
+                "distributional and non-linear parameters and nl.")
+    parts = []
+    for text in formulas:
+        sides = split_top_level(text, "~") if isinstance(text, str) else []
+        names = [name.strip() for _, name in split_top_level(sides[0][1], "+")] if len(
+            sides) == 2 else []
+        if not names or not all(_NAME.fullmatch(name) for name in names):
+            raise FormulaError(
+                f"bf()'s further formulas name their parameters left of '~', as 'sigma ~ x' "
+                f"or 'b1 + b2 ~ 1'; got {text!r}.")
+        parts.extend((name, f"~ {sides[1][1]}") for name in names)
+    for name, text in dpars.items():
+        if not isinstance(text, str):
+            raise FormulaError(f"The formula of {name!r} must be a string such as '~ x', got "
+                               f"{text!r}.")
+        parts.append((name, text.strip()))
+    repeated = sorted({name for name, _ in parts if [n for n, _ in parts].count(name) > 1})
+    if repeated:
+        raise FormulaError(f"bf() gives {', '.join(map(repr, repeated))} more than one formula.")
+    return BrmsFormula(formula.strip(), tuple(parts), nl)

@@ -1,0 +1,146 @@
+"""Non-linear formulas, brms's ``bf(y ~ b1 * exp(b2 * x), b1 ~ 1 + z + (1 | g), b2 ~ 1,
+nl = TRUE)``: the formula, the likelihood of the expression, the prior table, and a brms 2.18
+reference (tests/reference/families/nonlinear.json) with its fitted() values for new rows."""
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import pytensor.tensor as pt
+import pytest
+from scipy import stats
+
+import multilevel as ml
+from multilevel.errors import FormulaError
+from multilevel.spec.formula import parse_formula
+from multilevel.spec.nonlinear import FUNCTIONS, parse_nonlinear
+from reference import (
+    FAMILY_REFERENCE_DIR,
+    family_reference_names,
+    fit_with_warnings,
+    load_reference,
+    posterior_mismatches,
+    prior_mismatches,
+    reference_formula,
+    user_priors,
+)
+
+REFERENCES = family_reference_names("nonlinear")
+
+
+@pytest.fixture(scope="module")
+def data():
+    return pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "nonlinear.csv")
+
+
+def test_the_parameters_and_columns_are_told_apart():
+    spec = parse_formula(ml.bf("y ~ b1 * exp(-b2 * x) + c", "b1 + b2 ~ 1 + (1 | g)",
+                               sigma="~ x", nl=True))
+    assert spec.nlpar_names == ("b1", "b2")
+    assert [name for name, _ in spec.dpars] == ["sigma"]
+    assert spec.nonlinear.names == ("b1", "b2", "x", "c")
+    assert [part.text for _, part in spec.nlpars] == ["b1 ~ 1 + (1 | g)", "b2 ~ 1 + (1 | g)"]
+    assert spec.lines == ["y ~ b1 * exp(-b2 * x) + c", "b1 ~ 1 + (1 | g)",
+                          "b2 ~ 1 + (1 | g)", "sigma ~ x"]
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_every_function_computes_the_same_with_numpy_and_pytensor(name):
+    """The model (PyTensor) and the predictions (NumPy) read one expression: both give the
+    same values, and R's ^ is a power."""
+    arguments = ", ".join(["a", "b"][:FUNCTIONS[name]])
+    expression = parse_nonlinear(f"{name}({arguments}) + a^2", "y ~ ...")
+    values = {"a": np.array([0.2, 0.35, 0.8]), "b": np.array([1.5, 0.5, 2.0])}
+    ours = expression.evaluate(values)
+    theirs = expression.evaluate({name: pt.as_tensor_variable(value)
+                                  for name, value in values.items()}, "pytensor").eval()
+    np.testing.assert_allclose(theirs, ours, rtol=1e-12)
+    assert np.all(np.isfinite(ours))
+    exponential = parse_nonlinear("exp(a) * b^2", "y ~ ...").evaluate(values)
+    np.testing.assert_allclose(exponential, np.exp(values["a"]) * values["b"] ** 2)
+
+
+def test_the_likelihood_reads_the_expression(data):
+    """Each row's mean is b1 * exp(b2 * x), b1 from its own formula with the row's group
+    effect: the model's log-likelihood is SciPy's normal density at those means."""
+    formula = ml.bf("y ~ b1 * exp(b2 * x)", b1="~ 1 + z + (1 | g)", b2="~ 1", nl=True)
+    model = ml.make_model(formula, data, prior=user_priors("nonlinear"))
+    point = model.initial_point()
+    rng = np.random.default_rng(1)
+    point = {name: value + rng.normal(0.0, 0.3, np.shape(value)) for name, value in point.items()}
+    outputs = model.replace_rvs_by_values([model.logp(vars=model.observed_RVs), model["b_b1"],
+                                           model["b_b2"], model["r_g"], model["sigma"]])
+    ours, b1, b2, effects, sigma = model.compile_fn(outputs, inputs=model.value_vars)(point)
+    levels = sorted(data["g"].unique())
+    start = b1[0] + b1[1] * data["z"] + effects[data["g"].map(levels.index), 0]
+    mean = start * np.exp(b2[0] * data["x"])
+    assert ours == pytest.approx(stats.norm.logpdf(data["y"], mean, sigma).sum(), rel=1e-10)
+
+
+@pytest.mark.parametrize("name", REFERENCES)
+def test_prior_table_equals_brms(data, name):
+    reference = load_reference(name, FAMILY_REFERENCE_DIR)
+    formula = reference_formula(reference)
+    assert prior_mismatches(ml.get_prior(formula, data), reference["get_prior"]) == []
+    table = ml.get_prior(formula, data, prior=user_priors(name))
+    assert prior_mismatches(table, reference["prior"]) == []
+
+
+@pytest.mark.slow
+def test_a_string_cannot_update_a_non_linear_formula(data):
+    formula = ml.bf("y ~ b1 * exp(b2 * x)", b1="~ 1", b2="~ 1", nl=True)
+    fit, _ = fit_with_warnings(formula, data, prior=user_priors("nonlinear"), chains=1,
+                               draws=20, warmup=20, progressbar=False, seed=1)
+    with pytest.raises(FormulaError, match=r"give ml.bf\(..., nl=True\) to update\(\)"):
+        fit.update("~ . + z")
+
+
+@pytest.fixture(scope="module")
+def fits(data):
+    out = {}
+    for name in REFERENCES:
+        reference = load_reference(name, FAMILY_REFERENCE_DIR)
+        # half brms's draws: the comparisons' tolerances follow both fits' ESS
+        fit, messages = fit_with_warnings(reference_formula(reference), data,
+                                          prior=user_priors(name), seed=20261206, draws=500,
+                                          warmup=500, progressbar=False)
+        out[name] = (reference, fit, messages)
+    return out
+
+
+def test_the_reference_is_compared():
+    assert REFERENCES == ["nonlinear"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", REFERENCES)
+def test_posterior_and_fitted_values_equal_brms(fits, name):
+    reference, fit, messages = fits[name]
+    assert posterior_mismatches(fit, reference["summary"]) == []
+    assert not [m for m in messages if "R-hat" in m or "divergent" in m]
+    assert list(fit.fixef().index) == ["b1_Intercept", "b1_z", "b2_Intercept"]
+    newdata = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "nonlinear_newdata.csv")
+    draws = fit.posterior_epred(newdata=newdata)
+    chains = draws.reshape(4, 500, len(newdata))
+    for record in reference["fitted"]:
+        row = record["row"] - 1
+        ess = float(az.ess(chains[:, :, row]))
+        mean, sd = draws[:, row].mean(), draws[:, row].std(ddof=1)
+        # brms drew twice our draws with the same sampler: about twice our ESS
+        error = np.hypot(sd / np.sqrt(ess), record["Est.Error"] / np.sqrt(2 * ess))
+        assert abs(mean - record["Estimate"]) < 4 * error, record
+
+
+@pytest.mark.slow
+def test_conditional_effects_follow_the_curve(fits):
+    """conditional_effects("x") draws the expression over x, b1 at the mean of z and without
+    group effects: exp(b2 x) times b1's population part."""
+    _, fit, _ = fits["nonlinear"]
+    figure = fit.conditional_effects("x")
+    line = figure.axes[0].lines[0]
+    x, shown = line.get_xdata(), line.get_ydata()
+    draws = fit.as_draws_df()
+    z_mean = fit.design.data["z"].mean()
+    curve = ((draws["b_b1_Intercept"].to_numpy()[:, None]
+              + draws["b_b1_z"].to_numpy()[:, None] * z_mean)
+             * np.exp(draws["b_b2_Intercept"].to_numpy()[:, None] * x[None, :]))
+    np.testing.assert_allclose(shown, np.median(curve, axis=0), rtol=1e-6)
