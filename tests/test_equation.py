@@ -14,6 +14,7 @@ from matplotlib.mathtext import MathTextParser
 
 import multilevel as ml
 from multilevel.errors import SettingsError
+from reference import FAMILY_REFERENCE_DIR
 
 # lays the line out and rasterises it with Agg, raising on anything mathtext cannot parse
 AGG = MathTextParser("agg")
@@ -84,7 +85,8 @@ def simulated():
 def datasets(sleepstudy, hsb, classroom, rts, simulated):
     return {"sleepstudy": sleepstudy, "hsb": hsb, "classroom": classroom, "rts": rts,
             "simulated": simulated, **{name: ml.load_dataset(name)
-                                       for name in ("rats", "inhaler", "salamanders")}}
+                                       for name in ("rats", "inhaler", "salamanders")},
+            "decay": pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "nonlinear.csv")}
 
 
 # --- the models, written out by hand -----------------------------------------------------------
@@ -430,6 +432,30 @@ CASES = {
                    r"{\sigma^{*}_{i}}^{2} = \sigma^{2} + \mathrm{sei}_{i}^{2}",
                    r"\alpha_{j} \sim \mathrm{N}(\mu_{\alpha}, \sigma_{\alpha}^{2})"
                    + for_group("g", "j", 6)],
+        }),
+    "a non-linear formula": (
+        ml.bf("y ~ b1 * exp(b2 * x)", "b1 ~ 1 + z + (1 | g)", "b2 ~ 1", nl=True), "decay",
+        "gaussian", {
+            "gh": [r"\mathrm{y}_{i} \sim \mathrm{N}(\mathrm{b1}_{i} \cdot \exp(\mathrm{b2}_{i} "
+                   r"\cdot \mathrm{x}_{i}), \sigma^{2})",
+                   r"\mathrm{b1}_{i} = \alpha^{\mathrm{b1}}_{j[i]} + \beta^{\mathrm{b1}}_{1}\,"
+                   r"\mathrm{z}_{i}",
+                   r"\mathrm{b2}_{i} = \alpha^{\mathrm{b2}}",
+                   r"\alpha^{\mathrm{b1}}_{j} \sim \mathrm{N}(\mu_{\alpha^{\mathrm{b1}}}, "
+                   r"\sigma_{\alpha^{\mathrm{b1}}}^{2})" + for_group("g", "j", 12)],
+            "rb": [LEVEL_1,
+                   r"\mathrm{y}_{ij} = \mathrm{b1}_{ij} \cdot \exp(\mathrm{b2}_{ij} \cdot "
+                   r"\mathrm{x}_{ij}) + e_{ij}",
+                   E_IJ,
+                   r"\mathrm{b1}_{ij} = \beta^{\mathrm{b1}}_{0j} + \beta^{\mathrm{b1}}_{1j}\,"
+                   r"\mathrm{z}_{ij}",
+                   r"\mathrm{b2}_{ij} = \beta^{\mathrm{b2}}_{0j}",
+                   LEVEL_2,
+                   r"\beta^{\mathrm{b1}}_{0j} = \gamma^{\mathrm{b1}}_{00} + u^{\mathrm{b1}}_{0j}",
+                   r"\beta^{\mathrm{b1}}_{1j} = \gamma^{\mathrm{b1}}_{10}",
+                   r"\beta^{\mathrm{b2}}_{0j} = \gamma^{\mathrm{b2}}_{00}",
+                   r"u^{\mathrm{b1}}_{0j} \sim \mathrm{N}(0, (\tau^{\mathrm{b1}}_{0})^{2})"
+                   + for_group("g", "j", 12)],
         }),
     "autoregressive residuals": (
         "Reaction ~ Days + (1 | Subject) + ar(time = Days, gr = Subject)", "sleepstudy",

@@ -92,7 +92,8 @@ def _truncated() -> pd.DataFrame:
 _FRAMES = {"crossed": _crossed, "assorted": _assorted, "unsorted": _unsorted,
            "truncated": _truncated, "censored": _censored, "proportions": _proportions,
            "ratings": _ratings, "incomes": _incomes,
-           "slider": _slider}
+           "slider": _slider, "nonlinear": lambda: pd.read_csv(
+               FAMILY_REFERENCE_DIR / "data" / "nonlinear.csv")}
 
 # (data, formula or bf() parts, family, priors): the ten models, then one of each
 # other feature the writer covers
@@ -146,6 +147,9 @@ CASES = [
     ("unsorted", "Reaction ~ Days + cosy(Days, Subject)", "student", None),
     ("unsorted", ("Reaction ~ Days + unstr(Days, Subject)", {"sigma": "~ Days"}), "gaussian",
      None),
+    ("nonlinear", ("y ~ b1 * exp(b2 * x) + inv_logit(z) ^ 2",
+                   {"b1": "~ 1 + z + (1 | g)", "b2": "~ 1 + (1 | g)", "sigma": "~ z"}, True),
+     "gaussian", [("normal(5, 2)", "b", "", "", "b1"), ("normal(0, 1)", "b", "", "", "b2")]),
 ]
 
 
@@ -153,10 +157,11 @@ def _inputs(case):
     name, formula, family, priors = case
     data = _FRAMES[name]() if name in _FRAMES else ml.load_dataset(name)
     if isinstance(formula, tuple):
-        formula = ml.bf(formula[0], **formula[1])
+        formula = ml.bf(formula[0], nl=formula[2:] == (True,), **formula[1])
     if priors is not None:
-        priors = [ml.prior(text, class_=class_, coef=coef, group=group)
-                  for text, class_, coef, group in priors]
+        # a fifth entry names a non-linear parameter
+        priors = [ml.prior(text, class_=class_, coef=coef, group=group, nlpar=nlpar[0])
+                  for text, class_, coef, group, *nlpar in [(*p, "")[:5] for p in priors]]
     return data, formula, family, priors
 
 

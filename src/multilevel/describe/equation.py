@@ -7,7 +7,7 @@ groups, from the data) and the :class:`PriorTable` (the priors in force) and ret
 
 from __future__ import annotations
 
-from ..errors import MultilevelError, SettingsError
+from ..errors import SettingsError
 from ..priors.table import PriorTable
 from ..spec.design import Design
 from . import gelman_hill, raudenbush_bryk
@@ -66,9 +66,6 @@ def model_equation(design: Design, table: PriorTable, notation: str = "gh",
         For an unknown notation, or ``expand=True`` outside ``"rb"``.
     """
     _check(notation, priors, expand)
-    if design.nlpars:
-        raise MultilevelError(f"Equations of non-linear formulas ({design.spec.text!r}) are not "
-                              "written yet; summary() and the prior table describe the model.")
     notation = notation.lower()
     structure = analyse(design)
     if notation == "gh":

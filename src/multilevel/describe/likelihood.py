@@ -118,6 +118,10 @@ def data_model(design: Design, structure: Structure, predictors: dict[str, str],
     """
     family = design.family
     y = response(design, structure, index)
+    if design.spec.nonlinear is not None:
+        # the mean is the expression of the parameters and the columns, each row's
+        predictors = {**predictors, "": latex.expression(
+            design.spec.nonlinear.text, index, structure.data_columns | set(design.nlpars))}
     weights = design.spec.additions.get("weights")
     note = (r"\text{, weighted by }" + latex.expression(weights, index, structure.data_columns)
             if weights else "")
@@ -182,7 +186,10 @@ def data_model(design: Design, structure: Structure, predictors: dict[str, str],
             lines.append(EquationLine(latex.link(family.link, mean), "=", predictors[""]))
     lines += scale
     for parameter in structure.parameters:
-        if parameter.name:
+        if parameter.name in design.nlpars:
+            lines.append(EquationLine(latex.indexed(latex.name(parameter.name), index), "=",
+                                      predictors[parameter.name]))
+        elif parameter.name:
             link = family.aux_parameter(parameter.name).dpar_link
             lines.append(EquationLine(latex.link(link, aux[parameter.name]), "=",
                                       predictors[parameter.name]))

@@ -18,6 +18,7 @@ from ..model.smooths import smooth_dim
 from ..names import population_names
 from ..priors.table import PriorTable
 from ..spec.design import Design
+from ..spec.nonlinear import expression_code
 from .model_code_autocor import (
     autocor_coords,
     autocor_data,
@@ -26,11 +27,14 @@ from .model_code_autocor import (
 )
 from .model_code_data import (
     array_literal,
+    brms_names,
     category_specific_data,
     group_index,
+    label_list,
     matrix_columns,
     matrix_lines,
     monotonic_positions,
+    nonlinear_data,
     number,
     python_name,
     quote,
@@ -64,7 +68,6 @@ class ModelCode(str):
         return str(self)
 
 
-_NAMES_PER_COMMENT = 4
 _LINE = 99
 # names the program itself binds, which no generated variable may take
 _RESERVED = {"data", "y", "np", "pd", "pm", "pt", "model", "coords", "trials", "weights", "se", "X",
@@ -72,16 +75,6 @@ _RESERVED = {"data", "y", "np", "pd", "pm", "pt", "model", "coords", "trials", "
              "offset", "mu", "eta", "lkj_corr_cholesky", "hurdle_poisson_logp", "truncated",
              "hurdle_negbinomial_logp", "zero_inflated_beta_logp", "zero_one_inflated_beta_logp",
              "shifted_lognormal_logp", "sratio_logp", "cratio_logp", "acat_logp", "untruncated"}
-
-
-def _brms_names(names: list[str]) -> str:
-    """A comment listing brms's names, shortened after a few."""
-    shown = ", ".join(names[:_NAMES_PER_COMMENT])
-    return shown + (f", ... ({len(names)} in all)" if len(names) > _NAMES_PER_COMMENT else "")
-
-
-def _list(values) -> str:
-    return "[" + ", ".join(quote(str(v)) for v in values) + "]"
 
 
 class _Program:
@@ -97,6 +90,7 @@ class _Program:
         # each parameter's linear predictor in the program ("" for the mean)
         self.predictors: dict[str, str] = {}
         self.group_variables: dict[str, str] = {}
+        self.covariates: dict[str, str] = {}
 
     # --- sections -------------------------------------------------------------------------
     def text(self) -> str:
@@ -172,7 +166,9 @@ class _Program:
             out += sum_lines("offset", list(spec.offsets), design.offset, frame, "the offset")
         self._population_data("", design.X, design.b_names, design.has_intercept,
                               design.population_terms)
-        for name, part in design.dpars.items():
+        lines, self.covariates = nonlinear_data(design, self.taken)
+        out += lines
+        for name, part in {**design.nlpars, **design.dpars}.items():
             self._population_data(name, part.X, part.b_names, part.has_intercept,
                                   part.population_terms)
             if part.offset is not None:
@@ -188,11 +184,11 @@ class _Program:
             out.append("# column and penalised columns) as the package built it on these rows")
             out.append(f"Xs_{coef} = {array_literal(part.basis.Xf[:, 0], '')}")
             out.append(f"Zs_{coef} = {array_literal(part.basis.Zr, '')}")
-            self.coords.append((smooth_dim(coef), _list(range(1, part.size + 1))))
+            self.coords.append((smooth_dim(coef), label_list(range(1, part.size + 1))))
         for part in design.monotonic:
             out.append("")
             out += monotonic_positions(part)
-            self.coords.append((simplex_dim(part), _list(range(1, part.size + 1))))
+            self.coords.append((simplex_dim(part), label_list(range(1, part.size + 1))))
         if design.category_specific is not None:
             out += category_specific_data(design.category_specific, frame)
         if design.autocor is not None:
@@ -216,7 +212,7 @@ class _Program:
         keep = [k for k, name in enumerate(names) if name != "Intercept" or not has_intercept]
         out += matrix_lines(variable, matrix_columns(terms, X, b_names, keep, self.design.data),
                             X)
-        self.coords.append((population_names(dpar)[3], _list(b_names)))
+        self.coords.append((population_names(dpar)[3], label_list(b_names)))
         if has_intercept:
             out.append("# brms centres the predictors of a model with an intercept and samples "
                        "the intercept")
@@ -238,10 +234,10 @@ class _Program:
         out += index.lines
         levels_dim, coef_dim, cor_dim = group_dims(group)
         self.coords.append((levels_dim, index.coords))
-        self.coords.append((coef_dim, _list(design.group_coefs(group))))
+        self.coords.append((coef_dim, label_list(design.group_coefs(group))))
         pairs = design.correlation_names(group)
         if pairs:
-            self.coords.append((cor_dim, _list(pairs)))
+            self.coords.append((cor_dim, label_list(pairs)))
         for dpar in dict.fromkeys(b.dpar for _, b in blocks):
             chosen = [b for _, b in blocks if b.dpar == dpar]
             suffix = f"_{python_name(dpar, set())}" if dpar else ""
@@ -263,10 +259,10 @@ class _Program:
         design = self.design
         family = design.family
         thresholds = None
-        if not family.categorical:
+        if not family.categorical and not design.nlpars:
             thresholds = self._population_model("", design.X, design.b_names,
                                                 design.has_intercept, design.thresholds)
-        for name, part in design.dpars.items():
+        for name, part in {**design.nlpars, **design.dpars}.items():
             self._population_model(name, part.X, part.b_names, part.has_intercept, 0)
             if part.offset is not None:
                 self._add(name, f"offset_{python_name(name, set())}")
@@ -280,6 +276,11 @@ class _Program:
             self._group_model(group)
         if design.offset is not None:
             self._add("", "offset")
+        if design.spec.nonlinear is not None:
+            self.predictors[""] = self._predictor_name("")
+            self.model_lines += ["", f"# the non-linear formula {design.spec.text}",
+                                 f"{self.predictors['']} = " + expression_code(
+                                     design.spec.nonlinear, self.predictors | self.covariates)]
         self._likelihood(thresholds)
 
     def _predictor_name(self, dpar: str) -> str:
@@ -287,7 +288,7 @@ class _Program:
         if not dpar:
             identity = family.link == "identity" and not family.ordinal
             return "mu" if identity else "eta"
-        link = family.aux_parameter(dpar).dpar_link
+        link = "identity" if dpar in self.design.nlpars else family.aux_parameter(dpar).dpar_link
         base = python_name(dpar, set())
         return base if link == "identity" else f"eta_{base}"
 
@@ -328,7 +329,7 @@ class _Program:
         lines.append(f"# population-level effects{whose}")
         terms = []
         if has_intercept and thresholds:
-            self.coords.append((THRESHOLD_DIM, _list(range(1, thresholds + 1))))
+            self.coords.append((THRESHOLD_DIM, label_list(range(1, thresholds + 1))))
             lines.append(f"# the thresholds on the centred predictors "
                          f"(brms's Intercept[1], ..., Intercept[{thresholds}])")
             levels = [str(k) for k in range(1, thresholds + 1)]
@@ -347,7 +348,7 @@ class _Program:
                 *self.table.bounds("Intercept", "", "", dpar)))
             terms.append(intercept_variable)
         if b_names:
-            lines.append(f"# {_brms_names([prefix + name for name in b_names])}")
+            lines.append(f"# {brms_names([prefix + name for name in b_names])}")
             lines.append(self._class_code(b_variable, b_name, "b", b_names, "", dim,
                                           [dpar] * len(b_names), b_names))
             design_matrix = f"X{suffix}_centred" if has_intercept else f"X{suffix}"
@@ -422,7 +423,7 @@ class _Program:
         terms = ", ".join(dict.fromkeys(design.blocks[n].term for n in numbers))
         lines.append(f"# group-level effects of {group}, from {terms}, non-centred as in brms:")
         lines.append("# r = (diag(sd) L z)^T with z standard normal")
-        lines.append(f"# {_brms_names([f'sd_{group}__{c}' for c in coefs])}")
+        lines.append(f"# {brms_names([f'sd_{group}__{c}' for c in coefs])}")
         lines.append(self._class_code(
             f"sd_{variable}", f"sd_{group}", "sd", coefs, group, coef_dim,
             [design.blocks[n].dpar for n in numbers for _ in design.blocks[n].coefs],
@@ -447,7 +448,7 @@ class _Program:
                 cholesky = f"L_{variable}_{first}"
                 pairs = [(j, i) for i in range(1, size) for j in range(i)]
                 names = [f"cor_{group}__{set_coefs[j]}__{set_coefs[i]}" for j, i in pairs]
-                lines.append(f"# {_brms_names(names)}")
+                lines.append(f"# {brms_names(names)}")
                 lines.append(f"{cholesky} = lkj_corr_cholesky("
                              f"{quote(f'L_{group}_{first}')}, {size}, eta={quote(eta)})")
                 rows = [j for j, _ in pairs]
@@ -590,8 +591,7 @@ def write_model_code(design: Design, table: PriorTable, likelihood: bool = True)
     Raises
     ------
     ModelCodeError
-        For a model feature the writer does not write yet (a non-linear formula).
+        For a model feature the writer does not write yet (blocks of one grouping factor
+        that index its levels differently).
     """
-    if design.nlpars:
-        raise ModelCodeError(f"Non-linear formulas ({design.spec.text!r}) are not written yet.")
     return ModelCode(_Program(design, table, likelihood).text())

@@ -506,3 +506,28 @@ def truncation_data(design: Design) -> list[str]:
                                f"the {name} bounds")
     return lines
 
+
+_NAMES_PER_COMMENT = 4
+
+
+def brms_names(names: list[str]) -> str:
+    """A comment listing brms's names, shortened after a few."""
+    shown = ", ".join(names[:_NAMES_PER_COMMENT])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > _NAMES_PER_COMMENT else "")
+
+
+def label_list(values) -> str:
+    """A list literal of labels, as strings."""
+    return "[" + ", ".join(quote(str(v)) for v in values) + "]"
+
+
+def nonlinear_data(design: Design, taken: set[str]) -> tuple[list[str], dict[str, str]]:
+    """The columns a non-linear formula reads, and the program's variable of each."""
+    if not design.covariates:
+        return [], {}
+    lines = ["", f"# the columns the non-linear formula {design.spec.text} reads"]
+    variables = {}
+    for column in design.covariates:
+        variables[column] = python_name(f"C_{column}", taken)
+        lines.append(f"{variables[column]} = data[{quote(column)}].to_numpy(dtype=float)")
+    return lines, variables

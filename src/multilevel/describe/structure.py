@@ -234,7 +234,14 @@ def _order_factors(design: Design, codes: dict[str, np.ndarray]) -> tuple[tuple[
 def _parameters(design: Design, data_columns) -> list[Parameter]:
     family = design.family
     parameters = []
-    if not family.categorical:
+    for name, part in design.nlpars.items():
+        # a non-linear parameter's intercept is one of its coefficients, written as one
+        columns = [c for c in matrix_columns(part.population_terms, data_columns)
+                   if c.coef != "Intercept"]
+        b_names = [b for b in part.b_names if b != "Intercept"]
+        parameters.append(Parameter(name, tuple(_checked(columns, b_names)),
+                                    "Intercept" in part.b_names, (), "identity"))
+    if not family.categorical and not design.nlpars:
         columns = [c for c in matrix_columns(design.population_terms, data_columns)
                    if c.coef != "Intercept"]
         # brms's '0 + Intercept' is written as the intercept it is; only its prior differs

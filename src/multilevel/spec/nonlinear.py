@@ -86,6 +86,31 @@ class NonlinearExpression:
         return value(self.tree.body)
 
 
+# each function as PyTensor code in an exported program, its arguments at {0} and {1}
+_CODE = {"inv_logit": "pt.sigmoid({0})", "logit": "(pt.log({0}) - pt.log1p(-({0})))",
+         "Phi": "(0.5 * pt.erfc(-({0}) / np.sqrt(2.0)))", "inv": "(1.0 / ({0}))",
+         "square": "(({0}) * ({0}))", "pow": "(({0}) ** ({1}))", "fmin": "pt.minimum({0}, {1})",
+         "fmax": "pt.maximum({0}, {1})", "step": "pt.where(({0}) < 0, 0.0, 1.0)"}
+
+
+def expression_code(expression: NonlinearExpression, variables: dict[str, str]) -> str:
+    """``expression`` as PyTensor code, each name written as its variable in ``variables``."""
+    symbols = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+
+    def code(node) -> str:
+        if isinstance(node, ast.Constant):
+            return repr(float(node.value))
+        if isinstance(node, ast.Name):
+            return variables[node.id]
+        if isinstance(node, ast.UnaryOp):
+            return f"({'-' if isinstance(node.op, ast.USub) else '+'}{code(node.operand)})"
+        if isinstance(node, ast.BinOp):
+            return f"({code(node.left)} {symbols[type(node.op)]} {code(node.right)})"
+        template = _CODE.get(node.func.id, f"pt.{node.func.id}({{0}})")
+        return template.format(*map(code, node.args))
+    return code(expression.tree.body)
+
+
 def parse_nonlinear(text: str, formula: str) -> NonlinearExpression:
     """Read the right side ``text`` of the non-linear ``formula``.
 
