@@ -293,6 +293,11 @@ CASES = [
         ml.bf("y ~ b1 * x", b1="~ 1", nl=True), c.data,
         prior=ml.prior("normal(0, 1)", dpar="b1")),
      PriorError, r"'b1' is a non-linear parameter; write nlpar='b1', not dpar"),
+    ("nl-without-priors", lambda c: ml.brm(ml.bf("y ~ b1 * exp(b2 * x)", b1="~ 1", b2="~ 1",
+                                                nl=True), c.data, progressbar=False,
+                                          prior=ml.prior("normal(0, 1)", nlpar="b1")),
+     PriorError, r"Priors on population-level coefficients are required in non-linear models, "
+                 r"but none were found for parameter 'b2'"),
     ("nl-two-formulas", lambda c: ml.bf("y ~ b1 * x", "b1 ~ 1", b1="~ z", nl=True),
      FormulaError, r"bf\(\) gives 'b1' more than one formula"),
     ("nl-ordinal", lambda c: ml.get_prior(ml.bf("y ~ b1 * x", b1="~ 1", nl=True),

@@ -34,7 +34,7 @@ from .model.collapsed_draws import sampled_names, with_group_effects
 from .model.crossproducts import cross_products_apply
 from .model.fused_likelihood import FUSED_BACKENDS
 from .priors.sampling import SAMPLE_PRIOR_CHOICES, check_proper_priors, draw_priors
-from .priors.table import as_prior_list, build_prior_table
+from .priors.table import as_prior_list, build_prior_table, require_nonlinear_priors
 from .results.caller import data_name as callers_data_name
 from .results.caller import warnings_at_callers_line
 from .results.criteria import EAGER_LOG_LIK_LIMIT, attach_log_lik
@@ -79,12 +79,17 @@ def get_prior(formula: str, data: pd.DataFrame, family: str | Family = "gaussian
                         index=False)
 
 
-def _model_parts(formula, data, family, prior):
+def _model_parts(formula, data, family, prior, for_model: bool = True):
+    """The design and prior table; ``for_model`` checks, as brms before it builds a model,
+    that every non-linear parameter has a prior."""
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
     with untraced_graphs():
         design = _design(formula, data, family)
-        return design, build_prior_table(design, prior)
+        table = build_prior_table(design, prior)
+    if for_model:
+        require_nonlinear_priors(table)
+    return design, table
 
 
 def equation(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", prior=None,
@@ -110,7 +115,7 @@ def equation(formula: str, data: pd.DataFrame, family: str | Family = "gaussian"
         Renders as LaTeX in Jupyter; ``.latex`` holds the string.
     """
     from .describe.equation import model_equation
-    design, table = _model_parts(formula, data, family, prior)
+    design, table = _model_parts(formula, data, family, prior, for_model=False)
     return model_equation(design, table, notation=notation, priors=priors, expand=expand)
 
 
@@ -277,6 +282,7 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
         rows = 0 if collapsed or cross_products_apply(design) else design.nobs
         settings = settings.for_data(rows)
         table = build_prior_table(design, list(user_priors) or None)
+        require_nonlinear_priors(table)
         require_identified(design.collinear, {row.coef for row in table.rows
                                               if row.class_ == "b" and row.prior.name == "flat"})
         if sample_prior == "only":

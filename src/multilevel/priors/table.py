@@ -435,3 +435,15 @@ def build_prior_table(design: Design, priors=None) -> PriorTable:
                 user_set.add(row.key)
                 break
     return PriorTable(tuple(rows), data_symbols(design))
+
+
+def require_nonlinear_priors(table: PriorTable) -> None:
+    """Raise brms's error for a non-linear parameter whose coefficients all keep the flat
+    default: brms requires a prior on at least one of them before it builds the model."""
+    for name in dict.fromkeys(row.dpar for row in table.rows if row.nonlinear):
+        if all(row.prior.name == "flat" for row in table.rows
+               if row.nonlinear and row.dpar == name and row.class_ == "b"):
+            raise PriorError(
+                "Priors on population-level coefficients are required in non-linear models, "
+                f"but none were found for parameter {name!r}: set one with "
+                f"ml.prior('normal(0, 10)', nlpar={name!r}), on its class or a coefficient.")
