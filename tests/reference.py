@@ -28,7 +28,12 @@ def user_priors(name: str) -> list | None:
               # brms's ?brm example 4, on every b and cs() coefficient
               "inhaler_cs": [ml.prior("normal(0, 5)", class_="b")],
               "nonlinear": [ml.prior("normal(5, 2)", nlpar="b1"),
-                            ml.prior("normal(0, 1)", nlpar="b2")]}
+                            ml.prior("normal(0, 1)", nlpar="b2")],
+              # Pinheiro & Bates's logistic growth of the orange trees, their start values
+              # as prior means
+              "orange_logistic": [ml.prior("normal(200, 50)", nlpar="Asym"),
+                                  ml.prior("normal(700, 200)", nlpar="xmid"),
+                                  ml.prior("normal(350, 100)", nlpar="scal")]}
     return priors.get(name)
 
 

@@ -200,10 +200,10 @@ def _reference_design(name):
     directory = REFERENCE_DIR if (REFERENCE_DIR / f"{name}.json").exists() else (
         FAMILY_REFERENCE_DIR)
     reference = load_reference(name, directory)
-    if directory == REFERENCE_DIR:
-        data = ml.load_dataset(reference["data"])
-    else:
+    if reference["data"].endswith(".csv"):
         data = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / reference["data"])
+    else:  # a shipped dataset
+        data = ml.load_dataset(reference["data"])
     return reference, reference_formula(reference), data
 
 

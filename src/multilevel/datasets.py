@@ -30,6 +30,8 @@ _DESCRIPTIONS = {
               "McGilchrist & Aisbett 1991).",
     "epilepsy": "Seizure counts of 59 epilepsy patients at four visits, treated (Trt 1) or "
                 "not, with standardised age and baseline count (brms; Thall & Vail 1990).",
+    "orange": "Trunk circumference (mm) of five orange trees at seven ages (days), the "
+              "classic non-linear growth curve (R's Orange; Draper & Smith 1998).",
 }
 # R's factors that a CSV file does not keep: numbers R holds as a factor (epilepsy's Trt),
 # levels R does not order alphabetically (kidney's sex); categories in R's order, so that
@@ -37,6 +39,8 @@ _DESCRIPTIONS = {
 _FACTOR_LEVELS = {
     "kidney": {"sex": ["male", "female"], "disease": ["other", "GN", "AN", "PKD"]},
     "epilepsy": {"Trt": [0, 1], "visit": [1, 2, 3, 4]},
+    # R orders the trees by their largest circumference
+    "orange": {"Tree": [3, 1, 5, 2, 4]},
 }
 
 
@@ -57,7 +61,8 @@ def load_dataset(name: str) -> pd.DataFrame:
     ----------
     name
         One of ``sleepstudy``, ``rats``, ``hsb``, ``dyestuff``, ``pastes``, ``inhaler``,
-        ``salamanders``, ``classroom``, ``reading``, ``waves``, ``kidney``, ``epilepsy``.
+        ``salamanders``, ``classroom``, ``reading``, ``waves``, ``kidney``, ``epilepsy``,
+        ``orange``.
 
     Returns
     -------

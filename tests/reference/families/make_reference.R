@@ -18,6 +18,9 @@ data_path <- a[1]; f <- a[2]; fam_str <- a[3]; out_path <- a[4]
 if (startsWith(data_path, "brms:")) {
   data(list = sub("brms:", "", data_path), package = "brms", envir = environment())
   d <- get(sub("brms:", "", data_path))
+} else if (startsWith(data_path, "R:")) {
+  # "R:Orange": a dataset of R's datasets package, as R holds it (ordered factors kept)
+  d <- get(sub("R:", "", data_path))
 } else d <- read.csv(data_path)
 if (length(a) >= 5) for (col in strsplit(a[5], ",")[[1]]) d[[col]] <- factor(d[[col]])
 fam <- eval(parse(text = fam_str))
@@ -81,7 +84,8 @@ for (name in grep("^Zs_", names(sdata), value = TRUE)) {
 }
 
 out <- list(id = sub("\\.json$", "", basename(out_path)),
-            data = sub("^brms:", "", basename(data_path)),
+            data = if (startsWith(data_path, "R:")) tolower(sub("^R:", "", data_path))
+                   else sub("^brms:", "", basename(data_path)),
             formula = f,
             dpars = dpars,
             nl = nl,

@@ -8,7 +8,7 @@ fit() {  # name data formula family [factor columns] [distributional formulas] [
   local name=$1; shift
   if [ ${#SELECTED[@]} -gt 0 ] && [[ ! " ${SELECTED[*]} " == *" $name "* ]]; then return; fi
   local data="data/$1.csv"
-  [[ $1 == brms:* ]] && data=$1  # a dataset shipped with brms
+  [[ $1 == brms:* || $1 == R:* ]] && data=$1  # a dataset shipped with brms or R
   Rscript make_reference.R "$data" "$2" "$3" "$name.json" "${4:-g}" "${5:-}" "${6:-}" "${7:-}"
 }
 SELECTED=("$@")
@@ -54,6 +54,7 @@ fit acat_cs        cumulative       "rating ~ cs(x) + (1 | g)"                  
 fit truncated_gaussian truncated      "y | trunc(lb = 0) ~ x + (1 | g)"            "gaussian()" "g" "" "data/truncated_newdata.csv"
 fit truncated_poisson truncated       "count | trunc(lb = 1) ~ x + (1 | g)"        "poisson()" "g" "" "data/truncated_newdata.csv"
 fit nonlinear      nonlinear        "y ~ b1 * exp(b2 * x)"                       "gaussian()" "g" "b1=~ 1 + z + (1 | g);b2=~ 1;nl=TRUE" "data/nonlinear_newdata.csv" "prior(normal(5, 2), nlpar = 'b1') + prior(normal(0, 1), nlpar = 'b2')"
+fit orange_logistic R:Orange "circumference ~ Asym / (1 + exp((xmid - age) / scal))" "gaussian()" "Tree" "Asym=~ 1 + (1 | Tree);xmid=~ 1;scal=~ 1;nl=TRUE" "" "prior(normal(200, 50), nlpar = 'Asym') + prior(normal(700, 200), nlpar = 'xmid') + prior(normal(350, 100), nlpar = 'scal')"
 fit monotonic      monotonic        "ls ~ mo(income) + x + (1 | g)"              "gaussian()"
 fit growth_ar        growth_ar        "y ~ time + (1 + time | id) + ar(time = time, gr = id)" "gaussian()" "id"
 fit growth_gaps_ar2  growth_gaps      "y ~ time + (1 | id) + ar(time = time, gr = id, p = 2)" "gaussian()" "id"
