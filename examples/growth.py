@@ -58,6 +58,16 @@ def main():
     print(ml.loo_compare(random_slopes=three, unstructured=marginal)
           [["elpd_diff", "se_diff", "elpd_loo", "p_loo"]].round(1))
 
+    # 6. a curve with an asymptote: the logistic growth of the orange trees
+    orange = ml.load_dataset("orange")
+    logistic = fit(ml.bf("circumference ~ Asym / (1 + exp((xmid - age) / scal))",
+                         "Asym ~ 1 + (1 | Tree)", "xmid + scal ~ 1", nl=True), orange,
+                   prior=[ml.prior("normal(200, 50)", nlpar="Asym"),
+                          ml.prior("normal(700, 200)", nlpar="xmid"),
+                          ml.prior("normal(350, 100)", nlpar="scal")])
+    print(logistic.summary())
+    print(logistic.coef()["Tree"].xs("Estimate", axis=1, level="stat").round(1))
+
 
 if __name__ == "__main__":
     main()
