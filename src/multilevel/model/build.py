@@ -356,12 +356,9 @@ def build_model(design: Design, table: PriorTable,
             block_effects[number] = sampled_effects(block, number, sd, cholesky, geometry,
                                                    location)
         products = gaussian_cross_products(design) if likelihood and not collapsed else None
-        # (a residual structure, se()'s known errors, a censored or truncated row have
-        # densities of their own)
         density = (row_density(family, design.trials is not None)
-                   if fused and likelihood and products is None and design.autocor is None
-                   and design.se is None and design.censoring is None
-                   and design.truncation is None and not design.nlpars else None)
+                   if fused and likelihood and products is None
+                   and design.own_row_likelihood is None else None)
         # the mean's group terms, left to the fused likelihood
         in_likelihood = [number for number, block in enumerate(design.blocks)
                          if density is not None and not block.dpar and number in block_effects]

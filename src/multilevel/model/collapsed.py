@@ -74,18 +74,10 @@ def unsupported_feature(design: Design) -> str | None:
         return f"the {family.link} link of the mean (only the identity link)"
     if not design.blocks:
         return "a model without group-level terms (there are no effects to integrate out)"
-    if design.nlpars:
-        return f"non-linear formulas ({design.spec.text})"
-    if design.dpars:
+    if design.dpars and not design.nlpars:
         return f"predicted distributional parameters ({', '.join(design.dpars)})"
-    if design.autocor is not None:
-        return f"residual structures ({design.autocor.term.text})"
-    if design.se is not None:
-        return f"known standard errors (se({design.spec.additions['se']}))"
-    if design.censoring is not None:
-        return f"censored responses (cens({design.spec.additions['cens']}))"
-    if design.truncation is not None:
-        return f"truncated responses ({design.truncation.text})"
+    if design.own_row_likelihood is not None:
+        return design.own_row_likelihood
     if design.smooths:
         return "smooth terms s()"
     if design.monotonic:

@@ -138,10 +138,8 @@ def cross_products_apply(design: Design) -> bool:
     whose products have fewer entries than its rows have terms (and sigma is one for all, with
     no known standard errors, and no row censored)."""
     family = design.family
-    if (not family.normal or family.link != "identity" or design.dpars or design.nlpars
-            or design.autocor is not None or design.smooths or design.monotonic
-            or design.se is not None
-            or design.censoring is not None or design.truncation is not None):
+    if (not family.normal or family.link != "identity" or design.dpars
+            or design.own_row_likelihood is not None or design.smooths or design.monotonic):
         return False
     terms = (design.X.shape[1] + design.has_intercept
              + sum(len(block.coefs) for block in design.blocks))

@@ -263,10 +263,7 @@ def block_geometries(design: Design) -> list[BlockGeometry]:
     # a predicted sigma, or blocks of other parameters, leave no one residual scale to centre
     # by; correlated residuals make the rows of a level worth less than independent ones
     if (not family.normal or family.link != "identity" or design.weights is not None
-            or design.dpars or design.nlpars or design.autocor is not None
-            or design.se is not None
-            or design.censoring is not None or design.truncation is not None
-            or design.monotonic
+            or design.dpars or design.own_row_likelihood is not None or design.monotonic
             or any(block.id for block in design.blocks)):
         return [BlockGeometry(np.zeros((len(b.levels), len(b.coefs)))) for b in design.blocks]
     population = _population_columns(design)

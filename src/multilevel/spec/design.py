@@ -152,6 +152,26 @@ class Design:
         return {"sigma": 0.0} if self.se is not None and not self.spec.se_with_sigma else {}
 
     @property
+    def own_row_likelihood(self) -> str | None:
+        """What gives the rows a likelihood other than the family's density at a linear
+        predictor (a residual structure, known standard errors, censoring, truncation, a
+        non-linear mean), worded to follow "does not support"; None without any. The fused,
+        cross-product, collapsed and data-centred forms all need none."""
+        additions = self.spec.additions
+        for present, feature in (
+                (self.nlpars, f"non-linear formulas ({self.spec.text})"),
+                (self.autocor is not None,
+                 f"residual structures ({self.autocor and self.autocor.term.text})"),
+                (self.se is not None, f"known standard errors (se({additions.get('se')}))"),
+                (self.censoring is not None,
+                 f"censored responses (cens({additions.get('cens')}))"),
+                (self.truncation is not None,
+                 f"truncated responses ({self.truncation and self.truncation.text})")):
+            if present:
+                return feature
+        return None
+
+    @property
     def thresholds(self) -> int:
         """The number of an ordinal model's thresholds, K - 1; 0 for other models."""
         return len(self.categories) - 1 if self.family.ordinal else 0
