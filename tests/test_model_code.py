@@ -93,7 +93,8 @@ _FRAMES = {"crossed": _crossed, "assorted": _assorted, "unsorted": _unsorted,
            "truncated": _truncated, "censored": _censored, "proportions": _proportions,
            "ratings": _ratings, "incomes": _incomes,
            "slider": _slider, "nonlinear": lambda: pd.read_csv(
-               FAMILY_REFERENCE_DIR / "data" / "nonlinear.csv")}
+               FAMILY_REFERENCE_DIR / "data" / "nonlinear.csv"),
+           "delayed": lambda: pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "delayed_entry.csv")}
 
 # (data, formula or bf() parts, family, priors): the ten models, then one of each
 # other feature the writer covers
@@ -150,6 +151,7 @@ CASES = [
     ("nonlinear", ("y ~ b1 * exp(b2 * x) + inv_logit(z) ^ 2",
                    {"b1": "~ 1 + z + (1 | g)", "b2": "~ 1 + (1 | g)", "sigma": "~ z"}, True),
      "gaussian", [("normal(5, 2)", "b", "", "", "b1"), ("normal(0, 1)", "b", "", "", "b2")]),
+    ("delayed", "time | cens(censored) + trunc(lb = entry) ~ x + (1 | g)", "lognormal", None),
 ]
 
 

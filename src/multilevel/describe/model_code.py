@@ -53,6 +53,7 @@ from .model_code_parts import (
     ordered_code,
     prior_code,
     truncated_likelihood,
+    truncation_mass,
 )
 
 __all__ = ["ModelCode", "ModelCodeError", "write_model_code"]
@@ -558,6 +559,7 @@ class _Program:
         elif design.censoring is not None:
             if CENSORED_HELPER not in self.helpers:
                 self.helpers.append(CENSORED_HELPER)
+            lines += truncation_mass(function, arguments, design)
             weights = ", weights=weights" if design.weights is not None else ""
             lines.append(f"pm.Potential(\"y_censored\", censored_logp({function}, cens, "
                          f"{observed}, y2{weights}, {arguments}))")

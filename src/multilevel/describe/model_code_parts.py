@@ -421,6 +421,25 @@ def truncated_likelihood(function: str, arguments: str, observed: str, design) -
                     f"{observed})))"]
 
 
+def truncation_mass(function: str, arguments: str, design) -> list[str]:
+    """A censored response that is truncated too: every row's log-likelihood less the log
+    probability of its bounds' interval, as brms (for counts from the lower bound on)."""
+    if design.truncation is None:
+        return []
+    lower = "trunc_lower - 1" if design.family.discrete else "trunc_lower"
+    if design.truncation.upper is None:
+        mass = f"pm.logccdf(untruncated, {lower})"
+    elif design.truncation.lower is None:
+        mass = "pm.logcdf(untruncated, trunc_upper)"
+    else:
+        mass = ("pm.logcdf(untruncated, trunc_upper) + pt.log1mexp(pm.logcdf(untruncated, "
+                f"{lower}) - pm.logcdf(untruncated, trunc_upper))")
+    weighted = "weights * " if design.weights is not None else ""
+    return ["# each row's probability within its truncation bounds, censored rows' too, as brms",
+            f"untruncated = {function}.dist({arguments})",
+            f"pm.Potential(\"y_truncation\", -pt.sum({weighted}{mass}))"]
+
+
 def code_words(code: str) -> set[str]:
     """The names and numbers in a piece of code, split at brackets, commas and ``=``."""
     return set(code.replace("(", " ").replace(")", " ").replace(",", " ").replace("=", " ")

@@ -80,17 +80,20 @@ def censored_log_likelihood(likelihood_class, parameters: dict, y, codes: np.nda
     return total
 
 
-def truncated_log_density(distribution, y, lower, upper, discrete: bool):
-    """Each row's log density of ``y`` given that it lies within its bounds (None for an
-    open side), as brms: the density less the log probability of the bounds' interval,
-    ``P(Y > lb)`` (for a count ``P(Y >= lb)``, brms's ``lccdf(lb - 1)``), ``P(Y <= ub)``,
-    or ``P(lb < Y <= ub)``."""
+def truncation_log_mass(distribution, lower, upper, discrete: bool):
+    """Each row's log probability of its truncation bounds' interval (None for an open side),
+    as brms: ``P(Y > lb)`` (for a count ``P(Y >= lb)``, brms's ``lccdf(lb - 1)``),
+    ``P(Y <= ub)``, or ``P(lb < Y <= ub)``."""
     if lower is not None and discrete:
         lower = lower - 1
     if lower is not None and upper is not None:
-        mass = _censored_term(INTERVAL, distribution, lower, upper)
-    elif lower is not None:
-        mass = _censored_term(RIGHT, distribution, lower, None)
-    else:
-        mass = _censored_term(LEFT, distribution, upper, None)
-    return pm.logp(distribution, y) - mass
+        return _censored_term(INTERVAL, distribution, lower, upper)
+    if lower is not None:
+        return _censored_term(RIGHT, distribution, lower, None)
+    return _censored_term(LEFT, distribution, upper, None)
+
+
+def truncated_log_density(distribution, y, lower, upper, discrete: bool):
+    """Each row's log density of ``y`` given that it lies within its bounds (None for an
+    open side): the density less :func:`truncation_log_mass`, as brms."""
+    return pm.logp(distribution, y) - truncation_log_mass(distribution, lower, upper, discrete)

@@ -21,7 +21,7 @@ from pytensor.graph.traversal import ancestors
 from pytensor.tensor.random.op import RandomVariable
 from pytensor.tensor.random.type import random_generator_type
 
-from .censored import censored_log_density, truncated_log_density
+from .censored import censored_log_density, truncated_log_density, truncation_log_mass
 
 
 @dataclass
@@ -36,8 +36,9 @@ class DerivedFunctions:
     _built: dict[tuple, Callable] = field(repr=False, default_factory=dict)
 
     def variant(self, *key) -> Callable:
-        """The variant ``key``: ``("censored",)`` takes the censoring codes and interval
-        bounds after ``y``; ``("truncated", lower, upper)`` the bounds present."""
+        """The variant ``key``: ``("censored", lower, upper)`` takes the censoring codes and
+        interval bounds after ``y``, then the truncation bounds present (none by default);
+        ``("truncated", lower, upper)`` the bounds present."""
         if key not in self._built:
             self._built[key] = self.builders[key[0]](*key[1:])
         return self._built[key]
@@ -192,11 +193,18 @@ def derived_functions(family) -> DerivedFunctions:
             return function([*inputs, y, *extra], _whole_array_operations(_without_draws(graph)),
                             mode=PYTHON_MODE, on_unused_input="ignore")
 
-        def build_censored():
+        def build_censored(has_lower=False, has_upper=False):
             codes = pt.vector("codes", dtype="int64")
             upper = pt.vector("upper", dtype=distribution.dtype)
-            return compiled_density([codes, upper],
-                                    censored_log_density(distribution, y, codes, upper))
+            graph = censored_log_density(distribution, y, codes, upper)
+            # truncated too: each kind of censored row over the bounds' probability, as brms
+            bounds = [pt.vector(side, dtype=distribution.dtype) if present else None
+                      for side, present in (("truncation_lower", has_lower),
+                                            ("truncation_upper", has_upper))]
+            if has_lower or has_upper:
+                graph = graph - truncation_log_mass(distribution, *bounds, family.discrete)
+            return compiled_density([codes, upper, *[b for b in bounds if b is not None]],
+                                    graph)
 
         def build_truncated(has_lower, has_upper):
             lower = pt.vector("lower", dtype=distribution.dtype) if has_lower else None

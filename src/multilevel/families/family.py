@@ -235,13 +235,14 @@ class Family:
         inputs, y = self._inputs(eta, aux, trials), np.asarray(y)
         per_row = [y]
         compiled = derived.log_density
+        lower, upper = (None, None) if truncation is None else truncation
+        bounds = [np.asarray(b, dtype=y.dtype) for b in (lower, upper) if b is not None]
         if censoring is not None:
-            compiled = derived.variant("censored")
-            per_row += [np.asarray(values) for values in censoring]
+            compiled = derived.variant("censored", lower is not None, upper is not None)
+            per_row += [np.asarray(values) for values in censoring] + bounds
         elif truncation is not None:
-            lower, upper = truncation
             compiled = derived.variant("truncated", lower is not None, upper is not None)
-            per_row += [np.asarray(b, dtype=y.dtype) for b in (lower, upper) if b is not None]
+            per_row += bounds
         draws, rows = inputs[0].shape
         densities = np.empty((draws, rows))
         with np.errstate(all="ignore"):

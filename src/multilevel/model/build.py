@@ -18,7 +18,7 @@ import pymc as pm
 import pytensor
 import pytensor.tensor as pt
 
-from ..families.censored import censored_log_likelihood, truncated_log_density
+from ..families.censored import censored_log_likelihood, truncation_log_mass
 from ..families.family import add_known_errors
 from ..families.links import LINKS
 from ..names import population_names
@@ -438,19 +438,25 @@ def build_model(design: Design, table: PriorTable,
             pm.Potential("y_loglik", fused_log_likelihood(
                 density, y, predictor, [aux[parameter.name] for parameter in family.aux], trials,
                 None if design.weights is None else data("weights", design.weights)))
-        elif design.censoring is not None:
-            codes, upper = design.censoring
-            pm.Potential("y_censored", censored_log_likelihood(
-                cls, params, y, codes, data("censoring_upper", upper),
-                lambda code: data(f"censored_rows_{code + 1}", np.flatnonzero(codes == code)),
-                None if design.weights is None else data("weights", design.weights)))
-        elif design.truncation is not None:
-            bounds = [None if bound is None else data(f"truncation_{side}", bound)
-                      for side, bound in (("lower", design.truncation.lower),
-                                          ("upper", design.truncation.upper))]
-            pointwise = truncated_log_density(cls.dist(**params), y, *bounds, family.discrete)
+        elif design.censoring is not None or design.truncation is not None:
             weights = 1.0 if design.weights is None else data("weights", design.weights)
-            pm.Potential("y_truncated", pt.sum(weights * pointwise))
+            distribution, total = cls.dist(**params), 0.0
+            if design.truncation is not None:
+                # every row's density over its bounds' probability, censored ones too, as brms
+                bounds = [None if bound is None else data(f"truncation_{side}", bound)
+                          for side, bound in (("lower", design.truncation.lower),
+                                              ("upper", design.truncation.upper))]
+                total = -pt.sum(weights * truncation_log_mass(distribution, *bounds,
+                                                              family.discrete))
+            if design.censoring is None:
+                pm.Potential("y_truncated", total + pt.sum(weights * pm.logp(distribution, y)))
+            else:
+                codes, upper = design.censoring
+                pm.Potential("y_censored", total + censored_log_likelihood(
+                    cls, params, y, codes, data("censoring_upper", upper),
+                    lambda code: data(f"censored_rows_{code + 1}",
+                                      np.flatnonzero(codes == code)),
+                    None if design.weights is None else weights))
         elif design.weights is None:
             cls("y", **params, observed=y)
         else:

@@ -399,9 +399,9 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
     censored = censoring(spec, frame, family, y) if "cens" in spec.additions else None
     truncated = None
     if "trunc" in spec.additions:
-        if censored is not None or spec.autocor is not None:
-            raise FormulaError(f"{spec.text!r}: a truncated response cannot also be censored "
-                               "or have a residual structure here.")
+        if spec.autocor is not None:
+            raise FormulaError(f"{spec.text!r}: a truncated response cannot also have a "
+                               "residual structure here.")
         truncated = truncation(spec.additions["trunc"], frame, family, y)
 
     categories = _categories(spec, frame, family, y)

@@ -521,6 +521,27 @@ def nonlinear():
                                              "g": [lv[0], lv[0], lv[3], lv[7]]}))
 
 
+def delayed_entry():
+    """Survival times observed from an entry time on (left truncation: a subject who failed
+    before entering is never seen) and right-censored at the end of follow-up, brms's
+    ``time | cens(censored) + trunc(lb = entry)``, lognormal with a group intercept."""
+    rng = np.random.default_rng(139)
+    gi, lv = groups(rng, n_groups=12, lo=30, hi=40)
+    x = rng.normal(size=gi.size)
+    failure = np.exp(1.0 + 0.5 * x + rng.normal(0.0, 0.5, lv.size)[gi]
+                     + rng.normal(0.0, 0.6, gi.size))
+    entry = np.round(rng.uniform(0.0, 2.0, gi.size), 3)
+    seen = failure > entry
+    end = entry + rng.uniform(0.5, 6.0, gi.size)
+    time = np.round(np.minimum(failure, end), 4)
+    frame = pd.DataFrame({"time": np.maximum(time, entry + 1e-3), "censored": (failure > end)
+                          .astype(int), "entry": entry, "x": x, "g": lv[gi]})[seen]
+    write("delayed_entry", frame)
+    write("delayed_entry_newdata", pd.DataFrame({"x": [-1.0, 0.0, 1.0, 0.5],
+                                                 "entry": [0.0, 1.0, 0.5, 2.0],
+                                                 "g": [lv[0], lv[0], lv[3], lv[7]]}))
+
+
 if __name__ == "__main__":
     for make in (bernoulli, binomial, poisson, poisson_offset, negbinomial, student, gamma,
                  lognormal, beta, gaussian_weights, meta, censored, survival, gaussian_slopes,
@@ -528,7 +549,7 @@ if __name__ == "__main__":
                  hurdle_poisson, hurdle_negbinomial, hurdle_lognormal, hurdle_gamma,
                  zero_inflated_beta, zero_one_inflated_beta, monotonic, cumulative, growth_ar,
                  growth_gaps, growth_unstr, growth_waves, smooth, categorical, truncated,
-                 nonlinear):
+                 nonlinear, delayed_entry):
         make()
     (OUT / "truth.json").write_text(json.dumps(TRUTH, indent=1, sort_keys=True) + "\n")
     for p in sorted(OUT.glob("*.csv")):
