@@ -45,6 +45,16 @@ def test_the_parameters_and_columns_are_told_apart():
                           "b2 ~ 1 + (1 | g)", "sigma ~ x"]
 
 
+def test_r_names_with_dots_are_columns_and_parameters(data):
+    """R's names may hold dots; Python would read them as attributes."""
+    expression = parse_nonlinear("b.1 * exp(-rate * x.days) + 1.5", "y ~ ...")
+    assert expression.names == ("b.1", "rate", "x.days")
+    frame = data.rename(columns={"x": "x.days"})
+    formula = ml.bf("y ~ b.1 * exp(b2 * x.days)", b2="~ 1", nl=True, **{"b.1": "~ 1 + z"})
+    table = ml.get_prior(formula, frame)
+    assert set(table.loc[table["nlpar"] != "", "nlpar"]) == {"b.1", "b2"}
+
+
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
 def test_every_function_computes_the_same_with_numpy_and_pytensor(name):
     """The model (PyTensor) and the predictions (NumPy) read one expression: both give the

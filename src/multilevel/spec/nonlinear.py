@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import operator
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -86,6 +87,9 @@ class NonlinearExpression:
         return value(self.tree.body)
 
 
+# a name with a dot inside or at its start, as R allows, not a number such as 1.5
+_DOTTED_NAME = re.compile(r"(?<![\w.])(?=[\w.]*[A-Za-z_])(?=[\w.]*\.)[A-Za-z_.][\w.]*")
+
 # each function as PyTensor code in an exported program, its arguments at {0} and {1}
 _CODE = {"inv_logit": "pt.sigmoid({0})", "logit": "(pt.log({0}) - pt.log1p(-({0})))",
          "Phi": "(0.5 * pt.erfc(-({0}) / np.sqrt(2.0)))", "inv": "(1.0 / ({0}))",
@@ -120,11 +124,21 @@ def parse_nonlinear(text: str, formula: str) -> NonlinearExpression:
         For anything but numbers, names, ``+ - * / ^``, parentheses and the functions of
         :data:`FUNCTIONS`, named with the part at fault.
     """
+    # R's names may hold dots (Sepal.Length), which Python reads as attributes: each is read
+    # under a stand-in name, then given its own back
+    dotted = {f"_dotted_{k}": name for k, name in enumerate(dict.fromkeys(
+        _DOTTED_NAME.findall(text)))}
+    python_text = text.replace("^", "**")
+    for stand_in, name in dotted.items():
+        python_text = re.sub(rf"(?<![\w.]){re.escape(name)}(?![\w.])", stand_in, python_text)
     try:
-        tree = ast.parse(text.replace("^", "**"), mode="eval")
+        tree = ast.parse(python_text, mode="eval")
     except SyntaxError:
         raise FormulaError(f"Cannot read the non-linear formula {formula!r}: its right side "
                            f"{text!r} is not an arithmetic expression.") from None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            node.id = dotted.get(node.id, node.id)
     functions = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
     read: list[ast.Name] = []
     for node in ast.walk(tree):
