@@ -298,6 +298,10 @@ CASES = [
                                           prior=ml.prior("normal(0, 1)", nlpar="b1")),
      PriorError, r"Priors on population-level coefficients are required in non-linear models, "
                  r"but none were found for parameter 'b2'"),
+    ("nl-family-parameter", prior_table(ml.bf("y ~ b1 * exp(sigma * x)", "b1 + sigma ~ 1",
+                                              nl=True)),
+     FormulaError, r"'sigma' is a parameter of the gaussian family, so its formula predicts "
+                   r"it; give the non-linear parameter another name"),
     ("nl-two-formulas", lambda c: ml.bf("y ~ b1 * x", "b1 ~ 1", b1="~ z", nl=True),
      FormulaError, r"bf\(\) gives 'b1' more than one formula"),
     ("nl-ordinal", lambda c: ml.get_prior(ml.bf("y ~ b1 * x", b1="~ 1", nl=True),

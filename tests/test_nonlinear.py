@@ -55,6 +55,43 @@ def test_r_names_with_dots_are_columns_and_parameters(data):
     assert set(table.loc[table["nlpar"] != "", "nlpar"]) == {"b.1", "b2"}
 
 
+def test_python_keywords_and_numbers_with_a_leading_dot_are_read_as_r_reads_them():
+    expression = parse_nonlinear("b1 * exp(-lambda * x) + .5e-1 * in.x", "y ~ ...")
+    assert expression.names == ("b1", "lambda", "x", "in.x")
+    values = {"b1": 2.0, "lambda": 0.0, "x": 1.0, "in.x": 10.0}
+    assert expression.evaluate(values) == pytest.approx(2.5)
+
+
+def _design(formula, data, family="gaussian"):
+    from multilevel.spec.design import build_design
+    return build_design(parse_formula(formula), data, ml.get_family(family))
+
+
+def test_the_parameters_formulas_reach_priors_predictions_and_equations(data):
+    """A non-linear parameter's group terms answer re_formula, its coefficients get prior
+    draws (brms's prior_b_b1), a new prior on one parameter keeps another's, and its offset
+    is written in its equation."""
+    from multilevel.api import _merged_priors
+    from multilevel.priors.sampling import _parameter_priors
+    from multilevel.priors.table import build_prior_table
+    from multilevel.results.predict import chosen_blocks
+
+    formula = ml.bf("y ~ b1 * exp(-lambda * x)", "b1 ~ 1 + z + offset(z) + (1 | g)",
+                    "lambda ~ 1 + (1 | g)", nl=True)
+    design = _design(formula, data)
+    kept = chosen_blocks(design, "~ (1 | g)")
+    assert [design.blocks[k].dpar for k in kept] == ["b1", "lambda"]
+    priors = user_priors("nonlinear")[:1] + [ml.prior("normal(0, 1)", nlpar="lambda")]
+    names = [row[0] for row in _parameter_priors(design, build_prior_table(design, priors))]
+    assert names == ["prior_b_b1", "prior_sd_g__b1", "prior_b_lambda", "prior_sd_g__lambda",
+                     "prior_sigma"]
+    merged = _merged_priors(tuple(priors), ml.prior("normal(0, 0.5)", nlpar="lambda"), design)
+    assert [(p.nlpar, p.prior) for p in merged] == [("b1", "normal(5, 2)"),
+                                                    ("lambda", "normal(0, 0.5)")]
+    lines = ml.equation(formula, data, prior=priors).lines
+    assert lines[1].rhs.endswith(r"\mathrm{z}_{i} + \mathrm{z}_{i}")
+
+
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
 def test_every_function_computes_the_same_with_numpy_and_pytensor(name):
     """The model (PyTensor) and the predictions (NumPy) read one expression: both give the

@@ -432,10 +432,10 @@ def _merged_priors(old: tuple, new, design: Design) -> list:
     parameter, as brms's ``update()``; old priors on parameters the new model lacks (the
     coefficient of a removed term) are dropped, as brms allows them there."""
     added = as_prior_list(new)
-    replaced = {(p.class_, p.coef, p.group, p.dpar) for p in added}
+    replaced = {(p.class_, p.coef, p.group, p.parameter) for p in added}
     kept = []
     for old_prior in old:
-        if (old_prior.class_, old_prior.coef, old_prior.group, old_prior.dpar) in replaced:
+        if (old_prior.class_, old_prior.coef, old_prior.group, old_prior.parameter) in replaced:
             continue
         try:
             build_prior_table(design, [old_prior])

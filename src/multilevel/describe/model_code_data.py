@@ -12,6 +12,7 @@ array instead, with a comment naming the term, so the program never disagrees wi
 from __future__ import annotations
 
 import itertools
+import keyword
 import re
 from dataclasses import dataclass
 
@@ -322,6 +323,8 @@ def python_name(name: str, taken: set[str]) -> str:
     base = re.sub(r"\W", "_", name)
     if not base or base[0].isdigit():
         base = "_" + base
+    if keyword.iskeyword(base):
+        base += "_"
     candidate, k = base, 2
     while candidate in taken:
         candidate, k = f"{base}_{k}", k + 1

@@ -434,10 +434,10 @@ def truncation_mass(function: str, arguments: str, design) -> list[str]:
     else:
         mass = ("pm.logcdf(untruncated, trunc_upper) + pt.log1mexp(pm.logcdf(untruncated, "
                 f"{lower}) - pm.logcdf(untruncated, trunc_upper))")
-    weighted = "weights * " if design.weights is not None else ""
+    weighted = f"weights * ({mass})" if design.weights is not None else mass
     return ["# each row's probability within its truncation bounds, censored rows' too, as brms",
             f"untruncated = {function}.dist({arguments})",
-            f"pm.Potential(\"y_truncation\", -pt.sum({weighted}{mass}))"]
+            f"pm.Potential(\"y_truncation\", -pt.sum({weighted}))"]
 
 
 def code_words(code: str) -> set[str]:

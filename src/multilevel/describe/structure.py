@@ -240,7 +240,8 @@ def _parameters(design: Design, data_columns) -> list[Parameter]:
                    if c.coef != "Intercept"]
         b_names = [b for b in part.b_names if b != "Intercept"]
         parameters.append(Parameter(name, tuple(_checked(columns, b_names)),
-                                    "Intercept" in part.b_names, (), "identity"))
+                                    "Intercept" in part.b_names, tuple(part.spec.offsets),
+                                    "identity"))
     if not family.categorical and not design.nlpars:
         columns = [c for c in matrix_columns(design.population_terms, data_columns)
                    if c.coef != "Intercept"]

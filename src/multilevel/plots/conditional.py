@@ -95,8 +95,12 @@ def _required_variables(fit) -> tuple[list[str], set[str], set[str]]:
     response-side trials columns."""
     spec = fit.design.spec
     predictors = _variables_of(_population_text(spec))
-    for offset in spec.offsets:
-        predictors |= _variables_of(offset)
+    # the other parameters' formulas read their columns for the new rows too
+    for part in [spec] + [part for _, part in spec.nlpars + spec.dpars]:
+        if part is not spec:
+            predictors |= _variables_of(part.population)
+        for offset in part.offsets:
+            predictors |= _variables_of(offset)
     predictors |= {smooth.variable for smooth in spec.smooths}
     predictors |= {effect.variable for effect in spec.monotonic}
     if "se" in spec.additions:

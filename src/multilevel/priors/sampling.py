@@ -33,7 +33,8 @@ def _parameter_priors(design: Design, table: PriorTable) -> list[ParameterPrior]
                   dpar: str):
         priors = [table.lookup(class_, coef, group, dpar) for coef in coefs]
         lower, upper = table.bounds(class_, coefs[0], group, dpar)
-        where = (f" (group {group})" if group else "") + (f" (dpar {dpar})" if dpar else "")
+        kind = "nlpar" if dpar in design.nlpars else "dpar"
+        where = (f" (group {group})" if group else "") + (f" ({kind} {dpar})" if dpar else "")
         if all(p == priors[0] for p in priors):
             out.append((prefix, priors[0], lower, upper, f"class {class_}{where}"))
         else:
@@ -41,8 +42,9 @@ def _parameter_priors(design: Design, table: PriorTable) -> list[ParameterPrior]
                 out.append((f"{prefix}{separator}{coef}", dist, lower, upper,
                             f"class {class_}, coef {coef}{where}"))
 
-    for dpar in ["", *design.dpars]:
-        part = design.dpars[dpar] if dpar else design
+    parameters = {**design.nlpars, **design.dpars}
+    for dpar in ["", *parameters]:
+        part = parameters[dpar] if dpar else design
         suffix = f"_{dpar}" if dpar else ""
         if part.has_intercept:
             out.append((f"prior_Intercept{suffix}", table.lookup("Intercept", "", "", dpar),

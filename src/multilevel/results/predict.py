@@ -70,8 +70,10 @@ def chosen_blocks(design: Design, re_formula) -> dict[int, np.ndarray]:
         for term in parse_formula("y " + re_formula.strip()).group_terms
         for coef in _term_coefs(design, term)
     }
+    # a term keeps its coefficients in every parameter's formula, as brms
     masks = {
-        k: np.array([float((block.group, coef) in wanted) for coef in block.coefs])
+        k: np.array([float((block.group, block.own_coef(coef)) in wanted)
+                     for coef in block.coefs])
         for k, block in enumerate(design.blocks)
     }
     return {k: mask for k, mask in masks.items() if mask.any()}

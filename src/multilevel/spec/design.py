@@ -419,6 +419,11 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
     if spec.nonlinear is not None and (family.ordinal or family.categorical):
         raise FormulaError(f"{spec.text!r}: non-linear formulas work with families of one "
                            f"mean, not with {family.name!r}.")
+    taken = [name for name in spec.nlpar_names if name in {a.name for a in family.aux}]
+    if taken:
+        raise FormulaError(f"{spec.text!r}: {', '.join(map(repr, taken))} is a parameter of the "
+                           f"{family.name} family, so its formula predicts it; give the "
+                           "non-linear parameter another name.")
     if spec.nonlinear is None:
         X, b_names, has_intercept, population = _population_part(spec, frame)
     else:

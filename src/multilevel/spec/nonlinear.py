@@ -10,6 +10,7 @@ PyTensor's functions: the model, the predictions and the exported program share 
 from __future__ import annotations
 
 import ast
+import keyword
 import operator
 import re
 from dataclasses import dataclass
@@ -87,8 +88,9 @@ class NonlinearExpression:
         return value(self.tree.body)
 
 
-# a name with a dot inside or at its start, as R allows, not a number such as 1.5
-_DOTTED_NAME = re.compile(r"(?<![\w.])(?=[\w.]*[A-Za-z_])(?=[\w.]*\.)[A-Za-z_.][\w.]*")
+# a name as R writes it: a letter, or a dot not followed by a digit (.5 is a number), then
+# letters, digits, dots and underscores
+_R_NAME = re.compile(r"(?<![\w.])(?:[A-Za-z_]|\.(?![0-9]))[\w.]*")
 
 # each function as PyTensor code in an exported program, its arguments at {0} and {1}
 _CODE = {"inv_logit": "pt.sigmoid({0})", "logit": "(pt.log({0}) - pt.log1p(-({0})))",
@@ -124,10 +126,10 @@ def parse_nonlinear(text: str, formula: str) -> NonlinearExpression:
         For anything but numbers, names, ``+ - * / ^``, parentheses and the functions of
         :data:`FUNCTIONS`, named with the part at fault.
     """
-    # R's names may hold dots (Sepal.Length), which Python reads as attributes: each is read
-    # under a stand-in name, then given its own back
-    dotted = {f"_dotted_{k}": name for k, name in enumerate(dict.fromkeys(
-        _DOTTED_NAME.findall(text)))}
+    # R's names may hold dots (Sepal.Length), which Python reads as attributes, or be Python's
+    # keywords (lambda): each such name is read under a stand-in, then given its own back
+    dotted = {f"_stand_in_{k}": name for k, name in enumerate(dict.fromkeys(
+        name for name in _R_NAME.findall(text) if "." in name or keyword.iskeyword(name)))}
     python_text = text.replace("^", "**")
     for stand_in, name in dotted.items():
         python_text = re.sub(rf"(?<![\w.]){re.escape(name)}(?![\w.])", stand_in, python_text)
