@@ -95,7 +95,8 @@ _FRAMES = {"crossed": _crossed, "assorted": _assorted, "unsorted": _unsorted,
            "slider": _slider, "nonlinear": lambda: pd.read_csv(
                FAMILY_REFERENCE_DIR / "data" / "nonlinear.csv"),
            "delayed": lambda: pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "delayed_entry.csv")
-           .assign(end=lambda f: f["time"] + 3.0, w=lambda f: np.linspace(0.5, 1.5, len(f)))}
+           .assign(end=lambda f: f["time"] + 3.0, w=lambda f: np.linspace(0.5, 1.5, len(f)),
+                   both=lambda f: np.where(np.arange(len(f)) % 5 == 0, -1, f["censored"]))}
 
 # (data, formula or bf() parts, family, priors): the ten models, then one of each
 # other feature the writer covers
@@ -153,8 +154,8 @@ CASES = [
                    {"b1": "~ 1 + z + (1 | g)", "b2": "~ 1 + (1 | g)", "sigma": "~ z"}, True),
      "gaussian", [("normal(5, 2)", "b", "", "", "b1"), ("normal(0, 1)", "b", "", "", "b2")]),
     ("delayed", "time | cens(censored) + trunc(lb = entry) ~ x + (1 | g)", "lognormal", None),
-    ("delayed", "time | cens(censored) + trunc(lb = entry, ub = end) + weights(w) ~ x",
-     "weibull", None),
+    ("delayed", "time | cens(both) + trunc(lb = entry, ub = end) + weights(w) ~ x", "weibull",
+     None),
 ]
 
 

@@ -105,6 +105,37 @@ def test_censored_rows_are_truncated_too_as_in_brms_stan_code():
     assert right.any() and (~right).any()
 
 
+def test_censored_rows_stay_within_the_bounds():
+    """A left-censored row of a truncated response has probability P(lb < Y <= y) and a
+    right-censored one P(y < Y <= ub), each over P(lb < Y <= ub): at most one, where brms
+    2.18's P(Y <= y) / P(lb < Y <= ub) grows without bound as the mean falls below lb. The
+    model and the pointwise log-likelihood both."""
+    from multilevel.spec.design import build_design
+    from multilevel.spec.formula import parse_formula
+
+    frame = pd.DataFrame({"y": [0.5, 0.8, 2.0, 1.5, 3.0], "c": [-1, -1, 0, 1, 1],
+                          "lb": [0.0, 0.2, 0.0, 0.1, 0.0], "ub": [4.0, 5.0, 4.0, 3.0, 3.5],
+                          "x": [0.0, 1.0, -1.0, 0.5, 2.0]})
+    formula = "y | cens(c) + trunc(lb = lb, ub = ub) ~ x"
+    mu = 0.3 + 0.5 * (frame["x"] - frame["x"].mean())
+    dist = stats.norm(mu, 1.2)
+    y, lb, ub = frame["y"], frame["lb"], frame["ub"]
+    terms = np.select([frame["c"] == -1, frame["c"] == 1],
+                      [np.log(dist.cdf(y) - dist.cdf(lb)), np.log(dist.cdf(ub) - dist.cdf(y))],
+                      dist.logpdf(y)) - np.log(dist.cdf(ub) - dist.cdf(lb))
+    point = {"Intercept": 0.3, "b": np.array([0.5]), "sigma_log__": np.log(1.2)}
+    ours = _model_log_likelihood(formula, frame, "gaussian", point)
+    assert ours == pytest.approx(terms.sum(), rel=1e-8)
+    design = build_design(parse_formula(formula), frame, ml.get_family("gaussian"))
+    pointwise = design.family.log_density(
+        design.y, mu.to_numpy()[None, :], {"sigma": np.array([[1.2]])}, None, design.censoring,
+        design.truncation.bounds)
+    # (evaluated without graph rewrites: its normal CDF differs from SciPy's in the eighth
+    # digit)
+    np.testing.assert_allclose(pointwise[0], terms, rtol=1e-6)
+    assert np.all(terms[frame["c"] != 0] < 0)
+
+
 def test_the_equation_and_program_show_the_bounds(data):
     text = ml.equation("count | trunc(lb = 1, ub = cap) ~ x + (1 | g)", data, "poisson").latex
     assert r"\text{, truncated to } (1, \mathrm{cap}_{i})" in text

@@ -47,6 +47,7 @@ from .model_code_parts import (
     LKJ_HELPER,
     ModelCodeError,
     category_specific_code,
+    censored_options,
     code_words,
     inverse_link_code,
     likelihood_call,
@@ -560,7 +561,7 @@ class _Program:
             if CENSORED_HELPER not in self.helpers:
                 self.helpers.append(CENSORED_HELPER)
             lines += truncation_mass(function, arguments, design)
-            weights = ", weights=weights" if design.weights is not None else ""
+            weights = censored_options(design)
             lines.append(f"pm.Potential(\"y_censored\", censored_logp({function}, cens, "
                          f"{observed}, y2{weights}, {arguments}))")
         elif design.truncation is not None:

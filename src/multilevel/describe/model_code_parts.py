@@ -290,10 +290,17 @@ def _sequential_helper(kind: str, link: str) -> str:
     ])
 
 
-CENSORED_HELPER = '''def censored_logp(distribution, cens, y, y2, weights=None, **parameters):
+CENSORED_HELPER = '''def censored_logp(distribution, cens, y, y2, weights=None, trunc_lower=None,
+                  trunc_upper=None, discrete=False, **parameters):
     """brms's likelihood of a censored response: the log density of uncensored rows (cens 0),
     the log CDF of left-censored ones (-1), its complement for right-censored ones (1), and
-    the CDF's difference over (y, y2] for interval-censored ones (2), each on its own rows."""
+    the CDF's difference over (y, y2] for interval-censored ones (2), each on its own rows.
+    Of a truncated response, left-censored rows start at the lower bound (a count's lower
+    bound included) and right-censored rows end at the upper one."""
+    def between(dist, low, high):
+        below, above = pm.logcdf(dist, low), pm.logcdf(dist, high)
+        return above + pt.log1mexp(below - above)
+
     total = 0.0
     for kind in (0, 1, -1, 2):
         rows = np.flatnonzero(cens == kind)
@@ -304,13 +311,16 @@ CENSORED_HELPER = '''def censored_logp(distribution, cens, y, y2, weights=None, 
                                     for name, value in tensors.items()})
         if kind == 0:
             term = pm.logp(dist, y[rows])
+        elif kind == 1 and trunc_upper is not None:
+            term = between(dist, y[rows], trunc_upper[rows])
         elif kind == 1:
             term = pm.logccdf(dist, y[rows])
+        elif kind == -1 and trunc_lower is not None:
+            term = between(dist, trunc_lower[rows] - (1 if discrete else 0), y[rows])
         elif kind == -1:
             term = pm.logcdf(dist, y[rows])
         else:
-            below, above = pm.logcdf(dist, y[rows]), pm.logcdf(dist, y2[rows])
-            term = above + pt.log1mexp(below - above)
+            term = between(dist, y[rows], y2[rows])
         total = total + pt.sum(term if weights is None else weights[rows] * term)
     return total'''
 
@@ -419,6 +429,17 @@ def truncated_likelihood(function: str, arguments: str, observed: str, design) -
                     f"truncated = pm.Truncated.dist(untruncated, {bounds})",
                     f"pm.Potential(\"y_weighted\", pt.sum(weights * pm.logp(truncated, "
                     f"{observed})))"]
+
+
+def censored_options(design) -> str:
+    """The arguments of ``censored_logp`` after the data: weights and truncation bounds."""
+    options = ", weights=weights" if design.weights is not None else ""
+    if design.truncation is not None:
+        options += "".join(f", trunc_{side}=trunc_{side}" for side, bound in
+                           (("lower", design.truncation.lower),
+                            ("upper", design.truncation.upper)) if bound is not None)
+        options += ", discrete=True" if design.family.discrete else ""
+    return options
 
 
 def truncation_mass(function: str, arguments: str, design) -> list[str]:

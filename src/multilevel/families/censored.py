@@ -14,14 +14,26 @@ from pymc.distributions.dist_math import normal_lccdf
 LEFT, UNCENSORED, RIGHT, INTERVAL = -1, 0, 1, 2
 
 
-def _censored_term(code: int, distribution, y, upper):
+def _censored_term(code: int, distribution, y, upper, bounds=(None, None),
+                   discrete: bool = False):
     """The log-likelihood of rows censored as ``code``: the log density where uncensored,
     ``log P(Y <= y)`` left-censored, ``log P(Y > y)`` right-censored, and
-    ``log P(y < Y <= upper)`` in an interval, from the PyMC distribution's log CDFs."""
+    ``log P(y < Y <= upper)`` in an interval, from the PyMC distribution's log CDFs.
+
+    Of a truncated response (``bounds``, None for an open side) a left-censored row's
+    probability starts at the lower bound and a right-censored row's ends at the upper one.
+    brms 2.18 leaves them open, which lets the likelihood of such rows grow without bound as
+    the mean leaves the bounds (its fits of such data do not converge)."""
+    lower, upper_bound = bounds
     if code == UNCENSORED:
         return pm.logp(distribution, y)
+    if code == RIGHT and upper_bound is not None:
+        return _censored_term(INTERVAL, distribution, y, upper_bound)
     if code == RIGHT:
         return _log_survival(distribution, y)
+    if code == LEFT and lower is not None:
+        # a count's lower bound is a value it can take
+        return _censored_term(INTERVAL, distribution, lower - 1 if discrete else lower, y)
     below = pm.logcdf(distribution, y)
     if code == LEFT:
         return below
@@ -47,25 +59,29 @@ def _log_survival(distribution, y):
     return closed_form(y, *node.op.dist_params(node))
 
 
-def censored_log_density(distribution, y, codes, upper):
+def censored_log_density(distribution, y, codes, upper, bounds=(None, None),
+                         discrete: bool = False):
     """Each row's log-likelihood under brms's censoring ``codes`` (:func:`_censored_term`),
     for its value: every kind is computed for every row and each row takes its own."""
     upper = pt.switch(pt.eq(codes, INTERVAL), upper, y + 1)
     density = _censored_term(INTERVAL, distribution, y, upper)
     for code in (LEFT, RIGHT, UNCENSORED):
-        density = pt.switch(pt.eq(codes, code), _censored_term(code, distribution, y, upper),
+        density = pt.switch(pt.eq(codes, code),
+                            _censored_term(code, distribution, y, upper, bounds, discrete),
                             density)
     return density
 
 
 def censored_log_likelihood(likelihood_class, parameters: dict, y, codes: np.ndarray, upper,
-                            rows_of: Callable, weights=None):
+                            rows_of: Callable, weights=None, bounds=(None, None),
+                            discrete: bool = False):
     """The summed log-likelihood of a censored response for sampling: each kind of row
     (:func:`_censored_term`) on its own rows, ``rows_of(code)`` giving their positions, so
     that no row computes a kind whose value (a log CDF far in the tail) could be infinite
     and leave a gradient that is not a number.
 
-    ``parameters`` are the likelihood class's, each one value or one per row.
+    ``parameters`` are the likelihood class's, each one value or one per row; ``bounds`` a
+    truncated response's (None for an open side).
     """
     total = 0.0
     for code in (UNCENSORED, RIGHT, LEFT, INTERVAL):
@@ -75,7 +91,8 @@ def censored_log_likelihood(likelihood_class, parameters: dict, y, codes: np.nda
         distribution = likelihood_class.dist(**{
             name: value[rows] if getattr(value, "ndim", 0) else value
             for name, value in parameters.items()})
-        term = _censored_term(code, distribution, y[rows], upper[rows])
+        term = _censored_term(code, distribution, y[rows], upper[rows],
+                              tuple(None if b is None else b[rows] for b in bounds), discrete)
         total = total + pt.sum(term if weights is None else weights[rows] * term)
     return total
 

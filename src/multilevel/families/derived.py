@@ -196,11 +196,12 @@ def derived_functions(family) -> DerivedFunctions:
         def build_censored(has_lower=False, has_upper=False):
             codes = pt.vector("codes", dtype="int64")
             upper = pt.vector("upper", dtype=distribution.dtype)
-            graph = censored_log_density(distribution, y, codes, upper)
-            # truncated too: each kind of censored row over the bounds' probability, as brms
+            # truncated too: each kind of censored row within the bounds, over their probability
             bounds = [pt.vector(side, dtype=distribution.dtype) if present else None
                       for side, present in (("truncation_lower", has_lower),
                                             ("truncation_upper", has_upper))]
+            graph = censored_log_density(distribution, y, codes, upper, tuple(bounds),
+                                         family.discrete)
             if has_lower or has_upper:
                 graph = graph - truncation_log_mass(distribution, *bounds, family.discrete)
             return compiled_density([codes, upper, *[b for b in bounds if b is not None]],

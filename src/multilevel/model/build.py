@@ -440,7 +440,7 @@ def build_model(design: Design, table: PriorTable,
                 None if design.weights is None else data("weights", design.weights)))
         elif design.censoring is not None or design.truncation is not None:
             weights = 1.0 if design.weights is None else data("weights", design.weights)
-            distribution, total = cls.dist(**params), 0.0
+            distribution, total, bounds = cls.dist(**params), 0.0, (None, None)
             if design.truncation is not None:
                 # every row's density over its bounds' probability, censored ones too, as brms
                 bounds = [None if bound is None else data(f"truncation_{side}", bound)
@@ -456,7 +456,7 @@ def build_model(design: Design, table: PriorTable,
                     cls, params, y, codes, data("censoring_upper", upper),
                     lambda code: data(f"censored_rows_{code + 1}",
                                       np.flatnonzero(codes == code)),
-                    None if design.weights is None else weights))
+                    None if design.weights is None else weights, tuple(bounds), family.discrete))
         elif design.weights is None:
             cls("y", **params, observed=y)
         else:
