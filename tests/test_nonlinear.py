@@ -14,7 +14,7 @@ from scipy import stats
 import multilevel as ml
 from multilevel.errors import FormulaError
 from multilevel.spec.formula import parse_formula
-from multilevel.spec.nonlinear import FUNCTIONS, parse_nonlinear
+from multilevel.spec.nonlinear import FUNCTIONS, expression_code, parse_nonlinear
 from reference import (
     FAMILY_REFERENCE_DIR,
     family_reference_names,
@@ -103,6 +103,11 @@ def test_every_function_computes_the_same_with_numpy_and_pytensor(name):
     theirs = expression.evaluate({name: pt.as_tensor_variable(value)
                                   for name, value in values.items()}, "pytensor").eval()
     np.testing.assert_allclose(theirs, ours, rtol=1e-12)
+    # the exported program's code of it
+    code = expression_code(expression, {"a": "a", "b": "b"})
+    written = eval(code, {"pt": pt, "np": np, **{k: pt.as_tensor_variable(v)
+                                                for k, v in values.items()}})
+    np.testing.assert_allclose(written.eval(), ours, rtol=1e-12)
     assert np.all(np.isfinite(ours))
     exponential = parse_nonlinear("exp(a) * b^2", "y ~ ...").evaluate(values)
     np.testing.assert_allclose(exponential, np.exp(values["a"]) * values["b"] ** 2)

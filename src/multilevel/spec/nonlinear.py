@@ -4,7 +4,8 @@ The right side of the response's formula is an arithmetic expression of non-line
 parameters (``b1``, ``b2``), each predicted by a linear formula of its own, and of numeric
 columns of the data (``x``, brms's covariates). The expression is read once into a small
 tree of operations, which :meth:`NonlinearExpression.evaluate` computes with NumPy's or
-PyTensor's functions: the model, the predictions and the exported program share it.
+PyTensor's functions (the predictions and the model) and :func:`expression_code` writes as
+PyTensor code (the exported program).
 """
 
 from __future__ import annotations
@@ -128,10 +129,10 @@ def parse_nonlinear(text: str, formula: str) -> NonlinearExpression:
     """
     # R's names may hold dots (Sepal.Length), which Python reads as attributes, or be Python's
     # keywords (lambda): each such name is read under a stand-in, then given its own back
-    dotted = {f"_stand_in_{k}": name for k, name in enumerate(dict.fromkeys(
+    stand_ins = {f"_stand_in_{k}": name for k, name in enumerate(dict.fromkeys(
         name for name in _R_NAME.findall(text) if "." in name or keyword.iskeyword(name)))}
     python_text = text.replace("^", "**")
-    for stand_in, name in dotted.items():
+    for stand_in, name in stand_ins.items():
         python_text = re.sub(rf"(?<![\w.]){re.escape(name)}(?![\w.])", stand_in, python_text)
     try:
         tree = ast.parse(python_text, mode="eval")
@@ -140,7 +141,7 @@ def parse_nonlinear(text: str, formula: str) -> NonlinearExpression:
                            f"{text!r} is not an arithmetic expression.") from None
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
-            node.id = dotted.get(node.id, node.id)
+            node.id = stand_ins.get(node.id, node.id)
     functions = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
     read: list[ast.Name] = []
     for node in ast.walk(tree):
