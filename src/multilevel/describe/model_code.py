@@ -170,7 +170,7 @@ class _Program:
                               design.population_terms)
         lines, self.covariates = nonlinear_data(design, self.taken)
         out += lines
-        for name, part in {**design.nlpars, **design.dpars}.items():
+        for name, part in design.parameter_parts.items():
             self._population_data(name, part.X, part.b_names, part.has_intercept,
                                   part.population_terms)
             if part.offset is not None:
@@ -264,7 +264,7 @@ class _Program:
         if not family.categorical and not design.nlpars:
             thresholds = self._population_model("", design.X, design.b_names,
                                                 design.has_intercept, design.thresholds)
-        for name, part in {**design.nlpars, **design.dpars}.items():
+        for name, part in design.parameter_parts.items():
             self._population_model(name, part.X, part.b_names, part.has_intercept, 0)
             if part.offset is not None:
                 self._add(name, f"offset_{python_name(name, set())}")

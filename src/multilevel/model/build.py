@@ -267,7 +267,7 @@ def build_model(design: Design, table: PriorTable,
     coords: dict[str, list[str]] = {}
     if design.b_names:
         coords["b_coef"] = list(design.b_names)
-    for name, part in {**design.nlpars, **design.dpars}.items():
+    for name, part in design.parameter_parts.items():
         if part.b_names:
             coords[population_names(name)[3]] = list(part.b_names)
     if design.thresholds:
@@ -304,7 +304,7 @@ def build_model(design: Design, table: PriorTable,
         etas = {"": pt.zeros(y.shape[0]) + population_part
                 + (0.0 if smooths is None else smooths)
                 + (0.0 if monotonic is None else monotonic)}
-        for name, part in {**design.nlpars, **design.dpars}.items():
+        for name, part in design.parameter_parts.items():
             dpar_part, _, _ = _population_effects(part.X, part.b_names, part.has_intercept,
                                                   table, name, population)
             etas[name] = pt.zeros(y.shape[0]) + dpar_part

@@ -42,7 +42,7 @@ def _parameter_priors(design: Design, table: PriorTable) -> list[ParameterPrior]
                 out.append((f"{prefix}{separator}{coef}", dist, lower, upper,
                             f"class {class_}, coef {coef}{where}"))
 
-    parameters = {**design.nlpars, **design.dpars}
+    parameters = design.parameter_parts
     for dpar in ["", *parameters]:
         part = parameters[dpar] if dpar else design
         suffix = f"_{dpar}" if dpar else ""

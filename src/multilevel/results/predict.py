@@ -153,7 +153,7 @@ def linear_predictor(fit, request: PredictionRequest) -> Prediction:
     blocks = list(masks)
     if request.newdata is None:
         X, offset = design.X, design.offset
-        parameters = {**design.nlpars, **design.dpars}
+        parameters = design.parameter_parts
         dpar_X = {name: part.X for name, part in parameters.items()}
         dpar_offsets = {name: part.offset for name, part in parameters.items()}
         covariates = design.covariates

@@ -319,8 +319,7 @@ def _check_coefficients(idata: az.InferenceData, design: Design, path: Path) -> 
     a version that ordered or named the design's columns otherwise (before R's order of
     terms) would have its draws read under other coefficients' names."""
     expected = {population_names(dpar)[3]: part.b_names
-                for dpar, part in [("", design), *design.nlpars.items(),
-                                   *design.dpars.items()]}
+                for dpar, part in [("", design), *design.parameter_parts.items()]}
     expected |= {group_dims(group)[1]: design.group_coefs(group) for group in design.groups}
     coords = idata.posterior.coords
     for dim, names in expected.items():

@@ -152,6 +152,12 @@ class Design:
         return {"sigma": 0.0} if self.se is not None and not self.spec.se_with_sigma else {}
 
     @property
+    def parameter_parts(self) -> dict[str, DparDesign]:
+        """The population parts of the non-linear parameters, then of the predicted
+        distributional ones, by name: each a linear predictor of its own."""
+        return {**self.nlpars, **self.dpars}
+
+    @property
     def own_row_likelihood(self) -> str | None:
         """What gives the rows a likelihood other than the family's density at a linear
         predictor (a residual structure, known standard errors, censoring, truncation, a

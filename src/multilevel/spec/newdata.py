@@ -61,7 +61,7 @@ def new_data_design(design: Design, newdata: pd.DataFrame, blocks: list[int]) ->
     spec = design.spec
     needed: dict[str, str] = {name: f"the non-linear formula {spec.text!r}"
                               for name in design.covariates}
-    parameters = {**design.nlpars, **design.dpars}
+    parameters = design.parameter_parts
     for part in [spec] + [dpar.spec for dpar in parameters.values()]:
         where = "" if part is spec else f" of {part.text!r}"
         for name in formula_variables(part.population, "the population-level terms" + where):
