@@ -238,3 +238,20 @@ def mixing_problems(fit, brms_summary: list[dict]) -> list[str]:
             problems.append(f"{name}: bulk ESS per draw ours {ours_rate:.3f}, "
                             f"brms {brms_rate:.3f}")
     return problems
+
+
+def fitted_mismatches(chains: np.ndarray, records: list[dict]) -> list[str]:
+    """brms's ``fitted()`` records (``row``, ``Estimate``, ``Est.Error``) that our draws of
+    the same rows (chains x draws x rows) miss by four of both fits' Monte Carlo errors.
+    brms drew twice our draws with the same sampler: about twice our ESS."""
+    problems = []
+    for record in records:
+        values = chains[:, :, record["row"] - 1]
+        ess = float(az.ess(values))
+        mean, sd = values.mean(), values.std(ddof=1)
+        error = np.hypot(sd / np.sqrt(ess), record["Est.Error"] / np.sqrt(2 * ess))
+        if abs(mean - record["Estimate"]) >= 4 * error:
+            where = " ".join([f"row {record['row']}", record.get("category", "")]).strip()
+            problems.append(f"{where}: ours {mean:.4g}, brms {record['Estimate']:.4g} "
+                            f"(4 x MCSE {4 * error:.3g})")
+    return problems
