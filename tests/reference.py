@@ -62,6 +62,16 @@ def reference_formula(reference: dict):
     return ml.bf(reference["formula"], nl=bool(reference.get("nl")), **dpars)
 
 
+def reference_data(reference: dict):
+    """A family reference's data: its CSV file, or the shipped dataset it names (whose
+    factors keep R's level order)."""
+    import multilevel as ml
+
+    if reference["data"].endswith(".csv"):
+        return pd.read_csv(FAMILY_REFERENCE_DIR / "data" / reference["data"])
+    return ml.load_dataset(reference["data"])
+
+
 def _module_of(reference: dict) -> str:
     if reference.get("nl"):
         return "nonlinear"

@@ -33,6 +33,7 @@ from reference import (
     fit_with_warnings,
     load_reference,
     posterior_mismatches,
+    reference_data,
     reference_formula,
     user_priors,
 )
@@ -200,11 +201,7 @@ def _reference_design(name):
     directory = REFERENCE_DIR if (REFERENCE_DIR / f"{name}.json").exists() else (
         FAMILY_REFERENCE_DIR)
     reference = load_reference(name, directory)
-    if reference["data"].endswith(".csv"):
-        data = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / reference["data"])
-    else:  # a shipped dataset
-        data = ml.load_dataset(reference["data"])
-    return reference, reference_formula(reference), data
+    return reference, reference_formula(reference), reference_data(reference)
 
 
 GAUSSIAN_REFERENCES = _gaussian_references()

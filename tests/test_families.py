@@ -17,6 +17,7 @@ from reference import (
     load_reference,
     posterior_mismatches,
     prior_mismatches,
+    reference_data,
     user_priors,
 )
 
@@ -35,11 +36,8 @@ def reference_priors(name):
 
 def family_reference(name):
     reference = load_reference(name, FAMILY_REFERENCE_DIR)
-    if reference["data"].endswith(".csv"):
-        data = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / reference["data"])
-    else:  # a shipped dataset, its factors' levels in R's order
-        data = ml.load_dataset(reference["data"])
-    return reference, data, ml.get_family(reference["family"], reference["link"])
+    return reference, reference_data(reference), ml.get_family(reference["family"],
+                                                               reference["link"])
 
 
 @pytest.mark.parametrize("name", FAMILY_MODELS)

@@ -22,6 +22,7 @@ from reference import (
     load_reference,
     posterior_mismatches,
     prior_mismatches,
+    reference_data,
     reference_formula,
     user_priors,
 )
@@ -130,16 +131,10 @@ def test_the_likelihood_reads_the_expression(data):
     assert ours == pytest.approx(stats.norm.logpdf(data["y"], mean, sigma).sum(), rel=1e-10)
 
 
-def _reference_data(reference) -> pd.DataFrame:
-    if reference["data"].endswith(".csv"):
-        return pd.read_csv(FAMILY_REFERENCE_DIR / "data" / reference["data"])
-    return ml.load_dataset(reference["data"])
-
-
 @pytest.mark.parametrize("name", REFERENCES)
 def test_prior_table_equals_brms(name):
     reference = load_reference(name, FAMILY_REFERENCE_DIR)
-    data = _reference_data(reference)
+    data = reference_data(reference)
     formula = reference_formula(reference)
     assert prior_mismatches(ml.get_prior(formula, data), reference["get_prior"]) == []
     table = ml.get_prior(formula, data, prior=user_priors(name))
@@ -162,7 +157,7 @@ def fits():
         reference = load_reference(name, FAMILY_REFERENCE_DIR)
         # half brms's draws: the comparisons' tolerances follow both fits' ESS
         fit, messages = fit_with_warnings(reference_formula(reference),
-                                          _reference_data(reference),
+                                          reference_data(reference),
                                           prior=user_priors(name), seed=20261206, draws=500,
                                           warmup=500, progressbar=False)
         out[name] = (reference, fit, messages)

@@ -20,6 +20,7 @@ from reference import (
     load_reference,
     posterior_mismatches,
     prior_mismatches,
+    reference_data,
 )
 
 REFERENCES = family_reference_names("truncation")
@@ -197,7 +198,7 @@ def fits():
     out = {}
     for name in REFERENCES:
         reference = load_reference(name, FAMILY_REFERENCE_DIR)
-        frame = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / reference["data"])
+        frame = reference_data(reference)
         family = ml.get_family(reference["family"], reference["link"])
         fit, messages = fit_with_warnings(reference["formula"], frame, family, seed=20261206,
                                           draws=500, warmup=500, progressbar=False,
@@ -213,7 +214,7 @@ def test_both_references_are_compared():
 @pytest.mark.parametrize("name", REFERENCES)
 def test_prior_table_equals_brms(name):
     reference = load_reference(name, FAMILY_REFERENCE_DIR)
-    frame = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / reference["data"])
+    frame = reference_data(reference)
     table = ml.get_prior(reference["formula"], frame, reference["family"])
     assert prior_mismatches(table, reference["prior"]) == []
 

@@ -96,9 +96,9 @@ def _required_variables(fit) -> tuple[list[str], set[str], set[str]]:
     spec = fit.design.spec
     predictors = _variables_of(_population_text(spec))
     # the other parameters' formulas read their columns for the new rows too
+    for _, part in spec.nlpars + spec.dpars:
+        predictors |= _variables_of(part.population)
     for part in [spec] + [part for _, part in spec.nlpars + spec.dpars]:
-        if part is not spec:
-            predictors |= _variables_of(part.population)
         for offset in part.offsets:
             predictors |= _variables_of(offset)
     predictors |= {smooth.variable for smooth in spec.smooths}

@@ -164,17 +164,16 @@ class Design:
         non-linear mean), worded to follow "does not support"; None without any. The fused,
         cross-product, collapsed and data-centred forms all need none."""
         additions = self.spec.additions
-        for present, feature in (
-                (self.nlpars, f"non-linear formulas ({self.spec.text})"),
-                (self.autocor is not None,
-                 f"residual structures ({self.autocor and self.autocor.term.text})"),
-                (self.se is not None, f"known standard errors (se({additions.get('se')}))"),
-                (self.censoring is not None,
-                 f"censored responses (cens({additions.get('cens')}))"),
-                (self.truncation is not None,
-                 f"truncated responses ({self.truncation and self.truncation.text})")):
-            if present:
-                return feature
+        if self.nlpars:
+            return f"non-linear formulas ({self.spec.text})"
+        if self.autocor is not None:
+            return f"residual structures ({self.autocor.term.text})"
+        if self.se is not None:
+            return f"known standard errors (se({additions['se']}))"
+        if self.censoring is not None:
+            return f"censored responses (cens({additions['cens']}))"
+        if self.truncation is not None:
+            return f"truncated responses ({self.truncation.text})"
         return None
 
     @property
