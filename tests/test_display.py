@@ -71,10 +71,16 @@ def test_group_tables_print_as_brms_prints_ranef(narrow_terminal):
 
 def test_group_tables_print_as_brms_prints_varcorr():
     sd = pd.DataFrame({"Estimate": [26.8], "Est.Error": [6.9]}, index=["Intercept"])
-    tables = GroupTables(Subject={"sd": sd}, residual__={"sd": sd})
-    assert [line for line in repr(tables).splitlines() if line.startswith("$")] == [
-        "$Subject", "$Subject$sd", "$residual__", "$residual__$sd"]
-    assert tables._repr_html_().count("<table") == 2
+    # a correlation's row is its pair of coefficients, an index of two named levels
+    pairs = pd.MultiIndex.from_tuples([("Intercept", "Days")], names=["coef1", "coef2"])
+    cor = pd.DataFrame({"Estimate": [0.07], "Est.Error": [0.3]}, index=pairs)
+    tables = GroupTables(Subject={"sd": sd, "cor": cor}, residual__={"sd": sd})
+    lines = repr(tables).splitlines()
+    assert [line for line in lines if line.startswith("$")] == [
+        "$Subject", "$Subject$sd", "$Subject$cor", "$residual__", "$residual__$sd"]
+    assert lines[lines.index("$Subject$cor") + 2].split() == ["Intercept", "Days", "0.07", "0.3"]
+    assert "coef1" not in repr(tables)
+    assert tables._repr_html_().count("<table") == 3
 
 
 def test_hypothesis_prints_with_brms_heading_and_footnote():

@@ -69,7 +69,10 @@ def _blocks(name: str, value) -> list[tuple[str, pd.DataFrame]]:
     else:
         blocks = [("", value)]
     # the captions name the group and coefficient; the axes' own names would repeat them
-    return [(caption, table.rename_axis(index=None, columns=None)) for caption, table in blocks]
+    # (a correlation's pair of coefficients is an index of two levels, each named)
+    return [(caption, table.rename_axis(index=[None] * table.index.nlevels,
+                                        columns=[None] * table.columns.nlevels))
+            for caption, table in blocks]
 
 
 class GroupTables(dict):
