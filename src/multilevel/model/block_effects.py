@@ -16,6 +16,7 @@ import pytensor.tensor as pt
 from ..names import CENTRING_DATA
 from ..priors.distributions import data
 from ..spec.design import GroupBlock
+from .lkj import lkj_cholesky
 from .parametrization import BlockGeometry
 
 
@@ -188,3 +189,22 @@ def block_location(geometry: BlockGeometry, number: int, population, effects: di
         term = pt.sum(projection * outer[:, None, :], axis=2)
         location = term if location is None else location + term
     return location
+
+
+def by_level_effects(block: GroupBlock, number: int, sd, eta_lkj: float):
+    """The effects of a block of ``gr(g, by = arm)`` in brms's non-centred form, each by
+    level with its own sds and correlation matrix: ``r_j = diag(sd[by_j]) L[by_j] z_j``.
+
+    ``sd`` holds the by levels' sds one level after another. Returns the effects, shape
+    (levels, coefficients), and the by levels' Cholesky factors (none for an uncorrelated
+    block).
+    """
+    size, count = len(block.coefs), len(block.by_levels)
+    level_by = data(f"level_by_{block.group}_{number}", block.level_by)
+    z = pm.Normal(f"z_{block.group}_{number}", 0.0, 1.0, shape=(len(block.levels), size))
+    factors = []
+    if block.has_correlations:
+        factors = [lkj_cholesky(f"L_{block.group}_{number}_{k}", size, eta_lkj)
+                   for k in range(count)]
+        z = pt.sum(pt.stack(factors)[level_by] * z[:, None, :], axis=2)
+    return z * sd.reshape((count, size))[level_by], factors

@@ -32,7 +32,7 @@ from .autocor import (
     cosy_log_density,
     unstr_log_density,
 )
-from .block_effects import block_location, sampled_effects
+from .block_effects import block_location, by_level_effects, sampled_effects
 from .category_specific import category_specific_thresholds
 from .collapsed import collapsed_log_likelihood, store_scales
 from .collapsed_statistics import marginal_statistics
@@ -179,13 +179,21 @@ def _population_effects(X: np.ndarray, b_names: list[str], has_intercept: bool,
     return eta, (pt.concatenate(parts) if parts else None), None
 
 
-def _coefficient_starts(design: Design) -> dict[int, int]:
-    """Each block's first position among its grouping factor's coefficients."""
+def _sd_starts(design: Design) -> dict[int, int]:
+    """Each block's first position among its grouping factor's sds."""
     starts, used = {}, {}
     for number, block in enumerate(design.blocks):
         starts[number] = used.get(block.group, 0)
-        used[block.group] = starts[number] + len(block.coefs)
+        used[block.group] = starts[number] + len(block.sd_names)
     return starts
+
+
+def sd_dim(design: Design, group: str) -> str:
+    """The dimension of a grouping factor's sds: its coefficients', or one of its own where
+    ``gr(g, by = arm)`` gives each by level its sds."""
+    if design.group_sd_names(group) == design.group_coefs(group):
+        return group_dims(group)[1]
+    return f"{group}_sd"
 
 
 def _cross_product_likelihood(products: CrossProducts, population, effects: list, sigma):
@@ -288,6 +296,7 @@ def build_model(design: Design, table: PriorTable,
         levels_dim, coef_dim, cor_dim = group_dims(group)
         coords[levels_dim] = list(design.group_levels(group))
         coords[coef_dim] = design.group_coefs(group)
+        coords[sd_dim(design, group)] = design.group_sd_names(group)
         pairs = design.correlation_names(group)
         if pairs:
             coords[cor_dim] = pairs
@@ -311,14 +320,16 @@ def build_model(design: Design, table: PriorTable,
             if part.offset is not None:
                 etas[name] = etas[name] + data(f"offset_{name}", part.offset)
 
-        sds, starts = {}, _coefficient_starts(design)
+        sds, starts = {}, _sd_starts(design)
         for group in design.groups:
             blocks = [block for block in design.blocks if block.group == group]
+            # the by levels of gr(g, by = arm) share each coefficient's prior
             sds[group] = _class_variable(
-                f"sd_{group}", table, "sd", design.group_coefs(group), group,
-                group_dims(group)[1],
-                dpars=[block.dpar for block in blocks for _ in block.coefs],
-                own_coefs=[block.own_coef(c) for block in blocks for c in block.coefs])
+                f"sd_{group}", table, "sd", design.group_sd_names(group), group,
+                sd_dim(design, group),
+                dpars=[block.dpar for block in blocks for _ in block.sd_names],
+                own_coefs=[block.own_coef(c) for block in blocks for _ in block.by_labels
+                           for c in block.coefs])
         # a nested block's location uses its enclosing block's effects, built before it
         block_effects, group_correlations, scales = {}, {}, {}
         first_of = {members[0]: members for members in design.correlation_sets()}
@@ -330,6 +341,15 @@ def build_model(design: Design, table: PriorTable,
             group = block.group
             size = len(design.set_coefs(members))
             cholesky = None
+            if block.by:
+                block_effects[number], factors = by_level_effects(
+                    block, number, sds[group][starts[number]:starts[number]
+                                              + len(block.sd_names)],
+                    table.lookup("cor", "", group).args[0] if block.has_correlations else 1.0)
+                if factors:
+                    group_correlations.setdefault(group, []).extend(
+                        correlations(factor, size) for factor in factors)
+                continue
             if design.set_correlated(members):
                 eta_lkj = table.lookup("cor", "", group).args[0]
                 cholesky = lkj_cholesky(f"L_{group}_{number}", size, eta_lkj)

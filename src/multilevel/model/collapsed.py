@@ -80,6 +80,9 @@ def unsupported_feature(design: Design) -> str | None:
         return design.own_row_likelihood
     if design.smooths:
         return "smooth terms s()"
+    by = next((block for block in design.blocks if block.by), None)
+    if by is not None:
+        return f"sds by the levels of a column ({by.term})"
     if design.monotonic:
         return "monotonic effects mo()"
     primary, rest = effect_sets(design)

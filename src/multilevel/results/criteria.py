@@ -455,7 +455,11 @@ def icc(fit, probs=(0.025, 0.975)) -> pd.DataFrame:
     posterior = fit.idata.posterior
     variances = {}
     for group in fit.names.groups:
-        coefs = fit.design.group_coefs(group)
+        coefs = fit.design.group_sd_names(group)
+        if coefs != fit.design.group_coefs(group):
+            raise MultilevelError(
+                f"icc() needs one intercept variance per grouping factor; {group!r} has one "
+                "per level of its by column (gr(by = )).")
         if "Intercept" in coefs:
             sd = posterior[f"sd_{group}"].values.reshape(-1, len(coefs))
             variances[group] = sd[:, coefs.index("Intercept")] ** 2

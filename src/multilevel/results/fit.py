@@ -547,10 +547,10 @@ class Fit(SamplerOutput):
         simplexes.index = [n.removeprefix("simo_") for n in simplexes.index]
         random, sizes = {}, {}
         for group in self.names.groups:
-            sd_rows = [f"sd_{group}__{c}" for c in self.design.group_coefs(group)]
+            sd_names = self.design.group_sd_names(group)
             cor_rows = [n for n in table.index if n.startswith(f"cor_{group}__")]
-            block = table.loc[sd_rows + cor_rows]
-            labels = [f"sd({c})" for c in self.design.group_coefs(group)]
+            block = table.loc[[f"sd_{group}__{name}" for name in sd_names] + cor_rows]
+            labels = [f"sd({name})" for name in sd_names]
             labels += ["cor(" + n[len(f"cor_{group}__"):].replace("__", ",") + ")"
                        for n in cor_rows]
             block.index = labels

@@ -80,8 +80,8 @@ def collect_draws(idata: az.InferenceData, design: Design, names: ModelNames) ->
             continue
         add(name, posterior[name])
     for group in names.groups:
-        for k, coef in enumerate(design.group_coefs(group)):
-            add(f"sd_{group}__{coef}", posterior[f"sd_{group}"][..., k])
+        for k, name in enumerate(design.group_sd_names(group)):
+            add(f"sd_{group}__{name}", posterior[f"sd_{group}"][..., k])
         if group in names.correlated_groups:
             pairs = posterior[f"cor_{group}"]
             for k, pair in enumerate(pairs.coords[pairs.dims[-1]].values):
@@ -198,8 +198,8 @@ def variance_components(posterior, design: Design, names: ModelNames,
     where it has them, with ``residual__`` for families with ``sigma``."""
     out: dict[str, dict[str, pd.DataFrame]] = GroupTables()
     for group in names.groups:
-        sd = posterior[f"sd_{group}"].values.reshape(-1, len(design.group_coefs(group)))
-        coefs = design.group_coefs(group)
+        coefs = design.group_sd_names(group)
+        sd = posterior[f"sd_{group}"].values.reshape(-1, len(coefs))
         entry = {"sd": pd.DataFrame(draw_stats(sd, probs), index=coefs)[SUMMARY_COLUMNS]}
         if group in names.correlated_groups:
             cor = posterior[f"cor_{group}"]

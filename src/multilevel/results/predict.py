@@ -13,7 +13,7 @@ from ..families.family import add_known_errors
 from ..families.links import LINKS
 from ..names import coefficient_name, population_names, quantile_label
 from ..spec.checks import check_columns
-from ..spec.design import Design
+from ..spec.design import Design, GroupBlock
 from ..spec.evaluation import design_matrix
 from ..spec.formula import parse_formula
 from ..spec.newdata import new_data_design
@@ -132,6 +132,51 @@ def _new_set_effects(fit, members: list[int], count: int, rng, method: str,
                      for _ in range(count)], axis=1)
 
 
+def _new_level_by(block: GroupBlock, labels: list[str], by_labels: list[str],
+                           unknown: list[str]) -> list[int]:
+    """Each new level's position among the by levels of ``gr(g, by = arm)``, read from the
+    rows of newdata; an error where a new level has an unknown or several by levels."""
+    positions = []
+    for level in unknown:
+        seen = sorted({by for label, by in zip(labels, by_labels, strict=True)
+                       if label == level})
+        if len(seen) > 1 or seen[0] not in block.by_levels:
+            raise DataError(
+                f"New level {level!r} of {block.group!r} in newdata has the {block.by!r} "
+                f"level(s) {', '.join(map(repr, seen))}; {block.term} needs one of "
+                f"{', '.join(map(repr, block.by_levels))} per level.")
+        positions.append(block.by_levels.index(seen[0]))
+    return positions
+
+
+def _new_by_level_effects(fit, number: int, level_by: list[int], rng, method: str,
+                          draws_of) -> np.ndarray:
+    """Effects of new levels of a block of ``gr(g, by = arm)``, shape (draws, new levels,
+    coefficients): each drawn as ``sample_new_levels`` says from its by level's sds and
+    correlations, or from the fitted levels of its by level, as brms draws them."""
+    design = fit.design
+    block = design.blocks[number]
+    group, size = block.group, len(block.coefs)
+    coefs, sd_names = design.group_coefs(group), design.group_sd_names(group)
+    effects = draws_of(f"r_{group}")[:, :, [coefs.index(c) for c in block.coefs]]
+    cor_names = (list(fit.idata.posterior[f"cor_{group}"].coords[f"{group}_cor"].values)
+                 if block.has_correlations else [])
+    drawn = []
+    for position in level_by:
+        label = block.by_labels[position]
+        named = [f"{coef}:{label}" for coef in block.coefs]
+        sd = draws_of(f"sd_{group}")[:, [sd_names.index(n) for n in named]]
+        cholesky = None
+        if block.has_correlations:
+            pairs = block.correlation_names(block.coefs)[
+                position * size * (size - 1) // 2:(position + 1) * size * (size - 1) // 2]
+            cholesky = _cholesky_from_correlations(
+                draws_of(f"cor_{group}")[:, [cor_names.index(p) for p in pairs]], size)
+        drawn.append(_new_level_effects(rng, method, effects[:, block.level_by == position],
+                                        sd, cholesky))
+    return np.stack(drawn, axis=1)
+
+
 def linear_predictor(fit, request: PredictionRequest) -> Prediction:
     """Draws of the linear predictor, shape (draws, rows), for the rows of the request."""
     design: Design = fit.design
@@ -160,12 +205,14 @@ def linear_predictor(fit, request: PredictionRequest) -> Prediction:
         block_values = [design.blocks[k].values for k in blocks]
         block_index = [design.blocks[k].index for k in blocks]
         new_levels: list[list[str]] = [[] for _ in blocks]
+        new_level_by: list[list[int]] = [[] for _ in blocks]
     else:
         new = new_data_design(design, request.newdata, blocks)
         X, offset, block_values = new.X, new.offset, new.block_values
         dpar_X, dpar_offsets, covariates = new.dpar_X, new.dpar_offsets, new.covariates
-        block_index, new_levels = [], []
-        for k, labels in zip(blocks, new.block_labels, strict=True):
+        block_index, new_levels, new_level_by = [], [], []
+        for k, labels, by_labels in zip(blocks, new.block_labels, new.block_by_labels,
+                                        strict=True):
             known = {level: j for j, level in enumerate(design.blocks[k].levels)}
             unknown = sorted({label for label in labels if label not in known})
             if unknown and not request.allow_new_levels:
@@ -181,6 +228,9 @@ def linear_predictor(fit, request: PredictionRequest) -> Prediction:
                 for label in labels
             ]))
             new_levels.append(unknown)
+            new_level_by.append([] if by_labels is None else
+                                _new_level_by(design.blocks[k], labels, by_labels,
+                                                       unknown))
 
     def population_part(dpar: str, matrix: np.ndarray, shift: np.ndarray | None) -> np.ndarray:
         _, b_name, intercept_name, _ = population_names(dpar)
@@ -202,13 +252,17 @@ def linear_predictor(fit, request: PredictionRequest) -> Prediction:
         etas[name] = population_part(name, dpar_X[name], dpar_offsets[name])
     set_of = {m: members for members in design.correlation_sets() for m in members}
     new_effects: dict[int, np.ndarray] = {}
-    for k, values, index, unknown in zip(blocks, block_values, block_index, new_levels,
-                                         strict=True):
+    for k, values, index, unknown, level_by in zip(blocks, block_values, block_index,
+                                                   new_levels, new_level_by, strict=True):
         block = design.blocks[k]
         coefs = design.group_coefs(block.group)
         columns = [coefs.index(c) for c in block.coefs]
         effects = draws_of(f"r_{block.group}")[:, :, columns]
-        if unknown:
+        if unknown and block.by:
+            extra = _new_by_level_effects(fit, k, level_by, rng, request.sample_new_levels,
+                                          draws_of)
+            effects = np.concatenate([effects, extra], axis=1)
+        elif unknown:
             # blocks correlated through an ID draw a new level's effects jointly
             members = set_of[k]
             if members[0] not in new_effects:

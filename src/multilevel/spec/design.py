@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -10,7 +9,7 @@ import pandas as pd
 
 from ..errors import DataError, FamilyError, FormulaError, close_matches
 from ..families.family import Family
-from ..names import coefficient_name, r_level_label, r_sort_key, sorted_levels
+from ..names import r_level_label, sorted_levels
 from .category_specific import CategorySpecificPart, category_specific_part
 from .censoring import censoring
 from .checks import (
@@ -25,65 +24,14 @@ from .checks import (
     warn_grouping_sizes,
 )
 from .evaluation import design_matrix, evaluate_expression, formula_variables
-from .formula import FormulaSpec, GroupTerm
+from .formula import FormulaSpec
+from .group_blocks import GroupBlock, check_group_ids, matrix_columns, parameter_blocks
 from .model_frame import as_r_factors, drop_missing, used_columns
 from .monotonic import MonotonicPart, monotonic_part
 from .nonlinear import covariate_names, covariate_values
 from .smooth import SmoothPart, smooth_part
 from .timeseries import TimeSeries, time_series
 from .truncation import Truncation, truncation
-
-
-@dataclass
-class GroupBlock:
-    """Group-level coefficients sharing one sd vector and, if correlated, one LKJ factor.
-
-    Attributes
-    ----------
-    group
-        brms's name of the grouping factor, e.g. ``Subject`` or ``batch:cask``.
-    coefs
-        brms's names of the varying coefficients, e.g. ``["Intercept", "Days"]``.
-    correlated
-        Whether the coefficients are correlated (an LKJ factor when there are two or more).
-    values
-        The observations' values of the varying terms, shape (n, len(coefs)).
-    index
-        The observations' level positions in ``levels``.
-    levels
-        Level labels as R prints them, in R's factor order.
-    term
-        The group term as written, for messages.
-    dpar
-        The distributional parameter whose linear predictor the block enters; empty for the
-        mean. A distributional parameter's coefficients carry its name, as brms's
-        ``sigma_Intercept``.
-    id
-        brms's ID of ``(1 | p | g)``; blocks of one grouping factor with the same ID share
-        one correlation matrix (:meth:`Design.correlation_sets`).
-    """
-
-    group: str
-    coefs: list[str]
-    correlated: bool
-    values: np.ndarray
-    index: np.ndarray
-    levels: list[str]
-    term: str
-    factors: tuple[str, ...]
-    expr: str
-    terms: object = field(default=None, repr=False)
-    columns: list[int] = field(default_factory=list)
-    dpar: str = ""
-    id: str = ""
-
-    def own_coef(self, coef: str) -> str:
-        """A coefficient's name within its parameter: ``Intercept`` for ``sigma_Intercept``."""
-        return coef[len(self.dpar) + 1:] if self.dpar else coef
-
-    @property
-    def has_correlations(self) -> bool:
-        return self.correlated and len(self.coefs) > 1
 
 
 @dataclass
@@ -214,14 +162,20 @@ class Design:
         return self.blocks[members[0]].correlated and len(self.set_coefs(members)) > 1
 
     def correlation_names(self, group: str) -> list[str]:
-        """brms's names of a grouping factor's correlations, ``Intercept__Days``, set by set."""
+        """brms's names of a grouping factor's correlations, ``Intercept__Days``, set by set
+        (and by level by level of ``gr(g, by = arm)``, ``Intercept:armcontrol__x:armcontrol``)."""
         names = []
         for members in self.correlation_sets():
-            if self.blocks[members[0]].group == group and self.set_correlated(members):
-                coefs = self.set_coefs(members)
-                names += [f"{coefs[j]}__{coefs[i]}" for i in range(1, len(coefs))
-                          for j in range(i)]
+            first = self.blocks[members[0]]
+            if first.group == group and self.set_correlated(members):
+                names += first.correlation_names(self.set_coefs(members))
         return names
+
+    def group_sd_names(self, group: str) -> list[str]:
+        """brms's names of a grouping factor's sds after ``sd_<group>__``: its coefficients,
+        or with ``gr(g, by = arm)`` each by level's (``Intercept:armcontrol``)."""
+        return [name for block in self.blocks if block.group == group
+                for name in block.sd_names]
 
     def group_coef_parts(self, group: str) -> list[tuple[str, str]]:
         """Each of a group's coefficients as (parameter, name within it): ``("sigma", "Days")``."""
@@ -242,73 +196,6 @@ class Design:
         frame = self.data[[c for c in self.data.columns if c in used]]
         frame.attrs = dict(self.data.attrs)
         return frame
-
-
-def _columns_of(matrix) -> tuple[np.ndarray, list[str]]:
-    if matrix is None:
-        return np.zeros((0, 0)), []
-    frame = matrix.as_dataframe()
-    return frame.to_numpy(dtype=float), [coefficient_name(str(c)) for c in frame.columns]
-
-
-def _grouping_factor(data: pd.DataFrame, factors: tuple[str, ...]) -> tuple[np.ndarray, list[str]]:
-    if len(factors) == 1:
-        series = data[factors[0]]
-        order = sorted_levels(series)
-        labels = [r_level_label(level) for level in order]
-        codes = pd.Categorical(series, categories=order).codes
-        return codes.astype(np.int64), labels
-    pieces = [data[column].map(r_level_label) for column in factors]
-    combined = pieces[0].str.cat(pieces[1:], sep="_")
-    labels = sorted(combined.unique(), key=r_sort_key)
-    codes = pd.Categorical(combined, categories=labels).codes
-    return codes.astype(np.int64), labels
-
-
-def _warn_constant_slopes(block: GroupBlock) -> None:
-    for k, coef in enumerate(block.coefs):
-        if coef == "Intercept":
-            continue
-        column = pd.Series(block.values[:, k])
-        spread = column.groupby(block.index).agg(lambda v: v.max() - v.min())
-        if (spread.abs() < 1e-12).all():
-            warnings.warn(
-                f"In {block.term}, {coef!r} is constant within every level of "
-                f"{block.group!r}, so its slope cannot vary within {block.group}; "
-                f"sd({coef}) is identified only by its prior. Consider dropping {coef!r} from "
-                "the group term.",
-                UserWarning,
-                stacklevel=4,
-            )
-
-
-def _group_blocks(term: GroupTerm, data: pd.DataFrame) -> list[GroupBlock]:
-    matrix = design_matrix(term.expr, data, f"group term {term.text}")
-    values, coefs = _columns_of(matrix)
-    if not coefs:
-        raise FormulaError(f"Group term {term.text} has no varying coefficients.")
-    index, levels = _grouping_factor(data, term.factors)
-    if term.correlated:
-        splits = [list(range(len(coefs)))]
-    else:
-        splits = [[k] for k in range(len(coefs))]
-    return [
-        GroupBlock(
-            group=term.group,
-            coefs=[coefs[k] for k in split],
-            correlated=term.correlated,
-            values=values[:, split],
-            index=index,
-            levels=levels,
-            term=term.text,
-            factors=term.factors,
-            expr=term.expr,
-            terms=matrix,
-            columns=split,
-            id=term.id,
-        )
-        for split in splits
-    ]
 
 
 def response_values(spec: FormulaSpec, data: pd.DataFrame, family: Family,
@@ -441,17 +328,17 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
     category_specific = category_specific_part(spec.category_specific, frame, family, b_names)
     collinear = collinear_columns(X, b_names, has_intercept)
     offset = _offset(spec, frame)
-    blocks = [] if family.categorical else _blocks(spec, frame, "")
+    blocks = [] if family.categorical else parameter_blocks(spec, frame, "")
     dpars, nlpars = {}, {}
     for parts, designs in ((spec.nlpars, nlpars), (spec.dpars, dpars)):
         for name, part in parts:
             dpar_X, dpar_names, dpar_intercept, terms = _population_part(part, frame)
             designs[name] = DparDesign(name, part, dpar_X, dpar_names, dpar_intercept,
                                        _offset(part, frame), terms)
-            blocks += _blocks(part, frame, name)
+            blocks += parameter_blocks(part, frame, name)
     covariates = ({} if spec.nonlinear is None else covariate_values(
         covariate_names(spec.nonlinear, spec.nlpar_names), frame, spec.text))
-    _check_ids(blocks)
+    check_group_ids(blocks)
     if family.categorical:
         X, b_names, has_intercept, population, offset = (np.zeros((len(frame), 0)), [], False,
                                                          None, None)
@@ -507,7 +394,7 @@ def _population_part(spec: FormulaSpec, frame: pd.DataFrame):
     where = "the population-level terms" + (f" of {spec.text!r}" if spec.response is None
                                             else "")
     population = design_matrix(spec.population, frame, where)
-    values, names = _columns_of(population)
+    values, names = matrix_columns(population)
     has_intercept = "Intercept" in names and not spec.explicit_intercept
     keep = [k for k, name in enumerate(names) if name != "Intercept" or not has_intercept]
     X = values[:, keep] if keep else np.zeros((len(frame), 0))
@@ -526,34 +413,3 @@ def _offset(spec: FormulaSpec, frame: pd.DataFrame) -> np.ndarray | None:
     return offset
 
 
-def _check_ids(blocks: list[GroupBlock]) -> None:
-    groups: dict[str, GroupBlock] = {}
-    for block in blocks:
-        if block.id and groups.setdefault(block.id, block).group != block.group:
-            first = groups[block.id]
-            raise FormulaError(
-                f"Group terms {first.term} and {block.term} share the ID {block.id!r} but not "
-                f"their grouping factor ({first.group!r}, {block.group!r}); an ID correlates "
-                "the terms of one grouping factor.")
-
-
-def _blocks(spec: FormulaSpec, frame: pd.DataFrame, dpar: str) -> list[GroupBlock]:
-    """The group blocks of one parameter's formula, coefficients named with the parameter."""
-    blocks: list[GroupBlock] = []
-    seen: set[tuple[str, str]] = set()
-    for term in spec.group_terms:
-        for block in _group_blocks(term, frame):
-            for coef in block.coefs:
-                if (block.group, coef) in seen:
-                    raise FormulaError(
-                        f"Duplicated group-level effect {coef!r} for {block.group!r} (in "
-                        f"{term.text}); each coefficient may vary by a grouping factor once."
-                    )
-                seen.add((block.group, coef))
-            require_finite(block.values, f"Group term {term.text}")
-            _warn_constant_slopes(block)
-            if dpar:
-                block.dpar = dpar
-                block.coefs = [f"{dpar}_{coef}" for coef in block.coefs]
-            blocks.append(block)
-    return blocks

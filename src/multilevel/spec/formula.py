@@ -25,6 +25,7 @@ from .category_specific import (
 )
 from .evaluation import in_r_term_order
 from .formula_text import find_bar, outer_parenthesised, split_top_level
+from .group_terms import GroupTerm, parse_group_term
 from .monotonic import MonotonicTerm, parse_monotonic
 from .nonlinear import NonlinearExpression, parse_nonlinear
 
@@ -35,37 +36,6 @@ _R_LOGICAL_WORD = re.compile(r"\b(TRUE|FALSE)\b")
 # a column name as R and Python allow it, letters of any script included
 _NAME = re.compile(r"[^\W\d][\w.]*")
 _CALL = re.compile(r"^([A-Za-z_.][A-Za-z0-9_.]*)\s*\((.*)\)$", re.S)
-
-
-@dataclass(frozen=True)
-class GroupTerm:
-    """One parenthesised group term after expanding ``a/b`` nesting.
-
-    Attributes
-    ----------
-    expr
-        The varying-effects part (left of the bar), e.g. ``"1 + Days"``.
-    factors
-        The columns whose combination forms the grouping factor (``("batch", "cask")``).
-    correlated
-        False for ``||``: each coefficient gets its own block without correlations.
-    text
-        The term as the user wrote it, for messages.
-    id
-        brms's ID of ``(1 | p | g)``: terms of the same grouping factor with the same ID, in
-        the formulas of any parameters, are correlated with each other.
-    """
-
-    expr: str
-    factors: tuple[str, ...]
-    correlated: bool
-    text: str
-    id: str = ""
-
-    @property
-    def group(self) -> str:
-        """brms's name of the grouping factor (``batch:cask``)."""
-        return ":".join(self.factors)
 
 
 @dataclass(frozen=True)
@@ -157,50 +127,6 @@ class FormulaSpec:
         if self.cbind is not None:
             return self.cbind[0]
         return self.response or ""
-
-
-def _parse_group_term(inside: str, original: str) -> list[GroupTerm]:
-    found = find_bar(inside)
-    assert found is not None
-    position, width = found
-    expr = inside[:position].strip()
-    grouping = inside[position + width:].strip()
-    term_id = ""
-    if "|" in grouping:
-        term_id, _, grouping = (part.strip() for part in grouping.partition("|"))
-        if width == 2 or not _NAME.fullmatch(term_id) or "|" in grouping or "/" in grouping:
-            raise FormulaError(
-                f"Group term {original!r}: brms's ID syntax is (terms | ID | group), with one "
-                "bar each side of a name, such as (1 | p | Subject), and one grouping factor."
-            )
-    if not expr:
-        raise FormulaError(
-            f"Group term {original!r} has nothing left of the bar; write (1 | group) for "
-            "varying intercepts."
-        )
-    if not grouping:
-        raise FormulaError(
-            f"Group term {original!r} has no grouping factor right of the bar; write e.g. "
-            "(1 | subject)."
-        )
-    expr = in_r_term_order(expr.replace("^", "**"))
-    nested = [part.strip() for part in grouping.split("/")]
-    factors_chain: list[tuple[str, ...]] = []
-    for depth in range(1, len(nested) + 1):
-        columns: list[str] = []
-        for part in nested[:depth]:
-            columns.extend(piece.strip() for piece in part.split(":"))
-        for column in columns:
-            if not column or not _NAME.fullmatch(column):
-                raise FormulaError(
-                    f"Group term {original!r}: {column!r} is not a column name; the grouping "
-                    "factor must be a column, 'a:b' (interaction) or 'a/b' (nesting)."
-                )
-        factors_chain.append(tuple(columns))
-    return [
-        GroupTerm(expr=expr, factors=factors, correlated=width == 1, text=original, id=term_id)
-        for factors in factors_chain
-    ]
 
 
 def _standard_errors(addition: str, arguments: str) -> tuple[str, bool]:
@@ -344,7 +270,7 @@ def _parse_terms(rhs: str, text: str, autocor: list[AutocorTerm] | None = None,
                 raise FormulaError(f"{term!r} in {text!r}: category specific group-level "
                                    "effects (cs() in a group term) are not supported; "
                                    "cs() works among the population-level terms.")
-            group_terms.extend(_parse_group_term(inside, term))
+            group_terms.extend(parse_group_term(inside, term))
             continue
         if find_bar(term) is not None:
             raise FormulaError(

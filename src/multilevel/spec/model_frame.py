@@ -55,7 +55,7 @@ def used_columns(spec: FormulaSpec) -> dict[str, str]:
             add(offset, "offset()" + where)
         for term in part.group_terms:
             add(term.expr, f"group term {term.text}" + where)
-            for column in term.factors:
+            for column in term.factors + ((term.by,) if term.by else ()):
                 used.setdefault(column, f"group term {term.text}" + where)
     return used
 

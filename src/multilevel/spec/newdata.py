@@ -34,6 +34,8 @@ class NewData:
     truncation: Truncation | None = None
     # the columns a non-linear formula's expression reads
     covariates: dict[str, np.ndarray] = field(default_factory=dict)
+    # per block, the rows' levels of its gr(by = ) column; None for blocks without one
+    block_by_labels: list[list[str] | None] = field(default_factory=list)
 
 
 def _level_labels(frame: pd.DataFrame, factors: tuple[str, ...]) -> list[str]:
@@ -86,7 +88,7 @@ def new_data_design(design: Design, newdata: pd.DataFrame, blocks: list[int]) ->
         block = design.blocks[position]
         for name in formula_variables(block.expr, f"group term {block.term}"):
             needed.setdefault(name, f"group term {block.term}")
-        for column in block.factors:
+        for column in block.factors + ((block.by,) if block.by else ()):
             needed.setdefault(column, f"group term {block.term}")
     check_columns(needed, newdata)
     frame = newdata.reset_index(drop=True)
@@ -118,12 +120,13 @@ def new_data_design(design: Design, newdata: pd.DataFrame, blocks: list[int]) ->
                                 f"the population-level terms of {part.spec.text!r}",
                                 part.has_intercept)
               for name, part in parameters.items()}
-    block_values, block_labels = [], []
+    block_values, block_labels, block_by_labels = [], [], []
     for position in blocks:
         block = design.blocks[position]
         values = evaluate_new_data(block.terms, frame, f"group term {block.term}")
         block_values.append(values[:, block.columns])
         block_labels.append(_level_labels(frame, block.factors))
+        block_by_labels.append(_level_labels(frame, (block.by,)) if block.by else None)
     offset = _offset(spec, frame)
     dpar_offsets = {name: _offset(part.spec, frame) for name, part in parameters.items()}
     trials = addition_values(spec, frame, "trials") if design.trials is not None else None
@@ -138,7 +141,7 @@ def new_data_design(design: Design, newdata: pd.DataFrame, blocks: list[int]) ->
                   if design.truncation is not None else None)
     covariates = covariate_values(tuple(design.covariates), frame, spec.text)
     return NewData(X, block_values, block_labels, offset, trials, dpar_X, dpar_offsets, se,
-                   category_specific, truncation, covariates)
+                   category_specific, truncation, covariates, block_by_labels)
 
 
 def _population(terms, frame: pd.DataFrame, where: str, has_intercept: bool) -> np.ndarray:

@@ -542,6 +542,24 @@ def delayed_entry():
                                                  "g": [lv[0], lv[0], lv[3], lv[7]]}))
 
 
+def grouped_by():
+    """Classes nested in two arms of a trial, the classes' intercepts and slopes varying more
+    in the treated arm, with a correlation of their own in each (brms's ``gr(g, by = arm)``)."""
+    rng = np.random.default_rng(151)
+    gi, lv = groups(rng, n_groups=24, lo=10, hi=16)
+    treated = np.arange(lv.size) >= 12
+    x = rng.normal(size=gi.size)
+    effects = np.empty((lv.size, 2))
+    for arm, (sd, cor) in ((False, ([0.3, 0.2], -0.3)), (True, ([1.2, 0.6], 0.4))):
+        covariance = np.outer(sd, sd) * np.array([[1.0, cor], [cor, 1.0]])
+        effects[treated == arm] = rng.multivariate_normal([0.0, 0.0], covariance,
+                                                          size=int((treated == arm).sum()))
+    arm = np.where(treated, "treated", "control")[gi]
+    y = (1.0 + 0.8 * (arm == "treated") + effects[gi, 0] + (0.5 + effects[gi, 1]) * x
+         + rng.normal(0.0, 0.8, gi.size))
+    write("grouped_by", pd.DataFrame({"y": y, "x": x, "arm": arm, "g": lv[gi]}))
+
+
 if __name__ == "__main__":
     for make in (bernoulli, binomial, poisson, poisson_offset, negbinomial, student, gamma,
                  lognormal, beta, gaussian_weights, meta, censored, survival, gaussian_slopes,
@@ -549,7 +567,7 @@ if __name__ == "__main__":
                  hurdle_poisson, hurdle_negbinomial, hurdle_lognormal, hurdle_gamma,
                  zero_inflated_beta, zero_one_inflated_beta, monotonic, cumulative, growth_ar,
                  growth_gaps, growth_unstr, growth_waves, smooth, categorical, truncated,
-                 nonlinear, delayed_entry):
+                 nonlinear, delayed_entry, grouped_by):
         make()
     (OUT / "truth.json").write_text(json.dumps(TRUTH, indent=1, sort_keys=True) + "\n")
     for p in sorted(OUT.glob("*.csv")):
