@@ -86,7 +86,8 @@ def datasets(sleepstudy, hsb, classroom, rts, simulated):
     return {"sleepstudy": sleepstudy, "hsb": hsb, "classroom": classroom, "rts": rts,
             "simulated": simulated, **{name: ml.load_dataset(name)
                                        for name in ("rats", "inhaler", "salamanders")},
-            "decay": pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "nonlinear.csv")}
+            "decay": pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "nonlinear.csv"),
+            "trial": pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "grouped_by.csv")}
 
 
 # --- the models, written out by hand -----------------------------------------------------------
@@ -456,6 +457,34 @@ CASES = {
                    r"\beta^{\mathrm{b2}}_{0j} = \gamma^{\mathrm{b2}}_{00}",
                    r"u^{\mathrm{b1}}_{0j} \sim \mathrm{N}(0, (\tau^{\mathrm{b1}}_{0})^{2})"
                    + for_group("g", "j", 12)],
+        }),
+    "sds by trial arm": (
+        "y ~ arm + x + (1 + x | gr(g, by = arm))", "trial", "gaussian", {
+            "gh": [r"\mathrm{y}_{i} \sim \mathrm{N}(\alpha_{j[i]} + \beta_{1j[i]}\,\mathrm{x}_{i}, "
+                   r"\sigma^{2})",
+                   r"(\alpha_{j}, \beta_{1j})^{\top} \sim \mathrm{MVN}((\gamma^{\alpha}_{0} + "
+                   r"\gamma^{\alpha}_{1}\,\mathrm{armtreated}_{j}, \mu_{\beta_{1}})^{\top}, "
+                   r"\Sigma_{\mathrm{arm}[j]})" + for_group("g", "j", 24)
+                   + r"\text{, with sds by }\mathrm{arm}",
+                   r"\Sigma_{\mathrm{arm}[j]} = \left(\substack{"
+                   r"\sigma_{\alpha,\mathrm{arm}[j]}^{2} \\ \rho_{\alpha\beta_{1},\mathrm{arm}[j]}"
+                   r"\sigma_{\alpha,\mathrm{arm}[j]}"
+                   r"\sigma_{\beta_{1},\mathrm{arm}[j]}} \quad \substack{\rho_{\alpha\beta_{1},"
+                   r"\mathrm{arm}[j]}\sigma_{\alpha,\mathrm{arm}[j]}\sigma_{\beta_{1},\mathrm{arm}[j]}"
+                   r" \\ \sigma_{\beta_{1},\mathrm{arm}[j]}^{2}}\right)"],
+            "rb": [LEVEL_1,
+                   r"\mathrm{y}_{ij} = \beta_{0j} + \beta_{1j}\,\mathrm{x}_{ij} + e_{ij}",
+                   E_IJ,
+                   LEVEL_2,
+                   r"\beta_{0j} = \gamma_{00} + \gamma_{01}\,\mathrm{armtreated}_{j} + u_{0j}",
+                   r"\beta_{1j} = \gamma_{10} + u_{1j}",
+                   r"(u_{0j}, u_{1j})^{\top} \sim \mathrm{MVN}(\mathbf{0}, "
+                   r"\mathbf{T}_{\mathrm{arm}[j]})" + for_group("g", "j", 24)
+                   + r"\text{, with sds by }\mathrm{arm}",
+                   r"\mathbf{T}_{\mathrm{arm}[j]} = \left(\substack{\tau_{0,\mathrm{arm}[j]}^{2} "
+                   r"\\ \rho_{01,\mathrm{arm}[j]}\tau_{0,\mathrm{arm}[j]}\tau_{1,\mathrm{arm}[j]}} "
+                   r"\quad \substack{\rho_{01,\mathrm{arm}[j]}\tau_{0,\mathrm{arm}[j]}"
+                   r"\tau_{1,\mathrm{arm}[j]} \\ \tau_{1,\mathrm{arm}[j]}^{2}}\right)"],
         }),
     "autoregressive residuals": (
         "Reaction ~ Days + (1 | Subject) + ar(time = Days, gr = Subject)", "sleepstudy",

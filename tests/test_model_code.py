@@ -89,7 +89,15 @@ def _truncated() -> pd.DataFrame:
     return frame.assign(w=np.linspace(0.5, 1.5, len(frame)), cap=frame["count"] + 2)
 
 
-_FRAMES = {"crossed": _crossed, "assorted": _assorted, "unsorted": _unsorted,
+def _grouped() -> pd.DataFrame:
+    """Classes within trial arms (tests/reference/families/simulate.py), with counts and a
+    numeric site of each class."""
+    frame = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "grouped_by.csv")
+    site = frame["g"].str[1:].astype(int) % 3 + 1
+    return frame.assign(site=site, count=np.round(np.exp(frame["y"] / 3)).astype(int))
+
+
+_FRAMES = {"crossed": _crossed, "grouped": _grouped, "assorted": _assorted, "unsorted": _unsorted,
            "truncated": _truncated, "censored": _censored, "proportions": _proportions,
            "ratings": _ratings, "incomes": _incomes,
            "slider": _slider, "nonlinear": lambda: pd.read_csv(
@@ -156,6 +164,11 @@ CASES = [
     ("delayed", "time | cens(censored) + trunc(lb = entry) ~ x + (1 | g)", "lognormal", None),
     ("delayed", "time | cens(both) + trunc(lb = entry, ub = end) + weights(w) ~ x", "weibull",
      None),
+    ("grouped", "y ~ arm + x + (1 + x | gr(g, by = arm))", "gaussian", None),
+    ("grouped", "y ~ x + (1 | gr(g, by = site)) + (0 + x | gr(g, cor = FALSE))", "student",
+     [("normal(0, 1)", "sd", "Intercept", "g")]),
+    ("grouped", ("count ~ x + (1 + x || gr(g, by = arm))", {"zi": "~ (1 | gr(g, by = site))"}),
+     "zero_inflated_poisson", None),
 ]
 
 

@@ -18,6 +18,7 @@ from . import latex
 from .likelihood import data_model
 from .notation import (
     Written,
+    by_level,
     correlation_symbol,
     extra_terms,
     group_lines,
@@ -197,16 +198,17 @@ class _Hierarchical:
             parts = [self.member_part(m.dpar, m.components) for m in varying_set.members]
             several = len(structure.factors) > 1
             labels = [p.symbol(letter if several else "") for p in parts]
+            sds = [by_level(self.sd(p, factor), structure, varying_set) for p in parts]
+            matrix = by_level(matrices.get(n, ""), structure, varying_set)
             self.written.lines += group_lines(
                 structure, factor, [p.symbol(letter) for p in parts],
-                [self.group_mean(p, factor) for p in parts], [self.sd(p, factor) for p in parts],
+                [self.group_mean(p, factor) for p in parts], sds,
                 lambda a, b, labels=labels: correlation_symbol(labels[a], labels[b]),
-                matrices.get(n, ""))
-            for member, part in zip(varying_set.members, parts, strict=True):
-                self.written.symbols[("sd", member.dpar, factor, member.coef)] = \
-                    self.sd(part, factor)
-            if n in matrices:
-                self.written.symbols.setdefault(("cor", factor), []).append(matrices[n])
+                matrix, varying_set.by)
+            for member, sd in zip(varying_set.members, sds, strict=True):
+                self.written.symbols[("sd", member.dpar, factor, member.coef)] = sd
+            if matrix:
+                self.written.symbols.setdefault(("cor", factor), []).append(matrix)
 
 
 class _Crossed:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..model.build import THRESHOLD_DIM, group_dims
+from ..model.build import THRESHOLD_DIM
 from ..model.monotonic import simplex_dim
 from ..model.smooths import smooth_dim
 from ..names import population_names
@@ -29,7 +29,6 @@ from .model_code_data import (
     array_literal,
     brms_names,
     category_specific_data,
-    group_index,
     label_list,
     matrix_columns,
     matrix_lines,
@@ -42,12 +41,14 @@ from .model_code_data import (
     sum_lines,
     truncation_data,
 )
+from .model_code_groups import group_data_code, group_model_code
 from .model_code_parts import (
     CENSORED_HELPER,
     LKJ_HELPER,
     ModelCodeError,
     category_specific_code,
     censored_options,
+    class_code,
     code_words,
     inverse_link_code,
     likelihood_call,
@@ -70,7 +71,6 @@ class ModelCode(str):
         return str(self)
 
 
-_LINE = 99
 # names the program itself binds, which no generated variable may take
 _RESERVED = {"data", "y", "np", "pd", "pm", "pt", "model", "coords", "trials", "weights", "se", "X",
              "cens", "y2", "censored_logp", "trunc_lower", "trunc_upper", "Xcs", "thresholds",
@@ -223,38 +223,11 @@ class _Program:
             out.append(f"{variable}_centred = {variable} - {variable}_means")
 
     def _group_data(self, group: str) -> None:
-        design, frame, out = self.design, self.design.data, self.data_lines
-        blocks = [(n, b) for n, b in enumerate(design.blocks) if b.group == group]
-        first = blocks[0][1]
-        if any(not np.array_equal(b.index, first.index) for _, b in blocks):
-            raise ModelCodeError(f"The blocks of grouping factor {group!r} index its levels "
-                                 "differently; the PyMC program writer cannot write that yet.")
         variable = python_name(group, self.taken)
         self.group_variables[group] = variable
-        out.append("")
-        index = group_index(group, first, frame, variable)
-        out += index.lines
-        levels_dim, coef_dim, cor_dim = group_dims(group)
-        self.coords.append((levels_dim, index.coords))
-        self.coords.append((coef_dim, label_list(design.group_coefs(group))))
-        pairs = design.correlation_names(group)
-        if pairs:
-            self.coords.append((cor_dim, label_list(pairs)))
-        for dpar in dict.fromkeys(b.dpar for _, b in blocks):
-            chosen = [b for _, b in blocks if b.dpar == dpar]
-            suffix = f"_{python_name(dpar, set())}" if dpar else ""
-            values = np.column_stack([b.values for b in chosen])
-            parts = [matrix_columns(b.terms, b.values, b.coefs, b.columns, frame)
-                     for b in chosen]
-            columns = parts[0]
-            for part in parts[1:]:
-                columns.names += part.names
-                columns.recipes += part.recipes
-                columns.labels += part.labels
-            terms = ", ".join(dict.fromkeys(b.term for b in chosen))
-            out.append(f"# the values of the varying terms of {terms}" +
-                       (f" in {dpar}" if dpar else ""))
-            out += matrix_lines(f"Z_{variable}{suffix}", columns, values)
+        lines, coords = group_data_code(self.design, group, variable)
+        self.data_lines += lines
+        self.coords += coords
 
     # --- model ----------------------------------------------------------------------------
     def _model(self) -> None:
@@ -298,23 +271,6 @@ class _Program:
         predictor = self.predictors[dpar]
         self.model_lines.append(f"{predictor} = {predictor} + {term}")
 
-    def _class_code(self, variable: str, name: str, class_: str, coefs: list[str],
-                    group: str, dims: str, dpars: list[str], own_coefs: list[str]) -> str:
-        """One vector for a class, or one variable per coefficient where their priors differ,
-        each within its bounds in the table (the model's ``_class_variable``)."""
-        keys = [(class_, coef, group, dpar)
-                for coef, dpar in zip(own_coefs, dpars, strict=True)]
-        priors = [(self.table.lookup(*key), self.table.bounds(*key)) for key in keys]
-        if all(p == priors[0] for p in priors):
-            dist, bounds = priors[0]
-            return f"{variable} = " + prior_code(name, dist, *bounds,
-                                                 extra=f"dims={quote(dims)}")
-        parts = [prior_code(f"{name}[{coef}]", dist, *bounds)
-                 for coef, (dist, bounds) in zip(coefs, priors, strict=True)]
-        inner = "".join(f"\n    {part}," for part in parts)
-        return (f"{variable} = pm.Deterministic({quote(name)}, pt.stack([{inner}\n]), "
-                f"dims={quote(dims)})")
-
     def _population_model(self, dpar: str, X, b_names: list[str], has_intercept: bool,
                           thresholds: int):
         lines = self.model_lines
@@ -340,7 +296,7 @@ class _Program:
                                       [self.table.lookup("Intercept", k, "", dpar)
                                        for k in levels], THRESHOLD_DIM)
             else:
-                lines.append(self._class_code(intercept_variable, centred_name, "Intercept",
+                lines.append(class_code(self.table, intercept_variable, centred_name, "Intercept",
                                               levels, "", THRESHOLD_DIM,
                                               [dpar] * thresholds, levels))
         elif has_intercept:
@@ -351,7 +307,7 @@ class _Program:
             terms.append(intercept_variable)
         if b_names:
             lines.append(f"# {brms_names([prefix + name for name in b_names])}")
-            lines.append(self._class_code(b_variable, b_name, "b", b_names, "", dim,
+            lines.append(class_code(self.table, b_variable, b_name, "b", b_names, "", dim,
                                           [dpar] * len(b_names), b_names))
             design_matrix = f"X{suffix}_centred" if has_intercept else f"X{suffix}"
             terms.append(f"pt.dot({design_matrix}, {b_variable})")
@@ -410,103 +366,11 @@ class _Program:
             self._add("", f"bsp_{coef} * {part.size} * reached_{coef}[Xmo_{coef}]")
 
     def _group_model(self, group: str) -> None:
-        design, lines = self.design, self.model_lines
-        variable = self.group_variables[group]
-        levels_dim, coef_dim, cor_dim = group_dims(group)
-        numbers = [n for n, b in enumerate(design.blocks) if b.group == group]
-        coefs = design.group_coefs(group)
-        starts, position = {}, 0
-        for n in numbers:
-            starts[n] = position
-            position += len(design.blocks[n].coefs)
-        sets = [members for members in design.correlation_sets()
-                if design.blocks[members[0]].group == group]
-        lines.append("")
-        terms = ", ".join(dict.fromkeys(design.blocks[n].term for n in numbers))
-        lines.append(f"# group-level effects of {group}, from {terms}, non-centred as in brms:")
-        lines.append("# r = (diag(sd) L z)^T with z standard normal")
-        lines.append(f"# {brms_names([f'sd_{group}__{c}' for c in coefs])}")
-        lines.append(self._class_code(
-            f"sd_{variable}", f"sd_{group}", "sd", coefs, group, coef_dim,
-            [design.blocks[n].dpar for n in numbers for _ in design.blocks[n].coefs],
-            [design.blocks[n].own_coef(c) for n in numbers for c in design.blocks[n].coefs]))
-        effects: dict[int, str] = {}
-        correlations = []
-        for members in sets:
-            first = members[0]
-            size = len(design.set_coefs(members))
-            slices = [(starts[m], starts[m] + len(design.blocks[m].coefs)) for m in members]
-            if len(slices) == 1 and slices[0] == (0, len(coefs)):
-                sd = f"sd_{variable}"
-            elif all(slices[k][1] == slices[k + 1][0] for k in range(len(slices) - 1)):
-                sd = f"sd_{variable}[{slices[0][0]}:{slices[-1][1]}]"
-            else:
-                sd = "pt.concatenate([" + ", ".join(f"sd_{variable}[{a}:{b}]"
-                                                    for a, b in slices) + "])"
-            z = f"z_{variable}_{first}"
-            set_coefs = design.set_coefs(members)
-            if design.set_correlated(members):
-                eta = self.table.lookup("cor", "", group).args[0]
-                cholesky = f"L_{variable}_{first}"
-                pairs = [(j, i) for i in range(1, size) for j in range(i)]
-                names = [f"cor_{group}__{set_coefs[j]}__{set_coefs[i]}" for j, i in pairs]
-                lines.append(f"# {brms_names(names)}")
-                lines.append(f"{cholesky} = lkj_corr_cholesky("
-                             f"{quote(f'L_{group}_{first}')}, {size}, eta={quote(eta)})")
-                rows = [j for j, _ in pairs]
-                cols = [i for _, i in pairs]
-                correlations.append(f"pt.dot({cholesky}, {cholesky}.T)[{rows}, {cols}]")
-                if LKJ_HELPER not in self.helpers:
-                    self.helpers.append(LKJ_HELPER)
-                scaled = f"pt.dot({z}, {cholesky}.T) * {sd}"
-            else:
-                scaled = f"{z} * {sd}"
-            lines.append(f"{z} = pm.Normal({quote(f'z_{group}_{first}')}, 0.0, 1.0, "
-                         f"shape=(len({variable}_levels), {size}))")
-            if len(members) == 1:
-                effects[first] = scaled
-            else:
-                joint = f"r_{variable}_{first}"
-                lines.append(f"{joint} = {scaled}")
-                offset = 0
-                for m in members:
-                    width = len(design.blocks[m].coefs)
-                    effects[m] = f"{joint}[:, {offset}:{offset + width}]"
-                    offset += width
-        if len(numbers) == 1:
-            value = effects[numbers[0]]
-        elif len(sets) == 1 and sets[0] == numbers:
-            value = lines.pop()[len(f"r_{variable}_{numbers[0]} = "):]
-        else:
-            value = "pt.concatenate([" + ", ".join(effects[n] for n in numbers) + "], axis=1)"
-            if len(value) > _LINE // 2:
-                value = ("pt.concatenate([\n" + "".join(f"    {effects[n]},\n" for n in numbers)
-                         + "], axis=1)")
-        level = design.group_levels(group)[0]
-        lines.append(f"# r_{group}[{level},{coefs[0]}], ...")
-        opening = f"r_{variable} = pm.Deterministic("
-        dims = f"dims=({quote(levels_dim)}, {quote(coef_dim)}))"
-        line = f"{opening}{quote(f'r_{group}')}, {value}, {dims}"
-        if len(line) + 4 > _LINE and "\n" not in value:
-            line = f"{opening}{quote(f'r_{group}')}, {value},\n{' ' * len(opening)}{dims}"
-        lines.append(line)
-        if correlations:
-            value = (correlations[0] if len(correlations) == 1
-                     else "pt.concatenate([" + ", ".join(correlations) + "])")
-            lines.append(f"pm.Deterministic({quote(f'cor_{group}')}, {value},\n"
-                         f"                 dims={quote(cor_dim)})")
-        for dpar in dict.fromkeys(design.blocks[n].dpar for n in numbers):
-            chosen = [n for n in numbers if design.blocks[n].dpar == dpar]
-            a = starts[chosen[0]]
-            b = starts[chosen[-1]] + len(design.blocks[chosen[-1]].coefs)
-            if [starts[n] for n in chosen] != sorted(starts[n] for n in chosen) or \
-                    b - a != sum(len(design.blocks[n].coefs) for n in chosen):
-                raise ModelCodeError(f"The coefficients of grouping factor {group!r} are not "
-                                     "in one run per parameter; the PyMC program writer cannot "
-                                     "write that yet.")
-            effect = f"r_{variable}" if (a, b) == (0, len(coefs)) else f"r_{variable}[:, {a}:{b}]"
-            suffix = f"_{python_name(dpar, set())}" if dpar else ""
-            self._add(dpar, f"pt.sum({effect}[{variable}] * Z_{variable}{suffix}, axis=1)")
+        lines, terms = group_model_code(self.design, self.table, group,
+                                        self.group_variables[group], self.helpers)
+        self.model_lines += lines
+        for dpar, term in terms:
+            self._add(dpar, term)
 
     def _likelihood(self, thresholds: str | None) -> None:
         design, lines = self.design, self.model_lines

@@ -71,6 +71,25 @@ def prior_code(name: str, dist: Distribution, lower: float | None = None,
                  f"pm.{cls.__name__}.dist({_arguments(params)}), lower={number(lower)}", extra)
 
 
+def class_code(table: PriorTable, variable: str, name: str, class_: str, coefs: list[str],
+               group: str, dims: str, dpars: list[str], own_coefs: list[str]) -> str:
+    """One vector for a class, or one variable per coefficient where their priors differ,
+    each within its bounds in the table (the model's ``_class_variable``)."""
+    keys = [(class_, coef, group, dpar)
+            for coef, dpar in zip(own_coefs, dpars, strict=True)]
+    priors = [(table.lookup(*key), table.bounds(*key)) for key in keys]
+    if all(p == priors[0] for p in priors):
+        dist, bounds = priors[0]
+        return f"{variable} = " + prior_code(name, dist, *bounds,
+                                             extra=f"dims={quote(dims)}")
+    parts = [prior_code(f"{name}[{coef}]", dist, *bounds)
+             for coef, (dist, bounds) in zip(coefs, priors, strict=True)]
+    inner = "".join(f"\n    {part}," for part in parts)
+    return (f"{variable} = pm.Deterministic({quote(name)}, pt.stack([{inner}\n]), "
+            f"dims={quote(dims)})")
+
+
+
 def _doubly_bounded_code(name: str, dist: Distribution, lower: float | None, upper: float,
                          extra: str) -> str:
     bounds = (f"lower={number(lower)}, " if lower is not None else "") + f"upper={number(upper)}"

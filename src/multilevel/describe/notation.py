@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from . import latex
 from .lines import EquationLine
-from .structure import Component, Structure, matrix_columns
+from .structure import Component, Structure, VaryingSet, matrix_columns
 
 
 @dataclass
@@ -98,18 +98,34 @@ def correlation_symbol(first: str, second: str, separator: str = "") -> str:
     return rf"\rho_{{{first}{separator}{second}}}"
 
 
-def group_note(structure: Structure, group: str) -> str:
+def group_note(structure: Structure, group: str, by: str = "") -> str:
     letter = structure.letters[group]
-    return (rf"\text{{, for }}{latex.name(group)}\ {letter} = 1, \ldots, "
+    note = (rf"\text{{, for }}{latex.name(group)}\ {letter} = 1, \ldots, "
             rf"{structure.sizes[group]}")
+    return note + (rf"\text{{, with sds by }}{latex.name(by)}" if by else "")
+
+
+def by_level(symbol: str, structure: Structure, varying_set: VaryingSet) -> str:
+    """A set's sd or covariance matrix symbol as each group level's by level has it,
+    ``\\sigma_{\\alpha,\\mathrm{arm}[j]}``; the symbol itself without a by column."""
+    if not varying_set.by or not symbol:
+        return symbol
+    return _by_indexed(symbol, structure, varying_set.group, varying_set.by)
+
+
+def _by_indexed(symbol: str, structure: Structure, group: str, by: str) -> str:
+    index = f"{latex.name(by)}[{structure.letters[group]}]"
+    if symbol.endswith("}") and "_{" in symbol:
+        return f"{symbol[:-1]},{index}}}"
+    return latex.subscript(symbol, index)
 
 
 def group_lines(structure: Structure, group: str, effects: list[str], means: list[str],
-                sds: list[str], correlation, matrix: str) -> list[EquationLine]:
+                sds: list[str], correlation, matrix: str, by: str = "") -> list[EquationLine]:
     """The distribution of one set of group-level effects: normal for one, else multivariate
     normal with its covariance matrix written out; ``correlation(a, b)`` names the correlation
-    of effects ``a`` and ``b``."""
-    note = group_note(structure, group)
+    of effects ``a`` and ``b``, ``by`` the column whose levels have their own sds."""
+    note = group_note(structure, group, by)
     if len(effects) == 1:
         return [EquationLine(effects[0], r"\sim", rf"\mathrm{{N}}({means[0]}, {squared(sds[0])})",
                              note)]
@@ -117,6 +133,9 @@ def group_lines(structure: Structure, group: str, effects: list[str], means: lis
     mean = r"\mathbf{0}" if zero else column_vector(means)
     correlations = {(a, b): correlation(a, b)
                     for a in range(len(effects)) for b in range(a + 1, len(effects))}
+    if by:
+        correlations = {pair: _by_indexed(symbol, structure, group, by)
+                        for pair, symbol in correlations.items()}
     return [EquationLine(column_vector(effects), r"\sim",
                          rf"\mathrm{{MVN}}({mean}, {matrix})", note),
             EquationLine(matrix, "=", covariance_matrix(sds, correlations))]

@@ -18,6 +18,7 @@ from .likelihood import data_model, residual_form
 from .lines import EquationLine
 from .notation import (
     Written,
+    by_level,
     correlation_symbol,
     extra_terms,
     group_lines,
@@ -223,16 +224,17 @@ class _Writer:
         mixed = len({m.dpar for m in members}) > 1
         labels = [self._label(m, mixed) for m in members]
         separator = "," if any(len(label) > 1 for label in labels) else ""
-        for member in members:
-            self.written.symbols[("sd", member.dpar, member.group, member.coef)] = self.sd(member)
-        if number in matrices:
-            self.written.symbols.setdefault(("cor", varying_set.group), []).append(
-                matrices[number])
+        sds = [by_level(self.sd(m), self.structure, varying_set) for m in members]
+        matrix = by_level(matrices.get(number, ""), self.structure, varying_set)
+        for member, sd in zip(members, sds, strict=True):
+            self.written.symbols[("sd", member.dpar, member.group, member.coef)] = sd
+        if matrix:
+            self.written.symbols.setdefault(("cor", varying_set.group), []).append(matrix)
         return group_lines(
             self.structure, varying_set.group, [self.effect(m) for m in members],
-            ["0"] * len(members), [self.sd(m) for m in members],
-            lambda a, b: correlation_symbol(labels[a], labels[b], separator),
-            matrices.get(number, ""))
+            ["0"] * len(members), sds,
+            lambda a, b: correlation_symbol(labels[a], labels[b], separator), matrix,
+            varying_set.by)
 
     def record_symbols(self) -> None:
         for parameter in self.structure.parameters:

@@ -72,6 +72,8 @@ class VaryingSet:
     group: str
     members: tuple[Varying, ...]
     correlated: bool
+    # gr(g, by = arm): each level of the column has its own sds and correlations
+    by: str = ""
 
 
 @dataclass(frozen=True)
@@ -287,7 +289,7 @@ def _sets(design: Design, data_columns) -> list[VaryingSet]:
                     else (() if own == "Intercept" else (Component(own, (), False),))
                 varying.append(Varying(block.group, block.dpar, own, components))
         sets.append(VaryingSet(design.blocks[members[0]].group, tuple(varying),
-                               design.set_correlated(members)))
+                               design.set_correlated(members), design.blocks[members[0]].by))
     return sets
 
 
