@@ -9,6 +9,7 @@ from multilevel.errors import DataError, FormulaError
 from multilevel.families import get_family
 from multilevel.spec.design import build_design
 from multilevel.spec.formula import parse_formula
+from multilevel.spec.newdata import new_data_design
 
 
 def design(formula, data, family="gaussian"):
@@ -37,6 +38,26 @@ def test_coefficient_names_as_r_prints_them(hsb):
         "ses", "himinty", "sexMale", "IsesE2", "logsize", "scaleses", "polymeanses21",
         "polymeanses22", "factorhiminty1", "ses:himinty", "ses:minorityYes",
     ]
+
+
+def test_scale_is_r_scale_on_the_data_and_on_new_rows():
+    data = pd.DataFrame({"y": [1.0, 3, 2, 5, 4, 6], "x": [1.0, 2, 3, 4, 5, 9]})
+    formula = ("y ~ scale(x) + scale(x, scale = FALSE) + scale(x, center = FALSE) "
+               "+ scale(x, center = 2, scale = 4)")
+    d = design(formula, data)
+    # brms 2.18's standata(fit)$X and standata(fit, newdata)$X for these data: R's sd and
+    # root mean square divide by n - 1, and new rows keep the fitted data's mean and scale
+    assert d.b_names == ["scalex", "scalexscaleEQFALSE", "scalexcenterEQFALSE",
+                         "scalexcenterEQ2scaleEQ4"]
+    np.testing.assert_allclose(d.X[:, 0], [-1.0606602, -0.7071068, -0.3535534, 0.0,
+                                           0.3535534, 1.7677670], atol=1e-7)
+    np.testing.assert_allclose(d.X[:, 1], [-3.0, -2, -1, 0, 1, 5])
+    np.testing.assert_allclose(d.X[:, 2], [0.1917412, 0.3834825, 0.5752237, 0.7669650,
+                                           0.9587062, 1.7256712], atol=1e-7)
+    np.testing.assert_allclose(d.X[:, 3], (data["x"] - 2) / 4)
+    new = new_data_design(d, pd.DataFrame({"x": [0.0, 10.0]}), [])
+    np.testing.assert_allclose(new.X[:, :3], [[-1.414214, -4, 0.0], [2.121320, 6, 1.917412]],
+                               atol=1e-6)
 
 
 @pytest.mark.parametrize(("formula", "brms_names"), [

@@ -61,6 +61,8 @@ def sorted_levels(values: pd.Series) -> list:
 _POLY_COLUMN = re.compile(r"^(poly\(.*\))\[(\d+)\]$")
 _LEVEL_SUFFIX = re.compile(r"\[([^\[\]]*)\]")
 _PYTHON_LOGICAL = re.compile(r"\b(True|False)\b")
+# R's scale() as formulae knows it (spec/evaluation.py's R_SCALE)
+_R_SCALE_NAME = re.compile(r"(?<![\w.])scale_R\(")
 COMPARISON = re.compile(r"^I\((?:[^()]|\([^()]*\))*?(?:>=|<=|==|!=|>|<)(?:[^()]|\([^()]*\))*\)$")
 
 
@@ -81,6 +83,7 @@ def r_column_name(formulae_name: str) -> str:
         part = _LEVEL_SUFFIX.sub(lambda m: m.group(1), part)
         part = part.replace(" ** ", "^").replace("**", "^")
         part = _PYTHON_LOGICAL.sub(lambda m: m.group(1).upper(), part)
+        part = _R_SCALE_NAME.sub("scale(", part)
         parts.append(part + ("TRUE" if logical else ""))
     return ":".join(parts)
 

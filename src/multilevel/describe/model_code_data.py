@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..names import sorted_levels
+from ..names import r_column_name, sorted_levels
 from ..spec.category_specific import CategorySpecificPart
 from ..spec.design import Design, GroupBlock
 from ..spec.monotonic import MonotonicPart
@@ -309,7 +309,7 @@ def matrix_columns(terms, values: np.ndarray, names: list[str], columns: list[in
             continue
         found = term_recipes(terms.terms[term_name], full[:, where], frame)
         for c in chosen:
-            labels[position[c]] = str(term_name)
+            labels[position[c]] = r_column_name(str(term_name))
             if found is not None:
                 recipes[position[c]] = found[c - where.start]
     for k in range(len(columns)):

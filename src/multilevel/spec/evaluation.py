@@ -36,22 +36,58 @@ def _inv_logit(values):
     return 1 / (1 + np.exp(-values))
 
 
+class _RScale:
+    """R's ``scale(x, center = TRUE, scale = TRUE)``: less the mean (or the number given as
+    ``center``), over the sd with n - 1 (over the root mean square with n - 1 when not
+    centred; or the number given as ``scale``). The data it is first called on fix both, as
+    R's model frames fix them for new data (brms's predictions included).
+
+    formulae's own ``scale()`` divides by the sd with n, and the transformations formulae
+    registers take precedence over an evaluation environment's names, so formulas reach
+    this one under :data:`R_SCALE` (:func:`design_matrix` renames the calls).
+    """
+
+    __stateful_transform__ = True
+
+    def __init__(self):
+        self.shift: float | None = None
+        self.divisor: float = 1.0
+
+    def __call__(self, x, center=True, scale=True):
+        values = np.asarray(x, dtype=float)
+        if self.shift is None:
+            centred = center is not False
+            self.shift = (float(np.mean(values)) if center is True
+                          else float(center) if centred else 0.0)
+            if scale is True:
+                deviations = values - self.shift
+                self.divisor = float(np.sqrt(np.sum(deviations**2) / (values.size - 1)))
+            elif scale is not False:
+                self.divisor = float(scale)
+        return (values - self.shift) / self.divisor
+
+
+# the name formulae knows R's scale() by; R_SCALE_CALL finds the calls to rename
+R_SCALE = "scale_R"
+_R_SCALE_CALL = re.compile(r"(?<![\w.])scale\s*\(")
+
 # Functions a formula may call that multilevel supplies, as brms's formulas spell them.
 FORMULA_FUNCTIONS = {
     "log": np.log, "log10": np.log10, "log2": np.log2, "log1p": np.log1p, "exp": np.exp,
     "expm1": np.expm1, "sqrt": np.sqrt, "abs": np.abs, "inv_logit": _inv_logit,
-    "factor": _factor,
+    "factor": _factor, "scale": _RScale,
 }
 # formulae's own transformations that keep their R meaning: I() (arithmetic as written),
-# C() (a categorical), scale() and center(), poly() (orthogonal polynomials)
-FORMULAE_FUNCTIONS = ("I", "C", "scale", "center", "poly")
+# C() (a categorical), center(), poly() (orthogonal polynomials)
+FORMULAE_FUNCTIONS = ("I", "C", "center", "poly")
 ALLOWED_FUNCTIONS = tuple(sorted((*FORMULA_FUNCTIONS, *FORMULAE_FUNCTIONS), key=str.casefold))
 
 
 def closed_environment() -> Environment:
     """The only names formulae may resolve besides the data's columns and its own
     transformations."""
-    return Environment([dict(FORMULA_FUNCTIONS)])
+    functions = {name: f for name, f in FORMULA_FUNCTIONS.items() if name != "scale"}
+    return Environment([{**functions, R_SCALE: _RScale}])
 
 
 def _allowed_list() -> str:
@@ -166,7 +202,8 @@ def design_matrix(expression: str, data: pd.DataFrame, where: str):
         )
     check_logical_codings(expression, where, data)
     try:
-        return design_matrices(expression, data, na_action="error",
+        return design_matrices(_R_SCALE_CALL.sub(f"{R_SCALE}(", expression), data,
+                               na_action="error",
                                env=closed_environment()).common
     except Exception as error:  # formulae's evaluation errors have no common base
         raise FormulaError(f"Cannot evaluate {where} {expression!r}: {error}") from None
