@@ -59,6 +59,31 @@ def test_each_by_level_has_its_own_sds_and_correlations(trial):
     assert design.group_sd_names("h") == ["x"]
 
 
+def test_an_uncorrelated_by_term_lists_each_levels_sds_together(trial):
+    design = build_design(parse_formula("y ~ x + (1 + x || gr(g, by = arm))"), trial,
+                          ml.get_family("gaussian"))
+    # brms's order: a by level's coefficients, then the next level's
+    assert design.group_sd_names("g") == ["Intercept:armcontrol", "x:armcontrol",
+                                          "Intercept:armtreated", "x:armtreated"]
+    assert design.correlation_names("g") == []
+    assert parse_formula("y ~ (1 | gr(g, by = NULL))").group_terms[0].by == ""
+
+
+def test_by_levels_are_named_without_whitespace_only(trial):
+    data = trial.assign(arm=trial["arm"].map({"control": "low dose", "treated": "high-dose+"}))
+    design = build_design(parse_formula("y ~ x + (1 | gr(g, by = arm))"), data,
+                          ml.get_family("gaussian"))
+    assert design.group_sd_names("g") == ["Intercept:armhigh-dose+", "Intercept:armlowdose"]
+
+
+def test_equations_index_the_sds_by_the_by_level_with_crossed_factors(trial):
+    data = trial.assign(h=np.resize(["a", "b", "c"], len(trial)))
+    lines = str(ml.equation("y ~ x + (1 + x | gr(g, by = arm)) + (1 | h)", data,
+                            priors=True)).splitlines()
+    assert any(r"\Sigma_{\mathrm{arm}[j]})" in line and "with sds by" in line for line in lines)
+    assert any(line.startswith(r"\mathrm{corr}(\Sigma_{\mathrm{arm}[j]})") for line in lines)
+
+
 def test_rows_missing_the_by_column_are_dropped_with_a_warning(trial):
     data = trial.assign(arm=trial["arm"].where(trial.index != 3))
     with pytest.warns(UserWarning, match="1 of 308 rows"):
@@ -74,8 +99,9 @@ def test_a_model_with_sds_by_a_column_keeps_brms_form(trial):
 
 @pytest.fixture(scope="module")
 def by_fit(trial):
-    return ml.brm("y ~ arm + x + (1 + x | gr(g, by = arm))", trial, chains=2, draws=300,
-                  warmup=300, seed=3, progressbar=False)
+    data = trial.assign(z=np.random.default_rng(5).normal(size=len(trial)))
+    return ml.brm("y ~ arm + x + (1 + x | gr(g, by = arm)) + (0 + z | g)", data, chains=2,
+                  draws=300, warmup=300, seed=3, progressbar=False)
 
 
 @pytest.mark.slow
@@ -88,7 +114,7 @@ def test_summary_and_varcorr_name_each_by_level_as_brms(by_fit):
         set(by_fit.as_draws_df().columns)
     sd = by_fit.varcorr()["g"]["sd"]
     assert sd.index.tolist() == ["Intercept:armcontrol", "x:armcontrol",
-                                 "Intercept:armtreated", "x:armtreated"]
+                                 "Intercept:armtreated", "x:armtreated", "z"]
     with pytest.raises(ml.MultilevelError, match="one per level of its by column"):
         by_fit.icc()
 
@@ -96,7 +122,7 @@ def test_summary_and_varcorr_name_each_by_level_as_brms(by_fit):
 @pytest.mark.slow
 def test_new_levels_are_drawn_within_their_by_level(by_fit):
     draws = by_fit.as_draws_df()
-    new = pd.DataFrame({"x": [0.0], "arm": ["treated"], "g": ["new"]})
+    new = pd.DataFrame({"x": [0.0], "z": [0.0], "arm": ["treated"], "g": ["new"]})
     population = (draws["b_Intercept"] + draws["b_armtreated"]).to_numpy()
     # one fitted level for all draws: a treated class's, never a control one's
     effect = by_fit.posterior_linpred(new, allow_new_levels=True, sample_new_levels="old_levels",
@@ -112,6 +138,19 @@ def test_new_levels_are_drawn_within_their_by_level(by_fit):
     count = len(scaled)
     assert abs(scaled.mean()) < 4 / np.sqrt(count)
     assert abs(scaled.std() - 1) < 4 / np.sqrt(2 * count)
+    # a term without a by column draws from its own sd
+    at_one = new.assign(z=1.0)
+    effect = by_fit.posterior_linpred(at_one, allow_new_levels=True, re_formula="~ (0 + z | g)",
+                                      sample_new_levels="gaussian", seed=4)[:, 0] - population
+    scaled = effect / draws["sd_g__z"].to_numpy()
+    assert abs(scaled.std() - 1) < 4 / np.sqrt(2 * count)
     with pytest.raises(ml.DataError, match="needs one of 'control', 'treated' per level"):
-        by_fit.fitted(pd.DataFrame({"x": [0.0, 0.0], "arm": ["control", "treated"],
+        by_fit.fitted(pd.DataFrame({"x": [0.0, 0.0], "z": 0.0, "arm": ["control", "treated"],
                                     "g": ["new", "new"]}), allow_new_levels=True)
+
+
+@pytest.mark.slow
+def test_conditional_effects_with_group_terms_take_the_by_column(by_fit):
+    figure = by_fit.conditional_effects("x", re_formula=None,
+                                        conditions={"arm": "treated", "g": "g20"})
+    assert figure.axes

@@ -282,16 +282,17 @@ class _Crossed:
             letter = structure.letters[varying_set.group]
             effects = [self.symbol(m.dpar, self.numbers[m.dpar][_key(m.components)], letter)
                        for m in varying_set.members]
-            sds = [rf"\sigma_{{{effect}}}" for effect in effects]
+            sds = [by_level(rf"\sigma_{{{effect}}}", structure, varying_set)
+                   for effect in effects]
+            matrix = by_level(matrices.get(n, ""), structure, varying_set)
             self.written.lines += group_lines(
                 structure, varying_set.group, effects, ["0"] * len(effects), sds,
                 lambda a, b, effects=effects: correlation_symbol(effects[a], effects[b]),
-                matrices.get(n, ""))
+                matrix, varying_set.by)
             for member, sd in zip(varying_set.members, sds, strict=True):
                 self.written.symbols[("sd", member.dpar, varying_set.group, member.coef)] = sd
-            if n in matrices:
-                self.written.symbols.setdefault(("cor", varying_set.group), []).append(
-                    matrices[n])
+            if matrix:
+                self.written.symbols.setdefault(("cor", varying_set.group), []).append(matrix)
 
 
 def _hierarchical(structure: Structure) -> bool:

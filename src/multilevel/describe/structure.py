@@ -288,8 +288,13 @@ def _sets(design: Design, data_columns) -> list[VaryingSet]:
                 components = column.components if column is not None and column.coef == own \
                     else (() if own == "Intercept" else (Component(own, (), False),))
                 varying.append(Varying(block.group, block.dpar, own, components))
-        sets.append(VaryingSet(design.blocks[members[0]].group, tuple(varying),
-                               design.set_correlated(members), design.blocks[members[0]].by))
+        first = design.blocks[members[0]]
+        if design.set_correlated(members):
+            sets.append(VaryingSet(first.group, tuple(varying), True, first.by))
+        else:
+            # uncorrelated coefficients (one block of gr(g, by = arm, cor = FALSE) holds
+            # several) are each normal on their own
+            sets += [VaryingSet(first.group, (member,), False, first.by) for member in varying]
     return sets
 
 

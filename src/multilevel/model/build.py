@@ -193,7 +193,7 @@ def sd_dim(design: Design, group: str) -> str:
     ``gr(g, by = arm)`` gives each by level its sds."""
     if design.group_sd_names(group) == design.group_coefs(group):
         return group_dims(group)[1]
-    return f"{group}_sd"
+    return f"{group}_sd_coef"
 
 
 def _cross_product_likelihood(products: CrossProducts, population, effects: list, sigma):

@@ -114,7 +114,7 @@ def _required_variables(fit) -> tuple[list[str], set[str], set[str]]:
     for term in spec.group_terms + tuple(term for _, part in spec.nlpars
                                          for term in part.group_terms):
         predictors |= _variables_of(term.expr)
-        groups.update(term.factors)
+        groups.update(term.factors + ((term.by,) if term.by else ()))
     trials: set[str] = set()
     if "trials" in spec.additions:
         trials |= _variables_of(spec.additions["trials"])

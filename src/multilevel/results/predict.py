@@ -120,7 +120,9 @@ def _new_set_effects(fit, members: list[int], count: int, rng, method: str,
     wanted_coefs = design.set_coefs(members)
     columns = [coefs.index(c) for c in wanted_coefs]
     effects = draws_of(f"r_{group}")[:, :, columns]
-    sd = draws_of(f"sd_{group}")[:, columns]
+    # the sds of blocks without a by column are named by their coefficients
+    sd_names = design.group_sd_names(group)
+    sd = draws_of(f"sd_{group}")[:, [sd_names.index(c) for c in wanted_coefs]]
     cholesky = None
     if design.set_correlated(members):
         names = list(fit.idata.posterior[f"cor_{group}"].coords[f"{group}_cor"].values)

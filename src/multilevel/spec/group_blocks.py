@@ -3,6 +3,7 @@ correlated, one correlation matrix, with the grouping factor's levels of every r
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -10,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import FormulaError
-from ..names import brms_rename, coefficient_name, r_level_label, r_sort_key, sorted_levels
+from ..names import coefficient_name, r_level_label, r_sort_key, sorted_levels
 from .checks import require_finite
 from .evaluation import design_matrix
 from .formula import FormulaSpec
@@ -80,9 +81,10 @@ class GroupBlock:
 
     @property
     def by_labels(self) -> list[str]:
-        """brms's suffixes of the by levels' parameters, ``armcontrol`` (one empty one
-        without a by column)."""
-        return [brms_rename(f"{self.by}{level}") for level in self.by_levels] or [""]
+        """brms's suffixes of the by levels' parameters, ``armcontrol``: the column and the
+        level without whitespace, as brms writes them (one empty one without a by
+        column)."""
+        return [self.by + re.sub(r"\s", "", level) for level in self.by_levels] or [""]
 
     @property
     def sd_names(self) -> list[str]:
@@ -167,7 +169,9 @@ def _group_blocks(term: GroupTerm, data: pd.DataFrame) -> list[GroupBlock]:
         raise FormulaError(f"Group term {term.text} has no varying coefficients.")
     index, levels = grouping_factor(data, term.factors)
     by_levels, level_by = _by_levels(term, data, index, levels) if term.by else ([], None)
-    if term.correlated:
+    # a term with a by column stays one block, correlated or not: brms lists its sds by
+    # level, each level's coefficients together
+    if term.correlated or term.by:
         splits = [list(range(len(coefs)))]
     else:
         splits = [[k] for k in range(len(coefs))]

@@ -78,6 +78,8 @@ def _gr_options(grouping: str, original: str) -> tuple[str, dict[str, str | bool
             if not _NAME.fullmatch(str(options[name])) and not value.isdigit():
                 raise FormulaError(f"Group term {original!r}: id must be a name such as "
                                    f"id = \"p\", not {value!r}.")
+        elif value == "NULL":  # brms's default: no by column
+            options[name] = ""
         else:
             if not _NAME.fullmatch(value):
                 raise FormulaError(f"Group term {original!r}: by must name a column, as in "
