@@ -72,6 +72,13 @@ def reference_data(reference: dict):
     return ml.load_dataset(reference["data"])
 
 
+def reference_newdata(reference: dict) -> pd.DataFrame:
+    """The new rows whose brms ``fitted()`` records a reference holds: its data's
+    ``_newdata`` file (run_all.sh)."""
+    stem = Path(reference["data"]).stem
+    return pd.read_csv(FAMILY_REFERENCE_DIR / "data" / f"{stem}_newdata.csv")
+
+
 def _module_of(reference: dict) -> str:
     if reference.get("nl"):
         return "nonlinear"

@@ -24,6 +24,7 @@ from reference import (
     prior_mismatches,
     reference_data,
     reference_formula,
+    reference_newdata,
     user_priors,
 )
 
@@ -181,7 +182,7 @@ def test_posterior_and_fitted_values_equal_brms(fits, name):
                                        if row["variable"].startswith("b_")]
     if not reference["fitted"]:
         return
-    newdata = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "nonlinear_newdata.csv")
+    newdata = reference_newdata(reference)
     draws = fit.posterior_epred(newdata=newdata)
     assert fitted_mismatches(draws.reshape(4, 500, len(newdata)), reference["fitted"]) == []
 

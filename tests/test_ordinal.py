@@ -3,7 +3,6 @@
 group block and brms's fitted() probabilities."""
 
 import json
-from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -24,6 +23,7 @@ from reference import (
     mixing_problems,
     posterior_mismatches,
     prior_mismatches,
+    reference_newdata,
     user_priors,
 )
 
@@ -237,9 +237,7 @@ def test_simulated_thresholds_and_effects_are_recovered(fits, name, truth_of):
     *[(name, ["1", "2", "3", "4"]) for name in [*SEQUENTIAL, "acat_cs"]]])
 def test_category_probabilities_equal_brms_fitted(fits, name, labels):
     reference, fit, _ = fits[name]
-    # the new rows of the reference's data set (run_all.sh)
-    stem = Path(reference["data"]).stem
-    newdata = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / f"{stem}_newdata.csv")
+    newdata = reference_newdata(reference)
     ours = fit.fitted(newdata=newdata)
     draws = fit.posterior_epred(newdata=newdata)
     assert draws.shape == (2000, len(newdata), len(labels))

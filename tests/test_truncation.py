@@ -21,6 +21,7 @@ from reference import (
     posterior_mismatches,
     prior_mismatches,
     reference_data,
+    reference_newdata,
 )
 
 REFERENCES = family_reference_names("truncation")
@@ -219,12 +220,6 @@ def test_prior_table_equals_brms(name):
     assert prior_mismatches(table, reference["prior"]) == []
 
 
-def _newdata(name: str) -> pd.DataFrame:
-    """The rows whose fitted() values a reference holds: its data's ``_newdata`` file."""
-    stem = load_reference(name, FAMILY_REFERENCE_DIR)["data"].removesuffix(".csv")
-    return pd.read_csv(FAMILY_REFERENCE_DIR / "data" / f"{stem}_newdata.csv")
-
-
 def _brms_fitted_draws(fit, newdata):
     """Our draws of what brms 2.18's fitted() computes for new rows. For counts it sums the
     values above the lower bound, lb + 1 to ub (posterior_epred_trunc_discrete), where its
@@ -246,7 +241,7 @@ def test_posterior_and_fitted_values_equal_brms(fits, name):
     reference, frame, _, fit, messages = fits[name]
     assert posterior_mismatches(fit, reference["summary"]) == []
     assert not [m for m in messages if "R-hat" in m or "divergent" in m]
-    newdata = _newdata(name)
+    newdata = reference_newdata(reference)
     draws = _brms_fitted_draws(fit, newdata)
     assert fitted_mismatches(draws.reshape(4, 500, len(newdata)), reference["fitted"]) == []
 
@@ -258,8 +253,8 @@ def test_expected_values_are_the_means_of_the_predictions(fits, name):
     draw's within its Monte Carlo error."""
     from multilevel.results.predict import PredictionRequest, linear_predictor
 
-    _, _, _, fit, _ = fits[name]
-    newdata = _newdata(name)
+    reference, _, _, fit, _ = fits[name]
+    newdata = reference_newdata(reference)
     means = fit.posterior_epred(newdata=newdata, ndraws=40, seed=2)
     # 400 new observations under each of the same 40 draws
     prediction = linear_predictor(fit, PredictionRequest(newdata=newdata, ndraws=40, seed=2))
