@@ -14,10 +14,12 @@ from reference import (
     FAMILY_REFERENCE_DIR,
     family_reference_names,
     fit_with_warnings,
+    fitted_mismatches,
     load_reference,
     posterior_mismatches,
     prior_mismatches,
     reference_data,
+    reference_newdata,
     user_priors,
 )
 
@@ -82,6 +84,16 @@ def family_fits():
 def test_posterior_equals_brms(family_fits, name):
     reference, fit, _ = family_fits[name]
     assert posterior_mismatches(fit, reference["summary"]) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [name for name in FAMILY_MODELS
+                                  if load_reference(name, FAMILY_REFERENCE_DIR).get("fitted")])
+def test_fitted_values_of_new_rows_equal_brms(family_fits, name):
+    reference, fit, _ = family_fits[name]
+    newdata = reference_newdata(reference)
+    draws = fit.posterior_epred(newdata=newdata)
+    assert fitted_mismatches(draws.reshape(4, -1, len(newdata)), reference["fitted"]) == []
 
 
 RARE_DIVERGENCE = pytest.mark.xfail(

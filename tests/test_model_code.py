@@ -138,6 +138,7 @@ CASES = [
     ("incomes", "ls ~ mo(income) + x + (1 | g)", "gaussian",
      [("normal(0, 20)", "b", "moincome", ""), ("dirichlet(2)", "simo", "moincome1", "")]),
     ("incomes", "ls ~ mo(bracket) + mo(income)", "student", None),
+    ("incomes", "ls ~ mo(income) * x + mo(bracket):x:income + (1 | g)", "gaussian", None),
     ("ratings", "rating ~ x + (1 | g)", ml.get_family("cratio", "probit"),
      [("normal(0, 1)", "Intercept", "2", "")]),
     ("ratings", "rating ~ x + (1 | g)", ml.get_family("acat", "cloglog"), None),

@@ -1,5 +1,6 @@
 """brms's monotonic effects mo(x): parsing, data checks, priors and predictions; the posterior
-is compared with brms 2.18 in test_families.py (reference ``monotonic``)."""
+is compared with brms 2.18 in test_families.py (references ``monotonic`` and
+``monotonic_interaction``)."""
 
 import numpy as np
 import pandas as pd
@@ -33,7 +34,10 @@ def test_positions_count_from_the_smallest_value_or_first_category(incomes):
 
 
 @pytest.mark.parametrize(("formula", "message"), [
-    ("ls ~ mo(income):x", "its interactions are not supported"),
+    ("ls ~ mo(income):mo(x)", "take one mo"),
+    ("ls ~ mo(income) * x * g", r"supported as mo\(x\):z or mo\(x\) \* z"),
+    ("ls ~ mo(income):log(x)", "numeric columns"),
+    ("ls ~ mo(income) * x + mo(income):x", "'mo\\(income\\):x' twice"),
     ("ls ~ x - mo(income)", "cannot be removed"),
     ("ls ~ mo(income) + mo(income)", "twice"),
     ("ls ~ mo(log(income))", "one column of the data"),
@@ -41,6 +45,18 @@ def test_positions_count_from_the_smallest_value_or_first_category(incomes):
 def test_malformed_monotonic_terms_are_named(incomes, formula, message):
     with pytest.raises(FormulaError, match=message):
         ml.get_prior(formula, incomes)
+
+
+def test_an_interaction_is_the_monotonic_term_times_its_columns(incomes):
+    spec = parse_formula("ls ~ x * mo(income) + (1 | g)")
+    # R's x + mo(income) + x:mo(income), named as brms names them, mo() first
+    assert spec.population == "x"
+    assert [(m.coef, m.simplex, m.covariates) for m in spec.monotonic] == [
+        ("moincome", "moincome1", ()), ("moincome:x", "moincome:x1", ("x",))]
+    table = ml.get_prior("ls ~ x * mo(income) + (1 | g)", incomes)
+    assert table.loc[table["class"] == "simo", "coef"].tolist() == ["moincome1", "moincome:x1"]
+    with pytest.raises(DataError, match="column 'g' is of type"):
+        ml.get_prior("ls ~ mo(income):g", incomes)
 
 
 def test_a_distributional_parameter_takes_no_monotonic_effect(incomes):

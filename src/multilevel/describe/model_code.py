@@ -349,21 +349,23 @@ class _Program:
         lines = self.model_lines
         for part in self.design.monotonic:
             coef, simplex = part.term.coef, part.term.simplex
+            name = python_name(coef, set())
             concentration = self.table.lookup("simo", simplex).args[0]
             lines.append("")
             lines.append(f"# {part.term.text}: the effect across the whole scale (brms's "
                          f"bsp_{coef}) and the share")
             lines.append(f"# of it each of the {part.size} steps takes (simo_{simplex}, a "
                          "simplex)")
-            lines.append(f"bsp_{coef} = " + prior_code(f"bsp_{coef}",
+            lines.append(f"bsp_{name} = " + prior_code(f"bsp_{coef}",
                                                        self.table.lookup("b", coef),
                                                        *self.table.bounds("b", coef)))
-            lines.append(f"simo_{simplex} = pm.Dirichlet({quote('simo_' + simplex)}, "
+            lines.append(f"simo_{name} = pm.Dirichlet({quote('simo_' + simplex)}, "
                          f"a=np.full({part.size}, {number(concentration)}), "
                          f"dims={quote(simplex_dim(part))})")
-            lines.append(f"reached_{coef} = pt.concatenate([pt.zeros(1), "
-                         f"pt.cumsum(simo_{simplex})])  # the share at positions 0..{part.size}")
-            self._add("", f"bsp_{coef} * {part.size} * reached_{coef}[Xmo_{coef}]")
+            lines.append(f"reached_{name} = pt.concatenate([pt.zeros(1), "
+                         f"pt.cumsum(simo_{name})])  # the share at positions 0..{part.size}")
+            covariate = f" * Csp_{name}" if part.term.covariates else ""
+            self._add("", f"bsp_{name} * {part.size} * reached_{name}[Xmo_{name}]{covariate}")
 
     def _group_model(self, group: str) -> None:
         lines, terms = group_model_code(self.design, self.table, group,

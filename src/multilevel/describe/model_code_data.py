@@ -467,16 +467,22 @@ def monotonic_positions(part: MonotonicPart) -> list[str]:
     """The lines computing each row's position 0..D on a ``mo(x)`` term's scale, as the
     package counted them: an ordered categorical's codes, or whole numbers less their
     smallest."""
-    coef, column = part.term.coef, part.term.variable
+    coef, column = python_name(part.term.coef, set()), part.term.variable
     if part.categories is not None:
-        return [f"# {part.term.text}: each row's position 0..{part.size} among the ordered "
-                "categories",
-                f"Xmo_{coef} = pd.Categorical(data[{quote(column)}], categories="
-                f"{list_literal([native(c) for c in part.categories])}).codes"]
-    return [f"# {part.term.text}: each row's position 0..{part.size}, {column} less its "
-            f"smallest value, {part.minimum:g}",
-            f"Xmo_{coef} = data[{quote(column)}].to_numpy(dtype=int) - "
-            f"{int(part.minimum)}"]
+        lines = [f"# {part.term.text}: each row's position 0..{part.size} among the ordered "
+                 "categories",
+                 f"Xmo_{coef} = pd.Categorical(data[{quote(column)}], categories="
+                 f"{list_literal([native(c) for c in part.categories])}).codes"]
+    else:
+        lines = [f"# {part.term.text}: each row's position 0..{part.size}, {column} less its "
+                 f"smallest value, {part.minimum:g}",
+                 f"Xmo_{coef} = data[{quote(column)}].to_numpy(dtype=int) - "
+                 f"{int(part.minimum)}"]
+    if part.term.covariates:
+        lines.append("# the columns it is multiplied by (brms's Csp)")
+        lines.append(f"Csp_{coef} = " + " * ".join(
+            f"data[{quote(c)}].to_numpy(dtype=float)" for c in part.term.covariates))
+    return lines
 
 
 def category_specific_data(part: CategorySpecificPart, frame: pd.DataFrame) -> list[str]:

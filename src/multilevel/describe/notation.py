@@ -185,7 +185,8 @@ def extra_terms(structure: Structure, parameter, index: str) -> list[str]:
         terms += [rf"\beta_{{{_monotonic_label(structure, n)}}}\,"
                   rf"{_monotonic_function(structure, n)}"
                   rf"({latex.subscript(latex.name(v), index)})"
-                  for n, v in enumerate(structure.monotonic, start=1)]
+                  + "".join(rf"\,{latex.subscript(latex.name(c), index)}" for c in covariates)
+                  for n, (v, covariates) in enumerate(structure.monotonic, start=1)]
     return terms
 
 

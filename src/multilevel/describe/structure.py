@@ -89,7 +89,8 @@ class Parameter:
     offsets: tuple[str, ...]
     link: str
     smooths: tuple[str, ...] = ()
-    monotonic: tuple[str, ...] = ()
+    # each mo() term's variable and the numeric columns it is multiplied by
+    monotonic: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,8 +145,8 @@ class Structure:
         return next((p.smooths for p in self.parameters if not p.name), ())
 
     @property
-    def monotonic(self) -> tuple[str, ...]:
-        """The variables of the mean's monotonic effects."""
+    def monotonic(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """The mean's monotonic effects: each one's variable and covariates."""
         return next((p.monotonic for p in self.parameters if not p.name), ())
 
     def level_of(self, factor: str) -> int:
@@ -255,7 +256,7 @@ def _parameters(design: Design, data_columns) -> list[Parameter]:
             "", tuple(columns), intercept and not family.ordinal,
             tuple(design.spec.offsets), family.link,
             tuple(part.term.variable for part in design.smooths),
-            tuple(part.term.variable for part in design.monotonic)))
+            tuple((part.term.variable, part.term.covariates) for part in design.monotonic)))
     for name, part in design.dpars.items():
         columns = [c for c in matrix_columns(part.population_terms, data_columns)
                    if c.coef != "Intercept"]

@@ -20,7 +20,8 @@ def simplex_dim(part: MonotonicPart) -> str:
 def monotonic_effects(design: Design, table: PriorTable):
     """The monotonic effects' part of the linear predictor: ``bsp * D * sum(simo[1:x])`` for
     each ``mo(x)``, the coefficient ``bsp_moX`` with its ``b`` prior and the simplex
-    ``simo_moX1`` with its Dirichlet prior."""
+    ``simo_moX1`` with its Dirichlet prior; an interaction's term is multiplied by its
+    numeric columns (brms's ``Csp``)."""
     eta = pt.constant(0.0)
     for part in design.monotonic:
         coef, simplex = part.term.coef, part.term.simplex
@@ -31,5 +32,8 @@ def monotonic_effects(design: Design, table: PriorTable):
                               dims=simplex_dim(part))
         # the share of the whole effect reached at each position 0..D
         reached = pt.concatenate([pt.zeros(1), pt.cumsum(shares)])
-        eta = eta + effect * part.size * reached[data(f"Xmo_{coef}", part.values)]
+        term = effect * part.size * reached[data(f"Xmo_{coef}", part.values)]
+        if part.covariate is not None:
+            term = term * data(f"Csp_{coef}", part.covariate)
+        eta = eta + term
     return eta

@@ -347,17 +347,22 @@ def _add_smooth_part(eta: np.ndarray, design: Design, newdata: pd.DataFrame | No
 def _add_monotonic_part(eta: np.ndarray, design: Design, newdata: pd.DataFrame | None,
                         draws_of) -> None:
     """Add the monotonic effects' part of the linear predictor to ``eta`` (draws x rows), in
-    place: ``bsp * D * sum(simo[1:x])`` at each row's position x."""
+    place: ``bsp * D * sum(simo[1:x])`` at each row's position x, times an interaction's
+    numeric columns."""
     for part in design.monotonic:
-        if newdata is None:
-            positions = part.values
+        covariate = part.covariate
+        if newdata is not None:
+            check_columns({column: part.term.text
+                           for column in (part.term.variable, *part.term.covariates)}, newdata)
+            rows = newdata.reset_index(drop=True)
+            positions = part.positions(rows[part.term.variable])
+            covariate = part.covariate_values(rows)
         else:
-            check_columns({part.term.variable: part.term.text}, newdata)
-            positions = part.positions(newdata[part.term.variable].reset_index(drop=True))
+            positions = part.values
         shares = draws_of(f"simo_{part.term.simplex}")
         reached = np.concatenate([np.zeros((len(shares), 1)), np.cumsum(shares, axis=1)], axis=1)
         eta += (draws_of(f"bsp_{part.term.coef}")[:, None] * part.size
-                * reached[:, positions])
+                * reached[:, positions] * (1.0 if covariate is None else covariate[None, :]))
 
 
 def _autocor_draws(design: Design, newdata: pd.DataFrame | None, draws_of) -> AutocorDraws:

@@ -26,7 +26,7 @@ from .category_specific import (
 from .evaluation import in_r_term_order
 from .formula_text import find_bar, outer_parenthesised, split_top_level
 from .group_terms import GroupTerm, parse_group_term
-from .monotonic import MonotonicTerm, parse_monotonic
+from .monotonic import MonotonicTerm, parse_monotonic, parse_monotonic_interaction
 from .nonlinear import NonlinearExpression, parse_nonlinear
 
 _ADDITIONS = ("trials", "weights", "se", "cens", "trunc")
@@ -298,10 +298,10 @@ def _parse_terms(rhs: str, text: str, autocor: list[AutocorTerm] | None = None,
                 raise FormulaError(f"{text!r} smooths {smooth.variable!r} twice.")
             smooths.append(smooth)
             continue
-        if call and call.group(1) == "mo":
+        if call and call.group(1) == "mo" and len(split_top_level(term, ":*")) == 1:
             _check_placement(monotonic, sign, term, text, "monotonic effect")
             effect = parse_monotonic(call.group(2), term)
-            if any(other.variable == effect.variable for other in monotonic):
+            if any(other.coef == effect.coef for other in monotonic):
                 raise FormulaError(f"{text!r} has {effect.text!r} twice.")
             monotonic.append(effect)
             continue
@@ -313,8 +313,16 @@ def _parse_terms(rhs: str, text: str, autocor: list[AutocorTerm] | None = None,
             raise FormulaError(f"{term!r} in {text!r}: cs() works as a term of its own, "
                                "cs(x) or cs(x + z); write interactions inside it, cs(x:z).")
         if _MONOTONIC_CALL.search(term):
-            raise FormulaError(f"{term!r} in {text!r}: mo() works as a term of its own, "
-                               "mo(x); its interactions are not supported.")
+            _check_placement(monotonic, sign, term, text, "monotonic effect")
+            main_effects, effects = parse_monotonic_interaction(term)
+            for effect in effects:
+                if any(other.coef == effect.coef for other in monotonic):
+                    if effect.covariates:
+                        raise FormulaError(f"{text!r} has {effect.text!r} twice.")
+                    continue  # mo(x) * z after mo(x): the main effect once, as in R
+                monotonic.append(effect)
+            population += [f"+ {piece}" if population else piece for piece in main_effects]
+            continue
         if population:
             population.append(f"{sign} {term}")
         else:

@@ -42,7 +42,8 @@ def used_columns(spec: FormulaSpec) -> dict[str, str]:
     for smooth in spec.smooths:
         used.setdefault(smooth.variable, smooth.text)
     for effect in spec.monotonic:
-        used.setdefault(effect.variable, effect.text)
+        for column in (effect.variable, *effect.covariates):
+            used.setdefault(column, effect.text)
     for term in spec.category_specific:
         add(term.expression, term.text)
     if spec.nonlinear is not None:

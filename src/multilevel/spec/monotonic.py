@@ -8,6 +8,7 @@ each step takes, so that the effect never changes direction (Bürkner & Charpent
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +16,7 @@ import pandas as pd
 
 from ..errors import DataError, FormulaError
 from ..names import brms_rename
+from .formula_text import split_top_level
 
 
 @dataclass(frozen=True)
@@ -27,21 +29,29 @@ class MonotonicTerm:
         The column of the ordinal predictor.
     text
         The term as written, for messages.
+    covariates
+        The numeric columns it is multiplied by in an interaction, ``mo(income):age``.
     """
 
     variable: str
     text: str
+    covariates: tuple[str, ...] = ()
 
     @property
     def coef(self) -> str:
-        """brms's name of the term: ``moincome``, its coefficient ``bsp_moincome``."""
-        return f"mo{brms_rename(self.variable)}"
+        """brms's name of the term: ``moincome``, its coefficient ``bsp_moincome``; with
+        covariates after the monotonic variable, ``moincome:age``, however written."""
+        return ":".join([f"mo{brms_rename(self.variable)}",
+                         *(brms_rename(c) for c in self.covariates)])
 
     @property
     def simplex(self) -> str:
         """brms's name of the simplex (its prior's coef): ``moincome1``, its parameters
         ``simo_moincome1[1]``, ... ."""
         return f"{self.coef}1"
+
+
+_MO_CALL = re.compile(r"^mo\s*\((.*)\)$", re.S)
 
 
 def parse_monotonic(arguments: str, term: str) -> MonotonicTerm:
@@ -51,6 +61,30 @@ def parse_monotonic(arguments: str, term: str) -> MonotonicTerm:
         raise FormulaError(f"{term!r}: mo() takes one column of the data, e.g. mo(income); "
                            f"got {variable!r}.")
     return MonotonicTerm(variable, term)
+
+
+def parse_monotonic_interaction(term: str) -> tuple[list[str], list[MonotonicTerm]]:
+    """The population terms and monotonic terms of an interaction with one ``mo()``:
+    ``mo(income):age`` is one monotonic term; ``mo(income) * age`` is R's
+    ``mo(income) + age + mo(income):age``."""
+    crossed = [piece.strip() for _, piece in split_top_level(term, "*")]
+    if len(crossed) > 2 or any(":" in piece for piece in crossed if len(crossed) == 2):
+        raise FormulaError(f"{term!r}: a monotonic effect's interactions are supported as "
+                           "mo(x):z or mo(x) * z with numeric columns z.")
+    pieces = [piece.strip() for _, piece in split_top_level(term.replace("*", ":"), ":")]
+    calls = [_MO_CALL.match(piece) for piece in pieces]
+    others = [piece for piece, call in zip(pieces, calls, strict=True) if call is None]
+    if sum(call is not None for call in calls) != 1 or not all(
+            piece.isidentifier() for piece in others):
+        raise FormulaError(f"{term!r}: a monotonic effect's interactions take one mo() and "
+                           "numeric columns, as in mo(income):age or mo(income) * age.")
+    variable = next(call for call in calls if call is not None).group(1)
+    effect = parse_monotonic(variable, term)
+    interaction = MonotonicTerm(effect.variable, term, tuple(others))
+    if len(crossed) == 1:
+        return [], [interaction]
+    main = next(piece for piece, call in zip(pieces, calls, strict=True) if call is not None)
+    return others, [MonotonicTerm(effect.variable, main), interaction]
 
 
 @dataclass(frozen=True)
@@ -77,6 +111,12 @@ class MonotonicPart:
     size: int
     minimum: float | None
     categories: tuple | None
+    # the product of an interaction's numeric columns at each row; None without them
+    covariate: np.ndarray | None = None
+
+    def covariate_values(self, frame: pd.DataFrame) -> np.ndarray | None:
+        """The product of the term's numeric columns at the rows of ``frame``."""
+        return covariate_product(self.term, frame)
 
     def positions(self, series: pd.Series) -> np.ndarray:
         """The positions of new values, as the data's were counted."""
@@ -114,6 +154,23 @@ def _whole_numbers(series: pd.Series, term: MonotonicTerm) -> np.ndarray:
     return values
 
 
+def covariate_product(term: MonotonicTerm, frame: pd.DataFrame) -> np.ndarray | None:
+    """The product of an interaction's numeric columns, row by row; None without any."""
+    if not term.covariates:
+        return None
+    product = np.ones(len(frame))
+    for column in term.covariates:
+        series = frame[column]
+        if (not pd.api.types.is_numeric_dtype(series.dtype)
+                or pd.api.types.is_bool_dtype(series.dtype)):
+            raise DataError(
+                f"{term.text!r}: column {column!r} is of type {series.dtype}; a monotonic "
+                "effect's interactions take numeric columns (a factor's indicator columns "
+                "would need R's coding of the interaction, which is not supported).")
+        product = product * series.to_numpy(dtype=float)
+    return product
+
+
 def monotonic_part(term: MonotonicTerm, frame: pd.DataFrame) -> MonotonicPart:
     """Evaluate ``term`` on the data: positions counted from 0 as brms counts them (an
     ordered categorical's codes, whole numbers less their smallest)."""
@@ -134,4 +191,5 @@ def monotonic_part(term: MonotonicTerm, frame: pd.DataFrame) -> MonotonicPart:
     if size < 1:
         raise DataError(f"Column {term.variable!r} of {term.text!r} takes a single value; a "
                         "monotonic effect needs at least two.")
-    return MonotonicPart(term, values, size, minimum, categories)
+    return MonotonicPart(term, values, size, minimum, categories,
+                         covariate_product(term, frame))

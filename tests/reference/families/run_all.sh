@@ -58,6 +58,7 @@ fit orange_logistic R:Orange "circumference ~ Asym / (1 + exp((xmid - age) / sca
 fit delayed_entry delayed_entry     "time | cens(censored) + trunc(lb = entry) ~ x + (1 | g)" "lognormal()" "g" "" "data/delayed_entry_newdata.csv"
 fit grouped_by     grouped_by       "y ~ arm + x + (1 + x | gr(g, by = arm))"   "gaussian()" "g,arm"
 fit monotonic      monotonic        "ls ~ mo(income) + x + (1 | g)"              "gaussian()"
+fit monotonic_interaction monotonic_interaction "ls ~ mo(income) * age + (1 | g)" "gaussian()" "g" "" "data/monotonic_interaction_newdata.csv"
 fit growth_ar        growth_ar        "y ~ time + (1 + time | id) + ar(time = time, gr = id)" "gaussian()" "id"
 fit growth_gaps_ar2  growth_gaps      "y ~ time + (1 | id) + ar(time = time, gr = id, p = 2)" "gaussian()" "id"
 fit sleep_arma       sleepstudy       "Reaction ~ Days + (1 | Subject) + arma(time = Days, gr = Subject)" "gaussian()" "Subject"

@@ -560,6 +560,24 @@ def grouped_by():
     write("grouped_by", pd.DataFrame({"y": y, "x": x, "arm": arm, "g": lv[gi]}))
 
 
+def monotonic_interaction():
+    """brms's vignette model ls ~ mo(income) * age: the income classes' steps uneven, and the
+    effect of income growing with age along steps of their own."""
+    rng = np.random.default_rng(163)
+    gi, lv = groups(rng, n_groups=16)
+    income = rng.integers(1, 5, size=gi.size)
+    age = np.round(rng.normal(size=gi.size), 3)
+    main = np.array([0.0, 0.6, 0.85, 1.0])[income - 1]
+    growth = np.array([0.0, 0.2, 0.5, 1.0])[income - 1]
+    ls = (30.0 + 40.0 * main + 2.0 * age + 10.0 * growth * age
+          + rng.normal(0.0, 4.0, size=lv.size)[gi] + rng.normal(0.0, 6.0, size=gi.size))
+    write("monotonic_interaction", pd.DataFrame({"ls": ls, "income": income, "age": age,
+                                                 "g": lv[gi]}))
+    write("monotonic_interaction_newdata", pd.DataFrame({
+        "income": [1, 2, 3, 4, 4], "age": [0.0, 1.0, -1.0, 1.5, 0.0],
+        "g": [lv[0], lv[1], lv[2], lv[3], lv[3]]}))
+
+
 if __name__ == "__main__":
     for make in (bernoulli, binomial, poisson, poisson_offset, negbinomial, student, gamma,
                  lognormal, beta, gaussian_weights, meta, censored, survival, gaussian_slopes,
@@ -567,7 +585,7 @@ if __name__ == "__main__":
                  hurdle_poisson, hurdle_negbinomial, hurdle_lognormal, hurdle_gamma,
                  zero_inflated_beta, zero_one_inflated_beta, monotonic, cumulative, growth_ar,
                  growth_gaps, growth_unstr, growth_waves, smooth, categorical, truncated,
-                 nonlinear, delayed_entry, grouped_by):
+                 nonlinear, delayed_entry, grouped_by, monotonic_interaction):
         make()
     (OUT / "truth.json").write_text(json.dumps(TRUTH, indent=1, sort_keys=True) + "\n")
     for p in sorted(OUT.glob("*.csv")):
