@@ -102,6 +102,10 @@ def test_hypothesis_prints_with_brms_heading_and_footnote():
     assert table.loc[1, "Estimate"] == pytest.approx(5, abs=0.3)
     assert repr(hypothesis(Draws(), "b_Days > 5", class_=None)).startswith(
         "Hypothesis Tests for class :")
+    # R's power, as brms reads it
+    draws = Draws().as_draws_df()["b_Days"]
+    assert hypothesis(Draws(), "Days^2 = 100").loc[1, "Estimate"] == pytest.approx(
+        np.mean(draws**2) - 100)
 
 
 def _criterion(k):

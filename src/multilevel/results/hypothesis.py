@@ -58,7 +58,8 @@ def _evaluate(node: ast.AST, values: dict[str, np.ndarray], text: str) -> np.nda
 
 
 def _substitute(expression: str, names: list[str]) -> tuple[str, dict[str, str]]:
-    """Replace parameter names (which may hold ':' or '.') by plain identifiers."""
+    """Replace parameter names (which may hold ':' or '.') by plain identifiers, and R's
+    power ``^`` by Python's."""
     placeholders = {}
     # longest first so that 'ses:himinty' is replaced before 'ses'
     for k, name in enumerate(sorted(names, key=len, reverse=True)):
@@ -67,7 +68,7 @@ def _substitute(expression: str, names: list[str]) -> tuple[str, dict[str, str]]
         expression, count = re.subn(pattern, token, expression)
         if count:
             placeholders[token] = name
-    return expression, placeholders
+    return expression.replace("^", "**"), placeholders
 
 
 def _parameter_draws(fit, class_: str | None) -> dict[str, np.ndarray]:
