@@ -45,6 +45,9 @@ def main() -> None:
     save(sleep.plot(), "plot", dpi=70)  # 4000 noisy trace points per row
     save(sleep.plot_ranef(), "plot_ranef")
     save(sleep.plot_shrinkage(), "plot_shrinkage_2d")
+    save(sleep.mcmc_plot(["b_Days", "sd_Subject__Intercept", "sd_Subject__Days", "sigma"]),
+         "mcmc_plot_intervals")
+    save(sleep.mcmc_plot(["b_Days", "sd_Subject__Days"], type="areas"), "mcmc_plot_areas")
 
     hsb = ml.brm("mathach ~ ses * sector + (ses | school)", data=ml.load_dataset("hsb"),
                  chains=2, draws=500, warmup=500, seed=1, progressbar=False)

@@ -7,6 +7,7 @@ binomial rats model.
 
 import warnings
 
+import arviz as az
 import matplotlib
 import numpy as np
 import pytest
@@ -330,6 +331,53 @@ def test_plot_has_density_and_trace_per_parameter(hsb_fit, tmp_path):
     assert len(hsb_fit.plot("^sd_", regex=True).axes) == 4
     with pytest.raises(ml.MultilevelError, match="Did you mean 'b_ses'"):
         hsb_fit.plot(["b_se"])
+
+
+@pytest.mark.slow
+def test_mcmc_plot_intervals_are_the_draws_median_and_central_intervals(hsb_fit, tmp_path):
+    names = ["b_ses", "sigma"]
+    figure = hsb_fit.mcmc_plot(names)
+    _save(figure, tmp_path, "mcmc_intervals")
+    ax = figure.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(reversed(names))
+    frame = hsb_fit.as_draws_df()
+    for row, name in enumerate(names):
+        outer, inner, median = ax.lines[3 * row:3 * row + 3]
+        values = frame[name].to_numpy()
+        assert median.get_xdata()[0] == pytest.approx(np.median(values))
+        assert list(inner.get_xdata()) == pytest.approx(np.quantile(values, [0.25, 0.75]))
+        assert list(outer.get_xdata()) == pytest.approx(np.quantile(values, [0.05, 0.95]))
+        # the first parameter on top, as bayesplot lists them
+        assert median.get_ydata()[0] == len(names) - 1 - row
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["areas", "hist", "dens", "dens_overlay", "trace", "acf",
+                                  "rhat", "neff", "pairs"])
+def test_every_mcmc_plot_type_draws_each_parameter(hsb_fit, tmp_path, kind):
+    names = ["b_ses", "sd_school__Intercept", "sigma"]
+    figure = hsb_fit.mcmc_plot(names, type=kind)
+    _save(figure, tmp_path, f"mcmc_{kind}")
+    if kind in ("areas", "rhat", "neff"):
+        assert [t.get_text() for t in figure.axes[0].get_yticklabels()] == names[::-1]
+    elif kind == "pairs":
+        assert len(figure.axes) == len(names) ** 2
+    else:
+        assert [ax.get_title(loc="left") for ax in figure.axes] == names
+    if kind in ("dens_overlay", "trace"):
+        assert all(len(ax.lines) == 2 for ax in figure.axes)  # one per chain
+    if kind == "rhat":
+        rhat = float(az.rhat(hsb_fit.idata.posterior["sigma"])["sigma"])
+        # a segment and a point per parameter; sigma is the third
+        assert figure.axes[0].lines[5].get_xdata()[0] == pytest.approx(rhat, rel=1e-6)
+
+
+@pytest.mark.slow
+def test_mcmc_plot_names_its_types_and_checks_probabilities(hsb_fit):
+    with pytest.raises(ml.MultilevelError, match="one of intervals, areas"):
+        hsb_fit.mcmc_plot(type="violin")
+    with pytest.raises(ml.MultilevelError, match="0 < prob <= prob_outer < 1"):
+        hsb_fit.mcmc_plot(prob=0.95)
 
 
 @pytest.mark.slow

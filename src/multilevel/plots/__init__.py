@@ -8,10 +8,11 @@ script saves it with ``fig.savefig(...)``, and any backend (Agg included) works.
 
 from .common import PlotFigure
 from .conditional import conditional_effects
+from .mcmc import mcmc_plot
 from .ppc import pp_check
 from .ranef import plot_ranef
 from .shrinkage import plot_shrinkage
 from .trace import plot
 
-__all__ = ["PlotFigure", "conditional_effects", "plot", "plot_ranef", "plot_shrinkage",
-           "pp_check"]
+__all__ = ["PlotFigure", "conditional_effects", "mcmc_plot", "plot", "plot_ranef",
+           "plot_shrinkage", "pp_check"]

@@ -27,7 +27,9 @@ def _default_variables(fit) -> list[str]:
     return [name for name in fit.draws.names if name.startswith(prefixes) or name in aux]
 
 
-def _select_variables(fit, variables, regex: bool) -> list[str]:
+def select_variables(fit, variables, regex: bool) -> list[str]:
+    """The parameters a plot shows: ``variables`` by name (or pattern, with ``regex``), or
+    brms's default selection; an error names a variable that matches nothing."""
     names = list(fit.draws.names)
     if variables is None:
         return _default_variables(fit)
@@ -73,7 +75,7 @@ def plot(fit, variables: str | Sequence[str] | None = None, regex: bool = False)
     MultilevelError
         For a name (or pattern) that matches no parameter.
     """
-    names = _select_variables(fit, variables, regex)
+    names = select_variables(fit, variables, regex)
     draws = fit.draws
     figure, axes = _figure(len(names), 2, 9, 1.6 * len(names) + 0.4,
                            gridspec_kw={"width_ratios": [1, 1.6]})

@@ -469,6 +469,12 @@ class Fit(SamplerOutput):
         from .. import plots
         return plots.plot(self, *args, **kwargs)
 
+    def mcmc_plot(self, *args, **kwargs):
+        """Intervals, densities, traces, R-hat and more of the draws, as brms's
+        ``mcmc_plot()``; see :func:`multilevel.plots.mcmc_plot`."""
+        from .. import plots
+        return plots.mcmc_plot(self, *args, **kwargs)
+
     def plot_ranef(self, *args, **kwargs):
         """Caterpillar plot of group effects; see :func:`multilevel.plots.plot_ranef`."""
         from .. import plots

@@ -29,7 +29,7 @@ BRMS_SPELLINGS = {
     "VarCorr": "fit.varcorr()",
     "stancode": "fit.model_code() (a PyMC program) or fit.pymc_model",
     "standata": "fit.design (the model's arrays) or fit.pymc_model",
-    "mcmc_plot": "fit.plot() (trace and density plots through ArviZ)",
+    "stanplot": "fit.mcmc_plot()",
     "marginal_effects": "fit.conditional_effects()",
     "posterior_samples": "fit.as_draws_df()",
     "as_draws": "fit.as_draws_df() or fit.idata (ArviZ InferenceData)",
