@@ -230,6 +230,11 @@ def test_loo_compare_orders_models(sleep_fit):
     assert table.loc["model1", "elpd_diff"] == pytest.approx(
         table.loc["model1", "elpd_loo"] - table.loc["full", "elpd_loo"])
     assert list(waic_table.index) == ["full", "model1"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        weights = ml.loo_model_weights(simpler, full=fit)
+    assert list(weights.index) == ["model1", "full"] and weights.sum() == pytest.approx(1.0)
+    assert weights["full"] > 0.5  # the model with varying slopes predicts left-out days best
     rats = _fitted_reference("postproc_rats")[1]
     with pytest.raises(ml.MultilevelError, match="same observations"):
         ml.loo_compare(fit, rats)

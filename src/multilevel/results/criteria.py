@@ -293,6 +293,35 @@ def waic(fit) -> InformationCriterion:
     return _criterion("waic", np.asarray(result.waic_i), values)
 
 
+def model_criteria(fits: tuple, named_fits: dict, criterion: str,
+                   caller: str) -> dict[str, InformationCriterion]:
+    """Each model's criterion by its name (``model1``, ... for positional ones): computed
+    for fitted models, taken as given for results of ``loo()``, ``waic()``, ``kfold()``;
+    an error unless there are two or more, all of the same observations."""
+    entries = {f"model{k + 1}": f for k, f in enumerate(fits)}
+    entries.update(named_fits)
+    if len(entries) < 2:
+        raise MultilevelError(f"{caller} needs at least two models.")
+    results = {}
+    for name, item in entries.items():
+        if isinstance(item, InformationCriterion):
+            results[name] = item
+        elif hasattr(item, criterion):
+            results[name] = getattr(item, criterion)()
+        else:
+            raise MultilevelError(
+                f"{name} is a {type(item).__name__}; {caller} takes fitted models or the "
+                "results of their loo()/waic()/kfold()."
+            )
+    sizes = {name: r.nobs for name, r in results.items()}
+    if len(set(sizes.values())) > 1:
+        raise MultilevelError(
+            "Models must be fitted to the same observations to be compared; numbers of "
+            "observations: " + ", ".join(f"{n}: {s}" for n, s in sizes.items()) + "."
+        )
+    return results
+
+
 def loo_compare(*fits, criterion: str = "loo", **named_fits) -> pd.DataFrame:
     """Compare models by expected log predictive density, as brms's ``loo_compare()``.
 
@@ -313,27 +342,7 @@ def loo_compare(*fits, criterion: str = "loo", **named_fits) -> pd.DataFrame:
     """
     if criterion not in ("loo", "waic"):
         raise MultilevelError(f"criterion must be 'loo' or 'waic', got {criterion!r}.")
-    entries = {f"model{k + 1}": f for k, f in enumerate(fits)}
-    entries.update(named_fits)
-    if len(entries) < 2:
-        raise MultilevelError("loo_compare needs at least two models.")
-    results = {}
-    for name, item in entries.items():
-        if isinstance(item, InformationCriterion):
-            results[name] = item
-        elif hasattr(item, criterion):
-            results[name] = getattr(item, criterion)()
-        else:
-            raise MultilevelError(
-                f"{name} is a {type(item).__name__}; loo_compare takes fitted models or the "
-                "results of their loo()/waic()/kfold()."
-            )
-    sizes = {name: r.nobs for name, r in results.items()}
-    if len(set(sizes.values())) > 1:
-        raise MultilevelError(
-            "Models must be fitted to the same observations to be compared; numbers of "
-            "observations: " + ", ".join(f"{n}: {s}" for n, s in sizes.items()) + "."
-        )
+    results = model_criteria(fits, named_fits, criterion, "loo_compare")
     kinds = {r.criterion for r in results.values()}
     if "kfold" in kinds and len(kinds) > 1:
         warnings.warn("Comparing LOO-CV to K-fold-CV. For a more accurate comparison use the "

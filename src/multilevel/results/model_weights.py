@@ -1,0 +1,89 @@
+"""Weights of models for averaging their predictions, as brms's ``loo_model_weights()``
+(the loo package's stacking and pseudo-BMA weights)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize
+from scipy.special import logsumexp, softmax
+
+from ..errors import MultilevelError
+from .criteria import model_criteria
+
+WEIGHT_METHODS = ("stacking", "pseudobma")
+
+
+def stacking_weights(lpd: np.ndarray) -> np.ndarray:
+    """The weights w on the simplex that maximise ``sum_i log(sum_k w_k exp(lpd_ik))``, the
+    log score of the stacked predictive distribution (Yao et al., 2018); ``lpd`` holds each
+    observation's leave-one-out log predictive density (rows) under each model (columns).
+
+    The weights are a softmax of free values, optimised with their gradient; the objective
+    is concave in w, so this finds the optimum loo's constrained optimisation finds.
+    """
+    shift = lpd.max(axis=1, keepdims=True)
+    scaled = np.exp(lpd - shift)
+
+    def negative_score(free: np.ndarray) -> tuple[float, np.ndarray]:
+        weights = softmax(np.append(free, 0.0))
+        mixture = scaled @ weights
+        ratio = (scaled / mixture[:, None]).sum(axis=0)
+        # d/d free_k of -sum log(mixture): the softmax's Jacobian applied to -ratio
+        gradient = -(weights * (ratio - weights @ ratio))[:-1]
+        return -float(np.log(mixture).sum()), gradient
+
+    start = np.zeros(lpd.shape[1] - 1)
+    result = minimize(negative_score, start, jac=True, method="BFGS",
+                      options={"gtol": 1e-10, "maxiter": 10_000})
+    return softmax(np.append(result.x, 0.0))
+
+
+def pseudobma_weights(lpd: np.ndarray, bayesian_bootstrap: bool, draws: int, alpha: float,
+                      seed) -> np.ndarray:
+    """Pseudo-BMA weights, each model's ``exp(elpd)`` normalised; with the Bayesian
+    bootstrap (pseudo-BMA+), the mean of those weights over Dirichlet(alpha) reweightings of
+    the observations, as the loo package computes them."""
+    if not bayesian_bootstrap:
+        return softmax(lpd.sum(axis=0))
+    rng = np.random.default_rng(seed)
+    count = lpd.shape[0]
+    resampled = count * rng.dirichlet(np.full(count, alpha), size=draws) @ lpd
+    return np.exp(resampled - logsumexp(resampled, axis=1, keepdims=True)).mean(axis=0)
+
+
+def loo_model_weights(*fits, method: str = "stacking", BB: bool = True, BB_n: int = 1000,
+                      alpha: float = 1.0, seed=None, **named_fits) -> pd.Series:
+    """Model weights from leave-one-out cross-validation, as brms's ``loo_model_weights()``.
+
+    Parameters
+    ----------
+    *fits, **named_fits
+        Fitted models (or the results of their ``loo()``, ``kfold()`` or ``reloo()``);
+        keyword names label them, positional ones are ``model1``, ``model2``, ...
+    method
+        ``"stacking"`` (the default, as in loo): the weights whose mixture of the models'
+        predictive distributions predicts left-out observations best; ``"pseudobma"``:
+        weights by each model's expected log predictive density.
+    BB, BB_n, alpha
+        For ``"pseudobma"``: whether to stabilise the weights with the Bayesian bootstrap
+        (pseudo-BMA+, loo's default), with ``BB_n`` Dirichlet(``alpha``) draws.
+    seed
+        Seed of the Bayesian bootstrap.
+
+    Returns
+    -------
+    pandas.Series
+        The weights, named ``weight``, indexed by the models' names; they sum to 1.
+    """
+    if method not in WEIGHT_METHODS:
+        raise MultilevelError(f"method must be one of {', '.join(map(repr, WEIGHT_METHODS))}, "
+                              f"got {method!r}.")
+    results = model_criteria(fits, named_fits, "loo", "loo_model_weights")
+    lpd = np.column_stack([r.pointwise[f"elpd_{r.criterion}"].to_numpy()
+                           for r in results.values()])
+    if method == "stacking":
+        weights = stacking_weights(lpd)
+    else:
+        weights = pseudobma_weights(lpd, BB, int(BB_n), float(alpha), seed)
+    return pd.Series(weights, index=list(results), name="weight")
