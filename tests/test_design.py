@@ -66,6 +66,9 @@ def test_scale_is_r_scale_on_the_data_and_on_new_rows():
     ("y ~ x:f + f", ["fb", "fc", "x:fa", "x:fb", "x:fc"]),
     ("y ~ (a + b):c + c", ["c", "a:c", "b:c"]),
     ("y ~ log(c):f + f", ["fb", "fc", "logc:fa", "logc:fb", "logc:fc"]),
+    # c inside log(c) is log(c)'s argument, not where the variable c first appears
+    ("y ~ log(c) + f:c", ["logc", "fa:c", "fb:c", "fc:c"]),
+    ("y ~ scale(c) + a:c", ["scalec", "a:c"]),
 ])
 def test_terms_and_their_variables_in_r_order(formula, brms_names):
     data = pd.DataFrame({"y": np.arange(6.0), "x": [-1.0, 1, -1, 1, 2, -2],

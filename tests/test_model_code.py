@@ -79,7 +79,7 @@ def _incomes() -> pd.DataFrame:
     labels = {1: "low", 2: "mid", 3: "high", 4: "top"}
     frame["bracket"] = pd.Categorical(frame["income"].map(labels).where(frame["income"] != 2),
                                       categories=list(labels.values()), ordered=True)
-    return frame
+    return frame.assign(w=np.linspace(0.5, 1.5, len(frame)), x_w=lambda f: f["x"] * f["w"] + 1)
 
 
 def _truncated() -> pd.DataFrame:
@@ -139,6 +139,8 @@ CASES = [
      [("normal(0, 20)", "b", "moincome", ""), ("dirichlet(2)", "simo", "moincome1", "")]),
     ("incomes", "ls ~ mo(bracket) + mo(income)", "student", None),
     ("incomes", "ls ~ mo(income) * x + mo(bracket):x:income + (1 | g)", "gaussian", None),
+    # two interactions whose names differ only by ':' and '_'
+    ("incomes", "ls ~ mo(income):x_w + mo(income):x:w", "gaussian", None),
     ("ratings", "rating ~ x + (1 | g)", ml.get_family("cratio", "probit"),
      [("normal(0, 1)", "Intercept", "2", "")]),
     ("ratings", "rating ~ x + (1 | g)", ml.get_family("acat", "cloglog"), None),

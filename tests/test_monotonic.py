@@ -37,14 +37,46 @@ def test_positions_count_from_the_smallest_value_or_first_category(incomes):
     ("ls ~ mo(income):mo(x)", "take one mo"),
     ("ls ~ mo(income) * x * g", r"supported as mo\(x\):z or mo\(x\) \* z"),
     ("ls ~ mo(income):log(x)", "numeric columns"),
-    ("ls ~ mo(income) * x + mo(income):x", "'mo\\(income\\):x' twice"),
     ("ls ~ x - mo(income)", "cannot be removed"),
-    ("ls ~ mo(income) + mo(income)", "twice"),
     ("ls ~ mo(log(income))", "one column of the data"),
 ])
 def test_malformed_monotonic_terms_are_named(incomes, formula, message):
     with pytest.raises(FormulaError, match=message):
         ml.get_prior(formula, incomes)
+
+
+@pytest.mark.parametrize(("formula", "coefs"), [
+    # brms's names: mo() first from '*', the written order from ':'
+    ("ls ~ mo(income) * x", ["moincome", "moincome:x"]),
+    ("ls ~ x * mo(income)", ["moincome", "moincome:x"]),
+    ("ls ~ x:mo(income)", ["x:moincome"]),
+    # a repeated term is one term, as R reads it, and main effects come first
+    ("ls ~ mo(income) + mo(income)", ["moincome"]),
+    ("ls ~ mo(income):x + mo(income) * x", ["moincome", "moincome:x"]),
+])
+def test_monotonic_terms_are_named_and_ordered_as_brms(formula, coefs):
+    assert [m.coef for m in parse_formula(formula).monotonic] == coefs
+
+
+def test_default_effects_and_held_values_of_an_interaction(incomes):
+    from types import SimpleNamespace
+
+    from multilevel.plots.conditional import _conditions, _population_effects
+
+    model = SimpleNamespace(design=build_design(parse_formula("ls ~ mo(income) * x"), incomes,
+                                                ml.get_family("gaussian")))
+    assert _population_effects(model) == [("x",), ("income",), ("income", "x")]
+    # brms holds a whole-number monotonic predictor at its rounded mean
+    held = _conditions(model, None)["income"]
+    assert held == np.round(incomes["income"].mean())
+
+
+def test_missing_values_of_new_rows_are_named(incomes):
+    data = incomes.assign(bracket=pd.Categorical(incomes["income"], ordered=True))
+    fit_design = build_design(parse_formula("ls ~ mo(bracket):x"), data,
+                              ml.get_family("gaussian"))
+    with pytest.raises(DataError, match="'bracket' of the new data has missing values"):
+        fit_design.monotonic[0].positions(data["bracket"].where(data.index != 0))
 
 
 def test_an_interaction_is_the_monotonic_term_times_its_columns(incomes):

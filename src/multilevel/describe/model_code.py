@@ -92,6 +92,7 @@ class _Program:
         # each parameter's linear predictor in the program ("" for the mean)
         self.predictors: dict[str, str] = {}
         self.group_variables: dict[str, str] = {}
+        self.monotonic_names: dict[str, str] = {}
         self.covariates: dict[str, str] = {}
 
     # --- sections -------------------------------------------------------------------------
@@ -189,7 +190,8 @@ class _Program:
             self.coords.append((smooth_dim(coef), label_list(range(1, part.size + 1))))
         for part in design.monotonic:
             out.append("")
-            out += monotonic_positions(part)
+            self.monotonic_names[part.term.coef] = python_name(part.term.coef, self.taken)
+            out += monotonic_positions(part, self.monotonic_names[part.term.coef])
             self.coords.append((simplex_dim(part), label_list(range(1, part.size + 1))))
         if design.category_specific is not None:
             out += category_specific_data(design.category_specific, frame)
@@ -349,7 +351,7 @@ class _Program:
         lines = self.model_lines
         for part in self.design.monotonic:
             coef, simplex = part.term.coef, part.term.simplex
-            name = python_name(coef, set())
+            name = self.monotonic_names[coef]
             concentration = self.table.lookup("simo", simplex).args[0]
             lines.append("")
             lines.append(f"# {part.term.text}: the effect across the whole scale (brms's "

@@ -463,11 +463,11 @@ def sum_lines(variable: str, expressions: list[str], expected: np.ndarray, frame
             f"{variable} = {array_literal(expected, '')}"]
 
 
-def monotonic_positions(part: MonotonicPart) -> list[str]:
+def monotonic_positions(part: MonotonicPart, coef: str) -> list[str]:
     """The lines computing each row's position 0..D on a ``mo(x)`` term's scale, as the
-    package counted them: an ordered categorical's codes, or whole numbers less their
-    smallest."""
-    coef, column = python_name(part.term.coef, set()), part.term.variable
+    package counted them (an ordered categorical's codes, or whole numbers less their
+    smallest), as ``Xmo_<coef>``, and the columns an interaction multiplies it by."""
+    column = part.term.variable
     if part.categories is not None:
         lines = [f"# {part.term.text}: each row's position 0..{part.size} among the ordered "
                  "categories",

@@ -65,7 +65,9 @@ def _population_effects(fit) -> list[tuple[str, ...]]:
                                    + [smooth.variable for smooth in fit.design.spec.smooths]
                                    + [effect.variable for effect in fit.design.spec.monotonic]))
     pairs = [combo for combo in combinations if len(combo) == 2]
-    return [(name,) for name in variables] + pairs
+    pairs += [(effect.variable, effect.covariates[0]) for effect in fit.design.spec.monotonic
+              if len(effect.covariates) == 1]
+    return [(name,) for name in variables] + list(dict.fromkeys(pairs))
 
 
 def _uses_factor_call(fit, variable: str) -> bool:
@@ -81,6 +83,13 @@ def _is_factor(fit, variable: str) -> bool:
     if isinstance(column.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(column.dtype):
         return True
     return not pd.api.types.is_numeric_dtype(column.dtype) or _uses_factor_call(fit, variable)
+
+
+def _is_monotonic_number(fit, variable: str) -> bool:
+    column = fit.design.data[variable]
+    return (any(effect.variable == variable for effect in fit.design.spec.monotonic)
+            and pd.api.types.is_numeric_dtype(column.dtype)
+            and not pd.api.types.is_bool_dtype(column.dtype))
 
 
 def _factor_levels(fit, variable: str) -> list:
@@ -141,6 +150,11 @@ def _conditions(fit, conditions: dict | None) -> dict[str, object]:
     for name in predictors:
         if name in conditions:
             values[name] = conditions[name]
+        elif _is_monotonic_number(fit, name):
+            # brms holds a whole-number monotonic predictor at its mean, rounded to a level
+            levels = _factor_levels(fit, name)
+            values[name] = levels[int(np.argmin(np.abs(np.asarray(levels, dtype=float)
+                                                       - data[name].mean())))]
         elif _is_factor(fit, name):
             values[name] = _factor_levels(fit, name)[0]
         else:

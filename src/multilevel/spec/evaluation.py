@@ -268,6 +268,21 @@ def check_logical_codings(expression: str, where: str, data: pd.DataFrame) -> No
                     f"data (data['flag'] = <the comparison>) and use it in its place.")
 
 
+def _inside_calls(text: str) -> list[bool]:
+    """For each character, whether it lies within a call's parentheses, ``log(...)``, rather
+    than at the formula's level or within grouping parentheses, ``(a + b):c``."""
+    inside: list[bool] = []
+    calls: list[bool] = []  # for each open parenthesis, whether it opens a call
+    for position, char in enumerate(text):
+        if char == ")" and calls:
+            calls.pop()
+        inside.append(any(calls))
+        if char == "(":
+            calls.append(position > 0 and (text[position - 1].isalnum()
+                                           or text[position - 1] in "._"))
+    return inside
+
+
 def in_r_term_order(expression: str) -> str:
     """The population terms of ``expression`` in R's order, written out one by one.
 
@@ -289,13 +304,18 @@ def in_r_term_order(expression: str) -> str:
         return expression
     compact = re.sub(r"\s+", "", expression)
 
+    inside_calls = _inside_calls(compact)
+
     def appearance(name: str) -> int:
-        # where the variable (or the call, as R counts log(x) as one) first appears
+        # where the variable (or the call, as R counts log(x) as one) first appears as a
+        # variable of its own: x inside scale(x) is another variable's argument
         bare = re.sub(r"\s+", "", name)
         pattern = (rf"(?<![\w.]){re.escape(bare)}(?![\w.(])" if bare.isidentifier()
                    else re.escape(bare))
-        found = re.search(pattern, compact)
-        return found.start() if found else len(compact)
+        for found in re.finditer(pattern, compact):
+            if not inside_calls[found.start()]:
+                return found.start()
+        return len(compact)
 
     first = {name: appearance(name) for components in written for name in components}
     # stable: each degree in order of appearance

@@ -301,9 +301,9 @@ def _parse_terms(rhs: str, text: str, autocor: list[AutocorTerm] | None = None,
         if call and call.group(1) == "mo" and len(split_top_level(term, ":*")) == 1:
             _check_placement(monotonic, sign, term, text, "monotonic effect")
             effect = parse_monotonic(call.group(2), term)
-            if any(other.coef == effect.coef for other in monotonic):
-                raise FormulaError(f"{text!r} has {effect.text!r} twice.")
-            monotonic.append(effect)
+            # a repeated term is one term, as R's terms() reads it
+            if all(other.key != effect.key for other in monotonic):
+                monotonic.append(effect)
             continue
         if call and call.group(1) in ("cs", "cse"):
             _check_placement(category_specific, sign, term, text, "category specific effect")
@@ -315,12 +315,8 @@ def _parse_terms(rhs: str, text: str, autocor: list[AutocorTerm] | None = None,
         if _MONOTONIC_CALL.search(term):
             _check_placement(monotonic, sign, term, text, "monotonic effect")
             main_effects, effects = parse_monotonic_interaction(term)
-            for effect in effects:
-                if any(other.coef == effect.coef for other in monotonic):
-                    if effect.covariates:
-                        raise FormulaError(f"{text!r} has {effect.text!r} twice.")
-                    continue  # mo(x) * z after mo(x): the main effect once, as in R
-                monotonic.append(effect)
+            monotonic += [effect for effect in effects
+                          if all(other.key != effect.key for other in monotonic)]
             population += [f"+ {piece}" if population else piece for piece in main_effects]
             continue
         if population:
@@ -428,7 +424,8 @@ def parse_formula(text: str | BrmsFormula) -> FormulaSpec:
         se_with_sigma=se_with_sigma,
         cens_upper=cens_upper,
         explicit_intercept=explicit_intercept,
-        monotonic=tuple(monotonic),
+        # main effects before interactions, as R orders terms
+        monotonic=tuple(sorted(monotonic, key=lambda effect: len(effect.covariates))),
         category_specific=tuple(category_specific),
     )
 

@@ -36,13 +36,23 @@ class MonotonicTerm:
     variable: str
     text: str
     covariates: tuple[str, ...] = ()
+    # where mo() stands among an interaction's variables: brms names mo(x):z "mox:z" and
+    # z:mo(x) "z:mox", and mo(x) * z and z * mo(x) alike "mox:z"
+    position: int = 0
 
     @property
     def coef(self) -> str:
-        """brms's name of the term: ``moincome``, its coefficient ``bsp_moincome``; with
-        covariates after the monotonic variable, ``moincome:age``, however written."""
-        return ":".join([f"mo{brms_rename(self.variable)}",
-                         *(brms_rename(c) for c in self.covariates)])
+        """brms's name of the term: ``moincome``, its coefficient ``bsp_moincome``; in an
+        interaction, its variables in their order, ``moincome:age``."""
+        pieces = [brms_rename(c) for c in self.covariates]
+        pieces.insert(self.position, f"mo{brms_rename(self.variable)}")
+        return ":".join(pieces)
+
+    @property
+    def key(self) -> tuple[str, frozenset[str]]:
+        """What makes two terms the same term, as R's terms() sees them: the variable and
+        the covariates in any order."""
+        return self.variable, frozenset(self.covariates)
 
     @property
     def simplex(self) -> str:
@@ -80,9 +90,10 @@ def parse_monotonic_interaction(term: str) -> tuple[list[str], list[MonotonicTer
                            "numeric columns, as in mo(income):age or mo(income) * age.")
     variable = next(call for call in calls if call is not None).group(1)
     effect = parse_monotonic(variable, term)
-    interaction = MonotonicTerm(effect.variable, term, tuple(others))
     if len(crossed) == 1:
-        return [], [interaction]
+        position = next(k for k, call in enumerate(calls) if call is not None)
+        return [], [MonotonicTerm(effect.variable, term, tuple(others), position)]
+    interaction = MonotonicTerm(effect.variable, term, tuple(others))
     main = next(piece for piece, call in zip(pieces, calls, strict=True) if call is not None)
     return others, [MonotonicTerm(effect.variable, main), interaction]
 
@@ -121,6 +132,9 @@ class MonotonicPart:
     def positions(self, series: pd.Series) -> np.ndarray:
         """The positions of new values, as the data's were counted."""
         column = self.term.variable
+        if series.isna().any():
+            raise DataError(f"Column {column!r} of the new data has missing values; "
+                            f"{self.term.text!r} needs a value in every row.")
         if self.categories is not None:
             unknown = sorted({str(v) for v in series.dropna() if v not in self.categories})
             if unknown:

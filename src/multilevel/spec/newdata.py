@@ -74,6 +74,9 @@ def new_data_design(design: Design, newdata: pd.DataFrame, blocks: list[int]) ->
     for term in spec.category_specific:
         for name in formula_variables(term.expression, term.text):
             needed.setdefault(name, term.text)
+    for effect in spec.monotonic:
+        for name in effect.covariates:
+            needed.setdefault(name, effect.text)
     if "trunc" in spec.additions:
         # bounds read from columns are needed for the new rows too, as in brms
         written = f"trunc({spec.additions['trunc']})"
