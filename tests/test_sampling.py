@@ -10,7 +10,7 @@ import xarray as xr
 import multilevel as ml
 from multilevel.inference import executable_cache
 from multilevel.inference import numpyro as jax_sampling
-from multilevel.inference.nuts import warn_about_convergence, without_blas_notices
+from multilevel.inference.nuts import warn_about_convergence, without_library_notices
 from multilevel.inference.settings import SamplerSettings
 from multilevel.inference.starting_points import initial_points
 from quick_mode import QUICK
@@ -446,20 +446,26 @@ def test_a_failing_chain_stops_the_others_and_its_error_goes_on():
                    for thread in threading.enumerate())
 
 
-def test_blas_notices_are_silenced_inside_only():
+def test_library_notices_are_silenced_inside_only(caplog):
     import logging
 
     logger = logging.getLogger("pytensor.tensor.blas")
+    sampling = logging.getLogger("pymc.sampling.mcmc")
     filters, logger_filters = list(warnings.filters), list(logger.filters)
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.INFO):
         warnings.simplefilter("always")
-        with without_blas_notices():
+        with without_library_notices():
             warnings.warn("PyTensor could not link to a BLAS installation.", UserWarning,
                           stacklevel=1)
             warnings.warn("something else", UserWarning, stacklevel=1)
+            sampling.info("NUTS: [z_Subject_0]")
+            sampling.warning("a sampler's warning")
+        sampling.info("after the fit")
     assert [str(w.message) for w in caught] == ["something else"]
+    assert [r.getMessage() for r in caplog.records if r.name == sampling.name] == [
+        "a sampler's warning", "after the fit"]
     assert warnings.filters == filters
-    assert logger.filters == logger_filters
+    assert logger.filters == logger_filters and sampling.filters == []
 
 
 @pytest.mark.slow

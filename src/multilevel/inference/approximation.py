@@ -9,7 +9,7 @@ from scipy import optimize
 
 from ..errors import MultilevelError
 from .flat_density import flat_density
-from .nuts import without_blas_notices
+from .nuts import without_library_notices
 from .pathfinder import pathfinder_draws
 from .settings import SamplerSettings
 from .variational import variational_draws
@@ -65,7 +65,7 @@ def run_approximation(model: pm.Model, var_names: list[str], settings: SamplerSe
     ``laplace`` a normal at the mode of the unconstrained posterior with the inverse Hessian
     as covariance.
     """
-    with without_blas_notices():
+    with without_library_notices():
         return _approximate(model, var_names, settings, seed)
 
 

@@ -27,6 +27,8 @@ from .settings import SamplerSettings
 # the default samplers do not use that BLAS
 _NO_BLAS_WARNING = "PyTensor could not link to a BLAS installation"
 _NO_BLAS_LOGGER = "pytensor.tensor.blas"
+# where pm.sample() logs its progress
+_PYMC_SAMPLING_LOGGER = "pymc.sampling.mcmc"
 # rstan's threshold for a chain's E-BFMI, below which brms warns
 LOW_BFMI = 0.2
 # target acceptance rates the divergence warning suggests, the first above the fit's own
@@ -47,26 +49,39 @@ class _DropMessages(logging.Filter):
         return not record.getMessage().startswith(self.prefixes)
 
 
-@contextmanager
-def without_blas_notices() -> Iterator[None]:
-    """A context in which PyTensor does not report that it found no BLAS.
+class _WarningsOnly(logging.Filter):
+    """A logging filter keeping warnings and errors, dropping information records."""
 
-    Its warning and its log line are silenced for the code inside only; the warning filters
-    and PyTensor's logger are as before afterwards.
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING
+
+
+@contextmanager
+def without_library_notices() -> Iterator[None]:
+    """A context in which PyTensor does not report that it found no BLAS and PyMC's NUTS
+    does not log its progress (its sampler's variables, named as the model names them
+    internally, and its timing); brms's own warnings follow the fit.
+
+    They are silenced for the code inside only; the warning filters and the libraries'
+    loggers are as before afterwards.
 
     Yields
     ------
     None
     """
-    logger = logging.getLogger(_NO_BLAS_LOGGER)
+    blas = logging.getLogger(_NO_BLAS_LOGGER)
+    sampling = logging.getLogger(_PYMC_SAMPLING_LOGGER)
     notices = _DropMessages("Using NumPy C-API based implementation for BLAS")
+    progress = _WarningsOnly()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=_NO_BLAS_WARNING, category=UserWarning)
-        logger.addFilter(notices)
+        blas.addFilter(notices)
+        sampling.addFilter(progress)
         try:
             yield
         finally:
-            logger.removeFilter(notices)
+            blas.removeFilter(notices)
+            sampling.removeFilter(progress)
 
 
 def run_nuts(model: pm.Model, var_names: list[str], settings: SamplerSettings,
@@ -90,7 +105,7 @@ def run_nuts(model: pm.Model, var_names: list[str], settings: SamplerSettings,
     unjittered
         Free variables nutpie starts at their support point without jitter.
     """
-    with without_blas_notices(), interrupt_noticed() as interrupted:
+    with without_library_notices(), interrupt_noticed() as interrupted:
         idata = _sample(model, var_names, settings, seed, rows, interrupted, unjittered)
     for group in ("warmup_posterior", "warmup_sample_stats", "unconstrained_posterior"):
         if group in idata.groups():
