@@ -290,7 +290,8 @@ def test_sampler_output_as_brms_accessors_give_it(fits):
 
 @pytest.mark.parametrize(("name", "ours"), [("VarCorr", r"fit\.varcorr\(\)"),
                                             ("stancode", r"fit\.model_code\(\)"),
-                                            ("posterior_samples", r"fit\.as_draws_df\(\)")])
+                                            ("posterior_samples", r"fit\.as_draws_df\(\)"),
+                                            ("pairs", r'fit\.mcmc_plot\(type="pairs"\)')])
 def test_brms_names_spelled_otherwise_point_at_ours(name, ours):
     from multilevel.results.sampler_output import SamplerOutput
 

@@ -30,6 +30,7 @@ BRMS_SPELLINGS = {
     "stancode": "fit.model_code() (a PyMC program) or fit.pymc_model",
     "standata": "fit.design (the model's arrays) or fit.pymc_model",
     "stanplot": "fit.mcmc_plot()",
+    "pairs": 'fit.mcmc_plot(type="pairs")',
     "marginal_effects": "fit.conditional_effects()",
     "posterior_samples": "fit.as_draws_df()",
     "as_draws": "fit.as_draws_df() or fit.idata (ArviZ InferenceData)",
@@ -151,6 +152,7 @@ class SamplerOutput:
     def __getattr__(self, name: str):
         # only for names the class lacks: point brms users at the name used here
         if name in BRMS_SPELLINGS:
+            # no closing full stop: Python may add its own suggestion after the message
             raise AttributeError(f"Fit has no {name}(); brms's {name}() is "
-                                 f"{BRMS_SPELLINGS[name]} here.")
+                                 f"{BRMS_SPELLINGS[name]} here")
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
