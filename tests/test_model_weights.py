@@ -30,6 +30,28 @@ def test_stacking_weights_equal_the_loo_packages():
     assert weights.sum() == pytest.approx(1.0)
 
 
+def _optimality_gap(lpd, weights) -> float:
+    """How far the weights are from the optimum: at it, each model's gradient of the log
+    score is at most the number of observations, and equal to it where its weight is
+    positive (the conditions of a concave maximum on the simplex)."""
+    densities = np.exp(lpd - lpd.max(axis=1, keepdims=True))
+    gradient = (densities / (densities @ weights)[:, None]).sum(axis=0) / len(lpd)
+    return max(float(gradient.max()) - 1.0, float(np.abs(gradient - 1.0)[weights > 1e-3].max()))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_stacking_weights_reach_the_optimum(seed):
+    # models of unequal quality and spread, some of them far worse than the best
+    rng = np.random.default_rng(seed)
+    models, count = int(rng.integers(2, 8)), int(rng.integers(50, 2000))
+    lpd = (rng.normal(-1, 1, (count, 1))
+           + rng.normal(0, 1, (count, models)) * rng.uniform(0.1, 2, models)
+           + rng.normal(0, 1, models))
+    weights = stacking_weights(lpd)
+    assert weights.min() >= 0 and weights.sum() == pytest.approx(1.0)
+    assert _optimality_gap(lpd, weights) < 1e-3
+
+
 def test_pseudobma_weights_equal_the_loo_packages():
     lpd = _pointwise()
     # loo 2.5.1's pseudobma_weights(BB = FALSE)

@@ -7,7 +7,6 @@ binomial rats model.
 
 import warnings
 
-import arviz as az
 import matplotlib
 import numpy as np
 import pytest
@@ -367,17 +366,27 @@ def test_every_mcmc_plot_type_draws_each_parameter(hsb_fit, tmp_path, kind):
     if kind in ("dens_overlay", "trace"):
         assert all(len(ax.lines) == 2 for ax in figure.axes)  # one per chain
     if kind == "rhat":
-        rhat = float(az.rhat(hsb_fit.idata.posterior["sigma"])["sigma"])
-        # a segment and a point per parameter; sigma is the third
-        assert figure.axes[0].lines[5].get_xdata()[0] == pytest.approx(rhat, rel=1e-6)
+        # brms's split R-hat, as fit.rhat(); a segment and a point per parameter
+        assert figure.axes[0].lines[5].get_xdata()[0] == pytest.approx(
+            float(hsb_fit.rhat("sigma").iloc[0]), rel=1e-9)
+    if kind == "neff":
+        assert figure.axes[0].lines[5].get_xdata()[0] == pytest.approx(
+            float(hsb_fit.neff_ratio("sigma").iloc[0]), rel=1e-9)
+    if kind == "areas":
+        # bayesplot's areas span all the draws, each density on one scale
+        sigma = hsb_fit.as_draws_df()["sigma"]
+        curve = figure.axes[0].lines[6]  # a curve, the median and the range per parameter
+        assert curve.get_xdata()[[0, -1]] == pytest.approx([sigma.min(), sigma.max()])
 
 
 @pytest.mark.slow
 def test_mcmc_plot_names_its_types_and_checks_probabilities(hsb_fit):
     with pytest.raises(ml.MultilevelError, match="one of intervals, areas"):
         hsb_fit.mcmc_plot(type="violin")
-    with pytest.raises(ml.MultilevelError, match="0 < prob <= prob_outer < 1"):
+    with pytest.raises(ml.MultilevelError, match="0 < prob <= prob_outer <= 1"):
         hsb_fit.mcmc_plot(prob=0.95)
+    with pytest.raises(ml.MultilevelError, match="No parameters to plot"):
+        hsb_fit.mcmc_plot([], type="hist")
 
 
 @pytest.mark.slow

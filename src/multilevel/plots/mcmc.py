@@ -40,16 +40,21 @@ def _grid(values: np.ndarray) -> np.ndarray:
 def _intervals(names, draws, prob, prob_outer, areas: bool):
     figure, axes = _figure(1, 1, _WIDTH, 0.35 * len(names) + 0.8)
     ax = axes[0, 0]
+    grids, heights = {}, {}
+    if areas:
+        for name in names:
+            values = draws[name].ravel()
+            grids[name] = np.linspace(*_central(values, prob_outer), 256)
+            heights[name] = _density(values, grids[name])
+        # bayesplot's "equal area": every density on one scale
+        scale = 0.9 / max(float(np.max(h)) for h in heights.values())
     for row, name in enumerate(names):
         values = draws[name].ravel()
         y = len(names) - 1 - row
-        inner = np.quantile(values, [(1 - prob) / 2, (1 + prob) / 2])
-        outer = np.quantile(values, [(1 - prob_outer) / 2, (1 + prob_outer) / 2])
+        inner, outer = _central(values, prob), _central(values, prob_outer)
         median = float(np.median(values))
         if areas:
-            grid = np.linspace(*outer, 256)
-            height = _density(values, grid)
-            height = 0.9 * height / height.max()
+            grid, height = grids[name], heights[name] * scale
             ax.plot(grid, y + height, color=_DARK, lw=1)
             shaded = (grid >= inner[0]) & (grid <= inner[1])
             ax.fill_between(grid[shaded], y, y + height[shaded], color=_LIGHT_HI, lw=0)
@@ -63,6 +68,11 @@ def _intervals(names, draws, prob, prob_outer, areas: bool):
     ax.set_yticks(range(len(names)), list(reversed(names)), fontsize=8)
     ax.spines[["top", "right"]].set_visible(False)
     return figure
+
+
+def _central(values: np.ndarray, prob: float) -> np.ndarray:
+    """The central interval of probability ``prob``; the whole range for 1."""
+    return np.quantile(values, [(1 - prob) / 2, (1 + prob) / 2])
 
 
 def _facets(names, draws, draw_one):
@@ -156,7 +166,8 @@ def _pairs(names, draws):
 
 
 def mcmc_plot(fit, variables: str | Sequence[str] | None = None, type: str = "intervals",
-              regex: bool = False, prob: float = 0.5, prob_outer: float = 0.9) -> Figure:
+              regex: bool = False, prob: float = 0.5,
+              prob_outer: float | None = None) -> Figure:
     """Plots of the posterior draws, as brms's ``mcmc_plot()`` draws them with bayesplot.
 
     Parameters
@@ -168,15 +179,16 @@ def mcmc_plot(fit, variables: str | Sequence[str] | None = None, type: str = "in
         population effects, sds, correlations and family parameters).
     type
         ``"intervals"`` (brms's default: the median, a ``prob`` and a ``prob_outer``
-        central interval per parameter), ``"areas"`` (densities within ``prob_outer``, the
-        ``prob`` interval shaded), ``"hist"``, ``"dens"``, ``"dens_overlay"`` (a density
-        per chain), ``"trace"``, ``"acf"`` (each chain's autocorrelations to lag 20),
-        ``"rhat"``, ``"neff"`` (the ESS over the number of draws) or ``"pairs"``.
+        central interval per parameter), ``"areas"`` (densities over ``prob_outer``, the
+        ``prob`` interval shaded, all on one scale), ``"hist"``, ``"dens"``,
+        ``"dens_overlay"`` (a density per chain), ``"trace"``, ``"acf"`` (each chain's
+        autocorrelations to lag 20), ``"rhat"`` (:meth:`Fit.rhat`, brms's split R-hat),
+        ``"neff"`` (:meth:`Fit.neff_ratio`) or ``"pairs"``.
     regex
         Treat each entry of ``variables`` as a regular expression.
     prob, prob_outer
         The inner and outer intervals' probabilities of ``"intervals"`` and ``"areas"``,
-        bayesplot's 0.5 and 0.9.
+        bayesplot's: 0.5, and 0.9 for intervals, 1 (the whole range) for areas.
 
     Returns
     -------
@@ -191,8 +203,10 @@ def mcmc_plot(fit, variables: str | Sequence[str] | None = None, type: str = "in
     if type not in MCMC_PLOT_TYPES:
         raise MultilevelError(f"mcmc_plot() type must be one of {', '.join(MCMC_PLOT_TYPES)}; "
                               f"got {type!r}.")
-    if not 0 < prob <= prob_outer < 1:
-        raise MultilevelError(f"prob and prob_outer must satisfy 0 < prob <= prob_outer < 1; "
+    if prob_outer is None:
+        prob_outer = 1.0 if type == "areas" else 0.9
+    if not 0 < prob <= prob_outer <= 1:
+        raise MultilevelError(f"prob and prob_outer must satisfy 0 < prob <= prob_outer <= 1; "
                               f"got {prob} and {prob_outer}.")
     names = select_variables(fit, variables, regex)
     columns = fit.draws.names
@@ -203,13 +217,12 @@ def mcmc_plot(fit, variables: str | Sequence[str] | None = None, type: str = "in
     if type == "pairs":
         return _pairs(names, draws)
     if type in ("rhat", "neff"):
-        dataset = az.convert_to_dataset({name: draws[name] for name in names})
+        if fit.draws.values.shape[0] < 2 and type == "rhat":
+            raise MultilevelError("R-hat compares chains; this fit has one chain.")
         if type == "rhat":
-            values = [float(az.rhat(dataset)[name]) for name in names]
-            return _diagnostic(names, values, _RHAT_LEVELS, "R-hat", True)
-        total = next(iter(draws.values())).size
-        values = [float(az.ess(dataset)[name]) / total for name in names]
-        return _diagnostic(names, values, _NEFF_LEVELS, "ESS / draws", False)
+            return _diagnostic(names, fit.rhat(names).to_numpy(), _RHAT_LEVELS, "R-hat", True)
+        return _diagnostic(names, fit.neff_ratio(names).to_numpy(), _NEFF_LEVELS,
+                           "ESS / draws", False)
     drawers = {"hist": _hist, "dens": _dens, "dens_overlay": _dens_overlay, "trace": _trace,
                "acf": _acf}
     figure = _facets(names, draws, drawers[type])

@@ -20,10 +20,11 @@ from .common import (
 
 def _default_variables(fit) -> list[str]:
     """brms's: every parameter but the group-level effects and the penalised spline
-    coefficients (``r_``, ``s_``)."""
-    aux = set(fit.names.aux)
-    # residual structures: ar[1], cosy, cortime__1__2, ...
-    prefixes = ("b_", "bs_", "sd_", "sds_", "cor_") + tuple(fit.names.autocor)
+    coefficients (``r_``, ``s_``), and not a family parameter held at a value (sigma under
+    ``se()``)."""
+    aux = set(fit.names.aux) - set(fit.design.fixed_aux)
+    # monotonic and category-specific effects, residual structures (ar[1], cosy, ...)
+    prefixes = ("b_", "bs_", "bsp_", "bcs_", "sd_", "sds_", "cor_") + tuple(fit.names.autocor)
     return [name for name in fit.draws.names if name.startswith(prefixes) or name in aux]
 
 
@@ -35,6 +36,9 @@ def select_variables(fit, variables, regex: bool) -> list[str]:
         return _default_variables(fit)
     if isinstance(variables, str):
         variables = [variables]
+    if not variables:
+        raise MultilevelError("No parameters to plot: name one or more, or pass None for "
+                              "brms's default selection.")
     chosen: list[str] = []
     for wanted in variables:
         if regex:

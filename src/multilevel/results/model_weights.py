@@ -19,24 +19,23 @@ def stacking_weights(lpd: np.ndarray) -> np.ndarray:
     log score of the stacked predictive distribution (Yao et al., 2018); ``lpd`` holds each
     observation's leave-one-out log predictive density (rows) under each model (columns).
 
-    The weights are a softmax of free values, optimised with their gradient; the objective
-    is concave in w, so this finds the optimum loo's constrained optimisation finds.
+    The objective is concave in w, so a constrained optimiser on the simplex itself (SLSQP,
+    with the gradient) finds the optimum the loo package's barrier method approaches.
     """
-    shift = lpd.max(axis=1, keepdims=True)
-    scaled = np.exp(lpd - shift)
+    count, models = lpd.shape
+    scaled = np.exp(lpd - lpd.max(axis=1, keepdims=True))
 
-    def negative_score(free: np.ndarray) -> tuple[float, np.ndarray]:
-        weights = softmax(np.append(free, 0.0))
-        mixture = scaled @ weights
-        ratio = (scaled / mixture[:, None]).sum(axis=0)
-        # d/d free_k of -sum log(mixture): the softmax's Jacobian applied to -ratio
-        gradient = -(weights * (ratio - weights @ ratio))[:-1]
-        return -float(np.log(mixture).sum()), gradient
+    def negative_score(weights: np.ndarray) -> tuple[float, np.ndarray]:
+        mixture = np.maximum(scaled @ weights, np.finfo(float).tiny)
+        return -float(np.log(mixture).sum()), -(scaled / mixture[:, None]).sum(axis=0)
 
-    start = np.zeros(lpd.shape[1] - 1)
-    result = minimize(negative_score, start, jac=True, method="BFGS",
-                      options={"gtol": 1e-10, "maxiter": 10_000})
-    return softmax(np.append(result.x, 0.0))
+    result = minimize(negative_score, np.full(models, 1.0 / models), jac=True, method="SLSQP",
+                      bounds=[(0.0, 1.0)] * models,
+                      constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1.0,
+                                    "jac": lambda w: np.ones_like(w)}],
+                      options={"ftol": 1e-14, "maxiter": 1000})
+    weights = np.clip(result.x, 0.0, None)
+    return weights / weights.sum()
 
 
 def pseudobma_weights(lpd: np.ndarray, bayesian_bootstrap: bool, draws: int, alpha: float,
