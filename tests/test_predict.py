@@ -235,6 +235,16 @@ def test_loo_compare_orders_models(sleep_fit):
         weights = ml.loo_model_weights(simpler, full=fit)
     assert list(weights.index) == ["model1", "full"] and weights.sum() == pytest.approx(1.0)
     assert weights["full"] > 0.5  # the model with varying slopes predicts left-out days best
+    # brms's Akaike-type weights: exp(-looic / 2), normalised
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        akaike = ml.model_weights(simpler, full=fit, weights="loo")
+        looic = np.array([simpler.loo().estimates.loc["looic", "Estimate"],
+                          fit.loo().estimates.loc["looic", "Estimate"]])
+    relative = np.exp(-(looic - looic.min()) / 2)
+    np.testing.assert_allclose(akaike.to_numpy(), relative / relative.sum(), rtol=1e-9)
+    with pytest.raises(ml.MultilevelError, match="bridge sampling"):
+        ml.model_weights(simpler, fit, weights="bma")
     rats = _fitted_reference("postproc_rats")[1]
     with pytest.raises(ml.MultilevelError, match="same observations"):
         ml.loo_compare(fit, rats)

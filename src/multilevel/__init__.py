@@ -64,7 +64,7 @@ from .priors.table import prior
 from .results.criteria import loo_compare
 from .results.fit import Fit
 from .results.hypothesis import hypothesis
-from .results.model_weights import loo_model_weights
+from .results.model_weights import loo_model_weights, model_weights
 from .spec.brms_formula import bf
 
 Gamma = gamma
@@ -77,9 +77,9 @@ __all__ = [
     "FamilyError", "Fit", "FormulaError", "gamma", "Gamma", "gaussian", "get_family",
     "get_prior", "hurdle_gamma", "hurdle_lognormal", "hurdle_negbinomial", "hurdle_poisson",
     "hypothesis", "list_datasets", "load", "load_dataset", "lognormal", "loo_compare",
-    "loo_model_weights", "make_model", "model_code", "MultilevelError", "negbinomial",
-    "poisson", "prior", "PriorError", "SettingsError", "shifted_lognormal", "skew_normal", "sratio",
-    "StorageError", "student", "update", "weibull", "zero_inflated_beta",
+    "loo_model_weights", "make_model", "model_code", "model_weights", "MultilevelError",
+    "negbinomial", "poisson", "prior", "PriorError", "SettingsError", "shifted_lognormal",
+    "skew_normal", "sratio", "StorageError", "student", "update", "weibull", "zero_inflated_beta",
     "zero_inflated_binomial", "zero_inflated_negbinomial", "zero_inflated_poisson",
     "zero_one_inflated_beta",
 ]

@@ -86,3 +86,38 @@ def loo_model_weights(*fits, method: str = "stacking", BB: bool = True, BB_n: in
     else:
         weights = pseudobma_weights(lpd, BB, int(BB_n), float(alpha), seed)
     return pd.Series(weights, index=list(results), name="weight")
+
+
+MODEL_WEIGHTS = ("stacking", "pseudobma", "loo", "waic", "kfold")
+
+
+def model_weights(*fits, weights: str = "stacking", seed=None, **named_fits) -> pd.Series:
+    """Weights of models, as brms's ``model_weights()``.
+
+    Parameters
+    ----------
+    *fits, **named_fits
+        Fitted models (or their criteria's results), as for :func:`loo_model_weights`.
+    weights
+        ``"stacking"`` (the default) or ``"pseudobma"``: :func:`loo_model_weights`;
+        ``"loo"``, ``"waic"`` or ``"kfold"``: Akaike-type weights of the criterion,
+        ``exp(-delta_ic / 2)`` normalised, that is each model's ``exp(elpd)`` normalised
+        (``"kfold"`` refits each model ten times, as brms's).
+    seed
+        Seed of pseudo-BMA's Bayesian bootstrap.
+
+    Returns
+    -------
+    pandas.Series
+        The weights, named ``weight``, indexed by the models' names.
+    """
+    if weights not in MODEL_WEIGHTS:
+        raise MultilevelError(
+            f"weights must be one of {', '.join(map(repr, MODEL_WEIGHTS))}, got {weights!r}"
+            + (" (marginal likelihoods, brms's 'bma', need bridge sampling, which is not "
+               "provided)." if weights == "bma" else "."))
+    if weights in ("stacking", "pseudobma"):
+        return loo_model_weights(*fits, method=weights, seed=seed, **named_fits)
+    results = model_criteria(fits, named_fits, weights, "model_weights")
+    elpd = np.array([result.elpd for result in results.values()])
+    return pd.Series(softmax(elpd), index=list(results), name="weight")
