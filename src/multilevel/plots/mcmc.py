@@ -20,7 +20,7 @@ from .common import (
     _density,
     _figure,
 )
-from .trace import select_variables
+from .trace import density_grid, draw_density, draw_traces, select_variables
 
 MCMC_PLOT_TYPES = ("intervals", "areas", "hist", "dens", "dens_overlay", "trace", "acf",
                    "rhat", "neff", "pairs")
@@ -30,11 +30,6 @@ _NEFF_LEVELS = (0.1, 0.5)
 _LAGS = 20
 # the width of the one-panel plots, in inches
 _WIDTH = 6.0
-
-
-def _grid(values: np.ndarray) -> np.ndarray:
-    low, high = float(values.min()), float(values.max())
-    return np.linspace(low, high, 256) if high > low else np.array([low - 0.5, low + 0.5])
 
 
 def _intervals(names, draws, prob, prob_outer, areas: bool):
@@ -94,28 +89,12 @@ def _hist(ax, values):
     ax.set_yticks([])
 
 
-def _dens(ax, values):
-    flat = values.ravel()
-    grid = _grid(flat)
-    height = _density(flat, grid)
-    ax.fill_between(grid, height, color=_LIGHT_HI, lw=0)
-    ax.plot(grid, height, color=_DARK, lw=1)
-    ax.set_yticks([])
-
-
 def _dens_overlay(ax, values):
-    grid = _grid(values.ravel())
+    grid = density_grid(values.ravel())
     for chain in range(values.shape[0]):
         ax.plot(grid, _density(values[chain], grid), color=_PALETTE[chain % len(_PALETTE)],
                 lw=1, label=f"chain {chain + 1}")
     ax.set_yticks([])
-
-
-def _trace(ax, values):
-    iterations = np.arange(1, values.shape[1] + 1)
-    for chain in range(values.shape[0]):
-        ax.plot(iterations, values[chain], color=_PALETTE[chain % len(_PALETTE)], lw=0.5,
-                label=f"chain {chain + 1}")
 
 
 def _acf(ax, values):
@@ -139,7 +118,8 @@ def _diagnostic(names, values, levels, xlabel, low_is_good):
         band = int(np.searchsorted(levels, value))
         colour = colours[band] if low_is_good else colours[len(levels) - band]
         y = len(names) - 1 - row
-        ax.plot([0 if not low_is_good else 1, value], [y, y], color=colour, lw=1)
+        # lines start at R-hat's ideal 1, ESS ratios at 0
+        ax.plot([1 if low_is_good else 0, value], [y, y], color=colour, lw=1)
         ax.plot([value], [y], "o", color=colour, markersize=6)
     for level in levels:
         ax.axvline(level, color=_MID, lw=0.6, ls="--")
@@ -216,15 +196,15 @@ def mcmc_plot(fit, variables: str | Sequence[str] | None = None, type: str = "in
         return _intervals(names, draws, prob, prob_outer, type == "areas")
     if type == "pairs":
         return _pairs(names, draws)
-    if type in ("rhat", "neff"):
-        if fit.draws.values.shape[0] < 2 and type == "rhat":
+    if type == "rhat":
+        if fit.draws.values.shape[0] < 2:
             raise MultilevelError("R-hat compares chains; this fit has one chain.")
-        if type == "rhat":
-            return _diagnostic(names, fit.rhat(names).to_numpy(), _RHAT_LEVELS, "R-hat", True)
+        return _diagnostic(names, fit.rhat(names).to_numpy(), _RHAT_LEVELS, "R-hat", True)
+    if type == "neff":
         return _diagnostic(names, fit.neff_ratio(names).to_numpy(), _NEFF_LEVELS,
                            "ESS / draws", False)
-    drawers = {"hist": _hist, "dens": _dens, "dens_overlay": _dens_overlay, "trace": _trace,
-               "acf": _acf}
+    drawers = {"hist": _hist, "dens": draw_density, "dens_overlay": _dens_overlay,
+               "trace": draw_traces, "acf": _acf}
     figure = _facets(names, draws, drawers[type])
     if type in ("dens_overlay", "trace", "acf"):
         figure.axes[0].legend(frameon=False, fontsize=7)

@@ -55,6 +55,30 @@ def select_variables(fit, variables, regex: bool) -> list[str]:
     return chosen
 
 
+def density_grid(values: np.ndarray) -> np.ndarray:
+    """Points spanning the draws, to evaluate their density on (a unit span for a constant)."""
+    low, high = float(values.min()), float(values.max())
+    return np.linspace(low, high, 256) if high > low else np.array([low - 0.5, low + 0.5])
+
+
+def draw_density(ax, values: np.ndarray) -> None:
+    """The density of all chains' draws (chains x draws), filled, as bayesplot draws it."""
+    flat = values.ravel()
+    grid = density_grid(flat)
+    density = _density(flat, grid)
+    ax.fill_between(grid, density, color=_LIGHT_HI, linewidth=0)
+    ax.plot(grid, density, color=_DARK, lw=1)
+    ax.set_yticks([])
+
+
+def draw_traces(ax, values: np.ndarray) -> None:
+    """Each chain's draws (chains x draws) against the iteration, one colour per chain."""
+    iterations = np.arange(1, values.shape[1] + 1)
+    for chain in range(values.shape[0]):
+        ax.plot(iterations, values[chain], color=_PALETTE[chain % len(_PALETTE)], lw=0.5,
+                alpha=0.8, label=f"chain {chain + 1}")
+
+
 def plot(fit, variables: str | Sequence[str] | None = None, regex: bool = False) -> Figure:
     """Posterior density (left) and trace per chain (right) of each parameter, as brms's plot().
 
@@ -84,23 +108,13 @@ def plot(fit, variables: str | Sequence[str] | None = None, regex: bool = False)
     figure, axes = _figure(len(names), 2, 9, 1.6 * len(names) + 0.4,
                            gridspec_kw={"width_ratios": [1, 1.6]})
     chains = draws.values.shape[0]
-    colors = [_PALETTE[k % len(_PALETTE)] for k in range(chains)]
     for row, name in enumerate(names):
         values = draws.values[:, :, draws.names.index(name)]
         density_ax, trace_ax = axes[row]
-        flat = values.ravel()
-        low, high = float(flat.min()), float(flat.max())
-        grid = np.linspace(low, high, 256) if high > low else np.array([low - 0.5, low + 0.5])
-        density = _density(flat, grid)
-        density_ax.fill_between(grid, density, color=_LIGHT_HI, linewidth=0)
-        density_ax.plot(grid, density, color=_DARK, lw=1)
-        density_ax.set_yticks([])
+        draw_density(density_ax, values)
         density_ax.set_title(name, fontsize=9, loc="left")
         density_ax.spines[["top", "right", "left"]].set_visible(False)
-        iterations = np.arange(1, values.shape[1] + 1)
-        for chain in range(chains):
-            trace_ax.plot(iterations, values[chain], color=colors[chain], lw=0.5, alpha=0.8,
-                          label=f"chain {chain + 1}")
+        draw_traces(trace_ax, values)
         trace_ax.set_title(name, fontsize=9, loc="left")
         trace_ax.spines[["top", "right"]].set_visible(False)
     axes[-1, 1].set_xlabel("iteration")
