@@ -110,6 +110,20 @@ def _cholesky_from_correlations(pairs: np.ndarray, size: int) -> np.ndarray:
     return np.linalg.cholesky(correlation_matrices(pairs, size))
 
 
+def _sds_and_cholesky(fit, group: str, names: list[str], correlated: bool, draws_of):
+    """The draws of the sds named ``names`` (a correlation set's, or one by level's of
+    ``gr(g, by = arm)``) and, where they are correlated, the Cholesky factors of their
+    correlations (None otherwise)."""
+    sd_names = fit.design.group_sd_names(group)
+    sd = draws_of(f"sd_{group}")[:, [sd_names.index(name) for name in names]]
+    if not correlated:
+        return sd, None
+    cor_names = list(fit.idata.posterior[f"cor_{group}"].coords[f"{group}_cor"].values)
+    pairs = [f"{names[j]}__{names[i]}" for i in range(1, len(names)) for j in range(i)]
+    return sd, _cholesky_from_correlations(
+        draws_of(f"cor_{group}")[:, [cor_names.index(pair) for pair in pairs]], len(names))
+
+
 def _new_set_effects(fit, members: list[int], count: int, rng, method: str,
                      draws_of) -> np.ndarray:
     """Effects of ``count`` new levels for the blocks of one correlation set, shape (draws,
@@ -118,24 +132,16 @@ def _new_set_effects(fit, members: list[int], count: int, rng, method: str,
     group = design.blocks[members[0]].group
     coefs = design.group_coefs(group)
     wanted_coefs = design.set_coefs(members)
-    columns = [coefs.index(c) for c in wanted_coefs]
-    effects = draws_of(f"r_{group}")[:, :, columns]
+    effects = draws_of(f"r_{group}")[:, :, [coefs.index(c) for c in wanted_coefs]]
     # the sds of blocks without a by column are named by their coefficients
-    sd_names = design.group_sd_names(group)
-    sd = draws_of(f"sd_{group}")[:, [sd_names.index(c) for c in wanted_coefs]]
-    cholesky = None
-    if design.set_correlated(members):
-        names = list(fit.idata.posterior[f"cor_{group}"].coords[f"{group}_cor"].values)
-        pairs = [f"{wanted_coefs[j]}__{wanted_coefs[i]}" for i in range(1, len(wanted_coefs))
-                 for j in range(i)]
-        cholesky = _cholesky_from_correlations(
-            draws_of(f"cor_{group}")[:, [names.index(p) for p in pairs]], len(wanted_coefs))
+    sd, cholesky = _sds_and_cholesky(fit, group, wanted_coefs, design.set_correlated(members),
+                                     draws_of)
     return np.stack([_new_level_effects(rng, method, effects, sd, cholesky)
                      for _ in range(count)], axis=1)
 
 
 def _new_level_by(block: GroupBlock, labels: list[str], by_labels: list[str],
-                           unknown: list[str]) -> list[int]:
+                  unknown: list[str]) -> list[int]:
     """Each new level's position among the by levels of ``gr(g, by = arm)``, read from the
     rows of newdata; an error where a new level has an unknown or several by levels."""
     positions = []
@@ -158,22 +164,13 @@ def _new_by_level_effects(fit, number: int, level_by: list[int], rng, method: st
     correlations, or from the fitted levels of its by level, as brms draws them."""
     design = fit.design
     block = design.blocks[number]
-    group, size = block.group, len(block.coefs)
-    coefs, sd_names = design.group_coefs(group), design.group_sd_names(group)
-    effects = draws_of(f"r_{group}")[:, :, [coefs.index(c) for c in block.coefs]]
-    cor_names = (list(fit.idata.posterior[f"cor_{group}"].coords[f"{group}_cor"].values)
-                 if block.has_correlations else [])
+    coefs = design.group_coefs(block.group)
+    effects = draws_of(f"r_{block.group}")[:, :, [coefs.index(c) for c in block.coefs]]
     drawn = []
     for position in level_by:
-        label = block.by_labels[position]
-        named = [f"{coef}:{label}" for coef in block.coefs]
-        sd = draws_of(f"sd_{group}")[:, [sd_names.index(n) for n in named]]
-        cholesky = None
-        if block.has_correlations:
-            pairs = block.correlation_names(block.coefs)[
-                position * size * (size - 1) // 2:(position + 1) * size * (size - 1) // 2]
-            cholesky = _cholesky_from_correlations(
-                draws_of(f"cor_{group}")[:, [cor_names.index(p) for p in pairs]], size)
+        named = [f"{coef}:{block.by_labels[position]}" for coef in block.coefs]
+        sd, cholesky = _sds_and_cholesky(fit, block.group, named, block.has_correlations,
+                                         draws_of)
         drawn.append(_new_level_effects(rng, method, effects[:, block.level_by == position],
                                         sd, cholesky))
     return np.stack(drawn, axis=1)
@@ -231,8 +228,7 @@ def linear_predictor(fit, request: PredictionRequest) -> Prediction:
             ]))
             new_levels.append(unknown)
             new_level_by.append([] if by_labels is None else
-                                _new_level_by(design.blocks[k], labels, by_labels,
-                                                       unknown))
+                                _new_level_by(design.blocks[k], labels, by_labels, unknown))
 
     def population_part(dpar: str, matrix: np.ndarray, shift: np.ndarray | None) -> np.ndarray:
         _, b_name, intercept_name, _ = population_names(dpar)
