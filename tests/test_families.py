@@ -10,6 +10,7 @@ from scipy.special import gamma as gamma_function
 
 import multilevel as ml
 from multilevel.errors import DataError
+from multilevel.families.links import LINKS
 from reference import (
     FAMILY_REFERENCE_DIR,
     family_reference_names,
@@ -317,6 +318,22 @@ def test_family_objects_and_links():
         ml.get_family("gausian")
 
 
+def test_the_inverse_gaussians_link_is_brms_default_and_scales_its_intercept_prior():
+    family = ml.get_family("inverse.gaussian")
+    assert (family.link, family.name) == ("1/mu^2", "inverse.gaussian")
+    eta = np.array([0.25, 1.0, 4.0])
+    link = LINKS["1/mu^2"]
+    np.testing.assert_allclose(link.forward(link.inverse_numpy(eta)), eta)
+    np.testing.assert_allclose(link.inverse_tensor(eta).eval(), link.inverse_numpy(eta))
+    data = reference_data(load_reference("inverse_gaussian", FAMILY_REFERENCE_DIR))
+    table = ml.get_prior("y ~ x + (1 | g)", data, family)
+    # brms's intercept prior on the link's scale, located at the median of 1 / y^2
+    location = round(float(np.median(1.0 / data["y"] ** 2)), 1)
+    assert location > 0
+    intercept = table.loc[table["class"] == "Intercept", "prior"].item()
+    assert intercept == f"student_t(3, {location:g}, 2.5)"
+
+
 BAD_RESPONSES = [
     ("bernoulli", [0, 1, 2, 1], "0/1 values, booleans or a factor with two levels"),
     ("bernoulli", ["a", "b", "c", "a"], "3 level(s)"),
@@ -327,6 +344,7 @@ BAD_RESPONSES = [
     ("lognormal", [1.0, -1.0, 2.0, 3.0], "positive values"),
     ("beta", [0.2, 1.0, 0.5, 0.3], "strictly between 0 and 1"),
     ("beta", [0.2, 0.0, 0.5, 0.3], "strictly between 0 and 1"),
+    ("inverse.gaussian", [1.0, 0.0, 2.0, 3.0], "positive values"),
     ("student", ["a", "b", "c", "d"], "must be numeric"),
 ]
 
@@ -339,12 +357,13 @@ def test_bad_responses_name_column_and_rule(family, values, rule):
     assert "'resp'" in str(error.value) and rule in str(error.value)
 
 
-def test_binomial_successes_within_trials():
+@pytest.mark.parametrize("family", ["binomial", "beta_binomial"])
+def test_binomial_successes_within_trials(family):
     data = pd.DataFrame({"k": [1, 5, 3], "n": [4, 4, 4], "x": [0.0, 1, 2]})
     with pytest.raises(DataError, match="between 0 and the trials, but response 'k'"):
-        ml.get_prior("k | trials(n) ~ x", data, "binomial")
-    with pytest.raises(DataError, match="needs the number of trials"):
-        ml.get_prior("k ~ x", data, "binomial")
+        ml.get_prior("k | trials(n) ~ x", data, family)
+    with pytest.raises(DataError, match=f"Family '{family}' needs the number of trials"):
+        ml.get_prior("k ~ x", data, family)
     with pytest.raises(DataError, match="failures must be non-negative"):
         ml.get_prior("cbind(k, n - k) ~ x", data, "binomial")
 

@@ -104,7 +104,9 @@ _FRAMES = {"crossed": _crossed, "grouped": _grouped, "assorted": _assorted, "uns
                FAMILY_REFERENCE_DIR / "data" / "nonlinear.csv"),
            "delayed": lambda: pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "delayed_entry.csv")
            .assign(end=lambda f: f["time"] + 3.0, w=lambda f: np.linspace(0.5, 1.5, len(f)),
-                   both=lambda f: np.where(np.arange(len(f)) % 5 == 0, -1, f["censored"]))}
+                   both=lambda f: np.where(np.arange(len(f)) % 5 == 0, -1, f["censored"])),
+           **{name: lambda name=name: pd.read_csv(FAMILY_REFERENCE_DIR / "data" / f"{name}.csv")
+              for name in ("beta_binomial", "inverse_gaussian")}}
 
 # (data, formula or bf() parts, family, priors): the issue's ten models, then one of each
 # other feature the writer covers
@@ -172,6 +174,8 @@ CASES = [
      [("normal(0, 1)", "sd", "Intercept", "g")]),
     ("grouped", ("count ~ x + (1 + x || gr(g, by = arm))", {"zi": "~ (1 | gr(g, by = site))"}),
      "zero_inflated_poisson", None),
+    ("beta_binomial", ("k | trials(n) ~ x + (1 | g)", {"phi": "~ x"}), "beta_binomial", None),
+    ("inverse_gaussian", "y ~ x + (1 | g)", ml.inverse_gaussian("log"), None),
 ]
 
 

@@ -180,6 +180,7 @@ _LINKS = {
     "probit": r"\Phi^{{-1}}({})",
     "cloglog": r"\log(-\log(1 - {}))",
     "inverse": "1 / {}",
+    "1/mu^2": "1 / {}^{{2}}",
     "sqrt": r"\sqrt{{{}}}",
     "softplus": r"\log(\exp({}) - 1)",
     "logm1": r"\log({} - 1)",
@@ -196,6 +197,7 @@ def link(function: str, argument: str) -> str:
 
 # the mean's symbol where a family's literature has its own letter
 _MEAN_SYMBOLS = {"bernoulli": "p", "binomial": "p", "zero_inflated_binomial": "p",
+                 "beta_binomial": "p",
                  "poisson": r"\lambda", "zero_inflated_poisson": r"\lambda",
                  "hurdle_poisson": r"\lambda"}
 # (the ex-Gaussian's beta and the skew normal's alpha spelt out: the notations' alpha and
@@ -224,6 +226,9 @@ _DISTRIBUTIONS = {
                                    rf"{a['beta']})"),
     "skew_normal": lambda m, a, n: rf"\mathrm{{SkewNormal}}({m}, {a['sigma']}, {a['alpha']})",
     "beta": lambda m, a, n: rf"\mathrm{{Beta}}({m}{a['phi']}, (1 - {m}){a['phi']})",
+    "beta_binomial": lambda m, a, n: (rf"\mathrm{{BetaBinomial}}({n}, {m}{a['phi']}, "
+                                      rf"(1 - {m}){a['phi']})"),
+    "inverse.gaussian": lambda m, a, n: rf"\mathrm{{InverseGaussian}}({m}, {a['shape']})",
     "zero_inflated_poisson":
         lambda m, a, n: rf"\mathrm{{ZeroInflatedPoisson}}({m}, {a['zi']})",
     "zero_inflated_negbinomial":

@@ -137,6 +137,7 @@ INVERSE_LINKS = {
     "probit": "0.5 * pt.erfc(-{} / np.sqrt(2.0))",
     "cloglog": "-pt.expm1(-pt.exp({}))",
     "inverse": "1.0 / {}",
+    "1/mu^2": "1.0 / pt.sqrt({})",
     "sqrt": "pt.sqr({})",
     "logm1": "1.0 + pt.exp({})",
     "softplus": "pt.softplus({})",

@@ -118,6 +118,17 @@ def _skew_normal_likelihood(eta, mu, aux, trials, link):
     return SKEW_NORMAL, {"mu": mu, "sigma": aux["sigma"], "alpha": aux["alpha"]}
 
 
+def _beta_binomial_likelihood(eta, mu, aux, trials, link):
+    # Stan's beta_binomial(trials, mu * phi, (1 - mu) * phi), as brms's
+    phi = aux["phi"]
+    return pm.BetaBinomial, {"n": trials, "alpha": mu * phi, "beta": (1 - mu) * phi}
+
+
+def _inverse_gaussian_likelihood(eta, mu, aux, trials, link):
+    # brms's inv_gaussian(mu, shape) is the Wald distribution with mean mu and lambda shape
+    return pm.Wald, {"mu": mu, "lam": aux["shape"]}
+
+
 def _beta_likelihood(eta, mu, aux, trials, link):
     return pm.Beta, {"alpha": mu * aux["phi"], "beta": (1 - mu) * aux["phi"]}
 
@@ -417,6 +428,16 @@ beta = Family(
     "beta", "logit", _BINARY_LINKS, (_PHI,), check_unit_interval, _beta_likelihood,
     _mean_is_mu, variance=_binary_variance,
 )
+beta_binomial = Family(
+    "beta_binomial", "logit", _BINARY_LINKS, (_PHI,), check_binomial,
+    _beta_binomial_likelihood, _binomial_mean, needs_trials=True, variance=_binary_variance,
+    discrete=True, proportion=True,
+)
+inverse_gaussian = Family(
+    "inverse.gaussian", "1/mu^2", ("1/mu^2", "inverse", "identity", "log", "softplus"),
+    (_GAMMA_SHAPE,), check_positive, _inverse_gaussian_likelihood, _mean_is_mu,
+    variance=lambda mu: mu ** 3,
+)
 
 zero_inflated_poisson = Family(
     "zero_inflated_poisson", "log", _POSITIVE_LINKS, (_ZI,), check_count,
@@ -481,7 +502,8 @@ _BY_NAME = {
     "negative_binomial": negbinomial, "gamma": gamma, "lognormal": lognormal,
     "shifted_lognormal": shifted_lognormal, "beta": beta,
     "exponential": exponential, "weibull": weibull, "exgaussian": exgaussian,
-    "skew_normal": skew_normal,
+    "skew_normal": skew_normal, "beta_binomial": beta_binomial,
+    "inverse.gaussian": inverse_gaussian, "inverse_gaussian": inverse_gaussian,
     "zero_inflated_poisson": zero_inflated_poisson,
     "zero_inflated_negbinomial": zero_inflated_negbinomial,
     "zero_inflated_binomial": zero_inflated_binomial, "hurdle_poisson": hurdle_poisson,

@@ -39,6 +39,9 @@ LINKS: dict[str, Link] = {
         ),
         Link("inverse", lambda y: 1.0 / y, lambda eta: 1.0 / eta, lambda eta: 1.0 / eta),
         Link("sqrt", np.sqrt, np.square, pt.sqr),
+        # the inverse gaussian's canonical link
+        Link("1/mu^2", lambda y: 1.0 / np.square(y), lambda eta: 1.0 / np.sqrt(eta),
+             lambda eta: 1.0 / pt.sqrt(eta)),
         # brms's link of student's nu when predicted: nu = 1 + exp(eta)
         Link("logm1", lambda y: np.log(y - 1.0), lambda eta: 1.0 + np.exp(eta),
              lambda eta: 1.0 + pt.exp(eta)),

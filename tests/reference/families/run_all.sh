@@ -74,3 +74,5 @@ fit sleep_shifted_lognormal sleepstudy "Reaction ~ Days + (Days | Subject)" "shi
 fit sleep_bounded sleepstudy "Reaction ~ Days + (Days | Subject)" "gaussian()" "Subject" "" "" "c(prior(normal(0, 10), class = b, ub = 8), prior(normal(250, 50), class = Intercept, lb = 0))"
 fit categorical      categorical      "choice ~ x + (1 + x | g)"                   "categorical()" "g" "" "data/categorical_newdata.csv"
 fit growth_waves     growth_waves     "y ~ time + (1 + time | id)"                 "gaussian()" "id" "sigma=~ 0 + factor(time)"
+fit beta_binomial    beta_binomial    "k | trials(n) ~ x + (1 | g)"                "beta_binomial()" "g" "" "data/beta_binomial_newdata.csv"
+fit inverse_gaussian inverse_gaussian "y ~ x + (1 | g)"                            "inverse.gaussian(link='log')"

@@ -578,6 +578,35 @@ def monotonic_interaction():
         "g": [lv[0], lv[1], lv[2], lv[3], lv[3]]}))
 
 
+def beta_binomial():
+    """Successes of 2 to 30 trials whose probability varies beyond the binomial's (phi 6),
+    and new rows."""
+    rng = np.random.default_rng(164)
+    gi, lv = groups(rng)
+    x = rng.normal(size=gi.size)
+    n = rng.integers(2, 31, size=gi.size)
+    mu = inv_logit(-0.3 + 0.6 * x + rng.normal(0.0, 0.5, size=lv.size)[gi])
+    phi = 6.0
+    k = rng.binomial(n, rng.beta(mu * phi, (1.0 - mu) * phi))
+    record("beta_binomial", b_Intercept=-0.3, b_x=0.6, phi=phi, sd_g__Intercept=0.5)
+    write("beta_binomial", pd.DataFrame({"k": k, "n": n, "x": x, "g": lv[gi]}))
+    write("beta_binomial_newdata", pd.DataFrame({
+        "n": [10, 20, 5, 12], "x": [0.0, 1.0, -1.0, 0.5],
+        "g": [lv[0], lv[1], lv[2], lv[3]]}))
+
+
+def inverse_gaussian():
+    """Positive, right-skewed responses (as response times) of mean exp(eta), shape 20."""
+    rng = np.random.default_rng(165)
+    gi, lv = groups(rng)
+    x = rng.normal(size=gi.size)
+    mu = np.exp(0.5 + 0.3 * x + rng.normal(0.0, 0.3, size=lv.size)[gi])
+    shape = 20.0
+    y = rng.wald(mu, shape)
+    record("inverse_gaussian", b_Intercept=0.5, b_x=0.3, shape=shape, sd_g__Intercept=0.3)
+    write("inverse_gaussian", pd.DataFrame({"y": y, "x": x, "g": lv[gi]}))
+
+
 if __name__ == "__main__":
     for make in (bernoulli, binomial, poisson, poisson_offset, negbinomial, student, gamma,
                  lognormal, beta, gaussian_weights, meta, censored, survival, gaussian_slopes,
@@ -585,7 +614,8 @@ if __name__ == "__main__":
                  hurdle_poisson, hurdle_negbinomial, hurdle_lognormal, hurdle_gamma,
                  zero_inflated_beta, zero_one_inflated_beta, monotonic, cumulative, growth_ar,
                  growth_gaps, growth_unstr, growth_waves, smooth, categorical, truncated,
-                 nonlinear, delayed_entry, grouped_by, monotonic_interaction):
+                 nonlinear, delayed_entry, grouped_by, monotonic_interaction, beta_binomial,
+                 inverse_gaussian):
         make()
     (OUT / "truth.json").write_text(json.dumps(TRUTH, indent=1, sort_keys=True) + "\n")
     for p in sorted(OUT.glob("*.csv")):
