@@ -72,6 +72,14 @@ def reference_data(reference: dict):
     return ml.load_dataset(reference["data"])
 
 
+def reference_imputations(reference: dict) -> list[pd.DataFrame]:
+    """A ``brm_multiple()`` reference's data sets: its ``data`` pattern filled with 1, 2,
+    ... (run_all.sh)."""
+    pattern = reference["data"]
+    return [pd.read_csv(FAMILY_REFERENCE_DIR / "data" / (pattern % k))
+            for k in range(1, reference["imputations"] + 1)]
+
+
 def reference_newdata(reference: dict) -> pd.DataFrame:
     """The new rows whose brms ``fitted()`` records a reference holds: its data's
     ``_newdata`` file (run_all.sh)."""
@@ -80,6 +88,8 @@ def reference_newdata(reference: dict) -> pd.DataFrame:
 
 
 def _module_of(reference: dict) -> str:
+    if reference.get("imputations"):
+        return "multiple_imputation"
     if reference.get("nl"):
         return "nonlinear"
     if re.search(r"\bs\(", reference["formula"]):
@@ -99,7 +109,7 @@ def family_reference_names(module: str) -> list[str]:
     """The family references fitted by one test module: ``families`` (test_families.py),
     ``zero_hurdle`` (zero-inflated, hurdle and distributional), ``ordinal``, ``autocor``
     (residual structures), ``smooth`` (``s()`` terms), ``truncation`` (``trunc()``) or
-    ``nonlinear`` (``bf(..., nl = TRUE)``)."""
+    ``nonlinear`` (``bf(..., nl = TRUE)``) or ``multiple_imputation`` (``brm_multiple()``)."""
     return [path.stem for path in sorted(FAMILY_REFERENCE_DIR.glob("*.json"))
             if _module_of(json.loads(path.read_text())) == module]
 

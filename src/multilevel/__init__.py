@@ -17,7 +17,17 @@ with _warnings.catch_warnings():
                              category=FutureWarning, module="arviz")
     import arviz as _arviz  # noqa: F401
 
-from .api import brm, brm_many, equation, get_prior, load, make_model, model_code, update
+from .api import (
+    brm,
+    brm_many,
+    brm_multiple,
+    equation,
+    get_prior,
+    load,
+    make_model,
+    model_code,
+    update,
+)
 from .datasets import list_datasets, load_dataset
 from .errors import (
     DataError,
@@ -63,6 +73,7 @@ from .families.builtin import (
 )
 from .families.family import Family
 from .priors.table import prior
+from .results.combine import combine_models
 from .results.criteria import loo_compare
 from .results.fit import Fit
 from .results.hypothesis import hypothesis
@@ -75,13 +86,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "acat", "bernoulli", "beta", "beta_binomial", "bf", "binomial", "brm", "brm_many",
-    "categorical", "cratio", "cumulative", "DataError", "equation", "exgaussian", "exponential",
-    "Family", "FamilyError", "Fit", "FormulaError", "gamma", "Gamma", "gaussian", "get_family",
-    "get_prior", "hurdle_gamma", "hurdle_lognormal", "hurdle_negbinomial", "hurdle_poisson",
-    "hypothesis", "inverse_gaussian", "list_datasets", "load", "load_dataset", "lognormal",
-    "loo_compare", "loo_model_weights", "make_model", "model_code", "model_weights",
-    "MultilevelError", "negbinomial", "poisson", "prior", "PriorError", "SettingsError",
-    "shifted_lognormal", "skew_normal", "sratio", "StorageError", "student", "update",
-    "weibull", "zero_inflated_beta", "zero_inflated_binomial", "zero_inflated_negbinomial",
-    "zero_inflated_poisson", "zero_one_inflated_beta",
+    "brm_multiple", "categorical", "combine_models", "cratio", "cumulative", "DataError",
+    "equation", "exgaussian", "exponential", "Family", "FamilyError", "Fit", "FormulaError",
+    "gamma", "Gamma", "gaussian", "get_family", "get_prior", "hurdle_gamma", "hurdle_lognormal",
+    "hurdle_negbinomial", "hurdle_poisson", "hypothesis", "inverse_gaussian", "list_datasets",
+    "load", "load_dataset", "lognormal", "loo_compare", "loo_model_weights", "make_model",
+    "model_code", "model_weights", "MultilevelError", "negbinomial", "poisson", "prior",
+    "PriorError", "SettingsError", "shifted_lognormal", "skew_normal", "sratio", "StorageError",
+    "student", "update", "weibull", "zero_inflated_beta", "zero_inflated_binomial",
+    "zero_inflated_negbinomial", "zero_inflated_poisson", "zero_one_inflated_beta",
 ]

@@ -37,6 +37,7 @@ from .priors.sampling import SAMPLE_PRIOR_CHOICES, check_proper_priors, draw_pri
 from .priors.table import as_prior_list, build_prior_table, require_nonlinear_priors
 from .results.caller import data_name as callers_data_name
 from .results.caller import warnings_at_callers_line
+from .results.combine import combine_models
 from .results.criteria import EAGER_LOG_LIK_LIMIT, attach_log_lik
 from .results.display import BrmsTable
 from .results.executors import as_executor, derived_seed, run_tasks, side_by_side_arguments
@@ -470,7 +471,9 @@ def _kept_settings(fit: Fit, changed: dict) -> dict:
             else fit.design.nobs)
     # an "auto" choice was resolved for the fit's data: choose again for the new data
     chosen_automatically = SamplerSettings(sampler="auto").for_data(rows).sampler
-    kept = {"family": fit.family, "chains": settings.chains, "draws": settings.draws,
+    # a fit of several imputed data sets holds each one's chains, as brms's
+    kept = {"family": fit.family, "chains": settings.chains // fit.imputations,
+            "draws": settings.draws,
             "warmup": settings.warmup, "cores": settings.cores, "seed": settings.seed,
             "target_accept": settings.target_accept,
             "sampler": "auto" if settings.sampler == chosen_automatically else settings.sampler,
@@ -491,6 +494,50 @@ def _kept_settings(fit: Fit, changed: dict) -> dict:
 
 
 @warnings_at_callers_line
+def brm_multiple(formula, datasets, combine: bool = True, executor=None,
+                 seed: int | None = None, data_name: str | None = None,
+                 **brm_args) -> Fit | list[Fit]:
+    """Fit one model to each of several imputed data sets and combine the fits, as brms's
+    ``brm_multiple()``.
+
+    The combined posterior holds every fit's chains: its R-hat compares chains of different
+    data sets and may exceed 1.05 although each fit converged (``combine=False`` gives the
+    fits). Predictions of the fitted rows, ``loo()``, ``kfold()`` and ``reloo()`` use the
+    first data set, with brms's warning.
+
+    Parameters
+    ----------
+    formula
+        As for :func:`brm`.
+    datasets
+        The imputed data sets: a list (or dict) of data frames with the same columns, such as
+        the ``m`` completed data sets of a multiple imputation.
+    combine
+        Whether to return one fit of all the draws; False returns the list of fits.
+    executor, seed
+        As for :func:`brm_many`, which runs the fits.
+    data_name
+        The name the summary prints; by default the user's variable holding ``datasets``.
+    **brm_args
+        Any other argument of :func:`brm` but ``file``; ``chains`` are per data set.
+
+    Returns
+    -------
+    Fit or list of Fit
+    """
+    if "file" in brm_args:
+        raise SettingsError("brm_multiple() takes no file=: save the combined fit with "
+                            "fit.save(path) and read it again with ml.load(path).")
+    name = callers_data_name(datasets, data_name)
+    frames = list(datasets.values()) if isinstance(datasets, dict) else datasets
+    fits = brm_many(formula, frames, executor=executor, seed=seed, **brm_args)
+    if not combine:
+        return fits
+    combined = combine_models(mlist=fits, check_data=False)
+    return replace(combined, data_name=name, imputations=len(fits))
+
+
+@warnings_at_callers_line
 def update(fit: Fit, formula=None, newdata=None, prior=None, **brm_args) -> Fit:
     """Fit ``fit``'s model again with a changed formula, data, priors or settings, as brms's
     ``update()``; ``fit.update(...)`` calls this.
@@ -504,7 +551,8 @@ def update(fit: Fit, formula=None, newdata=None, prior=None, **brm_args) -> Fit:
         ``". ~ . - Days"``), as R's ``update.formula``; the formulas of distributional
         parameters are kept unless ``formula`` is made by ``ml.bf()``.
     newdata
-        New data; by default the data the fit was made with.
+        New data; by default the data the fit was made with. For a fit of
+        :func:`brm_multiple`, a list of imputed data sets (a data frame refits on it alone).
     prior
         Priors added to the fit's own, replacing those on the same parameter.
     **brm_args
@@ -523,6 +571,16 @@ def update(fit: Fit, formula=None, newdata=None, prior=None, **brm_args) -> Fit:
         raise MultilevelError("update() takes new data as newdata=, as brms's update().")
     new_formula = _updated_formula(fit, formula)
     name = brm_args.pop("data_name", None)
+    if fit.imputations > 1 and not isinstance(newdata, pd.DataFrame):
+        if not isinstance(newdata, (list, tuple, dict)):
+            raise DataError("newdata is required when updating a fit of several imputed data "
+                            "sets: a list of data frames, as for ml.brm_multiple().")
+        arguments = _kept_settings(fit, brm_args)
+        first = next(iter(newdata.values())) if isinstance(newdata, dict) else newdata[0]
+        design = _design(new_formula, first, get_family(arguments["family"]))
+        return brm_multiple(new_formula, newdata,
+                            prior=_merged_priors(fit.user_priors, prior, design),
+                            data_name=name or callers_data_name(newdata), **arguments)
     if newdata is None:
         data, name = fit.design.data, name or fit.data_name
     elif isinstance(newdata, pd.DataFrame):

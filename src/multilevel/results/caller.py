@@ -65,7 +65,7 @@ def data_name(data: pd.DataFrame, given: str | None = None) -> str:
     Parameters
     ----------
     data
-        The data frame passed to the package.
+        The data frame (or list of data frames) passed to the package.
     given
         A name the user gave (``brm(..., data_name=)``); used as it is.
 
@@ -82,7 +82,7 @@ def data_name(data: pd.DataFrame, given: str | None = None) -> str:
                 if (value is data and name.isidentifier()
                         and not name.startswith("_") and name not in _SHELL_NAMES):
                     return name
-    return str(data.attrs.get("name", DEFAULT_DATA_NAME))
+    return str(getattr(data, "attrs", {}).get("name", DEFAULT_DATA_NAME))
 
 
 _depth = threading.local()

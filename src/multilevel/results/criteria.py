@@ -259,7 +259,8 @@ def psis(fit) -> PsisLoo:
     with warnings.catch_warnings():
         # ArviZ's own Pareto k warning is replaced by brms's message in loo()
         warnings.simplefilter("ignore")
-        return psis_loo(log_lik)
+        # chains of several imputed data sets' fits: loo's efficiency 1, as brms's
+        return psis_loo(log_lik, efficiency_from_chains=fit.imputations == 1)
 
 
 def loo(fit, pointwise: PsisLoo) -> InformationCriterion:
@@ -407,7 +408,8 @@ def loo_r2_draws(fit, seed=None) -> np.ndarray:
         raise MultilevelError(f"loo_R2() is not defined for ordinal or categorical models "
                               f"(family {fit.family.name!r}); compare models with loo().")
     y = np.asarray(fit.design.y, dtype=float)
-    expected, pareto_k = loo_expectation(attach_log_lik(fit).to_numpy(), fit.posterior_epred())
+    expected, pareto_k = loo_expectation(attach_log_lik(fit).to_numpy(), fit.posterior_epred(),
+                                         efficiency_from_chains=fit.imputations == 1)
     unreliable = int(np.sum(pareto_k > K_RELIABLE))
     if unreliable:
         # brms warns here through the loo package, in its words

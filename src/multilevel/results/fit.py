@@ -56,6 +56,9 @@ class Fit(SamplerOutput):
         Response, design matrices and group blocks the model was fitted to.
     prior_table
         The priors in force (brms defaults merged with the user's).
+    imputations
+        The number of data sets whose fits' chains it holds (:func:`multilevel.brm_multiple`);
+        its own data are the first data set's.
     """
 
     idata: az.InferenceData
@@ -68,6 +71,7 @@ class Fit(SamplerOutput):
     user_priors: tuple = ()
     sample_prior: str = "no"
     fingerprint: str = ""
+    imputations: int = 1
     # how to fit again (``update``): given by the orchestrator that made or loaded the fit
     _refit: Callable | None = field(default=None, repr=False, compare=False)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -175,10 +176,23 @@ def _new_by_level_effects(fit, number: int, level_by: list[int], rng, method: st
                                         sd, cholesky))
     return np.stack(drawn, axis=1)
 
+# brms's message where a fit of several imputed data sets stands for them with its own data
+FIRST_DATA_SET_ONLY = ("Using only the first imputed data set. Please interpret the results "
+                       "with caution until a more principled approach has been implemented.")
+
+
+def warn_if_first_data_set_only(fit) -> None:
+    """brms's warning where a fit of several imputed data sets (``brm_multiple()``) uses the
+    first data set's rows for all of them."""
+    if fit.imputations > 1:
+        warnings.warn(FIRST_DATA_SET_ONLY, UserWarning, stacklevel=2)
+
 
 def linear_predictor(fit, request: PredictionRequest) -> Prediction:
     """Draws of the linear predictor, shape (draws, rows), for the rows of the request."""
     design: Design = fit.design
+    if request.newdata is None:
+        warn_if_first_data_set_only(fit)
     if request.sample_new_levels not in NEW_LEVEL_METHODS:
         raise MultilevelError(f"sample_new_levels must be one of {', '.join(NEW_LEVEL_METHODS)}, "
                               f"got {request.sample_new_levels!r}.")

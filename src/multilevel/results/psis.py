@@ -93,13 +93,16 @@ def relative_efficiency(log_lik: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(efficiency), efficiency, 1.0)
 
 
-def psis_loo(log_lik: np.ndarray) -> PsisLoo:
+def psis_loo(log_lik: np.ndarray, efficiency_from_chains: bool = True) -> PsisLoo:
     """Pareto-smoothed importance-sampling LOO with loo's per-observation efficiencies.
 
     Parameters
     ----------
     log_lik
         Shape (chains, draws, observations).
+    efficiency_from_chains
+        False where the chains sample different posteriors (the fits of several imputed data
+        sets), whose relative efficiency is taken as 1, as brms does.
 
     Returns
     -------
@@ -107,12 +110,13 @@ def psis_loo(log_lik: np.ndarray) -> PsisLoo:
     """
     chains, draws, observations = log_lik.shape
     # a few copies of a block of observations' draws are held at once, not of all of them
-    parts = [_psis_block(log_lik[:, :, block])
+    parts = [_psis_block(log_lik[:, :, block], efficiency_from_chains)
              for block in row_blocks(chains * draws, observations)]
     return PsisLoo(*(np.concatenate(values) for values in zip(*parts, strict=True)))
 
 
-def loo_expectation(log_lik: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def loo_expectation(log_lik: np.ndarray, values: np.ndarray,
+                    efficiency_from_chains: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Each observation's leave-one-out expectation of ``values``, as loo's ``E_loo()``: its
     draws weighted by the Pareto-smoothed importance weights of :func:`psis_loo`.
 
@@ -122,6 +126,9 @@ def loo_expectation(log_lik: np.ndarray, values: np.ndarray) -> tuple[np.ndarray
         Shape (chains, draws, observations).
     values
         Shape (chains x draws, observations), the draws in ``log_lik``'s order.
+    efficiency_from_chains
+        False where the chains sample different posteriors (the fits of several imputed data
+        sets), whose relative efficiency is taken as 1, as brms does.
 
     Returns
     -------
@@ -131,20 +138,23 @@ def loo_expectation(log_lik: np.ndarray, values: np.ndarray) -> tuple[np.ndarray
     chains, draws, observations = log_lik.shape
     expectations, shapes = [], []
     for block in row_blocks(chains * draws, observations):
-        _, log_weights, pareto_k, _ = _smoothed_log_weights(log_lik[:, :, block])
+        _, log_weights, pareto_k, _ = _smoothed_log_weights(log_lik[:, :, block],
+                                                            efficiency_from_chains)
         # ArviZ's smoothed log weights of each observation are normalised
         expectations.append(np.sum(np.exp(log_weights) * values[:, block].T, axis=1))
         shapes.append(pareto_k)
     return np.concatenate(expectations), np.concatenate(shapes)
 
 
-def _smoothed_log_weights(log_lik: np.ndarray) -> tuple[np.ndarray, ...]:
+def _smoothed_log_weights(log_lik: np.ndarray,
+                          efficiency_from_chains: bool = True) -> tuple[np.ndarray, ...]:
     """The draws (observations x draws) of ``log_lik``, their Pareto-smoothed normalised log
     importance weights, the Pareto k and the relative efficiency of each observation."""
     chains, draws, observations = log_lik.shape
     total = chains * draws
     flat = log_lik.reshape(total, observations).T
-    efficiency = relative_efficiency(log_lik)
+    efficiency = (relative_efficiency(log_lik) if efficiency_from_chains
+                  else np.ones(observations))
     tail = np.ceil(np.minimum(total / 5.0, 3 * np.sqrt(total / efficiency)))
     log_weights = np.empty_like(flat)
     pareto_k = np.empty(observations)
@@ -155,9 +165,10 @@ def _smoothed_log_weights(log_lik: np.ndarray) -> tuple[np.ndarray, ...]:
     return flat, log_weights, pareto_k, efficiency
 
 
-def _psis_block(log_lik: np.ndarray) -> tuple[np.ndarray, ...]:
+def _psis_block(log_lik: np.ndarray, efficiency_from_chains: bool) -> tuple[np.ndarray, ...]:
     """:func:`psis_loo`'s four results for the observations of ``log_lik``."""
-    flat, log_weights, pareto_k, efficiency = _smoothed_log_weights(log_lik)
+    flat, log_weights, pareto_k, efficiency = _smoothed_log_weights(log_lik,
+                                                                    efficiency_from_chains)
     elpd = log_sum_exp(log_weights + flat, axis=1)
     squared_weights = np.exp(2 * log_weights)
     n_eff = efficiency / squared_weights.sum(axis=1)

@@ -23,7 +23,7 @@ from ..errors import DataError, MultilevelError, SettingsError
 from . import criteria
 from .caller import warnings_at_callers_line
 from .executors import as_executor, derived_seed, run_tasks, side_by_side_arguments
-from .predict import PredictionRequest, linear_predictor
+from .predict import PredictionRequest, linear_predictor, warn_if_first_data_set_only
 from .psis import log_mean_exp
 
 FOLD_TYPES = ("random", "stratified", "grouped", "loo")
@@ -163,6 +163,7 @@ def _check_refittable(fit, what: str) -> None:
     if fit.sample_prior == "only":
         raise MultilevelError(f"{what} needs the likelihood; this fit sampled the priors "
                               "only (sample_prior='only').")
+    warn_if_first_data_set_only(fit)
 
 
 def _refit_arguments(fit, brm_args: dict, executor, what: str) -> dict:

@@ -45,7 +45,7 @@ METADATA_KEYS = ("format", "format_version", "multilevel_version", "formula", "f
                  "priors", "settings", "seed", "sample_prior", "data_name", "names",
                  "fingerprint", "data", "content_hash")
 # keys a fit without distributional or non-linear formulas may lack
-OPTIONAL_KEYS = ("dpars", "nl")
+OPTIONAL_KEYS = ("dpars", "nl", "imputations")
 
 
 def _scalar(value):
@@ -181,6 +181,7 @@ def save_fit(fit, path: str | Path) -> Path:
         "names": asdict(fit.names),
         "fingerprint": fit.fingerprint,
         "data": frame_to_json(fit.design.model_frame()),
+        "imputations": fit.imputations,
     }
     temporary = path / (DRAWS_FILE + ".tmp")
     fit.idata.to_netcdf(str(temporary), groups=[group for group in fit.idata.groups()
@@ -253,6 +254,7 @@ class SavedFit:
     user_priors: tuple[Prior, ...]
     sample_prior: str
     fingerprint: str
+    imputations: int = 1
 
 
 def read_saved_fit(path: str | Path) -> SavedFit:
@@ -311,7 +313,8 @@ def read_saved_fit(path: str | Path) -> SavedFit:
     return SavedFit(idata=idata, design=design, prior_table=table, names=names,
                     settings=settings, seed=metadata["seed"], data_name=metadata["data_name"],
                     user_priors=priors, sample_prior=metadata["sample_prior"],
-                    fingerprint=metadata["fingerprint"])
+                    fingerprint=metadata["fingerprint"],
+                    imputations=int(metadata.get("imputations", 1)))
 
 
 def _check_coefficients(idata: az.InferenceData, design: Design, path: Path) -> None:

@@ -3,13 +3,15 @@
 # (same variable selection as /work/shared/tools/brms_reference.R), plus the data file name, the
 # family string as given in R, its link, and brms's default prior table from get_prior().
 #
-# usage: Rscript make_reference.R DATA.csv|brms:NAME "FORMULA" "FAMILY" OUT.json [factor columns, comma-separated]
+# usage: Rscript make_reference.R DATA.csv|brms:NAME|multiple:PATTERN:M "FORMULA" "FAMILY" OUT.json [factor columns, comma-separated]
 #          [DPARS: distributional formulas for bf(), semicolon-separated, e.g. "hu=~ x"]
 #          [NEWDATA.csv: rows whose fitted() values are written too, as `fitted` records]
 #          [PRIOR: R code of user priors, e.g. "prior(normal(0, 1), class = b, lb = 0)"]
 #   FAMILY is R code evaluated with brms attached, e.g. "gaussian", "poisson",
 #   "bernoulli(link='probit')", "Gamma(link='log')", "Beta()", "negbinomial()".
 #   A bare function name (e.g. "poisson") is called with no arguments.
+#   "multiple:data/imputed_%d.csv:3" fits brm_multiple() to the M data sets the pattern
+#   names (chains per data set), its summary that of the combined draws.
 suppressMessages({library(brms); library(posterior); library(jsonlite)})
 a <- commandArgs(trailingOnly = TRUE)
 stopifnot(length(a) >= 4)
@@ -21,8 +23,16 @@ if (startsWith(data_path, "brms:")) {
 } else if (startsWith(data_path, "R:")) {
   # "R:Orange": a dataset of R's datasets package, as R holds it (ordered factors kept)
   d <- get(sub("R:", "", data_path))
+} else if (startsWith(data_path, "multiple:")) {
+  parts <- strsplit(data_path, ":", fixed = TRUE)[[1]]
+  imputed <- lapply(seq_len(as.integer(parts[3])), function(k) read.csv(sprintf(parts[2], k)))
+  d <- imputed[[1]]
 } else d <- read.csv(data_path)
-if (length(a) >= 5) for (col in strsplit(a[5], ",")[[1]]) d[[col]] <- factor(d[[col]])
+imputations <- if (startsWith(data_path, "multiple:")) length(imputed) else NULL
+if (length(a) >= 5) for (col in strsplit(a[5], ",")[[1]]) {
+  d[[col]] <- factor(d[[col]])
+  if (!is.null(imputations)) for (k in seq_along(imputed)) imputed[[k]][[col]] <- factor(imputed[[k]][[col]])
+}
 fam <- eval(parse(text = fam_str))
 if (is.function(fam)) fam <- fam()
 dpars <- list()
@@ -43,8 +53,13 @@ gp <- as.data.frame(get_prior(form, data = d, family = fam))
 user_prior <- if (length(a) >= 8 && nzchar(a[8])) eval(parse(text = a[8])) else NULL
 
 t0 <- Sys.time()
-fit <- brm(form, data = d, family = fam, prior = user_prior, seed = seed, refresh = 0,
-           cores = 2, chains = chains, iter = iter)
+fit <- if (is.null(imputations)) {
+  brm(form, data = d, family = fam, prior = user_prior, seed = seed, refresh = 0,
+      cores = 2, chains = chains, iter = iter)
+} else {
+  brm_multiple(form, data = imputed, family = fam, prior = user_prior, seed = seed,
+               refresh = 0, cores = 2, chains = chains, iter = iter)
+}
 total <- as.numeric(difftime(Sys.time(), t0, units = "secs"))
 
 dr <- as_draws_df(fit)
@@ -55,6 +70,10 @@ summ <- function(vars) {
 # same selection as the shared tool: b_Intercept kept; the centred Intercept, lprior, lp__ not
 keep <- grep("^(b_|sd_|cor_|sigma$|shape$|nu$|phi$|zi$|hu$|zoi$|coi$|ndt$|alpha$|beta$|r_|ar\\[|ma\\[|cosy$|bs_|sds_|s_|bsp_|bcs_|simo_)", variables(dr), value = TRUE)
 s <- summ(keep)
+# brm_multiple(): each data set's own posterior too, its chains in the combined fit's order
+by_imputation <- if (is.null(imputations)) NULL else lapply(seq_along(imputed), function(k)
+  summarise_draws(subset_draws(dr, variable = keep, chain = (k - 1) * chains + seq_len(chains)),
+                  "mean", "sd", ~quantile(.x, c(0.025, 0.975)), "rhat", "ess_bulk", "ess_tail"))
 np <- nuts_params(fit)
 divergences <- sum(np$Value[np$Parameter == "divergent__"])
 max_rhat <- max(s$rhat, na.rm = TRUE)  # a constant (sigma under se()) has none
@@ -85,7 +104,9 @@ for (name in grep("^Zs_", names(sdata), value = TRUE)) {
 
 out <- list(id = sub("\\.json$", "", basename(out_path)),
             data = if (startsWith(data_path, "R:")) tolower(sub("^R:", "", data_path))
+                   else if (!is.null(imputations)) basename(strsplit(data_path, ":")[[1]][2])
                    else sub("^brms:", "", basename(data_path)),
+            imputations = imputations,
             formula = f,
             dpars = dpars,
             nl = nl,
@@ -99,6 +120,7 @@ out <- list(id = sub("\\.json$", "", basename(out_path)),
             divergences = divergences,
             max_rhat = max_rhat,
             summary = s,
+            summary_by_imputation = by_imputation,
             prior = as.data.frame(fit$prior),
             get_prior = gp,
             fitted = fitted_records,

@@ -8,7 +8,7 @@ fit() {  # name data formula family [factor columns] [distributional formulas] [
   local name=$1; shift
   if [ ${#SELECTED[@]} -gt 0 ] && [[ ! " ${SELECTED[*]} " == *" $name "* ]]; then return; fi
   local data="data/$1.csv"
-  [[ $1 == brms:* || $1 == R:* ]] && data=$1  # a dataset shipped with brms or R
+  [[ $1 == brms:* || $1 == R:* || $1 == multiple:* ]] && data=$1  # shipped with brms or R, or imputed
   Rscript make_reference.R "$data" "$2" "$3" "$name.json" "${4:-g}" "${5:-}" "${6:-}" "${7:-}"
 }
 SELECTED=("$@")
@@ -76,3 +76,4 @@ fit categorical      categorical      "choice ~ x + (1 + x | g)"                
 fit growth_waves     growth_waves     "y ~ time + (1 + time | id)"                 "gaussian()" "id" "sigma=~ 0 + factor(time)"
 fit beta_binomial    beta_binomial    "k | trials(n) ~ x + (1 | g)"                "beta_binomial()" "g" "" "data/beta_binomial_newdata.csv"
 fit inverse_gaussian inverse_gaussian "y ~ x + (1 | g)"                            "inverse.gaussian(link='log')"
+fit imputed        multiple:data/imputed_%d.csv:3 "y ~ x + (1 | g)"             "gaussian()"

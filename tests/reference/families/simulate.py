@@ -607,6 +607,20 @@ def inverse_gaussian():
     write("inverse_gaussian", pd.DataFrame({"y": y, "x": x, "g": lv[gi]}))
 
 
+def imputed():
+    """Three completed data sets of one study, as a multiple imputation gives: the same rows,
+    the responses of a quarter of them filled in differently in each."""
+    rng = np.random.default_rng(166)
+    gi, lv = groups(rng, n_groups=12, lo=8, hi=14)
+    x = rng.normal(size=gi.size)
+    y = 2.0 + 0.5 * x + rng.normal(0.0, 0.8, size=lv.size)[gi] + rng.normal(0.0, 1.0, gi.size)
+    missing = rng.uniform(size=gi.size) < 0.25
+    for k in (1, 2, 3):
+        filled = y.copy()
+        filled[missing] = 2.0 + 0.5 * x[missing] + rng.normal(0.0, 1.2, missing.sum())
+        write(f"imputed_{k}", pd.DataFrame({"y": filled, "x": x, "g": lv[gi]}))
+
+
 if __name__ == "__main__":
     for make in (bernoulli, binomial, poisson, poisson_offset, negbinomial, student, gamma,
                  lognormal, beta, gaussian_weights, meta, censored, survival, gaussian_slopes,
@@ -615,7 +629,7 @@ if __name__ == "__main__":
                  zero_inflated_beta, zero_one_inflated_beta, monotonic, cumulative, growth_ar,
                  growth_gaps, growth_unstr, growth_waves, smooth, categorical, truncated,
                  nonlinear, delayed_entry, grouped_by, monotonic_interaction, beta_binomial,
-                 inverse_gaussian):
+                 inverse_gaussian, imputed):
         make()
     (OUT / "truth.json").write_text(json.dumps(TRUTH, indent=1, sort_keys=True) + "\n")
     for p in sorted(OUT.glob("*.csv")):
