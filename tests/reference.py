@@ -52,14 +52,15 @@ def load_reference(name: str, directory: Path = REFERENCE_DIR) -> dict:
 
 
 def reference_formula(reference: dict):
-    """A reference's formula as ``ml.bf()`` writes it: with its parameters' formulas (and
-    non-linear where brms's was ``nl = TRUE``), else the text alone."""
+    """A reference's formula as ``ml.bf()`` writes it: with its parameters' formulas and
+    held values (and non-linear where brms's was ``nl = TRUE``), else the text alone."""
     import multilevel as ml
 
     dpars = reference.get("dpars") or {}
-    if not dpars:
+    fixed = reference.get("fixed") or {}
+    if not dpars and not fixed:
         return reference["formula"]
-    return ml.bf(reference["formula"], nl=bool(reference.get("nl")), **dpars)
+    return ml.bf(reference["formula"], nl=bool(reference.get("nl")), **dpars, **fixed)
 
 
 def reference_data(reference: dict):

@@ -322,6 +322,24 @@ CASES = [
                                           c.data.assign(y=1 + (c.data["x"] > 0)), "cumulative"),
      FormulaError, r"non-linear formulas work with families of one mean, not with "
                    r"'cumulative'"),
+    ("held-unknown", lambda c: ml.get_prior(ml.bf("y ~ x", quantil=0.8), c.data,
+                                            "asym_laplace"),
+     FamilyError, r"Family 'asym_laplace' has no distributional parameter 'quantil' to hold at "
+                  r"0\.8; its distributional parameters are sigma, quantile\. Did you mean "
+                  r"'quantile'"),
+    ("held-outside", lambda c: ml.get_prior(ml.bf("y ~ x", quantile=1.5), c.data,
+                                            "asym_laplace"),
+     FamilyError, r"bf\(\) holds 'quantile' at 1\.5, but the asym_laplace family's quantile "
+                  r"lies between 0 and 1"),
+    ("held-negative-sigma", lambda c: ml.get_prior(ml.bf("y ~ x", sigma=-1), c.data),
+     FamilyError, r"holds 'sigma' at -1, but the gaussian family's sigma lies above 0"),
+    ("held-and-predicted", lambda c: ml.bf("y ~ x", "sigma ~ x", sigma=2.0),
+     FormulaError, r"bf\(\) gives 'sigma' a formula and a value; give one of them"),
+    ("held-infinite", lambda c: ml.bf("y ~ x", sigma=float("inf")),
+     FormulaError, r"bf\(\) holds 'sigma' at a finite number, got inf"),
+    ("held-with-se", lambda c: ml.get_prior(ml.bf("y | se(s) ~ x", sigma=1.0),
+                                            c.data.assign(s=1.0)),
+     FamilyError, r"bf\(\) holds 'sigma' at a value and se\(\) gives known standard errors"),
     ("se-sigma-predicted", lambda c: ml.get_prior(ml.bf("y | se(s) ~ x", sigma="~ x"),
                                                   c.data.assign(s=1.0)),
      FormulaError, r"sigma is 0 under se\(s\), so it cannot be predicted"),

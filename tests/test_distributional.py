@@ -48,7 +48,7 @@ def test_bf_parses_each_parameter_without_or_with_its_name():
 
 @pytest.mark.parametrize("dpars, message", [
     ({"sigma": "shape ~ x"}, "must be one-sided"),
-    ({"sigma": 3}, "must be a string"),
+    ({"sigma": ["~ x"]}, "must be a string such as .~ x., or a number to hold it at"),
     ({"sigma": "~ x + (1 | g"}, r"Unbalanced '\(' in formula part '~ x"),
 ])
 def test_bad_distributional_formulas_are_clear_errors(dpars, message):

@@ -20,6 +20,7 @@ from reference import (
     posterior_mismatches,
     prior_mismatches,
     reference_data,
+    reference_formula,
     reference_newdata,
     user_priors,
 )
@@ -46,7 +47,7 @@ def family_reference(name):
 @pytest.mark.parametrize("name", FAMILY_MODELS)
 def test_default_priors_equal_brms(name):
     reference, data, family = family_reference(name)
-    table = ml.get_prior(reference["formula"], data, family, prior=reference_priors(name))
+    table = ml.get_prior(reference_formula(reference), data, family, prior=reference_priors(name))
     assert prior_mismatches(table, reference["prior"]) == []
 
 
@@ -73,7 +74,7 @@ def family_fits():
         else:
             reference, data, family = family_reference(name)
         # half brms's draws: the comparisons' tolerances follow both fits' ESS
-        fit, messages = fit_with_warnings(reference["formula"], data, family,
+        fit, messages = fit_with_warnings(reference_formula(reference), data, family,
                                           prior=reference_priors(name), seed=20261123,
                                           draws=500, warmup=500, progressbar=False)
         fits[name] = (reference, fit, messages)
@@ -279,6 +280,51 @@ def test_continuous_densities_and_means_are_brms_parametrisations(name, aux):
     draws = family.random(np.random.default_rng(1), np.full((1, 40000), eta[0, 0]),
                           {key: np.full((1, 40000), value) for key, value in aux.items()})
     assert np.mean(draws) == pytest.approx(mu, rel=0.02)
+
+
+def _asym_laplace_stan(y, mu, sigma, quantile):
+    """brms's asym_laplace_lpdf (its Stan function, fun_asym_laplace.stan)."""
+    scaled = (y - mu) / sigma
+    rho = np.where(scaled < 0, scaled * (quantile - 1), scaled * quantile)
+    return np.log(quantile * (1 - quantile)) - np.log(sigma) - rho
+
+
+@pytest.mark.parametrize("quantile", [0.1, 0.5, 0.8])
+def test_the_asymmetric_laplaces_mu_is_its_quantile_as_brms(quantile):
+    family = ml.get_family("asym_laplace")
+    mu, sigma = 2.0, 0.7
+    y = np.array([-40.0, -3.0, 1.0, 2.0, 2.5, 6.0, 60.0])
+    aux = {"sigma": np.full((1, y.size), sigma), "quantile": np.full((1, y.size), quantile)}
+    density = family.log_density(y, np.full((1, y.size), mu), aux)[0]
+    np.testing.assert_allclose(density, _asym_laplace_stan(y, mu, sigma, quantile), rtol=1e-10)
+    size = 200_000
+    draws = family.random(np.random.default_rng(3), np.full((1, size), mu),
+                          {"sigma": np.full((1, size), sigma),
+                           "quantile": np.full((1, size), quantile)})[0]
+    # mu is the quantile-th quantile; the mean is brms's posterior_epred, whose draws' mean
+    # lies within four of its Monte Carlo standard errors
+    assert np.mean(draws < mu) == pytest.approx(quantile, abs=4 * np.sqrt(
+        quantile * (1 - quantile) / size))
+    mean = family.expected_value(np.array([[mu]]), {"sigma": np.array([[sigma]]),
+                                                    "quantile": np.array([[quantile]])})
+    assert abs(np.mean(draws) - mean.item()) < 4 * np.std(draws) / np.sqrt(size)
+
+
+def test_beta_binomial_and_inverse_gaussian_densities_are_brms_parametrisations():
+    k, n = np.array([0, 3, 7, 10]), np.array([10, 10, 12, 10])
+    mu, phi = 0.3, 4.0
+    density = ml.beta_binomial.log_density(k, np.full((1, 4), np.log(mu / (1 - mu))),
+                                           {"phi": np.full((1, 4), phi)}, trials=n)[0]
+    np.testing.assert_allclose(density, stats.betabinom(n, mu * phi, (1 - mu) * phi).logpmf(k),
+                               rtol=1e-8)
+    y = np.array([0.05, 0.5, 1.5, 4.0, 20.0])
+    mean, shape = 1.5, 3.0
+    family = ml.get_family("inverse.gaussian", "log")
+    density = family.log_density(y, np.full((1, 5), np.log(mean)),
+                                 {"shape": np.full((1, 5), shape)})[0]
+    # brms's inv_gaussian(mu, shape): SciPy's invgauss(mu / shape, scale = shape)
+    np.testing.assert_allclose(density, stats.invgauss(mean / shape, scale=shape).logpdf(y),
+                               rtol=1e-8)
 
 
 def test_the_shifted_lognormal_is_a_lognormal_after_its_non_decision_time():

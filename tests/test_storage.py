@@ -56,6 +56,21 @@ def test_save_and_load_lose_nothing(dyestuff_fit, tmp_path):
 
 
 @pytest.mark.slow
+def test_a_parameter_held_by_bf_is_saved_and_changes_the_fingerprint(small_gaussian, tmp_path):
+    formula = ml.bf("y ~ x + (1 | g)", sigma=1.0)
+    fit = ml.brm(formula, small_gaussian, seed=3, file=tmp_path / "held", **SMALL)
+    back = ml.load(tmp_path / "held")
+    assert back.design.spec.fixed_dpars == (("sigma", 1.0),)
+    assert str(back.summary()) == str(fit.summary())
+    assert (back.as_draws_df()["sigma"] == 1.0).all()
+    # another value is another model: the file is fitted again
+    again = ml.brm(ml.bf("y ~ x + (1 | g)", sigma=2.0), small_gaussian, seed=3,
+                   file=tmp_path / "held", **SMALL)
+    assert ml.load(tmp_path / "held").design.spec.fixed_dpars == (("sigma", 2.0),)
+    assert (again.as_draws_df()["sigma"] == 2.0).all()
+
+
+@pytest.mark.slow
 def test_a_saved_fit_leaves_out_its_log_likelihood_and_computes_it_again(dyestuff_fit,
                                                                          tmp_path):
     """loo() keeps the pointwise log-likelihood in the fit's InferenceData; the file does not

@@ -19,6 +19,7 @@ from reference import (
     mixing_problems,
     posterior_mismatches,
     prior_mismatches,
+    reference_formula,
 )
 
 MODELS = family_reference_names("zero_hurdle")
@@ -38,7 +39,7 @@ FULL_DRAWS = {"sleep_sigma_group", "sleep_sigma_id"}
 def reference_model(name):
     reference = load_reference(name, FAMILY_REFERENCE_DIR)
     data = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / reference["data"])
-    formula = ml.bf(reference["formula"], **(reference["dpars"] or {}))
+    formula = reference_formula(reference)
     family = ml.get_family(reference["family"], reference["link"])
     priors = BRMS_218_SHAPE if "negbinomial" in reference["family"] else None
     return reference, data, formula, family, priors

@@ -40,6 +40,7 @@ from .errors import (
 )
 from .families.builtin import (
     acat,
+    asym_laplace,
     bernoulli,
     beta,
     beta_binomial,
@@ -85,14 +86,15 @@ Gamma = gamma
 __version__ = "0.1.0"
 
 __all__ = [
-    "acat", "bernoulli", "beta", "beta_binomial", "bf", "binomial", "brm", "brm_many",
-    "brm_multiple", "categorical", "combine_models", "cratio", "cumulative", "DataError",
-    "equation", "exgaussian", "exponential", "Family", "FamilyError", "Fit", "FormulaError",
-    "gamma", "Gamma", "gaussian", "get_family", "get_prior", "hurdle_gamma", "hurdle_lognormal",
-    "hurdle_negbinomial", "hurdle_poisson", "hypothesis", "inverse_gaussian", "list_datasets",
-    "load", "load_dataset", "lognormal", "loo_compare", "loo_model_weights", "make_model",
-    "model_code", "model_weights", "MultilevelError", "negbinomial", "poisson", "prior",
-    "PriorError", "SettingsError", "shifted_lognormal", "skew_normal", "sratio", "StorageError",
-    "student", "update", "weibull", "zero_inflated_beta", "zero_inflated_binomial",
-    "zero_inflated_negbinomial", "zero_inflated_poisson", "zero_one_inflated_beta",
+    "acat", "asym_laplace", "bernoulli", "beta", "beta_binomial", "bf", "binomial", "brm",
+    "brm_many", "brm_multiple", "categorical", "combine_models", "cratio", "cumulative",
+    "DataError", "equation", "exgaussian", "exponential", "Family", "FamilyError", "Fit",
+    "FormulaError", "gamma", "Gamma", "gaussian", "get_family", "get_prior", "hurdle_gamma",
+    "hurdle_lognormal", "hurdle_negbinomial", "hurdle_poisson", "hypothesis",
+    "inverse_gaussian", "list_datasets", "load", "load_dataset", "lognormal", "loo_compare",
+    "loo_model_weights", "make_model", "model_code", "model_weights", "MultilevelError",
+    "negbinomial", "poisson", "prior", "PriorError", "SettingsError", "shifted_lognormal",
+    "skew_normal", "sratio", "StorageError", "student", "update", "weibull",
+    "zero_inflated_beta", "zero_inflated_binomial", "zero_inflated_negbinomial",
+    "zero_inflated_poisson", "zero_one_inflated_beta",
 ]

@@ -205,7 +205,7 @@ _MEAN_SYMBOLS = {"bernoulli": "p", "binomial": "p", "zero_inflated_binomial": "p
 _AUX_SYMBOLS = {"sigma": r"\sigma", "nu": r"\nu", "shape": r"\phi", "phi": r"\phi",
                 "zi": r"\mathrm{zi}", "hu": r"\mathrm{hu}", "zoi": r"\mathrm{zoi}",
                 "coi": r"\mathrm{coi}", "ndt": r"\mathrm{ndt}", "alpha": r"\mathrm{alpha}",
-                "beta": r"\mathrm{beta}"}
+                "beta": r"\mathrm{beta}", "quantile": r"\tau"}
 # each family's distribution given its mean m, its parameters a and the trials n; the normal
 # and lognormal with their variance, as both notations write them
 _DISTRIBUTIONS = {
@@ -229,6 +229,8 @@ _DISTRIBUTIONS = {
     "beta_binomial": lambda m, a, n: (rf"\mathrm{{BetaBinomial}}({n}, {m}{a['phi']}, "
                                       rf"(1 - {m}){a['phi']})"),
     "inverse.gaussian": lambda m, a, n: rf"\mathrm{{InverseGaussian}}({m}, {a['shape']})",
+    "asym_laplace": lambda m, a, n: (rf"\mathrm{{AsymLaplace}}({m}, {a['sigma']}, "
+                                     rf"{a['quantile']})"),
     "zero_inflated_poisson":
         lambda m, a, n: rf"\mathrm{{ZeroInflatedPoisson}}({m}, {a['zi']})",
     "zero_inflated_negbinomial":

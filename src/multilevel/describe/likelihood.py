@@ -137,7 +137,9 @@ def data_model(design: Design, structure: Structure, predictors: dict[str, str],
         # brms's cens(): left, right or interval-censored rows, read from a column
         note += r"\text{, censored as }" + latex.expression(censoring, index,
                                                             structure.data_columns)
+    held = dict(design.spec.fixed_dpars)
     aux = {a.name: latex.indexed(latex.aux_symbol(a.name), index) if a.name in design.dpars
+           else f"{held[a.name]:g}" if a.name in held
            else latex.aux_symbol(a.name) for a in family.aux}
     lines: list[EquationLine] = []
     scale, shown = [], aux
@@ -145,7 +147,7 @@ def data_model(design: Design, structure: Structure, predictors: dict[str, str],
         # known standard errors: the response's sd is theirs, or adds them to sigma's
         se = latex.expression(design.spec.additions["se"], index, structure.data_columns)
         total = se
-        if not design.fixed_aux:
+        if "sigma" not in design.fixed_aux:
             total = "{" + latex.indexed(r"\sigma^{*}", index) + "}"
             scale.append(EquationLine(f"{total}^{{2}}", "=", f"{aux['sigma']}^{{2}} + {se}^{{2}}"))
         # the distribution's scale; a predicted sigma's own line keeps its symbol

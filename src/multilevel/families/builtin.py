@@ -103,9 +103,13 @@ def _exponential_likelihood(eta, mu, aux, trials, link):
     return pm.Exponential, {"scale": mu}
 
 
+# the program writer (describe/) passes symbols, which write the calls below as code
 def _gamma_function(x):
-    # the program writer (describe/) passes symbols, which write the call as code
     return x.call("pt.gamma") if hasattr(x, "call") else pt.gamma(x)
+
+
+def _square_root(x):
+    return x.call("pt.sqrt") if hasattr(x, "call") else pt.sqrt(x)
 
 
 def _weibull_likelihood(eta, mu, aux, trials, link):
@@ -127,6 +131,15 @@ def _beta_binomial_likelihood(eta, mu, aux, trials, link):
 def _inverse_gaussian_likelihood(eta, mu, aux, trials, link):
     # brms's inv_gaussian(mu, shape) is the Wald distribution with mean mu and lambda shape
     return pm.Wald, {"mu": mu, "lam": aux["shape"]}
+
+
+def _asym_laplace_likelihood(eta, mu, aux, trials, link):
+    # brms's asym_laplace(mu, sigma, quantile), whose mu is the quantile-th quantile, is
+    # PyMC's AsymmetricLaplace with kappa^2 = quantile / (1 - quantile) and
+    # b = sqrt(quantile (1 - quantile)) / sigma
+    quantile = aux["quantile"]
+    return pm.AsymmetricLaplace, {"mu": mu, "kappa": _square_root(quantile / (1 - quantile)),
+                                  "b": _square_root(quantile * (1 - quantile)) / aux["sigma"]}
 
 
 def _beta_likelihood(eta, mu, aux, trials, link):
@@ -254,6 +267,11 @@ def _exgaussian_draws(rng, mu, aux, trials):
 
 def _mean_is_mu(mu, aux, trials):
     return mu
+
+
+def _asym_laplace_mean(mu, aux, trials):
+    quantile = aux["quantile"]
+    return mu + aux["sigma"] * (1 - 2 * quantile) / (quantile * (1 - quantile))
 
 
 def _zero_one_inflated_beta_mean(mu, aux, trials):
@@ -423,6 +441,14 @@ skew_normal = Family(
                           dpar_intercept_prior="normal(0, 4)")),
     check_real, _skew_normal_likelihood, _mean_is_mu, draw=_skew_normal_draws,
 )
+# brms's quantile regression: mu is the quantile-th quantile, usually held by
+# bf(y ~ x, quantile = 0.9)
+asym_laplace = Family(
+    "asym_laplace", "identity", _REAL_LINKS,
+    (_SIGMA, AuxParameter("quantile", 0.0, _constant_prior("beta(1, 1)"), upper=1.0,
+                          dpar_link="logit", dpar_intercept_prior="logistic(0, 1)")),
+    check_real, _asym_laplace_likelihood, _asym_laplace_mean,
+)
 _PHI = AuxParameter("phi", 0.0, _constant_prior("gamma(0.01, 0.01)"))
 beta = Family(
     "beta", "logit", _BINARY_LINKS, (_PHI,), check_unit_interval, _beta_likelihood,
@@ -502,7 +528,7 @@ _BY_NAME = {
     "negative_binomial": negbinomial, "gamma": gamma, "lognormal": lognormal,
     "shifted_lognormal": shifted_lognormal, "beta": beta,
     "exponential": exponential, "weibull": weibull, "exgaussian": exgaussian,
-    "skew_normal": skew_normal, "beta_binomial": beta_binomial,
+    "skew_normal": skew_normal, "beta_binomial": beta_binomial, "asym_laplace": asym_laplace,
     "inverse.gaussian": inverse_gaussian, "inverse_gaussian": inverse_gaussian,
     "zero_inflated_poisson": zero_inflated_poisson,
     "zero_inflated_negbinomial": zero_inflated_negbinomial,

@@ -76,6 +76,8 @@ def unsupported_feature(design: Design) -> str | None:
         return "a model without group-level terms (there are no effects to integrate out)"
     if design.dpars and not design.nlpars:
         return f"predicted distributional parameters ({', '.join(design.dpars)})"
+    if design.spec.fixed_dpars:
+        return "family parameters held at a value by bf()"
     if design.own_row_likelihood is not None:
         return design.own_row_likelihood
     if design.smooths:

@@ -135,11 +135,12 @@ def _block_design(block: GroupBlock) -> sparse.csr_matrix:
 
 def cross_products_apply(design: Design) -> bool:
     """Whether the likelihood comes from cross-products: a Gaussian identity-link design
-    whose products have fewer entries than its rows have terms (and sigma is one for all, with
-    no known standard errors, and no row censored)."""
+    whose products have fewer entries than its rows have terms (and sigma is one estimate for
+    all, with no known standard errors, and no row censored)."""
     family = design.family
     if (not family.normal or family.link != "identity" or design.dpars
-            or design.own_row_likelihood is not None or design.smooths or design.monotonic):
+            or design.own_row_likelihood is not None or design.smooths or design.monotonic
+            or design.spec.fixed_dpars):
         return False
     terms = (design.X.shape[1] + design.has_intercept
              + sum(len(block.coefs) for block in design.blocks))

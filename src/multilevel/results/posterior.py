@@ -140,8 +140,11 @@ def summarize(draws: Draws, probs=(0.025, 0.975)) -> pd.DataFrame:
     """Estimate (mean), Est.Error (sd) and quantiles of every parameter, as brms."""
     flat = draws.values.reshape(-1, draws.values.shape[-1])
     frame = pd.DataFrame(index=draws.names)
-    frame["Estimate"] = flat.mean(axis=0)
-    frame["Est.Error"] = flat.std(axis=0, ddof=1)
+    # a parameter held at a value (bf(quantile = 0.8), sigma under se()) is that value, with
+    # no error, as in brms: its mean would carry the rounding of the sum
+    constant = (flat == flat[:1]).all(axis=0) & (len(flat) > 0)
+    frame["Estimate"] = np.where(constant, flat[:1].sum(axis=0), flat.mean(axis=0))
+    frame["Est.Error"] = np.where(constant, 0.0, flat.std(axis=0, ddof=1))
     for p in probs:
         frame[quantile_label(p)] = np.quantile(flat, p, axis=0)
     return frame

@@ -45,7 +45,7 @@ METADATA_KEYS = ("format", "format_version", "multilevel_version", "formula", "f
                  "priors", "settings", "seed", "sample_prior", "data_name", "names",
                  "fingerprint", "data", "content_hash")
 # keys a fit without distributional or non-linear formulas may lack
-OPTIONAL_KEYS = ("dpars", "nl", "imputations")
+OPTIONAL_KEYS = ("dpars", "nl", "imputations", "fixed")
 
 
 def _scalar(value):
@@ -172,6 +172,7 @@ def save_fit(fit, path: str | Path) -> Path:
         "dpars": [[name, part.text] for name, part in fit.design.spec.nlpars
                   + fit.design.spec.dpars],
         "nl": fit.design.spec.nonlinear is not None,
+        "fixed": [[name, value] for name, value in fit.design.spec.fixed_dpars],
         "family": {"name": fit.family.name, "link": fit.family.link},
         "priors": priors_to_json(fit.user_priors),
         "settings": asdict(fit.settings),
@@ -296,7 +297,8 @@ def read_saved_fit(path: str | Path) -> SavedFit:
             warnings.simplefilter("ignore")
             formula = BrmsFormula(metadata["formula"],
                                   tuple(map(tuple, metadata.get("dpars", []))),
-                                  metadata.get("nl", False))
+                                  metadata.get("nl", False),
+                                  tuple(map(tuple, metadata.get("fixed", []))))
             design = build_design(parse_formula(formula), data, family)
         table = build_prior_table(design, list(priors) or None)
         step = DRAWS_FILE

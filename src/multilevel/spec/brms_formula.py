@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 import re
 from dataclasses import dataclass
 
@@ -20,12 +22,15 @@ class BrmsFormula:
     formula: str
     dpars: tuple[tuple[str, str], ...] = ()
     nl: bool = False
+    # distributional parameters held at a value, bf(y ~ x, quantile = 0.25)
+    fixed: tuple[tuple[str, float], ...] = ()
 
     def __str__(self) -> str:
-        return "\n".join([self.formula] + [f"{name} {text}" for name, text in self.dpars])
+        return "\n".join([self.formula] + [f"{name} {text}" for name, text in self.dpars]
+                         + [f"{name} = {value:g}" for name, value in self.fixed])
 
 
-def bf(formula: str, *formulas: str, nl: bool = False, **dpars: str) -> BrmsFormula:
+def bf(formula: str, *formulas: str, nl: bool = False, **dpars: str | float) -> BrmsFormula:
     """A formula with predicted distributional parameters, or a non-linear formula, as
     brms's ``bf()``.
 
@@ -45,7 +50,8 @@ def bf(formula: str, *formulas: str, nl: bool = False, **dpars: str) -> BrmsForm
     **dpars
         One formula per parameter, written without response (``sigma="~ Days"``) or with the
         parameter's name (``sigma="sigma ~ Days"``); each may have population and group terms,
-        ``zi="~ mined + (1 | site)"``.
+        ``zi="~ mined + (1 | site)"``. A number holds the parameter at that value instead of
+        estimating it, as brms's ``bf(y ~ x, quantile = 0.25)``.
 
     Returns
     -------
@@ -56,6 +62,7 @@ def bf(formula: str, *formulas: str, nl: bool = False, **dpars: str) -> BrmsForm
     --------
     >>> ml.bf("Reaction ~ Days + (Days | Subject)", sigma="~ Days")
     >>> ml.bf("y ~ b1 * exp(b2 * x)", "b1 ~ 1 + (1 | g)", "b2 ~ 1", nl=True)
+    >>> ml.bf("y ~ x", quantile=0.9)  # with family="asym_laplace": the 0.9 quantile
     """
     if not isinstance(formula, str):
         raise FormulaError(f"The formula must be a string, got {type(formula).__name__}.")
@@ -77,12 +84,22 @@ def bf(formula: str, *formulas: str, nl: bool = False, **dpars: str) -> BrmsForm
                 f"bf()'s further formulas name their parameters left of '~', as 'sigma ~ x' "
                 f"or 'b1 + b2 ~ 1'; got {text!r}.")
         parts.extend((name, f"~ {sides[1][1]}") for name in names)
+    fixed = []
     for name, text in dpars.items():
+        if isinstance(text, numbers.Real) and not isinstance(text, bool):
+            if not math.isfinite(text):
+                raise FormulaError(f"bf() holds {name!r} at a finite number, got {text!r}.")
+            fixed.append((name, float(text)))
+            continue
         if not isinstance(text, str):
-            raise FormulaError(f"The formula of {name!r} must be a string such as '~ x', got "
-                               f"{text!r}.")
+            raise FormulaError(f"The formula of {name!r} must be a string such as '~ x', or a "
+                               f"number to hold it at, got {text!r}.")
         parts.append((name, text.strip()))
+    both = sorted({name for name, _ in fixed} & {name for name, _ in parts})
+    if both:
+        raise FormulaError(f"bf() gives {', '.join(map(repr, both))} a formula and a value; "
+                           "give one of them.")
     repeated = sorted({name for name, _ in parts if [n for n, _ in parts].count(name) > 1})
     if repeated:
         raise FormulaError(f"bf() gives {', '.join(map(repr, repeated))} more than one formula.")
-    return BrmsFormula(formula.strip(), tuple(parts), nl)
+    return BrmsFormula(formula.strip(), tuple(parts), nl, tuple(fixed))

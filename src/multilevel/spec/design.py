@@ -95,9 +95,13 @@ class Design:
 
     @property
     def fixed_aux(self) -> dict[str, float]:
-        """Family parameters held at a value, not estimated: ``sigma`` is 0 under ``se()``
-        without ``sigma = TRUE``, as in brms, whose draws keep it as a column of zeros."""
-        return {"sigma": 0.0} if self.se is not None and not self.spec.se_with_sigma else {}
+        """Family parameters held at a value, not estimated: those ``bf()`` holds
+        (``quantile = 0.25``), and ``sigma`` at 0 under ``se()`` without ``sigma = TRUE``; as
+        in brms 2.18, whose draws keep each as a constant column."""
+        held = dict(self.spec.fixed_dpars)
+        if self.se is not None and not self.spec.se_with_sigma:
+            held["sigma"] = 0.0
+        return held
 
     @property
     def parameter_parts(self) -> dict[str, DparDesign]:
@@ -374,7 +378,35 @@ def _categories(spec: FormulaSpec, frame: pd.DataFrame, family: Family,
     return [str(k) for k in range(1, int(y.max()) + 1)]
 
 
+def _check_fixed_dpars(spec: FormulaSpec, family: Family) -> None:
+    """The values ``bf()`` holds parameters at: the family's parameters, within their
+    bounds."""
+    parameters = [aux.name for aux in family.aux]
+    for name, value in spec.fixed_dpars:
+        if name not in parameters:
+            valid = (f"its distributional parameters are {', '.join(parameters)}"
+                     if parameters else "it has none besides the mean, mu")
+            raise FamilyError(f"Family {family.name!r} has no distributional parameter {name!r} "
+                              f"to hold at {value:g}; {valid}.{close_matches(name, parameters)}")
+        parameter = family.aux_parameter(name)
+        lower, upper = parameter.lower, parameter.upper
+        # a bound set by the data (the shifted lognormal's ndt below min_Y) is not checked
+        upper = upper if isinstance(upper, float) else None
+        inside = ((lower is None or value > lower or (value == lower and upper is not None))
+                  and (upper is None or value <= upper))
+        if not inside:
+            bounds = (f"between {lower:g} and {upper:g}" if upper is not None
+                      else f"above {lower:g}")
+            raise FamilyError(f"bf() holds {name!r} at {value:g}, but the {family.name} "
+                              f"family's {name} lies {bounds}.")
+    if "sigma" in dict(spec.fixed_dpars) and "se" in spec.additions:
+        raise FamilyError("bf() holds 'sigma' at a value and se() gives known standard "
+                          "errors; use one or the other (se(x, sigma = TRUE) estimates sigma "
+                          "besides them).")
+
+
 def _check_dpars(spec: FormulaSpec, family: Family) -> None:
+    _check_fixed_dpars(spec, family)
     parameters = [aux.name for aux in family.aux]
     for name in spec.dpar_names:
         if name not in parameters:

@@ -101,6 +101,8 @@ class FormulaSpec:
     # with its own linear formula, and of the data's columns
     nonlinear: NonlinearExpression | None = None
     nlpars: tuple[tuple[str, FormulaSpec], ...] = ()
+    # bf(y ~ x, quantile = 0.25): family parameters held at a value
+    fixed_dpars: tuple[tuple[str, float], ...] = ()
 
     @property
     def dpar_names(self) -> tuple[str, ...]:
@@ -110,7 +112,9 @@ class FormulaSpec:
         """The formula as :func:`bf` writes it (the text alone without other formulas), to
         build the model again."""
         parts = tuple((name, part.text) for name, part in self.nlpars + self.dpars)
-        return BrmsFormula(self.text, parts, self.nonlinear is not None) if parts else self.text
+        if not parts and not self.fixed_dpars:
+            return self.text
+        return BrmsFormula(self.text, parts, self.nonlinear is not None, self.fixed_dpars)
 
     @property
     def nlpar_names(self) -> tuple[str, ...]:
@@ -119,7 +123,8 @@ class FormulaSpec:
     @property
     def lines(self) -> list[str]:
         """The formula and each parameter's, as brms's summary prints them."""
-        return [self.text] + [part.text for _, part in self.nlpars + self.dpars]
+        return ([self.text] + [part.text for _, part in self.nlpars + self.dpars]
+                + [f"{name} = {value:g}" for name, value in self.fixed_dpars])
 
     @property
     def response_label(self) -> str:
@@ -386,10 +391,12 @@ def parse_formula(text: str | BrmsFormula) -> FormulaSpec:
         When the text is not a two-sided formula or a group term is malformed.
     """
     dpars: tuple[tuple[str, FormulaSpec], ...] = ()
+    fixed: tuple[tuple[str, float], ...] = ()
     if isinstance(text, BrmsFormula):
         if text.nl:
             return _parse_nonlinear_formula(text)
         dpars = tuple((name, _parse_dpar(name, part)) for name, part in text.dpars)
+        fixed = text.fixed
         text = text.formula
     if not isinstance(text, str):
         raise FormulaError(f"The formula must be a string or made by ml.bf(), got "
@@ -427,6 +434,7 @@ def parse_formula(text: str | BrmsFormula) -> FormulaSpec:
         # main effects before interactions, as R orders terms
         monotonic=tuple(sorted(monotonic, key=lambda effect: len(effect.covariates))),
         category_specific=tuple(category_specific),
+        fixed_dpars=fixed,
     )
 
 
@@ -452,4 +460,4 @@ def _parse_nonlinear_formula(formula: BrmsFormula) -> FormulaSpec:
         dpars=tuple((name, _parse_dpar(name, text)) for name, text in formula.dpars
                     if name not in expression.names),
         se_with_sigma=se_with_sigma, cens_upper=cens_upper, nonlinear=expression,
-        nlpars=nlpars)
+        nlpars=nlpars, fixed_dpars=formula.fixed)

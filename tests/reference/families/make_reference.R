@@ -4,7 +4,8 @@
 # family string as given in R, its link, and brms's default prior table from get_prior().
 #
 # usage: Rscript make_reference.R DATA.csv|brms:NAME|multiple:PATTERN:M "FORMULA" "FAMILY" OUT.json [factor columns, comma-separated]
-#          [DPARS: distributional formulas for bf(), semicolon-separated, e.g. "hu=~ x"]
+#          [DPARS: distributional formulas for bf(), semicolon-separated, e.g. "hu=~ x";
+#           a number holds the parameter at it, e.g. "quantile=0.8"]
 #          [NEWDATA.csv: rows whose fitted() values are written too, as `fitted` records]
 #          [PRIOR: R code of user priors, e.g. "prior(normal(0, 1), class = b, lb = 0)"]
 #   FAMILY is R code evaluated with brms attached, e.g. "gaussian", "poisson",
@@ -44,9 +45,13 @@ if (length(a) >= 6 && nzchar(a[6])) for (part in strsplit(a[6], ";")[[1]]) {
 # parameters' formulas
 nl <- identical(dpars[["nl"]], "TRUE")
 dpars[["nl"]] <- NULL
+# a number holds its parameter at that value: bf(y ~ x, quantile = 0.8)
+held <- Filter(function(v) !startsWith(v, "~"), dpars)
+fixed <- lapply(held, as.numeric)
+dpars <- Filter(function(v) startsWith(v, "~"), dpars)
 form <- do.call(bf, c(list(as.formula(f)),
                       lapply(names(dpars), function(k) as.formula(paste(k, dpars[[k]]))),
-                      list(nl = nl)))
+                      fixed, list(nl = nl)))
 seed <- 1234; chains <- 4; iter <- 2000
 
 gp <- as.data.frame(get_prior(form, data = d, family = fam))
@@ -68,7 +73,7 @@ summ <- function(vars) {
                   ~quantile(.x, c(0.025, 0.975)), "rhat", "ess_bulk", "ess_tail")
 }
 # same selection as the shared tool: b_Intercept kept; the centred Intercept, lprior, lp__ not
-keep <- grep("^(b_|sd_|cor_|sigma$|shape$|nu$|phi$|zi$|hu$|zoi$|coi$|ndt$|alpha$|beta$|r_|ar\\[|ma\\[|cosy$|bs_|sds_|s_|bsp_|bcs_|simo_)", variables(dr), value = TRUE)
+keep <- grep("^(b_|sd_|cor_|sigma$|shape$|nu$|phi$|zi$|hu$|zoi$|coi$|ndt$|alpha$|beta$|quantile$|r_|ar\\[|ma\\[|cosy$|bs_|sds_|s_|bsp_|bcs_|simo_)", variables(dr), value = TRUE)
 s <- summ(keep)
 # brm_multiple(): each data set's own posterior too, its chains in the combined fit's order
 by_imputation <- if (is.null(imputations)) NULL else lapply(seq_along(imputed), function(k)
@@ -109,6 +114,7 @@ out <- list(id = sub("\\.json$", "", basename(out_path)),
             imputations = imputations,
             formula = f,
             dpars = dpars,
+            fixed = fixed,
             nl = nl,
             family = fit$family$family,
             link = fit$family$link,

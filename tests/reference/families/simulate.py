@@ -621,6 +621,19 @@ def imputed():
         write(f"imputed_{k}", pd.DataFrame({"y": filled, "x": x, "g": lv[gi]}))
 
 
+def quantile():
+    """Skewed responses whose spread grows with x, for quantile regression: their 0.8
+    quantile rises faster than their median."""
+    rng = np.random.default_rng(167)
+    gi, lv = groups(rng)
+    x = rng.normal(size=gi.size)
+    y = (1.0 + 0.5 * x + rng.normal(0.0, 0.5, size=lv.size)[gi]
+         + np.exp(0.3 * x) * rng.gamma(2.0, 0.6, size=gi.size))
+    write("quantile", pd.DataFrame({"y": y, "x": x, "g": lv[gi]}))
+    write("quantile_newdata", pd.DataFrame({"x": [-1.0, 0.0, 1.0, 2.0],
+                                            "g": [lv[0], lv[1], lv[2], lv[3]]}))
+
+
 if __name__ == "__main__":
     for make in (bernoulli, binomial, poisson, poisson_offset, negbinomial, student, gamma,
                  lognormal, beta, gaussian_weights, meta, censored, survival, gaussian_slopes,
@@ -629,7 +642,7 @@ if __name__ == "__main__":
                  zero_inflated_beta, zero_one_inflated_beta, monotonic, cumulative, growth_ar,
                  growth_gaps, growth_unstr, growth_waves, smooth, categorical, truncated,
                  nonlinear, delayed_entry, grouped_by, monotonic_interaction, beta_binomial,
-                 inverse_gaussian, imputed):
+                 inverse_gaussian, imputed, quantile):
         make()
     (OUT / "truth.json").write_text(json.dumps(TRUTH, indent=1, sort_keys=True) + "\n")
     for p in sorted(OUT.glob("*.csv")):
