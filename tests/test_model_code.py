@@ -106,7 +106,8 @@ _FRAMES = {"crossed": _crossed, "grouped": _grouped, "assorted": _assorted, "uns
            .assign(end=lambda f: f["time"] + 3.0, w=lambda f: np.linspace(0.5, 1.5, len(f)),
                    both=lambda f: np.where(np.arange(len(f)) % 5 == 0, -1, f["censored"])),
            **{name: lambda name=name: pd.read_csv(FAMILY_REFERENCE_DIR / "data" / f"{name}.csv")
-              for name in ("beta_binomial", "inverse_gaussian", "quantile")}}
+              for name in ("beta_binomial", "inverse_gaussian", "quantile",
+                           "zero_inflated_beta_binomial")}}
 
 # (data, formula or bf() parts, family, priors): the issue's ten models, then one of each
 # other feature the writer covers
@@ -178,6 +179,8 @@ CASES = [
     ("inverse_gaussian", "y ~ x + (1 | g)", ml.inverse_gaussian("log"), None),
     ("quantile", ("y ~ x + (1 | g)", {"quantile": 0.8}), "asym_laplace", None),
     ("quantile", ("y ~ x + (1 | g)", {"quantile": "~ x", "sigma": 0.5}), "asym_laplace", None),
+    ("zero_inflated_beta_binomial", ("k | trials(n) ~ x + (1 + x | g)", {"zi": "~ x"}),
+     "zero_inflated_beta_binomial", None),
 ]
 
 

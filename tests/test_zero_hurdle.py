@@ -274,6 +274,21 @@ def test_family_means_are_the_expected_values():
         assert abs(np.mean(draws == end) - share) < 5 * np.sqrt(share * (1 - share) / draws.size)
     mean = ml.zero_one_inflated_beta.mean(np.full((1, 1), 0.3), values, None).item()
     assert abs(draws.mean() - mean) < 5 * draws.std() / np.sqrt(draws.size)
+    # the zero-inflated beta-binomial: its draws' mean, and its zeros' share, brms's
+    # zi + (1 - zi) P(beta-binomial = 0)
+    trials = np.full(200_000, 6)
+    values = {"zi": np.full((1, 1), 0.3), "phi": np.full((1, 1), 4.0)}
+    draws = ml.zero_inflated_beta_binomial.random(rng, eta, values, trials)
+    mean = ml.zero_inflated_beta_binomial.mean(np.full((1, 1), 0.3), values, trials[:1]).item()
+    assert abs(draws.mean() - mean) < 5 * draws.std() / np.sqrt(draws.size)
+    zeros = 0.3 + 0.7 * stats.betabinom(6, 0.3 * 4.0, 0.7 * 4.0).pmf(0)
+    assert abs(np.mean(draws == 0) - zeros) < 5 * np.sqrt(zeros * (1 - zeros) / draws.size)
+    density = ml.zero_inflated_beta_binomial.log_density(
+        np.array([0, 2, 6]), eta[:, :3], {"zi": np.full((1, 3), 0.3),
+                                          "phi": np.full((1, 3), 4.0)}, trials=trials[:3])[0]
+    body = stats.betabinom(6, 0.3 * 4.0, 0.7 * 4.0).pmf(np.array([0, 2, 6]))
+    np.testing.assert_allclose(np.exp(density), np.where([True, False, False], zeros, 0.7 * body),
+                               rtol=1e-8)
 
 
 @pytest.mark.parametrize(("family", "values", "rule"), [

@@ -67,6 +67,7 @@ from .families.builtin import (
     student,
     weibull,
     zero_inflated_beta,
+    zero_inflated_beta_binomial,
     zero_inflated_binomial,
     zero_inflated_negbinomial,
     zero_inflated_poisson,
@@ -95,6 +96,6 @@ __all__ = [
     "loo_model_weights", "make_model", "model_code", "model_weights", "MultilevelError",
     "negbinomial", "poisson", "prior", "PriorError", "SettingsError", "shifted_lognormal",
     "skew_normal", "sratio", "StorageError", "student", "update", "weibull",
-    "zero_inflated_beta", "zero_inflated_binomial", "zero_inflated_negbinomial",
-    "zero_inflated_poisson", "zero_one_inflated_beta",
+    "zero_inflated_beta", "zero_inflated_beta_binomial", "zero_inflated_binomial",
+    "zero_inflated_negbinomial", "zero_inflated_poisson", "zero_one_inflated_beta",
 ]

@@ -197,7 +197,7 @@ def link(function: str, argument: str) -> str:
 
 # the mean's symbol where a family's literature has its own letter
 _MEAN_SYMBOLS = {"bernoulli": "p", "binomial": "p", "zero_inflated_binomial": "p",
-                 "beta_binomial": "p",
+                 "beta_binomial": "p", "zero_inflated_beta_binomial": "p",
                  "poisson": r"\lambda", "zero_inflated_poisson": r"\lambda",
                  "hurdle_poisson": r"\lambda"}
 # (the ex-Gaussian's beta and the skew normal's alpha spelt out: the notations' alpha and
@@ -228,6 +228,9 @@ _DISTRIBUTIONS = {
     "beta": lambda m, a, n: rf"\mathrm{{Beta}}({m}{a['phi']}, (1 - {m}){a['phi']})",
     "beta_binomial": lambda m, a, n: (rf"\mathrm{{BetaBinomial}}({n}, {m}{a['phi']}, "
                                       rf"(1 - {m}){a['phi']})"),
+    "zero_inflated_beta_binomial": lambda m, a, n: (
+        rf"\mathrm{{ZeroInflatedBetaBinomial}}({n}, {m}{a['phi']}, (1 - {m}){a['phi']}, "
+        rf"{a['zi']})"),
     "inverse.gaussian": lambda m, a, n: rf"\mathrm{{InverseGaussian}}({m}, {a['shape']})",
     "asym_laplace": lambda m, a, n: (rf"\mathrm{{AsymLaplace}}({m}, {a['sigma']}, "
                                      rf"{a['quantile']})"),

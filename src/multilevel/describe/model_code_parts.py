@@ -250,6 +250,12 @@ CLOSED_FORM_HELPERS = {
     proportions = pm.Beta.dist(alpha=mu * phi, beta=(1 - mu) * phi)
     return pt.switch(zero, pt.log(zi),
                      pt.log1p(-zi) + pm.logp(proportions, pt.switch(zero, 0.5, value)))''',
+    "zero_inflated_beta_binomial": '''def zero_inflated_beta_binomial_logp(value, zi, n, mu, phi):
+    """A zero with probability zi, else a beta-binomial of n trials whose success
+    probability has mean mu and precision phi."""
+    successes = pm.logp(pm.BetaBinomial.dist(n=n, alpha=mu * phi, beta=(1 - mu) * phi), value)
+    return pt.switch(pt.eq(value, 0), pt.logaddexp(pt.log(zi), pt.log1p(-zi) + successes),
+                     pt.log1p(-zi) + successes)''',
     "zero_one_inflated_beta": '''def zero_one_inflated_beta_logp(value, zoi, coi, mu, phi):
     """An end, 0 or 1, with probability zoi (1 with probability coi among them), else a
     beta of mean mu and precision phi (its density taken at 1/2 at the ends, so that the

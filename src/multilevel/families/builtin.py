@@ -29,6 +29,7 @@ from .closed_form import (
     SHIFTED_LOGNORMAL,
     SKEW_NORMAL,
     ZERO_INFLATED_BETA,
+    ZERO_INFLATED_BETA_BINOMIAL,
     ZERO_ONE_INFLATED_BETA,
     skew_normal_shape,
 )
@@ -165,6 +166,11 @@ def _zero_inflated_beta_likelihood(eta, mu, aux, trials, link):
     return ZERO_INFLATED_BETA, {"zi": aux["zi"], "mu": mu, "phi": aux["phi"]}
 
 
+def _zero_inflated_beta_binomial_likelihood(eta, mu, aux, trials, link):
+    return ZERO_INFLATED_BETA_BINOMIAL, {"zi": aux["zi"], "n": trials, "mu": mu,
+                                         "phi": aux["phi"]}
+
+
 def _zero_one_inflated_beta_likelihood(eta, mu, aux, trials, link):
     return ZERO_ONE_INFLATED_BETA, {"zoi": aux["zoi"], "coi": aux["coi"], "mu": mu,
                                     "phi": aux["phi"]}
@@ -237,6 +243,13 @@ def _hurdle_lognormal_draws(rng, mu, aux, trials):
 def _zero_inflated_beta_draws(rng, mu, aux, trials):
     phi = aux["phi"]
     return _hurdle(rng, aux["zi"], rng.beta(mu * phi, (1 - mu) * phi))
+
+
+def _zero_inflated_beta_binomial_draws(rng, mu, aux, trials):
+    phi = aux["phi"]
+    probability = rng.beta(mu * phi, (1 - mu) * phi)
+    successes = rng.binomial(np.rint(trials).astype(np.int64), probability)
+    return _hurdle(rng, aux["zi"], successes).astype(float)
 
 
 def _zero_one_inflated_beta_draws(rng, mu, aux, trials):
@@ -478,6 +491,11 @@ zero_inflated_binomial = Family(
     _zero_inflated_binomial_likelihood, _zero_inflated_binomial_mean, needs_trials=True,
     discrete=True, proportion=True,
 )
+zero_inflated_beta_binomial = Family(
+    "zero_inflated_beta_binomial", "logit", _BINARY_LINKS, (_PHI, _ZI), check_binomial,
+    _zero_inflated_beta_binomial_likelihood, _zero_inflated_binomial_mean, needs_trials=True,
+    discrete=True, proportion=True, draw=_zero_inflated_beta_binomial_draws,
+)
 hurdle_poisson = Family(
     "hurdle_poisson", "log", _POSITIVE_LINKS, (_HU,), check_count, _hurdle_poisson_likelihood,
     _hurdle_poisson_mean, discrete=True, draw=_hurdle_poisson_draws,
@@ -533,6 +551,7 @@ _BY_NAME = {
     "zero_inflated_poisson": zero_inflated_poisson,
     "zero_inflated_negbinomial": zero_inflated_negbinomial,
     "zero_inflated_binomial": zero_inflated_binomial, "hurdle_poisson": hurdle_poisson,
+    "zero_inflated_beta_binomial": zero_inflated_beta_binomial,
     "hurdle_negbinomial": hurdle_negbinomial, "hurdle_lognormal": hurdle_lognormal,
     "hurdle_gamma": hurdle_gamma, "zero_inflated_beta": zero_inflated_beta,
     "zero_one_inflated_beta": zero_one_inflated_beta,

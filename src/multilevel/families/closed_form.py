@@ -46,6 +46,14 @@ def _zero_one_inflated_beta_logp(value, zoi, coi, mu, phi):
     return pt.switch(pt.eq(value, 0) | one, end, pt.log1p(-zoi) + _beta_inside(value, mu, phi))
 
 
+def _zero_inflated_beta_binomial_logp(value, zi, n, mu, phi):
+    """brms's zero-inflated beta-binomial: a zero with probability ``zi``, else a
+    beta-binomial of ``n`` trials (which may itself give a zero)."""
+    successes = pm.logp(pm.BetaBinomial.dist(n=n, alpha=mu * phi, beta=(1 - mu) * phi), value)
+    return pt.switch(pt.eq(value, 0), pt.logaddexp(pt.log(zi), pt.log1p(-zi) + successes),
+                     pt.log1p(-zi) + successes)
+
+
 def _shifted_lognormal_logp(value, mu, sigma, ndt):
     """brms's shifted lognormal: ``ndt`` (a non-decision time) plus a lognormal of log-mean
     ``mu`` and log-sd ``sigma``. The lognormal is taken at 1 where the response is not above
@@ -98,7 +106,7 @@ class _ClosedForm:
     The hurdle counts' P(y > 0) is written in closed form: PyMC's truncation takes it from
     the count's cdf, whose gradient JAX lacks for the negative binomial's shape and which
     gave NaN gradients for Poisson hurdles whose probability is predicted. PyMC has no
-    zero- or zero-one-inflated beta (:func:`_beta_inside`). PyMC's
+    zero- or zero-one-inflated beta (:func:`_beta_inside`) nor zero-inflated beta-binomial. PyMC's
     ex-Gaussian computes both branches of its normal log CDF (:func:`log_normal_cdf`); its
     skew normal loses the short tail (:func:`_skew_normal_logp`).
     """
@@ -122,5 +130,7 @@ SKEW_NORMAL = _ClosedForm(_skew_normal_logp, ("mu", "sigma", "alpha"), dtype="fl
 SHIFTED_LOGNORMAL = _ClosedForm(_shifted_lognormal_logp, ("mu", "sigma", "ndt"),
                                 dtype="float64")
 ZERO_INFLATED_BETA = _ClosedForm(_zero_inflated_beta_logp, ("zi", "mu", "phi"), dtype="float64")
+ZERO_INFLATED_BETA_BINOMIAL = _ClosedForm(_zero_inflated_beta_binomial_logp,
+                                          ("zi", "n", "mu", "phi"))
 ZERO_ONE_INFLATED_BETA = _ClosedForm(_zero_one_inflated_beta_logp, ("zoi", "coi", "mu", "phi"),
                                      dtype="float64")

@@ -634,6 +634,19 @@ def quantile():
                                             "g": [lv[0], lv[1], lv[2], lv[3]]}))
 
 
+def zero_inflated_beta_binomial():
+    """Successes of 5 to 20 trials, their probability varying beyond the binomial's (phi 8),
+    and a fifth of the rows zeros of another process."""
+    rng = np.random.default_rng(168)
+    gi, lv, x, eta = correlated_groups(rng, 0.3, 0.8)
+    n = rng.integers(5, 21, size=gi.size)
+    mu, phi = inv_logit(eta), 8.0
+    k = rng.binomial(n, rng.beta(mu * phi, (1 - mu) * phi))
+    k[rng.uniform(size=gi.size) < 0.2] = 0
+    record("zero_inflated_beta_binomial", b_Intercept=0.3, b_x=0.8, phi=phi, zi=0.2)
+    write("zero_inflated_beta_binomial", pd.DataFrame({"k": k, "n": n, "x": x, "g": lv[gi]}))
+
+
 if __name__ == "__main__":
     for make in (bernoulli, binomial, poisson, poisson_offset, negbinomial, student, gamma,
                  lognormal, beta, gaussian_weights, meta, censored, survival, gaussian_slopes,
@@ -642,7 +655,8 @@ if __name__ == "__main__":
                  zero_inflated_beta, zero_one_inflated_beta, monotonic, cumulative, growth_ar,
                  growth_gaps, growth_unstr, growth_waves, smooth, categorical, truncated,
                  nonlinear, delayed_entry, grouped_by, monotonic_interaction, beta_binomial,
-                 inverse_gaussian, imputed, quantile):
+                 inverse_gaussian, imputed, quantile,
+                 zero_inflated_beta_binomial):
         make()
     (OUT / "truth.json").write_text(json.dumps(TRUTH, indent=1, sort_keys=True) + "\n")
     for p in sorted(OUT.glob("*.csv")):
