@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import warnings
+
 import arviz as az
 import numpy as np
 import pytest
@@ -66,3 +69,39 @@ def test_a_single_chain_has_the_r_hat_of_its_halves():
     assert table.loc["steady", "Rhat"] < 1.05 < table.loc["drifting", "Rhat"]
     assert float(table.loc["steady", "Bulk_ESS"]) == pytest.approx(
         float(az.ess(values[:, :, 0], method="bulk")))
+
+
+@pytest.mark.slow
+def test_summary_warns_as_brms_of_rhat_and_divergences(sleep_fit):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sleep_fit.summary()  # converged, no divergence: quiet
+    # the chains of the fit, the second shifted: they disagree
+    shifted = sleep_fit.idata.posterior.copy(deep=True)
+    shifted["b"] = shifted["b"] + _second_chain_shift(shifted["b"])
+    stats = sleep_fit.idata.sample_stats.copy(deep=True)
+    stats["diverging"][0, :3] = True
+    idata = az.InferenceData(posterior=shifted, sample_stats=stats)
+    disagreeing = dataclasses.replace(sleep_fit, idata=idata)
+    with pytest.warns(UserWarning) as caught:
+        disagreeing.summary()
+    messages = [str(w.message) for w in caught]
+    assert messages == [
+        "Parts of the model have not converged (some Rhats are > 1.05). Be careful when "
+        "analysing the results! We recommend running more iterations and/or setting stronger "
+        "priors.",
+        "There were 3 divergent transitions after warmup. Increasing adapt_delta above 0.8 may "
+        "help. See http://mc-stan.org/misc/warnings.html#divergent-transitions-after-warmup"]
+    # an approximation's draws are not chains: no warning
+    approximation = dataclasses.replace(
+        disagreeing, settings=dataclasses.replace(sleep_fit.settings, algorithm="meanfield"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        approximation.summary()
+
+
+def _second_chain_shift(values):
+    """Ten posterior sds added to the second chain's draws."""
+    shift = values * 0.0
+    shift[1] = 10 * float(values.std())
+    return shift

@@ -41,7 +41,7 @@ from .predict import (
 )
 from .sampler_output import SamplerOutput
 from .storage import save_fit
-from .summary import Summary, interval_columns, table_columns
+from .summary import Summary, interval_columns, table_columns, warn_as_brms_summary
 
 
 @dataclass
@@ -545,6 +545,7 @@ class Fit(SamplerOutput):
         # rounded so that 0.95 asks for exactly the quantiles 0.025 and 0.975
         bounds = (round((1 - prob) / 2, 12), round(1 - (1 - prob) / 2, 12))
         table = self.posterior_summary(probs=bounds)
+        warn_as_brms_summary(table["Rhat"], self.idata, self.settings)
         table = table.rename(columns=dict(zip([quantile_label(p) for p in bounds],
                                               interval_columns(prob), strict=True)))
         table = table[table_columns(prob)]

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import html
+import warnings
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
+
+from ..inference.nuts import divergent_count
+from ..inference.settings import SamplerSettings
 
 TABLE_COLUMNS = ["Estimate", "Est.Error", "l-95% CI", "u-95% CI", "Rhat", "Bulk_ESS", "Tail_ESS"]
 
@@ -19,6 +24,24 @@ def interval_columns(prob: float) -> list[str]:
 def table_columns(prob: float = 0.95) -> list[str]:
     """The columns of brms's summary tables for a central ``prob`` interval."""
     return ["Estimate", "Est.Error", *interval_columns(prob), "Rhat", "Bulk_ESS", "Tail_ESS"]
+
+def warn_as_brms_summary(rhat: pd.Series, idata, settings: SamplerSettings) -> None:
+    """The warnings brms 2.18's ``summary()`` gives of a fit sampled by MCMC: R-hat above
+    1.05 anywhere, and divergent transitions after warmup (``adapt_delta`` is brms's name of
+    ``target_accept``, which ``brm(control=)`` also takes)."""
+    if settings.is_approximation:
+        return
+    divergent, target_accept = divergent_count(idata), settings.target_accept
+    if np.any(rhat.to_numpy(dtype=float) > 1.05):
+        warnings.warn("Parts of the model have not converged (some Rhats are > 1.05). Be "
+                      "careful when analysing the results! We recommend running more "
+                      "iterations and/or setting stronger priors.", UserWarning, stacklevel=3)
+    if divergent:
+        warnings.warn(f"There were {divergent} divergent transitions after warmup. Increasing "
+                      f"adapt_delta above {target_accept:g} may help. See "
+                      "http://mc-stan.org/misc/warnings.html#divergent-transitions-after-"
+                      "warmup", UserWarning, stacklevel=3)
+
 
 _FOOTER = (
     "Draws were sampled using NUTS ({backend}). For each parameter, Bulk_ESS\n"
