@@ -79,6 +79,7 @@ from .results.combine import combine_models
 from .results.criteria import loo_compare
 from .results.fit import Fit
 from .results.hypothesis import hypothesis
+from .results.model_averaging import posterior_average, pp_average
 from .results.model_weights import loo_model_weights, model_weights
 from .spec.brms_formula import bf
 
@@ -94,8 +95,9 @@ __all__ = [
     "hurdle_lognormal", "hurdle_negbinomial", "hurdle_poisson", "hypothesis",
     "inverse_gaussian", "list_datasets", "load", "load_dataset", "lognormal", "loo_compare",
     "loo_model_weights", "make_model", "model_code", "model_weights", "MultilevelError",
-    "negbinomial", "poisson", "prior", "PriorError", "SettingsError", "shifted_lognormal",
-    "skew_normal", "sratio", "StorageError", "student", "update", "weibull",
-    "zero_inflated_beta", "zero_inflated_beta_binomial", "zero_inflated_binomial",
-    "zero_inflated_negbinomial", "zero_inflated_poisson", "zero_one_inflated_beta",
+    "negbinomial", "poisson", "posterior_average", "pp_average", "prior", "PriorError",
+    "SettingsError", "shifted_lognormal", "skew_normal", "sratio", "StorageError", "student",
+    "update", "weibull", "zero_inflated_beta", "zero_inflated_beta_binomial",
+    "zero_inflated_binomial", "zero_inflated_negbinomial", "zero_inflated_poisson",
+    "zero_one_inflated_beta",
 ]
