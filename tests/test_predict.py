@@ -207,6 +207,35 @@ def test_hypothesis_equals_brms(postproc):
     assert row["Star"] == expected["Star"]
 
 
+@pytest.mark.slow
+def test_hypotheses_of_each_level_are_brms_coef_and_ranef_scopes(sleep_fit):
+    _, fit, _ = sleep_fit
+    levels = fit.design.group_levels("Subject")
+    table = fit.hypothesis(["Days > 8", "Intercept = 250"], scope="coef", group="Subject")
+    assert list(table.columns[:2]) == ["Group", "Hypothesis"]
+    # hypothesis by hypothesis, each level in turn, as brms orders them
+    assert table["Group"].tolist() == levels * 2
+    assert table["Hypothesis"].tolist() == ["(Days)-(8) > 0"] * len(levels) + [
+        "(Intercept)-(250) = 0"] * len(levels)
+    coef = fit.coef()["Subject"]
+    np.testing.assert_allclose(table["Estimate"][:len(levels)], coef["Days"]["Estimate"] - 8)
+    np.testing.assert_allclose(table["Est.Error"][len(levels):], coef["Intercept"]["Est.Error"])
+    assert np.isnan(table["Evid.Ratio"][len(levels):]).all()
+    assert "Hypothesis Tests for class :" in str(table)
+    ranef = fit.hypothesis("Days = 0", scope="ranef", group="Subject")
+    np.testing.assert_allclose(ranef["Estimate"], fit.ranef()["Subject"]["Days"]["Estimate"])
+    with pytest.raises(ml.MultilevelError, match="group should be one of 'Subject'"):
+        fit.hypothesis("Days > 0", scope="coef", group="Subjects")
+    # a grouping factor's parameters of a class, and brms's robust estimates
+    sds = fit.hypothesis("Days < Intercept", class_="sd", group="Subject", robust=True)
+    draws = fit.as_draws_df()
+    difference = draws["sd_Subject__Days"] - draws["sd_Subject__Intercept"]
+    assert sds.loc[1, "Estimate"] == pytest.approx(np.median(difference))
+    assert sds.loc[1, "Est.Error"] == pytest.approx(
+        1.4826 * np.median(np.abs(difference - np.median(difference))))
+    assert "Hypothesis Tests for class sd_Subject:" in str(sds)
+
+
 def test_loo_compare_orders_models(sleep_fit):
     reference, fit, _ = sleep_fit
     import warnings

@@ -27,7 +27,7 @@ from .posterior import (
     collect_draws,
     convergence,
     draw_stats,
-    level_coefficients,
+    group_level_draws,
     population_variables,
     quantile_label,
     summarize,
@@ -163,8 +163,7 @@ class Fit(SamplerOutput):
         """
         out = GroupTables()
         for group in self.names.groups:
-            effects = self.idata.posterior[f"r_{group}"].values
-            out[group] = self._level_table(group, effects.reshape(-1, *effects.shape[2:]), probs)
+            out[group] = self._level_table(group, *group_level_draws(self, group, False), probs)
         return out
 
     def coef(self, probs=(0.025, 0.975)) -> dict[str, pd.DataFrame]:
@@ -172,19 +171,12 @@ class Fit(SamplerOutput):
         shown as :meth:`ranef`. Every population-level effect is there (those without a
         group-level effect are equal across levels), and an ordinal model's group-level
         intercept shifts each threshold."""
-        population = {row: self.draws.column(name)
-                      for row, name in population_variables(self.draws.names).items()}
         out = GroupTables()
         for group in self.names.groups:
-            effects = self.idata.posterior[f"r_{group}"].values
-            combined = level_coefficients(population, effects.reshape(-1, *effects.shape[2:]),
-                                          self.design.group_coefs(group), self.family.ordinal)
-            out[group] = self._level_table(group, np.stack(list(combined.values()), axis=-1),
-                                           probs, list(combined))
+            out[group] = self._level_table(group, *group_level_draws(self, group, True), probs)
         return out
 
-    def _level_table(self, group, values, probs, coefs=None) -> pd.DataFrame:
-        coefs = coefs or self.design.group_coefs(group)
+    def _level_table(self, group, coefs, values, probs) -> pd.DataFrame:
         stats = draw_stats(values, probs)
         columns = pd.MultiIndex.from_product([coefs, list(stats)], names=["coef", "stat"])
         table = pd.DataFrame(index=pd.Index(self.design.group_levels(group), name=group),
@@ -424,9 +416,10 @@ class Fit(SamplerOutput):
         """Intraclass correlation per grouping factor with a posterior interval."""
         return criteria.icc(self, probs)
 
-    def hypothesis(self, hypotheses, class_: str | None = "b", alpha: float = 0.05):
-        """Test hypotheses such as ``"Days > 5"``; see :func:`multilevel.hypothesis.hypothesis`."""
-        return hypothesis_test(self, hypotheses, class_, alpha)
+    def hypothesis(self, hypotheses, class_: str | None = "b", group: str = "",
+                   scope: str = "standard", alpha: float = 0.05, robust: bool = False):
+        """Test hypotheses such as ``"Days > 5"``; see :func:`multilevel.hypothesis`."""
+        return hypothesis_test(self, hypotheses, class_, group, scope, alpha, robust)
 
     # --- saving --------------------------------------------------------------------------
     def save(self, path) -> None:

@@ -11,6 +11,7 @@ from scipy.stats import gaussian_kde
 
 from ..errors import MultilevelError
 from .display import BrmsTable
+from .posterior import group_level_draws
 
 _COMPARISONS = ("<=", ">=", "<", ">", "=")
 _FUNCTIONS = {"exp": np.exp, "log": np.log, "sqrt": np.sqrt, "abs": np.abs,
@@ -112,8 +113,12 @@ def _prior_density_at_zero(fit, expression: str, class_: str | None,
     return float(gaussian_kde(np.asarray(draws))(0.0)[0])
 
 
-def hypothesis(fit, hypotheses: str | list[str], class_: str | None = "b",
-               alpha: float = 0.05) -> pd.DataFrame:
+SCOPES = ("standard", "ranef", "coef")
+
+
+def hypothesis(fit, hypotheses: str | list[str], class_: str | None = "b", group: str = "",
+               scope: str = "standard", alpha: float = 0.05,
+               robust: bool = False) -> pd.DataFrame:
     """Test hypotheses about parameters, as brms's ``hypothesis()``.
 
     Parameters
@@ -126,70 +131,111 @@ def hypothesis(fit, hypotheses: str | list[str], class_: str | None = "b",
         unless ``class_`` is None, when full names such as ``sd_Subject__Days`` are used.
     class_
         Prefix of the parameter names; None for full names.
+    group
+        With ``scope="standard"``, a grouping factor whose parameters of ``class_`` are
+        meant (``class_="sd", group="Subject"`` reads ``Days`` as ``sd_Subject__Days``);
+        with ``"ranef"`` or ``"coef"``, the grouping factor whose levels are each tested.
+    scope
+        ``"standard"`` tests the parameters; ``"ranef"`` each level's group-level effects and
+        ``"coef"`` each level's coefficients (``fit.coef()``), the names being the
+        coefficients (``"Days > 8"``): one row per hypothesis and level, under ``Group``.
     alpha
         Credible intervals are two-sided ``1 - alpha`` intervals for ``=`` and one-sided
         ``1 - 2 alpha`` intervals (quantiles alpha and 1 - alpha) for inequalities, as brms.
+    robust
+        Estimate and Est.Error as the median and median absolute deviation (R's ``mad()``)
+        instead of the mean and sd.
 
     Returns
     -------
     DataFrame
         Columns ``Hypothesis, Estimate, Est.Error, CI.Lower, CI.Upper, Evid.Ratio, Post.Prob,
-        Star``. For an inequality, Evid.Ratio is the posterior odds of the hypothesis and
-        Post.Prob its posterior probability; for ``=`` both need prior draws
-        (``brm(..., sample_prior="yes")``) and are NaN otherwise. Prints as brms does, under
-        ``Hypothesis Tests for class b:`` and with its footnote.
+        Star`` (after ``Group`` for the levels' scopes). For an inequality, Evid.Ratio is the
+        posterior odds of the hypothesis and Post.Prob its posterior probability; for ``=``
+        both need prior draws (``brm(..., sample_prior="yes")``, in the standard scope) and
+        are NaN otherwise. Prints as brms does, under ``Hypothesis Tests for class b:`` and
+        with its footnote.
     """
     if isinstance(hypotheses, str):
         hypotheses = [hypotheses]
-    values = _parameter_draws(fit, class_)
-    rows = []
-    for text in hypotheses:
-        left, sign, right = _split(text)
-        expression = f"({left})-({right})"
-        substituted, placeholders = _substitute(expression, list(values))
-        try:
-            tree = ast.parse(substituted, mode="eval")
-        except SyntaxError:
-            tree = None
-        unknown = sorted(set(re.findall(r"[A-Za-z_][\w.:]*", substituted))
-                         - set(placeholders) - set(_FUNCTIONS))
-        if tree is None or unknown:
-            what = f"unknown name(s) {', '.join(unknown)}" if unknown else "malformed"
-            raise MultilevelError(
-                f"Cannot read hypothesis {text!r}: {what}. Valid names"
-                + (f" (class {class_!r})" if class_ else "") + ": "
-                + ", ".join(sorted(values)) + "."
-            )
-        draws = np.asarray(_evaluate(tree, {t: values[n] for t, n in placeholders.items()},
-                                     text), dtype=float)
-        draws = np.broadcast_to(draws, (len(next(iter(values.values()))),))
-        if sign == "=":
-            lower, upper = np.quantile(draws, [alpha / 2, 1 - alpha / 2])
-            prior_density = _prior_density_at_zero(fit, expression, class_,
-                                                   list(placeholders.values()))
-            if prior_density:
-                evidence = float(gaussian_kde(draws)(0.0)[0]) / prior_density
-                probability = evidence / (1 + evidence)
-            else:
-                evidence = probability = float("nan")
-        else:
-            lower, upper = np.quantile(draws, [alpha, 1 - alpha])
-            probability = float(np.mean(draws < 0 if sign in ("<", "<=") else draws > 0))
-            evidence = probability / (1 - probability) if probability < 1 else float("inf")
-        rows.append({
-            "Hypothesis": f"{expression} {'=' if sign == '=' else sign} 0",
-            "Estimate": float(draws.mean()),
-            "Est.Error": float(draws.std(ddof=1)),
-            "CI.Lower": float(lower),
-            "CI.Upper": float(upper),
-            "Evid.Ratio": evidence,
-            "Post.Prob": probability,
-            "Star": "*" if (lower > 0 or upper < 0) else "",
-        })
+    if scope not in SCOPES:
+        raise MultilevelError(f"scope must be one of {', '.join(map(repr, SCOPES))}, got "
+                              f"{scope!r}.")
+    if scope == "standard":
+        prefix = (f"{class_ or ''}_{group}_" if group else class_)
+        values = _parameter_draws(fit, prefix)
+        rows = [_tested(text, values, prefix, alpha, robust, fit) for text in hypotheses]
+        # brms's class without its trailing underscores: "sd_Subject"
+        heading = f"Hypothesis Tests for class {class_ or ''}{f'_{group}' if group else ''}:"
+    else:
+        groups = list(fit.design.groups)
+        if group not in groups:
+            raise MultilevelError(f"group should be one of {', '.join(map(repr, groups))} "
+                                  f"for scope={scope!r}, got {group!r}.")
+        coefs, draws = group_level_draws(fit, group, with_population=scope == "coef")
+        levels = fit.design.group_levels(group)
+        # hypothesis by hypothesis, each level in turn, as brms orders them
+        rows = [{"Group": level,
+                 **_tested(text, {c: draws[:, k, j] for j, c in enumerate(coefs)}, "", alpha,
+                           robust, None)}
+                for text in hypotheses for k, level in enumerate(levels)]
+        heading = "Hypothesis Tests for class :"
     # numbered from 1, as brms's rows
     return BrmsTable.of(pd.DataFrame(rows, index=range(1, len(rows) + 1)),
-                        heading=f"Hypothesis Tests for class {class_ or ''}:",
-                        footer=_footnote(alpha), digits=2)
+                        heading=heading, footer=_footnote(alpha), digits=2)
+
+
+def _tested(text: str, values: dict[str, np.ndarray], class_: str | None, alpha: float,
+            robust: bool, fit) -> dict:
+    """One row of the table: the hypothesis ``text`` on the draws in ``values``; ``fit``
+    gives prior draws for a point hypothesis (None: there are none)."""
+    left, sign, right = _split(text)
+    expression = f"({left})-({right})"
+    substituted, placeholders = _substitute(expression, list(values))
+    try:
+        tree = ast.parse(substituted, mode="eval")
+    except SyntaxError:
+        tree = None
+    unknown = sorted(set(re.findall(r"[A-Za-z_][\w.:]*", substituted))
+                     - set(placeholders) - set(_FUNCTIONS))
+    if tree is None or unknown:
+        what = f"unknown name(s) {', '.join(unknown)}" if unknown else "malformed"
+        raise MultilevelError(
+            f"Cannot read hypothesis {text!r}: {what}. Valid names"
+            + (f" (class {class_!r})" if class_ else "") + ": "
+            + ", ".join(sorted(values)) + "."
+        )
+    draws = np.asarray(_evaluate(tree, {t: values[n] for t, n in placeholders.items()}, text),
+                       dtype=float)
+    draws = np.broadcast_to(draws, (len(next(iter(values.values()))),))
+    if sign == "=":
+        lower, upper = np.quantile(draws, [alpha / 2, 1 - alpha / 2])
+        prior_density = None if fit is None else _prior_density_at_zero(
+            fit, expression, class_, list(placeholders.values()))
+        if prior_density:
+            evidence = float(gaussian_kde(draws)(0.0)[0]) / prior_density
+            probability = evidence / (1 + evidence)
+        else:
+            evidence = probability = float("nan")
+    else:
+        lower, upper = np.quantile(draws, [alpha, 1 - alpha])
+        probability = float(np.mean(draws < 0 if sign in ("<", "<=") else draws > 0))
+        evidence = probability / (1 - probability) if probability < 1 else float("inf")
+    if robust:
+        estimate = float(np.median(draws))
+        error = 1.4826 * float(np.median(np.abs(draws - estimate)))
+    else:
+        estimate, error = float(draws.mean()), float(draws.std(ddof=1))
+    return {
+        "Hypothesis": f"{expression} {'=' if sign == '=' else sign} 0",
+        "Estimate": estimate,
+        "Est.Error": error,
+        "CI.Lower": float(lower),
+        "CI.Upper": float(upper),
+        "Evid.Ratio": evidence,
+        "Post.Prob": probability,
+        "Star": "*" if (lower > 0 or upper < 0) else "",
+    }
 
 
 def _footnote(alpha: float) -> str:

@@ -224,3 +224,23 @@ def variance_components(posterior, design: Design, names: ModelNames,
         sigma = posterior["sigma"].values.reshape(-1, 1)
         out["residual__"] = {"sd": pd.DataFrame(draw_stats(sigma, probs), index=["Intercept"])}
     return out
+
+
+def group_level_draws(fit, group: str, with_population: bool) -> tuple[list[str], np.ndarray]:
+    """A grouping factor's draws per level: its group-level effects (brms's ``ranef()``), or
+    with the population-level effects added (``coef()``, see :func:`level_coefficients`).
+
+    Returns
+    -------
+    coefficients, draws
+        The coefficients' names, and the draws, shape (draws, levels, coefficients).
+    """
+    effects = fit.idata.posterior[f"r_{group}"].values
+    effects = effects.reshape(-1, *effects.shape[2:])
+    if not with_population:
+        return list(fit.design.group_coefs(group)), effects
+    population = {row: fit.draws.column(name)
+                  for row, name in population_variables(fit.draws.names).items()}
+    combined = level_coefficients(population, effects, fit.design.group_coefs(group),
+                                  fit.family.ordinal)
+    return list(combined), np.stack(list(combined.values()), axis=-1)
