@@ -330,9 +330,18 @@ CASES = [
     ("held-outside", lambda c: ml.get_prior(ml.bf("y ~ x", quantile=1.5), c.data,
                                             "asym_laplace"),
      FamilyError, r"bf\(\) holds 'quantile' at 1\.5, but the asym_laplace family's quantile "
-                  r"lies between 0 and 1"),
+                  r"lies in \(0, 1\)"),
+    ("held-at-a-bound", lambda c: ml.get_prior(ml.bf("y ~ x", quantile=1.0), c.data,
+                                               "asym_laplace"),
+     FamilyError, r"holds 'quantile' at 1, but the asym_laplace family's quantile lies in "
+                  r"\(0, 1\)"),
+    ("held-above-the-response", lambda c: ml.get_prior(
+        ml.bf("y ~ x", ndt=100.0), c.data.assign(y=c.data["y"].abs() + 1.0),
+        "shifted_lognormal"),
+     FamilyError, r"holds 'ndt' at 100, but the shifted_lognormal family's ndt lies below the "
+                  r"smallest response"),
     ("held-negative-sigma", lambda c: ml.get_prior(ml.bf("y ~ x", sigma=-1), c.data),
-     FamilyError, r"holds 'sigma' at -1, but the gaussian family's sigma lies above 0"),
+     FamilyError, r"holds 'sigma' at -1, but the gaussian family's sigma lies in \(0, inf\)"),
     ("held-and-predicted", lambda c: ml.bf("y ~ x", "sigma ~ x", sigma=2.0),
      FormulaError, r"bf\(\) gives 'sigma' a formula and a value; give one of them"),
     ("held-infinite", lambda c: ml.bf("y ~ x", sigma=float("inf")),

@@ -247,3 +247,13 @@ def test_a_trace_too_large_for_memory_goes_through_disk_unchanged(monkeypatch, t
     assert str(through_disk.summary()) == str(in_memory.summary())
     through_disk.save(tmp_path / "fit")
     assert str(ml.load(tmp_path / "fit").summary()) == str(in_memory.summary())
+
+
+def test_a_held_value_may_be_a_closed_bound(sleepstudy):
+    """brms's nu may be 1 and a zero-inflation probability 0 or 1, unlike a quantile."""
+    for formula, family in ((ml.bf("Reaction ~ Days", nu=1.0), "student"),
+                            (ml.bf("Reaction ~ Days", zi=0.0), "zero_inflated_poisson")):
+        data = sleepstudy.assign(Reaction=sleepstudy["Reaction"].round())
+        table = ml.get_prior(formula, data, family)
+        held = dict(formula.fixed)
+        assert not set(held) & set(table["class"])

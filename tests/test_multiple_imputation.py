@@ -70,6 +70,10 @@ def test_the_combined_fit_holds_each_data_sets_chains_in_turn(combined, separate
     np.testing.assert_allclose(combined.posterior_summary()["Estimate"], means)
     # its own data are the first data set's, as brms's
     np.testing.assert_array_equal(combined.design.y, imputed[0]["y"])
+    # the first data set's priors for all, and its own table as the combined fit's
+    intercepts = {str(fit.prior_table.lookup("Intercept")) for fit in separate}
+    assert intercepts == {str(combined.prior_table.lookup("Intercept"))}
+    assert (combined.prior["source"] == "user").sum() == 0
 
 
 @pytest.mark.slow
@@ -101,6 +105,8 @@ def test_loo_takes_the_relative_efficiency_as_one_as_brms(combined):
         arviz = az.loo(az.InferenceData(posterior=combined.idata.posterior,
                                         log_likelihood=log_lik), reff=1.0)
     assert estimate == pytest.approx(float(arviz.elpd_loo), rel=1e-6)
+    with pytest.warns(UserWarning, match=FIRST_DATA_SET_ONLY[:40]):
+        combined.waic()  # the log-likelihood kept, the warning given again, as brms
 
 
 @pytest.mark.slow
@@ -155,7 +161,9 @@ def test_each_data_sets_posterior_and_the_combined_one_equal_brms(name):
         # half brms's draws per data set: the tolerances follow both fits' ESS
         fits = ml.brm_multiple(reference["formula"], datasets, seed=20261206, draws=500,
                                warmup=500, combine=False)
-    assert prior_mismatches(fits[0].prior_table.to_frame(), reference["prior"]) == []
+    # every data set takes the first one's default priors, as brms's update() of its model
+    for fit in fits:
+        assert prior_mismatches(fit.prior_table.to_frame(), reference["prior"]) == []
     # each data set's posterior, with the ESS of chains that sample one posterior
     for fit, summary in zip(fits, reference["summary_by_imputation"], strict=True):
         assert posterior_mismatches(fit, summary) == []

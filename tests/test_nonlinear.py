@@ -73,10 +73,10 @@ def test_the_parameters_formulas_reach_priors_predictions_and_equations(data):
     """A non-linear parameter's group terms answer re_formula, its coefficients get prior
     draws (brms's prior_b_b1), a new prior on one parameter keeps another's, and its offset
     is written in its equation."""
-    from multilevel.api import _merged_priors
     from multilevel.priors.sampling import _parameter_priors
     from multilevel.priors.table import build_prior_table
     from multilevel.results.predict import chosen_blocks
+    from multilevel.results.update_arguments import merged_priors
 
     formula = ml.bf("y ~ b1 * exp(-lambda * x)", "b1 ~ 1 + z + offset(z) + (1 | g)",
                     "lambda ~ 1 + (1 | g)", nl=True)
@@ -87,7 +87,7 @@ def test_the_parameters_formulas_reach_priors_predictions_and_equations(data):
     names = [row[0] for row in _parameter_priors(design, build_prior_table(design, priors))]
     assert names == ["prior_b_b1", "prior_sd_g__b1", "prior_b_lambda", "prior_sd_g__lambda",
                      "prior_sigma"]
-    merged = _merged_priors(tuple(priors), ml.prior("normal(0, 0.5)", nlpar="lambda"), design)
+    merged = merged_priors(tuple(priors), ml.prior("normal(0, 0.5)", nlpar="lambda"), design)
     assert [(p.nlpar, p.prior) for p in merged] == [("b1", "normal(5, 2)"),
                                                     ("lambda", "normal(0, 0.5)")]
     lines = ml.equation(formula, data, prior=priors).lines

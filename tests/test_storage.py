@@ -67,6 +67,10 @@ def test_a_parameter_held_by_bf_is_saved_and_changes_the_fingerprint(small_gauss
     again = ml.brm(ml.bf("y ~ x + (1 | g)", sigma=2.0), small_gaussian, seed=3,
                    file=tmp_path / "held", **SMALL)
     assert ml.load(tmp_path / "held").design.spec.fixed_dpars == (("sigma", 2.0),)
+    # a formula updated by a string keeps the held value, as brms's update()
+    updated = again.update(formula="~ . - x", draws=100, warmup=100)
+    assert updated.design.spec.fixed_dpars == (("sigma", 2.0),)
+    assert updated.formula == "y ~ (1 | g)" and "sigma" not in updated.prior["class"].tolist()
     assert (again.as_draws_df()["sigma"] == 2.0).all()
 
 

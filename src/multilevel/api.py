@@ -14,7 +14,6 @@ from .errors import (
     DataError,
     FormulaError,
     MultilevelError,
-    PriorError,
     SettingsError,
     StorageError,
 )
@@ -43,11 +42,15 @@ from .results.display import BrmsTable
 from .results.executors import as_executor, derived_seed, run_tasks, side_by_side_arguments
 from .results.fit import Fit
 from .results.storage import check_writable, fingerprint, read_fingerprint, read_saved_fit
-from .spec.brms_formula import BrmsFormula, bf
+from .results.update_arguments import (
+    first_data_set_priors,
+    kept_settings,
+    merged_priors,
+    updated_formula,
+)
 from .spec.checks import require_identified
 from .spec.design import Design, build_design
 from .spec.formula import parse_formula
-from .spec.formula_update import update_formula
 
 
 def _design(formula: str, data: pd.DataFrame, family: str | Family) -> Design:
@@ -428,71 +431,6 @@ def load(path: str | Path) -> Fit:
                _refit=update)
 
 
-def _merged_priors(old: tuple, new, design: Design) -> list:
-    """The fit's user priors with ``new`` added, a new prior replacing an old one on the same
-    parameter, as brms's ``update()``; old priors on parameters the new model lacks (the
-    coefficient of a removed term) are dropped, as brms allows them there."""
-    added = as_prior_list(new)
-    replaced = {(p.class_, p.coef, p.group, p.parameter) for p in added}
-    kept = []
-    for old_prior in old:
-        if (old_prior.class_, old_prior.coef, old_prior.group, old_prior.parameter) in replaced:
-            continue
-        try:
-            build_prior_table(design, [old_prior])
-        except PriorError:
-            continue
-        kept.append(old_prior)
-    return kept + added
-
-
-def _updated_formula(fit: Fit, formula):
-    spec = fit.design.spec
-    dpars = {name: part.text for name, part in spec.dpars}
-    if formula is None:
-        return spec.as_bf()
-    if isinstance(formula, BrmsFormula):
-        return formula
-    if not isinstance(formula, str):
-        raise FormulaError(f"formula must be a string such as '~ . + x' or made by ml.bf(), "
-                           f"got {type(formula).__name__}.")
-    if spec.nonlinear is not None:
-        raise FormulaError(f"A non-linear model's formula changes as a whole: give "
-                           f"ml.bf(..., nl=True) to update(), not {formula!r}.")
-    text = update_formula(spec.text, formula)
-    return bf(text, **dpars) if dpars else text
-
-
-def _kept_settings(fit: Fit, changed: dict) -> dict:
-    """The arguments of :func:`brm` that ``fit`` was made with, less those ``changed`` sets
-    (directly, or through brms's ``iter`` and ``control``)."""
-    settings = fit.settings
-    rows = (0 if settings.parametrization == "collapsed" or cross_products_apply(fit.design)
-            else fit.design.nobs)
-    # an "auto" choice was resolved for the fit's data: choose again for the new data
-    chosen_automatically = SamplerSettings(sampler="auto").for_data(rows).sampler
-    # a fit of several imputed data sets holds each one's chains, as brms's
-    kept = {"family": fit.family, "chains": settings.chains // fit.imputations,
-            "draws": settings.draws,
-            "warmup": settings.warmup, "cores": settings.cores, "seed": settings.seed,
-            "target_accept": settings.target_accept,
-            "sampler": "auto" if settings.sampler == chosen_automatically else settings.sampler,
-            "progressbar": settings.progressbar, "sample_prior": fit.sample_prior,
-            "algorithm": settings.algorithm, "max_treedepth": settings.max_treedepth}
-    # as the sampler: an "auto" choice is made again for the new model
-    automatic_form = resolve_parametrization(fit.design, "auto", fit.sample_prior != "only",
-                                             settings.algorithm)
-    kept["parametrization"] = ("auto" if settings.parametrization == automatic_form
-                               else settings.parametrization)
-    if changed.get("iter") is not None:
-        kept.pop("draws")
-        kept.pop("warmup")
-    for key, name in (("adapt_delta", "target_accept"), ("max_treedepth", "max_treedepth")):
-        if isinstance(changed.get("control"), dict) and key in changed["control"]:
-            kept.pop(name)
-    return {**kept, **changed}
-
-
 @warnings_at_callers_line
 def brm_multiple(formula, datasets, combine: bool = True, executor=None,
                  seed: int | None = None, data_name: str | None = None,
@@ -519,7 +457,8 @@ def brm_multiple(formula, datasets, combine: bool = True, executor=None,
     data_name
         The name the summary prints; by default the user's variable holding ``datasets``.
     **brm_args
-        Any other argument of :func:`brm` but ``file``; ``chains`` are per data set.
+        Any other argument of :func:`brm` but ``file``; ``chains`` are per data set. Every
+        data set takes the first one's default priors, as in brms.
 
     Returns
     -------
@@ -530,11 +469,18 @@ def brm_multiple(formula, datasets, combine: bool = True, executor=None,
                             "fit.save(path) and read it again with ml.load(path).")
     name = callers_data_name(datasets, data_name)
     frames = list(datasets.values()) if isinstance(datasets, dict) else datasets
-    fits = brm_many(formula, frames, executor=executor, seed=seed, **brm_args)
+    if not isinstance(frames, (list, tuple)) or not frames:
+        raise DataError("datasets must be a non-empty list or dict of pandas DataFrames.")
+    user = brm_args.pop("prior", None)
+    # every data set takes the first one's default priors, as brms's update() of its model
+    priors, table = first_data_set_priors(formula, frames[0], brm_args.get("family", "gaussian"),
+                                          user)
+    fits = brm_many(formula, frames, executor=executor, seed=seed, prior=priors, **brm_args)
     if not combine:
         return fits
     combined = combine_models(mlist=fits, check_data=False)
-    return replace(combined, data_name=name, imputations=len(fits))
+    return replace(combined, data_name=name, imputations=len(fits), prior_table=table,
+                   user_priors=tuple(as_prior_list(user)))
 
 
 @warnings_at_callers_line
@@ -569,17 +515,17 @@ def update(fit: Fit, formula=None, newdata=None, prior=None, **brm_args) -> Fit:
                               f"{type(fit).__name__}.")
     if "data" in brm_args:
         raise MultilevelError("update() takes new data as newdata=, as brms's update().")
-    new_formula = _updated_formula(fit, formula)
+    new_formula = updated_formula(fit, formula)
     name = brm_args.pop("data_name", None)
     if fit.imputations > 1 and not isinstance(newdata, pd.DataFrame):
         if not isinstance(newdata, (list, tuple, dict)):
             raise DataError("newdata is required when updating a fit of several imputed data "
                             "sets: a list of data frames, as for ml.brm_multiple().")
-        arguments = _kept_settings(fit, brm_args)
+        arguments = kept_settings(fit, brm_args)
         first = next(iter(newdata.values())) if isinstance(newdata, dict) else newdata[0]
         design = _design(new_formula, first, get_family(arguments["family"]))
         return brm_multiple(new_formula, newdata,
-                            prior=_merged_priors(fit.user_priors, prior, design),
+                            prior=merged_priors(fit.user_priors, prior, design),
                             data_name=name or callers_data_name(newdata), **arguments)
     if newdata is None:
         data, name = fit.design.data, name or fit.data_name
@@ -587,7 +533,7 @@ def update(fit: Fit, formula=None, newdata=None, prior=None, **brm_args) -> Fit:
         data, name = newdata, callers_data_name(newdata, name)
     else:
         raise DataError(f"newdata must be a pandas DataFrame, got {type(newdata).__name__}.")
-    arguments = _kept_settings(fit, brm_args)
+    arguments = kept_settings(fit, brm_args)
     try:
         with untraced_graphs():
             design = _design(new_formula, data, get_family(arguments["family"]))
@@ -596,5 +542,5 @@ def update(fit: Fit, formula=None, newdata=None, prior=None, **brm_args) -> Fit:
             raise
         raise FormulaError(f"{error} The fit keeps the columns its formula used; give the "
                            "data again: fit.update(..., newdata=data).") from None
-    return brm(new_formula, data, prior=_merged_priors(fit.user_priors, prior, design),
+    return brm(new_formula, data, prior=merged_priors(fit.user_priors, prior, design),
                data_name=name, **arguments)

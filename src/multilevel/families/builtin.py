@@ -379,14 +379,15 @@ _POSITIVE_SCALE_LINKS = ("log", "identity", "inverse", "softplus")
 
 _SIGMA = AuxParameter("sigma", 0.0, _sigma_prior)
 _NU = AuxParameter("nu", 1.0, _constant_prior("gamma(2, 0.1)"), dpar_link="logm1",
-                   dpar_intercept_prior="normal(2.7, 0.8)")
+                   dpar_intercept_prior="normal(2.7, 0.8)", closed=(True, False))
 _NEGBINOMIAL_SHAPE = AuxParameter("shape", 0.0, _constant_prior("inv_gamma(0.4, 0.3)"))
 _ZI = AuxParameter("zi", 0.0, _constant_prior("beta(1, 1)"), upper=1.0, dpar_link="logit",
-                   dpar_intercept_prior="logistic(0, 1)")
+                   dpar_intercept_prior="logistic(0, 1)", closed=(True, True))
 _HU = AuxParameter("hu", 0.0, _constant_prior("beta(1, 1)"), upper=1.0, dpar_link="logit",
-                   dpar_intercept_prior="logistic(0, 1)")
+                   dpar_intercept_prior="logistic(0, 1)", closed=(True, True))
 _ZOI, _COI = (AuxParameter(name, 0.0, _constant_prior("beta(1, 1)"), upper=1.0,
-                           dpar_link="logit", dpar_intercept_prior="logistic(0, 1)")
+                           dpar_link="logit", dpar_intercept_prior="logistic(0, 1)",
+                           closed=(True, True))
               for name in ("zoi", "coi"))
 
 gaussian = Family("gaussian", "identity", ("identity", "log", "inverse", "softplus"), (_SIGMA,),
@@ -428,7 +429,7 @@ lognormal = Family("lognormal", "identity", ("identity",), (_SIGMA,), check_posi
 # brms's non-decision time, below every response: uniform up to the smallest (min_Y); when
 # predicted, its intercept is flat, as brms's
 _NDT = AuxParameter("ndt", 0.0, _constant_prior("uniform(0, min_Y)"), upper="min_Y",
-                    dpar_intercept_prior="(flat)")
+                    dpar_intercept_prior="(flat)", closed=(True, False))
 shifted_lognormal = Family(
     "shifted_lognormal", "identity", ("identity",), (_SIGMA, _NDT), check_positive,
     _shifted_lognormal_likelihood, _shifted_lognormal_mean, log_scale_response=True,

@@ -75,6 +75,9 @@ class AuxParameter:
         The link of the parameter when it is predicted (``ml.bf(..., sigma="~ x")``).
     dpar_intercept_prior
         brms's default prior of the predicted parameter's intercept.
+    closed
+        Whether the lower and the upper bound are values the parameter may take, for a
+        value ``bf()`` holds it at.
     """
 
     name: str
@@ -83,6 +86,9 @@ class AuxParameter:
     upper: float | str | None = None
     dpar_link: str = "log"
     dpar_intercept_prior: str = "student_t(3, 0, 2.5)"
+    # whether the bounds themselves are values the parameter may take (a probability may be
+    # 0 or 1, an asymmetric Laplace's quantile may not)
+    closed: tuple[bool, bool] = (False, False)
 
 
 def _no_constant_prior(y: np.ndarray) -> str:

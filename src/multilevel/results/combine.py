@@ -24,7 +24,7 @@ def combine_models(*fits: Fit, mlist=None, check_data: bool = True) -> Fit:
     *fits
         Fits of the same formula, family and parameters.
     mlist
-        A list of further fits.
+        A list (or dict, as :func:`multilevel.brm_many` gives) of further fits.
     check_data
         Whether the fits must have been made with the same data; False combines fits of
         different data sets, as ``brm_multiple()`` does.
@@ -42,7 +42,8 @@ def combine_models(*fits: Fit, mlist=None, check_data: bool = True) -> Fit:
         When a fit is not a :class:`Fit`, or the fits' formulas, parameters or (with
         ``check_data``) data differ, naming the first that differs from the first fit.
     """
-    models = list(fits) + list(mlist or [])
+    extra = list(mlist.values()) if isinstance(mlist, dict) else list(mlist or [])
+    models = list(fits) + extra
     if not models:
         raise MultilevelError("No models supplied to combine_models().")
     for position, model in enumerate(models, start=1):

@@ -13,7 +13,7 @@ import xarray as xr
 
 from ..errors import MultilevelError
 from ..names import quantile_label
-from .predict import PredictionRequest, linear_predictor
+from .predict import PredictionRequest, linear_predictor, warn_if_first_data_set_only
 from .psis import K_RELIABLE, PsisLoo, elpd_mcse, log_mean_exp, loo_expectation, psis_loo
 
 # Above this many draws x observations the log-likelihood is computed when first needed
@@ -44,6 +44,8 @@ def pointwise_log_lik(fit) -> np.ndarray:
 
 def attach_log_lik(fit) -> xr.DataArray:
     """Store the pointwise log-likelihood in ``fit.idata.log_likelihood`` and return it."""
+    # brms warns at every use, kept or not
+    warn_if_first_data_set_only(fit)
     name = fit.design.spec.response
     if "log_likelihood" in fit.idata.groups() and name in fit.idata.log_likelihood:
         return fit.idata.log_likelihood[name]

@@ -301,6 +301,7 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
         truncated = truncation(spec.additions["trunc"], frame, family, y)
 
     categories = _categories(spec, frame, family, y)
+    _check_held_below_response(spec, family, y)
     if family.categorical:
         # one linear predictor per category but the first, each with the mean's formula
         # unless bf() gives it its own
@@ -390,19 +391,33 @@ def _check_fixed_dpars(spec: FormulaSpec, family: Family) -> None:
                               f"to hold at {value:g}; {valid}.{close_matches(name, parameters)}")
         parameter = family.aux_parameter(name)
         lower, upper = parameter.lower, parameter.upper
-        # a bound set by the data (the shifted lognormal's ndt below min_Y) is not checked
+        closed_lower, closed_upper = parameter.closed
+        # a bound set by the data (the shifted lognormal's ndt below min_Y) is checked with
+        # the response (_check_held_below_response)
         upper = upper if isinstance(upper, float) else None
-        inside = ((lower is None or value > lower or (value == lower and upper is not None))
-                  and (upper is None or value <= upper))
-        if not inside:
-            bounds = (f"between {lower:g} and {upper:g}" if upper is not None
-                      else f"above {lower:g}")
+        below = lower is not None and (value < lower or (value == lower and not closed_lower))
+        above = upper is not None and (value > upper or (value == upper and not closed_upper))
+        if below or above:
+            interval = ("[" if closed_lower else "(") + (
+                f"{lower:g}" if lower is not None else "-inf") + ", " + (
+                f"{upper:g}" if upper is not None else "inf") + (
+                "]" if closed_upper and upper is not None else ")")
             raise FamilyError(f"bf() holds {name!r} at {value:g}, but the {family.name} "
-                              f"family's {name} lies {bounds}.")
+                              f"family's {name} lies in {interval}.")
     if "sigma" in dict(spec.fixed_dpars) and "se" in spec.additions:
         raise FamilyError("bf() holds 'sigma' at a value and se() gives known standard "
                           "errors; use one or the other (se(x, sigma = TRUE) estimates sigma "
                           "besides them).")
+
+
+def _check_held_below_response(spec: FormulaSpec, family: Family, y: np.ndarray) -> None:
+    """A held parameter bounded by the data (the shifted lognormal's ``ndt``) lies below the
+    smallest response."""
+    for name, value in spec.fixed_dpars:
+        if family.aux_parameter(name).upper == "min_Y" and value >= np.min(y):
+            raise FamilyError(f"bf() holds {name!r} at {value:g}, but the {family.name} "
+                              f"family's {name} lies below the smallest response, "
+                              f"{np.min(y):g}.")
 
 
 def _check_dpars(spec: FormulaSpec, family: Family) -> None:
