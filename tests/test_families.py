@@ -497,3 +497,19 @@ def test_new_observations_are_drawn_without_compiling_inner_graphs():
     expected_zeros = 0.3 + 0.7 * np.exp(-2.0)
     assert abs(zeros.mean() - expected_zeros) < 5 * np.sqrt(
         expected_zeros * (1 - expected_zeros) / zeros.size)
+
+
+def test_post_processing_functions_are_safe_to_call_from_many_threads():
+    """Fits on a thread pool compute log densities and draws at once: each thread has its
+    own compiled functions, whose storage another thread's call would overwrite."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    family = ml.get_family("negbinomial")
+    rng = np.random.default_rng(5)
+    cases = [(rng.poisson(4.0, 300), rng.normal(1.0, 0.3, (50, 300)),
+              {"shape": rng.gamma(2.0, 1.0, (50, 300))}) for _ in range(16)]
+    serial = [family.log_density(y, eta, aux) for y, eta, aux in cases]
+    with ThreadPoolExecutor(8) as pool:
+        threaded = list(pool.map(lambda case: family.log_density(*case), cases))
+    for expected, got in zip(serial, threaded, strict=True):
+        np.testing.assert_array_equal(got, expected)

@@ -4,6 +4,7 @@ arrays in NumPy."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -44,8 +45,10 @@ class DerivedFunctions:
         return self._built[key]
 
 
-# One compiled pair per family and link; compiling takes a few milliseconds.
-_DERIVED: dict[tuple[str, str, tuple[str, ...]], DerivedFunctions] = {}
+# One compiled pair per family and link, and per thread: a compiled PyTensor function keeps
+# its inputs and outputs in storage of its own, which two threads calling it at once (fits on
+# a thread pool) would overwrite. Compiling takes a few milliseconds.
+_DERIVED = threading.local()
 # NumPy's own implementations of each operation, without graph rewrites: the functions run once
 # per call on whole (draws x rows) arrays, and rewrites would merge products into n-ary
 # operations that PyTensor's Python implementation evaluates element by element; no C code is
@@ -165,7 +168,8 @@ def derived_functions(family) -> DerivedFunctions:
     first use."""
     # a categorical family's parameters depend on the response's categories
     key = (family.name, family.link, tuple(a.name for a in family.aux))
-    if key not in _DERIVED:
+    compiled_here = _DERIVED.__dict__.setdefault("functions", {})
+    if key not in compiled_here:
         eta = pt.matrix("eta")
         aux = {a.name: pt.matrix(a.name) for a in family.aux}
         if family.ordinal:
@@ -224,8 +228,8 @@ def derived_functions(family) -> DerivedFunctions:
             return function([*inputs, uniform, *[b for b in (lower, upper) if b is not None]],
                             value, mode=PYTHON_MODE, on_unused_input="ignore")
 
-        _DERIVED[key] = DerivedFunctions(log_density, compiled, len(rngs),
-                                         {"censored": build_censored,
-                                          "truncated": build_truncated,
-                                          "truncated_draws": build_truncated_draws})
-    return _DERIVED[key]
+        compiled_here[key] = DerivedFunctions(log_density, compiled, len(rngs),
+                                              {"censored": build_censored,
+                                               "truncated": build_truncated,
+                                               "truncated_draws": build_truncated_draws})
+    return compiled_here[key]
