@@ -14,6 +14,7 @@ import pytest
 import multilevel as ml
 from multilevel import blocks
 from multilevel.results import predict, psis
+from multilevel.results.criteria import attach_log_lik
 from reference import load_reference
 
 pytestmark = pytest.mark.slow
@@ -234,6 +235,28 @@ def test_hypotheses_of_each_level_are_brms_coef_and_ranef_scopes(sleep_fit):
     assert sds.loc[1, "Est.Error"] == pytest.approx(
         1.4826 * np.median(np.abs(difference - np.median(difference))))
     assert "Hypothesis Tests for class sd_Subject:" in str(sds)
+
+
+@pytest.mark.slow
+def test_predictive_and_loo_intervals_and_vcov_as_brms(sleep_fit):
+    _, fit, newdata = sleep_fit
+    interval = fit.predictive_interval(prob=0.8, newdata=newdata, allow_new_levels=True,
+                                       seed=4)
+    draws = fit.posterior_predict(newdata=newdata, allow_new_levels=True, seed=4)
+    assert list(interval.columns) == ["10%", "90%"]
+    np.testing.assert_allclose(interval.to_numpy(), np.quantile(draws, [0.1, 0.9], axis=0).T)
+    # leave-one-out: the PSIS-weighted mean of the linear predictor, loo's E_loo()
+    expected, _ = psis.loo_expectation(attach_log_lik(fit).to_numpy(),
+                                       fit.posterior_linpred())
+    np.testing.assert_allclose(fit.loo_linpred(), expected)
+    loo_interval = fit.loo_predictive_interval()
+    assert list(loo_interval.columns) == ["5%", "95%"] and len(loo_interval) == fit.nobs
+    assert (loo_interval["5%"] < fit.loo_predict()).all()
+    with pytest.raises(ml.MultilevelError, match="type must be one of 'mean', 'quantile'"):
+        fit.loo_predict(type="var")
+    b = fit.as_draws_df()[["b_Intercept", "b_Days"]]
+    np.testing.assert_allclose(fit.vcov().to_numpy(), np.cov(b.to_numpy().T))
+    assert list(fit.vcov(correlation=True).index) == ["Intercept", "Days"]
 
 
 def test_loo_compare_orders_models(sleep_fit):

@@ -39,13 +39,14 @@ from .predict import (
     linear_predictor,
     summarize_rows,
 )
+from .predictive_summaries import PredictiveSummaries
 from .sampler_output import SamplerOutput
 from .storage import save_fit
 from .summary import Summary, interval_columns, table_columns, warn_as_brms_summary
 
 
 @dataclass
-class Fit(SamplerOutput):
+class Fit(SamplerOutput, PredictiveSummaries):
     """A fitted multilevel model, as returned by :func:`multilevel.brm`.
 
     Attributes

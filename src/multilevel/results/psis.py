@@ -116,9 +116,11 @@ def psis_loo(log_lik: np.ndarray, efficiency_from_chains: bool = True) -> PsisLo
 
 
 def loo_expectation(log_lik: np.ndarray, values: np.ndarray,
-                    efficiency_from_chains: bool = True) -> tuple[np.ndarray, np.ndarray]:
+                    efficiency_from_chains: bool = True,
+                    probs=None) -> tuple[np.ndarray, np.ndarray]:
     """Each observation's leave-one-out expectation of ``values``, as loo's ``E_loo()``: its
-    draws weighted by the Pareto-smoothed importance weights of :func:`psis_loo`.
+    draws weighted by the Pareto-smoothed importance weights of :func:`psis_loo`; or, given
+    ``probs``, its weighted quantiles, interpolated as loo's (``type = "quantile"``).
 
     Parameters
     ----------
@@ -133,7 +135,8 @@ def loo_expectation(log_lik: np.ndarray, values: np.ndarray,
     Returns
     -------
     expectations, pareto_k : ndarray
-        One value per observation each: the expectation, and the Pareto k of its weights.
+        One value per observation each (one row of quantiles each, given ``probs``): the
+        expectation, and the Pareto k of its weights.
     """
     chains, draws, observations = log_lik.shape
     expectations, shapes = [], []
@@ -141,9 +144,36 @@ def loo_expectation(log_lik: np.ndarray, values: np.ndarray,
         _, log_weights, pareto_k, _ = _smoothed_log_weights(log_lik[:, :, block],
                                                             efficiency_from_chains)
         # ArviZ's smoothed log weights of each observation are normalised
-        expectations.append(np.sum(np.exp(log_weights) * values[:, block].T, axis=1))
+        weights = np.exp(log_weights)
+        if probs is None:
+            expectations.append(np.sum(weights * values[:, block].T, axis=1))
+        else:
+            expectations.append(np.array([_weighted_quantiles(row, w, probs) for row, w
+                                          in zip(values[:, block].T, weights, strict=True)]))
         shapes.append(pareto_k)
     return np.concatenate(expectations), np.concatenate(shapes)
+
+
+def _weighted_quantiles(values: np.ndarray, weights: np.ndarray, probs) -> np.ndarray:
+    """loo's weighted quantiles: the values sorted, the quantile interpolated linearly between
+    the two whose cumulative normalised weights enclose it; plain quantiles (R's type 7)
+    where the weights are equal."""
+    probs = np.atleast_1d(np.asarray(probs, dtype=float))
+    if np.all(weights == weights[0]):
+        return np.quantile(values, probs)
+    order = np.argsort(values, kind="stable")
+    values, cumulative = values[order], np.cumsum(weights[order])
+    cumulative = cumulative / cumulative[-1]
+    result = np.empty(probs.size)
+    for k, p in enumerate(probs):
+        at = int(np.argmax(cumulative >= p))
+        if at == 0:
+            result[k] = values[0]
+        else:
+            lower = cumulative[at - 1]
+            result[k] = values[at - 1] + (values[at] - values[at - 1]) * (p - lower) / (
+                cumulative[at] - lower)
+    return result
 
 
 def _smoothed_log_weights(log_lik: np.ndarray,

@@ -22,3 +22,11 @@ writeLines(capture.output(print(loo_compare(list(normal = fit, wide = wide)))),
            file.path(here, "loo_compare_print.txt"))
 writeLines(capture.output(print(suppressWarnings(waic(ll)))), file.path(here, "waic_print.txt"))
 writeLines(paste("loo", packageVersion("loo")), file.path(here, "versions.txt"))
+# E_loo() (brms's loo_predict() and loo_predictive_interval()) of a quantity of each draw and
+# observation, mu + sigma * y / 10, under the PSIS weights of the model
+psis_fit <- suppressWarnings(psis(-ll, r_eff = r_eff))
+values <- sapply(y, function(value) draws$mu + draws$sigma * value / 10)
+expected <- E_loo(values, psis_fit, type = "mean")$value
+quantiles <- E_loo(values, psis_fit, type = "quantile", probs = c(0.05, 0.95))$value
+write.csv(data.frame(mean = expected, q5 = quantiles[1, ], q95 = quantiles[2, ]),
+          file.path(here, "loo_expectation.csv"), row.names = FALSE)

@@ -1,0 +1,89 @@
+"""brms's summaries of a fit's predictions and population-level effects: ``predictive_interval()``,
+``loo_predict()``, ``loo_linpred()``, ``loo_predictive_interval()`` and ``vcov()``."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pandas as pd
+
+from ..errors import MultilevelError, SettingsError
+from . import criteria
+from .posterior import population_variables
+from .psis import loo_expectation
+
+LOO_TYPES = ("mean", "quantile")
+
+
+def _interval_probs(prob) -> tuple[float, float]:
+    if (not isinstance(prob, numbers.Real) or isinstance(prob, bool)
+            or not 0 < prob < 1):
+        raise SettingsError(f"prob must be one number strictly between 0 and 1 (0.9 gives the "
+                            f"5% and 95% quantiles), got {prob!r}.")
+    return (1 - prob) / 2, 1 - (1 - prob) / 2
+
+
+def _percent_labels(probs) -> list[str]:
+    """rstantools' column names of quantiles: ``5%``, ``95%``."""
+    return [f"{format(100 * p, '.15g')}%" for p in probs]
+
+
+class PredictiveSummaries:
+    """The methods of :class:`~multilevel.results.fit.Fit` that summarise its predictions
+    (pointwise, or left out one at a time by PSIS) and its population-level effects."""
+
+    def predictive_interval(self, prob: float = 0.9, **prediction) -> pd.DataFrame:
+        """Central intervals of new observations per row, as brms's
+        ``predictive_interval()``: columns ``5%`` and ``95%`` for ``prob=0.9``; other
+        arguments as :meth:`posterior_predict` (``newdata``, ``re_formula``, ...)."""
+        probs = _interval_probs(prob)
+        draws = self.posterior_predict(**prediction)
+        return pd.DataFrame(np.quantile(draws, probs, axis=0).T, columns=_percent_labels(probs))
+
+    def _loo_values(self, method: str, type: str, probs, what: str) -> np.ndarray:
+        if type not in LOO_TYPES:
+            raise MultilevelError(
+                f"type must be one of {', '.join(map(repr, LOO_TYPES))}, got {type!r}"
+                + (" (loo 2.5.1, which brms 2.18 calls, gives the variance of the weighted mean "
+                   "rather than that of the prediction under type = 'var'; it is left out)."
+                   if type == "var" else "."))
+        if self.design.categories:
+            raise MultilevelError(f"{what} is not implemented for categorical or ordinal "
+                                  f"models (family {self.family.name!r}), as in brms.")
+        log_lik = criteria.attach_log_lik(self).to_numpy()
+        values = getattr(self, method)()
+        result, _ = loo_expectation(log_lik, values, self.imputations == 1,
+                                    None if type == "mean" else probs)
+        return result
+
+    def loo_predict(self, type: str = "mean", probs=0.5) -> np.ndarray:
+        """Each observation's leave-one-out prediction, as brms's ``loo_predict()``: the
+        mean (or the ``probs`` quantiles, ``type="quantile"``) of its new observations'
+        draws under its Pareto-smoothed importance weights (loo's ``E_loo()``).
+
+        Returns
+        -------
+        ndarray
+            One value per observation, or one row of quantiles per observation.
+        """
+        return self._loo_values("posterior_predict", type, probs, "loo_predict()")
+
+    def loo_linpred(self, type: str = "mean", probs=0.5) -> np.ndarray:
+        """As :meth:`loo_predict`, of the linear predictor (brms's ``loo_linpred()``)."""
+        return self._loo_values("posterior_linpred", type, probs, "loo_linpred()")
+
+    def loo_predictive_interval(self, prob: float = 0.9) -> pd.DataFrame:
+        """Each observation's leave-one-out predictive interval, as brms's
+        ``loo_predictive_interval()``: columns ``5%`` and ``95%`` for ``prob=0.9``."""
+        probs = _interval_probs(prob)
+        values = self._loo_values("posterior_predict", "quantile", probs,
+                                  "loo_predictive_interval()")
+        return pd.DataFrame(values, columns=_percent_labels(probs))
+
+    def vcov(self, correlation: bool = False) -> pd.DataFrame:
+        """The posterior covariance (or correlation) matrix of the population-level effects,
+        as brms's ``vcov()``, named as ``fixef()``'s rows."""
+        rows = population_variables(self.draws.names)
+        frame = pd.DataFrame({row: self.draws.column(name) for row, name in rows.items()})
+        return frame.corr() if correlation else frame.cov()
