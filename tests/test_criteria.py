@@ -105,8 +105,9 @@ def test_hypothesis_columns_and_probabilities():
                                 "b_Days": rng.normal(10, 2, 4000),
                                 "b_ses:himinty": rng.normal(-1, 1, 4000)}))
     table = hypothesis(fake, ["Days > 8", "Intercept + 2 * Days = 270", "ses:himinty < 0"])
+    # brms's labels: without whitespace, a right side of 0 left out
     assert table["Hypothesis"].tolist() == [
-        "(Days)-(8) > 0", "(Intercept + 2 * Days)-(270) = 0", "(ses:himinty)-(0) < 0"]
+        "(Days)-(8) > 0", "(Intercept+2*Days)-(270) = 0", "(ses:himinty) < 0"]
     days = fake.frame["b_Days"]
     assert table.loc[1, "Post.Prob"] == pytest.approx(np.mean(days > 8))
     assert table.loc[1, "CI.Lower"] == pytest.approx(np.quantile(days - 8, 0.05))
@@ -115,6 +116,10 @@ def test_hypothesis_columns_and_probabilities():
     assert table.loc[2, "CI.Lower"] == pytest.approx(
         np.quantile(fake.frame["b_Intercept"] + 2 * days - 270, 0.025))
     assert table["Star"].tolist() == ["", "", ""]
+    # a one-sided hypothesis is starred where it is likely, not where its interval excludes 0
+    against = hypothesis(fake, ["Days < 0", "Days > 0"])
+    assert against["Star"].tolist() == ["", "*"]
+    assert against.loc[1, "Post.Prob"] == pytest.approx(np.mean(days < 0))
     with pytest.raises(ml.MultilevelError, match="unknown name\\(s\\) Dayz.*Valid names"):
         hypothesis(fake, "Dayz > 1")
     with pytest.raises(ml.MultilevelError, match="needs exactly one of"):

@@ -92,6 +92,21 @@ def test_summary_warns_as_brms_of_rhat_and_divergences(sleep_fit):
         "priors.",
         "There were 3 divergent transitions after warmup. Increasing adapt_delta above 0.8 may "
         "help. See http://mc-stan.org/misc/warnings.html#divergent-transitions-after-warmup"]
+    # a notebook shows the fit as text and HTML from one summary: each warning once
+    from IPython.core.interactiveshell import InteractiveShell
+
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        bundle, _ = InteractiveShell.instance().display_formatter.format(disagreeing)
+    assert {"text/plain", "text/html"} <= set(bundle)
+    assert sum("have not converged" in str(w.message) for w in shown) == 1
+    # brms checks the summarised classes, not the group-level effects
+    effects = sleep_fit.idata.posterior.copy(deep=True)
+    effects["r_Subject"] = effects["r_Subject"] + _second_chain_shift(effects["r_Subject"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dataclasses.replace(sleep_fit, idata=az.InferenceData(
+            posterior=effects, sample_stats=sleep_fit.idata.sample_stats)).summary()
     # an approximation's draws are not chains: no warning
     approximation = dataclasses.replace(
         disagreeing, settings=dataclasses.replace(sleep_fit.settings, algorithm="meanfield"))

@@ -262,6 +262,12 @@ def test_summary_predictions_and_checks_of_an_ordinal_fit(fits, tmp_path):
     assert np.allclose(predicted.sum(axis=1), 1.0)
     assert set(np.unique(fit.posterior_predict(ndraws=50, seed=2))) <= {1.0, 2.0, 3.0, 4.0}
     assert fit.log_lik().shape == (2000, len(fit.design.y))
+    # as brms, leave-one-out predictions of the categories, but no linear predictor
+    loo_categories = fit.loo_predict()
+    assert loo_categories.shape == (len(fit.design.y),)
+    assert np.all((loo_categories >= 1) & (loo_categories <= 4))
+    with pytest.raises(MultilevelError, match="loo_linpred\\(\\) is not implemented for"):
+        fit.loo_linpred()
     with pytest.raises(MultilevelError, match="not defined for ordinal"):
         fit.bayes_R2()
     with pytest.raises(MultilevelError, match="Predictive errors are not defined for ordinal"):

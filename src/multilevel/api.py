@@ -43,6 +43,7 @@ from .results.executors import as_executor, derived_seed, run_tasks, side_by_sid
 from .results.fit import Fit
 from .results.storage import check_writable, fingerprint, read_fingerprint, read_saved_fit
 from .results.update_arguments import (
+    as_first_data_sets,
     first_data_set_priors,
     kept_settings,
     merged_priors,
@@ -475,12 +476,13 @@ def brm_multiple(formula, datasets, combine: bool = True, executor=None,
     # every data set takes the first one's default priors, as brms's update() of its model
     priors, table = first_data_set_priors(formula, frames[0], brm_args.get("family", "gaussian"),
                                           user)
-    fits = brm_many(formula, frames, executor=executor, seed=seed, prior=priors, **brm_args)
+    user = as_prior_list(user)
+    fits = [as_first_data_sets(fit, table, user) for fit in
+            brm_many(formula, frames, executor=executor, seed=seed, prior=priors, **brm_args)]
     if not combine:
         return fits
     combined = combine_models(mlist=fits, check_data=False)
-    return replace(combined, data_name=name, imputations=len(fits), prior_table=table,
-                   user_priors=tuple(as_prior_list(user)))
+    return replace(combined, data_name=name, imputations=len(fits), prior_table=table)
 
 
 @warnings_at_callers_line

@@ -539,7 +539,8 @@ class Fit(SamplerOutput, PredictiveSummaries):
         # rounded so that 0.95 asks for exactly the quantiles 0.025 and 0.975
         bounds = (round((1 - prob) / 2, 12), round(1 - (1 - prob) / 2, 12))
         table = self.posterior_summary(probs=bounds)
-        warn_as_brms_summary(table["Rhat"], self.idata, self.settings)
+        warn_as_brms_summary(table["Rhat"], self.idata, self.settings,
+                             [a.name for a in self.family.aux])
         table = table.rename(columns=dict(zip([quantile_label(p) for p in bounds],
                                               interval_columns(prob), strict=True)))
         table = table[table_columns(prob)]
@@ -587,6 +588,11 @@ class Fit(SamplerOutput, PredictiveSummaries):
 
     def __repr__(self) -> str:
         return str(self.summary())
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        # one summary (and its warnings) for both of a notebook's representations
+        summary = self.summary()
+        return {"text/plain": str(summary), "text/html": summary._repr_html_()}
 
     def _repr_html_(self) -> str:
         return self.summary()._repr_html_()

@@ -190,7 +190,9 @@ def _tested(text: str, values: dict[str, np.ndarray], class_: str | None, alpha:
     """One row of the table: the hypothesis ``text`` on the draws in ``values``; ``fit``
     gives prior draws for a point hypothesis (None: there are none)."""
     left, sign, right = _split(text)
-    expression = f"({left})-({right})"
+    # brms's label: the sides without whitespace, a right side of 0 left out
+    left, right = re.sub(r"\s", "", left), re.sub(r"\s", "", right)
+    expression = f"({left})" if right == "0" else f"({left})-({right})"
     substituted, placeholders = _substitute(expression, list(values))
     try:
         tree = ast.parse(substituted, mode="eval")
@@ -234,7 +236,9 @@ def _tested(text: str, values: dict[str, np.ndarray], class_: str | None, alpha:
         "CI.Upper": float(upper),
         "Evid.Ratio": evidence,
         "Post.Prob": probability,
-        "Star": "*" if (lower > 0 or upper < 0) else "",
+        # brms's star: the interval excludes 0 for "=", the hypothesis is likely otherwise
+        "Star": "*" if ((lower > 0 or upper < 0) if sign == "=" else probability > 1 - alpha)
+        else "",
     }
 
 

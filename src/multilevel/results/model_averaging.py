@@ -113,9 +113,15 @@ def pp_average(*fits, weights="stacking", method: str = "posterior_predict", ndr
     draws = np.concatenate(parts, axis=0)
     if not summary:
         return draws
-    first = next(iter(models.values()))
-    table = (_robust_rows(draws, probs) if robust and draws.ndim == 2
-             else summarize_rows(draws, probs, first.design.categories))
+    categories = next(iter(models.values())).design.categories
+    if robust and draws.ndim == 3:
+        table = pd.concat({f"P(Y = {label})": _robust_rows(draws[:, :, k], probs)
+                           for k, label in enumerate(categories)},
+                          axis=1, names=["category", "stat"])
+    elif robust:
+        table = _robust_rows(draws, probs)
+    else:
+        table = summarize_rows(draws, probs, categories)
     table.attrs.update(weights=weights, ndraws=counts)
     return table
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -25,13 +26,24 @@ def table_columns(prob: float = 0.95) -> list[str]:
     """The columns of brms's summary tables for a central ``prob`` interval."""
     return ["Estimate", "Est.Error", *interval_columns(prob), "Rhat", "Bulk_ESS", "Tail_ESS"]
 
-def warn_as_brms_summary(rhat: pd.Series, idata, settings: SamplerSettings) -> None:
+# the classes of parameters whose R-hat brms 2.18's summary() checks (not the group-level
+# effects r_, nor the centred Intercept), besides the family's parameters
+_CHECKED_CLASSES = ("b", "bs", "bcs", "bsp", "bmo", "ar", "ma", "cosy", "sderr", "sd", "cor",
+                    "sds", "simo")
+
+
+def warn_as_brms_summary(rhat: pd.Series, idata, settings: SamplerSettings,
+                         parameters: list[str]) -> None:
     """The warnings brms 2.18's ``summary()`` gives of a fit sampled by MCMC: R-hat above
-    1.05 anywhere, and divergent transitions after warmup (``adapt_delta`` is brms's name of
+    1.05 among the parameters it summarises (its classes and the family's ``parameters``),
+    and divergent transitions after warmup (``adapt_delta`` is brms's name of
     ``target_accept``, which ``brm(control=)`` also takes)."""
     if settings.is_approximation:
         return
     divergent, target_accept = divergent_count(idata), settings.target_accept
+    checked = re.compile(r"^(" + "|".join(map(re.escape, (*_CHECKED_CLASSES, *parameters)))
+                         + r")(_|$|\[)")
+    rhat = rhat[[bool(checked.match(name)) for name in rhat.index]]
     if np.any(rhat.to_numpy(dtype=float) > 1.05):
         warnings.warn("Parts of the model have not converged (some Rhats are > 1.05). Be "
                       "careful when analysing the results! We recommend running more "

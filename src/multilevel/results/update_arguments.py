@@ -3,6 +3,8 @@ priors ``brm_multiple()`` gives every data set."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from ..errors import FormulaError, PriorError
 from ..families import get_family
 from ..inference.settings import SamplerSettings
@@ -103,3 +105,16 @@ def first_data_set_priors(formula, data, family, prior) -> tuple[list, PriorTabl
                      "" if row.nonlinear else row.dpar, None, None,
                      row.dpar if row.nonlinear else "") for row in defaults]
     return user + carried, table
+
+
+def as_first_data_sets(fit: Fit, table: PriorTable, user: list) -> Fit:
+    """A fit of :func:`first_data_set_priors`'s priors, its carried defaults labelled as
+    defaults again (as brms's updated fits keep them) and its user priors the user's."""
+    own = {(p.class_, p.coef, p.group, p.parameter) for p in user}
+    defaults = {row.key for row in table.rows if row.source == "default"}
+    rows = tuple(dataclasses.replace(row, source="default")
+                 if row.source == "user" and row.key in defaults
+                 and (row.class_, row.coef, row.group, row.dpar) not in own else row
+                 for row in fit.prior_table.rows)
+    return dataclasses.replace(fit, prior_table=dataclasses.replace(fit.prior_table, rows=rows),
+                               user_priors=tuple(user))
