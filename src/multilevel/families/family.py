@@ -30,10 +30,12 @@ def r_round(value: float, digits: int = 1) -> float:
     return float(round(float(value), digits))
 
 
-def r_mad(values: np.ndarray) -> float:
-    """R's ``mad()``: 1.4826 times the median absolute deviation from the median."""
+def r_mad(values: np.ndarray, axis: int | None = None):
+    """R's ``mad()``: 1.4826 times the median absolute deviation from the median (of all
+    values, or along ``axis``)."""
     values = np.asarray(values, dtype=float)
-    return 1.4826 * float(np.median(np.abs(values - np.median(values))))
+    median = np.median(values, axis=axis, keepdims=True)
+    return 1.4826 * np.median(np.abs(values - median), axis=axis)
 
 
 def format_number(value: float) -> str:

@@ -9,6 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..errors import MultilevelError, close_matches
+from ..families.family import r_mad
 
 # bayesplot's default "blue" scheme, so the figures read like brms's
 _LIGHT = "#d1e1ec"
@@ -43,14 +44,8 @@ def _var(values, axis=None):
     return np.var(values, axis=axis, ddof=1)
 
 
-def _mad(values, axis=None):
-    # R's mad(), the scale brms and bayesplot users know
-    median = np.median(values, axis=axis, keepdims=True)
-    return 1.4826 * np.median(np.abs(values - median), axis=axis)
-
-
 _STATS: dict[str, Callable] = {
-    "mean": np.mean, "sd": _sd, "var": _var, "median": np.median, "mad": _mad,
+    "mean": np.mean, "sd": _sd, "var": _var, "median": np.median, "mad": r_mad,
     "min": np.min, "max": np.max,
 }
 

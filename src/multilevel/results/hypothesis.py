@@ -10,6 +10,7 @@ import pandas as pd
 from scipy.stats import gaussian_kde
 
 from ..errors import MultilevelError
+from ..families.family import r_mad
 from .display import BrmsTable
 from .posterior import group_level_draws
 
@@ -224,8 +225,7 @@ def _tested(text: str, values: dict[str, np.ndarray], class_: str | None, alpha:
         probability = float(np.mean(draws < 0 if sign in ("<", "<=") else draws > 0))
         evidence = probability / (1 - probability) if probability < 1 else float("inf")
     if robust:
-        estimate = float(np.median(draws))
-        error = 1.4826 * float(np.median(np.abs(draws - estimate)))
+        estimate, error = float(np.median(draws)), float(r_mad(draws))
     else:
         estimate, error = float(draws.mean()), float(draws.std(ddof=1))
     return {

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MultilevelError
+from ..families.family import r_mad
 from .fit import Fit
 from .model_weights import model_weights
 from .predict import summarize_rows
@@ -130,9 +131,8 @@ def _robust_rows(draws: np.ndarray, probs) -> pd.DataFrame:
     """brms's robust summary: the median and the median absolute deviation (R's ``mad()``,
     scaled by 1.4826), then the quantiles."""
     table = summarize_rows(draws, probs)
-    median = np.median(draws, axis=0)
-    table["Estimate"] = median
-    table["Est.Error"] = 1.4826 * np.median(np.abs(draws - median), axis=0)
+    table["Estimate"] = np.median(draws, axis=0)
+    table["Est.Error"] = r_mad(draws, axis=0)
     return table
 
 
