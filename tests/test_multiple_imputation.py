@@ -79,6 +79,22 @@ def test_the_combined_fit_holds_each_data_sets_chains_in_turn(combined, separate
 
 
 @pytest.mark.slow
+def test_each_data_sets_rhats_as_brms_rhats(combined, separate, monkeypatch, imputed):
+    rhats = combined.rhats
+    assert rhats.index.tolist() == [1, 2, 3]
+    for number, fit in enumerate(separate, start=1):
+        pd.testing.assert_series_equal(rhats.loc[number], fit.rhat(), check_names=False)
+    assert separate[0].rhats is None
+    # brms warns of each data set whose fit has an R-hat above 1.1
+    monkeypatch.setattr(ml.Fit, "rhat", lambda self, variables=None: pd.Series([1.2]))
+    with pytest.warns(UserWarning) as caught:
+        ml.brm_multiple(FORMULA, imputed[:2], seed=11, **SETTINGS)
+    messages = [str(w.message) for w in caught]
+    assert "Imputed model 1 did not converge." in messages
+    assert "Imputed model 2 did not converge." in messages
+
+
+@pytest.mark.slow
 def test_the_summary_counts_every_chain_and_names_the_data_sets(combined):
     text = str(combined.summary())
     assert "Data: imputed (Number of observations: 60)" in text

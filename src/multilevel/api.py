@@ -479,6 +479,10 @@ def brm_multiple(formula, datasets, combine: bool = True, executor=None,
     user = as_prior_list(user)
     fits = [as_first_data_sets(fit, table, user) for fit in
             brm_many(formula, frames, executor=executor, seed=seed, prior=priors, **brm_args)]
+    for number, fit in enumerate(fits, start=1):
+        # brms's check of each data set's fit, by rstan's R-hat
+        if not fit.settings.is_approximation and (fit.rhat() > 1.1).any():
+            warnings.warn(f"Imputed model {number} did not converge.", UserWarning, stacklevel=3)
     if not combine:
         return fits
     combined = combine_models(mlist=fits, check_data=False)

@@ -89,6 +89,22 @@ class SamplerOutput:
         return _per_parameter(_selected(self.draws, variables),
                               lambda data: az.rhat(data, method="split"))
 
+    @property
+    def rhats(self) -> pd.DataFrame | None:
+        """brms's ``fit$rhats`` of a fit of several imputed data sets
+        (:func:`multilevel.brm_multiple`): each data set's split R-hats, from its own chains,
+        one row per data set; None for other fits."""
+        imputations = getattr(self, "imputations", 1)
+        if imputations == 1 or self.settings.is_approximation:
+            return None
+        draws = self.draws
+        chains = draws.values.shape[0] // imputations
+        return pd.DataFrame([
+            _per_parameter(Draws(draws.names, draws.values[k * chains:(k + 1) * chains]),
+                           lambda data: az.rhat(data, method="split"))
+            for k in range(imputations)],
+            index=pd.RangeIndex(1, imputations + 1, name="imputation"))
+
     def neff_ratio(self, variables=None) -> pd.Series:
         """Each parameter's effective sample size over the number of draws (brms's
         ``neff_ratio()``), with the classic effective sample size of the mean."""
