@@ -504,12 +504,18 @@ def test_post_processing_functions_are_safe_to_call_from_many_threads():
     own compiled functions, whose storage another thread's call would overwrite."""
     from concurrent.futures import ThreadPoolExecutor
 
+    import pytensor
+
     family = ml.get_family("negbinomial")
     rng = np.random.default_rng(5)
     cases = [(rng.poisson(4.0, 300), rng.normal(1.0, 0.3, (50, 300)),
               {"shape": rng.gamma(2.0, 1.0, (50, 300))}) for _ in range(16)]
     serial = [family.log_density(y, eta, aux) for y, eta, aux in cases]
+    flags = (pytensor.config.cxx, pytensor.config.optdb__max_use_ratio)
     with ThreadPoolExecutor(8) as pool:
         threaded = list(pool.map(lambda case: family.log_density(*case), cases))
     for expected, got in zip(serial, threaded, strict=True):
         np.testing.assert_array_equal(got, expected)
+    # PyTensor sets process-wide flags for a moment while building graphs: threads building
+    # at once left them changed (no C compiler for the rest of the process)
+    assert (pytensor.config.cxx, pytensor.config.optdb__max_use_ratio) == flags

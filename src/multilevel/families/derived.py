@@ -41,7 +41,8 @@ class DerivedFunctions:
         interval bounds after ``y``, then the truncation bounds present (none by default);
         ``("truncated", lower, upper)`` the bounds present."""
         if key not in self._built:
-            self._built[key] = self.builders[key[0]](*key[1:])
+            with _BUILDING:
+                self._built[key] = self.builders[key[0]](*key[1:])
         return self._built[key]
 
 
@@ -49,6 +50,10 @@ class DerivedFunctions:
 # its inputs and outputs in storage of its own, which two threads calling it at once (fits on
 # a thread pool) would overwrite. Compiling takes a few milliseconds.
 _DERIVED = threading.local()
+# Building the graphs is one thread at a time: PyTensor changes its process-wide flags for a
+# moment while it infers shapes (``cxx`` among them), and threads interleaving those changes
+# would leave them changed for the whole process.
+_BUILDING = threading.Lock()
 # NumPy's own implementations of each operation, without graph rewrites: the functions run once
 # per call on whole (draws x rows) arrays, and rewrites would merge products into n-ary
 # operations that PyTensor's Python implementation evaluates element by element; no C code is
@@ -170,66 +175,68 @@ def derived_functions(family) -> DerivedFunctions:
     key = (family.name, family.link, tuple(a.name for a in family.aux))
     compiled_here = _DERIVED.__dict__.setdefault("functions", {})
     if key not in compiled_here:
-        eta = pt.matrix("eta")
-        aux = {a.name: pt.matrix(a.name) for a in family.aux}
-        if family.ordinal:
-            aux["thresholds"] = pt.tensor("thresholds", shape=(None, None, None))
-        trials = pt.vector("trials", dtype="int64") if family.needs_trials else None
-        distribution = family.distribution(eta, aux, trials)
-        y = pt.vector("y", dtype=distribution.dtype)
-        inputs = [eta, *aux.values()] + ([trials] if trials is not None else [])
-        log_density = function([*inputs, y],
-                               _whole_array_operations(_without_draws(pm.logp(distribution, y))),
-                               mode=PYTHON_MODE,
-                               on_unused_input="ignore")
-        compiled, rngs = None, []
-        if family.draw is None:
-            # the random generators become inputs, so each call is seeded by the caller: a
-            # mixture (zero-inflated) holds one per component
-            draws = _categories_by_comparison(inline_inner_graphs(distribution))
-            shared = find_rng_nodes([draws])
-            rngs = [random_generator_type(f"rng_{k}") for k in range(len(shared))]
-            value = graph_replace(draws, dict(zip(shared, rngs, strict=True)))
-            compiled = function([*rngs, *inputs], value, mode=PYTHON_MODE,
-                                on_unused_input="ignore")
+        with _BUILDING:
+            eta = pt.matrix("eta")
+            aux = {a.name: pt.matrix(a.name) for a in family.aux}
+            if family.ordinal:
+                aux["thresholds"] = pt.tensor("thresholds", shape=(None, None, None))
+            trials = pt.vector("trials", dtype="int64") if family.needs_trials else None
+            distribution = family.distribution(eta, aux, trials)
+            y = pt.vector("y", dtype=distribution.dtype)
+            inputs = [eta, *aux.values()] + ([trials] if trials is not None else [])
+            density = _without_draws(pm.logp(distribution, y))
+            log_density = function([*inputs, y], _whole_array_operations(density),
+                                   mode=PYTHON_MODE,
+                                   on_unused_input="ignore")
+            compiled, rngs = None, []
+            if family.draw is None:
+                # the random generators become inputs, so each call is seeded by the caller: a
+                # mixture (zero-inflated) holds one per component
+                draws = _categories_by_comparison(inline_inner_graphs(distribution))
+                shared = find_rng_nodes([draws])
+                rngs = [random_generator_type(f"rng_{k}") for k in range(len(shared))]
+                value = graph_replace(draws, dict(zip(shared, rngs, strict=True)))
+                compiled = function([*rngs, *inputs], value, mode=PYTHON_MODE,
+                                    on_unused_input="ignore")
 
-        def compiled_density(extra, graph):
-            return function([*inputs, y, *extra], _whole_array_operations(_without_draws(graph)),
-                            mode=PYTHON_MODE, on_unused_input="ignore")
+            def compiled_density(extra, graph):
+                return function([*inputs, y, *extra],
+                                _whole_array_operations(_without_draws(graph)),
+                                mode=PYTHON_MODE, on_unused_input="ignore")
 
-        def build_censored(has_lower=False, has_upper=False):
-            codes = pt.vector("codes", dtype="int64")
-            upper = pt.vector("upper", dtype=distribution.dtype)
-            # truncated too: each kind of censored row within the bounds, over their probability
-            bounds = [pt.vector(side, dtype=distribution.dtype) if present else None
-                      for side, present in (("truncation_lower", has_lower),
-                                            ("truncation_upper", has_upper))]
-            graph = censored_log_density(distribution, y, codes, upper, tuple(bounds),
-                                         family.discrete)
-            if has_lower or has_upper:
-                graph = graph - truncation_log_mass(distribution, *bounds, family.discrete)
-            return compiled_density([codes, upper, *[b for b in bounds if b is not None]],
-                                    graph)
+            def build_censored(has_lower=False, has_upper=False):
+                codes = pt.vector("codes", dtype="int64")
+                upper = pt.vector("upper", dtype=distribution.dtype)
+                # truncated too: each kind of censored row within the bounds, over their probability
+                bounds = [pt.vector(side, dtype=distribution.dtype) if present else None
+                          for side, present in (("truncation_lower", has_lower),
+                                                ("truncation_upper", has_upper))]
+                graph = censored_log_density(distribution, y, codes, upper, tuple(bounds),
+                                             family.discrete)
+                if has_lower or has_upper:
+                    graph = graph - truncation_log_mass(distribution, *bounds, family.discrete)
+                return compiled_density([codes, upper, *[b for b in bounds if b is not None]],
+                                        graph)
 
-        def build_truncated(has_lower, has_upper):
-            lower = pt.vector("lower", dtype=distribution.dtype) if has_lower else None
-            upper = pt.vector("upper", dtype=distribution.dtype) if has_upper else None
-            graph = truncated_log_density(distribution, y, lower, upper, family.discrete)
-            return compiled_density([b for b in (lower, upper) if b is not None], graph)
+            def build_truncated(has_lower, has_upper):
+                lower = pt.vector("lower", dtype=distribution.dtype) if has_lower else None
+                upper = pt.vector("upper", dtype=distribution.dtype) if has_upper else None
+                graph = truncated_log_density(distribution, y, lower, upper, family.discrete)
+                return compiled_density([b for b in (lower, upper) if b is not None], graph)
 
-        def build_truncated_draws(has_lower, has_upper):
-            # a uniform draw between the bounds' probabilities, through the inverse CDF
-            uniform = pt.matrix("uniform")
-            lower = pt.vector("lower") if has_lower else None
-            upper = pt.vector("upper") if has_upper else None
-            low = 0.0 if lower is None else pt.exp(pm.logcdf(distribution, lower))
-            high = 1.0 if upper is None else pt.exp(pm.logcdf(distribution, upper))
-            value = pm.icdf(distribution, low + uniform * (high - low))
-            return function([*inputs, uniform, *[b for b in (lower, upper) if b is not None]],
-                            value, mode=PYTHON_MODE, on_unused_input="ignore")
+            def build_truncated_draws(has_lower, has_upper):
+                # a uniform draw between the bounds' probabilities, through the inverse CDF
+                uniform = pt.matrix("uniform")
+                lower = pt.vector("lower") if has_lower else None
+                upper = pt.vector("upper") if has_upper else None
+                low = 0.0 if lower is None else pt.exp(pm.logcdf(distribution, lower))
+                high = 1.0 if upper is None else pt.exp(pm.logcdf(distribution, upper))
+                value = pm.icdf(distribution, low + uniform * (high - low))
+                return function([*inputs, uniform, *[b for b in (lower, upper) if b is not None]],
+                                value, mode=PYTHON_MODE, on_unused_input="ignore")
 
-        compiled_here[key] = DerivedFunctions(log_density, compiled, len(rngs),
-                                              {"censored": build_censored,
-                                               "truncated": build_truncated,
-                                               "truncated_draws": build_truncated_draws})
+            compiled_here[key] = DerivedFunctions(log_density, compiled, len(rngs),
+                                                  {"censored": build_censored,
+                                                   "truncated": build_truncated,
+                                                   "truncated_draws": build_truncated_draws})
     return compiled_here[key]
