@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -12,7 +10,7 @@ import arviz as az
 import numpy as np
 import pandas as pd
 
-from ..errors import MultilevelError, SettingsError
+from ..errors import MultilevelError
 from ..inference.settings import SamplerSettings
 from ..model.build import ModelNames
 from ..priors.table import PriorTable
@@ -42,7 +40,13 @@ from .predict import (
 from .predictive_summaries import PredictiveSummaries
 from .sampler_output import SamplerOutput
 from .storage import save_fit
-from .summary import Summary, interval_columns, table_columns, warn_as_brms_summary
+from .summary import (
+    Summary,
+    interval_bounds,
+    interval_columns,
+    table_columns,
+    warn_as_brms_summary,
+)
 
 
 @dataclass
@@ -532,12 +536,7 @@ class Fit(SamplerOutput, PredictiveSummaries):
         Summary
             Prints as brms does; an HTML table per block in Jupyter.
         """
-        if (not isinstance(prob, numbers.Real) or isinstance(prob, bool)
-                or not math.isfinite(prob) or not 0 < prob < 1):
-            raise SettingsError(f"prob must be a number strictly between 0 and 1 (0.95 gives "
-                                f"brms's 95% intervals), got {prob!r}.")
-        # rounded so that 0.95 asks for exactly the quantiles 0.025 and 0.975
-        bounds = (round((1 - prob) / 2, 12), round(1 - (1 - prob) / 2, 12))
+        bounds = interval_bounds(prob)
         table = self.posterior_summary(probs=bounds)
         warn_as_brms_summary(table["Rhat"], self.idata, self.settings,
                              [a.name for a in self.family.aux])

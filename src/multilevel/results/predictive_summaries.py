@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import pandas as pd
 
@@ -12,16 +10,9 @@ from ..errors import MultilevelError, SettingsError
 from . import criteria
 from .posterior import population_variables
 from .psis import loo_expectation
+from .summary import interval_bounds
 
 LOO_TYPES = ("mean", "quantile")
-
-
-def _interval_probs(prob) -> tuple[float, float]:
-    if (not isinstance(prob, numbers.Real) or isinstance(prob, bool)
-            or not 0 < prob < 1):
-        raise SettingsError(f"prob must be one number strictly between 0 and 1 (0.9 gives the "
-                            f"5% and 95% quantiles), got {prob!r}.")
-    return (1 - prob) / 2, 1 - (1 - prob) / 2
 
 
 def _percent_labels(probs) -> list[str]:
@@ -37,7 +28,7 @@ class PredictiveSummaries:
         """Central intervals of new observations per row, as brms's
         ``predictive_interval()``: columns ``5%`` and ``95%`` for ``prob=0.9``; other
         arguments as :meth:`posterior_predict` (``newdata``, ``re_formula``, ...)."""
-        probs = _interval_probs(prob)
+        probs = interval_bounds(prob)
         draws = self.posterior_predict(**prediction)
         return pd.DataFrame(np.quantile(draws, probs, axis=0).T, columns=_percent_labels(probs))
 
@@ -79,7 +70,7 @@ class PredictiveSummaries:
     def loo_predictive_interval(self, prob: float = 0.9) -> pd.DataFrame:
         """Each observation's leave-one-out predictive interval, as brms's
         ``loo_predictive_interval()``: columns ``5%`` and ``95%`` for ``prob=0.9``."""
-        probs = _interval_probs(prob)
+        probs = interval_bounds(prob)
         values = self._loo_values("posterior_predict", "quantile", probs,
                                   "loo_predictive_interval()")
         return pd.DataFrame(values, columns=_percent_labels(probs))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import html
+import math
+import numbers
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -10,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..errors import SettingsError
 from ..inference.nuts import divergent_count
 from ..inference.settings import SamplerSettings
 
@@ -20,6 +23,16 @@ def interval_columns(prob: float) -> list[str]:
     """brms's names of the bounds of a central ``prob`` interval: ``l-90% CI``, ``u-90% CI``."""
     percent = format(100 * prob, ".15g")
     return [f"l-{percent}% CI", f"u-{percent}% CI"]
+
+
+def interval_bounds(prob) -> tuple[float, float]:
+    """The quantiles of a central ``prob`` interval, rounded so that 0.95 asks for exactly
+    0.025 and 0.975; an error unless ``prob`` lies strictly between 0 and 1."""
+    if (not isinstance(prob, numbers.Real) or isinstance(prob, bool)
+            or not math.isfinite(prob) or not 0 < prob < 1):
+        raise SettingsError(f"prob must be a number strictly between 0 and 1 (0.95 gives a "
+                            f"95% interval), got {prob!r}.")
+    return round((1 - prob) / 2, 12), round(1 - (1 - prob) / 2, 12)
 
 
 def table_columns(prob: float = 0.95) -> list[str]:
