@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+import multilevel as ml
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 REFERENCE_DIR = SHARED / "reference"
 FAMILY_REFERENCE_DIR = Path(__file__).resolve().parent / "reference" / "families"
@@ -63,6 +65,20 @@ def reference_formula(reference: dict):
     return ml.bf(reference["formula"], nl=bool(reference.get("nl")), **dpars, **fixed)
 
 
+def reference_family(reference: dict):
+    """A reference's family: its name and link, or a mixture's components as R gave them
+    (``mixture(poisson, Gamma(link = 'log'))``)."""
+    if reference["family"] != "mixture":
+        return ml.get_family(reference["family"], reference["link"])
+    inside = reference["family_r"].strip()[len("mixture("):-1]
+    components = []
+    for part in re.findall(r"\w+(?:\([^)]*\))?", inside):
+        name, _, arguments = part.partition("(")
+        link = re.search(r"link\s*=\s*['\"]([^'\"]+)['\"]", arguments)
+        components.append(ml.get_family(name, link.group(1) if link else None))
+    return ml.mixture(*components)
+
+
 def reference_data(reference: dict):
     """A family reference's data: its CSV file, or the shipped dataset it names (whose
     factors keep R's level order)."""
@@ -91,6 +107,8 @@ def reference_newdata(reference: dict) -> pd.DataFrame:
 def _module_of(reference: dict) -> str:
     if reference.get("imputations"):
         return "multiple_imputation"
+    if reference["family"] == "mixture":
+        return "mixture"
     if reference.get("nl"):
         return "nonlinear"
     if re.search(r"\bs\(", reference["formula"]):
@@ -110,7 +128,8 @@ def family_reference_names(module: str) -> list[str]:
     """The family references fitted by one test module: ``families`` (test_families.py),
     ``zero_hurdle`` (zero-inflated, hurdle and distributional), ``ordinal``, ``autocor``
     (residual structures), ``smooth`` (``s()`` terms), ``truncation`` (``trunc()``) or
-    ``nonlinear`` (``bf(..., nl = TRUE)``) or ``multiple_imputation`` (``brm_multiple()``)."""
+    ``nonlinear`` (``bf(..., nl = TRUE)``), ``multiple_imputation`` (``brm_multiple()``) or
+    ``mixture`` (``mixture()``)."""
     return [path.stem for path in sorted(FAMILY_REFERENCE_DIR.glob("*.json"))
             if _module_of(json.loads(path.read_text())) == module]
 

@@ -107,7 +107,7 @@ _FRAMES = {"crossed": _crossed, "grouped": _grouped, "assorted": _assorted, "uns
                    both=lambda f: np.where(np.arange(len(f)) % 5 == 0, -1, f["censored"])),
            **{name: lambda name=name: pd.read_csv(FAMILY_REFERENCE_DIR / "data" / f"{name}.csv")
               for name in ("beta_binomial", "inverse_gaussian", "quantile",
-                           "zero_inflated_beta_binomial")}}
+                           "zero_inflated_beta_binomial", "mixture", "mixture_poisson")}}
 
 # (data, formula or bf() parts, family, priors): the issue's ten models, then one of each
 # other feature the writer covers
@@ -181,6 +181,10 @@ CASES = [
     ("quantile", ("y ~ x + (1 | g)", {"quantile": "~ x", "sigma": 0.5}), "asym_laplace", None),
     ("zero_inflated_beta_binomial", ("k | trials(n) ~ x + (1 + x | g)", {"zi": "~ x"}),
      "zero_inflated_beta_binomial", None),
+    ("mixture", "y ~ x + (1 | g)", ml.mixture("gaussian", "gaussian"), None),
+    ("mixture", ("y ~ x", {"sigma2": "~ x", "mu1": "~ 1"}), ml.mixture("gaussian", "student"),
+     None),
+    ("mixture_poisson", "count ~ x", ml.mixture("poisson", "negbinomial", "poisson"), None),
 ]
 
 

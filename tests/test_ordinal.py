@@ -13,6 +13,7 @@ from scipy import stats
 import multilevel as ml
 from multilevel import blocks
 from multilevel.errors import DataError, FormulaError, MultilevelError
+from multilevel.results.update_arguments import updated_formula
 from reference import (
     FAMILY_REFERENCE_DIR,
     SHARED,
@@ -184,8 +185,13 @@ def fits():
 
 @pytest.mark.slow
 def test_categorical_fit_gives_each_category_its_predictor(fits):
-    _, fit, _ = fits["categorical"]
+    reference, fit, _ = fits["categorical"]
     assert "  Links: mu2 = logit; mu3 = logit; mu4 = logit " in str(fit.summary()).splitlines()
+    # the categories' formulas come from the mean's: brms prints the formula alone, and a
+    # refit's new formula reaches every category
+    assert str(fit.summary()).splitlines()[2] == f"Formula: {reference['formula']} "
+    assert updated_formula(fit, "~ . - period") == reference["formula"].replace(
+        " + period", "")
     probabilities = fit.posterior_epred(ndraws=100, seed=1)
     assert probabilities.shape == (100, fit.nobs, 4)
     assert np.allclose(probabilities.sum(axis=2), 1.0)

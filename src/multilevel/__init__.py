@@ -74,6 +74,7 @@ from .families.builtin import (
     zero_one_inflated_beta,
 )
 from .families.family import Family
+from .families.mixture import mixture
 from .priors.table import prior
 from .results.combine import combine_models
 from .results.criteria import loo_compare
@@ -94,7 +95,7 @@ __all__ = [
     "FormulaError", "gamma", "Gamma", "gaussian", "get_family", "get_prior", "hurdle_gamma",
     "hurdle_lognormal", "hurdle_negbinomial", "hurdle_poisson", "hypothesis",
     "inverse_gaussian", "list_datasets", "load", "load_dataset", "lognormal", "loo_compare",
-    "loo_model_weights", "make_model", "model_code", "model_weights", "MultilevelError",
+    "loo_model_weights", "make_model", "mixture", "model_code", "model_weights", "MultilevelError",
     "negbinomial", "poisson", "posterior_average", "pp_average", "prior", "PriorError",
     "SettingsError", "shifted_lognormal", "skew_normal", "sratio", "StorageError", "student",
     "update", "weibull", "zero_inflated_beta", "zero_inflated_beta_binomial",

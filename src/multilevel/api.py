@@ -308,7 +308,7 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
                 idata = run_approximation(model, sampled, settings, run_seed)
             else:
                 idata = run_nuts(model, sampled, settings, run_seed, rows=rows,
-                                 unjittered=names.unjittered)
+                                 unjittered=names.unjittered, starts=names.starts)
         except (KeyboardInterrupt, MultilevelError):
             raise
         except Exception as error:  # the sampler's own failures, reworded for the user

@@ -205,7 +205,8 @@ _MEAN_SYMBOLS = {"bernoulli": "p", "binomial": "p", "zero_inflated_binomial": "p
 _AUX_SYMBOLS = {"sigma": r"\sigma", "nu": r"\nu", "shape": r"\phi", "phi": r"\phi",
                 "zi": r"\mathrm{zi}", "hu": r"\mathrm{hu}", "zoi": r"\mathrm{zoi}",
                 "coi": r"\mathrm{coi}", "ndt": r"\mathrm{ndt}", "alpha": r"\mathrm{alpha}",
-                "beta": r"\mathrm{beta}", "quantile": r"\tau"}
+                "beta": r"\mathrm{beta}", "quantile": r"\tau",
+                "theta": r"\theta"}
 # each family's distribution given its mean m, its parameters a and the trials n; the normal
 # and lognormal with their variance, as both notations write them
 _DISTRIBUTIONS = {
@@ -266,6 +267,10 @@ def aux_symbol(parameter: str) -> str:
     if parameter.startswith("mu"):
         label = parameter[2:]
         return subscript(r"\mu", label if label.isdigit() else name(label))
+    # a mixture component's parameter, sigma2 as sigma_2
+    numbered = re.fullmatch(r"([a-z]+)(\d+)", parameter)
+    if numbered and numbered.group(1) in _AUX_SYMBOLS:
+        return subscript(_AUX_SYMBOLS[numbered.group(1)], numbered.group(2))
     return name(parameter)
 
 

@@ -97,6 +97,18 @@ _ORDINAL_PROBABILITIES = {
 }
 
 
+def _mixture(design: Design, structure: Structure, aux: dict[str, str], index: str) -> str:
+    """A mixture's distribution: each component's, weighted by its proportion."""
+    n = trials(design, structure, index)
+    terms = []
+    for number, component in enumerate(design.family.components, 1):
+        own = {a.name: aux[f"{a.name}{number}"] for a in component.aux}
+        mean = aux[f"mu{number}"]
+        terms.append(aux[f"theta{number}"] + r"\,"
+                     + latex.distribution(component, mean, own, n))
+    return " + ".join(terms)
+
+
 def data_model(design: Design, structure: Structure, predictors: dict[str, str], index: str,
                inline: bool, residual: str = "", symbols: dict | None = None
                ) -> list[EquationLine]:
@@ -172,6 +184,8 @@ def data_model(design: Design, structure: Structure, predictors: dict[str, str],
         lines.append(EquationLine(latex.link(family.link, probability.format(y=y)), "=",
                                   difference, note_c + note))
         lines.append(EquationLine(eta, "=", predictors[""]))
+    elif family.components:
+        lines.append(EquationLine(y, r"\sim", _mixture(design, structure, shown, index), note))
     elif family.categorical:
         etas = ", ".join(aux[a.name] for a in family.aux)
         lines.append(EquationLine(y, r"\sim", rf"\mathrm{{Categorical}}(\operatorname{{softmax}}"
@@ -192,7 +206,7 @@ def data_model(design: Design, structure: Structure, predictors: dict[str, str],
             lines.append(EquationLine(latex.indexed(latex.name(parameter.name), index), "=",
                                       predictors[parameter.name]))
         elif parameter.name:
-            link = family.aux_parameter(parameter.name).dpar_link
+            link = family.predictor_link(parameter.name)
             lines.append(EquationLine(latex.link(link, aux[parameter.name]), "=",
                                       predictors[parameter.name]))
     return lines

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..model.build import THRESHOLD_DIM
+from ..model.mixture import intercept_starts
 from ..model.monotonic import simplex_dim
 from ..model.smooths import smooth_dim
 from ..names import population_names
@@ -52,6 +53,8 @@ from .model_code_parts import (
     code_words,
     inverse_link_code,
     likelihood_call,
+    mixing_proportions_code,
+    mixture_components_code,
     ordered_code,
     prior_code,
     truncated_likelihood,
@@ -117,7 +120,7 @@ class _Program:
         family = design.family
         name = design.data.attrs.get("name")
         lines = ["# A PyMC program of the brms model"]
-        lines += [f"#     {line}" for line in design.spec.lines]
+        lines += [f"#     {line}" for line in design.user_spec.lines]
         lines += [f"# family: {family.name}; links: "
                   f"{family.link_description(tuple(design.dpars))}",
                   "#",
@@ -236,11 +239,22 @@ class _Program:
         design = self.design
         family = design.family
         thresholds = None
-        if not family.categorical and not design.nlpars:
+        if not family.formula_parameters and not design.nlpars:
             thresholds = self._population_model("", design.X, design.b_names,
                                                 design.has_intercept, design.thresholds)
+        ordered = {}
+        if family.ordered_intercepts:
+            self.model_lines += ["# the components' intercepts on the centred predictors, "
+                                 "increasing (brms's ordered_Intercept)"]
+            self.model_lines += ordered_code(
+                "ordered_Intercept", "ordered_Intercept",
+                [self.table.lookup("Intercept", "", "", name)
+                 for name in family.formula_parameters], None, intercept_starts(design))
+            ordered = {name: f"ordered_Intercept[{k}]"
+                       for k, name in enumerate(family.formula_parameters)}
         for name, part in design.parameter_parts.items():
-            self._population_model(name, part.X, part.b_names, part.has_intercept, 0)
+            self._population_model(name, part.X, part.b_names, part.has_intercept, 0,
+                                   ordered.get(name))
             if part.offset is not None:
                 self._add(name, f"offset_{python_name(name, set())}")
         if design.category_specific is not None:
@@ -265,7 +279,7 @@ class _Program:
         if not dpar:
             identity = family.link == "identity" and not family.ordinal
             return "mu" if identity else "eta"
-        link = "identity" if dpar in self.design.nlpars else family.aux_parameter(dpar).dpar_link
+        link = "identity" if dpar in self.design.nlpars else family.predictor_link(dpar)
         base = python_name(dpar, set())
         return base if link == "identity" else f"eta_{base}"
 
@@ -274,7 +288,7 @@ class _Program:
         self.model_lines.append(f"{predictor} = {predictor} + {term}")
 
     def _population_model(self, dpar: str, X, b_names: list[str], has_intercept: bool,
-                          thresholds: int):
+                          thresholds: int, ordered: str | None = None):
         lines = self.model_lines
         centred_name, b_name, intercept_name, dim = population_names(dpar)
         suffix = f"_{dpar}" if dpar else ""
@@ -301,6 +315,11 @@ class _Program:
                 lines.append(class_code(self.table, intercept_variable, centred_name, "Intercept",
                                               levels, "", THRESHOLD_DIM,
                                               [dpar] * thresholds, levels))
+        elif has_intercept and ordered is not None:
+            lines.append(f"# the intercept on the centred predictors (brms's {centred_name})")
+            lines.append(f"{intercept_variable} = pm.Deterministic({quote(centred_name)}, "
+                         f"{ordered})")
+            terms.append(intercept_variable)
         elif has_intercept:
             lines.append(f"# the intercept on the centred predictors (brms's {centred_name})")
             lines.append(f"{intercept_variable} = " + prior_code(
@@ -387,15 +406,20 @@ class _Program:
             if design.autocor.kind == "unstr" and LKJ_HELPER not in self.helpers:
                 self.helpers.append(LKJ_HELPER)
         lines.append("")
-        lines.append(f"# the {family.name} likelihood")
+        lines.append(f"# the {family.label} likelihood")
         aux = {}
         for parameter in family.aux:
             name = python_name(parameter.name, set())
             if parameter.name in design.dpars:
                 predictor = self.predictors[parameter.name]
                 if predictor != name:
-                    lines.append(f"{name} = " + inverse_link_code(parameter.dpar_link,
-                                                                  predictor))
+                    lines.append(f"{name} = " + inverse_link_code(
+                        family.predictor_link(parameter.name), predictor))
+                aux[parameter.name] = name
+                continue
+            if parameter.name in family.mixing_proportions:
+                if parameter.name == family.mixing_proportions[0]:
+                    lines += mixing_proportions_code(family, self.table)
                 aux[parameter.name] = name
                 continue
             if parameter.name in design.fixed_aux:
@@ -414,9 +438,12 @@ class _Program:
             joint = autocor_likelihood(design, aux.get("nu"))
         eta = self.predictors.get("", "eta")
         mu = "mu"
-        function, arguments, observed, helper = likelihood_call(
-            family, eta, mu, aux, "trials" if design.trials is not None else None, thresholds)
-        if eta != "mu" and f"{mu}" in code_words(arguments):
+        trials = "trials" if design.trials is not None else None
+        if family.components:
+            lines += mixture_components_code(family, aux, trials, self.predictors)
+        function, arguments, observed, helper = likelihood_call(family, eta, mu, aux, trials,
+                                                                thresholds)
+        if eta != "mu" and f"{mu}" in code_words(arguments) and not family.components:
             lines.append(f"mu = {inverse_link_code(family.link, eta)}")
         if helper is not None:
             self.helpers.append(helper)

@@ -107,14 +107,26 @@ def _doubly_bounded_code(name: str, dist: Distribution, lower: float | None, upp
                  f"pm.{cls.__name__}.dist({_arguments(params)}), {bounds}", extra)
 
 
-def ordered_code(variable: str, name: str, priors: list[Distribution], dims: str) -> list[str]:
+def ordered_code(variable: str, name: str, priors: list[Distribution], dims: str | None,
+                 starts=None) -> list[str]:
     """An increasing vector with a prior per element, as Stan's ``ordered`` type (the model's
-    ``ordered_prior_variable``): the first element and the logs of the gaps are sampled."""
+    ``ordered_prior_variable``): the first element and the logs of the gaps are sampled,
+    shifted to start at ``starts`` where given."""
     raw = f"{variable}_unconstrained"
-    lines = [
-        f"{raw} = pm.Flat({quote(name + '_unconstrained')}, shape={len(priors)})",
-        f"{variable} = pm.Deterministic({quote(name)}, pt.cumsum(pt.concatenate(",
-        f"    [{raw}[:1], pt.exp({raw}[1:])])), dims={quote(dims)})",
+    first, gaps = f"{raw}[:1]", f"{raw}[1:]"
+    lines = [f"{raw} = pm.Flat({quote(name + '_unconstrained')}, shape={len(priors)})"]
+    if starts is not None:
+        lines.append("# shifted by constants where the chains start, which leaves the "
+                     "density as it is")
+        lines.append(f"{variable}_starts = np.array([{', '.join(repr(float(v)) for v in starts)}])")
+        first = f"{first} + {variable}_starts[0]"
+        gaps = f"{gaps} + np.log(np.diff({variable}_starts))"
+    dimension = f", dims={quote(dims)}" if dims else ""
+    lines += [
+        f"{variable} = pm.Deterministic({quote(name)}, pt.cumsum(pt.concatenate([",
+        f"    {first},",
+        f"    pt.exp({gaps}),",
+        f"])){dimension})",
     ]
     terms = [f"pt.sum({raw}[1:])  # the log-Jacobian of the gaps"]
     proper = [(k, dist) for k, dist in enumerate(priors) if dist.name != "flat"]
@@ -384,6 +396,34 @@ LKJ_HELPER = '''def lkj_corr_cholesky(name, size, eta):
     return cholesky'''
 
 
+def mixing_proportions_code(family, table) -> list[str]:
+    """A mixture's proportions as code: one simplex with the Dirichlet prior of class
+    ``theta``, its elements ``theta1``, ``theta2``, ..."""
+    names = family.mixing_proportions
+    concentration = table.lookup("theta").args[0]
+    lines = ["# the mixing proportions, one simplex (brms's theta)",
+             f"theta = pm.Dirichlet(\"theta\", a=np.full({len(names)}, "
+             f"{number(concentration)}))"]
+    lines += [f"{name} = pm.Deterministic({quote(name)}, theta[{k}])"
+              for k, name in enumerate(names)]
+    return lines
+
+
+def mixture_components_code(family, aux: dict[str, str], trials: str | None,
+                            predictors: dict) -> list[str]:
+    """A mixture's components as code, the list ``components`` of their distributions."""
+    components = []
+    for number_, component in enumerate(family.components, 1):
+        own = {a.name: aux[f"{a.name}{number_}"] for a in component.aux}
+        function, arguments, _, helper = likelihood_call(
+            component, predictors[f"mu{number_}"], aux[f"mu{number_}"], own, trials, None)
+        if helper is not None:
+            raise ModelCodeError(f"The PyMC program writer cannot write a mixture with a "
+                                 f"{component.name} component yet.")
+        components.append(f"{function}.dist({arguments})")
+    return ["components = ["] + [f"    {component}," for component in components] + ["]"]
+
+
 def likelihood_call(family, eta: str, mu: str, aux: dict[str, str], trials: str | None,
                     thresholds: str | None):
     """The response distribution as code: (PyMC distribution, its arguments, the observed
@@ -395,6 +435,10 @@ def likelihood_call(family, eta: str, mu: str, aux: dict[str, str], trials: str 
         ``pm.Normal`` and ``"mu=mu, sigma=sigma"``; the observed values (``y`` or ``y - 1``
         for categories numbered from 1); a helper function's source, or None.
     """
+    if family.components:
+        # the components' distributions are the list mixture_components_code() writes
+        proportions = ", ".join(aux[name] for name in family.mixing_proportions)
+        return "pm.Mixture", f"w=pt.stack([{proportions}]), comp_dists=components", "y", None
     if family.categorical:
         logits = ", ".join(["pt.zeros_like(" + aux[family.aux[0].name] + ")"]
                            + [aux[a.name] for a in family.aux])

@@ -75,6 +75,12 @@ def prior_lines(design: Design, structure: Structure, table: PriorTable, symbols
             lines += _grouped([(symbol, rows[("b", name, "", "")]) for (symbol, _), name
                                in zip(symbols_cs, design.category_specific.names, strict=True)],
                               rf"\text{{, for }} c = 1, \ldots, {design.thresholds}")
+    means = design.family.formula_parameters
+    if design.family.ordered_intercepts and all(("Intercept", m) in symbols for m in means):
+        # brms's order = "mu": the components' intercepts increase
+        ordered = [symbols[("Intercept", m)] for m in means]
+        lines.append(EquationLine(ordered[0], "<", " < ".join(ordered[1:]),
+                                  r"\text{, which identifies the components}"))
     sds = [(symbols[("sd", m.dpar, m.group, m.coef)], rows[("sd", m.coef, m.group, m.dpar)])
            for n in sets_in_factor_order(structure) for m in structure.sets[n].members]
     lines += _grouped(sds)
@@ -85,9 +91,14 @@ def prior_lines(design: Design, structure: Structure, table: PriorTable, symbols
     correlations = [(rf"\mathrm{{corr}}({matrix})", rows[("cor", "", group, "")])
                     for group in structure.factors for matrix in symbols.get(("cor", group), [])]
     lines += _grouped(correlations)
+    family = design.family
     constants = [(latex.aux_symbol(a.name), rows[(a.name, "", "", "")])
-                 for a in design.family.aux
-                 if a.name not in design.dpars and a.name not in design.fixed_aux]
+                 for a in family.aux
+                 if a.name not in design.dpars and a.name not in design.fixed_aux
+                 and a.name not in family.mixing_proportions]
+    if family.components:
+        # a mixture's proportions: one simplex with one prior
+        constants.append((latex.aux_symbol("theta"), rows[("theta", "", "", "")]))
     lines += _grouped(constants)
     lines += _grouped([(symbols[("autocor", key[0])], row) for key, row in rows.items()
                        if ("autocor", key[0]) in symbols])

@@ -587,11 +587,10 @@ def get_family(family: str | Family, link: str | None = None) -> Family:
                               + ", ".join(available) + ".")
         key = family.strip().lower()
         if key not in _BY_NAME:
-            raise FamilyError(
-                f"Unknown family {family!r}.{close_matches(key, _BY_NAME)} Available: "
-                + ", ".join(available)
-                + "."
-            )
+            mixture = (" A mixture is made of its components: ml.mixture('gaussian', "
+                       "'gaussian')." if key == "mixture" else close_matches(key, _BY_NAME))
+            raise FamilyError(f"Unknown family {family!r}.{mixture} Available: "
+                              + ", ".join(available) + ".")
         resolved = _BY_NAME[key]
     if link is not None and not isinstance(link, str):
         raise FamilyError(f"link must be a link name such as 'logit', got {link!r}.")

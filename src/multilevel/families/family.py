@@ -165,6 +165,13 @@ class Family:
         ``(mu, aux, trials, lower, upper) -> mean`` of the response within bounds (None for
         an open side), for ``y | trunc()``; None where the family cannot be truncated (its
         PyMC log CDF, or that CDF's derivative in JAX, is missing).
+    components
+        A mixture's families (:func:`~multilevel.families.mixture.mixture`), whose means
+        ``mu1``, ``mu2``, ... each take the formula's predictors, and whose parameters are
+        numbered as brms numbers them (``sigma1``, ``theta1``); empty for one family.
+    ordered_intercepts
+        Whether a mixture's components are identified by the order of their means'
+        intercepts (brms's ``order = "mu"``).
     """
 
     name: str
@@ -189,6 +196,8 @@ class Family:
     known_standard_errors: bool = False
     censoring: bool = False
     truncated_mean: Callable | None = field(default=None, repr=False)
+    components: tuple[Family, ...] = ()
+    ordered_intercepts: bool = False
 
     def __call__(self, link: str | None = None) -> Family:
         """Return this family with another link, as ``ml.bernoulli(link="probit")``."""
@@ -339,6 +348,35 @@ class Family:
     def link_function(self) -> Link:
         return LINKS[self.link]
 
+    @property
+    def label(self) -> str:
+        """The family as brms's summary names it: ``mixture(gaussian, gaussian)`` for a
+        mixture, else its name."""
+        if self.components:
+            return f"mixture({', '.join(c.name for c in self.components)})"
+        return self.name
+
+    @property
+    def formula_parameters(self) -> tuple[str, ...]:
+        """The parameters that take the formula's predictors in place of one mean: a
+        categorical family's per category, a mixture's per component."""
+        if self.categorical:
+            return tuple(a.name for a in self.aux)
+        return tuple(f"mu{k}" for k in range(1, len(self.components) + 1))
+
+    def component_of(self, name: str) -> Family:
+        """The family a parameter belongs to: a mixture's component for its numbered
+        parameters (``sigma2``), else this family."""
+        for number, component in enumerate(self.components, 1):
+            if name in {f"{a.name}{number}" for a in component.aux} | {f"mu{number}"}:
+                return component
+        return self
+
+    @property
+    def mixing_proportions(self) -> tuple[str, ...]:
+        """A mixture's ``theta1``, ``theta2``, ...: one simplex with a Dirichlet prior."""
+        return tuple(f"theta{k}" for k in range(1, len(self.components) + 1))
+
     def for_categories(self, labels: list[str]) -> Family:
         """A categorical family with one linear predictor per category after the first,
         named as brms names them (``mu2`` for category ``2``).
@@ -356,11 +394,21 @@ class Family:
         """The ``Links:`` line of brms's summary, given the predicted parameters."""
         if self.categorical:
             return "; ".join(f"{a.name} = {self.link}" for a in self.aux)
-        parts = [f"mu = {self.link}"] + [
-            f"{a.name} = {a.dpar_link if a.name in predicted else 'identity'}"
-            for a in self.aux
-        ]
+
+        def link(a: AuxParameter) -> str:
+            return self.predictor_link(a.name) if a.name in predicted else "identity"
+
+        if self.components:
+            return "; ".join(f"{a.name} = {link(a)}" for a in self.aux)
+        parts = [f"mu = {self.link}"] + [f"{a.name} = {link(a)}" for a in self.aux]
         return "; ".join(parts)
+
+    def predictor_link(self, name: str) -> str:
+        """The link of a predicted parameter: a mixture component's mean has its family's
+        (the mixture's likelihood applies it), any other its own."""
+        if self.components and name in self.formula_parameters:
+            return self.component_of(name).link
+        return self.aux_parameter(name).dpar_link
 
     def aux_parameter(self, name: str) -> AuxParameter:
         return next(a for a in self.aux if a.name == name)

@@ -487,7 +487,7 @@ def _build_program(model: pm.Model, outputs: list[Variable], settings: SamplerSe
 def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSettings,
                    seed: int, rows: int | None = None,
                    interrupted: threading.Event | None = None,
-                   unjittered: tuple[str, ...] = ()) -> az.InferenceData:
+                   unjittered: tuple[str, ...] = (), starts: tuple = ()) -> az.InferenceData:
     """Sample ``model`` with numpyro's NUTS and return the posterior of ``var_names``.
 
     Parameters
@@ -507,9 +507,10 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
     interrupted
         The event of :func:`interrupt_noticed` around the call, when there is one: once it
         is set, sampling stops.
-    unjittered
+    unjittered, starts
         Free variables that start at their support point, without jitter (the group
-        effects of a distributional parameter, whose sd starts at the response's scale).
+        effects of a distributional parameter, whose sd starts at the response's scale);
+        (name, value) of those that start elsewhere than their support point.
 
     Returns
     -------
@@ -523,8 +524,8 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
     # the chains' starting points and random keys come from NumPy: JAX would compile a
     # program for each of its own operations on them
     seeds = np.random.SeedSequence(seed).generate_state(3 * chains).reshape(3, chains)
-    starts = StartingPoints(model, unjittered)
-    points = [starts.point(int(point_seed)) for point_seed in seeds[0]]
+    starting = StartingPoints(model, unjittered, starts)
+    points = [starting.point(int(point_seed)) for point_seed in seeds[0]]
     # NUTS moves one flat vector: its own work (momenta, mass matrix, U-turn checks) is then a
     # few operations per leapfrog step instead of a few per free variable
     shapes = [np.shape(points[0][v.name]) for v in model.value_vars]
@@ -553,7 +554,7 @@ def sample_numpyro(model: pm.Model, var_names: list[str], settings: SamplerSetti
         about :data:`CHECK_SECONDS` each, between which the bar moves on and a request to
         stop is answered."""
         key, position = (keys[task], start[task]) if on_cpu else (keys, start)
-        carry = _started(program, key, position, arrays, starts, seeds[0],
+        carry = _started(program, key, position, arrays, starting, seeds[0],
                          task if on_cpu else None)
         done, pace = 0, None
         while done < total:

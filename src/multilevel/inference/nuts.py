@@ -86,7 +86,8 @@ def without_library_notices() -> Iterator[None]:
 
 def run_nuts(model: pm.Model, var_names: list[str], settings: SamplerSettings,
              seed: int, rows: int | None = None,
-             unjittered: tuple[str, ...] = ()) -> az.InferenceData:
+             unjittered: tuple[str, ...] = (),
+             starts: tuple[tuple[str, float], ...] = ()) -> az.InferenceData:
     """Sample ``model`` with NUTS and return the posterior of ``var_names``.
 
     Parameters
@@ -104,9 +105,14 @@ def run_nuts(model: pm.Model, var_names: list[str], settings: SamplerSettings,
         from cross-products), when known: numpyro's compilation depends on it.
     unjittered
         Free variables nutpie starts at their support point without jitter.
+    starts
+        Free variables' values numpyro starts from (before jitter) instead of their support
+        points; nutpie starts from the support points (with them, its numba build of the
+        log density of an ordered mixture was not finite at some jittered starts).
     """
     with without_library_notices(), interrupt_noticed() as interrupted:
-        idata = _sample(model, var_names, settings, seed, rows, interrupted, unjittered)
+        idata = _sample(model, var_names, settings, seed, rows, interrupted, unjittered,
+                        starts)
     for group in ("warmup_posterior", "warmup_sample_stats", "unconstrained_posterior"):
         if group in idata.groups():
             del idata[group]
@@ -151,7 +157,8 @@ def _read_from_store(idata: az.InferenceData, var_names: list[str]) -> az.Infere
 
 def _sample(model: pm.Model, var_names: list[str], settings: SamplerSettings, seed: int,
             rows: int | None, interrupted: threading.Event,
-            unjittered: tuple[str, ...] = ()) -> az.InferenceData:
+            unjittered: tuple[str, ...] = (),
+            starts: tuple[tuple[str, float], ...] = ()) -> az.InferenceData:
     """The InferenceData of the backend ``settings`` name, as it returns it; ``interrupted``
     is set once Ctrl-C was pressed, even where its ``KeyboardInterrupt`` was lost."""
     if settings.backend == "nutpie":
@@ -192,7 +199,8 @@ def _sample(model: pm.Model, var_names: list[str], settings: SamplerSettings, se
             return idata
     if settings.backend == "numpyro":
         return sample_numpyro(model, var_names, settings, seed, rows=rows,
-                              interrupted=interrupted, unjittered=unjittered)
+                              interrupted=interrupted, unjittered=unjittered,
+                              starts=starts)
     if settings.backend == "blackjax":
         # PyMC's blackjax path imports this module, which would ask for 100 virtual CPU
         # devices through XLA_FLAGS; imported here first, the user's XLA_FLAGS stay

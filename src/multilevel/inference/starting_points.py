@@ -23,7 +23,8 @@ MAX_ATTEMPTS = 100
 
 class StartingPoints:
     """Each free variable's support point, transformed, with uniform(-1, 1) jitter, as PyMC's
-    initial points; the variables named in ``unjittered`` start at their support point.
+    initial points; the variables named in ``unjittered`` start at their support point, those
+    ``starts`` names at the value it gives them.
 
     PyMC compiles its jittered initial-point function through the C linker, which imports
     setuptools and loads a compiled module per operation (half a second); the support points
@@ -31,10 +32,13 @@ class StartingPoints:
     drawn with NumPy.
     """
 
-    def __init__(self, model: pm.Model, unjittered: tuple[str, ...] = ()):
+    def __init__(self, model: pm.Model, unjittered: tuple[str, ...] = (),
+                 starts: tuple[tuple[str, float], ...] = ()):
+        strategies = {**model.rvs_to_initial_values,
+                      **{model[name]: value for name, value in starts}}
         values = make_initial_point_expression(
             free_rvs=model.free_RVs, rvs_to_transforms=model.rvs_to_transforms,
-            initval_strategies=model.rvs_to_initial_values, return_transformed=True)
+            initval_strategies=strategies, return_transformed=True)
         support = function([], values, mode=Mode(linker="py", optimizer="fast_compile"))()
         self.names = [v.name for v in model.value_vars]
         self.support = dict(zip(self.names, support, strict=True))

@@ -40,6 +40,7 @@ from .crossproducts import CrossProducts, gaussian_cross_products
 from .fused_likelihood import fused_log_likelihood, fused_predictor, row_density
 from .group_gather import group_term
 from .lkj import correlations, lkj_cholesky
+from .mixture import mixing_proportions, ordered_intercepts, scale_starts
 from .monotonic import monotonic_effects, simplex_dim
 from .parametrization import BlockGeometry, block_geometries, build_order
 from .smooths import smooth_dim, smooth_effects
@@ -61,6 +62,9 @@ class ModelNames:
     monotonic: tuple[tuple[str, str], ...] = ()
     # cs() columns: treat, of the variable bcs_treat over the thresholds
     category_specific: tuple[str, ...] = ()
+    # free variables whose chains start elsewhere than their prior's support point, and
+    # where (a mixture's component scales)
+    starts: tuple[tuple[str, float], ...] = ()
 
     @property
     def stored(self) -> list[str]:
@@ -131,13 +135,14 @@ def _class_variable(name: str, table: PriorTable, class_: str, coefs: list[str],
 
 def _population_effects(X: np.ndarray, b_names: list[str], has_intercept: bool,
                         table: PriorTable, dpar: str, stored: list[str], thresholds: int = 0,
-                        ordered: bool = True):
+                        ordered: bool = True, intercept_value=None):
     """One parameter's population part of the linear predictor, on centred predictors.
 
     Returns the linear predictor's population part, the coefficients (intercept first; None
     without any) and an ordinal model's thresholds on the centred scale (else None), which
     the linear predictor is subtracted from instead of adding an intercept (increasing if
-    ``ordered``); ``stored`` gets the names to keep.
+    ``ordered``); ``stored`` gets the names to keep. ``intercept_value`` is the centred
+    intercept where it is made elsewhere (a mixture's, ordered over its components).
     """
     centred_name, b_name, intercept_name, dim = population_names(dpar)
     suffix = f"_{dpar}" if dpar else ""
@@ -155,6 +160,9 @@ def _population_effects(X: np.ndarray, b_names: list[str], has_intercept: bool,
                                     [str(k) for k in range(1, thresholds + 1)], "",
                                     THRESHOLD_DIM, dpars=[dpar] * thresholds,
                                     fixed_length=True)
+    elif has_intercept and intercept_value is not None:
+        intercept = pm.Deterministic(centred_name, intercept_value)
+        eta = eta + intercept
     elif has_intercept:
         intercept = prior_variable(centred_name, table.lookup("Intercept", "", "", dpar),
                                    *table.bounds("Intercept", "", "", dpar))
@@ -313,9 +321,11 @@ def build_model(design: Design, table: PriorTable,
         etas = {"": pt.zeros(y.shape[0]) + population_part
                 + (0.0 if smooths is None else smooths)
                 + (0.0 if monotonic is None else monotonic)}
+        ordered = ordered_intercepts(design, table)
         for name, part in design.parameter_parts.items():
             dpar_part, _, _ = _population_effects(part.X, part.b_names, part.has_intercept,
-                                                  table, name, population)
+                                                  table, name, population,
+                                                  intercept_value=ordered.get(name))
             etas[name] = pt.zeros(y.shape[0]) + dpar_part
             if part.offset is not None:
                 etas[name] = etas[name] + data(f"offset_{name}", part.offset)
@@ -411,7 +421,13 @@ def build_model(design: Design, table: PriorTable,
             thresholds = category_specific_thresholds(design.category_specific, table,
                                                       thresholds, THRESHOLD_DIM)
         aux = {} if thresholds is None else {"thresholds": thresholds}
+        starts = scale_starts(design) if family.components else {}
         for parameter in family.aux:
+            if parameter.name in family.mixing_proportions:
+                if parameter.name == family.mixing_proportions[0]:
+                    aux.update(mixing_proportions(design, table))
+                aux_names.append(parameter.name)
+                continue
             if parameter.name in design.dpars:
                 aux[parameter.name] = LINKS[parameter.dpar_link].inverse_tensor(
                     etas[parameter.name])
@@ -494,7 +510,7 @@ def build_model(design: Design, table: PriorTable,
                        tuple(part.term.coef for part in design.smooths),
                        tuple((part.term.coef, part.term.simplex) for part in design.monotonic),
                        () if design.category_specific is None
-                       else tuple(design.category_specific.names))
+                       else tuple(design.category_specific.names), tuple(starts.items()))
     return model, names
 
 

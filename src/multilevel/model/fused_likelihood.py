@@ -61,7 +61,7 @@ def row_density(family: Family, has_trials: bool) -> ps.Composite | None:
         order, outputs ``(log density, d/d eta, *d/d aux)``; None where the density is not
         built of elementwise operations alone.
     """
-    if family.ordinal or family.categorical:
+    if family.ordinal or family.categorical or family.components:
         return None
     eta = pt.scalar("eta")
     aux = {parameter.name: pt.scalar(parameter.name) for parameter in family.aux}

@@ -226,16 +226,22 @@ def _doubly_bounded(name: str, dist: Distribution, lower: float, upper: float, *
     return pm.Truncated(name, cls.dist(**params), lower=lower, upper=upper, **kwargs)
 
 
-def ordered_prior_variable(name: str, priors: list[Distribution], **kwargs):
+def ordered_prior_variable(name: str, priors: list[Distribution],
+                           starts: np.ndarray | None = None, **kwargs):
     """An increasing vector (an ordinal model's thresholds), each element with its own prior.
 
     As Stan's ``ordered`` type: the first element and the logs of the gaps are sampled, with
     their Jacobian, and the priors apply to the elements. The unconstrained values start
-    at 0 like any other's (thresholds 0, 1, 2, ...), with no initial value of their own,
-    which nutpie refuses.
+    at 0 like any other's, with no initial value of their own, which nutpie refuses; there
+    the elements are ``starts`` (increasing), or 0, 1, 2, ... without them: the sampled
+    values are shifted by constants, which leaves the density as it is.
     """
     unconstrained = pm.Flat(f"{name}_unconstrained", shape=len(priors))
-    steps = pt.concatenate([unconstrained[:1], pt.exp(unconstrained[1:])])
+    first, gaps = unconstrained[:1], unconstrained[1:]
+    if starts is not None:
+        first = first + float(starts[0])
+        gaps = gaps + data(f"{name}_log_gaps", np.log(np.diff(starts)))
+    steps = pt.concatenate([first, pt.exp(gaps)])
     values = pm.Deterministic(name, pt.cumsum(steps), **kwargs)
     terms = [pt.sum(unconstrained[1:])]
     for k, dist in enumerate(priors):

@@ -246,9 +246,11 @@ def _default_rows(design: Design) -> list[PriorRow]:
                     for part in design.smooths)
     # the response on its family's scale: brms scales sigma's default prior by it, the log
     # of a lognormal response (its zeros at 0.1) but the raw response under a log link
-    own_scale = design.y
-    if family.log_scale_response:
-        own_scale = np.log(np.where(design.y == 0, 0.1, design.y))
+    def own_scale(owner):
+        if owner.log_scale_response:
+            return np.log(np.where(design.y == 0, 0.1, design.y))
+        return design.y
+
     correlated = [g for g in design.groups if design.correlation_names(g)]
     if correlated:
         rows.append(PriorRow(Distribution("lkj", (1.0,)), "cor"))
@@ -257,13 +259,25 @@ def _default_rows(design: Design) -> list[PriorRow]:
     for aux in family.aux:
         if aux.name in design.fixed_aux:
             continue  # held at a value, without a prior (sigma under se(), as brms)
+        owner = family.component_of(aux.name)
         if aux.name in design.dpars:
             part = design.dpars[aux.name]
-            rows += _population_rows(part.b_names, part.has_intercept,
-                                     parse_distribution(aux.dpar_intercept_prior), aux.name)
-            rows += _sd_rows(design, aux.name, Distribution("student_t", (3.0, 0.0, scale)))
+            intercept, sd_scale = parse_distribution(aux.dpar_intercept_prior), scale
+            if aux.name in family.formula_parameters and family.components:
+                # a mixture component's mean has its family's defaults, as brms's
+                offset = 0.0 if part.offset is None else float(np.mean(part.offset))
+                own = owner.intercept_prior_location_scale(design.y, offset)
+                own_location, sd_scale = own if own is not None else (0.0, 2.5)
+                intercept = Distribution("student_t", (3.0, own_location, sd_scale))
+            rows += _population_rows(part.b_names, part.has_intercept, intercept, aux.name)
+            rows += _sd_rows(design, aux.name, Distribution("student_t", (3.0, 0.0, sd_scale)))
             continue
-        rows.append(PriorRow(parse_distribution(aux.default_prior(own_scale),
+        if aux.name in family.mixing_proportions:
+            if aux.name == family.mixing_proportions[0]:
+                # one simplex of all proportions, as brms's theta
+                rows.append(PriorRow(Distribution("dirichlet", (1.0,)), "theta"))
+            continue
+        rows.append(PriorRow(parse_distribution(aux.default_prior(own_scale(owner)),
                                                 data_symbols(design)),
                              aux.name, lb=_bound(aux.lower), ub=_bound(aux.upper)))
     for name, part in design.nlpars.items():

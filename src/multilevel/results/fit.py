@@ -62,8 +62,8 @@ class Fit(SamplerOutput, PredictiveSummaries):
     prior_table
         The priors in force (brms defaults merged with the user's).
     imputations
-        The number of data sets whose fits' chains it holds (:func:`multilevel.brm_multiple`);
-        its own data are the first data set's.
+        The number of data sets whose fits' chains it holds (:func:`multilevel.brm_multiple`),
+        its own data the first's.
     """
 
     idata: az.InferenceData
@@ -213,7 +213,8 @@ class Fit(SamplerOutput, PredictiveSummaries):
     def posterior_linpred(self, newdata=None, re_formula=None, allow_new_levels=False,
                           sample_new_levels="uncertainty", ndraws=None, seed=None,
                           incl_autocor=True) -> np.ndarray:
-        """Draws of the linear predictor (draws x rows), as brms's ``posterior_linpred``.
+        """Draws of the linear predictor (draws x rows), as brms's ``posterior_linpred``; each
+        category's or component's of a categorical or mixture model (draws x rows x K).
 
         Parameters
         ----------
@@ -237,8 +238,11 @@ class Fit(SamplerOutput, PredictiveSummaries):
             rows of a series continue its residuals; rows whose response is missing take a
             predicted value, carried forward as brms does.
         """
-        return self._predict(newdata, re_formula, allow_new_levels, sample_new_levels, ndraws,
-                             seed, incl_autocor).eta
+        drawn = self._predict(newdata, re_formula, allow_new_levels, sample_new_levels, ndraws,
+                              seed, incl_autocor)
+        # the categories' or components' parameters have the identity link
+        return np.stack([drawn.aux[name] for name in self.family.formula_parameters],
+                        axis=2) if self.family.formula_parameters else drawn.eta
 
     def posterior_epred(self, newdata=None, re_formula=None, allow_new_levels=False,
                         sample_new_levels="uncertainty", ndraws=None, seed=None,
@@ -282,11 +286,9 @@ class Fit(SamplerOutput, PredictiveSummaries):
         """
         draws = self.posterior_predict(newdata, re_formula, allow_new_levels, sample_new_levels,
                                        ndraws, seed, incl_autocor)
-        if not summary:
-            return draws
-        if self.design.categories:
+        if summary and self.design.categories:
             return category_frequencies(draws, self.design.categories)
-        return summarize_rows(draws, probs)
+        return summarize_rows(draws, probs) if summary else draws
 
     def predictive_error(self, newdata=None, re_formula=None, ndraws=None, seed=None,
                          **prediction) -> np.ndarray:
@@ -565,9 +567,9 @@ class Fit(SamplerOutput, PredictiveSummaries):
         correlation = table.loc[[n for n in table.index
                                  if n.split("[")[0].split("__")[0] in self.names.autocor]]
         return Summary(
-            family=self.family.name,
+            family=self.family.label,
             links=self.family.link_description(self.names.dpars),
-            formula="\n         ".join(self.design.spec.lines),
+            formula="\n         ".join(self.design.user_spec.lines),
             data_name=self.data_name,
             nobs=self.nobs,
             chains=self.settings.chains,

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MultilevelError, StorageError
-from ..families.builtin import get_family
+from ..families.mixture import family_from_record, family_record
 from ..inference.settings import SamplerSettings
 from ..model.build import ModelNames, group_dims
 from ..names import population_names
@@ -113,7 +113,8 @@ def fingerprint(formula: str, data: pd.DataFrame, family, priors, settings,
     described = {
         "formula": formula,
         "columns": [[str(c), str(t)] for c, t in data.dtypes.items()],
-        "family": [family.name, family.link],
+        "family": [family.name, family.link] + (
+            [family_record(family)] if family.components else []),
         "priors": priors_to_json(priors),
         "settings": {k: v for k, v in asdict(settings).items() if k != "progressbar"},
         "sample_prior": sample_prior,
@@ -169,11 +170,11 @@ def save_fit(fit, path: str | Path) -> Path:
         "format_version": FORMAT_VERSION,
         "multilevel_version": version("multilevel"),
         "formula": fit.formula,
-        "dpars": [[name, part.text] for name, part in fit.design.spec.nlpars
-                  + fit.design.spec.dpars],
+        "dpars": [[name, part.text] for name, part in fit.design.user_spec.nlpars
+                  + fit.design.user_spec.dpars],
         "nl": fit.design.spec.nonlinear is not None,
         "fixed": [[name, value] for name, value in fit.design.spec.fixed_dpars],
-        "family": {"name": fit.family.name, "link": fit.family.link},
+        "family": family_record(fit.family),
         "priors": priors_to_json(fit.user_priors),
         "settings": asdict(fit.settings),
         "seed": fit.seed,
@@ -290,7 +291,7 @@ def read_saved_fit(path: str | Path) -> SavedFit:
         settings = SamplerSettings(**metadata["settings"])
         names = ModelNames(**{k: tuple(v) for k, v in metadata["names"].items()})
         step = "its family"
-        family = get_family(metadata["family"]["name"], metadata["family"]["link"])
+        family = family_from_record(metadata["family"])
         step = "its formula and data"
         with warnings.catch_warnings():
             # the warnings about dropped rows or constant slopes were given when it was fitted

@@ -37,7 +37,7 @@ def merged_priors(old: tuple, new, design: Design) -> list:
 
 
 def updated_formula(fit: Fit, formula):
-    spec = fit.design.spec
+    spec = fit.design.user_spec
     dpars = {name: part.text for name, part in spec.dpars}
     if formula is None:
         return spec.as_bf()

@@ -88,6 +88,15 @@ class Design:
     # blocks with ``dpar`` set to the parameter) and the columns its expression reads
     nlpars: dict[str, DparDesign] = field(default_factory=dict)
     covariates: dict[str, np.ndarray] = field(default_factory=dict)
+    # parameters whose formula is the mean's (a categorical family's, a mixture's means)
+    inherited: tuple[str, ...] = ()
+
+    @property
+    def user_spec(self) -> FormulaSpec:
+        """The formula as given: each parameter's own formula, but not those taken from the
+        mean's, as brms's summary prints it and a refit passes it on."""
+        return replace(self.spec, dpars=tuple((name, part) for name, part in self.spec.dpars
+                                              if name not in self.inherited))
 
     @property
     def nobs(self) -> int:
@@ -303,19 +312,23 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
     categories = _categories(spec, frame, family, y)
     _check_held_below_response(spec, family, y)
     if family.categorical:
-        # one linear predictor per category but the first, each with the mean's formula
-        # unless bf() gives it its own
         family = family.for_categories(categories)
         _check_dpars(spec, family)
+    if family.formula_parameters:
+        # one linear predictor per category but the first, or per mixture component, each
+        # with the mean's formula unless bf() gives it its own
         own = dict(spec.dpars)
-        spec = replace(spec, dpars=tuple(
-            (aux.name, own.get(aux.name, replace(spec, text=f"{aux.name} ~ "
-                                                 + spec.text.split("~", 1)[1].strip(),
-                                                 response=None, dpars=())))
-            for aux in family.aux))
-    if spec.nonlinear is not None and (family.ordinal or family.categorical):
+        inherited = tuple(name for name in family.formula_parameters if name not in own)
+        parts = own | {name: replace(spec, text=f"{name} ~ " + spec.text.split("~", 1)[1].strip(),
+                                     response=None, dpars=()) for name in inherited}
+        # in the family's order of its parameters, as brms's (mu1, sigma1, mu2, ...)
+        spec = replace(spec, dpars=tuple((a.name, parts[a.name]) for a in family.aux
+                                         if a.name in parts))
+    else:
+        inherited = ()
+    if spec.nonlinear is not None and (family.ordinal or family.formula_parameters):
         raise FormulaError(f"{spec.text!r}: non-linear formulas work with families of one "
-                           f"mean, not with {family.name!r}.")
+                           f"mean, not with {family.label!r}.")
     taken = [name for name in spec.nlpar_names if name in {a.name for a in family.aux}]
     if taken:
         raise FormulaError(f"{spec.text!r}: {', '.join(map(repr, taken))} is a parameter of the "
@@ -333,7 +346,7 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
     category_specific = category_specific_part(spec.category_specific, frame, family, b_names)
     collinear = collinear_columns(X, b_names, has_intercept)
     offset = _offset(spec, frame)
-    blocks = [] if family.categorical else parameter_blocks(spec, frame, "")
+    blocks = [] if family.formula_parameters else parameter_blocks(spec, frame, "")
     dpars, nlpars = {}, {}
     for parts, designs in ((spec.nlpars, nlpars), (spec.dpars, dpars)):
         for name, part in parts:
@@ -344,7 +357,7 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
     covariates = ({} if spec.nonlinear is None else covariate_values(
         covariate_names(spec.nonlinear, spec.nlpar_names), frame, spec.text))
     check_group_ids(blocks)
-    if family.categorical:
+    if family.formula_parameters:
         X, b_names, has_intercept, population, offset = (np.zeros((len(frame), 0)), [], False,
                                                          None, None)
     smooths = [smooth_part(term, frame) for term in spec.smooths]
@@ -364,6 +377,7 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
         collinear=collinear, dpars=dpars, categories=categories, autocor=autocor,
         smooths=smooths, monotonic=monotonic, category_specific=category_specific, se=se,
         censoring=censored, truncation=truncated, nlpars=nlpars, covariates=covariates,
+        inherited=inherited,
     )
 
 
@@ -434,6 +448,10 @@ def _check_dpars(spec: FormulaSpec, family: Family) -> None:
                 f"Family {family.name!r} has no distributional parameter {name!r} to predict; "
                 f"{valid}.{close_matches(name, parameters)}{unused}"
             )
+        if name in family.mixing_proportions:
+            raise FamilyError(f"{name!r} is one of the mixing proportions of "
+                              f"{family.label}, which are estimated as one simplex here; "
+                              "predicting them is not supported.")
 
 
 def _population_part(spec: FormulaSpec, frame: pd.DataFrame):

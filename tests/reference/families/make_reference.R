@@ -30,7 +30,7 @@ if (startsWith(data_path, "brms:")) {
   d <- imputed[[1]]
 } else d <- read.csv(data_path)
 imputations <- if (startsWith(data_path, "multiple:")) length(imputed) else NULL
-if (length(a) >= 5) for (col in strsplit(a[5], ",")[[1]]) {
+if (length(a) >= 5) for (col in intersect(strsplit(a[5], ",")[[1]], names(d))) {
   d[[col]] <- factor(d[[col]])
   if (!is.null(imputations)) for (k in seq_along(imputed)) imputed[[k]][[col]] <- factor(imputed[[k]][[col]])
 }
@@ -73,7 +73,7 @@ summ <- function(vars) {
                   ~quantile(.x, c(0.025, 0.975)), "rhat", "ess_bulk", "ess_tail")
 }
 # same selection as the shared tool: b_Intercept kept; the centred Intercept, lprior, lp__ not
-keep <- grep("^(b_|sd_|cor_|sigma$|shape$|nu$|phi$|zi$|hu$|zoi$|coi$|ndt$|alpha$|beta$|quantile$|r_|ar\\[|ma\\[|cosy$|bs_|sds_|s_|bsp_|bcs_|simo_)", variables(dr), value = TRUE)
+keep <- grep("^(b_|sd_|cor_|sigma[0-9]*$|theta[0-9]+$|shape$|nu$|phi$|zi$|hu$|zoi$|coi$|ndt$|alpha$|beta$|quantile$|r_|ar\\[|ma\\[|cosy$|bs_|sds_|s_|bsp_|bcs_|simo_)", variables(dr), value = TRUE)
 s <- summ(keep)
 # brm_multiple(): each data set's own posterior too, its chains in the combined fit's order
 by_imputation <- if (is.null(imputations)) NULL else lapply(seq_along(imputed), function(k)
@@ -86,7 +86,7 @@ max_rhat <- max(s$rhat, na.rm = TRUE)  # a constant (sigma under se()) has none
 fitted_records <- NULL
 if (length(a) >= 7 && nzchar(a[7])) {
   nd <- read.csv(a[7])
-  if (length(a) >= 5) for (col in strsplit(a[5], ",")[[1]]) nd[[col]] <- factor(nd[[col]], levels = levels(d[[col]]))
+  if (length(a) >= 5) for (col in intersect(strsplit(a[5], ",")[[1]], names(d))) nd[[col]] <- factor(nd[[col]], levels = levels(d[[col]]))
   ft <- fitted(fit, newdata = nd)
   if (length(dim(ft)) == 3) {  # categories: rows x statistics x categories
     fitted_records <- do.call(rbind, lapply(seq_len(dim(ft)[3]), function(k)

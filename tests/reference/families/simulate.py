@@ -647,6 +647,37 @@ def zero_inflated_beta_binomial():
     write("zero_inflated_beta_binomial", pd.DataFrame({"k": k, "n": n, "x": x, "g": lv[gi]}))
 
 
+def mixture():
+    """Two normal components, 60% and 40% of the rows, their means 5 apart and each with
+    its own slope and sd, and a group effect shared by both."""
+    rng = np.random.default_rng(169)
+    gi, lv = groups(rng, n_groups=30)
+    x = rng.normal(size=gi.size)
+    u = rng.normal(0.0, 0.5, size=lv.size)[gi]
+    second = rng.uniform(size=gi.size) < 0.4
+    y = np.where(second, 5.0 + 0.5 * x + u + rng.normal(0.0, 0.7, size=gi.size),
+                 0.0 + 1.0 * x + u + rng.normal(0.0, 1.0, size=gi.size))
+    TRUTH["mixture"] = dict(b_mu1_Intercept=0.0, b_mu1_x=1.0, b_mu2_Intercept=5.0, b_mu2_x=0.5,
+                            sigma1=1.0, sigma2=0.7, theta1=0.6, theta2=0.4)
+    write("mixture", pd.DataFrame({"y": y, "x": x, "g": lv[gi]}))
+    write("mixture_newdata", pd.DataFrame({"x": [-1.0, 0.0, 1.0, 2.0],
+                                           "g": [lv[0], lv[1], lv[2], lv[3]]}))
+
+
+
+def mixture_poisson():
+    """Counts of two Poisson components, half the rows each, their means e and e^2.5 at
+    x = 0, with one slope."""
+    rng = np.random.default_rng(170)
+    x = rng.normal(size=400)
+    second = rng.uniform(size=x.size) < 0.5
+    count = rng.poisson(np.exp(np.where(second, 2.5, 1.0) + 0.3 * x))
+    TRUTH["mixture_poisson"] = dict(b_mu1_Intercept=1.0, b_mu1_x=0.3, b_mu2_Intercept=2.5,
+                                    b_mu2_x=0.3, theta1=0.5, theta2=0.5)
+    write("mixture_poisson", pd.DataFrame({"count": count, "x": x}))
+    write("mixture_poisson_newdata", pd.DataFrame({"x": [-1.0, 0.0, 1.0, 2.0]}))
+
+
 if __name__ == "__main__":
     for make in (bernoulli, binomial, poisson, poisson_offset, negbinomial, student, gamma,
                  lognormal, beta, gaussian_weights, meta, censored, survival, gaussian_slopes,
@@ -656,7 +687,7 @@ if __name__ == "__main__":
                  growth_gaps, growth_unstr, growth_waves, smooth, categorical, truncated,
                  nonlinear, delayed_entry, grouped_by, monotonic_interaction, beta_binomial,
                  inverse_gaussian, imputed, quantile,
-                 zero_inflated_beta_binomial):
+                 zero_inflated_beta_binomial, mixture, mixture_poisson):
         make()
     (OUT / "truth.json").write_text(json.dumps(TRUTH, indent=1, sort_keys=True) + "\n")
     for p in sorted(OUT.glob("*.csv")):

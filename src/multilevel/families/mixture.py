@@ -1,0 +1,177 @@
+"""Finite mixtures of families, brms's ``mixture()``.
+
+A mixture is a :class:`~multilevel.families.family.Family` of its own, built from its
+components: component ``k`` has its mean ``mu<k>``, predicted by the model's formula as a
+categorical family's categories are, its family's other parameters numbered as brms numbers
+them (``sigma1``, ``nu2``) and its mixing proportion ``theta<k>``; the proportions are one
+simplex with brms's Dirichlet prior. The likelihood is PyMC's ``Mixture`` of the components'
+own distributions; the mean and new observations come from the components' own definitions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+from ..errors import FamilyError
+from .builtin import get_family
+from .family import AuxParameter, Family
+
+ORDERS = ("mu", "none")
+
+
+def _never_constant(y: np.ndarray) -> str:
+    raise AssertionError("a mixture's means are always predicted")
+
+
+def _proportion_prior(y: np.ndarray) -> str:
+    return "dirichlet(1)"
+
+
+def _own_parameters(component: Family, number: int, aux: dict) -> dict:
+    """Component ``number``'s parameters under its family's own names."""
+    return {a.name: aux[f"{a.name}{number}"] for a in component.aux}
+
+
+def _mixture_likelihood(components: tuple[Family, ...]):
+    def likelihood(eta, mu, aux, trials, link):
+        distributions = []
+        for number, component in enumerate(components, 1):
+            predictor = aux[f"mu{number}"]
+            cls, parameters = component.likelihood(
+                predictor, component.link_function.inverse_tensor(predictor),
+                _own_parameters(component, number, aux), trials, component.link)
+            distributions.append(cls.dist(**parameters))
+        # the proportions are alike: one value each in the model, one per draw and row
+        # in the derived functions
+        weights = pt.stack([aux[f"theta{k}"] for k in range(1, len(components) + 1)],
+                           axis=-1)
+        return pm.Mixture, {"w": weights, "comp_dists": distributions}
+    return likelihood
+
+
+def _mixture_mean(components: tuple[Family, ...]):
+    def mean(mu, aux, trials):
+        return sum(
+            np.asarray(aux[f"theta{number}"], dtype=float) * component.expected_value(
+                aux[f"mu{number}"], _own_parameters(component, number, aux), trials)
+            for number, component in enumerate(components, 1))
+    return mean
+
+
+def _mixture_draws(components: tuple[Family, ...]):
+    def draw(rng, mu, aux, trials):
+        shape = np.shape(aux["mu1"])
+        proportions = np.stack([np.broadcast_to(aux[f"theta{k}"], shape)
+                                for k in range(1, len(components) + 1)], axis=-1)
+        # each draw's component, then that component's own new observation
+        chosen = (rng.uniform(size=shape)[..., None]
+                  > np.cumsum(proportions, axis=-1)[..., :-1]).sum(axis=-1)
+        values = [component.random(rng, aux[f"mu{number}"],
+                                   _own_parameters(component, number, aux), trials)
+                  for number, component in enumerate(components, 1)]
+        return np.choose(chosen, values)
+    return draw
+
+
+def _check_components(components: tuple[Family, ...]) -> None:
+    if len(components) < 2:
+        raise FamilyError("mixture() needs at least 2 families, e.g. "
+                          "ml.mixture('gaussian', 'gaussian').")
+    for component in components:
+        if component.components:
+            raise FamilyError("A mixture's components are families, not mixtures.")
+        if component.ordinal or component.categorical:
+            raise FamilyError(f"Family {component.name!r} cannot be a mixture's component "
+                              "here; ordinal and categorical mixtures are not supported.")
+    if len({component.discrete for component in components}) > 1:
+        raise FamilyError("Cannot mix families with real and integer support: "
+                          + ", ".join(f"{c.name} ({'integer' if c.discrete else 'real'})"
+                                      for c in components) + ".")
+    if len({component.needs_trials for component in components}) > 1:
+        raise FamilyError("Cannot mix families with and without trials: "
+                          + ", ".join(c.name for c in components) + ".")
+
+
+def _check_response(components: tuple[Family, ...]):
+    def check(series, family, column, trials=None):
+        values = None
+        for component in components:
+            values = component.check_response(series, f"{family}: {component.name}", column,
+                                              trials)
+        return values
+    return check
+
+
+def mixture(*families, order: str | bool | None = None) -> Family:
+    """A finite mixture of families, as brms's ``mixture()``.
+
+    Parameters
+    ----------
+    *families
+        Two or more families, by name or object (``"gaussian"``, ``ml.poisson()``), each a
+        component; a family given twice is two components.
+    order
+        ``"mu"`` (or True) identifies the components by the order of their means'
+        intercepts, ``"none"`` (or False) leaves them free; by default ``"mu"`` where all
+        components are of one family, ``"none"`` otherwise, as brms.
+
+    Returns
+    -------
+    Family
+        The mixture, with parameters ``mu1``, ``sigma1``, ..., ``theta1``, ``theta2``, ...
+        as brms names them.
+
+    Examples
+    --------
+    >>> import multilevel as ml
+    >>> ml.mixture("gaussian", "gaussian").label
+    'mixture(gaussian, gaussian)'
+    """
+    components = tuple(get_family(family) for family in families)
+    _check_components(components)
+    if order is None:
+        order = "mu" if len({c.name for c in components}) == 1 else "none"
+    elif isinstance(order, bool):
+        order = "mu" if order else "none"
+    if order not in ORDERS:
+        raise FamilyError(f"mixture()'s order must be one of {', '.join(map(repr, ORDERS))} "
+                          f"(or True/False), got {order!r}.")
+    parameters = []
+    for number, component in enumerate(components, 1):
+        parameters.append(AuxParameter(f"mu{number}", None, _never_constant,
+                                       dpar_link="identity"))
+        parameters += [replace(a, name=f"{a.name}{number}") for a in component.aux]
+    parameters += [AuxParameter(f"theta{number}", 0.0, _proportion_prior, upper=1.0,
+                                dpar_link="identity")
+                   for number in range(1, len(components) + 1)]
+    first = components[0]
+    return Family(
+        "mixture", "identity", ("identity",), tuple(parameters),
+        _check_response(components), _mixture_likelihood(components),
+        _mixture_mean(components), needs_trials=first.needs_trials,
+        log_scale_response=first.log_scale_response, discrete=first.discrete,
+        proportion=all(c.proportion for c in components), draw=_mixture_draws(components),
+        components=components, ordered_intercepts=order == "mu",
+    )
+
+
+def family_record(family: Family) -> dict:
+    """A family as JSON-ready values, for saved fits: its name and link, and a mixture's
+    components and order."""
+    record = {"name": family.name, "link": family.link}
+    if family.components:
+        record["components"] = [[c.name, c.link] for c in family.components]
+        record["order"] = "mu" if family.ordered_intercepts else "none"
+    return record
+
+
+def family_from_record(record: dict) -> Family:
+    """The family :func:`family_record` describes."""
+    if "components" in record:
+        return mixture(*(get_family(name, link) for name, link in record["components"]),
+                       order=record["order"])
+    return get_family(record["name"], record["link"])

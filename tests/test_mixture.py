@@ -1,0 +1,253 @@
+"""Mixtures of families, ``ml.mixture()``, against brms 2.18: default prior tables
+(tests/reference/mixture/priors.json, made by make_priors.R), posteriors, fitted values and
+summaries (tests/reference/families, run_all.sh), and the mixture's density, mean and draws
+against SciPy."""
+
+import json
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import pytensor
+import pytest
+from scipy import stats
+from scipy.special import logsumexp
+
+import multilevel as ml
+from multilevel.errors import DataError, FamilyError
+from reference import (
+    FAMILY_REFERENCE_DIR,
+    family_reference_names,
+    fit_with_warnings,
+    fitted_mismatches,
+    load_reference,
+    posterior_mismatches,
+    prior_mismatches,
+    reference_data,
+    reference_family,
+    reference_formula,
+    reference_newdata,
+)
+
+MIXTURE_MODELS = family_reference_names("mixture")
+PRIOR_CASES = json.loads((FAMILY_REFERENCE_DIR.parent / "mixture" / "priors.json").read_text())
+
+
+def _prior_case_inputs(case):
+    data = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / f"{case['data']}.csv")
+    dpars = case.get("dpars") or {}
+    formula = ml.bf(case["formula"], **dpars) if dpars else case["formula"]
+    family = reference_family({"family": "mixture", "family_r": case["family"]})
+    return formula, data, family
+
+
+# brms 2.18 (the references) gave negbinomial's shape gamma(0.01, 0.01); current brms, which
+# multilevel follows, gives inv_gamma(0.4, 0.3)
+BRMS_218_PRIORS = {"counts": [ml.prior("gamma(0.01, 0.01)", class_="shape2")]}
+
+
+@pytest.mark.parametrize("case", PRIOR_CASES, ids=[case["id"] for case in PRIOR_CASES])
+def test_default_priors_equal_brms(case):
+    formula, data, family = _prior_case_inputs(case)
+    table = ml.get_prior(formula, data, family, prior=BRMS_218_PRIORS.get(case["id"]))
+    assert prior_mismatches(table, case["prior"]) == []
+    # brms orders the intercepts of a mixture of one family only
+    assert family.ordered_intercepts == (case["order"] == "mu")
+
+
+@pytest.mark.parametrize("name", MIXTURE_MODELS)
+def test_default_priors_of_the_references_equal_brms(name):
+    reference = load_reference(name, FAMILY_REFERENCE_DIR)
+    table = ml.get_prior(reference_formula(reference), reference_data(reference),
+                         reference_family(reference))
+    assert prior_mismatches(table, reference["prior"]) == []
+
+
+def _normal_mixture_inputs(rng, draws=5, rows=7):
+    eta = np.zeros((draws, rows))
+    theta1 = rng.uniform(0.2, 0.8, size=(draws, 1))
+    aux = {"mu1": rng.normal(0, 1, (draws, rows)), "sigma1": rng.uniform(0.5, 2, (draws, 1)),
+           "mu2": rng.normal(3, 1, (draws, rows)), "sigma2": rng.uniform(0.5, 2, (draws, 1)),
+           "theta1": theta1, "theta2": 1 - theta1}
+    return eta, aux
+
+
+def test_density_is_the_components_weighted_by_their_proportions():
+    rng = np.random.default_rng(1)
+    family = ml.mixture("gaussian", "gaussian")
+    eta, aux = _normal_mixture_inputs(rng)
+    y = rng.normal(1.5, 2, size=eta.shape[1])
+    expected = logsumexp(np.stack([
+        np.log(aux["theta1"]) + stats.norm.logpdf(y, aux["mu1"], aux["sigma1"]),
+        np.log(aux["theta2"]) + stats.norm.logpdf(y, aux["mu2"], aux["sigma2"])]), axis=0)
+    np.testing.assert_allclose(family.log_density(y, eta, aux), expected, rtol=1e-10)
+
+
+def test_each_component_applies_its_own_link():
+    """A Poisson component's mean is the exponential of its linear predictor ``mu1``."""
+    rng = np.random.default_rng(2)
+    family = ml.mixture("poisson", ml.negbinomial)
+    eta = np.zeros((4, 6))
+    theta1 = rng.uniform(0.2, 0.8, size=(4, 1))
+    aux = {"mu1": rng.normal(1, 0.5, eta.shape), "mu2": rng.normal(2.5, 0.5, eta.shape),
+           "shape2": rng.uniform(1, 5, (4, 1)), "theta1": theta1, "theta2": 1 - theta1}
+    y = rng.poisson(5, size=6)
+    mean2 = np.exp(aux["mu2"])
+    expected = np.logaddexp(
+        np.log(theta1) + stats.poisson.logpmf(y, np.exp(aux["mu1"])),
+        np.log(1 - theta1) + stats.nbinom.logpmf(y, aux["shape2"],
+                                                 aux["shape2"] / (aux["shape2"] + mean2)))
+    np.testing.assert_allclose(family.log_density(y, eta, aux), expected, rtol=1e-9)
+    np.testing.assert_allclose(family.expected_value(eta, aux),
+                               theta1 * np.exp(aux["mu1"]) + (1 - theta1) * mean2, rtol=1e-12)
+
+
+def test_draws_come_from_each_component_by_its_proportion():
+    family = ml.mixture("gaussian", "gaussian")
+    draws = 20000
+    eta = np.zeros((draws, 2))
+    aux = {"mu1": np.full((draws, 2), -10.0), "sigma1": np.ones((draws, 1)),
+           "mu2": np.full((draws, 2), 10.0), "sigma2": np.full((draws, 1), 2.0),
+           "theta1": np.full((draws, 1), 0.3), "theta2": np.full((draws, 1), 0.7)}
+    values = family.random(np.random.default_rng(3), eta, aux)
+    first = values < 0
+    share = first.mean()
+    # a binomial proportion's sd, four times over
+    assert abs(share - 0.3) < 4 * np.sqrt(0.3 * 0.7 / values.size)
+    assert abs(values[first].std() - 1.0) < 0.05
+    assert abs(values[~first].std() - 2.0) < 0.1
+    np.testing.assert_allclose(family.expected_value(eta, aux), 0.3 * -10 + 0.7 * 10)
+
+
+@pytest.mark.parametrize("families, kwargs, message", [
+    (("gaussian",), {}, "at least 2 families"),
+    (("gaussian", "poisson"), {}, "real and integer support"),
+    (("cumulative", "cumulative"), {}, "ordinal and categorical mixtures"),
+    (("gaussian", "gaussian"), {"order": "sideways"}, "order must be one of 'mu', 'none'"),
+    (("gaussian", "binomial"), {}, "real and integer support"),
+    (("poisson", "binomial"), {}, "with and without trials"),
+])
+def test_impossible_mixtures_are_refused_by_name(families, kwargs, message):
+    with pytest.raises(FamilyError, match=message):
+        ml.mixture(*families, **kwargs)
+
+
+def test_order_follows_brms():
+    assert ml.mixture("gaussian", "gaussian").ordered_intercepts
+    assert not ml.mixture("gaussian", "student").ordered_intercepts
+    assert not ml.mixture("gaussian", "gaussian", order="none").ordered_intercepts
+    assert ml.mixture("gaussian", "student", order=True).ordered_intercepts
+    assert ml.mixture("poisson", "poisson").label == "mixture(poisson, poisson)"
+
+
+def test_a_mixture_by_name_points_to_mixture():
+    with pytest.raises(FamilyError, match=r"ml\.mixture\('gaussian', 'gaussian'\)"):
+        ml.get_family("mixture")
+
+
+def test_predicted_proportions_and_bad_responses_are_refused():
+    data = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "mixture.csv")
+    family = ml.mixture("gaussian", "gaussian")
+    with pytest.raises(FamilyError, match="'theta2' is one of the mixing proportions"):
+        ml.get_prior(ml.bf("y ~ x", theta2="~ x"), data, family)
+    with pytest.raises(DataError, match="response 'y'"):
+        ml.get_prior("y ~ x", data, ml.mixture("poisson", "poisson"))
+
+
+def test_the_model_orders_the_intercepts_only_where_asked():
+    data = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "mixture.csv")
+    ordered = ml.make_model("y ~ x", data, ml.mixture("gaussian", "gaussian"))
+    free = ml.make_model("y ~ x", data, ml.mixture("gaussian", "gaussian", order="none"))
+    assert "ordered_Intercept_unconstrained" in ordered.named_vars
+    assert "ordered_Intercept_unconstrained" not in free.named_vars
+    assert {"theta", "Intercept_mu1", "Intercept_mu2"} <= set(free.named_vars)
+    # the chains start each component's intercept among the responses it may explain
+    intercepts, = ordered.replace_rvs_by_values([ordered["ordered_Intercept"]])
+    values = pytensor.function(ordered.value_vars, intercepts, on_unused_input="ignore")(
+        **ordered.initial_point())
+    np.testing.assert_allclose(values, np.quantile(data["y"], [0.25, 0.75]))
+
+
+def test_the_equation_weights_each_components_distribution():
+    data = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "mixture_poisson.csv")
+    text = str(ml.equation("count ~ x", data, ml.mixture("poisson", "poisson"), priors=True))
+    assert (r"\theta_{1}\,\mathrm{Poisson}(\mu_{1,i}) + \theta_{2}\,\mathrm{Poisson}(\mu_{2,i})"
+            in text)
+    assert r"\log(\mu_{1,i}) &= \alpha^{\mu_{1}}" in text
+    assert r"\theta &\sim \mathrm{Dirichlet}(1)" in text
+    assert r"\alpha^{\mu_{1}} &< \alpha^{\mu_{2}}" in text
+
+
+@pytest.fixture(scope="module")
+def mixture_fits():
+    fits = {}
+    for name in MIXTURE_MODELS:
+        reference = load_reference(name, FAMILY_REFERENCE_DIR)
+        fits[name] = (reference, *fit_with_warnings(
+            reference_formula(reference), reference_data(reference), reference_family(reference),
+            seed=20261207, draws=500, warmup=500, progressbar=False))
+    return fits
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", MIXTURE_MODELS)
+def test_posterior_equals_brms(mixture_fits, name):
+    reference, fit, messages = mixture_fits[name]
+    # a chain left in another mode has an ESS so small that its means pass: converge first
+    assert float(az.rhat(fit.idata).to_array().max()) < 1.05, messages
+    assert posterior_mismatches(fit, reference["summary"]) == []
+    assert int(fit.idata.sample_stats["diverging"].sum()) == 0, messages
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", MIXTURE_MODELS)
+def test_fitted_values_of_new_rows_equal_brms(mixture_fits, name):
+    reference, fit, _ = mixture_fits[name]
+    newdata = reference_newdata(reference)
+    draws = fit.posterior_epred(newdata=newdata)
+    assert fitted_mismatches(draws.reshape(4, -1, len(newdata)), reference["fitted"]) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", MIXTURE_MODELS)
+def test_summary_prints_as_brms(mixture_fits, name):
+    """The header, the rows of each table in brms's order (the components' parameters, then
+    the proportions), and the intercepts ordered in every draw."""
+    reference, fit, _ = mixture_fits[name]
+    summary = fit.summary()
+    ours, brms = str(summary).splitlines(), reference["summary_text"]
+    assert [line.rstrip() for line in ours[:3]] == [line.rstrip() for line in brms[:3]]
+    brms_rows = [line.split()[0] for line in brms if line.startswith(("mu", "sigma", "theta"))]
+    assert list(summary.fixed.index) + list(summary.spec.index) == brms_rows
+    draws = fit.draws.as_frame()
+    assert (draws["Intercept_mu1"] < draws["Intercept_mu2"]).all()
+
+
+@pytest.mark.slow
+def test_a_saved_mixture_loads_with_its_components(mixture_fits, tmp_path):
+    _, fit, _ = mixture_fits["mixture_poisson"]
+    fit.save(tmp_path / "fit")
+    loaded = ml.load(tmp_path / "fit")
+    assert loaded.family.label == "mixture(poisson, poisson)"
+    assert loaded.family.ordered_intercepts
+    assert str(loaded.summary()) == str(fit.summary())
+    np.testing.assert_allclose(loaded.log_lik(), fit.log_lik())
+
+
+@pytest.mark.slow
+def test_linear_predictors_and_means_are_the_components(mixture_fits):
+    """brms's ``posterior_linpred()`` of a mixture: each component's linear predictor (draws x
+    rows x components); its ``posterior_epred()``: their means weighted by the proportions."""
+    _, fit, _ = mixture_fits["mixture_poisson"]
+    linpred = fit.posterior_linpred()
+    draws = fit.draws.as_frame()
+    x = fit.design.data["x"].to_numpy()
+    assert linpred.shape == (len(draws), fit.nobs, 2)
+    for k in (1, 2):
+        np.testing.assert_allclose(
+            linpred[:, :, k - 1], draws[f"b_mu{k}_Intercept"].to_numpy()[:, None]
+            + draws[f"b_mu{k}_x"].to_numpy()[:, None] * x, rtol=1e-9)
+    theta = draws[["theta1", "theta2"]].to_numpy()
+    np.testing.assert_allclose(fit.posterior_epred(),
+                               theta[:, :1] * np.exp(linpred[:, :, 0])
+                               + theta[:, 1:] * np.exp(linpred[:, :, 1]), rtol=1e-9)
