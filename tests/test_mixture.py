@@ -35,7 +35,9 @@ PRIOR_CASES = json.loads((FAMILY_REFERENCE_DIR.parent / "mixture" / "priors.json
 
 def _prior_case_inputs(case):
     data = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / f"{case['data']}.csv")
-    dpars = case.get("dpars") or {}
+    # a formula predicts its parameter, a number holds it
+    dpars = {name: value if value.startswith("~") else float(value)
+             for name, value in (case.get("dpars") or {}).items()}
     formula = ml.bf(case["formula"], **dpars) if dpars else case["formula"]
     family = reference_family({"family": "mixture", "family_r": case["family"]})
     return formula, data, family
@@ -152,6 +154,17 @@ def test_predicted_proportions_and_bad_responses_are_refused():
         ml.get_prior(ml.bf("y ~ x", theta2="~ x"), data, family)
     with pytest.raises(DataError, match="response 'y'"):
         ml.get_prior("y ~ x", data, ml.mixture("poisson", "poisson"))
+
+
+def test_proportions_are_held_all_or_none_and_add_up_to_one():
+    data = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "mixture.csv")
+    family = ml.mixture("gaussian", "gaussian")
+    for held in ({"theta1": 0.3}, {"theta1": 0.3, "theta2": 0.6}):
+        with pytest.raises(FamilyError, match="all mixing proportions .* or none"):
+            ml.get_prior(ml.bf("y ~ x", **held), data, family)
+    model = ml.make_model(ml.bf("y ~ x", theta1=0.6, theta2=0.4), data, family)
+    assert "theta" not in model.named_vars
+    assert float(model["theta1"].eval()) == 0.6
 
 
 def test_the_model_orders_the_intercepts_only_where_asked():

@@ -185,6 +185,8 @@ CASES = [
     ("mixture", ("y ~ x", {"sigma2": "~ x", "mu1": "~ 1"}), ml.mixture("gaussian", "student"),
      None),
     ("mixture_poisson", "count ~ x", ml.mixture("poisson", "negbinomial", "poisson"), None),
+    ("mixture", ("y ~ x", {"theta1": 0.6, "theta2": 0.4}), ml.mixture("gaussian", "gaussian"),
+     None),
 ]
 
 

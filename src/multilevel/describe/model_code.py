@@ -417,7 +417,8 @@ class _Program:
                         family.predictor_link(parameter.name), predictor))
                 aux[parameter.name] = name
                 continue
-            if parameter.name in family.mixing_proportions:
+            if (parameter.name in family.mixing_proportions
+                    and parameter.name not in design.fixed_aux):
                 if parameter.name == family.mixing_proportions[0]:
                     lines += mixing_proportions_code(family, self.table)
                 aux[parameter.name] = name

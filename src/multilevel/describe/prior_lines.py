@@ -96,7 +96,7 @@ def prior_lines(design: Design, structure: Structure, table: PriorTable, symbols
                  for a in family.aux
                  if a.name not in design.dpars and a.name not in design.fixed_aux
                  and a.name not in family.mixing_proportions]
-    if family.components:
+    if ("theta", "", "", "") in rows:
         # a mixture's proportions: one simplex with one prior
         constants.append((latex.aux_symbol("theta"), rows[("theta", "", "", "")]))
     lines += _grouped(constants)

@@ -450,8 +450,16 @@ def _check_dpars(spec: FormulaSpec, family: Family) -> None:
             )
         if name in family.mixing_proportions:
             raise FamilyError(f"{name!r} is one of the mixing proportions of "
-                              f"{family.label}, which are estimated as one simplex here; "
-                              "predicting them is not supported.")
+                              f"{family.label}, which are estimated as one simplex or held "
+                              "at values here; predicting them is not supported.")
+    held = {name: value for name, value in spec.fixed_dpars
+            if name in family.mixing_proportions}
+    if held and (len(held) < len(family.mixing_proportions)
+                 or not np.isclose(sum(held.values()), 1.0)):
+        # as brms: all or none; they are the components' probabilities
+        raise FamilyError(f"bf() may hold all mixing proportions of {family.label} or none, "
+                          f"at values that add up to 1 ({', '.join(family.mixing_proportions)}); "
+                          f"got {', '.join(f'{k} = {v:g}' for k, v in held.items())}.")
 
 
 def _population_part(spec: FormulaSpec, frame: pd.DataFrame):

@@ -16,14 +16,19 @@ cases <- list(
   list(id = "counts", data = "mixture_poisson", formula = "count ~ x",
        family = "mixture(poisson, negbinomial)"),
   list(id = "offset", data = "poisson_offset", formula = "count ~ x + offset(log(exposure))",
-       family = "mixture(poisson, poisson)")
+       family = "mixture(poisson, poisson)"),
+  list(id = "held", data = "mixture", formula = "y ~ x", family = "mixture(gaussian, gaussian)",
+       dpars = list(theta1 = "0.6", theta2 = "0.4"))
 )
 out <- lapply(cases, function(case) {
   d <- read.csv(file.path(data_dir, paste0(case$data, ".csv")))
   if ("g" %in% names(d)) d$g <- factor(d$g)
-  dpars <- if (is.null(case$dpars)) list() else
-    lapply(names(case$dpars), function(k) as.formula(paste(k, case$dpars[[k]])))
-  form <- do.call(bf, c(list(as.formula(case$formula)), dpars))
+  # a formula predicts its parameter, a number holds it
+  given <- if (is.null(case$dpars)) list() else case$dpars
+  predicted <- Filter(function(v) startsWith(v, "~"), given)
+  held <- lapply(Filter(function(v) !startsWith(v, "~"), given), as.numeric)
+  dpars <- lapply(names(predicted), function(k) as.formula(paste(k, predicted[[k]])))
+  form <- do.call(bf, c(list(as.formula(case$formula)), dpars, held))
   fam <- suppressMessages(eval(parse(text = case$family)))
   c(case, list(prior = as.data.frame(get_prior(form, data = d, family = fam)),
                order = fam$order))
