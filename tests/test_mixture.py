@@ -15,6 +15,7 @@ from scipy.special import logsumexp
 
 import multilevel as ml
 from multilevel.errors import DataError, FamilyError
+from multilevel.families.mixture import predicting_proportions
 from reference import (
     FAMILY_REFERENCE_DIR,
     family_reference_names,
@@ -147,11 +148,27 @@ def test_a_mixture_by_name_points_to_mixture():
         ml.get_family("mixture")
 
 
-def test_predicted_proportions_and_bad_responses_are_refused():
+def test_predicted_proportions_are_a_softmax_beside_zero():
+    """brms's ``theta2 ~ z``: the first component's log odds are 0, the second's its linear
+    predictor; the first proportion is then no parameter of the family."""
+    rng = np.random.default_rng(4)
+    family = predicting_proportions(ml.mixture("gaussian", "gaussian"), ("theta2",))
+    assert [a.name for a in family.aux] == ["mu1", "sigma1", "mu2", "sigma2", "theta2"]
+    eta, aux = _normal_mixture_inputs(rng)
+    del aux["theta1"]
+    aux["theta2"] = rng.normal(0, 1, eta.shape)
+    second = 1 / (1 + np.exp(-aux["theta2"]))
+    y = rng.normal(1.5, 2, size=eta.shape[1])
+    expected = np.logaddexp(
+        np.log1p(-second) + stats.norm.logpdf(y, aux["mu1"], aux["sigma1"]),
+        np.log(second) + stats.norm.logpdf(y, aux["mu2"], aux["sigma2"]))
+    np.testing.assert_allclose(family.log_density(y, eta, aux), expected, rtol=1e-10)
+    np.testing.assert_allclose(family.expected_value(eta, aux),
+                               (1 - second) * aux["mu1"] + second * aux["mu2"], rtol=1e-12)
+
+
+def test_bad_responses_are_refused():
     data = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "mixture.csv")
-    family = ml.mixture("gaussian", "gaussian")
-    with pytest.raises(FamilyError, match="'theta2' is one of the mixing proportions"):
-        ml.get_prior(ml.bf("y ~ x", theta2="~ x"), data, family)
     with pytest.raises(DataError, match="response 'y'"):
         ml.get_prior("y ~ x", data, ml.mixture("poisson", "poisson"))
 

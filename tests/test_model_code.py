@@ -187,6 +187,8 @@ CASES = [
     ("mixture_poisson", "count ~ x", ml.mixture("poisson", "negbinomial", "poisson"), None),
     ("mixture", ("y ~ x", {"theta1": 0.6, "theta2": 0.4}), ml.mixture("gaussian", "gaussian"),
      None),
+    ("mixture", ("y ~ x + (1 | g)", {"theta2": "~ x + (1 | g)"}),
+     ml.mixture("gaussian", "gaussian", "gaussian"), None),
 ]
 
 

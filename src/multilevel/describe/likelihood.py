@@ -100,13 +100,29 @@ _ORDINAL_PROBABILITIES = {
 def _mixture(design: Design, structure: Structure, aux: dict[str, str], index: str) -> str:
     """A mixture's distribution: each component's, weighted by its proportion."""
     n = trials(design, structure, index)
+    family = design.family
     terms = []
-    for number, component in enumerate(design.family.components, 1):
+    for number, component in enumerate(family.components, 1):
         own = {a.name: aux[f"{a.name}{number}"] for a in component.aux}
         mean = aux[f"mu{number}"]
-        terms.append(aux[f"theta{number}"] + r"\,"
-                     + latex.distribution(component, mean, own, n))
+        # predicted proportions vary by row
+        proportion = aux.get(f"theta{number}", latex.indexed(
+            latex.aux_symbol(f"theta{number}"), index))
+        terms.append(proportion + r"\," + latex.distribution(component, mean, own, n))
     return " + ".join(terms)
+
+
+def _proportion_link(design: Design, name: str, index: str) -> str:
+    """A predicted proportion's linear predictor is its log odds against the first
+    proportion left unpredicted (0 on that scale), or its softmax's argument where all are
+    predicted."""
+    family = design.family
+    reference = next((p for p in family.mixing_proportions
+                      if p not in family.predicted_proportions), None)
+    symbol = latex.indexed(latex.aux_symbol(name), index)
+    if reference is None:
+        return rf"\operatorname{{softmax}}^{{-1}}({symbol})"
+    return rf"\log({symbol} / {latex.indexed(latex.aux_symbol(reference), index)})"
 
 
 def data_model(design: Design, structure: Structure, predictors: dict[str, str], index: str,
@@ -204,6 +220,9 @@ def data_model(design: Design, structure: Structure, predictors: dict[str, str],
     for parameter in structure.parameters:
         if parameter.name in design.nlpars:
             lines.append(EquationLine(latex.indexed(latex.name(parameter.name), index), "=",
+                                      predictors[parameter.name]))
+        elif parameter.name in family.predicted_proportions:
+            lines.append(EquationLine(_proportion_link(design, parameter.name, index), "=",
                                       predictors[parameter.name]))
         elif parameter.name:
             link = family.predictor_link(parameter.name)

@@ -421,7 +421,14 @@ def mixture_components_code(family, aux: dict[str, str], trials: str | None,
             raise ModelCodeError(f"The PyMC program writer cannot write a mixture with a "
                                  f"{component.name} component yet.")
         components.append(f"{function}.dist({arguments})")
-    return ["components = ["] + [f"    {component}," for component in components] + ["]"]
+    lines = ["components = ["] + [f"    {component}," for component in components] + ["]"]
+    predicted = family.predicted_proportions
+    proportions = ", ".join(aux[name] if name in aux else f"pt.zeros_like({aux[predicted[0]]})"
+                            for name in family.mixing_proportions)
+    if not predicted:
+        return lines + [f"weights = pt.stack([{proportions}])"]
+    return lines + ["# the predicted proportions' softmax beside the others' 0",
+                    f"weights = pt.special.softmax(pt.stack([{proportions}], axis=-1), axis=-1)"]
 
 
 def likelihood_call(family, eta: str, mu: str, aux: dict[str, str], trials: str | None,
@@ -436,9 +443,8 @@ def likelihood_call(family, eta: str, mu: str, aux: dict[str, str], trials: str 
         for categories numbered from 1); a helper function's source, or None.
     """
     if family.components:
-        # the components' distributions are the list mixture_components_code() writes
-        proportions = ", ".join(aux[name] for name in family.mixing_proportions)
-        return "pm.Mixture", f"w=pt.stack([{proportions}]), comp_dists=components", "y", None
+        # the list and the weights mixture_components_code() writes
+        return "pm.Mixture", "w=weights, comp_dists=components", "y", None
     if family.categorical:
         logits = ", ".join(["pt.zeros_like(" + aux[family.aux[0].name] + ")"]
                            + [aux[a.name] for a in family.aux])

@@ -172,6 +172,10 @@ class Family:
     ordered_intercepts
         Whether a mixture's components are identified by the order of their means'
         intercepts (brms's ``order = "mu"``).
+    predicted_proportions
+        A mixture's proportions its formula predicts (``theta2 ~ x``), whose softmax beside
+        the others' 0 gives the components' probabilities; the others are then not among
+        its parameters.
     """
 
     name: str
@@ -198,6 +202,7 @@ class Family:
     truncated_mean: Callable | None = field(default=None, repr=False)
     components: tuple[Family, ...] = ()
     ordered_intercepts: bool = False
+    predicted_proportions: tuple[str, ...] = ()
 
     def __call__(self, link: str | None = None) -> Family:
         """Return this family with another link, as ``ml.bernoulli(link="probit")``."""
@@ -395,13 +400,15 @@ class Family:
         if self.categorical:
             return "; ".join(f"{a.name} = {self.link}" for a in self.aux)
 
-        def link(a: AuxParameter) -> str:
-            return self.predictor_link(a.name) if a.name in predicted else "identity"
+        def link(name: str) -> str:
+            return self.predictor_link(name) if name in predicted else "identity"
 
+        names = [a.name for a in self.aux]
         if self.components:
-            return "; ".join(f"{a.name} = {link(a)}" for a in self.aux)
-        parts = [f"mu = {self.link}"] + [f"{a.name} = {link(a)}" for a in self.aux]
-        return "; ".join(parts)
+            # every proportion, those left at 0 beside predicted ones too, as brms
+            names = [n for n in names if n not in self.mixing_proportions]
+            return "; ".join(f"{n} = {link(n)}" for n in names + list(self.mixing_proportions))
+        return "; ".join([f"mu = {self.link}"] + [f"{n} = {link(n)}" for n in names])
 
     def predictor_link(self, name: str) -> str:
         """The link of a predicted parameter: a mixture component's mean has its family's

@@ -15,6 +15,7 @@ from dataclasses import replace
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
+from scipy.special import softmax
 
 from ..errors import FamilyError
 from .builtin import get_family
@@ -36,7 +37,30 @@ def _own_parameters(component: Family, number: int, aux: dict) -> dict:
     return {a.name: aux[f"{a.name}{number}"] for a in component.aux}
 
 
-def _mixture_likelihood(components: tuple[Family, ...]):
+def _proportions_tensor(aux: dict, count: int, predicted: tuple[str, ...]):
+    """The components' probabilities, along a last axis: the proportions themselves, or the
+    softmax of the predicted ones' linear predictors beside the others' 0, as brms's."""
+    names = [f"theta{k}" for k in range(1, count + 1)]
+    if not predicted:
+        # one value each in the model, one per draw and row in the derived functions
+        return pt.stack([aux[name] for name in names], axis=-1)
+    reference = pt.zeros_like(aux[predicted[0]])
+    return pt.special.softmax(pt.stack([aux[name] if name in predicted else reference
+                                        for name in names], axis=-1), axis=-1)
+
+
+def _proportions_array(aux: dict, count: int, predicted: tuple[str, ...], shape) -> np.ndarray:
+    """:func:`_proportions_tensor` of draws, (draws, rows, components)."""
+    names = [f"theta{k}" for k in range(1, count + 1)]
+    if not predicted:
+        return np.stack([np.broadcast_to(np.asarray(aux[name], dtype=float), shape)
+                         for name in names], axis=-1)
+    return softmax(np.stack([np.broadcast_to(np.asarray(aux[name], dtype=float), shape)
+                             if name in predicted else np.zeros(shape) for name in names],
+                            axis=-1), axis=-1)
+
+
+def _mixture_likelihood(components: tuple[Family, ...], predicted: tuple[str, ...]):
     def likelihood(eta, mu, aux, trials, link):
         distributions = []
         for number, component in enumerate(components, 1):
@@ -45,28 +69,26 @@ def _mixture_likelihood(components: tuple[Family, ...]):
                 predictor, component.link_function.inverse_tensor(predictor),
                 _own_parameters(component, number, aux), trials, component.link)
             distributions.append(cls.dist(**parameters))
-        # the proportions are alike: one value each in the model, one per draw and row
-        # in the derived functions
-        weights = pt.stack([aux[f"theta{k}"] for k in range(1, len(components) + 1)],
-                           axis=-1)
+        weights = _proportions_tensor(aux, len(components), predicted)
         return pm.Mixture, {"w": weights, "comp_dists": distributions}
     return likelihood
 
 
-def _mixture_mean(components: tuple[Family, ...]):
+def _mixture_mean(components: tuple[Family, ...], predicted: tuple[str, ...]):
     def mean(mu, aux, trials):
-        return sum(
-            np.asarray(aux[f"theta{number}"], dtype=float) * component.expected_value(
-                aux[f"mu{number}"], _own_parameters(component, number, aux), trials)
-            for number, component in enumerate(components, 1))
+        means = [component.expected_value(aux[f"mu{number}"],
+                                          _own_parameters(component, number, aux), trials)
+                 for number, component in enumerate(components, 1)]
+        shape = np.broadcast_shapes(*[np.shape(m) for m in means])
+        weights = _proportions_array(aux, len(components), predicted, shape)
+        return sum(weights[..., k] * value for k, value in enumerate(means))
     return mean
 
 
-def _mixture_draws(components: tuple[Family, ...]):
+def _mixture_draws(components: tuple[Family, ...], predicted: tuple[str, ...]):
     def draw(rng, mu, aux, trials):
         shape = np.shape(aux["mu1"])
-        proportions = np.stack([np.broadcast_to(aux[f"theta{k}"], shape)
-                                for k in range(1, len(components) + 1)], axis=-1)
+        proportions = _proportions_array(aux, len(components), predicted, shape)
         # each draw's component, then that component's own new observation
         chosen = (rng.uniform(size=shape)[..., None]
                   > np.cumsum(proportions, axis=-1)[..., :-1]).sum(axis=-1)
@@ -140,22 +162,36 @@ def mixture(*families, order: str | bool | None = None) -> Family:
     if order not in ORDERS:
         raise FamilyError(f"mixture()'s order must be one of {', '.join(map(repr, ORDERS))} "
                           f"(or True/False), got {order!r}.")
+    return _mixture_family(components, order == "mu", ())
+
+
+def predicting_proportions(family: Family, predicted: tuple[str, ...]) -> Family:
+    """The mixture with the proportions ``predicted`` names predicted by their formulas: each
+    a linear predictor, the others 0, their softmax the components' probabilities, as
+    brms's; the others are then no parameters of the family."""
+    return _mixture_family(family.components, family.ordered_intercepts, tuple(predicted))
+
+
+def _mixture_family(components: tuple[Family, ...], ordered: bool,
+                    predicted: tuple[str, ...]) -> Family:
     parameters = []
     for number, component in enumerate(components, 1):
         parameters.append(AuxParameter(f"mu{number}", None, _never_constant,
                                        dpar_link="identity"))
         parameters += [replace(a, name=f"{a.name}{number}") for a in component.aux]
-    parameters += [AuxParameter(f"theta{number}", 0.0, _proportion_prior, upper=1.0,
-                                dpar_link="identity")
+    proportions = [AuxParameter(f"theta{number}", 0.0, _proportion_prior, upper=1.0,
+                                dpar_link="identity", dpar_intercept_prior="logistic(0, 1)")
                    for number in range(1, len(components) + 1)]
+    parameters += [p for p in proportions if not predicted or p.name in predicted]
     first = components[0]
     return Family(
         "mixture", "identity", ("identity",), tuple(parameters),
-        _check_response(components), _mixture_likelihood(components),
-        _mixture_mean(components), needs_trials=first.needs_trials,
+        _check_response(components), _mixture_likelihood(components, predicted),
+        _mixture_mean(components, predicted), needs_trials=first.needs_trials,
         log_scale_response=first.log_scale_response, discrete=first.discrete,
-        proportion=all(c.proportion for c in components), draw=_mixture_draws(components),
-        components=components, ordered_intercepts=order == "mu",
+        proportion=all(c.proportion for c in components),
+        draw=_mixture_draws(components, predicted), components=components,
+        ordered_intercepts=ordered, predicted_proportions=predicted,
     )
 
 

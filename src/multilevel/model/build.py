@@ -424,7 +424,7 @@ def build_model(design: Design, table: PriorTable,
         starts = scale_starts(design) if family.components else {}
         for parameter in family.aux:
             if (parameter.name in family.mixing_proportions
-                    and parameter.name not in design.fixed_aux):
+                    and parameter.name not in design.fixed_aux | design.dpars):
                 if parameter.name == family.mixing_proportions[0]:
                     aux.update(mixing_proportions(design, table))
                 aux_names.append(parameter.name)

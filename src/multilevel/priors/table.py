@@ -280,6 +280,11 @@ def _default_rows(design: Design) -> list[PriorRow]:
         rows.append(PriorRow(parse_distribution(aux.default_prior(own_scale(owner)),
                                                 data_symbols(design)),
                              aux.name, lb=_bound(aux.lower), ub=_bound(aux.upper)))
+    # brms 2.18 lists the proportions left at 0 beside predicted ones with a prior its model
+    # does not use; the table shows them as brms's
+    rows += [PriorRow(Distribution("logistic", (0.0, 1.0)), name, lb="-Inf", ub="Inf")
+             for name in family.mixing_proportions if family.predicted_proportions
+             and name not in design.dpars and name not in design.fixed_aux]
     for name, part in design.nlpars.items():
         # brms's non-linear parameters: their intercepts are coefficients of class b, flat
         rows += [replace(row, nonlinear=True) for row in

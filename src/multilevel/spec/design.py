@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..errors import DataError, FamilyError, FormulaError, close_matches
 from ..families.family import Family
+from ..families.mixture import predicting_proportions
 from ..names import r_level_label, sorted_levels
 from .category_specific import CategorySpecificPart, category_specific_part
 from .censoring import censoring
@@ -314,6 +315,9 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
     if family.categorical:
         family = family.for_categories(categories)
         _check_dpars(spec, family)
+    predicted = tuple(name for name in family.mixing_proportions if name in dict(spec.dpars))
+    if predicted:
+        family = predicting_proportions(family, predicted)
     if family.formula_parameters:
         # one linear predictor per category but the first, or per mixture component, each
         # with the mean's formula unless bf() gives it its own
@@ -448,10 +452,6 @@ def _check_dpars(spec: FormulaSpec, family: Family) -> None:
                 f"Family {family.name!r} has no distributional parameter {name!r} to predict; "
                 f"{valid}.{close_matches(name, parameters)}{unused}"
             )
-        if name in family.mixing_proportions:
-            raise FamilyError(f"{name!r} is one of the mixing proportions of "
-                              f"{family.label}, which are estimated as one simplex or held "
-                              "at values here; predicting them is not supported.")
     held = {name: value for name, value in spec.fixed_dpars
             if name in family.mixing_proportions}
     if held and (len(held) < len(family.mixing_proportions)

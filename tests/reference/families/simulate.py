@@ -678,6 +678,23 @@ def mixture_poisson():
     write("mixture_poisson_newdata", pd.DataFrame({"x": [-1.0, 0.0, 1.0, 2.0]}))
 
 
+
+def mixture_theta():
+    """Two normal components whose proportions follow z: the second's log-odds
+    -0.5 + 1.2 z."""
+    rng = np.random.default_rng(171)
+    x, z = rng.normal(size=500), rng.normal(size=500)
+    second = rng.uniform(size=x.size) < inv_logit(-0.5 + 1.2 * z)
+    y = np.where(second, 4.0 + 0.5 * x + rng.normal(0.0, 0.8, size=x.size),
+                 0.0 + 1.0 * x + rng.normal(0.0, 1.0, size=x.size))
+    TRUTH["mixture_theta"] = dict(b_mu1_Intercept=0.0, b_mu1_x=1.0, b_mu2_Intercept=4.0,
+                                  b_mu2_x=0.5, sigma1=1.0, sigma2=0.8,
+                                  b_theta2_Intercept=-0.5, b_theta2_z=1.2)
+    write("mixture_theta", pd.DataFrame({"y": y, "x": x, "z": z}))
+    write("mixture_theta_newdata", pd.DataFrame({"x": [0.0, 1.0, 0.0, -1.0],
+                                                 "z": [-1.0, 0.0, 1.0, 2.0]}))
+
+
 if __name__ == "__main__":
     for make in (bernoulli, binomial, poisson, poisson_offset, negbinomial, student, gamma,
                  lognormal, beta, gaussian_weights, meta, censored, survival, gaussian_slopes,
@@ -687,7 +704,8 @@ if __name__ == "__main__":
                  growth_gaps, growth_unstr, growth_waves, smooth, categorical, truncated,
                  nonlinear, delayed_entry, grouped_by, monotonic_interaction, beta_binomial,
                  inverse_gaussian, imputed, quantile,
-                 zero_inflated_beta_binomial, mixture, mixture_poisson):
+                 zero_inflated_beta_binomial, mixture, mixture_poisson,
+                 mixture_theta):
         make()
     (OUT / "truth.json").write_text(json.dumps(TRUTH, indent=1, sort_keys=True) + "\n")
     for p in sorted(OUT.glob("*.csv")):
