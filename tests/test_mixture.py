@@ -14,8 +14,11 @@ from scipy import stats
 from scipy.special import logsumexp
 
 import multilevel as ml
+from multilevel.api import _design
 from multilevel.errors import DataError, FamilyError
 from multilevel.families.mixture import predicting_proportions
+from multilevel.priors.sampling import draw_priors
+from multilevel.priors.table import build_prior_table
 from reference import (
     FAMILY_REFERENCE_DIR,
     family_reference_names,
@@ -281,3 +284,68 @@ def test_linear_predictors_and_means_are_the_components(mixture_fits):
     np.testing.assert_allclose(fit.posterior_epred(),
                                theta[:, :1] * np.exp(linpred[:, :, 0])
                                + theta[:, 1:] * np.exp(linpred[:, :, 1]), rtol=1e-9)
+
+
+def test_each_mixture_compiles_its_own_density():
+    """The compiled densities are kept per family: two mixtures with the same parameter
+    names but other components must not share one."""
+    rng = np.random.default_rng(6)
+    eta, aux = _normal_mixture_inputs(rng, rows=4)
+    y = np.array([0.5, 1.0, 2.0, 4.0])
+    ml.mixture("gaussian", "gaussian").log_density(y, eta, aux)
+    lognormal = ml.mixture("lognormal", "lognormal").log_density(y, eta, aux)
+    expected = np.logaddexp(
+        np.log(aux["theta1"]) + stats.lognorm.logpdf(y, aux["sigma1"], scale=np.exp(aux["mu1"])),
+        np.log(aux["theta2"]) + stats.lognorm.logpdf(y, aux["sigma2"], scale=np.exp(aux["mu2"])))
+    np.testing.assert_allclose(lognormal, expected, rtol=1e-10)
+
+
+def test_proportions_take_a_dirichlet_prior_and_draw_from_it():
+    data = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "mixture.csv")
+    family = ml.mixture("gaussian", "gaussian")
+    prior = [ml.prior("dirichlet(2)", class_="theta"), ml.prior("normal(0, 5)", class_="b",
+                                                                 dpar="mu1"),
+             ml.prior("normal(0, 5)", class_="b", dpar="mu2")]
+    model = ml.make_model("y ~ x", data, family, prior=prior)
+    np.testing.assert_array_equal(model["con_theta"].get_value(), [2.0, 2.0])
+    with pytest.raises(ml.PriorError, match="takes dirichlet"):
+        ml.get_prior("y ~ x", data, family, prior=ml.prior("normal(0, 1)", class_="theta"))
+    design = _design("y ~ x", data, family)
+    draws = draw_priors(design, build_prior_table(design, prior), 4000, seed=1)
+    assert {"prior_theta[1]", "prior_theta[2]"} <= set(draws.columns)
+    # dirichlet(2, 2): each proportion beta(2, 2), of sd sqrt(1/20)
+    assert abs(draws["prior_theta[1]"].mean() - 0.5) < 4 * np.sqrt(0.05 / 4000)
+    np.testing.assert_allclose(draws["prior_theta[1]"] + draws["prior_theta[2]"], 1.0)
+
+
+@pytest.mark.parametrize("formula, family, message", [
+    ("y ~ 0 + x", ml.mixture("gaussian", "gaussian"), "requires population-level intercepts"),
+    ("y ~ s(x)", ml.mixture("gaussian", "gaussian"), r"s\(x\) is not supported"),
+    ("y ~ s(x)", "categorical", r"s\(x\) is not supported"),
+])
+def test_terms_a_mixture_cannot_take_are_refused_by_name(formula, family, message):
+    data = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "mixture.csv")
+    if family == "categorical":
+        data = data.assign(y=np.where(data["y"] > 2, "high", "low"))
+    with pytest.raises(ml.FormulaError, match=message):
+        ml.get_prior(formula, data, family)
+    assert ml.get_prior("y ~ 0 + x", pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "mixture.csv"),
+                        ml.mixture("gaussian", "gaussian", order="none")) is not None
+
+
+@pytest.mark.slow
+def test_predicted_sigmas_and_binomial_mixtures_fit_and_plot():
+    """A predicted component sigma is no variable to start; a binomial mixture's
+    conditional effects are probabilities of success per trial."""
+    data = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "mixture.csv")
+    fit = ml.brm(ml.bf("y ~ x", sigma2="~ x"), data, ml.mixture("gaussian", "gaussian"),
+                 seed=3, draws=200, warmup=200, progressbar=False)
+    assert "b_sigma2_x" in fit.draws.as_frame().columns
+    with pytest.raises(ml.MultilevelError, match="one per category or component"):
+        fit.loo_linpred()
+    counts = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "binomial.csv")
+    binomial = ml.brm("k | trials(n) ~ x", counts, ml.mixture("binomial", "binomial"), seed=3,
+                      draws=200, warmup=200, progressbar=False)
+    figure = binomial.conditional_effects("x")
+    line = figure.axes[0].get_lines()[0].get_ydata()
+    assert np.all((line > 0) & (line < 1))

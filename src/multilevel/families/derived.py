@@ -171,8 +171,10 @@ def _whole_array_operations(graph):
 def derived_functions(family) -> DerivedFunctions:
     """The compiled functions of a :class:`~multilevel.families.family.Family`, built on
     first use."""
-    # a categorical family's parameters depend on the response's categories
-    key = (family.name, family.link, tuple(a.name for a in family.aux))
+    # a categorical family's parameters depend on the response's categories, a mixture's
+    # density on its components' families and links and on its predicted proportions
+    key = (family.name, family.link, tuple(a.name for a in family.aux),
+           tuple((c.name, c.link) for c in family.components), family.predicted_proportions)
     compiled_here = _DERIVED.__dict__.setdefault("functions", {})
     if key not in compiled_here:
         with _BUILDING:

@@ -207,10 +207,9 @@ def _effect_values(fit, variable: str, resolution: int, secondary: bool):
 
 def _predictions(fit, newdata: pd.DataFrame, method: str, re_formula, ndraws, seed):
     if method == "posterior_epred" and fit.family.needs_trials:
-        # the probability of success, whatever the trials columns hold
-        eta = fit.posterior_linpred(newdata=newdata, re_formula=re_formula, ndraws=ndraws,
-                                    seed=seed, incl_autocor=False)
-        return fit.family.link_function.inverse_numpy(eta)
+        # the probability of success, whatever the trials columns hold: the mean per trial
+        drawn = fit._predict(newdata, re_formula, False, "uncertainty", ndraws, seed, False)
+        return drawn.mean(fit.family) / drawn.trials
     # the grid's rows are no series: brms leaves residual structures out here too
     return getattr(fit, method)(newdata=newdata, re_formula=re_formula, ndraws=ndraws, seed=seed,
                                 incl_autocor=False)

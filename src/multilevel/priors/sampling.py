@@ -62,9 +62,23 @@ def _parameter_priors(design: Design, table: PriorTable) -> list[ParameterPrior]
                 add_class(f"prior_sd_{group}" + (f"__{dpar}" if dpar else ""), "sd", coefs,
                           group, "__", dpar)
     for parameter in design.family.aux:
-        if parameter.name not in design.dpars and parameter.name not in design.fixed_aux:
+        if (parameter.name not in design.dpars and parameter.name not in design.fixed_aux
+                and parameter.name not in design.family.mixing_proportions):
             out.append((f"prior_{parameter.name}", table.lookup(parameter.name),
                         *table.bounds(parameter.name), f"class {parameter.name}"))
+    return out
+
+
+def _simplexes(design: Design, table: PriorTable) -> list[tuple[str, float, int]]:
+    """Each simplex's prior draws' name, its Dirichlet's concentration and its length: the
+    monotonic effects' and a mixture's proportions, as brms's ``prior_simo_*`` and
+    ``prior_theta``."""
+    out = [(f"prior_simo_{part.term.simplex}", table.lookup("simo", part.term.simplex).args[0],
+            part.size) for part in design.monotonic]
+    family = design.family
+    if family.components and not family.predicted_proportions and not any(
+            name in design.fixed_aux for name in family.mixing_proportions):
+        out.append(("prior_theta", table.lookup("theta").args[0], len(family.components)))
     return out
 
 
@@ -104,13 +118,11 @@ def draw_priors(design: Design, table: PriorTable, draws: int, seed: int) -> pd.
                 truncated[name] = (dist, lower, upper, target)
             else:
                 variables[name] = variable
-        for part in design.monotonic:
+        for name, concentration, size in _simplexes(design, table):
             # the simplex's elements, prior_simo_moincome1[1], ..., from its Dirichlet
-            name = f"prior_simo_{part.term.simplex}"
-            concentration = table.lookup("simo", part.term.simplex).args[0]
-            variables[name] = pm.Dirichlet(name, a=np.full(part.size, concentration),
-                                           shape=(draws, part.size))
-            names += [f"{name}[{k}]" for k in range(1, part.size + 1)]
+            variables[name] = pm.Dirichlet(name, a=np.full(size, concentration),
+                                           shape=(draws, size))
+            names += [f"{name}[{k}]" for k in range(1, size + 1)]
         for members in design.correlation_sets():
             group = design.blocks[members[0]].group
             if design.set_correlated(members) and f"prior_cor_{group}" not in names:
@@ -125,10 +137,9 @@ def draw_priors(design: Design, table: PriorTable, draws: int, seed: int) -> pd.
     seeds = np.random.SeedSequence(seed).generate_state(len(truncated))
     for (name, prior), stream in zip(truncated.items(), seeds, strict=True):
         drawn[name] = _truncated_draws(*prior, draws, int(stream))
-    for part in design.monotonic:
-        name = f"prior_simo_{part.term.simplex}"
+    for name, _, size in _simplexes(design, table):
         simplexes = np.asarray(drawn.pop(name), dtype=float)
-        drawn.update({f"{name}[{k + 1}]": simplexes[:, k] for k in range(part.size)})
+        drawn.update({f"{name}[{k + 1}]": simplexes[:, k] for k in range(size)})
     return pd.DataFrame({name: np.asarray(drawn[name], dtype=float).reshape(draws)
                          for name in names}, index=pd.RangeIndex(draws))
 

@@ -260,6 +260,10 @@ def _default_rows(design: Design) -> list[PriorRow]:
         if aux.name in design.fixed_aux:
             continue  # held at a value, without a prior (sigma under se(), as brms)
         owner = family.component_of(aux.name)
+        if any(c.log_scale_response for c in family.components):
+            # brms scales every component's defaults by the log response where one
+            # component models it
+            owner = replace(owner, log_scale_response=True)
         if aux.name in design.dpars:
             part = design.dpars[aux.name]
             intercept, sd_scale = parse_distribution(aux.dpar_intercept_prior), scale
@@ -425,9 +429,10 @@ def build_prior_table(design: Design, priors=None) -> PriorTable:
             raise PriorError(f"Prior {user.describe()}: correlations take lkj(eta).")
         if user.class_ != "cor" and distribution.name in ("lkj", "lkj_corr_cholesky"):
             raise PriorError(f"Prior {user.describe()}: lkj() applies to class 'cor' only.")
-        if (user.class_ == "simo") != (distribution.name == "dirichlet"):
-            raise PriorError(f"Prior {user.describe()}: a monotonic effect's simplex (class "
-                             "'simo') takes dirichlet(alpha), and only it does.")
+        if (user.class_ in ("simo", "theta")) != (distribution.name == "dirichlet"):
+            raise PriorError(f"Prior {user.describe()}: a simplex (a monotonic effect's, class "
+                             "'simo', or a mixture's proportions, class 'theta') takes "
+                             "dirichlet(alpha), and only it does.")
         if distribution.name == "lkj_corr_cholesky":
             distribution = Distribution("lkj", distribution.args)
         _warn_bound_mismatch(user, distribution, row)

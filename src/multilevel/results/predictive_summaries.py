@@ -39,9 +39,10 @@ class PredictiveSummaries:
                 + (" (loo 2.5.1, which brms 2.18 calls, gives the variance of the weighted mean "
                    "rather than that of the prediction under type = 'var'; it is left out)."
                    if type == "var" else "."))
-        if method == "posterior_linpred" and self.design.categories:
-            raise MultilevelError(f"{what} is not implemented for categorical or ordinal "
-                                  f"models (family {self.family.name!r}), as in brms.")
+        if method == "posterior_linpred" and (self.design.categories or self.family.components):
+            raise MultilevelError(f"{what} is not implemented for categorical, ordinal or "
+                                  f"mixture models (family {self.family.label!r}), whose "
+                                  "linear predictors are one per category or component.")
         if type == "quantile" and not np.all((np.asarray(probs) > 0)
                                              & (np.asarray(probs) < 1)):
             raise SettingsError(f"probs must lie strictly between 0 and 1, got {probs!r}.")

@@ -62,6 +62,10 @@ def predictive_errors(fit, method: str, newdata=None, **prediction) -> np.ndarra
     if method not in METHODS:
         raise SettingsError(f"method must be one of {', '.join(METHODS)}, got {method!r}."
                             + close_matches(str(method), METHODS))
+    if method == "posterior_linpred" and fit.family.components:
+        raise MultilevelError(f"A mixture ({fit.family.label}) has one linear predictor per "
+                              "component; use method='posterior_epred' or "
+                              "'posterior_predict'.")
     predicted = getattr(fit, method)(newdata, **prediction)
     return observed_response(fit, newdata)[None, :] - predicted
 

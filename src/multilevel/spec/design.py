@@ -330,6 +330,12 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
                                          if a.name in parts))
     else:
         inherited = ()
+    if family.formula_parameters and (spec.smooths or spec.monotonic):
+        # their terms would need one part per category or component
+        term = (spec.smooths or spec.monotonic)[0]
+        raise FormulaError(f"{spec.text!r}: {term.text} is not supported with the "
+                           f"{family.label} family here, whose categories or components "
+                           "each take the formula.")
     if spec.nonlinear is not None and (family.ordinal or family.formula_parameters):
         raise FormulaError(f"{spec.text!r}: non-linear formulas work with families of one "
                            f"mean, not with {family.label!r}.")
@@ -358,6 +364,12 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
             designs[name] = DparDesign(name, part, dpar_X, dpar_names, dpar_intercept,
                                        _offset(part, frame), terms)
             blocks += parameter_blocks(part, frame, name)
+    unidentified = [name for name in family.formula_parameters
+                    if family.ordered_intercepts and not dpars[name].has_intercept]
+    if unidentified:
+        raise FormulaError(f"Identifying mixture components via ordering requires "
+                           f"population-level intercepts to be present ({unidentified[0]} "
+                           "has none). Try setting order='none' in ml.mixture().")
     covariates = ({} if spec.nonlinear is None else covariate_values(
         covariate_names(spec.nonlinear, spec.nlpar_names), frame, spec.text))
     check_group_ids(blocks)

@@ -18,7 +18,11 @@ cases <- list(
   list(id = "offset", data = "poisson_offset", formula = "count ~ x + offset(log(exposure))",
        family = "mixture(poisson, poisson)"),
   list(id = "held", data = "mixture", formula = "y ~ x", family = "mixture(gaussian, gaussian)",
-       dpars = list(theta1 = "0.6", theta2 = "0.4"))
+       dpars = list(theta1 = "0.6", theta2 = "0.4")),
+  list(id = "mixed_scale", data = "gamma", formula = "y ~ x",
+       family = "mixture(gaussian, lognormal)"),
+  list(id = "predicted", data = "mixture_theta", formula = "y ~ x",
+       family = "mixture(gaussian, gaussian, gaussian)", dpars = list(theta3 = "~ z"))
 )
 out <- lapply(cases, function(case) {
   d <- read.csv(file.path(data_dir, paste0(case$data, ".csv")))
