@@ -519,3 +519,25 @@ def test_post_processing_functions_are_safe_to_call_from_many_threads():
     # PyTensor sets process-wide flags for a moment while building graphs: threads building
     # at once left them changed (no C compiler for the rest of the process)
     assert (pytensor.config.cxx, pytensor.config.optdb__max_use_ratio) == flags
+
+
+def test_von_mises_density_link_and_draws_are_brms():
+    """brms's von_mises: the density of angles on (-pi, pi], the mean direction
+    2 atan(eta) (its tan_half link) as posterior_epred, draws of that circular mean."""
+    family = ml.get_family("von_mises")
+    eta, kappa = 0.8, 3.0
+    mu = 2 * np.arctan(eta)
+    y = np.array([-np.pi, -2.0, 0.0, mu, 2.5, np.pi])
+    density = family.log_density(y, np.full((1, y.size), eta),
+                                 {"kappa": np.full((1, y.size), kappa)})[0]
+    np.testing.assert_allclose(density, stats.vonmises.logpdf(y, kappa, loc=mu), rtol=1e-10)
+    assert family.expected_value(np.array([[eta]]), {"kappa": np.array([[kappa]])}).item() \
+        == pytest.approx(mu)
+    size = 100_000
+    draws = family.random(np.random.default_rng(5), np.full((1, size), eta),
+                          {"kappa": np.full((1, size), kappa)})[0]
+    assert np.all(np.abs(draws) <= np.pi)
+    circular_mean = np.angle(np.mean(np.exp(1j * draws)))
+    assert circular_mean == pytest.approx(mu, abs=4 * np.std(draws) / np.sqrt(size))
+    with pytest.raises(DataError, match="angles from -pi to pi"):
+        ml.get_prior("y ~ 1", pd.DataFrame({"y": [0.5, 4.0]}), "von_mises")

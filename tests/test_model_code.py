@@ -107,7 +107,8 @@ _FRAMES = {"crossed": _crossed, "grouped": _grouped, "assorted": _assorted, "uns
                    both=lambda f: np.where(np.arange(len(f)) % 5 == 0, -1, f["censored"])),
            **{name: lambda name=name: pd.read_csv(FAMILY_REFERENCE_DIR / "data" / f"{name}.csv")
               for name in ("beta_binomial", "inverse_gaussian", "quantile",
-                           "zero_inflated_beta_binomial", "mixture", "mixture_poisson")}}
+                           "zero_inflated_beta_binomial", "mixture", "mixture_poisson",
+                           "von_mises")}}
 
 # (data, formula or bf() parts, family, priors): the issue's ten models, then one of each
 # other feature the writer covers
@@ -189,6 +190,7 @@ CASES = [
      None),
     ("mixture", ("y ~ x + (1 | g)", {"theta2": "~ x + (1 | g)"}),
      ml.mixture("gaussian", "gaussian", "gaussian"), None),
+    ("von_mises", ("y ~ x + (1 | g)", {"kappa": "~ x"}), "von_mises", None),
 ]
 
 

@@ -73,6 +73,7 @@ from .families.builtin import (
     zero_inflated_poisson,
     zero_one_inflated_beta,
 )
+from .families.circular import von_mises
 from .families.family import Family
 from .families.mixture import mixture
 from .priors.table import prior
@@ -98,7 +99,7 @@ __all__ = [
     "loo_model_weights", "make_model", "mixture", "model_code", "model_weights", "MultilevelError",
     "negbinomial", "poisson", "posterior_average", "pp_average", "prior", "PriorError",
     "SettingsError", "shifted_lognormal", "skew_normal", "sratio", "StorageError", "student",
-    "update", "weibull", "zero_inflated_beta", "zero_inflated_beta_binomial",
+    "update", "von_mises", "weibull", "zero_inflated_beta", "zero_inflated_beta_binomial",
     "zero_inflated_binomial", "zero_inflated_negbinomial", "zero_inflated_poisson",
     "zero_one_inflated_beta",
 ]

@@ -184,6 +184,7 @@ _LINKS = {
     "sqrt": r"\sqrt{{{}}}",
     "softplus": r"\log(\exp({}) - 1)",
     "logm1": r"\log({} - 1)",
+    "tan_half": r"\tan({} / 2)",
 }
 
 
@@ -206,11 +207,12 @@ _AUX_SYMBOLS = {"sigma": r"\sigma", "nu": r"\nu", "shape": r"\phi", "phi": r"\ph
                 "zi": r"\mathrm{zi}", "hu": r"\mathrm{hu}", "zoi": r"\mathrm{zoi}",
                 "coi": r"\mathrm{coi}", "ndt": r"\mathrm{ndt}", "alpha": r"\mathrm{alpha}",
                 "beta": r"\mathrm{beta}", "quantile": r"\tau",
-                "theta": r"\theta"}
+                "theta": r"\theta", "kappa": r"\kappa"}
 # each family's distribution given its mean m, its parameters a and the trials n; the normal
 # and lognormal with their variance, as both notations write them
 _DISTRIBUTIONS = {
     "gaussian": lambda m, a, n: rf"\mathrm{{N}}({m}, {a['sigma']}^{{2}})",
+    "von_mises": lambda m, a, n: rf"\mathrm{{VonMises}}({m}, {a['kappa']})",
     "student": lambda m, a, n: rf"\mathrm{{Student}}\text{{-}}t({a['nu']}, {m}, {a['sigma']})",
     "lognormal": lambda m, a, n: rf"\mathrm{{LogNormal}}({m}, {a['sigma']}^{{2}})",
     "shifted_lognormal": lambda m, a, n: (rf"{a['ndt']} + \mathrm{{LogNormal}}({m}, "

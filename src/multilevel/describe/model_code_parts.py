@@ -153,6 +153,7 @@ INVERSE_LINKS = {
     "sqrt": "pt.sqr({})",
     "logm1": "1.0 + pt.exp({})",
     "softplus": "pt.softplus({})",
+    "tan_half": "2.0 * pt.arctan({})",
 }
 
 

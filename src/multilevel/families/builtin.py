@@ -22,6 +22,7 @@ from .category_likelihoods import (
     cumulative_likelihood,
     sequential_likelihood,
 )
+from .circular import von_mises
 from .closed_form import (
     EXGAUSSIAN,
     HURDLE_NEGBINOMIAL,
@@ -557,7 +558,7 @@ _BY_NAME = {
     "hurdle_gamma": hurdle_gamma, "zero_inflated_beta": zero_inflated_beta,
     "zero_one_inflated_beta": zero_one_inflated_beta,
     "cumulative": cumulative, "sratio": sratio, "cratio": cratio, "acat": acat,
-    "categorical": categorical,
+    "categorical": categorical, "von_mises": von_mises,
 }
 
 

@@ -80,6 +80,9 @@ class AuxParameter:
     closed
         Whether the lower and the upper bound are values the parameter may take, for a
         value ``bf()`` holds it at.
+    start
+        Where the chains start the constant parameter, where its prior's support point is
+        far from any likely value (the von Mises kappa's ``gamma(2, 0.01)`` has mean 200).
     """
 
     name: str
@@ -91,6 +94,7 @@ class AuxParameter:
     # whether the bounds themselves are values the parameter may take (a probability may be
     # 0 or 1, an asymmetric Laplace's quantile may not)
     closed: tuple[bool, bool] = (False, False)
+    start: float | None = None
 
 
 def _no_constant_prior(y: np.ndarray) -> str:
@@ -172,6 +176,10 @@ class Family:
     ordered_intercepts
         Whether a mixture's components are identified by the order of their means'
         intercepts (brms's ``order = "mu"``).
+    group_sd_start
+        Where the chains start the sds of group effects, where their default prior's
+        support point spans more than the link's useful range (an sd of 2.5 on the von
+        Mises ``tan_half`` scale wraps the circle); None for that support point.
     predicted_proportions
         A mixture's proportions its formula predicts (``theta2 ~ x``), whose softmax beside
         the others' 0 gives the components' probabilities; the others are then not among
@@ -203,6 +211,7 @@ class Family:
     components: tuple[Family, ...] = ()
     ordered_intercepts: bool = False
     predicted_proportions: tuple[str, ...] = ()
+    group_sd_start: float | None = None
 
     def __call__(self, link: str | None = None) -> Family:
         """Return this family with another link, as ``ml.bernoulli(link="probit")``."""

@@ -45,6 +45,9 @@ LINKS: dict[str, Link] = {
         # brms's link of student's nu when predicted: nu = 1 + exp(eta)
         Link("logm1", lambda y: np.log(y - 1.0), lambda eta: 1.0 + np.exp(eta),
              lambda eta: 1.0 + pt.exp(eta)),
+        # brms's link of a von Mises mean direction: mu = 2 atan(eta), within (-pi, pi)
+        Link("tan_half", lambda y: np.tan(y / 2.0), lambda eta: 2.0 * np.arctan(eta),
+             lambda eta: 2.0 * pt.arctan(eta)),
         Link(
             "softplus",
             lambda y: np.log(np.expm1(y)),

@@ -54,6 +54,7 @@ check_unit_interval = _within("values strictly between 0 and 1", lambda v: (v <=
 check_zero_or_unit_interval = _within("values from 0 up to but excluding 1",
                                       lambda v: (v < 0) | (v >= 1))
 check_closed_unit_interval = _within("values from 0 to 1", lambda v: (v < 0) | (v > 1))
+check_angle = _within("angles from -pi to pi", lambda v: (v < -np.pi) | (v > np.pi))
 
 
 def check_count(series, family, column, trials=None):

@@ -421,7 +421,20 @@ def build_model(design: Design, table: PriorTable,
             thresholds = category_specific_thresholds(design.category_specific, table,
                                                       thresholds, THRESHOLD_DIM)
         aux = {} if thresholds is None else {"thresholds": thresholds}
-        starts = scale_starts(design) if family.components else {}
+        starts = {a.name: a.start for a in family.aux if a.start is not None}
+        starts |= scale_starts(design) if family.components else {}
+        # a predicted or held parameter is no variable to start
+        starts = {name: value for name, value in starts.items()
+                  if name not in design.dpars and name not in design.fixed_aux}
+        if family.group_sd_start is not None:
+            free = {rv.name for rv in model.free_RVs}
+            for group in design.groups:
+                coefs = design.group_sd_names(group)
+                # one vector of sds, or one variable per sd where their priors differ
+                starts |= ({f"sd_{group}": np.full(len(coefs), family.group_sd_start)}
+                           if f"sd_{group}" in free else
+                           {f"sd_{group}[{c}]": family.group_sd_start for c in coefs
+                            if f"sd_{group}[{c}]" in free})
         for parameter in family.aux:
             if (parameter.name in family.mixing_proportions
                     and parameter.name not in design.fixed_aux | design.dpars):

@@ -82,3 +82,4 @@ fit zero_inflated_beta_binomial zero_inflated_beta_binomial "k | trials(n) ~ x +
 fit mixture_regression mixture     "y ~ x"                                      "mixture(gaussian, gaussian)" "g" "" "data/mixture_newdata.csv"
 fit mixture_poisson  mixture_poisson  "count ~ x"                                  "mixture(poisson, poisson)" "" "" "data/mixture_poisson_newdata.csv"
 fit mixture_theta    mixture_theta  "y ~ x"                                      "mixture(gaussian, gaussian)" "" "theta2=~ z" "data/mixture_theta_newdata.csv"
+fit von_mises      von_mises        "y ~ x + (1 | g)"                            "von_mises()" "g" "" "data/von_mises_newdata.csv"

@@ -695,6 +695,20 @@ def mixture_theta():
                                                  "z": [-1.0, 0.0, 1.0, 2.0]}))
 
 
+
+def von_mises():
+    """Angles around means 2 atan(eta) on the circle, concentration kappa 4."""
+    rng = np.random.default_rng(172)
+    gi, lv = groups(rng)
+    x = rng.normal(size=gi.size)
+    eta = 0.3 + 0.5 * x + rng.normal(0.0, 0.4, size=lv.size)[gi]
+    y = rng.vonmises(2 * np.arctan(eta), 4.0)
+    TRUTH["von_mises"] = dict(b_Intercept=0.3, b_x=0.5, sd_g__Intercept=0.4, kappa=4.0)
+    write("von_mises", pd.DataFrame({"y": y, "x": x, "g": lv[gi]}))
+    write("von_mises_newdata", pd.DataFrame({"x": [-1.0, 0.0, 1.0, 2.0],
+                                             "g": [lv[0], lv[1], lv[2], lv[3]]}))
+
+
 if __name__ == "__main__":
     for make in (bernoulli, binomial, poisson, poisson_offset, negbinomial, student, gamma,
                  lognormal, beta, gaussian_weights, meta, censored, survival, gaussian_slopes,
@@ -705,7 +719,7 @@ if __name__ == "__main__":
                  nonlinear, delayed_entry, grouped_by, monotonic_interaction, beta_binomial,
                  inverse_gaussian, imputed, quantile,
                  zero_inflated_beta_binomial, mixture, mixture_poisson,
-                 mixture_theta):
+                 mixture_theta, von_mises):
         make()
     (OUT / "truth.json").write_text(json.dumps(TRUTH, indent=1, sort_keys=True) + "\n")
     for p in sorted(OUT.glob("*.csv")):
