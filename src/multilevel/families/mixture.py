@@ -37,27 +37,30 @@ def _own_parameters(component: Family, number: int, aux: dict) -> dict:
     return {a.name: aux[f"{a.name}{number}"] for a in component.aux}
 
 
-def _proportions_tensor(aux: dict, count: int, predicted: tuple[str, ...]):
+def _proportions(aux: dict, count: int, predicted: tuple[str, ...], stack, zero, softmax_):
     """The components' probabilities, along a last axis: the proportions themselves, or the
-    softmax of the predicted ones' linear predictors beside the others' 0, as brms's."""
+    softmax of the predicted ones' linear predictors beside the others' 0, as brms's;
+    ``stack``, ``zero`` and ``softmax_`` are PyTensor's or NumPy's."""
     names = [f"theta{k}" for k in range(1, count + 1)]
     if not predicted:
-        # one value each in the model, one per draw and row in the derived functions
-        return pt.stack([aux[name] for name in names], axis=-1)
-    reference = pt.zeros_like(aux[predicted[0]])
-    return pt.special.softmax(pt.stack([aux[name] if name in predicted else reference
-                                        for name in names], axis=-1), axis=-1)
+        return stack([aux[name] for name in names])
+    return softmax_(stack([aux[name] if name in predicted else zero for name in names]))
+
+
+def _proportions_tensor(aux: dict, count: int, predicted: tuple[str, ...]):
+    # one value each in the model, one per draw and row in the derived functions
+    zero = pt.zeros_like(aux[predicted[0]]) if predicted else None
+    return _proportions(aux, count, predicted, lambda v: pt.stack(v, axis=-1), zero,
+                        lambda a: pt.special.softmax(a, axis=-1))
 
 
 def _proportions_array(aux: dict, count: int, predicted: tuple[str, ...], shape) -> np.ndarray:
     """:func:`_proportions_tensor` of draws, (draws, rows, components)."""
-    names = [f"theta{k}" for k in range(1, count + 1)]
-    if not predicted:
-        return np.stack([np.broadcast_to(np.asarray(aux[name], dtype=float), shape)
-                         for name in names], axis=-1)
-    return softmax(np.stack([np.broadcast_to(np.asarray(aux[name], dtype=float), shape)
-                             if name in predicted else np.zeros(shape) for name in names],
-                            axis=-1), axis=-1)
+    def stack(values):
+        return np.stack([np.broadcast_to(np.asarray(v, dtype=float), shape) for v in values],
+                        axis=-1)
+    return _proportions(aux, count, predicted, stack, np.zeros(shape),
+                        lambda a: softmax(a, axis=-1))
 
 
 def _mixture_likelihood(components: tuple[Family, ...], predicted: tuple[str, ...]):
