@@ -541,3 +541,22 @@ def test_von_mises_density_link_and_draws_are_brms():
     assert circular_mean == pytest.approx(mu, abs=4 * np.std(draws) / np.sqrt(size))
     with pytest.raises(DataError, match="angles from -pi to pi"):
         ml.get_prior("y ~ 1", pd.DataFrame({"y": [0.5, 4.0]}), "von_mises")
+
+
+def test_a_density_without_c_code_is_not_fused():
+    """The von Mises density's derivative holds a Bessel function PyTensor has no C code
+    for; the one-pass likelihood of nutpie and PyMC's NUTS steps aside for it."""
+    from multilevel.model.fused_likelihood import row_density
+    assert row_density(ml.get_family("von_mises"), False) is None
+    assert row_density(ml.get_family("gaussian"), False) is not None
+
+
+@pytest.mark.slow
+def test_a_von_mises_fit_saves_where_its_chains_started(tmp_path):
+    data = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "von_mises.csv")
+    fit = ml.brm("y ~ x + (1 | g)", data, "von_mises", seed=2, draws=100, warmup=100,
+                 progressbar=False)
+    assert dict(fit.names.starts)["kappa"] == 1.0
+    fit.save(tmp_path / "fit")
+    loaded = ml.load(tmp_path / "fit")
+    np.testing.assert_allclose(loaded.posterior_epred(), fit.posterior_epred())

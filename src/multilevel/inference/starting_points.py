@@ -35,7 +35,7 @@ class StartingPoints:
     def __init__(self, model: pm.Model, unjittered: tuple[str, ...] = (),
                  starts: tuple[tuple[str, float], ...] = ()):
         strategies = {**model.rvs_to_initial_values,
-                      **{model[name]: value for name, value in starts}}
+                      **{model[name]: np.asarray(value, dtype=float) for name, value in starts}}
         values = make_initial_point_expression(
             free_rvs=model.free_RVs, rvs_to_transforms=model.rvs_to_transforms,
             initval_strategies=strategies, return_transformed=True)

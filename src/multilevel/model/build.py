@@ -431,7 +431,7 @@ def build_model(design: Design, table: PriorTable,
             for group in design.groups:
                 coefs = design.group_sd_names(group)
                 # one vector of sds, or one variable per sd where their priors differ
-                starts |= ({f"sd_{group}": np.full(len(coefs), family.group_sd_start)}
+                starts |= ({f"sd_{group}": (family.group_sd_start,) * len(coefs)}
                            if f"sd_{group}" in free else
                            {f"sd_{group}[{c}]": family.group_sd_start for c in coefs
                             if f"sd_{group}[{c}]" in free})

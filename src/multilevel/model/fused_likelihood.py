@@ -104,7 +104,14 @@ def _as_scalar_function(graph: FunctionGraph) -> ps.Composite | None:
     outputs = [values[variable] for variable in graph.outputs]
     if any(isinstance(output, list) for output in outputs):
         return None
-    return ps.Composite(inputs, outputs)
+    composite = ps.Composite(inputs, outputs)
+    try:
+        # PyTensor writes a composite's C code as it clones it: a scalar operation without
+        # any (the derivative of the von Mises density's Bessel function) rules it out
+        composite.c_code_template  # noqa: B018
+    except NotImplementedError:
+        return None
+    return composite
 
 
 # reductions over a list of scalars, by the name of the tensor operation
