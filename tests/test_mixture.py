@@ -176,15 +176,33 @@ def test_bad_responses_are_refused():
         ml.get_prior("y ~ x", data, ml.mixture("poisson", "poisson"))
 
 
-def test_proportions_are_held_all_or_none_and_add_up_to_one():
+def test_proportions_are_held_all_or_none_and_scaled_to_add_up_to_one():
+    """brms's bf(y ~ x, theta1 = 1, theta2 = 2): held proportions 1/3 and 2/3."""
     data = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "mixture.csv")
     family = ml.mixture("gaussian", "gaussian")
-    for held in ({"theta1": 0.3}, {"theta1": 0.3, "theta2": 0.6}):
+    for held in ({"theta1": 0.3}, {"theta1": 0.0, "theta2": 0.6}):
         with pytest.raises(FamilyError, match="all mixing proportions .* or none"):
             ml.get_prior(ml.bf("y ~ x", **held), data, family)
-    model = ml.make_model(ml.bf("y ~ x", theta1=0.6, theta2=0.4), data, family)
+    model = ml.make_model(ml.bf("y ~ x", theta1=1.0, theta2=2.0), data, family)
     assert "theta" not in model.named_vars
-    assert float(model["theta1"].eval()) == 0.6
+    assert float(model["theta1"].eval()) == pytest.approx(1 / 3)
+
+
+@pytest.mark.slow
+def test_held_proportions_stay_out_of_the_draws_as_brms():
+    """brms 2.18 prints the scaled values in the formula and keeps no theta draws."""
+    data = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "mixture.csv")
+    fit = ml.brm(ml.bf("y ~ x", theta1=1.0, theta2=2.0), data,
+                 ml.mixture("gaussian", "gaussian"), seed=4, draws=150, warmup=150,
+                 progressbar=False)
+    assert "theta1" not in fit.draws.as_frame().columns
+    assert fit.summary().spec.index.tolist() == ["sigma1", "sigma2"]
+    draws = fit.draws.as_frame()
+    x = fit.design.data["x"].to_numpy()
+    means = [draws[f"b_mu{k}_Intercept"].to_numpy()[:, None]
+             + draws[f"b_mu{k}_x"].to_numpy()[:, None] * x for k in (1, 2)]
+    np.testing.assert_allclose(fit.posterior_epred(), means[0] / 3 + 2 * means[1] / 3,
+                               rtol=1e-9)
 
 
 def test_the_model_orders_the_intercepts_only_where_asked():

@@ -446,7 +446,9 @@ def build_model(design: Design, table: PriorTable,
                 aux[parameter.name] = LINKS[parameter.dpar_link].inverse_tensor(
                     etas[parameter.name])
                 continue
-            aux_names.append(parameter.name)
+            if parameter.name not in family.mixing_proportions:
+                # a mixture's held proportions stay out of the draws, as brms's
+                aux_names.append(parameter.name)
             if parameter.name in design.fixed_aux:
                 aux[parameter.name] = pm.Deterministic(
                     parameter.name, pt.constant(design.fixed_aux[parameter.name]))

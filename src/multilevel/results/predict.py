@@ -286,6 +286,10 @@ def linear_predictor(fit, request: PredictionRequest) -> Prediction:
         _add_group_part(etas[block.dpar], effects, index, values * masks[k])
     trials = design.trials if request.newdata is None else new.trials
     aux = {name: draws_of(name)[:, None] for name in fit.names.aux}
+    # held values the draws do not keep (a mixture's proportions, as brms's)
+    count = next(iter(etas.values())).shape[0]
+    aux |= {name: np.full((count, 1), value) for name, value in design.fixed_aux.items()
+            if name not in aux}
     if design.thresholds:
         aux["thresholds"] = draws_of(population_names()[2])
     if design.category_specific is not None:

@@ -278,6 +278,7 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
     """
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
+    spec = _scaled_proportions(spec, family)
     if not family.categorical:  # its parameters follow from the response's categories
         _check_dpars(spec, family)
     used = used_columns(spec)
@@ -464,14 +465,22 @@ def _check_dpars(spec: FormulaSpec, family: Family) -> None:
                 f"Family {family.name!r} has no distributional parameter {name!r} to predict; "
                 f"{valid}.{close_matches(name, parameters)}{unused}"
             )
+
+
+def _scaled_proportions(spec: FormulaSpec, family: Family) -> FormulaSpec:
+    """The formula with a mixture's held proportions scaled to add up to 1, as brms's (it
+    holds all of them or none)."""
     held = {name: value for name, value in spec.fixed_dpars
             if name in family.mixing_proportions}
-    if held and (len(held) < len(family.mixing_proportions)
-                 or not np.isclose(sum(held.values()), 1.0)):
-        # as brms: all or none; they are the components' probabilities
+    if not held:
+        return spec
+    if len(held) < len(family.mixing_proportions) or min(held.values()) <= 0:
         raise FamilyError(f"bf() may hold all mixing proportions of {family.label} or none, "
-                          f"at values that add up to 1 ({', '.join(family.mixing_proportions)}); "
+                          f"at positive values ({', '.join(family.mixing_proportions)}); "
                           f"got {', '.join(f'{k} = {v:g}' for k, v in held.items())}.")
+    total = sum(held.values())
+    return replace(spec, fixed_dpars=tuple((name, value / total if name in held else value)
+                                           for name, value in spec.fixed_dpars))
 
 
 def _population_part(spec: FormulaSpec, frame: pd.DataFrame):
