@@ -347,8 +347,11 @@ def test_terms_a_mixture_cannot_take_are_refused_by_name(formula, family, messag
         data = data.assign(y=np.where(data["y"] > 2, "high", "low"))
     with pytest.raises(ml.FormulaError, match=message):
         ml.get_prior(formula, data, family)
-    assert ml.get_prior("y ~ 0 + x", pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "mixture.csv"),
-                        ml.mixture("gaussian", "gaussian", order="none")) is not None
+    # unordered components need no intercepts
+    table = ml.get_prior("y ~ 0 + x", pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "mixture.csv"),
+                         ml.mixture("gaussian", "gaussian", order="none"))
+    assert "Intercept" not in table["class"].tolist()
+    assert table.loc[table["class"] == "b", "dpar"].unique().tolist() == ["mu1", "mu2"]
 
 
 @pytest.mark.slow
