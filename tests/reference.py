@@ -119,6 +119,8 @@ def _module_of(reference: dict) -> str:
         return "truncation"
     if reference["family"] in ("cumulative", "sratio", "cratio", "acat", "categorical"):
         return "ordinal"
+    if reference["family"] in ("dirichlet", "multinomial"):
+        return "compositional"
     if reference.get("dpars") or reference["family"].startswith(("zero_inflated", "hurdle")):
         return "zero_hurdle"
     return "families"
@@ -128,8 +130,8 @@ def family_reference_names(module: str) -> list[str]:
     """The family references fitted by one test module: ``families`` (test_families.py),
     ``zero_hurdle`` (zero-inflated, hurdle and distributional), ``ordinal``, ``autocor``
     (residual structures), ``smooth`` (``s()`` terms), ``truncation`` (``trunc()``) or
-    ``nonlinear`` (``bf(..., nl = TRUE)``), ``multiple_imputation`` (``brm_multiple()``) or
-    ``mixture`` (``mixture()``)."""
+    ``nonlinear`` (``bf(..., nl = TRUE)``), ``multiple_imputation`` (``brm_multiple()``),
+    ``mixture`` (``mixture()``) or ``compositional`` (``dirichlet``, ``multinomial``)."""
     return [path.stem for path in sorted(FAMILY_REFERENCE_DIR.glob("*.json"))
             if _module_of(json.loads(path.read_text())) == module]
 

@@ -49,7 +49,14 @@ dpars[["nl"]] <- NULL
 held <- Filter(function(v) !startsWith(v, "~"), dpars)
 fixed <- lapply(held, as.numeric)
 dpars <- Filter(function(v) startsWith(v, "~"), dpars)
-form <- do.call(bf, c(list(as.formula(f)),
+# a matrix response (dirichlet, multinomial) written "cbind(a, b, c) ~ ..." as in
+# multilevel: brms takes it as one matrix column of the data, its columns the categories
+f_fit <- f
+if (grepl("^\\s*cbind\\(", f) && fam$family %in% c("dirichlet", "multinomial")) {
+  d$response <- with(d, eval(parse(text = sub("^\\s*(cbind\\([^)]*\\)).*$", "\\1", f))))
+  f_fit <- sub("cbind\\([^)]*\\)", "response", f)
+}
+form <- do.call(bf, c(list(as.formula(f_fit)),
                       lapply(names(dpars), function(k) as.formula(paste(k, dpars[[k]]))),
                       fixed, list(nl = nl)))
 seed <- 1234; chains <- 4; iter <- 2000

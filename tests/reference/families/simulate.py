@@ -709,6 +709,61 @@ def von_mises():
                                              "g": [lv[0], lv[1], lv[2], lv[3]]}))
 
 
+def _softmax_rows(eta):
+    probability = np.exp(eta - eta.max(axis=1, keepdims=True))
+    return probability / probability.sum(axis=1, keepdims=True)
+
+
+def dirichlet():
+    """Shares of three parts (a time budget) moving with x, each non-reference part's
+    log-odds against the first with its own intercept by g, precision phi 20."""
+    rng = np.random.default_rng(181)
+    gi, lv = groups(rng)
+    x = rng.normal(size=gi.size)
+    truth = {"b_mub_Intercept": 0.4, "b_mub_x": 0.5, "b_muc_Intercept": -0.3,
+             "b_muc_x": -0.6, "phi": 20.0}
+    etas = [np.zeros(gi.size)]
+    for part in ("b", "c"):
+        etas.append(truth[f"b_mu{part}_Intercept"] + truth[f"b_mu{part}_x"] * x
+                    + rng.normal(0.0, 0.4, size=lv.size)[gi])
+        truth[f"sd_g__mu{part}_Intercept"] = 0.4
+    mean = _softmax_rows(np.stack(etas, axis=1))
+    shares = np.array([rng.dirichlet(truth["phi"] * row) for row in mean])
+    # six decimals that add up to 1 exactly, as brms requires of each row
+    shares = np.round(shares, 6)
+    shares[:, 2] = np.round(1.0 - shares[:, 0] - shares[:, 1], 6)
+    TRUTH["dirichlet"] = truth
+    write("dirichlet", pd.DataFrame({"a": shares[:, 0], "b": shares[:, 1], "c": shares[:, 2],
+                                     "x": x, "g": lv[gi]}))
+    write("dirichlet_newdata", pd.DataFrame({"x": [-1.0, 0.0, 1.0, 2.0],
+                                             "g": [lv[0], lv[1], lv[2], lv[3]]}))
+
+
+def multinomial():
+    """Counts of three outcomes out of 10 to 30 trials per row, the non-reference outcomes'
+    log-odds moving with x, each with its own intercept by g."""
+    rng = np.random.default_rng(182)
+    gi, lv = groups(rng)
+    x = rng.normal(size=gi.size)
+    truth = {"b_mub_Intercept": 0.3, "b_mub_x": 0.7, "b_muc_Intercept": -0.5,
+             "b_muc_x": 0.2}
+    etas = [np.zeros(gi.size)]
+    for part in ("b", "c"):
+        etas.append(truth[f"b_mu{part}_Intercept"] + truth[f"b_mu{part}_x"] * x
+                    + rng.normal(0.0, 0.5, size=lv.size)[gi])
+        truth[f"sd_g__mu{part}_Intercept"] = 0.5
+    probability = _softmax_rows(np.stack(etas, axis=1))
+    size = rng.integers(10, 31, size=gi.size)
+    counts = np.array([rng.multinomial(n, row) for n, row in zip(size, probability, strict=True)])
+    TRUTH["multinomial"] = truth
+    write("multinomial", pd.DataFrame({"a": counts[:, 0], "b": counts[:, 1],
+                                       "c": counts[:, 2], "size": size, "x": x,
+                                       "g": lv[gi]}))
+    write("multinomial_newdata", pd.DataFrame({"x": [-1.0, 0.0, 1.0, 2.0],
+                                               "size": [10, 20, 5, 1],
+                                               "g": [lv[0], lv[1], lv[2], lv[3]]}))
+
+
 if __name__ == "__main__":
     for make in (bernoulli, binomial, poisson, poisson_offset, negbinomial, student, gamma,
                  lognormal, beta, gaussian_weights, meta, censored, survival, gaussian_slopes,
@@ -719,7 +774,7 @@ if __name__ == "__main__":
                  nonlinear, delayed_entry, grouped_by, monotonic_interaction, beta_binomial,
                  inverse_gaussian, imputed, quantile,
                  zero_inflated_beta_binomial, mixture, mixture_poisson,
-                 mixture_theta, von_mises):
+                 mixture_theta, von_mises, dirichlet, multinomial):
         make()
     (OUT / "truth.json").write_text(json.dumps(TRUTH, indent=1, sort_keys=True) + "\n")
     for p in sorted(OUT.glob("*.csv")):
