@@ -68,7 +68,7 @@ def test_offset_is_separated():
         ("y | foo(n) ~ x", "foo(n)"),
         ("~ x", "no response"),
         ("y ~ ", "nothing right of '~'"),
-        ("cbind(m) ~ 1", "cbind() takes two arguments"),
+        ("cbind(m) ~ 1", "or one column per category (dirichlet, multinomial)"),
         ("y ~ x + ", "Empty term"),
     ],
 )

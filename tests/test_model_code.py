@@ -108,7 +108,7 @@ _FRAMES = {"crossed": _crossed, "grouped": _grouped, "assorted": _assorted, "uns
            **{name: lambda name=name: pd.read_csv(FAMILY_REFERENCE_DIR / "data" / f"{name}.csv")
               for name in ("beta_binomial", "inverse_gaussian", "quantile",
                            "zero_inflated_beta_binomial", "mixture", "mixture_poisson",
-                           "von_mises")}}
+                           "von_mises", "dirichlet", "multinomial")}}
 
 # (data, formula or bf() parts, family, priors): the issue's ten models, then one of each
 # other feature the writer covers
@@ -191,6 +191,8 @@ CASES = [
     ("mixture", ("y ~ x + (1 | g)", {"theta2": "~ x + (1 | g)"}),
      ml.mixture("gaussian", "gaussian", "gaussian"), None),
     ("von_mises", ("y ~ x + (1 | g)", {"kappa": "~ x"}), "von_mises", None),
+    ("dirichlet", ("cbind(a, b, c) ~ x + (1 | g)", {"phi": "~ x"}), "dirichlet", None),
+    ("multinomial", "cbind(a, b, c) | trials(size) ~ x + (1 | g)", "multinomial", None),
 ]
 
 

@@ -12,6 +12,10 @@ from .structure import Structure
 
 
 def response(design: Design, structure: Structure, index: str) -> str:
+    if design.family.columns:
+        # the row of the response's columns
+        return "(" + ", ".join(latex.expression(part, index, structure.data_columns)
+                               for part in design.spec.cbind) + ")"
     return latex.expression(design.spec.response_label, index, structure.data_columns)
 
 
@@ -203,9 +207,15 @@ def data_model(design: Design, structure: Structure, predictors: dict[str, str],
     elif family.components:
         lines.append(EquationLine(y, r"\sim", _mixture(design, structure, shown, index), note))
     elif family.categorical:
-        etas = ", ".join(aux[a.name] for a in family.aux)
-        lines.append(EquationLine(y, r"\sim", rf"\mathrm{{Categorical}}(\operatorname{{softmax}}"
-                                  rf"(0, {etas}))", note))
+        shares = (r"\operatorname{softmax}(0, "
+                  + ", ".join(aux[name] for name in family.formula_parameters) + ")")
+        if family.name == "dirichlet":
+            distribution = rf"\mathrm{{Dirichlet}}({aux['phi']}\,{shares})"
+        elif family.name == "multinomial":
+            distribution = rf"\mathrm{{Multinomial}}({trials(design, structure, index)}, {shares})"
+        else:
+            distribution = rf"\mathrm{{Categorical}}({shares})"
+        lines.append(EquationLine(y, r"\sim", distribution, note))
     else:
         mean = latex.indexed(latex.mean_symbol(family), index)
         n = trials(design, structure, index)

@@ -421,6 +421,8 @@ def response_lines(design: Design) -> list[str]:
     """Code of ``y``, the response as the model reads it."""
     frame, spec, family = design.data, design.spec, design.family
     dtype = "int64" if design.y.dtype.kind in "iu" else "float"
+    if family.columns:
+        return _columns_response_lines(design, dtype)
     expression = spec.cbind[0] if spec.cbind is not None else spec.response
     recipe = expression_recipe(expression) if expression else None
     candidates = []
@@ -448,6 +450,18 @@ def response_lines(design: Design) -> list[str]:
         if ok:
             return [f"y = {code}"]
     return [f"# the response {expression} as the package read it",
+            f"y = {array_literal(design.y, '')}"]
+
+
+def _columns_response_lines(design: Design, dtype: str) -> list[str]:
+    """Code of a response of one column per category (rows x categories)."""
+    recipes = [expression_recipe(part) for part in design.spec.cbind]
+    if all(r is not None for r in recipes):
+        columns = ", ".join(r.factor_code() for r in recipes)
+        values = [np.asarray(r.value(design.data), dtype=float) for r in recipes]
+        if same(np.column_stack(values), design.y):
+            return [f"y = np.column_stack([{columns}]).astype({quote(dtype)})"]
+    return [f"# the response cbind({', '.join(design.spec.cbind)}) as the package read it",
             f"y = {array_literal(design.y, '')}"]
 
 

@@ -447,8 +447,14 @@ def likelihood_call(family, eta: str, mu: str, aux: dict[str, str], trials: str 
         # the list and the weights mixture_components_code() writes
         return "pm.Mixture", "w=weights, comp_dists=components", "y", None
     if family.categorical:
-        logits = ", ".join(["pt.zeros_like(" + aux[family.aux[0].name] + ")"]
-                           + [aux[a.name] for a in family.aux])
+        means = family.formula_parameters
+        logits = ", ".join([f"pt.zeros_like({aux[means[0]]})"] + [aux[name] for name in means])
+        shares = f"pt.special.softmax(pt.stack([{logits}], axis=-1), axis=-1)"
+        if family.name == "dirichlet":
+            return ("pm.Dirichlet", f"a={shares} * pt.shape_padright({aux['phi']})", "y",
+                    None)
+        if family.name == "multinomial":
+            return "pm.Multinomial", f"n={trials}, p={shares}", "y", None
         return ("pm.Categorical", f"logit_p=pt.stack([{logits}], axis=-1)", "y - 1", None)
     if family.ordinal and not family.ordered_thresholds:
         # one linear predictor per row, the thresholds shared

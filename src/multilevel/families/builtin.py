@@ -34,6 +34,7 @@ from .closed_form import (
     ZERO_ONE_INFLATED_BETA,
     skew_normal_shape,
 )
+from .compositional import dirichlet, multinomial
 from .family import AuxParameter, Family, format_number, scale_from_response
 from .responses import (
     check_binary,
@@ -558,7 +559,8 @@ _BY_NAME = {
     "hurdle_gamma": hurdle_gamma, "zero_inflated_beta": zero_inflated_beta,
     "zero_one_inflated_beta": zero_one_inflated_beta,
     "cumulative": cumulative, "sratio": sratio, "cratio": cratio, "acat": acat,
-    "categorical": categorical, "von_mises": von_mises,
+    "categorical": categorical, "von_mises": von_mises, "dirichlet": dirichlet,
+    "multinomial": multinomial,
 }
 
 

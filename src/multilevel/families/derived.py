@@ -184,7 +184,9 @@ def derived_functions(family) -> DerivedFunctions:
                 aux["thresholds"] = pt.tensor("thresholds", shape=(None, None, None))
             trials = pt.vector("trials", dtype="int64") if family.needs_trials else None
             distribution = family.distribution(eta, aux, trials)
-            y = pt.vector("y", dtype=distribution.dtype)
+            # one value per row, or a row of values (a dirichlet's shares) per row
+            y = pt.tensor("y", dtype=distribution.dtype,
+                          shape=(None,) * (distribution.ndim - 1))
             inputs = [eta, *aux.values()] + ([trials] if trials is not None else [])
             density = _without_draws(pm.logp(distribution, y))
             log_density = function([*inputs, y], _whole_array_operations(density),

@@ -180,6 +180,9 @@ class Family:
         Where the chains start the sds of group effects, where their default prior's
         support point spans more than the link's useful range (an sd of 2.5 on the von
         Mises ``tan_half`` scale wraps the circle); None for that support point.
+    columns
+        Whether a categorical family's response is one column per category (``cbind(a, b,
+        c)``): shares of a whole (dirichlet) or counts out of trials (multinomial).
     predicted_proportions
         A mixture's proportions its formula predicts (``theta2 ~ x``), whose softmax beside
         the others' 0 gives the components' probabilities; the others are then not among
@@ -204,6 +207,7 @@ class Family:
     ordinal: bool = False
     ordered_thresholds: bool = False
     categorical: bool = False
+    columns: bool = False
     residual_structures: bool = False
     known_standard_errors: bool = False
     censoring: bool = False
@@ -329,10 +333,12 @@ class Family:
                 return self.truncated_mean(self.link_function.inverse_numpy(eta), values,
                                            trials, lower, upper)
         if self.categorical:
-            etas = np.stack([np.broadcast_to(np.asarray(aux[a.name], dtype=float), np.shape(eta))
-                             for a in self.aux], axis=-1)
+            etas = np.stack([np.broadcast_to(np.asarray(aux[name], dtype=float), np.shape(eta))
+                             for name in self.formula_parameters], axis=-1)
             etas = np.concatenate([np.zeros(etas.shape[:2] + (1,)), etas], axis=2)
-            return softmax(etas, axis=2)
+            shares = softmax(etas, axis=2)
+            # a multinomial's expected counts: its trials times the shares
+            return shares if trials is None else shares * np.asarray(trials)[None, :, None]
         if self.ordinal:
             # each category's probability is its density, from the likelihood
             categories = np.shape(aux["thresholds"])[-1] + 1
@@ -375,7 +381,7 @@ class Family:
         """The parameters that take the formula's predictors in place of one mean: a
         categorical family's per category, a mixture's per component."""
         if self.categorical:
-            return tuple(a.name for a in self.aux)
+            return tuple(a.name for a in self.aux if a.name.startswith("mu"))
         return tuple(f"mu{k}" for k in range(1, len(self.components) + 1))
 
     def component_of(self, name: str) -> Family:
@@ -402,15 +408,18 @@ class Family:
             AuxParameter(f"mu{brms_rename(str(label))}", None, _no_constant_prior,
                          dpar_link="identity")
             for label in labels[1:])
-        return replace(self, aux=predictors)
+        # a dirichlet's precision phi stays after them
+        return replace(self, aux=predictors + tuple(a for a in self.aux
+                                                    if not a.name.startswith("mu")))
 
     def link_description(self, predicted: tuple[str, ...] = ()) -> str:
         """The ``Links:`` line of brms's summary, given the predicted parameters."""
-        if self.categorical:
-            return "; ".join(f"{a.name} = {self.link}" for a in self.aux)
-
         def link(name: str) -> str:
             return self.predictor_link(name) if name in predicted else "identity"
+
+        if self.categorical:
+            return "; ".join(f"{a.name} = {self.link}" if a.name in self.formula_parameters
+                             else f"{a.name} = {link(a.name)}" for a in self.aux)
 
         names = [a.name for a in self.aux]
         if self.components:

@@ -209,7 +209,9 @@ def _predictions(fit, newdata: pd.DataFrame, method: str, re_formula, ndraws, se
     if method == "posterior_epred" and fit.family.needs_trials:
         # the probability of success, whatever the trials columns hold: the mean per trial
         drawn = fit._predict(newdata, re_formula, False, "uncertainty", ndraws, seed, False)
-        return drawn.mean(fit.family) / drawn.trials
+        mean, trials = drawn.mean(fit.family), np.asarray(drawn.trials, dtype=float)
+        # a multinomial's expected counts per category (draws x rows x categories)
+        return mean / (trials[:, None] if mean.ndim == 3 else trials)
     # the grid's rows are no series: brms leaves residual structures out here too
     return getattr(fit, method)(newdata=newdata, re_formula=re_formula, ndraws=ndraws, seed=seed,
                                 incl_autocor=False)
@@ -296,9 +298,9 @@ def conditional_effects(fit, effects: str | Sequence[str] | None = None, points:
                               "models; "
                               f"this model's family is {fit.family.name!r}.")
     if fit.family.categorical and not categorical and method == "posterior_epred":
-        raise MultilevelError("The categories of a categorical model have no order, so their "
-                              "expected value means nothing; pass categorical=True for each "
-                              "category's probability.")
+        raise MultilevelError(f"The categories of a {fit.family.name} model have no order, so "
+                              "their expected value means nothing; pass categorical=True for "
+                              "each category's expected share.")
     if categorical and method != "posterior_epred":
         raise MultilevelError("categorical=True shows the categories' probabilities, so it "
                               "takes method='posterior_epred'.")

@@ -387,8 +387,9 @@ def _summary_row(values: np.ndarray, name: str, probs) -> pd.DataFrame:
 def bayes_r2_draws(fit) -> np.ndarray:
     """Bayesian R² per draw: var(fitted) / (var(fitted) + var(residuals)), as brms."""
     if fit.design.categories:
-        raise MultilevelError(f"bayes_R2() is not defined for ordinal models (family "
-                              f"{fit.family.name!r}), as in brms; compare models with loo().")
+        raise MultilevelError(f"bayes_R2() is not defined for ordinal or categorical models "
+                              f"(family {fit.family.name!r}), as in brms; compare models with "
+                              "loo().")
     fitted = fit.posterior_epred()
     residuals = fit.design.y[None, :] - fitted
     explained = fitted.var(axis=1, ddof=1)

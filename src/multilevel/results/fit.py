@@ -281,14 +281,14 @@ class Fit(SamplerOutput, PredictiveSummaries):
                 probs=(0.025, 0.975), incl_autocor=True, summary=True):
         """Summary per row of new observations, as brms's ``predict()``.
 
-        For an ordinal model, the share of draws in each category (``P(Y = 1)``, ...).
-        ``summary=False`` gives the draws themselves, as :meth:`posterior_predict`.
+        For an ordinal model, the share of draws in each category (``P(Y = 1)``, ...); for a
+        dirichlet or multinomial one, a block per column. ``summary=False``: the draws.
         """
         draws = self.posterior_predict(newdata, re_formula, allow_new_levels, sample_new_levels,
                                        ndraws, seed, incl_autocor)
-        if summary and self.design.categories:
+        if summary and self.design.categories and not self.family.columns:
             return category_frequencies(draws, self.design.categories)
-        return summarize_rows(draws, probs) if summary else draws
+        return summarize_rows(draws, probs, self.design.categories, "{}") if summary else draws
 
     def predictive_error(self, newdata=None, re_formula=None, ndraws=None, seed=None,
                          **prediction) -> np.ndarray:

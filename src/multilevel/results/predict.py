@@ -448,15 +448,17 @@ class Prediction:
 
 
 def summarize_rows(draws: np.ndarray, probs=(0.025, 0.975),
-                   categories: list[str] | None = None) -> pd.DataFrame:
+                   categories: list[str] | None = None,
+                   label: str = "P(Y = {})") -> pd.DataFrame:
     """Estimate, Est.Error and quantiles per row, as brms's ``fitted()`` and ``predict()``.
 
     Draws of category probabilities (draws x rows x categories) give one such block of
-    columns per category, labelled ``P(Y = 1)``, ... as brms labels them.
+    columns per category, labelled ``P(Y = 1)``, ... as brms labels them (``label``: the
+    categories' own names label a dirichlet's or multinomial's new observations).
     """
     if draws.ndim == 3:
-        blocks = {f"P(Y = {label})": summarize_rows(draws[:, :, k], probs)
-                  for k, label in enumerate(categories)}
+        blocks = {label.format(category): summarize_rows(draws[:, :, k], probs)
+                  for k, category in enumerate(categories)}
         return pd.concat(blocks, axis=1, names=["category", "stat"])
     table = pd.DataFrame({"Estimate": draws.mean(axis=0), "Est.Error": draws.std(axis=0, ddof=1)})
     for p in probs:

@@ -58,7 +58,8 @@ def predictive_errors(fit, method: str, newdata=None, **prediction) -> np.ndarra
     if fit.design.categories:
         raise MultilevelError(
             f"Predictive errors are not defined for ordinal or categorical models (family "
-            f"{fit.family.name!r}), as in brms; see pp_check(type='bars') instead.")
+            f"{fit.family.name!r}), as in brms"
+            + ("." if fit.family.columns else "; see pp_check(type='bars') instead."))
     if method not in METHODS:
         raise SettingsError(f"method must be one of {', '.join(METHODS)}, got {method!r}."
                             + close_matches(str(method), METHODS))

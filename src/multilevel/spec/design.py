@@ -219,6 +219,12 @@ def response_values(spec: FormulaSpec, data: pd.DataFrame, family: Family,
 
 
 def _response(spec: FormulaSpec, data: pd.DataFrame, family: Family, trials):
+    if family.columns:
+        return _column_response(spec, data, family, trials), trials
+    if spec.cbind is not None and len(spec.cbind) != 2:
+        raise FormulaError(f"cbind({', '.join(spec.cbind)}): family {family.name!r} takes "
+                           "cbind(successes, failures); one column per category is for "
+                           "families 'dirichlet' and 'multinomial'.")
     if spec.cbind is not None:
         successes = evaluate_expression(spec.cbind[0], data, "cbind()")
         failures = evaluate_expression(spec.cbind[1], data, "cbind()")
@@ -243,6 +249,18 @@ def _response(spec: FormulaSpec, data: pd.DataFrame, family: Family, trials):
         require_finite(series.to_numpy(dtype=float), f"The response {label!r}")
     y = family.check_response(series, family.name, label, trials)
     return np.asarray(y), trials
+
+
+def _column_response(spec: FormulaSpec, data: pd.DataFrame, family: Family,
+                     trials) -> np.ndarray:
+    """A response of one column per category (rows x categories)."""
+    if spec.cbind is None:
+        raise FormulaError(f"Family {family.name!r} needs one response column per category: "
+                           f"write 'cbind(a, b, c) ~ ...' in place of {spec.response!r}.")
+    label = f"cbind({', '.join(spec.cbind)})"
+    columns = pd.DataFrame({part: evaluate_expression(part, data, "cbind()")
+                            for part in spec.cbind}, index=data.index)
+    return np.asarray(family.check_response(columns, family.name, label, trials))
 
 
 def addition_values(spec: FormulaSpec, data: pd.DataFrame, name: str) -> np.ndarray | None:
@@ -402,6 +420,8 @@ def _categories(spec: FormulaSpec, frame: pd.DataFrame, family: Family,
                 y: np.ndarray) -> list[str] | None:
     if not (family.ordinal or family.categorical):
         return None
+    if family.columns:
+        return list(spec.cbind)
     series = frame[spec.response] if spec.response in frame.columns else None
     if family.categorical:
         return [r_level_label(level) for level in sorted_levels(series)]

@@ -79,7 +79,8 @@ class FormulaSpec:
 
     text: str
     response: str | None
-    cbind: tuple[str, str] | None
+    # binomial successes and failures, or a dirichlet's or multinomial's columns
+    cbind: tuple[str, ...] | None
     additions: dict[str, str]
     population: str
     offsets: tuple[str, ...]
@@ -193,12 +194,13 @@ def _parse_response(lhs: str) -> tuple[str | None, tuple[str, str] | None, dict[
     call = _CALL.match(response)
     if call and call.group(1) == "cbind":
         arguments = [argument for _, argument in split_top_level(call.group(2), ",")]
-        if len(arguments) != 2 or not all(arguments):
+        if len(arguments) < 2 or not all(arguments):
             raise FormulaError(
                 f"{response!r}: cbind() takes two arguments, successes and failures, as in "
-                "cbind(m, n - m)."
+                "cbind(m, n - m), or one column per category (dirichlet, multinomial), as in "
+                "cbind(a, b, c)."
             )
-        return None, (arguments[0], arguments[1]), additions, with_sigma, upper
+        return None, tuple(arguments), additions, with_sigma, upper
     return response, None, additions, with_sigma, upper
 
 

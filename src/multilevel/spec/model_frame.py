@@ -27,8 +27,8 @@ def used_columns(spec: FormulaSpec) -> dict[str, str]:
         # one expression, as R evaluates a response: 'Reaction / 100' divides
         add(f"I({spec.response})", "the response")
     if spec.cbind is not None:
-        add(f"I({spec.cbind[0]})", "cbind()")
-        add(f"I({spec.cbind[1]})", "cbind()")
+        for part in spec.cbind:
+            add(f"I({part})", "cbind()")
     for name, expression in spec.additions.items():
         if name == "trunc":
             for bound in bound_columns_text(expression):
