@@ -192,7 +192,12 @@ class _Categorical:
                                   **kwargs)
 
 
+def category_predictors(aux: dict) -> list:
+    """The categories' linear predictors among a categorical family's parameters (``mu2``,
+    ...; a dirichlet's ``phi`` is none), the first category's zero before them."""
+    others = [value for name, value in aux.items() if name.startswith("mu")]
+    return [pt.zeros_like(others[0])] + others
+
+
 def categorical_likelihood(eta, mu, aux, trials, link):
-    # the first category's linear predictor is zero, the others are the family's parameters
-    others = [aux[name] for name in aux]
-    return _Categorical, {"etas": [pt.zeros_like(others[0])] + others}
+    return _Categorical, {"etas": category_predictors(aux)}

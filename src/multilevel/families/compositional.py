@@ -14,14 +14,8 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from ..errors import DataError
+from .category_likelihoods import category_predictors
 from .family import AuxParameter, Family
-
-
-def category_predictors(aux: dict) -> list:
-    """The categories' linear predictors among a categorical family's parameters, the
-    first category's zero before them."""
-    others = [value for name, value in aux.items() if name.startswith("mu")]
-    return [pt.zeros_like(others[0])] + others
 
 
 def _shares(aux: dict):
