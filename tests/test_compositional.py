@@ -62,11 +62,32 @@ def _shares():
     (lambda f: f.assign(a=[1, 2.5, 3], b=[2, 2, 2], c=[1, 0, 3], n=[4, 4, 8]),
      "multinomial", "cbind(a, b, c) | trials(n) ~ x", DataError, "integer counts"),
     (lambda f: f, "binomial", "cbind(a, b, c) ~ x", FormulaError,
-     "takes cbind\\(successes, failures\\).*'dirichlet' and 'multinomial'"),
+     "'dirichlet' and 'multinomial'; family 'binomial' takes cbind\\(successes, failures\\)"),
+    (lambda f: f, "gaussian", "cbind(a, b, c) ~ x", FormulaError,
+     "family 'gaussian' takes one response column"),
+    # brms: "Argument 'trials' is not supported for family 'dirichlet'"
+    (lambda f: f.assign(n=1), "dirichlet", "cbind(a, b, c) | trials(n) ~ x", FormulaError,
+     "Argument 'trials' is not supported for family 'dirichlet'"),
+    (lambda f: f.rename(columns={"b": "b_1", "c": "b.1"}), "dirichlet",
+     "cbind(a, b_1, b.1) ~ x", DataError, "Invalid response category names 'b.1', 'b_1'"),
 ])
 def test_bad_responses_are_named(change, family, formula, error, match):
     with pytest.raises(error, match=match):
         ml.get_prior(formula, change(_shares()), family)
+
+
+def test_categories_are_named_as_brms_makes_stan_names():
+    # brms 2.18's make_stan_names(): R's make.names() less every "." and "_"
+    data = _shares().rename(columns={"a": "time_asleep", "b": "time.sitting", "c": "on foot"})
+    table = ml.get_prior("cbind(time_asleep, time.sitting, `on foot`) ~ x", data, "dirichlet")
+    assert sorted(set(table["dpar"]) - {""}) == ["muonfoot", "mutimesitting"]
+
+
+def test_the_program_reads_the_trials_column():
+    counts = _shares().assign(a=[1, 2, 3], b=[2, 2, 2], c=[1, 0, 3], n=[4, 4, 8])
+    code = str(ml.model_code("cbind(a, b, c) | trials(n) ~ x", counts, "multinomial"))
+    assert 'trials = data["n"]' in code
+    assert "pm.Multinomial(\"y\", n=trials" in code
 
 
 @pytest.fixture(scope="module")
@@ -171,6 +192,21 @@ def test_what_needs_one_response_per_row_is_refused_by_name(fits):
     with pytest.raises(MultilevelError, match="dirichlet model have no order"):
         fit.conditional_effects("x")
     assert fit.conditional_effects("x", categorical=True) is not None
+    with pytest.raises(MultilevelError, match="points=True shows one response per row"):
+        fit.conditional_effects("x", categorical=True, points=True)
+    with pytest.raises(MultilevelError, match="one line for all of them means nothing"):
+        fit.conditional_effects("x", method="posterior_predict")
+    for summary in (fit.loo_predict, fit.loo_predictive_interval, fit.predictive_interval):
+        with pytest.raises(MultilevelError, match="one per category \\(cbind\\(a, b, c\\)\\)"):
+            summary()
+
+
+@pytest.mark.slow
+def test_averages_label_new_rows_by_column(fits):
+    reference, shares, _ = fits["dirichlet"]
+    newdata = reference_newdata(reference)
+    table = ml.pp_average(shares, shares, weights=[0.5, 0.5], newdata=newdata, seed=1)
+    assert list(table.columns.get_level_values(0).unique()) == ["a", "b", "c"]
 
 
 def test_equations_name_the_distribution():

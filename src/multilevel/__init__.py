@@ -74,6 +74,7 @@ from .families.builtin import (
     zero_one_inflated_beta,
 )
 from .families.circular import von_mises
+from .families.compositional import dirichlet, multinomial
 from .families.family import Family
 from .families.mixture import mixture
 from .priors.table import prior
@@ -92,11 +93,11 @@ __version__ = "0.1.0"
 __all__ = [
     "acat", "asym_laplace", "bernoulli", "beta", "beta_binomial", "bf", "binomial", "brm",
     "brm_many", "brm_multiple", "categorical", "combine_models", "cratio", "cumulative",
-    "DataError", "equation", "exgaussian", "exponential", "Family", "FamilyError", "Fit",
-    "FormulaError", "gamma", "Gamma", "gaussian", "get_family", "get_prior", "hurdle_gamma",
-    "hurdle_lognormal", "hurdle_negbinomial", "hurdle_poisson", "hypothesis",
-    "inverse_gaussian", "list_datasets", "load", "load_dataset", "lognormal", "loo_compare",
-    "loo_model_weights", "make_model", "mixture", "model_code", "model_weights", "MultilevelError",
+    "DataError", "dirichlet", "equation", "exgaussian", "exponential", "Family", "FamilyError",
+    "Fit", "FormulaError", "gamma", "Gamma", "gaussian", "get_family", "get_prior", "hurdle_gamma",
+    "hurdle_lognormal", "hurdle_negbinomial", "hurdle_poisson", "hypothesis", "inverse_gaussian",
+    "list_datasets", "load", "load_dataset", "lognormal", "loo_compare", "loo_model_weights",
+    "make_model", "mixture", "model_code", "model_weights", "MultilevelError", "multinomial",
     "negbinomial", "poisson", "posterior_average", "pp_average", "prior", "PriorError",
     "SettingsError", "shifted_lognormal", "skew_normal", "sratio", "StorageError", "student",
     "update", "von_mises", "weibull", "zero_inflated_beta", "zero_inflated_beta_binomial",

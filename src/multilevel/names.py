@@ -22,6 +22,13 @@ _BRMS_SYMBOLS = [
 ]
 
 
+def stan_name(name: str) -> str:
+    """brms's ``make_stan_names()`` of a name that starts with a letter: R's
+    ``make.names()`` (every character but letters, digits, ``.`` and ``_`` made ``.``), then
+    every ``.`` and ``_`` removed."""
+    return re.sub(r"[\W_]", "", name)
+
+
 def brms_rename(name: str) -> str:
     """Apply brms's renaming of an R coefficient name into a parameter-name part."""
     for symbol, replacement in _BRMS_SYMBOLS:

@@ -153,8 +153,8 @@ class _Program:
         out += response_lines(design)
         spec = design.spec
         if design.trials is not None:
-            expressions = ([spec.cbind[0], spec.cbind[1]] if spec.cbind is not None
-                           else [spec.additions["trials"]])
+            expressions = ([spec.additions["trials"]] if "trials" in spec.additions
+                           else [spec.cbind[0], spec.cbind[1]])
             out += sum_lines("trials", expressions, design.trials, frame, "the trials")
         if design.weights is not None:
             out += sum_lines("weights", [spec.additions["weights"]], design.weights, frame,

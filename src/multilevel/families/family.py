@@ -16,8 +16,8 @@ import numpy as np
 from scipy.special import softmax
 
 from ..blocks import row_blocks
-from ..errors import FamilyError
-from ..names import brms_rename
+from ..errors import DataError, FamilyError
+from ..names import stan_name
 from .derived import block_rows, derived_functions
 from .links import LINKS, Link
 
@@ -338,7 +338,9 @@ class Family:
             etas = np.concatenate([np.zeros(etas.shape[:2] + (1,)), etas], axis=2)
             shares = softmax(etas, axis=2)
             # a multinomial's expected counts: its trials times the shares
-            return shares if trials is None else shares * np.asarray(trials)[None, :, None]
+            if not self.needs_trials:
+                return shares
+            return shares * np.asarray(trials)[None, :, None]
         if self.ordinal:
             # each category's probability is its density, from the likelihood
             categories = np.shape(aux["thresholds"])[-1] + 1
@@ -404,10 +406,16 @@ class Family:
         They are always predicted, so they have no prior of their own; their identity link
         hands the linear predictors to the softmax of the likelihood.
         """
-        predictors = tuple(
-            AuxParameter(f"mu{brms_rename(str(label))}", None, _no_constant_prior,
-                         dpar_link="identity")
-            for label in labels[1:])
+        names = [stan_name(f"mu{label}") for label in labels[1:]]
+        clashing = sorted({label for label, name in zip(labels[1:], names, strict=True)
+                           if names.count(name) > 1})
+        if clashing:
+            raise DataError(f"Invalid response category names {', '.join(map(repr, clashing))}: "
+                            "brms names each category's parameter after its letters and digits "
+                            "alone, which these share; please avoid special characters in "
+                            "the names.")
+        predictors = tuple(AuxParameter(name, None, _no_constant_prior, dpar_link="identity")
+                           for name in names)
         # a dirichlet's precision phi stays after them
         return replace(self, aux=predictors + tuple(a for a in self.aux
                                                     if not a.name.startswith("mu")))

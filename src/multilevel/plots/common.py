@@ -132,6 +132,8 @@ def _frequencies(values: np.ndarray, support: np.ndarray) -> np.ndarray:
 
 
 def _response_label(fit) -> str:
+    if fit.family.columns:
+        return fit.design.spec.response_expression
     return fit.design.spec.response_label or "y"
 
 

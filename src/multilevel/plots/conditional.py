@@ -297,10 +297,15 @@ def conditional_effects(fit, effects: str | Sequence[str] | None = None, points:
         raise MultilevelError("categorical=True is only available for ordinal and categorical "
                               "models; "
                               f"this model's family is {fit.family.name!r}.")
-    if fit.family.categorical and not categorical and method == "posterior_epred":
+    if fit.family.categorical and not categorical and (method == "posterior_epred"
+                                                        or fit.family.columns):
         raise MultilevelError(f"The categories of a {fit.family.name} model have no order, so "
-                              "their expected value means nothing; pass categorical=True for "
-                              "each category's expected share.")
+                              "one line for all of them means nothing; pass categorical=True "
+                              "for each category's expected share.")
+    if points and fit.family.columns:
+        raise MultilevelError(f"points=True shows one response per row; a {fit.family.name} "
+                              f"response has one per category "
+                              f"({fit.design.spec.response_expression}).")
     if categorical and method != "posterior_epred":
         raise MultilevelError("categorical=True shows the categories' probabilities, so it "
                               "takes method='posterior_epred'.")

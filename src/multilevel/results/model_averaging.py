@@ -102,7 +102,7 @@ def pp_average(*fits, weights="stacking", method: str = "posterior_predict", ndr
                               f"{method!r}.")
     for reserved in ("ndraws", "seed", "summary"):
         arguments.pop(reserved, None)
-    responses = {model.design.spec.response for model in models.values()}
+    responses = {model.design.spec.response_expression for model in models.values()}
     if len(responses) > 1:
         raise MultilevelError("Can only average models predicting the same response; these "
                               f"predict {', '.join(sorted(map(str, responses)))}.")
@@ -114,15 +114,18 @@ def pp_average(*fits, weights="stacking", method: str = "posterior_predict", ndr
     draws = np.concatenate(parts, axis=0)
     if not summary:
         return draws
-    categories = next(iter(models.values())).design.categories
+    first = next(iter(models.values()))
+    categories = first.design.categories
+    # new shares or counts are labelled by their columns, as predict() labels them
+    label = "{}" if first.family.columns and method == "posterior_predict" else "P(Y = {})"
     if robust and draws.ndim == 3:
-        table = pd.concat({f"P(Y = {label})": _robust_rows(draws[:, :, k], probs)
-                           for k, label in enumerate(categories)},
+        table = pd.concat({label.format(category): _robust_rows(draws[:, :, k], probs)
+                           for k, category in enumerate(categories)},
                           axis=1, names=["category", "stat"])
     elif robust:
         table = _robust_rows(draws, probs)
     else:
-        table = summarize_rows(draws, probs, categories)
+        table = summarize_rows(draws, probs, categories, label)
     table.attrs.update(weights=weights, ndraws=counts)
     return table
 

@@ -219,12 +219,18 @@ def response_values(spec: FormulaSpec, data: pd.DataFrame, family: Family,
 
 
 def _response(spec: FormulaSpec, data: pd.DataFrame, family: Family, trials):
+    if trials is not None and not family.needs_trials:
+        raise FormulaError(f"trials() or cbind() only apply to binomial families, not "
+                           f"{family.name!r}." if not family.columns else
+                           f"Argument 'trials' is not supported for family {family.name!r}.")
     if family.columns:
         return _column_response(spec, data, family, trials), trials
     if spec.cbind is not None and len(spec.cbind) != 2:
-        raise FormulaError(f"cbind({', '.join(spec.cbind)}): family {family.name!r} takes "
-                           "cbind(successes, failures); one column per category is for "
-                           "families 'dirichlet' and 'multinomial'.")
+        takes = ("cbind(successes, failures)" if family.needs_trials
+                 else "one response column")
+        raise FormulaError(f"{spec.response_expression}: a response of one column per "
+                           "category is for families 'dirichlet' and 'multinomial'; family "
+                           f"{family.name!r} takes {takes}.")
     if spec.cbind is not None:
         successes = evaluate_expression(spec.cbind[0], data, "cbind()")
         failures = evaluate_expression(spec.cbind[1], data, "cbind()")
@@ -242,9 +248,6 @@ def _response(spec: FormulaSpec, data: pd.DataFrame, family: Family, trials):
             f"Family {family.name!r} needs the number of trials: write "
             f"'{label} | trials(n) ~ ...' or 'cbind({label}, failures) ~ ...'."
         )
-    if trials is not None and not family.needs_trials:
-        raise FormulaError(f"trials() or cbind() only apply to binomial families, not "
-                           f"{family.name!r}.")
     if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series):
         require_finite(series.to_numpy(dtype=float), f"The response {label!r}")
     y = family.check_response(series, family.name, label, trials)
@@ -257,7 +260,7 @@ def _column_response(spec: FormulaSpec, data: pd.DataFrame, family: Family,
     if spec.cbind is None:
         raise FormulaError(f"Family {family.name!r} needs one response column per category: "
                            f"write 'cbind(a, b, c) ~ ...' in place of {spec.response!r}.")
-    label = f"cbind({', '.join(spec.cbind)})"
+    label = spec.response_expression
     columns = pd.DataFrame({part: evaluate_expression(part, data, "cbind()")
                             for part in spec.cbind}, index=data.index)
     return np.asarray(family.check_response(columns, family.name, label, trials))

@@ -128,6 +128,13 @@ class FormulaSpec:
                 + [f"{name} = {value:g}" for name, value in self.fixed_dpars])
 
     @property
+    def response_expression(self) -> str | None:
+        """The response as written: ``cbind(a, b, c)`` or one expression."""
+        if self.cbind is not None:
+            return f"cbind({', '.join(self.cbind)})"
+        return self.response
+
+    @property
     def response_label(self) -> str:
         """The response as brms names it in messages and summaries."""
         if self.cbind is not None:
