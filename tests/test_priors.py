@@ -36,6 +36,37 @@ def test_sigma_prior_scale_is_brms(family, name):
     assert prior_mismatches(table, SIGMA_SCALE["get_prior"][name]) == []
 
 
+GLOBAL_CATEGORICAL = json.loads((Path(__file__).parent / "reference" / "priors"
+                                 / "global_categorical.json").read_text())["cases"]
+
+
+@pytest.mark.parametrize("case", GLOBAL_CATEGORICAL, ids=lambda case: case["id"])
+def test_global_priors_of_categorical_families_reach_each_category_as_brms(case):
+    """brms 2.18 copies a prior on class b or Intercept without a dpar to that class of every
+    predicted parameter without one of its own, warning that this is deprecated
+    (tests/reference/priors/make_global_categorical.R)."""
+    from reference import FAMILY_REFERENCE_DIR
+
+    data = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / f"{case['data']}.csv")
+    formula = ml.bf(case["formula"], **case.get("dpars", {}))
+    priors = {"categorical": [ml.prior("normal(0, 5)", class_="b"),
+                              ml.prior("normal(0, 1)", class_="b", dpar="muc"),
+                              ml.prior("normal(0, 3)", class_="Intercept")],
+              "dirichlet": [ml.prior("normal(0, 2)", class_="b")]}[case["id"]]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = ml.get_prior(formula, data, case["family"].removesuffix("()"), prior=priors)
+    expected = case["warnings"] if isinstance(case["warnings"], list) else [case["warnings"]]
+    # brms repeats the warning for each class; it is given once here
+    assert {str(w.message) for w in caught} == set(expected)
+    assert prior_mismatches(table, case["prior_table"]) == []
+    sources = {(row["class"], row["dpar"]): row["source"] for row in case["prior_table"]
+               if not row["coef"]}
+    ours = table[table["coef"] == ""]
+    assert {(row["class"], row["dpar"]): row["source"]
+            for _, row in ours.iterrows()} == sources
+
+
 def test_prior_table_layout_matches_brms(sleepstudy):
     table = ml.get_prior("Reaction ~ Days + (Days | Subject)", sleepstudy)
     assert list(table.columns) == ["prior", "class", "coef", "group", "resp", "dpar", "nlpar",

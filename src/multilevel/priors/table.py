@@ -390,6 +390,31 @@ def _with_user_bounds(rows: list[PriorRow], priors: list[Prior],
     return rows
 
 
+def _for_each_category(priors: list[Prior], rows: list[PriorRow],
+                       design: Design) -> list[Prior]:
+    """brms 2.18's global priors of a categorical family (categorical, dirichlet,
+    multinomial): a prior on class ``b`` or ``Intercept`` without coef or dpar stands for
+    that class of every predicted parameter that has no prior of its own, with brms's
+    deprecation warning."""
+    if not design.family.categorical:
+        return priors
+    own = {(user.class_, user.parameter) for user in priors if not user.coef}
+    expanded = []
+    for user in priors:
+        if (user.class_ not in ("b", "Intercept") or user.coef or user.group
+                or user.parameter):
+            expanded.append(user)
+            continue
+        warnings.warn("Specifying global priors for regression coefficients in categorical "
+                      "models is deprecated. Please specify priors separately for each "
+                      "response category.", UserWarning, stacklevel=4)
+        expanded += [replace(user, dpar=row.dpar) for row in rows
+                     if row.class_ == user.class_ and not row.coef and not row.group
+                     and row.dpar and not row.nonlinear
+                     and (user.class_, row.dpar) not in own]
+    return expanded
+
+
 def build_prior_table(design: Design, priors=None) -> PriorTable:
     """brms's prior table for a design, with the user's priors set.
 
@@ -406,11 +431,16 @@ def build_prior_table(design: Design, priors=None) -> PriorTable:
         For a prior on a parameter the model lacks (listing the valid ones) or a prior
         given twice.
     """
-    rows = _with_user_bounds(_default_rows(design), as_prior_list(priors), design)
+    defaults, given = _default_rows(design), as_prior_list(priors)
+    priors = _for_each_category(given, defaults, design)
+    # brms keeps the source of the rows a global prior was copied to
+    copied = {(user.class_, user.coef, user.group, user.parameter)
+              for user in priors if user not in given}
+    rows = _with_user_bounds(defaults, priors, design)
     index = {row.key: k for k, row in enumerate(rows)}
     user_keys: set[tuple[str, str, str, str]] = set()
     unmatched: list[Prior] = []
-    for user in as_prior_list(priors):
+    for user in priors:
         key = (user.class_, user.coef, user.group, user.parameter)
         if key in user_keys:
             raise PriorError(f"Duplicated prior: {user.describe()} is given more than once.")
@@ -436,7 +466,8 @@ def build_prior_table(design: Design, priors=None) -> PriorTable:
         if distribution.name == "lkj_corr_cholesky":
             distribution = Distribution("lkj", distribution.args)
         _warn_bound_mismatch(user, distribution, row)
-        rows[index[key]] = replace(row, prior=distribution, source="user")
+        rows[index[key]] = replace(row, prior=distribution,
+                                   source="default" if key in copied else "user")
     if unmatched:
         raise PriorError(
             "The following priors do not correspond to any model parameter: "
@@ -449,7 +480,7 @@ def build_prior_table(design: Design, priors=None) -> PriorTable:
         )
     # Vectorized rows take the prior of their nearest user-set parent; rows are sorted so that
     # a group's row comes before its coefficients' rows.
-    user_set = {row.key for row in rows if row.source == "user"}
+    user_set = {row.key for row in rows if row.source == "user"} | copied
     for k, row in enumerate(rows):
         if row.source != "(vectorized)":
             continue
