@@ -14,7 +14,7 @@ from multilevel import blocks
 from multilevel.families import get_family
 from multilevel.results import psis
 from multilevel.results.criteria import _criterion
-from multilevel.results.hypothesis import hypothesis
+from multilevel.results.hypothesis import _prior_column, hypothesis
 from multilevel.results.psis import elpd_mcse, loo_expectation, psis_loo, relative_efficiency
 
 RESPONSES = {
@@ -255,3 +255,18 @@ def test_waic_prints_what_the_loo_package_prints():
     expected = (LOO_REFERENCE / "waic_print.txt").read_text().strip("\n").splitlines()
     # R ends its message with the space cat() puts before the newline
     assert ours == [line.rstrip() for line in expected]
+
+
+@pytest.mark.parametrize(("name", "column"), [
+    ("b_x", "prior_b"), ("b_Intercept", "prior_Intercept"), ("sd_g__Intercept", "prior_sd_g"),
+    ("b_sigma_x", "prior_b_sigma"), ("b_sigma_Intercept", "prior_Intercept_sigma"),
+    ("sd_g__sigma_Intercept", "prior_sd_g__sigma"), ("b_mub_x", "prior_b_mub"),
+    ("b_mub_Intercept", "prior_Intercept_mub"), ("sigma", "prior_sigma")])
+def test_each_parameter_reads_its_own_class_prior_draws(name, column):
+    """A predicted parameter's coefficients have prior draws of their own (brms's
+    prior_b_sigma): the Savage-Dickey ratio of b_sigma_x must not take the mean's prior_b."""
+    columns = ["prior_Intercept", "prior_b", "prior_sd_g", "prior_Intercept_sigma",
+               "prior_b_sigma", "prior_sd_g__sigma", "prior_Intercept_mub", "prior_b_mub",
+               "prior_sigma"]
+    priors = pd.DataFrame({c: np.zeros(2) for c in columns})
+    assert _prior_column(name, priors) == column

@@ -87,7 +87,18 @@ def _prior_column(full_name: str, priors: pd.DataFrame) -> str | None:
     if full_name == "b_Intercept":
         candidates = ["prior_Intercept"]
     else:
-        candidates = [f"prior_{full_name}", "prior_" + full_name.split("__")[0]]
+        candidates = [f"prior_{full_name}"]
+        # a predicted parameter's classes have columns of their own: prior_b_sigma,
+        # prior_Intercept_mub, prior_sd_g__sigma
+        for column in priors:
+            part = column.removeprefix("prior_")
+            if ((part.startswith("b_") and full_name.startswith(f"{part}_"))
+                    or (part.startswith("Intercept_")
+                        and full_name == f"b_{part.removeprefix('Intercept_')}_Intercept")
+                    or (part.startswith("sd_") and "__" in part
+                        and full_name.startswith(f"{part}_"))):
+                candidates.append(column)
+        candidates.append("prior_" + full_name.split("__")[0])
         # population-level, monotonic and category-specific effects share their class's
         # column
         for class_ in ("b", "bsp", "bcs"):
