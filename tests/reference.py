@@ -168,6 +168,8 @@ def prior_mismatches(ours: pd.DataFrame, brms_rows: list[dict]) -> list[str]:
         # class's prior, and the class's row blank where that prior is flat
         if expected == "" and class_ in ("b", "ar", "ma", "cosy"):
             expected = class_priors.get((class_, key[3]), "") or "(flat)"
+        elif expected == "" and not row["coef"] and not row["group"]:
+            expected = "(flat)"  # get_prior()'s rows of a categorical family's classes
         if expected and not _same_prior(mine["prior"], expected):
             problems.append(f"{key}: ours {mine['prior']!r}, brms {expected!r}")
         if expected == "" and mine["source"] != "(vectorized)":

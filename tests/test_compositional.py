@@ -36,7 +36,9 @@ def test_default_priors_equal_brms(name):
     reference = load_reference(name, FAMILY_REFERENCE_DIR)
     table = ml.get_prior(reference_formula(reference), reference_data(reference),
                          reference_family(reference))
-    assert prior_mismatches(table, reference["prior"]) == []
+    # get_prior()'s table, with its rows of priors for every category (class b and
+    # Intercept, no dpar); the fitted model's table is brms's fit$prior, without them
+    assert prior_mismatches(table, reference["get_prior"]) == []
     # the categories are the response's columns after the first, named as brms names them
     assert sorted(set(table["dpar"]) - {""}) == ["mub", "muc"]
 
@@ -140,6 +142,7 @@ def test_summary_names_the_categories_links_as_brms(fits):
         assert f"Links: {links}" in text
         assert f"Links: {links}" in "\n".join(reference["summary_text"])
         assert f"Family: {name}" in text
+        assert prior_mismatches(fit.prior, reference["prior"]) == []
 
 
 @pytest.mark.slow

@@ -80,7 +80,8 @@ def get_prior(formula: str, data: pd.DataFrame, family: str | Family = "gaussian
         Columns ``prior, class, coef, group, resp, dpar, nlpar, lb, ub, tag, source``;
         printed whole, as brms prints it.
     """
-    return BrmsTable.of(build_prior_table(_design(formula, data, family), prior).to_frame(),
+    design = _design(formula, data, family)
+    return BrmsTable.of(build_prior_table(design, prior).to_frame(design.family.categorical),
                         index=False)
 
 

@@ -147,9 +147,17 @@ class PriorTable:
     rows: tuple[PriorRow, ...]
     # the values of the data's quantities the priors and bounds name (min_Y)
     symbols: dict[str, float] = field(default_factory=dict)
+    # a categorical family's class b and Intercept rows without a dpar, whose priors stand
+    # for every category's (_for_each_category): brms's get_prior() shows them, its fitted
+    # model's table does not
+    category_wide: tuple[PriorRow, ...] = ()
 
-    def to_frame(self) -> pd.DataFrame:
-        """The table in brms's layout and order."""
+    def to_frame(self, category_wide: bool = False) -> pd.DataFrame:
+        """The table in brms's layout and order, with the :attr:`category_wide` rows if
+        asked, as brms's ``get_prior()``."""
+        rows = self.rows
+        if category_wide and self.category_wide:
+            rows = tuple(sorted(rows + self.category_wide, key=_sort_key))
         records = [
             {
                 "prior": str(row.prior), "class": row.class_, "coef": row.coef,
@@ -157,7 +165,7 @@ class PriorTable:
                 "nlpar": row.dpar if row.nonlinear else "", "lb": row.lb,
                 "ub": row.ub, "tag": "", "source": row.source,
             }
-            for row in self.rows
+            for row in rows
         ]
         return pd.DataFrame.from_records(records, columns=COLUMNS)
 
@@ -489,7 +497,15 @@ def build_prior_table(design: Design, priors=None) -> PriorTable:
                 rows[k] = replace(row, prior=rows[index[parent_key]].prior)
                 user_set.add(row.key)
                 break
-    return PriorTable(tuple(rows), data_symbols(design))
+    wide = ()
+    if design.family.categorical:
+        globals_ = {user.class_: user for user in given
+                    if not (user.coef or user.group or user.parameter)}
+        wide = tuple(PriorRow(parse_distribution(globals_[class_].prior, data_symbols(design)),
+                              class_, source="user") if class_ in globals_
+                     else PriorRow(Distribution("flat"), class_)
+                     for class_ in ("b", "Intercept"))
+    return PriorTable(tuple(rows), data_symbols(design), wide)
 
 
 def require_nonlinear_priors(table: PriorTable) -> None:
