@@ -370,3 +370,14 @@ def test_predicted_sigmas_and_binomial_mixtures_fit_and_plot():
     figure = binomial.conditional_effects("x")
     line = figure.axes[0].get_lines()[0].get_ydata()
     assert np.all((line > 0) & (line < 1))
+
+
+def test_held_values_print_to_two_decimals_as_brms():
+    # brms 2.18 prints brm(bf(y ~ x, theta1 = 1, theta2 = 2), ...)$formula with the scaled
+    # proportions "theta1 = 0.33", "theta2 = 0.67", and bf(y ~ x, quantile = 0.123456789)
+    # with "quantile = 0.12"
+    data = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "mixture.csv")
+    design = _design(ml.bf("y ~ x", theta1=1, theta2=2), data, ml.mixture("gaussian", "gaussian"))
+    assert design.user_spec.lines == ["y ~ x", "theta1 = 0.33", "theta2 = 0.67"]
+    assert dict(design.fixed_aux) == pytest.approx({"theta1": 1 / 3, "theta2": 2 / 3})
+    assert str(ml.bf("y ~ x", quantile=0.123456789)).splitlines()[1] == "quantile = 0.12"

@@ -27,7 +27,7 @@ class BrmsFormula:
 
     def __str__(self) -> str:
         return "\n".join([self.formula] + [f"{name} {text}" for name, text in self.dpars]
-                         + [f"{name} = {value:g}" for name, value in self.fixed])
+                         + [f"{name} = {round(value, 2):g}" for name, value in self.fixed])
 
 
 def bf(formula: str, *formulas: str, nl: bool = False, **dpars: str | float) -> BrmsFormula:

@@ -125,7 +125,8 @@ class FormulaSpec:
     def lines(self) -> list[str]:
         """The formula and each parameter's, as brms's summary prints them."""
         return ([self.text] + [part.text for _, part in self.nlpars + self.dpars]
-                + [f"{name} = {value:g}" for name, value in self.fixed_dpars])
+                # held values to two decimals, as brms prints them (theta1 = 0.33)
+                + [f"{name} = {round(value, 2):g}" for name, value in self.fixed_dpars])
 
     @property
     def response_expression(self) -> str | None:
