@@ -381,3 +381,14 @@ def test_held_values_print_to_two_decimals_as_brms():
     assert design.user_spec.lines == ["y ~ x", "theta1 = 0.33", "theta2 = 0.67"]
     assert dict(design.fixed_aux) == pytest.approx({"theta1": 1 / 3, "theta2": 2 / 3})
     assert str(ml.bf("y ~ x", quantile=0.123456789)).splitlines()[1] == "quantile = 0.12"
+
+
+def test_prior_draws_of_proportions_follow_a_vector_of_concentrations():
+    data = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "mixture.csv")
+    design = _design("y ~ x", data, ml.mixture("gaussian", "gaussian"))
+    table = build_prior_table(design, [ml.prior("dirichlet(c(2, 1))", class_="theta")])
+    draws = draw_priors(design, table, 4000, 1)
+    # Dirichlet(2, 1): means 2/3 and 1/3, each with sd sqrt(2 / 36)
+    error = np.sqrt(2 / 36) / np.sqrt(4000)
+    assert np.allclose(draws[["prior_theta[1]", "prior_theta[2]"]].mean(), [2 / 3, 1 / 3],
+                       atol=5 * error)

@@ -193,6 +193,10 @@ CASES = [
     ("von_mises", ("y ~ x + (1 | g)", {"kappa": "~ x"}), "von_mises", None),
     ("dirichlet", ("cbind(a, b, c) ~ x + (1 | g)", {"phi": "~ x"}), "dirichlet", None),
     ("multinomial", "cbind(a, b, c) | trials(size) ~ x + (1 | g)", "multinomial", None),
+    ("incomes", "ls ~ mo(income)", "gaussian", [("dirichlet(c(1, 0.5, 0.5))", "simo",
+                                                 "moincome1", "")]),
+    ("mixture", "y ~ x", ml.mixture("gaussian", "gaussian"), [("dirichlet(c(2, 1))", "theta",
+                                                               "", "")]),
 ]
 
 

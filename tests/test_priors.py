@@ -73,6 +73,35 @@ def test_global_priors_of_categorical_families_reach_each_category_as_brms(case)
             for _, row in ours.iterrows()} == sources
 
 
+DIRICHLET_VECTORS = json.loads((Path(__file__).parent / "reference" / "priors"
+                                / "dirichlet_vectors.json").read_text())["cases"]
+
+
+@pytest.mark.parametrize("case", DIRICHLET_VECTORS, ids=lambda case: case["id"])
+def test_a_vector_of_dirichlet_concentrations_is_brms(case):
+    """brms's dirichlet(c(1, 0.5, 0.5)) on a monotonic effect's simplex (its vignette) or a
+    mixture's proportions: the table shows it, the model's concentrations are brms's Stan
+    data (tests/reference/priors/make_dirichlet_vectors.R)."""
+    from reference import FAMILY_REFERENCE_DIR
+
+    data = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / f"{case['data']}.csv")
+    family = {"monotonic": "gaussian", "mixture": ml.mixture("gaussian", "gaussian")}[case["id"]]
+    user = {"monotonic": ml.prior("dirichlet(c(1, 0.5, 0.5))", class_="simo",
+                                  coef="moincome1"),
+            "mixture": ml.prior("dirichlet(c(2, 1))", class_="theta")}[case["id"]]
+    table = ml.get_prior(case["formula"], data, family, prior=user)
+    assert prior_mismatches(table, case["prior_table"]) == []
+    written = [row["prior"] for row in case["prior_table"] if row["source"] == "user"]
+    assert table.loc[table["source"] == "user", "prior"].tolist() == written
+    model = ml.make_model(case["formula"], data, family, prior=user)
+    name = {"monotonic": "con_simo_moincome", "mixture": "con_theta"}[case["id"]]
+    assert model[name].get_value().tolist() == case["concentration_values"]
+    # one concentration per element of the simplex, or one for all
+    wrong = ml.prior("dirichlet(c(1, 2, 3, 4))", class_=user.class_, coef=user.coef)
+    with pytest.raises(PriorError, match="takes one concentration or"):
+        ml.get_prior(case["formula"], data, family, prior=wrong)
+
+
 def test_prior_table_layout_matches_brms(sleepstudy):
     table = ml.get_prior("Reaction ~ Days + (Days | Subject)", sleepstudy)
     assert list(table.columns) == ["prior", "class", "coef", "group", "resp", "dpar", "nlpar",

@@ -30,12 +30,12 @@ from .model_code_data import (
     array_literal,
     brms_names,
     category_specific_data,
+    concentrations_code,
     label_list,
     matrix_columns,
     matrix_lines,
     monotonic_positions,
     nonlinear_data,
-    number,
     python_name,
     quote,
     response_lines,
@@ -371,7 +371,7 @@ class _Program:
         for part in self.design.monotonic:
             coef, simplex = part.term.coef, part.term.simplex
             name = self.monotonic_names[coef]
-            concentration = self.table.lookup("simo", simplex).args[0]
+            concentration = self.table.lookup("simo", simplex).concentrations(part.size)
             lines.append("")
             lines.append(f"# {part.term.text}: the effect across the whole scale (brms's "
                          f"bsp_{coef}) and the share")
@@ -381,7 +381,7 @@ class _Program:
                                                        self.table.lookup("b", coef),
                                                        *self.table.bounds("b", coef)))
             lines.append(f"simo_{name} = pm.Dirichlet({quote('simo_' + simplex)}, "
-                         f"a=np.full({part.size}, {number(concentration)}), "
+                         f"a={concentrations_code(concentration)}, "
                          f"dims={quote(simplex_dim(part))})")
             lines.append(f"reached_{name} = pt.concatenate([pt.zeros(1), "
                          f"pt.cumsum(simo_{name})])  # the share at positions 0..{part.size}")

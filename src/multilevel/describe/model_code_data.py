@@ -57,6 +57,15 @@ def number(value: float) -> str:
     return repr(float(value))
 
 
+def concentrations_code(values: np.ndarray) -> str:
+    """A Dirichlet's concentrations: ``np.full(3, 1.0)`` where they are equal, else a
+    literal of each."""
+    values = np.asarray(values, dtype=float)
+    if np.all(values == values[0]):
+        return f"np.full({len(values)}, {number(values[0])})"
+    return f"np.array([{', '.join(number(v) for v in values)}])"
+
+
 def array_literal(values: np.ndarray, indent: str) -> str:
     """``np.array([...])`` of a vector or matrix, wrapped, with every value exact."""
     values = np.asarray(values)

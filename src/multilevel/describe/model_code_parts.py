@@ -13,7 +13,7 @@ from ..errors import MultilevelError
 from ..priors.distributions import PYMC_DISTRIBUTIONS, Distribution
 from ..priors.table import PriorTable
 from ..spec.category_specific import CategorySpecificPart
-from .model_code_data import number, quote
+from .model_code_data import concentrations_code, number, quote
 
 
 class ModelCodeError(MultilevelError):
@@ -401,10 +401,9 @@ def mixing_proportions_code(family, table) -> list[str]:
     """A mixture's proportions as code: one simplex with the Dirichlet prior of class
     ``theta``, its elements ``theta1``, ``theta2``, ..."""
     names = family.mixing_proportions
-    concentration = table.lookup("theta").args[0]
+    concentration = table.lookup("theta").concentrations(len(names))
     lines = ["# the mixing proportions, one simplex (brms's theta)",
-             f"theta = pm.Dirichlet(\"theta\", a=np.full({len(names)}, "
-             f"{number(concentration)}))"]
+             f"theta = pm.Dirichlet(\"theta\", a={concentrations_code(concentration)})"]
     lines += [f"{name} = pm.Deterministic({quote(name)}, theta[{k}])"
               for k, name in enumerate(names)]
     return lines

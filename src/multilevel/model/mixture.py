@@ -77,6 +77,6 @@ def mixing_proportions(design: Design, table: PriorTable) -> dict:
     """``theta1``, ``theta2``, ...: the elements of one simplex with the Dirichlet prior of
     class ``theta`` (brms's ``con_theta``, the same concentration for every component)."""
     names = design.family.mixing_proportions
-    concentration = table.lookup("theta").args[0]
-    simplex = pm.Dirichlet("theta", a=data("con_theta", np.full(len(names), concentration)))
+    concentration = table.lookup("theta").concentrations(len(names))
+    simplex = pm.Dirichlet("theta", a=data("con_theta", concentration))
     return {name: pm.Deterministic(name, simplex[k]) for k, name in enumerate(names)}

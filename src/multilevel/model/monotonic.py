@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
@@ -26,9 +25,8 @@ def monotonic_effects(design: Design, table: PriorTable):
     for part in design.monotonic:
         coef, simplex = part.term.coef, part.term.simplex
         effect = prior_variable(f"bsp_{coef}", table.lookup("b", coef), *table.bounds("b", coef))
-        concentration = table.lookup("simo", simplex).args[0]
-        shares = pm.Dirichlet(f"simo_{simplex}",
-                              a=data(f"con_simo_{coef}", np.full(part.size, concentration)),
+        concentration = table.lookup("simo", simplex).concentrations(part.size)
+        shares = pm.Dirichlet(f"simo_{simplex}", a=data(f"con_simo_{coef}", concentration),
                               dims=simplex_dim(part))
         # the share of the whole effect reached at each position 0..D
         reached = pt.concatenate([pt.zeros(1), pt.cumsum(shares)])

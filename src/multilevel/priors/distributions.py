@@ -58,7 +58,15 @@ class Distribution:
             return FLAT
         if self.written:
             return self.written
-        return f"{self.name}({', '.join(format_number(a) for a in self.args)})"
+        arguments = ", ".join(format_number(a) for a in self.args)
+        if self.name == "dirichlet" and len(self.args) > 1:
+            return f"dirichlet(c({arguments}))"
+        return f"{self.name}({arguments})"
+
+    def concentrations(self, size: int) -> np.ndarray:
+        """A Dirichlet prior's concentration of each of a simplex's ``size`` elements: one
+        for all, ``dirichlet(2)``, or one each, ``dirichlet(c(2, 1, 1))``."""
+        return np.broadcast_to(np.asarray(self.args, dtype=float), (size,)).copy()
 
     @property
     def support_lower(self) -> float | None:
@@ -113,6 +121,10 @@ def parse_distribution(text: str, symbols: dict[str, float] | None = None) -> Di
         )
     argument_names = DISTRIBUTIONS[name][0]
     raw = [piece.strip() for piece in match.group(2).split(",")] if match.group(2).strip() else []
+    vector = re.fullmatch(r"\s*c\s*\((.*)\)\s*", match.group(2), re.S)
+    if name == "dirichlet" and vector:
+        # brms's vector of concentrations, one per element of the simplex
+        return _concentrations(text, [piece.strip() for piece in vector.group(1).split(",")])
     if len(raw) != len(argument_names):
         raise PriorError(
             f"{name} takes {len(argument_names)} argument(s) ({', '.join(argument_names)}), "
@@ -140,6 +152,17 @@ def parse_distribution(text: str, symbols: dict[str, float] | None = None) -> Di
     if name == "uniform" and not values[0] < values[1]:
         raise PriorError(f"uniform(lower, upper) needs lower < upper, got {text!r}.")
     return Distribution(name, tuple(values), f"{name}({', '.join(raw)})" if written else "")
+
+
+def _concentrations(text: str, pieces: list[str]) -> Distribution:
+    try:
+        values = tuple(float(piece) for piece in pieces)
+    except ValueError:
+        raise PriorError(f"The concentrations in {text!r} must be numbers, as in "
+                         "'dirichlet(c(2, 1, 1))'.") from None
+    if not all(np.isfinite(v) and v > 0 for v in values):
+        raise PriorError(f"The concentrations in {text!r} must be positive.")
+    return Distribution("dirichlet", values)
 
 
 def data(name: str, value) -> pt.TensorVariable:

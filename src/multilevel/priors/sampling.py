@@ -73,12 +73,14 @@ def _simplexes(design: Design, table: PriorTable) -> list[tuple[str, float, int]
     """Each simplex's prior draws' name, its Dirichlet's concentration and its length: the
     monotonic effects' and a mixture's proportions, as brms's ``prior_simo_*`` and
     ``prior_theta``."""
-    out = [(f"prior_simo_{part.term.simplex}", table.lookup("simo", part.term.simplex).args[0],
-            part.size) for part in design.monotonic]
+    out = [(f"prior_simo_{part.term.simplex}",
+            table.lookup("simo", part.term.simplex).concentrations(part.size), part.size)
+           for part in design.monotonic]
     family = design.family
     if family.components and not family.predicted_proportions and not any(
             name in design.fixed_aux for name in family.mixing_proportions):
-        out.append(("prior_theta", table.lookup("theta").args[0], len(family.components)))
+        size = len(family.components)
+        out.append(("prior_theta", table.lookup("theta").concentrations(size), size))
     return out
 
 
@@ -120,8 +122,7 @@ def draw_priors(design: Design, table: PriorTable, draws: int, seed: int) -> pd.
                 variables[name] = variable
         for name, concentration, size in _simplexes(design, table):
             # the simplex's elements, prior_simo_moincome1[1], ..., from its Dirichlet
-            variables[name] = pm.Dirichlet(name, a=np.full(size, concentration),
-                                           shape=(draws, size))
+            variables[name] = pm.Dirichlet(name, a=concentration, shape=(draws, size))
             names += [f"{name}[{k}]" for k in range(1, size + 1)]
         for members in design.correlation_sets():
             group = design.blocks[members[0]].group

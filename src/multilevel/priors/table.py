@@ -423,6 +423,14 @@ def _for_each_category(priors: list[Prior], rows: list[PriorRow],
     return expanded
 
 
+def _simplex_size(design: Design, user: Prior) -> int | None:
+    """The number of elements of the simplex a ``simo`` or ``theta`` prior is on."""
+    if user.class_ == "theta":
+        return len(design.family.components)
+    return next((part.size for part in design.monotonic
+                 if part.term.simplex == user.coef), None)
+
+
 def build_prior_table(design: Design, priors=None) -> PriorTable:
     """brms's prior table for a design, with the user's priors set.
 
@@ -471,6 +479,11 @@ def build_prior_table(design: Design, priors=None) -> PriorTable:
             raise PriorError(f"Prior {user.describe()}: a simplex (a monotonic effect's, class "
                              "'simo', or a mixture's proportions, class 'theta') takes "
                              "dirichlet(alpha), and only it does.")
+        size = _simplex_size(design, user)
+        if distribution.name == "dirichlet" and len(distribution.args) not in (1, size):
+            raise PriorError(f"Prior {user.describe()}: the simplex has {size} elements, so "
+                             f"it takes one concentration or {size}, got "
+                             f"{len(distribution.args)}.")
         if distribution.name == "lkj_corr_cholesky":
             distribution = Distribution("lkj", distribution.args)
         _warn_bound_mismatch(user, distribution, row)
