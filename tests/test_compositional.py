@@ -192,6 +192,9 @@ def test_what_needs_one_response_per_row_is_refused_by_name(fits):
         fit.pp_check()
     with pytest.raises(MultilevelError, match="not defined for ordinal or categorical"):
         fit.residuals()
+    with pytest.raises(MultilevelError, match="a dirichlet model has a linear predictor per "
+                                              "category"):
+        fit.icc()
     with pytest.raises(MultilevelError, match="dirichlet model have no order"):
         fit.conditional_effects("x")
     assert fit.conditional_effects("x", categorical=True) is not None

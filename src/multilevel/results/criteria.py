@@ -466,6 +466,10 @@ def icc(fit, probs=(0.025, 0.975)) -> pd.DataFrame:
     non-Gaussian families). Varying slopes do not enter, so with slopes this is the ICC at
     predictors equal to zero.
     """
+    if fit.family.formula_parameters:
+        per = "category" if fit.family.categorical else "component"
+        raise MultilevelError(f"icc() needs the varying intercept of one mean; a "
+                              f"{fit.family.label} model has a linear predictor per {per}.")
     posterior = fit.idata.posterior
     variances = {}
     for group in fit.names.groups:
