@@ -273,8 +273,9 @@ def addition_values(spec: FormulaSpec, data: pd.DataFrame, name: str) -> np.ndar
     if not pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series):
         raise DataError(f"{name}({spec.additions[name]}) must be numeric, got {series.dtype}.")
     values = series.to_numpy(dtype=float)
-    if name == "trials" and np.any((values < 1) | (values != np.round(values))):
-        raise DataError(f"trials({spec.additions[name]}) must be positive integers.")
+    # as in brms, a row may have no trials (its successes then 0)
+    if name == "trials" and np.any((values < 0) | (values != np.round(values))):
+        raise DataError(f"trials({spec.additions[name]}) must be non-negative integers.")
     if name in ("weights", "se") and np.any(values < 0):
         raise DataError(f"{name}({spec.additions[name]}) must be non-negative.")
     return values
