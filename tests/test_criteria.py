@@ -1,6 +1,7 @@
 """Pointwise log densities, hypothesis parsing and PSIS-LOO, without sampling."""
 
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -258,15 +259,20 @@ def test_waic_prints_what_the_loo_package_prints():
 
 
 @pytest.mark.parametrize(("name", "column"), [
-    ("b_x", "prior_b"), ("b_Intercept", "prior_Intercept"), ("sd_g__Intercept", "prior_sd_g"),
-    ("b_sigma_x", "prior_b_sigma"), ("b_sigma_Intercept", "prior_Intercept_sigma"),
+    ("b_x", "prior_b"), ("sd_g__Intercept", "prior_sd_g"), ("b_sigma_x", "prior_b_sigma"),
     ("sd_g__sigma_Intercept", "prior_sd_g__sigma"), ("b_mub_x", "prior_b_mub"),
-    ("b_mub_Intercept", "prior_Intercept_mub"), ("sigma", "prior_sigma")])
+    ("sigma", "prior_sigma"), ("b_Intercept", None), ("b_sigma_Intercept", None),
+    ("b_mub_Intercept", None), ("b_Intercept[1]", None)])
 def test_each_parameter_reads_its_own_class_prior_draws(name, column):
     """A predicted parameter's coefficients have prior draws of their own (brms's
-    prior_b_sigma): the Savage-Dickey ratio of b_sigma_x must not take the mean's prior_b."""
+    prior_b_sigma): the Savage-Dickey ratio of b_sigma_x must not take the mean's prior_b.
+    An overall intercept has none, as in brms: prior_Intercept draws the intercept of
+    centred predictors."""
     columns = ["prior_Intercept", "prior_b", "prior_sd_g", "prior_Intercept_sigma",
                "prior_b_sigma", "prior_sd_g__sigma", "prior_Intercept_mub", "prior_b_mub",
                "prior_sigma"]
     priors = pd.DataFrame({c: np.zeros(2) for c in columns})
-    assert _prior_column(name, priors) == column
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert _prior_column(name, priors) == column
+    assert bool(caught) == (column is None)

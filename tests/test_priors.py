@@ -73,6 +73,34 @@ def test_global_priors_of_categorical_families_reach_each_category_as_brms(case)
             for _, row in ours.iterrows()} == sources
 
 
+def test_global_priors_of_categorical_families_follow_brms_in_the_corners():
+    from reference import FAMILY_REFERENCE_DIR
+
+    data = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "categorical.csv")
+    wide = ml.prior("normal(0, 5)", class_="b")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # brms copies the prior alone, not its bounds
+        code = str(ml.model_code("choice ~ x", data, "categorical",
+                                 prior=ml.prior("normal(0, 5)", class_="b", lb=0)))
+        assert 'b_mub = pm.Normal("b_mub", mu=0.0, sigma=5.0' in code
+        # an empty prior of a category is filled by the global one
+        table = ml.get_prior("choice ~ x", data, "categorical",
+                             prior=[wide, ml.prior("", class_="b", dpar="mub")])
+        assert table.loc[(table["dpar"] == "mub") & (table["class"] == "b"),
+                         "prior"].tolist() == ["normal(0, 5)"] * 2
+        # on a class no category has, it matches no parameter, as brms says
+        with pytest.raises(PriorError, match="do not correspond to any model parameter"):
+            ml.get_prior("choice ~ 1", data, "categorical", prior=wide)
+        with pytest.raises(PriorError, match="normal\\(0, 5\\) on class 'b' is given more"):
+            ml.get_prior("choice ~ x", data, "categorical", prior=[wide, wide])
+    # get_prior() lists a category-wide row of a class some category has, as brms
+    for formula, classes in [("choice ~ 1", ["Intercept"]), ("choice ~ 0 + x", ["b"]),
+                             ("choice ~ x", ["b", "Intercept"])]:
+        table = ml.get_prior(formula, data, "categorical")
+        assert table.loc[table["dpar"] == "", "class"].tolist() == classes
+
+
 DIRICHLET_VECTORS = json.loads((Path(__file__).parent / "reference" / "priors"
                                 / "dirichlet_vectors.json").read_text())["cases"]
 

@@ -216,3 +216,11 @@ def test_draws_under_other_coefficients_than_the_formula_gives_are_refused(tmp_p
     _check_coefficients(draws(design.b_names), design, tmp_path)
     with pytest.raises(StorageError, match="x:fa.*now gives fb, fc, fa:x"):
         _check_coefficients(draws(["fb", "fc", "x:fa", "x:fb", "x:fc"]), design, tmp_path)
+
+
+def test_held_values_that_print_alike_are_different_models(small_gaussian):
+    # bf()'s printed form rounds held values to two decimals, as brms prints them
+    settings = api.SamplerSettings(**SMALL)
+    stamps = {api.fingerprint(ml.bf("y ~ x", sigma=value), small_gaussian, ml.gaussian, (),
+                              settings, "no") for value in (0.251, 0.249)}
+    assert len(stamps) == 2

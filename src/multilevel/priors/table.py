@@ -406,20 +406,30 @@ def _for_each_category(priors: list[Prior], rows: list[PriorRow],
     deprecation warning."""
     if not design.family.categorical:
         return priors
-    own = {(user.class_, user.parameter) for user in priors if not user.coef}
-    expanded = []
+    # a category's own prior, unless it is empty (flat), which the global one fills
+    own = {(user.class_, user.parameter) for user in priors
+           if not user.coef and parse_distribution(user.prior).name != "flat"}
+    copies = {}
     for user in priors:
         if (user.class_ not in ("b", "Intercept") or user.coef or user.group
                 or user.parameter):
-            expanded.append(user)
             continue
         warnings.warn("Specifying global priors for regression coefficients in categorical "
                       "models is deprecated. Please specify priors separately for each "
                       "response category.", UserWarning, stacklevel=4)
-        expanded += [replace(user, dpar=row.dpar) for row in rows
-                     if row.class_ == user.class_ and not row.coef and not row.group
-                     and row.dpar and not row.nonlinear
-                     and (user.class_, row.dpar) not in own]
+        # the prior alone: brms leaves its bounds behind
+        copies[user] = [replace(user, dpar=row.dpar, lb=None, ub=None) for row in rows
+                        if row.class_ == user.class_ and not row.coef and not row.group
+                        and row.dpar and not row.nonlinear
+                        and (user.class_, row.dpar) not in own]
+    filled = {(copy.class_, copy.dpar) for made in copies.values() for copy in made}
+    expanded = []
+    for user in priors:
+        if user in copies:
+            # on a class no parameter has, the prior stays to be reported as matching none
+            expanded += copies[user] or [user]
+        elif (user.class_, user.parameter) not in filled or user.coef:
+            expanded.append(user)
     return expanded
 
 
@@ -448,19 +458,21 @@ def build_prior_table(design: Design, priors=None) -> PriorTable:
         given twice.
     """
     defaults, given = _default_rows(design), as_prior_list(priors)
+    seen = set()
+    for user in given:
+        key = (user.class_, user.coef, user.group, user.parameter)
+        if key in seen:
+            raise PriorError(f"Duplicated prior: {user.describe()} is given more than once.")
+        seen.add(key)
     priors = _for_each_category(given, defaults, design)
     # brms keeps the source of the rows a global prior was copied to
     copied = {(user.class_, user.coef, user.group, user.parameter)
               for user in priors if user not in given}
     rows = _with_user_bounds(defaults, priors, design)
     index = {row.key: k for k, row in enumerate(rows)}
-    user_keys: set[tuple[str, str, str, str]] = set()
     unmatched: list[Prior] = []
     for user in priors:
         key = (user.class_, user.coef, user.group, user.parameter)
-        if key in user_keys:
-            raise PriorError(f"Duplicated prior: {user.describe()} is given more than once.")
-        user_keys.add(key)
         if key not in index:
             unmatched.append(user)
             continue
@@ -514,10 +526,12 @@ def build_prior_table(design: Design, priors=None) -> PriorTable:
     if design.family.categorical:
         globals_ = {user.class_: user for user in given
                     if not (user.coef or user.group or user.parameter)}
+        # a class's row where some parameter has that class, as brms's get_prior()
+        present = {row.class_ for row in rows if row.dpar and not row.nonlinear}
         wide = tuple(PriorRow(parse_distribution(globals_[class_].prior, data_symbols(design)),
                               class_, source="user") if class_ in globals_
                      else PriorRow(Distribution("flat"), class_)
-                     for class_ in ("b", "Intercept"))
+                     for class_ in ("b", "Intercept") if class_ in present)
     return PriorTable(tuple(rows), data_symbols(design), wide)
 
 

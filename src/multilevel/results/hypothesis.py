@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -82,28 +83,32 @@ def _parameter_draws(fit, class_: str | None) -> dict[str, np.ndarray]:
             if name.startswith(prefix)}
 
 
+# brms's prior draws of an intercept are of the intercept of centred predictors, not of
+# b_Intercept; like brms, hypothesis() then gives no evidence ratio
+_OVERALL_INTERCEPT = re.compile(r"^b_.*Intercept($|\[)")
+
+
 def _prior_column(full_name: str, priors: pd.DataFrame) -> str | None:
-    """The column of prior draws for a parameter: its own, else its class's shared one."""
-    if full_name == "b_Intercept":
-        candidates = ["prior_Intercept"]
-    else:
-        candidates = [f"prior_{full_name}"]
-        # a predicted parameter's classes have columns of their own: prior_b_sigma,
-        # prior_Intercept_mub, prior_sd_g__sigma
-        for column in priors:
-            part = column.removeprefix("prior_")
-            if ((part.startswith("b_") and full_name.startswith(f"{part}_"))
-                    or (part.startswith("Intercept_")
-                        and full_name == f"b_{part.removeprefix('Intercept_')}_Intercept")
-                    or (part.startswith("sd_") and "__" in part
-                        and full_name.startswith(f"{part}_"))):
-                candidates.append(column)
-        candidates.append("prior_" + full_name.split("__")[0])
-        # population-level, monotonic and category-specific effects share their class's
-        # column
-        for class_ in ("b", "bsp", "bcs"):
-            if full_name.startswith(f"{class_}_"):
-                candidates.append(f"prior_{class_}")
+    """The column of prior draws for a parameter: its own, else its class's shared one; None
+    for an overall intercept (:data:`_OVERALL_INTERCEPT`)."""
+    if _OVERALL_INTERCEPT.match(full_name):
+        warnings.warn("Sampling from the prior of an overall intercept is not possible by "
+                      "default. See the documentation of the 'sample_prior' argument in "
+                      "help('brm').", UserWarning, stacklevel=5)
+        return None
+    candidates = [f"prior_{full_name}"]
+    # a predicted parameter's classes have columns of their own: prior_b_sigma,
+    # prior_sd_g__sigma
+    for column in priors:
+        part = column.removeprefix("prior_")
+        if ((part.startswith("b_") or (part.startswith("sd_") and "__" in part))
+                and full_name.startswith(f"{part}_")):
+            candidates.append(column)
+    candidates.append("prior_" + full_name.split("__")[0])
+    # population-level, monotonic and category-specific effects share their class's column
+    for class_ in ("b", "bsp", "bcs"):
+        if full_name.startswith(f"{class_}_"):
+            candidates.append(f"prior_{class_}")
     return next((c for c in candidates if c in priors), None)
 
 

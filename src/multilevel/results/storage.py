@@ -111,7 +111,8 @@ def fingerprint(formula: str, data: pd.DataFrame, family, priors, settings,
     hasher = hashlib.sha256()
     hasher.update(pd.util.hash_pandas_object(data, index=True).to_numpy().tobytes())
     described = {
-        "formula": formula,
+        # every part of a bf() exactly: its printed form rounds held values
+        "formula": asdict(formula) if isinstance(formula, BrmsFormula) else formula,
         "columns": [[str(c), str(t)] for c, t in data.dtypes.items()],
         "family": [family.name, family.link] + (
             [family_record(family)] if family.components else []),
@@ -294,14 +295,15 @@ def read_saved_fit(path: str | Path) -> SavedFit:
         family = family_from_record(metadata["family"])
         step = "its formula and data"
         with warnings.catch_warnings():
-            # the warnings about dropped rows or constant slopes were given when it was fitted
+            # the warnings about dropped rows, constant slopes or global priors were given
+            # when it was fitted
             warnings.simplefilter("ignore")
             formula = BrmsFormula(metadata["formula"],
                                   tuple(map(tuple, metadata.get("dpars", []))),
                                   metadata.get("nl", False),
                                   tuple(map(tuple, metadata.get("fixed", []))))
             design = build_design(parse_formula(formula), data, family)
-        table = build_prior_table(design, list(priors) or None)
+            table = build_prior_table(design, list(priors) or None)
         step = DRAWS_FILE
         idata = az.from_netcdf(str(path / DRAWS_FILE))
         for group in idata.groups():

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 from ..errors import FormulaError
+from ..families.family import format_number
 from .formula_text import split_top_level
 
 # a parameter's name, as R and Python allow it
@@ -27,7 +28,12 @@ class BrmsFormula:
 
     def __str__(self) -> str:
         return "\n".join([self.formula] + [f"{name} {text}" for name, text in self.dpars]
-                         + [f"{name} = {round(value, 2):g}" for name, value in self.fixed])
+                         + [f"{name} = {held_value(value)}" for name, value in self.fixed])
+
+
+def held_value(value: float) -> str:
+    """A held parameter's value as brms prints it: rounded to two decimals (0.33, not -0)."""
+    return format_number(round(float(value), 2) + 0.0)
 
 
 def bf(formula: str, *formulas: str, nl: bool = False, **dpars: str | float) -> BrmsFormula:

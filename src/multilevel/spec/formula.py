@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from ..errors import FormulaError
 from .autocor_terms import AUTOCOR_ARGUMENTS, AutocorTerm, parse_autocor
-from .brms_formula import BrmsFormula
+from .brms_formula import BrmsFormula, held_value
 from .category_specific import (
     CATEGORY_SPECIFIC_CALL,
     CategorySpecificTerm,
@@ -126,7 +126,7 @@ class FormulaSpec:
         """The formula and each parameter's, as brms's summary prints them."""
         return ([self.text] + [part.text for _, part in self.nlpars + self.dpars]
                 # held values to two decimals, as brms prints them (theta1 = 0.33)
-                + [f"{name} = {round(value, 2):g}" for name, value in self.fixed_dpars])
+                + [f"{name} = {held_value(value)}" for name, value in self.fixed_dpars])
 
     @property
     def response_expression(self) -> str | None:
