@@ -89,6 +89,12 @@ def reference_data(reference: dict):
     return ml.load_dataset(reference["data"])
 
 
+def reference_prior_table(reference: dict) -> pd.DataFrame:
+    """Our ``get_prior()`` of a family reference's model and data."""
+    return ml.get_prior(reference_formula(reference), reference_data(reference),
+                        reference_family(reference))
+
+
 def reference_imputations(reference: dict) -> list[pd.DataFrame]:
     """A ``brm_multiple()`` reference's data sets: its ``data`` pattern filled with 1, 2,
     ... (run_all.sh)."""

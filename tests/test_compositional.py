@@ -22,6 +22,7 @@ from reference import (
     reference_family,
     reference_formula,
     reference_newdata,
+    reference_prior_table,
 )
 
 MODELS = family_reference_names("compositional")
@@ -34,8 +35,7 @@ def test_both_references_are_here():
 @pytest.mark.parametrize("name", MODELS)
 def test_default_priors_equal_brms(name):
     reference = load_reference(name, FAMILY_REFERENCE_DIR)
-    table = ml.get_prior(reference_formula(reference), reference_data(reference),
-                         reference_family(reference))
+    table = reference_prior_table(reference)
     # get_prior()'s table, with its rows of priors for every category (class b and
     # Intercept, no dpar); the fitted model's table is brms's fit$prior, without them
     assert prior_mismatches(table, reference["get_prior"]) == []

@@ -31,6 +31,7 @@ from reference import (
     reference_family,
     reference_formula,
     reference_newdata,
+    reference_prior_table,
 )
 
 MIXTURE_MODELS = family_reference_names("mixture")
@@ -64,8 +65,7 @@ def test_default_priors_equal_brms(case):
 @pytest.mark.parametrize("name", MIXTURE_MODELS)
 def test_default_priors_of_the_references_equal_brms(name):
     reference = load_reference(name, FAMILY_REFERENCE_DIR)
-    table = ml.get_prior(reference_formula(reference), reference_data(reference),
-                         reference_family(reference))
+    table = reference_prior_table(reference)
     assert prior_mismatches(table, reference["prior"]) == []
 
 

@@ -714,6 +714,18 @@ def _softmax_rows(eta):
     return probability / probability.sum(axis=1, keepdims=True)
 
 
+def _category_shares(rng, truth, gi, lv, x, sd):
+    """Each row's expected shares of categories a, b and c: the softmax of 0 and the
+    linear predictors of b and c (``truth``'s coefficients, an intercept by g with sd
+    ``sd``, which ``truth`` records)."""
+    etas = [np.zeros(gi.size)]
+    for part in ("b", "c"):
+        etas.append(truth[f"b_mu{part}_Intercept"] + truth[f"b_mu{part}_x"] * x
+                    + rng.normal(0.0, sd, size=lv.size)[gi])
+        truth[f"sd_g__mu{part}_Intercept"] = sd
+    return _softmax_rows(np.stack(etas, axis=1))
+
+
 def dirichlet():
     """Shares of three parts (a time budget) moving with x, each non-reference part's
     log-odds against the first with its own intercept by g, precision phi 20."""
@@ -722,12 +734,7 @@ def dirichlet():
     x = rng.normal(size=gi.size)
     truth = {"b_mub_Intercept": 0.4, "b_mub_x": 0.5, "b_muc_Intercept": -0.3,
              "b_muc_x": -0.6, "phi": 20.0}
-    etas = [np.zeros(gi.size)]
-    for part in ("b", "c"):
-        etas.append(truth[f"b_mu{part}_Intercept"] + truth[f"b_mu{part}_x"] * x
-                    + rng.normal(0.0, 0.4, size=lv.size)[gi])
-        truth[f"sd_g__mu{part}_Intercept"] = 0.4
-    mean = _softmax_rows(np.stack(etas, axis=1))
+    mean = _category_shares(rng, truth, gi, lv, x, 0.4)
     shares = np.array([rng.dirichlet(truth["phi"] * row) for row in mean])
     # six decimals that add up to 1 exactly, as brms requires of each row
     shares = np.round(shares, 6)
@@ -747,12 +754,7 @@ def multinomial():
     x = rng.normal(size=gi.size)
     truth = {"b_mub_Intercept": 0.3, "b_mub_x": 0.7, "b_muc_Intercept": -0.5,
              "b_muc_x": 0.2}
-    etas = [np.zeros(gi.size)]
-    for part in ("b", "c"):
-        etas.append(truth[f"b_mu{part}_Intercept"] + truth[f"b_mu{part}_x"] * x
-                    + rng.normal(0.0, 0.5, size=lv.size)[gi])
-        truth[f"sd_g__mu{part}_Intercept"] = 0.5
-    probability = _softmax_rows(np.stack(etas, axis=1))
+    probability = _category_shares(rng, truth, gi, lv, x, 0.5)
     size = rng.integers(10, 31, size=gi.size)
     counts = np.array([rng.multinomial(n, row) for n, row in zip(size, probability, strict=True)])
     TRUTH["multinomial"] = truth
