@@ -209,12 +209,9 @@ def data_model(design: Design, structure: Structure, predictors: dict[str, str],
     elif family.categorical:
         shares = (r"\operatorname{softmax}(0, "
                   + ", ".join(aux[name] for name in family.formula_parameters) + ")")
-        if family.name == "dirichlet":
-            distribution = rf"\mathrm{{Dirichlet}}({aux['phi']}\,{shares})"
-        elif family.name == "multinomial":
-            distribution = rf"\mathrm{{Multinomial}}({trials(design, structure, index)}, {shares})"
-        else:
-            distribution = rf"\mathrm{{Categorical}}({shares})"
+        name, arguments = (family.columns(shares, aux, trials(design, structure, index), True)
+                           if family.columns else (r"\mathrm{Categorical}", shares))
+        distribution = f"{name}({arguments})"
         lines.append(EquationLine(y, r"\sim", distribution, note))
     else:
         mean = latex.indexed(latex.mean_symbol(family), index)

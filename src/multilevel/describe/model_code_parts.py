@@ -448,12 +448,9 @@ def likelihood_call(family, eta: str, mu: str, aux: dict[str, str], trials: str 
     if family.categorical:
         means = family.formula_parameters
         logits = ", ".join([f"pt.zeros_like({aux[means[0]]})"] + [aux[name] for name in means])
-        shares = f"pt.special.softmax(pt.stack([{logits}], axis=-1), axis=-1)"
-        if family.name == "dirichlet":
-            return ("pm.Dirichlet", f"a={shares} * pt.shape_padright({aux['phi']})", "y",
-                    None)
-        if family.name == "multinomial":
-            return "pm.Multinomial", f"n={trials}, p={shares}", "y", None
+        if family.columns:
+            shares = f"pt.special.softmax(pt.stack([{logits}], axis=-1), axis=-1)"
+            return (*family.columns(shares, aux, trials, False), "y", None)
         return ("pm.Categorical", f"logit_p=pt.stack([{logits}], axis=-1)", "y - 1", None)
     if family.ordinal and not family.ordered_thresholds:
         # one linear predictor per row, the thresholds shared

@@ -79,12 +79,26 @@ def _mean_shares(mu, aux, trials):
     return mu
 
 
+def _dirichlet_written(shares: str, aux: dict, trials: str, latex: bool) -> tuple[str, str]:
+    if latex:
+        return r"\mathrm{Dirichlet}", rf"{aux['phi']}\,{shares}"
+    return "pm.Dirichlet", f"a={shares} * pt.shape_padright({aux['phi']})"
+
+
+def _multinomial_written(shares: str, aux: dict, trials: str, latex: bool) -> tuple[str, str]:
+    if latex:
+        return r"\mathrm{Multinomial}", f"{trials}, {shares}"
+    return "pm.Multinomial", f"n={trials}, p={shares}"
+
+
 dirichlet = Family(
     "dirichlet", "logit", ("logit",),
     (AuxParameter("phi", 0.0, lambda y: "gamma(0.01, 0.01)"),),
-    check_simplex, _dirichlet_likelihood, _mean_shares, categorical=True, columns=True,
+    check_simplex, _dirichlet_likelihood, _mean_shares, categorical=True,
+    columns=_dirichlet_written,
 )
 multinomial = Family(
     "multinomial", "logit", ("logit",), (), check_counts, _multinomial_likelihood,
-    _mean_shares, discrete=True, needs_trials=True, categorical=True, columns=True,
+    _mean_shares, discrete=True, needs_trials=True, categorical=True,
+    columns=_multinomial_written,
 )

@@ -181,8 +181,12 @@ class Family:
         support point spans more than the link's useful range (an sd of 2.5 on the von
         Mises ``tan_half`` scale wraps the circle); None for that support point.
     columns
-        Whether a categorical family's response is one column per category (``cbind(a, b,
-        c)``): shares of a whole (dirichlet) or counts out of trials (multinomial).
+        For a categorical family whose response is one column per category (``cbind(a, b,
+        c)``: shares of a whole, dirichlet; counts out of trials, multinomial), how the
+        equations (``latex=True``) and the exported program write its distribution:
+        ``(shares, aux, trials, latex) -> (distribution, arguments)``, given the code or
+        LaTeX of the expected shares, of the other parameters and of the trials; None for
+        other families.
     predicted_proportions
         A mixture's proportions its formula predicts (``theta2 ~ x``), whose softmax beside
         the others' 0 gives the components' probabilities; the others are then not among
@@ -207,7 +211,8 @@ class Family:
     ordinal: bool = False
     ordered_thresholds: bool = False
     categorical: bool = False
-    columns: bool = False
+    columns: Callable[[str, dict, str, bool], tuple[str, str]] | None = field(default=None,
+                                                                             repr=False)
     residual_structures: bool = False
     known_standard_errors: bool = False
     censoring: bool = False
