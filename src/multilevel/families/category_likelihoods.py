@@ -13,6 +13,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from .closed_form import log_normal_cdf
+from .family import is_category_predictor
 
 
 def _cumulative_logp(value, eta, cutpoints, link):
@@ -195,7 +196,7 @@ class _Categorical:
 def category_predictors(aux: dict) -> list:
     """The categories' linear predictors among a categorical family's parameters (``mu2``,
     ...; a dirichlet's ``phi`` is none), the first category's zero before them."""
-    others = [value for name, value in aux.items() if name.startswith("mu")]
+    others = [value for name, value in aux.items() if is_category_predictor(name)]
     return [pt.zeros_like(others[0])] + others
 
 

@@ -97,6 +97,12 @@ class AuxParameter:
     start: float | None = None
 
 
+def is_category_predictor(name: str) -> bool:
+    """Whether a categorical family's parameter is a category's linear predictor (``mub``),
+    named by brms with ``mu`` and the category, rather than another (a dirichlet's ``phi``)."""
+    return name.startswith("mu")
+
+
 def _no_constant_prior(y: np.ndarray) -> str:
     raise AssertionError("a categorical family's linear predictors are always predicted")
 
@@ -388,7 +394,7 @@ class Family:
         """The parameters that take the formula's predictors in place of one mean: a
         categorical family's per category, a mixture's per component."""
         if self.categorical:
-            return tuple(a.name for a in self.aux if a.name.startswith("mu"))
+            return tuple(a.name for a in self.aux if is_category_predictor(a.name))
         return tuple(f"mu{k}" for k in range(1, len(self.components) + 1))
 
     def component_of(self, name: str) -> Family:
@@ -423,7 +429,7 @@ class Family:
                            for name in names)
         # a dirichlet's precision phi stays after them
         return replace(self, aux=predictors + tuple(a for a in self.aux
-                                                    if not a.name.startswith("mu")))
+                                                    if not is_category_predictor(a.name)))
 
     def link_description(self, predicted: tuple[str, ...] = ()) -> str:
         """The ``Links:`` line of brms's summary, given the predicted parameters."""

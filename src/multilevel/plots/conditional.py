@@ -302,10 +302,8 @@ def conditional_effects(fit, effects: str | Sequence[str] | None = None, points:
         raise MultilevelError(f"The categories of a {fit.family.name} model have no order, so "
                               "one line for all of them means nothing; pass categorical=True "
                               "for each category's expected share.")
-    if points and fit.family.columns:
-        raise MultilevelError(f"points=True shows one response per row; a {fit.family.name} "
-                              f"response has one per category "
-                              f"({fit.design.spec.response_expression}).")
+    if points:
+        fit.design.require_one_response_per_row("conditional_effects(points=True)")
     if categorical and method != "posterior_epred":
         raise MultilevelError("categorical=True shows the categories' probabilities, so it "
                               "takes method='posterior_epred'.")

@@ -93,12 +93,7 @@ def pp_check(fit, type: str | None = None, ndraws: int | None = None,
         ``rootogram`` on one that is not a count, or a
         ``group`` missing, unknown or given to an ungrouped type.
     """
-    if fit.family.columns:
-        raise MultilevelError(
-            f"pp_check() compares one response per row with its replicates; a "
-            f"{fit.family.name} response has one per category ({', '.join(fit.design.spec.cbind)}"
-            "), which brms's pp_check() does not take either. Compare each column with its "
-            "draws: fit.posterior_predict()[:, :, k].")
+    fit.design.require_one_response_per_row("pp_check()")
     if type is None:
         type = "bars" if fit.design.categories else "dens_overlay"
     if type not in PP_CHECK_TYPES:

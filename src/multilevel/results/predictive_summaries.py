@@ -28,20 +28,13 @@ class PredictiveSummaries:
         """Central intervals of new observations per row, as brms's
         ``predictive_interval()``: columns ``5%`` and ``95%`` for ``prob=0.9``; other
         arguments as :meth:`posterior_predict` (``newdata``, ``re_formula``, ...)."""
-        self._one_response_per_row("predictive_interval()")
+        self.design.require_one_response_per_row("predictive_interval()")
         probs = interval_bounds(prob)
         draws = self.posterior_predict(**prediction)
         return pd.DataFrame(np.quantile(draws, probs, axis=0).T, columns=_percent_labels(probs))
 
-    def _one_response_per_row(self, what: str) -> None:
-        if self.family.columns:
-            raise MultilevelError(
-                f"{what} summarises one response per row; a {self.family.name} response has "
-                f"one per category ({self.design.spec.response_expression}), which brms's "
-                "fails on too. Summarise posterior_predict()[:, :, k] per column instead.")
-
     def _loo_values(self, method: str, type: str, probs, what: str) -> np.ndarray:
-        self._one_response_per_row(what)
+        self.design.require_one_response_per_row(what)
         if type not in LOO_TYPES:
             raise MultilevelError(
                 f"type must be one of {', '.join(map(repr, LOO_TYPES))}, got {type!r}"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, FamilyError, FormulaError, close_matches
+from ..errors import DataError, FamilyError, FormulaError, MultilevelError, close_matches
 from ..families.family import Family
 from ..families.mixture import predicting_proportions
 from ..names import r_level_label, sorted_levels
@@ -195,6 +195,15 @@ class Design:
         """Each of a group's coefficients as (parameter, name within it): ``("sigma", "Days")``."""
         return [(block.dpar, block.own_coef(coef)) for block in self.blocks
                 if block.group == group for coef in block.coefs]
+
+    def require_one_response_per_row(self, what: str) -> None:
+        """Refuse ``what``, which reads one response per row, for a response of one column
+        per category (dirichlet, multinomial), as brms's fail on it too."""
+        if self.family.columns:
+            raise MultilevelError(f"{what} reads one response per row; a {self.family.name} "
+                                  f"response has one per category "
+                                  f"({self.spec.response_expression}). Take each column of "
+                                  "posterior_predict()[:, :, k] instead.")
 
     @property
     def bound_columns(self) -> list[str]:
