@@ -60,6 +60,50 @@ def test_scale_is_r_scale_on_the_data_and_on_new_rows():
                                atol=1e-6)
 
 
+def _rows_with_gaps():
+    data = pd.DataFrame({"y": [-0.6264538, np.nan, -0.8356286, 1.5952808, 0.3295078,
+                               -0.8204684, 0.4874291, 0.7383247, 0.5757814, np.nan],
+                         "x": [1.0, 2, 3, 4, 5, 6, 7, 8, 9, 20],
+                         "z": [2.0, 4, np.nan, 5, 1, 7, 6, 9, 8, 10]})
+    with pytest.warns(UserWarning, match="3 of 10 rows"):
+        return design("y ~ scale(x) + poly(x, 2) + scale(z)", data), data
+
+
+def test_transformations_learn_from_every_row_their_variables_have():
+    d, data = _rows_with_gaps()
+    # brms 2.18's make_standata()$X for these data: R evaluates scale() and poly() on every
+    # row before it drops the rows with missing values (x on all ten, z on the nine it has)
+    assert d.nobs == 7
+    np.testing.assert_allclose(d.X, [
+        [-1.01840211, -0.33946737, 0.48978063, -1.22927259],
+        [-0.46291005, -0.15430335, 0.00568191, -0.25308553],
+        [-0.27774603, -0.09258201, -0.11591096, -1.55466828],
+        [-0.09258201, -0.03086067, -0.21761715, 0.39770584],
+        [0.09258201, 0.03086067, -0.29943665, 0.07231015],
+        [0.27774603, 0.09258201, -0.36136947, 1.04849721],
+        [0.46291005, 0.15430335, -0.40341560, 0.72310153]], atol=1e-7)
+    # new rows keep that scaling and basis: R's scale(x) and poly(x, 2) of the tenth row
+    new = new_data_design(d, pd.DataFrame({"x": [20.0], "z": [10.0]}), [])
+    np.testing.assert_allclose(new.X, [[2.49971427, 0.83323809, 0.44659812, 1.37389290]],
+                               atol=1e-7)
+    # the design is built again from every row, so a saved or updated fit keeps the scaling
+    assert d.source_data() is data and len(d.model_frame(rebuild=True)) == 10
+    with pytest.warns(UserWarning, match="3 of 10 rows"):
+        again = design("y ~ scale(x) + poly(x, 2) + scale(z)", d.model_frame(rebuild=True))
+    np.testing.assert_array_equal(again.X, d.X)
+
+
+def test_a_design_of_complete_rows_keeps_no_other_rows():
+    data = pd.DataFrame({"y": [1.0, 3, 2, 5, 4, 6], "x": [1.0, 2, 3, 4, 5, 9]})
+    d = design("y ~ scale(x)", data)
+    assert d.learned_from is None and d.source_data() is d.data
+    # rows dropped, but no transformation to learn from them: nothing more is kept
+    data.loc[0, "y"] = np.nan
+    with pytest.warns(UserWarning, match="1 of 6 rows"):
+        d = design("y ~ x", data)
+    assert d.learned_from is None
+
+
 @pytest.mark.parametrize(("formula", "brms_names"), [
     # R's model.matrix() on the data below
     ("y ~ f + x:f", ["fb", "fc", "fa:x", "fb:x", "fc:x"]),

@@ -195,6 +195,27 @@ def test_a_censored_fit_keeps_its_interval_bounds(tmp_path):
     np.testing.assert_allclose(loaded.log_lik(), fit.log_lik())
 
 
+def test_a_scaling_learned_from_dropped_rows_survives_saving_and_update(tmp_path):
+    """scale(x) takes the mean and sd of every row x has (as R's model frame does), rows the
+    model drops for a missing response included; loading and update() keep them."""
+    data = pd.DataFrame({"y": [1.0, np.nan, 2.5, 3.0, 2.0, 4.0, np.nan, 3.5],
+                         "x": [1.0, 2, 3, 4, 5, 6, 30, 8]})
+    with pytest.warns(UserWarning, match="2 of 8 rows"):
+        fit = ml.brm("y ~ scale(x)", data, chains=1, draws=50, warmup=50, seed=2,
+                     progressbar=False)
+    x = data["x"].to_numpy()
+    expected = (x - x.mean()) / x.std(ddof=1)
+    np.testing.assert_allclose(fit.design.X[:, 0], expected[data["y"].notna().to_numpy()])
+    fit.save(tmp_path / "scaled")
+    loaded = ml.load(tmp_path / "scaled")
+    assert loaded.nobs == 6
+    np.testing.assert_array_equal(loaded.design.X, fit.design.X)
+    np.testing.assert_allclose(loaded.log_lik(), fit.log_lik())
+    with pytest.warns(UserWarning, match="2 of 8 rows"):
+        updated = fit.update(draws=60)
+    np.testing.assert_array_equal(updated.design.X, fit.design.X)
+
+
 def test_draws_under_other_coefficients_than_the_formula_gives_are_refused(tmp_path):
     """A fit saved by a version that wrote x:f in f + x:f as formulae writes it (x:fa) would
     have its draws read under R's names (fa:x); loading refuses it."""

@@ -183,7 +183,7 @@ def save_fit(fit, path: str | Path) -> Path:
         "data_name": fit.data_name,
         "names": asdict(fit.names),
         "fingerprint": fit.fingerprint,
-        "data": frame_to_json(fit.design.model_frame()),
+        "data": frame_to_json(fit.design.model_frame(rebuild=True)),
         "imputations": fit.imputations,
     }
     temporary = path / (DRAWS_FILE + ".tmp")

@@ -103,7 +103,7 @@ def category_specific_part(terms: tuple[CategorySpecificTerm, ...], frame: pd.Da
     if family.name in _EXPERIMENTAL:
         warnings.warn("Category specific effects for this family should be considered "
                       "experimental and may have convergence issues.", UserWarning,
-                      stacklevel=4)
+                      stacklevel=5)
     expression = " + ".join(term.expression for term in terms)
     matrix = design_matrix(in_r_term_order(f"1 + {expression}"), frame,
                            f"the category specific terms {written}")

@@ -143,7 +143,7 @@ def warn_grouping_sizes(group: str, levels: int, nobs: int, residual_scale: bool
             f"Grouping factor {group!r} has a single level, so its standard deviations are "
             "identified only by their priors (lme4 refuses such a factor).",
             UserWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
     elif residual_scale and levels >= nobs:
         warnings.warn(
@@ -151,7 +151,7 @@ def warn_grouping_sizes(group: str, levels: int, nobs: int, residual_scale: bool
             "intercept sd cannot be told apart from the residual sd (lme4 refuses such a "
             "factor); the two are identified only by their priors.",
             UserWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
 
 

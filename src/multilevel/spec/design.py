@@ -27,6 +27,7 @@ from .checks import (
 from .evaluation import design_matrix, evaluate_expression, formula_variables
 from .formula import FormulaSpec
 from .group_blocks import GroupBlock, check_group_ids, matrix_columns, parameter_blocks
+from .learning_rows import learning_from
 from .model_frame import as_r_factors, drop_missing, used_columns
 from .monotonic import MonotonicPart, monotonic_part
 from .nonlinear import covariate_names, covariate_values
@@ -91,6 +92,9 @@ class Design:
     covariates: dict[str, np.ndarray] = field(default_factory=dict)
     # parameters whose formula is the mean's (a categorical family's, a mixture's means)
     inherited: tuple[str, ...] = ()
+    # the user's data, every row, where a transformation such as scale() learned from rows
+    # the model dropped (spec/learning_rows.py); None otherwise
+    learned_from: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def user_spec(self) -> FormulaSpec:
@@ -213,12 +217,22 @@ class Design:
             return []
         return sorted(formula_variables(self.spec.cens_upper, "cens()"))
 
-    def model_frame(self) -> pd.DataFrame:
-        """The data the model was fitted to: the used columns of the complete rows."""
+    def model_frame(self, rebuild: bool = False) -> pd.DataFrame:
+        """The data the model was fitted to: the used columns of the complete rows.
+
+        With ``rebuild``, the data that build this design again: where a transformation
+        such as ``scale()`` learned from rows the model dropped, every row the user gave.
+        """
+        data = self.source_data() if rebuild else self.data
         used = set(used_columns(self.spec)) | set(self.bound_columns)
-        frame = self.data[[c for c in self.data.columns if c in used]]
+        frame = data[[c for c in data.columns if c in used]]
         frame.attrs = dict(self.data.attrs)
         return frame
+
+    def source_data(self) -> pd.DataFrame:
+        """The data, every column, that build this design again: the complete rows, or every
+        row where a transformation learned from rows the model dropped."""
+        return self.data if self.learned_from is None else self.learned_from
 
 
 def response_values(spec: FormulaSpec, data: pd.DataFrame, family: Family,
@@ -309,6 +323,12 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
     """
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
+    with learning_from(data) as learning:
+        design = _evaluated_design(spec, data, family)
+    return replace(design, learned_from=data) if learning.used else design
+
+
+def _evaluated_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Design:
     spec = _scaled_proportions(spec, family)
     if not family.categorical:  # its parameters follow from the response's categories
         _check_dpars(spec, family)

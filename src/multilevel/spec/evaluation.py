@@ -23,6 +23,7 @@ from formulae.terms.call_resolver import LazyCall, LazyOperator, LazyValue, Lazy
 from ..errors import DataError, FormulaError, close_matches
 from ..names import COMPARISON as _COMPARISON
 from ..names import sorted_levels
+from .learning_rows import relearn
 
 
 def _factor(values):
@@ -202,9 +203,9 @@ def design_matrix(expression: str, data: pd.DataFrame, where: str):
         )
     check_logical_codings(expression, where, data)
     try:
-        return design_matrices(_R_SCALE_CALL.sub(f"{R_SCALE}(", expression), data,
-                               na_action="error",
-                               env=closed_environment()).common
+        matrix = design_matrices(_R_SCALE_CALL.sub(f"{R_SCALE}(", expression), data,
+                                 na_action="error", env=closed_environment()).common
+        return relearn(matrix, data)
     except Exception as error:  # formulae's evaluation errors have no common base
         raise FormulaError(f"Cannot evaluate {where} {expression!r}: {error}") from None
 

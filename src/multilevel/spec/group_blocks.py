@@ -139,7 +139,7 @@ def _warn_constant_slopes(block: GroupBlock) -> None:
                 f"sd({coef}) is identified only by its prior. Consider dropping {coef!r} from "
                 "the group term.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
 
 

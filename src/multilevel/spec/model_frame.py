@@ -76,7 +76,7 @@ def drop_missing(data: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, 
             f"Rows containing NAs were excluded from the model: {count} of {len(data)} rows "
             f"have missing values in {', '.join(culprits)}.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
     return data.loc[~missing].reset_index(drop=True), count
 
