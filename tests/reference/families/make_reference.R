@@ -8,6 +8,8 @@
 #           a number holds the parameter at it, e.g. "quantile=0.8"]
 #          [NEWDATA.csv: rows whose fitted() values are written too, as `fitted` records]
 #          [PRIOR: R code of user priors, e.g. "prior(normal(0, 1), class = b, lb = 0)"]
+#   A formula's gr(g, cov = A) reads the matrix A of data2 from cov_A.csv beside DATA.csv,
+#   its first column the row names.
 #   FAMILY is R code evaluated with brms attached, e.g. "gaussian", "poisson",
 #   "bernoulli(link='probit')", "Gamma(link='log')", "Beta()", "negbinomial()".
 #   A bare function name (e.g. "poisson") is called with no arguments.
@@ -60,14 +62,21 @@ form <- do.call(bf, c(list(as.formula(f_fit)),
                       lapply(names(dpars), function(k) as.formula(paste(k, dpars[[k]]))),
                       fixed, list(nl = nl)))
 seed <- 1234; chains <- 4; iter <- 2000
+# gr(g, cov = A): data2's A is read from cov_A.csv beside the data, the levels its row names
+data2 <- list()
+for (name in regmatches(f, gregexpr("cov\\s*=\\s*\\K[A-Za-z.][A-Za-z0-9._]*", f, perl = TRUE))[[1]]) {
+  data2[[name]] <- as.matrix(read.csv(file.path(dirname(data_path), paste0("cov_", name, ".csv")),
+                                      row.names = 1, check.names = FALSE))
+}
+if (!length(data2)) data2 <- NULL
 
-gp <- as.data.frame(get_prior(form, data = d, family = fam))
+gp <- as.data.frame(get_prior(form, data = d, family = fam, data2 = data2))
 user_prior <- if (length(a) >= 8 && nzchar(a[8])) eval(parse(text = a[8])) else NULL
 
 t0 <- Sys.time()
 fit <- if (is.null(imputations)) {
   brm(form, data = d, family = fam, prior = user_prior, seed = seed, refresh = 0,
-      cores = 2, chains = chains, iter = iter)
+      cores = 2, chains = chains, iter = iter, data2 = data2)
 } else {
   brm_multiple(form, data = imputed, family = fam, prior = user_prior, seed = seed,
                refresh = 0, cores = 2, chains = chains, iter = iter)

@@ -766,6 +766,54 @@ def multinomial():
                                                "g": [lv[0], lv[1], lv[2], lv[3]]}))
 
 
+def tree_covariance(rng, n_species):
+    """The covariance of a trait evolving by Brownian motion along a random ultrametric tree
+    of depth 1: the depth of two species' last common ancestor (1 on the diagonal)."""
+    covariance = np.zeros((n_species, n_species))
+
+    def split(members, depth):
+        covariance[np.ix_(members, members)] = depth
+        if len(members) == 1:
+            covariance[members[0], members[0]] = 1.0
+            return
+        cut = int(rng.integers(1, len(members)))
+        for part in (members[:cut], members[cut:]):
+            split(part, depth + (1.0 - depth) * rng.uniform(0.1, 0.5))
+
+    split(list(range(n_species)), 0.0)
+    return covariance
+
+
+def phylogenetic():
+    """brms's phylogenetic vignette in miniature: four measurements of each of 30 species,
+    whose intercepts are correlated through their tree (brms's ``gr(phylo, cov = A)``) and
+    also vary by species alone; and counts whose intercepts and slopes both follow the tree.
+    The tree's covariance matrix is written with the species as row and column names."""
+    rng = np.random.default_rng(193)
+    n_species, per_species = 30, 4
+    names = np.array([f"s{j + 1:02d}" for j in range(n_species)])
+    tree = tree_covariance(rng, n_species)
+    lower = np.linalg.cholesky(tree)
+    species = np.repeat(np.arange(n_species), per_species)
+    x = rng.normal(size=species.size)
+    along_tree = 0.8 * lower @ rng.normal(size=n_species)
+    own = rng.normal(0.0, 0.4, n_species)
+    y = 1.0 + 0.5 * x + along_tree[species] + own[species] + rng.normal(0.0, 0.6, species.size)
+    write("phylogenetic", pd.DataFrame({"y": y, "x": x, "phylo": names[species],
+                                        "species": names[species]}))
+    covariance = np.diag([0.5, 0.3]) @ np.array([[1.0, 0.5], [0.5, 1.0]]) @ np.diag([0.5, 0.3])
+    effects = lower @ rng.normal(size=(n_species, 2)) @ np.linalg.cholesky(covariance).T
+    eta = 0.8 + effects[species, 0] + (0.4 + effects[species, 1]) * x
+    write("phylogenetic_counts", pd.DataFrame({"count": rng.poisson(np.exp(eta)), "x": x,
+                                               "species": names[species]}))
+    OUT.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(tree, index=names, columns=names).to_csv(OUT / "cov_A.csv",
+                                                           float_format="%.6g")
+    write("phylogenetic_newdata", pd.DataFrame({"x": [-1.0, 0.0, 1.0],
+                                                "phylo": names[[0, 5, 29]],
+                                                "species": names[[0, 5, 29]]}))
+
+
 if __name__ == "__main__":
     for make in (bernoulli, binomial, poisson, poisson_offset, negbinomial, student, gamma,
                  lognormal, beta, gaussian_weights, meta, censored, survival, gaussian_slopes,
@@ -776,7 +824,7 @@ if __name__ == "__main__":
                  nonlinear, delayed_entry, grouped_by, monotonic_interaction, beta_binomial,
                  inverse_gaussian, imputed, quantile,
                  zero_inflated_beta_binomial, mixture, mixture_poisson,
-                 mixture_theta, von_mises, dirichlet, multinomial):
+                 mixture_theta, von_mises, dirichlet, multinomial, phylogenetic):
         make()
     (OUT / "truth.json").write_text(json.dumps(TRUTH, indent=1, sort_keys=True) + "\n")
     for p in sorted(OUT.glob("*.csv")):
