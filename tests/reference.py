@@ -89,10 +89,18 @@ def reference_data(reference: dict):
     return ml.load_dataset(reference["data"])
 
 
+def reference_data2(reference: dict) -> dict | None:
+    """A reference's ``data2``: for each ``gr(g, cov = A)`` of its formula, the matrix of
+    ``data/cov_A.csv``, its first column the row names (make_reference.R)."""
+    names = re.findall(r"\bcov\s*=\s*([A-Za-z.][\w.]*)", reference["formula"])
+    return {name: pd.read_csv(FAMILY_REFERENCE_DIR / "data" / f"cov_{name}.csv", index_col=0)
+            for name in names} or None
+
+
 def reference_prior_table(reference: dict) -> pd.DataFrame:
     """Our ``get_prior()`` of a family reference's model and data."""
     return ml.get_prior(reference_formula(reference), reference_data(reference),
-                        reference_family(reference))
+                        reference_family(reference), data2=reference_data2(reference))
 
 
 def reference_imputations(reference: dict) -> list[pd.DataFrame]:
@@ -127,6 +135,8 @@ def _module_of(reference: dict) -> str:
         return "ordinal"
     if reference["family"] in ("dirichlet", "multinomial"):
         return "compositional"
+    if re.search(r"\bcov\s*=", reference["formula"]):
+        return "level_covariance"
     if reference.get("dpars") or reference["family"].startswith(("zero_inflated", "hurdle")):
         return "zero_hurdle"
     return "families"
@@ -137,7 +147,8 @@ def family_reference_names(module: str) -> list[str]:
     ``zero_hurdle`` (zero-inflated, hurdle and distributional), ``ordinal``, ``autocor``
     (residual structures), ``smooth`` (``s()`` terms), ``truncation`` (``trunc()``) or
     ``nonlinear`` (``bf(..., nl = TRUE)``), ``multiple_imputation`` (``brm_multiple()``),
-    ``mixture`` (``mixture()``) or ``compositional`` (``dirichlet``, ``multinomial``)."""
+    ``mixture`` (``mixture()``), ``compositional`` (``dirichlet``, ``multinomial``) or
+    ``level_covariance`` (``gr(g, cov = A)``)."""
     return [path.stem for path in sorted(FAMILY_REFERENCE_DIR.glob("*.json"))
             if _module_of(json.loads(path.read_text())) == module]
 

@@ -34,6 +34,7 @@ from reference import (
     load_reference,
     posterior_mismatches,
     reference_data,
+    reference_data2,
     reference_formula,
     user_priors,
 )
@@ -218,8 +219,9 @@ def test_the_gaussian_references_are_those_expected():
 
 @pytest.mark.parametrize("name", GAUSSIAN_REFERENCES)
 def test_every_gaussian_reference_has_the_collapsed_form_or_says_why_not(name):
-    _, formula, data = _reference_design(name)
-    design = build_design(parse_formula(formula), data, get_family("gaussian"))
+    reference, formula, data = _reference_design(name)
+    design = build_design(parse_formula(formula), data, get_family("gaussian"),
+                          reference_data2(reference))
     if name in COLLAPSED_REFERENCES:
         assert unsupported_feature(design) is None
         assert resolve_parametrization(design, "collapsed") == "collapsed"

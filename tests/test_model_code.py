@@ -108,7 +108,12 @@ _FRAMES = {"crossed": _crossed, "grouped": _grouped, "assorted": _assorted, "uns
            **{name: lambda name=name: pd.read_csv(FAMILY_REFERENCE_DIR / "data" / f"{name}.csv")
               for name in ("beta_binomial", "inverse_gaussian", "quantile",
                            "zero_inflated_beta_binomial", "mixture", "mixture_poisson",
-                           "von_mises", "dirichlet", "multinomial")}}
+                           "von_mises", "dirichlet", "multinomial", "phylogenetic",
+                           "phylogenetic_counts")}}
+# data2 of the frames whose models name a matrix, gr(g, cov = A)
+_DATA2 = {name: lambda: {"A": pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "cov_A.csv",
+                                          index_col=0)}
+          for name in ("phylogenetic", "phylogenetic_counts")}
 
 # (data, formula or bf() parts, family, priors): the issue's ten models, then one of each
 # other feature the writer covers
@@ -197,7 +202,13 @@ CASES = [
                                                  "moincome1", "")]),
     ("mixture", "y ~ x", ml.mixture("gaussian", "gaussian"), [("dirichlet(c(2, 1))", "theta",
                                                                "", "")]),
+    ("phylogenetic", "y ~ x + (1 + x || gr(phylo, cov = A)) + (1 | species)", "gaussian", None),
+    ("phylogenetic_counts", "count ~ x + (1 + x | gr(species, cov = A))", "poisson", None),
 ]
+
+
+def _data2(case):
+    return _DATA2[case[0]]() if case[0] in _DATA2 else None
 
 
 def _inputs(case):
@@ -242,7 +253,7 @@ with open({path!r}, "rb") as handle:
     cases = pickle.load(handle)
 results = []
 for case in cases:
-    namespace = {{"data": case["data"]}}
+    namespace = {{"data": case["data"], "data2": case["data2"]}}
     exec(case["code"], namespace)
     model = namespace["model"]
     logp = model.compile_logp(mode={mode})
@@ -258,9 +269,11 @@ def test_programs_have_the_log_density_of_make_model(tmp_path):
     cases, models = [], []
     for case in CASES:
         data, formula, family, priors = _inputs(case)
-        code = ml.model_code(formula, data, family, prior=priors)
-        model = ml.make_model(formula, data, family, prior=priors)
-        cases.append({"code": str(code), "data": data, "points": _points(model)})
+        data2 = _data2(case)
+        code = ml.model_code(formula, data, family, prior=priors, data2=data2)
+        model = ml.make_model(formula, data, family, prior=priors, data2=data2)
+        cases.append({"code": str(code), "data": data, "data2": data2,
+                      "points": _points(model)})
         models.append(model)
     path = tmp_path / "cases.pickle"
     path.write_bytes(pickle.dumps(cases))

@@ -54,13 +54,13 @@ from .spec.design import Design, build_design
 from .spec.formula import parse_formula
 
 
-def _design(formula: str, data: pd.DataFrame, family: str | Family) -> Design:
-    return build_design(parse_formula(formula), data, get_family(family))
+def _design(formula: str, data: pd.DataFrame, family: str | Family, data2=None) -> Design:
+    return build_design(parse_formula(formula), data, get_family(family), data2)
 
 
 @warnings_at_callers_line
 def get_prior(formula: str, data: pd.DataFrame, family: str | Family = "gaussian",
-              prior=None) -> pd.DataFrame:
+              prior=None, data2: dict | None = None) -> pd.DataFrame:
     """brms's prior table of a model before fitting it.
 
     Parameters
@@ -73,6 +73,8 @@ def get_prior(formula: str, data: pd.DataFrame, family: str | Family = "gaussian
         Family name or object (``"gaussian"``, ``ml.bernoulli(link="probit")``).
     prior
         Optional user priors (``ml.prior(...)`` or a list); they are checked and shown.
+    data2
+        As for :func:`brm`.
 
     Returns
     -------
@@ -80,18 +82,18 @@ def get_prior(formula: str, data: pd.DataFrame, family: str | Family = "gaussian
         Columns ``prior, class, coef, group, resp, dpar, nlpar, lb, ub, tag, source``;
         printed whole, as brms prints it.
     """
-    design = _design(formula, data, family)
+    design = _design(formula, data, family, data2)
     return BrmsTable.of(build_prior_table(design, prior).to_frame(design.family.categorical),
                         index=False)
 
 
-def _model_parts(formula, data, family, prior, for_model: bool = True):
+def _model_parts(formula, data, family, prior, data2=None, for_model: bool = True):
     """The design and prior table; ``for_model`` checks, as brms before it builds a model,
     that every non-linear parameter has a prior."""
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
     with untraced_graphs():
-        design = _design(formula, data, family)
+        design = _design(formula, data, family, data2)
         table = build_prior_table(design, prior)
     if for_model:
         require_nonlinear_priors(table)
@@ -99,12 +101,13 @@ def _model_parts(formula, data, family, prior, for_model: bool = True):
 
 
 def equation(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", prior=None,
-             notation: str = "gh", priors: bool = False, expand: bool = False):
+             notation: str = "gh", priors: bool = False, expand: bool = False,
+             data2: dict | None = None):
     """A model's equations in LaTeX, before fitting it.
 
     Parameters
     ----------
-    formula, data, family, prior
+    formula, data, family, prior, data2
         As for :func:`brm`.
     notation
         ``"gh"``: Gelman & Hill's one-line form with indexed groups; ``"rb"``: Raudenbush &
@@ -121,17 +124,17 @@ def equation(formula: str, data: pd.DataFrame, family: str | Family = "gaussian"
         Renders as LaTeX in Jupyter; ``.latex`` holds the string.
     """
     from .describe.equation import model_equation
-    design, table = _model_parts(formula, data, family, prior, for_model=False)
+    design, table = _model_parts(formula, data, family, prior, data2, for_model=False)
     return model_equation(design, table, notation=notation, priors=priors, expand=expand)
 
 
 def model_code(formula: str, data: pd.DataFrame, family: str | Family = "gaussian",
-               prior=None):
+               prior=None, data2: dict | None = None):
     """A standalone, readable PyMC program of a model, as brms's ``stancode()``.
 
     Parameters
     ----------
-    formula, data, family, prior
+    formula, data, family, prior, data2
         As for :func:`brm`.
 
     Returns
@@ -141,16 +144,17 @@ def model_code(formula: str, data: pd.DataFrame, family: str | Family = "gaussia
         ``model``, a ``pm.Model`` with the log density of :func:`make_model`'s model.
     """
     from .describe.model_code import write_model_code
-    design, table = _model_parts(formula, data, family, prior)
+    design, table = _model_parts(formula, data, family, prior, data2)
     return write_model_code(design, table)
 
 
-def make_model(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", prior=None):
+def make_model(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", prior=None,
+               data2: dict | None = None):
     """The PyMC model :func:`brm` would fit, in brms's parametrization, without sampling it.
 
     Parameters
     ----------
-    formula, data, family, prior
+    formula, data, family, prior, data2
         As for :func:`brm`.
 
     Returns
@@ -159,7 +163,7 @@ def make_model(formula: str, data: pd.DataFrame, family: str | Family = "gaussia
         Its free variables are brms's (``Intercept``, ``b``, ``sd_g``, ``z_g``, ...); sample it
         with ``pm.sample`` or extend it inside ``with model:``.
     """
-    design, table = _model_parts(formula, data, family, prior)
+    design, table = _model_parts(formula, data, family, prior, data2)
     return brms_model(design, table)
 
 
@@ -171,7 +175,8 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
         file: str | Path | None = None, algorithm: str = "sampling",
         max_treedepth: int | None = None, iter: int | None = None, control: dict | None = None,
         parametrization: str = "auto",
-        thin: int = 1, data_name: str | None = None, **brms_arguments) -> Fit:
+        thin: int = 1, data_name: str | None = None, data2: dict | None = None,
+        **brms_arguments) -> Fit:
     """Fit a Bayesian multilevel model as brms does.
 
     Parameters
@@ -231,6 +236,11 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
     data_name
         The name the summary gives the data (``Data: sleep``). By default the name of your
         variable holding the data frame, else its ``attrs["name"]``, else ``"data"``.
+    data2
+        brms's ``data2``: named objects that are not columns of ``data``. A term
+        ``(1 | gr(species, cov = A))`` takes the covariance between the levels of
+        ``species`` (a phylogeny, a pedigree) from ``data2={"A": A}``, ``A`` a pandas
+        DataFrame whose index and columns name the levels.
     parametrization
         How a Gaussian model's group-level effects are sampled: ``"collapsed"`` integrates
         them out of the likelihood, samples the other parameters and draws every ``r_`` from
@@ -270,7 +280,7 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
     stamp = ""
     if file is not None:
         check_writable(file)
-        stamp = fingerprint(formula, data, family, user_priors, settings, sample_prior)
+        stamp = fingerprint(formula, data, family, user_priors, settings, sample_prior, data2)
         if read_fingerprint(file) == stamp:
             try:
                 return load(file)
@@ -278,7 +288,7 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
                 warnings.warn(f"{error} Fitting the model again and saving it to "
                               f"{str(file)!r}.", UserWarning, stacklevel=2)
     with untraced_graphs():
-        design = _design(formula, data, family)
+        design = _design(formula, data, family, data2)
         form = resolve_parametrization(design, settings.parametrization,
                                        likelihood=sample_prior != "only",
                                        algorithm=settings.algorithm)
@@ -476,7 +486,7 @@ def brm_multiple(formula, datasets, combine: bool = True, executor=None,
     user = brm_args.pop("prior", None)
     # every data set takes the first one's default priors, as brms's update() of its model
     priors, table = first_data_set_priors(formula, frames[0], brm_args.get("family", "gaussian"),
-                                          user)
+                                          user, brm_args.get("data2"))
     user = as_prior_list(user)
     fits = [as_first_data_sets(fit, table, user) for fit in
             brm_many(formula, frames, executor=executor, seed=seed, prior=priors, **brm_args)]
@@ -530,7 +540,8 @@ def update(fit: Fit, formula=None, newdata=None, prior=None, **brm_args) -> Fit:
                             "sets: a list of data frames, as for ml.brm_multiple().")
         arguments = kept_settings(fit, brm_args)
         first = next(iter(newdata.values())) if isinstance(newdata, dict) else newdata[0]
-        design = _design(new_formula, first, get_family(arguments["family"]))
+        design = _design(new_formula, first, get_family(arguments["family"]),
+                         arguments["data2"])
         return brm_multiple(new_formula, newdata,
                             prior=merged_priors(fit.user_priors, prior, design),
                             data_name=name or callers_data_name(newdata), **arguments)
@@ -543,7 +554,8 @@ def update(fit: Fit, formula=None, newdata=None, prior=None, **brm_args) -> Fit:
     arguments = kept_settings(fit, brm_args)
     try:
         with untraced_graphs():
-            design = _design(new_formula, data, get_family(arguments["family"]))
+            design = _design(new_formula, data, get_family(arguments["family"]),
+                             arguments["data2"])
     except FormulaError as error:
         if newdata is not None or "is not in the data" not in str(error):
             raise

@@ -204,7 +204,7 @@ class _Hierarchical:
                 structure, factor, [p.symbol(letter) for p in parts],
                 [self.group_mean(p, factor) for p in parts], sds,
                 lambda a, b, labels=labels: correlation_symbol(labels[a], labels[b]),
-                matrix, varying_set.by)
+                matrix, varying_set.by, varying_set.cov)
             for member, sd in zip(varying_set.members, sds, strict=True):
                 self.written.symbols[("sd", member.dpar, factor, member.coef)] = sd
             if matrix:
@@ -288,7 +288,7 @@ class _Crossed:
             self.written.lines += group_lines(
                 structure, varying_set.group, effects, ["0"] * len(effects), sds,
                 lambda a, b, effects=effects: correlation_symbol(effects[a], effects[b]),
-                matrix, varying_set.by)
+                matrix, varying_set.by, varying_set.cov)
             for member, sd in zip(varying_set.members, sds, strict=True):
                 self.written.symbols[("sd", member.dpar, varying_set.group, member.coef)] = sd
             if matrix:

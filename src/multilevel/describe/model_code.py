@@ -130,6 +130,9 @@ class _Program:
                   "# Comments name the brms parameters each variable holds.",
                   "#",
                   f"# data = pd.read_csv({quote((name or 'data') + '.csv')})"]
+        if design.data2:
+            lines.append(f"# data2 = {{{', '.join(f'{quote(k)}: ...' for k in design.data2)}}}"
+                         "  # the matrices given to brm(), as pandas DataFrames")
         if not self.likelihood:
             lines.append("# Without the likelihood: the model of the priors alone "
                          "(sample_prior='only').")

@@ -50,6 +50,8 @@ def group_data_code(design: Design, group: str,
     for number, block in blocks:
         if block.by:
             out += _by_level_lines(block, number, variable, frame)
+    for cov in dict.fromkeys(b.cov for _, b in blocks if b.cov):
+        out += _level_covariance_lines(cov, group, variable, index.coords)
     for dpar in dict.fromkeys(b.dpar for _, b in blocks):
         chosen = [b for _, b in blocks if b.dpar == dpar]
         suffix = f"_{python_name(dpar, set())}" if dpar else ""
@@ -77,6 +79,23 @@ def _by_level_lines(block: GroupBlock, number: int, variable: str, frame) -> lis
     lines.append(f"{variable}_by_{number} = np.zeros(len({variable}_levels), dtype=int)")
     lines.append(f"{variable}_by_{number}[{variable}] = {rows}")
     return lines
+
+
+def _level_covariance_lines(cov: str, group: str, variable: str, labels: str) -> list[str]:
+    """The lower Cholesky factor of ``gr(g, cov = A)``'s matrix over the levels, from
+    ``data2``, which the program's reader binds as for ``brm()``."""
+    names = f"{variable}_names_{python_name(cov, set())}"
+    return [f"# gr({group}, cov = {cov}): data2[{quote(cov)}] over the levels of {group}, "
+            "its rows and columns named by them",
+            f"{names} = {labels}",
+            f"{cov_variable(cov, variable)} = np.linalg.cholesky(",
+            f"    data2[{quote(cov)}].rename(index=str, columns=str).loc[{names}, {names}]"
+            ".to_numpy(dtype=float))"]
+
+
+def cov_variable(cov: str, variable: str) -> str:
+    """The program's name of the Cholesky factor of ``cov`` over ``variable``'s levels."""
+    return f"Lcov_{variable}_{python_name(cov, set())}"
 
 
 def _sd_slice(variable: str, slices: list[tuple[int, int]], total: int) -> str:
@@ -151,6 +170,9 @@ def group_model_code(design: Design, table: PriorTable, group: str, variable: st
                 helpers.append(LKJ_HELPER)
         else:
             scaled = f"{z} * {sd}"
+        if block.cov:
+            # brms's Lcov z: the levels correlated as the known matrix says
+            scaled = f"pt.dot({cov_variable(block.cov, variable)}, {scaled})"
         lines.append(f"{z} = pm.Normal({quote(f'z_{group}_{first}')}, 0.0, 1.0, "
                      f"shape=(len({variable}_levels), {size}))")
         if len(members) == 1:

@@ -121,24 +121,48 @@ def _by_indexed(symbol: str, structure: Structure, group: str, by: str) -> str:
 
 
 def group_lines(structure: Structure, group: str, effects: list[str], means: list[str],
-                sds: list[str], correlation, matrix: str, by: str = "") -> list[EquationLine]:
+                sds: list[str], correlation, matrix: str, by: str = "",
+                cov: str = "") -> list[EquationLine]:
     """The distribution of one set of group-level effects: normal for one, else multivariate
     normal with its covariance matrix written out; ``correlation(a, b)`` names the correlation
-    of effects ``a`` and ``b``, ``by`` the column whose levels have their own sds."""
+    of effects ``a`` and ``b``, ``by`` the column whose levels have their own sds, ``cov``
+    the matrix of data2 that correlates the levels (``gr(g, cov = A)``)."""
     note = group_note(structure, group, by)
+    letter = structure.letters[group]
+    known = rf"{latex.name(cov)}_{{{letter}{letter}}}\," if cov else ""
     if len(effects) == 1:
-        return [EquationLine(effects[0], r"\sim", rf"\mathrm{{N}}({means[0]}, {squared(sds[0])})",
-                             note)]
-    zero = all(m == "0" for m in means)
-    mean = r"\mathbf{0}" if zero else column_vector(means)
-    correlations = {(a, b): correlation(a, b)
-                    for a in range(len(effects)) for b in range(a + 1, len(effects))}
-    if by:
-        correlations = {pair: _by_indexed(symbol, structure, group, by)
-                        for pair, symbol in correlations.items()}
-    return [EquationLine(column_vector(effects), r"\sim",
-                         rf"\mathrm{{MVN}}({mean}, {matrix})", note),
-            EquationLine(matrix, "=", covariance_matrix(sds, correlations))]
+        lines = [EquationLine(effects[0], r"\sim",
+                              rf"\mathrm{{N}}({means[0]}, {known}{squared(sds[0])})", note)]
+        joint = effects[0], squared(sds[0])
+    else:
+        zero = all(m == "0" for m in means)
+        mean = r"\mathbf{0}" if zero else column_vector(means)
+        correlations = {(a, b): correlation(a, b)
+                        for a in range(len(effects)) for b in range(a + 1, len(effects))}
+        if by:
+            correlations = {pair: _by_indexed(symbol, structure, group, by)
+                            for pair, symbol in correlations.items()}
+        lines = [EquationLine(column_vector(effects), r"\sim",
+                              rf"\mathrm{{MVN}}({mean}, {known}{matrix})", note),
+                 EquationLine(matrix, "=", covariance_matrix(sds, correlations))]
+        joint = column_vector(effects), matrix
+    if cov:
+        # the levels are jointly normal, correlated as the known matrix says
+        other = [_at_other_level(effect, letter) for effect in effects]
+        lines.insert(1, EquationLine(
+            rf"\operatorname{{Cov}}({joint[0]}, "
+            + (other[0] if len(effects) == 1 else column_vector(other)) + ")", "=",
+            rf"{latex.name(cov)}_{{{letter}{letter}'}}\,{joint[1]}",
+            rf"\text{{, jointly normal, with }}{latex.name(cov)}\text{{ from data2}}"))
+    return lines
+
+
+def _at_other_level(symbol: str, letter: str) -> str:
+    """An effect's symbol at another level ``letter'``: ``u_{0j}`` becomes ``u_{0j'}``."""
+    position = symbol.rfind(letter, symbol.rfind("_"))
+    if position < 0:
+        return symbol + "'"
+    return symbol[:position + len(letter)] + "'" + symbol[position + len(letter):]
 
 
 def matrix_symbols(structure: Structure, base: str, suffix_of) -> dict[int, str]:

@@ -234,7 +234,7 @@ class _Writer:
             self.structure, varying_set.group, [self.effect(m) for m in members],
             ["0"] * len(members), sds,
             lambda a, b: correlation_symbol(labels[a], labels[b], separator), matrix,
-            varying_set.by)
+            varying_set.by, varying_set.cov)
 
     def record_symbols(self) -> None:
         for parameter in self.structure.parameters:

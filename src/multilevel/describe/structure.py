@@ -74,6 +74,8 @@ class VaryingSet:
     correlated: bool
     # gr(g, by = arm): each level of the column has its own sds and correlations
     by: str = ""
+    # gr(g, cov = A): the name in data2 of the known covariance between the levels
+    cov: str = ""
 
 
 @dataclass(frozen=True)
@@ -291,11 +293,12 @@ def _sets(design: Design, data_columns) -> list[VaryingSet]:
                 varying.append(Varying(block.group, block.dpar, own, components))
         first = design.blocks[members[0]]
         if design.set_correlated(members):
-            sets.append(VaryingSet(first.group, tuple(varying), True, first.by))
+            sets.append(VaryingSet(first.group, tuple(varying), True, first.by, first.cov))
         else:
             # uncorrelated coefficients (one block of gr(g, by = arm, cor = FALSE) holds
             # several) are each normal on their own
-            sets += [VaryingSet(first.group, (member,), False, first.by) for member in varying]
+            sets += [VaryingSet(first.group, (member,), False, first.by, first.cov)
+                     for member in varying]
     return sets
 
 

@@ -102,6 +102,14 @@ def untraced_graphs():
     return pytensor.config.change_flags(traceback__limit=0)
 
 
+def _between_levels(block, number: int, effects):
+    """``gr(g, cov = A)``'s effects, correlated between levels as brms's ``Lcov z``: the
+    lower Cholesky factor of A times the effects of independent levels."""
+    if block.cov_cholesky is None:
+        return effects
+    return pt.dot(data(f"cov_cholesky_{block.group}_{number}", block.cov_cholesky), effects)
+
+
 def group_dims(group: str) -> tuple[str, str, str]:
     """Dimension names of a grouping factor's levels, coefficients and correlation pairs."""
     taken = group in _TAKEN_NAMES or group.startswith(("sd_", "cor_", "r_", "z_", "u_", "L_"))
@@ -374,6 +382,7 @@ def build_model(design: Design, table: PriorTable,
                 z = pm.Normal(f"z_{group}_{number}", 0.0, 1.0,
                               shape=(len(block.levels), size))
                 joint = pt.dot(z, cholesky.T) * sd[None, :] if cholesky is not None else z * sd
+                joint = _between_levels(block, number, joint)
                 offset = 0
                 for m in members:
                     width = len(design.blocks[m].coefs)
@@ -383,8 +392,8 @@ def build_model(design: Design, table: PriorTable,
             location = (None if geometry is None
                         else block_location(geometry, number, population_coefficients,
                                              block_effects))
-            block_effects[number] = sampled_effects(block, number, sd, cholesky, geometry,
-                                                   location)
+            block_effects[number] = _between_levels(
+                block, number, sampled_effects(block, number, sd, cholesky, geometry, location))
         products = gaussian_cross_products(design) if likelihood and not collapsed else None
         density = (row_density(family, design.trials is not None)
                    if fused and likelihood and products is None

@@ -85,6 +85,9 @@ def unsupported_feature(design: Design) -> str | None:
     by = next((block for block in design.blocks if block.by), None)
     if by is not None:
         return f"sds by the levels of a column ({by.term})"
+    known = next((block for block in design.blocks if block.cov), None)
+    if known is not None:
+        return f"a known covariance between levels ({known.term})"
     if design.monotonic:
         return "monotonic effects mo()"
     primary, rest = effect_sets(design)

@@ -257,15 +257,15 @@ def block_geometries(design: Design) -> list[BlockGeometry]:
     residuals on the scale of the linear predictor; other models get zero precision, which
     keeps brms's non-centred form, and no location maps, which that form does not use.
     Monotonic effects, not linear in their parameters, leave no least-squares residuals
-    either. Terms correlated through an ID or with sds by a column's levels keep brms's
-    form.
+    either. Terms correlated through an ID, with sds by a column's levels or with a known
+    covariance between levels keep brms's form.
     """
     family = design.family
     # a predicted sigma, or blocks of other parameters, leave no one residual scale to centre
     # by; correlated residuals make the rows of a level worth less than independent ones
     if (not family.normal or family.link != "identity" or design.weights is not None
             or design.dpars or design.own_row_likelihood is not None or design.monotonic
-            or any(block.id or block.by for block in design.blocks)):
+            or any(block.id or block.by or block.cov for block in design.blocks)):
         return [BlockGeometry(np.zeros((len(b.levels), len(b.coefs)))) for b in design.blocks]
     population = _population_columns(design)
     response = design.y - (design.offset if design.offset is not None else 0.0)

@@ -478,6 +478,14 @@ def icc(fit, probs=(0.025, 0.975)) -> pd.DataFrame:
             raise MultilevelError(
                 f"icc() needs one intercept variance per grouping factor; {group!r} has one "
                 "per level of its by column (gr(by = )).")
+        for block in fit.design.blocks:
+            if block.group == group and block.cov_cholesky is not None and not np.allclose(
+                    np.sum(block.cov_cholesky ** 2, axis=1), 1.0):
+                raise MultilevelError(
+                    f"icc() needs one intercept variance per grouping factor; the levels of "
+                    f"{group!r} have their own, sd^2 times the diagonal of data2's "
+                    f"{block.cov!r}, which is not 1 throughout (a correlation matrix has "
+                    "ones there).")
         if "Intercept" in coefs:
             sd = posterior[f"sd_{group}"].values.reshape(-1, len(coefs))
             variances[group] = sd[:, coefs.index("Intercept")] ** 2

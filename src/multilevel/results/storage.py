@@ -45,7 +45,7 @@ METADATA_KEYS = ("format", "format_version", "multilevel_version", "formula", "f
                  "priors", "settings", "seed", "sample_prior", "data_name", "names",
                  "fingerprint", "data", "content_hash")
 # keys a fit without distributional or non-linear formulas may lack
-OPTIONAL_KEYS = ("dpars", "nl", "imputations", "fixed")
+OPTIONAL_KEYS = ("dpars", "nl", "imputations", "fixed", "data2")
 
 
 def _scalar(value):
@@ -106,10 +106,18 @@ def priors_from_json(rows: list[dict]) -> tuple[Prior, ...]:
 
 
 def fingerprint(formula: str, data: pd.DataFrame, family, priors, settings,
-                sample_prior: str) -> str:
+                sample_prior: str, data2=None) -> str:
     """A hash of everything that determines a fit's draws, for ``brm(..., file=...)``."""
     hasher = hashlib.sha256()
     hasher.update(pd.util.hash_pandas_object(data, index=True).to_numpy().tobytes())
+    for name in sorted(data2 or {}, key=str):
+        value = data2[name]
+        hasher.update(str(name).encode())
+        if isinstance(value, pd.DataFrame):
+            hasher.update(pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes())
+            hasher.update(str(list(value.columns)).encode())
+        else:  # refused when the design is built
+            hasher.update(repr(value).encode())
     described = {
         # every part of a bf() exactly: its printed form rounds held values
         "formula": asdict(formula) if isinstance(formula, BrmsFormula) else formula,
@@ -186,6 +194,9 @@ def save_fit(fit, path: str | Path) -> Path:
         "data": frame_to_json(fit.design.model_frame(rebuild=True)),
         "imputations": fit.imputations,
     }
+    if fit.design.data2:
+        metadata["data2"] = {name: frame_to_json(pd.DataFrame(matrix))
+                             for name, matrix in fit.design.data2.items()}
     temporary = path / (DRAWS_FILE + ".tmp")
     fit.idata.to_netcdf(str(temporary), groups=[group for group in fit.idata.groups()
                                                  if group not in _DERIVED_GROUPS])
@@ -302,7 +313,9 @@ def read_saved_fit(path: str | Path) -> SavedFit:
                                   tuple(map(tuple, metadata.get("dpars", []))),
                                   metadata.get("nl", False),
                                   tuple(map(tuple, metadata.get("fixed", []))))
-            design = build_design(parse_formula(formula), data, family)
+            data2 = {name: frame_from_json(matrix)
+                     for name, matrix in metadata.get("data2", {}).items()}
+            design = build_design(parse_formula(formula), data, family, data2 or None)
             table = build_prior_table(design, list(priors) or None)
         step = DRAWS_FILE
         idata = az.from_netcdf(str(path / DRAWS_FILE))

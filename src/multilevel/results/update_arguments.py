@@ -69,7 +69,8 @@ def kept_settings(fit: Fit, changed: dict) -> dict:
             "target_accept": settings.target_accept,
             "sampler": "auto" if settings.sampler == chosen_automatically else settings.sampler,
             "progressbar": settings.progressbar, "sample_prior": fit.sample_prior,
-            "algorithm": settings.algorithm, "max_treedepth": settings.max_treedepth}
+            "algorithm": settings.algorithm, "max_treedepth": settings.max_treedepth,
+            "data2": dict(fit.design.data2) or None}
     # as the sampler: an "auto" choice is made again for the new model
     automatic_form = resolve_parametrization(fit.design, "auto", fit.sample_prior != "only",
                                              settings.algorithm)
@@ -84,7 +85,8 @@ def kept_settings(fit: Fit, changed: dict) -> dict:
     return {**kept, **changed}
 
 
-def first_data_set_priors(formula, data, family, prior) -> tuple[list, PriorTable]:
+def first_data_set_priors(formula, data, family, prior,
+                          data2=None) -> tuple[list, PriorTable]:
     """The priors ``brm_multiple()`` fits every data set with, and the first data set's own
     prior table: brms compiles the model once on the first data set and updates it with each
     of the others, so all take the first one's default priors (an Intercept's location, a
@@ -97,7 +99,7 @@ def first_data_set_priors(formula, data, family, prior) -> tuple[list, PriorTabl
         its prior table with the user's priors alone, as brms prints it.
     """
     user = as_prior_list(prior)
-    design = build_design(parse_formula(formula), data, get_family(family))
+    design = build_design(parse_formula(formula), data, get_family(family), data2)
     table = build_prior_table(design, user or None)
     defaults = [row for row in table.rows if row.source == "default"
                 and row.prior.name != "flat"]

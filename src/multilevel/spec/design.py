@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -95,6 +96,8 @@ class Design:
     # the user's data, every row, where a transformation such as scale() learned from rows
     # the model dropped (spec/learning_rows.py); None otherwise
     learned_from: pd.DataFrame | None = field(default=None, repr=False)
+    # the matrices of data2 that gr(g, cov = A) terms name, as the user gave them
+    data2: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     @property
     def user_spec(self) -> FormulaSpec:
@@ -304,7 +307,8 @@ def addition_values(spec: FormulaSpec, data: pd.DataFrame, name: str) -> np.ndar
     return values
 
 
-def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Design:
+def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family,
+                 data2: Mapping | None = None) -> Design:
     """Evaluate the formula on the data.
 
     Parameters
@@ -315,6 +319,9 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
         The data frame holding every column the formula names.
     family
         The response family, whose support the response is checked against.
+    data2
+        brms's ``data2``: named objects other than columns, the matrices of
+        ``gr(g, cov = A)``.
 
     Returns
     -------
@@ -323,12 +330,16 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Desig
     """
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
+    if data2 is not None and not isinstance(data2, Mapping):
+        raise DataError(f"data2 must be a dict of named objects, such as {{'A': A}}, got "
+                        f"{type(data2).__name__}.")
     with learning_from(data) as learning:
-        design = _evaluated_design(spec, data, family)
+        design = _evaluated_design(spec, data, family, data2)
     return replace(design, learned_from=data) if learning.used else design
 
 
-def _evaluated_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> Design:
+def _evaluated_design(spec: FormulaSpec, data: pd.DataFrame, family: Family,
+                      data2: Mapping | None) -> Design:
     spec = _scaled_proportions(spec, family)
     if not family.categorical:  # its parameters follow from the response's categories
         _check_dpars(spec, family)
@@ -408,14 +419,14 @@ def _evaluated_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> 
     category_specific = category_specific_part(spec.category_specific, frame, family, b_names)
     collinear = collinear_columns(X, b_names, has_intercept)
     offset = _offset(spec, frame)
-    blocks = [] if family.formula_parameters else parameter_blocks(spec, frame, "")
+    blocks = [] if family.formula_parameters else parameter_blocks(spec, frame, "", data2)
     dpars, nlpars = {}, {}
     for parts, designs in ((spec.nlpars, nlpars), (spec.dpars, dpars)):
         for name, part in parts:
             dpar_X, dpar_names, dpar_intercept, terms = _population_part(part, frame)
             designs[name] = DparDesign(name, part, dpar_X, dpar_names, dpar_intercept,
                                        _offset(part, frame), terms)
-            blocks += parameter_blocks(part, frame, name)
+            blocks += parameter_blocks(part, frame, name, data2)
     unidentified = [name for name in family.formula_parameters
                     if family.ordered_intercepts and not dpars[name].has_intercept]
     if unidentified:
@@ -445,7 +456,8 @@ def _evaluated_design(spec: FormulaSpec, data: pd.DataFrame, family: Family) -> 
         collinear=collinear, dpars=dpars, categories=categories, autocor=autocor,
         smooths=smooths, monotonic=monotonic, category_specific=category_specific, se=se,
         censoring=censored, truncation=truncated, nlpars=nlpars, covariates=covariates,
-        inherited=inherited,
+        inherited=inherited, data2={block.cov: data2[block.cov] for block in blocks
+                                    if block.cov},
     )
 
 

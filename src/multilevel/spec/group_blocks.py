@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,6 +17,7 @@ from .checks import require_finite
 from .evaluation import design_matrix
 from .formula import FormulaSpec
 from .group_terms import GroupTerm
+from .level_covariance import covariance_matrix, level_cholesky
 
 
 @dataclass
@@ -52,6 +54,11 @@ class GroupBlock:
         (and correlations) of the effects of the group levels within it.
     level_by
         Each group level's position in ``by_levels``.
+    cov
+        The name in ``data2`` of ``gr(g, cov = A)``'s covariance between the levels, empty
+        without one.
+    cov_cholesky
+        That matrix's lower Cholesky factor over ``levels``, in their order.
     """
 
     group: str
@@ -70,6 +77,8 @@ class GroupBlock:
     by: str = ""
     by_levels: list[str] = field(default_factory=list)
     level_by: np.ndarray | None = None
+    cov: str = ""
+    cov_cholesky: np.ndarray | None = field(default=None, repr=False)
 
     def own_coef(self, coef: str) -> str:
         """A coefficient's name within its parameter: ``Intercept`` for ``sigma_Intercept``."""
@@ -162,13 +171,18 @@ def _by_levels(term: GroupTerm, data: pd.DataFrame, index: np.ndarray,
     return by_levels, level_by
 
 
-def _group_blocks(term: GroupTerm, data: pd.DataFrame) -> list[GroupBlock]:
+def _group_blocks(term: GroupTerm, data: pd.DataFrame,
+                  data2: Mapping | None) -> list[GroupBlock]:
     matrix = design_matrix(term.expr, data, f"group term {term.text}")
     values, coefs = matrix_columns(matrix)
     if not coefs:
         raise FormulaError(f"Group term {term.text} has no varying coefficients.")
     index, levels = grouping_factor(data, term.factors)
     by_levels, level_by = _by_levels(term, data, index, levels) if term.by else ([], None)
+    cov_cholesky = None
+    if term.cov:
+        cov_cholesky = level_cholesky(covariance_matrix(term.cov, data2, term.text), levels,
+                                      term.group, term.cov)
     # a term with a by column stays one block, correlated or not: brms lists its sds by
     # level, each level's coefficients together
     if term.correlated or term.by:
@@ -192,6 +206,8 @@ def _group_blocks(term: GroupTerm, data: pd.DataFrame) -> list[GroupBlock]:
             by=term.by,
             by_levels=by_levels,
             level_by=level_by,
+            cov=term.cov,
+            cov_cholesky=cov_cholesky,
         )
         for split in splits
     ]
@@ -212,14 +228,21 @@ def check_group_ids(blocks: list[GroupBlock]) -> None:
                 f"Group terms {groups[block.id].term} and {block.term} share the ID "
                 f"{block.id!r} and one has a by column; gr(by = ) is supported in terms "
                 "without an ID shared with other terms.")
+        if block.id and groups[block.id].cov != block.cov:
+            raise FormulaError(
+                f"Group terms {groups[block.id].term} and {block.term} share the ID "
+                f"{block.id!r} but not their covariance between levels (cov); terms "
+                "correlated through an ID need the same cov.")
 
 
-def parameter_blocks(spec: FormulaSpec, frame: pd.DataFrame, dpar: str) -> list[GroupBlock]:
-    """The group blocks of one parameter's formula, coefficients named with the parameter."""
+def parameter_blocks(spec: FormulaSpec, frame: pd.DataFrame, dpar: str,
+                     data2: Mapping | None = None) -> list[GroupBlock]:
+    """The group blocks of one parameter's formula, coefficients named with the parameter;
+    ``data2`` holds the matrices of ``gr(g, cov = A)``."""
     blocks: list[GroupBlock] = []
     seen: set[tuple[str, str]] = set()
     for term in spec.group_terms:
-        for block in _group_blocks(term, frame):
+        for block in _group_blocks(term, frame, data2):
             for coef in block.coefs:
                 if (block.group, coef) in seen:
                     raise FormulaError(

@@ -1,5 +1,5 @@
 """Group terms: lme4's ``(terms | group)`` and ``(terms || group)`` with nesting ``a/b``,
-brms's IDs ``(terms | p | group)`` and brms's ``gr(group, by = , cor = , id = )``."""
+brms's IDs ``(terms | p | group)`` and brms's ``gr(group, by = , cor = , id = , cov = )``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from .formula_text import find_bar, split_top_level
 _NAME = re.compile(r"[^\W\d][\w.]*")
 _GR_CALL = re.compile(r"^gr\s*\((.*)\)$", re.S)
 _R_LOGICAL = {"TRUE": True, "T": True, "FALSE": False, "F": False}
-_GR_OPTIONS = "by = a factor, cor = TRUE or FALSE, id = \"name\""
+_GR_OPTIONS = ("by = a factor, cor = TRUE or FALSE, id = \"name\", cov = the name of a "
+               "matrix in data2")
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,9 @@ class GroupTerm:
     by
         The column of ``gr(g, by = arm)``: each of its levels has its own sds and
         correlations of the effects of the group levels within it.
+    cov
+        The name in ``data2`` of a known covariance matrix between the levels,
+        ``gr(g, cov = A)``; empty without one.
     """
 
     expr: str
@@ -47,6 +51,7 @@ class GroupTerm:
     text: str
     id: str = ""
     by: str = ""
+    cov: str = ""
 
     @property
     def group(self) -> str:
@@ -60,12 +65,12 @@ def _gr_options(grouping: str, original: str) -> tuple[str, dict[str, str | bool
     options: dict[str, str | bool] = {}
     for piece in pieces[1:]:
         name, equals, value = (part.strip() for part in piece.partition("="))
-        if name in ("cov", "pw") or (name == "dist" and value.strip("'\"") != "gaussian"):
+        if name == "pw" or (name == "dist" and value.strip("'\"") != "gaussian"):
             raise FormulaError(f"Group term {original!r}: gr()'s {name} = {value} is not "
                                f"supported; gr() takes {_GR_OPTIONS}.")
         if name == "dist":
             continue
-        if not equals or name not in ("by", "cor", "id") or name in options:
+        if not equals or name not in ("by", "cor", "id", "cov") or name in options:
             raise FormulaError(f"Group term {original!r}: {piece!r} is not an option of gr(); "
                                f"gr() takes the grouping factor, then {_GR_OPTIONS}.")
         if name == "cor":
@@ -78,6 +83,11 @@ def _gr_options(grouping: str, original: str) -> tuple[str, dict[str, str | bool
             if not _NAME.fullmatch(str(options[name])) and not value.isdigit():
                 raise FormulaError(f"Group term {original!r}: id must be a name such as "
                                    f"id = \"p\", not {value!r}.")
+        elif name == "cov":
+            if not _NAME.fullmatch(value):
+                raise FormulaError(f"Group term {original!r}: cov must name a matrix of "
+                                   f"data2, as in gr(g, cov = A), not {value!r}.")
+            options[name] = value
         elif value == "NULL":  # brms's default: no by column
             options[name] = ""
         else:
@@ -117,12 +127,16 @@ def parse_group_term(inside: str, original: str) -> list[GroupTerm]:
             f"Group term {original!r} has no grouping factor right of the bar; write e.g. "
             "(1 | subject)."
         )
-    correlated, by = width == 1, ""
+    correlated, by, cov = width == 1, "", ""
     call = _GR_CALL.match(grouping)
     if call is not None:
         grouping, options = _gr_options(call.group(1), original)
         correlated = correlated and bool(options.get("cor", True))
         by = str(options.get("by", ""))
+        cov = str(options.get("cov", ""))
+        if by and cov:
+            raise FormulaError(f"Group term {original!r}: gr() with both by and cov is not "
+                               "supported here; give one of them.")
         if "id" in options:
             if term_id:
                 raise FormulaError(f"Group term {original!r} gives an ID twice, between the "
@@ -145,6 +159,6 @@ def parse_group_term(inside: str, original: str) -> list[GroupTerm]:
         factors_chain.append(tuple(columns))
     return [
         GroupTerm(expr=expr, factors=factors, correlated=correlated, text=original, id=term_id,
-                  by=by)
+                  by=by, cov=cov)
         for factors in factors_chain
     ]
