@@ -86,17 +86,29 @@ def test_transformations_learn_from_every_row_their_variables_have():
     new = new_data_design(d, pd.DataFrame({"x": [20.0], "z": [10.0]}), [])
     np.testing.assert_allclose(new.X, [[2.49971427, 0.83323809, 0.44659812, 1.37389290]],
                                atol=1e-7)
-    # the design is built again from every row, so a saved or updated fit keeps the scaling
-    assert d.source_data() is data and len(d.model_frame(rebuild=True)) == 10
+    # a saved fit is built again from a copy of every row, so that it keeps the scaling
+    assert d.learned_from is not data and len(d.model_frame(rebuild=True)) == 10
     with pytest.warns(UserWarning, match="3 of 10 rows"):
         again = design("y ~ scale(x) + poly(x, 2) + scale(z)", d.model_frame(rebuild=True))
     np.testing.assert_array_equal(again.X, d.X)
 
 
+def test_the_response_and_offsets_are_evaluated_on_the_complete_rows():
+    # brms 2.18's make_standata(): scale() in the response or an offset() is R's scale() of
+    # the complete rows (brms reads the model frame's column only in its model matrices)
+    data = pd.DataFrame({"y": [1.0, 2, np.nan, 4, 5, 6, 7, 8, 9, 100],
+                         "x": [1.0, 2, 3, 4, 5, 6, 7, 8, 9, np.nan]})
+    with pytest.warns(UserWarning, match="2 of 10 rows"):
+        d = design("scale(y) ~ x + offset(scale(x))", data)
+    complete = data.dropna()
+    for values, column in ((d.y, complete["y"]), (d.offset, complete["x"])):
+        np.testing.assert_allclose(values, (column - column.mean()) / column.std(ddof=1))
+
+
 def test_a_design_of_complete_rows_keeps_no_other_rows():
     data = pd.DataFrame({"y": [1.0, 3, 2, 5, 4, 6], "x": [1.0, 2, 3, 4, 5, 9]})
     d = design("y ~ scale(x)", data)
-    assert d.learned_from is None and d.source_data() is d.data
+    assert d.learned_from is None
     # rows dropped, but no transformation to learn from them: nothing more is kept
     data.loc[0, "y"] = np.nan
     with pytest.warns(UserWarning, match="1 of 6 rows"):
@@ -282,3 +294,43 @@ def test_r_logicals_are_named_as_brms_names_them(hsb, formula, brms_names):
     """R's TRUE in a call reaches formulae as Python's True and comes back as TRUE; a
     comparison is a logical in R, whose one column is its level TRUE."""
     assert design(formula, hsb).b_names == brms_names
+
+
+def test_levels_sort_as_r_sorts_them():
+    # brms 2.18 (R's sort() in a UTF-8 locale, ICU's collation): punctuation and spaces
+    # before digits, digits one by one before letters, lower before upper case
+    labels = ["lvl.two", "B", "a-b", "10", "_u", "9", "lvl one", "3rd", "a_b", "b"]
+    data = pd.DataFrame({"y": np.arange(20.0), "f": labels * 2})
+    d = design("y ~ x + (1 | f)", data.assign(x=np.linspace(0, 1, 20)))
+    assert d.blocks[0].levels == ["_u", "10", "3rd", "9", "a_b", "a-b", "b", "B", "lvl one",
+                                  "lvl.two"]
+    ids = pd.DataFrame({"y": np.arange(12.0), "school": [1, 1, 10, 10, 100, 100] * 2,
+                        "class": [160, 217, 178, 208, 135, 74] * 2})
+    nested = design("y ~ 1 + (1 | school:class)", ids)
+    assert nested.blocks[0].levels == ["1_160", "1_217", "10_178", "10_208", "100_135",
+                                       "100_74"]
+
+
+@pytest.mark.parametrize(("formula", "brms_names"), [
+    # brms 2.18's make_standata()$X of these data
+    ("y ~ x %in% f", ["x:fa", "x:fb", "x:fc"]),
+    ("y ~ f + x %in% f", ["fb", "fc", "fa:x", "fb:x", "fc:x"]),
+    ("y ~ f / x", ["fb", "fc", "fa:x", "fb:x", "fc:x"]),
+    ("y ~ factor(dec)", ["factordec2.5", "factordec10"]),
+])
+def test_nesting_and_factor_labels_as_r_writes_them(formula, brms_names):
+    data = pd.DataFrame({"y": np.arange(12.0), "x": np.linspace(-1, 1, 12),
+                         "f": list("abc") * 4, "dec": [1.0, 10.0, 2.5] * 4})
+    assert design(formula, data).b_names == brms_names
+
+
+@pytest.mark.parametrize("formula", ["y ~ f:h", "y ~ x + f:h:x", "y ~ f:flag"])
+def test_interactions_r_codes_by_all_levels_are_refused(formula):
+    data = pd.DataFrame({"y": np.arange(12.0), "x": np.linspace(-1, 1, 12),
+                         "f": list("abc") * 4, "h": list("uv") * 6, "flag": [True, False] * 6})
+    # R codes both factors by all their levels here, collinear with the intercept
+    with pytest.raises(FormulaError, match=r"by all levels of its factors.*\(0 \+ "):
+        design(formula, data)
+    # the two ways to write it that R and formulae code alike
+    assert len(design("y ~ f * h", data).b_names) == 5
+    assert len(design("y ~ 0 + f:h", data).b_names) == 6

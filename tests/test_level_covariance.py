@@ -93,6 +93,12 @@ def test_the_model_multiplies_the_effects_by_the_matrix_factor():
      "for 'sp' do not match names of the grouping levels.*no row for 'c'"),
     ({"A": pd.DataFrame([["1", "x"], ["x", "1"]], index=["a", "b"], columns=["a", "b"])},
      "y ~ (1 | gr(sp, cov = A))", DataError, "must hold numbers only"),
+    ({"A": pd.DataFrame([[1.0, 0.5], [0.5, 1.0]], index=["a", "b"], columns=["b", "a"])},
+     "y ~ (1 | gr(sp, cov = A))", DataError, "columns of data2's 'A' must name the levels in "
+     "the order of its rows"),
+    ({"A": pd.DataFrame()}, "y ~ (1 | gr(sp, cov = A))", DataError, "Row or column names"),
+    ({"A": pd.DataFrame(index=["a"], columns=["a"], dtype=float)},
+     "y ~ (1 | gr(sp, cov = A))", DataError, "must be symmetric|positive definite"),
     ({}, "y ~ (1 | gr(sp, cov = 2))", FormulaError, "cov must name a matrix of data2"),
     ({}, "y ~ (1 | gr(sp, by = x, cov = A))", FormulaError, "both by and cov"),
 ])
@@ -100,6 +106,18 @@ def test_bad_matrices_are_named(data2, formula, error, match):
     data, _ = _small()
     with pytest.raises(error, match=match):
         ml.get_prior(formula, data, data2=data2)
+
+
+def test_a_matrix_named_by_its_columns_alone_and_cov_null():
+    data, matrix = _small()
+    # brms takes the column names where the rows have none; cov = NULL is no matrix
+    unnamed_rows = matrix.reset_index(drop=True)
+    design = build_design(parse_formula("y ~ (1 | gr(sp, cov = A))"), data,
+                          ml.get_family("gaussian"), {"A": unnamed_rows})
+    assert list(design.data2["A"].index) == ["a", "b", "c"]
+    plain = build_design(parse_formula("y ~ (1 | gr(sp, cov = NULL))"), data,
+                         ml.get_family("gaussian"))
+    assert plain.blocks[0].cov_cholesky is None
 
 
 def test_terms_sharing_an_id_share_the_matrix():

@@ -546,7 +546,7 @@ def update(fit: Fit, formula=None, newdata=None, prior=None, **brm_args) -> Fit:
                             prior=merged_priors(fit.user_priors, prior, design),
                             data_name=name or callers_data_name(newdata), **arguments)
     if newdata is None:
-        data, name = fit.design.source_data(), name or fit.data_name
+        data, name = fit.design.data, name or fit.data_name
     elif isinstance(newdata, pd.DataFrame):
         data, name = newdata, callers_data_name(newdata, name)
     else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 
 import numpy as np
 import pandas as pd
@@ -47,9 +48,29 @@ def r_level_label(value) -> str:
     return str(value)
 
 
+# ICU's root collation, which R's sort() uses in a UTF-8 locale: spaces and punctuation, in
+# this order, before digits, digits before letters
+_ICU_PUNCTUATION = " _-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$"
+
+
+def _primary(char: str) -> tuple[int, int]:
+    position = _ICU_PUNCTUATION.find(char)
+    if position >= 0:
+        return (0, position)
+    if char.isdigit():
+        return (1, unicodedata.digit(char, 0))
+    base = unicodedata.normalize("NFD", char.casefold())[:1] or char
+    return (2, ord(base)) if base.isalpha() else (0, len(_ICU_PUNCTUATION) + ord(char))
+
+
 def r_sort_key(label: str):
-    """Sort key approximating R's ``sort()`` of strings in an English UTF-8 locale."""
-    return (label.casefold(), label.swapcase())
+    """Sort key of R's ``sort()`` of strings in a UTF-8 locale (ICU's root collation):
+    punctuation and spaces before digits, digits one by one before letters, letters without
+    regard to case or accents first, then accented after plain and lower case before upper
+    (``_u < 10 < 9 < a_b < a-b < b < B``)."""
+    return (tuple(_primary(char) for char in label),
+            tuple(len(unicodedata.normalize("NFD", char)) for char in label),
+            tuple(char.isupper() for char in label))
 
 
 def sorted_levels(values: pd.Series) -> list:

@@ -12,6 +12,7 @@ from ..model.build import group_dims, sd_dim
 from ..priors.table import PriorTable
 from ..spec.design import Design, GroupBlock
 from .model_code_data import (
+    array_literal,
     brms_names,
     group_index,
     label_list,
@@ -50,8 +51,8 @@ def group_data_code(design: Design, group: str,
     for number, block in blocks:
         if block.by:
             out += _by_level_lines(block, number, variable, frame)
-    for cov in dict.fromkeys(b.cov for _, b in blocks if b.cov):
-        out += _level_covariance_lines(cov, group, variable, index.coords)
+    for cov, block in {b.cov: b for _, b in blocks if b.cov}.items():
+        out += _level_covariance_lines(design, cov, block, variable)
     for dpar in dict.fromkeys(b.dpar for _, b in blocks):
         chosen = [b for _, b in blocks if b.dpar == dpar]
         suffix = f"_{python_name(dpar, set())}" if dpar else ""
@@ -81,16 +82,19 @@ def _by_level_lines(block: GroupBlock, number: int, variable: str, frame) -> lis
     return lines
 
 
-def _level_covariance_lines(cov: str, group: str, variable: str, labels: str) -> list[str]:
+def _level_covariance_lines(design: Design, cov: str, block: GroupBlock,
+                            variable: str) -> list[str]:
     """The lower Cholesky factor of ``gr(g, cov = A)``'s matrix over the levels, from
-    ``data2``, which the program's reader binds as for ``brm()``."""
-    names = f"{variable}_names_{python_name(cov, set())}"
-    return [f"# gr({group}, cov = {cov}): data2[{quote(cov)}] over the levels of {group}, "
-            "its rows and columns named by them",
-            f"{names} = {labels}",
+    ``data2``, which the program's reader binds as for ``brm()``: its rows, and the columns
+    in the same order, of the levels, found by position as the fit found them by name."""
+    matrix = design.data2[cov]
+    positions = [int(matrix.index.get_loc(level)) for level in block.levels]
+    rows = f"{variable}_rows_{python_name(cov, set())}"
+    return [f"# gr({block.group}, cov = {cov}): the rows and columns of data2[{quote(cov)}] "
+            f"of the levels of {block.group}",
+            f"{rows} = {array_literal(np.array(positions), '')}",
             f"{cov_variable(cov, variable)} = np.linalg.cholesky(",
-            f"    data2[{quote(cov)}].rename(index=str, columns=str).loc[{names}, {names}]"
-            ".to_numpy(dtype=float))"]
+            f"    data2[{quote(cov)}].to_numpy(dtype=float)[np.ix_({rows}, {rows})])"]
 
 
 def cov_variable(cov: str, variable: str) -> str:

@@ -479,8 +479,9 @@ def icc(fit, probs=(0.025, 0.975)) -> pd.DataFrame:
                 f"icc() needs one intercept variance per grouping factor; {group!r} has one "
                 "per level of its by column (gr(by = )).")
         for block in fit.design.blocks:
-            if block.group == group and block.cov_cholesky is not None and not np.allclose(
-                    np.sum(block.cov_cholesky ** 2, axis=1), 1.0):
+            if (block.group == group and "Intercept" in block.coefs
+                    and block.cov_cholesky is not None
+                    and not np.allclose(np.sum(block.cov_cholesky ** 2, axis=1), 1.0)):
                 raise MultilevelError(
                     f"icc() needs one intercept variance per grouping factor; the levels of "
                     f"{group!r} have their own, sd^2 times the diagonal of data2's "

@@ -195,7 +195,7 @@ def save_fit(fit, path: str | Path) -> Path:
         "imputations": fit.imputations,
     }
     if fit.design.data2:
-        metadata["data2"] = {name: frame_to_json(pd.DataFrame(matrix))
+        metadata["data2"] = {name: frame_to_json(matrix)
                              for name, matrix in fit.design.data2.items()}
     temporary = path / (DRAWS_FILE + ".tmp")
     fit.idata.to_netcdf(str(temporary), groups=[group for group in fit.idata.groups()

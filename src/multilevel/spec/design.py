@@ -29,6 +29,7 @@ from .evaluation import design_matrix, evaluate_expression, formula_variables
 from .formula import FormulaSpec
 from .group_blocks import GroupBlock, check_group_ids, matrix_columns, parameter_blocks
 from .learning_rows import learning_from
+from .level_covariance import covariance_matrix
 from .model_frame import as_r_factors, drop_missing, used_columns
 from .monotonic import MonotonicPart, monotonic_part
 from .nonlinear import covariate_names, covariate_values
@@ -93,10 +94,11 @@ class Design:
     covariates: dict[str, np.ndarray] = field(default_factory=dict)
     # parameters whose formula is the mean's (a categorical family's, a mixture's means)
     inherited: tuple[str, ...] = ()
-    # the user's data, every row, where a transformation such as scale() learned from rows
-    # the model dropped (spec/learning_rows.py); None otherwise
+    # a copy of the user's data, every row, where a transformation such as scale() learned
+    # from rows the model dropped (spec/learning_rows.py); None otherwise
     learned_from: pd.DataFrame | None = field(default=None, repr=False)
-    # the matrices of data2 that gr(g, cov = A) terms name, as the user gave them
+    # the matrices of data2 that gr(g, cov = A) terms name, checked, their rows and columns
+    # labelled as R prints the levels (spec/level_covariance.py)
     data2: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     @property
@@ -223,19 +225,15 @@ class Design:
     def model_frame(self, rebuild: bool = False) -> pd.DataFrame:
         """The data the model was fitted to: the used columns of the complete rows.
 
-        With ``rebuild``, the data that build this design again: where a transformation
-        such as ``scale()`` learned from rows the model dropped, every row the user gave.
+        With ``rebuild``, the data that build this very design again, as a saved fit needs:
+        where a transformation such as ``scale()`` learned from rows the model dropped,
+        every row the user gave.
         """
-        data = self.source_data() if rebuild else self.data
+        data = self.learned_from if rebuild and self.learned_from is not None else self.data
         used = set(used_columns(self.spec)) | set(self.bound_columns)
         frame = data[[c for c in data.columns if c in used]]
         frame.attrs = dict(self.data.attrs)
         return frame
-
-    def source_data(self) -> pd.DataFrame:
-        """The data, every column, that build this design again: the complete rows, or every
-        row where a transformation learned from rows the model dropped."""
-        return self.data if self.learned_from is None else self.learned_from
 
 
 def response_values(spec: FormulaSpec, data: pd.DataFrame, family: Family,
@@ -335,7 +333,7 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family,
                         f"{type(data2).__name__}.")
     with learning_from(data) as learning:
         design = _evaluated_design(spec, data, family, data2)
-    return replace(design, learned_from=data) if learning.used else design
+    return replace(design, learned_from=data.copy()) if learning.used else design
 
 
 def _evaluated_design(spec: FormulaSpec, data: pd.DataFrame, family: Family,
@@ -456,8 +454,8 @@ def _evaluated_design(spec: FormulaSpec, data: pd.DataFrame, family: Family,
         collinear=collinear, dpars=dpars, categories=categories, autocor=autocor,
         smooths=smooths, monotonic=monotonic, category_specific=category_specific, se=se,
         censoring=censored, truncation=truncated, nlpars=nlpars, covariates=covariates,
-        inherited=inherited, data2={block.cov: data2[block.cov] for block in blocks
-                                    if block.cov},
+        inherited=inherited, data2={block.cov: covariance_matrix(block.cov, data2, block.term)
+                                    for block in blocks if block.cov},
     )
 
 

@@ -22,15 +22,21 @@ from formulae.terms.call_resolver import LazyCall, LazyOperator, LazyValue, Lazy
 
 from ..errors import DataError, FormulaError, close_matches
 from ..names import COMPARISON as _COMPARISON
-from ..names import sorted_levels
+from ..names import r_level_label, sorted_levels
 from .learning_rows import relearn
 
 
 def _factor(values):
-    """R's ``factor()`` inside formulas: the values as categories in R's level order."""
+    """R's ``factor()`` inside formulas: the values as categories in R's level order,
+    labelled as R prints them (``1`` for the number 1.0)."""
     series = pd.Series(values)
+    levels = sorted_levels(series)
+    if pd.api.types.is_float_dtype(series.dtype):
+        labels = [r_level_label(level) for level in levels]
+        series = series.map(dict(zip(levels, labels, strict=True)))
+        levels = labels
     # formulae keeps the category order only of ordered categoricals; coding stays treatment
-    return pd.Categorical(series, categories=sorted_levels(series), ordered=True)
+    return pd.Categorical(series, categories=levels, ordered=True)
 
 
 def _inv_logit(values):
@@ -175,7 +181,7 @@ def formula_variables(expression: str, where: str) -> set[str]:
     return variables
 
 
-def design_matrix(expression: str, data: pd.DataFrame, where: str):
+def design_matrix(expression: str, data: pd.DataFrame, where: str, learn: bool = True):
     """formulae's design matrix of a checked expression, evaluated in the closed language.
 
     Parameters
@@ -186,6 +192,10 @@ def design_matrix(expression: str, data: pd.DataFrame, where: str):
         The data frame whose columns the expression reads.
     where
         What the expression is, for messages.
+    learn
+        Whether ``scale()``, ``poly()`` and ``center()`` learn from the rows the model
+        dropped (:mod:`multilevel.spec.learning_rows`), as brms's model matrices do; not
+        for the response and the additions, which brms evaluates on the complete rows.
 
     Returns
     -------
@@ -202,12 +212,75 @@ def design_matrix(expression: str, data: pd.DataFrame, where: str):
             + ", ".join(columns[:20]) + (" ..." if len(columns) > 20 else "")
         )
     check_logical_codings(expression, where, data)
+    renamed = _R_SCALE_CALL.sub(f"{R_SCALE}(", expression)
     try:
-        matrix = design_matrices(_R_SCALE_CALL.sub(f"{R_SCALE}(", expression), data,
-                                 na_action="error", env=closed_environment()).common
-        return relearn(matrix, data)
+        matrix = design_matrices(renamed, data, na_action="error",
+                                 env=closed_environment()).common
     except Exception as error:  # formulae's evaluation errors have no common base
         raise FormulaError(f"Cannot evaluate {where} {expression!r}: {error}") from None
+    if matrix is not None:
+        _check_factor_codings(matrix, renamed, where)
+    try:
+        return relearn(matrix, data) if learn else matrix
+    except Exception as error:  # formulae's evaluation errors have no common base
+        raise FormulaError(f"Cannot evaluate {where} {expression!r}: {error}") from None
+
+
+def _width(component) -> int:
+    value = getattr(component, "value", None)
+    return 1 if value is None or np.ndim(value) < 2 else int(np.shape(value)[1])
+
+
+def _check_factor_codings(matrix, expression: str, where: str) -> None:
+    """Refuse a factor in an interaction that R codes by all its levels where formulae codes
+    it otherwise.
+
+    R codes a factor of a term by its contrasts where the term without it is in the model
+    (the intercept standing for the empty term; without one, the first factor's main effect
+    takes all its levels and the intercept's place), else by all its levels: ``a:b``
+    without ``a`` and ``b`` has every combination, collinear with the intercept. formulae
+    codes such a term to full rank instead, adding a main effect of its own, which is
+    another model than brms's.
+    """
+    terms = model_description(expression).terms
+    by_name = {str(term.name): term for term in matrix.terms.values()}
+    written = [frozenset(str(c.name) for c in getattr(term, "components", ())) for term in terms
+               if type(term).__name__ != "Intercept"]
+    present = set(written)
+    empty = any(type(term).__name__ == "Intercept" for term in terms)
+    expected: dict[frozenset, int] = {}
+    for names, term in zip(written, [t for t in terms if type(t).__name__ != "Intercept"],
+                           strict=True):
+        own = by_name.get(str(term.name))
+        if own is None:
+            continue
+        components = list(getattr(own, "components", ()))
+        count = 1
+        for component in components:
+            if component.kind == "categoric":
+                rest = names - {str(component.name)}
+                coded = rest in present or (not rest and empty)
+                count *= len(component.levels) - (1 if coded else 0)
+            else:
+                count *= _width(component)
+        expected[names] = count
+        if len(components) == 1 and components[0].kind == "categoric" and not empty:
+            empty = True  # R's first factor without an intercept takes its place
+    for term in matrix.terms.values():
+        components = list(getattr(term, "components", ()))
+        if not any(c.kind == "categoric" for c in components):
+            continue
+        names = frozenset(str(c.name) for c in components)
+        if expected.get(names) == len(term.labels):
+            continue
+        culprit = next((":".join(sorted(other)) for other in written
+                        if len(other) > 1 and names <= other), ":".join(sorted(names)))
+        raise FormulaError(
+            f"{expression!r} in {where}: R codes {culprit} by all levels of its factors, as "
+            "the terms without them are not in the model (with the intercept, such columns "
+            "are collinear), which this package does not reproduce; write the main effects "
+            f"too ({culprit.replace(':', ' * ')}) or the cell means without the intercept "
+            f"(0 + {culprit}).")
 
 
 def evaluate_expression(expression: str, data: pd.DataFrame, where: str) -> pd.Series:
@@ -216,7 +289,8 @@ def evaluate_expression(expression: str, data: pd.DataFrame, where: str) -> pd.S
     if expression in data.columns:
         return data[expression]
     formula_variables(f"I({expression})", where)
-    matrix = design_matrix(f"0 + I({expression})", data, where)
+    # a response, offset or addition: brms evaluates it on the complete rows
+    matrix = design_matrix(f"0 + I({expression})", data, where, learn=False)
     return pd.Series(np.asarray(matrix)[:, 0], index=data.index, name=expression)
 
 
@@ -322,7 +396,10 @@ def in_r_term_order(expression: str) -> str:
     # stable: each degree in order of appearance
     ordered = [sorted(components, key=first.__getitem__) for components in
                sorted(written, key=len)]
-    if ordered == written:
+    nesting = any(char == "/" and not inside for char, inside in zip(compact, inside_calls,
+                                                                     strict=True))
+    # formulae mislabels the columns of a nesting a/b it evaluates itself: written out
+    if ordered == written and not nesting:
         return expression
     parts = [":".join(components) for components in ordered]
     return " + ".join(parts if intercept else ["0", *parts])

@@ -199,6 +199,12 @@ def _parse_response(lhs: str) -> tuple[str | None, tuple[str, str] | None, dict[
                 additions["cens"], upper = _censoring(addition, call.group(2))
     if not response:
         raise FormulaError(f"The formula has no response left of '~' in {lhs!r}.")
+    # R's logicals are Python's for formulae: weights(scale(w, center = FALSE))
+    response = _R_LOGICAL_WORD.sub(lambda m: m.group(1).title(), response)
+    for name in ("trials", "weights", "se"):
+        if name in additions:
+            additions[name] = _R_LOGICAL_WORD.sub(lambda m: m.group(1).title(),
+                                                  additions[name])
     call = _CALL.match(response)
     if call and call.group(1) == "cbind":
         arguments = [argument for _, argument in split_top_level(call.group(2), ",")]
@@ -266,6 +272,8 @@ def _parse_terms(rhs: str, text: str, autocor: list[AutocorTerm] | None = None,
     ``autocor``, ``smooths``, ``monotonic`` and ``category_specific``; where these are None
     (the formula of a distributional parameter) they are an error.
     """
+    # R's nesting operator: x %in% f is the term x:f
+    rhs = re.sub(r"\s*%in%\s*", ":", rhs)
     if not rhs:
         raise FormulaError(f"The formula {text!r} has nothing right of '~'; write '~ 1' for "
                            "an intercept-only model.")

@@ -83,6 +83,8 @@ def _gr_options(grouping: str, original: str) -> tuple[str, dict[str, str | bool
             if not _NAME.fullmatch(str(options[name])) and not value.isdigit():
                 raise FormulaError(f"Group term {original!r}: id must be a name such as "
                                    f"id = \"p\", not {value!r}.")
+        elif name == "cov" and value == "NULL":  # brms's default: no matrix
+            options[name] = ""
         elif name == "cov":
             if not _NAME.fullmatch(value):
                 raise FormulaError(f"Group term {original!r}: cov must name a matrix of "

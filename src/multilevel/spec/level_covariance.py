@@ -4,7 +4,8 @@ A phylogeny, a pedigree or a spatial kernel says how alike the levels are before
 their effects are then ``r = Lcov z (diag(sd) L)'`` rather than independent across levels,
 where ``Lcov`` is the lower Cholesky factor of the matrix ``A`` given in ``data2``, taken in
 the order of the grouping factor's levels. The matrix is checked as brms checks it (square,
-symmetric, positive definite, named rows or columns that include every level).
+symmetric, positive definite, named rows or columns that include every level); where both
+its rows and its columns are named, they must name the levels in the same order.
 """
 
 from __future__ import annotations
@@ -53,9 +54,21 @@ def covariance_matrix(name: str, data2: Mapping | None, term: str) -> pd.DataFra
         raise DataError(f"Row or column names are required for within-group covariance "
                         f"matrices: data2's {name!r} is a {type(matrix).__name__}. Give "
                         f"{_EXAMPLE} of the grouping factor.")
-    labels = matrix.index
-    if isinstance(labels, pd.RangeIndex) and not isinstance(matrix.columns, pd.RangeIndex):
-        labels = matrix.columns  # as brms takes the column names where rows have none
+    rows_named = not isinstance(matrix.index, pd.RangeIndex)
+    columns_named = not isinstance(matrix.columns, pd.RangeIndex)
+    if not rows_named and not columns_named:
+        raise DataError(f"Row or column names are required for within-group covariance "
+                        f"matrices: data2's {name!r} has neither. Give {_EXAMPLE} of the "
+                        "grouping factor.")
+    # as brms, the column names where the rows have none
+    labels = matrix.index if rows_named else matrix.columns
+    if rows_named and columns_named and [r_level_label(c) for c in matrix.columns] != [
+            r_level_label(r) for r in matrix.index]:
+        raise DataError(f"The columns of data2's {name!r} must name the levels in the order "
+                        f"of its rows (group term {term}); reorder them with "
+                        f"A.loc[:, A.index].")
+    if matrix.size == 0:
+        raise DataError(f"data2's {name!r} of group term {term} is empty.")
     try:
         values = matrix.to_numpy(dtype=float)
     except (TypeError, ValueError):
