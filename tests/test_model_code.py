@@ -324,8 +324,9 @@ def test_the_program_is_python_shown_as_code(sleepstudy):
 def test_the_program_is_standalone_and_names_brms_parameters(sleepstudy):
     code = str(ml.model_code("Reaction ~ Days + (Days | Subject)", sleepstudy))
     imports = [line for line in code.splitlines() if line.startswith(("import", "from"))]
-    assert imports == ["import numpy as np", "import pandas as pd", "import pymc as pm",
-                       "import pytensor.tensor as pt"]
+    # math for the LKJ prior's normalising constant
+    assert imports == ["import math", "import numpy as np", "import pandas as pd",
+                       "import pymc as pm", "import pytensor.tensor as pt"]
     assert "multilevel." not in code.replace("Written by multilevel.", "")
     for name in ("b_Days", "b_Intercept", "sd_Subject__Intercept", "sd_Subject__Days",
                  "cor_Subject__Intercept__Days", "r_Subject[308,Intercept]", "sigma"):

@@ -295,7 +295,8 @@ def test_loo_compare_orders_models(sleep_fit):
                           fit.loo().estimates.loc["looic", "Estimate"]])
     relative = np.exp(-(looic - looic.min()) / 2)
     np.testing.assert_allclose(akaike.to_numpy(), relative / relative.sum(), rtol=1e-9)
-    with pytest.raises(ml.MultilevelError, match="bridge sampling"):
+    # brms's "bma" weights are posterior model probabilities from bridge sampling
+    with pytest.raises(ml.MultilevelError, match=r"save_pars=ml.save_pars\(all=True\)"):
         ml.model_weights(simpler, fit, weights="bma")
     rats = _fitted_reference("postproc_rats")[1]
     with pytest.raises(ml.MultilevelError, match="same observations"):

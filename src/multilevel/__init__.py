@@ -78,6 +78,7 @@ from .families.compositional import dirichlet, multinomial
 from .families.family import Family
 from .families.mixture import mixture
 from .priors.table import prior
+from .results.bridge_sampling import bayes_factor, bridge_sampler, post_prob, save_pars
 from .results.combine import combine_models
 from .results.criteria import loo_compare
 from .results.fit import Fit
@@ -91,7 +92,8 @@ Gamma = gamma
 __version__ = "0.1.0"
 
 __all__ = [
-    "acat", "asym_laplace", "bernoulli", "beta", "beta_binomial", "bf", "binomial", "brm",
+    "acat", "asym_laplace", "bayes_factor", "bernoulli", "bridge_sampler", "post_prob",
+    "save_pars", "beta", "beta_binomial", "bf", "binomial", "brm",
     "brm_many", "brm_multiple", "categorical", "combine_models", "cratio", "cumulative",
     "DataError", "dirichlet", "equation", "exgaussian", "exponential", "Family", "FamilyError",
     "Fit", "FormulaError", "gamma", "Gamma", "gaussian", "get_family", "get_prior", "hurdle_gamma",

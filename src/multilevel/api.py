@@ -34,6 +34,7 @@ from .model.crossproducts import cross_products_apply
 from .model.fused_likelihood import FUSED_BACKENDS
 from .priors.sampling import SAMPLE_PRIOR_CHOICES, check_proper_priors, draw_priors
 from .priors.table import as_prior_list, build_prior_table, require_nonlinear_priors
+from .results.bridge_sampling import SavePars, with_unconstrained_draws
 from .results.caller import data_name as callers_data_name
 from .results.caller import warnings_at_callers_line
 from .results.combine import combine_models
@@ -56,6 +57,7 @@ from .spec.formula import parse_formula
 
 def _design(formula: str, data: pd.DataFrame, family: str | Family, data2=None) -> Design:
     return build_design(parse_formula(formula), data, get_family(family), data2)
+
 
 
 @warnings_at_callers_line
@@ -176,7 +178,7 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
         max_treedepth: int | None = None, iter: int | None = None, control: dict | None = None,
         parametrization: str = "auto",
         thin: int = 1, data_name: str | None = None, data2: dict | None = None,
-        **brms_arguments) -> Fit:
+        save_pars: SavePars | None = None, **brms_arguments) -> Fit:
     """Fit a Bayesian multilevel model as brms does.
 
     Parameters
@@ -241,6 +243,10 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
         ``(1 | gr(species, cov = A))`` takes the covariance between the levels of
         ``species`` (a phylogeny, a pedigree) from ``data2={"A": A}``, ``A`` a pandas
         DataFrame whose index and columns name the levels.
+    save_pars
+        brms's ``save_pars()``: ``ml.save_pars(all=True)`` also keeps every parameter's
+        draws on the sampler's unconstrained scale (the group ``unconstrained_posterior``),
+        which :func:`bridge_sampler` needs. Every brms parameter is kept in any case.
     parametrization
         How a Gaussian model's group-level effects are sampled: ``"collapsed"`` integrates
         them out of the likelihood, samples the other parameters and draws every ``r_`` from
@@ -268,10 +274,14 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
     target_accept, max_treedepth = brms_control(control, target_accept, max_treedepth)
     check_thin(thin)
     data_name = callers_data_name(data, data_name)
+    if save_pars is not None and not isinstance(save_pars, SavePars):
+        raise SettingsError(f"save_pars must be made by ml.save_pars(all=True), got "
+                            f"{save_pars!r}.")
     settings = SamplerSettings(chains=chains, draws=draws, warmup=warmup, cores=cores,
                                seed=seed, target_accept=target_accept, sampler=sampler,
                                progressbar=progressbar, algorithm=algorithm,
-                               max_treedepth=max_treedepth, parametrization=parametrization)
+                               max_treedepth=max_treedepth, parametrization=parametrization,
+                               save_all_pars=save_pars is not None and save_pars.all)
     if sample_prior not in SAMPLE_PRIOR_CHOICES:
         raise SettingsError(f"sample_prior must be one of {', '.join(SAMPLE_PRIOR_CHOICES)}, "
                               f"got {sample_prior!r}.")
@@ -312,7 +322,9 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
                                    likelihood=sample_prior != "only", collapsed=collapsed,
                                    fused=settings.backend in FUSED_BACKENDS)
         # a collapsed model samples no group-level effects: they are drawn afterwards
-        sampled = sampled_names(design, names) if collapsed else names.stored
+        sampled = kept = sampled_names(design, names) if collapsed else names.stored
+        if settings.save_all_pars and not settings.is_approximation:
+            sampled = kept + [rv.name for rv in model.free_RVs if rv.name not in kept]
         run_seed = settings.resolved_seed()
         try:
             if settings.is_approximation:
@@ -327,6 +339,8 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
                 f"Sampling failed for {formula!r}: {error}. Check that the priors are proper where "
                 "the data cannot identify a parameter, and that the response fits the family."
             ) from error
+        if settings.save_all_pars and not settings.is_approximation:
+            idata = with_unconstrained_draws(idata, model, kept)
         if collapsed:
             idata = with_group_effects(idata, design, names, run_seed)
         if sample_prior == "yes":

@@ -102,8 +102,11 @@ class _Program:
     def text(self) -> str:
         self._data()
         self._model()
-        sections = [self._header(), "import numpy as np\nimport pandas as pd\nimport pymc as pm"
-                    "\nimport pytensor.tensor as pt"]
+        imports = ("import numpy as np\nimport pandas as pd\nimport pymc as pm"
+                   "\nimport pytensor.tensor as pt")
+        if LKJ_HELPER in self.helpers:
+            imports = "import math\n\n" + imports
+        sections = [self._header(), imports]
         sections += [f"\n{helper}\n" for helper in self.helpers]  # PEP 8's two blank lines
         sections.append("\n".join(self.data_lines))
         coords = (["coords = {"] + [f"    {quote(name)}: {code}," for name, code in self.coords]

@@ -391,9 +391,14 @@ LKJ_HELPER = '''def lkj_corr_cholesky(name, size, eta):
         rows.append(pt.concatenate([pt.stack(entries), diagonal[None],
                                     pt.zeros(size - 1 - i)]))
     cholesky = pt.stack(rows)
-    # lkj_corr_cholesky_lpdf: sum_i (size - i - 1 + 2 eta - 2) log L_ii over i = 1..size-1
+    # lkj_corr_cholesky_lpdf: sum_i (size - i - 1 + 2 eta - 2) log L_ii over i = 1..size-1,
+    # less the log of LKJ's normalising constant (Lewandowski, Kurowicka & Joe 2009)
     lkj = sum((size - i - 1 + 2 * eta - 2) * log_diagonal[i - 1] for i in range(1, size))
-    pm.Potential(f"{name}_lkj", lkj + log_jacobian)
+    normaliser = sum((2 * eta - 2 + size - k) * (size - k) * math.log(2.0)
+                     + (size - k) * (2 * math.lgamma(eta + (size - k - 1) / 2)
+                                     - math.lgamma(2 * eta + size - k - 1))
+                     for k in range(1, size))
+    pm.Potential(f"{name}_lkj", lkj - normaliser + log_jacobian)
     return cholesky'''
 
 

@@ -50,7 +50,6 @@ BRMS_ARGUMENTS = {
     "inits": "chains start at jittered support points of the priors, as PyMC's; starting "
              "values cannot be set",
     "file_refit": "file= always refits when the formula, data, priors or settings changed",
-    "save_pars": "every parameter, including the group-level effects, is kept",
 }
 
 
@@ -98,6 +97,8 @@ class SamplerSettings:
     algorithm: str = "sampling"
     max_treedepth: int = DEFAULT_MAX_TREEDEPTH
     parametrization: str = "auto"
+    # brms's save_pars(all = TRUE): keep every parameter's unconstrained draws as well
+    save_all_pars: bool = False
 
     def __post_init__(self) -> None:
         _check_integer("chains", self.chains, 1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pymc as pm
 import pytensor.tensor as pt
 
@@ -33,10 +35,26 @@ def lkj_cholesky(name: str, size: int, eta: float):
         log_diagonal.append(pt.log(diagonal))
         rows.append(pt.concatenate([pt.stack(entries), diagonal[None], pt.zeros(size - 1 - i)]))
     cholesky = pt.stack(rows)
-    # lkj_corr_cholesky_lpdf: sum_i (K - i - 1 + 2 eta - 2) log L_ii over i = 1..K-1
+    # lkj_corr_cholesky_lpdf: sum_i (K - i - 1 + 2 eta - 2) log L_ii over i = 1..K-1, less
+    # the log of LKJ's normalising constant, as Stan's, so that the log density is the
+    # posterior's to the constant (bridge sampling's marginal likelihood needs it)
     lkj = sum((size - i - 1 + 2 * eta - 2) * log_diagonal[i - 1] for i in range(1, size))
-    pm.Potential(f"{name}_lkj", lkj + log_jacobian)
+    pm.Potential(f"{name}_lkj", lkj - lkj_log_normaliser(size, eta) + log_jacobian)
     return cholesky
+
+
+def lkj_log_normaliser(size: int, eta: float) -> float:
+    """The log of the LKJ(eta) density's normalising constant for ``size`` x ``size``
+    correlation matrices (Lewandowski, Kurowicka & Joe 2009): ``log 2`` times
+    ``sum_k (2 eta - 2 + K - k)(K - k)`` plus ``sum_k (K - k) log B(b_k, b_k)``, with
+    ``b_k = eta + (K - k - 1) / 2`` for ``k = 1..K-1``. PyMC's ``LKJCorr`` is not used for
+    it: its log density at the identity has the opposite sign (PyMC 5.28)."""
+    total = 0.0
+    for k in range(1, size):
+        b = eta + (size - k - 1) / 2
+        total += (2 * eta - 2 + size - k) * (size - k) * math.log(2.0)
+        total += (size - k) * (2 * math.lgamma(b) - math.lgamma(2 * b))
+    return total
 
 
 def correlations(cholesky, size: int):

@@ -84,11 +84,16 @@ def _simplexes(design: Design, table: PriorTable) -> list[tuple[str, float, int]
     return out
 
 
+def flat_prior_parameters(design: Design, table: PriorTable) -> list[str]:
+    """The parameters with an improper (flat) prior, each class once (cs() and monotonic
+    effects share class b's prior)."""
+    return list(dict.fromkeys(target for _, dist, _, _, target
+                              in _parameter_priors(design, table) if dist.name == "flat"))
+
+
 def check_proper_priors(design: Design, table: PriorTable) -> None:
     """Raise when a parameter has an improper (flat) prior, which cannot be sampled from."""
-    # each class once: cs() and monotonic effects share class b's prior
-    flat = list(dict.fromkeys(target for _, dist, _, _, target
-                              in _parameter_priors(design, table) if dist.name == "flat"))
+    flat = flat_prior_parameters(design, table)
     if flat:
         raise PriorError(
             "Sampling from the priors (sample_prior='only') needs proper priors, but these "

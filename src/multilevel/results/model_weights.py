@@ -9,6 +9,7 @@ from scipy.optimize import minimize
 from scipy.special import logsumexp, softmax
 
 from ..errors import MultilevelError
+from .bridge_sampling import post_prob
 from .criteria import model_criteria
 
 WEIGHT_METHODS = ("stacking", "pseudobma")
@@ -88,7 +89,7 @@ def loo_model_weights(*fits, method: str = "stacking", BB: bool = True, BB_n: in
     return pd.Series(weights, index=list(results), name="weight")
 
 
-MODEL_WEIGHTS = ("stacking", "pseudobma", "loo", "waic", "kfold")
+MODEL_WEIGHTS = ("stacking", "pseudobma", "loo", "waic", "kfold", "bma")
 
 
 def model_weights(*fits, weights: str = "stacking", seed=None, **named_fits) -> pd.Series:
@@ -102,7 +103,9 @@ def model_weights(*fits, weights: str = "stacking", seed=None, **named_fits) -> 
         ``"stacking"`` (the default) or ``"pseudobma"``: :func:`loo_model_weights`;
         ``"loo"``, ``"waic"`` or ``"kfold"``: Akaike-type weights of the criterion,
         ``exp(-delta_ic / 2)`` normalised, that is each model's ``exp(elpd)`` normalised
-        (``"kfold"`` refits each model ten times, as brms's).
+        (``"kfold"`` refits each model ten times, as brms's); ``"bma"``: posterior model
+        probabilities from marginal likelihoods (:func:`multilevel.post_prob`; each fit
+        made with ``save_pars=ml.save_pars(all=True)`` and proper priors).
     seed
         Seed of pseudo-BMA's Bayesian bootstrap.
 
@@ -113,9 +116,11 @@ def model_weights(*fits, weights: str = "stacking", seed=None, **named_fits) -> 
     """
     if weights not in MODEL_WEIGHTS:
         raise MultilevelError(
-            f"weights must be one of {', '.join(map(repr, MODEL_WEIGHTS))}, got {weights!r}"
-            + (" (marginal likelihoods, brms's 'bma', need bridge sampling, which is not "
-               "provided)." if weights == "bma" else "."))
+            f"weights must be one of {', '.join(map(repr, MODEL_WEIGHTS))}, got {weights!r}.")
+    if weights == "bma":
+        names = [f"model{k}" for k in range(1, len(fits) + 1)] + list(named_fits)
+        probabilities = post_prob(*fits, *named_fits.values(), seed=seed)
+        return pd.Series(probabilities.to_numpy(), index=names, name="weight")
     if weights in ("stacking", "pseudobma"):
         return loo_model_weights(*fits, method=weights, seed=seed, **named_fits)
     results = model_criteria(fits, named_fits, weights, "model_weights")

@@ -132,6 +132,12 @@ class SamplerOutput:
                 "Parameter": stan_name, "Value": values.reshape(-1)}))
         return pd.concat(frames, ignore_index=True)
 
+    def bridge_sampler(self, seed: int | None = None):
+        """The log marginal likelihood by bridge sampling; see
+        :func:`multilevel.bridge_sampler`."""
+        from .bridge_sampling import bridge_sampler
+        return bridge_sampler(self, seed)
+
     def log_posterior(self) -> pd.DataFrame:
         """The log posterior density of every post-warmup draw (brms's ``log_posterior()``):
         columns ``Chain``, ``Iteration`` and ``Value``.

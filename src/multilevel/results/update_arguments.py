@@ -15,6 +15,7 @@ from ..spec.brms_formula import BrmsFormula, bf
 from ..spec.design import Design, build_design
 from ..spec.formula import parse_formula
 from ..spec.formula_update import update_formula
+from .bridge_sampling import save_pars
 from .fit import Fit
 
 
@@ -70,7 +71,8 @@ def kept_settings(fit: Fit, changed: dict) -> dict:
             "sampler": "auto" if settings.sampler == chosen_automatically else settings.sampler,
             "progressbar": settings.progressbar, "sample_prior": fit.sample_prior,
             "algorithm": settings.algorithm, "max_treedepth": settings.max_treedepth,
-            "data2": dict(fit.design.data2) or None}
+            "data2": dict(fit.design.data2) or None,
+            "save_pars": save_pars(all=True) if settings.save_all_pars else None}
     # as the sampler: an "auto" choice is made again for the new model
     automatic_form = resolve_parametrization(fit.design, "auto", fit.sample_prior != "only",
                                              settings.algorithm)
