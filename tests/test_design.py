@@ -334,3 +334,16 @@ def test_interactions_r_codes_by_all_levels_are_refused(formula):
     # the two ways to write it that R and formulae code alike
     assert len(design("y ~ f * h", data).b_names) == 5
     assert len(design("y ~ 0 + f:h", data).b_names) == 6
+
+
+def test_an_ordered_predictor_is_refused_with_its_alternatives():
+    # brms 2.18 codes an ordered factor by polynomial contrasts (o.L, o.Q)
+    data = pd.DataFrame({"y": np.arange(9.0), "g": list("aab") * 3,
+                         "o": pd.Categorical(list("lmh") * 3, categories=list("lmh"),
+                                             ordered=True)})
+    for formula in ("y ~ o", "y ~ (o | g)"):
+        with pytest.raises(FormulaError, match=r"polynomial contrasts.*mo\(o\).*as_unordered"):
+            design(formula, data)
+    # as a monotonic effect, a grouping factor or unordered it is taken as it is
+    assert design("y ~ mo(o)", data).monotonic
+    assert design("y ~ o", data.assign(o=data["o"].cat.as_unordered())).b_names == ["om", "oh"]

@@ -87,6 +87,21 @@ def require_factor_levels(data: pd.DataFrame, columns) -> None:
             )
 
 
+def refuse_ordered_predictors(data: pd.DataFrame, columns: dict[str, str]) -> None:
+    """Refuse an ordered categorical in a model matrix: R, and so brms, codes an ordered
+    factor by polynomial contrasts (``o.L``, ``o.Q``, ...), which this package does not
+    reproduce; ``columns`` maps each column to the place that uses it."""
+    for column, where in columns.items():
+        dtype = data[column].dtype
+        if isinstance(dtype, pd.CategoricalDtype) and dtype.ordered:
+            raise FormulaError(
+                f"Column {column!r} in {where} is an ordered categorical, which brms codes by "
+                "polynomial contrasts (.L, .Q, ...), as R codes an ordered factor; that coding "
+                f"is not reproduced here. Write mo({column}) for a monotonic effect of its "
+                f"ordered levels, or make it unordered (data[{column!r}] = "
+                f"data[{column!r}].cat.as_unordered()) for treatment contrasts.")
+
+
 def collinear_columns(X: np.ndarray, names: list[str], has_intercept: bool) -> dict[str, list[str]]:
     """The population-level columns that are linear combinations of the columns before them.
 

@@ -61,6 +61,23 @@ def used_columns(spec: FormulaSpec) -> dict[str, str]:
     return used
 
 
+def model_matrix_columns(spec: FormulaSpec) -> dict[str, str]:
+    """The columns the model matrices read (population, group-term and category-specific
+    terms of every parameter), with the place that reads each, for messages."""
+    used: dict[str, str] = {}
+    for term in spec.category_specific:
+        for name in formula_variables(term.expression, term.text):
+            used.setdefault(name, term.text)
+    for part in [spec] + [part for _, part in spec.nlpars + spec.dpars]:
+        where = "" if part is spec else f" of {part.text!r}"
+        for name in formula_variables(part.population, "the population-level terms"):
+            used.setdefault(name, "the population-level terms" + where)
+        for term in part.group_terms:
+            for name in formula_variables(term.expr, f"group term {term.text}"):
+                used.setdefault(name, f"group term {term.text}" + where)
+    return used
+
+
 def drop_missing(data: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, int]:
     missing = data[columns].isna().any(axis=1)
     count = int(missing.sum())
