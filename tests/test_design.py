@@ -347,3 +347,11 @@ def test_an_ordered_predictor_is_refused_with_its_alternatives():
     # as a monotonic effect, a grouping factor or unordered it is taken as it is
     assert design("y ~ mo(o)", data).monotonic
     assert design("y ~ o", data.assign(o=data["o"].cat.as_unordered())).b_names == ["om", "oh"]
+
+
+def test_a_transformation_out_of_its_domain_is_an_error_without_numpy_warnings():
+    data = pd.DataFrame({"y": np.arange(6.0), "x": [-1.0, 1, 2, 3, 4, 5]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's "invalid value encountered in log" would fail
+        with pytest.raises(DataError, match="'logx' is not finite in 1 row"):
+            design("y ~ log(x)", data)

@@ -214,8 +214,10 @@ def design_matrix(expression: str, data: pd.DataFrame, where: str, learn: bool =
     check_logical_codings(expression, where, data)
     renamed = _R_SCALE_CALL.sub(f"{R_SCALE}(", expression)
     try:
-        matrix = design_matrices(renamed, data, na_action="error",
-                                 env=closed_environment()).common
+        # log(0) and the like: the checks of the design name such columns and their rows
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            matrix = design_matrices(renamed, data, na_action="error",
+                                     env=closed_environment()).common
     except Exception as error:  # formulae's evaluation errors have no common base
         raise FormulaError(f"Cannot evaluate {where} {expression!r}: {error}") from None
     if matrix is not None:
