@@ -324,16 +324,30 @@ def test_nesting_and_factor_labels_as_r_writes_them(formula, brms_names):
     assert design(formula, data).b_names == brms_names
 
 
-@pytest.mark.parametrize("formula", ["y ~ f:h", "y ~ x + f:h:x", "y ~ f:flag"])
-def test_interactions_r_codes_by_all_levels_are_refused(formula):
+@pytest.mark.parametrize("formula", ["y ~ f:h", "y ~ x + f:h:x", "y ~ f:flag", "y ~ x:z + f:x"])
+def test_interactions_formulae_codes_otherwise_are_refused(formula):
     data = pd.DataFrame({"y": np.arange(12.0), "x": np.linspace(-1, 1, 12),
-                         "f": list("abc") * 4, "h": list("uv") * 6, "flag": [True, False] * 6})
-    # R codes both factors by all their levels here, collinear with the intercept
-    with pytest.raises(FormulaError, match=r"by all levels of its factors.*\(0 \+ "):
+                         "z": np.linspace(2, 0, 12), "f": list("abc") * 4, "h": list("uv") * 6,
+                         "flag": [True, False] * 6})
+    # R codes both factors of f:h by all their levels here, collinear with the intercept;
+    # f in f:x after x:z by its contrasts (brms: x:z, x:fb, x:fc), formulae by all three
+    with pytest.raises(FormulaError, match=r"by their contrasts only where.*\(0 \+ "):
         design(formula, data)
     # the two ways to write it that R and formulae code alike
     assert len(design("y ~ f * h", data).b_names) == 5
     assert len(design("y ~ 0 + f:h", data).b_names) == 6
+
+
+@pytest.mark.parametrize(("formula", "brms_names"), [
+    # brms 2.18's make_standata(): the factor of the second term is coded by its contrasts,
+    # as the term without it (x) lies within the term before it
+    ("y ~ f:x + h:x", ["fa:x", "fb:x", "fc:x", "x:hv"]),
+    ("y ~ f + f:x + h:x", ["fb", "fc", "fa:x", "fb:x", "fc:x", "x:hv"]),
+])
+def test_interactions_r_codes_by_contrasts_after_their_margin(formula, brms_names):
+    data = pd.DataFrame({"y": np.arange(12.0), "x": np.linspace(-1, 1, 12),
+                         "f": list("abc") * 4, "h": list("uv") * 6})
+    assert design(formula, data).b_names == brms_names
 
 
 def test_an_ordered_predictor_is_refused_with_its_alternatives():

@@ -237,9 +237,9 @@ def _check_factor_codings(matrix, expression: str, where: str) -> None:
     """Refuse a factor in an interaction that R codes by all its levels where formulae codes
     it otherwise.
 
-    R codes a factor of a term by its contrasts where the term without it is in the model
-    (the intercept standing for the empty term; without one, the first factor's main effect
-    takes all its levels and the intercept's place), else by all its levels: ``a:b``
+    R codes a factor of a term by its contrasts where the term without it lies within a term
+    before it (the intercept standing for the empty term; without one, the first factor's
+    main effect takes all its levels and the intercept's place), else by all its levels: ``a:b``
     without ``a`` and ``b`` has every combination, collinear with the intercept. formulae
     codes such a term to full rank instead, adding a main effect of its own, which is
     another model than brms's.
@@ -248,11 +248,10 @@ def _check_factor_codings(matrix, expression: str, where: str) -> None:
     by_name = {str(term.name): term for term in matrix.terms.values()}
     written = [frozenset(str(c.name) for c in getattr(term, "components", ())) for term in terms
                if type(term).__name__ != "Intercept"]
-    present = set(written)
     empty = any(type(term).__name__ == "Intercept" for term in terms)
     expected: dict[frozenset, int] = {}
-    for names, term in zip(written, [t for t in terms if type(t).__name__ != "Intercept"],
-                           strict=True):
+    for position, (names, term) in enumerate(zip(
+            written, [t for t in terms if type(t).__name__ != "Intercept"], strict=True)):
         own = by_name.get(str(term.name))
         if own is None:
             continue
@@ -261,7 +260,10 @@ def _check_factor_codings(matrix, expression: str, where: str) -> None:
         for component in components:
             if component.kind == "categoric":
                 rest = names - {str(component.name)}
-                coded = rest in present or (not rest and empty)
+                # R's TermCode: contrasts where the term without the factor lies within a
+                # term before it (the terms in R's order), or is the intercept
+                coded = (not rest and empty) if not rest else any(
+                    rest <= before for before in written[:position])
                 count *= len(component.levels) - (1 if coded else 0)
             else:
                 count *= _width(component)
@@ -278,10 +280,11 @@ def _check_factor_codings(matrix, expression: str, where: str) -> None:
         culprit = next((":".join(sorted(other)) for other in written
                         if len(other) > 1 and names <= other), ":".join(sorted(names)))
         raise FormulaError(
-            f"{expression!r} in {where}: R codes {culprit} by all levels of its factors, as "
-            "the terms without them are not in the model (with the intercept, such columns "
-            "are collinear), which this package does not reproduce; write the main effects "
-            f"too ({culprit.replace(':', ' * ')}) or the cell means without the intercept "
+            f"{expression!r} in {where}: R codes the factors of {culprit} by their contrasts "
+            "only where the term without the factor comes before it (else by all their "
+            "levels), and formulae codes this formula's factors otherwise, which would be "
+            "another model than brms's; write the interaction with its main effects "
+            f"({culprit.replace(':', ' * ')}) or as cell means without the intercept "
             f"(0 + {culprit}).")
 
 
