@@ -308,16 +308,28 @@ def mixing_problems(fit, brms_summary: list[dict]) -> list[str]:
     return problems
 
 
-def fitted_mismatches(chains: np.ndarray, records: list[dict]) -> list[str]:
+def brms_efficiency(fit, brms_summary: list[dict]) -> float:
+    """How many effective draws brms's fit has per effective draw of ours: the median over
+    the parameters both report of the ratio of their bulk ESS (brms drew 4000 draws, with
+    its own sampler's efficiency on the model)."""
+    ours = fit.posterior_summary()
+    ratios = [row["ess_bulk"] / ours.loc[row["variable"], "Bulk_ESS"] for row in brms_summary
+              if row["variable"] in ours.index and row.get("ess_bulk")]
+    return float(np.median(ratios))
+
+
+def fitted_mismatches(chains: np.ndarray, records: list[dict],
+                      efficiency: float = 2.0) -> list[str]:
     """brms's ``fitted()`` records (``row``, ``Estimate``, ``Est.Error``) that our draws of
     the same rows (chains x draws x rows) miss by four of both fits' Monte Carlo errors.
-    brms drew twice our draws with the same sampler: about twice our ESS."""
+    brms's ESS of a row is ``efficiency`` times ours (:func:`brms_efficiency`; about twice,
+    for twice our draws with a sampler as efficient)."""
     problems = []
     for record in records:
         values = chains[:, :, record["row"] - 1]
         ess = float(az.ess(values))
         mean, sd = values.mean(), values.std(ddof=1)
-        error = np.hypot(sd / np.sqrt(ess), record["Est.Error"] / np.sqrt(2 * ess))
+        error = np.hypot(sd / np.sqrt(ess), record["Est.Error"] / np.sqrt(efficiency * ess))
         if abs(mean - record["Estimate"]) >= 4 * error:
             where = " ".join([f"row {record['row']}", record.get("category", "")]).strip()
             problems.append(f"{where}: ours {mean:.4g}, brms {record['Estimate']:.4g} "

@@ -8,6 +8,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import integrate
 from scipy.special import betaln
@@ -142,3 +143,65 @@ def test_bridge_sampling_names_what_it_needs():
     with pytest.raises(MultilevelError, match="proper priors.*class b"):
         flat.bridge_sampler()
     assert "unconstrained_posterior" in again.idata.groups()
+
+
+def test_the_iteration_and_its_error_survive_large_log_densities():
+    from multilevel.results.bridge_sampling import _coefficient_of_variation, _iterate
+
+    rng = np.random.default_rng(4)
+    q11, q12 = rng.normal(-10, 1, 400), rng.normal(-3, 1, 400)
+    q21, q22 = rng.normal(-12, 2, 400), rng.normal(-3, 1, 400)
+    logml, _ = _iterate(q11 - q12, q21 - q22, 400.0)
+    cv = _coefficient_of_variation(q11, q12, q21, q22, logml, 4)
+    # a model of many parameters: every log density 800 lower, the ratio 800 lower too
+    shifted, _ = _iterate(q11 - 800 - q12, q21 - 800 - q22, 400.0)
+    assert shifted == pytest.approx(logml - 800)
+    assert _coefficient_of_variation(q11 - 800, q12, q21 - 800, q22, shifted, 4) == (
+        pytest.approx(cv))
+
+
+def test_flat_priors_of_every_class_are_named():
+    from multilevel.api import _model_parts
+    from multilevel.results.bridge_sampling import _improper_rows
+
+    data = pd.DataFrame({"y": np.linspace(0, 1, 40), "x": np.sin(np.arange(40.0)),
+                         "t": np.tile(np.arange(10), 4), "g": np.repeat(list("abcd"), 10)})
+    _, table = _model_parts("y ~ s(x) + ar(time = t, gr = g, p = 1)", data, "gaussian", None)
+    assert _improper_rows(table) == ["class ar", "class b coef sx_1"]
+    # a flat prior between bounds one apart is uniform there (cosy's correlation)
+    _, table = _model_parts("y ~ x + cosy(time = t, gr = g)", data, "gaussian",
+                            ml.prior("normal(0, 1)", class_="b"))
+    assert _improper_rows(table) == []
+
+
+@pytest.mark.slow
+def test_shifted_ordered_values_keep_their_normalising_constant():
+    import pymc as pm
+
+    from multilevel.priors.distributions import ordered_prior_variable, parse_distribution
+
+    priors = [parse_distribution("normal(0, 5)")] * 3
+    with pm.Model() as plain:
+        ordered_prior_variable("c", priors)
+    with pm.Model() as shifted:
+        ordered_prior_variable("c", priors, starts=np.array([-2.0, 1.0, 5.0]))
+    # the same thresholds (-1, 0.5, 3): gaps of 1.5 and 2.5, less the starts' 3 and 4
+    point = np.array([-1.0, np.log(1.5), np.log(2.5)])
+    moved = point - np.array([-2.0, np.log(3.0), np.log(4.0)])
+    assert plain.compile_logp()({"c_unconstrained": point}) == pytest.approx(
+        shifted.compile_logp()({"c_unconstrained": moved}))
+
+
+@pytest.mark.slow
+def test_a_simplex_keeps_its_unconstrained_draws():
+    data = ml.load_dataset("sleepstudy").assign(step=lambda f: f["Days"] // 3 + 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # brms's warnings of a short run
+        fit = ml.brm("Reaction ~ mo(step)", data, prior=ml.prior("normal(0, 50)", class_="b"),
+                     chains=2, draws=300, warmup=300, seed=2, progressbar=False,
+                     save_pars=ml.save_pars(all=True))
+    # the simplex of the three steps between four levels has two unconstrained values
+    sizes = {name: int(np.prod(array.shape[2:]))
+             for name, array in fit.idata.unconstrained_posterior.data_vars.items()}
+    assert sizes["simo_mostep1_simplex__"] == 2
+    assert np.isfinite(fit.bridge_sampler().logml)

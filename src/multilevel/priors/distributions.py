@@ -266,7 +266,9 @@ def ordered_prior_variable(name: str, priors: list[Distribution],
         gaps = gaps + data(f"{name}_log_gaps", np.log(np.diff(starts)))
     steps = pt.concatenate([first, pt.exp(gaps)])
     values = pm.Deterministic(name, pt.cumsum(steps), **kwargs)
-    terms = [pt.sum(unconstrained[1:])]
+    # the log-Jacobian of the gaps exp(g): the shifted values' own, so that the density
+    # integrates to one over the unconstrained values (bridge sampling needs the constant)
+    terms = [pt.sum(gaps)]
     for k, dist in enumerate(priors):
         if dist.name == "flat":
             continue

@@ -18,6 +18,7 @@ a flat prior the marginal likelihood does not exist.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import arviz as az
@@ -83,8 +84,12 @@ def unconstrained_draws(model, posterior: xr.Dataset) -> xr.Dataset:
             array = value.values
             flat = array.reshape(-1, *array.shape[2:])
             mapped = np.stack([forward(np.asarray(v, dtype=rv.dtype)) for v in flat])
-            value = xr.DataArray(mapped.reshape(array.shape[:2] + mapped.shape[1:]),
-                                 dims=value.dims, coords=value.coords)
+            mapped = mapped.reshape(array.shape[:2] + mapped.shape[1:])
+            if mapped.shape == array.shape:
+                value = xr.DataArray(mapped, dims=value.dims, coords=value.coords)
+            else:  # a simplex of K values has K - 1 unconstrained ones
+                value = xr.DataArray(mapped, dims=("chain", "draw", *(
+                    f"{name}_dim_{k}" for k in range(mapped.ndim - 2))))
         variables[name] = value
     return xr.Dataset(variables)
 
@@ -158,8 +163,31 @@ def _log_density(fit):
     return density, [v.name for v in model.value_vars]
 
 
+def _improper_rows(table) -> list[str]:
+    """The prior table's flat priors that apply to a parameter: each coefficient's own, and
+    a class's where no coefficient of it has a row (``ar``, a smooth's ``sx_1``, an
+    intercept). A flat prior between bounds one apart is the uniform density there."""
+    with_coefs = {(row.class_, row.group, row.dpar) for row in table.rows if row.coef}
+    flagged = []
+    for row in table.rows:
+        if row.prior.name != "flat" or (not row.coef and (row.class_, row.group, row.dpar)
+                                        in with_coefs):
+            continue
+        try:
+            if float(row.ub) - float(row.lb) == 1.0:
+                continue
+        except ValueError:
+            pass
+        flagged.append(" ".join(part for part in (f"class {row.class_}", row.coef and
+                                                  f"coef {row.coef}", row.group and
+                                                  f"group {row.group}", row.dpar and
+                                                  f"dpar {row.dpar}") if part))
+    return flagged
+
+
 def _proper_priors(fit) -> None:
-    flat = flat_prior_parameters(fit.design, fit.prior_table)
+    flat = list(dict.fromkeys(flat_prior_parameters(fit.design, fit.prior_table)
+                              + _improper_rows(fit.prior_table)))
     if flat:
         raise MultilevelError(
             "Bridge sampling needs proper priors: the marginal likelihood of a model with a "
@@ -237,34 +265,49 @@ def _normal_log_density(points: np.ndarray, mean: np.ndarray, covariance: np.nda
 
 def _iterate(l1: np.ndarray, l2: np.ndarray, neff: float) -> tuple[float, int]:
     """Meng & Wong's iterative scheme on the log ratios of the iterated posterior draws
-    (``l1``) and the proposal's draws (``l2``), as bridgesampling runs it."""
+    (``l1``) and the proposal's draws (``l2``), as bridgesampling runs it: until the ratio
+    changes by less than 1e-10 of itself, else again from the geometric mean of its last two
+    values until the log marginal likelihood changes by less than 1e-4 of itself, with
+    bridgesampling's warning."""
     lstar = float(np.median(l1))
     n1, n2 = len(l1), len(l2)
     s1, s2 = neff / (neff + n2), n2 / (neff + n2)
-    e1, e2 = np.exp(l1 - lstar), np.exp(l2 - lstar)
-    r = 1.0
-    for iteration in range(1, _MAX_ITERATIONS + 1):
-        numerator = np.sum(e2 / (s1 * e2 + s2 * r))
-        denominator = np.sum(1.0 / (s1 * e1 + s2 * r))
-        new = (n1 / n2) * numerator / denominator
-        converged = abs((new - r) / new) <= _TOLERANCE
-        r = new
-        if converged:
-            return float(np.log(r) + lstar), iteration
+    r, previous = 1.0, 1.0
+    for criterion, tolerance, start in (("r", _TOLERANCE, 1.0), ("logml", 1e-4, None)):
+        if start is None:
+            warnings.warn("logml could not be estimated within maxiter, rerunning with "
+                          "adjusted starting value. Estimate might be more variable than "
+                          "usual.", UserWarning, stacklevel=3)
+            r = float(np.sqrt(previous * r))
+        else:
+            r = start
+        for iteration in range(1, _MAX_ITERATIONS + 1):
+            with np.errstate(over="ignore", divide="ignore"):
+                # bridgesampling's quotients, written so that large log ratios do not
+                # overflow: e^l2 / (s1 e^l2 + s2 r) = 1 / (s1 + s2 r e^-l2)
+                numerator = np.sum(1.0 / (s1 + s2 * r * np.exp(-(l2 - lstar))))
+                denominator = np.sum(1.0 / (s1 * np.exp(l1 - lstar) + s2 * r))
+            previous, r = r, (n1 / n2) * numerator / denominator
+            change = (abs((r - previous) / r) if criterion == "r" else
+                      abs((np.log(r) - np.log(previous)) / (np.log(r) + lstar)))
+            if change <= tolerance:
+                return float(np.log(r) + lstar), iteration
     raise MultilevelError(f"Bridge sampling did not converge in {_MAX_ITERATIONS} "
                           "iterations; more draws may help.")
 
 
 def _coefficient_of_variation(q11, q12, q21, q22, logml: float, chains: int) -> float:
-    """bridgesampling's approximate relative mean-squared error of the estimate (its
-    ``error_measures()``), its square root; the iterated draws' autocorrelation enters
-    through ArviZ's effective sample size."""
+    """The estimate's approximate relative mean-squared error, bridgesampling's
+    ``error_measures()`` (Fruhwirth-Schnatter 2004), its square root. The iterated draws'
+    autocorrelation enters through ArviZ's effective sample size, where bridgesampling 1.1
+    multiplies by coda's unnormalised spectral density at zero (the variance times the
+    autocorrelation time), which gives smaller values than the formula means."""
     n1, n2 = len(q11), len(q21)
     s1, s2 = n1 / (n1 + n2), n2 / (n1 + n2)
-    p_posterior, p_proposal = np.exp(q11 - logml), np.exp(q21 - logml)
-    g_posterior, g_proposal = np.exp(q12), np.exp(q22)
-    f1 = p_proposal / (s1 * p_proposal + s2 * g_proposal)
-    f2 = g_posterior / (s1 * p_posterior + s2 * g_posterior)
+    with np.errstate(over="ignore", divide="ignore"):
+        # p / (s1 p + s2 g) and g / (s1 p + s2 g) from log ratios, without overflow
+        f1 = 1.0 / (s1 + s2 * np.exp(q22 - q21 + logml))
+        f2 = 1.0 / (s1 * np.exp(q11 - q12 - logml) + s2)
     ess = float(az.ess(f2.reshape(chains, -1)))
     term1 = np.var(f1, ddof=1) / np.mean(f1) ** 2 / n2
     term2 = np.var(f2, ddof=1) / np.mean(f2) ** 2 / ess
