@@ -348,7 +348,7 @@ def check_logical_codings(expression: str, where: str, data: pd.DataFrame) -> No
                     f"data (data['flag'] = <the comparison>) and use it in its place.")
 
 
-def _inside_calls(text: str) -> list[bool]:
+def inside_calls(text: str) -> list[bool]:
     """For each character, whether it lies within a call's parentheses, ``log(...)``, rather
     than at the formula's level or within grouping parentheses, ``(a + b):c``."""
     inside: list[bool] = []
@@ -384,7 +384,7 @@ def in_r_term_order(expression: str) -> str:
         return expression
     compact = re.sub(r"\s+", "", expression)
 
-    inside_calls = _inside_calls(compact)
+    within_calls = inside_calls(compact)
 
     def appearance(name: str) -> int:
         # where the variable (or the call, as R counts log(x) as one) first appears as a
@@ -393,7 +393,7 @@ def in_r_term_order(expression: str) -> str:
         pattern = (rf"(?<![\w.]){re.escape(bare)}(?![\w.(])" if bare.isidentifier()
                    else re.escape(bare))
         for found in re.finditer(pattern, compact):
-            if not inside_calls[found.start()]:
+            if not within_calls[found.start()]:
                 return found.start()
         return len(compact)
 
@@ -401,7 +401,7 @@ def in_r_term_order(expression: str) -> str:
     # stable: each degree in order of appearance
     ordered = [sorted(components, key=first.__getitem__) for components in
                sorted(written, key=len)]
-    nesting = any(char == "/" and not inside for char, inside in zip(compact, inside_calls,
+    nesting = any(char == "/" and not inside for char, inside in zip(compact, within_calls,
                                                                      strict=True))
     # formulae mislabels the columns of a nesting a/b it evaluates itself: written out
     if ordered == written and not nesting:

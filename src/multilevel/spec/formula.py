@@ -23,7 +23,7 @@ from .category_specific import (
     CategorySpecificTerm,
     parse_category_specific,
 )
-from .evaluation import in_r_term_order
+from .evaluation import in_r_term_order, inside_calls
 from .formula_text import find_bar, outer_parenthesised, split_top_level
 from .group_terms import GroupTerm, parse_group_term
 from .monotonic import MonotonicTerm, parse_monotonic, parse_monotonic_interaction
@@ -272,8 +272,10 @@ def _parse_terms(rhs: str, text: str, autocor: list[AutocorTerm] | None = None,
     ``autocor``, ``smooths``, ``monotonic`` and ``category_specific``; where these are None
     (the formula of a distributional parameter) they are an error.
     """
-    # R's nesting operator: x %in% f is the term x:f
-    rhs = re.sub(r"\s*%in%\s*", ":", rhs)
+    # R's nesting operator between terms: x %in% f is the term x:f (inside a call it would be
+    # R's set membership, which formulas do not provide)
+    inside = inside_calls(rhs)
+    rhs = re.sub(r"\s*%in%\s*", lambda m: m.group(0) if inside[m.start()] else ":", rhs)
     if not rhs:
         raise FormulaError(f"The formula {text!r} has nothing right of '~'; write '~ 1' for "
                            "an intercept-only model.")
