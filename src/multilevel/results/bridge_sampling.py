@@ -31,6 +31,7 @@ from ..errors import MultilevelError
 from ..inference.numpyro import import_pymc_jax, jax_function, unflattener
 from ..inference.nuts import without_library_notices
 from ..model.build import build_model, untraced_graphs
+from ..model.collapsed import unsupported_feature
 from ..priors.sampling import flat_prior_parameters
 
 # the group of InferenceData that holds the sampler's unconstrained draws
@@ -134,10 +135,17 @@ def _as_matrix(group: xr.Dataset) -> np.ndarray:
 
 
 def _sampled_model(fit):
-    """The PyMC model ``fit`` was sampled with, built again: the parametrisation the sampler
-    saw, whose free variables the unconstrained draws hold (the likelihood computed without
-    nutpie's fused operation, whose density is the same)."""
+    """The PyMC model whose log density is bridged: the collapsed form wherever the model
+    has one, its free variables among the unconstrained draws (a fit in the full form keeps
+    them too), as the same marginal likelihood in far fewer dimensions, where bridge
+    sampling is far more accurate; else the model the sampler moved in. The likelihood is
+    computed without nutpie's fused operation, whose density is the same."""
+    kept = set(fit.idata[UNCONSTRAINED].data_vars)
     with untraced_graphs():
+        if unsupported_feature(fit.design) is None:
+            model, _ = build_model(fit.design, fit.prior_table, collapsed=True)
+            if {v.name for v in model.value_vars} <= kept:
+                return model
         model, _ = build_model(fit.design, fit.prior_table,
                                collapsed=fit.settings.parametrization == "collapsed")
     return model
