@@ -91,3 +91,13 @@ def test_brms_intercept_as_a_coefficient_is_read(text):
 def test_intercept_beside_the_implicit_one_is_an_error():
     with pytest.raises(FormulaError, match="'0 \\+ Intercept \\+ \\.\\.\\.'"):
         parse_formula("y ~ Intercept + x")
+
+
+@pytest.mark.parametrize(("term", "kind"), [
+    ("(mo(x) | g)", r"monotonic group-level effects \(mo\(\) in a group term\).*population"),
+    ("(1 | mm(g, h))", r"multi-membership grouping factors \(mm\(\) in a group term\)"),
+    ("(s(x) | g)", r"smooth terms \(s\(\) in a group term\)"),
+])
+def test_brms_special_terms_inside_group_terms_are_named(term, kind):
+    with pytest.raises(FormulaError, match=kind):
+        parse_formula(f"y ~ x + {term}")

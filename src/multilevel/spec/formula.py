@@ -219,6 +219,12 @@ def _parse_response(lhs: str) -> tuple[str | None, tuple[str, str] | None, dict[
 
 
 _SMOOTH_CALLS = ("s", "t2", "te", "ti", "gp")
+# brms's special terms inside a group term, which brms reads and this package does not
+_GROUP_TERM_SPECIALS = (("mo", "monotonic group-level effects"),
+                        ("mm", "multi-membership grouping factors"),
+                        ("mmc", "multi-membership covariates"),
+                        ("s", "smooth terms"), ("t2", "smooth terms"), ("gp", "Gaussian processes"),
+                        ("me", "measurement-error terms"), ("mi", "missing-value terms"))
 _MONOTONIC_CALL = re.compile(r"(?<![A-Za-z0-9_.])mo\s*\(")
 
 
@@ -295,6 +301,12 @@ def _parse_terms(rhs: str, text: str, autocor: list[AutocorTerm] | None = None,
                 raise FormulaError(f"{term!r} in {text!r}: category specific group-level "
                                    "effects (cs() in a group term) are not supported; "
                                    "cs() works among the population-level terms.")
+            for call, kind in _GROUP_TERM_SPECIALS:
+                if re.search(rf"(?<![\w.]){call}\s*\(", inside):
+                    raise FormulaError(f"{term!r} in {text!r}: {kind} ({call}() in a group "
+                                       "term) are not supported here"
+                                       + ("; mo() works among the population-level terms."
+                                          if call == "mo" else "."))
             group_terms.extend(parse_group_term(inside, term))
             continue
         if find_bar(term) is not None:
