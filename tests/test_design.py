@@ -369,3 +369,16 @@ def test_a_transformation_out_of_its_domain_is_an_error_without_numpy_warnings()
         warnings.simplefilter("error")  # numpy's "invalid value encountered in log" would fail
         with pytest.raises(DataError, match="'logx' is not finite in 1 row"):
             design("y ~ log(x)", data)
+
+
+def test_new_rows_find_integer_categories_however_they_are_written():
+    # the shipped epilepsy data hold Trt as a categorical of the integers 0 and 1
+    data = pd.DataFrame({"y": np.arange(8.0), "x": np.linspace(0, 1, 8),
+                         "trt": pd.Categorical([0, 1] * 4)})
+    d = design("y ~ x + trt", data)
+    assert d.b_names == ["x", "trt1"]
+    for values in ([1, 0], ["1", "0"], pd.Categorical([1, 0], categories=[0, 1]), [1.0, 0.0]):
+        new = new_data_design(d, pd.DataFrame({"x": [0.5, 0.5], "trt": values}), [])
+        np.testing.assert_array_equal(new.X[:, 1], [1.0, 0.0])
+    with pytest.raises(DataError, match=r"level\(s\) '2'.*valid levels: '0', '1'"):
+        new_data_design(d, pd.DataFrame({"x": [0.5], "trt": [2]}), [])

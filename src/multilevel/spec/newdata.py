@@ -106,17 +106,20 @@ def new_data_design(design: Design, newdata: pd.DataFrame, blocks: list[int]) ->
     categorical = {c: design.data[c].cat.categories for c in needed
                    if c in design.data and isinstance(design.data[c].dtype, pd.CategoricalDtype)}
     for column, categories in categorical.items():
-        labels = frame[column].map(lambda v: r_level_label(v) if isinstance(v, bool) else str(v))
-        unknown = sorted(set(labels) - set(categories))
+        # matched by the labels R prints, so that 1, "1" and 1.0 are the fitted category 1
+        fitted = {r_level_label(category): category for category in categories}
+        labels = frame[column].map(r_level_label)
+        unknown = sorted(set(labels) - set(fitted))
         if unknown and column in population_columns:
             raise DataError(
                 f"Column {column!r} of newdata has level(s) "
                 + ", ".join(repr(u) for u in unknown)
                 + " that the model was not fitted with; valid levels: "
-                + ", ".join(repr(str(c)) for c in categories) + "."
+                + ", ".join(repr(label) for label in fitted) + "."
             )
         if not unknown:
-            frame[column] = pd.Categorical(labels, categories=categories, ordered=True)
+            frame[column] = pd.Categorical(labels.map(fitted), categories=categories,
+                                           ordered=True)
     X = _population(design.population_terms, frame, "the population-level terms",
                     design.has_intercept)
     dpar_X = {name: _population(part.population_terms, frame,
