@@ -334,3 +334,13 @@ def test_categorical_densities_follow_each_models_categories():
         aux = {parameter.name: np.zeros((1, 2)) for parameter in family.aux}
         density = family.log_density(np.array([1, len(labels)]), eta, aux)
         assert np.allclose(density, -np.log(len(labels)))
+
+
+@pytest.mark.slow
+def test_the_summary_shows_the_discrimination_held_at_one(fits):
+    # brms's summary of an ordinal model: disc 1.00 0.00 1.00 1.00 NA NA NA
+    _, fit, _ = fits["inhaler"]
+    text = str(fit.summary())
+    assert "Further Distributional Parameters:" in text
+    assert [line.split() for line in text.splitlines() if line.startswith("disc")] == [
+        ["disc", "1.00", "0.00", "1.00", "1.00", "NA", "NA", "NA"]]

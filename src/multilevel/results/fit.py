@@ -42,6 +42,7 @@ from .sampler_output import SamplerOutput
 from .storage import save_fit
 from .summary import (
     Summary,
+    family_parameters,
     interval_bounds,
     interval_columns,
     table_columns,
@@ -563,7 +564,7 @@ class Fit(SamplerOutput, PredictiveSummaries):
             block.index = labels
             random[group] = block
             sizes[group] = len(self.design.group_levels(group))
-        spec = table.loc[list(self.names.aux)] if self.names.aux else None
+        spec = family_parameters(table, self.names.aux, self.family.ordinal)
         correlation = table.loc[[n for n in table.index
                                  if n.split("[")[0].split("__")[0] in self.names.autocor]]
         return Summary(
