@@ -97,6 +97,22 @@ def reference_data2(reference: dict) -> dict | None:
             for name in names} or None
 
 
+def fit_references(names: list[str], seed: int = 20261207) -> dict:
+    """Each family reference of ``names`` fitted as brms fitted it (formula, data, family,
+    ``data2``), with half brms's draws (the comparisons' tolerances follow both fits' ESS):
+    name -> (reference, fit, the fit's warnings)."""
+    fits = {}
+    for name in names:
+        reference = load_reference(name, FAMILY_REFERENCE_DIR)
+        fit, messages = fit_with_warnings(reference_formula(reference),
+                                          reference_data(reference),
+                                          reference_family(reference), seed=seed,
+                                          draws=500, warmup=500, progressbar=False,
+                                          data2=reference_data2(reference))
+        fits[name] = (reference, fit, messages)
+    return fits
+
+
 def reference_prior_table(reference: dict) -> pd.DataFrame:
     """Our ``get_prior()`` of a family reference's model and data."""
     return ml.get_prior(reference_formula(reference), reference_data(reference),

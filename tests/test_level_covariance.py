@@ -17,16 +17,12 @@ from reference import (
     FAMILY_REFERENCE_DIR,
     brms_efficiency,
     family_reference_names,
-    fit_with_warnings,
+    fit_references,
     fitted_mismatches,
     load_reference,
     mixing_problems,
     posterior_mismatches,
     prior_mismatches,
-    reference_data,
-    reference_data2,
-    reference_family,
-    reference_formula,
     reference_newdata,
     reference_prior_table,
 )
@@ -139,17 +135,7 @@ def test_level_labels_are_read_as_r_prints_them():
 
 @pytest.fixture(scope="module")
 def fits():
-    fits = {}
-    for name in MODELS:
-        reference = load_reference(name, FAMILY_REFERENCE_DIR)
-        # half brms's draws: the comparisons' tolerances follow both fits' ESS
-        fit, messages = fit_with_warnings(reference_formula(reference),
-                                          reference_data(reference),
-                                          reference_family(reference), seed=20261207,
-                                          draws=500, warmup=500, progressbar=False,
-                                          data2=reference_data2(reference))
-        fits[name] = (reference, fit, messages)
-    return fits
+    return fit_references(MODELS)
 
 
 @pytest.mark.slow
