@@ -28,9 +28,14 @@ from .checks import (
 )
 from .evaluation import design_matrix, evaluate_expression, formula_variables
 from .formula import FormulaSpec
-from .group_blocks import GroupBlock, check_group_ids, matrix_columns, parameter_blocks
+from .group_blocks import (
+    GroupBlock,
+    check_group_ids,
+    covariance_matrices,
+    matrix_columns,
+    parameter_blocks,
+)
 from .learning_rows import learning_from
-from .level_covariance import covariance_matrix
 from .model_frame import as_r_factors, drop_missing, model_matrix_columns, used_columns
 from .monotonic import MonotonicPart, monotonic_part
 from .nonlinear import covariate_names, covariate_values
@@ -419,14 +424,15 @@ def _evaluated_design(spec: FormulaSpec, data: pd.DataFrame, family: Family,
     category_specific = category_specific_part(spec.category_specific, frame, family, b_names)
     collinear = collinear_columns(X, b_names, has_intercept)
     offset = _offset(spec, frame)
-    blocks = [] if family.formula_parameters else parameter_blocks(spec, frame, "", data2)
+    matrices = covariance_matrices(spec, data2)
+    blocks = [] if family.formula_parameters else parameter_blocks(spec, frame, "", matrices)
     dpars, nlpars = {}, {}
     for parts, designs in ((spec.nlpars, nlpars), (spec.dpars, dpars)):
         for name, part in parts:
             dpar_X, dpar_names, dpar_intercept, terms = _population_part(part, frame)
             designs[name] = DparDesign(name, part, dpar_X, dpar_names, dpar_intercept,
                                        _offset(part, frame), terms)
-            blocks += parameter_blocks(part, frame, name, data2)
+            blocks += parameter_blocks(part, frame, name, matrices)
     unidentified = [name for name in family.formula_parameters
                     if family.ordered_intercepts and not dpars[name].has_intercept]
     if unidentified:
@@ -456,8 +462,8 @@ def _evaluated_design(spec: FormulaSpec, data: pd.DataFrame, family: Family,
         collinear=collinear, dpars=dpars, categories=categories, autocor=autocor,
         smooths=smooths, monotonic=monotonic, category_specific=category_specific, se=se,
         censoring=censored, truncation=truncated, nlpars=nlpars, covariates=covariates,
-        inherited=inherited, data2={block.cov: covariance_matrix(block.cov, data2, block.term)
-                                    for block in blocks if block.cov},
+        inherited=inherited, data2={block.cov: matrices[block.cov] for block in blocks
+                                    if block.cov},
     )
 
 

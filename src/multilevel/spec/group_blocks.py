@@ -172,7 +172,7 @@ def _by_levels(term: GroupTerm, data: pd.DataFrame, index: np.ndarray,
 
 
 def _group_blocks(term: GroupTerm, data: pd.DataFrame,
-                  data2: Mapping | None) -> list[GroupBlock]:
+                  matrices: Mapping[str, pd.DataFrame]) -> list[GroupBlock]:
     matrix = design_matrix(term.expr, data, f"group term {term.text}")
     values, coefs = matrix_columns(matrix)
     if not coefs:
@@ -181,8 +181,7 @@ def _group_blocks(term: GroupTerm, data: pd.DataFrame,
     by_levels, level_by = _by_levels(term, data, index, levels) if term.by else ([], None)
     cov_cholesky = None
     if term.cov:
-        cov_cholesky = level_cholesky(covariance_matrix(term.cov, data2, term.text), levels,
-                                      term.group, term.cov)
+        cov_cholesky = level_cholesky(matrices[term.cov], levels, term.group, term.cov)
     # a term with a by column stays one block, correlated or not: brms lists its sds by
     # level, each level's coefficients together
     if term.correlated or term.by:
@@ -235,14 +234,26 @@ def check_group_ids(blocks: list[GroupBlock]) -> None:
                 "correlated through an ID need the same cov.")
 
 
+def covariance_matrices(spec: FormulaSpec, data2: Mapping | None) -> dict[str, pd.DataFrame]:
+    """Each matrix the group terms of ``spec`` and its parameters' formulas name in
+    ``gr(g, cov = A)``, checked once (:func:`covariance_matrix`)."""
+    matrices: dict[str, pd.DataFrame] = {}
+    for part in [spec] + [part for _, part in spec.nlpars + spec.dpars]:
+        for term in part.group_terms:
+            if term.cov and term.cov not in matrices:
+                matrices[term.cov] = covariance_matrix(term.cov, data2, term.text)
+    return matrices
+
+
 def parameter_blocks(spec: FormulaSpec, frame: pd.DataFrame, dpar: str,
-                     data2: Mapping | None = None) -> list[GroupBlock]:
+                     matrices: Mapping[str, pd.DataFrame] | None = None) -> list[GroupBlock]:
     """The group blocks of one parameter's formula, coefficients named with the parameter;
-    ``data2`` holds the matrices of ``gr(g, cov = A)``."""
+    ``matrices`` holds the checked matrices of ``gr(g, cov = A)``
+    (:func:`covariance_matrices`)."""
     blocks: list[GroupBlock] = []
     seen: set[tuple[str, str]] = set()
     for term in spec.group_terms:
-        for block in _group_blocks(term, frame, data2):
+        for block in _group_blocks(term, frame, matrices or {}):
             for coef in block.coefs:
                 if (block.group, coef) in seen:
                     raise FormulaError(
