@@ -117,7 +117,7 @@ def ordered_code(variable: str, name: str, priors: list[Distribution], dims: str
     lines = [f"{raw} = pm.Flat({quote(name + '_unconstrained')}, shape={len(priors)})"]
     if starts is not None:
         lines.append("# shifted by constants where the chains start, which leaves the "
-                     "density as it is")
+                     "density as it is (its Jacobian takes the shift)")
         lines.append(f"{variable}_starts = np.array([{', '.join(repr(float(v)) for v in starts)}])")
         first = f"{first} + {variable}_starts[0]"
         gaps = f"{gaps} + np.log(np.diff({variable}_starts))"
@@ -128,7 +128,7 @@ def ordered_code(variable: str, name: str, priors: list[Distribution], dims: str
         f"    pt.exp({gaps}),",
         f"])){dimension})",
     ]
-    terms = [f"pt.sum({raw}[1:])  # the log-Jacobian of the gaps"]
+    terms = [f"pt.sum({gaps})  # the log-Jacobian of the gaps"]
     proper = [(k, dist) for k, dist in enumerate(priors) if dist.name != "flat"]
     if proper and len(proper) == len(priors) and all(d == priors[0] for _, d in proper):
         terms.append(f"pt.sum(pm.logp({distribution_code(priors[0])}, {variable}))")
