@@ -382,3 +382,12 @@ def test_new_rows_find_integer_categories_however_they_are_written():
         np.testing.assert_array_equal(new.X[:, 1], [1.0, 0.0])
     with pytest.raises(DataError, match=r"level\(s\) '2'.*valid levels: '0', '1'"):
         new_data_design(d, pd.DataFrame({"x": [0.5], "trt": [2]}), [])
+
+
+def test_a_design_is_built_again_from_its_own_frame():
+    # strings become ordered categoricals inside (formulae keeps only those in order); a saved
+    # fit, update() and kfold() build the design again from that frame
+    data = pd.DataFrame({"y": np.arange(9.0), "f": list("cab") * 3})
+    d = design("y ~ f", data)
+    assert design("y ~ f", d.data).b_names == d.b_names == ["fb", "fc"]
+    assert design("y ~ f", d.data.iloc[:6].reset_index(drop=True)).b_names == ["fb", "fc"]

@@ -35,6 +35,7 @@ from ..priors.table import Prior, PriorTable, build_prior_table
 from ..spec.brms_formula import BrmsFormula
 from ..spec.design import Design, build_design
 from ..spec.formula import parse_formula
+from ..spec.model_frame import R_FACTORS
 
 FORMAT = "multilevel-fit"
 # version 2: fit.json carries a content hash over itself and the draws
@@ -72,7 +73,7 @@ def frame_to_json(frame: pd.DataFrame) -> dict:
             entry["values"] = [_scalar(v) for v in series.tolist()]
         columns.append(entry)
     return {"index": [_scalar(v) for v in frame.index.tolist()], "columns": columns,
-            "name": frame.attrs.get("name")}
+            "name": frame.attrs.get("name"), R_FACTORS: frame.attrs.get(R_FACTORS)}
 
 
 def frame_from_json(payload: dict) -> pd.DataFrame:
@@ -94,6 +95,8 @@ def frame_from_json(payload: dict) -> pd.DataFrame:
     frame.index = pd.Index(payload["index"])
     if payload.get("name") is not None:
         frame.attrs["name"] = payload["name"]
+    if payload.get(R_FACTORS) is not None:
+        frame.attrs[R_FACTORS] = list(payload[R_FACTORS])
     return frame
 
 

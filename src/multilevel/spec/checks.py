@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..errors import DataError, FamilyError, FormulaError, close_matches
 from ..families.builtin import family_names
+from .model_frame import R_FACTORS
 
 if TYPE_CHECKING:
     from ..families.family import Family
@@ -91,9 +92,10 @@ def refuse_ordered_predictors(data: pd.DataFrame, columns: dict[str, str]) -> No
     """Refuse an ordered categorical in a model matrix: R, and so brms, codes an ordered
     factor by polynomial contrasts (``o.L``, ``o.Q``, ...), which this package does not
     reproduce; ``columns`` maps each column to the place that uses it."""
+    ours = set(data.attrs.get(R_FACTORS, ()))
     for column, where in columns.items():
         dtype = data[column].dtype
-        if isinstance(dtype, pd.CategoricalDtype) and dtype.ordered:
+        if isinstance(dtype, pd.CategoricalDtype) and dtype.ordered and column not in ours:
             raise FormulaError(
                 f"Column {column!r} in {where} is an ordered categorical, which brms codes by "
                 "polynomial contrasts (.L, .Q, ...), as R codes an ordered factor; that coding "

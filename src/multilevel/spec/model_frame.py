@@ -98,9 +98,20 @@ def drop_missing(data: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, 
     return data.loc[~missing].reset_index(drop=True), count
 
 
+# frame.attrs key listing the columns as_r_factors made categoricals of R's level order
+R_FACTORS = "r_factors"
+
+
 def as_r_factors(data: pd.DataFrame, columns) -> pd.DataFrame:
-    """Strings and booleans become categoricals with R's level order and labels."""
+    """Strings and booleans become categoricals with R's level order and labels.
+
+    formulae keeps the order of an ordered categorical's categories only, so they are made
+    ordered; the frame's ``attrs`` list them (:data:`R_FACTORS`), so that a design built
+    again from it (a saved fit, ``update()``, ``kfold()``) does not take them for the user's
+    ordered factors.
+    """
     data = data.copy()
+    data.attrs[R_FACTORS] = sorted(set(data.attrs.get(R_FACTORS, ())) | set(columns))
     for column in columns:
         series = data[column]
         if isinstance(series.dtype, pd.CategoricalDtype):
