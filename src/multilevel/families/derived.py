@@ -137,10 +137,11 @@ def _categories_by_comparison(graph):
 
 def _whole_array_operations(graph):
     """``graph`` with the elementwise operations that PyTensor's Python implementation
-    evaluates element by element (no NumPy function behind them: log(1 - exp(x)), fill,
-    clip) written with ones that work on whole arrays, the same values."""
+    evaluates element by element (no NumPy function behind them: log(1 - exp(x)),
+    log(1 + exp(x)), fill, clip) written with ones that work on whole arrays, the same
+    values."""
     from pytensor.scalar.basic import Clip, Second
-    from pytensor.scalar.math import Log1mexp
+    from pytensor.scalar.math import Log1mexp, Softplus
     from pytensor.tensor.elemwise import Elemwise
 
     while True:
@@ -153,6 +154,10 @@ def _whole_array_operations(graph):
                 (x,) = node.inputs
                 # the branch that stays accurate on each side, as the scalar operation's
                 new = pt.switch(x < np.log(0.5), pt.log1p(-pt.exp(x)), pt.log(-pt.expm1(x)))
+            elif isinstance(scalar, Softplus):
+                (x,) = node.inputs
+                # exp of a non-positive number only: no overflow on either side
+                new = pt.maximum(x, 0.0) + pt.log1p(pt.exp(-pt.abs(x)))
             elif isinstance(scalar, Second):
                 shape_of, value = node.inputs
                 # zeros of the shape by allocation: zeros_like is itself a fill
@@ -196,7 +201,8 @@ def derived_functions(family) -> DerivedFunctions:
             if family.draw is None:
                 # the random generators become inputs, so each call is seeded by the caller: a
                 # mixture (zero-inflated) holds one per component
-                draws = _categories_by_comparison(inline_inner_graphs(distribution))
+                draws = _whole_array_operations(
+                    _categories_by_comparison(inline_inner_graphs(distribution)))
                 shared = find_rng_nodes([draws])
                 rngs = [random_generator_type(f"rng_{k}") for k in range(len(shared))]
                 value = graph_replace(draws, dict(zip(shared, rngs, strict=True)))
