@@ -151,6 +151,36 @@ def test_predictions_use_each_rows_parameter(fits, sleepstudy):
 
 
 @pytest.mark.slow
+def test_posterior_linpred_gives_a_parameters_linear_predictor_and_its_inverse_link(fits):
+    """brms's ``posterior_linpred(transform =, dpar =)``: a predicted parameter's linear
+    predictor, or its value through the inverse link; the mean's when no parameter is named."""
+    _, fit, _ = fits["sleep_sigma"]
+    newdata = pd.DataFrame({"Days": [0, 9], "Subject": ["308", "308"]})
+    posterior = fit.idata.posterior
+    log_sigma = (posterior["b_sigma_Intercept"].values.reshape(-1)[:, None]
+                 + posterior["b_sigma"].values.reshape(-1, 1) * np.array([0.0, 9.0]))
+    assert np.allclose(fit.posterior_linpred(newdata, dpar="sigma"), log_sigma)
+    assert np.allclose(fit.posterior_linpred(newdata, dpar="sigma", transform=True),
+                       np.exp(log_sigma))
+    mu = fit.posterior_linpred(newdata)
+    assert np.array_equal(fit.posterior_linpred(newdata, dpar="mu"), mu)
+    assert np.array_equal(fit.posterior_linpred(newdata, transform=True), mu)  # identity
+    _, zip_fit, _ = fits["salamanders_zip"]
+    eta = zip_fit.posterior_linpred()
+    assert np.allclose(zip_fit.posterior_linpred(transform=True), np.exp(eta))
+    zi = zip_fit.posterior_linpred(dpar="zi", transform=True)
+    assert np.allclose(zip_fit.posterior_epred(), np.exp(eta) * (1 - zi))
+    assert np.allclose(zip_fit.posterior_linpred(dpar="zi"), np.log(zi / (1 - zi)))
+    with pytest.raises(ml.MultilevelError, match="Valid distributional parameters are: mu, "
+                                                 "zi"):
+        zip_fit.posterior_linpred(dpar="sigma")
+    with pytest.raises(ml.MultilevelError, match="Valid non-linear parameters are: none"):
+        zip_fit.posterior_linpred(nlpar="b1")
+    with pytest.raises(ml.MultilevelError, match="'dpar' and 'nlpar' at the same time"):
+        zip_fit.posterior_linpred(dpar="zi", nlpar="b1")
+
+
+@pytest.mark.slow
 def test_zero_inflation_enters_the_expected_value_and_loo(fits):
     _, fit, _ = fits["salamanders_zip"]
     data = fit.design.data

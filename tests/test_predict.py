@@ -326,6 +326,11 @@ def test_fitted_and_predict_summaries(sleep_fit):
     full = fit.posterior_linpred(newdata.iloc[:3])
     assert not np.allclose(subset, full)
     assert fit.posterior_epred(ndraws=100, seed=1).shape == (100, fit.nobs)
+    # a parameter held constant over the rows is its draws for every row, on either scale
+    sigma = fit.idata.posterior["sigma"].values.reshape(-1, 1)
+    for transform in (False, True):
+        held = fit.posterior_linpred(newdata.iloc[:3], dpar="sigma", transform=transform)
+        np.testing.assert_array_equal(held, np.repeat(sigma, 3, axis=1))
 
 
 def test_residuals_are_the_response_less_the_predictions_as_brms(sleep_fit):

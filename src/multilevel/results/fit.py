@@ -16,7 +16,6 @@ from ..model.build import ModelNames
 from ..priors.table import PriorTable
 from ..spec.design import Design
 from . import criteria, refits
-from . import residuals as residual_errors
 from .display import BrmsTable, GroupTables
 from .hypothesis import hypothesis as hypothesis_test
 from .posterior import (
@@ -213,7 +212,8 @@ class Fit(SamplerOutput, PredictiveSummaries):
 
     def posterior_linpred(self, newdata=None, re_formula=None, allow_new_levels=False,
                           sample_new_levels="uncertainty", ndraws=None, seed=None,
-                          incl_autocor=True) -> np.ndarray:
+                          incl_autocor=True, transform=False, dpar=None,
+                          nlpar=None) -> np.ndarray:
         """Draws of the linear predictor (draws x rows), as brms's ``posterior_linpred``; each
         category's or component's of a categorical or mixture model (draws x rows x K).
 
@@ -238,12 +238,15 @@ class Fit(SamplerOutput, PredictiveSummaries):
             Include the residual structure (ARMA terms, correlated draws under ``cosy``). New
             rows of a series continue its residuals; rows whose response is missing take a
             predicted value, carried forward as brms does.
+        transform
+            Apply the inverse link: of the mean, or of ``dpar``.
+        dpar, nlpar
+            The linear predictor of this distributional parameter (``"sigma"``; one held
+            constant is its draws, for every row) or this non-linear parameter instead.
         """
         drawn = self._predict(newdata, re_formula, allow_new_levels, sample_new_levels, ndraws,
                               seed, incl_autocor)
-        # the categories' or components' parameters have the identity link
-        return np.stack([drawn.aux[name] for name in self.family.formula_parameters],
-                        axis=2) if self.family.formula_parameters else drawn.eta
+        return drawn.linear_scale(self.family, list(self.design.nlpars), transform, dpar, nlpar)
 
     def posterior_epred(self, newdata=None, re_formula=None, allow_new_levels=False,
                         sample_new_levels="uncertainty", ndraws=None, seed=None,
@@ -290,29 +293,6 @@ class Fit(SamplerOutput, PredictiveSummaries):
         if summary and self.design.categories and not self.family.columns:
             return category_frequencies(draws, self.design.categories)
         return summarize_rows(draws, probs, self.design.categories, "{}") if summary else draws
-
-    def predictive_error(self, newdata=None, re_formula=None, ndraws=None, seed=None,
-                         **prediction) -> np.ndarray:
-        """Draws of the observed minus a predicted response (draws x rows), as brms's
-        ``predictive_error()``; ``newdata`` must hold the response. Other arguments as
-        :meth:`posterior_linpred`."""
-        return residual_errors.predictive_errors(self, "posterior_predict", newdata,
-                                                 re_formula=re_formula, ndraws=ndraws,
-                                                 seed=seed, **prediction)
-
-    def residuals(self, newdata=None, re_formula=None, method="posterior_epred",
-                  type="ordinary", ndraws=None, seed=None, probs=(0.025, 0.975),
-                  summary=True, **prediction):
-        """Observed minus expected response per row, as brms's ``residuals()``.
-
-        ``method="posterior_predict"`` subtracts new observations instead (their draws are
-        :meth:`predictive_error`'s), ``"posterior_linpred"`` the linear predictor;
-        ``type="pearson"`` divides by each row's predictive sd (deprecated in brms, and
-        warned about as there). ``summary=False`` gives the draws (draws x rows).
-        """
-        return residual_errors.residuals(self, newdata, method, type, summary, probs,
-                                         re_formula=re_formula, ndraws=ndraws, seed=seed,
-                                         **prediction)
 
     def ngrps(self) -> dict[str, int]:
         """The number of levels of each grouping factor, as brms's ``ngrps()``."""

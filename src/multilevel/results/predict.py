@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -317,7 +317,8 @@ def linear_predictor(fit, request: PredictionRequest) -> Prediction:
     truncation = None
     if design.truncation is not None:
         truncation = (design.truncation if request.newdata is None else new.truncation).bounds
-    return Prediction(eta=eta, aux=aux, trials=trials, autocor=autocor, truncation=truncation)
+    return Prediction(eta=eta, aux=aux, trials=trials, autocor=autocor, truncation=truncation,
+                      linear={name: value for name, value in etas.items() if name})
 
 
 def _add_group_part(eta: np.ndarray, effects: np.ndarray, index: np.ndarray,
@@ -431,6 +432,41 @@ class Prediction:
     autocor: AutocorDraws | None = None
     # each row's truncation bounds (lower, upper), None for an open side
     truncation: tuple[np.ndarray | None, np.ndarray | None] | None = None
+    # the linear predictors of the non-linear and predicted distributional parameters
+    linear: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def linear_scale(self, family, nlpars, transform: bool = False, dpar: str | None = None,
+                     nlpar: str | None = None) -> np.ndarray:
+        """The draws brms's ``posterior_linpred()`` gives: the linear predictor of the mean
+        (of each category or component, draws x rows x K), of the distributional parameter
+        ``dpar`` or of the non-linear parameter ``nlpar``; ``transform`` applies the inverse
+        link, of the mean when neither is named. A parameter that does not vary over the rows
+        is its draws, repeated for each row, on either scale (as brms)."""
+        if transform and dpar is None and nlpar is None:
+            dpar = "mu"
+        if dpar is not None:
+            means = list(family.formula_parameters) or ["mu"]
+            valid = means + [a.name for a in family.aux if a.name not in means]
+            if dpar not in valid:
+                raise MultilevelError(f"Invalid argument 'dpar': {dpar!r}. Valid distributional "
+                                      f"parameters are: {', '.join(valid)}.")
+            if nlpar is not None:
+                raise MultilevelError("Cannot use 'dpar' and 'nlpar' at the same time.")
+            if dpar == "mu":
+                return family.link_function.inverse_numpy(self.eta) if transform else self.eta
+            if dpar in self.linear:
+                return self.aux[dpar] if transform else self.linear[dpar]
+            return np.broadcast_to(self.aux[dpar], self.eta.shape[:2]).copy()
+        if nlpar is not None:
+            if nlpar not in nlpars:
+                valid = ", ".join(nlpars) or "none, the model is not non-linear"
+                raise MultilevelError(f"Invalid argument 'nlpar': {nlpar!r}. Valid non-linear "
+                                      f"parameters are: {valid}.")
+            return self.linear[nlpar]
+        # the categories' or components' parameters have the identity link
+        if family.formula_parameters:
+            return np.stack([self.aux[name] for name in family.formula_parameters], axis=2)
+        return self.eta
 
     def mean(self, family) -> np.ndarray:
         """The family's expected value for every draw and row (and category, if ordinal),

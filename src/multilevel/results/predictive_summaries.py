@@ -1,5 +1,6 @@
-"""brms's summaries of a fit's predictions and population-level effects: ``predictive_interval()``,
-``loo_predict()``, ``loo_linpred()``, ``loo_predictive_interval()`` and ``vcov()``."""
+"""brms's summaries of a fit's predictions and population-level effects: ``predictive_error()``,
+``residuals()``, ``predictive_interval()``, ``loo_predict()``, ``loo_linpred()``,
+``loo_predictive_interval()`` and ``vcov()``."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pandas as pd
 
 from ..errors import MultilevelError, SettingsError
 from . import criteria
+from . import residuals as residual_errors
 from .posterior import population_variables
 from .psis import loo_expectation
 from .summary import interval_bounds
@@ -23,6 +25,29 @@ def _percent_labels(probs) -> list[str]:
 class PredictiveSummaries:
     """The methods of :class:`~multilevel.results.fit.Fit` that summarise its predictions
     (pointwise, or left out one at a time by PSIS) and its population-level effects."""
+
+    def predictive_error(self, newdata=None, re_formula=None, ndraws=None, seed=None,
+                         **prediction) -> np.ndarray:
+        """Draws of the observed minus a predicted response (draws x rows), as brms's
+        ``predictive_error()``; ``newdata`` must hold the response. Other arguments as
+        :meth:`posterior_linpred`."""
+        return residual_errors.predictive_errors(self, "posterior_predict", newdata,
+                                                 re_formula=re_formula, ndraws=ndraws,
+                                                 seed=seed, **prediction)
+
+    def residuals(self, newdata=None, re_formula=None, method="posterior_epred",
+                  type="ordinary", ndraws=None, seed=None, probs=(0.025, 0.975),
+                  summary=True, **prediction):
+        """Observed minus expected response per row, as brms's ``residuals()``.
+
+        ``method="posterior_predict"`` subtracts new observations instead (their draws are
+        :meth:`predictive_error`'s), ``"posterior_linpred"`` the linear predictor;
+        ``type="pearson"`` divides by each row's predictive sd (deprecated in brms, and
+        warned about as there). ``summary=False`` gives the draws (draws x rows).
+        """
+        return residual_errors.residuals(self, newdata, method, type, summary, probs,
+                                         re_formula=re_formula, ndraws=ndraws, seed=seed,
+                                         **prediction)
 
     def predictive_interval(self, prob: float = 0.9, **prediction) -> pd.DataFrame:
         """Central intervals of new observations per row, as brms's
