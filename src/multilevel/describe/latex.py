@@ -225,6 +225,8 @@ _DISTRIBUTIONS = {
     "exponential": lambda m, a, n: rf"\mathrm{{Exponential}}(1 / {m})",
     "weibull": lambda m, a, n: (rf"\mathrm{{Weibull}}({a['shape']}, {m} / "
                                 rf"\Gamma(1 + 1 / {a['shape']}))"),
+    "frechet": lambda m, a, n: (rf"\mathrm{{Frechet}}({a['nu']}, {m} / "
+                                rf"\Gamma(1 - 1 / {a['nu']}))"),
     "exgaussian": lambda m, a, n: (rf"\mathrm{{ExGaussian}}({m} - {a['beta']}, {a['sigma']}, "
                                    rf"{a['beta']})"),
     "skew_normal": lambda m, a, n: rf"\mathrm{{SkewNormal}}({m}, {a['sigma']}, {a['alpha']})",

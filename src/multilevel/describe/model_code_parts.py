@@ -218,6 +218,11 @@ class Symbol:
 
 # The densities families/builtin.py writes in closed form, written out for the program.
 CLOSED_FORM_HELPERS = {
+    "frechet": '''def frechet_logp(value, mu, nu):
+    """brms's frechet of mean mu and shape nu: Stan's frechet(nu, mu / tgamma(1 - 1 / nu))."""
+    scale = mu / pt.gamma(1 - 1 / nu)
+    log_ratio = pt.log(value) - pt.log(scale)
+    return pt.log(nu) - pt.log(scale) - (1 + nu) * log_ratio - pt.exp(-nu * log_ratio)''',
     "skew_normal": '''def skew_normal_logp(value, mu, sigma, alpha):
     """brms's skew normal of mean mu and sd sigma (location xi, scale omega, shape alpha);
     log Phi with each branch where it is taken."""

@@ -13,6 +13,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 from scipy import stats
+from scipy.special import gamma as gamma_function
 from scipy.special import polygamma
 
 from ..errors import FamilyError, close_matches
@@ -25,6 +26,7 @@ from .category_likelihoods import (
 from .circular import von_mises
 from .closed_form import (
     EXGAUSSIAN,
+    FRECHET,
     HURDLE_NEGBINOMIAL,
     HURDLE_POISSON,
     SHIFTED_LOGNORMAL,
@@ -119,6 +121,10 @@ def _weibull_likelihood(eta, mu, aux, trials, link):
     # brms's weibull has mean mu: Stan's weibull(shape, mu / tgamma(1 + 1 / shape))
     shape = aux["shape"]
     return pm.Weibull, {"alpha": shape, "beta": mu / _gamma_function(1 + 1 / shape)}
+
+
+def _frechet_likelihood(eta, mu, aux, trials, link):
+    return FRECHET, {"mu": mu, "nu": aux["nu"]}
 
 
 def _skew_normal_likelihood(eta, mu, aux, trials, link):
@@ -263,6 +269,13 @@ def _zero_one_inflated_beta_draws(rng, mu, aux, trials):
 
 def _shifted_lognormal_draws(rng, mu, aux, trials):
     return aux["ndt"] + np.exp(rng.normal(mu, aux["sigma"]))
+
+
+def _frechet_draws(rng, mu, aux, trials):
+    # the inverse of the cdf exp(-(y / scale)^-nu) at a uniform draw
+    nu = aux["nu"]
+    scale = mu / gamma_function(1 - 1 / nu)
+    return scale * (-np.log(rng.uniform(size=np.shape(mu)))) ** (-1 / nu)
 
 
 def _skew_normal_draws(rng, mu, aux, trials):
@@ -445,6 +458,11 @@ weibull = Family(
     check_positive, _weibull_likelihood, _mean_is_mu, censoring=True,
     truncated_mean=truncation.weibull,
 )
+# brms's frechet: mean mu, shape nu above 1 (the mean's existence), nu as student's
+frechet = Family(
+    "frechet", "log", _POSITIVE_SCALE_LINKS, (_NU,), check_positive, _frechet_likelihood,
+    _mean_is_mu, draw=_frechet_draws,
+)
 exgaussian = Family(
     "exgaussian", "identity", _REAL_LINKS,
     (_SIGMA, AuxParameter("beta", 0.0, _constant_prior("gamma(1, 0.1)"),
@@ -548,7 +566,8 @@ _BY_NAME = {
     "binomial": binomial, "poisson": poisson, "negbinomial": negbinomial,
     "negative_binomial": negbinomial, "gamma": gamma, "lognormal": lognormal,
     "shifted_lognormal": shifted_lognormal, "beta": beta,
-    "exponential": exponential, "weibull": weibull, "exgaussian": exgaussian,
+    "exponential": exponential, "weibull": weibull, "frechet": frechet,
+    "exgaussian": exgaussian,
     "skew_normal": skew_normal, "beta_binomial": beta_binomial, "asym_laplace": asym_laplace,
     "inverse.gaussian": inverse_gaussian, "inverse_gaussian": inverse_gaussian,
     "zero_inflated_poisson": zero_inflated_poisson,

@@ -65,6 +65,14 @@ def _shifted_lognormal_logp(value, mu, sigma, ndt):
     return pt.switch(above, body, -np.inf)
 
 
+def _frechet_logp(value, mu, nu):
+    """brms's frechet of mean ``mu`` and shape ``nu``: Stan's frechet(nu, mu / tgamma(1 - 1 /
+    nu))."""
+    scale = mu / pt.gamma(1 - 1 / nu)
+    log_ratio = pt.log(value) - pt.log(scale)
+    return pt.log(nu) - pt.log(scale) - (1 + nu) * log_ratio - pt.exp(-nu * log_ratio)
+
+
 def log_normal_cdf(z):
     """log Phi(z), each of PyMC's two branches computed only where it is taken (elsewhere at
     the branch point): JAX differentiates both branches of a switch, and the one not taken
@@ -126,6 +134,7 @@ class _ClosedForm:
 HURDLE_POISSON = _ClosedForm(_hurdle_poisson_logp, ("psi", "mu"))
 HURDLE_NEGBINOMIAL = _ClosedForm(_hurdle_negbinomial_logp, ("psi", "mu", "alpha"))
 EXGAUSSIAN = _ClosedForm(_exgaussian_logp, ("mu", "sigma", "beta"), dtype="float64")
+FRECHET = _ClosedForm(_frechet_logp, ("mu", "nu"), dtype="float64")
 SKEW_NORMAL = _ClosedForm(_skew_normal_logp, ("mu", "sigma", "alpha"), dtype="float64")
 SHIFTED_LOGNORMAL = _ClosedForm(_shifted_lognormal_logp, ("mu", "sigma", "ndt"),
                                 dtype="float64")

@@ -814,6 +814,19 @@ def phylogenetic():
                                                 "species": names[[0, 5, 29]]}))
 
 
+def frechet():
+    """Frechet responses of mean exp(eta) and shape 4, brms's parametrisation (Stan's scale
+    mean / gamma(1 - 1 / nu)), drawn through the inverse cdf."""
+    rng = np.random.default_rng(194)
+    gi, lv = groups(rng)
+    x = rng.normal(size=gi.size)
+    u = rng.normal(0.0, 0.5, size=lv.size)
+    nu = 4.0
+    scale = np.exp(1.0 + 0.4 * x + u[gi]) / math.gamma(1 - 1 / nu)
+    y = scale * (-np.log(rng.uniform(size=gi.size))) ** (-1 / nu)
+    write("frechet", pd.DataFrame({"y": y, "x": x, "g": lv[gi]}))
+
+
 if __name__ == "__main__":
     for make in (bernoulli, binomial, poisson, poisson_offset, negbinomial, student, gamma,
                  lognormal, beta, gaussian_weights, meta, censored, survival, gaussian_slopes,
@@ -824,7 +837,7 @@ if __name__ == "__main__":
                  nonlinear, delayed_entry, grouped_by, monotonic_interaction, beta_binomial,
                  inverse_gaussian, imputed, quantile,
                  zero_inflated_beta_binomial, mixture, mixture_poisson,
-                 mixture_theta, von_mises, dirichlet, multinomial, phylogenetic):
+                 mixture_theta, von_mises, dirichlet, multinomial, phylogenetic, frechet):
         make()
     (OUT / "truth.json").write_text(json.dumps(TRUTH, indent=1, sort_keys=True) + "\n")
     for p in sorted(OUT.glob("*.csv")):
