@@ -109,7 +109,7 @@ _FRAMES = {"crossed": _crossed, "grouped": _grouped, "assorted": _assorted, "uns
               for name in ("beta_binomial", "inverse_gaussian", "quantile",
                            "zero_inflated_beta_binomial", "mixture", "mixture_poisson",
                            "von_mises", "dirichlet", "multinomial", "phylogenetic",
-                           "phylogenetic_counts", "frechet")}}
+                           "phylogenetic_counts", "frechet", "ordinal_disc")}}
 # data2 of the frames whose models name a matrix, gr(g, cov = A)
 _DATA2 = {name: lambda: {"A": pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "cov_A.csv",
                                           index_col=0)}
@@ -184,6 +184,9 @@ CASES = [
     ("beta_binomial", ("k | trials(n) ~ x + (1 | g)", {"phi": "~ x"}), "beta_binomial", None),
     ("inverse_gaussian", "y ~ x + (1 | g)", ml.inverse_gaussian("log"), None),
     ("frechet", ("y ~ x + (1 | g)", {"nu": "~ x"}), "frechet", None),
+    ("ordinal_disc", ("rating ~ x + (1 | g)", {"disc": "~ 0 + z"}), ml.cumulative("probit"),
+     None),
+    ("ordinal_disc", ("rating ~ cs(x) + (1 | g)", {"disc": "~ 0 + z"}), "sratio", None),
     ("quantile", ("y ~ x + (1 | g)", {"quantile": 0.8}), "asym_laplace", None),
     ("quantile", ("y ~ x + (1 | g)", {"quantile": "~ x", "sigma": 0.5}), "asym_laplace", None),
     ("zero_inflated_beta_binomial", ("k | trials(n) ~ x + (1 + x | g)", {"zi": "~ x"}),

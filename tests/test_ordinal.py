@@ -25,6 +25,7 @@ from reference import (
     mixing_problems,
     posterior_mismatches,
     prior_mismatches,
+    reference_formula,
     reference_newdata,
     user_priors,
 )
@@ -155,6 +156,9 @@ CATEGORY_SPECIFIC = {"inhaler_cs": ml.get_family("sratio", "cloglog"),
                      "acat_cs": ml.get_family("acat")}
 FITS |= {name: (lambda name=name: simulated(name), family)
          for name, family in CATEGORY_SPECIFIC.items()}
+# a cumulative probit model whose discrimination is predicted, bf(rating ~ x + (1 | g),
+# disc ~ 0 + z)
+FITS["ordinal_disc"] = (lambda: simulated("ordinal_disc"), ml.get_family("cumulative", "probit"))
 
 
 def test_every_ordinal_reference_is_fitted():
@@ -162,11 +166,12 @@ def test_every_ordinal_reference_is_fitted():
         load()[0]["id"] for load, _ in FITS.values()}
 
 
-@pytest.mark.parametrize("name", ["inhaler", "simulated", *SEQUENTIAL, *CATEGORY_SPECIFIC])
+@pytest.mark.parametrize("name", ["inhaler", "simulated", *SEQUENTIAL, *CATEGORY_SPECIFIC,
+                                  "ordinal_disc"])
 def test_prior_table_equals_brms(name):
     load, family = FITS[name]
     reference, data = load()
-    table = ml.get_prior(reference["formula"], data, family, prior=user_priors(name))
+    table = ml.get_prior(reference_formula(reference), data, family, prior=user_priors(name))
     assert prior_mismatches(table, reference["prior"]) == []
 # half brms's draws and warmup: the comparisons' tolerances follow both fits' ESS, which on
 # the categorical model's long-tailed mu3 and mu4 intercepts falls below brms's warning
@@ -180,7 +185,8 @@ def fits():
     for name, (load, family) in FITS.items():
         reference, data = load()
         # brms's adapt_delta
-        fit, messages = fit_with_warnings(reference["formula"], data, family, seed=20261202,
+        fit, messages = fit_with_warnings(reference_formula(reference), data, family,
+                                          seed=20261202,
                                           prior=user_priors(name), draws=DRAWS, warmup=DRAWS,
                                           target_accept=reference.get("adapt_delta", 0.8),
                                           progressbar=False)
@@ -245,7 +251,7 @@ def test_simulated_thresholds_and_effects_are_recovered(fits, name, truth_of):
 @pytest.mark.slow
 @pytest.mark.parametrize(("name", "labels"), [
     ("simulated", ["1", "2", "3", "4"]), ("simulated_categorical", ["a", "b", "c"]),
-    *[(name, ["1", "2", "3", "4"]) for name in [*SEQUENTIAL, "acat_cs"]]])
+    *[(name, ["1", "2", "3", "4"]) for name in [*SEQUENTIAL, "acat_cs", "ordinal_disc"]]])
 def test_category_probabilities_equal_brms_fitted(fits, name, labels):
     reference, fit, _ = fits[name]
     newdata = reference_newdata(reference)
@@ -268,7 +274,7 @@ def test_summary_predictions_and_checks_of_an_ordinal_fit(fits, tmp_path):
     _, fit, _ = fits["inhaler"]
     assert fit.summary().fixed.index[:3].tolist() == ["Intercept[1]", "Intercept[2]",
                                                      "Intercept[3]"]
-    assert "  Links: mu = logit " in str(fit.summary()).splitlines()
+    assert "  Links: mu = logit; disc = identity " in str(fit.summary()).splitlines()
     predicted = fit.predict(ndraws=200, seed=1)
     assert predicted.columns.tolist() == [f"P(Y = {k})" for k in range(1, 5)]
     assert np.allclose(predicted.sum(axis=1), 1.0)
@@ -334,6 +340,28 @@ def test_categorical_densities_follow_each_models_categories():
         aux = {parameter.name: np.zeros((1, 2)) for parameter in family.aux}
         density = family.log_density(np.array([1, len(labels)]), eta, aux)
         assert np.allclose(density, -np.log(len(labels)))
+
+
+@pytest.mark.slow
+def test_a_predicted_discrimination_is_summarised_and_predicts_as_brms(fits):
+    """brms's disc ~ 0 + z: its link in the Links line, its formula, its coefficient among
+    the population-level effects and no held disc row; each row's discrimination scales its
+    thresholds and linear predictor, which scaling both by a row's own disc reproduces."""
+    reference, fit, _ = fits["ordinal_disc"]
+    text = str(fit.summary())
+    assert "  Links: mu = probit; disc = log " in text.splitlines()
+    assert "         disc ~ 0 + z " in text.splitlines()
+    assert "disc_z" in fit.summary().fixed.index
+    assert not [line for line in text.splitlines() if line.startswith("disc ")]
+    newdata = reference_newdata(reference).assign(g=lambda f: f["g"].iloc[0])
+    disc = fit.posterior_linpred(newdata, dpar="disc", transform=True)
+    z_effect = fit.idata.posterior["b_disc"].values.reshape(-1)
+    np.testing.assert_allclose(disc, np.exp(z_effect[:, None] * newdata["z"].to_numpy()))
+    eta = fit.posterior_linpred(newdata)
+    thresholds = fit.idata.posterior["b_Intercept"].values.reshape(len(eta), -1)
+    below = stats.norm.cdf(disc[:, :, None] * (thresholds[:, None, :] - eta[:, :, None]))
+    first = fit.posterior_epred(newdata)[:, :, 0]
+    np.testing.assert_allclose(first, below[:, :, 0], rtol=1e-9)
 
 
 @pytest.mark.slow

@@ -201,6 +201,9 @@ def data_model(design: Design, structure: Structure, predictors: dict[str, str],
         threshold = r"\theta_{c}" + "".join(shifts)
         difference = (f"{threshold} - {eta}" if threshold_first
                       else f"{eta} - ({threshold})" if shifts else f"{eta} - {threshold}")
+        if "disc" in design.dpars:
+            # brms's F(disc * (threshold - eta)), the row's discrimination predicted
+            difference = f"{aux['disc']} ({difference})"
         lines.append(EquationLine(latex.link(family.link, probability.format(y=y)), "=",
                                   difference, note_c + note))
         lines.append(EquationLine(eta, "=", predictors[""]))

@@ -462,6 +462,9 @@ def likelihood_call(family, eta: str, mu: str, aux: dict[str, str], trials: str 
             shares = f"pt.special.softmax(pt.stack([{logits}], axis=-1), axis=-1)"
             return (*family.columns(shares, aux, trials, False), "y", None)
         return ("pm.Categorical", f"logit_p=pt.stack([{logits}], axis=-1)", "y - 1", None)
+    if family.ordinal and "disc" in aux:
+        # brms's F(disc * (threshold - eta)): both times each row's discrimination
+        eta, thresholds = f"{aux['disc']} * {eta}", f"{aux['disc']}[:, None] * {thresholds}"
     if family.ordinal and not family.ordered_thresholds:
         # one linear predictor per row, the thresholds shared
         return ("pm.CustomDist", f"{eta}, {thresholds}, logp={family.name}_logp, "

@@ -12,8 +12,6 @@ from collections.abc import Callable
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
-from scipy import stats
-from scipy.special import gamma as gamma_function
 from scipy.special import polygamma
 
 from ..errors import FamilyError, close_matches
@@ -34,10 +32,21 @@ from .closed_form import (
     ZERO_INFLATED_BETA,
     ZERO_INFLATED_BETA_BINOMIAL,
     ZERO_ONE_INFLATED_BETA,
-    skew_normal_shape,
 )
 from .compositional import dirichlet, multinomial
-from .family import AuxParameter, Family, format_number, scale_from_response
+from .draws import (
+    exgaussian_draws,
+    frechet_draws,
+    hurdle_lognormal_draws,
+    hurdle_negbinomial_draws,
+    hurdle_poisson_draws,
+    shifted_lognormal_draws,
+    skew_normal_draws,
+    zero_inflated_beta_binomial_draws,
+    zero_inflated_beta_draws,
+    zero_one_inflated_beta_draws,
+)
+from .family import AuxParameter, Family, format_number, no_constant_prior, scale_from_response
 from .responses import (
     check_binary,
     check_binomial,
@@ -205,92 +214,6 @@ def _hurdle_gamma_likelihood(eta, mu, aux, trials, link):
     return pm.HurdleGamma, {"psi": 1 - aux["hu"], "alpha": shape, "beta": shape / mu}
 
 
-# --- new observations of the hurdle families ---------------------------------------------------
-# PyMC draws a hurdle's positive part by rejection, in a loop that allocates max_n_steps times
-# the draws' shape (tens of gigabytes for draws x rows). Here zeros are redrawn _REDRAWS times,
-# and the inverse distribution function (exact, a hundred times slower) gives those left.
-_REDRAWS = 5
-
-
-def _hurdle(rng, hu, positive):
-    return np.where(rng.uniform(size=positive.shape) < hu, 0, positive)
-
-
-def _above_zero(rng, counts):
-    """Draws of a count distribution (a frozen SciPy distribution of arrays) given that they
-    are positive."""
-    parameters = np.broadcast_arrays(*counts.args)
-    shape = parameters[0].shape
-    values = counts.dist.rvs(*parameters, size=shape, random_state=rng)
-    for _ in range(_REDRAWS):
-        zero = values == 0
-        if not zero.any():
-            break
-        values[zero] = counts.dist.rvs(*(p[zero] for p in parameters),
-                                       size=int(zero.sum()), random_state=rng)
-    zero = values == 0
-    if zero.any():
-        rest = counts.dist(*(p[zero] for p in parameters))
-        values[zero] = np.maximum(rest.ppf(rng.uniform(rest.cdf(0), 1.0)), 1)
-    return values.astype(float)
-
-
-def _hurdle_poisson_draws(rng, mu, aux, trials):
-    return _hurdle(rng, aux["hu"], _above_zero(rng, stats.poisson(mu)))
-
-
-def _hurdle_negbinomial_draws(rng, mu, aux, trials):
-    shape = aux["shape"]
-    return _hurdle(rng, aux["hu"], _above_zero(rng, stats.nbinom(shape, shape / (shape + mu))))
-
-
-def _hurdle_lognormal_draws(rng, mu, aux, trials):
-    return _hurdle(rng, aux["hu"], np.exp(rng.normal(mu, aux["sigma"])))
-
-
-def _zero_inflated_beta_draws(rng, mu, aux, trials):
-    phi = aux["phi"]
-    return _hurdle(rng, aux["zi"], rng.beta(mu * phi, (1 - mu) * phi))
-
-
-def _zero_inflated_beta_binomial_draws(rng, mu, aux, trials):
-    phi = aux["phi"]
-    probability = rng.beta(mu * phi, (1 - mu) * phi)
-    successes = rng.binomial(np.rint(trials).astype(np.int64), probability)
-    return _hurdle(rng, aux["zi"], successes).astype(float)
-
-
-def _zero_one_inflated_beta_draws(rng, mu, aux, trials):
-    phi = aux["phi"]
-    proportions = rng.beta(mu * phi, (1 - mu) * phi)
-    ends = (rng.uniform(size=proportions.shape) < aux["coi"]).astype(float)
-    return np.where(rng.uniform(size=proportions.shape) < aux["zoi"], ends, proportions)
-
-
-def _shifted_lognormal_draws(rng, mu, aux, trials):
-    return aux["ndt"] + np.exp(rng.normal(mu, aux["sigma"]))
-
-
-def _frechet_draws(rng, mu, aux, trials):
-    # the inverse of the cdf exp(-(y / scale)^-nu) at a uniform draw
-    nu = aux["nu"]
-    scale = mu / gamma_function(1 - 1 / nu)
-    return scale * (-np.log(rng.uniform(size=np.shape(mu)))) ** (-1 / nu)
-
-
-def _skew_normal_draws(rng, mu, aux, trials):
-    # a skew normal is delta |u0| + sqrt(1 - delta^2) u1 for standard normals u0, u1
-    delta, omega = skew_normal_shape(aux["sigma"], aux["alpha"])
-    standard = (delta * np.abs(rng.standard_normal(np.shape(mu)))
-                + np.sqrt(1 - delta**2) * rng.standard_normal(np.shape(mu)))
-    return mu + omega * (standard - delta * np.sqrt(2 / np.pi))
-
-
-def _exgaussian_draws(rng, mu, aux, trials):
-    beta = aux["beta"]
-    return rng.normal(mu - beta, aux["sigma"]) + rng.exponential(beta)
-
-
 # --- expected values (numpy, draws x observations) ----------------------------------------------
 
 def _mean_is_mu(mu, aux, trials):
@@ -448,7 +371,7 @@ _NDT = AuxParameter("ndt", 0.0, _constant_prior("uniform(0, min_Y)"), upper="min
 shifted_lognormal = Family(
     "shifted_lognormal", "identity", ("identity",), (_SIGMA, _NDT), check_positive,
     _shifted_lognormal_likelihood, _shifted_lognormal_mean, log_scale_response=True,
-    draw=_shifted_lognormal_draws,
+    draw=shifted_lognormal_draws,
 )
 exponential = Family("exponential", "log", _POSITIVE_SCALE_LINKS, (), check_positive,
                      _exponential_likelihood, _mean_is_mu, variance=np.square, censoring=True,
@@ -461,19 +384,19 @@ weibull = Family(
 # brms's frechet: mean mu, shape nu above 1 (the mean's existence), nu as student's
 frechet = Family(
     "frechet", "log", _POSITIVE_SCALE_LINKS, (_NU,), check_positive, _frechet_likelihood,
-    _mean_is_mu, draw=_frechet_draws,
+    _mean_is_mu, draw=frechet_draws,
 )
 exgaussian = Family(
     "exgaussian", "identity", _REAL_LINKS,
     (_SIGMA, AuxParameter("beta", 0.0, _constant_prior("gamma(1, 0.1)"),
                           dpar_intercept_prior="normal(1.7, 1.3)")),
-    check_real, _exgaussian_likelihood, _mean_is_mu, draw=_exgaussian_draws,
+    check_real, _exgaussian_likelihood, _mean_is_mu, draw=exgaussian_draws,
 )
 skew_normal = Family(
     "skew_normal", "identity", _REAL_LINKS,
     (_SIGMA, AuxParameter("alpha", None, _constant_prior("normal(0, 4)"), dpar_link="identity",
                           dpar_intercept_prior="normal(0, 4)")),
-    check_real, _skew_normal_likelihood, _mean_is_mu, draw=_skew_normal_draws,
+    check_real, _skew_normal_likelihood, _mean_is_mu, draw=skew_normal_draws,
 )
 # brms's quantile regression: mu is the quantile-th quantile, usually held by
 # bf(y ~ x, quantile = 0.9)
@@ -515,21 +438,21 @@ zero_inflated_binomial = Family(
 zero_inflated_beta_binomial = Family(
     "zero_inflated_beta_binomial", "logit", _BINARY_LINKS, (_PHI, _ZI), check_binomial,
     _zero_inflated_beta_binomial_likelihood, _zero_inflated_binomial_mean, needs_trials=True,
-    discrete=True, proportion=True, draw=_zero_inflated_beta_binomial_draws,
+    discrete=True, proportion=True, draw=zero_inflated_beta_binomial_draws,
 )
 hurdle_poisson = Family(
     "hurdle_poisson", "log", _POSITIVE_LINKS, (_HU,), check_count, _hurdle_poisson_likelihood,
-    _hurdle_poisson_mean, discrete=True, draw=_hurdle_poisson_draws,
+    _hurdle_poisson_mean, discrete=True, draw=hurdle_poisson_draws,
 )
 hurdle_negbinomial = Family(
     "hurdle_negbinomial", "log", _POSITIVE_LINKS, (_NEGBINOMIAL_SHAPE, _HU), check_count,
     _hurdle_negbinomial_likelihood, _hurdle_negbinomial_mean, discrete=True,
-    draw=_hurdle_negbinomial_draws,
+    draw=hurdle_negbinomial_draws,
 )
 hurdle_lognormal = Family(
     "hurdle_lognormal", "identity", ("identity",), (_SIGMA, _HU), check_non_negative,
     _hurdle_lognormal_likelihood, _hurdle_lognormal_mean, log_scale_response=True,
-    draw=_hurdle_lognormal_draws,
+    draw=hurdle_lognormal_draws,
 )
 hurdle_gamma = Family(
     "hurdle_gamma", "log", _POSITIVE_SCALE_LINKS, (_GAMMA_SHAPE, _HU), check_non_negative,
@@ -538,22 +461,27 @@ hurdle_gamma = Family(
 zero_one_inflated_beta = Family(
     "zero_one_inflated_beta", "logit", _BINARY_LINKS, (_PHI, _ZOI, _COI),
     check_closed_unit_interval, _zero_one_inflated_beta_likelihood,
-    _zero_one_inflated_beta_mean, draw=_zero_one_inflated_beta_draws,
+    _zero_one_inflated_beta_mean, draw=zero_one_inflated_beta_draws,
 )
 zero_inflated_beta = Family(
     "zero_inflated_beta", "logit", _BINARY_LINKS, (_PHI, _ZI), check_zero_or_unit_interval,
-    _zero_inflated_beta_likelihood, _zero_inflated_mean, draw=_zero_inflated_beta_draws,
+    _zero_inflated_beta_likelihood, _zero_inflated_mean, draw=zero_inflated_beta_draws,
 )
 
+# an ordinal model's discrimination: held at 1, unless predicted (bf(y ~ x, disc ~ 0 + z)),
+# on the log scale, its intercept's prior brms's
+_DISC = AuxParameter("disc", 0.0, no_constant_prior, dpar_intercept_prior="normal(0, 1)")
 cumulative = Family(
     "cumulative", "logit", ("logit", "probit"), (), check_ordinal, cumulative_likelihood,
     _mean_is_mu, discrete=True, ordinal=True, ordered_thresholds=True,
+    predicted_only=(_DISC,),
 )
 # brms's sequential (stopping and continuation ratio) and adjacent-category models, whose
 # thresholds need no order
 sratio, cratio, acat = (
     Family(kind, "logit", ("logit", "probit", "cloglog"), (), check_ordinal,
-           sequential_likelihood(kind), _mean_is_mu, discrete=True, ordinal=True)
+           sequential_likelihood(kind), _mean_is_mu, discrete=True, ordinal=True,
+           predicted_only=(_DISC,))
     for kind in ("sratio", "cratio", "acat"))
 
 categorical = Family(

@@ -143,7 +143,8 @@ _SEQUENTIAL = {kind: _Sequential(kind) for kind in ("sratio", "cratio", "acat")}
 def sequential_likelihood(kind):
     """The likelihood of brms's ``kind`` model (``sratio``, ``cratio`` or ``acat``)."""
     def likelihood(eta, mu, aux, trials, link):
-        return _SEQUENTIAL[kind], {"eta": eta, "cutpoints": aux["thresholds"], "link": link}
+        eta, cutpoints = discriminated(eta, aux["thresholds"], aux)
+        return _SEQUENTIAL[kind], {"eta": eta, "cutpoints": cutpoints, "link": link}
     return likelihood
 
 
@@ -167,8 +168,18 @@ class _Cumulative:
                                   **kwargs)
 
 
+def discriminated(eta, cutpoints, aux):
+    """The linear predictor and thresholds times a predicted discrimination ``disc``, as
+    brms's ``F(disc * (threshold - eta))``; unchanged where it is held at 1."""
+    if "disc" not in aux:
+        return eta, cutpoints
+    disc = aux["disc"]
+    return disc * eta, pt.shape_padright(disc) * cutpoints
+
+
 def cumulative_likelihood(eta, mu, aux, trials, link):
-    return _Cumulative, {"eta": eta, "cutpoints": aux["thresholds"], "link": link}
+    eta, cutpoints = discriminated(eta, aux["thresholds"], aux)
+    return _Cumulative, {"eta": eta, "cutpoints": cutpoints, "link": link}
 
 
 class _Categorical:

@@ -103,8 +103,10 @@ def is_category_predictor(name: str) -> bool:
     return name.startswith("mu")
 
 
-def _no_constant_prior(y: np.ndarray) -> str:
-    raise AssertionError("a categorical family's linear predictors are always predicted")
+def no_constant_prior(y: np.ndarray) -> str:
+    """The default prior of a parameter that is always predicted (a category's linear
+    predictor, an ordinal model's estimated discrimination): there is none."""
+    raise AssertionError("the parameter is always predicted")
 
 
 @dataclass(frozen=True)
@@ -197,6 +199,10 @@ class Family:
         A mixture's proportions its formula predicts (``theta2 ~ x``), whose softmax beside
         the others' 0 gives the components' probabilities; the others are then not among
         its parameters.
+    predicted_only
+        Parameters that exist only where a formula predicts them, held out of the model
+        otherwise (an ordinal model's discrimination ``disc``, which brms holds at 1 and
+        keeps out of its draws); :meth:`with_predicted` adds them to ``aux``.
     """
 
     name: str
@@ -227,6 +233,7 @@ class Family:
     ordered_intercepts: bool = False
     predicted_proportions: tuple[str, ...] = ()
     group_sd_start: float | None = None
+    predicted_only: tuple[AuxParameter, ...] = ()
 
     def __call__(self, link: str | None = None) -> Family:
         """Return this family with another link, as ``ml.bernoulli(link="probit")``."""
@@ -425,11 +432,17 @@ class Family:
                             "brms names each category's parameter after its letters and digits "
                             "alone, which these share; please avoid special characters in "
                             "the names.")
-        predictors = tuple(AuxParameter(name, None, _no_constant_prior, dpar_link="identity")
+        predictors = tuple(AuxParameter(name, None, no_constant_prior, dpar_link="identity")
                            for name in names)
         # a dirichlet's precision phi stays after them
         return replace(self, aux=predictors + tuple(a for a in self.aux
                                                     if not is_category_predictor(a.name)))
+
+    def with_predicted(self, names) -> Family:
+        """This family with those of its :attr:`predicted_only` parameters that ``names``
+        holds among its parameters, after the others (``disc ~ x``)."""
+        added = tuple(a for a in self.predicted_only if a.name in names)
+        return replace(self, aux=self.aux + added) if added else self
 
     def link_description(self, predicted: tuple[str, ...] = ()) -> str:
         """The ``Links:`` line of brms's summary, given the predicted parameters."""
@@ -445,6 +458,8 @@ class Family:
             # every proportion, those left at 0 beside predicted ones too, as brms
             names = [n for n in names if n not in self.mixing_proportions]
             return "; ".join(f"{n} = {link(n)}" for n in names + list(self.mixing_proportions))
+        # an ordinal model's discrimination, held at 1 unless predicted, as brms writes it
+        names += [a.name for a in self.predicted_only if a.name not in names]
         return "; ".join([f"mu = {self.link}"] + [f"{n} = {link(n)}" for n in names])
 
     def predictor_link(self, name: str) -> str:

@@ -544,7 +544,8 @@ class Fit(SamplerOutput, PredictiveSummaries):
             block.index = labels
             random[group] = block
             sizes[group] = len(self.design.group_levels(group))
-        spec = family_parameters(table, self.names.aux, self.family.ordinal)
+        spec = family_parameters(table, self.names.aux,
+                                 self.family.ordinal and "disc" not in self.design.dpars)
         correlation = table.loc[[n for n in table.index
                                  if n.split("[")[0].split("__")[0] in self.names.autocor]]
         return Summary(

@@ -80,11 +80,12 @@ _APPROXIMATION_FOOTER = (
 
 
 def family_parameters(table: pd.DataFrame, aux: tuple[str, ...],
-                      ordinal: bool) -> pd.DataFrame | None:
-    """The summary's rows of the family's own parameters; an ordinal model's has brms's
-    ``disc`` row, the discrimination held at 1 (estimate 1, no error, no diagnostics)."""
+                      held_discrimination: bool) -> pd.DataFrame | None:
+    """The summary's rows of the family's own parameters; with ``held_discrimination`` (an
+    ordinal model whose ``disc`` is not predicted) brms's ``disc`` row, the discrimination
+    held at 1 (estimate 1, no error, no diagnostics)."""
     rows = table.loc[list(aux)] if aux else None
-    if not ordinal or "disc" in aux:
+    if not held_discrimination:
         return rows
     disc = pd.DataFrame([[1.0, 0.0, 1.0, 1.0] + [np.nan] * (len(table.columns) - 4)],
                         index=["disc"], columns=table.columns)

@@ -345,6 +345,7 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family,
 def _evaluated_design(spec: FormulaSpec, data: pd.DataFrame, family: Family,
                       data2: Mapping | None) -> Design:
     spec = _scaled_proportions(spec, family)
+    family = family.with_predicted(spec.dpar_names)
     if not family.categorical:  # its parameters follow from the response's categories
         _check_dpars(spec, family)
     used = used_columns(spec)

@@ -827,6 +827,21 @@ def frechet():
     write("frechet", pd.DataFrame({"y": y, "x": x, "g": lv[gi]}))
 
 
+def ordinal_disc():
+    """Ratings 1..4 of a cumulative probit model whose discrimination varies with ``z``
+    (brms's ``disc``, log link: the latent scale's sd is 1 / disc), and rows to predict for."""
+    rng = np.random.default_rng(195)
+    gi, lv = groups(rng)
+    x, z = rng.normal(size=gi.size), rng.normal(size=gi.size)
+    u = rng.normal(0.0, 0.5, size=lv.size)
+    latent = 0.8 * x + u[gi] + rng.normal(size=gi.size) / np.exp(0.5 * z)
+    rating = 1 + (latent[:, None] > np.array([-0.8, 0.2, 1.2])[None, :]).sum(axis=1)
+    write("ordinal_disc", pd.DataFrame({"rating": rating, "x": x, "z": z, "g": lv[gi]}))
+    write("ordinal_disc_newdata", pd.DataFrame({"x": [-1.0, 0.0, 1.0, 0.5],
+                                                "z": [-1.5, 0.0, 1.5, 0.0],
+                                                "g": [lv[0], lv[0], lv[3], lv[7]]}))
+
+
 if __name__ == "__main__":
     for make in (bernoulli, binomial, poisson, poisson_offset, negbinomial, student, gamma,
                  lognormal, beta, gaussian_weights, meta, censored, survival, gaussian_slopes,
@@ -837,7 +852,8 @@ if __name__ == "__main__":
                  nonlinear, delayed_entry, grouped_by, monotonic_interaction, beta_binomial,
                  inverse_gaussian, imputed, quantile,
                  zero_inflated_beta_binomial, mixture, mixture_poisson,
-                 mixture_theta, von_mises, dirichlet, multinomial, phylogenetic, frechet):
+                 mixture_theta, von_mises, dirichlet, multinomial, phylogenetic, frechet,
+                 ordinal_disc):
         make()
     (OUT / "truth.json").write_text(json.dumps(TRUTH, indent=1, sort_keys=True) + "\n")
     for p in sorted(OUT.glob("*.csv")):
