@@ -195,6 +195,22 @@ def test_loo_gives_its_monte_carlo_error_when_every_k_is_reliable():
     assert elpd_mcse(result.pareto_k, result.mcse) == pytest.approx(expected, rel=0.03)
 
 
+def test_a_likelihood_without_spread_gives_loos_results():
+    """A right-censored row far below its mean has a likelihood of 1 to within 1e-200 in
+    every draw: loo 2.5 gives it elpd 0, no error, an infinite Pareto k and all the draws as
+    its n_eff, where ArviZ's Pareto fit of a tail without spread is NaN."""
+    rng = np.random.default_rng(1)
+    log_lik = rng.normal(-1.0, 0.3, size=(4000, 3))
+    log_lik[:, 1] = -np.exp(3 * rng.normal(size=4000)) * 1e-200
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = psis_loo(log_lik.reshape(4, 1000, 3))
+    assert result.elpd[1] == pytest.approx(0.0, abs=1e-150)
+    assert result.mcse[1] == pytest.approx(0.0, abs=1e-150)
+    assert result.pareto_k[1] == np.inf and result.n_eff[1] == pytest.approx(4000)
+    assert np.all(np.isfinite(result.elpd)) and np.all(np.isfinite(result.pareto_k[[0, 2]]))
+
+
 def test_psis_loo_in_blocks_of_observations_gives_the_same_results(monkeypatch):
     log_lik, _, _ = _loo_reference()
     whole = psis_loo(log_lik)

@@ -184,6 +184,7 @@ CASES = [
     ("beta_binomial", ("k | trials(n) ~ x + (1 | g)", {"phi": "~ x"}), "beta_binomial", None),
     ("inverse_gaussian", "y ~ x + (1 | g)", ml.inverse_gaussian("log"), None),
     ("frechet", ("y ~ x + (1 | g)", {"nu": "~ x"}), "frechet", None),
+    ("frechet", "time | cens(censored) ~ x + (1 | g)", "frechet", None),
     ("ordinal_disc", ("rating ~ x + (1 | g)", {"disc": "~ 0 + z"}), ml.cumulative("probit"),
      None),
     ("ordinal_disc", ("rating ~ cs(x) + (1 | g)", {"disc": "~ 0 + z"}), "sratio", None),

@@ -7,6 +7,8 @@ log density is the model's: the same PyMC distributions, truncations and transfo
 
 from __future__ import annotations
 
+import re
+
 import pymc as pm
 
 from ..errors import MultilevelError
@@ -220,9 +222,26 @@ class Symbol:
 CLOSED_FORM_HELPERS = {
     "frechet": '''def frechet_logp(value, mu, nu):
     """brms's frechet of mean mu and shape nu: Stan's frechet(nu, mu / tgamma(1 - 1 / nu))."""
-    scale = mu / pt.gamma(1 - 1 / nu)
-    log_ratio = pt.log(value) - pt.log(scale)
-    return pt.log(nu) - pt.log(scale) - (1 + nu) * log_ratio - pt.exp(-nu * log_ratio)''',
+    log_scale = pt.log(mu) - pt.gammaln(1 - 1 / nu)
+    log_ratio = pt.log(value) - log_scale
+    return pt.log(nu) - log_scale - (1 + nu) * log_ratio - pt.exp(-nu * log_ratio)
+
+
+def frechet_logcdf(value, mu, nu, **kwargs):
+    """log P(Y <= y) = -(y / scale)^-nu, for censored rows."""
+    log_scale = pt.log(mu) - pt.gammaln(1 - 1 / nu)
+    return -pt.exp(-nu * (pt.log(value) - log_scale))
+
+
+class Frechet:
+    """The frechet as a PyMC distribution called by keyword, as PyMC's own classes."""
+
+    def __new__(cls, name, mu, nu, **kwargs):
+        return pm.CustomDist(name, mu, nu, logp=frechet_logp, logcdf=frechet_logcdf, **kwargs)
+
+    @staticmethod
+    def dist(mu, nu, **kwargs):
+        return pm.CustomDist.dist(mu, nu, logp=frechet_logp, logcdf=frechet_logcdf, **kwargs)''',
     "skew_normal": '''def skew_normal_logp(value, mu, sigma, alpha):
     """brms's skew normal of mean mu and sd sigma (location xi, scale omega, shape alpha);
     log Phi with each branch where it is taken."""
@@ -484,10 +503,14 @@ def likelihood_call(family, eta: str, mu: str, aux: dict[str, str], trials: str 
     if getattr(pm, getattr(cls, "__name__", ""), None) is cls:
         return f"pm.{cls.__name__}", arguments, "y", None
     if family.name in CLOSED_FORM_HELPERS:
-        function = f"{family.name}_logp"
+        helper = CLOSED_FORM_HELPERS[family.name]
+        # a class of the helper's, called by keyword as PyMC's (censored rows need its dist())
+        named = re.search(r"^class (\w+):", helper, re.MULTILINE)
+        if named:
+            return (named.group(1), ", ".join(f"{key}={value}" for key, value in params.items()),
+                    "y", helper)
         values = ", ".join(str(value) for value in params.values())
-        return ("pm.CustomDist", f"{values}, logp={function}", "y",
-                CLOSED_FORM_HELPERS[family.name])
+        return ("pm.CustomDist", f"{values}, logp={family.name}_logp", "y", helper)
     raise ModelCodeError(f"The PyMC program writer cannot write the likelihood of family "
                          f"{family.name!r} yet.")
 

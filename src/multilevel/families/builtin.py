@@ -384,7 +384,7 @@ weibull = Family(
 # brms's frechet: mean mu, shape nu above 1 (the mean's existence), nu as student's
 frechet = Family(
     "frechet", "log", _POSITIVE_SCALE_LINKS, (_NU,), check_positive, _frechet_likelihood,
-    _mean_is_mu, draw=frechet_draws,
+    _mean_is_mu, draw=frechet_draws, censoring=True,
 )
 exgaussian = Family(
     "exgaussian", "identity", _REAL_LINKS,

@@ -65,12 +65,22 @@ def _shifted_lognormal_logp(value, mu, sigma, ndt):
     return pt.switch(above, body, -np.inf)
 
 
+def _frechet_log_ratio(value, mu, nu):
+    """log(y / scale) of brms's frechet of mean ``mu`` and shape ``nu``, Stan's scale being
+    ``mu / tgamma(1 - 1 / nu)``; and that scale's log."""
+    log_scale = pt.log(mu) - pt.gammaln(1 - 1 / nu)
+    return pt.log(value) - log_scale, log_scale
+
+
 def _frechet_logp(value, mu, nu):
-    """brms's frechet of mean ``mu`` and shape ``nu``: Stan's frechet(nu, mu / tgamma(1 - 1 /
-    nu))."""
-    scale = mu / pt.gamma(1 - 1 / nu)
-    log_ratio = pt.log(value) - pt.log(scale)
-    return pt.log(nu) - pt.log(scale) - (1 + nu) * log_ratio - pt.exp(-nu * log_ratio)
+    """brms's frechet of mean ``mu`` and shape ``nu``: Stan's frechet(nu, scale)."""
+    log_ratio, log_scale = _frechet_log_ratio(value, mu, nu)
+    return pt.log(nu) - log_scale - (1 + nu) * log_ratio - pt.exp(-nu * log_ratio)
+
+
+def _frechet_logcdf(value, mu, nu, **kwargs):
+    """log P(Y <= y) = -(y / scale)^-nu; PyMC takes the survival as log1mexp of it."""
+    return -pt.exp(-nu * _frechet_log_ratio(value, mu, nu)[0])
 
 
 def log_normal_cdf(z):
@@ -119,22 +129,24 @@ class _ClosedForm:
     skew normal loses the short tail (:func:`_skew_normal_logp`).
     """
 
-    def __init__(self, logp, parameters: tuple[str, ...], dtype: str = "int64"):
+    def __init__(self, logp, parameters: tuple[str, ...], dtype: str = "int64", logcdf=None):
         self.logp, self.parameters, self.dtype = logp, parameters, dtype
+        # a log CDF, where censoring needs one
+        self.functions = {"logp": logp} | ({"logcdf": logcdf} if logcdf else {})
 
     def __call__(self, name, **kwargs):
         values = [kwargs.pop(parameter) for parameter in self.parameters]
-        return pm.CustomDist(name, *values, logp=self.logp, dtype=self.dtype, **kwargs)
+        return pm.CustomDist(name, *values, **self.functions, dtype=self.dtype, **kwargs)
 
     def dist(self, **kwargs):
         values = [kwargs.pop(parameter) for parameter in self.parameters]
-        return pm.CustomDist.dist(*values, logp=self.logp, dtype=self.dtype, **kwargs)
+        return pm.CustomDist.dist(*values, **self.functions, dtype=self.dtype, **kwargs)
 
 
 HURDLE_POISSON = _ClosedForm(_hurdle_poisson_logp, ("psi", "mu"))
 HURDLE_NEGBINOMIAL = _ClosedForm(_hurdle_negbinomial_logp, ("psi", "mu", "alpha"))
 EXGAUSSIAN = _ClosedForm(_exgaussian_logp, ("mu", "sigma", "beta"), dtype="float64")
-FRECHET = _ClosedForm(_frechet_logp, ("mu", "nu"), dtype="float64")
+FRECHET = _ClosedForm(_frechet_logp, ("mu", "nu"), dtype="float64", logcdf=_frechet_logcdf)
 SKEW_NORMAL = _ClosedForm(_skew_normal_logp, ("mu", "sigma", "alpha"), dtype="float64")
 SHIFTED_LOGNORMAL = _ClosedForm(_shifted_lognormal_logp, ("mu", "sigma", "ndt"),
                                 dtype="float64")

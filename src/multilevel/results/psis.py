@@ -90,7 +90,9 @@ def relative_efficiency(log_lik: np.ndarray) -> np.ndarray:
     likelihood = np.exp(log_lik - log_lik.max(axis=(0, 1), keepdims=True))
     dataset = xr.Dataset({"likelihood": (("chain", "draw", "obs"), likelihood)})
     efficiency = az.ess(dataset, method="mean", relative=True)["likelihood"].to_numpy()
-    return np.where(np.isfinite(efficiency), efficiency, 1.0)
+    # ArviZ counts a constant column's draws many times over
+    constant = np.all(likelihood == likelihood[:1, :1], axis=(0, 1))
+    return np.where(np.isfinite(efficiency) & ~constant, efficiency, 1.0)
 
 
 def psis_loo(log_lik: np.ndarray, efficiency_from_chains: bool = True) -> PsisLoo:
@@ -190,8 +192,18 @@ def _smoothed_log_weights(log_lik: np.ndarray,
     pareto_k = np.empty(observations)
     for length in np.unique(tail):
         columns = np.flatnonzero(tail == length)
-        log_weights[columns], pareto_k[columns] = az.psislw(
-            -flat[columns], reff=float(efficiency[columns[0]]))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_weights[columns], pareto_k[columns] = az.psislw(
+                -flat[columns], reff=float(efficiency[columns[0]]))
+    # a likelihood that barely varies (a right-censored row far below its mean, whose
+    # survival is 1 to within 1e-200) leaves its tail with no spread in double precision,
+    # where ArviZ's Pareto fit divides zero by zero: its ratios are taken unsmoothed and its
+    # k is infinite, as loo 2.5 gives them
+    degenerate = np.flatnonzero(np.isnan(log_weights).any(axis=1) & np.isfinite(flat).all(axis=1))
+    if degenerate.size:
+        ratios = -flat[degenerate]
+        log_weights[degenerate] = ratios - log_sum_exp(ratios, axis=1)[:, None]
+        pareto_k[degenerate] = np.inf
     return flat, log_weights, pareto_k, efficiency
 
 

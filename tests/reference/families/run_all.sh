@@ -71,6 +71,7 @@ fit sleep_explicit_intercept sleepstudy "Reaction ~ 0 + Intercept + Days + (Days
 fit sleep_skew_normal sleepstudy "Reaction ~ Days + (Days | Subject)" "skew_normal()" "Subject"
 fit sleep_exgaussian sleepstudy "Reaction ~ Days + (Days | Subject)" "exgaussian()" "Subject"
 fit frechet          frechet          "y ~ x + (1 | g)"                            "frechet()"
+fit frechet_censored frechet          "time | cens(censored) ~ x"                  "frechet()"
 fit ordinal_disc     ordinal_disc     "rating ~ x + (1 | g)"                       "cumulative('probit')" "g" "disc=~ 0 + z" "data/ordinal_disc_newdata.csv"
 fit sleep_shifted_lognormal sleepstudy "Reaction ~ Days + (Days | Subject)" "shifted_lognormal()" "Subject"
 fit sleep_bounded sleepstudy "Reaction ~ Days + (Days | Subject)" "gaussian()" "Subject" "" "" "c(prior(normal(0, 10), class = b, ub = 8), prior(normal(250, 50), class = Intercept, lb = 0))"

@@ -824,7 +824,10 @@ def frechet():
     nu = 4.0
     scale = np.exp(1.0 + 0.4 * x + u[gi]) / math.gamma(1 - 1 / nu)
     y = scale * (-np.log(rng.uniform(size=gi.size))) ** (-1 / nu)
-    write("frechet", pd.DataFrame({"y": y, "x": x, "g": lv[gi]}))
+    # the same responses observed until a uniform 2 to 8, right-censored there (1)
+    followup = rng.uniform(2.0, 8.0, size=gi.size)
+    write("frechet", pd.DataFrame({"y": y, "x": x, "g": lv[gi], "time": np.minimum(y, followup),
+                                   "censored": (y > followup).astype(int)}))
 
 
 def ordinal_disc():
