@@ -130,8 +130,8 @@ class _ClosedForm:
     """
 
     def __init__(self, logp, parameters: tuple[str, ...], dtype: str = "int64", logcdf=None):
-        self.logp, self.parameters, self.dtype = logp, parameters, dtype
-        # a log CDF, where censoring needs one
+        self.parameters, self.dtype = parameters, dtype
+        # the density, and a log CDF where censoring needs one
         self.functions = {"logp": logp} | ({"logcdf": logcdf} if logcdf else {})
 
     def __call__(self, name, **kwargs):
