@@ -287,8 +287,8 @@ CASES = [
      FormulaError, r"Column 'bb' used in cens\(\) is not in the data"),
     ("cens-for-poisson", with_counts("k | cens(c) ~ x", lambda f: f.assign(c="right"),
                                      "poisson"),
-     FamilyError, r"censors the response of the exponential, gaussian, lognormal or weibull "
-                  r"family; the family here is 'poisson'"),
+     FamilyError, r"censors the response of the exponential, frechet, gaussian, lognormal or "
+                  r"weibull family; the family here is 'poisson'"),
     ("cens-collapsed", lambda c: ml.brm("y | cens(c) ~ x + (1 | g)", c.data.assign(c="none"),
                                         parametrization="collapsed", progressbar=False),
      SettingsError, r"does not support censored responses"),

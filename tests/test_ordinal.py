@@ -370,7 +370,9 @@ def test_the_summary_shows_the_discrimination_held_at_one(fits):
     _, fit, _ = fits["inhaler"]
     text = str(fit.summary())
     assert "Further Distributional Parameters:" in text
-    # and its draws, as brms's posterior_linpred(dpar = "disc"): 1 for every row
+    # a constant column of the draws, as brms 2.18's, and brms's posterior_linpred(dpar =
+    # "disc"): 1 for every row
+    assert (fit.as_draws_df()["disc"] == 1.0).all()
     assert np.array_equal(fit.posterior_linpred(dpar="disc", ndraws=5, seed=1),
                           np.ones((5, fit.nobs)))
     assert [line.split() for line in text.splitlines() if line.startswith("disc")] == [

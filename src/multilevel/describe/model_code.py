@@ -449,7 +449,7 @@ class _Program:
         if family.components:
             lines += mixture_components_code(family, aux, trials, self.predictors)
         function, arguments, observed, helper = likelihood_call(family, eta, mu, aux, trials,
-                                                                thresholds)
+                                                                thresholds, tuple(design.dpars))
         if eta != "mu" and f"{mu}" in code_words(arguments) and not family.components:
             lines.append(f"mu = {inverse_link_code(family.link, eta)}")
         if helper is not None:

@@ -461,9 +461,10 @@ def mixture_components_code(family, aux: dict[str, str], trials: str | None,
 
 
 def likelihood_call(family, eta: str, mu: str, aux: dict[str, str], trials: str | None,
-                    thresholds: str | None):
+                    thresholds: str | None, predicted=()):
     """The response distribution as code: (PyMC distribution, its arguments, the observed
-    values' code), from the family's own likelihood called with symbols.
+    values' code), from the family's own likelihood called with symbols; ``predicted`` names
+    the predicted parameters.
 
     Returns
     -------
@@ -481,7 +482,7 @@ def likelihood_call(family, eta: str, mu: str, aux: dict[str, str], trials: str 
             shares = f"pt.special.softmax(pt.stack([{logits}], axis=-1), axis=-1)"
             return (*family.columns(shares, aux, trials, False), "y", None)
         return ("pm.Categorical", f"logit_p=pt.stack([{logits}], axis=-1)", "y - 1", None)
-    if family.ordinal and "disc" in aux:
+    if family.ordinal and "disc" in predicted:
         # brms's F(disc * (threshold - eta)): both times each row's discrimination
         eta, thresholds = f"{aux['disc']} * {eta}", f"{aux['disc']}[:, None] * {thresholds}"
     if family.ordinal and not family.ordered_thresholds:

@@ -470,18 +470,17 @@ zero_inflated_beta = Family(
 
 # an ordinal model's discrimination: held at 1, unless predicted (bf(y ~ x, disc ~ 0 + z)),
 # on the log scale, its intercept's prior brms's
-_DISC = AuxParameter("disc", 0.0, no_constant_prior, dpar_intercept_prior="normal(0, 1)")
+_DISC = AuxParameter("disc", 0.0, no_constant_prior, dpar_intercept_prior="normal(0, 1)",
+                     held=1.0)
 cumulative = Family(
-    "cumulative", "logit", ("logit", "probit"), (), check_ordinal, cumulative_likelihood,
-    _mean_is_mu, discrete=True, ordinal=True, ordered_thresholds=True,
-    predicted_only=(_DISC,),
+    "cumulative", "logit", ("logit", "probit"), (_DISC,), check_ordinal,
+    cumulative_likelihood, _mean_is_mu, discrete=True, ordinal=True, ordered_thresholds=True,
 )
 # brms's sequential (stopping and continuation ratio) and adjacent-category models, whose
 # thresholds need no order
 sratio, cratio, acat = (
-    Family(kind, "logit", ("logit", "probit", "cloglog"), (), check_ordinal,
-           sequential_likelihood(kind), _mean_is_mu, discrete=True, ordinal=True,
-           predicted_only=(_DISC,))
+    Family(kind, "logit", ("logit", "probit", "cloglog"), (_DISC,), check_ordinal,
+           sequential_likelihood(kind), _mean_is_mu, discrete=True, ordinal=True)
     for kind in ("sratio", "cratio", "acat"))
 
 categorical = Family(

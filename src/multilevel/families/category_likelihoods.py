@@ -169,9 +169,9 @@ class _Cumulative:
 
 
 def discriminated(eta, cutpoints, aux):
-    """The linear predictor and thresholds times a predicted discrimination ``disc``, as
-    brms's ``F(disc * (threshold - eta))``; unchanged where it is held at 1."""
-    if "disc" not in aux:
+    """The linear predictor and thresholds times the discrimination ``disc``, as brms's
+    ``F(disc * (threshold - eta))``; unchanged where it is held at 1 (a number)."""
+    if isinstance(aux.get("disc", 1.0), (int, float)) and aux.get("disc", 1.0) == 1.0:
         return eta, cutpoints
     disc = aux["disc"]
     return disc * eta, pt.shape_padright(disc) * cutpoints

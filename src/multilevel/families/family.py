@@ -83,6 +83,10 @@ class AuxParameter:
     start
         Where the chains start the constant parameter, where its prior's support point is
         far from any likely value (the von Mises kappa's ``gamma(2, 0.01)`` has mean 200).
+    held
+        The value the family holds the parameter at unless a formula predicts it (an ordinal
+        model's discrimination ``disc``, 1 in brms, a constant column of its draws); None
+        for a parameter that is estimated.
     """
 
     name: str
@@ -95,6 +99,7 @@ class AuxParameter:
     # 0 or 1, an asymmetric Laplace's quantile may not)
     closed: tuple[bool, bool] = (False, False)
     start: float | None = None
+    held: float | None = None
 
 
 def is_category_predictor(name: str) -> bool:
@@ -199,10 +204,6 @@ class Family:
         A mixture's proportions its formula predicts (``theta2 ~ x``), whose softmax beside
         the others' 0 gives the components' probabilities; the others are then not among
         its parameters.
-    predicted_only
-        Parameters that exist only where a formula predicts them, held out of the model
-        otherwise (an ordinal model's discrimination ``disc``, which brms holds at 1 and
-        keeps out of its draws); :meth:`with_predicted` adds them to ``aux``.
     """
 
     name: str
@@ -233,7 +234,6 @@ class Family:
     ordered_intercepts: bool = False
     predicted_proportions: tuple[str, ...] = ()
     group_sd_start: float | None = None
-    predicted_only: tuple[AuxParameter, ...] = ()
 
     def __call__(self, link: str | None = None) -> Family:
         """Return this family with another link, as ``ml.bernoulli(link="probit")``."""
@@ -370,9 +370,13 @@ class Family:
     def _inputs(self, eta, aux, trials) -> list:
         eta = np.asarray(eta, dtype=float)
         values = [eta]
-        # a predicted parameter varies by row; a constant one is a column of draws
-        values += [np.broadcast_to(np.asarray(aux[a.name], dtype=float).reshape(
-            eta.shape[0], -1), eta.shape) for a in self.aux]
+        # a predicted parameter varies by row; a constant one is a column of draws; one the
+        # family holds (an ordinal model's disc) is its held value where not given
+        for parameter in self.aux:
+            value = (aux[parameter.name] if parameter.name in aux or parameter.held is None
+                     else np.full((eta.shape[0], 1), parameter.held))
+            values.append(np.broadcast_to(
+                np.asarray(value, dtype=float).reshape(eta.shape[0], -1), eta.shape))
         if self.ordinal:
             # (draws, rows, thresholds): the same for every row but under cs() terms
             thresholds = np.asarray(aux["thresholds"], dtype=float)
@@ -438,12 +442,6 @@ class Family:
         return replace(self, aux=predictors + tuple(a for a in self.aux
                                                     if not is_category_predictor(a.name)))
 
-    def with_predicted(self, names) -> Family:
-        """This family with those of its :attr:`predicted_only` parameters that ``names``
-        holds among its parameters, after the others (``disc ~ x``)."""
-        added = tuple(a for a in self.predicted_only if a.name in names)
-        return replace(self, aux=self.aux + added) if added else self
-
     def link_description(self, predicted: tuple[str, ...] = ()) -> str:
         """The ``Links:`` line of brms's summary, given the predicted parameters."""
         def link(name: str) -> str:
@@ -458,8 +456,6 @@ class Family:
             # every proportion, those left at 0 beside predicted ones too, as brms
             names = [n for n in names if n not in self.mixing_proportions]
             return "; ".join(f"{n} = {link(n)}" for n in names + list(self.mixing_proportions))
-        # an ordinal model's discrimination, held at 1 unless predicted, as brms writes it
-        names += [a.name for a in self.predicted_only if a.name not in names]
         return "; ".join([f"mu = {self.link}"] + [f"{n} = {link(n)}" for n in names])
 
     def predictor_link(self, name: str) -> str:

@@ -41,7 +41,6 @@ from .sampler_output import SamplerOutput
 from .storage import save_fit
 from .summary import (
     Summary,
-    family_parameters,
     interval_bounds,
     interval_columns,
     table_columns,
@@ -544,8 +543,7 @@ class Fit(SamplerOutput, PredictiveSummaries):
             block.index = labels
             random[group] = block
             sizes[group] = len(self.design.group_levels(group))
-        spec = family_parameters(table, self.names.aux,
-                                 self.family.ordinal and "disc" not in self.design.dpars)
+        spec = table.loc[list(self.names.aux)] if self.names.aux else None
         correlation = table.loc[[n for n in table.index
                                  if n.split("[")[0].split("__")[0] in self.names.autocor]]
         return Summary(

@@ -446,8 +446,7 @@ class Prediction:
             dpar = "mu"
         if dpar is not None:
             means = list(family.formula_parameters) or ["mu"]
-            valid = means + [a.name for a in family.aux + family.predicted_only
-                             if a.name not in means]
+            valid = means + [a.name for a in family.aux if a.name not in means]
             if dpar not in valid:
                 raise MultilevelError(f"Invalid argument 'dpar': {dpar!r}. Valid distributional "
                                       f"parameters are: {', '.join(valid)}.")
@@ -457,9 +456,6 @@ class Prediction:
                 return family.link_function.inverse_numpy(self.eta) if transform else self.eta
             if dpar in self.linear:
                 return self.aux[dpar] if transform else self.linear[dpar]
-            if dpar not in self.aux:
-                # an ordinal model's discrimination, held at 1
-                return np.ones(self.eta.shape[:2])
             return np.broadcast_to(self.aux[dpar], self.eta.shape[:2]).copy()
         if nlpar is not None:
             if nlpar not in nlpars:

@@ -79,19 +79,6 @@ _APPROXIMATION_FOOTER = (
 )
 
 
-def family_parameters(table: pd.DataFrame, aux: tuple[str, ...],
-                      held_discrimination: bool) -> pd.DataFrame | None:
-    """The summary's rows of the family's own parameters; with ``held_discrimination`` (an
-    ordinal model whose ``disc`` is not predicted) brms's ``disc`` row, the discrimination
-    held at 1 (estimate 1, no error, no diagnostics)."""
-    rows = table.loc[list(aux)] if aux else None
-    if not held_discrimination:
-        return rows
-    disc = pd.DataFrame([[1.0, 0.0, 1.0, 1.0] + [np.nan] * (len(table.columns) - 4)],
-                        index=["disc"], columns=table.columns)
-    return disc if rows is None else pd.concat([rows, disc])
-
-
 def _format_table(table: pd.DataFrame, columns: list[str]) -> list[str]:
     """Right-aligned columns with two decimals, ESS as integers, as R prints them."""
     cells = {}

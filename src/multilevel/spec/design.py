@@ -121,11 +121,15 @@ class Design:
     @property
     def fixed_aux(self) -> dict[str, float]:
         """Family parameters held at a value, not estimated: those ``bf()`` holds
-        (``quantile = 0.25``), and ``sigma`` at 0 under ``se()`` without ``sigma = TRUE``; as
-        in brms 2.18, whose draws keep each as a constant column."""
+        (``quantile = 0.25``), ``sigma`` at 0 under ``se()`` without ``sigma = TRUE``, and
+        those the family holds (an ordinal model's ``disc`` at 1); as in brms 2.18, whose
+        draws keep each as a constant column."""
         held = dict(self.spec.fixed_dpars)
         if self.se is not None and not self.spec.se_with_sigma:
             held["sigma"] = 0.0
+        # the family's own held values (an ordinal model's disc at 1) unless predicted
+        held |= {a.name: a.held for a in self.family.aux
+                 if a.held is not None and a.name not in self.dpars and a.name not in held}
         return held
 
     @property
@@ -345,7 +349,6 @@ def build_design(spec: FormulaSpec, data: pd.DataFrame, family: Family,
 def _evaluated_design(spec: FormulaSpec, data: pd.DataFrame, family: Family,
                       data2: Mapping | None) -> Design:
     spec = _scaled_proportions(spec, family)
-    family = family.with_predicted(spec.dpar_names)
     if not family.categorical:  # its parameters follow from the response's categories
         _check_dpars(spec, family)
     used = used_columns(spec)
