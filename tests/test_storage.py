@@ -248,3 +248,31 @@ def test_held_values_that_print_alike_are_different_models(small_gaussian):
     stamps = {api.fingerprint(ml.bf("y ~ x", sigma=value), small_gaussian, ml.gaussian, (),
                               settings, "no") for value in (0.251, 0.249)}
     assert len(stamps) == 2
+
+
+@pytest.mark.slow
+def test_a_held_disc_an_earlier_version_left_out_of_the_draws_is_restored(tmp_path):
+    """Ordinal fits saved before an ordinal model's held disc joined the draws load with it
+    as the constant column brms 2.18 keeps."""
+    import arviz as az
+
+    from multilevel.results import storage
+
+    rng = np.random.default_rng(4)
+    data = pd.DataFrame({"y": rng.integers(1, 4, 60), "x": rng.normal(size=60)})
+    fit = ml.brm("y ~ x", data, "cumulative", seed=1, chains=1, draws=50, warmup=50,
+                 progressbar=False)
+    fit.save(tmp_path / "fit")
+    draws = tmp_path / "fit" / storage.DRAWS_FILE
+    idata = az.from_netcdf(str(draws))
+    idata.posterior = idata.posterior.drop_vars("disc")
+    earlier = tmp_path / "earlier.nc"
+    idata.to_netcdf(str(earlier))
+    idata.close()
+    earlier.replace(draws)
+    metadata = json.loads((tmp_path / "fit" / "fit.json").read_text())
+    metadata["content_hash"] = storage._content_hash(metadata, draws)
+    (tmp_path / "fit" / "fit.json").write_text(json.dumps(metadata))
+    back = ml.load(tmp_path / "fit")
+    assert (back.as_draws_df()["disc"] == 1.0).all()
+    assert str(back.summary()) == str(fit.summary())

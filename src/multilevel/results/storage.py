@@ -328,6 +328,13 @@ def read_saved_fit(path: str | Path) -> SavedFit:
         raise StorageError(f"Cannot read {step} from the fit saved at {str(path)!r}: "
                            f"{error}") from None
     missing = sorted(set(names.stored) - set(idata.posterior.data_vars))
+    # a value the family holds that an earlier version kept out of the draws (an ordinal
+    # model's disc) is the constant column it would have been
+    posterior = idata.posterior
+    for name in [m for m in missing if m in design.fixed_aux]:
+        posterior[name] = (("chain", "draw"), np.full(
+            (posterior.sizes["chain"], posterior.sizes["draw"]), float(design.fixed_aux[name])))
+    missing = [m for m in missing if m not in design.fixed_aux]
     if missing:
         raise StorageError(f"The draws saved at {str(path)!r} lack {', '.join(missing)}.")
     _check_coefficients(idata, design, path)
