@@ -324,6 +324,34 @@ def test_nesting_and_factor_labels_as_r_writes_them(formula, brms_names):
     assert design(formula, data).b_names == brms_names
 
 
+# brms 2.18's make_standata()$X of these data (without its Intercept column): within an
+# interaction R lets the first variable's columns vary fastest
+@pytest.mark.parametrize(("formula", "brms_names"), [
+    ("y ~ f * h", ["fb", "fc", "hv", "hw", "fb:hv", "fc:hv", "fb:hw", "fc:hw"]),
+    ("y ~ poly(x, 2) * f", ["polyx21", "polyx22", "fb", "fc", "polyx21:fb", "polyx22:fb",
+                            "polyx21:fc", "polyx22:fc"]),
+    ("y ~ f * poly(x, 2)", ["fb", "fc", "polyx21", "polyx22", "fb:polyx21", "fc:polyx21",
+                            "fb:polyx22", "fc:polyx22"]),
+    ("y ~ 0 + f:h", ["fa:hu", "fb:hu", "fc:hu", "fa:hv", "fb:hv", "fc:hv", "fa:hw", "fb:hw",
+                     "fc:hw"]),
+    ("y ~ f * h + poly(x, 2):f", ["fb", "fc", "hv", "hw", "fb:hv", "fc:hv", "fb:hw", "fc:hw",
+                                  "fa:polyx21", "fb:polyx21", "fc:polyx21", "fa:polyx22",
+                                  "fb:polyx22", "fc:polyx22"]),
+])
+def test_interaction_columns_in_r_order(formula, brms_names):
+    data = pd.DataFrame({"y": np.arange(24.0), "x": np.linspace(-1, 1, 24),
+                         "f": list("abc") * 8, "h": list("uuvvww") * 4,
+                         "g": ["p"] * 12 + ["q"] * 12})
+    fitted = design(formula, data)
+    assert fitted.b_names == brms_names
+    # the same columns on new rows: the first rows again, in the order of the names
+    np.testing.assert_allclose(new_data_design(fitted, data.iloc[:5], []).X, fitted.X[:5])
+    # brms 2.18's tidy_ranef() of (f * h | g): a group term's coefficients in the same order
+    if formula == "y ~ f * h":
+        grouped = design("y ~ 1 + (f * h | g)", data)
+        assert grouped.blocks[0].coefs == ["Intercept", *brms_names]
+
+
 @pytest.mark.parametrize("formula", ["y ~ f:h", "y ~ x + f:h:x", "y ~ f:flag", "y ~ x:z + f:x"])
 def test_interactions_formulae_codes_otherwise_are_refused(formula):
     data = pd.DataFrame({"y": np.arange(12.0), "x": np.linspace(-1, 1, 12),

@@ -131,6 +131,7 @@ CASES = [
     ("salamanders", "count ~ mined + (1 | site)", "poisson", None),
     ("assorted", "y ~ x + flag + (1 | g)", "student", None),
     ("assorted", "yes ~ poly(x, 2) + factor(h) + (1 | g:h)", "bernoulli", None),
+    ("assorted", "y ~ cat * h + poly(x, 2):h + (0 + cat:h | g)", "gaussian", None),
     ("assorted", "y | weights(w) ~ x + (x | h)", "gaussian", None),
     ("assorted", "y | se(w) ~ x + (1 | h)", "gaussian", None),
     ("censored", "y | cens(censored, y2) ~ x + (1 | g)", "gaussian", None),

@@ -19,6 +19,7 @@ from ..model.smooths import smooth_dim
 from ..names import population_names
 from ..priors.table import PriorTable
 from ..spec.design import Design
+from ..spec.evaluation import r_ordered_frame
 from ..spec.nonlinear import expression_code
 from .model_code_autocor import (
     autocor_coords,
@@ -221,7 +222,7 @@ class _Program:
         whose = f" of {dpar}" if dpar else ""
         out.append(f"# population-level predictors{whose} (brms's X without the intercept "
                    "column)" if has_intercept else f"# population-level predictors{whose}")
-        names = list(terms.as_dataframe().columns) if terms is not None else []
+        names = list(r_ordered_frame(terms).columns) if terms is not None else []
         keep = [k for k, name in enumerate(names) if name != "Intercept" or not has_intercept]
         out += matrix_lines(variable, matrix_columns(terms, X, b_names, keep, self.design.data),
                             X)

@@ -22,6 +22,7 @@ import pandas as pd
 from ..names import r_column_name, sorted_levels
 from ..spec.category_specific import CategorySpecificPart
 from ..spec.design import Design, GroupBlock
+from ..spec.evaluation import r_column_order, r_ordered_frame
 from ..spec.monotonic import MonotonicPart
 from ..spec.truncation import bound_columns_text, truncation_bounds_text
 
@@ -316,11 +317,13 @@ def matrix_columns(terms, values: np.ndarray, names: list[str], columns: list[in
         chosen = [c for c in range(where.start, where.stop) if c in position]
         if not chosen:
             continue
-        found = term_recipes(terms.terms[term_name], full[:, where], frame)
+        term = terms.terms[term_name]
+        found = term_recipes(term, full[:, where], frame)
+        formulae_position = r_column_order(term)
         for c in chosen:
             labels[position[c]] = r_column_name(str(term_name))
             if found is not None:
-                recipes[position[c]] = found[c - where.start]
+                recipes[position[c]] = found[formulae_position[c - where.start]]
     for k in range(len(columns)):
         if recipes[k] is not None and not reproduces(recipes[k], frame, values[:, k]):
             recipes[k] = None
@@ -510,7 +513,7 @@ def monotonic_positions(part: MonotonicPart, coef: str) -> list[str]:
 
 def category_specific_data(part: CategorySpecificPart, frame: pd.DataFrame) -> list[str]:
     """The lines making ``Xcs``, the columns of the ``cs()`` terms, uncentred as in brms."""
-    names = [str(c) for c in part.terms.as_dataframe().columns]
+    names = [str(c) for c in r_ordered_frame(part.terms).columns]
     keep = [k for k, name in enumerate(names) if name != "Intercept"]
     return (["", "# category-specific predictors (brms's Xcs): one effect per threshold, "
              "not centred"]

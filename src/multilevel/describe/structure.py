@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..names import coefficient_name, r_column_name
 from ..spec.design import Design
+from ..spec.evaluation import r_column_order
 
 # index letters of the grouping factors (i is the observation)
 FACTOR_LETTERS = "jklmnopq"
@@ -190,6 +191,7 @@ def matrix_columns(matrix, data_columns) -> list[Column]:
     for name, term in terms:
         components = list(getattr(term, "components", []))
         labels = list(getattr(term, "labels", None) or [name])
+        labels = [labels[k] for k in r_column_order(term)] if len(labels) > 1 else labels
         for label in labels:
             if label == "Intercept":
                 columns.append(Column("Intercept", ()))

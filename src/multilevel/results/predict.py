@@ -15,7 +15,7 @@ from ..families.links import LINKS
 from ..names import coefficient_name, population_names, quantile_label
 from ..spec.checks import check_columns
 from ..spec.design import Design, GroupBlock
-from ..spec.evaluation import design_matrix
+from ..spec.evaluation import design_matrix, r_ordered_frame
 from ..spec.formula import parse_formula
 from ..spec.newdata import new_data_design
 from ..spec.timeseries import time_series
@@ -90,7 +90,7 @@ def _term_coefs(design: Design, term) -> list[str]:
             f"grouping factors: {', '.join(design.groups)}."
         )
     matrix = design_matrix(term.expr, design.data, f"re_formula term {term.text}")
-    return [coefficient_name(str(c)) for c in matrix.as_dataframe().columns]
+    return [coefficient_name(str(c)) for c in r_ordered_frame(matrix).columns]
 
 
 def _new_level_effects(rng, method: str, effects: np.ndarray, sd: np.ndarray,

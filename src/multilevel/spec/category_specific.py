@@ -20,7 +20,7 @@ import pandas as pd
 from ..errors import DataError, FamilyError, FormulaError
 from ..families.family import Family
 from ..names import coefficient_name
-from .evaluation import design_matrix, evaluate_new_data, in_r_term_order
+from .evaluation import design_matrix, evaluate_new_data, in_r_term_order, r_ordered_frame
 
 # a call of cs() (or brms's older name cse()) anywhere in a term
 CATEGORY_SPECIFIC_CALL = re.compile(r"(?<![A-Za-z0-9_.])cse?\s*\(")
@@ -76,7 +76,7 @@ class CategorySpecificPart:
     def new_rows(self, frame: pd.DataFrame) -> np.ndarray:
         """The columns on new data, with the fitted data's codings."""
         values = evaluate_new_data(self.terms, frame, "cs()")
-        names = [coefficient_name(str(c)) for c in self.terms.as_dataframe().columns]
+        names = [coefficient_name(str(c)) for c in r_ordered_frame(self.terms).columns]
         return values[:, [names.index(name) for name in self.names]]
 
 
@@ -107,7 +107,7 @@ def category_specific_part(terms: tuple[CategorySpecificTerm, ...], frame: pd.Da
     expression = " + ".join(term.expression for term in terms)
     matrix = design_matrix(in_r_term_order(f"1 + {expression}"), frame,
                            f"the category specific terms {written}")
-    table = matrix.as_dataframe()
+    table = r_ordered_frame(matrix)
     names = [coefficient_name(str(c)) for c in table.columns]
     keep = [k for k, name in enumerate(names) if name != "Intercept"]
     X = table.to_numpy(dtype=float)[:, keep]

@@ -233,6 +233,35 @@ def _width(component) -> int:
     return 1 if value is None or np.ndim(value) < 2 else int(np.shape(value)[1])
 
 
+def r_column_order(term) -> np.ndarray:
+    """Where each of R's columns of a formulae ``term``, in R's order, lies among formulae's.
+
+    R's ``model.matrix()`` lets an interaction's first variable vary fastest (``fb:hv``,
+    ``fc:hv``, ``fb:hw``, ...), and brms's coefficients follow; formulae lets its last vary
+    fastest (``fb:hv``, ``fb:hw``, ``fc:hv``, ...). A term of one variable keeps its order.
+    """
+    count = len(getattr(term, "labels", None) or ())
+    widths = [_width(component) for component in getattr(term, "components", ())]
+    if len(widths) < 2 or int(np.prod(widths)) != count:
+        return np.arange(count)
+    return np.ravel_multi_index(np.unravel_index(np.arange(count), widths, order="F"),
+                                widths)
+
+
+def r_column_positions(matrix) -> np.ndarray:
+    """Where each column of R's model matrix lies among a formulae matrix's columns (terms
+    keep their places; within an interaction, :func:`r_column_order`)."""
+    order = np.arange(matrix.design_matrix.shape[1])
+    for name, where in matrix.slices.items():
+        order[where] = where.start + r_column_order(matrix.terms[name])
+    return order
+
+
+def r_ordered_frame(matrix) -> pd.DataFrame:
+    """A formulae design matrix as a data frame with R's columns in R's order."""
+    return matrix.as_dataframe().iloc[:, r_column_positions(matrix)]
+
+
 def _check_factor_codings(matrix, expression: str, where: str) -> None:
     """Refuse a factor in an interaction that R codes by all its levels where formulae codes
     it otherwise.
@@ -302,9 +331,10 @@ def evaluate_expression(expression: str, data: pd.DataFrame, where: str) -> pd.S
 def evaluate_new_data(matrix, frame: pd.DataFrame, where: str) -> np.ndarray:
     """A fitted formulae matrix's columns on new rows, with the fitted data's codings."""
     try:
-        return matrix.evaluate_new_data(frame).as_dataframe().to_numpy(dtype=float)
+        values = matrix.evaluate_new_data(frame).as_dataframe().to_numpy(dtype=float)
     except Exception as error:  # formulae reports unknown levels and columns in several ways
         raise DataError(f"Cannot evaluate {where} on newdata: {error}") from None
+    return values[:, r_column_positions(matrix)]
 
 
 def _is_factor(name: str, data: pd.DataFrame) -> bool:

@@ -14,7 +14,7 @@ import pandas as pd
 from ..errors import FormulaError
 from ..names import coefficient_name, r_level_label, r_sort_key, sorted_levels
 from .checks import require_finite
-from .evaluation import design_matrix
+from .evaluation import design_matrix, r_ordered_frame
 from .formula import FormulaSpec
 from .group_terms import GroupTerm
 from .level_covariance import covariance_matrix, level_cholesky
@@ -117,7 +117,7 @@ def matrix_columns(matrix) -> tuple[np.ndarray, list[str]]:
     """A formulae design matrix as values and brms's coefficient names."""
     if matrix is None:
         return np.zeros((0, 0)), []
-    frame = matrix.as_dataframe()
+    frame = r_ordered_frame(matrix)
     return frame.to_numpy(dtype=float), [coefficient_name(str(c)) for c in frame.columns]
 
 

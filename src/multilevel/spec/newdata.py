@@ -11,7 +11,7 @@ from ..errors import DataError
 from ..names import coefficient_name, r_level_label
 from .checks import check_columns, require_finite_columns
 from .design import Design, addition_values
-from .evaluation import evaluate_expression, evaluate_new_data, formula_variables
+from .evaluation import evaluate_expression, evaluate_new_data, formula_variables, r_ordered_frame
 from .nonlinear import covariate_values
 from .truncation import Truncation, bound_columns_text, truncation_for_rows
 
@@ -156,7 +156,7 @@ def _population(terms, frame: pd.DataFrame, where: str, has_intercept: bool) -> 
     if terms is None:
         return np.zeros((len(frame), 0))
     values = evaluate_new_data(terms, frame, where)
-    names = [coefficient_name(str(c)) for c in terms.as_dataframe().columns]
+    names = [coefficient_name(str(c)) for c in r_ordered_frame(terms).columns]
     return values[:, [k for k, name in enumerate(names)
                       if name != "Intercept" or not has_intercept]]
 
