@@ -308,6 +308,50 @@ def test_conditional_effects_factor_by_factor_and_defaults(hsb_fit, tmp_path):
 
 
 @pytest.mark.slow
+def test_conditional_effects_hold_brms_data_frames(hsb_fit):
+    effects = hsb_fit.conditional_effects(["ses", "sector", "ses:sector"], resolution=5)
+    assert list(effects.keys()) == ["ses", "sector", "ses:sector"]
+    # brms 2.18's conditional_effects(fit, ..., resolution = 5) of this model: columns in
+    # this order, the grid sorted by the first effect, then the second
+    frame = effects["ses:sector"]
+    assert list(frame.columns) == ["ses", "sector", "mathach", "minority", "school", "cond__",
+                                   "effect1__", "effect2__", "estimate__", "se__", "lower__",
+                                   "upper__"]
+    assert list(effects["ses"].columns[:5]) == ["ses", "mathach", "sector", "minority",
+                                                "school"]
+    assert list(effects["sector"].columns[:5]) == ["sector", "mathach", "ses", "minority",
+                                                   "school"]
+    data = hsb_fit.design.data
+    grid = np.linspace(data["ses"].min(), data["ses"].max(), 5)
+    np.testing.assert_allclose(frame["ses"], np.repeat(grid, 2))
+    assert list(frame["sector"]) == ["Catholic", "Public"] * 5
+    assert list(frame["effect2__"].cat.categories) == ["Catholic", "Public"]
+    assert frame["school"].isna().all() and (frame["minority"] == "No").all()
+    assert frame["mathach"].iloc[0] == pytest.approx(data["mathach"].mean())
+    # the summary of the expected values of those rows: median, R's mad(), 95% interval
+    draws = hsb_fit.posterior_epred(newdata=frame[["ses", "sector", "minority"]]
+                                    .assign(school=data["school"].iloc[0]), re_formula="~0")
+    median = np.median(draws, axis=0)
+    np.testing.assert_allclose(frame["estimate__"], median)
+    np.testing.assert_allclose(frame["se__"],
+                               1.4826 * np.median(np.abs(draws - median), axis=0))
+    np.testing.assert_allclose(frame[["lower__", "upper__"]].T,
+                               np.quantile(draws, [0.025, 0.975], axis=0))
+    # the lines drawn are those estimates
+    catholic, public = (line.get_ydata() for line in effects.axes[2].lines)
+    np.testing.assert_allclose(catholic, median[::2])
+    np.testing.assert_allclose(public, median[1::2])
+    by_mean = hsb_fit.conditional_effects("sector", robust=False)
+    means = by_mean["sector"]
+    factor = hsb_fit.posterior_epred(newdata=means[["sector", "ses", "minority"]]
+                                     .assign(school=data["school"].iloc[0]), re_formula="~0")
+    np.testing.assert_allclose(means["estimate__"], factor.mean(axis=0))
+    np.testing.assert_allclose(means["se__"], factor.std(axis=0, ddof=1))
+    with pytest.raises(KeyError, match="the effects shown are sector"):
+        by_mean["ses"]
+
+
+@pytest.mark.slow
 def test_conditional_effects_unknown_effect_names_the_valid_ones(hsb_fit, rats_fit):
     with pytest.raises(ml.MultilevelError, match=r"'sex' is not a population-level.*ses, sector"):
         hsb_fit.conditional_effects("ses:sex")

@@ -68,8 +68,9 @@ class PlotFigure(Figure):
         return buffer.getvalue()
 
 
-def _figure(nrows: int, ncols: int, width: float, height: float, **kwargs):
-    figure = PlotFigure(figsize=(width, height), layout="constrained")
+def _figure(nrows: int, ncols: int, width: float, height: float, figure_class=PlotFigure,
+            **kwargs):
+    figure = figure_class(figsize=(width, height), layout="constrained")
     axes = figure.subplots(nrows, ncols, squeeze=False, **kwargs)
     return figure, axes
 

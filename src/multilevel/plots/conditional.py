@@ -17,6 +17,7 @@ from ..spec.truncation import bound_columns_text
 from .common import (
     _MID_HI,
     _PALETTE,
+    PlotFigure,
     _check_positive_int,
     _check_prob,
     _drop_spare_axes,
@@ -26,6 +27,36 @@ from .common import (
 )
 
 _METHODS = ("posterior_epred", "posterior_predict", "posterior_linpred")
+# R's mad(): the median absolute deviation scaled to the sd of a normal distribution
+_MAD_SCALE = 1.4826
+
+
+class ConditionalEffects(PlotFigure):
+    """The figure of :func:`conditional_effects`, which also holds what it shows as brms's
+    ``conditional_effects()`` object holds it: ``effects["Days"]`` (brms's ``ce$Days``) is
+    a data frame of the grid's rows, the variables held, ``cond__``, ``effect1__`` (and
+    ``effect2__`` or ``cats__``), ``estimate__``, ``se__``, ``lower__`` and ``upper__``.
+    """
+
+    # a figure is no collection to loop over, whatever its item access
+    __iter__ = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.data: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, effect: str) -> pd.DataFrame:
+        if effect not in self.data:
+            raise KeyError(f"{effect!r}: the effects shown are {', '.join(self.data)}.")
+        return self.data[effect]
+
+    def keys(self):
+        """The effects shown, as brms's ``names()`` of its object."""
+        return self.data.keys()
+
+    def items(self):
+        """Each effect with its data frame."""
+        return self.data.items()
 
 
 def _variables_of(expression: str) -> set[str]:
@@ -175,7 +206,9 @@ def _parse_effects(fit, effects) -> list[tuple[str, ...]]:
         raise MultilevelError(f"The model {fit.formula!r} has no population-level predictors, so "
                               "it has no conditional effects to show.")
     if effects is None:
-        return defaults
+        # brms puts a numeric variable of a default interaction first, on the axis
+        return [combo[::-1] if len(combo) == 2 and _is_factor(fit, combo[0])
+                and not _is_factor(fit, combo[1]) else combo for combo in defaults]
     if isinstance(effects, str):
         effects = [effects]
     parsed = []
@@ -282,8 +315,12 @@ def conditional_effects(fit, effects: str | Sequence[str] | None = None, points:
 
     Returns
     -------
-    matplotlib.figure.Figure
-        One axis per effect.
+    ConditionalEffects
+        A matplotlib figure with one axis per effect, which also holds brms's data frame of
+        each effect: ``ce = fit.conditional_effects("Days")``, then ``ce["Days"]`` (brms's
+        ``ce$Days``) has the grid's rows with ``effect1__``, ``estimate__`` (the median, or
+        the mean with ``robust=False``), ``se__`` (the MAD, or the sd), ``lower__`` and
+        ``upper__``; ``ce.keys()`` lists the effects.
 
     Raises
     ------
@@ -316,16 +353,18 @@ def conditional_effects(fit, effects: str | Sequence[str] | None = None, points:
                               + " are not available with it.")
     held = _conditions(fit, conditions)
     nrows, ncols = _grid_shape(len(parsed), ncol)
-    figure, axes = _figure(nrows, ncols, 4.2 * ncols, 3.4 * nrows)
+    figure, axes = _figure(nrows, ncols, 4.2 * ncols, 3.4 * nrows,
+                           figure_class=ConditionalEffects)
     used = _drop_spare_axes(figure, axes, len(parsed))
     for ax, effect in zip(used, parsed, strict=True):
-        _draw_effect(fit, ax, effect, held, points, prob, re_formula, resolution, robust,
-                     method, ndraws, seed, jitter_width, categorical, spaghetti)
+        figure.data[":".join(effect)] = _draw_effect(
+            fit, ax, effect, held, points, prob, re_formula, resolution, robust, method,
+            ndraws, seed, jitter_width, categorical, spaghetti)
     return figure
 
 
 def _draw_effect(fit, ax, effect, held, points, prob, re_formula, resolution, robust, method,
-                 ndraws, seed, jitter_width, categorical, spaghetti) -> None:
+                 ndraws, seed, jitter_width, categorical, spaghetti) -> pd.DataFrame:
     first_values, first_is_factor = _effect_values(fit, effect[0], resolution, False)
     if len(effect) == 2:
         second_values, second_is_factor = _effect_values(fit, effect[1], resolution, True)
@@ -351,6 +390,11 @@ def _draw_effect(fit, ax, effect, held, points, prob, re_formula, resolution, ro
         draws = draws @ np.arange(1, draws.shape[2] + 1)
     center = np.median(draws, axis=0) if robust else draws.mean(axis=0)
     lower, upper = np.quantile(draws, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
+    summary = pd.DataFrame({
+        "estimate__": center,
+        "se__": (_MAD_SCALE * np.median(np.abs(draws - center), axis=0) if robust
+                 else draws.std(axis=0, ddof=1)),
+        "lower__": lower, "upper__": upper})
     size = len(first_values)
     groups = len(second_values)
     positions = np.arange(size, dtype=float)
@@ -394,6 +438,64 @@ def _draw_effect(fit, ax, effect, held, points, prob, re_formula, resolution, ro
     ax.spines[["top", "right"]].set_visible(False)
     if legend_title is not None:
         ax.legend(title=legend_title, frameon=False, fontsize=8, title_fontsize=8)
+    return _effect_frame(fit, effect, newdata, summary, re_formula,
+                         fit.design.categories if categorical else None)
+
+
+def _effect_frame(fit, effect, newdata: pd.DataFrame, summary: pd.DataFrame, re_formula,
+                  categories) -> pd.DataFrame:
+    """brms's data frame of one effect: the grid's rows sorted by the first effect, then the
+    second (each category's rows in turn with ``categorical``), the effects' columns, the
+    response and the variables held, ``cond__`` (and ``cats__``), ``effect1__``,
+    ``effect2__`` (the category with ``categorical``) and the summary of the draws."""
+    rows = len(newdata)
+    if categories is not None:
+        newdata = pd.concat([newdata] * len(categories), ignore_index=True)
+        newdata["cats__"] = pd.Categorical(np.repeat(categories, rows), categories=categories)
+    frame = newdata.copy()
+    _, groups, _ = _required_variables(fit)
+    for name in groups:
+        if re_formula is not None and not (isinstance(re_formula, str) and re.search(
+                rf"(?<![\w.]){re.escape(name)}(?![\w.])", re_formula)):
+            frame[name] = None  # left out of the predictions: brms's NA
+    response = _response_label(fit)
+    data = fit.design.data
+    if response in data.columns and response not in frame.columns:
+        column = data[response]
+        frame[response] = (float(column.mean()) if pd.api.types.is_numeric_dtype(column.dtype)
+                           and not pd.api.types.is_bool_dtype(column.dtype)
+                           else _factor_levels(fit, response)[0])
+    held = _ordered([c for c in frame.columns if c not in effect and c != "cats__"
+                     and c != response], fit.formula)
+    order = [*effect, *([response] if response in frame.columns else []), *held]
+    frame = frame[order]
+    frame["cond__"] = pd.Categorical(["1"] * len(frame))
+    if categories is not None:
+        frame["cats__"] = newdata["cats__"]
+    for k, name in enumerate(effect, start=1):
+        frame[f"effect{k}__"] = _effect_column(fit, newdata[name], name, k)
+    if categories is not None:
+        frame["effect2__"] = newdata["cats__"]  # the category takes a second effect's place
+    frame = pd.concat([frame, summary.reset_index(drop=True)], axis=1)
+    # brms sorts the grid by the first effect, then the second, within each category
+    keys = [np.arange(len(frame)) // rows]
+    for k, name in enumerate(effect, start=1):
+        keys.append(frame[f"effect{k}__"].cat.codes if _is_factor(fit, name)
+                    else frame[name].to_numpy(dtype=float))
+    ordered = np.lexsort(keys[::-1])
+    return frame.iloc[ordered].reset_index(drop=True)
+
+
+def _effect_column(fit, values: pd.Series, name: str, position: int):
+    """``effect1__`` or ``effect2__``: a factor's levels as a categorical; a numeric second
+    effect's three values rounded to two digits, as a categorical from the largest down."""
+    if _is_factor(fit, name):
+        levels = _factor_levels(fit, name)
+        return pd.Categorical(values.astype(str), categories=[str(level) for level in levels])
+    if position == 2:
+        rounded = np.round(values.to_numpy(dtype=float), 2)
+        return pd.Categorical(rounded, categories=sorted(set(rounded), reverse=True))
+    return values.to_numpy(dtype=float)
 
 
 def _draw_points(fit, ax, effect, held, first_values, first_is_factor, second_values,
