@@ -8,7 +8,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
+from scipy import special, stats
 
 import multilevel as ml
 from multilevel import blocks
@@ -377,3 +377,36 @@ def test_the_summary_shows_the_discrimination_held_at_one(fits):
                           np.ones((5, fit.nobs)))
     assert [line.split() for line in text.splitlines() if line.startswith("disc")] == [
         ["disc", "1.00", "0.00", "1.00", "1.00", "NA", "NA", "NA"]]
+
+
+_INVERSE_LINKS = {"logit": special.expit, "probit": stats.norm.cdf,
+                  "cloglog": lambda x: -np.expm1(-np.exp(x))}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["simulated", "sratio", "cratio_cloglog", "acat", "acat_cs",
+                                  "ordinal_disc"])
+def test_linear_predictors_with_thresholds_give_the_category_probabilities(fits, name):
+    """brms's posterior_linpred(incl_thres = TRUE): the linear predictor at each threshold,
+    disc * (threshold - eta) for cumulative and sratio, disc * (eta - threshold) for cratio
+    and acat (brms 2.18's output on the inhaler data: thresholds 0.75, 3.6, 5.6 and eta
+    -2.67 give 3.42, 6.25, 8.23 in a cumulative model; thresholds 0.71, 2.9, 2.6 and eta
+    -0.876 give -1.58, -3.79, -3.49 in an acat model). Its inverse link is the model's
+    probability at each threshold, which the categories' probabilities give back."""
+    _, fit, _ = fits[name]
+    at_thresholds = fit.posterior_linpred(incl_thres=True)
+    probabilities = fit.posterior_epred()
+    draws, rows, categories = probabilities.shape
+    assert at_thresholds.shape == (draws, rows, categories - 1)
+    inverse = _INVERSE_LINKS[fit.family.link](at_thresholds)
+    at_or_above = np.cumsum(probabilities[:, :, ::-1], axis=2)[:, :, ::-1]
+    expected = {
+        "cumulative": np.cumsum(probabilities, axis=2)[:, :, :-1],
+        "sratio": probabilities[:, :, :-1] / at_or_above[:, :, :-1],
+        "cratio": at_or_above[:, :, 1:] / at_or_above[:, :, :-1],
+        "acat": probabilities[:, :, 1:] / (probabilities[:, :, :-1] + probabilities[:, :, 1:]),
+    }[fit.family.name]
+    np.testing.assert_allclose(inverse, expected, rtol=1e-6, atol=1e-12)
+    # brms ignores it on the response scale
+    np.testing.assert_array_equal(fit.posterior_linpred(incl_thres=True, transform=True),
+                                  fit.posterior_linpred(transform=True))

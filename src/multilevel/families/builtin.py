@@ -480,7 +480,8 @@ cumulative = Family(
 # thresholds need no order
 sratio, cratio, acat = (
     Family(kind, "logit", ("logit", "probit", "cloglog"), (_DISC,), check_ordinal,
-           sequential_likelihood(kind), _mean_is_mu, discrete=True, ordinal=True)
+           sequential_likelihood(kind), _mean_is_mu, discrete=True, ordinal=True,
+           linear_predictor_above_thresholds=kind in ("cratio", "acat"))
     for kind in ("sratio", "cratio", "acat"))
 
 categorical = Family(

@@ -158,6 +158,10 @@ class Family:
     ordered_thresholds
         Whether an ordinal model's thresholds are increasing (brms's cumulative model; its
         sequential and adjacent-category models leave them free).
+    linear_predictor_above_thresholds
+        Whether an ordinal model's link is applied to the linear predictor less each
+        threshold (brms's ``cratio`` and ``acat``) rather than to each threshold less the
+        linear predictor (``cumulative``, ``sratio``).
     categorical
         Whether the response is unordered categories, each but the first with its own linear
         predictor ``mu2``, ``mu3``, ... (the family's parameters once
@@ -223,6 +227,7 @@ class Family:
     draw: Callable | None = field(default=None, repr=False)
     ordinal: bool = False
     ordered_thresholds: bool = False
+    linear_predictor_above_thresholds: bool = False
     categorical: bool = False
     columns: Callable[[str, dict, str, bool], tuple[str, str]] | None = field(default=None,
                                                                              repr=False)
@@ -366,6 +371,17 @@ class Family:
             return np.stack([np.exp(self.log_density(np.full(rows, k), eta, aux, trials))
                              for k in range(1, categories + 1)], axis=2)
         return self.mean(self.link_function.inverse_numpy(eta), aux, trials)
+
+    def threshold_predictors(self, eta, aux) -> np.ndarray:
+        """An ordinal model's linear predictor at each threshold (draws, rows, thresholds),
+        what its link's inverse is applied to: ``disc * (threshold - eta)``, or ``disc * (eta
+        - threshold)`` for brms's ``cratio`` and ``acat``, as brms's
+        ``posterior_linpred(incl_thres = TRUE)``."""
+        eta, *parameters, thresholds = self._inputs(eta, aux, None)
+        disc = parameters[[parameter.name for parameter in self.aux].index("disc")]
+        difference = thresholds - eta[..., None]
+        sign = -1.0 if self.linear_predictor_above_thresholds else 1.0
+        return sign * disc[..., None] * difference
 
     def _inputs(self, eta, aux, trials) -> list:
         eta = np.asarray(eta, dtype=float)

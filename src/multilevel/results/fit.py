@@ -212,7 +212,7 @@ class Fit(SamplerOutput, PredictiveSummaries):
     def posterior_linpred(self, newdata=None, re_formula=None, allow_new_levels=False,
                           sample_new_levels="uncertainty", ndraws=None, seed=None,
                           incl_autocor=True, transform=False, dpar=None,
-                          nlpar=None) -> np.ndarray:
+                          nlpar=None, incl_thres=False) -> np.ndarray:
         """Draws of the linear predictor (draws x rows), as brms's ``posterior_linpred``; each
         category's or component's of a categorical or mixture model (draws x rows x K).
 
@@ -242,10 +242,16 @@ class Fit(SamplerOutput, PredictiveSummaries):
         dpar, nlpar
             The linear predictor of this distributional parameter (``"sigma"``; one held
             constant is its draws, for every row) or this non-linear parameter instead.
+        incl_thres
+            For an ordinal model, the linear predictor at each threshold (draws x rows x
+            thresholds), with its category-specific effects and discrimination: ``disc *
+            (threshold - eta)`` (``cumulative``, ``sratio``) or ``disc * (eta - threshold)``
+            (``cratio``, ``acat``), as brms's ``incl_thres = TRUE``; ignored otherwise.
         """
         drawn = self._predict(newdata, re_formula, allow_new_levels, sample_new_levels, ndraws,
                               seed, incl_autocor)
-        return drawn.linear_scale(self.family, list(self.design.nlpars), transform, dpar, nlpar)
+        return drawn.linear_scale(self.family, list(self.design.nlpars), transform, dpar, nlpar,
+                                  incl_thres)
 
     def posterior_epred(self, newdata=None, re_formula=None, allow_new_levels=False,
                         sample_new_levels="uncertainty", ndraws=None, seed=None,

@@ -436,12 +436,18 @@ class Prediction:
     linear: dict[str, np.ndarray] = field(default_factory=dict)
 
     def linear_scale(self, family, nlpars, transform: bool = False, dpar: str | None = None,
-                     nlpar: str | None = None) -> np.ndarray:
+                     nlpar: str | None = None, incl_thres: bool = False) -> np.ndarray:
         """The draws brms's ``posterior_linpred()`` gives: the linear predictor of the mean
         (of each category or component, draws x rows x K), of the distributional parameter
         ``dpar`` or of the non-linear parameter ``nlpar``; ``transform`` applies the inverse
         link, of the mean when neither is named. A parameter that does not vary over the rows
-        is its draws, repeated for each row, on either scale (as brms)."""
+        is its draws, repeated for each row, on either scale (as brms). ``incl_thres`` gives
+        an ordinal model's linear predictor at each threshold (draws x rows x thresholds);
+        as brms, it is ignored for other models, with ``transform`` or a named parameter."""
+        if not isinstance(incl_thres, (bool, np.bool_)):
+            raise MultilevelError(f"incl_thres must be True or False, got {incl_thres!r}.")
+        if incl_thres and family.ordinal and not transform and dpar is None and nlpar is None:
+            return family.threshold_predictors(self.eta, self.aux)
         if transform and dpar is None and nlpar is None:
             dpar = "mu"
         if dpar is not None:
