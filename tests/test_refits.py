@@ -5,6 +5,7 @@ import re
 import types
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import cloudpickle
 import numpy as np
@@ -191,6 +192,50 @@ def test_kfold_is_brms_kfold_and_close_to_loo(fit, serial_kfold):
         table = ml.loo_compare(kfold=result, loo=loo)
     assert table.loc[table.index[0], "elpd_diff"] == 0
     assert {"elpd_kfold", "elpd_loo"} <= set(table.columns)
+
+
+@pytest.mark.slow
+def test_added_criteria_are_kept_reused_compared_and_saved(fit, serial_kfold, small_gaussian,
+                                                           tmp_path):
+    """brms's add_criterion(): computed once, returned by loo() and kfold() of the same K,
+    compared by loo_compare() (K-fold only so), saved with the fit and, for a fit of
+    brm(file=), saved there again."""
+    kept = replace(fit, criteria={})
+    assert kept.add_criterion(["loo", "kfold", "bayes_R2"], K=3) is kept
+    assert list(kept.criteria) == ["loo", "kfold", "bayes_R2"]
+    np.testing.assert_array_equal(kept.criteria["kfold"].pointwise.to_numpy(),
+                                  serial_kfold.pointwise.to_numpy())
+    assert kept.kfold(K=3) is kept.criteria["kfold"] and kept.loo() is kept.criteria["loo"]
+    np.testing.assert_allclose(kept.criteria["bayes_R2"], fit.bayes_R2(summary=False))
+    loo = kept.criteria["loo"]
+    assert kept.add_criterion("loo").criteria["loo"] is loo
+    assert kept.add_criterion("loo", overwrite=True).criteria["loo"] is not loo
+    with pytest.raises(ml.MultilevelError, match="'model2' does not contain a precomputed "
+                                                 "'kfold' criterion"):
+        ml.loo_compare(kept, fit, criterion="kfold")
+    table = ml.loo_compare(first=kept, second=kept, criterion="kfold")
+    assert list(table["elpd_diff"]) == [0, 0] and "elpd_kfold" in table.columns
+    with pytest.raises(ml.MultilevelError, match="subset of loo, waic, kfold"):
+        kept.add_criterion("loo_subsample")
+
+    path = tmp_path / "fit"
+    kept.save(path)
+    loaded = ml.load(path)
+    assert list(loaded.criteria) == list(kept.criteria) and loaded.file is None
+    for name in ("loo", "kfold"):
+        pd.testing.assert_frame_equal(loaded.criteria[name].estimates,
+                                      kept.criteria[name].estimates)
+        pd.testing.assert_frame_equal(loaded.criteria[name].pointwise,
+                                      kept.criteria[name].pointwise)
+    np.testing.assert_array_equal(loaded.criteria["kfold"].folds, kept.criteria["kfold"].folds)
+    np.testing.assert_array_equal(loaded.criteria["bayes_R2"], kept.criteria["bayes_R2"])
+    file = tmp_path / "file"
+    first = ml.brm("y ~ x", data=small_gaussian, seed=fit.seed, file=file, **SETTINGS)
+    assert first.file == str(file)
+    first.add_criterion("waic")
+    again = ml.brm("y ~ x", data=small_gaussian, seed=fit.seed, file=file, **SETTINGS)
+    assert again.file == str(file) and list(again.criteria) == ["waic"]
+    pd.testing.assert_frame_equal(again.waic().pointwise, first.criteria["waic"].pointwise)
 
 
 @pytest.mark.slow

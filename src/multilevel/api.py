@@ -293,7 +293,9 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
         stamp = fingerprint(formula, data, family, user_priors, settings, sample_prior, data2)
         if read_fingerprint(file) == stamp:
             try:
-                return load(file)
+                saved = load(file)
+                saved.file = str(file)
+                return saved
             except StorageError as error:
                 warnings.warn(f"{error} Fitting the model again and saving it to "
                               f"{str(file)!r}.", UserWarning, stacklevel=2)
@@ -361,6 +363,7 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
                                    diagnostics["Tail_ESS"].to_numpy(), settings)
         if file is not None:
             fit.save(file)
+            fit.file = str(file)
         return fit
 
 

@@ -62,7 +62,8 @@ def combine_models(*fits: Fit, mlist=None, check_data: bool = True) -> Fit:
     idata = _chains_side_by_side(models)
     # the settings of the fit as a whole, as brms's combined Stan fit has all the chains
     settings = dataclasses.replace(first.settings, chains=int(idata.posterior.sizes["chain"]))
-    return dataclasses.replace(first, idata=idata, settings=settings)
+    # criteria of the first model's draws, and its file, are not the combined fit's
+    return dataclasses.replace(first, idata=idata, settings=settings, criteria={}, file=None)
 
 
 def _model_of(fit: Fit) -> tuple:

@@ -13,6 +13,7 @@ import xarray as xr
 
 from ..errors import MultilevelError
 from ..names import quantile_label
+from .caller import warnings_at_callers_line
 from .predict import PredictionRequest, linear_predictor, warn_if_first_data_set_only
 from .psis import K_RELIABLE, PsisLoo, elpd_mcse, log_mean_exp, loo_expectation, psis_loo
 
@@ -298,8 +299,9 @@ def waic(fit) -> InformationCriterion:
 
 def model_criteria(fits: tuple, named_fits: dict, criterion: str,
                    caller: str) -> dict[str, InformationCriterion]:
-    """Each model's criterion by its name (``model1``, ... for positional ones): computed
-    for fitted models, taken as given for results of ``loo()``, ``waic()``, ``kfold()``;
+    """Each model's criterion by its name (``model1``, ... for positional ones): kept by
+    :meth:`~multilevel.Fit.add_criterion` or computed for fitted models (K-fold kept only,
+    for ``loo_compare``), taken as given for results of ``loo()``, ``waic()``, ``kfold()``;
     an error unless there are two or more, all of the same observations."""
     entries = {f"model{k + 1}": f for k, f in enumerate(fits)}
     entries.update(named_fits)
@@ -307,8 +309,15 @@ def model_criteria(fits: tuple, named_fits: dict, criterion: str,
         raise MultilevelError(f"{caller} needs at least two models.")
     results = {}
     for name, item in entries.items():
+        kept = getattr(item, "criteria", {}).get(criterion)
         if isinstance(item, InformationCriterion):
             results[name] = item
+        elif kept is not None:
+            results[name] = kept
+        elif criterion == "kfold" and caller == "loo_compare":
+            # refitting is for the user to ask, as brms's loo_compare() leaves it
+            raise MultilevelError(f"Model '{name}' does not contain a precomputed 'kfold' "
+                                  "criterion: add it first, fit.add_criterion('kfold').")
         elif hasattr(item, criterion):
             results[name] = getattr(item, criterion)()
         else:
@@ -325,6 +334,7 @@ def model_criteria(fits: tuple, named_fits: dict, criterion: str,
     return results
 
 
+@warnings_at_callers_line
 def loo_compare(*fits, criterion: str = "loo", **named_fits) -> pd.DataFrame:
     """Compare models by expected log predictive density, as brms's ``loo_compare()``.
 
@@ -334,7 +344,8 @@ def loo_compare(*fits, criterion: str = "loo", **named_fits) -> pd.DataFrame:
         Fitted models (or their ``loo()``/``waic()``/``kfold()``/``reloo()`` results);
         keyword names label the rows, positional ones are called ``model1``, ``model2``, ...
     criterion
-        ``"loo"`` or ``"waic"``: what is computed for fitted models.
+        ``"loo"`` or ``"waic"``: what is computed for fitted models that do not hold it
+        (:meth:`~multilevel.Fit.add_criterion`); ``"kfold"``: what the fitted models hold.
 
     Returns
     -------
@@ -343,8 +354,8 @@ def loo_compare(*fits, criterion: str = "loo", **named_fits) -> pd.DataFrame:
         (difference to the best model and its standard error), then each model's own
         estimates; it prints the first two, as brms.
     """
-    if criterion not in ("loo", "waic"):
-        raise MultilevelError(f"criterion must be 'loo' or 'waic', got {criterion!r}.")
+    if criterion not in ("loo", "waic", "kfold"):
+        raise MultilevelError(f"criterion must be 'loo', 'waic' or 'kfold', got {criterion!r}.")
     results = model_criteria(fits, named_fits, criterion, "loo_compare")
     kinds = {r.criterion for r in results.values()}
     if "kfold" in kinds and len(kinds) > 1:

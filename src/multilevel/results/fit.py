@@ -39,6 +39,7 @@ from .predict import (
 from .predictive_summaries import PredictiveSummaries
 from .sampler_output import SamplerOutput
 from .storage import save_fit
+from .stored_criteria import StoredCriteria
 from .summary import (
     Summary,
     interval_bounds,
@@ -49,7 +50,7 @@ from .summary import (
 
 
 @dataclass
-class Fit(SamplerOutput, PredictiveSummaries):
+class Fit(SamplerOutput, PredictiveSummaries, StoredCriteria):
     """A fitted multilevel model, as returned by :func:`multilevel.brm`.
 
     Attributes
@@ -63,6 +64,11 @@ class Fit(SamplerOutput, PredictiveSummaries):
     imputations
         The number of data sets whose fits' chains it holds (:func:`multilevel.brm_multiple`),
         its own data the first's.
+    criteria
+        The criteria :meth:`add_criterion` computed, by brms's names (``"loo"``, ...).
+    file
+        The directory ``brm(..., file=)`` saved the fit to, where :meth:`add_criterion`
+        saves it again.
     """
 
     idata: az.InferenceData
@@ -76,6 +82,8 @@ class Fit(SamplerOutput, PredictiveSummaries):
     sample_prior: str = "no"
     fingerprint: str = ""
     imputations: int = 1
+    criteria: dict = field(default_factory=dict, repr=False, compare=False)
+    file: str | None = None
     # how to fit again (``update``): given by the orchestrator that made or loaded the fit
     _refit: Callable | None = field(default=None, repr=False, compare=False)
 
@@ -315,12 +323,14 @@ class Fit(SamplerOutput, PredictiveSummaries):
         return criteria.psis(self)
 
     def loo(self) -> criteria.InformationCriterion:
-        """PSIS leave-one-out cross-validation, as brms's ``loo()``; see ``.estimates``."""
-        return criteria.loo(self, self._psis)
+        """PSIS leave-one-out cross-validation, as brms's ``loo()``; see ``.estimates``. The
+        one :meth:`add_criterion` kept, if any."""
+        return self.criteria.get("loo") or criteria.loo(self, self._psis)
 
     def waic(self) -> criteria.InformationCriterion:
-        """The widely applicable information criterion, as brms's ``waic()``."""
-        return criteria.waic(self)
+        """The widely applicable information criterion, as brms's ``waic()``; the one
+        :meth:`add_criterion` kept, if any."""
+        return self.criteria.get("waic") or criteria.waic(self)
 
     def kfold(self, K: int = 10, folds=None, group: str | None = None,
               save_fits: bool = False, executor=None, seed: int | None = None,
@@ -365,8 +375,12 @@ class Fit(SamplerOutput, PredictiveSummaries):
         KFold
             ``estimates`` (``elpd_kfold``, ``p_kfold``, ``kfoldic``), ``pointwise``,
             ``folds`` and per fold ``refits``; printed as brms prints it, and accepted by
-            :func:`multilevel.loo_compare`.
+            :func:`multilevel.loo_compare`. The one :meth:`add_criterion` kept when it has
+            this ``K``, as brms's.
         """
+        kept = self.criteria.get("kfold")
+        if kept is not None and kept.K == K:
+            return kept
         return refits.kfold(self, K=K, folds=folds, group=group, save_fits=save_fits,
                             executor=executor, seed=seed, **brm_args)
 

@@ -189,7 +189,7 @@ def _base_seed(fit, seed) -> int:
 
 def _without_draws(fit):
     """The fit with an empty InferenceData: what a refit needs, light to send to a worker."""
-    return replace(fit, idata=az.InferenceData())
+    return replace(fit, idata=az.InferenceData(), criteria={})
 
 
 def _lpd_of_full_fit(fit) -> np.ndarray:

@@ -18,7 +18,7 @@ import hashlib
 import json
 import tempfile
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 
@@ -36,6 +36,9 @@ from ..spec.brms_formula import BrmsFormula
 from ..spec.design import Design, build_design
 from ..spec.formula import parse_formula
 from ..spec.model_frame import R_FACTORS
+from .bridge_sampling import BridgeEstimate
+from .criteria import InformationCriterion
+from .refits import KFold
 
 FORMAT = "multilevel-fit"
 # version 2: fit.json carries a content hash over itself and the draws
@@ -46,7 +49,7 @@ METADATA_KEYS = ("format", "format_version", "multilevel_version", "formula", "f
                  "priors", "settings", "seed", "sample_prior", "data_name", "names",
                  "fingerprint", "data", "content_hash")
 # keys a fit without distributional or non-linear formulas may lack
-OPTIONAL_KEYS = ("dpars", "nl", "imputations", "fixed", "data2")
+OPTIONAL_KEYS = ("dpars", "nl", "imputations", "fixed", "data2", "criteria")
 
 
 def _scalar(value):
@@ -98,6 +101,46 @@ def frame_from_json(payload: dict) -> pd.DataFrame:
     if payload.get(R_FACTORS) is not None:
         frame.attrs[R_FACTORS] = list(payload[R_FACTORS])
     return frame
+
+
+def _criteria_to_json(criteria: dict) -> dict:
+    """A fit's kept criteria as plain JSON values, for its saved metadata."""
+    payload = {}
+    for name, value in criteria.items():
+        if isinstance(value, InformationCriterion):
+            entry = {"criterion": value.criterion, "draws": value.draws,
+                     "estimates": frame_to_json(value.estimates),
+                     "pointwise": frame_to_json(value.pointwise)}
+            if isinstance(value, KFold):
+                entry |= {"K": value.K, "folds": np.asarray(value.folds).tolist(),
+                          "fold_type": value.fold_type,
+                          "refits": (None if value.refits is None
+                                     else frame_to_json(value.refits))}
+        elif name == "marglik":
+            entry = {"logml": value.logml, "niter": value.niter, "cv": value.cv}
+        else:
+            entry = {"draws": np.asarray(value, dtype=float).tolist()}
+        payload[name] = entry
+    return payload
+
+
+def _criteria_from_json(payload: dict) -> dict:
+    """The inverse of :func:`_criteria_to_json`."""
+    criteria = {}
+    for name, entry in payload.items():
+        if name in ("loo", "waic", "kfold"):
+            parts = (entry["criterion"], frame_from_json(entry["estimates"]),
+                     frame_from_json(entry["pointwise"]), int(entry["draws"]))
+            criteria[name] = (InformationCriterion(*parts) if name != "kfold" else KFold(
+                *parts, K=int(entry["K"]), folds=np.asarray(entry["folds"]),
+                fold_type=entry["fold_type"],
+                refits=None if entry["refits"] is None else frame_from_json(entry["refits"])))
+        elif name == "marglik":
+            criteria[name] = BridgeEstimate(float(entry["logml"]), int(entry["niter"]),
+                                            float(entry["cv"]))
+        else:
+            criteria[name] = np.asarray(entry["draws"], dtype=float)
+    return criteria
 
 
 def priors_to_json(priors) -> list[dict]:
@@ -200,6 +243,8 @@ def save_fit(fit, path: str | Path) -> Path:
     if fit.design.data2:
         metadata["data2"] = {name: frame_to_json(matrix)
                              for name, matrix in fit.design.data2.items()}
+    if fit.criteria:
+        metadata["criteria"] = _criteria_to_json(fit.criteria)
     temporary = path / (DRAWS_FILE + ".tmp")
     fit.idata.to_netcdf(str(temporary), groups=[group for group in fit.idata.groups()
                                                  if group not in _DERIVED_GROUPS])
@@ -272,6 +317,7 @@ class SavedFit:
     sample_prior: str
     fingerprint: str
     imputations: int = 1
+    criteria: dict = field(default_factory=dict)
 
 
 def read_saved_fit(path: str | Path) -> SavedFit:
@@ -320,6 +366,8 @@ def read_saved_fit(path: str | Path) -> SavedFit:
                      for name, matrix in metadata.get("data2", {}).items()}
             design = build_design(parse_formula(formula), data, family, data2 or None)
             table = build_prior_table(design, list(priors) or None)
+        step = "its criteria"
+        criteria = _criteria_from_json(metadata.get("criteria", {}))
         step = DRAWS_FILE
         idata = az.from_netcdf(str(path / DRAWS_FILE))
         for group in idata.groups():
@@ -342,7 +390,7 @@ def read_saved_fit(path: str | Path) -> SavedFit:
                     settings=settings, seed=metadata["seed"], data_name=metadata["data_name"],
                     user_priors=priors, sample_prior=metadata["sample_prior"],
                     fingerprint=metadata["fingerprint"],
-                    imputations=int(metadata.get("imputations", 1)))
+                    imputations=int(metadata.get("imputations", 1)), criteria=criteria)
 
 
 def _check_coefficients(idata: az.InferenceData, design: Design, path: Path) -> None:
