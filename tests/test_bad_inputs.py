@@ -467,6 +467,12 @@ CASES = [
      MultilevelError, "allow_new_levels"),
     ("hypothesis-unknown-parameter", lambda c: c.fit.hypothesis("xx > 0"), MultilevelError,
      "unknown name.*xx"),
+    ("pp-mixture-of-no-mixture", lambda c: c.fit.pp_mixture(), MultilevelError,
+     "only be applied to mixture models"),
+    ("incl-thres-text", lambda c: c.fit.posterior_linpred(incl_thres="yes"), MultilevelError,
+     "incl_thres must be True or False"),
+    ("add-criterion-unknown", lambda c: c.fit.add_criterion("aic"), MultilevelError,
+     "subset of loo, waic, kfold, bayes_R2, loo_R2, marglik"),
     # --- saved fits
     ("load-nothing", lambda c: ml.load(c.work / "absent"), StorageError, "No saved fit"),
     ("load-truncated-json", lambda c: ml.load(_truncate(c.copy_of_saved() / "fit.json")),

@@ -394,3 +394,45 @@ def test_prior_draws_of_proportions_follow_a_vector_of_concentrations():
     error = np.sqrt(2 / 36) / np.sqrt(4000)
     assert np.allclose(draws[["prior_theta[1]", "prior_theta[2]"]].mean(), [2 / 3, 1 / 3],
                        atol=5 * error)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", MIXTURE_MODELS)
+def test_component_memberships_equal_brms(mixture_fits, name):
+    """brms's pp_mixture(): each component's probability of having produced a row, of the
+    eight rows brms found least certain, within both fits' Monte Carlo error; per draw the
+    probabilities add up to one, in brms's layout."""
+    reference, fit, _ = mixture_fits[name]
+    draws = fit.pp_mixture(summary=False)
+    components = len(fit.family.components)
+    assert draws.shape == (fit.idata.posterior.sizes["chain"] * fit.idata.posterior.sizes["draw"],
+                           fit.nobs, components)
+    np.testing.assert_allclose(draws.sum(axis=2), 1.0)
+    efficiency = brms_efficiency(fit, reference["summary"])
+    for k in range(components):
+        label = f"P(K = {k + 1} | Y)"
+        records = [r for r in reference["pp_mixture"] if r["category"] == label]
+        assert len(records) == 8
+        assert fitted_mismatches(draws[:, :, k].reshape(4, -1, fit.nobs), records,
+                                 efficiency) == []
+    table = fit.pp_mixture()
+    assert list(table.columns.levels[0]) == [f"P(K = {k} | Y)" for k in
+                                             range(1, components + 1)]
+    np.testing.assert_allclose(table[("P(K = 1 | Y)", "Estimate")], draws[:, :, 0].mean(axis=0))
+    np.testing.assert_allclose(fit.pp_mixture(log=True, summary=False), np.log(draws),
+                               rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.slow
+def test_memberships_are_the_weighted_component_densities(mixture_fits):
+    """The gaussian mixture's memberships from SciPy's normal densities of the components."""
+    _, fit, _ = mixture_fits["mixture_regression"]
+    draws = fit.draws.as_frame()
+    means = fit.posterior_linpred()
+    y = fit.design.data["y"].to_numpy()
+    weighted = np.stack([draws[f"theta{k}"].to_numpy()[:, None] * stats.norm.pdf(
+        y, means[:, :, k - 1], draws[f"sigma{k}"].to_numpy()[:, None]) for k in (1, 2)],
+        axis=2)
+    np.testing.assert_allclose(fit.pp_mixture(summary=False),
+                               weighted / weighted.sum(axis=2, keepdims=True),
+                               rtol=1e-8, atol=1e-12)

@@ -15,7 +15,7 @@ from dataclasses import replace
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
-from scipy.special import softmax
+from scipy.special import logsumexp, softmax
 
 from ..errors import FamilyError
 from .builtin import get_family
@@ -100,6 +100,21 @@ def _mixture_draws(components: tuple[Family, ...], predicted: tuple[str, ...]):
                   for number, component in enumerate(components, 1)]
         return np.choose(chosen, values)
     return draw
+
+
+def membership_log_probabilities(family: Family, y, aux: dict, trials=None) -> np.ndarray:
+    """Each component's posterior probability of having produced each observation ``y``, on
+    the log scale (draws, rows, components), as brms's ``pp_mixture()``: its proportion
+    times its density of the observation, over the sum of these of all components."""
+    components = family.components
+    joint = np.stack([component.log_density(y, aux[f"mu{number}"],
+                                            _own_parameters(component, number, aux), trials)
+                      for number, component in enumerate(components, 1)], axis=-1)
+    proportions = _proportions_array(aux, len(components), family.predicted_proportions,
+                                     joint.shape[:-1])
+    with np.errstate(divide="ignore"):
+        joint = joint + np.log(proportions)
+    return joint - logsumexp(joint, axis=-1, keepdims=True)
 
 
 def _check_components(components: tuple[Family, ...]) -> None:

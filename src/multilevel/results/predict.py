@@ -489,20 +489,32 @@ class Prediction:
 
 
 
+# R's mad(): the median absolute deviation scaled to the sd of a normal distribution
+MAD_SCALE = 1.4826
+
+
 def summarize_rows(draws: np.ndarray, probs=(0.025, 0.975),
                    categories: list[str] | None = None,
-                   label: str = "P(Y = {})") -> pd.DataFrame:
-    """Estimate, Est.Error and quantiles per row, as brms's ``fitted()`` and ``predict()``.
+                   label: str = "P(Y = {})", robust: bool = False) -> pd.DataFrame:
+    """Estimate, Est.Error and quantiles per row, as brms's ``fitted()`` and ``predict()``;
+    with ``robust``, the median and the median absolute deviation (scaled as R's ``mad()``)
+    instead of the mean and sd.
 
     Draws of category probabilities (draws x rows x categories) give one such block of
     columns per category, labelled ``P(Y = 1)``, ... as brms labels them (``label``: the
     categories' own names label a dirichlet's or multinomial's new observations).
     """
     if draws.ndim == 3:
-        blocks = {label.format(category): summarize_rows(draws[:, :, k], probs)
+        blocks = {label.format(category): summarize_rows(draws[:, :, k], probs, robust=robust)
                   for k, category in enumerate(categories)}
         return pd.concat(blocks, axis=1, names=["category", "stat"])
-    table = pd.DataFrame({"Estimate": draws.mean(axis=0), "Est.Error": draws.std(axis=0, ddof=1)})
+    if robust:
+        median = np.median(draws, axis=0)
+        table = pd.DataFrame({"Estimate": median,
+                              "Est.Error": MAD_SCALE * np.median(np.abs(draws - median), axis=0)})
+    else:
+        table = pd.DataFrame({"Estimate": draws.mean(axis=0),
+                              "Est.Error": draws.std(axis=0, ddof=1)})
     for p in probs:
         table[quantile_label(p)] = np.quantile(draws, p, axis=0)
     return table

@@ -1,6 +1,6 @@
 """brms's summaries of a fit's predictions and population-level effects: ``predictive_error()``,
 ``residuals()``, ``predictive_interval()``, ``loo_predict()``, ``loo_linpred()``,
-``loo_predictive_interval()`` and ``vcov()``."""
+``loo_predictive_interval()``, ``pp_mixture()`` and ``vcov()``."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MultilevelError, SettingsError
+from ..families.mixture import membership_log_probabilities
 from . import criteria
 from . import residuals as residual_errors
 from .posterior import population_variables
+from .predict import summarize_rows
 from .psis import loo_expectation
 from .summary import interval_bounds
 
@@ -102,6 +104,50 @@ class PredictiveSummaries:
         values = self._loo_values("posterior_predict", "quantile", probs,
                                   "loo_predictive_interval()")
         return pd.DataFrame(values, columns=_percent_labels(probs))
+
+    def pp_mixture(self, newdata=None, re_formula=None, allow_new_levels=False,
+                   sample_new_levels="uncertainty", ndraws=None, seed=None, log=False,
+                   summary=True, robust=False, probs=(0.025, 0.975)):
+        """Each mixture component's posterior probability of having produced each
+        observation, as brms's ``pp_mixture()``: its proportion times its density of the
+        observed response, over the sum of these of all components, per draw.
+
+        Parameters
+        ----------
+        newdata
+            Rows with their response; the fitted rows when None.
+        re_formula, allow_new_levels, sample_new_levels, ndraws, seed
+            As :meth:`posterior_epred`.
+        log
+            The log probabilities.
+        summary
+            Summarise each row's draws (else draws x rows x components).
+        robust
+            Summarise by the median and the median absolute deviation, not the mean and sd.
+        probs
+            The quantiles of the summary.
+
+        Returns
+        -------
+        pandas.DataFrame or numpy.ndarray
+            With ``summary``, per row ``Estimate``, ``Est.Error`` and the quantiles of each
+            component, under brms's ``P(K = 1 | Y)``, ...; else the draws.
+        """
+        if not self.family.components:
+            raise MultilevelError("Method 'pp_mixture' can only be applied to mixture models.")
+        prediction = self._predict(newdata, re_formula, allow_new_levels, sample_new_levels,
+                                   ndraws, seed, True)
+        observed = residual_errors.observed_response(self, newdata)
+        if self.family.discrete:
+            observed = np.rint(observed).astype(np.int64)
+        values = membership_log_probabilities(self.family, observed, prediction.aux,
+                                              prediction.trials)
+        if not log:
+            values = np.exp(values)
+        if not summary:
+            return values
+        components = [str(k) for k in range(1, len(self.family.components) + 1)]
+        return summarize_rows(values, probs, components, "P(K = {} | Y)", robust)
 
     def vcov(self, correlation: bool = False) -> pd.DataFrame:
         """The posterior covariance (or correlation) matrix of the population-level effects,

@@ -114,6 +114,18 @@ if (length(a) >= 7 && nzchar(a[7])) {
   }
 }
 
+# a mixture's pp_mixture(): each component's probability of having produced each fitted row,
+# given its response, of the eight rows whose membership is least certain (elsewhere it is 0
+# or 1 to more digits than these records keep)
+membership_records <- NULL
+if (inherits(fit$family, "mixfamily")) {
+  pm <- pp_mixture(fit)
+  rows <- sort(order(pm[, "Est.Error", 1], decreasing = TRUE)[1:8])
+  membership_records <- do.call(rbind, lapply(seq_len(dim(pm)[3]), function(k)
+    data.frame(row = rows, category = dimnames(pm)[[3]][k],
+               Estimate = pm[rows, "Estimate", k], Est.Error = pm[rows, "Est.Error", k])))
+}
+
 # the sign of each penalised spline column (its entry of largest size), whose choice by
 # LAPACK is arbitrary: a comparison of s_ coefficients needs it
 spline_signs <- NULL
@@ -146,6 +158,7 @@ out <- list(id = sub("\\.json$", "", basename(out_path)),
             prior = as.data.frame(fit$prior),
             get_prior = gp,
             fitted = fitted_records,
+            pp_mixture = membership_records,
             summary_text = capture.output(summary(fit)),
             spline_signs = spline_signs)
 write(toJSON(out, auto_unbox = TRUE, digits = 8, pretty = TRUE), out_path)
