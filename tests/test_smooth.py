@@ -11,8 +11,10 @@ from multilevel.spec.design import build_design
 from multilevel.spec.formula import parse_formula
 from reference import (
     FAMILY_REFERENCE_DIR,
+    brms_efficiency,
     family_reference_names,
     fit_with_warnings,
+    fitted_mismatches,
     load_reference,
     mixing_problems,
     posterior_mismatches,
@@ -113,3 +115,30 @@ def test_summary_and_predictions_use_the_smooth(fits):
     assert np.allclose(again, fit.fitted(seed=1)["Estimate"].to_numpy()[:6])
     figure = fit.conditional_effects()
     assert figure.axes[0].get_xlabel() == "x"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", MODELS)
+def test_posterior_smooths_equal_brms(fits, name):
+    """brms's posterior_smooths() at ten points over its variable's range (a sum of the
+    spline's columns, whatever their signs), within both fits' Monte Carlo error; brms's
+    conditional_smooths() summarises the same draws by their median and mad()."""
+    reference, _, fit, _ = fits[name]
+    records = reference["posterior_smooths"]
+    (term,) = {record["smooth"] for record in records}
+    variable = fit.design.smooths[0].term.variable
+    grid = pd.DataFrame({variable: [record["value"] for record in records]})
+    draws = fit.posterior_smooths(term, newdata=grid)
+    chains = fit.idata.posterior.sizes["chain"]
+    assert fitted_mismatches(draws.reshape(chains, -1, len(grid)), records,
+                             brms_efficiency(fit, reference["summary"])) == []
+    figure = fit.conditional_smooths(resolution=10)
+    frame = figure[f"mu: {term}"]
+    assert list(frame.columns) == [variable, "effect1__", "cond__", "estimate__", "se__",
+                                   "lower__", "upper__"]
+    np.testing.assert_allclose(frame[variable], grid[variable])
+    np.testing.assert_allclose(frame["estimate__"], np.median(draws, axis=0))
+    np.testing.assert_allclose(figure.axes[0].lines[0].get_ydata(), frame["estimate__"])
+    with pytest.raises(ml.MultilevelError, match=r"'s\(z\)' cannot be found. Valid smooth "
+                                                 r"terms are: s\(" + variable):
+        fit.posterior_smooths("s(z)")

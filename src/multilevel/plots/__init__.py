@@ -12,7 +12,8 @@ from .mcmc import mcmc_plot
 from .ppc import pp_check
 from .ranef import plot_ranef
 from .shrinkage import plot_shrinkage
+from .smooths import conditional_smooths
 from .trace import plot
 
-__all__ = ["PlotFigure", "conditional_effects", "mcmc_plot", "plot", "plot_ranef",
-           "plot_shrinkage", "pp_check"]
+__all__ = ["PlotFigure", "conditional_effects", "conditional_smooths", "mcmc_plot", "plot",
+           "plot_ranef", "plot_shrinkage", "pp_check"]

@@ -6,6 +6,7 @@ import io
 from collections.abc import Callable
 
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 
 from ..errors import MultilevelError, close_matches
@@ -175,3 +176,14 @@ def _check_coefs(fit, group: str, coef) -> list[str]:
                                   + close_matches(name, coefs) + f" Coefficients of {group}: "
                                   + ", ".join(coefs) + ".")
     return wanted
+
+
+def effect_summary(draws: np.ndarray, prob: float, robust: bool) -> pd.DataFrame:
+    """brms's summary of conditional effects per row of ``draws`` (draws x rows):
+    ``estimate__`` (the median, or the mean unless ``robust``), ``se__`` (R's ``mad()``, or
+    the sd), ``lower__`` and ``upper__`` (the central ``prob`` interval)."""
+    center = np.median(draws, axis=0) if robust else draws.mean(axis=0)
+    lower, upper = np.quantile(draws, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
+    return pd.DataFrame({"estimate__": center,
+                         "se__": r_mad(draws, axis=0) if robust else draws.std(axis=0, ddof=1),
+                         "lower__": lower, "upper__": upper})

@@ -24,11 +24,10 @@ from .common import (
     _figure,
     _grid_shape,
     _response_label,
+    effect_summary,
 )
 
 _METHODS = ("posterior_epred", "posterior_predict", "posterior_linpred")
-# R's mad(): the median absolute deviation scaled to the sd of a normal distribution
-_MAD_SCALE = 1.4826
 
 
 class ConditionalEffects(PlotFigure):
@@ -388,13 +387,8 @@ def _draw_effect(fit, ax, effect, held, points, prob, re_formula, resolution, ro
         legend_title = _response_label(fit)
     elif draws.ndim == 3:
         draws = draws @ np.arange(1, draws.shape[2] + 1)
-    center = np.median(draws, axis=0) if robust else draws.mean(axis=0)
-    lower, upper = np.quantile(draws, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
-    summary = pd.DataFrame({
-        "estimate__": center,
-        "se__": (_MAD_SCALE * np.median(np.abs(draws - center), axis=0) if robust
-                 else draws.std(axis=0, ddof=1)),
-        "lower__": lower, "upper__": upper})
+    summary = effect_summary(draws, prob, robust)
+    center, lower, upper = (summary[c].to_numpy() for c in ("estimate__", "lower__", "upper__"))
     size = len(first_values)
     groups = len(second_values)
     positions = np.arange(size, dtype=float)

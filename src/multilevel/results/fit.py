@@ -18,6 +18,7 @@ from ..spec.design import Design
 from . import criteria, refits
 from .display import BrmsTable, GroupTables
 from .hypothesis import hypothesis as hypothesis_test
+from .plot_methods import PlotMethods
 from .posterior import (
     DIAGNOSTIC_COLUMNS,
     Draws,
@@ -50,7 +51,7 @@ from .summary import (
 
 
 @dataclass
-class Fit(SamplerOutput, PredictiveSummaries, StoredCriteria):
+class Fit(SamplerOutput, PredictiveSummaries, StoredCriteria, PlotMethods):
     """A fitted multilevel model, as returned by :func:`multilevel.brm`.
 
     Attributes
@@ -455,39 +456,6 @@ class Fit(SamplerOutput, PredictiveSummaries, StoredCriteria):
         from ..describe.model_code import write_model_code
         return write_model_code(self.design, self.prior_table,
                                 likelihood=self.sample_prior != "only")
-
-    # --- plots -------------------------------------------------------------------------------
-    # matplotlib is imported only when a plot is asked for, so fitting stays light.
-    def pp_check(self, *args, **kwargs):
-        """Posterior predictive check; see :func:`multilevel.plots.pp_check`."""
-        from .. import plots
-        return plots.pp_check(self, *args, **kwargs)
-
-    def conditional_effects(self, *args, **kwargs):
-        """Conditional effects; see :func:`multilevel.plots.conditional_effects`."""
-        from .. import plots
-        return plots.conditional_effects(self, *args, **kwargs)
-
-    def plot(self, *args, **kwargs):
-        """Trace and density plots; see :func:`multilevel.plots.plot`."""
-        from .. import plots
-        return plots.plot(self, *args, **kwargs)
-
-    def mcmc_plot(self, *args, **kwargs):
-        """Intervals, densities, traces, R-hat and more of the draws, as brms's
-        ``mcmc_plot()``; see :func:`multilevel.plots.mcmc_plot`."""
-        from .. import plots
-        return plots.mcmc_plot(self, *args, **kwargs)
-
-    def plot_ranef(self, *args, **kwargs):
-        """Caterpillar plot of group effects; see :func:`multilevel.plots.plot_ranef`."""
-        from .. import plots
-        return plots.plot_ranef(self, *args, **kwargs)
-
-    def plot_shrinkage(self, *args, **kwargs):
-        """No-pooling against multilevel estimates; see :func:`multilevel.plots.plot_shrinkage`."""
-        from .. import plots
-        return plots.plot_shrinkage(self, *args, **kwargs)
 
     # --- fitting again ------------------------------------------------------------------
     def update(self, formula=None, newdata=None, prior=None, **brm_args) -> Fit:

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MultilevelError
-from ..families.family import r_mad
 from .fit import Fit
 from .model_weights import model_weights
 from .predict import summarize_rows
@@ -118,24 +117,8 @@ def pp_average(*fits, weights="stacking", method: str = "posterior_predict", ndr
     categories = first.design.categories
     # new shares or counts are labelled by their columns, as predict() labels them
     label = "{}" if first.family.columns and method == "posterior_predict" else "P(Y = {})"
-    if robust and draws.ndim == 3:
-        table = pd.concat({label.format(category): _robust_rows(draws[:, :, k], probs)
-                           for k, category in enumerate(categories)},
-                          axis=1, names=["category", "stat"])
-    elif robust:
-        table = _robust_rows(draws, probs)
-    else:
-        table = summarize_rows(draws, probs, categories, label)
+    table = summarize_rows(draws, probs, categories, label, robust)
     table.attrs.update(weights=weights, ndraws=counts)
-    return table
-
-
-def _robust_rows(draws: np.ndarray, probs) -> pd.DataFrame:
-    """brms's robust summary: the median and the median absolute deviation (R's ``mad()``,
-    scaled by 1.4826), then the quantiles."""
-    table = summarize_rows(draws, probs)
-    table["Estimate"] = np.median(draws, axis=0)
-    table["Est.Error"] = r_mad(draws, axis=0)
     return table
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..blocks import row_blocks
 from ..errors import DataError, MultilevelError
-from ..families.family import add_known_errors
+from ..families.family import add_known_errors, r_mad
 from ..families.links import LINKS
 from ..names import coefficient_name, population_names, quantile_label
 from ..spec.checks import check_columns
@@ -188,6 +188,21 @@ def warn_if_first_data_set_only(fit) -> None:
         warnings.warn(FIRST_DATA_SET_ONLY, UserWarning, stacklevel=2)
 
 
+def draw_reader(posterior, ndraws: int | None, rng: np.random.Generator):
+    """The positions of the draws kept, all of them or a random subset of ``ndraws``, and
+    ``draws_of(name)``: a variable's draws at those positions (draws, ...)."""
+    total = posterior.sizes["chain"] * posterior.sizes["draw"]
+    keep = np.arange(total)
+    if ndraws is not None:
+        keep = np.sort(rng.choice(total, size=min(int(ndraws), total), replace=False))
+
+    def draws_of(name: str) -> np.ndarray:
+        values = posterior[name].values
+        return values.reshape(total, *values.shape[2:])[keep]
+
+    return keep, draws_of
+
+
 def linear_predictor(fit, request: PredictionRequest) -> Prediction:
     """Draws of the linear predictor, shape (draws, rows), for the rows of the request."""
     design: Design = fit.design
@@ -198,14 +213,7 @@ def linear_predictor(fit, request: PredictionRequest) -> Prediction:
                               f"got {request.sample_new_levels!r}.")
     rng = np.random.default_rng(request.seed)
     posterior = fit.idata.posterior
-    total = posterior.sizes["chain"] * posterior.sizes["draw"]
-    keep = np.arange(total)
-    if request.ndraws is not None:
-        keep = np.sort(rng.choice(total, size=min(int(request.ndraws), total), replace=False))
-
-    def draws_of(name: str) -> np.ndarray:
-        values = posterior[name].values
-        return values.reshape(total, *values.shape[2:])[keep]
+    keep, draws_of = draw_reader(posterior, request.ndraws, rng)
 
     masks = chosen_blocks(design, request.re_formula)
     blocks = list(masks)
@@ -345,18 +353,25 @@ def _add_group_part(eta: np.ndarray, effects: np.ndarray, index: np.ndarray,
             eta[:, block] += part
 
 
+def smooth_values(part, newdata: pd.DataFrame | None, draws_of) -> np.ndarray:
+    """One smooth's part of the linear predictor (draws x rows), brms's
+    ``posterior_smooths()``: its unpenalised column times ``bs_`` plus its penalised
+    columns times ``s_``."""
+    if newdata is None:
+        fixed, penalised = part.basis.Xf, part.basis.Zr
+    else:
+        check_columns({part.term.variable: part.term.text}, newdata)
+        fixed, penalised = part.evaluate(newdata.reset_index(drop=True))
+    coef = part.term.coef
+    return (draws_of(f"bs_{coef}")[:, None] * fixed[:, 0]
+            + draws_of(f"s_{coef}") @ penalised.T)
+
+
 def _add_smooth_part(eta: np.ndarray, design: Design, newdata: pd.DataFrame | None,
                      draws_of) -> None:
     """Add the smooths' part of the linear predictor to ``eta`` (draws x rows), in place."""
     for part in design.smooths:
-        if newdata is None:
-            fixed, penalised = part.basis.Xf, part.basis.Zr
-        else:
-            check_columns({part.term.variable: part.term.text}, newdata)
-            fixed, penalised = part.evaluate(newdata.reset_index(drop=True))
-        coef = part.term.coef
-        eta += draws_of(f"bs_{coef}")[:, None] * fixed[:, 0]
-        eta += draws_of(f"s_{coef}") @ penalised.T
+        eta += smooth_values(part, newdata, draws_of)
 
 
 def _add_monotonic_part(eta: np.ndarray, design: Design, newdata: pd.DataFrame | None,
@@ -489,10 +504,6 @@ class Prediction:
 
 
 
-# R's mad(): the median absolute deviation scaled to the sd of a normal distribution
-MAD_SCALE = 1.4826
-
-
 def summarize_rows(draws: np.ndarray, probs=(0.025, 0.975),
                    categories: list[str] | None = None,
                    label: str = "P(Y = {})", robust: bool = False) -> pd.DataFrame:
@@ -509,9 +520,8 @@ def summarize_rows(draws: np.ndarray, probs=(0.025, 0.975),
                   for k, category in enumerate(categories)}
         return pd.concat(blocks, axis=1, names=["category", "stat"])
     if robust:
-        median = np.median(draws, axis=0)
-        table = pd.DataFrame({"Estimate": median,
-                              "Est.Error": MAD_SCALE * np.median(np.abs(draws - median), axis=0)})
+        table = pd.DataFrame({"Estimate": np.median(draws, axis=0),
+                              "Est.Error": r_mad(draws, axis=0)})
     else:
         table = pd.DataFrame({"Estimate": draws.mean(axis=0),
                               "Est.Error": draws.std(axis=0, ddof=1)})

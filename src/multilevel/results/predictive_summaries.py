@@ -1,6 +1,6 @@
 """brms's summaries of a fit's predictions and population-level effects: ``predictive_error()``,
 ``residuals()``, ``predictive_interval()``, ``loo_predict()``, ``loo_linpred()``,
-``loo_predictive_interval()``, ``pp_mixture()`` and ``vcov()``."""
+``loo_predictive_interval()``, ``pp_mixture()``, ``posterior_smooths()`` and ``vcov()``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from ..families.mixture import membership_log_probabilities
 from . import criteria
 from . import residuals as residual_errors
 from .posterior import population_variables
-from .predict import summarize_rows
+from .predict import PredictionRequest, draw_reader, smooth_values, summarize_rows
 from .psis import loo_expectation
 from .summary import interval_bounds
 
@@ -148,6 +148,29 @@ class PredictiveSummaries:
             return values
         components = [str(k) for k in range(1, len(self.family.components) + 1)]
         return summarize_rows(values, probs, components, "P(K = {} | Y)", robust)
+
+    def posterior_smooths(self, smooth: str, newdata=None, ndraws=None,
+                          seed=None) -> np.ndarray:
+        """Draws of one smooth term's part of the linear predictor (draws x rows), as brms's
+        ``posterior_smooths()``.
+
+        Parameters
+        ----------
+        smooth
+            The term as the formula writes it, ``"s(x)"`` (spaces aside).
+        newdata
+            Rows holding the smoothed variable; the fitted rows when None.
+        ndraws, seed
+            Use a random subset of this many draws, chosen by ``seed``.
+        """
+        terms = {"".join(part.term.text.split()): part for part in self.design.smooths}
+        if not isinstance(smooth, str) or "".join(smooth.split()) not in terms:
+            raise MultilevelError(f"Term {smooth!r} cannot be found. Valid smooth terms are: "
+                                  + (", ".join(terms) or "none, the model has no s() term")
+                                  + ".")
+        PredictionRequest(newdata=newdata, ndraws=ndraws, seed=seed)  # brms's checks
+        _, draws_of = draw_reader(self.idata.posterior, ndraws, np.random.default_rng(seed))
+        return smooth_values(terms["".join(smooth.split())], newdata, draws_of)
 
     def vcov(self, correlation: bool = False) -> pd.DataFrame:
         """The posterior covariance (or correlation) matrix of the population-level effects,

@@ -126,6 +126,22 @@ if (inherits(fit$family, "mixfamily")) {
                Estimate = pm[rows, "Estimate", k], Est.Error = pm[rows, "Est.Error", k])))
 }
 
+# each smooth's posterior_smooths() (its part of the linear predictor) at ten points over its
+# variable's range, the grid of conditional_smooths(resolution = 10)
+smooth_records <- NULL
+smooth_terms <- if (grepl("\\bs\\(", f))
+  unique(gsub("[[:space:]]", "", brms:::tidy_smef(brmsterms(fit$formula)$dpars$mu, d)$term))
+for (term in smooth_terms) {
+  variable <- all.vars(str2lang(term))[1]
+  grid <- data.frame(seq(min(d[[variable]]), max(d[[variable]]), length.out = 10))
+  names(grid) <- variable
+  for (other in setdiff(all.vars(fit$formula$formula[[3]]), variable)) grid[[other]] <- d[[other]][1]
+  ps <- posterior_smooths(fit, smooth = term, newdata = grid)
+  smooth_records <- rbind(smooth_records, data.frame(
+    smooth = term, row = seq_len(ncol(ps)), value = grid[[variable]],
+    Estimate = colMeans(ps), Est.Error = apply(ps, 2, sd)))
+}
+
 # the sign of each penalised spline column (its entry of largest size), whose choice by
 # LAPACK is arbitrary: a comparison of s_ coefficients needs it
 spline_signs <- NULL
@@ -159,6 +175,7 @@ out <- list(id = sub("\\.json$", "", basename(out_path)),
             get_prior = gp,
             fitted = fitted_records,
             pp_mixture = membership_records,
+            posterior_smooths = smooth_records,
             summary_text = capture.output(summary(fit)),
             spline_signs = spline_signs)
 write(toJSON(out, auto_unbox = TRUE, digits = 8, pretty = TRUE), out_path)
