@@ -21,7 +21,8 @@ from multilevel.results.psis import elpd_mcse, loo_expectation, psis_loo, relati
 RESPONSES = {
     "gaussian": [1.2, -0.3, 2.5], "student": [1.2, -0.3, 2.5], "lognormal": [0.5, 1.5, 4.0],
     "bernoulli": [0, 1, 1], "binomial": [0, 3, 7], "poisson": [0, 2, 9],
-    "negbinomial": [0, 2, 9], "gamma": [0.5, 1.5, 4.0], "beta": [0.1, 0.5, 0.9],
+    "negbinomial": [0, 2, 9], "geometric": [0, 2, 9], "gamma": [0.5, 1.5, 4.0],
+    "beta": [0.1, 0.5, 0.9],
 }
 AUX = {"sigma": 0.8, "nu": 5.0, "shape": 2.5, "phi": 6.0}
 
@@ -42,6 +43,9 @@ def _scipy_log_density(name, y, mu, aux, trials):
         return stats.poisson.logpmf(y, mu)
     if name == "negbinomial":
         return stats.nbinom.logpmf(y, aux["shape"], aux["shape"] / (aux["shape"] + mu))
+    if name == "geometric":
+        # SciPy's geometric counts trials to the first success, from 1
+        return stats.geom.logpmf(y + 1, 1 / (1 + mu))
     if name == "gamma":
         return stats.gamma.logpdf(y, aux["shape"], scale=mu / aux["shape"])
     return stats.beta.logpdf(y, mu * aux["phi"], (1 - mu) * aux["phi"])

@@ -210,6 +210,7 @@ CASES = [
                                                                "", "")]),
     ("phylogenetic", "y ~ x + (1 + x || gr(phylo, cov = A)) + (1 | species)", "gaussian", None),
     ("phylogenetic_counts", "count ~ x + (1 + x | gr(species, cov = A))", "poisson", None),
+    ("salamanders", "count ~ mined + (1 | site)", "geometric", None),
 ]
 
 

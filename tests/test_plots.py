@@ -359,6 +359,19 @@ def test_conditional_effects_unknown_effect_names_the_valid_ones(hsb_fit, rats_f
         rats_fit.conditional_effects()
 
 
+@pytest.mark.slow
+def test_pairs_is_mcmc_plots_pairs_and_variables_name_the_draws(hsb_fit):
+    """brms's pairs(fit) is bayesplot's mcmc_pairs(): a histogram per parameter on the
+    diagonal, a scatter of draws per pair below; variables(fit) the draws' columns."""
+    chosen = ["b_ses", "sigma", "sd_school__Intercept"]
+    pairs = hsb_fit.pairs(chosen)
+    assert len(pairs.axes) == len(hsb_fit.mcmc_plot(chosen, type="pairs").axes)
+    assert len(hsb_fit.pairs("^b_", regex=True).axes) >= 4
+    names = hsb_fit.variables()
+    assert names == [c for c in hsb_fit.as_draws_df().columns if not c.startswith(".")]
+    assert {"b_Intercept", "b_ses", "sigma", "sd_school__Intercept"} <= set(names)
+
+
 # --- plot, plot_ranef ----------------------------------------------------------------------
 
 @pytest.mark.slow

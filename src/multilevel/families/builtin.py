@@ -101,6 +101,11 @@ def _negbinomial_likelihood(eta, mu, aux, trials, link):
     return pm.NegativeBinomial, {"mu": mu, "alpha": aux["shape"]}
 
 
+def _geometric_likelihood(eta, mu, aux, trials, link):
+    # brms's geometric(): Stan's neg_binomial_2(mu, 1), a negative binomial of shape 1
+    return pm.NegativeBinomial, {"mu": mu, "alpha": 1.0}
+
+
 def _gamma_likelihood(eta, mu, aux, trials, link):
     return pm.Gamma, {"alpha": aux["shape"], "beta": aux["shape"] / mu}
 
@@ -274,6 +279,10 @@ def _identity_variance(mu):
     return mu
 
 
+def _geometric_variance(mu):
+    return mu * (1 + mu)
+
+
 # --- latent-scale residual variances, for icc() (Nakagawa, Johnson & Schielzeth 2017) -------
 
 _LOGISTIC_LATENT = {"logit": np.pi ** 2 / 3, "probit": 1.0, "cloglog": np.pi ** 2 / 6}
@@ -301,6 +310,12 @@ def _negbinomial_latent(link, draw, group_variance):
     if link != "log":
         return None
     return _count_latent(link, draw, group_variance, extra=1 / draw("shape"))
+
+
+def _geometric_latent(link, draw, group_variance):
+    if link != "log":
+        return None
+    return _count_latent(link, draw, group_variance, extra=1.0)
 
 
 def _gamma_latent(link, draw, group_variance):
@@ -353,6 +368,10 @@ negbinomial = Family(
     "negbinomial", "log", _POSITIVE_LINKS, (_NEGBINOMIAL_SHAPE,), check_count,
     _negbinomial_likelihood, _mean_is_mu, variance=_identity_variance,
     latent_variance=_negbinomial_latent, discrete=True,
+)
+geometric = Family(
+    "geometric", "log", _POSITIVE_LINKS, (), check_count, _geometric_likelihood, _mean_is_mu,
+    variance=_geometric_variance, latent_variance=_geometric_latent, discrete=True,
 )
 _GAMMA_SHAPE = AuxParameter("shape", 0.0, _constant_prior("gamma(0.01, 0.01)"))
 gamma = Family(
@@ -492,7 +511,8 @@ categorical = Family(
 _BY_NAME = {
     "gaussian": gaussian, "normal": gaussian, "student": student, "bernoulli": bernoulli,
     "binomial": binomial, "poisson": poisson, "negbinomial": negbinomial,
-    "negative_binomial": negbinomial, "gamma": gamma, "lognormal": lognormal,
+    "negative_binomial": negbinomial, "geometric": geometric, "gamma": gamma,
+    "lognormal": lognormal,
     "shifted_lognormal": shifted_lognormal, "beta": beta,
     "exponential": exponential, "weibull": weibull, "frechet": frechet,
     "exgaussian": exgaussian,

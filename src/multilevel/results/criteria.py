@@ -463,8 +463,8 @@ def _residual_variance(fit, group_variance: np.ndarray) -> np.ndarray:
         raise MultilevelError(
             f"icc() has no latent residual variance for family {family.name!r} with link "
             f"{family.link!r}; it supports gaussian, student and lognormal (identity), "
-            "bernoulli and binomial (logit, probit, cloglog), poisson and negbinomial (log) and "
-            "gamma (log)."
+            "bernoulli and binomial (logit, probit, cloglog), poisson, negbinomial and geometric "
+            "(log) and gamma (log)."
         )
     return variance
 

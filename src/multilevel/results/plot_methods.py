@@ -33,6 +33,11 @@ class PlotMethods:
         from .. import plots
         return plots.mcmc_plot(self, *args, **kwargs)
 
+    def pairs(self, variables=None, regex: bool = False):
+        """Scatter plots of each pair of parameters' draws with their histograms, as brms's
+        ``pairs()``: ``mcmc_plot(variables, type="pairs")``."""
+        return self.mcmc_plot(variables, type="pairs", regex=regex)
+
     def plot_ranef(self, *args, **kwargs):
         """Caterpillar plot of group effects; see :func:`multilevel.plots.plot_ranef`."""
         from .. import plots

@@ -67,8 +67,8 @@ def _per_parameter(draws: Draws, diagnostic) -> pd.Series:
 
 
 class SamplerOutput:
-    """brms's ``ndraws``, ``rhat``, ``neff_ratio``, ``nuts_params``, ``log_posterior`` and
-    ``posterior_interval`` for :class:`~multilevel.results.fit.Fit`."""
+    """brms's ``ndraws``, ``variables``, ``rhat``, ``neff_ratio``, ``nuts_params``,
+    ``log_posterior`` and ``posterior_interval`` for :class:`~multilevel.results.fit.Fit`."""
 
     idata: az.InferenceData
     draws: Draws
@@ -77,6 +77,11 @@ class SamplerOutput:
         """The number of posterior draws, chains times draws per chain (brms's ``ndraws``)."""
         posterior = self.idata.posterior
         return int(posterior.sizes["chain"] * posterior.sizes["draw"])
+
+    def variables(self) -> list[str]:
+        """The names of the parameters in the draws, as brms's ``variables()``: the columns
+        of :meth:`as_draws_df` but its ``.chain``, ``.iteration`` and ``.draw``."""
+        return [name for name in self.as_draws_df().columns if not name.startswith(".")]
 
     def rhat(self, variables=None) -> pd.Series:
         """Each parameter's split R-hat, rstan's classic one as brms's ``rhat()`` gives.

@@ -87,6 +87,17 @@ def negbinomial():
     write("negbinomial", pd.DataFrame({"count": count, "x": x, "g": lv[gi]}))
 
 
+def geometric():
+    """Counts of brms's geometric family: a negative binomial of shape 1."""
+    rng = np.random.default_rng(196)
+    gi, lv = groups(rng)
+    x = rng.normal(size=gi.size)
+    u = rng.normal(0.0, 0.4, size=lv.size)
+    mu = np.exp(1.2 + 0.5 * x + u[gi])
+    count = rng.negative_binomial(1.0, 1.0 / (1.0 + mu))
+    write("geometric", pd.DataFrame({"count": count, "x": x, "g": lv[gi]}))
+
+
 def student():
     rng = np.random.default_rng(106)
     gi, lv = groups(rng)
@@ -856,7 +867,7 @@ if __name__ == "__main__":
                  inverse_gaussian, imputed, quantile,
                  zero_inflated_beta_binomial, mixture, mixture_poisson,
                  mixture_theta, von_mises, dirichlet, multinomial, phylogenetic, frechet,
-                 ordinal_disc):
+                 ordinal_disc, geometric):
         make()
     (OUT / "truth.json").write_text(json.dumps(TRUTH, indent=1, sort_keys=True) + "\n")
     for p in sorted(OUT.glob("*.csv")):
