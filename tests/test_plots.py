@@ -352,6 +352,24 @@ def test_conditional_effects_hold_brms_data_frames(hsb_fit):
 
 
 @pytest.mark.slow
+def test_conditional_effects_take_brms_int_conditions(hsb_fit):
+    """brms's int_conditions: the values of an effect's variable, a list or a function of
+    the data's column; a numeric second effect's from the largest down, as brms."""
+    effects = hsb_fit.conditional_effects("sector:ses", int_conditions={"ses": [-1, 0, 1]})
+    frame = effects["sector:ses"]
+    assert list(frame["ses"]) == [-1.0, 0.0, 1.0, -1.0, 0.0, 1.0]
+    assert list(frame["effect2__"].cat.categories) == [1.0, 0.0, -1.0]
+    assert [t.get_text() for t in effects.axes[0].get_legend().get_texts()] == [
+        "1.00", "0.00", "-1.00"]
+    data = hsb_fit.design.data
+    quartiles = hsb_fit.conditional_effects(
+        "ses", int_conditions={"ses": lambda ses: ses.quantile([0.25, 0.75])})["ses"]
+    np.testing.assert_allclose(quartiles["ses"], data["ses"].quantile([0.25, 0.75]))
+    with pytest.raises(ml.MultilevelError, match="int_conditions names 'minority'"):
+        hsb_fit.conditional_effects("ses", int_conditions={"minority": ["Yes"]})
+
+
+@pytest.mark.slow
 def test_conditional_effects_unknown_effect_names_the_valid_ones(hsb_fit, rats_fit):
     with pytest.raises(ml.MultilevelError, match=r"'sex' is not a population-level.*ses, sector"):
         hsb_fit.conditional_effects("ses:sex")

@@ -226,9 +226,21 @@ def _parse_effects(fit, effects) -> list[tuple[str, ...]]:
     return parsed
 
 
-def _effect_values(fit, variable: str, resolution: int, secondary: bool):
-    """Values of an effect variable: a grid (or mean -1/0/+1 sd) if numeric, levels if a factor."""
-    if _is_factor(fit, variable):
+def _effect_values(fit, variable: str, resolution: int, secondary: bool,
+                   int_conditions: dict):
+    """Values of an effect variable: those ``int_conditions`` gives (a list, or a function of
+    the data's column), else a grid (or mean -1/0/+1 sd) if numeric, levels if a factor."""
+    factor = _is_factor(fit, variable)
+    if variable in int_conditions:
+        given = int_conditions[variable]
+        values = list(given(fit.design.data[variable]) if callable(given) else given)
+        if not values:
+            raise MultilevelError(f"int_conditions gives no values of {variable!r}.")
+        if factor:
+            return values, True
+        # brms orders a numeric second effect's values from the largest down
+        return sorted((float(v) for v in values), reverse=secondary), False
+    if factor:
         return _factor_levels(fit, variable), True
     column = fit.design.data[variable].to_numpy(dtype=float)
     if secondary:
@@ -262,7 +274,8 @@ def conditional_effects(fit, effects: str | Sequence[str] | None = None, points:
                         conditions: dict | None = None, ndraws: int | None = None,
                         seed: int | None = None, ncol: int | None = None,
                         jitter_width: float = 0.0, categorical: bool = False,
-                        spaghetti: bool = False) -> Figure:
+                        spaghetti: bool = False,
+                        int_conditions: dict | None = None) -> Figure:
     """Conditional effects of predictors on the expected response, as brms.
 
     Each effect is shown with the other predictors held at their mean (numeric) or
@@ -311,6 +324,11 @@ def conditional_effects(fit, effects: str | Sequence[str] | None = None, points:
         For a numeric predictor, a thin line per draw instead of the credible band, under
         the centre line, as brms's ``spaghetti``; factors keep their error bars. All draws
         unless ``ndraws`` is given (brms suggests about 100).
+    int_conditions
+        The values at which to show an effect's variable, as brms's ``int_conditions``: a
+        list, or a function of the data's column (``{"z": lambda z: z.quantile([0.1,
+        0.9])}``); most useful for the second variable of an interaction, which is
+        otherwise held at its mean and one sd either side.
 
     Returns
     -------
@@ -351,6 +369,12 @@ def conditional_effects(fit, effects: str | Sequence[str] | None = None, points:
                               "such as " + ":".join(next(e for e in parsed if len(e) > 1))
                               + " are not available with it.")
     held = _conditions(fit, conditions)
+    int_conditions = dict(int_conditions or {})
+    shown = {name for effect in parsed for name in effect}
+    unknown = sorted(name for name in int_conditions if name not in shown)
+    if unknown:
+        raise MultilevelError(f"int_conditions names {', '.join(map(repr, unknown))}, which no "
+                              f"effect shown has; their variables: {', '.join(sorted(shown))}.")
     nrows, ncols = _grid_shape(len(parsed), ncol)
     figure, axes = _figure(nrows, ncols, 4.2 * ncols, 3.4 * nrows,
                            figure_class=ConditionalEffects)
@@ -358,15 +382,18 @@ def conditional_effects(fit, effects: str | Sequence[str] | None = None, points:
     for ax, effect in zip(used, parsed, strict=True):
         figure.data[":".join(effect)] = _draw_effect(
             fit, ax, effect, held, points, prob, re_formula, resolution, robust, method,
-            ndraws, seed, jitter_width, categorical, spaghetti)
+            ndraws, seed, jitter_width, categorical, spaghetti, int_conditions)
     return figure
 
 
 def _draw_effect(fit, ax, effect, held, points, prob, re_formula, resolution, robust, method,
-                 ndraws, seed, jitter_width, categorical, spaghetti) -> pd.DataFrame:
-    first_values, first_is_factor = _effect_values(fit, effect[0], resolution, False)
+                 ndraws, seed, jitter_width, categorical, spaghetti,
+                 int_conditions) -> pd.DataFrame:
+    first_values, first_is_factor = _effect_values(fit, effect[0], resolution, False,
+                                                   int_conditions)
     if len(effect) == 2:
-        second_values, second_is_factor = _effect_values(fit, effect[1], resolution, True)
+        second_values, second_is_factor = _effect_values(fit, effect[1], resolution, True,
+                                                         int_conditions)
     else:
         second_values, second_is_factor = [None], True
     rows = []
