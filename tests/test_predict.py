@@ -208,6 +208,36 @@ def test_hypothesis_equals_brms(postproc):
     assert row["Star"] == expected["Star"]
 
 
+def _median_and_mad(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    median = np.median(values, axis=0)
+    return median, 1.4826 * np.median(np.abs(values - median), axis=0)
+
+
+@pytest.mark.slow
+def test_robust_summaries_are_medians_and_mads(sleep_fit):
+    """brms's robust = TRUE: the median and R's mad() as Estimate and Est.Error, in every
+    summary; the quantiles stay as they are."""
+    _, fit, _ = sleep_fit
+    draws = fit.as_draws_df()
+    median, mad = _median_and_mad(draws[["b_Days", "sigma"]].to_numpy())
+    robust = fit.posterior_summary(robust=True).loc[["b_Days", "sigma"]]
+    np.testing.assert_allclose(robust["Estimate"], median)
+    np.testing.assert_allclose(robust["Est.Error"], mad)
+    pd.testing.assert_series_equal(robust["Q2.5"], fit.posterior_summary().loc[
+        ["b_Days", "sigma"], "Q2.5"])
+    assert fit.fixef(robust=True).loc["Days", "Estimate"] == pytest.approx(median[0])
+    days = draws.filter(like="r_Subject[").filter(like=",Days]").to_numpy()
+    np.testing.assert_allclose(fit.ranef(robust=True)["Subject"]["Days"]["Estimate"],
+                               _median_and_mad(days)[0])
+    sd = fit.varcorr(robust=True)["Subject"]["sd"]
+    assert sd.loc["Days", "Est.Error"] == pytest.approx(
+        _median_and_mad(draws[["sd_Subject__Days"]].to_numpy())[1][0])
+    epred = fit.posterior_epred()
+    np.testing.assert_allclose(fit.fitted(robust=True)[["Estimate", "Est.Error"]].T,
+                               _median_and_mad(epred))
+    assert fit.summary(robust=True).fixed.loc["Days", "Estimate"] == pytest.approx(median[0])
+
+
 @pytest.mark.slow
 def test_hypotheses_of_each_level_are_brms_coef_and_ranef_scopes(sleep_fit):
     _, fit, _ = sleep_fit

@@ -140,30 +140,35 @@ class Fit(SamplerOutput, PredictiveSummaries, StoredCriteria, PlotMethods):
             table[:] = np.nan
         return table
 
-    def posterior_summary(self, probs=(0.025, 0.975)) -> pd.DataFrame:
+    def posterior_summary(self, probs=(0.025, 0.975), robust: bool = False) -> pd.DataFrame:
         """Summaries of every parameter, indexed by brms's variable names.
 
         Parameters
         ----------
         probs
             Quantiles to report; brms's default gives ``Q2.5`` and ``Q97.5``.
+        robust
+            As brms's ``robust``: the median and the median absolute deviation (R's
+            ``mad()``) as Estimate and Est.Error, instead of the mean and sd; the same in
+            ``fixef()``, ``ranef()``, ``coef()``, ``varcorr()``, ``fitted()``, ``predict()``
+            and ``summary()``.
 
         Returns
         -------
         DataFrame
             Columns ``Estimate, Est.Error, Q2.5, Q97.5, Rhat, Bulk_ESS, Tail_ESS``.
         """
-        table = summarize(self.draws, probs)
+        table = summarize(self.draws, probs, robust)
         return pd.concat([table, self._convergence[DIAGNOSTIC_COLUMNS]], axis=1)
 
-    def fixef(self, probs=(0.025, 0.975)) -> pd.DataFrame:
+    def fixef(self, probs=(0.025, 0.975), robust: bool = False) -> pd.DataFrame:
         """Population-level effects: rows ``Intercept``, ``Days``, ...; brms's columns."""
         rows = population_variables(self.draws.names)
-        table = summarize(self.draws, probs).loc[list(rows.values())]
+        table = summarize(self.draws, probs, robust).loc[list(rows.values())]
         table.index = list(rows)
         return table
 
-    def ranef(self, probs=(0.025, 0.975)) -> dict[str, pd.DataFrame]:
+    def ranef(self, probs=(0.025, 0.975), robust: bool = False) -> dict[str, pd.DataFrame]:
         """Group-level effects per grouping factor.
 
         Returns
@@ -176,21 +181,23 @@ class Fit(SamplerOutput, PredictiveSummaries, StoredCriteria, PlotMethods):
         """
         out = GroupTables()
         for group in self.names.groups:
-            out[group] = self._level_table(group, *group_level_draws(self, group, False), probs)
+            out[group] = self._level_table(group, *group_level_draws(self, group, False), probs,
+                                           robust)
         return out
 
-    def coef(self, probs=(0.025, 0.975)) -> dict[str, pd.DataFrame]:
+    def coef(self, probs=(0.025, 0.975), robust: bool = False) -> dict[str, pd.DataFrame]:
         """Population plus group-level effects per level, as brms's ``coef()``; laid out and
         shown as :meth:`ranef`. Every population-level effect is there (those without a
         group-level effect are equal across levels), and an ordinal model's group-level
         intercept shifts each threshold."""
         out = GroupTables()
         for group in self.names.groups:
-            out[group] = self._level_table(group, *group_level_draws(self, group, True), probs)
+            out[group] = self._level_table(group, *group_level_draws(self, group, True), probs,
+                                           robust)
         return out
 
-    def _level_table(self, group, coefs, values, probs) -> pd.DataFrame:
-        stats = draw_stats(values, probs)
+    def _level_table(self, group, coefs, values, probs, robust) -> pd.DataFrame:
+        stats = draw_stats(values, probs, robust)
         columns = pd.MultiIndex.from_product([coefs, list(stats)], names=["coef", "stat"])
         table = pd.DataFrame(index=pd.Index(self.design.group_levels(group), name=group),
                              columns=columns, dtype=float)
@@ -199,7 +206,8 @@ class Fit(SamplerOutput, PredictiveSummaries, StoredCriteria, PlotMethods):
                 table[(coef, stat)] = array[:, k]
         return table
 
-    def varcorr(self, probs=(0.025, 0.975)) -> dict[str, dict[str, pd.DataFrame]]:
+    def varcorr(self, probs=(0.025, 0.975),
+                robust: bool = False) -> dict[str, dict[str, pd.DataFrame]]:
         """Standard deviations, correlations and covariances per grouping factor.
 
         Returns
@@ -209,7 +217,8 @@ class Fit(SamplerOutput, PredictiveSummaries, StoredCriteria, PlotMethods):
             residual sd for families that have ``sigma``; as brms's ``VarCorr()``, and printed
             as brms prints it (``$Subject$sd``, ...).
         """
-        return variance_components(self.idata.posterior, self.design, self.names, probs)
+        return variance_components(self.idata.posterior, self.design, self.names, probs,
+                                   robust)
 
     # --- predictions -------------------------------------------------------------------------
     def _predict(self, newdata, re_formula, allow_new_levels, sample_new_levels, ndraws, seed,
@@ -283,7 +292,7 @@ class Fit(SamplerOutput, PredictiveSummaries, StoredCriteria, PlotMethods):
 
     def fitted(self, newdata=None, re_formula=None, allow_new_levels=False,
                sample_new_levels="uncertainty", ndraws=None, seed=None,
-               probs=(0.025, 0.975), incl_autocor=True, summary=True):
+               probs=(0.025, 0.975), incl_autocor=True, summary=True, robust=False):
         """Summary per row of the expected response, as brms's ``fitted()``.
 
         For an ordinal model, one block of columns per category's probability
@@ -292,11 +301,13 @@ class Fit(SamplerOutput, PredictiveSummaries, StoredCriteria, PlotMethods):
         """
         draws = self.posterior_epred(newdata, re_formula, allow_new_levels, sample_new_levels,
                                      ndraws, seed, incl_autocor)
-        return summarize_rows(draws, probs, self.design.categories) if summary else draws
+        if not summary:
+            return draws
+        return summarize_rows(draws, probs, self.design.categories, robust=robust)
 
     def predict(self, newdata=None, re_formula=None, allow_new_levels=False,
                 sample_new_levels="uncertainty", ndraws=None, seed=None,
-                probs=(0.025, 0.975), incl_autocor=True, summary=True):
+                probs=(0.025, 0.975), incl_autocor=True, summary=True, robust=False):
         """Summary per row of new observations, as brms's ``predict()``.
 
         For an ordinal model, the share of draws in each category (``P(Y = 1)``, ...); for a
@@ -306,7 +317,9 @@ class Fit(SamplerOutput, PredictiveSummaries, StoredCriteria, PlotMethods):
                                        ndraws, seed, incl_autocor)
         if summary and self.design.categories and not self.family.columns:
             return category_frequencies(draws, self.design.categories)
-        return summarize_rows(draws, probs, self.design.categories, "{}") if summary else draws
+        if not summary:
+            return draws
+        return summarize_rows(draws, probs, self.design.categories, "{}", robust)
 
     def ngrps(self) -> dict[str, int]:
         """The number of levels of each grouping factor, as brms's ``ngrps()``."""
@@ -492,7 +505,7 @@ class Fit(SamplerOutput, PredictiveSummaries, StoredCriteria, PlotMethods):
         return self._refit(self, formula=formula, newdata=newdata, prior=prior, **brm_args)
 
     # --- printing ------------------------------------------------------------------------
-    def summary(self, prob: float = 0.95) -> Summary:
+    def summary(self, prob: float = 0.95, robust: bool = False) -> Summary:
         """brms's summary: family, formula, data, draws, then the parameter tables.
 
         Parameters
@@ -500,6 +513,8 @@ class Fit(SamplerOutput, PredictiveSummaries, StoredCriteria, PlotMethods):
         prob
             The probability of the central intervals, as brms's ``prob``: 0.9 gives the
             columns ``l-90% CI`` and ``u-90% CI``.
+        robust
+            The median and R's ``mad()`` as Estimate and Est.Error, as brms's ``robust``.
 
         Returns
         -------
@@ -507,7 +522,7 @@ class Fit(SamplerOutput, PredictiveSummaries, StoredCriteria, PlotMethods):
             Prints as brms does; an HTML table per block in Jupyter.
         """
         bounds = interval_bounds(prob)
-        table = self.posterior_summary(probs=bounds)
+        table = self.posterior_summary(probs=bounds, robust=robust)
         warn_as_brms_summary(table["Rhat"], self.idata, self.settings,
                              [a.name for a in self.family.aux])
         table = table.rename(columns=dict(zip([quantile_label(p) for p in bounds],

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..families.family import r_mad
 from ..model.build import ModelNames
 from ..names import population_names, quantile_label
 from ..spec.design import Design
@@ -136,15 +137,25 @@ def convergence(draws: Draws) -> pd.DataFrame:
     return pd.DataFrame({"Rhat": rhat, "Bulk_ESS": bulk, "Tail_ESS": tail}, index=draws.names)
 
 
-def summarize(draws: Draws, probs=(0.025, 0.975)) -> pd.DataFrame:
-    """Estimate (mean), Est.Error (sd) and quantiles of every parameter, as brms."""
+def _center_and_error(values: np.ndarray, robust: bool) -> tuple[np.ndarray, np.ndarray]:
+    """brms's Estimate and Est.Error along axis 0: the mean and sd, or with ``robust`` the
+    median and R's ``mad()``."""
+    if robust:
+        return np.median(values, axis=0), r_mad(values, axis=0)
+    return values.mean(axis=0), values.std(axis=0, ddof=1)
+
+
+def summarize(draws: Draws, probs=(0.025, 0.975), robust: bool = False) -> pd.DataFrame:
+    """Estimate (mean, or median with ``robust``), Est.Error (sd, or R's ``mad()``) and
+    quantiles of every parameter, as brms."""
     flat = draws.values.reshape(-1, draws.values.shape[-1])
     frame = pd.DataFrame(index=draws.names)
     # a parameter held at a value (bf(quantile = 0.8), sigma under se()) is that value, with
     # no error, as in brms: its mean would carry the rounding of the sum
     constant = (flat == flat[:1]).all(axis=0) & (len(flat) > 0)
-    frame["Estimate"] = np.where(constant, flat[:1].sum(axis=0), flat.mean(axis=0))
-    frame["Est.Error"] = np.where(constant, 0.0, flat.std(axis=0, ddof=1))
+    center, error = _center_and_error(flat, robust)
+    frame["Estimate"] = np.where(constant, flat[:1].sum(axis=0), center)
+    frame["Est.Error"] = np.where(constant, 0.0, error)
     for p in probs:
         frame[quantile_label(p)] = np.quantile(flat, p, axis=0)
     return frame
@@ -187,29 +198,33 @@ def level_coefficients(population: dict[str, np.ndarray], effects: np.ndarray,
     return out
 
 
-def draw_stats(values: np.ndarray, probs=(0.025, 0.975)) -> dict[str, np.ndarray]:
-    """Estimate, Est.Error and quantiles of draws along axis 0."""
-    out = {"Estimate": values.mean(axis=0), "Est.Error": values.std(axis=0, ddof=1)}
+def draw_stats(values: np.ndarray, probs=(0.025, 0.975),
+               robust: bool = False) -> dict[str, np.ndarray]:
+    """Estimate, Est.Error and quantiles of draws along axis 0 (``robust``: median and
+    R's ``mad()``)."""
+    center, error = _center_and_error(values, robust)
+    out = {"Estimate": center, "Est.Error": error}
     for p in probs:
         out[quantile_label(p)] = np.quantile(values, p, axis=0)
     return out
 
 
-def variance_components(posterior, design: Design, names: ModelNames,
-                        probs=(0.025, 0.975)) -> dict[str, dict[str, pd.DataFrame]]:
+def variance_components(posterior, design: Design, names: ModelNames, probs=(0.025, 0.975),
+                        robust: bool = False) -> dict[str, dict[str, pd.DataFrame]]:
     """brms's ``VarCorr()``: each grouping factor's sds, and its correlations and covariances
     where it has them, with ``residual__`` for families with ``sigma``."""
     out: dict[str, dict[str, pd.DataFrame]] = GroupTables()
     for group in names.groups:
         coefs = design.group_sd_names(group)
         sd = posterior[f"sd_{group}"].values.reshape(-1, len(coefs))
-        entry = {"sd": pd.DataFrame(draw_stats(sd, probs), index=coefs)[SUMMARY_COLUMNS]}
+        entry = {"sd": pd.DataFrame(draw_stats(sd, probs, robust),
+                                    index=coefs)[SUMMARY_COLUMNS]}
         if group in names.correlated_groups:
             cor = posterior[f"cor_{group}"]
             pairs = [tuple(p.split("__")) for p in cor.coords[cor.dims[-1]].values]
             cor_values = cor.values.reshape(-1, len(pairs))
             index = pd.MultiIndex.from_tuples(pairs, names=["coef1", "coef2"])
-            entry["cor"] = pd.DataFrame(draw_stats(cor_values, probs), index=index)
+            entry["cor"] = pd.DataFrame(draw_stats(cor_values, probs, robust), index=index)
             cov_values = np.stack(
                 [cor_values[:, k] * sd[:, coefs.index(a)] * sd[:, coefs.index(b)]
                  for k, (a, b) in enumerate(pairs)], axis=-1)
@@ -217,12 +232,13 @@ def variance_components(posterior, design: Design, names: ModelNames,
             cov_index = pd.MultiIndex.from_tuples([(c, c) for c in coefs] + pairs,
                                                   names=["coef1", "coef2"])
             entry["cov"] = pd.DataFrame(
-                draw_stats(np.concatenate([variances, cov_values], axis=1), probs),
+                draw_stats(np.concatenate([variances, cov_values], axis=1), probs, robust),
                 index=cov_index)
         out[group] = entry
     if "sigma" in names.aux:
         sigma = posterior["sigma"].values.reshape(-1, 1)
-        out["residual__"] = {"sd": pd.DataFrame(draw_stats(sigma, probs), index=["Intercept"])}
+        out["residual__"] = {"sd": pd.DataFrame(draw_stats(sigma, probs, robust),
+                                                index=["Intercept"])}
     return out
 
 
