@@ -181,6 +181,27 @@ def test_posterior_linpred_gives_a_parameters_linear_predictor_and_its_inverse_l
 
 
 @pytest.mark.slow
+def test_conditional_effects_show_a_distributional_parameter(fits):
+    """brms's conditional_effects(fit, dpar = "sigma"): sigma over Days, the median of its
+    draws, or its linear predictor with method = "posterior_linpred"."""
+    _, fit, _ = fits["sleep_sigma"]
+    posterior = fit.idata.posterior
+    figure = fit.conditional_effects("Days", dpar="sigma", resolution=5)
+    frame = figure["Days"]
+    log_sigma = (posterior["b_sigma_Intercept"].values.reshape(-1)[:, None]
+                 + posterior["b_sigma"].values.reshape(-1, 1) * frame["Days"].to_numpy())
+    np.testing.assert_allclose(frame["estimate__"], np.median(np.exp(log_sigma), axis=0))
+    assert figure.axes[0].get_ylabel() == "sigma"
+    linear = fit.conditional_effects("Days", dpar="sigma", resolution=5,
+                                     method="posterior_linpred")["Days"]
+    np.testing.assert_allclose(linear["estimate__"], np.median(log_sigma, axis=0))
+    with pytest.raises(ml.MultilevelError, match="Valid distributional parameters are"):
+        fit.conditional_effects("Days", dpar="nu")
+    with pytest.raises(ml.MultilevelError, match="dpar= shows a distributional parameter"):
+        fit.conditional_effects("Days", dpar="sigma", points=True)
+
+
+@pytest.mark.slow
 def test_zero_inflation_enters_the_expected_value_and_loo(fits):
     _, fit, _ = fits["salamanders_zip"]
     data = fit.design.data

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -249,7 +250,13 @@ def _effect_values(fit, variable: str, resolution: int, secondary: bool,
     return np.linspace(column.min(), column.max(), resolution), False
 
 
-def _predictions(fit, newdata: pd.DataFrame, method: str, re_formula, ndraws, seed):
+def _predictions(fit, newdata: pd.DataFrame, method: str, re_formula, ndraws, seed, dpar):
+    if dpar is not None:
+        # a distributional parameter's values (brms's expected predictions of it), or its
+        # linear predictor
+        return fit.posterior_linpred(newdata=newdata, re_formula=re_formula, ndraws=ndraws,
+                                     seed=seed, incl_autocor=False, dpar=dpar,
+                                     transform=method == "posterior_epred")
     if method == "posterior_epred" and fit.family.needs_trials:
         # the probability of success, whatever the trials columns hold: the mean per trial
         drawn = fit._predict(newdata, re_formula, False, "uncertainty", ndraws, seed, False)
@@ -275,7 +282,7 @@ def conditional_effects(fit, effects: str | Sequence[str] | None = None, points:
                         seed: int | None = None, ncol: int | None = None,
                         jitter_width: float = 0.0, categorical: bool = False,
                         spaghetti: bool = False,
-                        int_conditions: dict | None = None) -> Figure:
+                        int_conditions: dict | None = None, dpar: str | None = None) -> Figure:
     """Conditional effects of predictors on the expected response, as brms.
 
     Each effect is shown with the other predictors held at their mean (numeric) or
@@ -324,6 +331,10 @@ def conditional_effects(fit, effects: str | Sequence[str] | None = None, points:
         For a numeric predictor, a thin line per draw instead of the credible band, under
         the centre line, as brms's ``spaghetti``; factors keep their error bars. All draws
         unless ``ndraws`` is given (brms suggests about 100).
+    dpar
+        A distributional parameter to show instead of the response's mean (``"sigma"``), as
+        brms's ``dpar``: its values, or its linear predictor with
+        ``method="posterior_linpred"``.
     int_conditions
         The values at which to show an effect's variable, as brms's ``int_conditions``: a
         list, or a function of the data's column (``{"z": lambda z: z.quantile([0.1,
@@ -347,6 +358,11 @@ def conditional_effects(fit, effects: str | Sequence[str] | None = None, points:
     """
     if method not in _METHODS:
         raise MultilevelError(f"method must be one of {', '.join(_METHODS)}, got {method!r}.")
+    if dpar is not None and (method == "posterior_predict" or points or categorical):
+        raise MultilevelError("dpar= shows a distributional parameter, which has no new "
+                              "observations, data points or categories: use it with "
+                              "method='posterior_epred' or 'posterior_linpred', without "
+                              "points or categorical.")
     if categorical and not fit.design.categories:
         raise MultilevelError("categorical=True is only available for ordinal and categorical "
                               "models; "
@@ -379,21 +395,39 @@ def conditional_effects(fit, effects: str | Sequence[str] | None = None, points:
     figure, axes = _figure(nrows, ncols, 4.2 * ncols, 3.4 * nrows,
                            figure_class=ConditionalEffects)
     used = _drop_spare_axes(figure, axes, len(parsed))
+    request = _Request(points, prob, re_formula, resolution, robust, method, ndraws, seed,
+                       jitter_width, categorical, spaghetti, int_conditions, dpar)
     for ax, effect in zip(used, parsed, strict=True):
-        figure.data[":".join(effect)] = _draw_effect(
-            fit, ax, effect, held, points, prob, re_formula, resolution, robust, method,
-            ndraws, seed, jitter_width, categorical, spaghetti, int_conditions)
+        figure.data[":".join(effect)] = _draw_effect(fit, ax, effect, held, request)
     return figure
 
 
-def _draw_effect(fit, ax, effect, held, points, prob, re_formula, resolution, robust, method,
-                 ndraws, seed, jitter_width, categorical, spaghetti,
-                 int_conditions) -> pd.DataFrame:
-    first_values, first_is_factor = _effect_values(fit, effect[0], resolution, False,
-                                                   int_conditions)
+@dataclass(frozen=True)
+class _Request:
+    """What :func:`conditional_effects` was asked, checked, for each of its panels."""
+
+    points: bool
+    prob: float
+    re_formula: object
+    resolution: int
+    robust: bool
+    method: str
+    ndraws: int | None
+    seed: int | None
+    jitter_width: float
+    categorical: bool
+    spaghetti: bool
+    int_conditions: dict
+    dpar: str | None
+
+
+def _draw_effect(fit, ax, effect, held, request: _Request) -> pd.DataFrame:
+    r = request
+    first_values, first_is_factor = _effect_values(fit, effect[0], r.resolution, False,
+                                                   r.int_conditions)
     if len(effect) == 2:
-        second_values, second_is_factor = _effect_values(fit, effect[1], resolution, True,
-                                                         int_conditions)
+        second_values, second_is_factor = _effect_values(fit, effect[1], r.resolution, True,
+                                                         r.int_conditions)
     else:
         second_values, second_is_factor = [None], True
     rows = []
@@ -405,16 +439,16 @@ def _draw_effect(fit, ax, effect, held, points, prob, re_formula, resolution, ro
                 row[effect[1]] = second
             rows.append(row)
     newdata = pd.DataFrame(rows)
-    draws = _predictions(fit, newdata, method, re_formula, ndraws, seed)
+    draws = _predictions(fit, newdata, r.method, r.re_formula, r.ndraws, r.seed, r.dpar)
     legend_title = effect[1] if len(effect) == 2 else None
-    if draws.ndim == 3 and categorical:
+    if draws.ndim == 3 and r.categorical:
         # each category's probability takes the place of a second variable's level
         draws = draws.transpose(0, 2, 1).reshape(draws.shape[0], -1)
         second_values, second_is_factor = fit.design.categories, True
         legend_title = _response_label(fit)
     elif draws.ndim == 3:
         draws = draws @ np.arange(1, draws.shape[2] + 1)
-    summary = effect_summary(draws, prob, robust)
+    summary = effect_summary(draws, r.prob, r.robust)
     center, lower, upper = (summary[c].to_numpy() for c in ("estimate__", "lower__", "upper__"))
     size = len(first_values)
     groups = len(second_values)
@@ -429,7 +463,7 @@ def _draw_effect(fit, ax, effect, held, points, prob, re_formula, resolution, ro
             ax.errorbar(positions + offset, center[piece],
                         yerr=[center[piece] - lower[piece], upper[piece] - center[piece]],
                         fmt="o", color=color, capsize=3, label=name)
-        elif spaghetti:
+        elif r.spaghetti:
             lines = [np.column_stack([first_values, draw]) for draw in draws[:, piece]]
             # fainter the more lines there are, so that where they crowd reads as density
             ax.add_collection(LineCollection(lines, colors=color, linewidths=0.5,
@@ -439,28 +473,31 @@ def _draw_effect(fit, ax, effect, held, points, prob, re_formula, resolution, ro
             ax.fill_between(first_values, lower[piece], upper[piece], color=color, alpha=0.25,
                             linewidth=0)
             ax.plot(first_values, center[piece], color=color, lw=2, label=name)
-    if points:
+    if r.points:
         _draw_points(fit, ax, effect, held, first_values, first_is_factor, second_values,
-                     second_is_factor, jitter_width)
+                     second_is_factor, r.jitter_width)
     if first_is_factor:
         ax.set_xticks(positions, [str(v) for v in first_values])
         ax.set_xlim(-0.5, size - 0.5)
     ax.set_xlabel(effect[0])
-    scale = {"posterior_linpred": f" (link scale: {fit.family.link})"}.get(method, "")
+    scale = {"posterior_linpred": " (link scale)" if r.dpar else
+             f" (link scale: {fit.family.link})"}.get(r.method, "")
     response = _response_label(fit)
-    if fit.family.needs_trials and method == "posterior_epred":
+    if r.dpar is not None:
+        response = r.dpar
+    elif fit.family.needs_trials and r.method == "posterior_epred":
         response = f"{response} (probability per trial)"
-    if categorical:
+    if r.categorical:
         response = "Probability"
-    elif fit.design.categories and method == "posterior_epred":
+    elif fit.design.categories and r.method == "posterior_epred" and r.dpar is None:
         response = f"{response} (expected category)"
     ax.set_ylabel(response + scale)
     ax.set_title(":".join(effect), fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
     if legend_title is not None:
         ax.legend(title=legend_title, frameon=False, fontsize=8, title_fontsize=8)
-    return _effect_frame(fit, effect, newdata, summary, re_formula,
-                         fit.design.categories if categorical else None)
+    return _effect_frame(fit, effect, newdata, summary, r.re_formula,
+                         fit.design.categories if r.categorical else None)
 
 
 def _effect_frame(fit, effect, newdata: pd.DataFrame, summary: pd.DataFrame, re_formula,
