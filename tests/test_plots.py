@@ -9,6 +9,7 @@ import warnings
 
 import matplotlib
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.backend_bases import FigureCanvasBase
 from matplotlib.collections import LineCollection, PathCollection
@@ -367,6 +368,27 @@ def test_conditional_effects_take_brms_int_conditions(hsb_fit):
     np.testing.assert_allclose(quartiles["ses"], data["ses"].quantile([0.25, 0.75]))
     with pytest.raises(ml.MultilevelError, match="int_conditions names 'minority'"):
         hsb_fit.conditional_effects("ses", int_conditions={"minority": ["Yes"]})
+
+
+@pytest.mark.slow
+def test_conditional_effects_surface_of_two_numeric_effects():
+    """brms's surface = TRUE: the estimate over a grid of both numeric variables, a filled
+    contour map; the second effect stays numeric in the data frame, as brms's."""
+    rng = np.random.default_rng(8)
+    data = pd.DataFrame({"x": rng.normal(size=80), "z": rng.normal(size=80)})
+    data["y"] = data["x"] * data["z"] + rng.normal(size=80)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # few draws
+        fit = ml.brm("y ~ x * z", data, chains=2, draws=200, warmup=200, seed=2,
+                     progressbar=False)
+    figure = fit.conditional_effects("x:z", surface=True, resolution=6)
+    frame = figure["x:z"]
+    assert len(frame) == 36 and frame["effect2__"].dtype == float
+    np.testing.assert_allclose(frame["x"], np.repeat(np.linspace(data["x"].min(),
+                                                                 data["x"].max(), 6), 6))
+    draws = fit.posterior_epred(newdata=frame[["x", "z"]])
+    np.testing.assert_allclose(frame["estimate__"], np.median(draws, axis=0))
+    assert figure.axes[0].collections and len(figure.axes) == 2  # the map and its colour bar
 
 
 @pytest.mark.slow

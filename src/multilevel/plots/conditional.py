@@ -8,13 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from formulae import model_description
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from ..errors import MultilevelError, close_matches
-from ..names import sorted_levels
-from ..spec.truncation import bound_columns_text
 from .common import (
     _MID_HI,
     _PALETTE,
@@ -26,6 +23,14 @@ from .common import (
     _grid_shape,
     _response_label,
     effect_summary,
+)
+from .effect_variables import (
+    factor_levels,
+    held_values,
+    in_order_of_appearance,
+    is_factor,
+    population_effects,
+    required_variables,
 )
 
 _METHODS = ("posterior_epred", "posterior_predict", "posterior_linpred")
@@ -59,156 +64,16 @@ class ConditionalEffects(PlotFigure):
         return self.data.items()
 
 
-def _variables_of(expression: str) -> set[str]:
-    return {name for name in model_description(expression).var_names if name}
-
-
-def _ordered(names, text: str) -> list[str]:
-    """Variable names in order of first appearance in ``text``."""
-    def position(name: str) -> int:
-        found = re.search(rf"(?<![\w.]){re.escape(name)}(?![\w.])", text)
-        return found.start() if found else len(text)
-    return sorted(names, key=position)
-
-
-def _population_text(spec) -> str:
-    """The population-level terms, the expressions of ``cs()`` terms among them; of a
-    non-linear formula, its columns and its parameters' population-level terms."""
-    if spec.nonlinear is not None:
-        return " + ".join([name for name in spec.nonlinear.names if name not in spec.nlpar_names]
-                          + [part.population for _, part in spec.nlpars])
-    return " + ".join([spec.population] + [term.expression for term in spec.category_specific])
-
-
-def _population_effects(fit) -> list[tuple[str, ...]]:
-    """brms's default effects: each variable, then two-way combinations named by a term."""
-    population = _population_text(fit.design.spec)
-    combinations: list[tuple[str, ...]] = []
-    for term in model_description(population).terms:
-        names: list[str] = []
-        for component in getattr(term, "components", []):
-            for name in _ordered([n for n in component.var_names if n], str(component.name)):
-                if name not in names:
-                    names.append(name)
-        if names and tuple(names) not in combinations:
-            combinations.append(tuple(names))
-    variables = list(dict.fromkeys([name for combo in combinations for name in combo]
-                                   + [smooth.variable for smooth in fit.design.spec.smooths]
-                                   + [effect.variable for effect in fit.design.spec.monotonic]))
-    pairs = [combo for combo in combinations if len(combo) == 2]
-    pairs += [(effect.variable, effect.covariates[0]) for effect in fit.design.spec.monotonic
-              if len(effect.covariates) == 1]
-    return [(name,) for name in variables] + list(dict.fromkeys(pairs))
-
-
-def _uses_factor_call(fit, variable: str) -> bool:
-    pattern = rf"\b(factor|C)\(\s*{re.escape(variable)}\s*\)"
-    return re.search(pattern, _population_text(fit.design.spec)) is not None
-
-
-def _is_factor(fit, variable: str) -> bool:
-    # a monotonic effect's values are its levels: shown one by one, held at its first
-    if any(effect.variable == variable for effect in fit.design.spec.monotonic):
-        return True
-    column = fit.design.data[variable]
-    if isinstance(column.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(column.dtype):
-        return True
-    return not pd.api.types.is_numeric_dtype(column.dtype) or _uses_factor_call(fit, variable)
-
-
-def _is_monotonic_number(fit, variable: str) -> bool:
-    column = fit.design.data[variable]
-    return (any(effect.variable == variable for effect in fit.design.spec.monotonic)
-            and pd.api.types.is_numeric_dtype(column.dtype)
-            and not pd.api.types.is_bool_dtype(column.dtype))
-
-
-def _factor_levels(fit, variable: str) -> list:
-    column = fit.design.data[variable]
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        return [str(level) for level in column.cat.categories]
-    return list(sorted_levels(column))
-
-
-def _required_variables(fit) -> tuple[list[str], set[str], set[str]]:
-    """Columns newdata needs: predictors (standard errors among them), group factors, and
-    response-side trials columns."""
-    spec = fit.design.spec
-    predictors = _variables_of(_population_text(spec))
-    # the other parameters' formulas read their columns for the new rows too
-    for _, part in spec.nlpars + spec.dpars:
-        predictors |= _variables_of(part.population)
-    for part in [spec] + [part for _, part in spec.nlpars + spec.dpars]:
-        for offset in part.offsets:
-            predictors |= _variables_of(offset)
-    predictors |= {smooth.variable for smooth in spec.smooths}
-    predictors |= {effect.variable for effect in spec.monotonic}
-    if "se" in spec.additions:
-        # standard errors are held at their mean, as brms holds every numeric variable
-        predictors |= _variables_of(spec.additions["se"])
-    if "trunc" in spec.additions:
-        # so are the columns of truncation bounds
-        for bound in bound_columns_text(spec.additions["trunc"]):
-            predictors |= _variables_of(bound)
-    groups: set[str] = set()
-    for term in spec.group_terms + tuple(term for _, part in spec.nlpars
-                                         for term in part.group_terms):
-        predictors |= _variables_of(term.expr)
-        groups.update(term.factors + ((term.by,) if term.by else ()))
-    trials: set[str] = set()
-    if "trials" in spec.additions:
-        trials |= _variables_of(spec.additions["trials"])
-    if spec.cbind is not None:
-        for part in spec.cbind:
-            trials |= _variables_of(f"I({part})")
-    predictors -= groups | trials
-    return sorted(predictors), groups, trials
-
-
-def _conditions(fit, conditions: dict | None) -> dict[str, object]:
-    """Values at which the variables not being plotted are held."""
-    data = fit.design.data
-    predictors, groups, trials = _required_variables(fit)
-    conditions = dict(conditions or {})
-    known = set(predictors) | groups | trials
-    unknown = [name for name in conditions if name not in known]
-    if unknown:
-        raise MultilevelError(
-            "conditions names variable(s) the model does not use: "
-            + ", ".join(repr(u) for u in unknown) + "; variables: "
-            + ", ".join(sorted(known)) + ".")
-    values: dict[str, object] = {}
-    for name in predictors:
-        if name in conditions:
-            values[name] = conditions[name]
-        elif _is_monotonic_number(fit, name):
-            # brms holds a whole-number monotonic predictor at its mean, rounded to a level
-            levels = _factor_levels(fit, name)
-            values[name] = levels[int(np.argmin(np.abs(np.asarray(levels, dtype=float)
-                                                       - data[name].mean())))]
-        elif _is_factor(fit, name):
-            values[name] = _factor_levels(fit, name)[0]
-        else:
-            values[name] = float(data[name].mean())
-    for name in groups:
-        # with re_formula="~0" the level is ignored; with group terms it names an existing level
-        values[name] = conditions.get(name, data[name].iloc[0])
-    for name in trials:
-        # one trial, as brms does, so the binomial curve is a probability
-        values[name] = conditions.get(name, 1)
-    return values
-
-
 def _parse_effects(fit, effects) -> list[tuple[str, ...]]:
-    defaults = _population_effects(fit)
+    defaults = population_effects(fit)
     valid = [combo[0] for combo in defaults if len(combo) == 1]
     if not valid:
         raise MultilevelError(f"The model {fit.formula!r} has no population-level predictors, so "
                               "it has no conditional effects to show.")
     if effects is None:
         # brms puts a numeric variable of a default interaction first, on the axis
-        return [combo[::-1] if len(combo) == 2 and _is_factor(fit, combo[0])
-                and not _is_factor(fit, combo[1]) else combo for combo in defaults]
+        return [combo[::-1] if len(combo) == 2 and is_factor(fit, combo[0])
+                and not is_factor(fit, combo[1]) else combo for combo in defaults]
     if isinstance(effects, str):
         effects = [effects]
     parsed = []
@@ -231,7 +96,7 @@ def _effect_values(fit, variable: str, resolution: int, secondary: bool,
                    int_conditions: dict):
     """Values of an effect variable: those ``int_conditions`` gives (a list, or a function of
     the data's column), else a grid (or mean -1/0/+1 sd) if numeric, levels if a factor."""
-    factor = _is_factor(fit, variable)
+    factor = is_factor(fit, variable)
     if variable in int_conditions:
         given = int_conditions[variable]
         values = list(given(fit.design.data[variable]) if callable(given) else given)
@@ -242,9 +107,10 @@ def _effect_values(fit, variable: str, resolution: int, secondary: bool,
         # brms orders a numeric second effect's values from the largest down
         return sorted((float(v) for v in values), reverse=secondary), False
     if factor:
-        return _factor_levels(fit, variable), True
+        return factor_levels(fit, variable), True
     column = fit.design.data[variable].to_numpy(dtype=float)
     if secondary:
+        # the mean and one sd either side (a surface takes the second one's grid too)
         mean, sd = column.mean(), column.std(ddof=1)
         return [mean + sd, mean, mean - sd], False
     return np.linspace(column.min(), column.max(), resolution), False
@@ -282,7 +148,8 @@ def conditional_effects(fit, effects: str | Sequence[str] | None = None, points:
                         seed: int | None = None, ncol: int | None = None,
                         jitter_width: float = 0.0, categorical: bool = False,
                         spaghetti: bool = False,
-                        int_conditions: dict | None = None, dpar: str | None = None) -> Figure:
+                        int_conditions: dict | None = None, dpar: str | None = None,
+                        surface: bool = False) -> Figure:
     """Conditional effects of predictors on the expected response, as brms.
 
     Each effect is shown with the other predictors held at their mean (numeric) or
@@ -335,6 +202,9 @@ def conditional_effects(fit, effects: str | Sequence[str] | None = None, points:
         A distributional parameter to show instead of the response's mean (``"sigma"``), as
         brms's ``dpar``: its values, or its linear predictor with
         ``method="posterior_linpred"``.
+    surface
+        For an interaction of two numeric variables, the estimate over a grid of both as a
+        filled contour map, as brms's ``surface = TRUE`` (``resolution`` points each).
     int_conditions
         The values at which to show an effect's variable, as brms's ``int_conditions``: a
         list, or a function of the data's column (``{"z": lambda z: z.quantile([0.1,
@@ -384,7 +254,7 @@ def conditional_effects(fit, effects: str | Sequence[str] | None = None, points:
         raise MultilevelError("categorical=True shows one predictor per panel; interactions "
                               "such as " + ":".join(next(e for e in parsed if len(e) > 1))
                               + " are not available with it.")
-    held = _conditions(fit, conditions)
+    held = held_values(fit, conditions)
     int_conditions = dict(int_conditions or {})
     shown = {name for effect in parsed for name in effect}
     unknown = sorted(name for name in int_conditions if name not in shown)
@@ -396,7 +266,7 @@ def conditional_effects(fit, effects: str | Sequence[str] | None = None, points:
                            figure_class=ConditionalEffects)
     used = _drop_spare_axes(figure, axes, len(parsed))
     request = _Request(points, prob, re_formula, resolution, robust, method, ndraws, seed,
-                       jitter_width, categorical, spaghetti, int_conditions, dpar)
+                       jitter_width, categorical, spaghetti, int_conditions, dpar, surface)
     for ax, effect in zip(used, parsed, strict=True):
         figure.data[":".join(effect)] = _draw_effect(fit, ax, effect, held, request)
     return figure
@@ -419,15 +289,18 @@ class _Request:
     spaghetti: bool
     int_conditions: dict
     dpar: str | None
+    surface: bool
 
 
 def _draw_effect(fit, ax, effect, held, request: _Request) -> pd.DataFrame:
     r = request
     first_values, first_is_factor = _effect_values(fit, effect[0], r.resolution, False,
                                                    r.int_conditions)
+    surface = (r.surface and len(effect) == 2 and not first_is_factor
+               and not is_factor(fit, effect[1]))
     if len(effect) == 2:
-        second_values, second_is_factor = _effect_values(fit, effect[1], r.resolution, True,
-                                                         r.int_conditions)
+        second_values, second_is_factor = _effect_values(fit, effect[1], r.resolution,
+                                                         not surface, r.int_conditions)
     else:
         second_values, second_is_factor = [None], True
     rows = []
@@ -449,6 +322,8 @@ def _draw_effect(fit, ax, effect, held, request: _Request) -> pd.DataFrame:
     elif draws.ndim == 3:
         draws = draws @ np.arange(1, draws.shape[2] + 1)
     summary = effect_summary(draws, r.prob, r.robust)
+    if surface:
+        return _draw_surface(fit, ax, effect, newdata, summary, first_values, second_values, r)
     center, lower, upper = (summary[c].to_numpy() for c in ("estimate__", "lower__", "upper__"))
     size = len(first_values)
     groups = len(second_values)
@@ -500,8 +375,22 @@ def _draw_effect(fit, ax, effect, held, request: _Request) -> pd.DataFrame:
                          fit.design.categories if r.categorical else None)
 
 
+def _draw_surface(fit, ax, effect, newdata, summary, first_values, second_values,
+                  request: _Request) -> pd.DataFrame:
+    """brms's ``surface = TRUE``: two numeric effects over a grid of both, the estimate as a
+    filled contour map with its colour bar."""
+    estimate = summary["estimate__"].to_numpy().reshape(len(second_values), len(first_values))
+    filled = ax.contourf(first_values, second_values, estimate, levels=12, cmap="viridis")
+    label = request.dpar or _response_label(fit)
+    ax.figure.colorbar(filled, ax=ax, label=label)
+    ax.set_xlabel(effect[0])
+    ax.set_ylabel(effect[1])
+    ax.set_title(":".join(effect), fontsize=10)
+    return _effect_frame(fit, effect, newdata, summary, request.re_formula, None, surface=True)
+
+
 def _effect_frame(fit, effect, newdata: pd.DataFrame, summary: pd.DataFrame, re_formula,
-                  categories) -> pd.DataFrame:
+                  categories, surface: bool = False) -> pd.DataFrame:
     """brms's data frame of one effect: the grid's rows sorted by the first effect, then the
     second (each category's rows in turn with ``categorical``), the effects' columns, the
     response and the variables held, ``cond__`` (and ``cats__``), ``effect1__``,
@@ -511,7 +400,7 @@ def _effect_frame(fit, effect, newdata: pd.DataFrame, summary: pd.DataFrame, re_
         newdata = pd.concat([newdata] * len(categories), ignore_index=True)
         newdata["cats__"] = pd.Categorical(np.repeat(categories, rows), categories=categories)
     frame = newdata.copy()
-    _, groups, _ = _required_variables(fit)
+    _, groups, _ = required_variables(fit)
     for name in groups:
         if re_formula is not None and not (isinstance(re_formula, str) and re.search(
                 rf"(?<![\w.]){re.escape(name)}(?![\w.])", re_formula)):
@@ -522,8 +411,8 @@ def _effect_frame(fit, effect, newdata: pd.DataFrame, summary: pd.DataFrame, re_
         column = data[response]
         frame[response] = (float(column.mean()) if pd.api.types.is_numeric_dtype(column.dtype)
                            and not pd.api.types.is_bool_dtype(column.dtype)
-                           else _factor_levels(fit, response)[0])
-    held = _ordered([c for c in frame.columns if c not in effect and c != "cats__"
+                           else factor_levels(fit, response)[0])
+    held = in_order_of_appearance([c for c in frame.columns if c not in effect and c != "cats__"
                      and c != response], fit.formula)
     order = [*effect, *([response] if response in frame.columns else []), *held]
     frame = frame[order]
@@ -531,14 +420,14 @@ def _effect_frame(fit, effect, newdata: pd.DataFrame, summary: pd.DataFrame, re_
     if categories is not None:
         frame["cats__"] = newdata["cats__"]
     for k, name in enumerate(effect, start=1):
-        frame[f"effect{k}__"] = _effect_column(fit, newdata[name], name, k)
+        frame[f"effect{k}__"] = _effect_column(fit, newdata[name], name, 1 if surface else k)
     if categories is not None:
         frame["effect2__"] = newdata["cats__"]  # the category takes a second effect's place
     frame = pd.concat([frame, summary.reset_index(drop=True)], axis=1)
     # brms sorts the grid by the first effect, then the second, within each category
     keys = [np.arange(len(frame)) // rows]
     for k, name in enumerate(effect, start=1):
-        keys.append(frame[f"effect{k}__"].cat.codes if _is_factor(fit, name)
+        keys.append(frame[f"effect{k}__"].cat.codes if is_factor(fit, name)
                     else frame[name].to_numpy(dtype=float))
     ordered = np.lexsort(keys[::-1])
     return frame.iloc[ordered].reset_index(drop=True)
@@ -547,8 +436,8 @@ def _effect_frame(fit, effect, newdata: pd.DataFrame, summary: pd.DataFrame, re_
 def _effect_column(fit, values: pd.Series, name: str, position: int):
     """``effect1__`` or ``effect2__``: a factor's levels as a categorical; a numeric second
     effect's three values rounded to two digits, as a categorical from the largest down."""
-    if _is_factor(fit, name):
-        levels = _factor_levels(fit, name)
+    if is_factor(fit, name):
+        levels = factor_levels(fit, name)
         return pd.Categorical(values.astype(str), categories=[str(level) for level in levels])
     if position == 2:
         rounded = np.round(values.to_numpy(dtype=float), 2)
@@ -561,9 +450,9 @@ def _draw_points(fit, ax, effect, held, first_values, first_is_factor, second_va
     data = fit.design.data
     y = _observed(fit)
     keep = np.ones(len(data), dtype=bool)
-    predictors, _, _ = _required_variables(fit)
+    predictors, _, _ = required_variables(fit)
     for name in predictors:
-        if name not in effect and _is_factor(fit, name):
+        if name not in effect and is_factor(fit, name):
             keep &= (data[name].astype(str) == str(held[name])).to_numpy()
     rng = np.random.default_rng(0)
     colors = np.full(len(data), "0.35", dtype=object)
