@@ -239,6 +239,23 @@ def test_robust_summaries_are_medians_and_mads(sleep_fit):
 
 
 @pytest.mark.slow
+def test_unsummarised_effects_are_their_draws(sleep_fit):
+    """brms's fixef(), ranef() and coef() with summary = FALSE: the draws, whose summaries
+    are the tables."""
+    _, fit, _ = sleep_fit
+    draws = fit.fixef(summary=False)
+    assert list(draws.columns) == list(fit.fixef().index)
+    np.testing.assert_allclose(draws.mean(), fit.fixef()["Estimate"])
+    for method in (fit.ranef, fit.coef):
+        array = method(summary=False)["Subject"]
+        assert array.dims == ("draw", "Subject", "coef")
+        table = method()["Subject"]
+        np.testing.assert_allclose(array.sel(coef="Days").mean("draw"),
+                                   table["Days"]["Estimate"])
+        assert list(array["Subject"].values) == list(table.index)
+
+
+@pytest.mark.slow
 def test_hypotheses_of_each_level_are_brms_coef_and_ranef_scopes(sleep_fit):
     _, fit, _ = sleep_fit
     levels = fit.design.group_levels("Subject")

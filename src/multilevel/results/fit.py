@@ -9,6 +9,7 @@ from functools import cached_property
 import arviz as az
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 from ..errors import MultilevelError
 from ..inference.settings import SamplerSettings
@@ -161,14 +162,19 @@ class Fit(SamplerOutput, PredictiveSummaries, StoredCriteria, PlotMethods):
         table = summarize(self.draws, probs, robust)
         return pd.concat([table, self._convergence[DIAGNOSTIC_COLUMNS]], axis=1)
 
-    def fixef(self, probs=(0.025, 0.975), robust: bool = False) -> pd.DataFrame:
-        """Population-level effects: rows ``Intercept``, ``Days``, ...; brms's columns."""
+    def fixef(self, probs=(0.025, 0.975), robust: bool = False,
+              summary: bool = True) -> pd.DataFrame:
+        """Population-level effects: rows ``Intercept``, ``Days``, ...; brms's columns. With
+        ``summary=False`` their draws, one column each, as brms's."""
         rows = population_variables(self.draws.names)
+        if not summary:
+            return pd.DataFrame({row: self.draws.column(name) for row, name in rows.items()})
         table = summarize(self.draws, probs, robust).loc[list(rows.values())]
         table.index = list(rows)
         return table
 
-    def ranef(self, probs=(0.025, 0.975), robust: bool = False) -> dict[str, pd.DataFrame]:
+    def ranef(self, probs=(0.025, 0.975), robust: bool = False,
+              summary: bool = True) -> dict[str, pd.DataFrame]:
         """Group-level effects per grouping factor.
 
         Returns
@@ -177,23 +183,26 @@ class Fit(SamplerOutput, PredictiveSummaries, StoredCriteria, PlotMethods):
             For each grouping factor, rows are its levels and columns a (coefficient,
             statistic) MultiIndex, so ``fit.ranef()["Subject"]["Days"]`` is brms's
             ``ranef(fit)$Subject[, , "Days"]``. Prints as brms does, one table per
-            coefficient; HTML tables in Jupyter.
+            coefficient; HTML tables in Jupyter. With ``summary=False`` the draws, an
+            xarray DataArray (draw, level, coef) per grouping factor, as brms's array.
         """
-        out = GroupTables()
-        for group in self.names.groups:
-            out[group] = self._level_table(group, *group_level_draws(self, group, False), probs,
-                                           robust)
-        return out
+        return self._level_tables(False, probs, robust, summary)
 
-    def coef(self, probs=(0.025, 0.975), robust: bool = False) -> dict[str, pd.DataFrame]:
+    def coef(self, probs=(0.025, 0.975), robust: bool = False,
+             summary: bool = True) -> dict[str, pd.DataFrame]:
         """Population plus group-level effects per level, as brms's ``coef()``; laid out and
-        shown as :meth:`ranef`. Every population-level effect is there (those without a
-        group-level effect are equal across levels), and an ordinal model's group-level
-        intercept shifts each threshold."""
-        out = GroupTables()
+        shown as :meth:`ranef` (``summary=False``: the draws). Every population-level effect
+        is there (those without a group-level effect are equal across levels), and an
+        ordinal model's group-level intercept shifts each threshold."""
+        return self._level_tables(True, probs, robust, summary)
+
+    def _level_tables(self, with_population: bool, probs, robust: bool, summary: bool):
+        out = GroupTables() if summary else {}
         for group in self.names.groups:
-            out[group] = self._level_table(group, *group_level_draws(self, group, True), probs,
-                                           robust)
+            coefs, values = group_level_draws(self, group, with_population)
+            out[group] = (self._level_table(group, coefs, values, probs, robust) if summary
+                          else xr.DataArray(values, dims=("draw", group, "coef"), coords={
+                              group: self.design.group_levels(group), "coef": coefs}))
         return out
 
     def _level_table(self, group, coefs, values, probs, robust) -> pd.DataFrame:
