@@ -303,6 +303,15 @@ def test_summary_predictions_and_checks_of_an_ordinal_fit(fits, tmp_path):
     figure = fit.conditional_effects("treat", categorical=True)
     labels = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
     assert labels == ["1", "2", "3", "4"]
+    # brms's data frame of the categories: named "treat:cats__", each category's rows in turn
+    frame = figure["treat:cats__"]
+    assert list(frame.columns[-7:]) == ["cats__", "effect1__", "effect2__", "estimate__",
+                                        "se__", "lower__", "upper__"]
+    assert list(frame["cats__"].cat.categories) == ["1", "2", "3", "4"]
+    first = frame[frame["cats__"] == "1"]
+    probabilities = fit.posterior_epred(newdata=first[["treat", "period", "carry"]].assign(
+        subject=fit.design.data["subject"].iloc[0]), re_formula="~0")
+    np.testing.assert_allclose(first["estimate__"], np.median(probabilities[:, :, 0], axis=0))
     assert "expected category" in fit.conditional_effects("treat").axes[0].get_ylabel()
     bars = fit.pp_check(seed=1).axes[0]
     assert [patch.get_height() for patch in bars.patches] == [

@@ -268,7 +268,9 @@ def conditional_effects(fit, effects: str | Sequence[str] | None = None, points:
     request = _Request(points, prob, re_formula, resolution, robust, method, ndraws, seed,
                        jitter_width, categorical, spaghetti, int_conditions, dpar, surface)
     for ax, effect in zip(used, parsed, strict=True):
-        figure.data[":".join(effect)] = _draw_effect(fit, ax, effect, held, request)
+        # brms names a panel of categories by its effect and cats__ ("x:cats__")
+        name = ":".join(effect + (("cats__",) if categorical else ()))
+        figure.data[name] = _draw_effect(fit, ax, effect, held, request)
     return figure
 
 
