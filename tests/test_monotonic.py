@@ -2,12 +2,15 @@
 is compared with brms 2.18 in test_families.py (references ``monotonic`` and
 ``monotonic_interaction``)."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
 
 import multilevel as ml
 from multilevel.errors import DataError, FormulaError, PriorError
+from multilevel.plots.effect_variables import held_values, population_effects
 from multilevel.spec.design import build_design
 from multilevel.spec.formula import parse_formula
 from reference import FAMILY_REFERENCE_DIR
@@ -59,15 +62,11 @@ def test_monotonic_terms_are_named_and_ordered_as_brms(formula, coefs):
 
 
 def test_default_effects_and_held_values_of_an_interaction(incomes):
-    from types import SimpleNamespace
-
-    from multilevel.plots.conditional import _conditions, _population_effects
-
     model = SimpleNamespace(design=build_design(parse_formula("ls ~ mo(income) * x"), incomes,
                                                 ml.get_family("gaussian")))
-    assert _population_effects(model) == [("x",), ("income",), ("income", "x")]
+    assert population_effects(model) == [("x",), ("income",), ("income", "x")]
     # brms holds a whole-number monotonic predictor at its rounded mean
-    held = _conditions(model, None)["income"]
+    held = held_values(model, None)["income"]
     assert held == np.round(incomes["income"].mean())
 
 
