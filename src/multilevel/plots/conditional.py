@@ -414,15 +414,17 @@ def _effect_frame(fit, effect, newdata: pd.DataFrame, summary: pd.DataFrame, re_
         frame[response] = (float(column.mean()) if pd.api.types.is_numeric_dtype(column.dtype)
                            and not pd.api.types.is_bool_dtype(column.dtype)
                            else factor_levels(fit, response)[0])
-    held = in_order_of_appearance([c for c in frame.columns if c not in effect and c != "cats__"
-                     and c != response], fit.formula)
+    held = in_order_of_appearance([c for c in frame.columns
+                                   if c not in effect and c not in ("cats__", response)],
+                                  fit.formula)
     order = [*effect, *([response] if response in frame.columns else []), *held]
     frame = frame[order]
     frame["cond__"] = pd.Categorical(["1"] * len(frame))
     if categories is not None:
         frame["cats__"] = newdata["cats__"]
     for k, name in enumerate(effect, start=1):
-        frame[f"effect{k}__"] = _effect_column(fit, newdata[name], name, 1 if surface else k)
+        frame[f"effect{k}__"] = _effect_column(fit, newdata[name], name,
+                                               held_at_few=k == 2 and not surface)
     if categories is not None:
         frame["effect2__"] = newdata["cats__"]  # the category takes a second effect's place
     frame = pd.concat([frame, summary.reset_index(drop=True)], axis=1)
@@ -435,13 +437,14 @@ def _effect_frame(fit, effect, newdata: pd.DataFrame, summary: pd.DataFrame, re_
     return frame.iloc[ordered].reset_index(drop=True)
 
 
-def _effect_column(fit, values: pd.Series, name: str, position: int):
+def _effect_column(fit, values: pd.Series, name: str, held_at_few: bool):
     """``effect1__`` or ``effect2__``: a factor's levels as a categorical; a numeric second
-    effect's three values rounded to two digits, as a categorical from the largest down."""
+    effect held at a few values (not a surface's grid) rounded to two digits, as a
+    categorical from the largest down, as brms's."""
     if is_factor(fit, name):
         levels = factor_levels(fit, name)
         return pd.Categorical(values.astype(str), categories=[str(level) for level in levels])
-    if position == 2:
+    if held_at_few:
         rounded = np.round(values.to_numpy(dtype=float), 2)
         return pd.Categorical(rounded, categories=sorted(set(rounded), reverse=True))
     return values.to_numpy(dtype=float)
