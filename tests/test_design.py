@@ -339,9 +339,10 @@ def test_nesting_and_factor_labels_as_r_writes_them(formula, brms_names):
                                   "fb:polyx22", "fc:polyx22"]),
 ])
 def test_interaction_columns_in_r_order(formula, brms_names):
-    data = pd.DataFrame({"y": np.arange(24.0), "x": np.linspace(-1, 1, 24),
-                         "f": list("abc") * 8, "h": list("uuvvww") * 4,
-                         "g": ["p"] * 12 + ["q"] * 12})
+    # every cell of f and h in each level of g, so that no group-level column is constant
+    data = pd.DataFrame({"y": np.arange(36.0), "x": np.linspace(-1, 1, 36),
+                         "f": list("abc") * 12, "h": list("uuuvvvwww") * 4,
+                         "g": ["p"] * 18 + ["q"] * 18})
     fitted = design(formula, data)
     assert fitted.b_names == brms_names
     # the same columns on new rows: the first rows again, in the order of the names
