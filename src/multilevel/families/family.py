@@ -38,6 +38,15 @@ def r_mad(values: np.ndarray, axis: int | None = None):
     return 1.4826 * np.median(np.abs(values - median), axis=axis)
 
 
+def estimate_and_error(values: np.ndarray, robust: bool, axis: int | None = 0):
+    """brms's Estimate and Est.Error of draws (along ``axis``): the mean and sd, or with
+    ``robust`` the median and R's ``mad()``, as brms's ``posterior_summary()``."""
+    values = np.asarray(values, dtype=float)
+    if robust:
+        return np.median(values, axis=axis), r_mad(values, axis=axis)
+    return values.mean(axis=axis), values.std(axis=axis, ddof=1)
+
+
 def format_number(value: float) -> str:
     """Print a number inside a prior string as R prints it (``59.3``, ``0``, ``1530``)."""
     value = float(value)

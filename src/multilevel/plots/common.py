@@ -10,7 +10,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..errors import MultilevelError, close_matches
-from ..families.family import r_mad
+from ..families.family import estimate_and_error, r_mad
 
 # bayesplot's default "blue" scheme, so the figures read like brms's
 _LIGHT = "#d1e1ec"
@@ -182,8 +182,7 @@ def effect_summary(draws: np.ndarray, prob: float, robust: bool) -> pd.DataFrame
     """brms's summary of conditional effects per row of ``draws`` (draws x rows):
     ``estimate__`` (the median, or the mean unless ``robust``), ``se__`` (R's ``mad()``, or
     the sd), ``lower__`` and ``upper__`` (the central ``prob`` interval)."""
-    center = np.median(draws, axis=0) if robust else draws.mean(axis=0)
+    center, error = estimate_and_error(draws, robust)
     lower, upper = np.quantile(draws, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
-    return pd.DataFrame({"estimate__": center,
-                         "se__": r_mad(draws, axis=0) if robust else draws.std(axis=0, ddof=1),
-                         "lower__": lower, "upper__": upper})
+    return pd.DataFrame({"estimate__": center, "se__": error, "lower__": lower,
+                         "upper__": upper})

@@ -52,25 +52,19 @@ def conditional_smooths(fit, smooths=None, prob: float = 0.95, resolution: int =
         (``"mu: s(x)"``): the variable, ``effect1__``, ``cond__``, ``estimate__`` (the
         median), ``se__`` (R's ``mad()``), ``lower__`` and ``upper__``.
     """
-    terms = ["".join(part.term.text.split()) for part in fit.design.smooths]
-    if not terms:
+    if not fit.design.smooths:
         raise MultilevelError("No valid smooth terms found in the model.")
-    wanted = terms if smooths is None else [
-        "".join(str(term).split()) for term in ([smooths] if isinstance(smooths, str)
-                                                else smooths)]
-    unknown = [term for term in wanted if term not in terms]
-    if unknown:
-        raise MultilevelError(f"Term {unknown[0]!r} cannot be found. Valid smooth terms are: "
-                              f"{', '.join(terms)}.")
+    written = ([part.term.text for part in fit.design.smooths] if smooths is None
+               else [smooths] if isinstance(smooths, str) else list(smooths))
+    parts = [fit.design.smooth_named(term) for term in written]
     prob = _check_prob(prob)
     resolution = _check_positive_int(resolution, "resolution")
-    nrows, ncols = _grid_shape(len(wanted), ncol)
+    nrows, ncols = _grid_shape(len(parts), ncol)
     figure, axes = _figure(nrows, ncols, 4.2 * ncols, 3.4 * nrows,
                            figure_class=ConditionalEffects)
-    used = _drop_spare_axes(figure, axes, len(wanted))
-    parts = {"".join(part.term.text.split()): part for part in fit.design.smooths}
-    for ax, term in zip(used, wanted, strict=True):
-        variable = parts[term].term.variable
+    used = _drop_spare_axes(figure, axes, len(parts))
+    for ax, part in zip(used, parts, strict=True):
+        term, variable = "".join(part.term.text.split()), part.term.variable
         column = fit.design.data[variable].to_numpy(dtype=float)
         grid = pd.DataFrame({variable: np.linspace(column.min(), column.max(), resolution)})
         draws = fit.posterior_smooths(term, newdata=grid, ndraws=ndraws, seed=seed)

@@ -11,7 +11,7 @@ import pandas as pd
 from scipy.stats import gaussian_kde
 
 from ..errors import MultilevelError
-from ..families.family import r_mad
+from ..families.family import estimate_and_error
 from .display import BrmsTable
 from .posterior import group_level_draws
 
@@ -240,10 +240,7 @@ def _tested(text: str, values: dict[str, np.ndarray], class_: str | None, alpha:
         lower, upper = np.quantile(draws, [alpha, 1 - alpha])
         probability = float(np.mean(draws < 0 if sign in ("<", "<=") else draws > 0))
         evidence = probability / (1 - probability) if probability < 1 else float("inf")
-    if robust:
-        estimate, error = float(np.median(draws)), float(r_mad(draws))
-    else:
-        estimate, error = float(draws.mean()), float(draws.std(ddof=1))
+    estimate, error = (float(value) for value in estimate_and_error(draws, robust))
     return {
         "Hypothesis": f"{expression} {'=' if sign == '=' else sign} 0",
         "Estimate": estimate,

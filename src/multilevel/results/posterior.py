@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..families.family import r_mad
+from ..families.family import estimate_and_error
 from ..model.build import ModelNames
 from ..names import population_names, quantile_label
 from ..spec.design import Design
@@ -137,14 +137,6 @@ def convergence(draws: Draws) -> pd.DataFrame:
     return pd.DataFrame({"Rhat": rhat, "Bulk_ESS": bulk, "Tail_ESS": tail}, index=draws.names)
 
 
-def _center_and_error(values: np.ndarray, robust: bool) -> tuple[np.ndarray, np.ndarray]:
-    """brms's Estimate and Est.Error along axis 0: the mean and sd, or with ``robust`` the
-    median and R's ``mad()``."""
-    if robust:
-        return np.median(values, axis=0), r_mad(values, axis=0)
-    return values.mean(axis=0), values.std(axis=0, ddof=1)
-
-
 def summarize(draws: Draws, probs=(0.025, 0.975), robust: bool = False) -> pd.DataFrame:
     """Estimate (mean, or median with ``robust``), Est.Error (sd, or R's ``mad()``) and
     quantiles of every parameter, as brms."""
@@ -153,7 +145,7 @@ def summarize(draws: Draws, probs=(0.025, 0.975), robust: bool = False) -> pd.Da
     # a parameter held at a value (bf(quantile = 0.8), sigma under se()) is that value, with
     # no error, as in brms: its mean would carry the rounding of the sum
     constant = (flat == flat[:1]).all(axis=0) & (len(flat) > 0)
-    center, error = _center_and_error(flat, robust)
+    center, error = estimate_and_error(flat, robust)
     frame["Estimate"] = np.where(constant, flat[:1].sum(axis=0), center)
     frame["Est.Error"] = np.where(constant, 0.0, error)
     for p in probs:
@@ -202,7 +194,7 @@ def draw_stats(values: np.ndarray, probs=(0.025, 0.975),
                robust: bool = False) -> dict[str, np.ndarray]:
     """Estimate, Est.Error and quantiles of draws along axis 0 (``robust``: median and
     R's ``mad()``)."""
-    center, error = _center_and_error(values, robust)
+    center, error = estimate_and_error(values, robust)
     out = {"Estimate": center, "Est.Error": error}
     for p in probs:
         out[quantile_label(p)] = np.quantile(values, p, axis=0)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..blocks import row_blocks
 from ..errors import DataError, MultilevelError
-from ..families.family import add_known_errors, r_mad
+from ..families.family import add_known_errors, estimate_and_error
 from ..families.links import LINKS
 from ..names import coefficient_name, population_names, quantile_label
 from ..spec.checks import check_columns
@@ -519,12 +519,8 @@ def summarize_rows(draws: np.ndarray, probs=(0.025, 0.975),
         blocks = {label.format(category): summarize_rows(draws[:, :, k], probs, robust=robust)
                   for k, category in enumerate(categories)}
         return pd.concat(blocks, axis=1, names=["category", "stat"])
-    if robust:
-        table = pd.DataFrame({"Estimate": np.median(draws, axis=0),
-                              "Est.Error": r_mad(draws, axis=0)})
-    else:
-        table = pd.DataFrame({"Estimate": draws.mean(axis=0),
-                              "Est.Error": draws.std(axis=0, ddof=1)})
+    estimate, error = estimate_and_error(draws, robust)
+    table = pd.DataFrame({"Estimate": estimate, "Est.Error": error})
     for p in probs:
         table[quantile_label(p)] = np.quantile(draws, p, axis=0)
     return table

@@ -163,14 +163,10 @@ class PredictiveSummaries:
         ndraws, seed
             Use a random subset of this many draws, chosen by ``seed``.
         """
-        terms = {"".join(part.term.text.split()): part for part in self.design.smooths}
-        if not isinstance(smooth, str) or "".join(smooth.split()) not in terms:
-            raise MultilevelError(f"Term {smooth!r} cannot be found. Valid smooth terms are: "
-                                  + (", ".join(terms) or "none, the model has no s() term")
-                                  + ".")
+        part = self.design.smooth_named(smooth)
         PredictionRequest(newdata=newdata, ndraws=ndraws, seed=seed)  # brms's checks
         _, draws_of = draw_reader(self.idata.posterior, ndraws, np.random.default_rng(seed))
-        return smooth_values(terms["".join(smooth.split())], newdata, draws_of)
+        return smooth_values(part, newdata, draws_of)
 
     def vcov(self, correlation: bool = False) -> pd.DataFrame:
         """The posterior covariance (or correlation) matrix of the population-level effects,

@@ -173,6 +173,16 @@ class Design:
     def group_coefs(self, group: str) -> list[str]:
         return [coef for block in self.blocks if block.group == group for coef in block.coefs]
 
+    def smooth_named(self, term: str) -> SmoothPart:
+        """The ``s()`` term written ``term`` (spaces aside, as brms names it ``s(x,k=5)``), or
+        brms's error naming the model's smooth terms."""
+        parts = {"".join(part.term.text.split()): part for part in self.smooths}
+        if not isinstance(term, str) or "".join(term.split()) not in parts:
+            raise MultilevelError(f"Term {term!r} cannot be found. Valid smooth terms are: "
+                                  + (", ".join(parts) or "none, the model has no s() term")
+                                  + ".")
+        return parts["".join(term.split())]
+
     def correlation_sets(self) -> list[list[int]]:
         """The blocks sampled with one correlation matrix, as lists of block positions: the
         blocks of a grouping factor that share an ID, else each block alone."""
