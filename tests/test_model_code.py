@@ -109,7 +109,8 @@ _FRAMES = {"crossed": _crossed, "grouped": _grouped, "assorted": _assorted, "uns
               for name in ("beta_binomial", "inverse_gaussian", "quantile",
                            "zero_inflated_beta_binomial", "mixture", "mixture_poisson",
                            "von_mises", "dirichlet", "multinomial", "phylogenetic",
-                           "phylogenetic_counts", "frechet", "ordinal_disc")}}
+                           "phylogenetic_counts", "frechet", "ordinal_disc", "smooth_by",
+                           "smooth_by_numeric")}}
 # data2 of the frames whose models name a matrix, gr(g, cov = A)
 _DATA2 = {name: lambda: {"A": pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "cov_A.csv",
                                           index_col=0)}
@@ -211,6 +212,8 @@ CASES = [
     ("phylogenetic", "y ~ x + (1 + x || gr(phylo, cov = A)) + (1 | species)", "gaussian", None),
     ("phylogenetic_counts", "count ~ x + (1 + x | gr(species, cov = A))", "poisson", None),
     ("salamanders", "count ~ mined + (1 | site)", "geometric", None),
+    ("smooth_by", "y ~ cond + s(time, by = cond, k = 5) + (1 | id)", "gaussian", None),
+    ("smooth_by_numeric", "count ~ s(x, by = z, k = 6)", "poisson", None),
 ]
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from multilevel.errors import DataError
-from multilevel.spec.smooth import tprs_smooth
+from multilevel.spec.smooth import tprs_smooth, tprs_smooths
 
 REFERENCE = Path(__file__).resolve().parent / "reference" / "smooth"
 CASES = {"sleep_k10": 10, "sleep_k5": 5, "sleep_k3": 3, "cont_k10": 10, "cont_k5": 5,
@@ -90,3 +90,48 @@ def test_basis_is_frozen():
 def test_unsupported_input_is_refused(x, k, message):
     with pytest.raises(DataError, match=message):
         tprs_smooth(x, k=k)
+
+
+# s(x, by = ...) against brms 2.18 (tests/reference/smooth/check_tprs_by.R): one smooth per
+# level of a factor f (a, b, c), or one smooth times a numeric z
+BY_CASES = {"by_factor_k10": 10, "by_factor_k5": 5, "by_factor_k3": 3, "by_numeric_k10": 10,
+            "by_numeric_k5": 5, "by_numeric_k3": 3}
+# Zs columns (smooth, 1-based column) whose sign R's LAPACK decided by round-off, as above
+BY_ROUNDOFF_SIGNS = {"by_factor_k10": {(1, 5), (2, 5), (3, 5)},
+                     "by_numeric_k10": {(1, 1), (1, 5)}}
+
+
+def _by_reference(case: str, suffix: str = ""):
+    table = pd.read_csv(REFERENCE / f"{case}{suffix}.csv")
+    xs = table[[c for c in table.columns if c.startswith("Xs_")]].to_numpy()
+    smooths = sorted({int(c.split("_")[1]) for c in table.columns if c.startswith("Zs_")})
+    zs = [table[[c for c in table.columns if c.startswith(f"Zs_{j}_")]].to_numpy()
+          for j in smooths]
+    if "factor" in case:
+        weights = [(table["f"] == level).to_numpy(dtype=float) for level in "abc"]
+    else:
+        weights = [table["z"].to_numpy()]
+    return table["x"].to_numpy(), weights, xs, zs
+
+
+@pytest.mark.parametrize("case", BY_CASES)
+@pytest.mark.parametrize("suffix", ["", "_new"])
+def test_by_smooths_equal_brms(case, suffix):
+    x, weights, _, _ = _by_reference(case)
+    new_x, new_weights, xs_ref, zs_ref = _by_reference(case, suffix)
+    bases = tprs_smooths(x, BY_CASES[case], weights, constrained="factor" in case)
+    assert len(bases) == len(zs_ref)
+    if suffix:
+        parts = [basis.evaluate(new_x, weight)
+                 for basis, weight in zip(bases, new_weights, strict=True)]
+    else:
+        parts = [(basis.Xf, basis.Zr) for basis in bases]
+    # a factor's smooths keep one unpenalised column each, a numeric by's smooth both
+    np.testing.assert_allclose(np.hstack([xf for xf, _ in parts]), xs_ref, rtol=0, atol=TOL)
+    flipped = set()
+    for number, ((_, zr), reference) in enumerate(zip(parts, zs_ref, strict=True), start=1):
+        assert zr.shape == reference.shape
+        signs = np.where(np.sum(zr * reference, axis=0) < 0, -1.0, 1.0)
+        np.testing.assert_allclose(zr * signs, reference, rtol=0, atol=TOL)
+        flipped |= {(number, int(j) + 1) for j in np.flatnonzero(signs < 0)}
+    assert flipped <= BY_ROUNDOFF_SIGNS.get(case, set())

@@ -97,6 +97,8 @@ class _Program:
         self.predictors: dict[str, str] = {}
         self.group_variables: dict[str, str] = {}
         self.monotonic_names: dict[str, str] = {}
+        # Python names of the smooths' data and variables, by brms name (sx:fa_1 -> sx_fa_1)
+        self.smooth_names: dict[str, str] = {}
         self.covariates: dict[str, str] = {}
 
     # --- sections -------------------------------------------------------------------------
@@ -190,14 +192,20 @@ class _Program:
         for group in design.groups:
             self._group_data(group)
         for part in design.smooths:
-            coef = part.term.coef
+            label = part.label
+            self.smooth_names[label] = python_name(label, self.taken)
+            for name in part.fixed_names:  # sDays_1 names both the bs and the sds
+                self.smooth_names.setdefault(name, python_name(name, self.taken))
             out.append("")
             out.append(f"# {part.term.text}: brms's basis (mgcv's thin plate spline, split "
-                       "into an unpenalised")
-            out.append("# column and penalised columns) as the package built it on these rows")
-            out.append(f"Xs_{coef} = {array_literal(part.basis.Xf[:, 0], '')}")
-            out.append(f"Zs_{coef} = {array_literal(part.basis.Zr, '')}")
-            self.coords.append((smooth_dim(coef), label_list(range(1, part.size + 1))))
+                       "into unpenalised")
+            out.append("# columns and penalised columns) as the package built it on these rows"
+                       + ("" if part.level is None else f", level {part.level} of {part.term.by}"))
+            for j, name in enumerate(part.fixed_names):
+                out.append(f"Xs_{self.smooth_names[name]} = "
+                           f"{array_literal(part.basis.Xf[:, j], '')}")
+            out.append(f"Zs_{self.smooth_names[label]} = {array_literal(part.basis.Zr, '')}")
+            self.coords.append((smooth_dim(label), label_list(range(1, part.size + 1))))
         for part in design.monotonic:
             out.append("")
             self.monotonic_names[part.term.coef] = python_name(part.term.coef, self.taken)
@@ -356,22 +364,27 @@ class _Program:
     def _smooths(self) -> None:
         lines = self.model_lines
         for part in self.design.smooths:
-            coef = part.term.coef
-            dim = smooth_dim(coef)
+            label, ident = part.label, self.smooth_names[part.label]
+            dim = smooth_dim(label)
             lines.append("")
-            lines.append(f"# {part.term.text}: an unpenalised slope (brms's bs_{coef}) and "
-                         "penalised coefficients")
-            lines.append(f"# s_{coef} = sds_{coef} * zs_{coef} with zs_{coef} standard normal")
-            lines.append(f"bs_{coef} = " + prior_code(f"bs_{coef}",
-                                                      self.table.lookup("b", coef),
-                                                      *self.table.bounds("b", coef)))
-            lines.append(f"sds_{coef} = " + prior_code(
-                f"sds_{coef}", self.table.lookup("sds", part.term.label), 0.0))
-            lines.append(f"zs_{coef} = pm.Normal({quote('zs_' + coef)}, 0.0, 1.0, "
+            lines.append(f"# {part.term.text}: unpenalised slopes (brms's bs_) and penalised "
+                         "coefficients")
+            lines.append(f"# s_{label} = sds_{label} * zs_{label} with zs_{label} standard "
+                         "normal")
+            terms = []
+            for name in part.fixed_names:
+                fixed = self.smooth_names[name]
+                lines.append(f"bs_{fixed} = " + prior_code(f"bs_{name}",
+                                                           self.table.lookup("b", name),
+                                                           *self.table.bounds("b", name)))
+                terms.append(f"Xs_{fixed} * bs_{fixed}")
+            lines.append(f"sds_{ident} = " + prior_code(
+                f"sds_{label}", self.table.lookup("sds", part.term.label), 0.0))
+            lines.append(f"zs_{ident} = pm.Normal({quote('zs_' + label)}, 0.0, 1.0, "
                          f"dims={quote(dim)})")
-            lines.append(f"s_{coef} = pm.Deterministic({quote('s_' + coef)}, "
-                         f"sds_{coef} * zs_{coef}, dims={quote(dim)})")
-            self._add("", f"Xs_{coef} * bs_{coef} + pt.dot(Zs_{coef}, s_{coef})")
+            lines.append(f"s_{ident} = pm.Deterministic({quote('s_' + label)}, "
+                         f"sds_{ident} * zs_{ident}, dims={quote(dim)})")
+            self._add("", " + ".join(terms) + f" + pt.dot(Zs_{ident}, s_{ident})")
 
     def _monotonic(self) -> None:
         lines = self.model_lines

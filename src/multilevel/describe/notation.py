@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..names import r_level_label
 from . import latex
 from .lines import EquationLine
 from .structure import Component, Structure, VaryingSet, matrix_columns
@@ -249,15 +250,25 @@ def _smooth_lines(design, structure: Structure, index: str,
         label = "s" if single else f"s_{{{number}}}"
         k = "k" if single else f"{number}k"
         x = latex.subscript(latex.name(part.term.variable), index)
-        trend = rf"\beta_{{{label}}}"
+        names = part.fixed_names
+        trends = ([rf"\beta_{{{label}}}"] if len(names) == 1
+                  else [rf"\beta_{{{label},{j}}}" for j in range(1, len(names) + 1)])
+        fixed = (rf"{trends[0]}\,{x}" if len(names) == 1
+                 else rf"{trends[0]} + {trends[1]}\,{x}")
         sd = rf"\sigma_{{{label}}}"
-        lines.append(EquationLine(
-            f"{_smooth_name(structure, number)}({x})", "=",
-            rf"{trend}\,{x} + \sum_{{k=1}}^{{{part.size}}} z_{{{k}}}\,B_{{{k}}}({x})"))
+        value = rf"{fixed} + \sum_{{k=1}}^{{{part.size}}} z_{{{k}}}\,B_{{{k}}}({x})"
+        if part.term.by is not None:
+            by = latex.subscript(latex.name(part.term.by), index)
+            if part.level is not None:  # one smooth per level of a factor
+                level = latex.escape(r_level_label(part.level))
+                by = rf"\mathrm{{I}}({by} = \text{{{level}}})"
+            value = rf"\left({value}\right) {by}"
+        lines.append(EquationLine(f"{_smooth_name(structure, number)}({x})", "=", value))
         lines.append(EquationLine(f"z_{{{k}}}", r"\sim", rf"\mathrm{{N}}(0, {sd}^{{2}})",
                                   r"\text{, thin plate regression spline basis } B"))
-        symbols[("b", "", part.term.coef)] = trend
-        symbols[("sds", part.term.label)] = sd
+        for name, trend in zip(names, trends, strict=True):
+            symbols[("b", "", name)] = trend
+        symbols[("sds", part.label)] = sd
     return lines
 
 

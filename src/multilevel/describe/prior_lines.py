@@ -65,9 +65,11 @@ def prior_lines(design: Design, structure: Structure, table: PriorTable, symbols
         coefficients = [(symbols[("b", dpar, c.coef)], rows[("b", c.coef, "", dpar)])
                         for c in parameter.columns]
         if not dpar:
+            coefficients += [(symbols[("b", "", name)], rows[("b", name, "", "")])
+                             for part in design.smooths for name in part.fixed_names]
             coefficients += [(symbols[("b", "", part.term.coef)],
                               rows[("b", part.term.coef, "", "")])
-                             for part in [*design.smooths, *design.monotonic]]
+                             for part in design.monotonic]
         lines += _grouped(_in_order_written(coefficients, text))
         if not dpar and design.category_specific is not None:
             # one prior for each cs() column's coefficients at every threshold
@@ -84,7 +86,7 @@ def prior_lines(design: Design, structure: Structure, table: PriorTable, symbols
     sds = [(symbols[("sd", m.dpar, m.group, m.coef)], rows[("sd", m.coef, m.group, m.dpar)])
            for n in sets_in_factor_order(structure) for m in structure.sets[n].members]
     lines += _grouped(sds)
-    lines += _grouped([(symbols[("sds", part.term.label)], rows[("sds", part.term.label, "", "")])
+    lines += _grouped([(symbols[("sds", part.label)], rows[("sds", part.term.label, "", "")])
                        for part in design.smooths])
     lines += _grouped([(symbols[("simo", part.term.simplex)],
                         rows[("simo", part.term.simplex, "", "")]) for part in design.monotonic])

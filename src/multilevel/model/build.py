@@ -57,6 +57,7 @@ class ModelNames:
     dpars: tuple[str, ...] = ()
     unjittered: tuple[str, ...] = ()
     autocor: tuple[str, ...] = ()
+    # the smooths' sds_ and s_ (sDays_1, one per level of a factor by)
     smooths: tuple[str, ...] = ()
     # mo() terms: (brms's coef, its simplex's name), moincome and moincome1
     monotonic: tuple[tuple[str, str], ...] = ()
@@ -65,14 +66,17 @@ class ModelNames:
     # free variables whose chains start elsewhere than their prior's support point, and
     # where (a mixture's component scales)
     starts: tuple[tuple[str, float], ...] = ()
+    # the smooths' unpenalised columns, bs_ (sDays_1, sx:fa_1, sx:z_2)
+    smooth_fixed: tuple[str, ...] = ()
 
     @property
     def stored(self) -> list[str]:
         """Variables kept in the posterior (free internals such as ``z`` are dropped)."""
         names = list(self.population) + [f"bcs_{coef}" for coef in self.category_specific]
         names += list(self.autocor)
-        for coef in self.smooths:
-            names += [f"bs_{coef}", f"sds_{coef}", f"s_{coef}"]
+        names += [f"bs_{name}" for name in self.smooth_fixed]
+        for label in self.smooths:
+            names += [f"sds_{label}", f"s_{label}"]
         for coef, simplex in self.monotonic:
             names += [f"bsp_{coef}", f"simo_{simplex}"]
         for group in self.groups:
@@ -297,7 +301,7 @@ def build_model(design: Design, table: PriorTable,
     if design.thresholds:
         coords[THRESHOLD_DIM] = [str(k) for k in range(1, design.thresholds + 1)]
     for part in design.smooths:
-        coords[smooth_dim(part.term.coef)] = [str(j) for j in range(1, part.size + 1)]
+        coords[smooth_dim(part.label)] = [str(j) for j in range(1, part.size + 1)]
     for part in design.monotonic:
         coords[simplex_dim(part)] = [str(j) for j in range(1, part.size + 1)]
     if design.autocor is not None:
@@ -532,10 +536,11 @@ def build_model(design: Design, table: PriorTable,
         and f"z_{design.blocks[members[0]].group}_{members[0]}" in model.named_vars)
     names = ModelNames(tuple(population), tuple(design.groups), tuple(groups_with_cor),
                        tuple(aux_names), tuple(design.dpars), unjittered, tuple(autocor),
-                       tuple(part.term.coef for part in design.smooths),
+                       tuple(part.label for part in design.smooths),
                        tuple((part.term.coef, part.term.simplex) for part in design.monotonic),
                        () if design.category_specific is None
-                       else tuple(design.category_specific.names), tuple(starts.items()))
+                       else tuple(design.category_specific.names), tuple(starts.items()),
+                       tuple(name for part in design.smooths for name in part.fixed_names))
     return model, names
 
 

@@ -18,16 +18,19 @@ def smooth_dim(coef: str) -> str:
 def smooth_effects(design: Design, table: PriorTable):
     """The smooths' part of the linear predictor, in brms's mixed-model form.
 
-    Each ``s(x)`` adds ``Xs bs + Zs s`` with a flat (or the user's) prior on the unpenalised
-    ``bs`` and ``s = sds zs``, ``zs ~ Normal(0, 1)``.
+    Each smooth adds ``Xs bs + Zs s`` with a flat (or the user's) prior on each unpenalised
+    ``bs`` and ``s = sds zs``, ``zs ~ Normal(0, 1)``; the smooths of one term (one per level
+    of a factor ``by``) share the term's ``sds`` prior, each with an ``sds`` of its own.
     """
     eta = pt.constant(0.0)
     for part in design.smooths:
-        coef = part.term.coef
-        fixed = prior_variable(f"bs_{coef}", table.lookup("b", coef), *table.bounds("b", coef))
-        sds = prior_variable(f"sds_{coef}", table.lookup("sds", part.term.label), 0.0)
-        standard = pm.Normal(f"zs_{coef}", 0.0, 1.0, dims=smooth_dim(coef))
-        penalised = pm.Deterministic(f"s_{coef}", sds * standard, dims=smooth_dim(coef))
-        eta = eta + data(f"Xs_{coef}", part.basis.Xf[:, 0]) * fixed + pt.dot(
-            data(f"Zs_{coef}", part.basis.Zr), penalised)
+        label = part.label
+        for j, name in enumerate(part.fixed_names):
+            fixed = prior_variable(f"bs_{name}", table.lookup("b", name),
+                                   *table.bounds("b", name))
+            eta = eta + data(f"Xs_{name}", part.basis.Xf[:, j]) * fixed
+        sds = prior_variable(f"sds_{label}", table.lookup("sds", part.term.label), 0.0)
+        standard = pm.Normal(f"zs_{label}", 0.0, 1.0, dims=smooth_dim(label))
+        penalised = pm.Deterministic(f"s_{label}", sds * standard, dims=smooth_dim(label))
+        eta = eta + pt.dot(data(f"Zs_{label}", part.basis.Zr), penalised)
     return eta

@@ -50,11 +50,14 @@ def population_effects(fit) -> list[tuple[str, ...]]:
         if names and tuple(names) not in combinations:
             combinations.append(tuple(names))
     variables = list(dict.fromkeys([name for combo in combinations for name in combo]
-                                   + [smooth.variable for smooth in fit.design.spec.smooths]
+                                   + [column for smooth in fit.design.spec.smooths
+                                      for column in (smooth.variable, smooth.by) if column]
                                    + [effect.variable for effect in fit.design.spec.monotonic]))
     pairs = [combo for combo in combinations if len(combo) == 2]
     pairs += [(effect.variable, effect.covariates[0]) for effect in fit.design.spec.monotonic
               if len(effect.covariates) == 1]
+    # s(x, by = f) is brms's x * f
+    pairs += [(smooth.variable, smooth.by) for smooth in fit.design.spec.smooths if smooth.by]
     return [(name,) for name in variables] + list(dict.fromkeys(pairs))
 
 
@@ -99,6 +102,7 @@ def required_variables(fit) -> tuple[list[str], set[str], set[str]]:
         for offset in part.offsets:
             predictors |= variables_of(offset)
     predictors |= {smooth.variable for smooth in spec.smooths}
+    predictors |= {smooth.by for smooth in spec.smooths if smooth.by}
     predictors |= {effect.variable for effect in spec.monotonic}
     if "se" in spec.additions:
         # standard errors are held at their mean, as brms holds every numeric variable

@@ -236,7 +236,7 @@ def _default_rows(design: Design) -> list[PriorRow]:
     location_scale = family.intercept_prior_location_scale(design.y, offset_mean)
     location, scale = location_scale if location_scale is not None else (0.0, 2.5)
     thresholds = design.thresholds
-    special_names = ([part.term.coef for part in design.smooths]
+    special_names = ([name for part in design.smooths for name in part.fixed_names]
                      + [part.term.coef for part in design.monotonic]
                      + ([] if design.category_specific is None
                         else design.category_specific.names))
@@ -250,8 +250,8 @@ def _default_rows(design: Design) -> list[PriorRow]:
         # the sd of a smooth's penalised coefficients gets the group-level sd prior, as brms
         rows.append(PriorRow(Distribution("student_t", (3.0, 0.0, scale)), "sds", lb="0"))
         rows.extend(PriorRow(Distribution("student_t", (3.0, 0.0, scale)), "sds",
-                             coef=part.term.label, lb="0", source="(vectorized)")
-                    for part in design.smooths)
+                             coef=label, lb="0", source="(vectorized)")
+                    for label in dict.fromkeys(part.term.label for part in design.smooths))
     # the response on its family's scale: brms scales sigma's default prior by it, the log
     # of a lognormal response (its zeros at 0.1) but the raw response under a log link
     def own_scale(owner):

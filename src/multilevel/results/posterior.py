@@ -69,8 +69,8 @@ def collect_draws(idata: az.InferenceData, design: Design, names: ModelNames) ->
             add(f"{b_name}_{coef}", posterior[b_name][..., k])
     for coef in names.category_specific:
         add(f"bcs_{coef}", posterior[f"bcs_{coef}"])
-    for coef in names.smooths:
-        add(f"bs_{coef}", posterior[f"bs_{coef}"])
+    for name in names.smooth_fixed:
+        add(f"bs_{name}", posterior[f"bs_{name}"])
     for coef, _ in names.monotonic:
         add(f"bsp_{coef}", posterior[f"bsp_{coef}"])
     for name in names.autocor:

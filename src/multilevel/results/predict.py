@@ -18,6 +18,7 @@ from ..spec.design import Design, GroupBlock
 from ..spec.evaluation import design_matrix, r_ordered_frame
 from ..spec.formula import parse_formula
 from ..spec.newdata import new_data_design
+from ..spec.smooth import check_by_levels
 from ..spec.timeseries import time_series
 from .autocor import AutocorDraws, arma_linear_predictor, correlation_matrices
 
@@ -353,25 +354,31 @@ def _add_group_part(eta: np.ndarray, effects: np.ndarray, index: np.ndarray,
             eta[:, block] += part
 
 
-def smooth_values(part, newdata: pd.DataFrame | None, draws_of) -> np.ndarray:
-    """One smooth's part of the linear predictor (draws x rows), brms's
-    ``posterior_smooths()``: its unpenalised column times ``bs_`` plus its penalised
-    columns times ``s_``."""
-    if newdata is None:
-        fixed, penalised = part.basis.Xf, part.basis.Zr
-    else:
-        check_columns({part.term.variable: part.term.text}, newdata)
-        fixed, penalised = part.evaluate(newdata.reset_index(drop=True))
-    coef = part.term.coef
-    return (draws_of(f"bs_{coef}")[:, None] * fixed[:, 0]
-            + draws_of(f"s_{coef}") @ penalised.T)
+def smooth_values(parts, newdata: pd.DataFrame | None, draws_of) -> np.ndarray:
+    """The smooths' part of the linear predictor (draws x rows), brms's
+    ``posterior_smooths()`` of a term (its smooths ``parts``, one per level of a factor
+    ``by``): the unpenalised columns times ``bs_`` plus the penalised columns times ``s_``."""
+    total = 0.0
+    if newdata is not None:
+        for part in parts:
+            check_columns(dict.fromkeys(part.columns, part.term.text), newdata)
+        check_by_levels(parts, newdata)
+    for part in parts:
+        if newdata is None:
+            fixed, penalised = part.basis.Xf, part.basis.Zr
+        else:
+            fixed, penalised = part.evaluate(newdata.reset_index(drop=True))
+        total = total + draws_of(f"s_{part.label}") @ penalised.T
+        for j, name in enumerate(part.fixed_names):
+            total = total + draws_of(f"bs_{name}")[:, None] * fixed[:, j]
+    return total
 
 
 def _add_smooth_part(eta: np.ndarray, design: Design, newdata: pd.DataFrame | None,
                      draws_of) -> None:
     """Add the smooths' part of the linear predictor to ``eta`` (draws x rows), in place."""
-    for part in design.smooths:
-        eta += smooth_values(part, newdata, draws_of)
+    if design.smooths:
+        eta += smooth_values(design.smooths, newdata, draws_of)
 
 
 def _add_monotonic_part(eta: np.ndarray, design: Design, newdata: pd.DataFrame | None,

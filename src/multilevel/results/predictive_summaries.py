@@ -152,21 +152,22 @@ class PredictiveSummaries:
     def posterior_smooths(self, smooth: str, newdata=None, ndraws=None,
                           seed=None) -> np.ndarray:
         """Draws of one smooth term's part of the linear predictor (draws x rows), as brms's
-        ``posterior_smooths()``.
+        ``posterior_smooths()``; of ``s(x, by = f)``, each row's own level's smooth.
 
         Parameters
         ----------
         smooth
             The term as the formula writes it, ``"s(x)"`` (spaces aside).
         newdata
-            Rows holding the smoothed variable; the fitted rows when None.
+            Rows holding the smoothed variable (and a ``by`` column); the fitted rows when
+            None.
         ndraws, seed
             Use a random subset of this many draws, chosen by ``seed``.
         """
-        part = self.design.smooth_named(smooth)
+        parts = self.design.smooth_named(smooth)
         PredictionRequest(newdata=newdata, ndraws=ndraws, seed=seed)  # brms's checks
         _, draws_of = draw_reader(self.idata.posterior, ndraws, np.random.default_rng(seed))
-        return smooth_values(part, newdata, draws_of)
+        return smooth_values(parts, newdata, draws_of)
 
     def vcov(self, correlation: bool = False) -> pd.DataFrame:
         """The posterior covariance (or correlation) matrix of the population-level effects,

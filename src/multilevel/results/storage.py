@@ -350,7 +350,11 @@ def read_saved_fit(path: str | Path) -> SavedFit:
         priors = priors_from_json(metadata["priors"])
         step = "its settings"
         settings = SamplerSettings(**metadata["settings"])
-        names = ModelNames(**{k: tuple(v) for k, v in metadata["names"].items()})
+        records = dict(metadata["names"])
+        # saved before a smooth's unpenalised columns were named apart from its sds (one
+        # column then, named as the smooth)
+        records.setdefault("smooth_fixed", records.get("smooths", ()))
+        names = ModelNames(**{k: tuple(v) for k, v in records.items()})
         step = "its family"
         family = family_from_record(metadata["family"])
         step = "its formula and data"

@@ -104,6 +104,21 @@ def refuse_ordered_predictors(data: pd.DataFrame, columns: dict[str, str]) -> No
                 f"data[{column!r}].cat.as_unordered()) for treatment contrasts.")
 
 
+def refuse_ordered_by(data: pd.DataFrame, smooths) -> None:
+    """Refuse an ordered categorical as the ``by`` of an ``s()`` term: mgcv, and so brms,
+    then smooths every level but the first, as differences from it, which is not reproduced
+    here."""
+    ours = set(data.attrs.get(R_FACTORS, ()))
+    for term in smooths:
+        dtype = None if term.by is None else data[term.by].dtype
+        if isinstance(dtype, pd.CategoricalDtype) and dtype.ordered and term.by not in ours:
+            raise FormulaError(
+                f"Column {term.by!r}, the by of {term.text!r}, is an ordered categorical, for "
+                "which brms (mgcv) smooths every level but the first; that is not reproduced "
+                f"here. Make it unordered (data[{term.by!r}] = data[{term.by!r}]"
+                ".cat.as_unordered()) for one smooth per level.")
+
+
 def collinear_columns(X: np.ndarray, names: list[str], has_intercept: bool) -> dict[str, list[str]]:
     """The population-level columns that are linear combinations of the columns before them.
 

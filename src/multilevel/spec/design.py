@@ -19,6 +19,7 @@ from .checks import (
     check_columns,
     check_standard_errors,
     collinear_columns,
+    refuse_ordered_by,
     refuse_ordered_predictors,
     require_factor_levels,
     require_finite,
@@ -39,7 +40,7 @@ from .learning_rows import learning_from
 from .model_frame import as_r_factors, drop_missing, model_matrix_columns, used_columns
 from .monotonic import MonotonicPart, monotonic_part
 from .nonlinear import covariate_names, covariate_values
-from .smooth import SmoothPart, smooth_part
+from .smooth import SmoothPart, smooth_parts
 from .timeseries import TimeSeries, time_series
 from .truncation import Truncation, truncation
 
@@ -173,10 +174,13 @@ class Design:
     def group_coefs(self, group: str) -> list[str]:
         return [coef for block in self.blocks if block.group == group for coef in block.coefs]
 
-    def smooth_named(self, term: str) -> SmoothPart:
-        """The ``s()`` term written ``term`` (spaces aside, as brms names it ``s(x,k=5)``), or
-        brms's error naming the model's smooth terms."""
-        parts = {"".join(part.term.text.split()): part for part in self.smooths}
+    def smooth_named(self, term: str) -> list[SmoothPart]:
+        """The smooths of the ``s()`` term written ``term`` (spaces aside, as brms names it
+        ``s(x,k=5)``; one per level of a factor ``by``), or brms's error naming the model's
+        smooth terms."""
+        parts: dict[str, list[SmoothPart]] = {}
+        for part in self.smooths:
+            parts.setdefault("".join(part.term.text.split()), []).append(part)
         if not isinstance(term, str) or "".join(term.split()) not in parts:
             raise MultilevelError(f"Term {term!r} cannot be found. Valid smooth terms are: "
                                   + (", ".join(parts) or "none, the model has no s() term")
@@ -373,6 +377,7 @@ def _evaluated_design(spec: FormulaSpec, data: pd.DataFrame, family: Family,
     # categorical's categories, unused ones too, as brms reads a factor's levels
     monotonic = [monotonic_part(term, frame) for term in spec.monotonic]
     refuse_ordered_predictors(frame, model_matrix_columns(spec))
+    refuse_ordered_by(frame, spec.smooths)
     frame = as_r_factors(frame, [c for c in used if c != spec.response])
     for part in [spec] + [part for _, part in spec.nlpars + spec.dpars]:
         require_factor_levels(frame, [c for c in formula_variables(
@@ -459,7 +464,7 @@ def _evaluated_design(spec: FormulaSpec, data: pd.DataFrame, family: Family,
     if family.formula_parameters:
         X, b_names, has_intercept, population, offset = (np.zeros((len(frame), 0)), [], False,
                                                          None, None)
-    smooths = [smooth_part(term, frame) for term in spec.smooths]
+    smooths = [part for term in spec.smooths for part in smooth_parts(term, frame)]
     autocor = None
     if spec.autocor is not None:
         check_autocor(spec, family, weights)

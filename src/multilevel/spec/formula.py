@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, replace
 
 from ..errors import FormulaError
+from ..names import brms_rename
 from .autocor_terms import AUTOCOR_ARGUMENTS, AutocorTerm, parse_autocor
 from .brms_formula import BrmsFormula, held_value
 from .category_specific import (
@@ -40,7 +41,8 @@ _CALL = re.compile(r"^([A-Za-z_.][A-Za-z0-9_.]*)\s*\((.*)\)$", re.S)
 
 @dataclass(frozen=True)
 class SmoothTerm:
-    """A penalised smooth ``s(x)`` or ``s(x, k = 5)``: a thin plate regression spline.
+    """A penalised smooth ``s(x)``, ``s(x, k = 5)`` or ``s(x, by = f)``: a thin plate
+    regression spline, one per level of a factor ``by``, or times a numeric ``by``.
 
     Attributes
     ----------
@@ -50,23 +52,24 @@ class SmoothTerm:
         The basis dimension, mgcv's ``k`` (10 by default).
     text
         The term as written, for messages.
+    by
+        The ``by`` column, or None.
+    label
+        brms's label of the term in the prior table: the term as R deparses it,
+        ``s(x, by = f, k = 5)``.
     """
 
     variable: str
     k: int
     text: str
+    by: str | None = None
+    label: str = ""
 
     @property
-    def label(self) -> str:
-        """brms's label of the term in the prior table, ``s(Days)``."""
-        return f"s({self.variable})"
-
-    @property
-    def coef(self) -> str:
-        """brms's name of the term in parameter names, ``sDays_1``: its unpenalised column
-        (``bs_sDays_1``), the sd (``sds_sDays_1``) and the penalised ones (``s_sDays_1[1]``).
-        A thin plate spline of one variable has one unpenalised column, its linear trend."""
-        return f"s{self.variable}_1"
+    def name(self) -> str:
+        """brms's name of the term in parameter names, ``sx`` or ``sxf``: ``s`` and its
+        variables, the ``by`` variable last."""
+        return "s" + brms_rename(self.variable + (self.by or ""))
 
 
 @dataclass(frozen=True)
@@ -229,30 +232,37 @@ _MONOTONIC_CALL = re.compile(r"(?<![A-Za-z0-9_.])mo\s*\(")
 
 
 def _parse_smooth(call: str, arguments: str, term: str) -> SmoothTerm:
-    """An ``s(x)`` or ``s(x, k = 5)`` term; other smooths and options are named errors."""
+    """An ``s(x)``, ``s(x, k = 5)`` or ``s(x, by = f)`` term; other smooths and options are
+    named errors."""
     if call != "s":
         raise FormulaError(f"{term!r}: {call}() terms are not supported; s(x) (a thin plate "
                            "regression spline of one variable) is.")
     pieces = [piece.strip() for _, piece in split_top_level(arguments, ",")]
-    variable, k = pieces[0], 10
+    variable, k, by = pieces[0], 10, None
+    deparsed = [variable]
     for piece in pieces[1:]:
         key, equals, value = (part.strip() for part in piece.partition("="))
         if equals and key == "k" and re.fullmatch(r"\d+L?", value):
             k = int(value.rstrip("L"))
+        elif equals and key == "by" and _NAME.fullmatch(value) and value != "NA":
+            by = value
         elif equals and key == "bs" and value.strip("'\"") == "tp":
-            continue
+            value = '"tp"'
         else:
             raise FormulaError(
-                f"{term!r}: s() takes one variable and k (the basis dimension), as in "
-                f"s(x, k = 5), with brms's default thin plate basis; {piece!r} is not "
-                "supported.")
+                f"{term!r}: s() takes one variable, k (the basis dimension) and by (a factor, "
+                f"for one smooth per level, or a numeric column it multiplies), as in "
+                f"s(x, k = 5, by = group), with brms's default thin plate basis; {piece!r} is "
+                "not supported.")
+        deparsed.append(f"{key} = {value}")
     if not _NAME.fullmatch(variable):
         raise FormulaError(f"{term!r}: s() smooths one column, e.g. s(Days); got "
                            f"{variable!r}.")
     if k < 3:
         raise FormulaError(f"{term!r}: k must be at least 3 for a thin plate spline of one "
                            f"variable, got {k}.")
-    return SmoothTerm(variable=variable, k=k, text=term)
+    return SmoothTerm(variable=variable, k=k, text=term, by=by,
+                      label=f"s({', '.join(deparsed)})")
 
 
 def _check_placement(collected: list | None, sign: str, term: str, text: str,

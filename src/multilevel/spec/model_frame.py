@@ -40,7 +40,9 @@ def used_columns(spec: FormulaSpec) -> dict[str, str]:
             if column is not None:
                 used.setdefault(column, spec.autocor.text)
     for smooth in spec.smooths:
-        used.setdefault(smooth.variable, smooth.text)
+        for column in (smooth.variable, smooth.by):
+            if column is not None:
+                used.setdefault(column, smooth.text)
     for effect in spec.monotonic:
         for column in (effect.variable, *effect.covariates):
             used.setdefault(column, effect.text)

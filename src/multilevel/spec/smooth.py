@@ -24,6 +24,7 @@ from scipy import linalg
 from scipy.linalg import lapack
 
 from ..errors import DataError
+from ..names import brms_rename, r_level_label, sorted_levels
 from .formula import SmoothTerm
 
 MAX_KNOTS = 2000  # mgcv subsamples (with a seeded R RNG) beyond this many unique values
@@ -232,13 +233,16 @@ class SmoothBasis:
     knots: np.ndarray
     coef: np.ndarray
 
-    def evaluate(self, new_x) -> tuple[np.ndarray, np.ndarray]:
+    def evaluate(self, new_x, weight=None) -> tuple[np.ndarray, np.ndarray]:
         """Evaluate the basis at new values, as brms's ``s2rPred`` does for ``newdata``.
 
         Parameters
         ----------
         new_x
             Values of the covariate, any shape that flattens to a vector.
+        weight
+            The rows' weights of a smooth with ``by`` (a level's indicator or the numeric
+            ``by``'s values); None for ones.
 
         Returns
         -------
@@ -249,8 +253,25 @@ class SmoothBasis:
         if not np.all(np.isfinite(x)):
             raise DataError("A smooth term's covariate has missing or infinite values.")
         out = _radial(self.knots, x - self.shift) @ self.coef
+        if weight is not None:
+            out = np.asarray(weight, dtype=float).reshape(-1, 1) * out
         rank = self.Zr.shape[1]
         return out[:, rank:], out[:, :rank]
+
+
+def _r_unit_eigenvectors(size: int, rank: int) -> list[int]:
+    """Which unit vector each column of R's ``eigen(diag(c(rep(s, rank), rep(0, size - rank))),
+    symmetric = TRUE)$vectors`` is (``size > 2``), the order ``smooth2random`` puts a diagonal
+    penalty's columns in.
+
+    ``dstemr`` (R's ``dsyevr``) ends with a selection sort that swaps equal eigenvalues, and R
+    reverses its ascending order; read off R 4 for one and two zero eigenvalues.
+    """
+    if size - rank == 1:
+        return [0, *range(rank - 1, 0, -1), rank]
+    if rank == 1:
+        return [0, 2, 1]
+    return [1, 0, *range(size - 3, 1, -1), size - 1, size - 2]
 
 
 def tprs_smooth(x, k: int = 10) -> SmoothBasis:
@@ -275,6 +296,37 @@ def tprs_smooth(x, k: int = 10) -> SmoothBasis:
         mgcv draws a random subset of knots with R's random number generator).
     """
     x = np.asarray(x, dtype=float).ravel()
+    return tprs_smooths(x, k, [np.ones_like(x)], constrained=True)[0]
+
+
+def tprs_smooths(x, k: int, weights: list[np.ndarray], constrained: bool) -> list[SmoothBasis]:
+    """brms's ``Xs`` and ``Zs`` of the smooths one ``s(x, k = k, by = ...)`` term makes.
+
+    mgcv builds one thin plate basis on all of ``x`` and multiplies its rows by each weight:
+    the indicator of each level of a factor ``by`` (one smooth per level), the values of a
+    numeric ``by`` (one smooth, a varying coefficient), or ones without ``by``. The penalty is
+    scaled, and the sum-to-zero constraint (``colMeans`` of the unweighted basis) absorbed,
+    before the weights apply; a numeric ``by`` that is not constant drops the constraint, so
+    its smooth keeps both unpenalised columns. The natural parametrisation (``nat.param``) is
+    that of the first smooth, shared by the others.
+
+    Parameters
+    ----------
+    x
+        The covariate's values in the fitting data (1-d, finite).
+    k
+        Basis dimension; at least 3, and at most the number of unique values of ``x``.
+    weights
+        One row weight vector (the length of ``x``) per smooth.
+    constrained
+        Whether the sum-to-zero constraint is absorbed.
+
+    Returns
+    -------
+    list of SmoothBasis
+        One per weight vector.
+    """
+    x = np.asarray(x, dtype=float).ravel()
     if not np.all(np.isfinite(x)):
         raise DataError("A smooth term's covariate has missing or infinite values.")
     if int(k) != k or k < NULL_DIM + 1:
@@ -293,64 +345,167 @@ def tprs_smooth(x, k: int = 10) -> SmoothBasis:
     # smoothCon: scale.penalty, then absorb the sum-to-zero constraint
     penalty = penalty / (np.max(np.sum(np.abs(penalty), axis=0))
                          / np.max(np.sum(np.abs(design), axis=1)) ** 2)
-    z = _sum_to_zero(design)
-    design_c, penalty_c = design @ z, z.T @ penalty @ z
-    rank = k - NULL_DIM
+    z = _sum_to_zero(design) if constrained else np.eye(k)
+    size, rank = z.shape[1], k - NULL_DIM
+    penalty_c = z.T @ penalty @ z
+    first = (weights[0][:, None] * design) @ z
     s11 = penalty_c[0, 0]
-    target = np.diag(np.r_[np.full(rank, s11), np.zeros(k - 1 - rank)])
+    target = np.diag(np.r_[np.full(rank, s11), np.zeros(size - rank)])
     if np.max(np.abs(penalty_c - target)) > abs(s11) * np.finfo(float).eps ** 0.8:
         # smoothCon(diagonal.penalty = TRUE) -> nat.param(type = 2, unit.fnorm = FALSE)
         values, vectors = _eigen(penalty_c)
-        e = np.ones(k - 1)
+        e = np.ones(size)
         e[:rank] = np.sqrt(values[:rank])
-        xv = design_c @ vectors
+        xv = first @ vectors
         col_norm = np.sum(xv * xv, axis=0) / e**2
         e[rank:] = np.sqrt(col_norm[rank:] / np.mean(col_norm[:rank]))
-        design_c, diag_rp = xv / e, vectors / e
-        # smooth2random then decomposes the penalty diag(1, ..., 1, 0). For k > 3, dstemr's final
-        # selection sort swaps the zero to the front and R reverses: these unit vectors
-        u = (np.eye(k - 1)[:, [0, *range(rank - 1, 0, -1), rank]] if k > 3
+        diag_rp = vectors / e
+
+        def natural(weighted):  # nat.param's X, in its order of operations
+            return (weighted @ vectors) / e
+        # smooth2random then decomposes the penalty diag(1, ..., 1, 0, ...)
+        u = (np.eye(size)[:, _r_unit_eigenvectors(size, rank)] if size > 2
              else _eigen(np.diag([1.0, 0.0]))[1])
-        d = np.ones(k - 1)
+        d = np.ones(size)
     else:  # already diagonal (k = 3): mgcv skips nat.param and smooth2random decomposes it
-        diag_rp = np.eye(k - 1)
-        values, u = _eigen(penalty_c)
-        d = 1.0 / np.sqrt(np.r_[values[:rank], np.ones(k - 1 - rank)])
+        diag_rp = np.eye(size)
+
+        def natural(weighted):
+            return weighted
+        if size > 2:
+            order = _r_unit_eigenvectors(size, rank)
+            values, u = np.diag(penalty_c)[order], np.eye(size)[:, order]
+        else:
+            values, u = _eigen(penalty_c)
+        d = 1.0 / np.sqrt(np.r_[values[:rank], np.ones(size - rank)])
     ud = u * d
-    final = design_c @ ud
-    return SmoothBasis(Xf=final[:, rank:], Zr=final[:, :rank], k=k, shift=shift, knots=knots,
-                       coef=uz @ z @ diag_rp @ ud)
+    coef = uz @ z @ diag_rp @ ud
+    bases = []
+    for weight in weights:
+        final = natural((weight[:, None] * design) @ z) @ ud
+        bases.append(SmoothBasis(Xf=final[:, rank:], Zr=final[:, :rank], k=k, shift=shift,
+                                 knots=knots, coef=coef))
+    return bases
 
 
 @dataclass(frozen=True, eq=False)
 class SmoothPart:
-    """One ``s(x)`` term of a design: the term and its basis on the fitting data."""
+    """One smooth of a design, brms's unit with its own ``sds``: an ``s(x)`` term, or one
+    level of an ``s(x, by = f)`` term; and its basis on the fitting data.
+
+    Attributes
+    ----------
+    term
+        The term as written.
+    basis
+        The smooth's ``Xs`` columns, ``Zs`` matrix and their recipe for new data.
+    level
+        The level of the factor ``by`` this smooth is of; None without a factor ``by``.
+    """
 
     term: SmoothTerm
     basis: SmoothBasis
+    level: object = None
 
     @property
     def size(self) -> int:
         """The number of penalised coefficients, ``s_sDays_1[1]`` ... ."""
         return self.basis.Zr.shape[1]
 
+    @property
+    def label(self) -> str:
+        """brms's name of the smooth's ``sds_`` and ``s_``: ``sDays_1``, ``sxfa_1`` for the
+        level ``a`` of ``s(x, by = f)``."""
+        level = "" if self.level is None else "".join(r_level_label(self.level).split())
+        return f"{self.term.name}{brms_rename(level)}_1"
+
+    @property
+    def fixed_names(self) -> tuple[str, ...]:
+        """brms's names of the unpenalised columns (``bs_`` coefficients): ``sDays_1``,
+        ``sx:fa_1`` for a level of a factor ``by``, ``sx:z_1`` and ``sx:z_2`` for a numeric
+        ``by`` (mgcv's label of the smooth, then the column's number)."""
+        by = "" if self.term.by is None else f":{self.term.by}"
+        level = "" if self.level is None else r_level_label(self.level)
+        return tuple(brms_rename(f"s({self.term.variable}){by}{level}_{j}")
+                     for j in range(1, self.basis.Xf.shape[1] + 1))
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The data columns the smooth reads: its variable and its ``by`` column."""
+        return (self.term.variable,) + (() if self.term.by is None else (self.term.by,))
+
+    def weight(self, frame) -> np.ndarray | None:
+        """The rows' weights of a smooth with ``by``: the indicator of its level, or the
+        numeric ``by``'s values; None without ``by``."""
+        if self.term.by is None:
+            return None
+        column = frame[self.term.by]
+        if self.level is not None:
+            # as R labels them: the model frame's True is the level "TRUE"
+            labels = column.astype(object).map(r_level_label)
+            return (labels == r_level_label(self.level)).to_numpy(dtype=float)
+        return _numeric(frame, self.term, self.term.by)
+
     def evaluate(self, frame) -> tuple[np.ndarray, np.ndarray]:
         """The unpenalised and penalised columns for the rows of ``frame``."""
-        return self.basis.evaluate(_numeric(frame, self.term))
+        return self.basis.evaluate(_numeric(frame, self.term, self.term.variable),
+                                   self.weight(frame))
 
 
-def _numeric(frame, term: SmoothTerm) -> np.ndarray:
-    column = frame[term.variable]
+def _numeric(frame, term: SmoothTerm, variable: str) -> np.ndarray:
+    column = frame[variable]
     if column.dtype.kind not in "iuf":
-        raise DataError(f"{term.text!r} smooths {term.variable!r}, which must be numeric; got "
+        raise DataError(f"{term.text!r} smooths {variable!r}, which must be numeric; got "
                         f"{column.dtype} values such as {column.iloc[0]!r}.")
+    if not np.all(np.isfinite(column.to_numpy(dtype=float))):
+        raise DataError(f"{term.text!r}: column {variable!r} has missing or infinite values.")
     return column.to_numpy(dtype=float)
 
 
-def smooth_part(term: SmoothTerm, frame) -> SmoothPart:
-    """Build the basis of ``term`` on the fitting data ``frame``."""
+def _by_levels(term: SmoothTerm, column) -> list | None:
+    """The levels of a factor ``by``, each of which gets a smooth (strings, booleans and
+    categoricals are R factors, as the model frame makes them); None for a numeric ``by``."""
+    if column.dtype.kind in "iuf":
+        return None
+    return sorted_levels(column)
+
+
+def smooth_parts(term: SmoothTerm, frame) -> list[SmoothPart]:
+    """Build the smooths of ``term`` on the fitting data ``frame``: one, or one per level of
+    a factor ``by``."""
+    x = _numeric(frame, term, term.variable)
+    levels = None if term.by is None else _by_levels(term, frame[term.by])
+    if term.by is None:
+        weights, constrained = [np.ones_like(x)], True
+    elif levels is None:
+        by = _numeric(frame, term, term.by)
+        # mgcv keeps the sum-to-zero constraint when a numeric by is constant
+        weights = [by]
+        constrained = not (len(by) > 1
+                           and np.std(by, ddof=1) > np.mean(by) * np.finfo(float).eps * 1000)
+    else:
+        weights = [(frame[term.by] == level).to_numpy(dtype=float) for level in levels]
+        constrained = True
     try:
-        basis = tprs_smooth(_numeric(frame, term), term.k)
+        bases = tprs_smooths(x, term.k, weights, constrained)
     except DataError as error:
         raise DataError(f"{term.text!r}: {error}") from None
-    return SmoothPart(term, basis)
+    return [SmoothPart(term, basis, level)
+            for basis, level in zip(bases, levels or [None], strict=True)]
+
+
+def check_by_levels(parts: list[SmoothPart], frame) -> None:
+    """Refuse new rows whose factor ``by`` takes a level no smooth was fitted for, in brms's
+    words (their smooths would be zero without a word)."""
+    fitted: dict[tuple[str, str], list[str]] = {}
+    for part in parts:
+        if part.level is not None:
+            fitted.setdefault((part.term.text, part.term.by), []).append(
+                r_level_label(part.level))
+    for (text, by), levels in fitted.items():
+        found = frame[by].dropna().astype(object).map(r_level_label).unique()
+        new = [level for level in found if level not in levels]
+        if new:
+            raise DataError(f"New factor levels are not allowed for {by!r} of {text!r}. "
+                            f"Levels allowed: {', '.join(map(repr, levels))}. Levels found: "
+                            f"{', '.join(map(repr, new))}.")

@@ -133,12 +133,21 @@ smooth_terms <- if (grepl("\\bs\\(", f))
   unique(gsub("[[:space:]]", "", brms:::tidy_smef(brmsterms(fit$formula)$dpars$mu, d)$term))
 for (term in smooth_terms) {
   variable <- all.vars(str2lang(term))[1]
+  by <- setdiff(all.vars(str2lang(term)), variable)
   grid <- data.frame(seq(min(d[[variable]]), max(d[[variable]]), length.out = 10))
   names(grid) <- variable
   for (other in setdiff(all.vars(fit$formula$formula[[3]]), variable)) grid[[other]] <- d[[other]][1]
+  if (length(by)) {
+    # over each level of a factor by, or a numeric by's mean and one sd either side
+    values <- if (is.numeric(d[[by]])) mean(d[[by]]) + c(-1, 0, 1) * sd(d[[by]])
+              else factor(levels(d[[by]]), levels = levels(d[[by]]))
+    grid <- grid[rep(seq_len(nrow(grid)), length(values)), , drop = FALSE]
+    grid[[by]] <- rep(values, each = 10)
+  }
   ps <- posterior_smooths(fit, smooth = term, newdata = grid)
   smooth_records <- rbind(smooth_records, data.frame(
     smooth = term, row = seq_len(ncol(ps)), value = grid[[variable]],
+    by = if (length(by)) as.character(grid[[by]]) else NA,
     Estimate = colMeans(ps), Est.Error = apply(ps, 2, sd)))
 }
 

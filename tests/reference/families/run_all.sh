@@ -67,6 +67,8 @@ fit sleep_ma_student sleepstudy       "Reaction ~ Days + (1 | Subject) + ma(time
 fit sleep_cosy       sleepstudy       "Reaction ~ Days + cosy(time = Days, gr = Subject)" "gaussian()" "Subject"
 fit sleep_smooth     sleepstudy       "Reaction ~ s(Days) + (1 | Subject)"         "gaussian()" "Subject"
 fit smooth           smooth           "y ~ s(x) + (1 | g)"                         "gaussian()"
+fit smooth_by        smooth_by        "y ~ cond + s(time, by = cond) + (1 | id)"   "gaussian()" "id,cond"
+fit smooth_by_numeric smooth_by_numeric "count ~ s(x, by = z) + (1 | g)"          "poisson()"
 fit sleep_sigma_id   sleepstudy       "Reaction ~ Days + (Days | p | Subject)"     "gaussian()" "Subject" "sigma=~ Days + (1 | p | Subject)"
 fit sleep_explicit_intercept sleepstudy "Reaction ~ 0 + Intercept + Days + (Days | Subject)" "gaussian()" "Subject" "sigma=~ 0 + Intercept + Days"
 fit sleep_skew_normal sleepstudy "Reaction ~ Days + (Days | Subject)" "skew_normal()" "Subject"

@@ -469,6 +469,33 @@ def smooth():
     write("smooth", pd.DataFrame({"y": y, "x": x, "g": lv[gi]}))
 
 
+def smooth_by():
+    """Growth curves that differ by condition, for s(time, by = cond): 30 subjects in three
+    conditions, each measured at twelve times, with a subject intercept."""
+    rng = np.random.default_rng(197)
+    subjects, times = 30, np.arange(12.0)
+    cond = np.array(["control", "early", "late"])[np.arange(subjects) % 3]
+    u = rng.normal(0.0, 0.6, size=subjects)
+    shapes = {"control": lambda t: 0.1 * t,
+              "early": lambda t: 2.0 * (1.0 - np.exp(-t / 2.0)),
+              "late": lambda t: 2.5 / (1.0 + np.exp(-(t - 7.0)))}
+    rows = [{"y": 1.0 + shapes[cond[j]](t) + u[j] + rng.normal(0.0, 0.4), "time": t,
+             "cond": cond[j], "id": f"s{j + 1:02d}"} for j in range(subjects) for t in times]
+    write("smooth_by", pd.DataFrame(rows))
+
+
+def smooth_by_numeric():
+    """Counts whose effect of a dose z varies smoothly with age x, for s(x, by = z)."""
+    rng = np.random.default_rng(198)
+    gi, lv = groups(rng, n_groups=12, lo=20, hi=30)
+    x = rng.uniform(0.0, 10.0, size=gi.size)
+    z = rng.uniform(0.0, 2.0, size=gi.size)
+    u = rng.normal(0.0, 0.3, size=lv.size)
+    mu = np.exp(0.5 + z * (0.3 + 0.4 * np.sin(x / 2.0)) + u[gi])
+    write("smooth_by_numeric", pd.DataFrame({"count": rng.poisson(mu), "x": x, "z": z,
+                                             "g": lv[gi]}))
+
+
 def categorical():
     """Choices among three categories, each non-reference category with its own correlated
     intercept and slope by g, and rows to predict for."""
@@ -867,7 +894,7 @@ if __name__ == "__main__":
                  inverse_gaussian, imputed, quantile,
                  zero_inflated_beta_binomial, mixture, mixture_poisson,
                  mixture_theta, von_mises, dirichlet, multinomial, phylogenetic, frechet,
-                 ordinal_disc, geometric):
+                 ordinal_disc, geometric, smooth_by, smooth_by_numeric):
         make()
     (OUT / "truth.json").write_text(json.dumps(TRUTH, indent=1, sort_keys=True) + "\n")
     for p in sorted(OUT.glob("*.csv")):
