@@ -27,6 +27,10 @@ def user_priors(name: str) -> list | None:
 
     priors = {"sleep_bounded": [ml.prior("normal(0, 10)", class_="b", ub=8),
                                 ml.prior("normal(250, 50)", class_="Intercept", lb=0)],
+              # the regularised horseshoe on all coefficients, scaled by sigma (autoscale), and
+              # on a logistic regression's with brms's par_ratio
+              "horseshoe": [ml.prior("horseshoe(1)", class_="b")],
+              "horseshoe_logit": [ml.prior("horseshoe(df = 3, par_ratio = 0.2)", class_="b")],
               # brms's ?brm example 4, on every b and cs() coefficient
               "inhaler_cs": [ml.prior("normal(0, 5)", class_="b")],
               "nonlinear": [ml.prior("normal(5, 2)", nlpar="b1"),

@@ -110,7 +110,7 @@ _FRAMES = {"crossed": _crossed, "grouped": _grouped, "assorted": _assorted, "uns
                            "zero_inflated_beta_binomial", "mixture", "mixture_poisson",
                            "von_mises", "dirichlet", "multinomial", "phylogenetic",
                            "phylogenetic_counts", "frechet", "ordinal_disc", "smooth_by",
-                           "smooth_by_numeric")}}
+                           "smooth_by_numeric", "sparse")}}
 # data2 of the frames whose models name a matrix, gr(g, cov = A)
 _DATA2 = {name: lambda: {"A": pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "cov_A.csv",
                                           index_col=0)}
@@ -214,6 +214,10 @@ CASES = [
     ("salamanders", "count ~ mined + (1 | site)", "geometric", None),
     ("smooth_by", "y ~ cond + s(time, by = cond, k = 5) + (1 | id)", "gaussian", None),
     ("smooth_by_numeric", "count ~ s(x, by = z, k = 6)", "poisson", None),
+    ("sparse", "y ~ x1 + x2 + x3 + (1 | g)", "gaussian", [("horseshoe(1)", "b", "", "")]),
+    ("sparse", "success ~ x1 + x2 + x3", "bernoulli",
+     [("horseshoe(df = 3, par_ratio = 0.2)", "b", "", ""), ("normal(0, 2)", "Intercept", "",
+                                                             "")]),
 ]
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from pytensor.graph.traversal import ancestors
 
 import multilevel as ml
 from multilevel.errors import PriorError
@@ -361,3 +362,72 @@ def test_prior_draws_respect_both_bounds():
     assert draws.min() >= -1 and draws.max() <= 2
     # a normal(0, 10) cut to [-1, 2] is nearly flat there: its mean is near the middle
     assert abs(draws.mean() - 0.5) < 5 * draws.std() / np.sqrt(len(draws))
+
+
+@pytest.mark.parametrize(("text", "written", "args"), [
+    ("horseshoe(1)", "horseshoe(1)", (1.0, 1.0, 1.0, 2.0, 4.0, 0.0, 1.0)),
+    ("horseshoe()", "horseshoe()", (1.0, 1.0, 1.0, 2.0, 4.0, 0.0, 1.0)),
+    ("horseshoe(df=3,par_ratio=0.1)", "horseshoe(df = 3, par_ratio = 0.1)",
+     (3.0, 1.0, 1.0, 2.0, 4.0, 0.1, 1.0)),
+    # R matches names first, then the rest by position
+    ("horseshoe(scale_slab = 1, 5, 0.5, autoscale = FALSE)",
+     "horseshoe(scale_slab = 1, 5, 0.5, autoscale = FALSE)", (5.0, 0.5, 1.0, 1.0, 4.0, 0.0, 0.0)),
+])
+def test_horseshoe_is_read_as_r_matches_its_arguments(text, written, args):
+    distribution = parse_distribution(text)
+    assert (str(distribution), distribution.args) == (written, args)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("horseshoe(0)", "Degrees of freedom of the local priors must be a single positive"),
+    ("horseshoe(scale_global = -1)", "Scale of the global prior must be a single positive"),
+    ("horseshoe(df_slab = 0)", "Degrees of freedom of the slab part must be"),
+    ("horseshoe(par_ratio = 0)", "Argument 'par_ratio' must be greater 0"),
+    ("horseshoe(autoscale = 2)", "autoscale must be TRUE or FALSE"),
+    ("horseshoe(dof = 3)", "unknown or repeated argument 'dof'"),
+    ("horseshoe(1, 1, 1, 1, 1, 1, TRUE, 1)", "at most 7 arguments"),
+])
+def test_a_bad_horseshoe_gets_brms_message(text, message):
+    with pytest.raises(PriorError, match=message):
+        parse_distribution(text)
+
+
+@pytest.mark.parametrize(("formula", "priors", "message"), [
+    ("Reaction ~ Days + x + (1 | Subject)", [ml.prior("horseshoe(1)"),
+                                             ml.prior("normal(0, 1)", coef="x")],
+     "Defining separate priors for single coefficients is not allowed"),
+    ("Reaction ~ Days + (1 | Subject)", [ml.prior("horseshoe(1)", lb=0)],
+     "Setting boundaries on coefficients is not allowed"),
+    ("Reaction ~ Days + (1 | Subject)", [ml.prior("horseshoe(1)", class_="sd")],
+     "horseshoe\\(\\) applies to the population-level effects as a whole"),
+    ("Reaction ~ Days + (1 | Subject)", [ml.prior("horseshoe(1)", coef="Days")],
+     "horseshoe\\(\\) applies to the population-level effects as a whole"),
+    (ml.bf("Reaction ~ Days", sigma="~ Days"), [ml.prior("horseshoe(1)", dpar="sigma")],
+     "on the mean's population-level effects only, not on those of 'sigma'"),
+    ("Reaction ~ Days + s(x, k = 5)", [ml.prior("horseshoe(1)")],
+     "not supported here in a model with s\\(\\) or mo\\(\\) terms"),
+])
+def test_horseshoe_follows_brms_rules(sleepstudy, formula, priors, message):
+    data = sleepstudy.assign(x=np.sin(sleepstudy["Days"] + np.arange(len(sleepstudy)) / 7))
+    with pytest.raises(PriorError, match=message):
+        ml.get_prior(formula, data, prior=priors)
+
+
+def test_horseshoe_is_one_hierarchy_kept_out_of_the_draws(sleepstudy):
+    """brms's horseshoe: b = zb * lambda_tilde * hs_global; hs_global's scale is sigma's
+    multiple (autoscale) where sigma is not predicted, and par_ratio / sqrt(N) sets it."""
+    data = sleepstudy.assign(x=np.cos(np.arange(len(sleepstudy))))
+    table = ml.get_prior("Reaction ~ Days + x", data, prior=[ml.prior("horseshoe(1)")])
+    rows = table[table["class"] == "b"]
+    assert rows["prior"].tolist() == ["horseshoe(1)"] * 3
+    assert rows["source"].tolist() == ["user", "(vectorized)", "(vectorized)"]
+    model = ml.make_model("Reaction ~ Days + x", data, prior=[ml.prior("horseshoe(1)")])
+    assert {"zb", "hs_local", "hs_global", "hs_slab"} <= {v.name for v in model.free_RVs}
+    # brms's autoscale: the global scale is sigma's multiple
+    assert model["sigma"] in ancestors([model["hs_global"]])
+    # without sigma, par_ratio / sqrt(N) is the global scale
+    counts = data.assign(y=(data["Reaction"] > 300).astype(int))
+    logistic = ml.make_model("y ~ Days + x", counts, "bernoulli",
+                             prior=[ml.prior("horseshoe(par_ratio = 0.5)")])
+    scale = logistic["hs_global"].owner.inputs[-1].eval()
+    assert scale == pytest.approx(0.5 / np.sqrt(len(counts)))

@@ -326,6 +326,11 @@ def prior(distribution: Distribution, lower: str = "", upper: str = "") -> tuple
     """
     if distribution.name == "flat":
         return "", ""
+    if distribution.name == "horseshoe":  # brms's call as written: the arguments are named
+        inside = str(distribution).removeprefix("horseshoe(").removesuffix(")")
+        arguments = [r"\text{" + escape(piece) + "}" if "=" in piece else escape(piece)
+                     for piece in inside.split(", ")] if inside else []
+        return rf"\operatorname{{horseshoe}}({', '.join(arguments)})", ""
     arguments = [format_number(a) for a in distribution.args]
     if distribution.name in _VARIANCE_SECOND:
         arguments[1] = f"{arguments[1]}^{{2}}"

@@ -23,6 +23,7 @@ from ..families.family import add_known_errors
 from ..families.links import LINKS
 from ..names import population_names
 from ..priors.distributions import data, ordered_prior_variable, prior_variable
+from ..priors.shrinkage import Horseshoe, horseshoe_coefficients, horseshoe_settings
 from ..priors.table import PriorTable
 from ..spec.design import Design
 from .autocor import (
@@ -147,7 +148,8 @@ def _class_variable(name: str, table: PriorTable, class_: str, coefs: list[str],
 
 def _population_effects(X: np.ndarray, b_names: list[str], has_intercept: bool,
                         table: PriorTable, dpar: str, stored: list[str], thresholds: int = 0,
-                        ordered: bool = True, intercept_value=None):
+                        ordered: bool = True, intercept_value=None,
+                        horseshoe: Horseshoe | None = None, sigma=None):
     """One parameter's population part of the linear predictor, on centred predictors.
 
     Returns the linear predictor's population part, the coefficients (intercept first; None
@@ -155,6 +157,8 @@ def _population_effects(X: np.ndarray, b_names: list[str], has_intercept: bool,
     the linear predictor is subtracted from instead of adding an intercept (increasing if
     ``ordered``); ``stored`` gets the names to keep. ``intercept_value`` is the centred
     intercept where it is made elsewhere (a mixture's, ordered over its components).
+    ``horseshoe`` puts brms's horseshoe on the coefficients, scaled by ``sigma`` where it
+    autoscales.
     """
     centred_name, b_name, intercept_name, dim = population_names(dpar)
     suffix = f"_{dpar}" if dpar else ""
@@ -180,7 +184,9 @@ def _population_effects(X: np.ndarray, b_names: list[str], has_intercept: bool,
                                    *table.bounds("Intercept", "", "", dpar))
         eta = eta + intercept
     if b_names:
-        b = _class_variable(b_name, table, "b", b_names, "", dim, dpars=[dpar] * len(b_names))
+        b = (horseshoe_coefficients(b_name, dim, horseshoe, sigma) if horseshoe is not None
+             else _class_variable(b_name, table, "b", b_names, "", dim,
+                                  dpars=[dpar] * len(b_names)))
         eta = eta + pt.dot(data(f"X_centred{suffix}", X - column_means if has_intercept else X),
                            b)
     if has_intercept:
@@ -323,11 +329,16 @@ def build_model(design: Design, table: PriorTable,
 
     population: list[str] = []
     aux_names: list[str] = []
+    horseshoe = horseshoe_settings(table, design)
     with pm.Model(coords=coords) as model:
         y = data("y_data", design.y)
+        # a horseshoe scaled by sigma needs sigma first
+        early = ({"sigma": prior_variable("sigma", table.lookup("sigma"), *table.bounds("sigma"))}
+                 if horseshoe is not None and horseshoe.autoscale else {})
         population_part, population_coefficients, thresholds = _population_effects(
             design.X, design.b_names, design.has_intercept, table, "", population,
-            design.thresholds, design.family.ordered_thresholds)
+            design.thresholds, design.family.ordered_thresholds, horseshoe=horseshoe,
+            sigma=early.get("sigma"))
         smooths = smooth_effects(design, table) if design.smooths else None
         monotonic = monotonic_effects(design, table) if design.monotonic else None
         etas = {"": pt.zeros(y.shape[0]) + population_part
@@ -466,8 +477,9 @@ def build_model(design: Design, table: PriorTable,
                 aux[parameter.name] = pm.Deterministic(
                     parameter.name, pt.constant(design.fixed_aux[parameter.name]))
                 continue
-            aux[parameter.name] = prior_variable(
-                parameter.name, table.lookup(parameter.name), *table.bounds(parameter.name))
+            aux[parameter.name] = early[parameter.name] if parameter.name in early else (
+                prior_variable(parameter.name, table.lookup(parameter.name),
+                               *table.bounds(parameter.name)))
         if design.se is not None:
             aux["sigma"] = add_known_errors(aux["sigma"], data("se", design.se))
         autocor = autocor_parameters(design, table)

@@ -50,7 +50,8 @@ def _parameter_priors(design: Design, table: PriorTable) -> list[ParameterPrior]
             out.append((f"prior_Intercept{suffix}", table.lookup("Intercept", "", "", dpar),
                         *table.bounds("Intercept", "", "", dpar),
                         "class Intercept" + (f" (dpar {dpar})" if dpar else "")))
-        if part.b_names:
+        # a horseshoe is no distribution of each coefficient: brms draws no prior_b of it
+        if part.b_names and table.lookup("b", "", "", dpar).name != "horseshoe":
             add_class(f"prior_b{suffix}", "b", part.b_names, "", "_", dpar)
         if not dpar and design.monotonic:
             add_class("prior_bsp", "b", [m.term.coef for m in design.monotonic], "", "_", "")

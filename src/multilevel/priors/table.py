@@ -13,6 +13,7 @@ from ..errors import PriorError, close_matches
 from ..families.family import format_number
 from ..spec.design import Design
 from .distributions import Distribution, parse_distribution
+from .shrinkage import check_special_priors
 
 COLUMNS = ["prior", "class", "coef", "group", "resp", "dpar", "nlpar", "lb", "ub", "tag",
            "source"]
@@ -522,6 +523,7 @@ def build_prior_table(design: Design, priors=None) -> PriorTable:
                 rows[k] = replace(row, prior=rows[index[parent_key]].prior)
                 user_set.add(row.key)
                 break
+    check_special_priors(rows, design)
     wide = ()
     if design.family.categorical:
         globals_ = {user.class_: user for user in given

@@ -496,6 +496,21 @@ def smooth_by_numeric():
                                              "g": lv[gi]}))
 
 
+def sparse():
+    """Eight standardised predictors of which two matter, for the horseshoe prior."""
+    rng = np.random.default_rng(199)
+    gi, lv = groups(rng, n_groups=10, lo=15, hi=25)
+    x = rng.normal(size=(gi.size, 8))
+    u = rng.normal(0.0, 0.5, size=lv.size)
+    y = 1.0 + 0.8 * x[:, 0] - 0.5 * x[:, 3] + u[gi] + rng.normal(0.0, 1.0, size=gi.size)
+    frame = pd.DataFrame(x, columns=[f"x{j + 1}" for j in range(8)])
+    frame.insert(0, "y", y)
+    frame["g"] = lv[gi]
+    frame["success"] = (rng.uniform(size=gi.size)
+                        < inv_logit(-0.3 + 1.2 * x[:, 1] + 0.3 * u[gi])).astype(int)
+    write("sparse", frame)
+
+
 def categorical():
     """Choices among three categories, each non-reference category with its own correlated
     intercept and slope by g, and rows to predict for."""
@@ -894,7 +909,7 @@ if __name__ == "__main__":
                  inverse_gaussian, imputed, quantile,
                  zero_inflated_beta_binomial, mixture, mixture_poisson,
                  mixture_theta, von_mises, dirichlet, multinomial, phylogenetic, frechet,
-                 ordinal_disc, geometric, smooth_by, smooth_by_numeric):
+                 ordinal_disc, geometric, smooth_by, smooth_by_numeric, sparse):
         make()
     (OUT / "truth.json").write_text(json.dumps(TRUTH, indent=1, sort_keys=True) + "\n")
     for p in sorted(OUT.glob("*.csv")):
