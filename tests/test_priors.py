@@ -431,3 +431,14 @@ def test_horseshoe_is_one_hierarchy_kept_out_of_the_draws(sleepstudy):
                              prior=[ml.prior("horseshoe(par_ratio = 0.5)")])
     scale = logistic["hs_global"].owner.inputs[-1].eval()
     assert scale == pytest.approx(0.5 / np.sqrt(len(counts)))
+
+
+def test_rows_follow_r_collation_as_brms_orders_them(sleepstudy):
+    """brms sorts its table with R's order(), which collates as ICU: punctuation before
+    digits (brms 2.18's get_prior() lists x_a before x2, sx_1 before sx2_1)."""
+    data = sleepstudy.assign(x_a=np.sin(np.arange(len(sleepstudy))),
+                             x2=np.cos(np.arange(len(sleepstudy))))
+    table = ml.get_prior("Reaction ~ x2 + x_a", data)
+    assert table.loc[table["class"] == "b", "coef"].tolist() == ["", "x_a", "x2"]
+    smooths = ml.get_prior("Reaction ~ s(x2, k = 5) + s(x_a, k = 5)", data)
+    assert smooths.loc[smooths["class"] == "b", "coef"].tolist() == ["", "sx_a_1", "sx2_1"]

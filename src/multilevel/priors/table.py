@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..errors import PriorError, close_matches
 from ..families.family import format_number
+from ..names import r_sort_key
 from ..spec.design import Design
 from .distributions import Distribution, parse_distribution
 from .shrinkage import check_special_priors
@@ -137,8 +138,10 @@ class PriorRow:
 
 
 def _sort_key(row: PriorRow):
-    return (row.nonlinear, row.dpar, row.class_.casefold(), row.group.casefold(),
-            row.coef.casefold())
+    # brms orders its table with R's order(), which collates strings as ICU does: "sx_1"
+    # before "sx2_1", "x_a" before "x2"
+    return (row.nonlinear, row.dpar, r_sort_key(row.class_), r_sort_key(row.group),
+            r_sort_key(row.coef))
 
 
 @dataclass(frozen=True)
