@@ -27,6 +27,9 @@ def user_priors(name: str) -> list | None:
 
     priors = {"sleep_bounded": [ml.prior("normal(0, 10)", class_="b", ub=8),
                                 ml.prior("normal(250, 50)", class_="Intercept", lb=0)],
+              # brms's constant(): the slope and sigma held, the rest sampled
+              "sleep_constant": [ml.prior("constant(10)", class_="b", coef="Days"),
+                                 ml.prior("constant(25)", class_="sigma")],
               # the regularised horseshoe on all coefficients, scaled by sigma (autoscale), and
               # on a logistic regression's with brms's par_ratio
               "horseshoe": [ml.prior("horseshoe(1)", class_="b")],

@@ -218,6 +218,10 @@ CASES = [
     ("sparse", "success ~ x1 + x2 + x3", "bernoulli",
      [("horseshoe(df = 3, par_ratio = 0.2)", "b", "", ""), ("normal(0, 2)", "Intercept", "",
                                                              "")]),
+    ("sleepstudy", "Reaction ~ Days + (Days | Subject)", "gaussian",
+     [("constant(10)", "b", "Days", ""), ("constant(25)", "sigma", "", "")]),
+    ("sleepstudy", "Reaction ~ Days + (1 | Subject)", "student",
+     [("constant(5)", "b", "", ""), ("constant(30)", "sd", "", ""), ("constant(4)", "nu", "", "")]),
 ]
 
 

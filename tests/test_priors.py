@@ -442,3 +442,37 @@ def test_rows_follow_r_collation_as_brms_orders_them(sleepstudy):
     assert table.loc[table["class"] == "b", "coef"].tolist() == ["", "x_a", "x2"]
     smooths = ml.get_prior("Reaction ~ s(x2, k = 5) + s(x_a, k = 5)", data)
     assert smooths.loc[smooths["class"] == "b", "coef"].tolist() == ["", "sx_a_1", "sx2_1"]
+
+
+def test_a_constant_prior_holds_its_parameter(sleepstudy):
+    """brms's constant(): the parameter is assigned, not sampled; its draws are the value
+    (brms 2.18's Stan code: b[2] = 1; sigma = 30)."""
+    priors = [ml.prior("constant(1)", coef="Days"), ml.prior("constant(30)", class_="sigma"),
+              ml.prior("constant(20)", class_="sd", group="Subject")]
+    table = ml.get_prior("Reaction ~ Days + (1 | Subject)", sleepstudy, prior=priors)
+    held = table[table["prior"].str.startswith("constant")]
+    assert held[["class", "coef", "source"]].values.tolist() == [
+        ["b", "Days", "user"], ["sd", "", "user"], ["sd", "Intercept", "(vectorized)"],
+        ["sigma", "", "user"]]
+    model = ml.make_model("Reaction ~ Days + (1 | Subject)", sleepstudy, prior=priors)
+    free = {v.name for v in model.free_RVs}
+    assert not free & {"sigma", "sd_Subject", "b[Days]"}
+    assert "Intercept" in free
+    assert float(model["sigma"].eval()) == 30.0
+    np.testing.assert_array_equal(model["sd_Subject"].eval(), [20.0])
+
+
+@pytest.mark.parametrize(("family", "formula", "prior", "message"), [
+    ("gaussian", "Reaction ~ Days", ("constant(-1)", {"class_": "sigma"}),
+     "outside the parameter's bounds \\[0, Inf\\]"),
+    ("gaussian", "Reaction ~ Days", ("constant(5)", {"lb": 6}),
+     "outside the parameter's bounds \\[6, Inf\\]"),
+    ("cumulative", "rating ~ Days", ("constant(1)", {"class_": "Intercept"}),
+     "holding an ordinal model's thresholds is not supported"),
+    ("gaussian", "Reaction ~ Days", ("constant(a)", {"class_": "sigma"}),
+     "Argument value of 'constant\\(a\\)' must be a number"),
+])
+def test_a_bad_constant_prior_is_named(sleepstudy, family, formula, prior, message):
+    data = sleepstudy.assign(rating=pd.cut(sleepstudy["Reaction"], 4, labels=False) + 1)
+    with pytest.raises(PriorError, match=message):
+        ml.get_prior(formula, data, family, prior=[ml.prior(prior[0], **prior[1])])

@@ -338,6 +338,8 @@ def prior(distribution: Distribution, lower: str = "", upper: str = "") -> tuple
     own_lower = distribution.support_lower
     own_upper = (distribution.args[1] if distribution.name == "uniform"
                  else _SUPPORT_UPPER.get(distribution.name))
+    if distribution.name == "constant":  # held: no distribution to truncate
+        return rf"{label}({', '.join(arguments)})", ""
     cuts_lower = lower != "" and (own_lower is None or float(lower) > own_lower)
     cuts_upper = upper != "" and (own_upper is None or float(upper) < own_upper)
     note = ""

@@ -17,7 +17,7 @@ from ..model.mixture import intercept_starts
 from ..model.monotonic import simplex_dim
 from ..model.smooths import smooth_dim
 from ..names import population_names
-from ..priors.shrinkage import horseshoe_settings
+from ..priors.special import horseshoe_settings
 from ..priors.table import PriorTable
 from ..spec.design import Design
 from ..spec.evaluation import r_ordered_frame
@@ -302,7 +302,7 @@ class _Program:
         return base if link == "identity" else f"eta_{base}"
 
     def _horseshoe(self, settings, variable: str, name: str, dim: str) -> list[str]:
-        """brms's horseshoe on the coefficients (:mod:`multilevel.priors.shrinkage`); sigma
+        """brms's horseshoe on the coefficients (:mod:`multilevel.priors.special`); sigma
         comes first where it scales the global prior."""
         names = {part: python_name(part, self.taken)
                  for part in ("zb", "hs_local", "hs_global", "hs_slab", "hs_c2",

@@ -51,6 +51,11 @@ def prior_code(name: str, dist: Distribution, lower: float | None = None,
     distribution itself where its support respects the bound. ``extra`` holds further
     keyword arguments (``dims=...``).
     """
+    if dist.name == "constant":  # held at its value, as brms's Stan code assigns it
+        value = number(dist.args[0])
+        dims = extra.removeprefix("dims=") if extra.startswith("dims=") else ""
+        held = f"pt.full((len(coords[{dims}]),), {value})" if dims else f"pt.constant({value})"
+        return _call("pm.Deterministic", name, held, extra)
     if upper is not None:
         return _doubly_bounded_code(name, dist, lower, upper, extra)
     if dist.name == "flat":

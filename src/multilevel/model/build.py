@@ -23,7 +23,7 @@ from ..families.family import add_known_errors
 from ..families.links import LINKS
 from ..names import population_names
 from ..priors.distributions import data, ordered_prior_variable, prior_variable
-from ..priors.shrinkage import Horseshoe, horseshoe_coefficients, horseshoe_settings
+from ..priors.special import Horseshoe, horseshoe_coefficients, horseshoe_settings
 from ..priors.table import PriorTable
 from ..spec.design import Design
 from .autocor import (
@@ -551,7 +551,10 @@ def build_model(design: Design, table: PriorTable,
                        tuple(part.label for part in design.smooths),
                        tuple((part.term.coef, part.term.simplex) for part in design.monotonic),
                        () if design.category_specific is None
-                       else tuple(design.category_specific.names), tuple(starts.items()),
+                       else tuple(design.category_specific.names),
+                       # a parameter held by constant() is no variable to start
+                       tuple((n, v) for n, v in starts.items() if n in model.named_vars
+                             and model[n] in model.free_RVs),
                        tuple(name for part in design.smooths for name in part.fixed_names))
     return model, names
 

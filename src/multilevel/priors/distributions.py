@@ -38,6 +38,8 @@ DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], float | None]] = {
     "lkj_corr_cholesky": (("eta",), None),
     # a monotonic effect's simplex: one concentration for all its elements, brms's shorthand
     "dirichlet": (("alpha",), None),
+    # brms's constant(): the parameter is held at the value, not sampled
+    "constant": (("value",), None),
 }
 _POSITIVE_ARGUMENTS = {"sigma", "nu", "lambda", "alpha", "beta", "eta"}
 # brms's horseshoe(): its arguments in R's order with their defaults (par_ratio NULL, autoscale
@@ -267,6 +269,8 @@ def prior_variable(name: str, dist: Distribution, lower: float | None = None,
     standard deviation is a half-t; priors whose support already respects the bound are used
     as they are.
     """
+    if dist.name == "constant":  # held at its value, as brms's Stan code assigns it
+        return pm.Deterministic(name, _held(dist.args[0], kwargs), dims=kwargs.get("dims"))
     if upper is not None:
         return _doubly_bounded(name, dist, lower, upper, **kwargs)
     if dist.name == "flat":
@@ -291,6 +295,15 @@ def prior_variable(name: str, dist: Distribution, lower: float | None = None,
         del params[location]
         return half(name, **as_data(params), **kwargs)
     return pm.Truncated(name, cls.dist(**as_data(params)), lower=lower, **kwargs)
+
+
+def _held(value: float, kwargs: dict) -> pt.TensorVariable:
+    """A constant of the variable's shape: a scalar, or a vector over ``dims`` or ``shape``."""
+    if "shape" in kwargs:
+        return pt.full(kwargs["shape"], value)
+    if kwargs.get("dims") is not None:
+        return pt.full((len(pm.modelcontext(None).coords[kwargs["dims"]]),), value)
+    return pt.constant(value)
 
 
 def _doubly_bounded(name: str, dist: Distribution, lower: float, upper: float, **kwargs):

@@ -67,7 +67,8 @@ def _parameter_priors(design: Design, table: PriorTable) -> list[ParameterPrior]
                 and parameter.name not in design.family.mixing_proportions):
             out.append((f"prior_{parameter.name}", table.lookup(parameter.name),
                         *table.bounds(parameter.name), f"class {parameter.name}"))
-    return out
+    # a held parameter has no prior to draw from
+    return [entry for entry in out if entry[1].name != "constant"]
 
 
 def _simplexes(design: Design, table: PriorTable) -> list[tuple[str, float, int]]:

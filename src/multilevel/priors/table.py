@@ -14,7 +14,7 @@ from ..families.family import format_number
 from ..names import r_sort_key
 from ..spec.design import Design
 from .distributions import Distribution, parse_distribution
-from .shrinkage import check_special_priors
+from .special import check_constant_priors, check_special_priors
 
 COLUMNS = ["prior", "class", "coef", "group", "resp", "dpar", "nlpar", "lb", "ub", "tag",
            "source"]
@@ -527,6 +527,7 @@ def build_prior_table(design: Design, priors=None) -> PriorTable:
                 user_set.add(row.key)
                 break
     check_special_priors(rows, design)
+    check_constant_priors(rows, design)
     wide = ()
     if design.family.categorical:
         globals_ = {user.class_: user for user in given

@@ -1,4 +1,5 @@
-"""brms's horseshoe prior on the population-level effects as a whole.
+"""brms's priors that are no distribution of a parameter of its own: the horseshoe on the
+population-level effects as a whole, and ``constant()``, which holds a parameter at a value.
 
 ``prior(horseshoe(1), class = b)`` does not give each coefficient a distribution of its own
 but a hierarchy shared by all of them (Piironen and Vehtari's regularised horseshoe): brms
@@ -21,6 +22,7 @@ import pytensor.tensor as pt
 from ..errors import PriorError
 
 HORSESHOE = "horseshoe"
+CONSTANT = "constant"
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,23 @@ def check_special_priors(rows, design) -> None:
         raise PriorError("Defining separate priors for single coefficients is not allowed when "
                          "using special priors for the whole set of coefficients (except for "
                          f"the Intercept); got one on {singles[0].coef!r}.")
+
+
+def check_constant_priors(rows, design) -> None:
+    """A ``constant()`` prior holds its parameter, as brms: the value must lie within the
+    parameter's bounds; this package does not hold an ordinal model's thresholds."""
+    for row in rows:
+        if row.prior.name != CONSTANT or row.source == "(vectorized)":
+            continue
+        value = row.prior.args[0]
+        where = f"Prior {row.prior} (class {row.class_!r}" + (f", coef {row.coef!r}" if row.coef
+                                                              else "") + ")"
+        if (row.lb and value < float(row.lb)) or (row.ub and value > float(row.ub)):
+            raise PriorError(f"{where}: the value lies outside the parameter's bounds "
+                             f"[{row.lb or '-Inf'}, {row.ub or 'Inf'}].")
+        if row.class_ == "Intercept" and design.thresholds:
+            raise PriorError(f"{where}: holding an ordinal model's thresholds is not "
+                             "supported here.")
 
 
 def horseshoe_coefficients(name: str, dims: str, settings: Horseshoe, sigma=None):
