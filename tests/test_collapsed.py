@@ -210,7 +210,8 @@ def _reference_design(name):
 GAUSSIAN_REFERENCES = _gaussian_references()
 # the references the collapsed form fits; the others have what it does not support
 COLLAPSED_REFERENCES = ["dyestuff", "hsb_glp", "pastes_nested", "sleep_full", "sleep_uncorr",
-                        "gaussian_slopes", "gaussian_weights", "sleep_bounded"]
+                        "gaussian_slopes", "gaussian_weights", "sleep_bounded", "horseshoe",
+                        "sleep_constant"]
 
 
 def test_the_gaussian_references_are_those_expected():
@@ -326,7 +327,8 @@ def test_auto_collapses_one_factor_or_one_enclosing_factor():
     assert chosen == {"dyestuff": "collapsed", "hsb_glp": "collapsed",
                       "pastes_nested": "collapsed", "sleep_full": "collapsed",
                       "sleep_uncorr": "collapsed", "gaussian_slopes": "full",
-                      "gaussian_weights": "collapsed", "sleep_bounded": "collapsed"}
+                      "gaussian_weights": "collapsed", "sleep_bounded": "collapsed",
+                      "horseshoe": "collapsed", "sleep_constant": "collapsed"}
 
 
 @pytest.mark.slow

@@ -359,19 +359,12 @@ def tprs_smooths(x, k: int, weights: list[np.ndarray], constrained: bool) -> lis
         xv = first @ vectors
         col_norm = np.sum(xv * xv, axis=0) / e**2
         e[rank:] = np.sqrt(col_norm[rank:] / np.mean(col_norm[:rank]))
-        diag_rp = vectors / e
-
-        def natural(weighted):  # nat.param's X, in its order of operations
-            return (weighted @ vectors) / e
         # smooth2random then decomposes the penalty diag(1, ..., 1, 0, ...)
         u = (np.eye(size)[:, _r_unit_eigenvectors(size, rank)] if size > 2
              else _eigen(np.diag([1.0, 0.0]))[1])
         d = np.ones(size)
     else:  # already diagonal (k = 3): mgcv skips nat.param and smooth2random decomposes it
-        diag_rp = np.eye(size)
-
-        def natural(weighted):
-            return weighted
+        vectors, e = np.eye(size), np.ones(size)
         if size > 2:
             order = _r_unit_eigenvectors(size, rank)
             values, u = np.diag(penalty_c)[order], np.eye(size)[:, order]
@@ -379,10 +372,11 @@ def tprs_smooths(x, k: int, weights: list[np.ndarray], constrained: bool) -> lis
             values, u = _eigen(penalty_c)
         d = 1.0 / np.sqrt(np.r_[values[:rank], np.ones(size - rank)])
     ud = u * d
-    coef = uz @ z @ diag_rp @ ud
+    coef = uz @ z @ (vectors / e) @ ud
     bases = []
     for weight in weights:
-        final = natural((weight[:, None] * design) @ z) @ ud
+        # nat.param's X in its order of operations, then smooth2random's
+        final = (((weight[:, None] * design) @ z @ vectors) / e) @ ud
         bases.append(SmoothBasis(Xf=final[:, rank:], Zr=final[:, :rank], k=k, shift=shift,
                                  knots=knots, coef=coef))
     return bases
