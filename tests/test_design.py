@@ -420,3 +420,25 @@ def test_a_design_is_built_again_from_its_own_frame():
     d = design("y ~ f", data)
     assert design("y ~ f", d.data).b_names == d.b_names == ["fb", "fc"]
     assert design("y ~ f", d.data.iloc[:6].reset_index(drop=True)).b_names == ["fb", "fc"]
+
+
+def test_r_elementwise_functions_take_r_names_and_values():
+    """sin(), round(), pmin() and the like, as brms 2.18's get_prior() names their columns
+    (R's model.matrix names, brms's renaming) and R computes them."""
+    data = pd.DataFrame({"y": np.arange(8.0), "x": np.linspace(-1.25, 2.5, 8),
+                         "t": np.arange(1.0, 9.0)})
+    cases = {"y ~ sin(2 * 3.14159 * t / 12) + cos(t/12)": ["costD12", "sin2MU3.14159MUtD12"],
+             "y ~ round(x) + floor(x) + ceiling(x)": ["ceilingx", "floorx", "roundx"],
+             "y ~ pmin(x, 1) + pmax(x, 0)": ["pmaxx0", "pminx1"],
+             "y ~ sign(x) + tan(x)": ["signx", "tanx"], "y ~ round(x, 1)": ["roundx1"]}
+    for formula, names in cases.items():
+        table = ml.get_prior(formula, data)
+        assert table.loc[(table["class"] == "b") & (table["coef"] != ""), "coef"].tolist() == names
+    design = build_design(parse_formula("y ~ round(x) + pmin(x, 1) + ceiling(x)"), data,
+                          ml.get_family("gaussian"))
+    x = data["x"].to_numpy()
+    expected = {"roundx": np.round(x), "pminx1": np.minimum(x, 1.0), "ceilingx": np.ceil(x)}
+    for name, values in expected.items():
+        np.testing.assert_allclose(design.X[:, design.b_names.index(name)], values)
+    # R rounds halves to even: its round(2.5) is 2
+    assert design.X[-1, design.b_names.index("roundx")] == 2.0

@@ -83,6 +83,10 @@ FORMULA_FUNCTIONS = {
     "log": np.log, "log10": np.log10, "log2": np.log2, "log1p": np.log1p, "exp": np.exp,
     "expm1": np.expm1, "sqrt": np.sqrt, "abs": np.abs, "inv_logit": _inv_logit,
     "factor": _factor, "scale": _RScale,
+    # R's elementwise arithmetic; R's round() rounds halves to even, as NumPy's
+    "sin": np.sin, "cos": np.cos, "tan": np.tan, "sign": np.sign, "floor": np.floor,
+    "ceiling": np.ceil, "round": lambda x, digits=0: np.round(x, int(digits)),
+    "pmin": np.minimum, "pmax": np.maximum,
 }
 # formulae's own transformations that keep their R meaning: I() (arithmetic as written),
 # C() (a categorical), center(), poly() (orthogonal polynomials)
