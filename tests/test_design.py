@@ -442,3 +442,26 @@ def test_r_elementwise_functions_take_r_names_and_values():
         np.testing.assert_allclose(design.X[:, design.b_names.index(name)], values)
     # R rounds halves to even: its round(2.5) is 2
     assert design.X[-1, design.b_names.index("roundx")] == 2.0
+
+
+@pytest.mark.parametrize(("term", "names", "column", "reference"), [
+    ('relevel(factor(h), "w")', ["relevelfactorhwu", "relevelfactorhwv"], "h", "w"),
+    ('relevel(h, ref = "v")', ["relevelhrefEQvu", "relevelhrefEQvw"], "h", "v"),
+    ("relevel(factor(k), 2)", ["relevelfactork21", "relevelfactork23"], "k", 2),
+])
+def test_relevel_sets_the_reference_level_as_r(term, names, column, reference):
+    """R's relevel(): the reference level named or numbered, brms 2.18's names."""
+    data = pd.DataFrame({"y": np.arange(9.0), "h": list("uvw") * 3, "k": [1, 2, 3] * 3})
+    table = ml.get_prior(f"y ~ {term}", data)
+    assert table.loc[(table["class"] == "b") & (table["coef"] != ""), "coef"].tolist() == names
+    design = build_design(parse_formula(f"y ~ {term}"), data, ml.get_family("gaussian"))
+    # the reference level's rows are the intercept's alone
+    assert np.all(design.X[(data[column] == reference).to_numpy()] == 0.0)
+    assert np.all(design.X[(data[column] != reference).to_numpy()].sum(axis=1) == 1.0)
+
+
+def test_relevel_to_a_missing_level_is_named():
+    data = pd.DataFrame({"y": np.arange(6.0), "h": list("uvw") * 2})
+    with pytest.raises(FormulaError, match="'ref' must be an existing level; 'z' is not one of "
+                                           "'u', 'v', 'w'"):
+        ml.get_prior('y ~ relevel(h, "z")', data)

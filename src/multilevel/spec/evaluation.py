@@ -12,6 +12,7 @@ formulae evaluates it in an environment that holds those functions and nothing e
 
 from __future__ import annotations
 
+import numbers
 import re
 
 import numpy as np
@@ -37,6 +38,26 @@ def _factor(values):
         levels = labels
     # formulae keeps the category order only of ordered categoricals; coding stays treatment
     return pd.Categorical(series, categories=levels, ordered=True)
+
+
+def _relevel(values, ref):
+    """R's ``relevel()``: a factor whose reference level (first, dropped by treatment
+    contrasts) is ``ref``, a level's label or its 1-based position, the others in order."""
+    series = pd.Series(values)
+    factor = (series.cat.remove_unused_categories()
+              if isinstance(series.dtype, pd.CategoricalDtype) else pd.Series(_factor(series)))
+    levels = list(factor.cat.categories)
+    if isinstance(ref, numbers.Real) and not isinstance(ref, bool):
+        if int(ref) != ref or not 1 <= ref <= len(levels):
+            raise ValueError(f"relevel(): ref = {ref!r} is no position among the "
+                             f"{len(levels)} levels")
+        ref = levels[int(ref) - 1]
+    if ref not in levels:
+        raise ValueError(f"relevel(): 'ref' must be an existing level; {ref!r} is not one of "
+                         f"{', '.join(map(repr, levels))}")
+    return pd.Categorical(factor.astype(object), categories=[ref] + [level for level in levels
+                                                                    if level != ref],
+                          ordered=True)
 
 
 def _inv_logit(values):
@@ -86,7 +107,7 @@ FORMULA_FUNCTIONS = {
     # R's elementwise arithmetic; R's round() rounds halves to even, as NumPy's
     "sin": np.sin, "cos": np.cos, "tan": np.tan, "sign": np.sign, "floor": np.floor,
     "ceiling": np.ceil, "round": lambda x, digits=0: np.round(x, int(digits)),
-    "pmin": np.minimum, "pmax": np.maximum,
+    "pmin": np.minimum, "pmax": np.maximum, "relevel": _relevel,
 }
 # formulae's own transformations that keep their R meaning: I() (arithmetic as written),
 # C() (a categorical), center(), poly() (orthogonal polynomials)
