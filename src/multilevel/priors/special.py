@@ -54,6 +54,11 @@ def horseshoe_settings(table, design) -> Horseshoe | None:
     return Horseshoe(df, scale_global, df_global, scale_slab, df_slab, scaled)
 
 
+def _described(row) -> str:
+    return f"Prior {row.prior} (class {row.class_!r}" + (f", coef {row.coef!r}" if row.coef
+                                                         else "") + ")"
+
+
 def check_special_priors(rows, design) -> None:
     """brms's rules for a horseshoe prior: on class ``b`` as a whole, without bounds, without
     priors of single coefficients (the intercept aside), without ``cs()``; this package
@@ -63,8 +68,7 @@ def check_special_priors(rows, design) -> None:
     if not given:
         return
     row = given[0]
-    where = f"Prior {row.prior} (class {row.class_!r}" + (f", coef {row.coef!r}" if row.coef
-                                                          else "") + ")"
+    where = _described(row)
     if row.class_ != "b" or row.coef or row.group:
         raise PriorError(f"{where}: horseshoe() applies to the population-level effects as a "
                          "whole, class 'b' without coef, as in ml.prior('horseshoe(1)', "
@@ -96,8 +100,7 @@ def check_constant_priors(rows, design) -> None:
         if row.prior.name != CONSTANT or row.source == "(vectorized)":
             continue
         value = row.prior.args[0]
-        where = f"Prior {row.prior} (class {row.class_!r}" + (f", coef {row.coef!r}" if row.coef
-                                                              else "") + ")"
+        where = _described(row)
         if (row.lb and value < float(row.lb)) or (row.ub and value > float(row.ub)):
             raise PriorError(f"{where}: the value lies outside the parameter's bounds "
                              f"[{row.lb or '-Inf'}, {row.ub or 'Inf'}].")
