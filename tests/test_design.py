@@ -430,14 +430,17 @@ def test_r_elementwise_functions_take_r_names_and_values():
     cases = {"y ~ sin(2 * 3.14159 * t / 12) + cos(t/12)": ["costD12", "sin2MU3.14159MUtD12"],
              "y ~ round(x) + floor(x) + ceiling(x)": ["ceilingx", "floorx", "roundx"],
              "y ~ pmin(x, 1) + pmax(x, 0)": ["pmaxx0", "pminx1"],
-             "y ~ sign(x) + tan(x)": ["signx", "tanx"], "y ~ round(x, 1)": ["roundx1"]}
+             "y ~ sign(x) + tan(x)": ["signx", "tanx"], "y ~ round(x, 1)": ["roundx1"],
+             "y ~ ifelse(t >= 5, x, 0)": ["ifelset>EQ5x0"]}
     for formula, names in cases.items():
         table = ml.get_prior(formula, data)
         assert table.loc[(table["class"] == "b") & (table["coef"] != ""), "coef"].tolist() == names
-    design = build_design(parse_formula("y ~ round(x) + pmin(x, 1) + ceiling(x)"), data,
+    design = build_design(parse_formula("y ~ round(x) + pmin(x, 1) + ceiling(x) + "
+                                        "ifelse(t >= 5, x, 0)"), data,
                           ml.get_family("gaussian"))
     x = data["x"].to_numpy()
-    expected = {"roundx": np.round(x), "pminx1": np.minimum(x, 1.0), "ceilingx": np.ceil(x)}
+    expected = {"roundx": np.round(x), "pminx1": np.minimum(x, 1.0), "ceilingx": np.ceil(x),
+                "ifelset>EQ5x0": np.where(data["t"] >= 5, x, 0.0)}
     for name, values in expected.items():
         np.testing.assert_allclose(design.X[:, design.b_names.index(name)], values)
     # R rounds halves to even: its round(2.5) is 2

@@ -108,6 +108,7 @@ FORMULA_FUNCTIONS = {
     "sin": np.sin, "cos": np.cos, "tan": np.tan, "sign": np.sign, "floor": np.floor,
     "ceiling": np.ceil, "round": lambda x, digits=0: np.round(x, int(digits)),
     "pmin": np.minimum, "pmax": np.maximum, "relevel": _relevel,
+    "ifelse": lambda condition, yes, no: np.where(np.asarray(condition, dtype=bool), yes, no),
 }
 # formulae's own transformations that keep their R meaning: I() (arithmetic as written),
 # C() (a categorical), center(), poly() (orthogonal polynomials)
