@@ -12,6 +12,7 @@ from ..errors import PriorError
 from ..families.derived import PYTHON_MODE, inline_inner_graphs
 from ..spec.design import Design
 from .distributions import Distribution, prior_variable
+from .special import CONSTANT, HORSESHOE
 from .table import PriorTable
 
 SAMPLE_PRIOR_CHOICES = ("no", "yes", "only")
@@ -51,7 +52,7 @@ def _parameter_priors(design: Design, table: PriorTable) -> list[ParameterPrior]
                         *table.bounds("Intercept", "", "", dpar),
                         "class Intercept" + (f" (dpar {dpar})" if dpar else "")))
         # a horseshoe is no distribution of each coefficient: brms draws no prior_b of it
-        if part.b_names and table.lookup("b", "", "", dpar).name != "horseshoe":
+        if part.b_names and table.lookup("b", "", "", dpar).name != HORSESHOE:
             add_class(f"prior_b{suffix}", "b", part.b_names, "", "_", dpar)
         if not dpar and design.monotonic:
             add_class("prior_bsp", "b", [m.term.coef for m in design.monotonic], "", "_", "")
@@ -68,7 +69,7 @@ def _parameter_priors(design: Design, table: PriorTable) -> list[ParameterPrior]
             out.append((f"prior_{parameter.name}", table.lookup(parameter.name),
                         *table.bounds(parameter.name), f"class {parameter.name}"))
     # a held parameter has no prior to draw from
-    return [entry for entry in out if entry[1].name != "constant"]
+    return [entry for entry in out if entry[1].name != CONSTANT]
 
 
 def _simplexes(design: Design, table: PriorTable) -> list[tuple[str, float, int]]:

@@ -433,11 +433,8 @@ class SmoothPart:
         numeric ``by``'s values; None without ``by``."""
         if self.term.by is None:
             return None
-        column = frame[self.term.by]
         if self.level is not None:
-            # as R labels them: the model frame's True is the level "TRUE"
-            labels = column.astype(object).map(r_level_label)
-            return (labels == r_level_label(self.level)).to_numpy(dtype=float)
+            return _indicator(frame[self.term.by], self.level)
         return _numeric(frame, self.term, self.term.by)
 
     def evaluate(self, frame) -> tuple[np.ndarray, np.ndarray]:
@@ -456,7 +453,7 @@ def _numeric(frame, term: SmoothTerm, variable: str) -> np.ndarray:
     return column.to_numpy(dtype=float)
 
 
-def _by_levels(term: SmoothTerm, column) -> list | None:
+def _by_levels(column) -> list | None:
     """The levels of a factor ``by``, each of which gets a smooth (strings, booleans and
     categoricals are R factors, as the model frame makes them); None for a numeric ``by``."""
     if column.dtype.kind in "iuf":
@@ -464,11 +461,18 @@ def _by_levels(term: SmoothTerm, column) -> list | None:
     return sorted_levels(column)
 
 
+def _indicator(column, level) -> np.ndarray:
+    """1 on the rows of a factor ``by``'s ``level``, compared as R labels levels (the model
+    frame's True is the level "TRUE", new data's True is True)."""
+    labels = column.astype(object).map(r_level_label)
+    return (labels == r_level_label(level)).to_numpy(dtype=float)
+
+
 def smooth_parts(term: SmoothTerm, frame) -> list[SmoothPart]:
     """Build the smooths of ``term`` on the fitting data ``frame``: one, or one per level of
     a factor ``by``."""
     x = _numeric(frame, term, term.variable)
-    levels = None if term.by is None else _by_levels(term, frame[term.by])
+    levels = None if term.by is None else _by_levels(frame[term.by])
     if term.by is None:
         weights, constrained = [np.ones_like(x)], True
     elif levels is None:
@@ -478,7 +482,7 @@ def smooth_parts(term: SmoothTerm, frame) -> list[SmoothPart]:
         constrained = not (len(by) > 1
                            and np.std(by, ddof=1) > np.mean(by) * np.finfo(float).eps * 1000)
     else:
-        weights = [(frame[term.by] == level).to_numpy(dtype=float) for level in levels]
+        weights = [_indicator(frame[term.by], level) for level in levels]
         constrained = True
     try:
         bases = tprs_smooths(x, term.k, weights, constrained)
