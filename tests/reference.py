@@ -87,13 +87,23 @@ def reference_family(reference: dict):
 
 
 def reference_data(reference: dict):
-    """A family reference's data: its CSV file, or the shipped dataset it names (whose
-    factors keep R's level order)."""
+    """A family reference's data: its CSV file (its ordered factors as brms took them), or
+    the shipped dataset it names (whose factors keep R's level order)."""
     import multilevel as ml
 
     if reference["data"].endswith(".csv"):
-        return pd.read_csv(FAMILY_REFERENCE_DIR / "data" / reference["data"])
+        return with_ordered_factors(
+            pd.read_csv(FAMILY_REFERENCE_DIR / "data" / reference["data"]), reference)
     return ml.load_dataset(reference["data"])
+
+
+def with_ordered_factors(frame: pd.DataFrame, reference: dict) -> pd.DataFrame:
+    """``frame`` with the columns brms took as ordered factors (a reference's ``ordered``:
+    column -> levels, make_reference.R) as ordered categoricals of those levels."""
+    for column, levels in (reference.get("ordered") or {}).items():
+        if column in frame.columns:
+            frame[column] = pd.Categorical(frame[column], categories=levels, ordered=True)
+    return frame
 
 
 def reference_data2(reference: dict) -> dict | None:
@@ -138,12 +148,15 @@ def reference_newdata(reference: dict) -> pd.DataFrame:
     """The new rows whose brms ``fitted()`` records a reference holds: its data's
     ``_newdata`` file (run_all.sh)."""
     stem = Path(reference["data"]).stem
-    return pd.read_csv(FAMILY_REFERENCE_DIR / "data" / f"{stem}_newdata.csv")
+    return with_ordered_factors(
+        pd.read_csv(FAMILY_REFERENCE_DIR / "data" / f"{stem}_newdata.csv"), reference)
 
 
 def _module_of(reference: dict) -> str:
     if reference.get("imputations"):
         return "multiple_imputation"
+    if reference.get("ordered"):
+        return "contrasts"
     if reference["family"] == "mixture":
         return "mixture"
     if reference.get("nl"):
@@ -170,8 +183,9 @@ def family_reference_names(module: str) -> list[str]:
     ``zero_hurdle`` (zero-inflated, hurdle and distributional), ``ordinal``, ``autocor``
     (residual structures), ``smooth`` (``s()`` terms), ``truncation`` (``trunc()``) or
     ``nonlinear`` (``bf(..., nl = TRUE)``), ``multiple_imputation`` (``brm_multiple()``),
-    ``mixture`` (``mixture()``), ``compositional`` (``dirichlet``, ``multinomial``) or
-    ``level_covariance`` (``gr(g, cov = A)``)."""
+    ``mixture`` (``mixture()``), ``compositional`` (``dirichlet``, ``multinomial``),
+    ``level_covariance`` (``gr(g, cov = A)``) or ``contrasts`` (ordered factors among the
+    predictors)."""
     return [path.stem for path in sorted(FAMILY_REFERENCE_DIR.glob("*.json"))
             if _module_of(json.loads(path.read_text())) == module]
 

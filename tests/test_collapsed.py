@@ -211,7 +211,7 @@ GAUSSIAN_REFERENCES = _gaussian_references()
 # the references the collapsed form fits; the others have what it does not support
 COLLAPSED_REFERENCES = ["dyestuff", "hsb_glp", "pastes_nested", "sleep_full", "sleep_uncorr",
                         "gaussian_slopes", "gaussian_weights", "sleep_bounded", "horseshoe",
-                        "sleep_constant"]
+                        "sleep_constant", "ordered_predictor"]
 
 
 def test_the_gaussian_references_are_those_expected():

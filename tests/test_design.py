@@ -379,19 +379,6 @@ def test_interactions_r_codes_by_contrasts_after_their_margin(formula, brms_name
     assert design(formula, data).b_names == brms_names
 
 
-def test_an_ordered_predictor_is_refused_with_its_alternatives():
-    # brms 2.18 codes an ordered factor by polynomial contrasts (o.L, o.Q)
-    data = pd.DataFrame({"y": np.arange(9.0), "g": list("aab") * 3,
-                         "o": pd.Categorical(list("lmh") * 3, categories=list("lmh"),
-                                             ordered=True)})
-    for formula in ("y ~ o", "y ~ (o | g)"):
-        with pytest.raises(FormulaError, match=r"polynomial contrasts.*mo\(o\).*as_unordered"):
-            design(formula, data)
-    # as a monotonic effect, a grouping factor or unordered it is taken as it is
-    assert design("y ~ mo(o)", data).monotonic
-    assert design("y ~ o", data.assign(o=data["o"].cat.as_unordered())).b_names == ["om", "oh"]
-
-
 def test_a_transformation_out_of_its_domain_is_an_error_without_numpy_warnings():
     data = pd.DataFrame({"y": np.arange(6.0), "x": [-1.0, 1, 2, 3, 4, 5]})
     with warnings.catch_warnings():

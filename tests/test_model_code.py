@@ -82,6 +82,14 @@ def _incomes() -> pd.DataFrame:
     return frame.assign(w=np.linspace(0.5, 1.5, len(frame)), x_w=lambda f: f["x"] * f["w"] + 1)
 
 
+def _doses() -> pd.DataFrame:
+    """Four ordered doses (tests/reference/families/simulate.py) as an ordered categorical."""
+    frame = pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "ordered_dose.csv")
+    frame["dose"] = pd.Categorical(frame["dose"], categories=["none", "low", "medium", "high"],
+                                   ordered=True)
+    return frame
+
+
 def _truncated() -> pd.DataFrame:
     """Positive responses and counts (tests/reference/families/simulate.py), with weights and
     a whole-number upper bound per row."""
@@ -99,7 +107,7 @@ def _grouped() -> pd.DataFrame:
 
 _FRAMES = {"crossed": _crossed, "grouped": _grouped, "assorted": _assorted, "unsorted": _unsorted,
            "truncated": _truncated, "censored": _censored, "proportions": _proportions,
-           "ratings": _ratings, "incomes": _incomes,
+           "ratings": _ratings, "incomes": _incomes, "doses": _doses,
            "slider": _slider, "nonlinear": lambda: pd.read_csv(
                FAMILY_REFERENCE_DIR / "data" / "nonlinear.csv"),
            "delayed": lambda: pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "delayed_entry.csv")
@@ -222,6 +230,7 @@ CASES = [
      [("constant(10)", "b", "Days", ""), ("constant(25)", "sigma", "", "")]),
     ("sleepstudy", "Reaction ~ Days + (1 | Subject)", "student",
      [("constant(5)", "b", "", ""), ("constant(30)", "sd", "", ""), ("constant(4)", "nu", "", "")]),
+    ("doses", "count ~ dose * x + (1 + dose | g)", "poisson", None),
 ]
 
 

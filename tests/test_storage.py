@@ -10,6 +10,8 @@ from scipy import stats
 import multilevel as ml
 from multilevel import api
 from multilevel.results.storage import frame_from_json, frame_to_json
+from multilevel.spec.contrasts import POLYNOMIAL_FACTORS
+from multilevel.spec.model_frame import R_FACTORS
 
 SMALL = {"chains": 2, "draws": 300, "warmup": 300, "progressbar": False}
 
@@ -30,9 +32,13 @@ def test_frames_survive_json():
         "when": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"]),
     }, index=[10, 11, 12])
     frame.attrs["name"] = "example"
+    # which factors are the package's and which the user's ordered ones (polynomial
+    # contrasts) decide the model a saved fit is built again as
+    frame.attrs[R_FACTORS] = ["label"]
+    frame.attrs[POLYNOMIAL_FACTORS] = ["level"]
     back = frame_from_json(json.loads(json.dumps(frame_to_json(frame))))
     pd.testing.assert_frame_equal(back, frame)
-    assert back.attrs["name"] == "example"
+    assert back.attrs == frame.attrs
 
 
 @pytest.mark.slow

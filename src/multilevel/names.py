@@ -91,6 +91,8 @@ _LEVEL_SUFFIX = re.compile(r"\[([^\[\]]*)\]")
 _PYTHON_LOGICAL = re.compile(r"\b(True|False)\b")
 # R's scale() as formulae knows it (spec/evaluation.py's R_SCALE)
 _R_SCALE_NAME = re.compile(r"(?<![\w.])scale_R\(")
+# an ordered factor as formulae evaluates it (spec/contrasts.py's R_ORDERED)
+_R_ORDERED_NAME = re.compile(r"(?<![\w.])ordered_R\(([^()]*)\)")
 COMPARISON = re.compile(r"^I\((?:[^()]|\([^()]*\))*?(?:>=|<=|==|!=|>|<)(?:[^()]|\([^()]*\))*\)$")
 
 
@@ -99,7 +101,8 @@ def r_column_name(formulae_name: str) -> str:
 
     formulae writes ``sex[Male]``, ``poly(x, 2)[0]``, ``I(x ** 2)``, ``C(x)[2]`` and
     ``poly(x, 2, raw=True)[0]``; R writes ``sexMale``, ``poly(x, 2)1``, ``I(x^2)``,
-    ``factor(x)2`` and ``poly(x, 2, raw=TRUE)1``. A comparison, ``I(x > 0)``, is a logical
+    ``factor(x)2`` and ``poly(x, 2, raw=TRUE)1``; an ordered factor's ``ordered_R(o)[.L]``
+    is R's ``o.L``. A comparison, ``I(x > 0)``, is a logical
     in R, whose column is its level ``TRUE``: ``I(x > 0)TRUE``.
     """
     parts = []
@@ -112,6 +115,7 @@ def r_column_name(formulae_name: str) -> str:
         part = part.replace(" ** ", "^").replace("**", "^")
         part = _PYTHON_LOGICAL.sub(lambda m: m.group(1).upper(), part)
         part = _R_SCALE_NAME.sub("scale(", part)
+        part = _R_ORDERED_NAME.sub(lambda m: m.group(1), part)
         parts.append(part + ("TRUE" if logical else ""))
     return ":".join(parts)
 

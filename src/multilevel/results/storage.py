@@ -33,6 +33,7 @@ from ..model.build import ModelNames, group_dims
 from ..names import population_names
 from ..priors.table import Prior, PriorTable, build_prior_table
 from ..spec.brms_formula import BrmsFormula
+from ..spec.contrasts import POLYNOMIAL_FACTORS
 from ..spec.design import Design, build_design
 from ..spec.formula import parse_formula
 from ..spec.model_frame import R_FACTORS
@@ -76,7 +77,8 @@ def frame_to_json(frame: pd.DataFrame) -> dict:
             entry["values"] = [_scalar(v) for v in series.tolist()]
         columns.append(entry)
     return {"index": [_scalar(v) for v in frame.index.tolist()], "columns": columns,
-            "name": frame.attrs.get("name"), R_FACTORS: frame.attrs.get(R_FACTORS)}
+            "name": frame.attrs.get("name"), R_FACTORS: frame.attrs.get(R_FACTORS),
+            POLYNOMIAL_FACTORS: frame.attrs.get(POLYNOMIAL_FACTORS)}
 
 
 def frame_from_json(payload: dict) -> pd.DataFrame:
@@ -98,8 +100,9 @@ def frame_from_json(payload: dict) -> pd.DataFrame:
     frame.index = pd.Index(payload["index"])
     if payload.get("name") is not None:
         frame.attrs["name"] = payload["name"]
-    if payload.get(R_FACTORS) is not None:
-        frame.attrs[R_FACTORS] = list(payload[R_FACTORS])
+    for key in (R_FACTORS, POLYNOMIAL_FACTORS):
+        if payload.get(key) is not None:
+            frame.attrs[key] = list(payload[key])
     return frame
 
 

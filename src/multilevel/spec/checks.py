@@ -88,22 +88,6 @@ def require_factor_levels(data: pd.DataFrame, columns) -> None:
             )
 
 
-def refuse_ordered_predictors(data: pd.DataFrame, columns: dict[str, str]) -> None:
-    """Refuse an ordered categorical in a model matrix: R, and so brms, codes an ordered
-    factor by polynomial contrasts (``o.L``, ``o.Q``, ...), which this package does not
-    reproduce; ``columns`` maps each column to the place that uses it."""
-    ours = set(data.attrs.get(R_FACTORS, ()))
-    for column, where in columns.items():
-        dtype = data[column].dtype
-        if isinstance(dtype, pd.CategoricalDtype) and dtype.ordered and column not in ours:
-            raise FormulaError(
-                f"Column {column!r} in {where} is an ordered categorical, which brms codes by "
-                "polynomial contrasts (.L, .Q, ...), as R codes an ordered factor; that coding "
-                f"is not reproduced here. Write mo({column}) for a monotonic effect of its "
-                f"ordered levels, or make it unordered (data[{column!r}] = "
-                f"data[{column!r}].cat.as_unordered()) for treatment contrasts.")
-
-
 def refuse_ordered_by(data: pd.DataFrame, smooths) -> None:
     """Refuse an ordered categorical as the ``by`` of an ``s()`` term: mgcv, and so brms,
     then smooths every level but the first, as differences from it, which is not reproduced

@@ -20,7 +20,6 @@ from .checks import (
     check_standard_errors,
     collinear_columns,
     refuse_ordered_by,
-    refuse_ordered_predictors,
     require_factor_levels,
     require_finite,
     require_finite_columns,
@@ -37,7 +36,7 @@ from .group_blocks import (
     parameter_blocks,
 )
 from .learning_rows import learning_from
-from .model_frame import as_r_factors, drop_missing, model_matrix_columns, used_columns
+from .model_frame import as_r_factors, drop_missing, used_columns
 from .monotonic import MonotonicPart, monotonic_part
 from .nonlinear import covariate_names, covariate_values
 from .smooth import SmoothPart, smooth_parts
@@ -376,7 +375,6 @@ def _evaluated_design(spec: FormulaSpec, data: pd.DataFrame, family: Family,
     # the data's own columns, before strings become factors: mo() reads an ordered
     # categorical's categories, unused ones too, as brms reads a factor's levels
     monotonic = [monotonic_part(term, frame) for term in spec.monotonic]
-    refuse_ordered_predictors(frame, model_matrix_columns(spec))
     refuse_ordered_by(frame, spec.smooths)
     frame = as_r_factors(frame, [c for c in used if c != spec.response])
     for part in [spec] + [part for _, part in spec.nlpars + spec.dpars]:

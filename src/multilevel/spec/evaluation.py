@@ -24,6 +24,13 @@ from formulae.terms.call_resolver import LazyCall, LazyOperator, LazyValue, Lazy
 from ..errors import DataError, FormulaError, close_matches
 from ..names import COMPARISON as _COMPARISON
 from ..names import r_level_label, sorted_levels
+from .contrasts import (
+    ORDERED_FUNCTIONS,
+    POLYNOMIAL_FACTORS,
+    as_written,
+    with_polynomial_contrasts,
+)
+from .formula_text import inside_calls
 from .learning_rows import relearn
 
 
@@ -120,7 +127,7 @@ def closed_environment() -> Environment:
     """The only names formulae may resolve besides the data's columns and its own
     transformations."""
     functions = {name: f for name, f in FORMULA_FUNCTIONS.items() if name != "scale"}
-    return Environment([{**functions, R_SCALE: _RScale}])
+    return Environment([{**functions, R_SCALE: _RScale, **ORDERED_FUNCTIONS}])
 
 
 def _allowed_list() -> str:
@@ -238,7 +245,9 @@ def design_matrix(expression: str, data: pd.DataFrame, where: str, learn: bool =
             + ", ".join(columns[:20]) + (" ..." if len(columns) > 20 else "")
         )
     check_logical_codings(expression, where, data)
-    renamed = _R_SCALE_CALL.sub(f"{R_SCALE}(", expression)
+    renamed = with_polynomial_contrasts(
+        _R_SCALE_CALL.sub(f"{R_SCALE}(", expression),
+        [c for c in data.attrs.get(POLYNOMIAL_FACTORS, ()) if c in used], where)
     try:
         # log(0) and the like: the checks of the design name such columns and their rows
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -247,7 +256,7 @@ def design_matrix(expression: str, data: pd.DataFrame, where: str, learn: bool =
     except Exception as error:  # formulae's evaluation errors have no common base
         raise FormulaError(f"Cannot evaluate {where} {expression!r}: {error}") from None
     if matrix is not None:
-        _check_factor_codings(matrix, renamed, where)
+        _check_factor_codings(matrix, renamed, where, expression)
     try:
         return relearn(matrix, data) if learn else matrix
     except Exception as error:  # formulae's evaluation errors have no common base
@@ -288,7 +297,7 @@ def r_ordered_frame(matrix) -> pd.DataFrame:
     return matrix.as_dataframe().iloc[:, r_column_positions(matrix)]
 
 
-def _check_factor_codings(matrix, expression: str, where: str) -> None:
+def _check_factor_codings(matrix, expression: str, where: str, written_as: str) -> None:
     """Refuse a factor in an interaction that R codes by all its levels where formulae codes
     it otherwise.
 
@@ -297,7 +306,8 @@ def _check_factor_codings(matrix, expression: str, where: str) -> None:
     main effect takes all its levels and the intercept's place), else by all its levels: ``a:b``
     without ``a`` and ``b`` has every combination, collinear with the intercept. formulae
     codes such a term to full rank instead, adding a main effect of its own, which is
-    another model than brms's.
+    another model than brms's. ``expression`` is what formulae evaluated, ``written_as``
+    the user's text, for the message.
     """
     terms = model_description(expression).terms
     by_name = {str(term.name): term for term in matrix.terms.values()}
@@ -332,10 +342,11 @@ def _check_factor_codings(matrix, expression: str, where: str) -> None:
         names = frozenset(str(c.name) for c in components)
         if expected.get(names) == len(term.labels):
             continue
-        culprit = next((":".join(sorted(other)) for other in written
-                        if len(other) > 1 and names <= other), ":".join(sorted(names)))
+        culprit = as_written(next((":".join(sorted(other)) for other in written
+                                   if len(other) > 1 and names <= other),
+                                  ":".join(sorted(names))))
         raise FormulaError(
-            f"{expression!r} in {where}: R codes the factors of {culprit} by their contrasts "
+            f"{written_as!r} in {where}: R codes the factors of {culprit} by their contrasts "
             "only where the term without the factor comes before it (else by all their "
             "levels), and formulae codes this formula's factors otherwise, which would be "
             "another model than brms's; write the interaction with its main effects "
@@ -402,21 +413,6 @@ def check_logical_codings(expression: str, where: str, data: pd.DataFrame) -> No
                     "of its levels here, as the term without it is not in the model, which "
                     "this package does not reproduce; make the comparison a column of the "
                     f"data (data['flag'] = <the comparison>) and use it in its place.")
-
-
-def inside_calls(text: str) -> list[bool]:
-    """For each character, whether it lies within a call's parentheses, ``log(...)``, rather
-    than at the formula's level or within grouping parentheses, ``(a + b):c``."""
-    inside: list[bool] = []
-    calls: list[bool] = []  # for each open parenthesis, whether it opens a call
-    for position, char in enumerate(text):
-        if char == ")" and calls:
-            calls.pop()
-        inside.append(any(calls))
-        if char == "(":
-            calls.append(position > 0 and (text[position - 1].isalnum()
-                                           or text[position - 1] in "._"))
-    return inside
 
 
 def in_r_term_order(expression: str) -> str:

@@ -24,8 +24,8 @@ from .category_specific import (
     CategorySpecificTerm,
     parse_category_specific,
 )
-from .evaluation import in_r_term_order, inside_calls
-from .formula_text import find_bar, outer_parenthesised, split_top_level
+from .evaluation import in_r_term_order
+from .formula_text import find_bar, inside_calls, outer_parenthesised, split_top_level
 from .group_terms import GroupTerm, parse_group_term
 from .monotonic import MonotonicTerm, parse_monotonic, parse_monotonic_interaction
 from .nonlinear import NonlinearExpression, parse_nonlinear

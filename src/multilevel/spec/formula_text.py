@@ -65,3 +65,18 @@ def find_bar(inside: str) -> tuple[int, int] | None:
             return position, 1
         position += 1
     return None
+
+
+def inside_calls(text: str) -> list[bool]:
+    """For each character, whether it lies within a call's parentheses, ``log(...)``, rather
+    than at the formula's level or within grouping parentheses, ``(a + b):c``."""
+    inside: list[bool] = []
+    calls: list[bool] = []  # for each open parenthesis, whether it opens a call
+    for position, char in enumerate(text):
+        if char == ")" and calls:
+            calls.pop()
+        inside.append(any(calls))
+        if char == "(":
+            calls.append(position > 0 and (text[position - 1].isalnum()
+                                           or text[position - 1] in "._"))
+    return inside

@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..errors import DataError
 from ..names import r_sort_key
+from .contrasts import POLYNOMIAL_FACTORS
 from .evaluation import formula_variables
 from .formula import FormulaSpec
 from .nonlinear import covariate_names
@@ -63,23 +64,6 @@ def used_columns(spec: FormulaSpec) -> dict[str, str]:
     return used
 
 
-def model_matrix_columns(spec: FormulaSpec) -> dict[str, str]:
-    """The columns the model matrices read (population, group-term and category-specific
-    terms of every parameter), with the place that reads each, for messages."""
-    used: dict[str, str] = {}
-    for term in spec.category_specific:
-        for name in formula_variables(term.expression, term.text):
-            used.setdefault(name, term.text)
-    for part in [spec] + [part for _, part in spec.nlpars + spec.dpars]:
-        where = "" if part is spec else f" of {part.text!r}"
-        for name in formula_variables(part.population, "the population-level terms"):
-            used.setdefault(name, "the population-level terms" + where)
-        for term in part.group_terms:
-            for name in formula_variables(term.expr, f"group term {term.text}"):
-                used.setdefault(name, f"group term {term.text}" + where)
-    return used
-
-
 def drop_missing(data: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, int]:
     missing = data[columns].isna().any(axis=1)
     count = int(missing.sum())
@@ -110,10 +94,17 @@ def as_r_factors(data: pd.DataFrame, columns) -> pd.DataFrame:
     formulae keeps the order of an ordered categorical's categories only, so they are made
     ordered; the frame's ``attrs`` list them (:data:`R_FACTORS`), so that a design built
     again from it (a saved fit, ``update()``, ``kfold()``) does not take them for the user's
-    ordered factors.
+    ordered factors, which it lists apart (:data:`POLYNOMIAL_FACTORS`) for R's polynomial
+    contrasts.
     """
     data = data.copy()
-    data.attrs[R_FACTORS] = sorted(set(data.attrs.get(R_FACTORS, ())) | set(columns))
+    ours = set(data.attrs.get(R_FACTORS, ()))
+    ordered = {column for column in columns if column not in ours
+               and isinstance(data[column].dtype, pd.CategoricalDtype)
+               and data[column].dtype.ordered}
+    data.attrs[R_FACTORS] = sorted(ours | set(columns))
+    data.attrs[POLYNOMIAL_FACTORS] = sorted(set(data.attrs.get(POLYNOMIAL_FACTORS, ()))
+                                            | ordered)
     for column in columns:
         series = data[column]
         if isinstance(series.dtype, pd.CategoricalDtype):

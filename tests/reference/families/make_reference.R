@@ -3,7 +3,8 @@
 # (same variable selection as /work/shared/tools/brms_reference.R), plus the data file name, the
 # family string as given in R, its link, and brms's default prior table from get_prior().
 #
-# usage: Rscript make_reference.R DATA.csv|brms:NAME|multiple:PATTERN:M "FORMULA" "FAMILY" OUT.json [factor columns, comma-separated]
+# usage: Rscript make_reference.R DATA.csv|brms:NAME|multiple:PATTERN:M "FORMULA" "FAMILY" OUT.json [factor columns, comma-separated;
+#          "dose=none<low<high" an ordered factor of those levels, recorded as `ordered`]
 #          [DPARS: distributional formulas for bf(), semicolon-separated, e.g. "hu=~ x";
 #           a number holds the parameter at it, e.g. "quantile=0.8"]
 #          [NEWDATA.csv: rows whose fitted() values are written too, as `fitted` records]
@@ -32,9 +33,21 @@ if (startsWith(data_path, "brms:")) {
   d <- imputed[[1]]
 } else d <- read.csv(data_path)
 imputations <- if (startsWith(data_path, "multiple:")) length(imputed) else NULL
-if (length(a) >= 5) for (col in intersect(strsplit(a[5], ",")[[1]], names(d))) {
-  d[[col]] <- factor(d[[col]])
-  if (!is.null(imputations)) for (k in seq_along(imputed)) imputed[[k]][[col]] <- factor(imputed[[k]][[col]])
+# a factor column written "dose=none<low<high" is an ordered factor of those levels
+factor_columns <- if (length(a) >= 5) strsplit(a[5], ",")[[1]] else character(0)
+ordered_levels <- list()
+for (entry in factor_columns[grepl("=", factor_columns, fixed = TRUE)]) {
+  kv <- strsplit(entry, "=", fixed = TRUE)[[1]]
+  ordered_levels[[kv[1]]] <- strsplit(kv[2], "<", fixed = TRUE)[[1]]
+}
+factor_columns <- sub("=.*$", "", factor_columns)
+as_factor <- function(values, col) {
+  if (is.null(ordered_levels[[col]])) factor(values)
+  else factor(values, levels = ordered_levels[[col]], ordered = TRUE)
+}
+for (col in intersect(factor_columns, names(d))) {
+  d[[col]] <- as_factor(d[[col]], col)
+  if (!is.null(imputations)) for (k in seq_along(imputed)) imputed[[k]][[col]] <- as_factor(imputed[[k]][[col]], col)
 }
 fam <- eval(parse(text = fam_str))
 if (is.function(fam)) fam <- fam()
@@ -102,7 +115,7 @@ max_rhat <- max(s$rhat, na.rm = TRUE)  # a constant (sigma under se()) has none
 fitted_records <- NULL
 if (length(a) >= 7 && nzchar(a[7])) {
   nd <- read.csv(a[7])
-  if (length(a) >= 5) for (col in intersect(strsplit(a[5], ",")[[1]], names(d))) nd[[col]] <- factor(nd[[col]], levels = levels(d[[col]]))
+  for (col in intersect(factor_columns, names(d))) nd[[col]] <- factor(nd[[col]], levels = levels(d[[col]]), ordered = is.ordered(d[[col]]))
   ft <- fitted(fit, newdata = nd)
   if (length(dim(ft)) == 3) {  # categories: rows x statistics x categories
     fitted_records <- do.call(rbind, lapply(seq_len(dim(ft)[3]), function(k)
@@ -169,6 +182,7 @@ out <- list(id = sub("\\.json$", "", basename(out_path)),
             dpars = dpars,
             fixed = fixed,
             nl = nl,
+            ordered = if (length(ordered_levels)) ordered_levels,
             family = fit$family$family,
             link = fit$family$link,
             family_r = fam_str,

@@ -511,6 +511,26 @@ def sparse():
     write("sparse", frame)
 
 
+def ordered_dose():
+    """Responses over four ordered doses (R's ordered factor, coded by polynomial
+    contrasts), their effect bending and, for the counts, varying by group."""
+    rng = np.random.default_rng(200)
+    gi, lv = groups(rng, n_groups=12, lo=18, hi=28)
+    doses = np.array(["none", "low", "medium", "high"])
+    dose = rng.integers(0, 4, size=gi.size)
+    x = rng.normal(size=gi.size)
+    u = rng.normal(0.0, 0.6, size=lv.size)
+    y = (2.0 + np.array([0.0, 1.0, 1.6, 1.8])[dose] + 0.5 * x + 0.3 * x * (dose == 3)
+         + u[gi] + rng.normal(0.0, 1.0, size=gi.size))
+    slope = rng.normal(0.0, 0.25, size=lv.size)
+    count = rng.poisson(np.exp(0.8 + (0.3 + slope[gi]) * dose + 0.5 * u[gi]))
+    write("ordered_dose", pd.DataFrame({"y": y, "count": count, "dose": doses[dose], "x": x,
+                                        "g": lv[gi]}))
+    write("ordered_dose_newdata", pd.DataFrame({"dose": ["low", "high", "medium"],
+                                                "x": [0.0, 1.0, -1.0],
+                                                "g": [lv[0], lv[5], lv[11]]}))
+
+
 def categorical():
     """Choices among three categories, each non-reference category with its own correlated
     intercept and slope by g, and rows to predict for."""
@@ -909,7 +929,8 @@ if __name__ == "__main__":
                  inverse_gaussian, imputed, quantile,
                  zero_inflated_beta_binomial, mixture, mixture_poisson,
                  mixture_theta, von_mises, dirichlet, multinomial, phylogenetic, frechet,
-                 ordinal_disc, geometric, smooth_by, smooth_by_numeric, sparse):
+                 ordinal_disc, geometric, smooth_by, smooth_by_numeric, sparse,
+                 ordered_dose):
         make()
     (OUT / "truth.json").write_text(json.dumps(TRUTH, indent=1, sort_keys=True) + "\n")
     for p in sorted(OUT.glob("*.csv")):
