@@ -328,7 +328,8 @@ def test_auto_collapses_one_factor_or_one_enclosing_factor():
                       "pastes_nested": "collapsed", "sleep_full": "collapsed",
                       "sleep_uncorr": "collapsed", "gaussian_slopes": "full",
                       "gaussian_weights": "collapsed", "sleep_bounded": "collapsed",
-                      "horseshoe": "collapsed", "sleep_constant": "collapsed"}
+                      "horseshoe": "collapsed", "sleep_constant": "collapsed",
+                      "ordered_predictor": "collapsed"}
 
 
 @pytest.mark.slow
