@@ -125,6 +125,11 @@ def test_hypothesis_columns_and_probabilities():
     against = hypothesis(fake, ["Days < 0", "Days > 0"])
     assert against["Star"].tolist() == ["", "*"]
     assert against.loc[1, "Post.Prob"] == pytest.approx(np.mean(days < 0))
+    # brms's samples: each hypothesis's left side less its right side on every draw; no
+    # prior_samples without prior draws
+    np.testing.assert_allclose(table.samples["H2"],
+                               fake.frame["b_Intercept"] + 2 * days - 270)
+    assert list(table.samples) == ["H1", "H2", "H3"] and table.prior_samples is None
     with pytest.raises(ml.MultilevelError, match="unknown name\\(s\\) Dayz.*Valid names"):
         hypothesis(fake, "Dayz > 1")
     with pytest.raises(ml.MultilevelError, match="needs exactly one of"):

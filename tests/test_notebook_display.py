@@ -19,7 +19,7 @@ pytest.importorskip("ipykernel")
 pytestmark = pytest.mark.slow
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PLOTS = ("fit.pp_check()", "fit.conditional_effects()", "fit.plot()", "fit.plot_ranef()",
-         "fit.plot_shrinkage()", "fit.mcmc_plot()")
+         "fit.plot_shrinkage()", "fit.mcmc_plot()", "fit.hypothesis('Days > 5').plot()")
 
 
 @pytest.fixture(scope="module")

@@ -612,5 +612,43 @@ def test_ipython_shows_a_plot_figure_as_one_png():
 @pytest.mark.slow
 def test_every_plot_method_returns_a_plot_figure(hsb_fit, rats_fit):
     figures = [hsb_fit.pp_check(ndraws=2, seed=1), hsb_fit.conditional_effects("ses"),
-               hsb_fit.plot("sigma"), hsb_fit.plot_ranef(), rats_fit.plot_shrinkage()]
+               hsb_fit.plot("sigma"), hsb_fit.plot_ranef(), rats_fit.plot_shrinkage(),
+               hsb_fit.hypothesis("ses > 2").plot()]
     assert all(isinstance(figure, PlotFigure) for figure in figures)
+
+
+class _Draws:
+    """A stand-in fit for hypothesis(): its draws and, optionally, prior draws."""
+
+    def __init__(self, frame, prior_draws=None):
+        self.frame, self.prior_draws = frame, prior_draws
+
+    def as_draws_df(self):
+        return self.frame
+
+
+def test_hypothesis_plot_draws_each_posterior_over_its_prior(tmp_path):
+    from multilevel.plots.hypothesis import shortened
+    from multilevel.results.hypothesis import hypothesis
+
+    rng = np.random.default_rng(3)
+    draws = pd.DataFrame({"b_Intercept": rng.normal(250, 5, 1000),
+                          "b_Days": rng.normal(10, 2, 1000)})
+    long = "Days + Days + Days + Days + Days + Days + Days + Days > 1"
+    with pytest.warns(UserWarning, match="prior of an overall intercept"):
+        table = hypothesis(_Draws(draws, pd.DataFrame({"prior_b": rng.normal(0, 10, 1000)})),
+                           ["Days > 8", long, "Intercept = 250"])
+    figure = table.plot()
+    _save(figure, tmp_path, "hypothesis")
+    panels = [ax for ax in figure.axes if ax.get_title()]
+    # brms's limit_chars(): the label's last four characters kept after 37 and '...'
+    assert [ax.get_title() for ax in panels] == [
+        "(Days)-(8) > 0", shortened(table.loc[2, "Hypothesis"], 40), "(Intercept)-(250) = 0"]
+    assert panels[1].get_title() == "(Days+Days+Days+Days+Days+Days+Days+D... > 0"
+    # two filled densities where there are prior draws; the intercept has none (brms's warning)
+    assert [len(ax.collections) for ax in panels] == [2, 2, 1]
+    assert [text.get_text() for text in figure.legends[0].get_texts()] == ["Posterior", "Prior"]
+    alone = table.plot(ignore_prior=True)
+    assert [len(ax.collections) for ax in alone.axes] == [1, 1, 1] and not alone.legends
+    with pytest.raises(ml.MultilevelError, match="two colours"):
+        table.plot(colors=["red"])

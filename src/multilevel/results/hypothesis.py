@@ -88,13 +88,14 @@ def _parameter_draws(fit, class_: str | None) -> dict[str, np.ndarray]:
 _OVERALL_INTERCEPT = re.compile(r"^b_.*Intercept($|\[)")
 
 
-def _prior_column(full_name: str, priors: pd.DataFrame) -> str | None:
+def _prior_column(full_name: str, priors: pd.DataFrame, warn: bool = True) -> str | None:
     """The column of prior draws for a parameter: its own, else its class's shared one; None
-    for an overall intercept (:data:`_OVERALL_INTERCEPT`)."""
+    for an overall intercept (:data:`_OVERALL_INTERCEPT`), with brms's warning if ``warn``."""
     if _OVERALL_INTERCEPT.match(full_name):
-        warnings.warn("Sampling from the prior of an overall intercept is not possible by "
-                      "default. See the documentation of the 'sample_prior' argument in "
-                      "help('brm').", UserWarning, stacklevel=5)
+        if warn:
+            warnings.warn("Sampling from the prior of an overall intercept is not possible by "
+                          "default. See the documentation of the 'sample_prior' argument in "
+                          "help('brm').", UserWarning, stacklevel=6)
         return None
     candidates = [f"prior_{full_name}"]
     # a predicted parameter's classes have columns of their own: prior_b_sigma,
@@ -112,22 +113,62 @@ def _prior_column(full_name: str, priors: pd.DataFrame) -> str | None:
     return next((c for c in candidates if c in priors), None)
 
 
-def _prior_density_at_zero(fit, expression: str, class_: str | None,
-                           names: list[str]) -> float | None:
-    """The prior density of the hypothesis at zero, from ``sample_prior="yes"`` draws."""
-    priors = fit.prior_draws
+def _prior_hypothesis_draws(fit, expression: str, class_: str | None, names: list[str],
+                            warn: bool) -> np.ndarray | None:
+    """The hypothesis evaluated on ``sample_prior="yes"`` draws, as brms's
+    ``prior_samples``; None without prior draws of every parameter it names."""
+    priors = None if fit is None else fit.prior_draws
     if priors is None or priors.empty:
         return None
     values = {}
     for name in names:
-        column = _prior_column(f"{class_}_{name}" if class_ else name, priors)
+        column = _prior_column(f"{class_}_{name}" if class_ else name, priors, warn)
         if column is None:
             return None
         values[name] = priors[column].to_numpy()
     substituted, placeholders = _substitute(expression, names)
     draws = _evaluate(ast.parse(substituted, mode="eval"),
                       {t: values[n] for t, n in placeholders.items()}, expression)
-    return float(gaussian_kde(np.asarray(draws))(0.0)[0])
+    return np.broadcast_to(np.asarray(draws, dtype=float), (len(priors),))
+
+
+class HypothesisTable(BrmsTable):
+    """The table of :func:`hypothesis`, which also holds brms's draws of each hypothesis:
+    ``samples`` (columns ``H1``, ``H2``, ... in the table's row order, the left side less
+    the right side on each posterior draw) and ``prior_samples`` (the same on the prior
+    draws of ``sample_prior="yes"``, NaN where there are none), and draws them with
+    :meth:`plot`."""
+
+    _metadata = ["samples", "prior_samples"]
+    samples: pd.DataFrame | None = None
+    prior_samples: pd.DataFrame | None = None
+
+    @property
+    def _constructor(self):
+        return HypothesisTable
+
+    def plot(self, ignore_prior: bool = False, chars: int = 40, colors=None):
+        """The posterior density of each hypothesis, over its prior's where there are prior
+        draws, as brms's ``plot()`` of a hypothesis.
+
+        Parameters
+        ----------
+        ignore_prior
+            Leave the prior densities out.
+        chars
+            Hypothesis labels longer than this are shortened, as brms shortens them.
+        colors
+            Two colours, of the posterior and the prior; bayesplot's blue scheme by default.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            One panel per hypothesis, in rows.
+        """
+        from ..plots.hypothesis import plot_hypotheses
+
+        return plot_hypotheses(self["Hypothesis"].tolist(), self.samples,
+                               None if ignore_prior else self.prior_samples, chars, colors)
 
 
 SCOPES = ("standard", "ranef", "coef")
@@ -165,13 +206,15 @@ def hypothesis(fit, hypotheses: str | list[str], class_: str | None = "b", group
 
     Returns
     -------
-    DataFrame
-        Columns ``Hypothesis, Estimate, Est.Error, CI.Lower, CI.Upper, Evid.Ratio, Post.Prob,
-        Star`` (after ``Group`` for the levels' scopes). For an inequality, Evid.Ratio is the
-        posterior odds of the hypothesis and Post.Prob its posterior probability; for ``=``
-        both need prior draws (``brm(..., sample_prior="yes")``, in the standard scope) and
-        are NaN otherwise. Prints as brms does, under ``Hypothesis Tests for class b:`` and
-        with its footnote.
+    HypothesisTable
+        A data frame of columns ``Hypothesis, Estimate, Est.Error, CI.Lower, CI.Upper,
+        Evid.Ratio, Post.Prob, Star`` (after ``Group`` for the levels' scopes). For an
+        inequality, Evid.Ratio is the posterior odds of the hypothesis and Post.Prob its
+        posterior probability; for ``=`` both need prior draws (``brm(...,
+        sample_prior="yes")``, in the standard scope) and are NaN otherwise. Prints as brms
+        does, under ``Hypothesis Tests for class b:`` and with its footnote. Its ``samples``
+        and ``prior_samples`` hold each hypothesis's draws, as brms's, and its ``plot()``
+        draws their densities.
     """
     if isinstance(hypotheses, str):
         hypotheses = [hypotheses]
@@ -181,7 +224,7 @@ def hypothesis(fit, hypotheses: str | list[str], class_: str | None = "b", group
     if scope == "standard":
         prefix = (f"{class_ or ''}_{group}_" if group else class_)
         values = _parameter_draws(fit, prefix)
-        rows = [_tested(text, values, prefix, alpha, robust, fit) for text in hypotheses]
+        tested = [_tested(text, values, prefix, alpha, robust, fit) for text in hypotheses]
         # brms's class without its trailing underscores: "sd_Subject"
         heading = f"Hypothesis Tests for class {class_ or ''}{f'_{group}' if group else ''}:"
     else:
@@ -192,20 +235,31 @@ def hypothesis(fit, hypotheses: str | list[str], class_: str | None = "b", group
         coefs, draws = group_level_draws(fit, group, with_population=scope == "coef")
         levels = fit.design.group_levels(group)
         # hypothesis by hypothesis, each level in turn, as brms orders them
-        rows = [{"Group": level,
-                 **_tested(text, {c: draws[:, k, j] for j, c in enumerate(coefs)}, "", alpha,
-                           robust, None)}
-                for text in hypotheses for k, level in enumerate(levels)]
+        tested = []
+        for text in hypotheses:
+            for k, level in enumerate(levels):
+                row, *hypothesis_draws = _tested(
+                    text, {c: draws[:, k, j] for j, c in enumerate(coefs)}, "", alpha, robust,
+                    None)
+                tested.append(({"Group": level, **row}, *hypothesis_draws))
         heading = "Hypothesis Tests for class :"
     # numbered from 1, as brms's rows
-    return BrmsTable.of(pd.DataFrame(rows, index=range(1, len(rows) + 1)),
-                        heading=heading, footer=_footnote(alpha), digits=2)
+    rows = [row for row, _, _ in tested]
+    table = HypothesisTable.of(pd.DataFrame(rows, index=range(1, len(rows) + 1)),
+                               heading=heading, footer=_footnote(alpha), digits=2)
+    labels = [f"H{number}" for number in range(1, len(rows) + 1)]
+    table.samples = pd.DataFrame(dict(zip(labels, [d for _, d, _ in tested], strict=True)))
+    table.prior_samples = pd.DataFrame(dict(zip(labels, [
+        np.full(len(table.samples), np.nan) if prior is None else prior
+        for _, _, prior in tested], strict=True))) if any(
+            prior is not None for _, _, prior in tested) else None
+    return table
 
 
 def _tested(text: str, values: dict[str, np.ndarray], class_: str | None, alpha: float,
-            robust: bool, fit) -> dict:
-    """One row of the table: the hypothesis ``text`` on the draws in ``values``; ``fit``
-    gives prior draws for a point hypothesis (None: there are none)."""
+            robust: bool, fit) -> tuple[dict, np.ndarray, np.ndarray | None]:
+    """One row of the table, the hypothesis ``text`` on the draws in ``values``, with its
+    draws and prior draws; ``fit`` gives the prior draws (None: there are none)."""
     left, sign, right = _split(text)
     # brms's label: the sides without whitespace, a right side of 0 left out
     left, right = re.sub(r"\s", "", left), re.sub(r"\s", "", right)
@@ -227,10 +281,12 @@ def _tested(text: str, values: dict[str, np.ndarray], class_: str | None, alpha:
     draws = np.asarray(_evaluate(tree, {t: values[n] for t, n in placeholders.items()}, text),
                        dtype=float)
     draws = np.broadcast_to(draws, (len(next(iter(values.values()))),))
+    prior_draws = _prior_hypothesis_draws(fit, expression, class_,
+                                          list(placeholders.values()), warn=sign == "=")
     if sign == "=":
         lower, upper = np.quantile(draws, [alpha / 2, 1 - alpha / 2])
-        prior_density = None if fit is None else _prior_density_at_zero(
-            fit, expression, class_, list(placeholders.values()))
+        prior_density = (None if prior_draws is None
+                         else float(gaussian_kde(prior_draws)(0.0)[0]))
         if prior_density:
             evidence = float(gaussian_kde(draws)(0.0)[0]) / prior_density
             probability = evidence / (1 + evidence)
@@ -252,7 +308,7 @@ def _tested(text: str, values: dict[str, np.ndarray], class_: str | None, alpha:
         # brms's star: the interval excludes 0 for "=", the hypothesis is likely otherwise
         "Star": "*" if ((lower > 0 or upper < 0) if sign == "=" else probability > 1 - alpha)
         else "",
-    }
+    }, draws, prior_draws
 
 
 def _footnote(alpha: float) -> str:
