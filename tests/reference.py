@@ -157,6 +157,8 @@ def _module_of(reference: dict) -> str:
         return "multiple_imputation"
     if reference.get("ordered"):
         return "contrasts"
+    if re.search(r"\b(ns|bs)\(", reference["formula"]):
+        return "splines"
     if reference["family"] == "mixture":
         return "mixture"
     if reference.get("nl"):
@@ -184,8 +186,8 @@ def family_reference_names(module: str) -> list[str]:
     (residual structures), ``smooth`` (``s()`` terms), ``truncation`` (``trunc()``) or
     ``nonlinear`` (``bf(..., nl = TRUE)``), ``multiple_imputation`` (``brm_multiple()``),
     ``mixture`` (``mixture()``), ``compositional`` (``dirichlet``, ``multinomial``),
-    ``level_covariance`` (``gr(g, cov = A)``) or ``contrasts`` (ordered factors among the
-    predictors)."""
+    ``level_covariance`` (``gr(g, cov = A)``), ``contrasts`` (ordered factors among the
+    predictors) or ``splines`` (R's ``ns()``, ``bs()``)."""
     return [path.stem for path in sorted(FAMILY_REFERENCE_DIR.glob("*.json"))
             if _module_of(json.loads(path.read_text())) == module]
 

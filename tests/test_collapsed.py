@@ -211,7 +211,7 @@ GAUSSIAN_REFERENCES = _gaussian_references()
 # the references the collapsed form fits; the others have what it does not support
 COLLAPSED_REFERENCES = ["dyestuff", "hsb_glp", "pastes_nested", "sleep_full", "sleep_uncorr",
                         "gaussian_slopes", "gaussian_weights", "sleep_bounded", "horseshoe",
-                        "sleep_constant", "ordered_predictor"]
+                        "sleep_constant", "ordered_predictor", "spline_ns"]
 
 
 def test_the_gaussian_references_are_those_expected():
@@ -329,7 +329,7 @@ def test_auto_collapses_one_factor_or_one_enclosing_factor():
                       "sleep_uncorr": "collapsed", "gaussian_slopes": "full",
                       "gaussian_weights": "collapsed", "sleep_bounded": "collapsed",
                       "horseshoe": "collapsed", "sleep_constant": "collapsed",
-                      "ordered_predictor": "collapsed"}
+                      "ordered_predictor": "collapsed", "spline_ns": "collapsed"}
 
 
 @pytest.mark.slow

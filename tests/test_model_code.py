@@ -118,7 +118,7 @@ _FRAMES = {"crossed": _crossed, "grouped": _grouped, "assorted": _assorted, "uns
                            "zero_inflated_beta_binomial", "mixture", "mixture_poisson",
                            "von_mises", "dirichlet", "multinomial", "phylogenetic",
                            "phylogenetic_counts", "frechet", "ordinal_disc", "smooth_by",
-                           "smooth_by_numeric", "sparse")}}
+                           "smooth_by_numeric", "sparse", "growth_spline")}}
 # data2 of the frames whose models name a matrix, gr(g, cov = A)
 _DATA2 = {name: lambda: {"A": pd.read_csv(FAMILY_REFERENCE_DIR / "data" / "cov_A.csv",
                                           index_col=0)}
@@ -231,6 +231,8 @@ CASES = [
     ("sleepstudy", "Reaction ~ Days + (1 | Subject)", "student",
      [("constant(5)", "b", "", ""), ("constant(30)", "sd", "", ""), ("constant(4)", "nu", "", "")]),
     ("doses", "count ~ dose * x + (1 + dose | g)", "poisson", None),
+    ("growth_spline", "count ~ ns(time, df = 3) + bs(time, knots = c(4), degree = 2) + (1 | id)",
+     "poisson", None),
 ]
 
 

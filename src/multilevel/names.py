@@ -86,11 +86,12 @@ def sorted_levels(values: pd.Series) -> list:
     return sorted(unique, key=lambda v: r_sort_key(str(v)))
 
 
-_POLY_COLUMN = re.compile(r"^(poly\(.*\))\[(\d+)\]$")
+# a transformation's columns, numbered from 0 by formulae and from 1 by R
+_POLY_COLUMN = re.compile(r"^((?:poly|ns|bs_R)\(.*\))\[(\d+)\]$")
 _LEVEL_SUFFIX = re.compile(r"\[([^\[\]]*)\]")
 _PYTHON_LOGICAL = re.compile(r"\b(True|False)\b")
-# R's scale() as formulae knows it (spec/evaluation.py's R_SCALE)
-_R_SCALE_NAME = re.compile(r"(?<![\w.])scale_R\(")
+# R's scale() and bs() as formulae knows them (spec/evaluation.py's _RENAMED)
+_R_SCALE_NAME = re.compile(r"(?<![\w.])(scale|bs)_R\(")
 # an ordered factor as formulae evaluates it (spec/contrasts.py's R_ORDERED)
 _R_ORDERED_NAME = re.compile(r"(?<![\w.])ordered_R\(([^()]*)\)")
 COMPARISON = re.compile(r"^I\((?:[^()]|\([^()]*\))*?(?:>=|<=|==|!=|>|<)(?:[^()]|\([^()]*\))*\)$")
@@ -114,7 +115,7 @@ def r_column_name(formulae_name: str) -> str:
         part = _LEVEL_SUFFIX.sub(lambda m: m.group(1), part)
         part = part.replace(" ** ", "^").replace("**", "^")
         part = _PYTHON_LOGICAL.sub(lambda m: m.group(1).upper(), part)
-        part = _R_SCALE_NAME.sub("scale(", part)
+        part = _R_SCALE_NAME.sub(lambda m: f"{m.group(1)}(", part)
         part = _R_ORDERED_NAME.sub(lambda m: m.group(1), part)
         parts.append(part + ("TRUE" if logical else ""))
     return ":".join(parts)

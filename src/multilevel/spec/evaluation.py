@@ -32,6 +32,7 @@ from .contrasts import (
 )
 from .formula_text import inside_calls
 from .learning_rows import relearn
+from .splines import RBSpline, RNaturalSpline
 
 
 def _factor(values):
@@ -102,9 +103,11 @@ class _RScale:
         return (values - self.shift) / self.divisor
 
 
-# the name formulae knows R's scale() by; R_SCALE_CALL finds the calls to rename
+# the names formulae knows R's scale() and bs() by, where its own functions of those names
+# would take precedence; _RENAMED_CALL finds the calls to rename
 R_SCALE = "scale_R"
-_R_SCALE_CALL = re.compile(r"(?<![\w.])scale\s*\(")
+_RENAMED = {"scale": R_SCALE, "bs": "bs_R"}
+_RENAMED_CALL = re.compile(r"(?<![\w.])(scale|bs)\s*\(")
 
 # Functions a formula may call that multilevel supplies, as brms's formulas spell them.
 FORMULA_FUNCTIONS = {
@@ -116,18 +119,23 @@ FORMULA_FUNCTIONS = {
     "ceiling": np.ceil, "round": lambda x, digits=0: np.round(x, int(digits)),
     "pmin": np.minimum, "pmax": np.maximum, "relevel": _relevel,
     "ifelse": lambda condition, yes, no: np.where(np.asarray(condition, dtype=bool), yes, no),
+    # the splines package's regression splines, with R's knots and columns
+    "ns": RNaturalSpline, "bs": RBSpline,
 }
+# functions a formula may call only within another call's arguments: ns(x, knots = c(2, 5))
+ARGUMENT_FUNCTIONS = {"c": lambda *values: np.array(values, dtype=float)}
 # formulae's own transformations that keep their R meaning: I() (arithmetic as written),
 # C() (a categorical), center(), poly() (orthogonal polynomials)
 FORMULAE_FUNCTIONS = ("I", "C", "center", "poly")
-ALLOWED_FUNCTIONS = tuple(sorted((*FORMULA_FUNCTIONS, *FORMULAE_FUNCTIONS), key=str.casefold))
+ALLOWED_FUNCTIONS = tuple(sorted((*FORMULA_FUNCTIONS, *FORMULAE_FUNCTIONS, *ARGUMENT_FUNCTIONS),
+                                  key=str.casefold))
 
 
 def closed_environment() -> Environment:
     """The only names formulae may resolve besides the data's columns and its own
     transformations."""
-    functions = {name: f for name, f in FORMULA_FUNCTIONS.items() if name != "scale"}
-    return Environment([{**functions, R_SCALE: _RScale, **ORDERED_FUNCTIONS}])
+    functions = {_RENAMED.get(name, name): f for name, f in FORMULA_FUNCTIONS.items()}
+    return Environment([{**functions, **ARGUMENT_FUNCTIONS, **ORDERED_FUNCTIONS}])
 
 
 def _allowed_list() -> str:
@@ -142,7 +150,8 @@ def _is_constant(node) -> bool:
     return False
 
 
-def _check_call(call: LazyCall, expression: str, where: str, variables: set[str]) -> None:
+def _check_call(call: LazyCall, expression: str, where: str, variables: set[str],
+                nested: bool = False) -> None:
     callee = str(call.callee)
     if "." in callee or callee.startswith("_"):
         raise FormulaError(
@@ -156,13 +165,17 @@ def _check_call(call: LazyCall, expression: str, where: str, variables: set[str]
             f"provide.{close_matches(callee, ALLOWED_FUNCTIONS)} Allowed functions: "
             f"{_allowed_list()}."
         )
+    if callee in ARGUMENT_FUNCTIONS and not nested:
+        raise FormulaError(
+            f"{expression!r} in {where} calls {callee}() as a term; it gives numbers for "
+            "another function's argument, as in ns(x, knots = c(2, 5)).")
     for argument in (*call.args, *call.kwargs.values()):
         _check_node(argument, expression, where, variables)
 
 
 def _check_node(node, expression: str, where: str, variables: set[str]) -> None:
     if isinstance(node, LazyCall):
-        _check_call(node, expression, where, variables)
+        _check_call(node, expression, where, variables, nested=True)
     elif isinstance(node, LazyOperator):
         if node.symbol == "**" and all(_is_constant(arg) for arg in node.args):
             raise FormulaError(
@@ -246,7 +259,7 @@ def design_matrix(expression: str, data: pd.DataFrame, where: str, learn: bool =
         )
     check_logical_codings(expression, where, data)
     renamed = with_polynomial_contrasts(
-        _R_SCALE_CALL.sub(f"{R_SCALE}(", expression),
+        _RENAMED_CALL.sub(lambda match: f"{_RENAMED[match.group(1)]}(", expression),
         [c for c in data.attrs.get(POLYNOMIAL_FACTORS, ()) if c in used], where)
     try:
         # log(0) and the like: the checks of the design name such columns and their rows

@@ -16,7 +16,8 @@
 #   A bare function name (e.g. "poisson") is called with no arguments.
 #   "multiple:data/imputed_%d.csv:3" fits brm_multiple() to the M data sets the pattern
 #   names (chains per data set), its summary that of the combined draws.
-suppressMessages({library(brms); library(posterior); library(jsonlite)})
+# splines: formulas may call ns() and bs(), as users attach it
+suppressMessages({library(brms); library(posterior); library(jsonlite); library(splines)})
 a <- commandArgs(trailingOnly = TRUE)
 stopifnot(length(a) >= 4)
 data_path <- a[1]; f <- a[2]; fam_str <- a[3]; out_path <- a[4]

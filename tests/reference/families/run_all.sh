@@ -73,6 +73,8 @@ fit sleep_constant   sleepstudy "Reaction ~ Days + (Days | Subject)" "gaussian()
 fit horseshoe        sparse "y ~ x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8 + (1 | g)" "gaussian()" "g" "" "" "prior(horseshoe(1), class = b)"
 fit ordered_predictor ordered_dose "y ~ dose * x + (1 | g)"                   "gaussian()" "g,dose=none<low<medium<high" "" "data/ordered_dose_newdata.csv"
 fit ordered_slopes   ordered_dose     "count ~ dose + (1 + dose | g)"              "poisson()" "g,dose=none<low<medium<high" "" "data/ordered_dose_newdata.csv"
+fit spline_ns        growth_spline    "y ~ ns(time, df = 3) + (1 | id)"            "gaussian()" "id" "" "data/growth_spline_newdata.csv"
+fit spline_bs        growth_spline    "count ~ bs(time, df = 4) + (1 | id)"        "poisson()" "id" "" "data/growth_spline_newdata.csv"
 fit horseshoe_logit  sparse "success ~ x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8" "bernoulli()" "g" "" "" "prior(horseshoe(df = 3, par_ratio = 0.2), class = b)"
 fit sleep_sigma_id   sleepstudy       "Reaction ~ Days + (Days | p | Subject)"     "gaussian()" "Subject" "sigma=~ Days + (1 | p | Subject)"
 fit sleep_explicit_intercept sleepstudy "Reaction ~ 0 + Intercept + Days + (Days | Subject)" "gaussian()" "Subject" "sigma=~ 0 + Intercept + Days"

@@ -531,6 +531,22 @@ def ordered_dose():
                                                 "g": [lv[0], lv[5], lv[11]]}))
 
 
+def growth_spline():
+    """Scores and counts over time bending as a saturating curve, a level per pupil, for
+    regression splines (ns(), bs()); new times within and beyond the observed ones."""
+    rng = np.random.default_rng(202)
+    gi, lv = groups(rng, n_groups=20, lo=6, hi=10)
+    time = np.round(rng.uniform(0.0, 10.0, size=gi.size), 2)
+    u = rng.normal(0.0, 0.8, size=lv.size)
+    curve = 3.0 * (1.0 - np.exp(-time / 3.0))
+    y = 1.0 + curve + u[gi] + rng.normal(0.0, 0.7, size=gi.size)
+    count = rng.poisson(np.exp(0.2 + 0.5 * curve + 0.5 * u[gi]))
+    write("growth_spline", pd.DataFrame({"y": y, "count": count, "time": time,
+                                         "id": lv[gi]}))
+    write("growth_spline_newdata", pd.DataFrame({"time": [0.5, 2.0, 5.0, 9.5, 11.0],
+                                                 "id": [lv[0], lv[3], lv[7], lv[12], lv[19]]}))
+
+
 def categorical():
     """Choices among three categories, each non-reference category with its own correlated
     intercept and slope by g, and rows to predict for."""
@@ -930,7 +946,7 @@ if __name__ == "__main__":
                  zero_inflated_beta_binomial, mixture, mixture_poisson,
                  mixture_theta, von_mises, dirichlet, multinomial, phylogenetic, frechet,
                  ordinal_disc, geometric, smooth_by, smooth_by_numeric, sparse,
-                 ordered_dose):
+                 ordered_dose, growth_spline):
         make()
     (OUT / "truth.json").write_text(json.dumps(TRUTH, indent=1, sort_keys=True) + "\n")
     for p in sorted(OUT.glob("*.csv")):
