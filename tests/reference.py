@@ -34,6 +34,12 @@ def user_priors(name: str) -> list | None:
               # on a logistic regression's with brms's par_ratio
               "horseshoe": [ml.prior("horseshoe(1)", class_="b")],
               "horseshoe_logit": [ml.prior("horseshoe(df = 3, par_ratio = 0.2)", class_="b")],
+              # the R2D2 prior, scaled by sigma, with one concentration for all shares; on a
+              # logistic regression (not scaled); the lasso on a logistic regression
+              "r2d2": [ml.prior("R2D2(mean_R2 = 0.3, prec_R2 = 3, cons_D2 = 0.5)",
+                                class_="b")],
+              "r2d2_logit": [ml.prior("R2D2(mean_R2 = 0.3, prec_R2 = 4)", class_="b")],
+              "lasso_logit": [ml.prior("lasso(df = 2, scale = 0.5)", class_="b")],
               # brms's ?brm example 4, on every b and cs() coefficient
               "inhaler_cs": [ml.prior("normal(0, 5)", class_="b")],
               "nonlinear": [ml.prior("normal(5, 2)", nlpar="b1"),

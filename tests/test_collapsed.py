@@ -211,7 +211,7 @@ GAUSSIAN_REFERENCES = _gaussian_references()
 # the references the collapsed form fits; the others have what it does not support
 COLLAPSED_REFERENCES = ["dyestuff", "hsb_glp", "pastes_nested", "sleep_full", "sleep_uncorr",
                         "gaussian_slopes", "gaussian_weights", "sleep_bounded", "horseshoe",
-                        "sleep_constant", "ordered_predictor", "spline_ns"]
+                        "sleep_constant", "ordered_predictor", "spline_ns", "r2d2"]
 
 
 def test_the_gaussian_references_are_those_expected():
@@ -329,7 +329,8 @@ def test_auto_collapses_one_factor_or_one_enclosing_factor():
                       "sleep_uncorr": "collapsed", "gaussian_slopes": "full",
                       "gaussian_weights": "collapsed", "sleep_bounded": "collapsed",
                       "horseshoe": "collapsed", "sleep_constant": "collapsed",
-                      "ordered_predictor": "collapsed", "spline_ns": "collapsed"}
+                      "ordered_predictor": "collapsed", "spline_ns": "collapsed",
+                      "r2d2": "collapsed"}
 
 
 @pytest.mark.slow

@@ -111,7 +111,8 @@ DIVERGENT_REFERENCES = {"gamma_inverse": "an inverse link's mean near zero (brms
                         "kidney_weibull": "38 patients' sd, weakly identified (brms: 3)",
                         "horseshoe": "the horseshoe's funnel of global and local scales "
                                      "(brms: 8)",
-                        "sleep_constant": "the slopes' sd with the slope held (brms: 1)"}
+                        "sleep_constant": "the slopes' sd with the slope held (brms: 1)",
+                        "r2d2": "the R2D2 prior's funnel of R2 and its shares (brms: 1)"}
 
 
 # a known difference from brms: with the slope's posterior pressed against its upper bound,

@@ -233,6 +233,12 @@ CASES = [
     ("doses", "count ~ dose * x + (1 + dose | g)", "poisson", None),
     ("growth_spline", "count ~ ns(time, df = 3) + bs(time, knots = c(4), degree = 2) + (1 | id)",
      "poisson", None),
+    ("sparse", "y ~ x1 + x2 + x3 + (1 | g)", "gaussian",
+     [("R2D2(mean_R2 = 0.3, prec_R2 = 3, cons_D2 = c(0.5, 1, 2))", "b", "", "")]),
+    ("sparse", "success ~ x1 + x2", "bernoulli", [("R2D2()", "b", "", "")]),
+    ("sparse", "success ~ x1", "bernoulli", [("R2D2(0.4)", "b", "", "")]),
+    ("sparse", "success ~ x1 + x2 + x3", "bernoulli",
+     [("lasso(df = 2, scale = 0.5)", "b", "", "")]),
 ]
 
 

@@ -433,6 +433,66 @@ def test_horseshoe_is_one_hierarchy_kept_out_of_the_draws(sleepstudy):
     assert scale == pytest.approx(0.5 / np.sqrt(len(counts)))
 
 
+@pytest.mark.parametrize(("text", "written", "args"), [
+    # mean_R2, prec_R2, autoscale, then one concentration or one per coefficient
+    ("R2D2()", "R2D2()", (0.5, 2.0, 1.0, 1.0)),
+    ("R2D2(0.3, cons_D2 = c(1, 2.5))", "R2D2(0.3, cons_D2 = c(1, 2.5))",
+     (0.3, 2.0, 1.0, 1.0, 2.5)),
+    ("R2D2(prec_R2 = 4, autoscale = FALSE)", "R2D2(prec_R2 = 4, autoscale = FALSE)",
+     (0.5, 4.0, 0.0, 1.0)),
+    ("lasso()", "lasso()", (1.0, 1.0)),
+    ("lasso(scale = 0.5, 2)", "lasso(scale = 0.5, 2)", (2.0, 0.5)),
+])
+def test_r2d2_and_lasso_are_read_as_r_matches_their_arguments(text, written, args):
+    distribution = parse_distribution(text)
+    assert (str(distribution), distribution.args) == (written, args)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("R2D2(1)", "Mean of the R2 prior must be a single number in \\(0, 1\\)"),
+    ("R2D2(prec_R2 = 0)", "Precision of the R2 prior must be a single positive number"),
+    ("R2D2(cons_D2 = c(1, -1))", "Concentration of the D2 prior must be a vector of positive"),
+    ("R2D2(mean_R2 = c(0.2, 0.3))", "Mean of the R2 prior must be a single number"),
+    ("lasso(0)", "Degrees of freedom of the shrinkage parameter prior must be a single"),
+    ("lasso(scale = -1)", "Scale of the Laplace priors must be a single positive number"),
+    ("lasso(lambda = 1)", "unknown or repeated argument 'lambda'"),
+])
+def test_a_bad_r2d2_or_lasso_gets_brms_message(text, message):
+    with pytest.raises(PriorError, match=message):
+        parse_distribution(text)
+
+
+def test_r2d2_and_lasso_follow_brms_rules(sleepstudy):
+    data = sleepstudy.assign(x=np.cos(np.arange(len(sleepstudy))))
+    with pytest.raises(PriorError, match="Defining separate priors for single coefficients"):
+        ml.get_prior("Reaction ~ Days + x", data,
+                     prior=[ml.prior("R2D2()"), ml.prior("normal(0, 1)", coef="x")])
+    with pytest.raises(PriorError, match="lasso\\(\\) applies to the population-level"):
+        ml.get_prior("Reaction ~ Days + (1 | Subject)", data,
+                     prior=[ml.prior("lasso()", class_="sd")])
+    with pytest.raises(PriorError, match="'cons_D2' of the R2D2 prior must be of length 1 or 2"):
+        ml.make_model("Reaction ~ Days + x", data, prior=[ml.prior("R2D2(cons_D2 = c(1, 2, 3))")])
+
+
+def test_r2d2_and_lasso_are_brms_hierarchies(sleepstudy):
+    """brms's R2D2: b = zb * sqrt(R2D2_phi * R2D2_tau2), R2D2_tau2 = sigma^2 R2 / (1 - R2)
+    where it autoscales; its lasso: b ~ double_exponential(0, scale * lasso_inv_lambda)."""
+    data = sleepstudy.assign(x=np.cos(np.arange(len(sleepstudy))))
+    model = ml.make_model("Reaction ~ Days + x", data, prior=[ml.prior("R2D2(cons_D2 = 2)")])
+    assert {"zb", "R2D2_R2", "R2D2_phi"} <= {v.name for v in model.free_RVs}
+    assert model["sigma"] in ancestors([model["b"]])
+    np.testing.assert_array_equal(model["R2D2_phi"].owner.inputs[-1].eval(), [2.0, 2.0])
+    binary = data.assign(y=(data["Reaction"] > 300).astype(int))
+    logistic = ml.make_model("y ~ Days", binary, "bernoulli", prior=[ml.prior("R2D2()")])
+    # one coefficient: its share is 1, as Stan's simplex[1]; no sigma to scale by
+    assert "R2D2_phi" not in {v.name for v in logistic.free_RVs}
+    assert logistic["R2D2_phi"].eval().tolist() == [1.0]
+    lasso = ml.make_model("y ~ Days + x", binary, "bernoulli",
+                          prior=[ml.prior("lasso(df = 2, scale = 0.5)")])
+    assert {"b", "lasso_inv_lambda"} <= {v.name for v in lasso.free_RVs}
+    assert lasso["lasso_inv_lambda"] in ancestors([lasso["b"]])
+
+
 def test_rows_follow_r_collation_as_brms_orders_them(sleepstudy):
     """brms sorts its table with R's order(), which collates as ICU: punctuation before
     digits (brms 2.18's get_prior() lists x_a before x2, sx_1 before sx2_1)."""

@@ -10,6 +10,8 @@ import re
 
 from ..families.family import Family, format_number
 from ..priors.distributions import Distribution
+from ..priors.special_syntax import ARGUMENTS
+from ..spec.formula_text import split_top_level
 
 _SPECIAL = {"\\": r"\backslash{}", "{": r"\{", "}": r"\}", "_": r"\_", "^": r"\hat{}",
             "$": r"\$", "%": r"\%", "&": r"\&", "#": r"\#", "~": r"\sim{}", " ": r"\ ",
@@ -326,11 +328,13 @@ def prior(distribution: Distribution, lower: str = "", upper: str = "") -> tuple
     """
     if distribution.name == "flat":
         return "", ""
-    if distribution.name == "horseshoe":  # brms's call as written: the arguments are named
-        inside = str(distribution).removeprefix("horseshoe(").removesuffix(")")
+    if distribution.name in ARGUMENTS:  # brms's call as written: the arguments are named
+        name = distribution.name
+        inside = str(distribution).removeprefix(f"{name}(").removesuffix(")")
+        pieces = [piece.strip() for _, piece in split_top_level(inside, ",")] if inside else []
         arguments = [r"\text{" + escape(piece) + "}" if "=" in piece else escape(piece)
-                     for piece in inside.split(", ")] if inside else []
-        return rf"\operatorname{{horseshoe}}({', '.join(arguments)})", ""
+                     for piece in pieces]
+        return rf"\operatorname{{{escape(name)}}}({', '.join(arguments)})", ""
     arguments = [format_number(a) for a in distribution.args]
     if distribution.name in _VARIANCE_SECOND:
         arguments[1] = f"{arguments[1]}^{{2}}"

@@ -17,7 +17,7 @@ from ..model.mixture import intercept_starts
 from ..model.monotonic import simplex_dim
 from ..model.smooths import smooth_dim
 from ..names import population_names
-from ..priors.special import horseshoe_settings
+from ..priors.special import needs_sigma, special_settings
 from ..priors.table import PriorTable
 from ..spec.design import Design
 from ..spec.evaluation import r_ordered_frame
@@ -62,6 +62,7 @@ from .model_code_parts import (
     truncated_likelihood,
     truncation_mass,
 )
+from .special_prior_code import special_prior_code
 
 __all__ = ["ModelCode", "ModelCodeError", "write_model_code"]
 
@@ -100,7 +101,7 @@ class _Program:
         self.monotonic_names: dict[str, str] = {}
         # Python names of the smooths' data and variables, by brms name (sx:fa_1 -> sx_fa_1)
         self.smooth_names: dict[str, str] = {}
-        # sigma's Python name where a horseshoe scaled by it wrote it early
+        # sigma's Python name where a special prior scaled by it wrote it early
         self.early_sigma = ""
         self.covariates: dict[str, str] = {}
 
@@ -301,35 +302,16 @@ class _Program:
         base = python_name(dpar, set())
         return base if link == "identity" else f"eta_{base}"
 
-    def _horseshoe(self, settings, variable: str, name: str, dim: str) -> list[str]:
-        """brms's horseshoe on the coefficients (:mod:`multilevel.priors.special`); sigma
-        comes first where it scales the global prior."""
-        names = {part: python_name(part, self.taken)
-                 for part in ("zb", "hs_local", "hs_global", "hs_slab", "hs_c2",
-                              "hs_lambda_tilde")}
-        lines = ["# brms's horseshoe prior: b = zb * lambda_tilde * hs_global, zb standard "
-                 "normal, hs_local,", "# hs_global and hs_slab kept out of brms's draws"]
-        scale = repr(settings.scale_global)
-        if settings.autoscale:
+    def _special_prior(self, settings, variable: str, name: str, dim: str) -> list[str]:
+        """brms's horseshoe, R2D2 or lasso prior on the coefficients; sigma comes first where
+        it scales the prior."""
+        lines = []
+        if needs_sigma(settings):
             self.early_sigma = python_name("sigma", set())
             lines.append(f"{self.early_sigma} = " + prior_code(
                 "sigma", self.table.lookup("sigma"), *self.table.bounds("sigma")))
-            scale = f"{scale} * {self.early_sigma}"
-        half_slab = repr(0.5 * settings.df_slab)
-        local, global_, c2 = names["hs_local"], names["hs_global"], names["hs_c2"]
-        lines += [
-            f"{names['zb']} = pm.Normal(\"zb\", 0.0, 1.0, dims={quote(dim)})",
-            f"{local} = pm.HalfStudentT(\"hs_local\", nu={settings.df!r}, "
-            f"sigma=1.0, dims={quote(dim)})",
-            f"{global_} = pm.HalfStudentT(\"hs_global\", "
-            f"nu={settings.df_global!r}, sigma={scale})",
-            f"{names['hs_slab']} = pm.InverseGamma(\"hs_slab\", {half_slab}, {half_slab})",
-            f"{c2} = {settings.scale_slab ** 2!r} * {names['hs_slab']}",
-            f"{names['hs_lambda_tilde']} = pt.sqrt({c2} * {local} ** 2 / ({c2} + {global_} ** 2 "
-            f"* {local} ** 2))",
-            f"{variable} = pm.Deterministic({quote(name)}, {names['zb']} * "
-            f"{names['hs_lambda_tilde']} * {global_}, dims={quote(dim)})"]
-        return lines
+        return lines + special_prior_code(settings, variable, name, dim, self.taken,
+                                          self.early_sigma)
 
     def _add(self, dpar: str, term: str) -> None:
         predictor = self.predictors[dpar]
@@ -374,11 +356,11 @@ class _Program:
                 centred_name, self.table.lookup("Intercept", "", "", dpar),
                 *self.table.bounds("Intercept", "", "", dpar)))
             terms.append(intercept_variable)
-        horseshoe = None if dpar else horseshoe_settings(self.table, self.design)
+        special = None if dpar else special_settings(self.table, self.design)
         if b_names:
             lines.append(f"# {brms_names([prefix + name for name in b_names])}")
-            if horseshoe is not None:
-                lines += self._horseshoe(horseshoe, b_variable, b_name, dim)
+            if special is not None:
+                lines += self._special_prior(special, b_variable, b_name, dim)
             else:
                 lines.append(class_code(self.table, b_variable, b_name, "b", b_names, "", dim,
                                         [dpar] * len(b_names), b_names))
@@ -481,7 +463,7 @@ class _Program:
                 aux[parameter.name] = name
                 continue
             if parameter.name == "sigma" and self.early_sigma:
-                aux[parameter.name] = self.early_sigma  # written before the horseshoe
+                aux[parameter.name] = self.early_sigma  # written before the special prior
                 continue
             if parameter.name in design.fixed_aux:
                 lines.append(f"# {parameter.name} is held at a value, kept in the draws as brms")

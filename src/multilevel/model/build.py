@@ -23,7 +23,13 @@ from ..families.family import add_known_errors
 from ..families.links import LINKS
 from ..names import population_names
 from ..priors.distributions import data, ordered_prior_variable, prior_variable
-from ..priors.special import Horseshoe, horseshoe_coefficients, horseshoe_settings
+from ..priors.special import (
+    SpecialPrior,
+    kept_names,
+    needs_sigma,
+    special_coefficients,
+    special_settings,
+)
 from ..priors.table import PriorTable
 from ..spec.design import Design
 from .autocor import (
@@ -69,6 +75,8 @@ class ModelNames:
     starts: tuple[tuple[str, float], ...] = ()
     # the smooths' unpenalised columns, bs_ (sDays_1, sx:fa_1, sx:z_2)
     smooth_fixed: tuple[str, ...] = ()
+    # a special prior's own parameters brms keeps: R2D2_R2 and R2D2_phi, lasso_inv_lambda
+    shrinkage: tuple[str, ...] = ()
 
     @property
     def stored(self) -> list[str]:
@@ -85,7 +93,7 @@ class ModelNames:
             if group in self.correlated_groups:
                 names.append(f"cor_{group}")
             names.append(f"r_{group}")
-        return names + list(self.aux)
+        return names + list(self.aux) + list(self.shrinkage)
 
 
 # Names a grouping factor's level dimension must not take: an xarray dimension named like a
@@ -149,7 +157,7 @@ def _class_variable(name: str, table: PriorTable, class_: str, coefs: list[str],
 def _population_effects(X: np.ndarray, b_names: list[str], has_intercept: bool,
                         table: PriorTable, dpar: str, stored: list[str], thresholds: int = 0,
                         ordered: bool = True, intercept_value=None,
-                        horseshoe: Horseshoe | None = None, sigma=None):
+                        special: SpecialPrior | None = None, sigma=None):
     """One parameter's population part of the linear predictor, on centred predictors.
 
     Returns the linear predictor's population part, the coefficients (intercept first; None
@@ -157,8 +165,8 @@ def _population_effects(X: np.ndarray, b_names: list[str], has_intercept: bool,
     the linear predictor is subtracted from instead of adding an intercept (increasing if
     ``ordered``); ``stored`` gets the names to keep. ``intercept_value`` is the centred
     intercept where it is made elsewhere (a mixture's, ordered over its components).
-    ``horseshoe`` puts brms's horseshoe on the coefficients, scaled by ``sigma`` where it
-    autoscales.
+    ``special`` puts brms's horseshoe, R2D2 or lasso prior on the coefficients, scaled by
+    ``sigma`` where it autoscales.
     """
     centred_name, b_name, intercept_name, dim = population_names(dpar)
     suffix = f"_{dpar}" if dpar else ""
@@ -184,7 +192,7 @@ def _population_effects(X: np.ndarray, b_names: list[str], has_intercept: bool,
                                    *table.bounds("Intercept", "", "", dpar))
         eta = eta + intercept
     if b_names:
-        b = (horseshoe_coefficients(b_name, dim, horseshoe, sigma) if horseshoe is not None
+        b = (special_coefficients(b_name, dim, special, sigma) if special is not None
              else _class_variable(b_name, table, "b", b_names, "", dim,
                                   dpars=[dpar] * len(b_names)))
         eta = eta + pt.dot(data(f"X_centred{suffix}", X - column_means if has_intercept else X),
@@ -329,15 +337,15 @@ def build_model(design: Design, table: PriorTable,
 
     population: list[str] = []
     aux_names: list[str] = []
-    horseshoe = horseshoe_settings(table, design)
+    special = special_settings(table, design)
     with pm.Model(coords=coords) as model:
         y = data("y_data", design.y)
-        # a horseshoe scaled by sigma needs sigma first
+        # a special prior scaled by sigma needs sigma first
         early = ({"sigma": prior_variable("sigma", table.lookup("sigma"), *table.bounds("sigma"))}
-                 if horseshoe is not None and horseshoe.autoscale else {})
+                 if needs_sigma(special) else {})
         population_part, population_coefficients, thresholds = _population_effects(
             design.X, design.b_names, design.has_intercept, table, "", population,
-            design.thresholds, design.family.ordered_thresholds, horseshoe=horseshoe,
+            design.thresholds, design.family.ordered_thresholds, special=special,
             sigma=early.get("sigma"))
         smooths = smooth_effects(design, table) if design.smooths else None
         monotonic = monotonic_effects(design, table) if design.monotonic else None
@@ -555,7 +563,8 @@ def build_model(design: Design, table: PriorTable,
                        # a parameter held by constant() is no variable to start
                        tuple((n, v) for n, v in starts.items() if n in model.named_vars
                              and model[n] in model.free_RVs),
-                       tuple(name for part in design.smooths for name in part.fixed_names))
+                       tuple(name for part in design.smooths for name in part.fixed_names),
+                       kept_names(special) if design.b_names else ())
     return model, names
 
 

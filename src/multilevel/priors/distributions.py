@@ -16,6 +16,7 @@ import pytensor.tensor as pt
 
 from ..errors import PriorError, close_matches
 from ..families.family import format_number
+from .special_syntax import ARGUMENTS, special_arguments
 
 # Stan distribution name -> (argument names, support lower bound of the distribution itself);
 # an argument name in _POSITIVE_ARGUMENTS must be positive, except uniform's bounds
@@ -42,17 +43,6 @@ DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], float | None]] = {
     "constant": (("value",), None),
 }
 _POSITIVE_ARGUMENTS = {"sigma", "nu", "lambda", "alpha", "beta", "eta"}
-# brms's horseshoe(): its arguments in R's order with their defaults (par_ratio NULL, autoscale
-# TRUE) and brms's words for each positive one
-HORSESHOE_ARGUMENTS: tuple[tuple[str, float | None, str], ...] = (
-    ("df", 1.0, "Degrees of freedom of the local priors"),
-    ("scale_global", 1.0, "Scale of the global prior"),
-    ("df_global", 1.0, "Degrees of freedom of the global prior"),
-    ("scale_slab", 2.0, "Scale of the slab part"),
-    ("df_slab", 4.0, "Degrees of freedom of the slab part"),
-    ("par_ratio", None, ""),
-    ("autoscale", 1.0, ""),
-)
 _SPEC = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*$", re.S)
 FLAT = "(flat)"
 
@@ -83,7 +73,7 @@ class Distribution:
 
     @property
     def support_lower(self) -> float | None:
-        if self.name in ("flat", "horseshoe"):
+        if self.name == "flat" or self.name in ARGUMENTS:
             return None
         lower = DISTRIBUTIONS[self.name][1]
         if self.name == "uniform":
@@ -124,14 +114,15 @@ def parse_distribution(text: str, symbols: dict[str, float] | None = None) -> Di
             "such as 'normal(0, 10)' or 'student_t(3, 0, 2.5)'."
         )
     name = match.group(1)
-    if name == "horseshoe":
-        return _horseshoe(text, match.group(2))
+    if name in ARGUMENTS:
+        values, written = special_arguments(text, name, match.group(2))
+        return Distribution(name, values, written)
     if name not in DISTRIBUTIONS:
         raise PriorError(
             f"Unknown prior distribution {name!r} in {text!r}."
             + close_matches(name, DISTRIBUTIONS)
             + " Available: "
-            + ", ".join([*DISTRIBUTIONS, "horseshoe"])
+            + ", ".join([*DISTRIBUTIONS, *ARGUMENTS])
             + "."
         )
     argument_names = DISTRIBUTIONS[name][0]
@@ -167,55 +158,6 @@ def parse_distribution(text: str, symbols: dict[str, float] | None = None) -> Di
     if name == "uniform" and not values[0] < values[1]:
         raise PriorError(f"uniform(lower, upper) needs lower < upper, got {text!r}.")
     return Distribution(name, tuple(values), f"{name}({', '.join(raw)})" if written else "")
-
-
-def _horseshoe(text: str, inside: str) -> Distribution:
-    """brms's ``horseshoe(df = 1, scale_global = 1, df_global = 1, scale_slab = 2, df_slab = 4,
-    par_ratio = NULL, autoscale = TRUE)``, its arguments matched as R matches them (by name,
-    then the rest by position), checked with brms's messages and kept in that order (an
-    absent par_ratio as 0, autoscale as 1 or 0), written as R deparses the call."""
-    names = [name for name, _, _ in HORSESHOE_ARGUMENTS]
-    pieces = [piece.strip() for piece in inside.split(",")] if inside.strip() else []
-    named, positional, written = {}, [], []
-    for piece in pieces:
-        key, equals, value = (part.strip() for part in piece.partition("="))
-        if equals and key in names and key not in named:
-            named[key] = value
-            written.append(f"{key} = {value}")
-        elif equals:
-            raise PriorError(f"Invalid horseshoe prior {text!r}: unknown or repeated argument "
-                             f"{key!r}; horseshoe() takes {', '.join(names)}.")
-        else:
-            positional.append(piece)
-            written.append(piece)
-    free = [name for name in names if name not in named]
-    if len(positional) > len(free):
-        raise PriorError(f"Invalid horseshoe prior {text!r}: it takes at most {len(names)} "
-                         "arguments.")
-    named.update(zip(free, positional, strict=False))
-    values = []
-    for name, default, words in HORSESHOE_ARGUMENTS:
-        piece = named.get(name)
-        if name == "autoscale":
-            if piece not in (None, "TRUE", "T", "FALSE", "F"):
-                raise PriorError(f"Invalid horseshoe prior {text!r}: autoscale must be TRUE or "
-                                 f"FALSE, got {piece!r}.")
-            values.append(0.0 if piece in ("FALSE", "F") else 1.0)
-            continue
-        if piece is None or (name == "par_ratio" and piece == "NULL"):
-            values.append(0.0 if default is None else default)
-            continue
-        try:
-            value = float(piece)
-        except ValueError:
-            value = np.nan
-        if not (np.isfinite(value) and value > 0):
-            raise PriorError(f"Argument 'par_ratio' must be greater 0, got {piece!r} in "
-                             f"{text!r}." if name == "par_ratio" else
-                             f"Invalid horseshoe prior: {words} must be a single positive "
-                             f"number, got {piece!r} in {text!r}.")
-        values.append(value)
-    return Distribution("horseshoe", tuple(values), f"horseshoe({', '.join(written)})")
 
 
 def _concentrations(text: str, pieces: list[str]) -> Distribution:

@@ -12,7 +12,7 @@ from ..errors import PriorError
 from ..families.derived import PYTHON_MODE, inline_inner_graphs
 from ..spec.design import Design
 from .distributions import Distribution, prior_variable
-from .special import CONSTANT, HORSESHOE
+from .special import CONSTANT, SPECIAL_PRIORS
 from .table import PriorTable
 
 SAMPLE_PRIOR_CHOICES = ("no", "yes", "only")
@@ -51,8 +51,8 @@ def _parameter_priors(design: Design, table: PriorTable) -> list[ParameterPrior]
             out.append((f"prior_Intercept{suffix}", table.lookup("Intercept", "", "", dpar),
                         *table.bounds("Intercept", "", "", dpar),
                         "class Intercept" + (f" (dpar {dpar})" if dpar else "")))
-        # a horseshoe is no distribution of each coefficient: brms draws no prior_b of it
-        if part.b_names and table.lookup("b", "", "", dpar).name != HORSESHOE:
+        # a special prior is no distribution of each coefficient: brms draws no prior_b of it
+        if part.b_names and table.lookup("b", "", "", dpar).name not in SPECIAL_PRIORS:
             add_class(f"prior_b{suffix}", "b", part.b_names, "", "_", dpar)
         if not dpar and design.monotonic:
             add_class("prior_bsp", "b", [m.term.coef for m in design.monotonic], "", "_", "")

@@ -91,6 +91,9 @@ def collect_draws(idata: az.InferenceData, design: Design, names: ModelNames) ->
         add(f"sds_{coef}", posterior[f"sds_{coef}"])
     for aux in names.aux:
         add(aux, posterior[aux])
+    # brms orders its variables by class: lasso_ after the family's parameters, R2D2_ last
+    if "lasso_inv_lambda" in names.shrinkage:
+        add("lasso_inv_lambda", posterior["lasso_inv_lambda"])
     for _, simplex in names.monotonic:
         add(f"simo_{simplex}", posterior[f"simo_{simplex}"])
     for dpar, _ in parts:
@@ -106,6 +109,11 @@ def collect_draws(idata: az.InferenceData, design: Design, names: ModelNames) ->
                 add(f"{prefix}[{level},{coef}]", effects[..., j, k])
     for coef in names.smooths:
         add(f"s_{coef}", posterior[f"s_{coef}"])
+    if "R2D2_phi" in names.shrinkage:
+        # one share per coefficient, named by it as brms names it (R2D2_phi_x1)
+        for k, coef in enumerate(design.b_names):
+            add(f"R2D2_phi_{coef}", posterior["R2D2_phi"][..., k])
+        add("R2D2_R2", posterior["R2D2_R2"])
     return Draws(columns, np.stack(arrays, axis=-1))
 
 
