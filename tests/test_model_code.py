@@ -239,6 +239,7 @@ CASES = [
     ("sparse", "success ~ x1", "bernoulli", [("R2D2(0.4)", "b", "", "")]),
     ("sparse", "success ~ x1 + x2 + x3", "bernoulli",
      [("lasso(df = 2, scale = 0.5)", "b", "", "")]),
+    ("ratings", "rating ~ x + (1 | g)", ml.get_family("cumulative", "cloglog"), None),
 ]
 
 

@@ -2,6 +2,7 @@
 2.18: the inhaler references of ../shared and simulated ordinal references with a correlated
 group block and brms's fitted() probabilities."""
 
+import decimal
 import json
 
 import matplotlib
@@ -98,6 +99,32 @@ def test_cumulative_probit_density_is_the_normal_difference_around_each_category
     np.testing.assert_allclose(density, expected, rtol=1e-12)
 
 
+def test_cumulative_cloglog_density_is_exact_at_the_open_ends():
+    """P(y = k) = exp(-exp(lower)) - exp(-exp(upper)) with F(x) = 1 - exp(-exp(x)): the
+    last category's log-probability -exp(lower) holds where 1 - F(lower) rounds to 1."""
+    thresholds = np.array([[-1.0, 0.3, 2.0]])
+    eta = np.array([[-12.0, -9.0, -1.0, 0.0, 0.2, 1.5, 5.0, 9.0, 30.0]])
+    y = np.array([2, 2, 1, 4, 2, 3, 4, 4, 1])
+    family = ml.get_family("cumulative", "cloglog")
+    density = family.log_density(y, eta, {"thresholds": thresholds})[0]
+    # the differences in 60 significant digits, where doubles would cancel to 0
+    context = decimal.Context(prec=60)
+    bounds = [None, *thresholds[0], None]
+
+    def survival(bound, row):  # 1 - F(bound - eta) = exp(-exp(bound - eta))
+        if bound is None:
+            return decimal.Decimal(1 if bounds.index(bound) == 0 else 0)
+        return context.exp(-context.exp(decimal.Decimal(bound) - decimal.Decimal(eta[0, row])))
+
+    expected = [float(context.ln(survival(bounds[k - 1], row) - survival(bounds[k], row)))
+                if 1 < k < 4 else float(context.ln(
+                    survival(bounds[k - 1], row) if k == 4 else 1 - survival(bounds[k], row)))
+                for row, k in enumerate(y)]
+    np.testing.assert_allclose(density, expected, rtol=1e-12)
+    probabilities = family.expected_value(eta, {"thresholds": thresholds})[0]
+    np.testing.assert_allclose(probabilities.sum(axis=-1), 1.0)
+
+
 @pytest.mark.parametrize("block_values", [None, 1], ids=["one_block", "a_row_per_block"])
 def test_cumulative_probabilities_are_differences_of_the_link(block_values, monkeypatch):
     if block_values is not None:
@@ -159,6 +186,10 @@ FITS |= {name: (lambda name=name: simulated(name), family)
 # a cumulative probit model whose discrimination is predicted, bf(rating ~ x + (1 | g),
 # disc ~ 0 + z)
 FITS["ordinal_disc"] = (lambda: simulated("ordinal_disc"), ml.get_family("cumulative", "probit"))
+# the cumulative model with the cloglog link, on the simulated ratings and the inhaler data
+CLOGLOG = ("cumulative_cloglog", "inhaler_cloglog")
+FITS |= {name: (lambda name=name: simulated(name), ml.get_family("cumulative", "cloglog"))
+         for name in CLOGLOG}
 
 
 def test_every_ordinal_reference_is_fitted():
@@ -167,7 +198,7 @@ def test_every_ordinal_reference_is_fitted():
 
 
 @pytest.mark.parametrize("name", ["inhaler", "simulated", *SEQUENTIAL, *CATEGORY_SPECIFIC,
-                                  "ordinal_disc"])
+                                  "ordinal_disc", *CLOGLOG])
 def test_prior_table_equals_brms(name):
     load, family = FITS[name]
     reference, data = load()
@@ -222,15 +253,19 @@ def test_categorical_fit_gives_each_category_its_predictor(fits):
         + fit.ranef()["subject"][("mu3_Intercept", "Estimate")])
 
 
+# divergent transitions met now and then: brms met one in 4000 on the categorical model's
+# weak mu3 and mu4; on the cloglog model's slope sd, whose posterior reaches down to zero (a
+# funnel), seeds give 0 to 1 in 2000 (brms: none in 4000)
+RARE_DIVERGENCES = {"categorical": 2, "cumulative_cloglog": 2}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(FITS))
 def test_posterior_equals_brms(fits, name):
     reference, fit, messages = fits[name]
     assert posterior_mismatches(fit, reference["summary"]) == []
     assert mixing_problems(fit, reference["summary"]) == []
-    # brms met one divergent transition in 4000 on the categorical model's weak mu3 and mu4
-    allowed = 2 if name == "categorical" else 0
-    assert int(fit.idata.sample_stats["diverging"].sum()) <= allowed
+    assert int(fit.idata.sample_stats["diverging"].sum()) <= RARE_DIVERGENCES.get(name, 0)
 
 
 @pytest.mark.slow
@@ -251,7 +286,8 @@ def test_simulated_thresholds_and_effects_are_recovered(fits, name, truth_of):
 @pytest.mark.slow
 @pytest.mark.parametrize(("name", "labels"), [
     ("simulated", ["1", "2", "3", "4"]), ("simulated_categorical", ["a", "b", "c"]),
-    *[(name, ["1", "2", "3", "4"]) for name in [*SEQUENTIAL, "acat_cs", "ordinal_disc"]]])
+    *[(name, ["1", "2", "3", "4"]) for name in [*SEQUENTIAL, "acat_cs", "ordinal_disc",
+                                                 "cumulative_cloglog"]]])
 def test_category_probabilities_equal_brms_fitted(fits, name, labels):
     reference, fit, _ = fits[name]
     newdata = reference_newdata(reference)

@@ -16,6 +16,7 @@ from ..priors.distributions import PYMC_DISTRIBUTIONS, Distribution
 from ..priors.table import PriorTable
 from ..spec.category_specific import CategorySpecificPart
 from .model_code_data import concentrations_code, number, quote
+from .model_code_ordinal import CUMULATIVE_CLOGLOG_HELPER, sequential_helper
 
 
 class ModelCodeError(MultilevelError):
@@ -310,54 +311,6 @@ class Frechet:
                      pt.log1p(-zoi) + pm.logp(proportions, pt.switch(inside, value, 0.5)))''',
 }
 
-# log F(x) and log(1 - F(x)) for each link's inverse F, as code
-_LOG_CDF_CODE = {
-    "logit": ("-pt.softplus(-{x})", "-pt.softplus({x})"),
-    "probit": ("pm.logcdf(pm.Normal.dist(), {x})", "pm.logcdf(pm.Normal.dist(), -{x})"),
-    "cloglog": ("pt.log1mexp(-pt.exp({x}))", "-pt.exp({x})"),
-}
-_SEQUENTIAL_DOCS = {
-    "sratio": "stopping ratio: the response stops at category k with probability\n"
-              "    F(theta_k - eta), having passed every threshold below",
-    "cratio": "continuation ratio: the response continues past category k with\n"
-              "    probability F(eta - theta_k)",
-    "acat": "adjacent categories: each category's odds against the one below are\n"
-            "    F(eta - theta_k) / (1 - F(eta - theta_k))",
-}
-
-
-def _sequential_helper(kind: str, link: str) -> str:
-    """The log density of brms's ``sratio``, ``cratio`` or ``acat`` model with ``link``, as
-    the program's own function (the families' ``_category_log_probabilities``)."""
-    log_f, log_1mf = _LOG_CDF_CODE[link]
-    if kind == "acat":
-        body = [f"    above, below = {log_f.format(x='-difference')}, "
-                f"{log_1mf.format(x='-difference')}",
-                "    weights = (before(above) + pt.sum(below, axis=-1, keepdims=True)",
-                "               - before(below))",
-                "    log_p = weights - pt.logsumexp(weights, axis=-1, keepdims=True)"]
-    else:
-        x = "difference" if kind == "sratio" else "-difference"
-        first, second = ("stop", "go_on") if kind == "sratio" else ("go_on", "stop")
-        body = [f"    {first}, {second} = {log_f.format(x=x)}, {log_1mf.format(x=x)}",
-                "    log_p = (pt.concatenate([stop, pt.zeros_like(stop[..., :1])], axis=-1)",
-                "             + before(go_on))"]
-    return "\n".join([
-        f"def {kind}_logp(value, eta, thresholds):",
-        f'    """brms\'s {_SEQUENTIAL_DOCS[kind]}, F the inverse {link} link."""',
-        "    difference = thresholds - eta[..., None]",
-        "",
-        "    def before(terms):  # each category's sum over the thresholds below it",
-        "        zero = pt.zeros_like(terms[..., :1])",
-        "        return pt.concatenate([zero, pt.cumsum(terms, axis=-1)], axis=-1)",
-        "",
-        *body,
-        "    position = pt.cumsum(pt.ones_like(log_p), axis=-1) - 1",
-        "    return pt.sum(pt.switch(pt.eq(position, (value - 1)[..., None]), log_p, 0.0),"
-        " axis=-1)",
-    ])
-
-
 CENSORED_HELPER = '''def censored_logp(distribution, cens, y, y2, weights=None, trunc_lower=None,
                   trunc_upper=None, discrete=False, **parameters):
     """brms's likelihood of a censored response: the log density of uncensored rows (cens 0),
@@ -494,12 +447,12 @@ def likelihood_call(family, eta: str, mu: str, aux: dict[str, str], trials: str 
         # one linear predictor per row, the thresholds shared
         return ("pm.CustomDist", f"{eta}, {thresholds}, logp={family.name}_logp, "
                 "signature=\"(),(k)->()\"", "y",
-                _sequential_helper(family.name, family.link))
+                sequential_helper(family.name, family.link))
+    if family.ordinal and family.link == "cloglog":
+        return ("pm.CustomDist", f"{eta}, {thresholds}, logp=cumulative_logp, "
+                "signature=\"(),(k)->()\"", "y", CUMULATIVE_CLOGLOG_HELPER)
     if family.ordinal:
         ordered = {"logit": "pm.OrderedLogistic", "probit": "pm.OrderedProbit"}
-        if family.link not in ordered:
-            raise ModelCodeError(f"The PyMC program writer has no ordinal model with the "
-                                 f"{family.link!r} link yet.")
         return (ordered[family.link], f"eta={eta}, cutpoints={thresholds}, compute_p=False",
                 "y - 1", None)
     symbols = {name: Symbol(code) for name, code in aux.items()}

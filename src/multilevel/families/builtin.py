@@ -492,7 +492,7 @@ zero_inflated_beta = Family(
 _DISC = AuxParameter("disc", 0.0, no_constant_prior, dpar_intercept_prior="normal(0, 1)",
                      held=1.0)
 cumulative = Family(
-    "cumulative", "logit", ("logit", "probit"), (_DISC,), check_ordinal,
+    "cumulative", "logit", ("logit", "probit", "cloglog"), (_DISC,), check_ordinal,
     cumulative_likelihood, _mean_is_mu, discrete=True, ordinal=True, ordered_thresholds=True,
 )
 # brms's sequential (stopping and continuation ratio) and adjacent-category models, whose

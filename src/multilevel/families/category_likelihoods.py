@@ -19,7 +19,23 @@ from .family import is_category_predictor
 def _cumulative_logp(value, eta, cutpoints, link):
     if link == "probit":
         return _cumulative_probit_logp(value - 1, eta, cutpoints)
+    if link == "cloglog":
+        return _cumulative_cloglog_logp(value - 1, eta, cutpoints)
     return pm.logp(_ORDERED[link].dist(eta=eta, cutpoints=cutpoints), value - 1)
+
+
+def _row_bounds(category, eta, cutpoints, ends):
+    """Each row's thresholds below and above its ``category`` (0..K-1) less ``eta``, the
+    open ends at ``-ends`` and ``ends``, picked along the last axis whatever the leading
+    (draws) axes."""
+    cutpoints = pt.as_tensor_variable(cutpoints)
+    end = pt.ones_like(cutpoints[..., :1]) * ends
+    bounds = pt.concatenate([-end, cutpoints, end], axis=-1)
+    position = pt.arange(bounds.shape[-1])
+    row_category = pt.shape_padright(category)
+    upper = pt.sum(pt.switch(pt.eq(position, row_category + 1), bounds, 0.0), axis=-1) - eta
+    lower = pt.sum(pt.switch(pt.eq(position, row_category), bounds, 0.0), axis=-1) - eta
+    return lower, upper
 
 
 # beyond the first and last threshold: the normal CDF is exactly 0 or 1 this far out and its
@@ -37,21 +53,34 @@ def _cumulative_probit_logp(category, eta, cutpoints):
     these are taken as the equal difference of their reflections in zero. (PyMC's ordered
     logistic, cheap per probability, samples faster than the logistic form of this.)
     """
-    cutpoints = pt.as_tensor_variable(cutpoints)
-    ends = pt.ones_like(cutpoints[..., :1]) * _OPEN_END
-    bounds = pt.concatenate([-ends, cutpoints, ends], axis=-1)
-    # each row's two bounds, picked along the last axis whatever the leading (draws) axes
-    position = pt.arange(bounds.shape[-1])
-    row_category = pt.shape_padright(category)
-    upper = pt.sum(pt.switch(pt.eq(position, row_category + 1), bounds, 0.0), axis=-1) - eta
-    lower = pt.sum(pt.switch(pt.eq(position, row_category), bounds, 0.0), axis=-1) - eta
+    lower, upper = _row_bounds(category, eta, cutpoints, _OPEN_END)
     reflect = upper + lower > 0
     high = pt.switch(reflect, -lower, upper)
     low = pt.switch(reflect, -upper, lower)
     return pt.log(0.5 * (pt.erfc(-high / np.sqrt(2.0)) - pt.erfc(-low / np.sqrt(2.0))))
 
 
+def _cumulative_cloglog_logp(category, eta, cutpoints):
+    """``log(F(upper - eta) - F(lower - eta))`` with ``F(x) = 1 - exp(-exp(x))``, brms's
+    inverse cloglog: ``exp(-exp(lower)) - exp(-exp(upper))``, taken as ``-exp(lower) +
+    log(1 - exp(-(exp(upper) - exp(lower))))``, exact where the two are close. The open ends
+    are exact too (``exp(-inf)`` is 0): the first category has no lower term, the last no
+    upper one, and the ends' placeholders stay finite so that neither branch's gradient is
+    NaN."""
+    lower, upper = _row_bounds(category, eta, cutpoints, 0.0)
+    first = pt.eq(category, 0)
+    last = pt.eq(category, pt.as_tensor_variable(cutpoints).shape[-1])
+    below = pt.switch(first, 0.0, pt.exp(lower))
+    gap = pt.switch(last, 1.0, pt.exp(upper) - below)
+    return -below + pt.switch(last, 0.0, pt.log1mexp(-gap))
+
+
 def _cumulative_draws(eta, cutpoints, link, size):
+    if link == "cloglog":
+        below = 1 - pt.exp(-pt.exp(pt.as_tensor_variable(cutpoints) - pt.shape_padright(eta)))
+        zero = pt.zeros_like(below[..., :1])
+        cdf = pt.concatenate([zero, below, zero + 1], axis=-1)
+        return pm.Categorical.dist(p=cdf[..., 1:] - cdf[..., :-1], size=size) + 1
     return _ORDERED[link].dist(eta=eta, cutpoints=cutpoints, size=size) + 1
 
 
@@ -149,7 +178,8 @@ def sequential_likelihood(kind):
 
 
 class _Cumulative:
-    """brms's cumulative model on categories 1..K, from PyMC's ordered logistic or probit."""
+    """brms's cumulative model on categories 1..K: PyMC's ordered logistic, the normal CDF's
+    differences for the probit, the inverse cloglog's for the cloglog."""
 
     def __new__(cls, name, eta, cutpoints, link, **kwargs):
         return pm.CustomDist(name, eta, cutpoints, **cls._functions(link), dtype="int64",
