@@ -40,6 +40,8 @@ def user_priors(name: str) -> list | None:
                                 class_="b")],
               "r2d2_logit": [ml.prior("R2D2(mean_R2 = 0.3, prec_R2 = 4)", class_="b")],
               "lasso_logit": [ml.prior("lasso(df = 2, scale = 0.5)", class_="b")],
+              # bf(center = FALSE): a prior on the intercept itself, a b coefficient
+              "sleep_uncentred": [ml.prior("normal(250, 20)", class_="b", coef="Intercept")],
               # brms's ?brm example 4, on every b and cs() coefficient
               "inhaler_cs": [ml.prior("normal(0, 5)", class_="b")],
               "nonlinear": [ml.prior("normal(5, 2)", nlpar="b1"),
@@ -68,14 +70,17 @@ def load_reference(name: str, directory: Path = REFERENCE_DIR) -> dict:
 
 def reference_formula(reference: dict):
     """A reference's formula as ``ml.bf()`` writes it: with its parameters' formulas and
-    held values (and non-linear where brms's was ``nl = TRUE``), else the text alone."""
+    held values (non-linear where brms's was ``nl = TRUE``, uncentred where it was ``center =
+    FALSE``), else the text alone."""
     import multilevel as ml
 
     dpars = reference.get("dpars") or {}
     fixed = reference.get("fixed") or {}
-    if not dpars and not fixed:
+    center = reference.get("center") is not False
+    if not dpars and not fixed and center:
         return reference["formula"]
-    return ml.bf(reference["formula"], nl=bool(reference.get("nl")), **dpars, **fixed)
+    return ml.bf(reference["formula"], nl=bool(reference.get("nl")), center=center, **dpars,
+                 **fixed)
 
 
 def reference_family(reference: dict):

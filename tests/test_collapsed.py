@@ -211,7 +211,8 @@ GAUSSIAN_REFERENCES = _gaussian_references()
 # the references the collapsed form fits; the others have what it does not support
 COLLAPSED_REFERENCES = ["dyestuff", "hsb_glp", "pastes_nested", "sleep_full", "sleep_uncorr",
                         "gaussian_slopes", "gaussian_weights", "sleep_bounded", "horseshoe",
-                        "sleep_constant", "ordered_predictor", "spline_ns", "r2d2"]
+                        "sleep_constant", "ordered_predictor", "spline_ns", "r2d2",
+                        "sleep_uncentred"]
 
 
 def test_the_gaussian_references_are_those_expected():
@@ -330,7 +331,7 @@ def test_auto_collapses_one_factor_or_one_enclosing_factor():
                       "gaussian_weights": "collapsed", "sleep_bounded": "collapsed",
                       "horseshoe": "collapsed", "sleep_constant": "collapsed",
                       "ordered_predictor": "collapsed", "spline_ns": "collapsed",
-                      "r2d2": "collapsed"}
+                      "r2d2": "collapsed", "sleep_uncentred": "collapsed"}
 
 
 @pytest.mark.slow

@@ -270,6 +270,28 @@ def test_an_intercept_coefficient_is_an_uncentred_column_of_ones(sleepstudy):
     np.testing.assert_array_equal(design.X[:, 1], sleepstudy["Days"])
 
 
+def test_an_uncentred_formula_makes_its_intercept_a_coefficient(sleepstudy):
+    """brms's bf(center = FALSE) is its '0 + Intercept': the intercept a b coefficient, the
+    predictors uncentred; a distributional parameter's formula keeps its own intercept (brms
+    2.18's get_prior()), and a formula without an intercept stays as it is."""
+    uncentred = ml.bf("Reaction ~ Days + (1 | Subject)", sigma="~ Days", center=False)
+    design = build_design(parse_formula(uncentred), sleepstudy, get_family("gaussian"))
+    explicit = build_design(parse_formula(ml.bf("Reaction ~ 0 + Intercept + Days + (1 | Subject)",
+                                                sigma="~ Days")),
+                            sleepstudy, get_family("gaussian"))
+    assert design.b_names == explicit.b_names == ["Intercept", "Days"]
+    np.testing.assert_array_equal(design.X, explicit.X)
+    assert design.dpars["sigma"].has_intercept
+    assert not parse_formula(ml.bf("Reaction ~ 0 + Days", center=False)).explicit_intercept
+    # update() keeps the option; so does the formula a fit is built again from
+    assert parse_formula(uncentred).as_bf().center is False
+    with pytest.raises(FormulaError, match="center=False.*cumulative family"):
+        ml.get_prior(ml.bf("rating ~ treat", center=False), ml.load_dataset("inhaler"),
+                     "cumulative")
+    with pytest.raises(FormulaError, match="center=False\\) applies to a linear formula"):
+        ml.bf("y ~ b1 * x", b1="~ 1", nl=True, center=False)
+
+
 def test_a_response_expression_is_evaluated_as_r_evaluates_it(sleepstudy):
     """'Reaction / 100' divides, as in R's formulas (formulae would read '/' as nesting)."""
     scaled = design("Reaction / 100 ~ Days + (1 | Subject)", sleepstudy)

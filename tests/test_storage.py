@@ -81,6 +81,21 @@ def test_a_parameter_held_by_bf_is_saved_and_changes_the_fingerprint(small_gauss
 
 
 @pytest.mark.slow
+def test_an_uncentred_formula_is_saved_and_updated_as_it_was(small_gaussian, tmp_path):
+    fit = ml.brm(ml.bf("y ~ x + (1 | g)", center=False), small_gaussian, seed=3,
+                 file=tmp_path / "uncentred", **SMALL)
+    back = ml.load(tmp_path / "uncentred")
+    assert back.design.user_spec.center is False and back.design.b_names == ["Intercept", "x"]
+    assert str(back.summary()) == str(fit.summary())
+    # another centring is another model: the file is fitted again
+    again = ml.brm("y ~ x + (1 | g)", small_gaussian, seed=3, file=tmp_path / "uncentred",
+                   **SMALL)
+    assert again.design.b_names == ["x"]
+    updated = fit.update(formula="~ . + I(x**2)", draws=100, warmup=100)
+    assert updated.design.b_names == ["Intercept", "x", "IxE2"]
+
+
+@pytest.mark.slow
 def test_a_saved_fit_leaves_out_its_log_likelihood_and_computes_it_again(dyestuff_fit,
                                                                          tmp_path):
     """loo() keeps the pointwise log-likelihood in the fit's InferenceData; the file does not

@@ -50,7 +50,7 @@ METADATA_KEYS = ("format", "format_version", "multilevel_version", "formula", "f
                  "priors", "settings", "seed", "sample_prior", "data_name", "names",
                  "fingerprint", "data", "content_hash")
 # keys a fit without distributional or non-linear formulas may lack
-OPTIONAL_KEYS = ("dpars", "nl", "imputations", "fixed", "data2", "criteria")
+OPTIONAL_KEYS = ("dpars", "nl", "imputations", "fixed", "data2", "criteria", "center")
 
 
 def _scalar(value):
@@ -232,6 +232,7 @@ def save_fit(fit, path: str | Path) -> Path:
                   + fit.design.user_spec.dpars],
         "nl": fit.design.spec.nonlinear is not None,
         "fixed": [[name, value] for name, value in fit.design.spec.fixed_dpars],
+        "center": fit.design.user_spec.center,
         "family": family_record(fit.family),
         "priors": priors_to_json(fit.user_priors),
         "settings": asdict(fit.settings),
@@ -368,7 +369,8 @@ def read_saved_fit(path: str | Path) -> SavedFit:
             formula = BrmsFormula(metadata["formula"],
                                   tuple(map(tuple, metadata.get("dpars", []))),
                                   metadata.get("nl", False),
-                                  tuple(map(tuple, metadata.get("fixed", []))))
+                                  tuple(map(tuple, metadata.get("fixed", []))),
+                                  metadata.get("center", True))
             data2 = {name: frame_from_json(matrix)
                      for name, matrix in metadata.get("data2", {}).items()}
             design = build_design(parse_formula(formula), data, family, data2 or None)

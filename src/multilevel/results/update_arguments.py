@@ -52,7 +52,8 @@ def updated_formula(fit: Fit, formula):
                            f"ml.bf(..., nl=True) to update(), not {formula!r}.")
     text = update_formula(spec.text, formula)
     held = dict(spec.fixed_dpars)
-    return bf(text, **dpars, **held) if dpars or held else text
+    return (bf(text, center=spec.center, **dpars, **held) if dpars or held or not spec.center
+            else text)
 
 
 def kept_settings(fit: Fit, changed: dict) -> dict:

@@ -25,6 +25,8 @@ class BrmsFormula:
     nl: bool = False
     # distributional parameters held at a value, bf(y ~ x, quantile = 0.25)
     fixed: tuple[tuple[str, float], ...] = ()
+    # brms's center = FALSE: the mean's intercept a b coefficient, its predictors uncentred
+    center: bool = True
 
     def __str__(self) -> str:
         return "\n".join([self.formula] + [f"{name} {text}" for name, text in self.dpars]
@@ -36,7 +38,8 @@ def held_value(value: float) -> str:
     return format_number(round(float(value), 2) + 0.0)
 
 
-def bf(formula: str, *formulas: str, nl: bool = False, **dpars: str | float) -> BrmsFormula:
+def bf(formula: str, *formulas: str, nl: bool = False, center: bool = True,
+       **dpars: str | float) -> BrmsFormula:
     """A formula with predicted distributional parameters, or a non-linear formula, as
     brms's ``bf()``.
 
@@ -53,6 +56,10 @@ def bf(formula: str, *formulas: str, nl: bool = False, **dpars: str | float) -> 
         Whether ``formula`` is non-linear: each name in it that has a formula here is a
         parameter predicted by that formula (its coefficients named ``b_b1_Intercept``, as
         brms's), the other names are columns of the data.
+    center
+        False for brms's ``center = FALSE``: the mean's predictors are not centred and its
+        intercept is a population-level coefficient with the ``b`` prior (flat by default),
+        as in ``0 + Intercept + ...``, so that a prior on it is one on the intercept itself.
     **dpars
         One formula per parameter, written without response (``sigma="~ Days"``) or with the
         parameter's name (``sigma="sigma ~ Days"``); each may have population and group terms,
@@ -74,12 +81,17 @@ def bf(formula: str, *formulas: str, nl: bool = False, **dpars: str | float) -> 
         raise FormulaError(f"The formula must be a string, got {type(formula).__name__}.")
     if not isinstance(nl, bool):
         raise FormulaError(f"bf(nl=...) is True or False, got {nl!r}.")
-    # brms's bf() options besides formulas; none of them is provided here
-    for option in ("cmc", "decomp", "center", "sparse", "loop", "family"):
+    if not isinstance(center, bool):
+        raise FormulaError(f"bf(center=...) is True or False, got {center!r}.")
+    if nl and not center:
+        raise FormulaError("bf(center=False) applies to a linear formula; a non-linear "
+                           "formula's parameters are not centred.")
+    # brms's bf() options besides formulas and center; none of them is provided here
+    for option in ("cmc", "decomp", "sparse", "loop", "family"):
         if option in dpars:
             raise FormulaError(
                 f"bf({option}=...) is not supported: multilevel's bf() takes the formulas of "
-                "distributional and non-linear parameters and nl.")
+                "distributional and non-linear parameters, nl and center.")
     parts = []
     for text in formulas:
         sides = split_top_level(text, "~") if isinstance(text, str) else []
@@ -108,4 +120,4 @@ def bf(formula: str, *formulas: str, nl: bool = False, **dpars: str | float) -> 
     repeated = sorted({name for name, _ in parts if [n for n, _ in parts].count(name) > 1})
     if repeated:
         raise FormulaError(f"bf() gives {', '.join(map(repr, repeated))} more than one formula.")
-    return BrmsFormula(formula.strip(), tuple(parts), nl, tuple(fixed))
+    return BrmsFormula(formula.strip(), tuple(parts), nl, tuple(fixed), center)

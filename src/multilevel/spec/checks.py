@@ -222,3 +222,14 @@ def check_standard_errors(spec: FormulaSpec, family: Family, se: np.ndarray) -> 
         raise DataError(f"{label} is 0 in {int(np.sum(se == 0))} row(s), where the response "
                         f"would have no spread; write se({spec.additions['se']}, sigma = TRUE) "
                         "to estimate a residual sd besides the standard errors.")
+
+
+def check_centring(spec, family) -> None:
+    """Refuse ``bf(center = FALSE)`` where the mean has no intercept to make a coefficient:
+    an ordinal model's thresholds, a categorical model's categories, a mixture's ordered
+    intercepts."""
+    if spec.center or not (family.ordinal or family.categorical or family.components):
+        return
+    raise FormulaError(f"bf(center=False) is not supported here for the {family.name} family, "
+                       "whose intercepts are thresholds, categories or ordered components; "
+                       "leave the predictors centred.")

@@ -16,6 +16,7 @@ from .category_specific import CategorySpecificPart, category_specific_part
 from .censoring import censoring
 from .checks import (
     check_autocor,
+    check_centring,
     check_columns,
     check_standard_errors,
     collinear_columns,
@@ -541,6 +542,7 @@ def _check_held_below_response(spec: FormulaSpec, family: Family, y: np.ndarray)
 
 def _check_dpars(spec: FormulaSpec, family: Family) -> None:
     _check_fixed_dpars(spec, family)
+    check_centring(spec, family)
     parameters = [aux.name for aux in family.aux]
     for name in spec.dpar_names:
         if name not in parameters:

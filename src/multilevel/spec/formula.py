@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from formulae import model_description
+
 from ..errors import FormulaError
 from ..names import brms_rename
 from .autocor_terms import AUTOCOR_ARGUMENTS, AutocorTerm, parse_autocor
@@ -97,6 +99,8 @@ class FormulaSpec:
     cens_upper: str | None = None
     # brms's '0 + Intercept': the intercept is a b coefficient, the predictors uncentred
     explicit_intercept: bool = False
+    # brms's bf(center = FALSE), which makes a formula with an intercept one of those
+    center: bool = True
     # mo(x): monotonic effects of ordinal predictors
     monotonic: tuple[MonotonicTerm, ...] = ()
     # cs(x): an ordinal model's effects with one coefficient per threshold
@@ -116,9 +120,10 @@ class FormulaSpec:
         """The formula as :func:`bf` writes it (the text alone without other formulas), to
         build the model again."""
         parts = tuple((name, part.text) for name, part in self.nlpars + self.dpars)
-        if not parts and not self.fixed_dpars:
+        if not parts and not self.fixed_dpars and self.center:
             return self.text
-        return BrmsFormula(self.text, parts, self.nonlinear is not None, self.fixed_dpars)
+        return BrmsFormula(self.text, parts, self.nonlinear is not None, self.fixed_dpars,
+                           self.center)
 
     @property
     def nlpar_names(self) -> tuple[str, ...]:
@@ -398,6 +403,15 @@ def _explicit_intercept(population: list[str], text: str) -> tuple[list[str], bo
     return kept, True
 
 
+def _has_intercept(population: str) -> bool:
+    """Whether formulae gives the population part an intercept column."""
+    try:
+        terms = model_description(population).terms
+    except Exception:  # formulae raises several unrelated types; the design names the fault
+        return False
+    return any(type(term).__name__ == "Intercept" for term in terms)
+
+
 def _parse_dpar(name: str, text: str) -> FormulaSpec:
     sides = split_top_level(text, "~")
     if len(sides) != 2 or sides[0][1] not in ("", name):
@@ -434,11 +448,12 @@ def parse_formula(text: str | BrmsFormula) -> FormulaSpec:
     """
     dpars: tuple[tuple[str, FormulaSpec], ...] = ()
     fixed: tuple[tuple[str, float], ...] = ()
+    center = True
     if isinstance(text, BrmsFormula):
         if text.nl:
             return _parse_nonlinear_formula(text)
         dpars = tuple((name, _parse_dpar(name, part)) for name, part in text.dpars)
-        fixed = text.fixed
+        fixed, center = text.fixed, text.center
         text = text.formula
     if not isinstance(text, str):
         raise FormulaError(f"The formula must be a string or made by ml.bf(), got "
@@ -459,6 +474,9 @@ def parse_formula(text: str | BrmsFormula) -> FormulaSpec:
     category_specific: list[CategorySpecificTerm] = []
     population, offsets, group_terms, explicit_intercept = _parse_terms(
         rhs, text, autocor, smooths, monotonic, category_specific)
+    if not center and _has_intercept(population):
+        # brms's center = FALSE: the intercept a b coefficient, as '0 + Intercept'
+        explicit_intercept = True
     return FormulaSpec(
         text=text.strip(),
         response=response,
@@ -477,6 +495,7 @@ def parse_formula(text: str | BrmsFormula) -> FormulaSpec:
         monotonic=tuple(sorted(monotonic, key=lambda effect: len(effect.covariates))),
         category_specific=tuple(category_specific),
         fixed_dpars=fixed,
+        center=center,
     )
 
 

@@ -61,6 +61,9 @@ if (length(a) >= 6 && nzchar(a[6])) for (part in strsplit(a[6], ";")[[1]]) {
 # parameters' formulas
 nl <- identical(dpars[["nl"]], "TRUE")
 dpars[["nl"]] <- NULL
+# "center=FALSE": bf()'s option, the mean's intercept a b coefficient
+center <- if (identical(dpars[["center"]], "FALSE")) FALSE
+dpars[["center"]] <- NULL
 # a number holds its parameter at that value: bf(y ~ x, quantile = 0.8)
 held <- Filter(function(v) !startsWith(v, "~"), dpars)
 fixed <- lapply(held, as.numeric)
@@ -74,7 +77,7 @@ if (grepl("^\\s*cbind\\(", f) && fam$family %in% c("dirichlet", "multinomial")) 
 }
 form <- do.call(bf, c(list(as.formula(f_fit)),
                       lapply(names(dpars), function(k) as.formula(paste(k, dpars[[k]]))),
-                      fixed, list(nl = nl)))
+                      fixed, list(nl = nl), if (isFALSE(center)) list(center = FALSE)))
 seed <- 1234; chains <- 4; iter <- 2000
 # gr(g, cov = A): data2's A is read from cov_A.csv beside the data, the levels its row names
 data2 <- list()
@@ -184,6 +187,7 @@ out <- list(id = sub("\\.json$", "", basename(out_path)),
             dpars = dpars,
             fixed = fixed,
             nl = nl,
+            center = center,
             ordered = if (length(ordered_levels)) ordered_levels,
             family = fit$family$family,
             link = fit$family$link,

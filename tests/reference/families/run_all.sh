@@ -82,6 +82,7 @@ fit r2d2_logit       sparse "success ~ x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8" "b
 fit lasso_logit      sparse "success ~ x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8" "bernoulli()" "g" "" "" "prior(lasso(df = 2, scale = 0.5), class = b)"
 fit horseshoe_logit  sparse "success ~ x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8" "bernoulli()" "g" "" "" "prior(horseshoe(df = 3, par_ratio = 0.2), class = b)"
 fit sleep_sigma_id   sleepstudy       "Reaction ~ Days + (Days | p | Subject)"     "gaussian()" "Subject" "sigma=~ Days + (1 | p | Subject)"
+fit sleep_uncentred sleepstudy "Reaction ~ Days + (Days | Subject)" "gaussian()" "Subject" "center=FALSE" "" "prior(normal(250, 20), class = b, coef = Intercept)"
 fit sleep_explicit_intercept sleepstudy "Reaction ~ 0 + Intercept + Days + (Days | Subject)" "gaussian()" "Subject" "sigma=~ 0 + Intercept + Days"
 fit sleep_skew_normal sleepstudy "Reaction ~ Days + (Days | Subject)" "skew_normal()" "Subject"
 fit sleep_exgaussian sleepstudy "Reaction ~ Days + (Days | Subject)" "exgaussian()" "Subject"
