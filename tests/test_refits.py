@@ -195,6 +195,30 @@ def test_kfold_is_brms_kfold_and_close_to_loo(fit, serial_kfold):
 
 
 @pytest.mark.slow
+def test_kfold_predict_gives_each_observation_its_left_out_refit_draws(fit, serial_kfold,
+                                                                      small_gaussian):
+    """brms's kfold_predict(): y, and yrep (draws x observations), each column from the refit
+    that left the observation out; it needs save_fits = TRUE."""
+    with pytest.raises(ml.MultilevelError, match="save_fits=True"):
+        ml.kfold_predict(serial_kfold)
+    kept = fit.kfold(K=3, save_fits=True)
+    predicted = ml.kfold_predict(kept, seed=5)
+    np.testing.assert_array_equal(predicted["y"], small_gaussian["y"])
+    assert predicted["yrep"].shape == (kept.fits[0].draws.values.shape[0]
+                                       * kept.fits[0].draws.values.shape[1], len(small_gaussian))
+    rows = np.flatnonzero(kept.folds == 2)
+    np.testing.assert_array_equal(
+        predicted["yrep"][:, rows],
+        kept.fits[1].posterior_predict(newdata=small_gaussian.iloc[rows], seed=5))
+    fitted = kept.kfold_predict("fitted")["yrep"]
+    np.testing.assert_allclose(fitted[:, rows], kept.fits[1].posterior_epred(
+        newdata=small_gaussian.iloc[rows]))
+    assert np.isfinite(fitted).all()
+    with pytest.raises(ml.MultilevelError, match="'predict' or 'fitted'"):
+        kept.kfold_predict("linpred")
+
+
+@pytest.mark.slow
 def test_added_criteria_are_kept_reused_compared_and_saved(fit, serial_kfold, small_gaussian,
                                                            tmp_path):
     """brms's add_criterion(): computed once, returned by loo() and kfold() of the same K,

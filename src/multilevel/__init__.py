@@ -87,6 +87,7 @@ from .results.fit import Fit
 from .results.hypothesis import hypothesis
 from .results.model_averaging import posterior_average, pp_average
 from .results.model_weights import loo_model_weights, model_weights
+from .results.refits import kfold_predict
 from .spec.brms_formula import bf
 
 Gamma = gamma
@@ -101,6 +102,7 @@ __all__ = [
     "frechet", "Fit", "FormulaError", "gamma", "Gamma", "gaussian", "geometric", "get_family",
     "get_prior", "hurdle_gamma",
     "hurdle_lognormal", "hurdle_negbinomial", "hurdle_poisson", "hypothesis", "inverse_gaussian",
+    "kfold_predict",
     "list_datasets", "load", "load_dataset", "lognormal", "loo_compare", "loo_model_weights",
     "make_model", "mixture", "model_code", "model_weights", "MultilevelError", "multinomial",
     "negbinomial", "poisson", "posterior_average", "pp_average", "prior", "PriorError",

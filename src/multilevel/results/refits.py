@@ -56,6 +56,10 @@ class KFold(criteria.InformationCriterion):
         its divergent transitions and largest R-hat.
     fits
         The refits, with ``save_fits=True``; None otherwise.
+    data
+        The fitted rows, with ``save_fits=True`` (brms's ``data`` slot).
+    response
+        Their response, with ``save_fits=True``.
     """
 
     K: int = 0
@@ -63,10 +67,62 @@ class KFold(criteria.InformationCriterion):
     fold_type: str = "random"
     refits: pd.DataFrame | None = None
     fits: tuple | None = None
+    data: pd.DataFrame | None = None
+    response: np.ndarray | None = None
 
     @property
     def heading(self) -> str:
         return f"Based on {self.K}-fold cross-validation"
+
+    def kfold_predict(self, method: str = "predict", seed: int | None = None) -> dict:
+        """Each observation's predictions by the refit that left it out, as brms's
+        ``kfold_predict()``: for measures of out-of-sample fit other than the elpd (a
+        classification's accuracy, a prediction's error).
+
+        Parameters
+        ----------
+        method
+            ``"predict"``: draws of new observations (``posterior_predict``); ``"fitted"``:
+            draws of the expected response (``posterior_epred``).
+        seed
+            Seed of the draws of new observations and of new grouping levels' effects.
+
+        Returns
+        -------
+        dict
+            ``y``, the observed responses, and ``yrep``, the draws (draws x observations,
+            an ordinal model's ``"fitted"`` x categories), in the order of the fitted rows.
+
+        Raises
+        ------
+        MultilevelError
+            Without the refits, which ``kfold(..., save_fits=True)`` keeps.
+        """
+        if self.fits is None or self.data is None:
+            raise MultilevelError("kfold_predict() needs the refits and data; run "
+                                  "fit.kfold(..., save_fits=True), as brms needs save_fits = "
+                                  "TRUE.")
+        methods = {"predict": "posterior_predict", "fitted": "posterior_epred"}
+        if method not in methods:
+            raise MultilevelError(f"method must be 'predict' or 'fitted', got {method!r}.")
+        yrep = None
+        for k, refit in enumerate(self.fits, 1):
+            rows = np.flatnonzero(self.folds == k)
+            draws = getattr(refit, methods[method])(newdata=self.data.iloc[rows],
+                                                    allow_new_levels=True, seed=seed)
+            if yrep is None:
+                yrep = np.full((draws.shape[0], len(self.folds), *draws.shape[2:]), np.nan)
+            yrep[:, rows] = draws
+        return {"y": self.response, "yrep": yrep}
+
+
+def kfold_predict(x: KFold, method: str = "predict", seed: int | None = None) -> dict:
+    """brms's ``kfold_predict(x, method)``: :meth:`KFold.kfold_predict` of ``x``, a
+    ``fit.kfold(..., save_fits=True)``."""
+    if not isinstance(x, KFold):
+        raise MultilevelError(f"'x' must be the result of fit.kfold(), got "
+                              f"{type(x).__name__}.")
+    return x.kfold_predict(method, seed)
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -329,7 +385,9 @@ def kfold(fit, K: int = 10, folds=None, group: str | None = None, save_fits: boo
                           [len(rows) for rows in left_out], seeds, scores)
     return KFold("kfold", _estimates(pointwise), pointwise, scores[0].draws, K=K,
                  folds=fold_of, fold_type=fold_type, refits=refits,
-                 fits=tuple(s.fit for s in scores) if save_fits else None)
+                 fits=tuple(s.fit for s in scores) if save_fits else None,
+                 data=fit.design.data if save_fits else None,
+                 response=np.asarray(fit.design.y) if save_fits else None)
 
 
 def _estimates(pointwise: pd.DataFrame) -> pd.DataFrame:
