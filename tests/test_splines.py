@@ -48,8 +48,13 @@ def r_basis(case: str, rows: str) -> np.ndarray:
 @pytest.mark.parametrize("case", list(dict.fromkeys(R_BASES["case"])))
 def test_a_spline_basis_equals_r_on_the_rows_and_on_new_values(case):
     data = pd.DataFrame({"y": np.linspace(0, 1, len(X)), "x": X})
-    fitted = design(f"y ~ {case}", data)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fitted = design(f"y ~ {case}", data)
     np.testing.assert_allclose(fitted.X, r_basis(case, "fit"), rtol=0, atol=1e-12)
+    # rows beyond boundary knots given by Boundary.knots: R's bs() warns of them too
+    assert any("beyond boundary knots" in str(w.message) for w in caught) == (
+        case.startswith("bs(") and X.min() < 1 and "c(1, 10)" in case)
     # new values beyond the boundary knots are extrapolated as R's predict() does
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -70,6 +75,8 @@ BRMS_NAMES = {
     "y ~ ns(x, 3)": ["nsx31", "nsx32", "nsx33"],
     "y ~ ns(x, df = 4, intercept = TRUE)": [f"nsxdfEQ4interceptEQTRUE{k}" for k in range(1, 5)],
     "y ~ ns(x, df = 2):z": ["nsxdfEQ21:z", "nsxdfEQ22:z"],
+    "y ~ ns(x, df = 3, Boundary.knots = c(0, 9))": [
+        f"nsxdfEQ3Boundary.knotsEQc09{k}" for k in range(1, 4)],
 }
 
 
@@ -93,6 +100,12 @@ def test_the_knots_come_from_every_row_with_a_value_as_in_r():
         fitted = design("y ~ ns(x, df = 3)", pd.DataFrame({"y": y, "x": X}))
     every_row = RNaturalSpline()(X, df=3)
     np.testing.assert_allclose(fitted.X, every_row[~np.isnan(y)], rtol=0, atol=1e-14)
+
+
+def test_an_unknown_spline_argument_is_named():
+    data = pd.DataFrame({"y": np.linspace(0, 1, len(X)), "x": X})
+    with pytest.raises(FormulaError, match="ns\\(\\) has no argument 'boundary'.*Boundary.knots"):
+        design("y ~ ns(x, df = 3, boundary = c(0, 9))", data)
 
 
 def test_c_is_for_arguments_only():

@@ -54,14 +54,29 @@ class _RSplineBasis:
         self.boundary: tuple[float, float] | None = None
         self.intercept = False
 
-    def _learn(self, x: np.ndarray, df, knots, intercept, spare: int) -> None:
-        """Fix the boundary knots at the range of ``x`` and the interior knots as given, or
-        for ``df`` columns: ``df - spare - intercept`` of them at quantiles of ``x``."""
+    def _learn(self, x: np.ndarray, df, knots, intercept, options: dict, spare: int) -> None:
+        """Fix the boundary knots as given (R's ``Boundary.knots``) or at the range of ``x``,
+        and the interior knots as given, or for ``df`` columns: ``df - spare - intercept``
+        of them at quantiles of the values of ``x`` within the boundary knots."""
+        unknown = sorted(set(options) - {"Boundary.knots"})
+        if unknown:
+            raise ValueError(f"{self.name}() has no argument {unknown[0]!r}; it takes x, df, "
+                             "knots, " + ("degree, " if self.name == "bs" else "")
+                             + "intercept and Boundary.knots")
         self.intercept = bool(intercept)
         finite = x[np.isfinite(x)]
         if finite.size == 0:
             raise ValueError(f"{self.name}(): the variable has no finite value")
-        self.boundary = (float(finite.min()), float(finite.max()))
+        given = options.get("Boundary.knots")
+        if given is not None:
+            bounds = np.sort(np.atleast_1d(np.asarray(given, dtype=float)))
+            if bounds.size != 2 or not np.isfinite(bounds).all():
+                raise ValueError(f"{self.name}(): Boundary.knots must be two numbers, as "
+                                 f"c(0, 10), not {given!r}")
+            self.boundary = (float(bounds[0]), float(bounds[1]))
+            finite = finite[(finite >= bounds[0]) & (finite <= bounds[1])]
+        else:
+            self.boundary = (float(finite.min()), float(finite.max()))
         if knots is not None:
             self.knots = np.sort(np.atleast_1d(np.asarray(knots, dtype=float)))
             return
@@ -82,8 +97,8 @@ class _RSplineBasis:
 
 
 class RBSpline(_RSplineBasis):
-    """R's ``bs(x, df, knots, degree = 3, intercept = FALSE)``: the B-spline basis of the
-    given degree, its first column dropped without ``intercept``."""
+    """R's ``bs(x, df, knots, degree = 3, intercept = FALSE, Boundary.knots)``: the B-spline
+    basis of the given degree, its first column dropped without ``intercept``."""
 
     name = "bs"
 
@@ -91,13 +106,13 @@ class RBSpline(_RSplineBasis):
         super().__init__()
         self.degree = 3
 
-    def __call__(self, x, df=None, knots=None, degree=3, intercept=False):
+    def __call__(self, x, df=None, knots=None, degree=3, intercept=False, **options):
         x = np.asarray(x, dtype=float)
         if self.knots is None:
             self.degree = int(degree)
             if self.degree < 1:
                 raise ValueError(f"bs(): degree must be a positive whole number, not {degree!r}")
-            self._learn(x, df, knots, intercept, spare=self.degree)
+            self._learn(x, df, knots, intercept, options, spare=self.degree)
         order = self.degree + 1
         knots = self._all_knots(order)
         low, high = self.boundary
@@ -123,15 +138,16 @@ class RBSpline(_RSplineBasis):
 
 
 class RNaturalSpline(_RSplineBasis):
-    """R's ``ns(x, df, knots, intercept = FALSE)``: the cubic B-splines constrained to be
-    linear beyond the boundary knots, by R's QR projection of the second derivatives there."""
+    """R's ``ns(x, df, knots, intercept = FALSE, Boundary.knots)``: the cubic B-splines
+    constrained to be linear beyond the boundary knots, by R's QR projection of the second
+    derivatives there."""
 
     name = "ns"
 
-    def __call__(self, x, df=None, knots=None, intercept=False):
+    def __call__(self, x, df=None, knots=None, intercept=False, **options):
         x = np.asarray(x, dtype=float)
         if self.knots is None:
-            self._learn(x, df, knots, intercept, spare=1)
+            self._learn(x, df, knots, intercept, options, spare=1)
         knots = self._all_knots(4)
         low, high = self.boundary
         below, above = x < low, x > high

@@ -17,10 +17,13 @@ cases <- list(
   "bs(x, df = 6)" = function(v) bs(v, df = 6),
   "bs(x, df = 4, degree = 2)" = function(v) bs(v, df = 4, degree = 2),
   "bs(x, knots = c(2.5, 6))" = function(v) bs(v, knots = c(2.5, 6)),
-  "bs(x, df = 5, intercept = TRUE)" = function(v) bs(v, df = 5, intercept = TRUE)
+  "bs(x, df = 5, intercept = TRUE)" = function(v) bs(v, df = 5, intercept = TRUE),
+  "ns(x, df = 3, Boundary.knots = c(0, 9))" = function(v) ns(v, df = 3, Boundary.knots = c(0, 9)),
+  "bs(x, knots = 5, Boundary.knots = c(1, 10))" =
+    function(v) bs(v, knots = 5, Boundary.knots = c(1, 10))
 )
 records <- do.call(rbind, lapply(names(cases), function(case) {
-  fitted <- cases[[case]](x)
+  fitted <- suppressWarnings(cases[[case]](x))
   predicted <- suppressWarnings(predict(fitted, new))
   rbind(
     data.frame(case = case, rows = "fit", row = rep(seq_len(nrow(fitted)), ncol(fitted)),
