@@ -285,6 +285,8 @@ def test_an_uncentred_formula_makes_its_intercept_a_coefficient(sleepstudy):
     assert not parse_formula(ml.bf("Reaction ~ 0 + Days", center=False)).explicit_intercept
     # update() keeps the option; so does the formula a fit is built again from
     assert parse_formula(uncentred).as_bf().center is False
+    with pytest.raises(ml.PriorError, match="coefficient here.*class_='b', coef='Intercept'"):
+        ml.get_prior(uncentred, sleepstudy, prior=ml.prior("normal(250, 20)", class_="Intercept"))
     with pytest.raises(FormulaError, match="center=False.*cumulative family"):
         ml.get_prior(ml.bf("rating ~ treat", center=False), ml.load_dataset("inhaler"),
                      "cumulative")

@@ -338,6 +338,18 @@ def _parents(row: PriorRow) -> list[tuple[str, str, str, str]]:
     return keys
 
 
+def _hint(user: Prior, rows) -> str:
+    """What a prior that matches no parameter may have meant: an intercept that is a
+    coefficient here, or the nearest name."""
+    explicit = any(r.class_ == "b" and r.coef == "Intercept" and r.dpar == user.dpar
+                   for r in rows)
+    if user.class_ == "Intercept" and not user.coef and explicit:
+        return (" (the intercept is a population-level coefficient here, as with '0 + "
+                "Intercept' or bf(center=False): give its prior class_='b', "
+                "coef='Intercept')")
+    return close_matches(user.coef or user.class_, [r.coef or r.class_ for r in rows])
+
+
 def _valid_targets(rows: Iterable[PriorRow]) -> str:
     descriptions = []
     for row in rows:
@@ -508,9 +520,7 @@ def build_prior_table(design: Design, priors=None) -> PriorTable:
     if unmatched:
         raise PriorError(
             "The following priors do not correspond to any model parameter: "
-            + "; ".join(user.describe() + close_matches(user.coef or user.class_,
-                                                         [r.coef or r.class_ for r in rows])
-                        for user in unmatched)
+            + "; ".join(user.describe() + _hint(user, rows) for user in unmatched)
             + ". Valid targets: "
             + _valid_targets(rows)
             + "."
