@@ -166,10 +166,8 @@ def reference_newdata(reference: dict) -> pd.DataFrame:
 def _module_of(reference: dict) -> str:
     if reference.get("imputations"):
         return "multiple_imputation"
-    if reference.get("ordered"):
-        return "contrasts"
-    if re.search(r"\b(ns|bs)\(", reference["formula"]):
-        return "splines"
+    if reference.get("ordered") or re.search(r"\b(ns|bs)\(", reference["formula"]):
+        return "predictor_codings"
     if reference["family"] == "mixture":
         return "mixture"
     if reference.get("nl"):
@@ -197,8 +195,8 @@ def family_reference_names(module: str) -> list[str]:
     (residual structures), ``smooth`` (``s()`` terms), ``truncation`` (``trunc()``) or
     ``nonlinear`` (``bf(..., nl = TRUE)``), ``multiple_imputation`` (``brm_multiple()``),
     ``mixture`` (``mixture()``), ``compositional`` (``dirichlet``, ``multinomial``),
-    ``level_covariance`` (``gr(g, cov = A)``), ``contrasts`` (ordered factors among the
-    predictors) or ``splines`` (R's ``ns()``, ``bs()``)."""
+    ``level_covariance`` (``gr(g, cov = A)``) or ``predictor_codings`` (ordered factors,
+    R's ``ns()`` and ``bs()`` among the predictors)."""
     return [path.stem for path in sorted(FAMILY_REFERENCE_DIR.glob("*.json"))
             if _module_of(json.loads(path.read_text())) == module]
 

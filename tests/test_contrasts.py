@@ -13,18 +13,6 @@ from multilevel.spec.contrasts import polynomial_contrasts, polynomial_labels
 from multilevel.spec.design import build_design
 from multilevel.spec.formula import parse_formula
 from multilevel.spec.newdata import new_data_design
-from reference import (
-    FAMILY_REFERENCE_DIR,
-    brms_efficiency,
-    family_reference_names,
-    fit_references,
-    fitted_mismatches,
-    load_reference,
-    posterior_mismatches,
-    prior_mismatches,
-    reference_newdata,
-    reference_prior_table,
-)
 
 # contr.poly(n) for n = 2 to 12, written by R (reference/contrasts/contr_poly.R)
 CONTR_POLY = pd.read_csv(Path(__file__).parent / "reference" / "contrasts" / "contr_poly.csv")
@@ -112,43 +100,3 @@ def test_unordered_monotonic_and_compared_uses_keep_their_coding():
         "omid", "ohigh", "otop", "omax"]
     assert design("y ~ mo(o)", data).monotonic
     assert design("y ~ I(o == 'low')", data).b_names == ["IoEQEQlowTRUE"]
-
-
-# brms 2.18 fits with ordered predictors (reference/families/run_all.sh): a gaussian model
-# with the dose's contrasts and their interaction with x, a poisson one whose contrasts vary
-# by group with their correlations
-CONTRAST_REFERENCES = family_reference_names("contrasts")
-
-
-def test_the_contrast_references_are_those_expected():
-    assert CONTRAST_REFERENCES == ["ordered_predictor", "ordered_slopes"]
-
-
-@pytest.mark.parametrize("name", CONTRAST_REFERENCES)
-def test_prior_table_of_an_ordered_predictor_equals_brms(name):
-    reference = load_reference(name, FAMILY_REFERENCE_DIR)
-    assert prior_mismatches(reference_prior_table(reference), reference["prior"]) == []
-
-
-@pytest.fixture(scope="module")
-def contrast_fits():
-    return fit_references(CONTRAST_REFERENCES)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", CONTRAST_REFERENCES)
-def test_posterior_of_an_ordered_predictor_equals_brms(contrast_fits, name):
-    reference, fit, messages = contrast_fits[name]
-    assert posterior_mismatches(fit, reference["summary"]) == []
-    assert int(fit.idata.sample_stats["diverging"].sum()) == reference["divergences"] == 0, (
-        messages)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", CONTRAST_REFERENCES)
-def test_fitted_values_of_new_doses_equal_brms(contrast_fits, name):
-    reference, fit, _ = contrast_fits[name]
-    newdata = reference_newdata(reference)
-    draws = fit.posterior_epred(newdata=newdata)
-    assert fitted_mismatches(draws.reshape(4, -1, len(newdata)), reference["fitted"],
-                             brms_efficiency(fit, reference["summary"])) == []

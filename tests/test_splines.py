@@ -14,18 +14,6 @@ from multilevel.spec.design import build_design
 from multilevel.spec.formula import parse_formula
 from multilevel.spec.newdata import new_data_design
 from multilevel.spec.splines import RNaturalSpline
-from reference import (
-    FAMILY_REFERENCE_DIR,
-    brms_efficiency,
-    family_reference_names,
-    fit_references,
-    fitted_mismatches,
-    load_reference,
-    posterior_mismatches,
-    prior_mismatches,
-    reference_newdata,
-    reference_prior_table,
-)
 
 # R's bs() and ns() of x on its rows and on new values (reference/splines/check_splines.R)
 SPLINES = Path(__file__).parent / "reference" / "splines"
@@ -112,45 +100,3 @@ def test_c_is_for_arguments_only():
     data = pd.DataFrame({"y": np.linspace(0, 1, len(X)), "x": X, "z": np.cos(X)})
     with pytest.raises(FormulaError, match=r"calls c\(\) as a term.*ns\(x, knots = c\(2, 5\)\)"):
         design("y ~ c(x, z)", data)
-
-
-# brms 2.18 fits with splines of time (reference/families/run_all.sh): gaussian with ns(),
-# poisson with bs(), and their fitted values at new times, two beyond the observed ones
-SPLINE_REFERENCES = family_reference_names("splines")
-
-
-def test_the_spline_references_are_those_expected():
-    assert SPLINE_REFERENCES == ["spline_bs", "spline_ns"]
-
-
-@pytest.mark.parametrize("name", SPLINE_REFERENCES)
-def test_prior_table_of_a_spline_model_equals_brms(name):
-    reference = load_reference(name, FAMILY_REFERENCE_DIR)
-    assert prior_mismatches(reference_prior_table(reference), reference["prior"]) == []
-
-
-@pytest.fixture(scope="module")
-def spline_fits():
-    return fit_references(SPLINE_REFERENCES)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", SPLINE_REFERENCES)
-def test_posterior_of_a_spline_model_equals_brms(spline_fits, name):
-    reference, fit, messages = spline_fits[name]
-    assert posterior_mismatches(fit, reference["summary"]) == []
-    assert int(fit.idata.sample_stats["diverging"].sum()) == reference["divergences"] == 0, (
-        messages)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", SPLINE_REFERENCES)
-def test_fitted_values_at_new_times_equal_brms(spline_fits, name):
-    reference, fit, _ = spline_fits[name]
-    newdata = reference_newdata(reference)
-    with warnings.catch_warnings():
-        # R's bs() warns of the times beyond the boundary knots, as brms does
-        warnings.filterwarnings("ignore", "some 'x' values beyond boundary knots")
-        draws = fit.posterior_epred(newdata=newdata)
-    assert fitted_mismatches(draws.reshape(4, -1, len(newdata)), reference["fitted"],
-                             brms_efficiency(fit, reference["summary"])) == []
