@@ -372,8 +372,16 @@ def test_prior_draws_respect_both_bounds():
     # R matches names first, then the rest by position
     ("horseshoe(scale_slab = 1, 5, 0.5, autoscale = FALSE)",
      "horseshoe(scale_slab = 1, 5, 0.5, autoscale = FALSE)", (5.0, 0.5, 1.0, 1.0, 4.0, 0.0, 0.0)),
+    # mean_R2, prec_R2, autoscale, then one concentration or one per coefficient
+    ("R2D2()", "R2D2()", (0.5, 2.0, 1.0, 1.0)),
+    ("R2D2(0.3, cons_D2 = c(1, 2.5))", "R2D2(0.3, cons_D2 = c(1, 2.5))",
+     (0.3, 2.0, 1.0, 1.0, 2.5)),
+    ("R2D2(prec_R2 = 4, autoscale = FALSE)", "R2D2(prec_R2 = 4, autoscale = FALSE)",
+     (0.5, 4.0, 0.0, 1.0)),
+    ("lasso()", "lasso()", (1.0, 1.0)),
+    ("lasso(scale = 0.5, 2)", "lasso(scale = 0.5, 2)", (2.0, 0.5)),
 ])
-def test_horseshoe_is_read_as_r_matches_its_arguments(text, written, args):
+def test_special_priors_are_read_as_r_matches_their_arguments(text, written, args):
     distribution = parse_distribution(text)
     assert (str(distribution), distribution.args) == (written, args)
 
@@ -386,8 +394,15 @@ def test_horseshoe_is_read_as_r_matches_its_arguments(text, written, args):
     ("horseshoe(autoscale = 2)", "autoscale must be TRUE or FALSE"),
     ("horseshoe(dof = 3)", "unknown or repeated argument 'dof'"),
     ("horseshoe(1, 1, 1, 1, 1, 1, TRUE, 1)", "at most 7 arguments"),
+    ("R2D2(1)", "Mean of the R2 prior must be a single number in \\(0, 1\\)"),
+    ("R2D2(prec_R2 = 0)", "Precision of the R2 prior must be a single positive number"),
+    ("R2D2(cons_D2 = c(1, -1))", "Concentration of the D2 prior must be a vector of positive"),
+    ("R2D2(mean_R2 = c(0.2, 0.3))", "Mean of the R2 prior must be a single number"),
+    ("lasso(0)", "Degrees of freedom of the shrinkage parameter prior must be a single"),
+    ("lasso(scale = -1)", "Scale of the Laplace priors must be a single positive number"),
+    ("lasso(lambda = 1)", "unknown or repeated argument 'lambda'"),
 ])
-def test_a_bad_horseshoe_gets_brms_message(text, message):
+def test_a_bad_special_prior_gets_brms_message(text, message):
     with pytest.raises(PriorError, match=message):
         parse_distribution(text)
 
@@ -431,35 +446,6 @@ def test_horseshoe_is_one_hierarchy_kept_out_of_the_draws(sleepstudy):
                              prior=[ml.prior("horseshoe(par_ratio = 0.5)")])
     scale = logistic["hs_global"].owner.inputs[-1].eval()
     assert scale == pytest.approx(0.5 / np.sqrt(len(counts)))
-
-
-@pytest.mark.parametrize(("text", "written", "args"), [
-    # mean_R2, prec_R2, autoscale, then one concentration or one per coefficient
-    ("R2D2()", "R2D2()", (0.5, 2.0, 1.0, 1.0)),
-    ("R2D2(0.3, cons_D2 = c(1, 2.5))", "R2D2(0.3, cons_D2 = c(1, 2.5))",
-     (0.3, 2.0, 1.0, 1.0, 2.5)),
-    ("R2D2(prec_R2 = 4, autoscale = FALSE)", "R2D2(prec_R2 = 4, autoscale = FALSE)",
-     (0.5, 4.0, 0.0, 1.0)),
-    ("lasso()", "lasso()", (1.0, 1.0)),
-    ("lasso(scale = 0.5, 2)", "lasso(scale = 0.5, 2)", (2.0, 0.5)),
-])
-def test_r2d2_and_lasso_are_read_as_r_matches_their_arguments(text, written, args):
-    distribution = parse_distribution(text)
-    assert (str(distribution), distribution.args) == (written, args)
-
-
-@pytest.mark.parametrize(("text", "message"), [
-    ("R2D2(1)", "Mean of the R2 prior must be a single number in \\(0, 1\\)"),
-    ("R2D2(prec_R2 = 0)", "Precision of the R2 prior must be a single positive number"),
-    ("R2D2(cons_D2 = c(1, -1))", "Concentration of the D2 prior must be a vector of positive"),
-    ("R2D2(mean_R2 = c(0.2, 0.3))", "Mean of the R2 prior must be a single number"),
-    ("lasso(0)", "Degrees of freedom of the shrinkage parameter prior must be a single"),
-    ("lasso(scale = -1)", "Scale of the Laplace priors must be a single positive number"),
-    ("lasso(lambda = 1)", "unknown or repeated argument 'lambda'"),
-])
-def test_a_bad_r2d2_or_lasso_gets_brms_message(text, message):
-    with pytest.raises(PriorError, match=message):
-        parse_distribution(text)
 
 
 def test_r2d2_and_lasso_follow_brms_rules(sleepstudy):
