@@ -564,7 +564,7 @@ def build_model(design: Design, table: PriorTable,
                        tuple((n, v) for n, v in starts.items() if n in model.named_vars
                              and model[n] in model.free_RVs),
                        tuple(name for part in design.smooths for name in part.fixed_names),
-                       kept_names(special) if design.b_names else ())
+                       kept_names(special))
     return model, names
 
 

@@ -140,8 +140,7 @@ def with_polynomial_contrasts(expression: str, columns, where: str) -> str:
                     f"not reproduced here. Write {column} itself for those contrasts, or make "
                     f"it unordered (data[{column!r}] = data[{column!r}].cat.as_unordered()) "
                     "for treatment contrasts.")
-        expression = "".join(
-            part for part in _rewritten(expression, found, within, column))
+        expression = "".join(_rewritten(expression, found, within, column))
     return expression
 
 

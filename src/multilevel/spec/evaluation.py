@@ -258,9 +258,12 @@ def design_matrix(expression: str, data: pd.DataFrame, where: str, learn: bool =
             + ", ".join(columns[:20]) + (" ..." if len(columns) > 20 else "")
         )
     check_logical_codings(expression, where, data)
-    renamed = with_polynomial_contrasts(
-        _RENAMED_CALL.sub(lambda match: f"{_RENAMED[match.group(1)]}(", expression),
-        [c for c in data.attrs.get(POLYNOMIAL_FACTORS, ()) if c in used], where)
+    # ordered factors first, so that a refusal quotes the expression as written
+    renamed = _RENAMED_CALL.sub(
+        lambda match: f"{_RENAMED[match.group(1)]}(",
+        with_polynomial_contrasts(
+            expression, [c for c in data.attrs.get(POLYNOMIAL_FACTORS, ()) if c in used],
+            where))
     try:
         # log(0) and the like: the checks of the design name such columns and their rows
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
