@@ -19,6 +19,7 @@ from multilevel.errors import DataError, FamilyError
 from multilevel.families.mixture import predicting_proportions
 from multilevel.priors.sampling import draw_priors
 from multilevel.priors.table import build_prior_table
+from quick_mode import QUICK
 from reference import (
     FAMILY_REFERENCE_DIR,
     brms_efficiency,
@@ -215,7 +216,8 @@ def test_the_model_orders_the_intercepts_only_where_asked():
     assert {"theta", "Intercept_mu1", "Intercept_mu2"} <= set(free.named_vars)
     # the chains start each component's intercept among the responses it may explain
     intercepts, = ordered.replace_rvs_by_values([ordered["ordered_Intercept"]])
-    values = pytensor.function(ordered.value_vars, intercepts, on_unused_input="ignore")(
+    values = pytensor.function(ordered.value_vars, intercepts, on_unused_input="ignore",
+                               mode=QUICK)(
         **ordered.initial_point())
     np.testing.assert_allclose(values, np.quantile(data["y"], [0.25, 0.75]))
 

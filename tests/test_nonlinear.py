@@ -14,6 +14,7 @@ import multilevel as ml
 from multilevel.errors import FormulaError
 from multilevel.spec.formula import parse_formula
 from multilevel.spec.nonlinear import FUNCTIONS, expression_code, parse_nonlinear
+from quick_mode import QUICK
 from reference import (
     FAMILY_REFERENCE_DIR,
     brms_efficiency,
@@ -126,7 +127,8 @@ def test_the_likelihood_reads_the_expression(data):
     point = {name: value + rng.normal(0.0, 0.3, np.shape(value)) for name, value in point.items()}
     outputs = model.replace_rvs_by_values([model.logp(vars=model.observed_RVs), model["b_b1"],
                                            model["b_b2"], model["r_g"], model["sigma"]])
-    ours, b1, b2, effects, sigma = model.compile_fn(outputs, inputs=model.value_vars)(point)
+    ours, b1, b2, effects, sigma = model.compile_fn(outputs, inputs=model.value_vars,
+                                                         mode=QUICK)(point)
     levels = sorted(data["g"].unique())
     start = b1[0] + b1[1] * data["z"] + effects[data["g"].map(levels.index), 0]
     mean = start * np.exp(b2[0] * data["x"])

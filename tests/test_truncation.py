@@ -12,6 +12,7 @@ from scipy import special, stats
 
 import multilevel as ml
 from multilevel.errors import DataError, FamilyError, FormulaError
+from quick_mode import QUICK
 from reference import (
     FAMILY_REFERENCE_DIR,
     brms_efficiency,
@@ -68,7 +69,7 @@ def test_bounds_take_numbers_columns_and_positions(data):
 def _model_log_likelihood(formula, frame, family, point):
     model = ml.make_model(formula, frame, family)
     (potential,) = model.replace_rvs_by_values(model.potentials)
-    return float(model.compile_fn(potential, inputs=model.value_vars)(point))
+    return float(model.compile_fn(potential, inputs=model.value_vars, mode=QUICK)(point))
 
 
 def test_the_likelihood_is_brms_stan_code(data):
