@@ -240,6 +240,10 @@ CASES = [
     ("sparse", "success ~ x1 + x2 + x3", "bernoulli",
      [("lasso(df = 2, scale = 0.5)", "b", "", "")]),
     ("ratings", "rating ~ x + (1 | g)", ml.get_family("cumulative", "cloglog"), None),
+    ("ratings", "rating ~ x + (1 | g)", ml.get_family("cumulative", "cauchit"), None),
+    ("ratings", "rating ~ x", ml.get_family("sratio", "cauchit"), None),
+    ("ratings", "rating ~ x", ml.get_family("acat", "cauchit"), None),
+    ("sparse", "success ~ x1 + x2", ml.get_family("bernoulli", "cauchit"), None),
 ]
 
 

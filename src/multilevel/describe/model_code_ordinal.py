@@ -1,6 +1,6 @@
 """The exported program's own log densities of brms's ordinal models where PyMC has none:
-the sequential and adjacent-category models, and the cumulative model with the cloglog link
-(the families' ``category_likelihoods``, written out)."""
+the sequential and adjacent-category models, and the cumulative model with the cloglog and
+cauchit links (the families' ``category_likelihoods``, written out)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ _LOG_CDF_CODE = {
     "logit": ("-pt.softplus(-{x})", "-pt.softplus({x})"),
     "probit": ("pm.logcdf(pm.Normal.dist(), {x})", "pm.logcdf(pm.Normal.dist(), -{x})"),
     "cloglog": ("pt.log1mexp(-pt.exp({x}))", "-pt.exp({x})"),
+    "cauchit": ("pt.log(pt.arctan2(1.0, -{x}) / np.pi)", "pt.log(pt.arctan2(1.0, {x}) / np.pi)"),
 }
 _SEQUENTIAL_DOCS = {
     "sratio": "stopping ratio: the response stops at category k with probability\n"
@@ -67,3 +68,27 @@ CUMULATIVE_CLOGLOG_HELPER = '''def cumulative_logp(value, eta, thresholds):
     below = pt.switch(first, 0.0, pt.exp(lower))
     gap = pt.switch(last, 1.0, pt.exp(upper) - below)
     return -below + pt.switch(last, 0.0, pt.log1mexp(-gap))'''
+
+
+CUMULATIVE_CAUCHIT_HELPER = '''def cumulative_logp(value, eta, thresholds):
+    """brms's cumulative model with the cauchit link: P(y <= k) = F(theta_k - eta), F(x) =
+    1/2 + atan(x) / pi = atan2(1, -x) / pi, so P(y = k) = F(upper) - F(lower) between the
+    thresholds around k; a difference of two values near 1 is taken as the equal difference
+    of their reflections in zero, and the open end is left out."""
+    category = value - 1
+    ends = pt.zeros_like(thresholds[..., :1])
+    bounds = pt.concatenate([ends, thresholds, ends], axis=-1)
+    position = pt.cumsum(pt.ones_like(bounds), axis=-1) - 1
+    upper = pt.sum(pt.switch(pt.eq(position, (category + 1)[..., None]), bounds, 0.0),
+                   axis=-1) - eta
+    lower = pt.sum(pt.switch(pt.eq(position, category[..., None]), bounds, 0.0), axis=-1) - eta
+    first, last = pt.eq(category, 0), pt.eq(category, thresholds.shape[-1])
+    reflect = ~first & (last | (upper + lower > 0))
+    high = pt.switch(reflect, -lower, upper)
+    low = pt.switch(reflect, -upper, lower)
+    cdf_high = pt.arctan2(1.0, -high) / np.pi
+    cdf_low = pt.switch(first | last, 0.0, pt.arctan2(1.0, -low) / np.pi)
+    return pt.log(cdf_high - cdf_low)'''
+
+# the exported program's own cumulative densities, by link, where PyMC has none
+CUMULATIVE_HELPERS = {"cloglog": CUMULATIVE_CLOGLOG_HELPER, "cauchit": CUMULATIVE_CAUCHIT_HELPER}

@@ -16,7 +16,7 @@ from ..priors.distributions import PYMC_DISTRIBUTIONS, Distribution
 from ..priors.table import PriorTable
 from ..spec.category_specific import CategorySpecificPart
 from .model_code_data import concentrations_code, number, quote
-from .model_code_ordinal import CUMULATIVE_CLOGLOG_HELPER, sequential_helper
+from .model_code_ordinal import CUMULATIVE_HELPERS, sequential_helper
 
 
 class ModelCodeError(MultilevelError):
@@ -156,6 +156,7 @@ INVERSE_LINKS = {
     "logit": "pt.sigmoid({})",
     "probit": "0.5 * pt.erfc(-{} / np.sqrt(2.0))",
     "cloglog": "-pt.expm1(-pt.exp({}))",
+    "cauchit": "pt.arctan2(1.0, -{}) / np.pi",
     "inverse": "1.0 / {}",
     "1/mu^2": "1.0 / pt.sqrt({})",
     "sqrt": "pt.sqr({})",
@@ -448,9 +449,9 @@ def likelihood_call(family, eta: str, mu: str, aux: dict[str, str], trials: str 
         return ("pm.CustomDist", f"{eta}, {thresholds}, logp={family.name}_logp, "
                 "signature=\"(),(k)->()\"", "y",
                 sequential_helper(family.name, family.link))
-    if family.ordinal and family.link == "cloglog":
+    if family.ordinal and family.link in CUMULATIVE_HELPERS:
         return ("pm.CustomDist", f"{eta}, {thresholds}, logp=cumulative_logp, "
-                "signature=\"(),(k)->()\"", "y", CUMULATIVE_CLOGLOG_HELPER)
+                "signature=\"(),(k)->()\"", "y", CUMULATIVE_HELPERS[family.link])
     if family.ordinal:
         ordered = {"logit": "pm.OrderedLogistic", "probit": "pm.OrderedProbit"}
         return (ordered[family.link], f"eta={eta}, cutpoints={thresholds}, compute_p=False",

@@ -322,7 +322,8 @@ def _gamma_latent(link, draw, group_variance):
     return polygamma(1, draw("shape")) if link == "log" else None
 
 
-_BINARY_LINKS = ("logit", "probit", "cloglog", "identity")
+_ORDINAL_LINKS = ("logit", "probit", "cloglog", "cauchit")
+_BINARY_LINKS = ("logit", "probit", "cloglog", "cauchit", "identity")
 _POSITIVE_LINKS = ("log", "identity", "inverse", "sqrt", "softplus")
 # brms's links of the families on the real line besides the normal's
 _REAL_LINKS = ("identity", "log", "inverse", "softplus")
@@ -492,13 +493,13 @@ zero_inflated_beta = Family(
 _DISC = AuxParameter("disc", 0.0, no_constant_prior, dpar_intercept_prior="normal(0, 1)",
                      held=1.0)
 cumulative = Family(
-    "cumulative", "logit", ("logit", "probit", "cloglog"), (_DISC,), check_ordinal,
+    "cumulative", "logit", _ORDINAL_LINKS, (_DISC,), check_ordinal,
     cumulative_likelihood, _mean_is_mu, discrete=True, ordinal=True, ordered_thresholds=True,
 )
 # brms's sequential (stopping and continuation ratio) and adjacent-category models, whose
 # thresholds need no order
 sratio, cratio, acat = (
-    Family(kind, "logit", ("logit", "probit", "cloglog"), (_DISC,), check_ordinal,
+    Family(kind, "logit", _ORDINAL_LINKS, (_DISC,), check_ordinal,
            sequential_likelihood(kind), _mean_is_mu, discrete=True, ordinal=True,
            linear_predictor_above_thresholds=kind in ("cratio", "acat"))
     for kind in ("sratio", "cratio", "acat"))

@@ -8,20 +8,20 @@ first, which is zero.
 
 from __future__ import annotations
 
-import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
 from .closed_form import log_normal_cdf
 from .family import is_category_predictor
+from .links import LINKS, cauchy_cdf
 
 
 def _cumulative_logp(value, eta, cutpoints, link):
-    if link == "probit":
-        return _cumulative_probit_logp(value - 1, eta, cutpoints)
     if link == "cloglog":
         return _cumulative_cloglog_logp(value - 1, eta, cutpoints)
-    return pm.logp(_ORDERED[link].dist(eta=eta, cutpoints=cutpoints), value - 1)
+    if link in _SYMMETRIC_CDF:
+        return _cumulative_difference_logp(value - 1, eta, cutpoints, _SYMMETRIC_CDF[link])
+    return pm.logp(pm.OrderedLogistic.dist(eta=eta, cutpoints=cutpoints), value - 1)
 
 
 def _row_bounds(category, eta, cutpoints, ends):
@@ -38,26 +38,29 @@ def _row_bounds(category, eta, cutpoints, ends):
     return lower, upper
 
 
-# beyond the first and last threshold: the normal CDF is exactly 0 or 1 this far out and its
-# derivative exactly 0, so that the open ends add nothing and take no gradient
-_OPEN_END = 1e10
+# inverse links F with F(-x) = 1 - F(x); the logit's is PyMC's ordered logistic, cheap per
+# probability, which samples faster than its differences
+_SYMMETRIC_CDF = {name: LINKS[name].inverse_tensor for name in ("probit", "cauchit")}
 
 
-def _cumulative_probit_logp(category, eta, cutpoints):
-    """``log(Phi(upper - eta) - Phi(lower - eta))`` between the thresholds around each row's
-    ``category`` (0..K-1), as brms's ``Phi`` differences.
+def _cumulative_difference_logp(category, eta, cutpoints, cdf):
+    """``log(F(upper - eta) - F(lower - eta))`` between the thresholds around each row's
+    ``category`` (0..K-1), as brms's differences of the inverse link ``F`` (the probit's
+    ``Phi``, the cauchit's ``inv_cauchit``).
 
-    PyMC's ordered probit computes all K probabilities of every row, each through stable
-    log-differences of normal CDFs, and normalises them: several times the work of the one
-    difference a row needs. Differences of two upper-tail probabilities lose precision;
-    these are taken as the equal difference of their reflections in zero. (PyMC's ordered
-    logistic, cheap per probability, samples faster than the logistic form of this.)
+    PyMC's ordered probit computes all K probabilities of every row and normalises them:
+    several times the work of the one difference a row needs. A difference of two values
+    near 1 loses precision; it is taken as the equal difference of their reflections in zero
+    (``F`` being symmetric). The open end is left out of the difference rather than placed
+    at an infinite bound, whose gradient JAX takes as NaN.
     """
-    lower, upper = _row_bounds(category, eta, cutpoints, _OPEN_END)
-    reflect = upper + lower > 0
+    lower, upper = _row_bounds(category, eta, cutpoints, 0.0)
+    first = pt.eq(category, 0)
+    last = pt.eq(category, pt.as_tensor_variable(cutpoints).shape[-1])
+    reflect = ~first & (last | (upper + lower > 0))
     high = pt.switch(reflect, -lower, upper)
     low = pt.switch(reflect, -upper, lower)
-    return pt.log(0.5 * (pt.erfc(-high / np.sqrt(2.0)) - pt.erfc(-low / np.sqrt(2.0))))
+    return pt.log(cdf(high) - pt.switch(first | last, 0.0, cdf(low)))
 
 
 def _cumulative_cloglog_logp(category, eta, cutpoints):
@@ -76,15 +79,13 @@ def _cumulative_cloglog_logp(category, eta, cutpoints):
 
 
 def _cumulative_draws(eta, cutpoints, link, size):
-    if link == "cloglog":
-        below = 1 - pt.exp(-pt.exp(pt.as_tensor_variable(cutpoints) - pt.shape_padright(eta)))
-        zero = pt.zeros_like(below[..., :1])
-        cdf = pt.concatenate([zero, below, zero + 1], axis=-1)
-        return pm.Categorical.dist(p=cdf[..., 1:] - cdf[..., :-1], size=size) + 1
-    return _ORDERED[link].dist(eta=eta, cutpoints=cutpoints, size=size) + 1
-
-
-_ORDERED = {"logit": pm.OrderedLogistic, "probit": pm.OrderedProbit}
+    if link == "logit":
+        return pm.OrderedLogistic.dist(eta=eta, cutpoints=cutpoints, size=size) + 1
+    below = LINKS[link].inverse_tensor(pt.as_tensor_variable(cutpoints)
+                                       - pt.shape_padright(eta))
+    zero = pt.zeros_like(below[..., :1])
+    cdf = pt.concatenate([zero, below, zero + 1], axis=-1)
+    return pm.Categorical.dist(p=cdf[..., 1:] - cdf[..., :-1], size=size) + 1
 
 
 def _log_cdf(link, x):
@@ -94,6 +95,8 @@ def _log_cdf(link, x):
         return -pt.softplus(-x), -pt.softplus(x)
     if link == "probit":
         return log_normal_cdf(x), log_normal_cdf(-x)
+    if link == "cauchit":
+        return pt.log(cauchy_cdf(x)), pt.log(cauchy_cdf(-x))
     # cloglog: F(x) = 1 - exp(-exp(x))
     return pt.log1mexp(-pt.exp(x)), -pt.exp(x)
 
@@ -178,8 +181,8 @@ def sequential_likelihood(kind):
 
 
 class _Cumulative:
-    """brms's cumulative model on categories 1..K: PyMC's ordered logistic, the normal CDF's
-    differences for the probit, the inverse cloglog's for the cloglog."""
+    """brms's cumulative model on categories 1..K: PyMC's ordered logistic, the differences
+    of the inverse link for the probit, cauchit and cloglog."""
 
     def __new__(cls, name, eta, cutpoints, link, **kwargs):
         return pm.CustomDist(name, eta, cutpoints, **cls._functions(link), dtype="int64",

@@ -24,6 +24,12 @@ def _probit_inverse_tensor(eta):
     return 0.5 * pt.erfc(-eta / np.sqrt(2.0))
 
 
+def cauchy_cdf(x):
+    """The standard Cauchy CDF ``1/2 + atan(x) / pi``, as ``atan2(1, -x) / pi``: the same
+    value without cancelling to zero in the lower tail."""
+    return pt.arctan2(1.0, -x) / np.pi
+
+
 LINKS: dict[str, Link] = {
     link.name: link
     for link in [
@@ -37,6 +43,8 @@ LINKS: dict[str, Link] = {
             lambda eta: -np.expm1(-np.exp(eta)),
             lambda eta: -pt.expm1(-pt.exp(eta)),
         ),
+        Link("cauchit", stats.cauchy.ppf, lambda eta: np.arctan2(1.0, -eta) / np.pi,
+             cauchy_cdf),
         Link("inverse", lambda y: 1.0 / y, lambda eta: 1.0 / eta, lambda eta: 1.0 / eta),
         Link("sqrt", np.sqrt, np.square, pt.sqr),
         # the inverse gaussian's canonical link

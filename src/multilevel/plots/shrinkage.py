@@ -72,7 +72,7 @@ def _no_pooling_fit(link, response, weights, variance, values, offset) -> np.nda
     if used.sum() < k or np.linalg.matrix_rank(values[used]) < k:
         return np.full(k, np.nan)
     start = np.clip(response, 1e-6, None) if link.name in ("log", "sqrt") else response
-    if link.name in ("logit", "probit", "cloglog"):
+    if link.name in ("logit", "probit", "cloglog", "cauchit"):
         start = np.clip(response, 1e-6, 1 - 1e-6)
     with np.errstate(all="ignore"):
         eta = link.forward(start)

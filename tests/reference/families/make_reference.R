@@ -90,8 +90,25 @@ if (!length(data2)) data2 <- NULL
 gp <- as.data.frame(get_prior(form, data = d, family = fam, data2 = data2))
 user_prior <- if (length(a) >= 8 && nzchar(a[8])) eval(parse(text = a[8])) else NULL
 
+# brms 2.18's cumulative and acat densities call inv_cauchit() on a real, which its own Stan
+# functions define for vectors only, so that Stan refuses the program (its sratio and cratio
+# densities take cauchy_lccdf() instead); the model is fitted from brms's code with the
+# real-valued function added, by brms's route for modified code (empty = TRUE, then the
+# stanfit, keeping what brm() keeps, and rename_pars())
+cauchit_ordinal <- fam$link == "cauchit" && fam$family %in% c("cumulative", "acat")
 t0 <- Sys.time()
-fit <- if (is.null(imputations)) {
+fit <- if (cauchit_ordinal) {
+  code <- make_stancode(form, data = d, family = fam, prior = user_prior)
+  code <- gsub("(?<!vector )inv_cauchit\\(", "inv_cauchit_real(", code, perl = TRUE)
+  code <- sub("functions {", paste("functions {",
+                                   "  real inv_cauchit_real(real y) { return cauchy_cdf(y, 0, 1); }",
+                                   sep = "\n"), code, fixed = TRUE)
+  empty <- brm(form, data = d, family = fam, prior = user_prior, empty = TRUE)
+  empty$fit <- rstan::stan(model_code = code, data = standata(empty), seed = seed, refresh = 0,
+                           cores = 2, chains = chains, iter = iter,
+                           pars = brms:::exclude_pars(empty), include = FALSE)
+  rename_pars(empty)
+} else if (is.null(imputations)) {
   brm(form, data = d, family = fam, prior = user_prior, seed = seed, refresh = 0,
       cores = 2, chains = chains, iter = iter, data2 = data2)
 } else {
