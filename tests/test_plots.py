@@ -371,6 +371,35 @@ def test_conditional_effects_take_brms_int_conditions(hsb_fit):
 
 
 @pytest.mark.slow
+def test_conditional_effects_take_a_panel_per_condition(hsb_fit):
+    """brms's conditions = make_conditions(fit, "minority"): each effect once per row, the
+    row's values held and its cond__ the panel's label; each panel is the conditional effect
+    with that row's values given alone."""
+    conditions = ml.make_conditions(hsb_fit, "minority")
+    assert conditions["cond__"].tolist() == ["minority = No", "minority = Yes"]
+    effects = hsb_fit.conditional_effects(["ses", "sector"], conditions=conditions)
+    assert len(effects.axes) == 4
+    assert [ax.get_title() for ax in effects.axes] == [
+        "ses\nminority = No", "ses\nminority = Yes", "sector\nminority = No",
+        "sector\nminority = Yes"]
+    frame = effects["ses"]
+    assert list(frame["cond__"].cat.categories) == ["minority = No", "minority = Yes"]
+    for label, value in (("minority = No", "No"), ("minority = Yes", "Yes")):
+        panel = frame[frame["cond__"] == label].reset_index(drop=True)
+        assert set(panel["minority"]) == {value}
+        alone = hsb_fit.conditional_effects("ses", conditions={"minority": value})["ses"]
+        np.testing.assert_allclose(panel["estimate__"], alone["estimate__"])
+        assert set(alone["cond__"]) == {"1"}
+    unlabelled = hsb_fit.conditional_effects(
+        "ses", conditions=pd.DataFrame({"minority": ["No", "Yes"]}))["ses"]
+    assert list(unlabelled["cond__"].cat.categories) == ["1", "2"]
+    with pytest.raises(ml.MultilevelError, match="labels \\(cond__\\) should be unique"):
+        hsb_fit.conditional_effects("ses", conditions=conditions.assign(cond__="same"))
+    with pytest.raises(ml.MultilevelError, match="at least one row"):
+        hsb_fit.conditional_effects("ses", conditions=conditions.iloc[:0])
+
+
+@pytest.mark.slow
 def test_conditional_effects_surface_of_two_numeric_effects():
     """brms's surface = TRUE: the estimate over a grid of both numeric variables, a filled
     contour map; the second effect stays numeric in the data frame, as brms's."""

@@ -89,6 +89,7 @@ from .results.model_averaging import posterior_average, pp_average
 from .results.model_weights import loo_model_weights, model_weights
 from .results.refits import kfold_predict
 from .spec.brms_formula import bf
+from .spec.conditions import make_conditions
 
 Gamma = gamma
 
@@ -104,7 +105,8 @@ __all__ = [
     "hurdle_lognormal", "hurdle_negbinomial", "hurdle_poisson", "hypothesis", "inverse_gaussian",
     "kfold_predict",
     "list_datasets", "load", "load_dataset", "lognormal", "loo_compare", "loo_model_weights",
-    "make_model", "mixture", "model_code", "model_weights", "MultilevelError", "multinomial",
+    "make_conditions", "make_model", "mixture", "model_code", "model_weights", "MultilevelError",
+    "multinomial",
     "negbinomial", "poisson", "posterior_average", "pp_average", "prior", "PriorError",
     "SettingsError", "shifted_lognormal", "skew_normal", "sratio", "StorageError", "student",
     "update", "von_mises", "weibull", "zero_inflated_beta", "zero_inflated_beta_binomial",

@@ -12,6 +12,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from ..errors import MultilevelError, close_matches
+from ..spec.conditions import CONDITION_LABEL, condition_rows
 from .common import (
     _MID_HI,
     _PALETTE,
@@ -144,7 +145,8 @@ def _observed(fit) -> np.ndarray:
 def conditional_effects(fit, effects: str | Sequence[str] | None = None, points: bool = False,
                         prob: float = 0.95, re_formula="~0", resolution: int = 100,
                         robust: bool = True, method: str = "posterior_epred",
-                        conditions: dict | None = None, ndraws: int | None = None,
+                        conditions: dict | pd.DataFrame | None = None,
+                        ndraws: int | None = None,
                         seed: int | None = None, ncol: int | None = None,
                         jitter_width: float = 0.0, categorical: bool = False,
                         spaghetti: bool = False,
@@ -183,7 +185,9 @@ def conditional_effects(fit, effects: str | Sequence[str] | None = None, points:
         ``"posterior_linpred"``.
     conditions
         Values to hold other variables at instead of their means or reference levels, e.g.
-        ``{"minority": "Yes"}``.
+        ``{"minority": "Yes"}``; or a data frame with one row per condition, such as
+        :func:`multilevel.make_conditions` makes, for one panel per effect and row, each
+        titled by the row's ``cond__`` (its number where the frame has none), as brms's.
     ndraws, seed
         Use a random subset of draws.
     ncol
@@ -254,23 +258,36 @@ def conditional_effects(fit, effects: str | Sequence[str] | None = None, points:
         raise MultilevelError("categorical=True shows one predictor per panel; interactions "
                               "such as " + ":".join(next(e for e in parsed if len(e) > 1))
                               + " are not available with it.")
-    held = held_values(fit, conditions)
+    # one panel per effect and condition, each condition's values held
+    held_by_label = [(label, held_values(fit, values))
+                     for label, values in condition_rows(conditions)]
+    labelled = isinstance(conditions, pd.DataFrame)
     int_conditions = dict(int_conditions or {})
     shown = {name for effect in parsed for name in effect}
     unknown = sorted(name for name in int_conditions if name not in shown)
     if unknown:
         raise MultilevelError(f"int_conditions names {', '.join(map(repr, unknown))}, which no "
                               f"effect shown has; their variables: {', '.join(sorted(shown))}.")
-    nrows, ncols = _grid_shape(len(parsed), ncol)
+    panels = [(effect, label, held) for effect in parsed for label, held in held_by_label]
+    nrows, ncols = _grid_shape(len(panels), ncol)
     figure, axes = _figure(nrows, ncols, 4.2 * ncols, 3.4 * nrows,
                            figure_class=ConditionalEffects)
-    used = _drop_spare_axes(figure, axes, len(parsed))
+    used = _drop_spare_axes(figure, axes, len(panels))
     request = _Request(points, prob, re_formula, resolution, robust, method, ndraws, seed,
                        jitter_width, categorical, spaghetti, int_conditions, dpar, surface)
-    for ax, effect in zip(used, parsed, strict=True):
+    frames: dict[str, list[pd.DataFrame]] = {}
+    for ax, (effect, label, held) in zip(used, panels, strict=True):
         # brms names a panel of categories by its effect and cats__ ("x:cats__")
         name = ":".join(effect + (("cats__",) if categorical else ()))
-        figure.data[name] = _draw_effect(fit, ax, effect, held, request)
+        frame = _draw_effect(fit, ax, effect, held, request, label)
+        if labelled:  # brms's facet of the condition
+            ax.set_title(f"{ax.get_title()}\n{label}", fontsize=9)
+        frames.setdefault(name, []).append(frame)
+    labels = [label for label, _ in held_by_label]
+    for name, pieces in frames.items():
+        frame = pd.concat(pieces, ignore_index=True)
+        frame[CONDITION_LABEL] = pd.Categorical(frame[CONDITION_LABEL], categories=labels)
+        figure.data[name] = frame
     return figure
 
 
@@ -294,7 +311,7 @@ class _Request:
     surface: bool
 
 
-def _draw_effect(fit, ax, effect, held, request: _Request) -> pd.DataFrame:
+def _draw_effect(fit, ax, effect, held, request: _Request, label: str) -> pd.DataFrame:
     r = request
     first_values, first_is_factor = _effect_values(fit, effect[0], r.resolution, False,
                                                    r.int_conditions)
@@ -325,7 +342,8 @@ def _draw_effect(fit, ax, effect, held, request: _Request) -> pd.DataFrame:
         draws = draws @ np.arange(1, draws.shape[2] + 1)
     summary = effect_summary(draws, r.prob, r.robust)
     if surface:
-        return _draw_surface(fit, ax, effect, newdata, summary, first_values, second_values, r)
+        return _draw_surface(fit, ax, effect, newdata, summary, first_values, second_values, r,
+                             label)
     center, lower, upper = (summary[c].to_numpy() for c in ("estimate__", "lower__", "upper__"))
     size = len(first_values)
     groups = len(second_values)
@@ -374,11 +392,11 @@ def _draw_effect(fit, ax, effect, held, request: _Request) -> pd.DataFrame:
     if legend_title is not None:
         ax.legend(title=legend_title, frameon=False, fontsize=8, title_fontsize=8)
     return _effect_frame(fit, effect, newdata, summary, r.re_formula,
-                         fit.design.categories if r.categorical else None)
+                         fit.design.categories if r.categorical else None, label)
 
 
 def _draw_surface(fit, ax, effect, newdata, summary, first_values, second_values,
-                  request: _Request) -> pd.DataFrame:
+                  request: _Request, label: str) -> pd.DataFrame:
     """brms's ``surface = TRUE``: two numeric effects over a grid of both, the estimate as a
     filled contour map with its colour bar."""
     estimate = summary["estimate__"].to_numpy().reshape(len(second_values), len(first_values))
@@ -388,11 +406,12 @@ def _draw_surface(fit, ax, effect, newdata, summary, first_values, second_values
     ax.set_xlabel(effect[0])
     ax.set_ylabel(effect[1])
     ax.set_title(":".join(effect), fontsize=10)
-    return _effect_frame(fit, effect, newdata, summary, request.re_formula, None, surface=True)
+    return _effect_frame(fit, effect, newdata, summary, request.re_formula, None, label,
+                         surface=True)
 
 
 def _effect_frame(fit, effect, newdata: pd.DataFrame, summary: pd.DataFrame, re_formula,
-                  categories, surface: bool = False) -> pd.DataFrame:
+                  categories, label: str, surface: bool = False) -> pd.DataFrame:
     """brms's data frame of one effect: the grid's rows sorted by the first effect, then the
     second (each category's rows in turn with ``categorical``), the effects' columns, the
     response and the variables held, ``cond__`` (and ``cats__``), ``effect1__``,
@@ -419,7 +438,7 @@ def _effect_frame(fit, effect, newdata: pd.DataFrame, summary: pd.DataFrame, re_
                                   fit.formula)
     order = [*effect, *([response] if response in frame.columns else []), *held]
     frame = frame[order]
-    frame["cond__"] = pd.Categorical(["1"] * len(frame))
+    frame[CONDITION_LABEL] = pd.Categorical([label] * len(frame))
     if categories is not None:
         frame["cats__"] = newdata["cats__"]
     for k, name in enumerate(effect, start=1):
