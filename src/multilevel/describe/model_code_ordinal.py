@@ -53,11 +53,9 @@ def sequential_helper(kind: str, link: str) -> str:
     ])
 
 
-CUMULATIVE_CLOGLOG_HELPER = '''def cumulative_logp(value, eta, thresholds):
-    """brms's cumulative model with the cloglog link: P(y <= k) = F(theta_k - eta), F(x) =
-    1 - exp(-exp(x)), so P(y = k) = exp(-exp(lower)) - exp(-exp(upper)) between the
-    thresholds around k, the open ends exact."""
-    category = value - 1
+# each row's thresholds around its category less eta, and whether the category is the first
+# or the last, as the cumulative helpers' common start
+_ROW_BOUNDS_CODE = '''    category = value - 1
     ends = pt.zeros_like(thresholds[..., :1])
     bounds = pt.concatenate([ends, thresholds, ends], axis=-1)
     position = pt.cumsum(pt.ones_like(bounds), axis=-1) - 1
@@ -65,7 +63,13 @@ CUMULATIVE_CLOGLOG_HELPER = '''def cumulative_logp(value, eta, thresholds):
                    axis=-1) - eta
     lower = pt.sum(pt.switch(pt.eq(position, category[..., None]), bounds, 0.0), axis=-1) - eta
     first, last = pt.eq(category, 0), pt.eq(category, thresholds.shape[-1])
-    below = pt.switch(first, 0.0, pt.exp(lower))
+'''
+
+CUMULATIVE_CLOGLOG_HELPER = '''def cumulative_logp(value, eta, thresholds):
+    """brms's cumulative model with the cloglog link: P(y <= k) = F(theta_k - eta), F(x) =
+    1 - exp(-exp(x)), so P(y = k) = exp(-exp(lower)) - exp(-exp(upper)) between the
+    thresholds around k, the open ends exact."""
+''' + _ROW_BOUNDS_CODE + '''    below = pt.switch(first, 0.0, pt.exp(lower))
     gap = pt.switch(last, 1.0, pt.exp(upper) - below)
     return -below + pt.switch(last, 0.0, pt.log1mexp(-gap))'''
 
@@ -75,15 +79,7 @@ CUMULATIVE_CAUCHIT_HELPER = '''def cumulative_logp(value, eta, thresholds):
     1/2 + atan(x) / pi = atan2(1, -x) / pi, so P(y = k) = F(upper) - F(lower) between the
     thresholds around k; a difference of two values near 1 is taken as the equal difference
     of their reflections in zero, and the open end is left out."""
-    category = value - 1
-    ends = pt.zeros_like(thresholds[..., :1])
-    bounds = pt.concatenate([ends, thresholds, ends], axis=-1)
-    position = pt.cumsum(pt.ones_like(bounds), axis=-1) - 1
-    upper = pt.sum(pt.switch(pt.eq(position, (category + 1)[..., None]), bounds, 0.0),
-                   axis=-1) - eta
-    lower = pt.sum(pt.switch(pt.eq(position, category[..., None]), bounds, 0.0), axis=-1) - eta
-    first, last = pt.eq(category, 0), pt.eq(category, thresholds.shape[-1])
-    reflect = ~first & (last | (upper + lower > 0))
+''' + _ROW_BOUNDS_CODE + '''    reflect = ~first & (last | (upper + lower > 0))
     high = pt.switch(reflect, -lower, upper)
     low = pt.switch(reflect, -upper, lower)
     cdf_high = pt.arctan2(1.0, -high) / np.pi
