@@ -68,6 +68,15 @@ def load_reference(name: str, directory: Path = REFERENCE_DIR) -> dict:
     return json.loads((directory / f"{name}.json").read_text())
 
 
+def reference_variables(fit, reference: dict) -> list[str]:
+    """Our posterior summary's variables that a brms reference summarises, in our order:
+    without the centred intercepts, which brms 2.18 drops from its draws, and without lprior
+    where the reference was made before make_reference.R kept it."""
+    kept = {row["variable"] for row in reference["summary"]}
+    return [name for name in fit.posterior_summary().index
+            if not name.startswith("Intercept") and (name != "lprior" or name in kept)]
+
+
 def reference_formula(reference: dict):
     """A reference's formula as ``ml.bf()`` writes it: with its parameters' formulas and
     held values (non-linear where brms's was ``nl = TRUE``, uncentred where it was ``center =

@@ -134,7 +134,7 @@ def test_a_saved_fit_keeps_the_unconstrained_draws(fits, tmp_path):
     assert ml.bridge_sampler(loaded).logml == ml.bridge_sampler(fits["dyestuff"]).logml
     # the brms parameters are those of a fit without save_pars
     assert set(loaded.idata.posterior.data_vars) == {"b_Intercept", "Intercept",
-                                                     "sd_Batch", "r_Batch", "sigma"}
+                                                     "sd_Batch", "r_Batch", "sigma", "lprior"}
 
 
 @pytest.mark.slow

@@ -1,14 +1,20 @@
 import json
+import re
 import warnings
 from pathlib import Path
 
+import arviz as az
 import numpy as np
 import pandas as pd
+import pymc as pm
 import pytest
+import xarray as xr
 from pytensor.graph.traversal import ancestors
+from scipy import stats
 
 import multilevel as ml
 from multilevel.errors import PriorError
+from multilevel.model.lprior import lprior_draws
 from multilevel.priors.distributions import Distribution, parse_distribution
 from reference import load_reference, prior_mismatches
 
@@ -522,3 +528,83 @@ def test_a_bad_constant_prior_is_named(sleepstudy, family, formula, prior, messa
     data = sleepstudy.assign(rating=pd.cut(sleepstudy["Reaction"], 4, labels=False) + 1)
     with pytest.raises(PriorError, match=message):
         ml.get_prior(formula, data, family, prior=[ml.prior(prior[0], **prior[1])])
+
+
+def _prior_numbers(table, class_, coef=""):
+    row = table[(table["class"] == class_) & (table["coef"] == coef)].iloc[0]
+    return [float(n) for n in re.findall(r"-?\d+\.?\d*", row["prior"])]
+
+
+def test_lprior_sums_the_priors_as_brms_stan_code(sleepstudy):
+    """brms's lprior: student_t_lpdf(Intercept | ...), normal_lpdf(b | ...), each sd's and
+    sigma's half-t (student_t_lpdf - student_t_lccdf(0)) and lkj_corr_cholesky_lpdf(L | 2),
+    for 2 x 2 log(3/4) + log(1 - r^2); the standard normal effects are not in it."""
+    formula = "Reaction ~ Days + (Days | Subject)"
+    priors = [ml.prior("normal(10, 5)", class_="b"), ml.prior("lkj(2)", class_="cor")]
+    table = ml.get_prior(formula, sleepstudy, prior=priors)
+    model = ml.make_model(formula, sleepstudy, prior=priors)
+    rng = np.random.default_rng(1)
+    draws = 5
+    intercept, b = rng.normal(300, 20, (1, draws)), rng.normal(10, 5, (1, draws, 1))
+    sd, sigma = rng.uniform(1, 40, (1, draws, 2)), rng.uniform(1, 40, (1, draws))
+    cor = rng.uniform(-0.9, 0.9, (1, draws, 1))
+    posterior = xr.Dataset({
+        "Intercept": (("chain", "draw"), intercept), "b": (("chain", "draw", "b_dim"), b),
+        "sd_Subject": (("chain", "draw", "sd_dim"), sd), "sigma": (("chain", "draw"), sigma),
+        "cor_Subject": (("chain", "draw", "cor_dim"), cor),
+        # draws of a variable outside the sum are not read
+        "r_Subject": (("chain", "draw", "level", "coef"), rng.normal(size=(1, draws, 18, 2)))})
+    df, location, scale = _prior_numbers(table, "Intercept")
+    half_t = stats.t(df, 0, _prior_numbers(table, "sd")[2])
+    expected = (stats.t(df, location, scale).logpdf(intercept)
+                + stats.norm(10, 5).logpdf(b).sum(axis=-1)
+                + (half_t.logpdf(sd) + np.log(2)).sum(axis=-1)
+                + stats.t(df, 0, _prior_numbers(table, "sigma")[2]).logpdf(sigma) + np.log(2)
+                + np.log(0.75) + np.log1p(-cor[..., 0] ** 2))
+    lprior = lprior_draws(model, posterior)
+    assert lprior.dims == ("chain", "draw")
+    # PyMC's half-t adds log(2) in single precision (pt.log of an integer), 1.9e-9 off
+    np.testing.assert_allclose(lprior, expected, rtol=0, atol=1e-8)
+
+
+@pytest.mark.parametrize("size", [3, 4])
+def test_lprior_of_a_correlation_matrix_is_stans_lkj_on_its_cholesky_factor(size):
+    """Stan's lkj_corr_cholesky_lpdf(L | eta), sum over i = 2..K of (K - i + 2 eta - 2)
+    log L_ii less the normalising constant, from correlations in brms's order of pairs."""
+    from multilevel.model.lkj import correlations, lkj_log_normaliser, with_lkj_lprior
+    rng = np.random.default_rng(size)
+    factors = [np.linalg.cholesky(np.corrcoef(rng.normal(size=(size, size + 3))))
+               for _ in range(3)]
+    eta = 1.5
+    with pm.Model() as model:
+        raw = pm.Flat("raw", shape=(size, size))
+        stored = with_lkj_lprior(pm.Deterministic("cor", correlations(raw, size)), [size], eta)
+    entries = np.stack([[(f @ f.T)[j, i] for i in range(1, size) for j in range(i)]
+                        for f in factors])
+    lprior = lprior_draws(model, xr.Dataset({"cor": (("chain", "draw", "pair"),
+                                                     entries[None])}))
+    expected = [sum((size - i + 2 * eta - 2) * np.log(f[i - 1, i - 1])
+                    for i in range(2, size + 1)) - lkj_log_normaliser(size, eta)
+                for f in factors]
+    assert stored is model["cor"]
+    np.testing.assert_allclose(lprior.to_numpy()[0], expected, rtol=1e-12)
+
+
+@pytest.mark.slow
+def test_lprior_is_kept_and_arviz_measures_the_priors_pull_with_it(sleepstudy):
+    """brms keeps lprior after the other parameters; ArviZ's power-scaling sensitivity reads
+    it from the log_prior group: a normal(0, 1) prior on Days's slope (about 10 in the data)
+    pulls its posterior, flat b and the default sigma prior do not."""
+    formula = "Reaction ~ Days + (Days | Subject)"
+    tight = ml.brm(formula, sleepstudy, prior=ml.prior("normal(0, 1)", class_="b"), seed=3,
+                   draws=500, warmup=500, progressbar=False)
+    flat = ml.brm(formula, sleepstudy, seed=3, draws=500, warmup=500, progressbar=False)
+    columns = tight.as_draws_df().columns.tolist()
+    assert columns[-4:] == ["lprior", ".chain", ".iteration", ".draw"]
+    assert tight.posterior_summary().index[-1] == "lprior"
+    np.testing.assert_array_equal(tight.idata.log_prior["lprior"], tight.idata.posterior["lprior"])
+    sensitivity = {name: az.psens(fit.idata, component="prior", var_names=["b", "sigma"])
+                   for name, fit in (("tight", tight), ("flat", flat))}
+    assert sensitivity["tight"]["b"].item() > 0.05
+    assert sensitivity["flat"]["b"].item() < 0.05
+    assert sensitivity["tight"]["sigma"].item() < 0.05

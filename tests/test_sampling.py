@@ -160,10 +160,10 @@ def test_fit_carries_brms_names_and_shapes(twin_fits):
     fit, _ = twin_fits
     names = list(fit.posterior_summary().index)
     assert names[:5] == ["b_Intercept", "b_x", "sd_g__Intercept", "sigma", "Intercept"]
-    assert names[5:] == [f"r_g[G{k},Intercept]" for k in range(6)]
-    assert fit.draws.values.shape == (2, 300, 11)
+    assert names[5:] == [*(f"r_g[G{k},Intercept]" for k in range(6)), "lprior"]
+    assert fit.draws.values.shape == (2, 300, 12)
     assert set(fit.idata.posterior.data_vars) == {"b_Intercept", "b", "Intercept", "sd_g",
-                                                   "r_g", "sigma"}
+                                                   "r_g", "sigma", "lprior"}
 
 
 @pytest.mark.slow

@@ -50,6 +50,12 @@ def test_save_and_load_lose_nothing(dyestuff_fit, tmp_path):
     assert str(back.summary()) == str(fit.summary())
     pd.testing.assert_frame_equal(back.prior, fit.prior)
     pd.testing.assert_frame_equal(back.as_draws_df(), fit.as_draws_df())
+    # as brms orders the columns: the parameters, the prior draws, lprior
+    columns = [c for c in fit.as_draws_df().columns if not c.startswith(".")]
+    assert set(columns[-4:-1]) == {"prior_Intercept", "prior_sigma", "prior_sd_Batch"}
+    assert columns[-1] == "lprior"
+    pd.testing.assert_frame_equal(back.idata.log_prior.to_dataframe(),
+                                  fit.idata.log_prior.to_dataframe())
     pd.testing.assert_frame_equal(back.design.data, fit.design.data)
     assert (back.formula, back.family, back.settings, back.seed) == (
         fit.formula, fit.family, fit.settings, fit.seed)

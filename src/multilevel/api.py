@@ -32,6 +32,8 @@ from .model.collapsed import resolve_parametrization
 from .model.collapsed_draws import sampled_names, with_group_effects
 from .model.crossproducts import cross_products_apply
 from .model.fused_likelihood import FUSED_BACKENDS
+from .model.lprior import lprior_draws, lprior_inputs
+from .names import LPRIOR
 from .priors.sampling import SAMPLE_PRIOR_CHOICES, check_proper_priors, draw_priors
 from .priors.table import as_prior_list, build_prior_table, require_nonlinear_priors
 from .results.bridge_sampling import SavePars, with_unconstrained_draws
@@ -327,6 +329,9 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
         sampled = kept = sampled_names(design, names) if collapsed else names.stored
         if settings.save_all_pars and not settings.is_approximation:
             sampled = kept + [rv.name for rv in model.free_RVs if rv.name not in kept]
+        # the draws lprior is evaluated from, which brms does not keep
+        for_lprior = [name for name in lprior_inputs(model) if name not in sampled]
+        sampled = sampled + for_lprior
         run_seed = settings.resolved_seed()
         try:
             if settings.is_approximation:
@@ -341,10 +346,15 @@ def brm(formula: str, data: pd.DataFrame, family: str | Family = "gaussian", pri
                 f"Sampling failed for {formula!r}: {error}. Check that the priors are proper where "
                 "the data cannot identify a parameter, and that the response fits the family."
             ) from error
+        lprior = lprior_draws(model, idata.posterior)
+        idata.posterior = idata.posterior.drop_vars(for_lprior)
         if settings.save_all_pars and not settings.is_approximation:
             idata = with_unconstrained_draws(idata, model, kept)
         if collapsed:
             idata = with_group_effects(idata, design, names, run_seed)
+        idata.posterior[LPRIOR] = lprior
+        # ArviZ's power-scaling sensitivity (az.psens) reads the log prior from its own group
+        idata.add_groups(log_prior={LPRIOR: lprior})
         if sample_prior == "yes":
             chains = idata.posterior.sizes["chain"]
             priors = draw_priors(design, table, settings.chains * settings.draws, run_seed)

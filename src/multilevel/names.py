@@ -16,6 +16,9 @@ import pandas as pd
 # the model data holding a crossed block's centring weights are named "<this>_<group>_<block>"
 CENTRING_DATA = "centring"
 
+# brms's name of the sum of the parameters' log prior densities in its draws
+LPRIOR = "lprior"
+
 # brms:::rename(): these characters are dropped or spelled out in parameter names.
 _BRMS_SYMBOLS = [
     (" ", ""), ("(", ""), (")", ""), ("[", ""), ("]", ""), (",", ""), ('"', ""), ("'", ""),

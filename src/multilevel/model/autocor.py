@@ -27,7 +27,7 @@ from pytensor.tensor.slinalg import solve_triangular
 from ..priors.distributions import data, prior_variable
 from ..priors.table import PriorTable
 from ..spec.timeseries import TimeSeries
-from .lkj import correlations, lkj_cholesky
+from .lkj import correlations, lkj_cholesky, with_lkj_lprior
 
 AUTOCOR_DIMS = {"ar": "ar_lag", "ma": "ma_lag", "cortime": "cortime_pair"}
 
@@ -134,9 +134,11 @@ def autocor_parameters(design, table: PriorTable) -> dict:
         return {"cosy": prior_variable("cosy", table.lookup("cosy"), 0.0, upper=1.0)}
     if term.kind == "unstr":
         size = len(design.autocor.time_labels)
-        cholesky = lkj_cholesky("Lcortime", size, table.lookup("cortime").args[0])
+        eta = table.lookup("cortime").args[0]
+        cholesky = lkj_cholesky("Lcortime", size, eta)
         # the model needs the factor; the posterior keeps the correlations, as brms
-        pm.Deterministic("cortime", correlations(cholesky, size), dims=AUTOCOR_DIMS["cortime"])
+        with_lkj_lprior(pm.Deterministic("cortime", correlations(cholesky, size),
+                                         dims=AUTOCOR_DIMS["cortime"]), [size], eta)
         return {"cortime": cholesky}
     return {name: prior_variable(name, table.lookup(name), None, dims=AUTOCOR_DIMS[name])
             for name, order in (("ar", term.p), ("ma", term.q)) if order}

@@ -46,7 +46,7 @@ from .collapsed_statistics import marginal_statistics
 from .crossproducts import CrossProducts, gaussian_cross_products
 from .fused_likelihood import fused_log_likelihood, fused_predictor, row_density
 from .group_gather import group_term
-from .lkj import correlations, lkj_cholesky
+from .lkj import correlations, lkj_cholesky, with_lkj_lprior
 from .mixture import mixing_proportions, ordered_intercepts, scale_starts
 from .monotonic import monotonic_effects, simplex_dim
 from .parametrization import BlockGeometry, block_geometries, build_order
@@ -389,12 +389,13 @@ def build_model(design: Design, table: PriorTable,
                     table.lookup("cor", "", group).args[0] if block.has_correlations else 1.0)
                 if factors:
                     group_correlations.setdefault(group, []).extend(
-                        correlations(factor, size) for factor in factors)
+                        (correlations(factor, size), size) for factor in factors)
                 continue
             if design.set_correlated(members):
                 eta_lkj = table.lookup("cor", "", group).args[0]
                 cholesky = lkj_cholesky(f"L_{group}_{number}", size, eta_lkj)
-                group_correlations.setdefault(group, []).append(correlations(cholesky, size))
+                group_correlations.setdefault(group, []).append(
+                    (correlations(cholesky, size), size))
             sd = pt.concatenate([sds[group][starts[m]:starts[m] + len(design.blocks[m].coefs)]
                                  for m in members])
             if collapsed:
@@ -440,8 +441,10 @@ def build_model(design: Design, table: PriorTable,
                 pm.Deterministic(f"r_{group}", pt.concatenate(effects, axis=1),
                                  dims=(levels_dim, coef_dim))
             if group in group_correlations:
-                pm.Deterministic(f"cor_{group}", pt.concatenate(group_correlations[group]),
-                                 dims=cor_dim)
+                entries, sizes = zip(*group_correlations[group], strict=True)
+                with_lkj_lprior(pm.Deterministic(f"cor_{group}", pt.concatenate(entries),
+                                                 dims=cor_dim),
+                                sizes, table.lookup("cor", "", group).args[0])
                 groups_with_cor.append(group)
 
         eta = etas[""] if design.spec.nonlinear is None else nonlinear_predictor(

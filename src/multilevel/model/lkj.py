@@ -7,6 +7,8 @@ import math
 import pymc as pm
 import pytensor.tensor as pt
 
+from ..priors.distributions import in_lprior
+
 
 def lkj_cholesky(name: str, size: int, eta: float):
     """Cholesky factor of an LKJ(eta) correlation matrix, as Stan's ``cholesky_factor_corr``.
@@ -35,12 +37,52 @@ def lkj_cholesky(name: str, size: int, eta: float):
         log_diagonal.append(pt.log(diagonal))
         rows.append(pt.concatenate([pt.stack(entries), diagonal[None], pt.zeros(size - 1 - i)]))
     cholesky = pt.stack(rows)
-    # lkj_corr_cholesky_lpdf: sum_i (K - i - 1 + 2 eta - 2) log L_ii over i = 1..K-1, less
-    # the log of LKJ's normalising constant, as Stan's, so that the log density is the
-    # posterior's to the constant (bridge sampling's marginal likelihood needs it)
-    lkj = sum((size - i - 1 + 2 * eta - 2) * log_diagonal[i - 1] for i in range(1, size))
-    pm.Potential(f"{name}_lkj", lkj - lkj_log_normaliser(size, eta) + log_jacobian)
+    pm.Potential(f"{name}_lkj", _lkj_density(log_diagonal, size, eta) + log_jacobian)
     return cholesky
+
+
+def _lkj_density(log_diagonal: list, size: int, eta: float):
+    """Stan's ``lkj_corr_cholesky_lpdf`` from the logs of the factor's diagonal below its
+    first row: sum_i (K - i - 1 + 2 eta - 2) log L_ii over i = 1..K-1, less the log of LKJ's
+    normalising constant, as Stan's, so that the log density is the posterior's to the
+    constant (bridge sampling's marginal likelihood needs it)."""
+    lkj = sum((size - i - 1 + 2 * eta - 2) * log_diagonal[i - 1] for i in range(1, size))
+    return lkj - lkj_log_normaliser(size, eta)
+
+
+def with_lkj_lprior(stored, sizes: list[int], eta: float):
+    """Count in brms's ``lprior`` the LKJ(eta) priors of the correlation matrices whose upper
+    triangles ``stored`` concatenates, in the order of :func:`correlations`, one matrix of
+    each size in ``sizes``. Returns ``stored``.
+
+    The term is written in the stored correlations rather than in the sampled factors, so
+    that it is evaluated from the draws: each matrix's Cholesky factor again.
+    """
+    terms, start = [], 0
+    for size in sizes:
+        entries = stored[start:start + size * (size - 1) // 2]
+        start += size * (size - 1) // 2
+        terms.append(_lkj_density(_log_cholesky_diagonal(entries, size)[1:], size, eta))
+    return in_lprior(stored, pt.sum(pt.stack(terms)))
+
+
+def _log_cholesky_diagonal(entries, size: int) -> list:
+    """The logs of the diagonal of the Cholesky factor of the correlation matrix whose upper
+    triangle ``entries`` holds in the order of :func:`correlations`, by the Cholesky-Banachiewicz
+    recursion in scalar operations: evaluated over many draws at once, they work through
+    all draws together, where a matrix operation would go through the draws one by one."""
+    pairs = [(j, i) for i in range(1, size) for j in range(i)]
+    upper = {pair: entries[k] for k, pair in enumerate(pairs)}
+    factor: dict[tuple[int, int], object] = {}
+    logs = []
+    for i in range(size):
+        for j in range(i):
+            dot = sum((factor[i, k] * factor[j, k] for k in range(j)), pt.constant(0.0))
+            factor[i, j] = (upper[j, i] - dot) / factor[j, j]
+        square = 1.0 - sum((pt.sqr(factor[i, k]) for k in range(i)), pt.constant(0.0))
+        factor[i, i] = pt.sqrt(square)
+        logs.append(0.5 * pt.log(square))
+    return logs
 
 
 def lkj_log_normaliser(size: int, eta: float) -> float:

@@ -9,7 +9,7 @@ import pymc as pm
 
 from ..families.family import r_mad
 from ..families.links import LINKS
-from ..priors.distributions import data, ordered_prior_variable
+from ..priors.distributions import data, in_lprior, ordered_prior_variable
 from ..priors.table import PriorTable
 from ..spec.design import Design
 
@@ -78,5 +78,5 @@ def mixing_proportions(design: Design, table: PriorTable) -> dict:
     class ``theta`` (brms's ``con_theta``, the same concentration for every component)."""
     names = design.family.mixing_proportions
     concentration = table.lookup("theta").concentrations(len(names))
-    simplex = pm.Dirichlet("theta", a=data("con_theta", concentration))
+    simplex = in_lprior(pm.Dirichlet("theta", a=data("con_theta", concentration)))
     return {name: pm.Deterministic(name, simplex[k]) for k, name in enumerate(names)}

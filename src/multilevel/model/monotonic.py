@@ -5,7 +5,7 @@ from __future__ import annotations
 import pymc as pm
 import pytensor.tensor as pt
 
-from ..priors.distributions import data, prior_variable
+from ..priors.distributions import data, in_lprior, prior_variable
 from ..priors.table import PriorTable
 from ..spec.design import Design
 from ..spec.monotonic import MonotonicPart
@@ -26,8 +26,9 @@ def monotonic_effects(design: Design, table: PriorTable):
         coef, simplex = part.term.coef, part.term.simplex
         effect = prior_variable(f"bsp_{coef}", table.lookup("b", coef), *table.bounds("b", coef))
         concentration = table.lookup("simo", simplex).concentrations(part.size)
-        shares = pm.Dirichlet(f"simo_{simplex}", a=data(f"con_simo_{coef}", concentration),
-                              dims=simplex_dim(part))
+        shares = in_lprior(pm.Dirichlet(f"simo_{simplex}",
+                                        a=data(f"con_simo_{coef}", concentration),
+                                        dims=simplex_dim(part)))
         # the share of the whole effect reached at each position 0..D
         reached = pt.concatenate([pt.zeros(1), pt.cumsum(shares)])
         term = effect * part.size * reached[data(f"Xmo_{coef}", part.values)]

@@ -203,14 +203,53 @@ PYMC_DISTRIBUTIONS = {
 }
 
 
+# the mark of a variable whose own prior density is its term of lprior: the density's graph
+# is made when the sum is, after sampling, rather than with every model
+_OWN_DENSITY = object()
+
+
+def in_lprior(variable, term=None):
+    """Count ``variable``'s prior in brms's ``lprior``: its log density at its value, or
+    ``term`` where the prior is written apart from the variable. Returns the variable.
+
+    brms sums the priors of the parameters its prior table lists into ``lprior`` (the
+    truncation's normalisation included); the standard normal effects behind group-level
+    and smooth terms and the shrinkage priors' local scales are not among them. The mark is
+    kept on the variable's PyTensor tag, so that the model, not a registry beside it, says
+    what the sum holds (:func:`lprior_terms`).
+    """
+    variable.tag.lprior = _OWN_DENSITY if term is None else term
+    return variable
+
+
+def lprior_marked(model: pm.Model) -> list:
+    """``model``'s variables that mark a term of brms's ``lprior`` (see :func:`in_lprior`)."""
+    return [variable for variable in [*model.free_RVs, *model.deterministics]
+            if getattr(variable.tag, "lprior", None) is not None]
+
+
+def lprior_terms(model: pm.Model) -> list:
+    """The terms of brms's ``lprior`` among ``model``'s variables (see :func:`in_lprior`)."""
+    return [pt.sum(pm.logp(variable, variable) if variable.tag.lprior is _OWN_DENSITY
+                   else variable.tag.lprior)
+            for variable in lprior_marked(model)]
+
+
 def prior_variable(name: str, dist: Distribution, lower: float | None = None,
                    upper: float | None = None, **kwargs):
-    """Create a PyMC variable with a Stan-spelled prior, truncated at ``lower`` and ``upper``.
+    """Create a PyMC variable with a Stan-spelled prior, truncated at ``lower`` and ``upper``,
+    its prior counted in brms's ``lprior`` unless flat.
 
     As in brms, a bound on the parameter truncates the prior: ``student_t(3, 0, s)`` on a
     standard deviation is a half-t; priors whose support already respects the bound are used
     as they are.
     """
+    variable = _bounded_variable(name, dist, lower, upper, **kwargs)
+    return variable if dist.name in ("flat", "constant") else in_lprior(variable)
+
+
+def _bounded_variable(name: str, dist: Distribution, lower: float | None,
+                      upper: float | None, **kwargs):
     if dist.name == "constant":  # held at its value, as brms's Stan code assigns it
         return pm.Deterministic(name, _held(dist.args[0], kwargs), dims=kwargs.get("dims"))
     if upper is not None:
@@ -294,4 +333,4 @@ def ordered_prior_variable(name: str, priors: list[Distribution],
                   for key, value in arguments(dist.args).items()}
         terms.append(pm.logp(cls.dist(**params), values[k]))
     pm.Potential(f"{name}_prior", pt.sum(pt.stack(terms)))
-    return values
+    return in_lprior(values, pt.sum(pt.stack(terms[1:]))) if terms[1:] else values

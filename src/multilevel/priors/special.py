@@ -30,6 +30,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from ..errors import PriorError
+from .distributions import in_lprior
 from .special_syntax import HORSESHOE, LASSO, R2D2
 
 CONSTANT = "constant"
@@ -179,8 +180,8 @@ def horseshoe_coefficients(name: str, dims: str, settings: Horseshoe, sigma=None
     scale = settings.scale_global * (sigma if settings.autoscale else 1.0)
     standard = pm.Normal("zb", 0.0, 1.0, dims=dims)
     local = pm.HalfStudentT("hs_local", nu=settings.df, sigma=1.0, dims=dims)
-    global_ = pm.HalfStudentT("hs_global", nu=settings.df_global, sigma=scale)
-    slab = pm.InverseGamma("hs_slab", 0.5 * settings.df_slab, 0.5 * settings.df_slab)
+    global_ = in_lprior(pm.HalfStudentT("hs_global", nu=settings.df_global, sigma=scale))
+    slab = in_lprior(pm.InverseGamma("hs_slab", 0.5 * settings.df_slab, 0.5 * settings.df_slab))
     c2 = settings.scale_slab**2 * slab
     lambda2 = pt.square(local)
     shrunk = pt.sqrt(c2 * lambda2 / (c2 + pt.square(global_) * lambda2))
@@ -191,8 +192,8 @@ def r2d2_coefficients(name: str, dims: str, settings: R2D2Prior, sigma=None):
     """The population-level effects ``name`` under the R2D2 prior, as brms's ``R2D2()`` Stan
     function computes them; ``sigma`` squared scales ``R2D2_tau2`` where ``autoscale``."""
     standard = pm.Normal("zb", 0.0, 1.0, dims=dims)
-    r2 = pm.Beta("R2D2_R2", settings.mean_R2 * settings.prec_R2,
-                 (1 - settings.mean_R2) * settings.prec_R2)
+    r2 = in_lprior(pm.Beta("R2D2_R2", settings.mean_R2 * settings.prec_R2,
+                           (1 - settings.mean_R2) * settings.prec_R2))
     if len(settings.cons_D2) == 1:
         # a simplex of one element is the number 1, as Stan's simplex[1]
         shares = pm.Deterministic("R2D2_phi", pt.ones(1), dims=dims)
@@ -205,7 +206,7 @@ def r2d2_coefficients(name: str, dims: str, settings: R2D2Prior, sigma=None):
 def lasso_coefficients(name: str, dims: str, settings: Lasso):
     """The population-level effects ``name`` under the lasso prior: Laplace (Stan's
     double exponential) with the scale ``scale * lasso_inv_lambda``."""
-    inverse_lambda = pm.ChiSquared("lasso_inv_lambda", nu=settings.df)
+    inverse_lambda = in_lprior(pm.ChiSquared("lasso_inv_lambda", nu=settings.df))
     return pm.Laplace(name, 0.0, settings.scale * inverse_lambda, dims=dims)
 
 

@@ -14,6 +14,7 @@ import xarray as xr
 from ..errors import MultilevelError
 from ..inference.settings import SamplerSettings
 from ..model.build import ModelNames
+from ..names import LPRIOR
 from ..priors.table import PriorTable
 from ..spec.design import Design
 from . import criteria, refits
@@ -116,14 +117,15 @@ class Fit(SamplerOutput, PredictiveSummaries, StoredCriteria, PlotMethods):
     def as_draws_df(self) -> pd.DataFrame:
         """One row per draw, one column per brms-named parameter.
 
-        With ``sample_prior="yes"`` the prior draws follow as brms's ``prior_*`` columns.
+        With ``sample_prior="yes"`` the prior draws follow as brms's ``prior_*`` columns,
+        before ``lprior``, as brms orders them.
         """
         frame = self.draws.as_frame()
         priors = self.prior_draws
         if priors is None:
             return frame
-        index = [c for c in frame.columns if c.startswith(".")]
-        return pd.concat([frame.drop(columns=index), priors, frame[index]], axis=1)
+        after = [c for c in frame.columns if c.startswith(".") or c == LPRIOR]
+        return pd.concat([frame.drop(columns=after), priors, frame[after]], axis=1)
 
     @property
     def prior_draws(self) -> pd.DataFrame | None:

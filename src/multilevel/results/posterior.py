@@ -12,7 +12,7 @@ import xarray as xr
 
 from ..families.family import estimate_and_error
 from ..model.build import ModelNames
-from ..names import population_names, quantile_label
+from ..names import LPRIOR, population_names, quantile_label
 from ..spec.design import Design
 from .display import GroupTables
 
@@ -114,6 +114,8 @@ def collect_draws(idata: az.InferenceData, design: Design, names: ModelNames) ->
         for k, coef in enumerate(design.b_names):
             add(f"R2D2_phi_{coef}", posterior["R2D2_phi"][..., k])
         add("R2D2_R2", posterior["R2D2_R2"])
+    if LPRIOR in posterior:  # fits saved before it was kept have none
+        add(LPRIOR, posterior[LPRIOR])
     return Draws(columns, np.stack(arrays, axis=-1))
 
 
