@@ -122,9 +122,10 @@ summ <- function(vars) {
   summarise_draws(subset_draws(dr, variable = vars), "mean", "sd",
                   ~quantile(.x, c(0.025, 0.975)), "rhat", "ess_bulk", "ess_tail")
 }
-# same selection as the shared tool: b_Intercept kept; the centred Intercept, lprior, lp__ not
-# (the special priors' R2D2_R2, R2D2_phi and lasso_inv_lambda, which brms keeps, too)
-keep <- grep("^(b_|sd_|cor_|sigma[0-9]*$|theta[0-9]+$|kappa$|shape$|nu$|phi$|zi$|hu$|zoi$|coi$|ndt$|alpha$|beta$|quantile$|r_|ar\\[|ma\\[|cosy$|bs_|sds_|s_|bsp_|bcs_|simo_|R2D2_R2$|R2D2_phi_|lasso_inv_lambda$)", variables(dr), value = TRUE)
+# same selection as the shared tool: b_Intercept kept; the centred Intercept and lp__ not
+# (the special priors' R2D2_R2, R2D2_phi and lasso_inv_lambda, which brms keeps, and lprior,
+# the sum of the priors' log densities, too)
+keep <- grep("^(b_|sd_|cor_|sigma[0-9]*$|theta[0-9]+$|kappa$|shape$|nu$|phi$|zi$|hu$|zoi$|coi$|ndt$|alpha$|beta$|quantile$|r_|ar\\[|ma\\[|cosy$|bs_|sds_|s_|bsp_|bcs_|simo_|R2D2_R2$|R2D2_phi_|lasso_inv_lambda$|lprior$)", variables(dr), value = TRUE)
 s <- summ(keep)
 # brm_multiple(): each data set's own posterior too, its chains in the combined fit's order
 by_imputation <- if (is.null(imputations)) NULL else lapply(seq_along(imputed), function(k)
