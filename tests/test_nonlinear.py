@@ -87,8 +87,9 @@ def test_the_parameters_formulas_reach_priors_predictions_and_equations(data):
     assert [design.blocks[k].dpar for k in kept] == ["b1", "lambda"]
     priors = user_priors("nonlinear")[:1] + [ml.prior("normal(0, 1)", nlpar="lambda")]
     names = [row[0] for row in _parameter_priors(design, build_prior_table(design, priors))]
-    assert names == ["prior_b_b1", "prior_sd_g__b1", "prior_b_lambda", "prior_sd_g__lambda",
-                     "prior_sigma"]
+    # in the order of brms's Stan code
+    assert names == ["prior_b_b1", "prior_b_lambda", "prior_sigma", "prior_sd_g__b1",
+                     "prior_sd_g__lambda"]
     merged = merged_priors(tuple(priors), ml.prior("normal(0, 0.5)", nlpar="lambda"), design)
     assert [(p.nlpar, p.prior) for p in merged] == [("b1", "normal(5, 2)"),
                                                     ("lambda", "normal(0, 0.5)")]

@@ -276,7 +276,8 @@ def test_prior_draws_have_their_priors_moments_and_build_no_c_code(sleepstudy, m
                                        ml.prior("lkj(2)", class_="cor"),
                                        ml.prior("normal(0, 3)", class_="b")])
     draws = draw_priors(design, table, 20_000, seed=4)
-    assert list(draws) == ["prior_Intercept", "prior_b", "prior_sd_Subject", "prior_sigma",
+    # in the order of brms's Stan code
+    assert list(draws) == ["prior_b", "prior_Intercept", "prior_sigma", "prior_sd_Subject",
                            "prior_cor_Subject"]
     # normal(5, 2) truncated at zero
     truncated = stats.truncnorm(-2.5, np.inf, loc=5, scale=2)
@@ -608,3 +609,38 @@ def test_lprior_is_kept_and_arviz_measures_the_priors_pull_with_it(sleepstudy):
     assert sensitivity["tight"]["b"].item() > 0.05
     assert sensitivity["flat"]["b"].item() < 0.05
     assert sensitivity["tight"]["sigma"].item() < 0.05
+
+
+PRIOR_DRAW_ORDER = Path(__file__).parent / "reference" / "priors" / "prior_draw_order"
+PRIOR_DRAW_MODELS = {
+    "slopes": ("y ~ x + (1 + x | g)", "gaussian", [ml.prior("normal(0, 1)", class_="b")]),
+    "distributional": (
+        ml.bf("y ~ x + mo(z) + (1 + x | g) + (1 | h)", "sigma ~ x + (1 | g)"), "gaussian",
+        [ml.prior("normal(0, 1)", class_="b"), ml.prior("normal(0, 1)", class_="b",
+                                                        dpar="sigma")]),
+    "student": ("y ~ x + (1 | g)", "student", []),
+    "mixture": ("y ~ x + (1 | g)", ml.mixture("gaussian", "gaussian"),
+                [ml.prior("normal(0, 1)", class_="Intercept", dpar="mu1"),
+                 ml.prior("normal(1, 1)", class_="Intercept", dpar="mu2")]),
+    "nonlinear": (ml.bf("y ~ b1 * exp(-lambda * x)", "b1 ~ 1 + z + (1 | g)",
+                        "lambda ~ 1 + (1 | g)", nl=True), "gaussian",
+                  [ml.prior("normal(5, 2)", nlpar="b1"), ml.prior("normal(0, 1)",
+                                                                  nlpar="lambda")]),
+}
+
+
+@pytest.mark.parametrize("name", PRIOR_DRAW_MODELS)
+def test_prior_draws_are_in_brms_order(name):
+    """sample_prior="yes" draws' columns in brms 2.18's order (make_prior_draw_order.R):
+    the mean's b and Intercept, its monotonic simplexes and effects, the other parameters in
+    the family's order, a mixture's proportions, each group's sds and correlations."""
+    from multilevel.api import _design
+    from multilevel.priors.sampling import draw_priors
+    from multilevel.priors.table import build_prior_table
+
+    formula, family, priors = PRIOR_DRAW_MODELS[name]
+    data = pd.read_csv(PRIOR_DRAW_ORDER.with_suffix(".csv"))
+    design = _design(formula, data, family)
+    draws = draw_priors(design, build_prior_table(design, priors or None), 10, seed=1)
+    expected = json.loads(PRIOR_DRAW_ORDER.with_suffix(".json").read_text())[name]
+    assert list(draws) == expected

@@ -52,8 +52,7 @@ def test_save_and_load_lose_nothing(dyestuff_fit, tmp_path):
     pd.testing.assert_frame_equal(back.as_draws_df(), fit.as_draws_df())
     # as brms orders the columns: the parameters, the prior draws, lprior
     columns = [c for c in fit.as_draws_df().columns if not c.startswith(".")]
-    assert set(columns[-4:-1]) == {"prior_Intercept", "prior_sigma", "prior_sd_Batch"}
-    assert columns[-1] == "lprior"
+    assert columns[-4:] == ["prior_Intercept", "prior_sigma", "prior_sd_Batch", "lprior"]
     pd.testing.assert_frame_equal(back.idata.log_prior.to_dataframe(),
                                   fit.idata.log_prior.to_dataframe())
     pd.testing.assert_frame_equal(back.design.data, fit.design.data)

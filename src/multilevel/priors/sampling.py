@@ -23,15 +23,24 @@ ParameterPrior = tuple[str, Distribution, float | None, float | None, str]
 
 def _parameter_priors(design: Design, table: PriorTable) -> list[ParameterPrior]:
     """Every parameter's prior as (brms name of its prior draws, prior, lower and upper
-    bounds, target).
+    bounds, target), in brms's order (:func:`_prior_sections`).
 
     A class whose coefficients share one prior gets one column (``prior_b``,
     ``prior_sd_Subject``), as in brms; otherwise one per coefficient.
     """
-    out = []
+    return [entry for section in _prior_sections(design, table) for entry in section]
 
-    def add_class(prefix: str, class_: str, coefs: list[str], group: str, separator,
-                  dpar: str):
+
+def _prior_sections(design: Design, table: PriorTable) -> tuple[list, list, list]:
+    """The parameters' priors in the order of brms's Stan code, in three parts: the mean's
+    ``b`` and ``Intercept``; its monotonic and category-specific effects, then the other
+    parameters (non-linear ones, then the family's in its order, each by its own ``b`` and
+    ``Intercept`` where predicted); the groups' sds, the mean's first. The monotonic
+    effects' simplexes go between the first two parts, as brms draws them."""
+    sections: tuple[list, list, list] = ([], [], [])
+
+    def add_class(out: list, prefix: str, class_: str, coefs: list[str], group: str,
+                  separator, dpar: str):
         priors = [table.lookup(class_, coef, group, dpar) for coef in coefs]
         lower, upper = table.bounds(class_, coefs[0], group, dpar)
         kind = "nlpar" if dpar in design.nlpars else "dpar"
@@ -44,32 +53,40 @@ def _parameter_priors(design: Design, table: PriorTable) -> list[ParameterPrior]
                             f"class {class_}, coef {coef}{where}"))
 
     parameters = design.parameter_parts
-    for dpar in ["", *parameters]:
+    family_order = [parameter.name for parameter in design.family.aux]
+    for dpar in ["", *[name for name in parameters if name not in family_order],
+                 *family_order]:
+        out = sections[0] if not dpar else sections[1]
+        if dpar and dpar not in parameters:
+            if (dpar not in design.dpars and dpar not in design.fixed_aux
+                    and dpar not in design.family.mixing_proportions):
+                out.append((f"prior_{dpar}", table.lookup(dpar), *table.bounds(dpar),
+                            f"class {dpar}"))
+            continue
         part = parameters[dpar] if dpar else design
         suffix = f"_{dpar}" if dpar else ""
+        # a special prior is no distribution of each coefficient: brms draws no prior_b of it
+        if part.b_names and table.lookup("b", "", "", dpar).name not in SPECIAL_PRIORS:
+            add_class(out, f"prior_b{suffix}", "b", part.b_names, "", "_", dpar)
         if part.has_intercept:
             out.append((f"prior_Intercept{suffix}", table.lookup("Intercept", "", "", dpar),
                         *table.bounds("Intercept", "", "", dpar),
                         "class Intercept" + (f" (dpar {dpar})" if dpar else "")))
-        # a special prior is no distribution of each coefficient: brms draws no prior_b of it
-        if part.b_names and table.lookup("b", "", "", dpar).name not in SPECIAL_PRIORS:
-            add_class(f"prior_b{suffix}", "b", part.b_names, "", "_", dpar)
         if not dpar and design.monotonic:
-            add_class("prior_bsp", "b", [m.term.coef for m in design.monotonic], "", "_", "")
+            add_class(sections[1], "prior_bsp", "b", [m.term.coef for m in design.monotonic],
+                      "", "_", "")
         if not dpar and design.category_specific is not None:
-            add_class("prior_bcs", "b", design.category_specific.names, "", "_", "")
+            add_class(sections[1], "prior_bcs", "b", design.category_specific.names, "", "_",
+                      "")
+    for dpar in ["", *parameters]:
         for group in design.groups:
             coefs = [coef for owner, coef in design.group_coef_parts(group) if owner == dpar]
             if coefs:
-                add_class(f"prior_sd_{group}" + (f"__{dpar}" if dpar else ""), "sd", coefs,
-                          group, "__", dpar)
-    for parameter in design.family.aux:
-        if (parameter.name not in design.dpars and parameter.name not in design.fixed_aux
-                and parameter.name not in design.family.mixing_proportions):
-            out.append((f"prior_{parameter.name}", table.lookup(parameter.name),
-                        *table.bounds(parameter.name), f"class {parameter.name}"))
+                add_class(sections[2], f"prior_sd_{group}" + (f"__{dpar}" if dpar else ""),
+                          "sd", coefs, group, "__", dpar)
     # a held parameter has no prior to draw from
-    return [entry for entry in out if entry[1].name != CONSTANT]
+    return tuple([entry for entry in section if entry[1].name != CONSTANT]
+                 for section in sections)
 
 
 def _simplexes(design: Design, table: PriorTable) -> list[tuple[str, float, int]]:
@@ -116,29 +133,41 @@ def draw_priors(design: Design, table: PriorTable, draws: int, seed: int) -> pd.
     Bounded parameters (standard deviations, sigma, shape) get their truncated priors; a
     correlation gets the marginal of one correlation of its block's LKJ prior.
     """
-    names, variables, truncated = [], {}, {}
+    sections = [[], [], []]
+    targets, variables, truncated = {}, {}, {}
     with pm.Model():
         # every draw at once: one evaluation of the graph, not one per draw
-        for name, dist, lower, upper, target in _parameter_priors(design, table):
-            if dist.name == "flat":
-                continue
-            names.append(name)
-            variable = prior_variable(name, dist, lower, upper, shape=(draws,))
-            if isinstance(variable.owner.op, TruncatedRV):
-                truncated[name] = (dist, lower, upper, target)
-            else:
-                variables[name] = variable
+        for names, entries in zip(sections, _prior_sections(design, table), strict=True):
+            for name, dist, lower, upper, target in entries:
+                if dist.name == "flat":
+                    continue
+                names.append(name)
+                targets[name] = target
+                variable = prior_variable(name, dist, lower, upper, shape=(draws,))
+                if isinstance(variable.owner.op, TruncatedRV):
+                    truncated[name] = (dist, lower, upper, target)
+                else:
+                    variables[name] = variable
         for name, concentration, size in _simplexes(design, table):
-            # the simplex's elements, prior_simo_moincome1[1], ..., from its Dirichlet
+            # the simplex's elements, prior_simo_moincome1[1], ..., from its Dirichlet: a
+            # monotonic effect's after the mean's b and Intercept as in brms's Stan code, a
+            # mixture's proportions after the family's parameters
             variables[name] = pm.Dirichlet(name, a=concentration, shape=(draws, size))
-            names += [f"{name}[{k}]" for k in range(1, size + 1)]
+            sections[name == "prior_theta"] += [f"{name}[{k}]" for k in range(1, size + 1)]
+        names = [*sections[0], *sections[1], *sections[2]]
         for members in design.correlation_sets():
-            group = design.blocks[members[0]].group
+            group, dpar = design.blocks[members[0]].group, design.blocks[members[0]].dpar
             if design.set_correlated(members) and f"prior_cor_{group}" not in names:
                 eta = table.lookup("cor", "", group).args[0]
-                names.append(f"prior_cor_{group}")
-                variables[names[-1]] = pm.LKJCorr(names[-1], n=len(design.set_coefs(members)),
-                                                  eta=eta, size=draws)[:, 0]
+                cor = f"prior_cor_{group}"
+                # after the sds of its parameter's terms, as brms draws each correlation
+                kind = "nlpar" if dpar in design.nlpars else "dpar"
+                where = f"(group {group})" + (f" ({kind} {dpar})" if dpar else "")
+                sds = [k for k, name in enumerate(names)
+                       if name.startswith("prior_sd_") and targets[name].endswith(where)]
+                names.insert(sds[-1] + 1 if sds else len(names), cor)
+                variables[cor] = pm.LKJCorr(cor, n=len(design.set_coefs(members)), eta=eta,
+                                            size=draws)[:, 0]
     drawn = {}
     if variables:
         drawn.update(zip(variables, pm.draw([inline_inner_graphs(v) for v in variables.values()],
