@@ -164,8 +164,9 @@ def test_file_reuses_an_unchanged_fit_and_refits_a_changed_one(dyestuff_fit, tmp
 @pytest.mark.slow
 def test_sample_prior_yes_draws_brms_prior_columns(dyestuff_fit):
     draws = dyestuff_fit.as_draws_df()
+    # in the order of brms's Stan code
     assert [c for c in draws if c.startswith("prior_")] == [
-        "prior_Intercept", "prior_sd_Batch", "prior_sigma"]
+        "prior_Intercept", "prior_sigma", "prior_sd_Batch"]
     table = dyestuff_fit.prior.set_index(["class", "group", "coef"])
     scale = float(table.loc[("sigma", "", ""), "prior"].split(",")[-1].rstrip(")"))
     # a half student_t(3, 0, s): its median is s times the t's 75% quantile
